@@ -8,7 +8,7 @@ public static class TestData
     /// <summary>Uniform floats in [-scale, scale).</summary>
     public static float[] Uniform(int length, int seed, float scale = 1f)
     {
-        var random = new Random(seed);
+        var random = new System.Random(seed);
         var values = new float[length];
         for (int i = 0; i < values.Length; i++)
         {
@@ -21,7 +21,7 @@ public static class TestData
     /// <summary>Uniform doubles in [-scale, scale).</summary>
     public static double[] UniformDouble(int length, int seed, double scale = 1)
     {
-        var random = new Random(seed);
+        var random = new System.Random(seed);
         var values = new double[length];
         for (int i = 0; i < values.Length; i++)
         {
