@@ -233,3 +233,52 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.Single(Directory.GetFiles(_folder));
     }
 }
+
+public sealed class ParameterFileTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("modeldsl-parameters-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static readonly ParameterInfo[] Model =
+    [
+        new("encoder.weight", 0, [2, 3]),
+        new("encoder.bias", 16, [2]),
+    ];
+
+    [Fact]
+    public void SaveThenLoad_RestoresEveryParameter()
+    {
+        string path = Path.Combine(_folder, "model.safetensors");
+        var block = new float[18];
+        for (int i = 0; i < block.Length; i++)
+        {
+            block[i] = i * 0.5f;
+        }
+
+        ParameterFile.Save(path, Model, block);
+        var loaded = new float[18];
+        ParameterFile.Load(path, Model, loaded);
+        Assert.Equal(block[..6], loaded[..6]);
+        Assert.Equal(block[16..18], loaded[16..18]);
+        Assert.Equal(0f, loaded[10]);
+    }
+
+    [Fact]
+    public void Load_MismatchedFile_ListsEveryDifferenceAndLeavesTheBlockUntouched()
+    {
+        string path = Path.Combine(_folder, "other.safetensors");
+        SafeTensorsWriter.Write(path,
+        [
+            new NamedTensor("encoder.weight", [3, 2], new float[6]),
+            new NamedTensor("decoder.bias", [4], new float[4]),
+        ]);
+        var block = new float[18];
+        Array.Fill(block, 42f);
+        var error = Assert.Throws<InvalidOperationException>(() => ParameterFile.Load(path, Model, block));
+        Assert.Contains("shape: encoder.weight is [3, 2] in the file, [2, 3] in the model", error.Message, StringComparison.Ordinal);
+        Assert.Contains("missing: encoder.bias [2]", error.Message, StringComparison.Ordinal);
+        Assert.Contains("unexpected: decoder.bias [4]", error.Message, StringComparison.Ordinal);
+        Assert.All(block, v => Assert.Equal(42f, v));
+    }
+}

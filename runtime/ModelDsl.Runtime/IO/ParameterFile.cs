@@ -1,0 +1,136 @@
+using System;
+using System.Collections.Generic;
+using System.Text;
+
+namespace ModelDsl.IO;
+
+/// <summary>A parameter tensor inside a model's flat parameter block.</summary>
+/// <param name="Name">PyTorch <c>state_dict</c> name, e.g. <c>encoder.layers.0.norm1.weight</c>.</param>
+/// <param name="Offset">First float in the block.</param>
+/// <param name="Shape">Dimensions, PyTorch order (a linear weight is <c>[out, in]</c>).</param>
+public sealed record ParameterInfo(string Name, int Offset, int[] Shape)
+{
+    /// <summary>Number of floats: the product of <see cref="Shape"/>.</summary>
+    public int Length
+    {
+        get
+        {
+            int length = 1;
+            foreach (int dim in Shape)
+            {
+                length *= dim;
+            }
+
+            return length;
+        }
+    }
+
+    /// <summary>The shape as <c>[a, b]</c>.</summary>
+    public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+}
+
+/// <summary>
+/// Saves and loads a model's parameters as safetensors under their PyTorch names, so weights move
+/// between ModelDsl and PyTorch (<c>model.load_state_dict(safetensors.torch.load_file(path))</c>).
+/// </summary>
+public static class ParameterFile
+{
+    /// <summary>Writes every parameter of <paramref name="block"/> to <paramref name="path"/> atomically.</summary>
+    public static void Save(string path, IReadOnlyList<ParameterInfo> parameters, ReadOnlyMemory<float> block,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var tensors = new NamedTensor[parameters.Count];
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            var p = parameters[i];
+            CheckInBlock(p, block.Length);
+            tensors[i] = new NamedTensor(p.Name, p.Shape, block.Slice(p.Offset, p.Length));
+        }
+
+        SafeTensorsWriter.Write(path, tensors, metadata);
+    }
+
+    /// <summary>
+    /// Loads <paramref name="path"/> into <paramref name="block"/>. Every name and shape is checked first;
+    /// a file that does not match gets one exception listing each missing, unexpected or mis-shaped
+    /// tensor, and <paramref name="block"/> is left untouched. Values are read into a staging copy
+    /// and copied in only when every tensor has been read.
+    /// </summary>
+    public static void Load(string path, IReadOnlyList<ParameterInfo> parameters, Span<float> block)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        using var file = SafeTensorsFile.Open(path);
+        var problems = new StringBuilder();
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in parameters)
+        {
+            CheckInBlock(p, block.Length);
+            expected.Add(p.Name);
+            if (!file.TryGet(p.Name, out var info))
+            {
+                problems.Append("\n  missing: ").Append(p.Name).Append(' ').Append(p.ShapeText);
+            }
+            else if (!SameShape(info.Shape, p.Shape))
+            {
+                problems.Append("\n  shape: ").Append(p.Name).Append(" is ").Append(info.ShapeText)
+                    .Append(" in the file, ").Append(p.ShapeText).Append(" in the model");
+            }
+            else if (info.DType is not (SafeTensorsDType.F32 or SafeTensorsDType.F16 or SafeTensorsDType.BF16 or SafeTensorsDType.F64))
+            {
+                problems.Append("\n  dtype: ").Append(p.Name).Append(" is ").Append(SafeTensorsDTypes.Name(info.DType))
+                    .Append("; floats load from F32, F16, BF16 or F64");
+            }
+        }
+
+        foreach (var tensor in file.Tensors)
+        {
+            if (!expected.Contains(tensor.Name))
+            {
+                problems.Append("\n  unexpected: ").Append(tensor.Name).Append(' ').Append(tensor.ShapeText);
+            }
+        }
+
+        if (problems.Length > 0)
+        {
+            throw new InvalidOperationException($"{path} does not match the model:{problems}");
+        }
+
+        var staging = new float[block.Length];
+        foreach (var p in parameters)
+        {
+            file.Read(p.Name, staging.AsSpan(p.Offset, p.Length));
+        }
+
+        foreach (var p in parameters)
+        {
+            staging.AsSpan(p.Offset, p.Length).CopyTo(block.Slice(p.Offset, p.Length));
+        }
+    }
+
+    private static bool SameShape(long[] file, int[] model)
+    {
+        if (file.Length != model.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < file.Length; i++)
+        {
+            if (file[i] != model[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void CheckInBlock(ParameterInfo p, int blockLength)
+    {
+        if (p.Offset < 0 || (long)p.Offset + p.Length > blockLength)
+        {
+            throw new ArgumentException($"Parameter {p.Name} {p.ShapeText} at offset {p.Offset} does not fit in a block of {blockLength} floats.", nameof(p));
+        }
+    }
+}
