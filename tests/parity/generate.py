@@ -1,0 +1,423 @@
+#!/usr/bin/python3
+"""Builds the PyTorch parity fixtures that tests/ModelDsl.Parity.Tests compares against.
+
+Run with Debian's PyTorch (not the pyenv python on PATH):
+
+    sudo apt-get install -y python3-torch libopenblas0-openmp
+    /usr/bin/python3 tests/parity/generate.py
+
+Each family of cases goes to fixtures/<family>.safetensors. Every case's tensors are named
+"<case>/<tensor>"; the file's __metadata__ holds "cases", a JSON list of {name, ...config}.
+Convention inside a case: inputs and parameters under their PyTorch names, "out" for outputs,
+"dout" for the upstream gradient used for backward (loss = sum(out * dout)), and "grad.<name>"
+for the gradient of that loss with respect to <name>. Everything is float32 as PyTorch computes it.
+"""
+import json
+import math
+import os
+import struct
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "fixtures")
+DTYPES = {torch.float32: ("F32", 4), torch.int64: ("I64", 8), torch.bool: ("BOOL", 1)}
+
+
+def save(path, tensors, cases):
+    """Writes a safetensors file: u64 header length, JSON header, raw little-endian data."""
+    header, blobs, offset = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous().cpu()
+        dtype, size = DTYPES[t.dtype]
+        data = t.numpy().tobytes()
+        assert len(data) == t.numel() * size
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    header["__metadata__"] = {"cases": json.dumps(cases, separators=(",", ":")), "torch": torch.__version__}
+    raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    raw += b" " * ((8 - len(raw) % 8) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(raw)))
+        f.write(raw)
+        for blob in blobs:
+            f.write(blob)
+    os.replace(tmp, path)
+    print(f"{os.path.relpath(path, HERE)}: {len(cases)} cases, {offset} bytes of data")
+
+
+class Family:
+    """Collects the cases of one fixture file."""
+
+    def __init__(self, name):
+        self.name, self.tensors, self.cases = name, {}, []
+
+    def case(self, name, config, **tensors):
+        assert all("/" not in k for k in tensors)
+        self.cases.append(dict(name=name, **config))
+        for key, value in tensors.items():
+            self.tensors[f"{name}/{key.replace('__', '.')}"] = value
+
+    def write(self):
+        save(os.path.join(OUT, f"{self.name}.safetensors"), self.tensors, self.cases)
+
+
+def backward(out, *leaves, dout=None):
+    """Backpropagates sum(out * dout) and returns dout and the leaves' gradients."""
+    dout = torch.randn_like(out) if dout is None else dout
+    grads = torch.autograd.grad(out, leaves, dout, allow_unused=True)
+    return dout, [torch.zeros_like(l) if g is None else g for l, g in zip(leaves, grads)]
+
+
+def leaf(*shape, scale=1.0):
+    return (torch.randn(*shape) * scale).requires_grad_()
+
+
+# ---------------------------------------------------------------- element-wise and layers
+def linear_family():
+    fam = Family("linear")
+    activations = {"None": lambda x: x, "ReLU": F.relu, "Gelu": F.gelu,
+                   "GeluTanh": lambda x: F.gelu(x, approximate="tanh"), "Tanh": torch.tanh,
+                   "Sigmoid": torch.sigmoid, "LeakyReLU": lambda x: F.leaky_relu(x, 0.01)}
+    for i, (rows, fin, fout) in enumerate([(1, 1, 1), (5, 7, 4), (33, 17, 9), (16, 32, 48)]):
+        for act, fn in activations.items():
+            torch.manual_seed(100 + i)
+            lin = nn.Linear(fin, fout)
+            x = leaf(rows, fin)
+            out = fn(lin(x))
+            dout, (dx, dw, db) = backward(out, x, lin.weight, lin.bias)
+            fam.case(f"linear{i}.{act}", dict(rows=rows, inFeatures=fin, outFeatures=fout, activation=act),
+                     x=x, weight=lin.weight, bias=lin.bias, out=out, dout=dout,
+                     grad__x=dx, grad__weight=dw, grad__bias=db)
+    fam.write()
+
+
+def activation_family():
+    fam = Family("activations")
+    torch.manual_seed(1)
+    x = leaf(257, scale=3.0)
+    for name, fn in {"ReLU": F.relu, "LeakyReLU": lambda v: F.leaky_relu(v, 0.01), "Gelu": F.gelu,
+                     "GeluTanh": lambda v: F.gelu(v, approximate="tanh"), "Tanh": torch.tanh,
+                     "Sigmoid": torch.sigmoid}.items():
+        out = fn(x)
+        dout, (dx,) = backward(out, x)
+        fam.case(name, dict(activation=name, length=257), x=x, out=out, dout=dout, grad__x=dx)
+    for rows, width in [(1, 1), (3, 10), (7, 33)]:
+        torch.manual_seed(rows * width)
+        z = leaf(rows, width, scale=4.0)
+        for name, fn in {"softmax": F.softmax, "log_softmax": F.log_softmax}.items():
+            out = fn(z, dim=-1)
+            dout, (dz,) = backward(out, z)
+            fam.case(f"{name}.{rows}x{width}", dict(op=name, rows=rows, width=width), x=z, out=out, dout=dout, grad__x=dz)
+    fam.write()
+
+
+def norm_family():
+    fam = Family("normalization")
+    for i, (rows, width) in enumerate([(1, 1), (4, 7), (9, 64), (3, 100)]):
+        torch.manual_seed(200 + i)
+        ln = nn.LayerNorm(width)
+        with torch.no_grad():
+            ln.weight.normal_()
+            ln.bias.normal_()
+        x = leaf(rows, width, scale=2.0)
+        out = ln(x)
+        dout, (dx, dw, db) = backward(out, x, ln.weight, ln.bias)
+        fam.case(f"layernorm{i}", dict(op="layernorm", rows=rows, width=width, eps=1e-5),
+                 x=x, weight=ln.weight, bias=ln.bias, out=out, dout=dout, grad__x=dx, grad__weight=dw, grad__bias=db)
+    for i, (rows, channels) in enumerate([(2, 1), (5, 3), (32, 16)]):
+        torch.manual_seed(300 + i)
+        bn = nn.BatchNorm1d(channels, momentum=0.1, eps=1e-5)
+        with torch.no_grad():
+            bn.weight.normal_()
+            bn.bias.normal_()
+            bn.running_mean.normal_()
+            bn.running_var.uniform_(0.5, 2.0)
+        running_mean0, running_var0 = bn.running_mean.clone(), bn.running_var.clone()
+        x = leaf(rows, channels, scale=2.0)
+        bn.train()
+        out = bn(x)
+        dout, (dx, dw, db) = backward(out, x, bn.weight, bn.bias)
+        fam.case(f"batchnorm{i}.train", dict(op="batchnorm", training=True, rows=rows, channels=channels, momentum=0.1, eps=1e-5),
+                 x=x, weight=bn.weight, bias=bn.bias, running_mean=running_mean0, running_var=running_var0,
+                 out=out, dout=dout, grad__x=dx, grad__weight=dw, grad__bias=db,
+                 running_mean_after=bn.running_mean.clone(), running_var_after=bn.running_var.clone())
+        bn.eval()
+        out = bn(x)
+        dout, (dx, dw, db) = backward(out, x, bn.weight, bn.bias)
+        fam.case(f"batchnorm{i}.eval", dict(op="batchnorm", training=False, rows=rows, channels=channels, momentum=0.1, eps=1e-5),
+                 x=x, weight=bn.weight, bias=bn.bias, running_mean=bn.running_mean.clone(), running_var=bn.running_var.clone(),
+                 out=out, dout=dout, grad__x=dx, grad__weight=dw, grad__bias=db)
+    fam.write()
+
+
+def embedding_loss_family():
+    fam = Family("embedding_losses")
+    for i, (n, vocab, dim, pad) in enumerate([(1, 1, 1, -1), (9, 11, 5, -1), (16, 20, 8, 0), (30, 7, 3, 3)]):
+        torch.manual_seed(400 + i)
+        emb = nn.Embedding(vocab, dim, padding_idx=None if pad < 0 else pad)
+        ids = torch.randint(0, vocab, (n,))
+        out = emb(ids)
+        dout, (dw,) = backward(out, emb.weight)
+        fam.case(f"embedding{i}", dict(op="embedding", rows=n, vocab=vocab, width=dim, paddingIndex=pad),
+                 ids=ids, weight=emb.weight, out=out, dout=dout, grad__weight=dw)
+    for i, (n, classes, smoothing, ignore) in enumerate(
+            [(1, 2, 0.0, -100), (6, 5, 0.0, -100), (6, 5, 0.1, -100), (8, 10, 0.0, 3), (8, 10, 0.2, 3), (12, 40, 0.1, 0)]):
+        torch.manual_seed(500 + i)
+        logits = leaf(n, classes, scale=3.0)
+        targets = torch.randint(0, classes, (n,))
+        if ignore >= 0:
+            targets[::3] = ignore
+        loss = F.cross_entropy(logits, targets, label_smoothing=smoothing, ignore_index=ignore)
+        (dlogits,) = torch.autograd.grad(loss, logits)
+        fam.case(f"cross_entropy{i}", dict(op="cross_entropy", rows=n, classes=classes, labelSmoothing=smoothing, ignoreIndex=ignore),
+                 logits=logits, targets=targets, loss=loss.reshape(1), grad__logits=dlogits)
+    torch.manual_seed(600)
+    logits = torch.tensor([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]], requires_grad=True)
+    targets = torch.tensor([1, 0])
+    loss = F.cross_entropy(logits, targets, label_smoothing=0.1)
+    (dlogits,) = torch.autograd.grad(loss, logits)
+    fam.case("cross_entropy_extreme", dict(op="cross_entropy", rows=2, classes=3, labelSmoothing=0.1, ignoreIndex=-100),
+             logits=logits, targets=targets, loss=loss.reshape(1), grad__logits=dlogits)
+    pred, target = leaf(4, 3), torch.randn(4, 3)
+    loss = F.mse_loss(pred, target)
+    (dpred,) = torch.autograd.grad(loss, pred)
+    fam.case("mse", dict(op="mse", length=12), pred=pred, target=target, loss=loss.reshape(1), grad__pred=dpred)
+    fam.write()
+
+
+# ---------------------------------------------------------------- attention
+def attention_family():
+    """At least 200 nn.MultiheadAttention configurations over every mask kind, self and cross.
+
+    PyTorch's boolean masks mean "True = NOT allowed"; ModelDsl's mean "true = may attend". The
+    fixture stores ModelDsl's polarity in "allowed" [B, Tq, Tk] and the per-config mask parameters
+    so the test can build the same mask both ways. Rows with every key masked are NaN in PyTorch;
+    the test checks that and expects zeros from ModelDsl there.
+    """
+    fam = Family("attention")
+    masks = ["none", "causal", "key_padding", "window", "window_causal", "graph", "key_padding_causal"]
+    shapes = [(1, 1, 1, 1, 1), (2, 1, 4, 4, 4), (2, 2, 5, 5, 4), (1, 8, 7, 7, 16), (3, 2, 13, 13, 8),
+              (2, 2, 6, 9, 8), (1, 1, 3, 1, 4), (2, 8, 9, 4, 16), (3, 1, 16, 16, 2), (1, 2, 17, 17, 6),
+              (2, 4, 8, 8, 8), (1, 8, 5, 11, 8), (2, 2, 11, 11, 10)]
+    index = 0
+    for b, h, tq, tk, d in shapes:
+        for mask in masks:
+            for variant in range(3):
+                cross = tq != tk
+                if cross and mask in ("causal", "window", "window_causal", "key_padding_causal"):
+                    continue
+                torch.manual_seed(1000 + index)
+                mha = nn.MultiheadAttention(d, h, batch_first=True, bias=True)
+                with torch.no_grad():
+                    mha.in_proj_bias.normal_(std=0.1)
+                    mha.out_proj.bias.normal_(std=0.1)
+                query = leaf(b, tq, d)
+                key = leaf(b, tk, d) if cross else query
+                value = leaf(b, tk, d) if cross else query
+                allowed = torch.ones(b, tq, tk, dtype=torch.bool)
+                lengths = torch.full((b,), tk, dtype=torch.int64)
+                radius = 1 + variant
+                i_idx = torch.arange(tq).unsqueeze(1)
+                j_idx = torch.arange(tk).unsqueeze(0)
+                if mask in ("causal", "window_causal", "key_padding_causal"):
+                    allowed &= (j_idx <= i_idx).unsqueeze(0)
+                if mask in ("window", "window_causal"):
+                    allowed &= ((i_idx - j_idx).abs() <= radius).unsqueeze(0)
+                if mask in ("key_padding", "key_padding_causal"):
+                    lengths = torch.randint(1, tk + 1, (b,))
+                    if variant == 2:
+                        lengths[0] = 0  # a fully padded sequence: every row masked
+                    allowed &= (j_idx.unsqueeze(0) < lengths.view(b, 1, 1))
+                if mask == "graph":
+                    allowed = torch.rand(b, tq, tk) < 0.5
+                    if variant == 2:
+                        allowed[0, 0, :] = False  # one query with no neighbour
+                attn_mask = (~allowed).repeat_interleave(h, dim=0)  # [B*H, Tq, Tk], True = blocked
+                out, weights = mha(query, key, value, attn_mask=attn_mask, need_weights=True, average_attn_weights=False)
+                leaves = [query] + ([key, value] if cross else []) + [mha.in_proj_weight, mha.in_proj_bias,
+                                                                     mha.out_proj.weight, mha.out_proj.bias]
+                dout = torch.randn_like(out)
+                fully_masked = ~allowed.any(dim=-1)  # [B, Tq]
+                dout = dout.masked_fill(fully_masked.unsqueeze(-1), 0.0)  # NaN rows would poison every gradient
+                safe_out = out.masked_fill(fully_masked.unsqueeze(-1), 0.0)
+                grads = torch.autograd.grad(safe_out, leaves, dout, allow_unused=True)
+                grads = [torch.zeros_like(l) if g is None else g for l, g in zip(leaves, grads)]
+                names = ["query"] + (["key", "value"] if cross else []) + ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]
+                tensors = dict(query=query, in_proj_weight=mha.in_proj_weight, in_proj_bias=mha.in_proj_bias,
+                               out_proj__weight=mha.out_proj.weight, out_proj__bias=mha.out_proj.bias,
+                               allowed=allowed, lengths=lengths, out=out, weights=weights, dout=dout)
+                if cross:
+                    tensors.update(key=key, value=value)
+                for n, g in zip(names, grads):
+                    tensors["grad__" + n.replace(".", "__")] = g
+                fam.case(f"mha{index}", dict(batch=b, heads=h, queryLength=tq, keyLength=tk, width=d, mask=mask,
+                                             radius=radius, cross=cross), **tensors)
+                index += 1
+    assert index >= 200, index
+    fam.write()
+
+
+# ---------------------------------------------------------------- transformer layers
+def transformer_family():
+    fam = Family("transformer")
+    for norm_first in (False, True):
+        for act in ("relu", "gelu"):
+            for i, (b, t, s, d, h, ff) in enumerate([(1, 1, 1, 4, 1, 8), (2, 5, 7, 8, 2, 16), (3, 6, 4, 16, 4, 32)]):
+                torch.manual_seed(2000 + i)
+                enc = nn.TransformerEncoderLayer(d, h, ff, dropout=0.0, activation=act, batch_first=True, norm_first=norm_first)
+                x = leaf(b, t, d)
+                lengths = torch.randint(1, t + 1, (b,))
+                pad = torch.arange(t).unsqueeze(0) >= lengths.unsqueeze(1)
+                out = enc(x, src_key_padding_mask=pad)
+                params = dict(enc.named_parameters())
+                dout, grads = backward(out, x, *params.values())
+                tensors = dict(x=x, lengths=lengths, out=out, dout=dout, grad__x=grads[0])
+                for (n, p), g in zip(params.items(), grads[1:]):
+                    tensors[n.replace(".", "__")] = p
+                    tensors["grad__" + n.replace(".", "__")] = g
+                fam.case(f"encoder.{'pre' if norm_first else 'post'}.{act}.{i}",
+                         dict(layer="encoder", normFirst=norm_first, activation=act, batch=b, length=t, width=d, heads=h, feedForward=ff),
+                         **tensors)
+
+                torch.manual_seed(3000 + i)
+                dec = nn.TransformerDecoderLayer(d, h, ff, dropout=0.0, activation=act, batch_first=True, norm_first=norm_first)
+                y = leaf(b, t, d)
+                memory = leaf(b, s, d)
+                causal = torch.triu(torch.ones(t, t, dtype=torch.bool), diagonal=1)
+                memory_lengths = torch.randint(1, s + 1, (b,))
+                memory_pad = torch.arange(s).unsqueeze(0) >= memory_lengths.unsqueeze(1)
+                out = dec(y, memory, tgt_mask=causal, memory_key_padding_mask=memory_pad)
+                params = dict(dec.named_parameters())
+                dout, grads = backward(out, y, memory, *params.values())
+                tensors = dict(x=y, memory=memory, memory_lengths=memory_lengths, out=out, dout=dout,
+                               grad__x=grads[0], grad__memory=grads[1])
+                for (n, p), g in zip(params.items(), grads[2:]):
+                    tensors[n.replace(".", "__")] = p
+                    tensors["grad__" + n.replace(".", "__")] = g
+                fam.case(f"decoder.{'pre' if norm_first else 'post'}.{act}.{i}",
+                         dict(layer="decoder", normFirst=norm_first, activation=act, batch=b, length=t, memoryLength=s,
+                              width=d, heads=h, feedForward=ff), **tensors)
+    # A 2-layer encoder stack, as nn.TransformerEncoder names it ("layers.0....").
+    torch.manual_seed(4000)
+    stack = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True), num_layers=2,
+                                  enable_nested_tensor=False)
+    x = leaf(2, 5, 8)
+    out = stack(x)
+    params = dict(stack.named_parameters())
+    dout, grads = backward(out, x, *params.values())
+    tensors = dict(x=x, out=out, dout=dout, grad__x=grads[0])
+    for (n, p), g in zip(params.items(), grads[1:]):
+        tensors[n.replace(".", "__")] = p
+        tensors["grad__" + n.replace(".", "__")] = g
+    fam.case("encoder_stack", dict(layer="encoder_stack", layers=2, normFirst=False, activation="relu", batch=2, length=5,
+                                   width=8, heads=2, feedForward=16), **tensors)
+    fam.write()
+
+
+# ---------------------------------------------------------------- recurrent
+def recurrent_family():
+    fam = Family("recurrent")
+    configs = [("GRU", 1, False), ("GRU", 2, True), ("LSTM", 1, False), ("LSTM", 2, True), ("RNN", 1, True), ("GRU", 1, True), ("LSTM", 1, True)]
+    for i, (cell, layers, bidirectional) in enumerate(configs):
+        for j, (b, t, inp, hid) in enumerate([(1, 1, 1, 1), (3, 5, 4, 6)]):
+            torch.manual_seed(5000 + 10 * i + j)
+            module = getattr(nn, cell)(inp, hid, num_layers=layers, bidirectional=bidirectional, batch_first=True)
+            x = leaf(b, t, inp)
+            lengths = torch.tensor(sorted([t] + [max(1, t - k - 1) for k in range(b - 1)], reverse=True), dtype=torch.int64)
+            packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=True)
+            dirs = 2 if bidirectional else 1
+            h0 = leaf(layers * dirs, b, hid, scale=0.5)
+            if cell == "LSTM":
+                c0 = leaf(layers * dirs, b, hid, scale=0.5)
+                y, (hn, cn) = module(packed, (h0, c0))
+            else:
+                y, hn = module(packed, h0)
+            y, _ = nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=t)
+            params = dict(module.named_parameters())
+            outs = [y, hn] + ([cn] if cell == "LSTM" else [])
+            douts = [torch.randn_like(o) for o in outs]
+            leaves = [x, h0] + ([c0] if cell == "LSTM" else []) + list(params.values())
+            grads = torch.autograd.grad(outs, leaves, douts)
+            tensors = dict(x=x, lengths=lengths, h0=h0, out=y, h_n=hn, dout=douts[0], dh_n=douts[1],
+                           grad__x=grads[0], grad__h0=grads[1])
+            offset = 2
+            if cell == "LSTM":
+                tensors.update(c0=c0, c_n=cn, dc_n=douts[2], grad__c0=grads[2])
+                offset = 3
+            for (n, p), g in zip(params.items(), grads[offset:]):
+                tensors[n] = p
+                tensors["grad__" + n] = g
+            fam.case(f"{cell.lower()}{i}.{j}", dict(cell=cell, layers=layers, bidirectional=bidirectional, batch=b,
+                                                   length=t, inputSize=inp, hiddenSize=hid), **tensors)
+    fam.write()
+
+
+def bahdanau_family():
+    """Additive attention written out in PyTorch: e[b,j] = v . tanh(W s[b] + U h[b,j])."""
+    fam = Family("bahdanau")
+    for i, (b, tk, ds, dh, a) in enumerate([(1, 1, 1, 1, 1), (3, 7, 5, 6, 4), (2, 12, 16, 8, 10)]):
+        torch.manual_seed(6000 + i)
+        s, h = leaf(b, ds), leaf(b, tk, dh)
+        w, u, v = leaf(a, ds, scale=0.5), leaf(a, dh, scale=0.5), leaf(a, scale=0.5)
+        lengths = torch.randint(1, tk + 1, (b,))
+        scores = torch.tanh((s @ w.T).unsqueeze(1) + h @ u.T) @ v  # [B, Tk]
+        scores = scores.masked_fill(torch.arange(tk).unsqueeze(0) >= lengths.unsqueeze(1), float("-inf"))
+        weights = torch.softmax(scores, dim=-1)
+        context = (weights.unsqueeze(-1) * h).sum(dim=1)
+        dout, (ds_, dh_, dw, du, dv) = backward(context, s, h, w, u, v)
+        fam.case(f"bahdanau{i}", dict(batch=b, keyLength=tk, stateWidth=ds, valueWidth=dh, attentionWidth=a),
+                 s=s, h=h, W=w, U=u, v=v, lengths=lengths, weights=weights, out=context, dout=dout,
+                 grad__s=ds_, grad__h=dh_, grad__W=dw, grad__U=du, grad__v=dv)
+    fam.write()
+
+
+# ---------------------------------------------------------------- optimizers
+def optimizer_family():
+    fam = Family("optimizers")
+    configs = {
+        "sgd": lambda p: torch.optim.SGD(p, lr=0.1),
+        "sgd_wd": lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.01),
+        "momentum": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9),
+        "nesterov": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+        "adagrad": lambda p: torch.optim.Adagrad(p, lr=0.1),
+        "adam": lambda p: torch.optim.Adam(p, lr=0.01),
+        "adam_wd": lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.1),
+        "adamw": lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.01),
+    }
+    for name, make in configs.items():
+        torch.manual_seed(7000)
+        p = torch.randn(37, requires_grad=True)
+        start = p.detach().clone()
+        opt = make([p])
+        grads, after = [], []
+        for step in range(3):
+            g = torch.randn(37)
+            grads.append(g)
+            p.grad = g.clone()
+            opt.step()
+            after.append(p.detach().clone())
+        fam.case(name, dict(optimizer=name, steps=3, length=37, **{k: v for k, v in opt.defaults.items()
+                                                                   if isinstance(v, (int, float, bool)) and not isinstance(v, bool) or k == "nesterov"}),
+                 start=start, **{f"grad{k}": g for k, g in enumerate(grads)}, **{f"after{k}": a for k, a in enumerate(after)})
+    fam.write()
+
+
+def main():
+    torch.set_num_threads(1)
+    os.makedirs(OUT, exist_ok=True)
+    families = [linear_family, activation_family, norm_family, embedding_loss_family, attention_family,
+                transformer_family, recurrent_family, bahdanau_family, optimizer_family]
+    wanted = set(sys.argv[1:])
+    for family in families:
+        if not wanted or family.__name__.replace("_family", "") in wanted:
+            family()
+
+
+if __name__ == "__main__":
+    main()
