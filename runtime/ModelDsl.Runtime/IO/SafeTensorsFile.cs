@@ -235,6 +235,40 @@ public sealed class SafeTensorsFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads an integer or boolean tensor (I64, I32, I16, I8, U8, BOOL) into a new array of longs,
+    /// e.g. token ids or sequence lengths.
+    /// </summary>
+    public long[] ReadIntegers(string name)
+    {
+        var info = this[name];
+        if (info.DType is not (SafeTensorsDType.I64 or SafeTensorsDType.I32 or SafeTensorsDType.I16 or SafeTensorsDType.I8
+            or SafeTensorsDType.U8 or SafeTensorsDType.Bool))
+        {
+            throw new NotSupportedException($"{Path}: tensor '{name}' has dtype {SafeTensorsDTypes.Name(info.DType)}; integers are read from I64, I32, I16, I8, U8 and BOOL only.");
+        }
+
+        int size = SafeTensorsDTypes.Size(info.DType);
+        var bytes = new byte[checked((int)(info.End - info.Begin))];
+        ReadExactly(_handle, bytes, DataStart + info.Begin);
+        var values = new long[bytes.Length / size];
+        for (int i = 0; i < values.Length; i++)
+        {
+            var span = bytes.AsSpan(i * size, size);
+            values[i] = info.DType switch
+            {
+                SafeTensorsDType.I64 => BinaryPrimitives.ReadInt64LittleEndian(span),
+                SafeTensorsDType.I32 => BinaryPrimitives.ReadInt32LittleEndian(span),
+                SafeTensorsDType.I16 => BinaryPrimitives.ReadInt16LittleEndian(span),
+                SafeTensorsDType.I8 => (sbyte)span[0],
+                SafeTensorsDType.Bool when span[0] > 1 => throw new SafeTensorsFormatException($"{Path}: tensor '{name}' is BOOL but element {i} is {span[0]}."),
+                _ => span[0],
+            };
+        }
+
+        return values;
+    }
+
     /// <summary>Reads tensor <paramref name="name"/> into a new array.</summary>
     public float[] ReadArray(string name)
     {

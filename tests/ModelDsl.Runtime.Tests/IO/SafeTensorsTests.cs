@@ -282,3 +282,31 @@ public sealed class ParameterFileTests : IDisposable
         Assert.All(block, v => Assert.Equal(42f, v));
     }
 }
+
+public sealed class SafeTensorsIntegerTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("modeldsl-integers-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void ReadIntegers_DecodesI64AndBool_AndRejectsABoolThatIsNotZeroOrOne()
+    {
+        var header = Encoding.UTF8.GetBytes("""{"ids":{"dtype":"I64","shape":[2],"data_offsets":[0,16]},"m":{"dtype":"BOOL","shape":[3],"data_offsets":[16,19]}}""");
+        string path = Path.Combine(_folder, "ints.safetensors");
+        var bytes = new byte[8 + header.Length + 19];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)header.Length);
+        header.CopyTo(bytes, 8);
+        int data = 8 + header.Length;
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(data), -3);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(data + 8), 1L << 40);
+        bytes[data + 16] = 1;
+        bytes[data + 18] = 2;
+        File.WriteAllBytes(path, bytes);
+
+        using var file = SafeTensorsFile.Open(path);
+        Assert.Equal([-3L, 1L << 40], file.ReadIntegers("ids"));
+        var error = Assert.Throws<SafeTensorsFormatException>(() => file.ReadIntegers("m"));
+        Assert.Contains("element 2 is 2", error.Message, StringComparison.Ordinal);
+    }
+}
