@@ -139,8 +139,15 @@ public static unsafe class BatchNorm
                 "Use a batch of at least 2 rows, or evaluation mode (training: false).", nameof(rows));
         }
 
-        Guard.That(float.IsFinite(momentum) && momentum >= 0f && momentum <= 1f, $"momentum must be in [0, 1]; got {momentum}.");
-        Guard.That(float.IsFinite(eps) && eps >= 0f, $"eps must be finite and non-negative; got {eps}.");
+        if (!(momentum >= 0f && momentum <= 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, $"momentum must be in [0, 1]; got {momentum}.");
+        }
+
+        if (!(eps >= 0f && float.IsFinite(eps)))
+        {
+            LayerNorm.ThrowEps(eps);
+        }
     }
 
     private static void Dispatch(WorkerPool? pool, long size, int channels, delegate*<void*, int, void> body, void* job, int* parts)

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ModelDsl.Threading;
@@ -56,7 +57,11 @@ public static unsafe class LayerNorm
         Guard.Length(input, size);
         Guard.Length(weight, width);
         Guard.Length(bias, width);
-        Guard.That(eps >= 0f && float.IsFinite(eps), $"eps must be finite and non-negative; got {eps}.");
+        if (!(eps >= 0f && float.IsFinite(eps)))
+        {
+            ThrowEps(eps);
+        }
+
         Guard.NoOverlap(output, input);
 
         fixed (float* y = output, m = mean, s = rstd, x = input, w = weight, b = bias)
@@ -134,6 +139,10 @@ public static unsafe class LayerNorm
             pool.Run(job.Parts, &BackwardParameterPart, &job);
         }
     }
+
+    [DoesNotReturn]
+    internal static void ThrowEps(float eps) =>
+        throw new ArgumentOutOfRangeException(nameof(eps), eps, $"eps must be finite and non-negative; got {eps}.");
 
     private static bool UsePool(WorkerPool? pool, int rows, long size) =>
         pool is not null && pool.ThreadCount > 1 && rows > 1 && size >= ParallelThreshold;
