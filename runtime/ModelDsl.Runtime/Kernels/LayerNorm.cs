@@ -223,12 +223,10 @@ public static unsafe class LayerNorm
         long offset = (long)r * n;
         float* x = job->X + offset, dy = job->DY + offset, dx = job->DX + offset, w = job->W;
         float m = job->Mean[r], s = job->Rstd[r];
-        if (parameters)
-        {
-            AccumulateParameters(job->DW, job->DB, dy, x, n, m, s);
-        }
+        float* dw = job->DW, db = job->DB;
 
-        // Pass 1: sums of g and g·xhat.
+        // Pass 1: sums of g and g·xhat; with parameters, also dw += dy·xhat and db += dy
+        // (the same element-wise operations as AccumulateParameters).
         int j = 0;
         float sumG = 0f, sumGX = 0f;
         if (Vector512.IsHardwareAccelerated && n >= 16)
@@ -240,9 +238,15 @@ public static unsafe class LayerNorm
             for (; j <= n - 16; j += 16)
             {
                 var xhat = (Vector512.Load(x + j) - vm) * vs;
-                var g = Vector512.Load(dy + j) * Vector512.Load(w + j);
+                var d = Vector512.Load(dy + j);
+                var g = d * Vector512.Load(w + j);
                 accG += g;
                 accGX = Vector512.FusedMultiplyAdd(g, xhat, accGX);
+                if (parameters)
+                {
+                    Vector512.FusedMultiplyAdd(d, xhat, Vector512.Load(dw + j)).Store(dw + j);
+                    (Vector512.Load(db + j) + d).Store(db + j);
+                }
             }
 
             sumG = Vector512.Sum(accG);
@@ -258,9 +262,15 @@ public static unsafe class LayerNorm
             for (; j <= n - 8; j += 8)
             {
                 var xhat = (Vector256.Load(x + j) - vm) * vs;
-                var g = Vector256.Load(dy + j) * Vector256.Load(w + j);
+                var d = Vector256.Load(dy + j);
+                var g = d * Vector256.Load(w + j);
                 accG += g;
                 accGX = Vector256.FusedMultiplyAdd(g, xhat, accGX);
+                if (parameters)
+                {
+                    Vector256.FusedMultiplyAdd(d, xhat, Vector256.Load(dw + j)).Store(dw + j);
+                    (Vector256.Load(db + j) + d).Store(db + j);
+                }
             }
 
             sumG += Vector256.Sum(accG);
@@ -273,6 +283,11 @@ public static unsafe class LayerNorm
             float g = dy[j] * w[j];
             sumG += g;
             sumGX = MathF.FusedMultiplyAdd(g, xhat, sumGX);
+            if (parameters)
+            {
+                dw[j] = MathF.FusedMultiplyAdd(dy[j], xhat, dw[j]);
+                db[j] += dy[j];
+            }
         }
 
         float meanG = sumG / n, negMeanGX = -(sumGX / n);
