@@ -16,8 +16,8 @@ namespace ModelDsl.Kernels;
 /// order, so the same inputs always give the same bits. <c>mean</c> and <c>rstd</c> are saved for
 /// the backward pass.</para>
 /// <para>With a <see cref="WorkerPool"/>, rows are split between threads for the forward pass and for
-/// <c>dInput</c>; <c>dWeight</c> and <c>dBias</c> are then reduced over rows with columns split between
-/// threads, each column summed in row order. Every element is computed by the same operations in the
+/// <c>dInput</c>; in the same parallel loop <c>dWeight</c> and <c>dBias</c> are reduced over rows by
+/// other tasks that split the columns, each column summed in row order (no scratch memory needed). Every element is computed by the same operations in the
 /// same order whatever the thread count, so results are bit-identical with and without a pool.</para>
 /// <para>Vector code uses <see cref="Vector512"/> blocks of 16, then <see cref="Vector256"/> blocks of 8,
 /// then a scalar tail, with fused multiply-add in every path.</para>
@@ -131,12 +131,12 @@ public static unsafe class LayerNorm
                 return;
             }
 
-            job.Parts = Math.Min(rows, pool!.ThreadCount * 4);
-            pool.Run(job.Parts, &BackwardInputPart, &job);
-
-            int blocks = (width + 15) / 16;
-            job.Parts = Math.Min(blocks, pool.ThreadCount * 2);
-            pool.Run(job.Parts, &BackwardParameterPart, &job);
+            // One loop, two kinds of task: the first RowParts split rows (dInput), the rest split
+            // columns (dWeight, dBias). They write disjoint memory and read only inputs, so they
+            // may run in any order; one loop instead of two halves the synchronization.
+            job.RowParts = Math.Min(rows, pool!.ThreadCount * 4);
+            job.ColumnParts = Math.Min((width + 15) / 16, pool.ThreadCount * 2);
+            pool.Run(job.RowParts + job.ColumnParts, &BackwardPart, &job);
         }
     }
 
@@ -157,7 +157,7 @@ public static unsafe class LayerNorm
     private struct BackwardJob
     {
         public float* DX, DW, DB, DY, X, W, Mean, Rstd;
-        public int Rows, Width, Parts;
+        public int Rows, Width, RowParts, ColumnParts;
     }
 
     private static void ForwardPart(void* context, int part)
@@ -183,21 +183,22 @@ public static unsafe class LayerNorm
         }
     }
 
-    private static void BackwardInputPart(void* context, int part)
+    private static void BackwardPart(void* context, int part)
     {
         var job = (BackwardJob*)context;
-        var (start, end) = ParallelRange.Chunk(job->Rows, job->Parts, part);
-        for (int r = start; r < end; r++)
+        if (part < job->RowParts)
         {
-            BackwardRow(job, r, parameters: false);
-        }
-    }
+            var (startRow, endRow) = ParallelRange.Chunk(job->Rows, job->RowParts, part);
+            for (int r = startRow; r < endRow; r++)
+            {
+                BackwardRow(job, r, parameters: false);
+            }
 
-    private static void BackwardParameterPart(void* context, int part)
-    {
-        var job = (BackwardJob*)context;
+            return;
+        }
+
         int blocks = (job->Width + 15) / 16;
-        var (startBlock, endBlock) = ParallelRange.Chunk(blocks, job->Parts, part);
+        var (startBlock, endBlock) = ParallelRange.Chunk(blocks, job->ColumnParts, part - job->RowParts);
         int start = startBlock * 16, end = Math.Min(endBlock * 16, job->Width);
         int count = end - start;
         if (count <= 0)
