@@ -126,11 +126,14 @@ public static unsafe class Dropout
         }
     }
 
-    private static void CheckInPlace<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> input)
+    private static void CheckInPlace<T>(ReadOnlySpan<T> output, ReadOnlySpan<T> input,
+        [CallerArgumentExpression(nameof(output))] string? outputName = null,
+        [CallerArgumentExpression(nameof(input))] string? inputName = null)
     {
         if (output.Overlaps(input, out int elementOffset) && elementOffset != 0)
         {
-            throw new ArgumentException("output partly overlaps input; it must be the same memory (in place) or separate.", nameof(output));
+            throw new ArgumentException(
+                $"{outputName} partly overlaps {inputName}; it must be the same memory (in place) or separate.", outputName);
         }
     }
 

@@ -236,6 +236,9 @@ public sealed class DropoutTests
         error = Assert.Throws<ArgumentException>(() =>
             Dropout.Forward(buffer.AsSpan(1, 4), new byte[4], buffer.AsSpan(0, 4), 0.5f, 0, 0, 0, training: true));
         Assert.Equal("output", error.ParamName);
+        error = Assert.Throws<ArgumentException>(() =>
+            Dropout.Backward(buffer.AsSpan(0, 4), buffer.AsSpan(2, 4), new byte[4], 0.5f, true));
+        Assert.Equal("dInput", error.ParamName);
     }
 
     private static (float[] Output, byte[] Mask) Forward(int n, float p, ulong seed, ulong stream, ulong offset)
