@@ -1,0 +1,502 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using ModelDsl.Threading;
+
+namespace ModelDsl.Kernels;
+
+/// <summary>
+/// Layer normalization over the last axis of a row-major <c>[rows, width]</c> tensor, as PyTorch's
+/// <c>nn.LayerNorm(width)</c>: <c>y = (x - mean) · rstd · weight + bias</c> with
+/// <c>rstd = 1 / sqrt(var + eps)</c>, where <c>var</c> is the biased (divide by <c>width</c>) variance.
+/// </summary>
+/// <remarks>
+/// <para>Statistics are computed in two passes (mean, then the mean squared deviation) in a fixed
+/// order, so the same inputs always give the same bits. <c>mean</c> and <c>rstd</c> are saved for
+/// the backward pass.</para>
+/// <para>With a <see cref="WorkerPool"/>, rows are split between threads for the forward pass and for
+/// <c>dInput</c>; in the same parallel loop <c>dWeight</c> and <c>dBias</c> are reduced over rows by
+/// other tasks that split the columns, each column summed in row order (no scratch memory needed). Every element is computed by the same operations in the
+/// same order whatever the thread count, so results are bit-identical with and without a pool.</para>
+/// <para>Vector code uses <see cref="Vector512"/> blocks of 16, then <see cref="Vector256"/> blocks of 8,
+/// then a scalar tail, with fused multiply-add in every path.</para>
+/// </remarks>
+public static unsafe class LayerNorm
+{
+    /// <summary>PyTorch's default epsilon for <c>nn.LayerNorm</c>.</summary>
+    public const float DefaultEpsilon = 1e-5f;
+
+    /// <summary>Below this many elements a pool is not used: the loop is too short to pay for waking threads.</summary>
+    private const int ParallelThreshold = 1 << 14;
+
+    /// <summary>
+    /// Normalizes each row of <paramref name="input"/> and applies the affine transform.
+    /// </summary>
+    /// <param name="output">Normalized values <c>[rows, width]</c>; must not overlap <paramref name="input"/>.</param>
+    /// <param name="mean">Saved row means <c>[rows]</c>.</param>
+    /// <param name="rstd">Saved reciprocal standard deviations <c>1 / sqrt(var + eps)</c> <c>[rows]</c>.</param>
+    /// <param name="input">Input <c>[rows, width]</c>.</param>
+    /// <param name="weight">Scale (gamma) <c>[width]</c>.</param>
+    /// <param name="bias">Shift (beta) <c>[width]</c>.</param>
+    /// <param name="rows">Number of rows (for a sequence batch, <c>B·T</c>).</param>
+    /// <param name="width">Normalized width (the model dimension).</param>
+    /// <param name="eps">Added to the variance inside the square root; PyTorch's default is 1e-5.</param>
+    /// <param name="pool">Threads to split rows over; <see langword="null"/> runs on the calling thread.</param>
+    public static void Forward(
+        Span<float> output, Span<float> mean, Span<float> rstd,
+        ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        int rows, int width, float eps = DefaultEpsilon, WorkerPool? pool = null)
+    {
+        Guard.NonNegative(rows);
+        Guard.Positive(width);
+        long size = (long)rows * width;
+        Guard.Length(output, size);
+        Guard.Length(mean, rows);
+        Guard.Length(rstd, rows);
+        Guard.Length(input, size);
+        Guard.Length(weight, width);
+        Guard.Length(bias, width);
+        if (!(eps >= 0f && float.IsFinite(eps)))
+        {
+            ThrowEps(eps);
+        }
+
+        Guard.NoOverlap(output, input);
+
+        fixed (float* y = output, m = mean, s = rstd, x = input, w = weight, b = bias)
+        {
+            var job = new ForwardJob { Y = y, Mean = m, Rstd = s, X = x, W = w, B = b, Rows = rows, Width = width, Eps = eps };
+            if (!UsePool(pool, rows, size))
+            {
+                ForwardRows(&job, 0, rows);
+                return;
+            }
+
+            job.Parts = Math.Min(rows, pool!.ThreadCount * 4);
+            pool.Run(job.Parts, &ForwardPart, &job);
+        }
+    }
+
+    /// <summary>
+    /// Adds the gradients of the loss with respect to the input, weight and bias of
+    /// <see cref="Forward"/> into <paramref name="dInput"/>, <paramref name="dWeight"/> and <paramref name="dBias"/>.
+    /// </summary>
+    /// <param name="dInput">Gradient of the input <c>[rows, width]</c>, accumulated (<c>+=</c>).</param>
+    /// <param name="dWeight">Gradient of the weight <c>[width]</c>, accumulated.</param>
+    /// <param name="dBias">Gradient of the bias <c>[width]</c>, accumulated.</param>
+    /// <param name="dOutput">Gradient of the output <c>[rows, width]</c>; must not overlap <paramref name="dInput"/>.</param>
+    /// <param name="input">The forward input <c>[rows, width]</c>.</param>
+    /// <param name="weight">The forward weight <c>[width]</c>.</param>
+    /// <param name="mean">Row means saved by <see cref="Forward"/> <c>[rows]</c>.</param>
+    /// <param name="rstd">Reciprocal standard deviations saved by <see cref="Forward"/> <c>[rows]</c>.</param>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="width">Normalized width.</param>
+    /// <param name="pool">Threads to split the work over; <see langword="null"/> runs on the calling thread.</param>
+    public static void Backward(
+        Span<float> dInput, Span<float> dWeight, Span<float> dBias,
+        ReadOnlySpan<float> dOutput, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd,
+        int rows, int width, WorkerPool? pool = null)
+    {
+        Guard.NonNegative(rows);
+        Guard.Positive(width);
+        long size = (long)rows * width;
+        Guard.Length(dInput, size);
+        Guard.Length(dWeight, width);
+        Guard.Length(dBias, width);
+        Guard.Length(dOutput, size);
+        Guard.Length(input, size);
+        Guard.Length(weight, width);
+        Guard.Length(mean, rows);
+        Guard.Length(rstd, rows);
+        Guard.NoOverlap(dInput, dOutput);
+        Guard.NoOverlap(dInput, input);
+
+        fixed (float* dx = dInput, dw = dWeight, db = dBias, dy = dOutput, x = input, w = weight, m = mean, s = rstd)
+        {
+            var job = new BackwardJob
+            {
+                DX = dx, DW = dw, DB = db, DY = dy, X = x, W = w, Mean = m, Rstd = s, Rows = rows, Width = width,
+            };
+            if (!UsePool(pool, rows, size))
+            {
+                // One pass per row: the parameter gradients are accumulated row by row in order,
+                // exactly as the column-split pass below does.
+                for (int r = 0; r < rows; r++)
+                {
+                    BackwardRow(&job, r, parameters: true);
+                }
+
+                return;
+            }
+
+            // One loop, two kinds of task: the first RowParts split rows (dInput), the rest split
+            // columns (dWeight, dBias). They write disjoint memory and read only inputs, so they
+            // may run in any order; one loop instead of two halves the synchronization.
+            job.RowParts = Math.Min(rows, pool!.ThreadCount * 4);
+            job.ColumnParts = Math.Min((width + 15) / 16, pool.ThreadCount * 2);
+            pool.Run(job.RowParts + job.ColumnParts, &BackwardPart, &job);
+        }
+    }
+
+    [DoesNotReturn]
+    internal static void ThrowEps(float eps) =>
+        throw new ArgumentOutOfRangeException(nameof(eps), eps, $"eps must be finite and non-negative; got {eps}.");
+
+    private static bool UsePool(WorkerPool? pool, int rows, long size) =>
+        pool is not null && pool.ThreadCount > 1 && rows > 1 && size >= ParallelThreshold;
+
+    private struct ForwardJob
+    {
+        public float* Y, Mean, Rstd, X, W, B;
+        public int Rows, Width, Parts;
+        public float Eps;
+    }
+
+    private struct BackwardJob
+    {
+        public float* DX, DW, DB, DY, X, W, Mean, Rstd;
+        public int Rows, Width, RowParts, ColumnParts;
+    }
+
+    private static void ForwardPart(void* context, int part)
+    {
+        var job = (ForwardJob*)context;
+        var (start, end) = ParallelRange.Chunk(job->Rows, job->Parts, part);
+        ForwardRows(job, start, end);
+    }
+
+    private static void ForwardRows(ForwardJob* job, int start, int end)
+    {
+        int n = job->Width;
+        for (int r = start; r < end; r++)
+        {
+            float* x = job->X + (long)r * n;
+            float* y = job->Y + (long)r * n;
+            float m = Sum(x, n) / n;
+            float variance = SumSquaredDeviation(x, n, m) / n;
+            float s = 1f / MathF.Sqrt(variance + job->Eps);
+            job->Mean[r] = m;
+            job->Rstd[r] = s;
+            NormalizeAffine(y, x, job->W, job->B, n, m, s);
+        }
+    }
+
+    private static void BackwardPart(void* context, int part)
+    {
+        var job = (BackwardJob*)context;
+        if (part < job->RowParts)
+        {
+            var (startRow, endRow) = ParallelRange.Chunk(job->Rows, job->RowParts, part);
+            for (int r = startRow; r < endRow; r++)
+            {
+                BackwardRow(job, r, parameters: false);
+            }
+
+            return;
+        }
+
+        int blocks = (job->Width + 15) / 16;
+        var (startBlock, endBlock) = ParallelRange.Chunk(blocks, job->ColumnParts, part - job->RowParts);
+        int start = startBlock * 16, end = Math.Min(endBlock * 16, job->Width);
+        int count = end - start;
+        if (count <= 0)
+        {
+            return;
+        }
+
+        for (int r = 0; r < job->Rows; r++)
+        {
+            long offset = (long)r * job->Width + start;
+            AccumulateParameters(job->DW + start, job->DB + start, job->DY + offset, job->X + offset,
+                count, job->Mean[r], job->Rstd[r]);
+        }
+    }
+
+    /// <summary>
+    /// dx += rstd · (g - mean(g) - xhat · mean(g · xhat)) with g = dy · w; optionally also
+    /// dw += dy · xhat and db += dy for this row.
+    /// </summary>
+    private static void BackwardRow(BackwardJob* job, int r, bool parameters)
+    {
+        int n = job->Width;
+        long offset = (long)r * n;
+        float* x = job->X + offset, dy = job->DY + offset, dx = job->DX + offset, w = job->W;
+        float m = job->Mean[r], s = job->Rstd[r];
+        float* dw = job->DW, db = job->DB;
+
+        // Pass 1: sums of g and g·xhat; with parameters, also dw += dy·xhat and db += dy
+        // (the same element-wise operations as AccumulateParameters).
+        int j = 0;
+        float sumG = 0f, sumGX = 0f;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var vm = Vector512.Create(m);
+            var vs = Vector512.Create(s);
+            var accG = Vector512<float>.Zero;
+            var accGX = Vector512<float>.Zero;
+            for (; j <= n - 16; j += 16)
+            {
+                var xhat = (Vector512.Load(x + j) - vm) * vs;
+                var d = Vector512.Load(dy + j);
+                var g = d * Vector512.Load(w + j);
+                accG += g;
+                accGX = Vector512.FusedMultiplyAdd(g, xhat, accGX);
+                if (parameters)
+                {
+                    Vector512.FusedMultiplyAdd(d, xhat, Vector512.Load(dw + j)).Store(dw + j);
+                    (Vector512.Load(db + j) + d).Store(db + j);
+                }
+            }
+
+            sumG = Vector512.Sum(accG);
+            sumGX = Vector512.Sum(accGX);
+        }
+
+        if (Vector256.IsHardwareAccelerated && n - j >= 8)
+        {
+            var vm = Vector256.Create(m);
+            var vs = Vector256.Create(s);
+            var accG = Vector256<float>.Zero;
+            var accGX = Vector256<float>.Zero;
+            for (; j <= n - 8; j += 8)
+            {
+                var xhat = (Vector256.Load(x + j) - vm) * vs;
+                var d = Vector256.Load(dy + j);
+                var g = d * Vector256.Load(w + j);
+                accG += g;
+                accGX = Vector256.FusedMultiplyAdd(g, xhat, accGX);
+                if (parameters)
+                {
+                    Vector256.FusedMultiplyAdd(d, xhat, Vector256.Load(dw + j)).Store(dw + j);
+                    (Vector256.Load(db + j) + d).Store(db + j);
+                }
+            }
+
+            sumG += Vector256.Sum(accG);
+            sumGX += Vector256.Sum(accGX);
+        }
+
+        for (; j < n; j++)
+        {
+            float xhat = (x[j] - m) * s;
+            float g = dy[j] * w[j];
+            sumG += g;
+            sumGX = MathF.FusedMultiplyAdd(g, xhat, sumGX);
+            if (parameters)
+            {
+                dw[j] = MathF.FusedMultiplyAdd(dy[j], xhat, dw[j]);
+                db[j] += dy[j];
+            }
+        }
+
+        float meanG = sumG / n, negMeanGX = -(sumGX / n);
+
+        // Pass 2: dx += s · ((g - meanG) - xhat · meanGX).
+        j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vm = Vector512.Create(m);
+            var vs = Vector512.Create(s);
+            var vMeanG = Vector512.Create(meanG);
+            var vNegMeanGX = Vector512.Create(negMeanGX);
+            for (; j <= n - 16; j += 16)
+            {
+                var xhat = (Vector512.Load(x + j) - vm) * vs;
+                var g = Vector512.Load(dy + j) * Vector512.Load(w + j);
+                var t = Vector512.FusedMultiplyAdd(xhat, vNegMeanGX, g - vMeanG);
+                Vector512.FusedMultiplyAdd(vs, t, Vector512.Load(dx + j)).Store(dx + j);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vm = Vector256.Create(m);
+            var vs = Vector256.Create(s);
+            var vMeanG = Vector256.Create(meanG);
+            var vNegMeanGX = Vector256.Create(negMeanGX);
+            for (; j <= n - 8; j += 8)
+            {
+                var xhat = (Vector256.Load(x + j) - vm) * vs;
+                var g = Vector256.Load(dy + j) * Vector256.Load(w + j);
+                var t = Vector256.FusedMultiplyAdd(xhat, vNegMeanGX, g - vMeanG);
+                Vector256.FusedMultiplyAdd(vs, t, Vector256.Load(dx + j)).Store(dx + j);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            float xhat = (x[j] - m) * s;
+            float g = dy[j] * w[j];
+            float t = MathF.FusedMultiplyAdd(xhat, negMeanGX, g - meanG);
+            dx[j] = MathF.FusedMultiplyAdd(s, t, dx[j]);
+        }
+    }
+
+    /// <summary>dw += dy · xhat, db += dy over <paramref name="n"/> columns of one row (element-wise, so
+    /// every path gives the same bits for an element).</summary>
+    private static void AccumulateParameters(float* dw, float* db, float* dy, float* x, int n, float m, float s)
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vm = Vector512.Create(m);
+            var vs = Vector512.Create(s);
+            for (; j <= n - 16; j += 16)
+            {
+                var g = Vector512.Load(dy + j);
+                var xhat = (Vector512.Load(x + j) - vm) * vs;
+                Vector512.FusedMultiplyAdd(g, xhat, Vector512.Load(dw + j)).Store(dw + j);
+                (Vector512.Load(db + j) + g).Store(db + j);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vm = Vector256.Create(m);
+            var vs = Vector256.Create(s);
+            for (; j <= n - 8; j += 8)
+            {
+                var g = Vector256.Load(dy + j);
+                var xhat = (Vector256.Load(x + j) - vm) * vs;
+                Vector256.FusedMultiplyAdd(g, xhat, Vector256.Load(dw + j)).Store(dw + j);
+                (Vector256.Load(db + j) + g).Store(db + j);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            float xhat = (x[j] - m) * s;
+            dw[j] = MathF.FusedMultiplyAdd(dy[j], xhat, dw[j]);
+            db[j] += dy[j];
+        }
+    }
+
+    /// <summary>y = (x - m) · s · w + b.</summary>
+    private static void NormalizeAffine(float* y, float* x, float* w, float* b, int n, float m, float s)
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vm = Vector512.Create(m);
+            var vs = Vector512.Create(s);
+            for (; j <= n - 16; j += 16)
+            {
+                var xhat = (Vector512.Load(x + j) - vm) * vs;
+                Vector512.FusedMultiplyAdd(xhat, Vector512.Load(w + j), Vector512.Load(b + j)).Store(y + j);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vm = Vector256.Create(m);
+            var vs = Vector256.Create(s);
+            for (; j <= n - 8; j += 8)
+            {
+                var xhat = (Vector256.Load(x + j) - vm) * vs;
+                Vector256.FusedMultiplyAdd(xhat, Vector256.Load(w + j), Vector256.Load(b + j)).Store(y + j);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            y[j] = MathF.FusedMultiplyAdd((x[j] - m) * s, w[j], b[j]);
+        }
+    }
+
+    /// <summary>Sum in a fixed order: 16-wide lanes (two accumulators), then 8-wide, then scalar.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Sum(float* x, int n)
+    {
+        int j = 0;
+        float sum = 0f;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var a0 = Vector512<float>.Zero;
+            var a1 = Vector512<float>.Zero;
+            for (; j <= n - 32; j += 32)
+            {
+                a0 += Vector512.Load(x + j);
+                a1 += Vector512.Load(x + j + 16);
+            }
+
+            if (j <= n - 16)
+            {
+                a0 += Vector512.Load(x + j);
+                j += 16;
+            }
+
+            sum = Vector512.Sum(a0 + a1);
+        }
+
+        if (Vector256.IsHardwareAccelerated && n - j >= 8)
+        {
+            var a = Vector256<float>.Zero;
+            for (; j <= n - 8; j += 8)
+            {
+                a += Vector256.Load(x + j);
+            }
+
+            sum += Vector256.Sum(a);
+        }
+
+        for (; j < n; j++)
+        {
+            sum += x[j];
+        }
+
+        return sum;
+    }
+
+    /// <summary><c>sum((x - m)²)</c> in the same fixed order as <see cref="Sum"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float SumSquaredDeviation(float* x, int n, float m)
+    {
+        int j = 0;
+        float sum = 0f;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var vm = Vector512.Create(m);
+            var a0 = Vector512<float>.Zero;
+            var a1 = Vector512<float>.Zero;
+            for (; j <= n - 32; j += 32)
+            {
+                var d0 = Vector512.Load(x + j) - vm;
+                var d1 = Vector512.Load(x + j + 16) - vm;
+                a0 = Vector512.FusedMultiplyAdd(d0, d0, a0);
+                a1 = Vector512.FusedMultiplyAdd(d1, d1, a1);
+            }
+
+            if (j <= n - 16)
+            {
+                var d0 = Vector512.Load(x + j) - vm;
+                a0 = Vector512.FusedMultiplyAdd(d0, d0, a0);
+                j += 16;
+            }
+
+            sum = Vector512.Sum(a0 + a1);
+        }
+
+        if (Vector256.IsHardwareAccelerated && n - j >= 8)
+        {
+            var vm = Vector256.Create(m);
+            var a = Vector256<float>.Zero;
+            for (; j <= n - 8; j += 8)
+            {
+                var d = Vector256.Load(x + j) - vm;
+                a = Vector256.FusedMultiplyAdd(d, d, a);
+            }
+
+            sum += Vector256.Sum(a);
+        }
+
+        for (; j < n; j++)
+        {
+            float d = x[j] - m;
+            sum = MathF.FusedMultiplyAdd(d, d, sum);
+        }
+
+        return sum;
+    }
+}
