@@ -1,0 +1,531 @@
+using System;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ModelDsl.Threading;
+
+namespace ModelDsl.Kernels;
+
+/// <summary>
+/// Multi-head scaled dot-product attention over already projected queries, keys and values:
+/// <c>P = softmax(scale · Q Kᵀ + mask)</c>, <c>O = P V</c>, per batch element and head.
+/// </summary>
+/// <remarks>
+/// <para>Layouts (PyTorch): <c>q</c> is <c>[B, Tq, H·dh]</c>, <c>k</c> and <c>v</c> are <c>[B, Tk, H·dh]</c>, heads interleaved
+/// in the last dimension as <c>[B, T, H, dh]</c>; the output is <c>[B, Tq, H·dh]</c>; the probabilities saved for
+/// backward are <c>[B, H, Tq, Tk]</c>. The Q/K/V/output projections are <see cref="Gemm"/> calls made by the caller.</para>
+/// <para>Masks (<see cref="AttentionMask"/>): each query's contiguous range of possibly allowed keys is computed from the
+/// causal, window and padding parts, and only that range is scored; an adjacency matrix is applied inside the range.
+/// A query whose keys are all masked gets a zero output row, zero probabilities and zero gradients.</para>
+/// <para>Work is split over (batch, head) pairs; each pair writes only its own slices, and the arithmetic of a pair
+/// does not depend on the thread that runs it, so results are bit-identical for any thread count.</para>
+/// </remarks>
+public static unsafe class Attention
+{
+    /// <summary>The usual scale <c>1/√dh</c>; pass 1 for plain (unscaled) dot-product attention.</summary>
+    public static float DefaultScale(int headDim)
+    {
+        Guard.Positive(headDim);
+        return 1f / MathF.Sqrt(headDim);
+    }
+
+    /// <summary>Scratch floats <see cref="Backward"/> needs: one <c>[Tq, Tk]</c> plane per thread of the pool.</summary>
+    /// <param name="queryLength">Tq.</param>
+    /// <param name="keyLength">Tk.</param>
+    /// <param name="threadCount">The pool's <see cref="WorkerPool.ThreadCount"/> (1 without a pool).</param>
+    public static int ScratchLength(int queryLength, int keyLength, int threadCount)
+    {
+        Guard.Positive(queryLength);
+        Guard.Positive(keyLength);
+        Guard.Positive(threadCount);
+        return checked(queryLength * keyLength * threadCount);
+    }
+
+    /// <summary>
+    /// Forward: <c>probabilities[b,h,i,:] = softmax_j(scale · q[b,i,h,:]·k[b,j,h,:])</c> over allowed keys (0 elsewhere),
+    /// <c>output[b,i,h,:] = Σ_j probabilities[b,h,i,j] · v[b,j,h,:]</c>. Both outputs are overwritten.
+    /// </summary>
+    /// <param name="output"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="probabilities"><c>[B, H, Tq, Tk]</c>, saved for <see cref="Backward"/>.</param>
+    /// <param name="q"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="k"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="v"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="queryLength">Tq.</param>
+    /// <param name="keyLength">Tk.</param>
+    /// <param name="heads">H.</param>
+    /// <param name="headDim">dh.</param>
+    /// <param name="mask">Which keys each query may attend to.</param>
+    /// <param name="scale">Score scale, usually <see cref="DefaultScale"/>.</param>
+    /// <param name="pool">Threads to use; null runs on the calling thread.</param>
+    public static void Forward(
+        Span<float> output, Span<float> probabilities,
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        int batch, int queryLength, int keyLength, int heads, int headDim,
+        in AttentionMask mask, float scale, WorkerPool? pool = null)
+    {
+        CheckDimensions(batch, queryLength, keyLength, heads, headDim);
+        long width = (long)heads * headDim;
+        Guard.Length(output, batch * queryLength * width);
+        Guard.Length(probabilities, (long)batch * heads * queryLength * keyLength);
+        Guard.Length(q, batch * queryLength * width);
+        Guard.Length(k, batch * keyLength * width);
+        Guard.Length(v, batch * keyLength * width);
+        Guard.NoOverlap<float>(output, q);
+        Guard.NoOverlap<float>(output, k);
+        Guard.NoOverlap<float>(output, v);
+        Guard.NoOverlap<float>(probabilities, output);
+        mask.Validate(batch, queryLength, keyLength);
+
+        fixed (float* o = output, p = probabilities, qp = q, kp = k, vp = v)
+        fixed (int* lengths = mask.KeyLengths)
+        fixed (bool* allowed = mask.Allowed)
+        {
+            var job = new Job
+            {
+                Output = o, Probabilities = p, Q = qp, K = kp, V = vp,
+                Batch = batch, QueryLength = queryLength, KeyLength = keyLength, Heads = heads, HeadDim = headDim,
+                Scale = scale,
+            };
+            job.SetMask(mask, lengths, allowed, queryLength, keyLength);
+            int pairs = batch * heads;
+            if (pool is null)
+            {
+                for (int pair = 0; pair < pairs; pair++)
+                {
+                    ForwardPair(&job, pair);
+                }
+            }
+            else
+            {
+                pool.Run(pairs, &ForwardPair, &job);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backward: accumulates (<c>+=</c>) the gradients of the loss with respect to <paramref name="q"/>,
+    /// <paramref name="k"/> and <paramref name="v"/> into <paramref name="dQ"/>, <paramref name="dK"/>, <paramref name="dV"/>,
+    /// given <paramref name="dOutput"/> and the probabilities saved by <see cref="Forward"/> with the same mask and scale.
+    /// </summary>
+    /// <param name="dQ"><c>[B, Tq, H·dh]</c>, accumulated.</param>
+    /// <param name="dK"><c>[B, Tk, H·dh]</c>, accumulated.</param>
+    /// <param name="dV"><c>[B, Tk, H·dh]</c>, accumulated.</param>
+    /// <param name="dOutput"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="q"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="k"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="v"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="probabilities"><c>[B, H, Tq, Tk]</c> from <see cref="Forward"/>.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="queryLength">Tq.</param>
+    /// <param name="keyLength">Tk.</param>
+    /// <param name="heads">H.</param>
+    /// <param name="headDim">dh.</param>
+    /// <param name="mask">The mask given to <see cref="Forward"/>.</param>
+    /// <param name="scale">The scale given to <see cref="Forward"/>.</param>
+    /// <param name="scratch">At least <see cref="ScratchLength"/><c>(Tq, Tk, threads)</c> floats; contents are overwritten.</param>
+    /// <param name="pool">Threads to use; null runs on the calling thread.</param>
+    public static void Backward(
+        Span<float> dQ, Span<float> dK, Span<float> dV,
+        ReadOnlySpan<float> dOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        ReadOnlySpan<float> probabilities,
+        int batch, int queryLength, int keyLength, int heads, int headDim,
+        in AttentionMask mask, float scale, Span<float> scratch, WorkerPool? pool = null)
+    {
+        CheckDimensions(batch, queryLength, keyLength, heads, headDim);
+        long width = (long)heads * headDim;
+        Guard.Length(dQ, batch * queryLength * width);
+        Guard.Length(dK, batch * keyLength * width);
+        Guard.Length(dV, batch * keyLength * width);
+        Guard.Length(dOutput, batch * queryLength * width);
+        Guard.Length(q, batch * queryLength * width);
+        Guard.Length(k, batch * keyLength * width);
+        Guard.Length(v, batch * keyLength * width);
+        Guard.Length(probabilities, (long)batch * heads * queryLength * keyLength);
+        int threads = pool?.ThreadCount ?? 1;
+        Guard.AtLeast<float>(scratch, ScratchLength(queryLength, keyLength, threads));
+        mask.Validate(batch, queryLength, keyLength);
+
+        fixed (float* dq = dQ, dk = dK, dv = dV, dO = dOutput, qp = q, kp = k, vp = v, p = probabilities, s = scratch)
+        fixed (int* lengths = mask.KeyLengths)
+        fixed (bool* allowed = mask.Allowed)
+        {
+            int pairs = batch * heads;
+            var job = new Job
+            {
+                DQ = dq, DK = dk, DV = dv, DOutput = dO, Q = qp, K = kp, V = vp, Probabilities = p, Scratch = s,
+                Batch = batch, QueryLength = queryLength, KeyLength = keyLength, Heads = heads, HeadDim = headDim,
+                Scale = scale, Parts = Math.Min(threads, pairs),
+            };
+            job.SetMask(mask, lengths, allowed, queryLength, keyLength);
+            if (pool is null || job.Parts == 1)
+            {
+                for (int part = 0; part < job.Parts; part++)
+                {
+                    BackwardPart(&job, part);
+                }
+            }
+            else
+            {
+                pool.Run(job.Parts, &BackwardPart, &job);
+            }
+        }
+    }
+
+    private static void CheckDimensions(int batch, int queryLength, int keyLength, int heads, int headDim)
+    {
+        Guard.Positive(batch);
+        Guard.Positive(queryLength);
+        Guard.Positive(keyLength);
+        Guard.Positive(heads);
+        Guard.Positive(headDim);
+    }
+
+    /// <summary>Everything a (batch, head) pair needs, as raw pointers to pinned memory on the caller's stack frame.</summary>
+    private struct Job
+    {
+        public float* Output, Probabilities, Q, K, V, DOutput, DQ, DK, DV, Scratch;
+        public int Batch, QueryLength, KeyLength, Heads, HeadDim, Parts;
+        public float Scale;
+        public bool Causal;
+        public int QueryOffset, WindowRadius;
+        public int* KeyLengths;      // null: no padding part.
+        public bool* Allowed;        // null: no adjacency part.
+        public long AllowedBatchStride; // 0 when one [Tq, Tk] matrix is shared by the batch.
+
+        public void SetMask(in AttentionMask mask, int* lengths, bool* allowed, int queryLength, int keyLength)
+        {
+            Causal = mask.IsCausal;
+            QueryOffset = mask.QueryOffset;
+            WindowRadius = mask.WindowRadius;
+            KeyLengths = mask.HasKeyPadding ? lengths : null;
+            Allowed = mask.HasAdjacency ? allowed : null;
+            long plane = (long)queryLength * keyLength;
+            AllowedBatchStride = mask.Allowed.Length == plane ? 0 : plane;
+        }
+
+        /// <summary>Keys <c>[start, end)</c> that query <paramref name="i"/> of batch element <paramref name="b"/> may see, before adjacency.</summary>
+        public readonly void KeyRange(int b, int i, out int start, out int end)
+        {
+            int limit = KeyLengths is null ? KeyLength : KeyLengths[b];
+            AttentionMask.KeyRange(Causal, QueryOffset, WindowRadius, limit, i, out start, out end);
+        }
+
+        /// <summary>
+        /// A range of queries <c>[start, end)</c> outside which key <paramref name="j"/> of batch element <paramref name="b"/> is
+        /// masked (the inverse of <see cref="KeyRange"/>: every query whose key range holds <paramref name="j"/> is inside).
+        /// </summary>
+        public readonly void QueryRange(int b, int j, out int start, out int end)
+        {
+            start = 0;
+            end = QueryLength;
+            if (KeyLengths is not null && j >= KeyLengths[b])
+            {
+                end = 0;
+                return;
+            }
+
+            long first = (long)j - QueryOffset; // query whose absolute position equals j.
+            if (Causal)
+            {
+                start = (int)Math.Clamp(first, 0, QueryLength);
+            }
+
+            if (WindowRadius >= 0)
+            {
+                start = (int)Math.Clamp(Math.Max(start, first - WindowRadius), 0, QueryLength);
+                end = (int)Math.Clamp(first + WindowRadius + 1, 0, QueryLength);
+            }
+        }
+    }
+
+    private static void ForwardPair(void* context, int pair)
+    {
+        ref readonly Job job = ref *(Job*)context;
+        int b = pair / job.Heads, h = pair % job.Heads;
+        int tq = job.QueryLength, tk = job.KeyLength, dh = job.HeadDim;
+        int width = job.Heads * dh;
+        float* q = job.Q + (long)b * tq * width + h * dh;
+        float* k = job.K + (long)b * tk * width + h * dh;
+        float* v = job.V + (long)b * tk * width + h * dh;
+        float* o = job.Output + (long)b * tq * width + h * dh;
+        float* p = job.Probabilities + (long)pair * tq * tk;
+
+        for (int i = 0; i < tq; i++, q += width, o += width, p += tk)
+        {
+            job.KeyRange(b, i, out int start, out int end);
+            if (end <= start)
+            {
+                new Span<float>(p, tk).Clear();
+                new Span<float>(o, dh).Clear();
+                continue;
+            }
+
+            int count = end - start;
+            new Span<float>(p, start).Clear();
+            new Span<float>(p + end, tk - end).Clear();
+            float* scores = p + start;
+            Dots(scores, q, k + (long)start * width, width, count, dh, job.Scale);
+            if (job.Allowed is not null)
+            {
+                bool* allowed = job.Allowed + b * job.AllowedBatchStride + (long)i * tk + start;
+                for (int j = 0; j < count; j++)
+                {
+                    if (!allowed[j])
+                    {
+                        scores[j] = float.NegativeInfinity;
+                    }
+                }
+            }
+
+            var row = new Span<float>(scores, count);
+            float max = TensorPrimitives.Max<float>(row);
+            if (float.IsNegativeInfinity(max))
+            {
+                // Every key in range masked by the adjacency matrix.
+                row.Clear();
+                new Span<float>(o, dh).Clear();
+                continue;
+            }
+
+            TensorPrimitives.Subtract(row, max, row);
+            TensorPrimitives.Exp(row, row);
+            float sum = TensorPrimitives.Sum<float>(row);
+            TensorPrimitives.Divide(row, sum, row);
+            WeightedRowSum(o, accumulate: false, scores, 1, v + (long)start * width, width, count, dh);
+        }
+    }
+
+    private static void BackwardPart(void* context, int part)
+    {
+        ref readonly Job job = ref *(Job*)context;
+        var (first, last) = ParallelRange.Chunk(job.Batch * job.Heads, job.Parts, part);
+        float* dS = job.Scratch + (long)part * job.QueryLength * job.KeyLength;
+        for (int pair = first; pair < last; pair++)
+        {
+            BackwardPair(job, pair, dS);
+        }
+    }
+
+    private static void BackwardPair(in Job job, int pair, float* dS)
+    {
+        int b = pair / job.Heads, h = pair % job.Heads;
+        int tq = job.QueryLength, tk = job.KeyLength, dh = job.HeadDim;
+        int width = job.Heads * dh;
+        long queryBase = (long)b * tq * width + h * dh, keyBase = (long)b * tk * width + h * dh;
+        float* q = job.Q + queryBase, dq = job.DQ + queryBase, dO = job.DOutput + queryBase;
+        float* k = job.K + keyBase, v = job.V + keyBase, dk = job.DK + keyBase, dv = job.DV + keyBase;
+        float* p = job.Probabilities + (long)pair * tq * tk;
+
+        // Rows: dP = dO Vᵀ, dS = scale · P ∘ (dP − rowsum(P ∘ dP)), dQ += dS K. dS is kept for the columns.
+        for (int i = 0; i < tq; i++)
+        {
+            float* ds = dS + (long)i * tk;
+            float* pi = p + (long)i * tk;
+            job.KeyRange(b, i, out int start, out int end);
+            if (end <= start)
+            {
+                new Span<float>(ds, tk).Clear();
+                continue;
+            }
+
+            int count = end - start;
+            new Span<float>(ds, start).Clear();
+            new Span<float>(ds + end, tk - end).Clear();
+            Dots(ds + start, dO + (long)i * width, v + (long)start * width, width, count, dh, 1f);
+            var row = new Span<float>(ds + start, count);
+            var probabilities = new ReadOnlySpan<float>(pi + start, count);
+            float dot = TensorPrimitives.Dot(probabilities, row);
+            TensorPrimitives.Subtract(row, dot, row);
+            TensorPrimitives.Multiply(row, probabilities, row);
+            TensorPrimitives.Multiply(row, job.Scale, row);
+            WeightedRowSum(dq + (long)i * width, accumulate: true, ds + start, 1, k + (long)start * width, width, count, dh);
+        }
+
+        // Columns: dK = dSᵀ Q, dV = Pᵀ dO, over the queries that may see each key.
+        for (int j = 0; j < tk; j++)
+        {
+            job.QueryRange(b, j, out int start, out int end);
+            if (end <= start)
+            {
+                continue;
+            }
+
+            long offset = (long)start * tk + j;
+            WeightedRowSum(dk + (long)j * width, accumulate: true, dS + offset, tk, q + (long)start * width, width, end - start, dh);
+            WeightedRowSum(dv + (long)j * width, accumulate: true, p + offset, tk, dO + (long)start * width, width, end - start, dh);
+        }
+    }
+
+    /// <summary><c>result[r] = scale · (x · rows[r])</c> for <paramref name="count"/> rows of length <paramref name="n"/>.</summary>
+    internal static void Dots(float* result, float* x, float* rows, int rowStride, int count, int n, float scale)
+    {
+        int r = 0;
+        if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
+        {
+            // Four rows at a time: four independent accumulators hide the FMA latency and share the loads of x.
+            for (; r + 4 <= count; r += 4)
+            {
+                float* r0 = rows + (long)r * rowStride, r1 = r0 + rowStride, r2 = r1 + rowStride, r3 = r2 + rowStride;
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+                int d = 0;
+                for (; d + Vector256<float>.Count <= n; d += Vector256<float>.Count)
+                {
+                    var xv = Vector256.Load(x + d);
+                    a0 = MultiplyAdd(xv, Vector256.Load(r0 + d), a0);
+                    a1 = MultiplyAdd(xv, Vector256.Load(r1 + d), a1);
+                    a2 = MultiplyAdd(xv, Vector256.Load(r2 + d), a2);
+                    a3 = MultiplyAdd(xv, Vector256.Load(r3 + d), a3);
+                }
+
+                var sums = Sum4(a0, a1, a2, a3);
+                float s0 = sums.GetElement(0), s1 = sums.GetElement(1), s2 = sums.GetElement(2), s3 = sums.GetElement(3);
+                for (; d < n; d++)
+                {
+                    float xd = x[d];
+                    s0 += xd * r0[d];
+                    s1 += xd * r1[d];
+                    s2 += xd * r2[d];
+                    s3 += xd * r3[d];
+                }
+
+                result[r] = scale * s0;
+                result[r + 1] = scale * s1;
+                result[r + 2] = scale * s2;
+                result[r + 3] = scale * s3;
+            }
+        }
+
+        for (; r < count; r++)
+        {
+            result[r] = scale * Dot(x, rows + (long)r * rowStride, n);
+        }
+    }
+
+    internal static float Dot(float* x, float* y, int n)
+    {
+        int d = 0;
+        float sum = 0f;
+        if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; d + Vector256<float>.Count <= n; d += Vector256<float>.Count)
+            {
+                acc = MultiplyAdd(Vector256.Load(x + d), Vector256.Load(y + d), acc);
+            }
+
+            sum = Vector256.Sum(acc);
+        }
+
+        for (; d < n; d++)
+        {
+            sum += x[d] * y[d];
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// <c>destination[0..n) (+)= Σ_r weights[r·weightStride] · rows[r·rowStride + 0..n)</c>, with the sum held in
+    /// registers across rows (32, 16 or 8 columns at a time) and stored once.
+    /// </summary>
+    internal static void WeightedRowSum(float* destination, bool accumulate, float* weights, long weightStride, float* rows, long rowStride, int count, int n)
+    {
+        int c = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 32 <= n; c += 32)
+            {
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+                float* row = rows + c;
+                float* w = weights;
+                for (int r = 0; r < count; r++, row += rowStride, w += weightStride)
+                {
+                    var wv = Vector256.Create(*w);
+                    a0 = MultiplyAdd(wv, Vector256.Load(row), a0);
+                    a1 = MultiplyAdd(wv, Vector256.Load(row + 8), a1);
+                    a2 = MultiplyAdd(wv, Vector256.Load(row + 16), a2);
+                    a3 = MultiplyAdd(wv, Vector256.Load(row + 24), a3);
+                }
+
+                Store(destination + c, a0, accumulate);
+                Store(destination + c + 8, a1, accumulate);
+                Store(destination + c + 16, a2, accumulate);
+                Store(destination + c + 24, a3, accumulate);
+            }
+
+            for (; c + 16 <= n; c += 16)
+            {
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0;
+                float* row = rows + c;
+                float* w = weights;
+                for (int r = 0; r < count; r++, row += rowStride, w += weightStride)
+                {
+                    var wv = Vector256.Create(*w);
+                    a0 = MultiplyAdd(wv, Vector256.Load(row), a0);
+                    a1 = MultiplyAdd(wv, Vector256.Load(row + 8), a1);
+                }
+
+                Store(destination + c, a0, accumulate);
+                Store(destination + c + 8, a1, accumulate);
+            }
+
+            for (; c + 8 <= n; c += 8)
+            {
+                var a0 = Vector256<float>.Zero;
+                float* row = rows + c;
+                float* w = weights;
+                for (int r = 0; r < count; r++, row += rowStride, w += weightStride)
+                {
+                    a0 = MultiplyAdd(Vector256.Create(*w), Vector256.Load(row), a0);
+                }
+
+                Store(destination + c, a0, accumulate);
+            }
+        }
+
+        for (; c < n; c++)
+        {
+            float sum = 0f;
+            float* row = rows + c;
+            float* w = weights;
+            for (int r = 0; r < count; r++, row += rowStride, w += weightStride)
+            {
+                sum += *w * *row;
+            }
+
+            destination[c] = accumulate ? destination[c] + sum : sum;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* destination, Vector256<float> value, bool accumulate)
+    {
+        if (accumulate)
+        {
+            value += Vector256.Load(destination);
+        }
+
+        value.Store(destination);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : (a * b) + c;
+
+    /// <summary>The horizontal sums of four vectors, as one 4-lane vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Sum4(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3)
+    {
+        if (Avx.IsSupported)
+        {
+            var t0 = Avx.HorizontalAdd(a0, a1); // a01 a23 b01 b23 | a45 a67 b45 b67
+            var t1 = Avx.HorizontalAdd(a2, a3);
+            var t2 = Avx.HorizontalAdd(t0, t1); // a0123 b0123 c0123 d0123 | a4567 b4567 c4567 d4567
+            return t2.GetLower() + t2.GetUpper();
+        }
+
+        return Vector128.Create(Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3));
+    }
+}
