@@ -362,6 +362,33 @@ public static unsafe class Attention
     internal static void Dots(float* result, float* x, float* rows, int rowStride, int count, int n, float scale)
     {
         int r = 0;
+        if (Avx.IsSupported && n % Vector256<float>.Count == 0)
+        {
+            // Eight rows at a time (the common dh = 16, 32, 64): eight independent FMA chains share the loads of x,
+            // and one transposing reduction turns the eight accumulators into eight adjacent results.
+            var scaleVector = Vector256.Create(scale);
+            for (; r + 8 <= count; r += 8)
+            {
+                float* r0 = rows + (long)r * rowStride;
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                for (int d = 0; d < n; d += Vector256<float>.Count)
+                {
+                    var xv = Vector256.Load(x + d);
+                    float* row = r0 + d;
+                    a0 = MultiplyAdd(xv, Vector256.Load(row), a0);
+                    a1 = MultiplyAdd(xv, Vector256.Load(row + rowStride), a1);
+                    a2 = MultiplyAdd(xv, Vector256.Load(row + (2 * rowStride)), a2);
+                    a3 = MultiplyAdd(xv, Vector256.Load(row + (3 * rowStride)), a3);
+                    a4 = MultiplyAdd(xv, Vector256.Load(row + (4 * rowStride)), a4);
+                    a5 = MultiplyAdd(xv, Vector256.Load(row + (5 * rowStride)), a5);
+                    a6 = MultiplyAdd(xv, Vector256.Load(row + (6 * rowStride)), a6);
+                    a7 = MultiplyAdd(xv, Vector256.Load(row + (7 * rowStride)), a7);
+                }
+
+                (scaleVector * Sum8(a0, a1, a2, a3, a4, a5, a6, a7)).Store(result + r);
+            }
+        }
+
         if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
         {
             // Four rows at a time: four independent accumulators hide the FMA latency and share the loads of x.
@@ -435,12 +462,29 @@ public static unsafe class Attention
         int c = 0;
         if (Vector256.IsHardwareAccelerated)
         {
+            // Even and odd rows go to separate accumulators (eight FMA chains for 32 columns), summed at the end.
             for (; c + 32 <= n; c += 32)
             {
-                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
                 float* row = rows + c;
                 float* w = weights;
-                for (int r = 0; r < count; r++, row += rowStride, w += weightStride)
+                int r = 0;
+                for (; r + 2 <= count; r += 2, row += 2 * rowStride, w += 2 * weightStride)
+                {
+                    var wv = Vector256.Create(*w);
+                    var wn = Vector256.Create(w[weightStride]);
+                    float* next = row + rowStride;
+                    a0 = MultiplyAdd(wv, Vector256.Load(row), a0);
+                    a1 = MultiplyAdd(wv, Vector256.Load(row + 8), a1);
+                    a2 = MultiplyAdd(wv, Vector256.Load(row + 16), a2);
+                    a3 = MultiplyAdd(wv, Vector256.Load(row + 24), a3);
+                    b0 = MultiplyAdd(wn, Vector256.Load(next), b0);
+                    b1 = MultiplyAdd(wn, Vector256.Load(next + 8), b1);
+                    b2 = MultiplyAdd(wn, Vector256.Load(next + 16), b2);
+                    b3 = MultiplyAdd(wn, Vector256.Load(next + 24), b3);
+                }
+
+                if (r < count)
                 {
                     var wv = Vector256.Create(*w);
                     a0 = MultiplyAdd(wv, Vector256.Load(row), a0);
@@ -449,26 +493,37 @@ public static unsafe class Attention
                     a3 = MultiplyAdd(wv, Vector256.Load(row + 24), a3);
                 }
 
-                Store(destination + c, a0, accumulate);
-                Store(destination + c + 8, a1, accumulate);
-                Store(destination + c + 16, a2, accumulate);
-                Store(destination + c + 24, a3, accumulate);
+                Store(destination + c, a0 + b0, accumulate);
+                Store(destination + c + 8, a1 + b1, accumulate);
+                Store(destination + c + 16, a2 + b2, accumulate);
+                Store(destination + c + 24, a3 + b3, accumulate);
             }
 
             for (; c + 16 <= n; c += 16)
             {
-                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0;
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, b0 = a0, b1 = a0;
                 float* row = rows + c;
                 float* w = weights;
-                for (int r = 0; r < count; r++, row += rowStride, w += weightStride)
+                int r = 0;
+                for (; r + 2 <= count; r += 2, row += 2 * rowStride, w += 2 * weightStride)
+                {
+                    var wv = Vector256.Create(*w);
+                    var wn = Vector256.Create(w[weightStride]);
+                    a0 = MultiplyAdd(wv, Vector256.Load(row), a0);
+                    a1 = MultiplyAdd(wv, Vector256.Load(row + 8), a1);
+                    b0 = MultiplyAdd(wn, Vector256.Load(row + rowStride), b0);
+                    b1 = MultiplyAdd(wn, Vector256.Load(row + rowStride + 8), b1);
+                }
+
+                if (r < count)
                 {
                     var wv = Vector256.Create(*w);
                     a0 = MultiplyAdd(wv, Vector256.Load(row), a0);
                     a1 = MultiplyAdd(wv, Vector256.Load(row + 8), a1);
                 }
 
-                Store(destination + c, a0, accumulate);
-                Store(destination + c + 8, a1, accumulate);
+                Store(destination + c, a0 + b0, accumulate);
+                Store(destination + c + 8, a1 + b1, accumulate);
             }
 
             for (; c + 8 <= n; c += 8)
@@ -513,6 +568,19 @@ public static unsafe class Attention
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
         Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : (a * b) + c;
+
+    /// <summary>The horizontal sums of eight vectors, as one 8-lane vector (AVX only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Sum8(
+        Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
+        Vector256<float> a4, Vector256<float> a5, Vector256<float> a6, Vector256<float> a7)
+    {
+        // Per 128-bit half: hadd pairs twice, giving the low-half sums of a0..a3 (and a4..a7) in lane order;
+        // then add the low-half and high-half partial sums across the two halves.
+        var u0 = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3)); // s0..s3 (low) | s0..s3 (high)
+        var u1 = Avx.HorizontalAdd(Avx.HorizontalAdd(a4, a5), Avx.HorizontalAdd(a6, a7)); // s4..s7 (low) | s4..s7 (high)
+        return Avx.Permute2x128(u0, u1, 0x20) + Avx.Permute2x128(u0, u1, 0x31);
+    }
 
     /// <summary>The horizontal sums of four vectors, as one 4-lane vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
