@@ -1,5 +1,6 @@
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using ModelDsl.Threading;
 
 namespace ModelDsl.Kernels;
@@ -136,6 +137,30 @@ public static unsafe class AdditiveAttention
         Guard.Positive(valueDim);
     }
 
+    /// <summary><c>dz = scale · v ∘ (1 − a²)</c>; <c>dUh += dz</c>, <c>dWs += dz</c>, vectorized with a scalar tail.</summary>
+    private static void TanhBackward(float* dUh, float* dWs, float* v, float* a, float scale, int n)
+    {
+        int d = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var s = Vector256.Create(scale);
+            for (; d + Vector256<float>.Count <= n; d += Vector256<float>.Count)
+            {
+                var av = Vector256.Load(a + d);
+                var dz = s * Vector256.Load(v + d) * (Vector256<float>.One - (av * av));
+                (Vector256.Load(dUh + d) + dz).Store(dUh + d);
+                (Vector256.Load(dWs + d) + dz).Store(dWs + d);
+            }
+        }
+
+        for (; d < n; d++)
+        {
+            float dz = scale * v[d] * (1f - (a[d] * a[d]));
+            dUh[d] += dz;
+            dWs[d] += dz;
+        }
+    }
+
     private struct Job
     {
         public float* Context, Tanh, Weights, Ws, Uh, V, H;
@@ -180,19 +205,11 @@ public static unsafe class AdditiveAttention
         SingleQueryAttention.SoftmaxContextBackward(de, job.DH + keys * dimV, job.DContext + (long)b * dimV, job.H + keys * dimV, job.Weights + keys, valid, dimV);
 
         // dz = de_j · v ∘ (1 − a²); dUh[b,j] += dz; dWs[b] += Σ_j dz.
-        var v = new ReadOnlySpan<float>(job.V, dimA);
-        var dWs = new Span<float>(job.DWs + (long)b * dimA, dimA);
         for (int j = 0; j < valid; j++)
         {
             long row = (keys + j) * dimA;
             float* a = job.Tanh + row, dUh = job.DUh + row;
-            float scale = de[j];
-            for (int d = 0; d < dimA; d++)
-            {
-                float dz = scale * v[d] * (1f - (a[d] * a[d]));
-                dUh[d] += dz;
-                dWs[d] += dz;
-            }
+            TanhBackward(dUh, job.DWs + (long)b * dimA, job.V, a, de[j], dimA);
         }
     }
 }
