@@ -28,20 +28,20 @@ public readonly ref struct AttentionMask
 {
     private readonly ReadOnlySpan<int> _keyLengths;
     private readonly ReadOnlySpan<bool> _allowed;
-    private readonly int _windowRadius; // -1: no window.
+    private readonly int _windowSpan; // radius + 1; 0 (the default) means no window, so default(AttentionMask) is None.
 
     private AttentionMask(bool causal, int queryOffset, int windowRadius, ReadOnlySpan<int> keyLengths, ReadOnlySpan<bool> allowed, bool hasKeyLengths, bool hasAllowed)
     {
         IsCausal = causal;
         QueryOffset = queryOffset;
-        _windowRadius = windowRadius;
+        _windowSpan = Math.Min(windowRadius, int.MaxValue - 1) + 1;
         _keyLengths = keyLengths;
         _allowed = allowed;
         HasKeyPadding = hasKeyLengths;
         HasAdjacency = hasAllowed;
     }
 
-    /// <summary>Every query attends to every key.</summary>
+    /// <summary>Every query attends to every key (the same as <c>default(AttentionMask)</c>).</summary>
     public static AttentionMask None => new(false, 0, -1, default, default, false, false);
 
     /// <summary>True when query position <c>QueryOffset + i</c> may attend only to keys <c>j &lt;= QueryOffset + i</c>.</summary>
@@ -51,10 +51,10 @@ public readonly ref struct AttentionMask
     public int QueryOffset { get; }
 
     /// <summary>True when the mask has a local window part.</summary>
-    public bool HasWindow => _windowRadius >= 0;
+    public bool HasWindow => _windowSpan > 0;
 
     /// <summary>The window radius, or -1 when there is no window part.</summary>
-    public int WindowRadius => _windowRadius;
+    public int WindowRadius => _windowSpan - 1;
 
     /// <summary>True when the mask has per-batch valid key lengths.</summary>
     public bool HasKeyPadding { get; }
@@ -99,18 +99,18 @@ public readonly ref struct AttentionMask
 
     /// <summary>This mask AND the causal part.</summary>
     public AttentionMask WithCausal() =>
-        new(true, QueryOffset, _windowRadius, _keyLengths, _allowed, HasKeyPadding, HasAdjacency);
+        new(true, QueryOffset, WindowRadius, _keyLengths, _allowed, HasKeyPadding, HasAdjacency);
 
     /// <summary>This mask with query 0 at absolute position <paramref name="queryOffset"/>.</summary>
     public AttentionMask WithQueryOffset(int queryOffset)
     {
         Guard.NonNegative(queryOffset);
-        return new(IsCausal, queryOffset, _windowRadius, _keyLengths, _allowed, HasKeyPadding, HasAdjacency);
+        return new(IsCausal, queryOffset, WindowRadius, _keyLengths, _allowed, HasKeyPadding, HasAdjacency);
     }
 
     /// <summary>This mask AND key padding with per-batch valid lengths.</summary>
     public AttentionMask WithKeyPadding(ReadOnlySpan<int> keyLengths) =>
-        new(IsCausal, QueryOffset, _windowRadius, keyLengths, _allowed, true, HasAdjacency);
+        new(IsCausal, QueryOffset, WindowRadius, keyLengths, _allowed, true, HasAdjacency);
 
     /// <summary>This mask AND a local window of <paramref name="radius"/>.</summary>
     public AttentionMask WithLocalWindow(int radius)
@@ -121,7 +121,7 @@ public readonly ref struct AttentionMask
 
     /// <summary>This mask AND an adjacency matrix (see <see cref="Adjacency"/>).</summary>
     public AttentionMask WithAdjacency(ReadOnlySpan<bool> allowed) =>
-        new(IsCausal, QueryOffset, _windowRadius, _keyLengths, allowed, HasKeyPadding, true);
+        new(IsCausal, QueryOffset, WindowRadius, _keyLengths, allowed, HasKeyPadding, true);
 
     /// <summary>
     /// The mask's predicate: may query <paramref name="query"/> of batch element <paramref name="batchIndex"/>
@@ -135,7 +135,7 @@ public readonly ref struct AttentionMask
             return false;
         }
 
-        if (HasWindow && Math.Abs(position - key) > _windowRadius)
+        if (HasWindow && Math.Abs(position - key) > WindowRadius)
         {
             return false;
         }

@@ -202,7 +202,29 @@ public sealed class AttentionTests
         bool[] shared = [false, true];
         Assert.True(AttentionMask.Adjacency(shared).IsAllowed(1, 0, 1, 1, 2));
         Assert.True(AttentionMask.None.IsNone);
+        Assert.True(default(AttentionMask).IsNone);
+        Assert.True(default(AttentionMask).IsAllowed(0, 0, 5, 1, 6));
+        Assert.Equal(3, AttentionMask.Causal().WithLocalWindow(3).WithKeyPadding(lengths).WindowRadius);
+        Assert.True(AttentionMask.Causal().WithLocalWindow(3).WithKeyPadding(lengths).IsCausal);
         Assert.False(padded.IsNone);
+    }
+
+    [Fact]
+    public void HugeWindowAndOffset_BehaveLikeTheirLimits()
+    {
+        // A window wider than the sequence masks nothing (no overflow near int.MaxValue); a causal offset of at
+        // least Tk − 1 lets every query see every key.
+        var shape = new AttentionShape(2, 5, 7, 2, 8);
+        var inputs = Inputs.Create(shape, 21);
+        var (b, tq, tk, h, dh) = shape;
+        var expected = new float[shape.QueryCount];
+        var actual = new float[shape.QueryCount];
+        var probabilities = new float[shape.ProbabilityCount];
+        Attention.Forward(expected, probabilities, inputs.Q, inputs.K, inputs.V, b, tq, tk, h, dh, AttentionMask.None, 0.3f);
+        Attention.Forward(actual, probabilities, inputs.Q, inputs.K, inputs.V, b, tq, tk, h, dh, AttentionMask.LocalWindow(int.MaxValue), 0.3f);
+        Assert.Equal(expected, actual);
+        Attention.Forward(actual, probabilities, inputs.Q, inputs.K, inputs.V, b, tq, tk, h, dh, AttentionMask.Causal(tk - 1), 0.3f);
+        Assert.Equal(expected, actual);
     }
 
     [Theory]
