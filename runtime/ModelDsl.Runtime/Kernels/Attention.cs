@@ -251,50 +251,113 @@ public static unsafe class Attention
         float* v = job.V + (long)b * tk * width + h * dh;
         float* o = job.Output + (long)b * tq * width + h * dh;
         float* p = job.Probabilities + (long)pair * tq * tk;
+        bool pairs = Avx.IsSupported && dh % Vector256<float>.Count == 0;
 
-        for (int i = 0; i < tq; i++, q += width, o += width, p += tk)
+        int i = 0;
+        while (i < tq)
         {
-            job.KeyRange(b, i, out int start, out int end);
-            if (end <= start)
+            long row = (long)i * width;
+            float* p0 = p + (long)i * tk;
+            job.KeyRange(b, i, out int start0, out int end0);
+            if (pairs && i + 1 < tq)
             {
-                new Span<float>(p, tk).Clear();
-                new Span<float>(o, dh).Clear();
-                continue;
-            }
-
-            int count = end - start;
-            new Span<float>(p, start).Clear();
-            new Span<float>(p + end, tk - end).Clear();
-            float* scores = p + start;
-            Dots(scores, q, k + (long)start * width, width, count, dh, job.Scale);
-            if (job.Allowed is not null)
-            {
-                bool* allowed = job.Allowed + b * job.AllowedBatchStride + (long)i * tk + start;
-                for (int j = 0; j < count; j++)
+                // Two queries at once over the keys both may see: each key row loaded serves both queries.
+                job.KeyRange(b, i + 1, out int start1, out int end1);
+                int shared = Math.Max(start0, start1), sharedEnd = Math.Min(end0, end1);
+                if (sharedEnd - shared >= 8)
                 {
-                    if (!allowed[j])
+                    float* p1 = p0 + tk;
+                    DotsTwoRows(p0 + shared, p1 + shared, q + row, q + row + width, k + (long)shared * width, width, sharedEnd - shared, dh, job.Scale);
+                    bool any0 = ScoreRemainder(job, b, i, p0, q + row, k, width, start0, end0, shared, sharedEnd);
+                    bool any1 = ScoreRemainder(job, b, i + 1, p1, q + row + width, k, width, start1, end1, shared, sharedEnd);
+                    if (any0 && any1)
                     {
-                        scores[j] = float.NegativeInfinity;
+                        float* o0 = o + row, o1 = o0 + width;
+                        WeightedRowSumTwoRows(o0, o1, p0 + shared, p1 + shared, v + (long)shared * width, width, sharedEnd - shared, dh);
+                        WeightedRowSum(o0, accumulate: true, p0 + start0, 1, v + (long)start0 * width, width, shared - start0, dh);
+                        WeightedRowSum(o0, accumulate: true, p0 + sharedEnd, 1, v + (long)sharedEnd * width, width, end0 - sharedEnd, dh);
+                        WeightedRowSum(o1, accumulate: true, p1 + start1, 1, v + (long)start1 * width, width, shared - start1, dh);
+                        WeightedRowSum(o1, accumulate: true, p1 + sharedEnd, 1, v + (long)sharedEnd * width, width, end1 - sharedEnd, dh);
                     }
+                    else
+                    {
+                        RowOutput(o + row, p0, v, width, start0, end0, any0, dh);
+                        RowOutput(o + row + width, p1, v, width, start1, end1, any1, dh);
+                    }
+
+                    i += 2;
+                    continue;
                 }
             }
 
-            var row = new Span<float>(scores, count);
-            float max = TensorPrimitives.Max<float>(row);
-            if (float.IsNegativeInfinity(max))
+            bool any = false;
+            if (end0 > start0)
             {
-                // Every key in range masked by the adjacency matrix.
-                row.Clear();
-                new Span<float>(o, dh).Clear();
-                continue;
+                Dots(p0 + start0, q + row, k + (long)start0 * width, width, end0 - start0, dh, job.Scale);
+                any = ScoreRemainder(job, b, i, p0, q + row, k, width, start0, end0, start0, end0);
+            }
+            else
+            {
+                new Span<float>(p0, tk).Clear();
             }
 
-            TensorPrimitives.Subtract(row, max, row);
-            TensorPrimitives.Exp(row, row);
-            float sum = TensorPrimitives.Sum<float>(row);
-            TensorPrimitives.Divide(row, sum, row);
-            WeightedRowSum(o, accumulate: false, scores, 1, v + (long)start * width, width, count, dh);
+            RowOutput(o + row, p0, v, width, start0, end0, any, dh);
+            i++;
         }
+    }
+
+    /// <summary>
+    /// Finishes query <paramref name="i"/>'s probability row <paramref name="p"/>: scores the keys of <c>[start, end)</c> outside
+    /// the already scored <c>[scored, scoredEnd)</c>, zeroes the keys outside <c>[start, end)</c>, applies the adjacency matrix
+    /// and the softmax. Returns false when every key is masked (the row is then all zero).
+    /// </summary>
+    private static bool ScoreRemainder(in Job job, int b, int i, float* p, float* q, float* k, int width, int start, int end, int scored, int scoredEnd)
+    {
+        int tk = job.KeyLength, dh = job.HeadDim;
+        Dots(p + start, q, k + (long)start * width, width, scored - start, dh, job.Scale);
+        Dots(p + scoredEnd, q, k + (long)scoredEnd * width, width, end - scoredEnd, dh, job.Scale);
+        new Span<float>(p, start).Clear();
+        new Span<float>(p + end, tk - end).Clear();
+        int count = end - start;
+        float* scores = p + start;
+        if (job.Allowed is not null)
+        {
+            bool* allowed = job.Allowed + b * job.AllowedBatchStride + (long)i * tk + start;
+            for (int j = 0; j < count; j++)
+            {
+                if (!allowed[j])
+                {
+                    scores[j] = float.NegativeInfinity;
+                }
+            }
+        }
+
+        var row = new Span<float>(scores, count);
+        float max = TensorPrimitives.Max<float>(row);
+        if (float.IsNegativeInfinity(max))
+        {
+            // Every key in range masked by the adjacency matrix.
+            row.Clear();
+            return false;
+        }
+
+        TensorPrimitives.Subtract(row, max, row);
+        TensorPrimitives.Exp(row, row);
+        float sum = TensorPrimitives.Sum<float>(row);
+        TensorPrimitives.Divide(row, sum, row);
+        return true;
+    }
+
+    /// <summary>One query's output: <c>Σ_j p[j] v_j</c> over <c>[start, end)</c>, or zeros when no key is allowed.</summary>
+    private static void RowOutput(float* o, float* p, float* v, int width, int start, int end, bool any, int dh)
+    {
+        if (!any)
+        {
+            new Span<float>(o, dh).Clear();
+            return;
+        }
+
+        WeightedRowSum(o, accumulate: false, p + start, 1, v + (long)start * width, width, end - start, dh);
     }
 
     private static void BackwardPart(void* context, int part)
@@ -427,6 +490,105 @@ public static unsafe class Attention
         for (; r < count; r++)
         {
             result[r] = scale * Dot(x, rows + (long)r * rowStride, n);
+        }
+    }
+
+    /// <summary>
+    /// Scores of two queries against the same <paramref name="count"/> keys (<c>n</c> a multiple of 8, AVX):
+    /// four keys × two queries per step, so every key load feeds two FMAs.
+    /// </summary>
+    private static void DotsTwoRows(float* result0, float* result1, float* x0, float* x1, float* rows, int rowStride, int count, int n, float scale)
+    {
+        var scaleVector = Vector128.Create(scale);
+        int r = 0;
+        for (; r + 4 <= count; r += 4)
+        {
+            float* r0 = rows + (long)r * rowStride;
+            Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int d = 0; d < n; d += Vector256<float>.Count)
+            {
+                var x0v = Vector256.Load(x0 + d);
+                var x1v = Vector256.Load(x1 + d);
+                float* row = r0 + d;
+                var k0 = Vector256.Load(row);
+                var k1 = Vector256.Load(row + rowStride);
+                var k2 = Vector256.Load(row + (2 * rowStride));
+                var k3 = Vector256.Load(row + (3 * rowStride));
+                a0 = MultiplyAdd(x0v, k0, a0);
+                a1 = MultiplyAdd(x0v, k1, a1);
+                a2 = MultiplyAdd(x0v, k2, a2);
+                a3 = MultiplyAdd(x0v, k3, a3);
+                b0 = MultiplyAdd(x1v, k0, b0);
+                b1 = MultiplyAdd(x1v, k1, b1);
+                b2 = MultiplyAdd(x1v, k2, b2);
+                b3 = MultiplyAdd(x1v, k3, b3);
+            }
+
+            var sums = Sum8(a0, a1, a2, a3, b0, b1, b2, b3);
+            (scaleVector * sums.GetLower()).Store(result0 + r);
+            (scaleVector * sums.GetUpper()).Store(result1 + r);
+        }
+
+        for (; r < count; r++)
+        {
+            float* row = rows + (long)r * rowStride;
+            result0[r] = scale * Dot(x0, row, n);
+            result1[r] = scale * Dot(x1, row, n);
+        }
+    }
+
+    /// <summary>
+    /// <c>destination0 = Σ_r weights0[r] · rows[r]</c> and <c>destination1 = Σ_r weights1[r] · rows[r]</c> (overwritten),
+    /// <c>n</c> a multiple of 8: each row load feeds both sums.
+    /// </summary>
+    private static void WeightedRowSumTwoRows(float* destination0, float* destination1, float* weights0, float* weights1, float* rows, long rowStride, int count, int n)
+    {
+        int c = 0;
+        for (; c + 32 <= n; c += 32)
+        {
+            Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            float* row = rows + c;
+            for (int r = 0; r < count; r++, row += rowStride)
+            {
+                var w0 = Vector256.Create(weights0[r]);
+                var w1 = Vector256.Create(weights1[r]);
+                var v0 = Vector256.Load(row);
+                var v1 = Vector256.Load(row + 8);
+                var v2 = Vector256.Load(row + 16);
+                var v3 = Vector256.Load(row + 24);
+                a0 = MultiplyAdd(w0, v0, a0);
+                a1 = MultiplyAdd(w0, v1, a1);
+                a2 = MultiplyAdd(w0, v2, a2);
+                a3 = MultiplyAdd(w0, v3, a3);
+                b0 = MultiplyAdd(w1, v0, b0);
+                b1 = MultiplyAdd(w1, v1, b1);
+                b2 = MultiplyAdd(w1, v2, b2);
+                b3 = MultiplyAdd(w1, v3, b3);
+            }
+
+            a0.Store(destination0 + c);
+            a1.Store(destination0 + c + 8);
+            a2.Store(destination0 + c + 16);
+            a3.Store(destination0 + c + 24);
+            b0.Store(destination1 + c);
+            b1.Store(destination1 + c + 8);
+            b2.Store(destination1 + c + 16);
+            b3.Store(destination1 + c + 24);
+        }
+
+        for (; c < n; c += 8)
+        {
+            Vector256<float> a0 = Vector256<float>.Zero, b0 = a0;
+            float* row = rows + c;
+            for (int r = 0; r < count; r++, row += rowStride)
+            {
+                var v0 = Vector256.Load(row);
+                a0 = MultiplyAdd(Vector256.Create(weights0[r]), v0, a0);
+                b0 = MultiplyAdd(Vector256.Create(weights1[r]), v0, b0);
+            }
+
+            a0.Store(destination0 + c);
+            b0.Store(destination1 + c);
         }
     }
 
