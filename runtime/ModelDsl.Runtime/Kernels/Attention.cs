@@ -273,7 +273,7 @@ public static unsafe class Attention
                     if (any0 && any1)
                     {
                         float* o0 = o + row, o1 = o0 + width;
-                        WeightedRowSumTwoRows(o0, o1, p0 + shared, p1 + shared, v + (long)shared * width, width, sharedEnd - shared, dh);
+                        WeightedRowSumTwoRows(o0, o1, accumulate: false, p0 + shared, p1 + shared, 1, v + (long)shared * width, width, sharedEnd - shared, dh);
                         WeightedRowSum(o0, accumulate: true, p0 + start0, 1, v + (long)start0 * width, width, shared - start0, dh);
                         WeightedRowSum(o0, accumulate: true, p0 + sharedEnd, 1, v + (long)sharedEnd * width, width, end0 - sharedEnd, dh);
                         WeightedRowSum(o1, accumulate: true, p1 + start1, 1, v + (long)start1 * width, width, shared - start1, dh);
@@ -382,43 +382,112 @@ public static unsafe class Attention
         float* p = job.Probabilities + (long)pair * tq * tk;
 
         // Rows: dP = dO Vᵀ, dS = scale · P ∘ (dP − rowsum(P ∘ dP)), dQ += dS K. dS is kept for the columns.
-        for (int i = 0; i < tq; i++)
+        // Two queries per step over the keys both may see (as in the forward), then each query's other keys.
+        bool pairs = Avx.IsSupported && dh % Vector256<float>.Count == 0;
+        int i = 0;
+        while (i < tq)
         {
-            float* ds = dS + (long)i * tk;
-            float* pi = p + (long)i * tk;
-            job.KeyRange(b, i, out int start, out int end);
-            if (end <= start)
+            job.KeyRange(b, i, out int start0, out int end0);
+            float* ds0 = dS + (long)i * tk, dO0 = dO + (long)i * width, dq0 = dq + (long)i * width;
+            if (pairs && i + 1 < tq)
             {
-                new Span<float>(ds, tk).Clear();
-                continue;
+                job.KeyRange(b, i + 1, out int start1, out int end1);
+                int shared = Math.Max(start0, start1), sharedEnd = Math.Min(end0, end1);
+                if (sharedEnd - shared >= 8)
+                {
+                    float* ds1 = ds0 + tk, dO1 = dO0 + width, dq1 = dq0 + width;
+                    DotsTwoRows(ds0 + shared, ds1 + shared, dO0, dO1, v + (long)shared * width, width, sharedEnd - shared, dh, 1f);
+                    ScoreGradientRow(job, ds0, p + (long)i * tk, dO0, v, width, start0, end0, shared, sharedEnd);
+                    ScoreGradientRow(job, ds1, p + (long)(i + 1) * tk, dO1, v, width, start1, end1, shared, sharedEnd);
+                    WeightedRowSumTwoRows(dq0, dq1, accumulate: true, ds0 + shared, ds1 + shared, 1, k + (long)shared * width, width, sharedEnd - shared, dh);
+                    WeightedRowSum(dq0, accumulate: true, ds0 + start0, 1, k + (long)start0 * width, width, shared - start0, dh);
+                    WeightedRowSum(dq0, accumulate: true, ds0 + sharedEnd, 1, k + (long)sharedEnd * width, width, end0 - sharedEnd, dh);
+                    WeightedRowSum(dq1, accumulate: true, ds1 + start1, 1, k + (long)start1 * width, width, shared - start1, dh);
+                    WeightedRowSum(dq1, accumulate: true, ds1 + sharedEnd, 1, k + (long)sharedEnd * width, width, end1 - sharedEnd, dh);
+                    i += 2;
+                    continue;
+                }
             }
 
-            int count = end - start;
-            new Span<float>(ds, start).Clear();
-            new Span<float>(ds + end, tk - end).Clear();
-            Dots(ds + start, dO + (long)i * width, v + (long)start * width, width, count, dh, 1f);
-            var row = new Span<float>(ds + start, count);
-            var probabilities = new ReadOnlySpan<float>(pi + start, count);
-            float dot = TensorPrimitives.Dot(probabilities, row);
-            TensorPrimitives.Subtract(row, dot, row);
-            TensorPrimitives.Multiply(row, probabilities, row);
-            TensorPrimitives.Multiply(row, job.Scale, row);
-            WeightedRowSum(dq + (long)i * width, accumulate: true, ds + start, 1, k + (long)start * width, width, count, dh);
-        }
-
-        // Columns: dK = dSᵀ Q, dV = Pᵀ dO, over the queries that may see each key.
-        for (int j = 0; j < tk; j++)
-        {
-            job.QueryRange(b, j, out int start, out int end);
-            if (end <= start)
+            if (end0 <= start0)
             {
-                continue;
+                new Span<float>(ds0, tk).Clear();
+            }
+            else
+            {
+                Dots(ds0 + start0, dO0, v + (long)start0 * width, width, end0 - start0, dh, 1f);
+                ScoreGradientRow(job, ds0, p + (long)i * tk, dO0, v, width, start0, end0, start0, end0);
+                WeightedRowSum(dq0, accumulate: true, ds0 + start0, 1, k + (long)start0 * width, width, end0 - start0, dh);
             }
 
-            long offset = (long)start * tk + j;
-            WeightedRowSum(dk + (long)j * width, accumulate: true, dS + offset, tk, q + (long)start * width, width, end - start, dh);
-            WeightedRowSum(dv + (long)j * width, accumulate: true, p + offset, tk, dO + (long)start * width, width, end - start, dh);
+            i++;
         }
+
+        // Columns: dK = dSᵀ Q, dV = Pᵀ dO, over the queries that may see each key; two keys per step over their
+        // shared queries, then each key's other queries.
+        int j = 0;
+        while (j < tk)
+        {
+            job.QueryRange(b, j, out int start0, out int end0);
+            float* dk0 = dk + (long)j * width, dv0 = dv + (long)j * width;
+            if (pairs && j + 1 < tk)
+            {
+                job.QueryRange(b, j + 1, out int start1, out int end1);
+                int shared = Math.Max(start0, start1), sharedEnd = Math.Min(end0, end1);
+                if (sharedEnd - shared >= 8)
+                {
+                    float* dk1 = dk0 + width, dv1 = dv0 + width;
+                    long offset = (long)shared * tk + j;
+                    WeightedRowSumTwoRows(dk0, dk1, accumulate: true, dS + offset, dS + offset + 1, tk, q + (long)shared * width, width, sharedEnd - shared, dh);
+                    WeightedRowSumTwoRows(dv0, dv1, accumulate: true, p + offset, p + offset + 1, tk, dO + (long)shared * width, width, sharedEnd - shared, dh);
+                    ColumnRemainder(dk0, dv0, dS, p, q, dO, tk, width, dh, j, start0, end0, shared, sharedEnd);
+                    ColumnRemainder(dk1, dv1, dS, p, q, dO, tk, width, dh, j + 1, start1, end1, shared, sharedEnd);
+                    j += 2;
+                    continue;
+                }
+            }
+
+            ColumnRemainder(dk0, dv0, dS, p, q, dO, tk, width, dh, j, start0, end0, end0, end0);
+            j++;
+        }
+    }
+
+    /// <summary>
+    /// Finishes one row of score gradients <paramref name="ds"/>: computes <c>dP</c> for the keys of <c>[start, end)</c>
+    /// outside the already computed <c>[done, doneEnd)</c>, zeroes the keys outside <c>[start, end)</c>, then
+    /// <c>dS = scale · P ∘ (dP − P·dP)</c> in place.
+    /// </summary>
+    private static void ScoreGradientRow(in Job job, float* ds, float* p, float* dO, float* v, int width, int start, int end, int done, int doneEnd)
+    {
+        int tk = job.KeyLength, dh = job.HeadDim;
+        Dots(ds + start, dO, v + (long)start * width, width, done - start, dh, 1f);
+        Dots(ds + doneEnd, dO, v + (long)doneEnd * width, width, end - doneEnd, dh, 1f);
+        new Span<float>(ds, start).Clear();
+        new Span<float>(ds + end, tk - end).Clear();
+        var row = new Span<float>(ds + start, end - start);
+        var probabilities = new ReadOnlySpan<float>(p + start, end - start);
+        float dot = TensorPrimitives.Dot(probabilities, row);
+        TensorPrimitives.Subtract(row, dot, row);
+        TensorPrimitives.Multiply(row, probabilities, row);
+        TensorPrimitives.Multiply(row, job.Scale, row);
+    }
+
+    /// <summary>Adds key <paramref name="j"/>'s <c>dK</c> and <c>dV</c> terms of the queries in <c>[start, end)</c> outside <c>[done, doneEnd)</c>.</summary>
+    private static void ColumnRemainder(float* dk, float* dv, float* dS, float* p, float* q, float* dO, int tk, int width, int dh, int j, int start, int end, int done, int doneEnd)
+    {
+        if (end <= start)
+        {
+            return;
+        }
+
+        done = Math.Clamp(done, start, end);
+        doneEnd = Math.Clamp(doneEnd, done, end);
+        long offset = (long)start * tk + j;
+        WeightedRowSum(dk, accumulate: true, dS + offset, tk, q + (long)start * width, width, done - start, dh);
+        WeightedRowSum(dv, accumulate: true, p + offset, tk, dO + (long)start * width, width, done - start, dh);
+        offset = (long)doneEnd * tk + j;
+        WeightedRowSum(dk, accumulate: true, dS + offset, tk, q + (long)doneEnd * width, width, end - doneEnd, dh);
+        WeightedRowSum(dv, accumulate: true, p + offset, tk, dO + (long)doneEnd * width, width, end - doneEnd, dh);
     }
 
     /// <summary><c>result[r] = scale · (x · rows[r])</c> for <paramref name="count"/> rows of length <paramref name="n"/>.</summary>
@@ -538,20 +607,21 @@ public static unsafe class Attention
     }
 
     /// <summary>
-    /// <c>destination0 = Σ_r weights0[r] · rows[r]</c> and <c>destination1 = Σ_r weights1[r] · rows[r]</c> (overwritten),
+    /// <c>destination0 (+)= Σ_r weights0[r·weightStride] · rows[r]</c> and <c>destination1 (+)= Σ_r weights1[r·weightStride] · rows[r]</c>,
     /// <c>n</c> a multiple of 8: each row load feeds both sums.
     /// </summary>
-    private static void WeightedRowSumTwoRows(float* destination0, float* destination1, float* weights0, float* weights1, float* rows, long rowStride, int count, int n)
+    private static void WeightedRowSumTwoRows(float* destination0, float* destination1, bool accumulate, float* weights0, float* weights1, long weightStride, float* rows, long rowStride, int count, int n)
     {
         int c = 0;
         for (; c + 32 <= n; c += 32)
         {
             Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             float* row = rows + c;
-            for (int r = 0; r < count; r++, row += rowStride)
+            long w = 0;
+            for (int r = 0; r < count; r++, row += rowStride, w += weightStride)
             {
-                var w0 = Vector256.Create(weights0[r]);
-                var w1 = Vector256.Create(weights1[r]);
+                var w0 = Vector256.Create(weights0[w]);
+                var w1 = Vector256.Create(weights1[w]);
                 var v0 = Vector256.Load(row);
                 var v1 = Vector256.Load(row + 8);
                 var v2 = Vector256.Load(row + 16);
@@ -566,29 +636,30 @@ public static unsafe class Attention
                 b3 = MultiplyAdd(w1, v3, b3);
             }
 
-            a0.Store(destination0 + c);
-            a1.Store(destination0 + c + 8);
-            a2.Store(destination0 + c + 16);
-            a3.Store(destination0 + c + 24);
-            b0.Store(destination1 + c);
-            b1.Store(destination1 + c + 8);
-            b2.Store(destination1 + c + 16);
-            b3.Store(destination1 + c + 24);
+            Store(destination0 + c, a0, accumulate);
+            Store(destination0 + c + 8, a1, accumulate);
+            Store(destination0 + c + 16, a2, accumulate);
+            Store(destination0 + c + 24, a3, accumulate);
+            Store(destination1 + c, b0, accumulate);
+            Store(destination1 + c + 8, b1, accumulate);
+            Store(destination1 + c + 16, b2, accumulate);
+            Store(destination1 + c + 24, b3, accumulate);
         }
 
         for (; c < n; c += 8)
         {
             Vector256<float> a0 = Vector256<float>.Zero, b0 = a0;
             float* row = rows + c;
-            for (int r = 0; r < count; r++, row += rowStride)
+            long w = 0;
+            for (int r = 0; r < count; r++, row += rowStride, w += weightStride)
             {
                 var v0 = Vector256.Load(row);
-                a0 = MultiplyAdd(Vector256.Create(weights0[r]), v0, a0);
-                b0 = MultiplyAdd(Vector256.Create(weights1[r]), v0, b0);
+                a0 = MultiplyAdd(Vector256.Create(weights0[w]), v0, a0);
+                b0 = MultiplyAdd(Vector256.Create(weights1[w]), v0, b0);
             }
 
-            a0.Store(destination0 + c);
-            b0.Store(destination1 + c);
+            Store(destination0 + c, a0, accumulate);
+            Store(destination1 + c, b0, accumulate);
         }
     }
 
