@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using System.Threading;
 using ModelDsl.Threading;
 
 namespace ModelDsl.Kernels;
@@ -187,6 +188,7 @@ public static unsafe class Attention
     {
         public float* Output, Probabilities, Q, K, V, DOutput, DQ, DK, DV, Scratch;
         public int Batch, QueryLength, KeyLength, Heads, HeadDim, Parts;
+        public int NextPair;         // backward: the next (batch, head) pair to hand out.
         public float Scale;
         public bool Causal;
         public int QueryOffset, WindowRadius;
@@ -360,14 +362,20 @@ public static unsafe class Attention
         WeightedRowSum(o, accumulate: false, p + start, 1, v + (long)start * width, width, end - start, dh);
     }
 
+    /// <summary>
+    /// One worker's share of the backward: it owns scratch plane <paramref name="part"/> and takes (batch, head) pairs
+    /// from a shared counter until none is left, so a slow thread does not hold up the others. Which worker runs a pair
+    /// does not change the pair's arithmetic, so the results stay independent of the schedule.
+    /// </summary>
     private static void BackwardPart(void* context, int part)
     {
-        ref readonly Job job = ref *(Job*)context;
-        var (first, last) = ParallelRange.Chunk(job.Batch * job.Heads, job.Parts, part);
-        float* dS = job.Scratch + (long)part * job.QueryLength * job.KeyLength;
-        for (int pair = first; pair < last; pair++)
+        var job = (Job*)context;
+        int pairs = job->Batch * job->Heads;
+        float* dS = job->Scratch + (long)part * job->QueryLength * job->KeyLength;
+        int pair;
+        while ((pair = Interlocked.Increment(ref job->NextPair) - 1) < pairs)
         {
-            BackwardPair(job, pair, dS);
+            BackwardPair(*job, pair, dS);
         }
     }
 
