@@ -1,0 +1,840 @@
+using System;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using System.Threading;
+using ModelDsl.Threading;
+
+namespace ModelDsl.Kernels;
+
+/// <summary>
+/// Multi-head scaled dot-product attention over already projected queries, keys and values:
+/// <c>P = softmax(scale · Q Kᵀ + mask)</c>, <c>O = P V</c>, per batch element and head.
+/// </summary>
+/// <remarks>
+/// <para>Layouts (PyTorch): <c>q</c> is <c>[B, Tq, H·dh]</c>, <c>k</c> and <c>v</c> are <c>[B, Tk, H·dh]</c>, heads interleaved
+/// in the last dimension as <c>[B, T, H, dh]</c>; the output is <c>[B, Tq, H·dh]</c>; the probabilities saved for
+/// backward are <c>[B, H, Tq, Tk]</c>. The Q/K/V/output projections are <see cref="Gemm"/> calls made by the caller.</para>
+/// <para>Masks (<see cref="AttentionMask"/>): each query's contiguous range of possibly allowed keys is computed from the
+/// causal, window and padding parts, and only that range is scored; an adjacency matrix is applied inside the range.
+/// A query whose keys are all masked gets a zero output row, zero probabilities and zero gradients.</para>
+/// <para>Work is split over (batch, head) pairs; each pair writes only its own slices, and the arithmetic of a pair
+/// does not depend on the thread that runs it, so results are bit-identical for any thread count.</para>
+/// </remarks>
+public static unsafe class Attention
+{
+    /// <summary>The usual scale <c>1/√dh</c>; pass 1 for plain (unscaled) dot-product attention.</summary>
+    public static float DefaultScale(int headDim)
+    {
+        Guard.Positive(headDim);
+        return 1f / MathF.Sqrt(headDim);
+    }
+
+    /// <summary>Scratch floats <see cref="Backward"/> needs: one <c>[Tq, Tk]</c> plane per thread of the pool.</summary>
+    /// <param name="queryLength">Tq.</param>
+    /// <param name="keyLength">Tk.</param>
+    /// <param name="threadCount">The pool's <see cref="WorkerPool.ThreadCount"/> (1 without a pool).</param>
+    public static int ScratchLength(int queryLength, int keyLength, int threadCount)
+    {
+        Guard.Positive(queryLength);
+        Guard.Positive(keyLength);
+        Guard.Positive(threadCount);
+        return checked(queryLength * keyLength * threadCount);
+    }
+
+    /// <summary>
+    /// Forward: <c>probabilities[b,h,i,:] = softmax_j(scale · q[b,i,h,:]·k[b,j,h,:])</c> over allowed keys (0 elsewhere),
+    /// <c>output[b,i,h,:] = Σ_j probabilities[b,h,i,j] · v[b,j,h,:]</c>. Both outputs are overwritten.
+    /// </summary>
+    /// <param name="output"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="probabilities"><c>[B, H, Tq, Tk]</c>, saved for <see cref="Backward"/>.</param>
+    /// <param name="q"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="k"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="v"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="queryLength">Tq.</param>
+    /// <param name="keyLength">Tk.</param>
+    /// <param name="heads">H.</param>
+    /// <param name="headDim">dh.</param>
+    /// <param name="mask">Which keys each query may attend to.</param>
+    /// <param name="scale">Score scale, usually <see cref="DefaultScale"/>.</param>
+    /// <param name="pool">Threads to use; null runs on the calling thread.</param>
+    public static void Forward(
+        Span<float> output, Span<float> probabilities,
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        int batch, int queryLength, int keyLength, int heads, int headDim,
+        in AttentionMask mask, float scale, WorkerPool? pool = null)
+    {
+        CheckDimensions(batch, queryLength, keyLength, heads, headDim);
+        long width = (long)heads * headDim;
+        Guard.Length(output, batch * queryLength * width);
+        Guard.Length(probabilities, (long)batch * heads * queryLength * keyLength);
+        Guard.Length(q, batch * queryLength * width);
+        Guard.Length(k, batch * keyLength * width);
+        Guard.Length(v, batch * keyLength * width);
+        Guard.NoOverlap<float>(output, q);
+        Guard.NoOverlap<float>(output, k);
+        Guard.NoOverlap<float>(output, v);
+        Guard.NoOverlap<float>(probabilities, output);
+        mask.Validate(batch, queryLength, keyLength);
+
+        fixed (float* o = output, p = probabilities, qp = q, kp = k, vp = v)
+        fixed (int* lengths = mask.KeyLengths)
+        fixed (bool* allowed = mask.Allowed)
+        {
+            var job = new Job
+            {
+                Output = o, Probabilities = p, Q = qp, K = kp, V = vp,
+                Batch = batch, QueryLength = queryLength, KeyLength = keyLength, Heads = heads, HeadDim = headDim,
+                Scale = scale,
+            };
+            job.SetMask(mask, lengths, allowed, queryLength, keyLength);
+            int pairs = batch * heads;
+            if (pool is null)
+            {
+                for (int pair = 0; pair < pairs; pair++)
+                {
+                    ForwardPair(&job, pair);
+                }
+            }
+            else
+            {
+                pool.Run(pairs, &ForwardPair, &job);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backward: accumulates (<c>+=</c>) the gradients of the loss with respect to <paramref name="q"/>,
+    /// <paramref name="k"/> and <paramref name="v"/> into <paramref name="dQ"/>, <paramref name="dK"/>, <paramref name="dV"/>,
+    /// given <paramref name="dOutput"/> and the probabilities saved by <see cref="Forward"/> with the same mask and scale.
+    /// </summary>
+    /// <param name="dQ"><c>[B, Tq, H·dh]</c>, accumulated.</param>
+    /// <param name="dK"><c>[B, Tk, H·dh]</c>, accumulated.</param>
+    /// <param name="dV"><c>[B, Tk, H·dh]</c>, accumulated.</param>
+    /// <param name="dOutput"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="q"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="k"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="v"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="probabilities"><c>[B, H, Tq, Tk]</c> from <see cref="Forward"/>.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="queryLength">Tq.</param>
+    /// <param name="keyLength">Tk.</param>
+    /// <param name="heads">H.</param>
+    /// <param name="headDim">dh.</param>
+    /// <param name="mask">The mask given to <see cref="Forward"/>.</param>
+    /// <param name="scale">The scale given to <see cref="Forward"/>.</param>
+    /// <param name="scratch">At least <see cref="ScratchLength"/><c>(Tq, Tk, threads)</c> floats; contents are overwritten.</param>
+    /// <param name="pool">Threads to use; null runs on the calling thread.</param>
+    public static void Backward(
+        Span<float> dQ, Span<float> dK, Span<float> dV,
+        ReadOnlySpan<float> dOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        ReadOnlySpan<float> probabilities,
+        int batch, int queryLength, int keyLength, int heads, int headDim,
+        in AttentionMask mask, float scale, Span<float> scratch, WorkerPool? pool = null)
+    {
+        CheckDimensions(batch, queryLength, keyLength, heads, headDim);
+        long width = (long)heads * headDim;
+        Guard.Length(dQ, batch * queryLength * width);
+        Guard.Length(dK, batch * keyLength * width);
+        Guard.Length(dV, batch * keyLength * width);
+        Guard.Length(dOutput, batch * queryLength * width);
+        Guard.Length(q, batch * queryLength * width);
+        Guard.Length(k, batch * keyLength * width);
+        Guard.Length(v, batch * keyLength * width);
+        Guard.Length(probabilities, (long)batch * heads * queryLength * keyLength);
+        int threads = pool?.ThreadCount ?? 1;
+        Guard.AtLeast<float>(scratch, ScratchLength(queryLength, keyLength, threads));
+        mask.Validate(batch, queryLength, keyLength);
+
+        fixed (float* dq = dQ, dk = dK, dv = dV, dO = dOutput, qp = q, kp = k, vp = v, p = probabilities, s = scratch)
+        fixed (int* lengths = mask.KeyLengths)
+        fixed (bool* allowed = mask.Allowed)
+        {
+            int pairs = batch * heads;
+            var job = new Job
+            {
+                DQ = dq, DK = dk, DV = dv, DOutput = dO, Q = qp, K = kp, V = vp, Probabilities = p, Scratch = s,
+                Batch = batch, QueryLength = queryLength, KeyLength = keyLength, Heads = heads, HeadDim = headDim,
+                Scale = scale, Parts = Math.Min(threads, pairs),
+            };
+            job.SetMask(mask, lengths, allowed, queryLength, keyLength);
+            if (pool is null || job.Parts == 1)
+            {
+                for (int part = 0; part < job.Parts; part++)
+                {
+                    BackwardPart(&job, part);
+                }
+            }
+            else
+            {
+                pool.Run(job.Parts, &BackwardPart, &job);
+            }
+        }
+    }
+
+    private static void CheckDimensions(int batch, int queryLength, int keyLength, int heads, int headDim)
+    {
+        Guard.Positive(batch);
+        Guard.Positive(queryLength);
+        Guard.Positive(keyLength);
+        Guard.Positive(heads);
+        Guard.Positive(headDim);
+    }
+
+    /// <summary>Everything a (batch, head) pair needs, as raw pointers to pinned memory on the caller's stack frame.</summary>
+    private struct Job
+    {
+        public float* Output, Probabilities, Q, K, V, DOutput, DQ, DK, DV, Scratch;
+        public int Batch, QueryLength, KeyLength, Heads, HeadDim, Parts;
+        public int NextPair;         // backward: the next (batch, head) pair to hand out.
+        public float Scale;
+        public bool Causal;
+        public int QueryOffset, WindowRadius;
+        public int* KeyLengths;      // null: no padding part.
+        public bool* Allowed;        // null: no adjacency part.
+        public long AllowedBatchStride; // 0 when one [Tq, Tk] matrix is shared by the batch.
+
+        public void SetMask(in AttentionMask mask, int* lengths, bool* allowed, int queryLength, int keyLength)
+        {
+            Causal = mask.IsCausal;
+            QueryOffset = mask.QueryOffset;
+            WindowRadius = mask.WindowRadius;
+            KeyLengths = mask.HasKeyPadding ? lengths : null;
+            Allowed = mask.HasAdjacency ? allowed : null;
+            long plane = (long)queryLength * keyLength;
+            AllowedBatchStride = mask.Allowed.Length == plane ? 0 : plane;
+        }
+
+        /// <summary>Keys <c>[start, end)</c> that query <paramref name="i"/> of batch element <paramref name="b"/> may see, before adjacency.</summary>
+        public readonly void KeyRange(int b, int i, out int start, out int end)
+        {
+            int limit = KeyLengths is null ? KeyLength : KeyLengths[b];
+            AttentionMask.KeyRange(Causal, QueryOffset, WindowRadius, limit, i, out start, out end);
+        }
+
+        /// <summary>
+        /// A range of queries <c>[start, end)</c> outside which key <paramref name="j"/> of batch element <paramref name="b"/> is
+        /// masked (the inverse of <see cref="KeyRange"/>: every query whose key range holds <paramref name="j"/> is inside).
+        /// </summary>
+        public readonly void QueryRange(int b, int j, out int start, out int end)
+        {
+            start = 0;
+            end = QueryLength;
+            if (KeyLengths is not null && j >= KeyLengths[b])
+            {
+                end = 0;
+                return;
+            }
+
+            long first = (long)j - QueryOffset; // query whose absolute position equals j.
+            if (Causal)
+            {
+                start = (int)Math.Clamp(first, 0, QueryLength);
+            }
+
+            if (WindowRadius >= 0)
+            {
+                start = (int)Math.Clamp(Math.Max(start, first - WindowRadius), 0, QueryLength);
+                end = (int)Math.Clamp(first + WindowRadius + 1, 0, QueryLength);
+            }
+        }
+    }
+
+    private static void ForwardPair(void* context, int pair)
+    {
+        ref readonly Job job = ref *(Job*)context;
+        int b = pair / job.Heads, h = pair % job.Heads;
+        int tq = job.QueryLength, tk = job.KeyLength, dh = job.HeadDim;
+        int width = job.Heads * dh;
+        float* q = job.Q + (long)b * tq * width + h * dh;
+        float* k = job.K + (long)b * tk * width + h * dh;
+        float* v = job.V + (long)b * tk * width + h * dh;
+        float* o = job.Output + (long)b * tq * width + h * dh;
+        float* p = job.Probabilities + (long)pair * tq * tk;
+        bool pairs = Avx.IsSupported && dh % Vector256<float>.Count == 0;
+
+        int i = 0;
+        while (i < tq)
+        {
+            long row = (long)i * width;
+            float* p0 = p + (long)i * tk;
+            job.KeyRange(b, i, out int start0, out int end0);
+            if (pairs && i + 1 < tq)
+            {
+                // Two queries at once over the keys both may see: each key row loaded serves both queries.
+                job.KeyRange(b, i + 1, out int start1, out int end1);
+                int shared = Math.Max(start0, start1), sharedEnd = Math.Min(end0, end1);
+                if (sharedEnd - shared >= 8)
+                {
+                    float* p1 = p0 + tk;
+                    DotsTwoRows(p0 + shared, p1 + shared, q + row, q + row + width, k + (long)shared * width, width, sharedEnd - shared, dh, job.Scale);
+                    bool any0 = ScoreRemainder(job, b, i, p0, q + row, k, width, start0, end0, shared, sharedEnd);
+                    bool any1 = ScoreRemainder(job, b, i + 1, p1, q + row + width, k, width, start1, end1, shared, sharedEnd);
+                    if (any0 && any1)
+                    {
+                        float* o0 = o + row, o1 = o0 + width;
+                        WeightedRowSumTwoRows(o0, o1, accumulate: false, p0 + shared, p1 + shared, 1, v + (long)shared * width, width, sharedEnd - shared, dh);
+                        WeightedRowSum(o0, accumulate: true, p0 + start0, 1, v + (long)start0 * width, width, shared - start0, dh);
+                        WeightedRowSum(o0, accumulate: true, p0 + sharedEnd, 1, v + (long)sharedEnd * width, width, end0 - sharedEnd, dh);
+                        WeightedRowSum(o1, accumulate: true, p1 + start1, 1, v + (long)start1 * width, width, shared - start1, dh);
+                        WeightedRowSum(o1, accumulate: true, p1 + sharedEnd, 1, v + (long)sharedEnd * width, width, end1 - sharedEnd, dh);
+                    }
+                    else
+                    {
+                        RowOutput(o + row, p0, v, width, start0, end0, any0, dh);
+                        RowOutput(o + row + width, p1, v, width, start1, end1, any1, dh);
+                    }
+
+                    i += 2;
+                    continue;
+                }
+            }
+
+            bool any = false;
+            if (end0 > start0)
+            {
+                Dots(p0 + start0, q + row, k + (long)start0 * width, width, end0 - start0, dh, job.Scale);
+                any = ScoreRemainder(job, b, i, p0, q + row, k, width, start0, end0, start0, end0);
+            }
+            else
+            {
+                new Span<float>(p0, tk).Clear();
+            }
+
+            RowOutput(o + row, p0, v, width, start0, end0, any, dh);
+            i++;
+        }
+    }
+
+    /// <summary>
+    /// Finishes query <paramref name="i"/>'s probability row <paramref name="p"/>: scores the keys of <c>[start, end)</c> outside
+    /// the already scored <c>[scored, scoredEnd)</c>, zeroes the keys outside <c>[start, end)</c>, applies the adjacency matrix
+    /// and the softmax. Returns false when every key is masked (the row is then all zero).
+    /// </summary>
+    private static bool ScoreRemainder(in Job job, int b, int i, float* p, float* q, float* k, int width, int start, int end, int scored, int scoredEnd)
+    {
+        int tk = job.KeyLength, dh = job.HeadDim;
+        Dots(p + start, q, k + (long)start * width, width, scored - start, dh, job.Scale);
+        Dots(p + scoredEnd, q, k + (long)scoredEnd * width, width, end - scoredEnd, dh, job.Scale);
+        new Span<float>(p, start).Clear();
+        new Span<float>(p + end, tk - end).Clear();
+        int count = end - start;
+        float* scores = p + start;
+        if (job.Allowed is not null)
+        {
+            bool* allowed = job.Allowed + b * job.AllowedBatchStride + (long)i * tk + start;
+            for (int j = 0; j < count; j++)
+            {
+                if (!allowed[j])
+                {
+                    scores[j] = float.NegativeInfinity;
+                }
+            }
+        }
+
+        var row = new Span<float>(scores, count);
+        float max = TensorPrimitives.Max<float>(row);
+        if (float.IsNegativeInfinity(max))
+        {
+            // Every key in range masked by the adjacency matrix.
+            row.Clear();
+            return false;
+        }
+
+        TensorPrimitives.Subtract(row, max, row);
+        TensorPrimitives.Exp(row, row);
+        float sum = TensorPrimitives.Sum<float>(row);
+        TensorPrimitives.Divide(row, sum, row);
+        return true;
+    }
+
+    /// <summary>One query's output: <c>Σ_j p[j] v_j</c> over <c>[start, end)</c>, or zeros when no key is allowed.</summary>
+    private static void RowOutput(float* o, float* p, float* v, int width, int start, int end, bool any, int dh)
+    {
+        if (!any)
+        {
+            new Span<float>(o, dh).Clear();
+            return;
+        }
+
+        WeightedRowSum(o, accumulate: false, p + start, 1, v + (long)start * width, width, end - start, dh);
+    }
+
+    /// <summary>
+    /// One worker's share of the backward: it owns scratch plane <paramref name="part"/> and takes (batch, head) pairs
+    /// from a shared counter until none is left, so a slow thread does not hold up the others. Which worker runs a pair
+    /// does not change the pair's arithmetic, so the results stay independent of the schedule.
+    /// </summary>
+    private static void BackwardPart(void* context, int part)
+    {
+        var job = (Job*)context;
+        int pairs = job->Batch * job->Heads;
+        float* dS = job->Scratch + (long)part * job->QueryLength * job->KeyLength;
+        int pair;
+        while ((pair = Interlocked.Increment(ref job->NextPair) - 1) < pairs)
+        {
+            BackwardPair(*job, pair, dS);
+        }
+    }
+
+    private static void BackwardPair(in Job job, int pair, float* dS)
+    {
+        int b = pair / job.Heads, h = pair % job.Heads;
+        int tq = job.QueryLength, tk = job.KeyLength, dh = job.HeadDim;
+        int width = job.Heads * dh;
+        long queryBase = (long)b * tq * width + h * dh, keyBase = (long)b * tk * width + h * dh;
+        float* q = job.Q + queryBase, dq = job.DQ + queryBase, dO = job.DOutput + queryBase;
+        float* k = job.K + keyBase, v = job.V + keyBase, dk = job.DK + keyBase, dv = job.DV + keyBase;
+        float* p = job.Probabilities + (long)pair * tq * tk;
+
+        // Rows: dP = dO Vᵀ, dS = scale · P ∘ (dP − rowsum(P ∘ dP)), dQ += dS K. dS is kept for the columns.
+        // Two queries per step over the keys both may see (as in the forward), then each query's other keys.
+        bool pairs = Avx.IsSupported && dh % Vector256<float>.Count == 0;
+        int i = 0;
+        while (i < tq)
+        {
+            job.KeyRange(b, i, out int start0, out int end0);
+            float* ds0 = dS + (long)i * tk, dO0 = dO + (long)i * width, dq0 = dq + (long)i * width;
+            if (pairs && i + 1 < tq)
+            {
+                job.KeyRange(b, i + 1, out int start1, out int end1);
+                int shared = Math.Max(start0, start1), sharedEnd = Math.Min(end0, end1);
+                if (sharedEnd - shared >= 8)
+                {
+                    float* ds1 = ds0 + tk, dO1 = dO0 + width, dq1 = dq0 + width;
+                    DotsTwoRows(ds0 + shared, ds1 + shared, dO0, dO1, v + (long)shared * width, width, sharedEnd - shared, dh, 1f);
+                    ScoreGradientRow(job, ds0, p + (long)i * tk, dO0, v, width, start0, end0, shared, sharedEnd);
+                    ScoreGradientRow(job, ds1, p + (long)(i + 1) * tk, dO1, v, width, start1, end1, shared, sharedEnd);
+                    WeightedRowSumTwoRows(dq0, dq1, accumulate: true, ds0 + shared, ds1 + shared, 1, k + (long)shared * width, width, sharedEnd - shared, dh);
+                    WeightedRowSum(dq0, accumulate: true, ds0 + start0, 1, k + (long)start0 * width, width, shared - start0, dh);
+                    WeightedRowSum(dq0, accumulate: true, ds0 + sharedEnd, 1, k + (long)sharedEnd * width, width, end0 - sharedEnd, dh);
+                    WeightedRowSum(dq1, accumulate: true, ds1 + start1, 1, k + (long)start1 * width, width, shared - start1, dh);
+                    WeightedRowSum(dq1, accumulate: true, ds1 + sharedEnd, 1, k + (long)sharedEnd * width, width, end1 - sharedEnd, dh);
+                    i += 2;
+                    continue;
+                }
+            }
+
+            if (end0 <= start0)
+            {
+                new Span<float>(ds0, tk).Clear();
+            }
+            else
+            {
+                Dots(ds0 + start0, dO0, v + (long)start0 * width, width, end0 - start0, dh, 1f);
+                ScoreGradientRow(job, ds0, p + (long)i * tk, dO0, v, width, start0, end0, start0, end0);
+                WeightedRowSum(dq0, accumulate: true, ds0 + start0, 1, k + (long)start0 * width, width, end0 - start0, dh);
+            }
+
+            i++;
+        }
+
+        // Columns: dK = dSᵀ Q, dV = Pᵀ dO, over the queries that may see each key; two keys per step over their
+        // shared queries, then each key's other queries.
+        int j = 0;
+        while (j < tk)
+        {
+            job.QueryRange(b, j, out int start0, out int end0);
+            float* dk0 = dk + (long)j * width, dv0 = dv + (long)j * width;
+            if (pairs && j + 1 < tk)
+            {
+                job.QueryRange(b, j + 1, out int start1, out int end1);
+                int shared = Math.Max(start0, start1), sharedEnd = Math.Min(end0, end1);
+                if (sharedEnd - shared >= 8)
+                {
+                    float* dk1 = dk0 + width, dv1 = dv0 + width;
+                    long offset = (long)shared * tk + j;
+                    WeightedRowSumTwoRows(dk0, dk1, accumulate: true, dS + offset, dS + offset + 1, tk, q + (long)shared * width, width, sharedEnd - shared, dh);
+                    WeightedRowSumTwoRows(dv0, dv1, accumulate: true, p + offset, p + offset + 1, tk, dO + (long)shared * width, width, sharedEnd - shared, dh);
+                    ColumnRemainder(dk0, dv0, dS, p, q, dO, tk, width, dh, j, start0, end0, shared, sharedEnd);
+                    ColumnRemainder(dk1, dv1, dS, p, q, dO, tk, width, dh, j + 1, start1, end1, shared, sharedEnd);
+                    j += 2;
+                    continue;
+                }
+            }
+
+            ColumnRemainder(dk0, dv0, dS, p, q, dO, tk, width, dh, j, start0, end0, end0, end0);
+            j++;
+        }
+    }
+
+    /// <summary>
+    /// Finishes one row of score gradients <paramref name="ds"/>: computes <c>dP</c> for the keys of <c>[start, end)</c>
+    /// outside the already computed <c>[done, doneEnd)</c>, zeroes the keys outside <c>[start, end)</c>, then
+    /// <c>dS = scale · P ∘ (dP − P·dP)</c> in place.
+    /// </summary>
+    private static void ScoreGradientRow(in Job job, float* ds, float* p, float* dO, float* v, int width, int start, int end, int done, int doneEnd)
+    {
+        int tk = job.KeyLength, dh = job.HeadDim;
+        Dots(ds + start, dO, v + (long)start * width, width, done - start, dh, 1f);
+        Dots(ds + doneEnd, dO, v + (long)doneEnd * width, width, end - doneEnd, dh, 1f);
+        new Span<float>(ds, start).Clear();
+        new Span<float>(ds + end, tk - end).Clear();
+        var row = new Span<float>(ds + start, end - start);
+        var probabilities = new ReadOnlySpan<float>(p + start, end - start);
+        float dot = TensorPrimitives.Dot(probabilities, row);
+        TensorPrimitives.Subtract(row, dot, row);
+        TensorPrimitives.Multiply(row, probabilities, row);
+        TensorPrimitives.Multiply(row, job.Scale, row);
+    }
+
+    /// <summary>Adds key <paramref name="j"/>'s <c>dK</c> and <c>dV</c> terms of the queries in <c>[start, end)</c> outside <c>[done, doneEnd)</c>.</summary>
+    private static void ColumnRemainder(float* dk, float* dv, float* dS, float* p, float* q, float* dO, int tk, int width, int dh, int j, int start, int end, int done, int doneEnd)
+    {
+        if (end <= start)
+        {
+            return;
+        }
+
+        done = Math.Clamp(done, start, end);
+        doneEnd = Math.Clamp(doneEnd, done, end);
+        long offset = (long)start * tk + j;
+        WeightedRowSum(dk, accumulate: true, dS + offset, tk, q + (long)start * width, width, done - start, dh);
+        WeightedRowSum(dv, accumulate: true, p + offset, tk, dO + (long)start * width, width, done - start, dh);
+        offset = (long)doneEnd * tk + j;
+        WeightedRowSum(dk, accumulate: true, dS + offset, tk, q + (long)doneEnd * width, width, end - doneEnd, dh);
+        WeightedRowSum(dv, accumulate: true, p + offset, tk, dO + (long)doneEnd * width, width, end - doneEnd, dh);
+    }
+
+    /// <summary><c>result[r] = scale · (x · rows[r])</c> for <paramref name="count"/> rows of length <paramref name="n"/>.</summary>
+    internal static void Dots(float* result, float* x, float* rows, int rowStride, int count, int n, float scale)
+    {
+        int r = 0;
+        if (Avx.IsSupported && n % Vector256<float>.Count == 0)
+        {
+            // Eight rows at a time (the common dh = 16, 32, 64): eight independent FMA chains share the loads of x,
+            // and one transposing reduction turns the eight accumulators into eight adjacent results.
+            var scaleVector = Vector256.Create(scale);
+            for (; r + 8 <= count; r += 8)
+            {
+                float* r0 = rows + (long)r * rowStride;
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                for (int d = 0; d < n; d += Vector256<float>.Count)
+                {
+                    var xv = Vector256.Load(x + d);
+                    float* row = r0 + d;
+                    a0 = MultiplyAdd(xv, Vector256.Load(row), a0);
+                    a1 = MultiplyAdd(xv, Vector256.Load(row + rowStride), a1);
+                    a2 = MultiplyAdd(xv, Vector256.Load(row + (2 * rowStride)), a2);
+                    a3 = MultiplyAdd(xv, Vector256.Load(row + (3 * rowStride)), a3);
+                    a4 = MultiplyAdd(xv, Vector256.Load(row + (4 * rowStride)), a4);
+                    a5 = MultiplyAdd(xv, Vector256.Load(row + (5 * rowStride)), a5);
+                    a6 = MultiplyAdd(xv, Vector256.Load(row + (6 * rowStride)), a6);
+                    a7 = MultiplyAdd(xv, Vector256.Load(row + (7 * rowStride)), a7);
+                }
+
+                (scaleVector * Sum8(a0, a1, a2, a3, a4, a5, a6, a7)).Store(result + r);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
+        {
+            // Four rows at a time: four independent accumulators hide the FMA latency and share the loads of x.
+            for (; r + 4 <= count; r += 4)
+            {
+                float* r0 = rows + (long)r * rowStride, r1 = r0 + rowStride, r2 = r1 + rowStride, r3 = r2 + rowStride;
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+                int d = 0;
+                for (; d + Vector256<float>.Count <= n; d += Vector256<float>.Count)
+                {
+                    var xv = Vector256.Load(x + d);
+                    a0 = MultiplyAdd(xv, Vector256.Load(r0 + d), a0);
+                    a1 = MultiplyAdd(xv, Vector256.Load(r1 + d), a1);
+                    a2 = MultiplyAdd(xv, Vector256.Load(r2 + d), a2);
+                    a3 = MultiplyAdd(xv, Vector256.Load(r3 + d), a3);
+                }
+
+                var sums = Sum4(a0, a1, a2, a3);
+                float s0 = sums.GetElement(0), s1 = sums.GetElement(1), s2 = sums.GetElement(2), s3 = sums.GetElement(3);
+                for (; d < n; d++)
+                {
+                    float xd = x[d];
+                    s0 += xd * r0[d];
+                    s1 += xd * r1[d];
+                    s2 += xd * r2[d];
+                    s3 += xd * r3[d];
+                }
+
+                result[r] = scale * s0;
+                result[r + 1] = scale * s1;
+                result[r + 2] = scale * s2;
+                result[r + 3] = scale * s3;
+            }
+        }
+
+        for (; r < count; r++)
+        {
+            result[r] = scale * Dot(x, rows + (long)r * rowStride, n);
+        }
+    }
+
+    /// <summary>
+    /// Scores of two queries against the same <paramref name="count"/> keys (<c>n</c> a multiple of 8, AVX):
+    /// four keys × two queries per step, so every key load feeds two FMAs.
+    /// </summary>
+    private static void DotsTwoRows(float* result0, float* result1, float* x0, float* x1, float* rows, int rowStride, int count, int n, float scale)
+    {
+        var scaleVector = Vector128.Create(scale);
+        int r = 0;
+        for (; r + 4 <= count; r += 4)
+        {
+            float* r0 = rows + (long)r * rowStride;
+            Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int d = 0; d < n; d += Vector256<float>.Count)
+            {
+                var x0v = Vector256.Load(x0 + d);
+                var x1v = Vector256.Load(x1 + d);
+                float* row = r0 + d;
+                var k0 = Vector256.Load(row);
+                var k1 = Vector256.Load(row + rowStride);
+                var k2 = Vector256.Load(row + (2 * rowStride));
+                var k3 = Vector256.Load(row + (3 * rowStride));
+                a0 = MultiplyAdd(x0v, k0, a0);
+                a1 = MultiplyAdd(x0v, k1, a1);
+                a2 = MultiplyAdd(x0v, k2, a2);
+                a3 = MultiplyAdd(x0v, k3, a3);
+                b0 = MultiplyAdd(x1v, k0, b0);
+                b1 = MultiplyAdd(x1v, k1, b1);
+                b2 = MultiplyAdd(x1v, k2, b2);
+                b3 = MultiplyAdd(x1v, k3, b3);
+            }
+
+            var sums = Sum8(a0, a1, a2, a3, b0, b1, b2, b3);
+            (scaleVector * sums.GetLower()).Store(result0 + r);
+            (scaleVector * sums.GetUpper()).Store(result1 + r);
+        }
+
+        for (; r < count; r++)
+        {
+            float* row = rows + (long)r * rowStride;
+            result0[r] = scale * Dot(x0, row, n);
+            result1[r] = scale * Dot(x1, row, n);
+        }
+    }
+
+    /// <summary>
+    /// <c>destination0 (+)= Σ_r weights0[r·weightStride] · rows[r]</c> and <c>destination1 (+)= Σ_r weights1[r·weightStride] · rows[r]</c>,
+    /// <c>n</c> a multiple of 8: each row load feeds both sums.
+    /// </summary>
+    private static void WeightedRowSumTwoRows(float* destination0, float* destination1, bool accumulate, float* weights0, float* weights1, long weightStride, float* rows, long rowStride, int count, int n)
+    {
+        int c = 0;
+        for (; c + 32 <= n; c += 32)
+        {
+            Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            float* row = rows + c;
+            long w = 0;
+            for (int r = 0; r < count; r++, row += rowStride, w += weightStride)
+            {
+                var w0 = Vector256.Create(weights0[w]);
+                var w1 = Vector256.Create(weights1[w]);
+                var v0 = Vector256.Load(row);
+                var v1 = Vector256.Load(row + 8);
+                var v2 = Vector256.Load(row + 16);
+                var v3 = Vector256.Load(row + 24);
+                a0 = MultiplyAdd(w0, v0, a0);
+                a1 = MultiplyAdd(w0, v1, a1);
+                a2 = MultiplyAdd(w0, v2, a2);
+                a3 = MultiplyAdd(w0, v3, a3);
+                b0 = MultiplyAdd(w1, v0, b0);
+                b1 = MultiplyAdd(w1, v1, b1);
+                b2 = MultiplyAdd(w1, v2, b2);
+                b3 = MultiplyAdd(w1, v3, b3);
+            }
+
+            Store(destination0 + c, a0, accumulate);
+            Store(destination0 + c + 8, a1, accumulate);
+            Store(destination0 + c + 16, a2, accumulate);
+            Store(destination0 + c + 24, a3, accumulate);
+            Store(destination1 + c, b0, accumulate);
+            Store(destination1 + c + 8, b1, accumulate);
+            Store(destination1 + c + 16, b2, accumulate);
+            Store(destination1 + c + 24, b3, accumulate);
+        }
+
+        for (; c < n; c += 8)
+        {
+            Vector256<float> a0 = Vector256<float>.Zero, b0 = a0;
+            float* row = rows + c;
+            long w = 0;
+            for (int r = 0; r < count; r++, row += rowStride, w += weightStride)
+            {
+                var v0 = Vector256.Load(row);
+                a0 = MultiplyAdd(Vector256.Create(weights0[w]), v0, a0);
+                b0 = MultiplyAdd(Vector256.Create(weights1[w]), v0, b0);
+            }
+
+            Store(destination0 + c, a0, accumulate);
+            Store(destination1 + c, b0, accumulate);
+        }
+    }
+
+    internal static float Dot(float* x, float* y, int n)
+    {
+        int d = 0;
+        float sum = 0f;
+        if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
+        {
+            var acc = Vector256<float>.Zero;
+            for (; d + Vector256<float>.Count <= n; d += Vector256<float>.Count)
+            {
+                acc = MultiplyAdd(Vector256.Load(x + d), Vector256.Load(y + d), acc);
+            }
+
+            sum = Vector256.Sum(acc);
+        }
+
+        for (; d < n; d++)
+        {
+            sum += x[d] * y[d];
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// <c>destination[0..n) (+)= Σ_r weights[r·weightStride] · rows[r·rowStride + 0..n)</c>, with the sum held in
+    /// registers across rows (32, 16 or 8 columns at a time) and stored once.
+    /// </summary>
+    internal static void WeightedRowSum(float* destination, bool accumulate, float* weights, long weightStride, float* rows, long rowStride, int count, int n)
+    {
+        int c = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // Even and odd rows go to separate accumulators (eight FMA chains for 32 columns), summed at the end.
+            for (; c + 32 <= n; c += 32)
+            {
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+                float* row = rows + c;
+                float* w = weights;
+                int r = 0;
+                for (; r + 2 <= count; r += 2, row += 2 * rowStride, w += 2 * weightStride)
+                {
+                    var wv = Vector256.Create(*w);
+                    var wn = Vector256.Create(w[weightStride]);
+                    float* next = row + rowStride;
+                    a0 = MultiplyAdd(wv, Vector256.Load(row), a0);
+                    a1 = MultiplyAdd(wv, Vector256.Load(row + 8), a1);
+                    a2 = MultiplyAdd(wv, Vector256.Load(row + 16), a2);
+                    a3 = MultiplyAdd(wv, Vector256.Load(row + 24), a3);
+                    b0 = MultiplyAdd(wn, Vector256.Load(next), b0);
+                    b1 = MultiplyAdd(wn, Vector256.Load(next + 8), b1);
+                    b2 = MultiplyAdd(wn, Vector256.Load(next + 16), b2);
+                    b3 = MultiplyAdd(wn, Vector256.Load(next + 24), b3);
+                }
+
+                if (r < count)
+                {
+                    var wv = Vector256.Create(*w);
+                    a0 = MultiplyAdd(wv, Vector256.Load(row), a0);
+                    a1 = MultiplyAdd(wv, Vector256.Load(row + 8), a1);
+                    a2 = MultiplyAdd(wv, Vector256.Load(row + 16), a2);
+                    a3 = MultiplyAdd(wv, Vector256.Load(row + 24), a3);
+                }
+
+                Store(destination + c, a0 + b0, accumulate);
+                Store(destination + c + 8, a1 + b1, accumulate);
+                Store(destination + c + 16, a2 + b2, accumulate);
+                Store(destination + c + 24, a3 + b3, accumulate);
+            }
+
+            for (; c + 16 <= n; c += 16)
+            {
+                Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, b0 = a0, b1 = a0;
+                float* row = rows + c;
+                float* w = weights;
+                int r = 0;
+                for (; r + 2 <= count; r += 2, row += 2 * rowStride, w += 2 * weightStride)
+                {
+                    var wv = Vector256.Create(*w);
+                    var wn = Vector256.Create(w[weightStride]);
+                    a0 = MultiplyAdd(wv, Vector256.Load(row), a0);
+                    a1 = MultiplyAdd(wv, Vector256.Load(row + 8), a1);
+                    b0 = MultiplyAdd(wn, Vector256.Load(row + rowStride), b0);
+                    b1 = MultiplyAdd(wn, Vector256.Load(row + rowStride + 8), b1);
+                }
+
+                if (r < count)
+                {
+                    var wv = Vector256.Create(*w);
+                    a0 = MultiplyAdd(wv, Vector256.Load(row), a0);
+                    a1 = MultiplyAdd(wv, Vector256.Load(row + 8), a1);
+                }
+
+                Store(destination + c, a0 + b0, accumulate);
+                Store(destination + c + 8, a1 + b1, accumulate);
+            }
+
+            for (; c + 8 <= n; c += 8)
+            {
+                var a0 = Vector256<float>.Zero;
+                float* row = rows + c;
+                float* w = weights;
+                for (int r = 0; r < count; r++, row += rowStride, w += weightStride)
+                {
+                    a0 = MultiplyAdd(Vector256.Create(*w), Vector256.Load(row), a0);
+                }
+
+                Store(destination + c, a0, accumulate);
+            }
+        }
+
+        for (; c < n; c++)
+        {
+            float sum = 0f;
+            float* row = rows + c;
+            float* w = weights;
+            for (int r = 0; r < count; r++, row += rowStride, w += weightStride)
+            {
+                sum += *w * *row;
+            }
+
+            destination[c] = accumulate ? destination[c] + sum : sum;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* destination, Vector256<float> value, bool accumulate)
+    {
+        if (accumulate)
+        {
+            value += Vector256.Load(destination);
+        }
+
+        value.Store(destination);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(a, b, c) : (a * b) + c;
+
+    /// <summary>The horizontal sums of eight vectors, as one 8-lane vector (AVX only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Sum8(
+        Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3,
+        Vector256<float> a4, Vector256<float> a5, Vector256<float> a6, Vector256<float> a7)
+    {
+        // Per 128-bit half: hadd pairs twice, giving the low-half sums of a0..a3 (and a4..a7) in lane order;
+        // then add the low-half and high-half partial sums across the two halves.
+        var u0 = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3)); // s0..s3 (low) | s0..s3 (high)
+        var u1 = Avx.HorizontalAdd(Avx.HorizontalAdd(a4, a5), Avx.HorizontalAdd(a6, a7)); // s4..s7 (low) | s4..s7 (high)
+        return Avx.Permute2x128(u0, u1, 0x20) + Avx.Permute2x128(u0, u1, 0x31);
+    }
+
+    /// <summary>The horizontal sums of four vectors, as one 4-lane vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Sum4(Vector256<float> a0, Vector256<float> a1, Vector256<float> a2, Vector256<float> a3)
+    {
+        if (Avx.IsSupported)
+        {
+            var t0 = Avx.HorizontalAdd(a0, a1); // a01 a23 b01 b23 | a45 a67 b45 b67
+            var t1 = Avx.HorizontalAdd(a2, a3);
+            var t2 = Avx.HorizontalAdd(t0, t1); // a0123 b0123 c0123 d0123 | a4567 b4567 c4567 d4567
+            return t2.GetLower() + t2.GetUpper();
+        }
+
+        return Vector128.Create(Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3));
+    }
+}
