@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -104,7 +105,7 @@ public static unsafe class Gemm
     public static void Multiply(
         Span<float> c, ReadOnlySpan<float> a, bool transposeA, ReadOnlySpan<float> b, bool transposeB,
         int m, int n, int k, float alpha = 1f, float beta = 0f, WorkerPool? pool = null) =>
-        Multiply(c, n, a, transposeA ? m : k, transposeA, b, transposeB ? k : n, transposeB, m, n, k, alpha, beta, pool);
+        Multiply(c, Math.Max(1, n), a, Math.Max(1, transposeA ? m : k), transposeA, b, Math.Max(1, transposeB ? k : n), transposeB, m, n, k, alpha, beta, pool);
 
     /// <summary>
     /// Strided batch of independent products: for <c>i</c> in <c>[0, batch)</c>,
@@ -137,10 +138,14 @@ public static unsafe class Gemm
         int batch, int m, int n, int k,
         float alpha = 1f, float beta = 0f, WorkerPool? pool = null)
     {
+        // Strides may be smaller than a matrix (heads interleaved in a row), so outputs are not
+        // checked for overlap: the caller keeps the C matrices disjoint.
         Guard.NonNegative(batch);
-        Guard.That(strideA >= 0, $"strideA ({strideA}) must be zero or greater.");
-        Guard.That(strideB >= 0, $"strideB ({strideB}) must be zero or greater.");
-        Guard.That(strideC >= 0, $"strideC ({strideC}) must be zero or greater.");
+        if ((strideA | strideB | strideC) < 0)
+        {
+            ThrowNegativeStride(strideA, strideB, strideC);
+        }
+
         CheckShape(ldc, lda, transposeA, ldb, transposeB, m, n, k);
         if (batch == 0)
         {
@@ -148,13 +153,9 @@ public static unsafe class Gemm
         }
 
         long last = batch - 1;
-        Guard.AtLeast((ReadOnlySpan<float>)c, last * strideC + Extent(m, n, ldc));
+        Guard.AtLeast((ReadOnlySpan<float>)c, last * strideC + Extent(m, n, ldc), nameof(c));
         Guard.AtLeast(a, last * strideA + Extent(transposeA ? k : m, transposeA ? m : k, lda));
         Guard.AtLeast(b, last * strideB + Extent(transposeB ? n : k, transposeB ? k : n, ldb));
-        if (m > 0 && n > 0 && strideC < Extent(m, n, ldc) && batch > 1)
-        {
-            throw new ArgumentException($"strideC ({strideC}) is smaller than one C matrix ({Extent(m, n, ldc)}); outputs would overlap.", nameof(strideC));
-        }
 
         fixed (float* pc = c)
         fixed (float* pa = a)
@@ -202,8 +203,8 @@ public static unsafe class Gemm
     {
         var problem = new Problem
         {
-            A = a, Lda = transposeA ? m : k, TransA = transposeA,
-            B = b, Ldb = transposeB ? k : n, TransB = transposeB,
+            A = a, Lda = Math.Max(1, transposeA ? m : k), TransA = transposeA,
+            B = b, Ldb = Math.Max(1, transposeB ? k : n), TransB = transposeB,
             C = c, Ldc = n,
             M = m, N = n, K = k, Alpha = 1f, Beta = 0f,
             Bias = bias, Activation = activation, Pre = preActivation,
@@ -232,9 +233,34 @@ public static unsafe class Gemm
         Guard.NonNegative(k);
         int aCols = transposeA ? m : k;
         int bCols = transposeB ? k : n;
-        Guard.That(ldc >= Math.Max(1, n), $"ldc ({ldc}) must be at least n ({n}).");
-        Guard.That(lda >= Math.Max(1, aCols), $"lda ({lda}) must be at least the stored row length of A ({aCols}).");
-        Guard.That(ldb >= Math.Max(1, bCols), $"ldb ({ldb}) must be at least the stored row length of B ({bCols}).");
+        if (ldc < Math.Max(1, n) || lda < Math.Max(1, aCols) || ldb < Math.Max(1, bCols))
+        {
+            ThrowLeadingDimension(ldc, n, lda, aCols, ldb, bCols);
+        }
+    }
+
+    [DoesNotReturn]
+    private static void ThrowLeadingDimension(int ldc, int n, int lda, int aCols, int ldb, int bCols)
+    {
+        if (ldc < Math.Max(1, n))
+        {
+            throw new ArgumentException($"ldc ({ldc}) must be at least n ({n}) and at least 1.", nameof(ldc));
+        }
+
+        if (lda < Math.Max(1, aCols))
+        {
+            throw new ArgumentException($"lda ({lda}) must be at least the stored row length of A ({aCols}) and at least 1.", nameof(lda));
+        }
+
+        throw new ArgumentException($"ldb ({ldb}) must be at least the stored row length of B ({bCols}) and at least 1.", nameof(ldb));
+    }
+
+    [DoesNotReturn]
+    private static void ThrowNegativeStride(long strideA, long strideB, long strideC)
+    {
+        string name = strideA < 0 ? nameof(strideA) : strideB < 0 ? nameof(strideB) : nameof(strideC);
+        long value = strideA < 0 ? strideA : strideB < 0 ? strideB : strideC;
+        throw new ArgumentOutOfRangeException(name, value, $"{name} must be zero or greater; got {value}.");
     }
 
     /// <summary>Floats spanned by <paramref name="rows"/> rows of <paramref name="cols"/> at stride <paramref name="ld"/>.</summary>
