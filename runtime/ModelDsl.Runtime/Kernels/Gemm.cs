@@ -340,14 +340,19 @@ public static unsafe class Gemm
             return;
         }
 
-        // Each part packs its own panels: splitting columns repacks the strip of A once per
-        // part and NC block, splitting rows repacks all of B once per part. Take the cheaper.
+        // Each part packs its own panels. Splitting columns costs nothing extra when A is read in
+        // place (row-major A) and the parts are wide enough to reuse each strip of A over several
+        // panels; otherwise rows are split and every part packs all of B (k·n, small next to the
+        // m·n·k multiply). With a transposed A the split duplicates the packing of the smaller side.
         int nr = Nr;
         int rowUnits = (p.M + MR - 1) / MR, colUnits = (p.N + nr - 1) / nr;
-        long columnCost = (long)p.M * p.K * ((p.N / threads + NC - 1) / NC) * threads;
-        long rowCost = (long)p.N * p.K * threads;
-        p.SplitColumns = colUnits >= threads && (columnCost < rowCost || rowUnits < threads);
-        p.Parts = Math.Min(threads, p.SplitColumns ? colUnits : rowUnits);
+        p.SplitColumns = p.TransA
+            ? p.N > p.M && colUnits >= threads
+            : colUnits >= 4 * threads || rowUnits < threads;
+        int units = p.SplitColumns ? colUnits : rowUnits;
+        // Up to four parts per thread, handed out dynamically, so a thread the OS delays does not
+        // hold up the call; a multiple of the thread count so an idle machine stays balanced.
+        p.Parts = Math.Min(units, threads * Math.Clamp(units / (threads * 4), 1, 4));
         if (p.Parts <= 1)
         {
             Compute(ref p, 0, p.M, 0, p.N);
@@ -412,6 +417,11 @@ public static unsafe class Gemm
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int ncr = Math.Min(nr, nc - jr);
+
+                        // A last panel at most 16 wide runs the 16-wide kernel instead of wasting half of
+                        // the 32-wide one. Every element still gets the same FMA sequence, so the same bits.
+                        bool narrow = Avx512F.IsSupported && Fma.IsSupported && ncr <= 16;
+                        int width = narrow ? 16 : nr;
                         float* bPanel;
                         nint bs;
                         if (packB)
@@ -419,7 +429,7 @@ public static unsafe class Gemm
                             bPanel = buffers.PackedB + (nint)jr * kc;
                             bs = nr;
                         }
-                        else if (ncr == nr)
+                        else if (ncr == width)
                         {
                             bPanel = p.B + pc * ldb + jc + jr;
                             bs = ldb;
@@ -432,13 +442,28 @@ public static unsafe class Gemm
                         }
 
                         float* cTile = p.C + ir * ldc + jc + jr;
-                        if (mr == MR && ncr == nr)
+                        if (mr == MR && ncr == width)
                         {
-                            Kernel(aPanel, ars, acs, bPanel, bs, kc, cTile, ldc, p.Alpha, beta);
+                            if (narrow)
+                            {
+                                Kernel6x16(aPanel, ars, acs, bPanel, bs, kc, cTile, ldc, p.Alpha, beta);
+                            }
+                            else
+                            {
+                                Kernel(aPanel, ars, acs, bPanel, bs, kc, cTile, ldc, p.Alpha, beta);
+                            }
                         }
                         else
                         {
-                            Kernel(aPanel, ars, acs, bPanel, bs, kc, buffers.Tile, nr, 1f, 0f);
+                            if (narrow)
+                            {
+                                Kernel6x16(aPanel, ars, acs, bPanel, bs, kc, buffers.Tile, nr, 1f, 0f);
+                            }
+                            else
+                            {
+                                Kernel(aPanel, ars, acs, bPanel, bs, kc, buffers.Tile, nr, 1f, 0f);
+                            }
+
                             CopyTile(buffers.Tile, nr, cTile, ldc, mr, ncr, p.Alpha, beta);
                         }
 
