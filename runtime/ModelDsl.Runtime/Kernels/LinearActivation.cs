@@ -28,6 +28,39 @@ internal static unsafe class LinearActivation
     /// </summary>
     internal static void Apply(float* row, float* pre, float* bias, int n, ActivationKind kind)
     {
+        // One switch per row; inside, the activation is a compile-time constant of the instantiation.
+        switch (kind)
+        {
+            case ActivationKind.None: Apply<NoneKind>(row, pre, bias, n); break;
+            case ActivationKind.ReLU: Apply<ReLUKind>(row, pre, bias, n); break;
+            case ActivationKind.LeakyReLU: Apply<LeakyReLUKind>(row, pre, bias, n); break;
+            case ActivationKind.Gelu: Apply<GeluKind>(row, pre, bias, n); break;
+            case ActivationKind.GeluTanh: Apply<GeluTanhKind>(row, pre, bias, n); break;
+            case ActivationKind.Tanh: Apply<TanhKind>(row, pre, bias, n); break;
+            case ActivationKind.Sigmoid: Apply<SigmoidKind>(row, pre, bias, n); break;
+            default: throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown activation.");
+        }
+    }
+
+    /// <summary><c>dPre[j] = dOut[j] · f'(pre[j])</c> for one row.</summary>
+    internal static void Backward(float* dPre, float* dOut, float* pre, int n, ActivationKind kind)
+    {
+        switch (kind)
+        {
+            case ActivationKind.None: Backward<NoneKind>(dPre, dOut, pre, n); break;
+            case ActivationKind.ReLU: Backward<ReLUKind>(dPre, dOut, pre, n); break;
+            case ActivationKind.LeakyReLU: Backward<LeakyReLUKind>(dPre, dOut, pre, n); break;
+            case ActivationKind.Gelu: Backward<GeluKind>(dPre, dOut, pre, n); break;
+            case ActivationKind.GeluTanh: Backward<GeluTanhKind>(dPre, dOut, pre, n); break;
+            case ActivationKind.Tanh: Backward<TanhKind>(dPre, dOut, pre, n); break;
+            case ActivationKind.Sigmoid: Backward<SigmoidKind>(dPre, dOut, pre, n); break;
+            default: throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown activation.");
+        }
+    }
+
+    private static void Apply<TKind>(float* row, float* pre, float* bias, int n)
+        where TKind : struct, IKind
+    {
         int j = 0;
         for (; j <= n - 8; j += 8)
         {
@@ -42,7 +75,7 @@ internal static unsafe class LinearActivation
                 Vector256.Store(v, pre + j);
             }
 
-            Vector256.Store(Forward(kind, v), row + j);
+            Vector256.Store(Forward(TKind.Kind, v), row + j);
         }
 
         if (j < n)
@@ -55,7 +88,7 @@ internal static unsafe class LinearActivation
             }
 
             var v = Vector256.Load(lane);
-            Vector256.Store(Forward(kind, v), lane);
+            Vector256.Store(Forward(TKind.Kind, v), lane);
             for (int t = 0; t < rest; t++)
             {
                 if (pre != null)
@@ -68,13 +101,13 @@ internal static unsafe class LinearActivation
         }
     }
 
-    /// <summary><c>dPre[j] = dOut[j] · f'(pre[j])</c> for one row.</summary>
-    internal static void Backward(float* dPre, float* dOut, float* pre, int n, ActivationKind kind)
+    private static void Backward<TKind>(float* dPre, float* dOut, float* pre, int n)
+        where TKind : struct, IKind
     {
         int j = 0;
         for (; j <= n - 8; j += 8)
         {
-            Vector256.Store(Vector256.Load(dOut + j) * Derivative(kind, Vector256.Load(pre + j)), dPre + j);
+            Vector256.Store(Vector256.Load(dOut + j) * Derivative(TKind.Kind, Vector256.Load(pre + j)), dPre + j);
         }
 
         if (j < n)
@@ -86,7 +119,7 @@ internal static unsafe class LinearActivation
                 lane[t] = t < rest ? pre[j + t] : 0f;
             }
 
-            Vector256.Store(Derivative(kind, Vector256.Load(lane)), lane);
+            Vector256.Store(Derivative(TKind.Kind, Vector256.Load(lane)), lane);
             for (int t = 0; t < rest; t++)
             {
                 dPre[j + t] = dOut[j + t] * lane[t];
@@ -215,5 +248,46 @@ internal static unsafe class LinearActivation
         poly = (poly * t) + Vector256.Create(-1.26551223f);
         var halfErfc = Vector256.Create(0.5f) * t * Vector256.Exp((-z * z) + poly); // Φ(-|x|)
         return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), halfErfc, Vector256<float>.One - halfErfc);
+    }
+
+    /// <summary>An activation as a type, so each row loop is compiled for one activation.</summary>
+    private interface IKind
+    {
+        static abstract ActivationKind Kind { get; }
+    }
+
+    private readonly struct NoneKind : IKind
+    {
+        public static ActivationKind Kind => ActivationKind.None;
+    }
+
+    private readonly struct ReLUKind : IKind
+    {
+        public static ActivationKind Kind => ActivationKind.ReLU;
+    }
+
+    private readonly struct LeakyReLUKind : IKind
+    {
+        public static ActivationKind Kind => ActivationKind.LeakyReLU;
+    }
+
+    private readonly struct GeluKind : IKind
+    {
+        public static ActivationKind Kind => ActivationKind.Gelu;
+    }
+
+    private readonly struct GeluTanhKind : IKind
+    {
+        public static ActivationKind Kind => ActivationKind.GeluTanh;
+    }
+
+    private readonly struct TanhKind : IKind
+    {
+        public static ActivationKind Kind => ActivationKind.Tanh;
+    }
+
+    private readonly struct SigmoidKind : IKind
+    {
+        public static ActivationKind Kind => ActivationKind.Sigmoid;
     }
 }
