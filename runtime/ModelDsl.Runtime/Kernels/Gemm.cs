@@ -351,8 +351,10 @@ public static unsafe class Gemm
             : colUnits >= 4 * threads || rowUnits < threads;
         int units = p.SplitColumns ? colUnits : rowUnits;
         // Up to four parts per thread, handed out dynamically, so a thread the OS delays does not
-        // hold up the call; a multiple of the thread count so an idle machine stays balanced.
-        p.Parts = Math.Min(units, threads * Math.Clamp(units / (threads * 4), 1, 4));
+        // hold up the call; a multiple of the thread count so an idle machine stays balanced. A row
+        // split repacks B per part, so its parts keep at least 256 rows.
+        int perThread = p.SplitColumns ? units / (threads * 4) : p.M / (threads * 256);
+        p.Parts = Math.Min(units, threads * Math.Clamp(perThread, 1, 4));
         if (p.Parts <= 1)
         {
             Compute(ref p, 0, p.M, 0, p.N);
