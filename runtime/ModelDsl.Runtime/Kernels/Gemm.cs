@@ -26,8 +26,16 @@ namespace ModelDsl.Kernels;
 /// is packed (or, when A is row-major, read in place) so that it stays in L1, and a register-tiled
 /// micro-kernel computes an <c>MR×Nr</c> tile of C with broadcast-FMA (6×32 with
 /// <see cref="Vector512{T}"/> when AVX-512F is present, 6×16 with <see cref="Vector256{T}"/> and FMA,
-/// scalar otherwise). Transposes are handled by the packing routines. Packing buffers are
-/// per-thread native memory allocated once, so a call allocates nothing.
+/// scalar otherwise; a last panel at most 16 wide uses the 6×16 kernel). Transposes are handled by
+/// the packing routines. Packing buffers are per-thread native memory allocated once, so a call
+/// allocates nothing.
+/// </para>
+/// <para>
+/// Small problems (at most 96 rows, one k block, one column block) skip packing a row-major B and
+/// read it in place; a row-major A is always read in place, a transposed A is packed per strip.
+/// A pool splits C by columns (when A is read in place and there are enough column panels) or by
+/// rows, into up to four parts per thread that the pool hands out dynamically; problems under
+/// 2^21 multiply-adds stay on the calling thread.
 /// </para>
 /// <para>
 /// Determinism: every element of C is accumulated by the same micro-kernel over the same
@@ -50,8 +58,11 @@ public static unsafe class Gemm
     /// <summary>Widest register tile, for buffer sizing.</summary>
     private const int MaxNr = 32;
 
-    /// <summary>Below this many multiply-adds a call runs on one thread (a pool round trip costs more).</summary>
-    private const long ParallelThreshold = 1L << 18;
+    /// <summary>
+    /// Up to this many multiply-adds (128³, about 20 µs on one core) a call runs on one thread: a pool
+    /// round trip costs microseconds, far more when the machine is busy.
+    /// </summary>
+    private const long ParallelThreshold = 1L << 21;
 
     /// <summary>Problems with at most this many rows read a non-transposed B in place instead of packing it.</summary>
     private const int SmallRows = 96;
@@ -172,7 +183,7 @@ public static unsafe class Gemm
                 },
                 StrideA = (nint)strideA, StrideB = (nint)strideB, StrideC = (nint)strideC,
             };
-            if (pool is null || pool.ThreadCount == 1 || batch == 1)
+            if (pool is null || pool.ThreadCount == 1 || batch == 1 || (long)batch * m * n * k <= ParallelThreshold)
             {
                 if (batch == 1)
                 {
@@ -334,7 +345,7 @@ public static unsafe class Gemm
 
         int threads = pool?.ThreadCount ?? 1;
         long work = (long)p.M * p.N * p.K;
-        if (threads == 1 || work < ParallelThreshold)
+        if (threads == 1 || work <= ParallelThreshold)
         {
             Compute(ref p, 0, p.M, 0, p.N);
             return;

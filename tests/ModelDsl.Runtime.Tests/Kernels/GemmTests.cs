@@ -111,6 +111,7 @@ public sealed class GemmTests : IDisposable
     [InlineData(300, 257, 129, true, true)]
     [InlineData(1024, 40, 64, false, true)]  // splits rows
     [InlineData(40, 1024, 64, true, false)]  // splits columns
+    [InlineData(1000, 24, 100, true, true)]  // splits rows, narrow last panel
     [InlineData(515, 517, 600, false, true)]
     public void Multiply_OneAndTwoThreads_AreBitIdentical(int m, int n, int k, bool transposeA, bool transposeB)
     {
@@ -136,6 +137,7 @@ public sealed class GemmTests : IDisposable
     [InlineData(8, 64, 16, 64, false, false)]   // context = P·V per head
     [InlineData(3, 17, 9, 33, true, false)]
     [InlineData(1, 100, 120, 50, true, true)]
+    [InlineData(16, 64, 64, 64, false, true)]   // large enough to spread the batch over the pool
     public void MultiplyBatched_HeadsInterleavedInRows_MatchReference(int heads, int m, int n, int k, bool transposeA, bool transposeB)
     {
         // Heads interleaved as [rows, heads·cols]: a head is a column slice, stride = its width.
@@ -300,7 +302,7 @@ public sealed class GemmAllocationTests : IDisposable
     [Fact]
     public void MultiplyBatched_AllocatesNothing()
     {
-        const int Heads = 4, T = 32, Dh = 16;
+        const int Heads = 8, T = 96, Dh = 64; // 4.7M multiply-adds: spread over the pool
         var q = TestData.Uniform(T * Heads * Dh, 3);
         var scores = new float[Heads * T * T];
         var pool = _pool;
