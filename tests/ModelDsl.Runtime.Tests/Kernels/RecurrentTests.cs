@@ -334,6 +334,50 @@ public sealed class RecurrentTests
         Assert.Equal(zeros.ReferenceForward().Output, empty.ReferenceForward().Output);
     }
 
+    /// <summary>
+    /// Empty optional gradients are skipped and an empty <c>dFinalState</c>/<c>dFinalCell</c> means zeros: the remaining
+    /// gradients equal those of a call with every buffer given and zero upstream state gradients.
+    /// </summary>
+    [Theory]
+    [InlineData(CellKind.Rnn)]
+    [InlineData(CellKind.Gru)]
+    [InlineData(CellKind.Lstm)]
+    public void Backward_OptionalArgumentsMayBeEmpty(CellKind cell)
+    {
+        var full = new RecurrentProblem<float>(cell, 3, 4, 2, 3, [4, 1, 0], reverse: false, seed: 61);
+        full.DFinalState = new float[full.DFinalState.Length];
+        full.DFinalCell = new float[full.DFinalCell.Length];
+        var saved = full.TunedForward().Saved;
+        var expected = full.TunedBackward(saved);
+
+        var sparse = new RecurrentProblem<float>(cell, 3, 4, 2, 3, [4, 1, 0], reverse: false, seed: 61) { DFinalState = [], DFinalCell = [] };
+        var g = sparse.NewGradients();
+        var skipped = g with { Input = [], BiasIh = [], BiasHh = [], InitialState = [], InitialCell = [] };
+        sparse.TunedBackward(skipped, saved, new float[TunedRecurrent.ScratchLength(cell, 3, 4, 3)]);
+        Assert.Equal(expected.WeightIh, skipped.WeightIh);
+        Assert.Equal(expected.WeightHh, skipped.WeightHh);
+    }
+
+    /// <summary>No reduction depends on the thread count: a 2-thread pool gives the same bits as the calling thread alone.</summary>
+    [Theory]
+    [InlineData(CellKind.Gru)]
+    [InlineData(CellKind.Lstm)]
+    public void Results_DoNotDependOnThreadCount(CellKind cell)
+    {
+        var p = new RecurrentProblem<float>(cell, 5, 7, 33, 20, [7, 3, 0, 6, 1], reverse: true, seed: 71);
+        using var pool = new WorkerPool(2);
+        var serial = p.TunedForward();
+        var parallel = p.TunedForward(pool: pool);
+        Assert.Equal(serial.Output, parallel.Output);
+        Assert.Equal(serial.FinalState, parallel.FinalState);
+        var serialGrad = p.TunedBackward(serial.Saved);
+        var parallelGrad = p.TunedBackward(parallel.Saved, pool: pool);
+        Assert.Equal(serialGrad.Input, parallelGrad.Input);
+        Assert.Equal(serialGrad.WeightIh, parallelGrad.WeightIh);
+        Assert.Equal(serialGrad.WeightHh, parallelGrad.WeightHh);
+        Assert.Equal(serialGrad.InitialState, parallelGrad.InitialState);
+    }
+
     /// <summary>B = T = I = H = 1 GRU with chosen weights, expected value by hand from PyTorch's formulas.</summary>
     [Fact]
     public void Gru_HandComputedStep()
