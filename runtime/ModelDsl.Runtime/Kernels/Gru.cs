@@ -23,7 +23,7 @@ public static class Gru
     /// <summary>Floats of saved activations that <see cref="Forward"/> writes and <see cref="Backward"/> reads: <c>B·T·4H</c> (r, z, n, <c>W_hn h + b_hn</c>) plus <c>B·(T+1)·H</c> states.</summary>
     public static int SavedLength(int batch, int steps, int hiddenSize) => Recurrent.SavedLength<GruCell>(batch, steps, hiddenSize);
 
-    /// <summary>Floats of scratch memory for <see cref="Forward"/> and <see cref="Backward"/>: <c>B·H + B·3H + 2·B·T·3H</c>.</summary>
+    /// <summary>Floats of scratch memory for <see cref="Forward"/> and <see cref="Backward"/>: <c>B·H + B·3H + 2·B·T·3H + 3H·H</c>.</summary>
     public static int ScratchLength(int batch, int steps, int hiddenSize) => Recurrent.ScratchLength<GruCell>(batch, steps, hiddenSize);
 
     /// <summary>Runs the layer over whole sequences.</summary>

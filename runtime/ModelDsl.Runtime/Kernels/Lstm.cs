@@ -23,7 +23,7 @@ public static class Lstm
     /// <summary>Floats of saved activations that <see cref="Forward"/> writes and <see cref="Backward"/> reads: <c>B·T·5H</c> (i, f, g, o, <c>tanh(c)</c>) plus <c>2·B·(T+1)·H</c> hidden and cell states.</summary>
     public static int SavedLength(int batch, int steps, int hiddenSize) => Recurrent.SavedLength<LstmCell>(batch, steps, hiddenSize);
 
-    /// <summary>Floats of scratch memory for <see cref="Forward"/> and <see cref="Backward"/>: <c>2·B·H + B·4H + B·T·4H</c>.</summary>
+    /// <summary>Floats of scratch memory for <see cref="Forward"/> and <see cref="Backward"/>: <c>2·B·H + B·4H + B·T·4H + 4H·H</c>.</summary>
     public static int ScratchLength(int batch, int steps, int hiddenSize) => Recurrent.ScratchLength<LstmCell>(batch, steps, hiddenSize);
 
     /// <summary>Runs the layer over whole sequences.</summary>

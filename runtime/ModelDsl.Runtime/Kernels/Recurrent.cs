@@ -53,7 +53,8 @@ internal interface IRecurrentCell
 /// slot <c>length</c> (reverse). Slots of padded positions are not written.</para>
 /// <para>Scratch layout: <c>dh [B, H]</c>, <c>dc [B, H]</c> (LSTM), one step's gate rows <c>[B, G·H]</c> (forward: the
 /// hidden projection; backward: the hidden-side gate gradients), <c>dGatesInput [B, T, G·H]</c>,
-/// <c>dGatesHidden [B, T, G·H]</c> (GRU only).</para>
+/// <c>dGatesHidden [B, T, G·H]</c> (GRU only), <c>W_hhᵀ [H, G·H]</c> (forward: the per-step GEMM then reads its right operand
+/// in place, which the GEMM does for few rows, instead of packing a transposed <c>W_hh</c> at every step).</para>
 /// <para>Step <c>s</c> processes position <c>s</c> (forward) or <c>length[b]−1−s</c> (reverse) of every sequence longer
 /// than <c>s</c>; the others keep their state. The running state lives in <c>finalState</c>, so it ends at each sequence's
 /// last valid step.</para>
@@ -79,7 +80,7 @@ internal static class Recurrent
         int gateWidth = TCell.GateCount * hiddenSize;
         int carried = TCell.HasCellState ? 2 : 1;
         int gradients = TCell.SeparateHiddenGradient ? 2 : 1;
-        return checked((carried * batch * hiddenSize) + (batch * gateWidth) + (gradients * batch * steps * gateWidth));
+        return checked((carried * batch * hiddenSize) + (batch * gateWidth) + (gradients * batch * steps * gateWidth) + (gateWidth * hiddenSize));
     }
 
     internal static void Forward<TCell>(
@@ -119,12 +120,15 @@ internal static class Recurrent
         Guard.NoOverlap(saved, input);
         Guard.NoOverlap(output, saved);
         Guard.NoOverlap(finalState, saved);
+        Guard.NoOverlap(scratch, weightHh);
 
         int savedGateWidth = TCell.SavedGateWidth * h;
         Span<float> gates = saved[..(rows * savedGateWidth)];
         Span<float> hStates = saved.Slice(rows * savedGateWidth, batch * (steps + 1) * h);
         Span<float> cStates = TCell.HasCellState ? saved[(rows * savedGateWidth + (batch * (steps + 1) * h))..] : default;
         Span<float> hidden = scratch.Slice(batch * h * (TCell.HasCellState ? 2 : 1), batch * gateWidth);
+        Span<float> weightHhTransposed = scratch[^(gateWidth * h)..];
+        Transpose(weightHhTransposed, weightHh, gateWidth, h);
 
         // Input projection for every step at once: [B·T, I]·W_ihᵀ -> the first G·H floats of each gate row
         // (RNN: straight into the output rows, which the step then turns into states).
@@ -178,7 +182,7 @@ internal static class Recurrent
                 beta = 1f;
             }
 
-            Gemm.Multiply(hiddenRows, finalState[..(active * h)], false, weightHh, true, active, gateWidth, h, 1f, beta, pool);
+            Gemm.Multiply(hiddenRows, finalState[..(active * h)], false, weightHhTransposed, false, active, gateWidth, h, 1f, beta, pool);
 
             for (int b = 0; b < active; b++)
             {
@@ -414,6 +418,19 @@ internal static class Recurrent
         }
 
         return 0;
+    }
+
+    /// <summary><c>destination [columns, rows] = sourceᵀ</c> for a row-major <c>source [rows, columns]</c>.</summary>
+    private static void Transpose(Span<float> destination, ReadOnlySpan<float> source, int rows, int columns)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> row = source.Slice(r * columns, columns);
+            for (int c = 0; c < columns; c++)
+            {
+                destination[(c * rows) + r] = row[c];
+            }
+        }
     }
 
     private static bool AllFull(ReadOnlySpan<int> lengths, int steps)

@@ -22,7 +22,7 @@ public static class Rnn
     /// <summary>Floats of saved activations that <see cref="Forward"/> writes and <see cref="Backward"/> reads: <c>B·(T+1)·H</c>.</summary>
     public static int SavedLength(int batch, int steps, int hiddenSize) => Recurrent.SavedLength<RnnCell>(batch, steps, hiddenSize);
 
-    /// <summary>Floats of scratch memory for <see cref="Forward"/> and <see cref="Backward"/>: <c>B·H + B·H + B·T·H</c>.</summary>
+    /// <summary>Floats of scratch memory for <see cref="Forward"/> and <see cref="Backward"/>: <c>B·H + B·H + B·T·H + H·H</c>.</summary>
     public static int ScratchLength(int batch, int steps, int hiddenSize) => Recurrent.ScratchLength<RnnCell>(batch, steps, hiddenSize);
 
     /// <summary>Runs the layer over whole sequences.</summary>
