@@ -195,11 +195,8 @@ public static unsafe class Softmax
         }
     }
 
-    /// <summary>
-    /// <c>dx += scale · (dy - exp(logProbs) · sumDy)</c>, the log-softmax backward; with <c>dy</c> the
-    /// smoothed one-hot target it is the cross-entropy backward as well.
-    /// </summary>
-    internal static void AddLogSoftmaxGradient(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> logProbs, float sumDy, float scale)
+    /// <summary><c>dx += scale · (dy - exp(logProbs) · sumDy)</c>, the log-softmax backward.</summary>
+    private static void AddLogSoftmaxGradient(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> logProbs, float sumDy, float scale)
     {
         const int Chunk = 256;
         Span<float> p = stackalloc float[Chunk];
@@ -208,12 +205,7 @@ public static unsafe class Softmax
             int count = Math.Min(Chunk, dx.Length - start);
             var pc = p[..count];
             TensorPrimitives.Exp(logProbs.Slice(start, count), pc);
-            var d = dx.Slice(start, count);
-            var g = dy.Slice(start, count);
-            for (int i = 0; i < count; i++)
-            {
-                d[i] += scale * (g[i] - pc[i] * sumDy);
-            }
+            FusedOps.AddAxBy(dx.Slice(start, count), dy.Slice(start, count), scale, pc, -scale * sumDy);
         }
     }
 }
