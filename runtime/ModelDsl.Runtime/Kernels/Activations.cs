@@ -16,7 +16,9 @@ namespace ModelDsl.Kernels;
 /// <c>dOutput · f'(input)</c> into <c>dInput</c>.</para>
 /// <para>Derivatives: ReLU and LeakyReLU use <c>x &gt; 0</c> as PyTorch does, so the derivative at exactly
 /// 0 is 0 (ReLU) or <c>slope</c> (LeakyReLU). Exact GELU: <c>Φ(x) + x·φ(x)</c>. Tanh GELU:
-/// <c>½(1 + t) + ½x(1 - t²)·√(2/π)(1 + 3·0.044715x²)</c> with <c>t = tanh(√(2/π)(x + 0.044715x³))</c>.</para>
+/// <c>½(1 + t) + ½x(1 - t²)·√(2/π)(1 + 3·0.044715x²)</c> with <c>t = tanh(√(2/π)(x + 0.044715x³))</c>,
+/// evaluated as <c>x·σ(2u)</c> and <c>s + 2x·s(1 - s)·√(2/π)(1 + 3·0.044715x²)</c> with <c>s = σ(2u)</c>, the same
+/// function without the cancellation of <c>1 + t</c> for negative x.</para>
 /// <para>Exact GELU evaluates <c>Φ(x) = ½·erfc(-x/√2)</c> in double with a Chebyshev-fitted erfc
 /// (fractional error below 1.2e-7 for every argument), so the float result is within a few
 /// float ulps of the true value, including the far negative tail where <c>1 + erf</c> would cancel.</para>
@@ -218,12 +220,8 @@ public static class Activations
             var y = output.Slice(start, count);
             var tc = t[..count];
             TanhArgument(tc, x);
-            TensorPrimitives.Tanh(tc, tc);
-            for (int i = 0; i < count; i++)
-            {
-                float v = x[i];
-                y[i] = 0.5f * v * (1f + tc[i]);
-            }
+            TensorPrimitives.Sigmoid(tc, tc);
+            TensorPrimitives.Multiply(x, tc, y);
         }
     }
 
@@ -238,24 +236,40 @@ public static class Activations
             var d = dInput.Slice(start, count);
             var tc = t[..count];
             TanhArgument(tc, x);
-            TensorPrimitives.Tanh(tc, tc);
+            TensorPrimitives.Sigmoid(tc, tc);
             for (int i = 0; i < count; i++)
             {
-                float v = x[i], th = tc[i];
-                float inner = TanhScale * (1f + 3f * TanhCubic * v * v);
-                float derivative = 0.5f * (1f + th) + 0.5f * v * (1f - th * th) * inner;
+                float v = x[i], sv = tc[i];
+                float inner = 2f * TanhScale * (1f + 3f * TanhCubic * v * v);
+                float derivative = sv + v * sv * (1f - sv) * inner;
                 d[i] += g[i] * derivative;
             }
         }
     }
 
-    // u = √(2/π)(x + 0.044715 x³), the argument of tanh in the approximate GELU.
+    // 2u = 2√(2/π)(x + 0.044715 x³), twice the argument of tanh in the approximate GELU: with
+    // s = σ(2u), ½(1 + tanh u) = s and 1 - tanh²u = 4s(1 - s), which keep their relative accuracy
+    // where 1 + tanh u would cancel (x ≪ 0).
     private static void TanhArgument(Span<float> u, ReadOnlySpan<float> x)
     {
-        for (int i = 0; i < x.Length; i++)
+        ref float px = ref MemoryMarshal.GetReference(x);
+        ref float pu = ref MemoryMarshal.GetReference(u);
+        int n = x.Length, i = 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            float v = x[i];
-            u[i] = TanhScale * (v + TanhCubic * v * v * v);
+            var scale = Vector256.Create(2f * TanhScale);
+            var cubic = Vector256.Create(TanhCubic);
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var v = Vector256.LoadUnsafe(ref px, (nuint)i);
+                (scale * Vector256.FusedMultiplyAdd(cubic * v * v, v, v)).StoreUnsafe(ref pu, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            float v = Unsafe.Add(ref px, i);
+            Unsafe.Add(ref pu, i) = 2f * TanhScale * MathF.FusedMultiplyAdd(TanhCubic * v * v, v, v);
         }
     }
 
