@@ -93,7 +93,10 @@ public static unsafe class Softmax
             sum += TensorPrimitives.Sum(ec);
         }
 
-        TensorPrimitives.Subtract(x, max + MathF.Log(sum), y);
+        // (x - max) - log(sum), in that order: folding max + log(sum) first would round away log(sum)'s
+        // low bits next to a large max (logits of 1e4 have an ulp of 1e-3).
+        TensorPrimitives.Subtract(x, max, y);
+        TensorPrimitives.Subtract(y, MathF.Log(sum), y);
     }
 
     private static void RunForward(Span<float> output, ReadOnlySpan<float> input, int rows, int width, WorkerPool? pool, bool log)
