@@ -24,7 +24,10 @@ public static class LearnedPositions
         Guard.Length(output, (long)batch * length * width);
         Guard.Length(input, (long)batch * length * width);
         Guard.AtLeast(table, (long)length * width);
-        Guard.That(table.Length % width == 0, $"table has {table.Length} elements, not a whole number of rows of width {width}.", nameof(table));
+        if (table.Length % width != 0)
+        {
+            throw new ArgumentException($"table has {table.Length} elements, not a whole number of rows of width {width}.", nameof(table));
+        }
         int plane = length * width;
         var rows = table[..plane];
         for (int b = 0; b < batch; b++)
@@ -51,7 +54,10 @@ public static class LearnedPositions
         Guard.Length(dInput, (long)batch * length * width);
         Guard.Length(dOutput, (long)batch * length * width);
         Guard.AtLeast(dTable, (long)length * width);
-        Guard.That(dTable.Length % width == 0, $"dTable has {dTable.Length} elements, not a whole number of rows of width {width}.", nameof(dTable));
+        if (dTable.Length % width != 0)
+        {
+            throw new ArgumentException($"dTable has {dTable.Length} elements, not a whole number of rows of width {width}.", nameof(dTable));
+        }
         int plane = length * width;
         var rows = dTable[..plane];
         TensorPrimitives.Add(dInput, dOutput, dInput);
