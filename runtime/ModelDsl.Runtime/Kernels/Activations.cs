@@ -23,6 +23,7 @@ namespace ModelDsl.Kernels;
 /// (fractional error below 1.2e-7 for every argument), so the float result is within a few
 /// float ulps of the true value, including the far negative tail where <c>1 + erf</c> would cancel.</para>
 /// </remarks>
+[SkipLocalsInit]
 public static class Activations
 {
     // √(2/π) and the cubic coefficient of PyTorch's tanh approximation.

@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using ModelDsl.Threading;
 
 namespace ModelDsl.Kernels;
@@ -25,6 +26,7 @@ namespace ModelDsl.Kernels;
 /// <c>ignoreIndex</c> throws an <see cref="ArgumentOutOfRangeException"/> naming the row and the value.
 /// The loss is summed in double in row order, so it does not depend on the thread count.</para>
 /// </remarks>
+[SkipLocalsInit]
 public static unsafe class CrossEntropy
 {
     /// <summary>PyTorch's default <c>ignore_index</c>.</summary>

@@ -20,6 +20,7 @@ namespace ModelDsl.Kernels;
 /// <para>Rows run in parallel on <c>pool</c> when given; each row is computed by one thread in a fixed
 /// order, so the result does not depend on the thread count. Forward may run in place.</para>
 /// </remarks>
+[SkipLocalsInit]
 public static unsafe class Softmax
 {
     private struct Job
@@ -82,12 +83,12 @@ public static unsafe class Softmax
     internal static void LogRow(Span<float> y, ReadOnlySpan<float> x)
     {
         const int Chunk = 256;
-        Span<float> e = stackalloc float[Chunk];
+        Span<float> e = stackalloc float[Math.Min(Chunk, x.Length)];
         float max = TensorPrimitives.Max(x);
         float sum = 0f;
         for (int start = 0; start < x.Length; start += Chunk)
         {
-            var ec = e[..Math.Min(Chunk, x.Length - start)];
+            var ec = e[..Math.Min(e.Length, x.Length - start)];
             TensorPrimitives.Subtract(x.Slice(start, ec.Length), max, ec);
             TensorPrimitives.Exp(ec, ec);
             sum += TensorPrimitives.Sum(ec);
@@ -202,10 +203,10 @@ public static unsafe class Softmax
     private static void AddLogSoftmaxGradient(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<float> logProbs, float sumDy, float scale)
     {
         const int Chunk = 256;
-        Span<float> p = stackalloc float[Chunk];
-        for (int start = 0; start < dx.Length; start += Chunk)
+        Span<float> p = stackalloc float[Math.Min(Chunk, dx.Length)];
+        for (int start = 0; start < dx.Length; start += p.Length)
         {
-            int count = Math.Min(Chunk, dx.Length - start);
+            int count = Math.Min(p.Length, dx.Length - start);
             var pc = p[..count];
             TensorPrimitives.Exp(logProbs.Slice(start, count), pc);
             FusedOps.AddAxBy(dx.Slice(start, count), dy.Slice(start, count), scale, pc, -scale * sumDy);
