@@ -320,6 +320,7 @@ public static class Activations
         return 0.5 * (z >= 0 ? r : 2.0 - r);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<double> NormalCdf(Vector256<double> x)
     {
         var z = x * Vector256.Create(-InvSqrt2);
@@ -334,6 +335,7 @@ public static class Activations
         -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
         + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<double> ErfcPolynomial(Vector256<double> t)
     {
         var p = Vector256.Create(0.17087277);
