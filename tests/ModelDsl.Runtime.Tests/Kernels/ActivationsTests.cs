@@ -119,6 +119,28 @@ public sealed class ActivationsTests
     }
 
     [Fact]
+    public void Gelu_KeepsRelativeAccuracyInTheLeftTail()
+    {
+        // x·½·erfc(-x/√2) and its derivative from Python's math.erfc; 1 + erf(x/√2) would cancel to nothing here.
+        float[] x = { -5.5f, -7.78512049f, -9f, -12f };
+        double[] value = { -1.0444259356238256e-07, -2.7110436714727927e-14, -1.015729565358458e-18, -2.1317785344932424e-32 };
+        double[] slope = { -5.733472398739925e-07, -2.1095157922558282e-13, -9.13893737390664e-18, -2.5578956616748956e-31 };
+        float[] y = new float[4];
+        Activations.Forward(y, x, ActivationKind.Gelu);
+        float[] d = new float[4];
+        Activations.Backward(d, new float[] { 1, 1, 1, 1 }, x, ActivationKind.Gelu);
+        Compare.Close(TestData.ToSingle(value), y, rtol: 1e-6, atol: 0, "gelu tail");
+        Compare.Close(TestData.ToSingle(slope), d, rtol: 1e-6, atol: 0, "gelu' tail");
+
+        double[] reference = new double[4], referenceSlope = new double[4];
+        ActivationsReference.Forward<double>(reference, TestData.ToDouble(x), ActivationKind.Gelu, 0);
+        ActivationsReference.Backward<double>(referenceSlope, new double[] { 1, 1, 1, 1 }, TestData.ToDouble(x), ActivationKind.Gelu, 0);
+        // x = -7.78512049 is not exactly representable: the table value is for the float, so 1e-7 covers that.
+        Compare.Close(value, reference, rtol: 1e-7, atol: 0, "reference gelu tail");
+        Compare.Close(slope, referenceSlope, rtol: 1e-7, atol: 0, "reference gelu' tail");
+    }
+
+    [Fact]
     public void ReferenceErf_MatchesTable()
     {
         // erf from tables (checked with Python's math.erf); covers both the series (|x| < 3) and the continued fraction.
@@ -128,6 +150,11 @@ public sealed class ActivationsTests
         {
             Assert.Equal(erf[i], ActivationsReference.Erf(x[i]), 1e-15);
         }
+
+        // erfc keeps relative accuracy in the tail: erfc(4), erfc(6), erfc(-3.5).
+        Assert.Equal(1.541725790028002e-08, ActivationsReference.Erfc(4.0), 1e-22);
+        Assert.Equal(2.1519736712498916e-17, ActivationsReference.Erfc(6.0), 1e-30);
+        Assert.Equal(1.9999992569016276, ActivationsReference.Erfc(-3.5), 1e-15);
     }
 
     [Fact]

@@ -113,50 +113,75 @@ public static class ActivationsReference
         }
     }
 
-    /// <summary>The standard normal distribution function <c>Φ(x) = ½(1 + erf(x/√2))</c>.</summary>
+    /// <summary>
+    /// The standard normal distribution function <c>Φ(x) = ½(1 + erf(x/√2)) = ½·erfc(-x/√2)</c>, in the erfc form
+    /// so that the left tail keeps its relative accuracy (<c>1 + erf</c> cancels there).
+    /// </summary>
     public static T NormalCdf<T>(T x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T half = T.CreateChecked(0.5);
-        return half * (T.One + Erf(x / T.Sqrt(T.CreateChecked(2))));
+        return half * Erfc(-x / T.Sqrt(T.CreateChecked(2)));
     }
 
     /// <summary>
-    /// The error function. For <c>|x| &lt; 3</c> the Maclaurin series
-    /// <c>2/√π · Σ (-1)ⁿ x^(2n+1) / (n!(2n+1))</c>; beyond, <c>1 - erfc(|x|)</c> with Laplace's continued fraction
-    /// <c>erfc(x) = e^(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...))))</c>, 80 levels deep.
+    /// The error function: for <c>|x| &lt; 3</c> the Maclaurin series
+    /// <c>2/√π · Σ (-1)ⁿ x^(2n+1) / (n!(2n+1))</c>; beyond, <c>±(1 - erfc(|x|))</c>.
     /// </summary>
     public static T Erf<T>(T x)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T a = T.Abs(x);
-        if (a < T.CreateChecked(3))
+        return a < T.CreateChecked(3) ? ErfSeries(x) : T.CopySign(T.One - ErfcContinuedFraction(a), x);
+    }
+
+    /// <summary>
+    /// The complementary error function <c>1 - erf(x)</c>: for <c>x ≥ 3</c> Laplace's continued fraction
+    /// <c>erfc(x) = e^(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...))))</c>, 80 levels deep (relative accuracy
+    /// in the tail); for <c>x ≤ -3</c> <c>2 - erfc(-x)</c>; between, <c>1 - erf(x)</c> from the series.
+    /// </summary>
+    public static T Erfc<T>(T x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T three = T.CreateChecked(3);
+        if (x >= three)
         {
-            T sum = T.Zero;
-            T power = x;            // (-1)ⁿ x^(2n+1) / n!
-            for (int n = 0; n < 200; n++)
-            {
-                T term = power / T.CreateChecked(2 * n + 1);
-                sum += term;
-                if (T.Abs(term) <= T.Epsilon || T.Abs(term) < T.Abs(sum) * T.CreateChecked(1e-18))
-                {
-                    break;
-                }
-
-                power = -power * x * x / T.CreateChecked(n + 1);
-            }
-
-            return T.CreateChecked(2) / T.Sqrt(T.Pi) * sum;
+            return ErfcContinuedFraction(x);
         }
 
+        return x <= -three ? T.CreateChecked(2) - ErfcContinuedFraction(-x) : T.One - ErfSeries(x);
+    }
+
+    private static T ErfSeries<T>(T x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T sum = T.Zero;
+        T power = x;            // (-1)ⁿ x^(2n+1) / n!
+        for (int n = 0; n < 200; n++)
+        {
+            T term = power / T.CreateChecked(2 * n + 1);
+            sum += term;
+            if (T.Abs(term) <= T.Epsilon || T.Abs(term) < T.Abs(sum) * T.CreateChecked(1e-18))
+            {
+                break;
+            }
+
+            power = -power * x * x / T.CreateChecked(n + 1);
+        }
+
+        return T.CreateChecked(2) / T.Sqrt(T.Pi) * sum;
+    }
+
+    private static T ErfcContinuedFraction<T>(T a)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         T fraction = a;
         for (int k = 80; k >= 1; k--)
         {
             fraction = a + T.CreateChecked(k * 0.5) / fraction;
         }
 
-        T erfc = T.Exp(-a * a) / (T.Sqrt(T.Pi) * fraction);
-        return T.CopySign(T.One - erfc, x);
+        return T.Exp(-a * a) / (T.Sqrt(T.Pi) * fraction);
     }
 
     private static T TanhArgument<T>(T x)
