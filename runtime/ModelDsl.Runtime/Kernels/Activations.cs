@@ -16,9 +16,9 @@ namespace ModelDsl.Kernels;
 /// <c>dOutput · f'(input)</c> into <c>dInput</c>.</para>
 /// <para>Derivatives: ReLU and LeakyReLU use <c>x &gt; 0</c> as PyTorch does, so the derivative at exactly
 /// 0 is 0 (ReLU) or <c>slope</c> (LeakyReLU). Exact GELU: <c>Φ(x) + x·φ(x)</c>. Tanh GELU:
-/// <c>½(1 + t) + ½x(1 - t²)·√(2/π)(1 + 3·0.044715x²)</c> with <c>t = tanh(√(2/π)(x + 0.044715x³))</c>,
-/// evaluated as <c>x·σ(2u)</c> and <c>s + 2x·s(1 - s)·√(2/π)(1 + 3·0.044715x²)</c> with <c>s = σ(2u)</c>, the same
-/// function without the cancellation of <c>1 + t</c> for negative x.</para>
+/// <c>½(1 + t) + ½x(1 - t²)·√(2/π)(1 + 3·0.044715x²)</c> with <c>t = tanh(u)</c>, <c>u = √(2/π)(x + 0.044715x³)</c>,
+/// evaluated through <c>s = σ(2u) = ½(1 + t)</c> as <c>x·s</c> and <c>s + 2x·s(1 - s)·√(2/π)(1 + 3·0.044715x²)</c>:
+/// the same function without the cancellation of <c>1 + t</c> for negative x.</para>
 /// <para>Exact GELU evaluates <c>Φ(x) = ½·erfc(-x/√2)</c> in double with a Chebyshev-fitted erfc
 /// (fractional error below 1.2e-7 for every argument), so the float result is within a few
 /// float ulps of the true value, including the far negative tail where <c>1 + erf</c> would cancel.</para>
