@@ -1,6 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
-using ModelDsl.Random;
+using ModelDsl.Randomness;
 
 namespace ModelDsl.Init;
 

@@ -2,7 +2,7 @@ using System;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using ModelDsl.Random;
+using ModelDsl.Randomness;
 using ModelDsl.Threading;
 
 namespace ModelDsl.Kernels;

@@ -1,7 +1,7 @@
 using System;
 using ModelDsl.Init;
 using ModelDsl.Kernels;
-using ModelDsl.Random;
+using ModelDsl.Randomness;
 
 namespace ModelDsl.Tests.Init;
 

@@ -1,7 +1,7 @@
 using System;
 using ModelDsl.Kernels;
 using ModelDsl.Kernels.Reference;
-using ModelDsl.Random;
+using ModelDsl.Randomness;
 using ModelDsl.Tests.Support;
 using ModelDsl.Threading;
 

@@ -1,6 +1,6 @@
 using System;
 using System.Numerics;
-using ModelDsl.Random;
+using ModelDsl.Randomness;
 
 namespace ModelDsl.Kernels.Reference;
 

@@ -1,7 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
 
-namespace ModelDsl.Random;
+namespace ModelDsl.Randomness;
 
 /// <summary>
 /// Counter-based random numbers: value <c>i</c> of stream <c>(seed, stream)</c> is a pure function
