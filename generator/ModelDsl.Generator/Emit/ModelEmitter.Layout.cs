@@ -175,8 +175,24 @@ internal sealed partial class ModelEmitter
         writer.Close(";");
     }
 
-    private static string GroupComment(ParameterGroup group) =>
-        group.Title + ": " + group.Input.Compact + " -> " + group.Output.Compact + ", params[" + Literals.Int(group.Start) + ".." + Literals.Int(group.End) + ")";
+    private static string GroupComment(ParameterGroup group)
+    {
+        string text = group.Title + ": " + group.Input.Compact + " -> " + group.Output.Compact;
+        if (group.Start >= 0)
+        {
+            text += ", params[" + Literals.Int(group.Start) + ".." + Literals.Int(group.End) + ")";
+        }
+
+        foreach (ParameterPlan parameter in group.Parameters)
+        {
+            if (parameter.TiedTo is not null)
+            {
+                text += ", " + parameter.Name + " tied to " + parameter.TiedTo;
+            }
+        }
+
+        return text;
+    }
 
     private static string Entry(ParameterPlan parameter) =>
         "new(" + Literals.String(parameter.Name) + ", " + Literals.Int(parameter.Offset) + ", " + Literals.Int(parameter.Length) + ", " + Literals.Ints(parameter.Shape) + ")";

@@ -22,7 +22,22 @@ internal sealed record ParameterPlan(string Name, int Offset, int Length, Equata
 /// <summary>A commented block of parameters (a sublayer), e.g. <c>Encoder.Layer[1].SelfAttention</c>.</summary>
 internal sealed record ParameterGroup(string Title, Shape Input, Shape Output, EquatableArray<ParameterPlan> Parameters)
 {
-    public int Start => Parameters.Count == 0 ? 0 : Parameters[0].Offset;
+    /// <summary>First float of the tensors the group owns (tied tensors live elsewhere); -1 when it owns none.</summary>
+    public int Start
+    {
+        get
+        {
+            foreach (ParameterPlan parameter in Parameters)
+            {
+                if (parameter.TiedTo is null)
+                {
+                    return parameter.Offset;
+                }
+            }
+
+            return -1;
+        }
+    }
 
     public int End
     {

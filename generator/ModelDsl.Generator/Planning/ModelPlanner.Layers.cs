@@ -60,7 +60,7 @@ internal sealed partial class ModelPlanner
             case LayerKind.Dropout:
                 if (RequireFloat(layer, input, from) && CheckProbability(layer, "Probability", Float(layer, "Probability", 0f)))
                 {
-                    Complete(index, input, input, [], [], 0, "p = " + Float(layer, "Probability", 0f).ToString("R", CultureInfo.InvariantCulture));
+                    Complete(index, input, input, [], [("output", input)], 0, "p = " + Float(layer, "Probability", 0f).ToString("R", CultureInfo.InvariantCulture));
                 }
 
                 break;
@@ -100,6 +100,12 @@ internal sealed partial class ModelPlanner
             dims.Add(StaticDim(layer, "Features", features));
         }
 
+        if (IsBatchMember(layer.Name))
+        {
+            Report(DiagnosticDescriptors.ReservedName, layer.MemberLocation, layer.Name, _spec.ClassName + ".Batch");
+            return;
+        }
+
         bool tokens = features == 0;
         var shape = new Shape(dims.ToEquatableArray(), tokens, source);
         if (!CheckTensor(layer, "the input " + shape.Named, shape.MaxElements))
@@ -129,6 +135,11 @@ internal sealed partial class ModelPlanner
 
         Complete(index, shape, shape, [], [], 0, tokens ? "token ids" : "features");
     }
+
+    /// <summary>Names the generated Batch type uses for its own members.</summary>
+    private static bool IsBatchMember(string name) =>
+        name is "Count" or "Labels" or "Targets" or "SetLabel" or "SetLabels" or "SetTarget" or "Batch"
+        || name.EndsWith("Lengths", System.StringComparison.Ordinal) || name.EndsWith("Adjacency", System.StringComparison.Ordinal);
 
     private void PlanEmbedding(int index, LayerSpec layer, Shape input, string from)
     {
@@ -167,7 +178,7 @@ internal sealed partial class ModelPlanner
             input,
             output,
             [Group(layer.Name, input, output, Param(path + ".weight", InitKind.Normal, vocab, dimension))],
-            [],
+            [("output", output)],
             0,
             "vocab " + vocab.ToString(CultureInfo.InvariantCulture));
     }
@@ -182,7 +193,7 @@ internal sealed partial class ModelPlanner
 
         if (layer.Kind == LayerKind.SinusoidalPositions)
         {
-            Complete(index, input, input, [], [], 0, "sinusoidal");
+            Complete(index, input, input, [], [("output", input)], 0, "sinusoidal");
             return;
         }
 
@@ -205,7 +216,7 @@ internal sealed partial class ModelPlanner
         }
 
         string path = Naming.SnakeCase(layer.Name);
-        Complete(index, input, input, [Group(layer.Name, input, input, Param(path + ".weight", InitKind.Normal, maxLength, width))], [], 0, "learned");
+        Complete(index, input, input, [Group(layer.Name, input, input, Param(path + ".weight", InitKind.Normal, maxLength, width))], [("output", input)], 0, "learned, " + maxLength.ToString(CultureInfo.InvariantCulture) + " positions");
     }
 
     private void PlanPool(int index, LayerSpec layer, Shape input, string from)
@@ -224,7 +235,12 @@ internal sealed partial class ModelPlanner
 
         Shape output = Shape.Create(false, null, input.Dims[0], input.Last);
         long flops = layer.Kind == LayerKind.MeanPool ? Sizes.Multiply(input.Dims[1].Size, input.Last.Size) : 0;
-        Complete(index, input, output, [], [("output", output)], flops, KnownNames.AttributeName(layer.Kind));
+        Complete(index, input, output, [], [("output", output)], flops, layer.Kind switch
+        {
+            LayerKind.MeanPool => "mean of valid positions",
+            LayerKind.FirstTokenPool => "first position",
+            _ => "last valid position",
+        });
     }
 
     private void PlanDense(int index, LayerSpec layer, Shape input, string from)
@@ -550,7 +566,7 @@ internal sealed partial class ModelPlanner
 
         _dims.Add(new DimConstant(layer.Name + "Heads", heads, layer.Name + ": attention heads"));
         _dims.Add(new DimConstant(layer.Name + "HeadDim", d / heads, layer.Name + ": width of one head"));
-        string details = (stack ? layers.ToString(CultureInfo.InvariantCulture) + " × " : string.Empty) + heads.ToString(CultureInfo.InvariantCulture) + " heads" + (stack ? ", ff " + feedForward.ToString(CultureInfo.InvariantCulture) : string.Empty) + ", mask " + MaskName(mask) + (memory is not null ? ", memory " + layer.Argument("Memory")!.Text : string.Empty);
+        string details = (stack ? layers.ToString(CultureInfo.InvariantCulture) + " layers, " : string.Empty) + heads.ToString(CultureInfo.InvariantCulture) + " heads" + (stack ? ", ff " + feedForward.ToString(CultureInfo.InvariantCulture) + (Bool(layer, "NormFirst", false) ? ", pre-norm" : string.Empty) : string.Empty) + ", mask " + MaskName(mask) + (memory is not null ? ", memory " + layer.Argument("Memory")!.Text : string.Empty);
         Complete(index, input, input, [.. groups], [.. activations], flops, details);
     }
 

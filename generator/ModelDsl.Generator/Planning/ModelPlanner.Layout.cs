@@ -44,7 +44,7 @@ internal sealed partial class ModelPlanner
         LayerSpec head = _spec.Layers[last];
         if (head.Loss is not { } loss)
         {
-            if (head.Kind != LayerKind.Unknown && _outputs[last] is not null)
+            if (head.Kind != LayerKind.Unknown && _outputs[last] is not null && !HasErrors())
             {
                 Report(DiagnosticDescriptors.MissingLoss, _spec.ClassLocation, _spec.ClassName, head.Name);
             }
@@ -88,6 +88,19 @@ internal sealed partial class ModelPlanner
         ArgumentSpec? ignore = loss.Argument("IgnoreIndex");
         long ignoreIndex = ignore is { Kind: ArgumentKind.Int } ? ignore.Int : -100;
         return new TargetPlan(LossKind.CrossEntropy, head.Name, output.HasSequence, output.HasSequence ? output.Dims[1].Size : 0, output.Last.Size, output.Last.Named, ignoreIndex, labelSmoothing, output.Source);
+    }
+
+    private bool HasErrors()
+    {
+        foreach (DiagnosticInfo diagnostic in _diagnostics)
+        {
+            if (diagnostic.IsError)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private ModelPlan Finish(TargetPlan? target)
@@ -231,7 +244,7 @@ internal sealed partial class ModelPlanner
             }
         }
 
-        var dims = new List<DimConstant> { new("MaxBatch", MaxBatch, "largest batch the model is planned for") };
+        var dims = new List<DimConstant> { new("MaxBatch", MaxBatch, "Largest batch the model is planned for") };
         dims.AddRange(_dims);
         return new ModelPlan(
             _spec.Namespace,

@@ -127,7 +127,7 @@ internal sealed partial class ModelPlanner
             }
         }
 
-        if (_inputs.Count == 0 && _spec.MaxBatch >= 1 && !HasInputDeclaration())
+        if (_inputs.Count == 0 && _spec.MaxBatch >= 1 && !HasInputDeclaration() && !HasErrors())
         {
             Report(DiagnosticDescriptors.NoInput, _spec.ClassLocation, _spec.ClassName, "the model declares no [Input]; add one, e.g. [Input(Length)] public partial TokenInput Text { get; }");
         }
