@@ -13,7 +13,7 @@ internal sealed partial class ModelEmitter
         string model = _plan.ClassName;
         string maxBatch = Literals.Int(_plan.MaxBatch);
         writer.Line("/// <summary>");
-        writer.Line("/// One batch for <see cref=\"" + model + "\"/>: buffers shaped exactly as its inputs" + (_plan.Target is null ? string.Empty : " and target") + ", sized for");
+        writer.Line("/// One batch for <see cref=\"" + Identifiers.Escape(model) + "\"/>: buffers shaped exactly as its inputs" + (_plan.Target is null ? string.Empty : " and target") + ", sized for");
         writer.Line("/// MaxBatch (" + maxBatch + ") rows. Fill rows with the <c>Set</c> methods (they check every value) and set <see cref=\"Count\"/>.");
         writer.Line("/// </summary>");
         writer.Line(GeneratedCode);
@@ -62,7 +62,7 @@ internal sealed partial class ModelEmitter
         {
             string max = Literals.Int(length);
             writer.Line("/// <summary>Token ids of <c>" + name + "</c>, <c>[MaxBatch, " + max + "]</c> row-major; positions past a row's length hold PadId " + Literals.Int(input.PadId) + ".</summary>");
-            writer.Line("public int[] " + name + " { get; } = new int[" + Literals.Int(_plan.MaxBatch * length) + "];");
+            writer.Line("public int[] " + Identifiers.Escape(name) + " { get; } = new int[" + Literals.Int(_plan.MaxBatch * length) + "];");
             writer.Line();
             writer.Line("/// <summary>Length of each row of <c>" + name + "</c> (1 to " + max + ").</summary>");
             writer.Line("public int[] " + name + "Lengths { get; } = new int[" + Literals.Int(_plan.MaxBatch) + "];");
@@ -86,7 +86,7 @@ internal sealed partial class ModelEmitter
             }
 
             writer.Line();
-            writer.Line("global::System.Span<int> destination = global::System.MemoryExtensions.AsSpan(" + name + ", row * " + max + ", " + max + ");");
+            writer.Line("global::System.Span<int> destination = global::System.MemoryExtensions.AsSpan(" + Identifiers.Escape(name) + ", row * " + max + ", " + max + ");");
             writer.Line("ids.CopyTo(destination);");
             writer.Line("destination.Slice(ids.Length).Fill(" + Literals.Int(input.PadId) + ");");
             writer.Line(name + "Lengths[row] = ids.Length;");
@@ -98,7 +98,7 @@ internal sealed partial class ModelEmitter
             bool sequence = length > 0;
             long rowLength = sequence ? length * input.Features : input.Features;
             writer.Line("/// <summary>Features of <c>" + name + "</c>, <c>[MaxBatch, " + (sequence ? Literals.Int(length) + ", " : string.Empty) + features + "]</c> row-major.</summary>");
-            writer.Line("public float[] " + name + " { get; } = new float[" + Literals.Int(_plan.MaxBatch * rowLength) + "];");
+            writer.Line("public float[] " + Identifiers.Escape(name) + " { get; } = new float[" + Literals.Int(_plan.MaxBatch * rowLength) + "];");
             if (sequence)
             {
                 writer.Line();
@@ -126,7 +126,7 @@ internal sealed partial class ModelEmitter
             }
 
             writer.Line();
-            writer.Line("global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(" + name + ", row * " + Literals.Int(rowLength) + ", " + Literals.Int(rowLength) + ");");
+            writer.Line("global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(" + Identifiers.Escape(name) + ", row * " + Literals.Int(rowLength) + ", " + Literals.Int(rowLength) + ");");
             writer.Line("values.CopyTo(destination);");
             writer.Line("destination.Slice(values.Length).Clear();");
             if (sequence)

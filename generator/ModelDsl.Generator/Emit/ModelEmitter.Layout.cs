@@ -54,7 +54,7 @@ internal sealed partial class ModelEmitter
         writer.Line("/// (Xavier-uniform weights, zero biases, unit norm weights, normal(0, 1) embeddings). The same seed gives the same bits.");
         writer.Line("/// </summary>");
         writer.Line("/// <param name=\"seed\">Seed of the counter-based generator; parameter <c>i</c> of the table draws from stream <c>i</c>.</param>");
-        writer.Open("public " + _plan.ClassName + "(ulong seed)");
+        writer.Open("public " + Identifiers.Escape(_plan.ClassName) + "(ulong seed)");
         writer.Line("__parameters = new global::ModelDsl.Memory.AlignedBlock(ParameterBlockLength);");
         writer.Line("__state = new global::ModelDsl.Memory.AlignedBlock(StateBlockLength);");
         writer.Line("__Initialize(__parameters.Span, __state.Span, seed);");

@@ -19,7 +19,7 @@ internal sealed partial class ModelEmitter
             first = false;
             if (property.LayerIndex < 0)
             {
-                writer.Line(Modifiers(property) + "partial " + property.Type + " " + property.Name);
+                writer.Line(Modifiers(property) + "partial " + property.Type + " " + Identifiers.Escape(property.Name));
                 writer.Indent().Line("=> throw new global::System.InvalidOperationException(" + Literals.String(property.Name + " is not a layer of " + _plan.ClassName + ".") + ");").Unindent();
                 continue;
             }
@@ -30,7 +30,7 @@ internal sealed partial class ModelEmitter
             writer.Line("private " + handle + "? " + field + ";");
             writer.Line();
             writer.Line("// " + layer.Name + ": " + layer.Input.Compact + " -> " + layer.Output.Compact + ", " + Literals.Count(layer.ParameterCount) + " parameters");
-            writer.Line(Modifiers(property) + "partial " + property.Type + " " + property.Name);
+            writer.Line(Modifiers(property) + "partial " + property.Type + " " + Identifiers.Escape(property.Name));
             writer.Indent().Line("=> " + field + " ??= new " + handle + "(__layerTable[" + Literals.Int(property.LayerIndex) + "], __parameters);").Unindent();
         }
     }

@@ -83,7 +83,7 @@ internal sealed partial class ModelEmitter
     }
 
     /// <summary><c>{Namespace.}{Model}{suffix}.g.cs</c>.</summary>
-    private string HintName(string suffix) => _plan.FullName + suffix + ".g.cs";
+    private string HintName(string suffix) => _plan.FullName.Replace("@", string.Empty) + suffix + ".g.cs";
 
     /// <summary>Writes the file header and namespace, then the class body via <paramref name="body"/>.</summary>
     private string File(Action<SourceWriter> body, bool withRemarks)
@@ -94,7 +94,7 @@ internal sealed partial class ModelEmitter
         writer.Line();
         if (_plan.Namespace.Length > 0)
         {
-            writer.Line("namespace " + _plan.Namespace + ";");
+            writer.Line("namespace " + Identifiers.EscapeNamespace(_plan.Namespace) + ";");
             writer.Line();
         }
 
@@ -104,7 +104,7 @@ internal sealed partial class ModelEmitter
             writer.Line(GeneratedCode);
         }
 
-        writer.Open("partial class " + _plan.ClassName);
+        writer.Open("partial class " + Identifiers.Escape(_plan.ClassName));
         body(writer);
         writer.Close();
         return writer.ToString();
@@ -123,7 +123,7 @@ internal sealed partial class ModelEmitter
 
                 first = false;
                 writer.Line("// " + property.Name + ": not generated because the model has errors (see the MDSL diagnostics).");
-                writer.Line(Modifiers(property) + "partial " + property.Type + " " + property.Name);
+                writer.Line(Modifiers(property) + "partial " + property.Type + " " + Identifiers.Escape(property.Name));
                 writer.Indent().Line("=> throw new global::System.InvalidOperationException(" + Literals.String(_plan.ClassName + " has ModelDsl errors; fix the MDSL diagnostics to generate " + property.Name + ".") + ");").Unindent();
             }
         },

@@ -69,14 +69,25 @@ internal static class ModelParser
         }
 
         var memberNames = new List<StringValue>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         var layers = ImmutableArray.CreateBuilder<LayerSpec>();
         foreach (ISymbol member in OrderedMembers(type))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            if (member.Name == type.Name || !seen.Add(member.Name) && member is not IMethodSymbol)
+            {
+                continue; // CS0542 (a member named like its class) or CS0102 (declared twice); the compiler reports it
+            }
+
             memberNames.Add(new StringValue(member.Name));
+
             if (KnownNames.IsReserved(member.Name))
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, LocationInfo.From(member.Locations.FirstOrDefault()), member.Name, type.Name));
+            }
+            else if (member is IMethodSymbol { MethodKind: MethodKind.Constructor, IsStatic: false, Parameters.Length: 1 } constructor && constructor.Parameters[0].Type.SpecialType == SpecialType.System_UInt64)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, LocationInfo.From(member.Locations.FirstOrDefault()), type.Name + "(ulong)", type.Name));
             }
 
             LayerSpec? layer = ParseMember(member, diagnostics, cancellationToken);
@@ -164,6 +175,12 @@ internal static class ModelParser
         if (problem is not null)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedModelClass, location, type.Name, problem));
+            return false;
+        }
+
+        if (KnownNames.IsReserved(type.Name))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, location, type.Name, type.Name));
             return false;
         }
 

@@ -17,11 +17,15 @@ internal static class GeneratorHarness
 
     public static ImmutableArray<MetadataReference> References => LazyReferences.Value;
 
-    public static CSharpCompilation Compilation(params string[] sources) => CSharpCompilation.Create(
+    // Compilations derived from one empty compilation share its bound references (the costly part of creating one).
+    private static readonly Lazy<CSharpCompilation> Empty = new(() => CSharpCompilation.Create(
         "ModelDsl.Generator.TestInput",
-        sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, ParseOptions, path: "Input" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".cs")),
+        [],
         References,
-        new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, deterministic: true));
+        new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, deterministic: true)));
+
+    public static CSharpCompilation Compilation(params string[] sources) => Empty.Value.AddSyntaxTrees(
+        sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, ParseOptions, path: "Input" + i.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".cs")));
 
     public static GeneratorDriver Driver() => CSharpGeneratorDriver.Create(
         [new ModelGenerator().AsSourceGenerator()],
@@ -40,7 +44,8 @@ internal static class GeneratorHarness
     {
         string trusted = (string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? string.Empty;
         var paths = trusted.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Where(path => Path.GetFileName(path) is { } name && (name.StartsWith("System.", StringComparison.Ordinal) || name is "mscorlib.dll" or "netstandard.dll"))
+            .Where(path => Path.GetFileName(path) is "System.Runtime.dll" or "System.Private.CoreLib.dll" or "System.Collections.dll" or "System.Memory.dll"
+                or "System.Runtime.InteropServices.dll" or "System.Linq.dll" or "netstandard.dll" or "mscorlib.dll" or "System.Console.dll")
             .ToList();
         paths.Add(typeof(ModelAttribute).Assembly.Location);
         return [.. paths.Distinct(StringComparer.Ordinal).OrderBy(path => path, StringComparer.Ordinal).Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))];
@@ -59,8 +64,15 @@ internal sealed record GeneratorOutcome(GeneratorRunResult Result, Compilation O
     /// <summary>Compiler errors and warnings located in generated files.</summary>
     public IReadOnlyList<Diagnostic> GeneratedFileProblems()
     {
-        var trees = new HashSet<SyntaxTree>(Result.GeneratedSources.Select(source => source.SyntaxTree));
-        return [.. Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Location.SourceTree is { } tree && trees.Contains(tree))];
+        // Binding only the generated trees is much cheaper than the whole compilation's diagnostics.
+        var problems = new List<Diagnostic>();
+        foreach (GeneratedSourceResult source in Result.GeneratedSources)
+        {
+            SyntaxTree tree = Output.SyntaxTrees.First(candidate => candidate.FilePath == source.SyntaxTree.FilePath);
+            problems.AddRange(Output.GetSemanticModel(tree).GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        }
+
+        return problems;
     }
 
     /// <summary>Compiler errors anywhere (user and generated files).</summary>
