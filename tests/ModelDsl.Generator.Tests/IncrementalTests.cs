@@ -86,7 +86,7 @@ public sealed class IncrementalTests
         string Text(GeneratorRunResult run, string hint) => run.GeneratedSources.Single(source => source.HintName == hint).SourceText.ToString();
         Assert.Equal(Text(first, "Demo.Regressor.g.cs"), Text(second, "Demo.Regressor.g.cs"));
         Assert.NotEqual(Text(first, "Demo.SentimentClassifier.g.cs"), Text(second, "Demo.SentimentClassifier.g.cs"));
-        Assert.Contains("public const int HeadUnits = 5;", Text(second, "Demo.SentimentClassifier.g.cs"), StringComparison.Ordinal);
+        Assert.Contains("public const int HeadWidth = 5;", Text(second, "Demo.SentimentClassifier.g.cs"), StringComparison.Ordinal);
     }
 
     [Fact]

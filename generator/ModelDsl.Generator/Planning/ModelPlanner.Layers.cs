@@ -311,7 +311,6 @@ internal sealed partial class ModelPlanner
         }
 
         activations.Add(("output", output));
-        _dims.Add(new DimConstant(layer.Name + "Units", units, layer.Name + ": output width"));
         Complete(index, input, output, [Group(layer.Name, input, output, [.. parameters])], [.. activations], Sizes.Multiply(2, rows, inWidth, units), ActivationName(activation));
     }
 

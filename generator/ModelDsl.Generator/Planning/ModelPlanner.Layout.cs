@@ -246,6 +246,17 @@ internal sealed partial class ModelPlanner
 
         var dims = new List<DimConstant> { new("MaxBatch", MaxBatch, "Largest batch the model is planned for") };
         dims.AddRange(_dims);
+        foreach (LayerPlan layer in layers)
+        {
+            if (!layer.Output.Tokens)
+            {
+                dims.Add(new DimConstant(layer.Name + "Width", layer.Output.Last.Size, layer.Name + ": output width, output shape " + layer.Output.Compact));
+            }
+        }
+
+        // Names are built from member names plus suffixes; keep the first if two ever coincide.
+        var dimNames = new HashSet<string>(System.StringComparer.Ordinal);
+        dims.RemoveAll(dim => !dimNames.Add(dim.Name));
         return new ModelPlan(
             _spec.Namespace,
             _spec.ClassName,

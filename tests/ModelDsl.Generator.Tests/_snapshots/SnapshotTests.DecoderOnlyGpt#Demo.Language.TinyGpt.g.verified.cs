@@ -60,8 +60,20 @@ partial class TinyGpt
         /// <summary>Blocks: width of one head.</summary>
         public const int BlocksHeadDim = 12;
 
-        /// <summary>LmHead: output width.</summary>
-        public const int LmHeadUnits = 512;
+        /// <summary>Wte: output width, output shape [B,T,48].</summary>
+        public const int WteWidth = 48;
+
+        /// <summary>Wpe: output width, output shape [B,T,48].</summary>
+        public const int WpeWidth = 48;
+
+        /// <summary>EmbeddingDropout: output width, output shape [B,T,48].</summary>
+        public const int EmbeddingDropoutWidth = 48;
+
+        /// <summary>Blocks: output width, output shape [B,T,48].</summary>
+        public const int BlocksWidth = 48;
+
+        /// <summary>LmHead: output width, output shape [B,T,512].</summary>
+        public const int LmHeadWidth = 512;
     }
 
     // Layer properties: each returns a handle with the layer's planned shapes and parameter views.

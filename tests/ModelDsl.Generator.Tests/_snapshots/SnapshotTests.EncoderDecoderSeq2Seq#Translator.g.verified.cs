@@ -80,8 +80,29 @@ partial class Translator
         /// <summary>Decoder: width of one head.</summary>
         public const int DecoderHeadDim = 8;
 
-        /// <summary>Logits: output width.</summary>
-        public const int LogitsUnits = 300;
+        /// <summary>SourceEmbedding: output width, output shape [B,SourceLength,32].</summary>
+        public const int SourceEmbeddingWidth = 32;
+
+        /// <summary>SourcePositions: output width, output shape [B,SourceLength,32].</summary>
+        public const int SourcePositionsWidth = 32;
+
+        /// <summary>Encoder: output width, output shape [B,SourceLength,32].</summary>
+        public const int EncoderWidth = 32;
+
+        /// <summary>TargetEmbedding: output width, output shape [B,TargetLength,32].</summary>
+        public const int TargetEmbeddingWidth = 32;
+
+        /// <summary>TargetPositions: output width, output shape [B,TargetLength,32].</summary>
+        public const int TargetPositionsWidth = 32;
+
+        /// <summary>Decoder: output width, output shape [B,TargetLength,32].</summary>
+        public const int DecoderWidth = 32;
+
+        /// <summary>FinalNorm: output width, output shape [B,TargetLength,32].</summary>
+        public const int FinalNormWidth = 32;
+
+        /// <summary>Logits: output width, output shape [B,TargetLength,300].</summary>
+        public const int LogitsWidth = 300;
     }
 
     // Layer properties: each returns a handle with the layer's planned shapes and parameter views.

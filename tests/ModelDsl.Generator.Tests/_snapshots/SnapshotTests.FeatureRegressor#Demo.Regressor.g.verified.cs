@@ -43,11 +43,17 @@ partial class Regressor
         /// <summary>X: feature width.</summary>
         public const int XFeatures = 10;
 
-        /// <summary>Hidden: output width.</summary>
-        public const int HiddenUnits = 16;
+        /// <summary>X: output width, output shape [B,10].</summary>
+        public const int XWidth = 10;
 
-        /// <summary>Out: output width.</summary>
-        public const int OutUnits = 3;
+        /// <summary>Hidden: output width, output shape [B,16].</summary>
+        public const int HiddenWidth = 16;
+
+        /// <summary>Norm: output width, output shape [B,16].</summary>
+        public const int NormWidth = 16;
+
+        /// <summary>Out: output width, output shape [B,3].</summary>
+        public const int OutWidth = 3;
     }
 
     // Layer properties: each returns a handle with the layer's planned shapes and parameter views.

@@ -60,8 +60,20 @@ partial class SentimentClassifier
         /// <summary>Encoder: width of one head.</summary>
         public const int EncoderHeadDim = 16;
 
-        /// <summary>Head: output width.</summary>
-        public const int HeadUnits = 2;
+        /// <summary>Tokens: output width, output shape [B,T,64].</summary>
+        public const int TokensWidth = 64;
+
+        /// <summary>Positions: output width, output shape [B,T,64].</summary>
+        public const int PositionsWidth = 64;
+
+        /// <summary>Encoder: output width, output shape [B,T,64].</summary>
+        public const int EncoderWidth = 64;
+
+        /// <summary>Pool: output width, output shape [B,64].</summary>
+        public const int PoolWidth = 64;
+
+        /// <summary>Head: output width, output shape [B,2].</summary>
+        public const int HeadWidth = 2;
     }
 
     // Layer properties: each returns a handle with the layer's planned shapes and parameter views.
