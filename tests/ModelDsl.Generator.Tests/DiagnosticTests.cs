@@ -15,7 +15,7 @@ namespace ModelDsl.Generator.Tests;
 public sealed class DiagnosticTests
 {
     private const string Input = "[Input(Length)] public partial TokenInput Text { get; }";
-    private const string Embedding = "[Embedding(Vocab, D)] public partial Embedding Tokens { get; }";
+    private const string Embedding = "[Embedding(Vocab, D)] public partial TokenEmbedding Tokens { get; }";
     private const string Encoder = "[TransformerEncoder(Heads = 4)] public partial EncoderStack Encoder { get; }";
     private const string Pool = "[MeanPool] public partial Pool Pool { get; }";
     private const string Head = "[Dense(Classes)] [CrossEntropyLoss] public partial Dense Head { get; }";
@@ -49,8 +49,8 @@ public sealed class DiagnosticTests
         },
         {
             "MDSL0004",
-            Model(members: [Input, Embedding, Pool, "[Dense(Classes)] [CrossEntropyLoss] public partial Embedding [|Head|] { get; }"]),
-            "Head: [Dense] needs a property of type Dense, not Embedding"
+            Model(members: [Input, Embedding, Pool, "[Dense(Classes)] [CrossEntropyLoss] public partial TokenEmbedding [|Head|] { get; }"]),
+            "Head: [Dense] needs a property of type Dense, not TokenEmbedding"
         },
         {
             "MDSL0005",
@@ -69,22 +69,22 @@ public sealed class DiagnosticTests
         },
         {
             "MDSL0007",
-            Model(members: [Input, "[Embedding(Vocab, D, [|From = \"Nope\"|])] public partial Embedding Tokens { get; }", Pool, Head]),
+            Model(members: [Input, "[Embedding(Vocab, D, [|From = \"Nope\"|])] public partial TokenEmbedding Tokens { get; }", Pool, Head]),
             "Tokens: From = \"Nope\" names no layer of M"
         },
         {
             "MDSL0008",
-            Model(members: [Input, "[Embedding(Vocab, D, [|From = nameof(Head)|])] public partial Embedding Tokens { get; }", Pool, Head]),
+            Model(members: [Input, "[Embedding(Vocab, D, [|From = nameof(Head)|])] public partial TokenEmbedding Tokens { get; }", Pool, Head]),
             "Tokens: From = \"Head\" names a layer declared after it; a layer can only read layers declared before it"
         },
         {
             "MDSL0009",
-            Model(members: [Input, "[Embedding(Vocab, D, [|From = nameof(Tokens)|])] public partial Embedding Tokens { get; }", Pool, Head]),
+            Model(members: [Input, "[Embedding(Vocab, D, [|From = nameof(Tokens)|])] public partial TokenEmbedding Tokens { get; }", Pool, Head]),
             "Tokens: From = \"Tokens\" names the layer itself, which would be a cycle"
         },
         {
             "MDSL0010",
-            Model(members: [Input, Embedding, Pool, "[Dropout(0.1f)] public partial Dropout [|POOL|] { get; }", Head]),
+            Model(members: [Input, Embedding, Pool, "[Dropout(0.1f)] public partial DropoutLayer [|POOL|] { get; }", Head]),
             "POOL: its parameter prefix 'pool' is already used by layer 'Pool'"
         },
         {
@@ -134,8 +134,8 @@ public sealed class DiagnosticTests
                 "public const int SourceLength = 12, TargetLength = 10;",
                 "[Input(SourceLength)] public partial TokenInput Source { get; }",
                 "[Input(TargetLength)] public partial TokenInput Target { get; }",
-                "[Embedding(Vocab, 32, From = nameof(Source))] public partial Embedding SourceEmbedding { get; }",
-                "[Embedding(Vocab, D, From = nameof(Target))] public partial Embedding TargetEmbedding { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }",
+                "[Embedding(Vocab, D, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }",
                 "[TransformerDecoder(Heads = 4, [|Memory = nameof(SourceEmbedding)|])] public partial DecoderStack Decoder { get; }",
                 "[Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }",
             ]),
@@ -178,7 +178,7 @@ public sealed class DiagnosticTests
         },
         {
             "MDSL1009",
-            Model(members: [Input, "[[|Embedding(1 << 20, 1024)|]] public partial Embedding Tokens { get; }", Pool, Head]),
+            Model(members: [Input, "[[|Embedding(1 << 20, 1024)|]] public partial TokenEmbedding Tokens { get; }", Pool, Head]),
             "Tokens: weight [1048576, 1024] has 1,073,741,824 elements, more than the limit of 268,435,456"
         },
         {
@@ -193,7 +193,7 @@ public sealed class DiagnosticTests
         },
         {
             "MDSL2001",
-            Model(members: [Input, Embedding, "[MultiHeadAttention(4, Memory = nameof(Tokens), [|Mask = Masks.Causal|])] public partial Attention Attention { get; }", Pool, Head]),
+            Model(members: [Input, Embedding, "[MultiHeadAttention(4, Memory = nameof(Tokens), [|Mask = Masks.Causal|])] public partial AttentionBlock Attention { get; }", Pool, Head]),
             "Attention: a Causal, LocalWindow or Graph mask on cross-attention (queries and keys come from different sequences) is not supported"
         },
     };

@@ -15,7 +15,7 @@ public sealed class RobustnessTests
     private static readonly string[] Template =
     [
         "[Input(Length, PadId = 0)] public partial TokenInput Text { get; }",
-        "[Embedding(Vocab, D)] public partial Embedding Tokens { get; }",
+        "[Embedding(Vocab, D)] public partial TokenEmbedding Tokens { get; }",
         "[LearnedPositions(Length)] public partial Positions Positions { get; }",
         "[TransformerEncoder(Layers = 2, Heads = 4, FeedForward = 4 * D, Mask = Masks.KeyPadding | Masks.LocalWindow, WindowRadius = 3)] public partial EncoderStack Encoder { get; }",
         "[TransformerDecoder(Layers = 1, Heads = 2, Memory = nameof(Encoder))] public partial DecoderStack Decoder { get; }",
@@ -134,7 +134,7 @@ public sealed class RobustnessTests
         yield return ("Model twice", "using ModelDsl;\n[Model(MaxBatch = 2)]\npublic partial class M\n{\n" + consts + body + "\n}\n[Model(MaxBatch = 3)]\npublic partial class M\n{\n}\n");
         yield return ("same name twice", "using ModelDsl;\n[Model(MaxBatch = 2)]\npublic partial class M\n{\n" + consts + body + "\n}\n[Model(MaxBatch = 3)]\npublic class M\n{\n}\n");
         yield return ("two namespaces", "using ModelDsl;\nnamespace A { [Model(MaxBatch = 2)] public partial class M {\n" + consts + body + "\n} }\nnamespace B { [Model(MaxBatch = 2)] public partial class M {\n" + consts + body + "\n} }\n");
-        yield return ("keyword names", "using ModelDsl;\nnamespace @if;\n[Model(MaxBatch = 2)]\npublic partial class @class\n{\n    [Input(4)] public partial TokenInput @int { get; }\n    [Embedding(10, 4)] public partial Embedding @string { get; }\n    [MeanPool] public partial Pool @event { get; }\n    [Dense(2)] [CrossEntropyLoss] public partial Dense @return { get; }\n}\n");
+        yield return ("keyword names", "using ModelDsl;\nnamespace @if;\n[Model(MaxBatch = 2)]\npublic partial class @class\n{\n    [Input(4)] public partial TokenInput @int { get; }\n    [Embedding(10, 4)] public partial TokenEmbedding @string { get; }\n    [MeanPool] public partial Pool @event { get; }\n    [Dense(2)] [CrossEntropyLoss] public partial Dense @return { get; }\n}\n");
         yield return ("class named Batch", "using ModelDsl;\n[Model(MaxBatch = 2)]\npublic partial class Batch\n{\n" + consts + body + "\n}\n");
         yield return ("member named like class", "using ModelDsl;\n[Model(MaxBatch = 2)]\npublic partial class Text\n{\n" + consts + body + "\n}\n");
         yield return ("user ctor(ulong)", Model([.. Template, "public M(ulong seed) { }"]));
@@ -147,7 +147,7 @@ public sealed class RobustnessTests
         yield return ("foreign Dense", "namespace Other { public sealed class DenseAttribute(int units) : System.Attribute { public int Units { get; } = units; } }\n" + Model(["[Other.Dense(3)] public partial ModelDsl.Dense Head { get; }"]));
         yield return ("layer on method", Model([.. Template, "[Dense(3)] public ModelDsl.Dense Method() => null!;"]));
         yield return ("layer on field", Model([.. Template, "[Dense(3)] public ModelDsl.Dense? Field;"]));
-        yield return ("implemented partial", Model([.. Template, "[Dropout(0.1f)] public partial Dropout Extra { get; }", "public partial Dropout Extra => null!;"]));
+        yield return ("implemented partial", Model([.. Template, "[Dropout(0.1f)] public partial DropoutLayer Extra { get; }", "public partial DropoutLayer Extra => null!;"]));
         yield return ("layer property outside a model", "using ModelDsl;\npublic partial class NotAModel\n{\n    [Dense(3)] public partial Dense Head { get; }\n}\n");
         yield return ("two layer attributes", Model(["[Input(Length)] [Embedding(Vocab, D)] public partial TokenInput Text { get; }", .. Template.Skip(1)]));
         yield return ("two losses", Model([.. Template.Take(Template.Length - 1), "[Dense(Classes)] [CrossEntropyLoss] [MseLoss] public partial Dense Head { get; }"]));
@@ -158,32 +158,32 @@ public sealed class RobustnessTests
         yield return ("tied to input", Model([.. Template.Take(6), "[Dense(Classes, TiedTo = nameof(Text))] [CrossEntropyLoss] public partial Dense Head { get; }"]));
         yield return ("tied to self", Model([.. Template.Take(6), "[Dense(Classes, TiedTo = nameof(Head))] [CrossEntropyLoss] public partial Dense Head { get; }"]));
         yield return ("tied to unknown", Model([.. Template.Take(6), "[Dense(Classes, TiedTo = \"Nope\")] [CrossEntropyLoss] public partial Dense Head { get; }"]));
-        yield return ("From null", Model([.. Template.Take(1), "[Embedding(Vocab, D, From = null)] public partial Embedding Tokens { get; }", .. Template.Skip(2)]));
-        yield return ("From empty", Model([.. Template.Take(1), "[Embedding(Vocab, D, From = \"\")] public partial Embedding Tokens { get; }", .. Template.Skip(2)]));
+        yield return ("From null", Model([.. Template.Take(1), "[Embedding(Vocab, D, From = null)] public partial TokenEmbedding Tokens { get; }", .. Template.Skip(2)]));
+        yield return ("From empty", Model([.. Template.Take(1), "[Embedding(Vocab, D, From = \"\")] public partial TokenEmbedding Tokens { get; }", .. Template.Skip(2)]));
         yield return ("memory is tokens", Model([.. Template.Take(4), "[TransformerDecoder(Heads = 2, Memory = nameof(Text))] public partial DecoderStack Decoder { get; }", .. Template.Skip(5)]));
-        yield return ("NaN dropout", Model([.. Template, "[Dropout(float.NaN)] public partial Dropout Extra { get; }"]));
+        yield return ("NaN dropout", Model([.. Template, "[Dropout(float.NaN)] public partial DropoutLayer Extra { get; }"]));
         yield return ("infinite smoothing", Model([.. Template.Take(6), "[Dense(Classes)] [CrossEntropyLoss(LabelSmoothing = float.PositiveInfinity)] public partial Dense Head { get; }"]));
-        yield return ("huge everything", Model(["[Input(int.MaxValue)] public partial TokenInput Text { get; }", "[Embedding(int.MaxValue, int.MaxValue)] public partial Embedding Tokens { get; }", .. Template.Skip(2)]));
+        yield return ("huge everything", Model(["[Input(int.MaxValue)] public partial TokenInput Text { get; }", "[Embedding(int.MaxValue, int.MaxValue)] public partial TokenEmbedding Tokens { get; }", .. Template.Skip(2)]));
         yield return ("huge heads", Model([.. Template.Take(3), "[TransformerEncoder(Layers = int.MaxValue, Heads = 1, FeedForward = int.MaxValue)] public partial EncoderStack Encoder { get; }", .. Template.Skip(4)]));
-        yield return ("params just over int", Model([.. Template.Take(1), "[Embedding(1 << 16, 1 << 12)] public partial Embedding Tokens { get; }", "[Dense(1 << 16, From = nameof(Tokens))] public partial Dense A { get; }", "[Dense(1 << 16)] public partial Dense B { get; }", "[Dense(Classes)] [CrossEntropyLoss] public partial Dense Head { get; }"]));
+        yield return ("params just over int", Model([.. Template.Take(1), "[Embedding(1 << 16, 1 << 12)] public partial TokenEmbedding Tokens { get; }", "[Dense(1 << 16, From = nameof(Tokens))] public partial Dense A { get; }", "[Dense(1 << 16)] public partial Dense B { get; }", "[Dense(Classes)] [CrossEntropyLoss] public partial Dense Head { get; }"]));
         yield return ("non-constant argument", Model([.. Template, "public static int NotConst = 3;", "[Dense(NotConst)] public partial Dense Extra { get; }"]));
-        yield return ("missing ctor argument", Model([.. Template.Take(1), "[Embedding(Vocab)] public partial Embedding Tokens { get; }", .. Template.Skip(2)]));
-        yield return ("too many arguments", Model([.. Template.Take(1), "[Embedding(Vocab, D, 3)] public partial Embedding Tokens { get; }", .. Template.Skip(2)]));
-        yield return ("unknown named argument", Model([.. Template.Take(1), "[Embedding(Vocab, D, Colour = 3)] public partial Embedding Tokens { get; }", .. Template.Skip(2)]));
-        yield return ("half attribute", Model([.. Template.Take(1), "[Embedding(Vocab, D public partial Embedding Tokens { get; }", .. Template.Skip(2)]));
+        yield return ("missing ctor argument", Model([.. Template.Take(1), "[Embedding(Vocab)] public partial TokenEmbedding Tokens { get; }", .. Template.Skip(2)]));
+        yield return ("too many arguments", Model([.. Template.Take(1), "[Embedding(Vocab, D, 3)] public partial TokenEmbedding Tokens { get; }", .. Template.Skip(2)]));
+        yield return ("unknown named argument", Model([.. Template.Take(1), "[Embedding(Vocab, D, Colour = 3)] public partial TokenEmbedding Tokens { get; }", .. Template.Skip(2)]));
+        yield return ("half attribute", Model([.. Template.Take(1), "[Embedding(Vocab, D public partial TokenEmbedding Tokens { get; }", .. Template.Skip(2)]));
         yield return ("half property", Model([.. Template.Take(6), "[Dense(Classes)] public partial Dense"]));
         yield return ("garbage", "using ModelDsl; [Model(MaxBatch = 2)] public partial class M { [Input(3)] public partial TokenInput X { get; } } } } ] ) ( [ {");
-        yield return ("indexer", Model([.. Template, "[Dropout(0.1f)] public partial Dropout this[int i] { get; }"]));
-        yield return ("virtual", Model([.. Template, "[Dropout(0.1f)] public virtual partial Dropout Extra { get; }"]));
-        yield return ("new", Model([.. Template, "[Dropout(0.1f)] public new partial Dropout Extra { get; }"]));
+        yield return ("indexer", Model([.. Template, "[Dropout(0.1f)] public partial DropoutLayer this[int i] { get; }"]));
+        yield return ("virtual", Model([.. Template, "[Dropout(0.1f)] public virtual partial DropoutLayer Extra { get; }"]));
+        yield return ("new", Model([.. Template, "[Dropout(0.1f)] public new partial DropoutLayer Extra { get; }"]));
         yield return ("ref return", Model([.. Template, "[Dropout(0.1f)] public partial ref Dropout Extra { get; }"]));
-        yield return ("init accessor", Model([.. Template, "[Dropout(0.1f)] public partial Dropout Extra { get; init; }"]));
-        yield return ("private protected", Model([.. Template, "[Dropout(0.1f)] private protected partial Dropout Extra { get; }"]));
-        yield return ("no accessibility", Model([.. Template, "[Dropout(0.1f)] partial Dropout Extra { get; }"]));
+        yield return ("init accessor", Model([.. Template, "[Dropout(0.1f)] public partial DropoutLayer Extra { get; init; }"]));
+        yield return ("private protected", Model([.. Template, "[Dropout(0.1f)] private protected partial DropoutLayer Extra { get; }"]));
+        yield return ("no accessibility", Model([.. Template, "[Dropout(0.1f)] partial DropoutLayer Extra { get; }"]));
         yield return ("pool of vector", Model([.. Template, "[LastTokenPool] public partial Pool Extra { get; }"]));
         yield return ("MSE on tokens", Model(["[Input(Length)] [MseLoss] public partial TokenInput Text { get; }"]));
         yield return ("features only", Model(["[Input(Features = 5)] public partial FeatureInput X { get; }", "[BatchNorm(Momentum = 2f)] public partial Norm N { get; }", "[Dense(1)] [MseLoss] public partial Dense Y { get; }"]));
-        yield return ("feature sequence", Model(["[Input(Length, Features = 5)] public partial FeatureInput X { get; }", "[MultiHeadAttention(5, Mask = Masks.Graph)] public partial Attention A { get; }", "[LastTokenPool] public partial Pool P { get; }", "[Dense(2)] [CrossEntropyLoss] public partial Dense Y { get; }"]));
+        yield return ("feature sequence", Model(["[Input(Length, Features = 5)] public partial FeatureInput X { get; }", "[MultiHeadAttention(5, Mask = Masks.Graph)] public partial AttentionBlock A { get; }", "[LastTokenPool] public partial Pool P { get; }", "[Dense(2)] [CrossEntropyLoss] public partial Dense Y { get; }"]));
         yield return ("input type mismatch", Model(["[Input(Features = 5)] public partial TokenInput X { get; }", "[Dense(2)] [CrossEntropyLoss] public partial Dense Y { get; }"]));
     }
 

@@ -42,23 +42,23 @@ internal static class KnownNames
     public static string HandleType(LayerKind kind, bool featureInput) => kind switch
     {
         LayerKind.Input => featureInput ? "FeatureInput" : "TokenInput",
-        LayerKind.Embedding => "Embedding",
+        LayerKind.Embedding => "TokenEmbedding",
         LayerKind.SinusoidalPositions or LayerKind.LearnedPositions => "Positions",
         LayerKind.TransformerEncoder => "EncoderStack",
         LayerKind.TransformerDecoder => "DecoderStack",
-        LayerKind.MultiHeadAttention => "Attention",
+        LayerKind.MultiHeadAttention => "AttentionBlock",
         LayerKind.MeanPool or LayerKind.FirstTokenPool or LayerKind.LastTokenPool => "Pool",
         LayerKind.Dense => "Dense",
-        LayerKind.Dropout => "Dropout",
+        LayerKind.Dropout => "DropoutLayer",
         LayerKind.LayerNorm or LayerKind.BatchNorm => "Norm",
         _ => "Layer",
     };
 
     public static bool IsHandleType(string metadataName) => metadataName switch
     {
-        "ModelDsl.TokenInput" or "ModelDsl.FeatureInput" or "ModelDsl.Embedding" or "ModelDsl.Positions"
-            or "ModelDsl.EncoderStack" or "ModelDsl.DecoderStack" or "ModelDsl.Attention" or "ModelDsl.Pool"
-            or "ModelDsl.Dense" or "ModelDsl.Dropout" or "ModelDsl.Norm" => true,
+        "ModelDsl.TokenInput" or "ModelDsl.FeatureInput" or "ModelDsl.TokenEmbedding" or "ModelDsl.Positions"
+            or "ModelDsl.EncoderStack" or "ModelDsl.DecoderStack" or "ModelDsl.AttentionBlock" or "ModelDsl.Pool"
+            or "ModelDsl.Dense" or "ModelDsl.DropoutLayer" or "ModelDsl.Norm" => true,
         _ => false,
     };
 

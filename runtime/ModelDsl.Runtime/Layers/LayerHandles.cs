@@ -19,7 +19,7 @@ public sealed class FeatureInput(LayerInfo info, AlignedBlock? parameters) : Lay
 /// <summary>A token embedding declared with <c>[Embedding(Vocab, D)]</c>.</summary>
 /// <param name="info">The planned layer.</param>
 /// <param name="parameters">The model's parameter block.</param>
-public sealed class Embedding(LayerInfo info, AlignedBlock? parameters) : Layer(info, parameters)
+public sealed class TokenEmbedding(LayerInfo info, AlignedBlock? parameters) : Layer(info, parameters)
 {
 }
 
@@ -47,7 +47,7 @@ public sealed class DecoderStack(LayerInfo info, AlignedBlock? parameters) : Lay
 /// <summary>Multi-head attention declared with <c>[MultiHeadAttention(Heads)]</c>.</summary>
 /// <param name="info">The planned layer.</param>
 /// <param name="parameters">The model's parameter block.</param>
-public sealed class Attention(LayerInfo info, AlignedBlock? parameters) : Layer(info, parameters)
+public sealed class AttentionBlock(LayerInfo info, AlignedBlock? parameters) : Layer(info, parameters)
 {
 }
 
@@ -68,7 +68,7 @@ public sealed class Dense(LayerInfo info, AlignedBlock? parameters) : Layer(info
 /// <summary>Dropout declared with <c>[Dropout(P)]</c>.</summary>
 /// <param name="info">The planned layer.</param>
 /// <param name="parameters">The model's parameter block.</param>
-public sealed class Dropout(LayerInfo info, AlignedBlock? parameters) : Layer(info, parameters)
+public sealed class DropoutLayer(LayerInfo info, AlignedBlock? parameters) : Layer(info, parameters)
 {
 }
 

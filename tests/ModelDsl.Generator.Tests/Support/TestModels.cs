@@ -19,7 +19,7 @@ internal static class TestModels
             [Input(Length)] public partial TokenInput Text { get; }
 
             /// <summary>Token embedding.</summary>
-            [Embedding(Vocab, D)] public partial Embedding Tokens { get; }
+            [Embedding(Vocab, D)] public partial TokenEmbedding Tokens { get; }
 
             /// <summary>Positions.</summary>
             [SinusoidalPositions] public partial Positions Positions { get; }
@@ -48,9 +48,9 @@ internal static class TestModels
             public const int Vocab = 512, D = 48, Context = 32;
 
             [Input(Context)] public partial TokenInput Tokens { get; }
-            [Embedding(Vocab, D)] public partial Embedding Wte { get; }
+            [Embedding(Vocab, D)] public partial TokenEmbedding Wte { get; }
             [LearnedPositions(Context)] public partial Positions Wpe { get; }
-            [Dropout(0.1f)] public partial Dropout EmbeddingDropout { get; }
+            [Dropout(0.1f)] public partial DropoutLayer EmbeddingDropout { get; }
             [TransformerDecoder(Layers = 2, Heads = 4, NormFirst = true, Activation = Activation.Gelu, Dropout = 0.1f)]
             public partial DecoderStack Blocks { get; }
             [Dense(Vocab, TiedTo = nameof(Wte), Bias = false)] [CrossEntropyLoss(IgnoreIndex = -1)]
@@ -68,10 +68,10 @@ internal static class TestModels
 
             [Input(SourceLength)] public partial TokenInput Source { get; }
             [Input(TargetLength, PadId = 1)] public partial TokenInput Target { get; }
-            [Embedding(Vocab, D, From = nameof(Source))] public partial Embedding SourceEmbedding { get; }
+            [Embedding(Vocab, D, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
             [SinusoidalPositions] public partial Positions SourcePositions { get; }
             [TransformerEncoder(Layers = 1, Heads = 4, FeedForward = 64, Mask = Masks.KeyPadding)] public partial EncoderStack Encoder { get; }
-            [Embedding(Vocab, D, From = nameof(Target))] public partial Embedding TargetEmbedding { get; }
+            [Embedding(Vocab, D, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
             [SinusoidalPositions] public partial Positions TargetPositions { get; }
             [TransformerDecoder(Layers = 1, Heads = 4, FeedForward = 64, Memory = nameof(Encoder), Mask = Masks.Causal | Masks.KeyPadding)]
             public partial DecoderStack Decoder { get; }

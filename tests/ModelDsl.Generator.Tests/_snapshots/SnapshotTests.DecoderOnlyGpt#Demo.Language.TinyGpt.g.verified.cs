@@ -83,11 +83,11 @@ partial class TinyGpt
     public partial global::ModelDsl.TokenInput Tokens
         => __tokens ??= new global::ModelDsl.TokenInput(__layerTable[0], __parameters);
 
-    private global::ModelDsl.Embedding? __wte;
+    private global::ModelDsl.TokenEmbedding? __wte;
 
     // Wte: [B,T] -> [B,T,48], 24,576 parameters
-    public partial global::ModelDsl.Embedding Wte
-        => __wte ??= new global::ModelDsl.Embedding(__layerTable[1], __parameters);
+    public partial global::ModelDsl.TokenEmbedding Wte
+        => __wte ??= new global::ModelDsl.TokenEmbedding(__layerTable[1], __parameters);
 
     private global::ModelDsl.Positions? __wpe;
 
@@ -95,11 +95,11 @@ partial class TinyGpt
     public partial global::ModelDsl.Positions Wpe
         => __wpe ??= new global::ModelDsl.Positions(__layerTable[2], __parameters);
 
-    private global::ModelDsl.Dropout? __embedding_dropout;
+    private global::ModelDsl.DropoutLayer? __embedding_dropout;
 
     // EmbeddingDropout: [B,T,48] -> [B,T,48], 0 parameters
-    public partial global::ModelDsl.Dropout EmbeddingDropout
-        => __embedding_dropout ??= new global::ModelDsl.Dropout(__layerTable[3], __parameters);
+    public partial global::ModelDsl.DropoutLayer EmbeddingDropout
+        => __embedding_dropout ??= new global::ModelDsl.DropoutLayer(__layerTable[3], __parameters);
 
     private global::ModelDsl.DecoderStack? __blocks;
 

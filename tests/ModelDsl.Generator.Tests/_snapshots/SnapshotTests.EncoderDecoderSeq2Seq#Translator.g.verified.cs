@@ -118,11 +118,11 @@ partial class Translator
     public partial global::ModelDsl.TokenInput Target
         => __target ??= new global::ModelDsl.TokenInput(__layerTable[1], __parameters);
 
-    private global::ModelDsl.Embedding? __source_embedding;
+    private global::ModelDsl.TokenEmbedding? __source_embedding;
 
     // SourceEmbedding: [B,SourceLength] -> [B,SourceLength,32], 9,600 parameters
-    public partial global::ModelDsl.Embedding SourceEmbedding
-        => __source_embedding ??= new global::ModelDsl.Embedding(__layerTable[2], __parameters);
+    public partial global::ModelDsl.TokenEmbedding SourceEmbedding
+        => __source_embedding ??= new global::ModelDsl.TokenEmbedding(__layerTable[2], __parameters);
 
     private global::ModelDsl.Positions? __source_positions;
 
@@ -136,11 +136,11 @@ partial class Translator
     public partial global::ModelDsl.EncoderStack Encoder
         => __encoder ??= new global::ModelDsl.EncoderStack(__layerTable[4], __parameters);
 
-    private global::ModelDsl.Embedding? __target_embedding;
+    private global::ModelDsl.TokenEmbedding? __target_embedding;
 
     // TargetEmbedding: [B,TargetLength] -> [B,TargetLength,32], 9,600 parameters
-    public partial global::ModelDsl.Embedding TargetEmbedding
-        => __target_embedding ??= new global::ModelDsl.Embedding(__layerTable[5], __parameters);
+    public partial global::ModelDsl.TokenEmbedding TargetEmbedding
+        => __target_embedding ??= new global::ModelDsl.TokenEmbedding(__layerTable[5], __parameters);
 
     private global::ModelDsl.Positions? __target_positions;
 

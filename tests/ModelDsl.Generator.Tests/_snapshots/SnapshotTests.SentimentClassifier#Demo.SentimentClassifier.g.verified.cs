@@ -83,11 +83,11 @@ partial class SentimentClassifier
     public partial global::ModelDsl.TokenInput Text
         => __text ??= new global::ModelDsl.TokenInput(__layerTable[0], __parameters);
 
-    private global::ModelDsl.Embedding? __tokens;
+    private global::ModelDsl.TokenEmbedding? __tokens;
 
     // Tokens: [B,T] -> [B,T,64], 64,000 parameters
-    public partial global::ModelDsl.Embedding Tokens
-        => __tokens ??= new global::ModelDsl.Embedding(__layerTable[1], __parameters);
+    public partial global::ModelDsl.TokenEmbedding Tokens
+        => __tokens ??= new global::ModelDsl.TokenEmbedding(__layerTable[1], __parameters);
 
     private global::ModelDsl.Positions? __positions;
 
