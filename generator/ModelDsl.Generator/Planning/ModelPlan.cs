@@ -60,11 +60,38 @@ internal sealed record ParameterGroup(string Title, Shape Input, Shape Output, E
 /// <summary>An activation buffer in the arena, sized for MaxBatch and the maximum lengths.</summary>
 internal sealed record ActivationPlan(string Name, Shape Shape, int Offset, int Length);
 
+/// <summary>
+/// A layer's resolved options (defaults applied), for the forward/backward emitters. Fields that do not apply
+/// to the layer's kind keep their neutral values.
+/// </summary>
+/// <param name="Source">The layer it reads (null for inputs).</param>
+/// <param name="Memory">The layer cross-attention reads, if any.</param>
+/// <param name="Mask">The <c>Masks</c> flags (Causal 1, KeyPadding 2, LocalWindow 4, Graph 8).</param>
+/// <param name="Activation">The <c>Activation</c> value (None 0, Relu 1, Gelu 2, GeluTanh 3, Tanh 4, Sigmoid 5, LeakyRelu 6).</param>
+/// <param name="Dropout">Dropout probability (Transformer stacks, attention, [Dropout]).</param>
+/// <param name="TiedTo">The embedding whose weight a tied [Dense] shares.</param>
+internal sealed record LayerOptions(
+    string? Source,
+    string? Memory,
+    long Heads,
+    long Layers,
+    long FeedForward,
+    int Mask,
+    long WindowRadius,
+    int Activation,
+    float Dropout,
+    bool NormFirst,
+    bool Bias,
+    string? TiedTo,
+    long PadId,
+    float Momentum);
+
 /// <summary>One planned layer.</summary>
 internal sealed record LayerPlan(
     string Name,
     string Path,
     LayerKind Kind,
+    LayerOptions Options,
     string HandleType,
     Shape Input,
     Shape Output,

@@ -29,6 +29,7 @@ internal sealed partial class ModelPlanner
         }
 
         int source = Source(index);
+        _sourceNames[index] = source >= 0 ? _spec.Layers[source].Name : null;
         if (source < 0 || _outputs[source] is not { } input)
         {
             return; // reported, or the source already failed
@@ -398,6 +399,8 @@ internal sealed partial class ModelPlanner
             feedForward = Sizes.Multiply(4, d);
         }
 
+        _feedForward[index] = feedForward;
+
         int mask = (int)Int(layer, "Mask", layer.Kind == LayerKind.TransformerDecoder ? MaskCausal : 0);
         if ((mask & ~MaskAll) != 0)
         {
@@ -445,6 +448,7 @@ internal sealed partial class ModelPlanner
             }
 
             memory = memoryShape;
+            _memoryNames[index] = _spec.Layers[memoryIndex].Name;
         }
 
         if ((mask & MaskGraph) != 0 && input.Source is { } graphSource)

@@ -212,6 +212,7 @@ internal sealed partial class ModelPlanner
                 spec.Name,
                 Naming.SnakeCase(spec.Name),
                 spec.Kind,
+                Options(layer.Index, spec),
                 KnownNames.HandleType(spec.Kind, featureInput),
                 layer.Input,
                 layer.Output,
@@ -274,6 +275,34 @@ internal sealed partial class ModelPlanner
             activationBlock,
             flops,
             _diagnostics.ToEquatableArray());
+    }
+
+    private LayerOptions Options(int index, LayerSpec spec)
+    {
+        bool stack = spec.Kind is LayerKind.TransformerEncoder or LayerKind.TransformerDecoder;
+        bool attention = stack || spec.Kind == LayerKind.MultiHeadAttention;
+        float dropout = spec.Kind switch
+        {
+            LayerKind.Dropout => Float(spec, "Probability", 0f),
+            LayerKind.MultiHeadAttention => Float(spec, "Dropout", 0f),
+            _ when stack => Float(spec, "Dropout", 0.1f),
+            _ => 0f,
+        };
+        return new LayerOptions(
+            _sourceNames.TryGetValue(index, out string? source) ? source : null,
+            _memoryNames.TryGetValue(index, out string? memory) ? memory : null,
+            attention ? Int(spec, "Heads", 1) : 0,
+            stack ? Int(spec, "Layers", 1) : 0,
+            _feedForward.TryGetValue(index, out long feedForward) && stack ? feedForward : 0,
+            attention ? (int)Int(spec, "Mask", spec.Kind == LayerKind.TransformerDecoder ? 1 : 0) : 0,
+            attention ? Int(spec, "WindowRadius", 0) : 0,
+            stack ? (int)Int(spec, "Activation", 1) : spec.Kind == LayerKind.Dense ? (int)Int(spec, "Activation", 0) : 0,
+            dropout,
+            stack && Bool(spec, "NormFirst", false),
+            spec.Kind != LayerKind.Dense || Bool(spec, "Bias", true),
+            spec.Kind == LayerKind.Dense && spec.Argument("TiedTo") is { Kind: ArgumentKind.String, Text: { } tied } ? tied : null,
+            spec.Kind == LayerKind.Input ? Int(spec, "PadId", 0) : 0,
+            spec.Kind == LayerKind.BatchNorm ? Float(spec, "Momentum", 0.1f) : 0f);
     }
 
     private (int Length, List<ParameterPlan> Plans) LayoutState()

@@ -36,6 +36,9 @@ internal sealed partial class ModelPlanner
     private readonly Dictionary<string, long> _vocabBySource = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _vocabDisplayBySource = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _sequenceNames = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, string?> _sourceNames = [];
+    private readonly Dictionary<int, string> _memoryNames = [];
+    private readonly Dictionary<int, long> _feedForward = [];
 
     private ModelPlanner(ModelSpec spec, CancellationToken cancellationToken)
     {
