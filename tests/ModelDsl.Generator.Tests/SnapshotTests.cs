@@ -1,3 +1,4 @@
+using System.Linq;
 using ModelDsl.Generator.Tests.Support;
 
 namespace ModelDsl.Generator.Tests;
@@ -16,6 +17,21 @@ public sealed class SnapshotTests
 
     [Fact]
     public void FeatureRegressor() => Check(TestModels.Regressor);
+
+    /// <summary>A model with errors: the diagnostics snapshot (.verified.txt) and the throwing property stubs.</summary>
+    [Fact]
+    public void ModelWithErrors()
+    {
+        string source = TestModels.Sentiment
+            .Replace("Heads = Heads", "Heads = 5", System.StringComparison.Ordinal)
+            .Replace("[MeanPool] public partial Pool Pool { get; }", "[MeanPool(From = \"Missing\")] public partial Pool Pool { get; }", System.StringComparison.Ordinal);
+        GeneratorOutcome outcome = GeneratorHarness.Run(source);
+        outcome.AssertNoCrash();
+        Assert.Equal(["MDSL1002", "MDSL0007"], outcome.GeneratorDiagnostics.Select(d => d.Id));
+        Assert.Empty(outcome.CompilationErrors()); // the stubs implement every layer property
+        Assert.Empty(outcome.GeneratedFileProblems());
+        Snapshot.Verify(outcome, nameof(SnapshotTests));
+    }
 
     private static void Check(string source, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
     {
