@@ -1,0 +1,131 @@
+using Microsoft.CodeAnalysis;
+
+namespace ModelDsl.Generator.Diagnostics;
+
+/// <summary>
+/// Every diagnostic the generator reports. Ids: MDSL0xxx declaration, MDSL1xxx shapes, MDSL2xxx unsupported,
+/// MDSL9xxx internal. Each has a page under docs/diagnostics/ and a test that asserts it alone.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string Declaration = "ModelDsl.Declaration";
+    private const string Shapes = "ModelDsl.Shapes";
+    private const string Unsupported = "ModelDsl.Unsupported";
+    private const string Internal = "ModelDsl.Internal";
+
+    public static readonly DiagnosticDescriptor ModelNotPartial = Error(
+        "MDSL0001", Declaration, "Model class must be partial",
+        "Model class '{0}' must be declared partial so the generator can add its members");
+
+    public static readonly DiagnosticDescriptor UnsupportedModelClass = Error(
+        "MDSL0002", Declaration, "Model class must be a top-level, non-generic, non-static class",
+        "Model class '{0}' must be a top-level, non-generic, non-static class: it is {1}");
+
+    public static readonly DiagnosticDescriptor UnsupportedMember = Error(
+        "MDSL0003", Declaration, "A layer must be a get-only partial property",
+        "{0}: {1}");
+
+    public static readonly DiagnosticDescriptor WrongHandleType = Error(
+        "MDSL0004", Declaration, "Layer property has the wrong type",
+        "{0}: [{1}] needs a property of type {2}, not {3}");
+
+    public static readonly DiagnosticDescriptor MissingMaxBatch = Error(
+        "MDSL0005", Declaration, "Model must declare MaxBatch",
+        "Model '{0}' must declare its maximum batch size, e.g. [Model(MaxBatch = 32)]");
+
+    public static readonly DiagnosticDescriptor NoInput = Error(
+        "MDSL0006", Declaration, "Model or layer has no input",
+        "{0}: {1}");
+
+    public static readonly DiagnosticDescriptor UnknownReference = Error(
+        "MDSL0007", Declaration, "Reference names no layer",
+        "{0}: {1} = \"{2}\" names no layer of {3}");
+
+    public static readonly DiagnosticDescriptor ForwardReference = Error(
+        "MDSL0008", Declaration, "Reference to a later layer",
+        "{0}: {1} = \"{2}\" names a layer declared after it; a layer can only read layers declared before it");
+
+    public static readonly DiagnosticDescriptor SelfReference = Error(
+        "MDSL0009", Declaration, "Layer reads itself",
+        "{0}: {1} = \"{2}\" names the layer itself, which would be a cycle");
+
+    public static readonly DiagnosticDescriptor DuplicateParameterPrefix = Error(
+        "MDSL0010", Declaration, "Two layers map to the same parameter name",
+        "{0}: its parameter prefix '{1}' is already used by layer '{2}'");
+
+    public static readonly DiagnosticDescriptor ReservedName = Error(
+        "MDSL0011", Declaration, "Name reserved for a generated member",
+        "{0}: the name is reserved for a member the generator adds to {1}");
+
+    public static readonly DiagnosticDescriptor MultipleLayerAttributes = Error(
+        "MDSL0012", Declaration, "A member carries more than one layer attribute",
+        "{0}: a member can carry only one layer attribute, found [{1}] and [{2}]");
+
+    public static readonly DiagnosticDescriptor MissingLoss = new(
+        "MDSL0013", "Model declares no loss",
+        "Model '{0}' declares no loss; add [CrossEntropyLoss] or [MseLoss] to its last layer '{1}' to train it",
+        Declaration, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
+    public static readonly DiagnosticDescriptor MisplacedLoss = Error(
+        "MDSL0014", Declaration, "Loss on a layer other than the last",
+        "{0}: {1}");
+
+    public static readonly DiagnosticDescriptor InputKindUnspecified = Error(
+        "MDSL0015", Declaration, "Input declares neither a length nor features",
+        "{0}: [Input] needs a maximum length (token ids, [Input(Length)]) or Features (a dense vector, [Input(Features = N)])");
+
+    public static readonly DiagnosticDescriptor WidthMismatch = Error(
+        "MDSL1001", Shapes, "Layer width does not match its input",
+        "{0}: expects input {1} but '{2}' produces {3}");
+
+    public static readonly DiagnosticDescriptor HeadsMustDivideWidth = Error(
+        "MDSL1002", Shapes, "Heads must divide the model width",
+        "{0}: Heads ({1}) must divide the model width {2}");
+
+    public static readonly DiagnosticDescriptor MemoryMismatch = Error(
+        "MDSL1003", Shapes, "Cross-attention memory does not fit the queries",
+        "{0}: cross-attention memory '{1}' produces {2}, but {3}");
+
+    public static readonly DiagnosticDescriptor TiedWeightMismatch = Error(
+        "MDSL1004", Shapes, "Tied weights have incompatible shapes",
+        "{0}: cannot tie to '{1}': {2}");
+
+    public static readonly DiagnosticDescriptor WindowRadiusOutOfRange = Error(
+        "MDSL1005", Shapes, "Window radius out of range",
+        "{0}: WindowRadius ({1}) must be between 1 and {2} (the maximum length {3} minus one)");
+
+    public static readonly DiagnosticDescriptor PoolingNeedsSequence = Error(
+        "MDSL1006", Shapes, "Pooling needs a sequence",
+        "{0}: [{1}] pools over positions but '{2}' produces {3}, which has no sequence dimension");
+
+    public static readonly DiagnosticDescriptor LossHeadMismatch = Error(
+        "MDSL1007", Shapes, "Output head does not fit its loss",
+        "{0}: {1}");
+
+    public static readonly DiagnosticDescriptor ArgumentOutOfRange = Error(
+        "MDSL1008", Shapes, "Size or argument out of range",
+        "{0}: {1} ({2}) must be {3}");
+
+    public static readonly DiagnosticDescriptor TooLarge = Error(
+        "MDSL1009", Shapes, "Tensor or parameter block too large",
+        "{0}: {1} has {2} elements, more than the limit of {3}");
+
+    public static readonly DiagnosticDescriptor InputKindMismatch = Error(
+        "MDSL1010", Shapes, "Layer cannot read its input",
+        "{0}: [{1}] needs {2} but '{3}' produces {4}");
+
+    public static readonly DiagnosticDescriptor SequenceTooLong = Error(
+        "MDSL1011", Shapes, "Learned positions shorter than the sequence",
+        "{0}: MaxLength ({1}) is shorter than the sequence of '{2}' {3}");
+
+    public static readonly DiagnosticDescriptor UnsupportedFeature = Error(
+        "MDSL2001", Unsupported, "Unsupported combination",
+        "{0}: {1} is not supported");
+
+    public static readonly DiagnosticDescriptor InternalError = Error(
+        "MDSL9001", Internal, "Internal generator error",
+        "ModelDsl generator internal error while processing '{0}': {1}");
+
+    private static DiagnosticDescriptor Error(string id, string category, string title, string message) =>
+        new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+}

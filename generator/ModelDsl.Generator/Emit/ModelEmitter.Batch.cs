@@ -1,0 +1,246 @@
+using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Planning;
+
+namespace ModelDsl.Generator.Emit;
+
+/// <summary>The nested <c>Batch</c> type: buffers shaped exactly as the model's inputs and target, with checked setters.</summary>
+internal sealed partial class ModelEmitter
+{
+    private string EmitBatch() => File(WriteBatch, withRemarks: false);
+
+    private void WriteBatch(SourceWriter writer)
+    {
+        string model = _plan.ClassName;
+        string maxBatch = Literals.Int(_plan.MaxBatch);
+        writer.Line("/// <summary>");
+        writer.Line("/// One batch for <see cref=\"" + Identifiers.Escape(model) + "\"/>: buffers shaped exactly as its inputs" + (_plan.Target is null ? string.Empty : " and target") + ", sized for");
+        writer.Line("/// MaxBatch (" + maxBatch + ") rows. Fill rows with the <c>Set</c> methods (they check every value) and set <see cref=\"Count\"/>.");
+        writer.Line("/// </summary>");
+        writer.Line(GeneratedCode);
+        writer.Open("public sealed class Batch");
+        writer.Line("private int __count;");
+        foreach (InputPlan input in _plan.Inputs)
+        {
+            writer.Line();
+            WriteInput(writer, input);
+        }
+
+        if (_plan.Target is { } target)
+        {
+            writer.Line();
+            WriteTarget(writer, target);
+        }
+
+        writer.Line();
+        writer.Line("/// <summary>Rows in use: the actual batch size, between 0 and MaxBatch (" + maxBatch + ").</summary>");
+        writer.Open("public int Count");
+        writer.Line("get => __count;");
+        writer.Open("set");
+        writer.Open("if ((uint)value > " + maxBatch + "u)");
+        writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $\"" + model + ".Batch: batch size {value} must be between 0 and MaxBatch (" + maxBatch + ").\");");
+        writer.Close();
+        writer.Line();
+        writer.Line("__count = value;");
+        writer.Close();
+        writer.Close();
+        writer.Line();
+        writer.Open("private static void __CheckRow(int row, string buffer)");
+        writer.Open("if ((uint)row >= " + maxBatch + "u)");
+        writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $\"" + model + ".Batch.{buffer}: row {row} must be in [0, MaxBatch (" + maxBatch + ")).\");");
+        writer.Close();
+        writer.Close();
+        writer.Close();
+    }
+
+    private void WriteInput(SourceWriter writer, InputPlan input)
+    {
+        string model = _plan.ClassName;
+        string name = input.Name;
+        string prefix = model + ".Batch." + name;
+        long length = input.MaxLength;
+        if (input.Tokens)
+        {
+            string max = Literals.Int(length);
+            writer.Line("/// <summary>Token ids of <c>" + name + "</c>, <c>[MaxBatch, " + max + "]</c> row-major; positions past a row's length hold PadId " + Literals.Int(input.PadId) + ".</summary>");
+            writer.Line("public int[] " + Identifiers.Escape(name) + " { get; } = new int[" + Literals.Int(_plan.MaxBatch * length) + "];");
+            writer.Line();
+            writer.Line("/// <summary>Length of each row of <c>" + name + "</c> (1 to " + max + ").</summary>");
+            writer.Line("public int[] " + name + "Lengths { get; } = new int[" + Literals.Int(_plan.MaxBatch) + "];");
+            writer.Line();
+            writer.Line("/// <summary>Sets row <paramref name=\"row\"/> of <c>" + name + "</c> to <paramref name=\"ids\"/> (1 to " + max + " ids" + (input.Vocab > 0 ? ", each in [0, " + Literals.Int(input.Vocab) + ")" : string.Empty) + ") and pads the rest.</summary>");
+            writer.Line("/// <param name=\"row\">Row in [0, MaxBatch).</param>");
+            writer.Line("/// <param name=\"ids\">The row's token ids.</param>");
+            writer.Open("public void Set" + name + "(int row, global::System.ReadOnlySpan<int> ids)");
+            writer.Line("__CheckRow(row, " + Literals.String(name) + ");");
+            writer.Open("if (ids.Length < 1 || ids.Length > " + max + ")");
+            writer.Line("throw new global::System.ArgumentException($\"" + prefix + ": sequence length {ids.Length} must be between 1 and the maximum length " + input.MaxLengthDisplay + ".\", nameof(ids));");
+            writer.Close();
+            if (input.Vocab > 0)
+            {
+                writer.Line();
+                writer.Open("for (int i = 0; i < ids.Length; i++)");
+                writer.Open("if ((uint)ids[i] >= " + Literals.Int(input.Vocab) + "u)");
+                writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i], $\"" + prefix + ": token id {ids[i]} at row {row}, position {i} must be in [0, " + input.VocabDisplay + ").\");");
+                writer.Close();
+                writer.Close();
+            }
+
+            writer.Line();
+            writer.Line("global::System.Span<int> destination = global::System.MemoryExtensions.AsSpan(" + Identifiers.Escape(name) + ", row * " + max + ", " + max + ");");
+            writer.Line("ids.CopyTo(destination);");
+            writer.Line("destination.Slice(ids.Length).Fill(" + Literals.Int(input.PadId) + ");");
+            writer.Line(name + "Lengths[row] = ids.Length;");
+            writer.Close();
+        }
+        else
+        {
+            string features = Literals.Int(input.Features);
+            bool sequence = length > 0;
+            long rowLength = sequence ? length * input.Features : input.Features;
+            writer.Line("/// <summary>Features of <c>" + name + "</c>, <c>[MaxBatch, " + (sequence ? Literals.Int(length) + ", " : string.Empty) + features + "]</c> row-major.</summary>");
+            writer.Line("public float[] " + Identifiers.Escape(name) + " { get; } = new float[" + Literals.Int(_plan.MaxBatch * rowLength) + "];");
+            if (sequence)
+            {
+                writer.Line();
+                writer.Line("/// <summary>Length of each row of <c>" + name + "</c> in positions (1 to " + Literals.Int(length) + ").</summary>");
+                writer.Line("public int[] " + name + "Lengths { get; } = new int[" + Literals.Int(_plan.MaxBatch) + "];");
+            }
+
+            writer.Line();
+            writer.Line("/// <summary>Sets row <paramref name=\"row\"/> of <c>" + name + "</c>" + (sequence ? " (positions × " + features + " values, 1 to " + Literals.Int(length) + " positions; the rest is zeroed)" : " (exactly " + features + " values)") + ".</summary>");
+            writer.Line("/// <param name=\"row\">Row in [0, MaxBatch).</param>");
+            writer.Line("/// <param name=\"values\">The row's values.</param>");
+            writer.Open("public void Set" + name + "(int row, global::System.ReadOnlySpan<float> values)");
+            writer.Line("__CheckRow(row, " + Literals.String(name) + ");");
+            if (sequence)
+            {
+                writer.Open("if (values.Length == 0 || values.Length % " + features + " != 0 || values.Length > " + Literals.Int(rowLength) + ")");
+                writer.Line("throw new global::System.ArgumentException($\"" + prefix + ": {values.Length} values must be a whole number of " + features + "-wide positions, 1 to " + input.MaxLengthDisplay + " of them.\", nameof(values));");
+                writer.Close();
+            }
+            else
+            {
+                writer.Open("if (values.Length != " + features + ")");
+                writer.Line("throw new global::System.ArgumentException($\"" + prefix + ": expected " + features + " features, got {values.Length}.\", nameof(values));");
+                writer.Close();
+            }
+
+            writer.Line();
+            writer.Line("global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(" + Identifiers.Escape(name) + ", row * " + Literals.Int(rowLength) + ", " + Literals.Int(rowLength) + ");");
+            writer.Line("values.CopyTo(destination);");
+            writer.Line("destination.Slice(values.Length).Clear();");
+            if (sequence)
+            {
+                writer.Line(name + "Lengths[row] = values.Length / " + features + ";");
+            }
+
+            writer.Close();
+        }
+
+        if (input.NeedsAdjacency && length > 0)
+        {
+            string max = Literals.Int(length);
+            writer.Line();
+            writer.Line("/// <summary>Graph adjacency of <c>" + name + "</c>, <c>[MaxBatch, " + max + ", " + max + "]</c>: <c>true</c> when query i may attend to key j.</summary>");
+            writer.Line("public bool[] " + name + "Adjacency { get; } = new bool[" + Literals.Int(_plan.MaxBatch * length * length) + "];");
+            writer.Line();
+            writer.Line("/// <summary>Allows or forbids query <paramref name=\"query\"/> of row <paramref name=\"row\"/> to attend to key <paramref name=\"key\"/>.</summary>");
+            writer.Line("/// <param name=\"row\">Row in [0, MaxBatch).</param>");
+            writer.Line("/// <param name=\"query\">Query position.</param>");
+            writer.Line("/// <param name=\"key\">Key position.</param>");
+            writer.Line("/// <param name=\"allowed\">Whether the query may attend to the key.</param>");
+            writer.Open("public void Set" + name + "Edge(int row, int query, int key, bool allowed)");
+            writer.Line("__CheckRow(row, " + Literals.String(name + "Adjacency") + ");");
+            writer.Open("if ((uint)query >= " + max + "u || (uint)key >= " + max + "u)");
+            writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(query), $\"" + prefix + "Adjacency: edge ({query}, {key}) must have both positions in [0, " + input.MaxLengthDisplay + ").\");");
+            writer.Close();
+            writer.Line();
+            writer.Line(name + "Adjacency[(((row * " + max + ") + query) * " + max + ") + key] = allowed;");
+            writer.Close();
+        }
+    }
+
+    private void WriteTarget(SourceWriter writer, TargetPlan target)
+    {
+        string prefix = _plan.ClassName + ".Batch.";
+        string width = Literals.Int(target.Width);
+        if (target.Kind == LossKind.CrossEntropy)
+        {
+            string ignore = Literals.Int(target.IgnoreIndex);
+            string check = "(label < 0 || label >= " + width + ") && label != " + ignore;
+            if (target.PerPosition)
+            {
+                string max = Literals.Int(target.MaxLength);
+                writer.Line("/// <summary>Class label per position, <c>[MaxBatch, " + max + "]</c>, in [0, " + width + ") or IgnoreIndex " + ignore + ".</summary>");
+                writer.Line("public int[] Labels { get; } = new int[" + Literals.Int(_plan.MaxBatch * target.MaxLength) + "];");
+                writer.Line();
+                writer.Line("/// <summary>Sets the labels of row <paramref name=\"row\"/> (1 to " + max + "); the remaining positions get IgnoreIndex " + ignore + ".</summary>");
+                writer.Line("/// <param name=\"row\">Row in [0, MaxBatch).</param>");
+                writer.Line("/// <param name=\"labels\">One label per position.</param>");
+                writer.Open("public void SetLabels(int row, global::System.ReadOnlySpan<int> labels)");
+                writer.Line("__CheckRow(row, \"Labels\");");
+                writer.Open("if (labels.Length < 1 || labels.Length > " + max + ")");
+                writer.Line("throw new global::System.ArgumentException($\"" + prefix + "Labels: {labels.Length} labels must be between 1 and " + max + ".\", nameof(labels));");
+                writer.Close();
+                writer.Line();
+                writer.Open("for (int i = 0; i < labels.Length; i++)");
+                writer.Line("int label = labels[i];");
+                writer.Open("if (" + check + ")");
+                writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(labels), label, $\"" + prefix + "Labels: label {label} at row {row}, position {i} must be in [0, " + target.WidthDisplay + ") or IgnoreIndex (" + ignore + ").\");");
+                writer.Close();
+                writer.Close();
+                writer.Line();
+                writer.Line("global::System.Span<int> destination = global::System.MemoryExtensions.AsSpan(Labels, row * " + max + ", " + max + ");");
+                writer.Line("labels.CopyTo(destination);");
+                writer.Line("destination.Slice(labels.Length).Fill(" + ignore + ");");
+                writer.Close();
+            }
+            else
+            {
+                writer.Line("/// <summary>Class label per row, <c>[MaxBatch]</c>, in [0, " + width + ") or IgnoreIndex " + ignore + ".</summary>");
+                writer.Line("public int[] Labels { get; } = new int[" + Literals.Int(_plan.MaxBatch) + "];");
+                writer.Line();
+                writer.Line("/// <summary>Sets the label of row <paramref name=\"row\"/>.</summary>");
+                writer.Line("/// <param name=\"row\">Row in [0, MaxBatch).</param>");
+                writer.Line("/// <param name=\"label\">Class in [0, " + width + ") or IgnoreIndex.</param>");
+                writer.Open("public void SetLabel(int row, int label)");
+                writer.Line("__CheckRow(row, \"Labels\");");
+                writer.Open("if (" + check + ")");
+                writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(label), label, $\"" + prefix + "Labels: label {label} at row {row} must be in [0, " + target.WidthDisplay + ") or IgnoreIndex (" + ignore + ").\");");
+                writer.Close();
+                writer.Line();
+                writer.Line("Labels[row] = label;");
+                writer.Close();
+            }
+
+            return;
+        }
+
+        long rowLength = target.PerPosition ? target.MaxLength * target.Width : target.Width;
+        writer.Line("/// <summary>Regression targets, <c>[MaxBatch, " + (target.PerPosition ? Literals.Int(target.MaxLength) + ", " : string.Empty) + width + "]</c> row-major, shaped like <c>" + target.Layer + "</c>'s output.</summary>");
+        writer.Line("public float[] Targets { get; } = new float[" + Literals.Int(_plan.MaxBatch * rowLength) + "];");
+        writer.Line();
+        writer.Line("/// <summary>Sets the targets of row <paramref name=\"row\"/>" + (target.PerPosition ? " (positions × " + width + " values; the rest is zeroed)" : " (exactly " + width + " values)") + ".</summary>");
+        writer.Line("/// <param name=\"row\">Row in [0, MaxBatch).</param>");
+        writer.Line("/// <param name=\"values\">The row's targets.</param>");
+        writer.Open("public void SetTarget(int row, global::System.ReadOnlySpan<float> values)");
+        writer.Line("__CheckRow(row, \"Targets\");");
+        if (target.PerPosition)
+        {
+            writer.Open("if (values.Length == 0 || values.Length % " + width + " != 0 || values.Length > " + Literals.Int(rowLength) + ")");
+            writer.Line("throw new global::System.ArgumentException($\"" + prefix + "Targets: {values.Length} values must be a whole number of " + width + "-wide positions, at most " + Literals.Int(target.MaxLength) + ".\", nameof(values));");
+        }
+        else
+        {
+            writer.Open("if (values.Length != " + width + ")");
+            writer.Line("throw new global::System.ArgumentException($\"" + prefix + "Targets: expected " + target.WidthDisplay + " values, got {values.Length}.\", nameof(values));");
+        }
+
+        writer.Close();
+        writer.Line();
+        writer.Line("global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(Targets, row * " + Literals.Int(rowLength) + ", " + Literals.Int(rowLength) + ");");
+        writer.Line("values.CopyTo(destination);");
+        writer.Line("destination.Slice(values.Length).Clear();");
+        writer.Close();
+    }
+}

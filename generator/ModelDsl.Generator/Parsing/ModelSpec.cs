@@ -1,0 +1,138 @@
+using ModelDsl.Generator.Common;
+
+namespace ModelDsl.Generator.Parsing;
+
+/// <summary>What the user declared: one model class, as plain equatable data (no symbols, no syntax).</summary>
+/// <param name="Namespace">Containing namespace, empty for the global namespace.</param>
+/// <param name="ClassName">Class name.</param>
+/// <param name="CanEmit">False when no generated part could compile (class not partial, nested, generic...).</param>
+/// <param name="MaxBatch">Declared MaxBatch (0 when missing).</param>
+/// <param name="MaxBatchLocation">The MaxBatch argument, or the [Model] attribute when missing.</param>
+/// <param name="HasBrokenAttributes">An attribute the compiler could not bind (it reports that error itself).</param>
+/// <param name="Layers">Layer members in declaration order.</param>
+/// <param name="Diagnostics">Declaration errors found while parsing.</param>
+internal sealed record ModelSpec(
+    string Namespace,
+    string ClassName,
+    bool CanEmit,
+    int MaxBatch,
+    LocationInfo? MaxBatchLocation,
+    LocationInfo? ClassLocation,
+    bool HasBrokenAttributes,
+    EquatableArray<StringValue> MemberNames,
+    EquatableArray<LayerSpec> Layers,
+    EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    /// <summary>Namespace-qualified name used for hint names, e.g. <c>Demo.Classifier</c>.</summary>
+    public string FullName => Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName;
+}
+
+/// <summary>The layer attributes the generator knows.</summary>
+internal enum LayerKind
+{
+    Unknown = 0,
+    Input,
+    Embedding,
+    SinusoidalPositions,
+    LearnedPositions,
+    TransformerEncoder,
+    TransformerDecoder,
+    MultiHeadAttention,
+    MeanPool,
+    FirstTokenPool,
+    LastTokenPool,
+    Dense,
+    Dropout,
+    LayerNorm,
+    BatchNorm,
+}
+
+/// <summary>The loss attributes the generator knows.</summary>
+internal enum LossKind
+{
+    None = 0,
+    CrossEntropy,
+    Mse,
+}
+
+/// <summary>One layer member.</summary>
+/// <param name="Name">Member name.</param>
+/// <param name="Kind">Layer attribute (Unknown when the member has only a loss or only a handle type).</param>
+/// <param name="Modifiers">Accessibility keywords as written, repeated on the implementation.</param>
+/// <param name="PropertyType">Declared type, fully qualified with global::, null when it is not a usable type.</param>
+/// <param name="Implementable">The generator may emit the partial property implementation.</param>
+/// <param name="Broken">The attribute did not bind; planning skips the model's shape checks.</param>
+internal sealed record LayerSpec(
+    string Name,
+    LayerKind Kind,
+    string Modifiers,
+    string? PropertyType,
+    bool Implementable,
+    LocationInfo? MemberLocation,
+    LocationInfo? AttributeLocation,
+    EquatableArray<ArgumentSpec> Arguments,
+    LossSpec? Loss,
+    bool Broken)
+{
+    public ArgumentSpec? Argument(string name)
+    {
+        foreach (ArgumentSpec argument in Arguments)
+        {
+            if (argument.Name == name)
+            {
+                return argument;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>A loss attribute on a layer member.</summary>
+internal sealed record LossSpec(LossKind Kind, LocationInfo? Location, EquatableArray<ArgumentSpec> Arguments)
+{
+    public ArgumentSpec? Argument(string name)
+    {
+        foreach (ArgumentSpec argument in Arguments)
+        {
+            if (argument.Name == name)
+            {
+                return argument;
+            }
+        }
+
+        return null;
+    }
+}
+
+/// <summary>How an argument's value is stored.</summary>
+internal enum ArgumentKind
+{
+    Int,
+    Float,
+    Bool,
+    String,
+}
+
+/// <summary>
+/// One attribute argument with its constant value. <see cref="Symbol"/> keeps the name the user wrote when
+/// the argument is a simple name or member access (<c>D</c>, <c>Sizes.D</c>), so messages say "D (64)".
+/// </summary>
+internal sealed record ArgumentSpec(string Name, ArgumentKind Kind, long Int, float Float, bool Bool, string? Text, string? Symbol, LocationInfo? Location)
+{
+    /// <summary>"D (64)" when the user wrote a name, else "64".</summary>
+    public string Display
+    {
+        get
+        {
+            string value = Kind switch
+            {
+                ArgumentKind.Float => Float.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                ArgumentKind.Bool => Bool ? "true" : "false",
+                ArgumentKind.String => Text ?? "null",
+                _ => Int.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+            return Symbol is null ? value : Symbol + " (" + value + ")";
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using ModelDsl.Generator.Common;
+using ModelDsl.Generator.Parsing;
+
+namespace ModelDsl.Generator.Planning;
+
+/// <summary>How a parameter tensor is initialized (PyTorch's conventions).</summary>
+internal enum InitKind
+{
+    Zeros,
+    Ones,
+    /// <summary>Uniform in ±sqrt(6 / (fanIn + fanOut)).</summary>
+    XavierUniform,
+    /// <summary>Normal(0, 1), as nn.Embedding.</summary>
+    Normal,
+}
+
+/// <summary>One parameter (or state) tensor at its offset in its block.</summary>
+/// <param name="Stream">Random stream for its initialization (its index in the table).</param>
+/// <param name="TiedTo">State-dict name of the tensor this one shares storage with, if tied.</param>
+internal sealed record ParameterPlan(string Name, int Offset, int Length, EquatableArray<long> Shape, InitKind Init, long FanIn, long FanOut, int Stream, string? TiedTo);
+
+/// <summary>A commented block of parameters (a sublayer), e.g. <c>Encoder.Layer[1].SelfAttention</c>.</summary>
+internal sealed record ParameterGroup(string Title, Shape Input, Shape Output, EquatableArray<ParameterPlan> Parameters)
+{
+    /// <summary>First float of the tensors the group owns (tied tensors live elsewhere); -1 when it owns none.</summary>
+    public int Start
+    {
+        get
+        {
+            foreach (ParameterPlan parameter in Parameters)
+            {
+                if (parameter.TiedTo is null)
+                {
+                    return parameter.Offset;
+                }
+            }
+
+            return -1;
+        }
+    }
+
+    public int End
+    {
+        get
+        {
+            int end = 0;
+            foreach (ParameterPlan parameter in Parameters)
+            {
+                if (parameter.TiedTo is null && parameter.Offset + parameter.Length > end)
+                {
+                    end = parameter.Offset + parameter.Length;
+                }
+            }
+
+            return end;
+        }
+    }
+}
+
+/// <summary>An activation buffer in the arena, sized for MaxBatch and the maximum lengths.</summary>
+internal sealed record ActivationPlan(string Name, Shape Shape, int Offset, int Length);
+
+/// <summary>
+/// A layer's resolved options (defaults applied), for the forward/backward emitters. Fields that do not apply
+/// to the layer's kind keep their neutral values.
+/// </summary>
+/// <param name="Source">The layer it reads (null for inputs).</param>
+/// <param name="Memory">The layer cross-attention reads, if any.</param>
+/// <param name="Mask">The <c>Masks</c> flags (Causal 1, KeyPadding 2, LocalWindow 4, Graph 8).</param>
+/// <param name="Activation">The <c>Activation</c> value (None 0, Relu 1, Gelu 2, GeluTanh 3, Tanh 4, Sigmoid 5, LeakyRelu 6).</param>
+/// <param name="Dropout">Dropout probability (Transformer stacks, attention, [Dropout]).</param>
+/// <param name="TiedTo">The embedding whose weight a tied [Dense] shares.</param>
+internal sealed record LayerOptions(
+    string? Source,
+    string? Memory,
+    long Heads,
+    long Layers,
+    long FeedForward,
+    int Mask,
+    long WindowRadius,
+    int Activation,
+    float Dropout,
+    bool NormFirst,
+    bool Bias,
+    string? TiedTo,
+    long PadId,
+    float Momentum);
+
+/// <summary>One planned layer.</summary>
+internal sealed record LayerPlan(
+    string Name,
+    string Path,
+    LayerKind Kind,
+    LayerOptions Options,
+    string HandleType,
+    Shape Input,
+    Shape Output,
+    EquatableArray<ParameterGroup> Groups,
+    EquatableArray<ParameterPlan> State,
+    EquatableArray<ActivationPlan> Activations,
+    long ParameterCount,
+    long Flops,
+    string Details);
+
+/// <summary>An input's buffers in the generated Batch.</summary>
+/// <param name="Vocab">Token ids must be below this (0 = unchecked: the input feeds no embedding).</param>
+/// <param name="NeedsAdjacency">A Graph-masked attention reads this input's sequence.</param>
+internal sealed record InputPlan(string Name, bool Tokens, long MaxLength, string MaxLengthDisplay, long Features, long PadId, long Vocab, string VocabDisplay, bool NeedsAdjacency);
+
+/// <summary>What the loss compares the output with.</summary>
+/// <param name="PerPosition">Labels/targets per position ([B, T]) rather than per row ([B]).</param>
+/// <param name="Width">Classes (cross-entropy) or target width (MSE).</param>
+/// <param name="Source">The input whose lengths bound a per-position target.</param>
+internal sealed record TargetPlan(LossKind Kind, string Layer, bool PerPosition, long MaxLength, long Width, string WidthDisplay, long IgnoreIndex, float LabelSmoothing, string? Source);
+
+/// <summary>A constant emitted into the model's <c>Dims</c> class.</summary>
+internal sealed record DimConstant(string Name, long Value, string Comment);
+
+/// <summary>A partial property implementation to emit.</summary>
+/// <param name="LayerIndex">Index into <see cref="ModelPlan.Layers"/>, or -1 for a stub that throws.</param>
+internal sealed record PropertyPlan(string Name, string Modifiers, string Type, int LayerIndex);
+
+/// <summary>Everything the emitter needs: the model's layers, layouts, inputs, target and diagnostics.</summary>
+/// <param name="Valid">No errors: the full model is emitted; otherwise only throwing property stubs.</param>
+internal sealed record ModelPlan(
+    string Namespace,
+    string ClassName,
+    bool CanEmit,
+    bool Valid,
+    int MaxBatch,
+    EquatableArray<LayerPlan> Layers,
+    EquatableArray<InputPlan> Inputs,
+    TargetPlan? Target,
+    EquatableArray<DimConstant> Dims,
+    EquatableArray<PropertyPlan> Properties,
+    long ParameterCount,
+    int ParameterBlockLength,
+    int StateBlockLength,
+    int ActivationBlockLength,
+    long Flops,
+    EquatableArray<DiagnosticInfo> Diagnostics)
+{
+    public string FullName => Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName;
+}

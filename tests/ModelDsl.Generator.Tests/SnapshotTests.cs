@@ -1,0 +1,45 @@
+using System.Linq;
+using ModelDsl.Generator.Tests.Support;
+
+namespace ModelDsl.Generator.Tests;
+
+/// <summary>Generated files for representative models, compared with the reviewed snapshots in <c>_snapshots/</c>.</summary>
+public sealed class SnapshotTests
+{
+    [Fact]
+    public void SentimentClassifier() => Check(TestModels.Sentiment);
+
+    [Fact]
+    public void DecoderOnlyGpt() => Check(TestModels.Gpt);
+
+    [Fact]
+    public void EncoderDecoderSeq2Seq() => Check(TestModels.Seq2Seq);
+
+    [Fact]
+    public void FeatureRegressor() => Check(TestModels.Regressor);
+
+    /// <summary>A model with errors: the diagnostics snapshot (.verified.txt) and the throwing property stubs.</summary>
+    [Fact]
+    public void ModelWithErrors()
+    {
+        string source = TestModels.Sentiment
+            .Replace("Heads = Heads", "Heads = 5", System.StringComparison.Ordinal)
+            .Replace("[MeanPool] public partial Pool Pool { get; }", "[MeanPool(From = \"Missing\")] public partial Pool Pool { get; }", System.StringComparison.Ordinal);
+        GeneratorOutcome outcome = GeneratorHarness.Run(source);
+        outcome.AssertNoCrash();
+        Assert.Equal(["MDSL1002", "MDSL0007"], outcome.GeneratorDiagnostics.Select(d => d.Id));
+        Assert.Empty(outcome.CompilationErrors()); // the stubs implement every layer property
+        Assert.Empty(outcome.GeneratedFileProblems());
+        Snapshot.Verify(outcome, nameof(SnapshotTests));
+    }
+
+    private static void Check(string source, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
+    {
+        GeneratorOutcome outcome = GeneratorHarness.Run(source);
+        outcome.AssertNoCrash();
+        Assert.Empty(outcome.GeneratorDiagnostics);
+        Assert.Empty(outcome.CompilationErrors());
+        Assert.Empty(outcome.GeneratedFileProblems());
+        Snapshot.Verify(outcome, nameof(SnapshotTests), test);
+    }
+}

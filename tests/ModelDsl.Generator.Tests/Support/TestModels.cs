@@ -1,0 +1,98 @@
+namespace ModelDsl.Generator.Tests.Support;
+
+/// <summary>Model declarations shared by the tests.</summary>
+internal static class TestModels
+{
+    public const string Sentiment = """
+        using ModelDsl;
+
+        namespace Demo;
+
+        /// <summary>Binary sentiment over token ids.</summary>
+        [Model(MaxBatch = 32)]
+        public partial class SentimentClassifier
+        {
+            /// <summary>Sizes.</summary>
+            public const int Vocab = 1000, D = 64, Heads = 4, Length = 64, Classes = 2;
+
+            /// <summary>Token ids.</summary>
+            [Input(Length)] public partial TokenInput Text { get; }
+
+            /// <summary>Token embedding.</summary>
+            [Embedding(Vocab, D)] public partial TokenEmbedding Tokens { get; }
+
+            /// <summary>Positions.</summary>
+            [SinusoidalPositions] public partial Positions Positions { get; }
+
+            /// <summary>Encoder.</summary>
+            [TransformerEncoder(Layers = 2, Heads = Heads, FeedForward = 4 * D, Mask = Masks.KeyPadding)]
+            public partial EncoderStack Encoder { get; }
+
+            /// <summary>Pooling.</summary>
+            [MeanPool] public partial Pool Pool { get; }
+
+            /// <summary>Classifier head.</summary>
+            [Dense(Classes)] [CrossEntropyLoss(LabelSmoothing = 0.1f)] public partial Dense Head { get; }
+        }
+        """;
+
+    public const string Gpt = """
+        using ModelDsl;
+
+        namespace Demo.Language;
+
+        /// <summary>A small decoder-only language model with tied embeddings.</summary>
+        [Model(MaxBatch = 8)]
+        internal partial class TinyGpt
+        {
+            public const int Vocab = 512, D = 48, Context = 32;
+
+            [Input(Context)] public partial TokenInput Tokens { get; }
+            [Embedding(Vocab, D)] public partial TokenEmbedding Wte { get; }
+            [LearnedPositions(Context)] public partial Positions Wpe { get; }
+            [Dropout(0.1f)] public partial DropoutLayer EmbeddingDropout { get; }
+            [TransformerDecoder(Layers = 2, Heads = 4, NormFirst = true, Activation = Activation.Gelu, Dropout = 0.1f)]
+            public partial DecoderStack Blocks { get; }
+            [Dense(Vocab, TiedTo = nameof(Wte), Bias = false)] [CrossEntropyLoss(IgnoreIndex = -1)]
+            public partial Dense LmHead { get; }
+        }
+        """;
+
+    public const string Seq2Seq = """
+        using ModelDsl;
+
+        [Model(MaxBatch = 16)]
+        public partial class Translator
+        {
+            public const int Vocab = 300, D = 32, SourceLength = 20, TargetLength = 24;
+
+            [Input(SourceLength)] public partial TokenInput Source { get; }
+            [Input(TargetLength, PadId = 1)] public partial TokenInput Target { get; }
+            [Embedding(Vocab, D, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+            [SinusoidalPositions] public partial Positions SourcePositions { get; }
+            [TransformerEncoder(Layers = 1, Heads = 4, FeedForward = 64, Mask = Masks.KeyPadding)] public partial EncoderStack Encoder { get; }
+            [Embedding(Vocab, D, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+            [SinusoidalPositions] public partial Positions TargetPositions { get; }
+            [TransformerDecoder(Layers = 1, Heads = 4, FeedForward = 64, Memory = nameof(Encoder), Mask = Masks.Causal | Masks.KeyPadding)]
+            public partial DecoderStack Decoder { get; }
+            [LayerNorm] public partial Norm FinalNorm { get; }
+            [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+        }
+        """;
+
+    /// <summary>Dense features, BatchNorm, MSE: the non-sequence path.</summary>
+    public const string Regressor = """
+        using ModelDsl;
+
+        namespace Demo;
+
+        [Model(MaxBatch = 4)]
+        public partial class Regressor
+        {
+            [Input(Features = 10)] public partial FeatureInput X { get; }
+            [Dense(16, Activation = Activation.Relu)] public partial Dense Hidden { get; }
+            [BatchNorm] public partial Norm Norm { get; }
+            [Dense(3)] [MseLoss] public partial Dense Out { get; }
+        }
+        """;
+}
