@@ -244,8 +244,12 @@ def attention_family():
                                                                      mha.out_proj.weight, mha.out_proj.bias]
                 dout = torch.randn_like(out)
                 fully_masked = ~allowed.any(dim=-1)  # [B, Tq]
-                dout = dout.masked_fill(fully_masked.unsqueeze(-1), 0.0)  # NaN rows would poison every gradient
-                safe_out = out.masked_fill(fully_masked.unsqueeze(-1), 0.0)
+                dout = dout.masked_fill(fully_masked.unsqueeze(-1), 0.0)
+                # PyTorch's softmax backward over an all-masked row is NaN even with a zero upstream gradient,
+                # so gradients come from a second forward in which those rows attend everywhere: with their
+                # dout zero they contribute nothing, which is the true gradient of the unmasked rows' loss.
+                safe_mask = attn_mask & ~fully_masked.repeat_interleave(h, dim=0).unsqueeze(-1)
+                safe_out, _ = mha(query, key, value, attn_mask=safe_mask, need_weights=False)
                 grads = torch.autograd.grad(safe_out, leaves, dout, allow_unused=True)
                 grads = [torch.zeros_like(l) if g is None else g for l, g in zip(leaves, grads)]
                 names = ["query"] + (["key", "value"] if cross else []) + ["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]
