@@ -60,6 +60,19 @@ public sealed class Fixture
     /// <summary>The configuration of case <paramref name="name"/>.</summary>
     public JsonElement Config(string name) => _cases[name];
 
+    /// <summary>The names of case <paramref name="name"/>'s tensors, without the case prefix.</summary>
+    public IEnumerable<string> TensorNames(string name)
+    {
+        string prefix = name + "/";
+        foreach (var tensor in _file.Tensors)
+        {
+            if (tensor.Name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                yield return tensor.Name[prefix.Length..];
+            }
+        }
+    }
+
     /// <summary>Whether the case has tensor <paramref name="tensor"/>.</summary>
     public bool Has(string name, string tensor) => _file.TryGet($"{name}/{tensor}", out _);
 
