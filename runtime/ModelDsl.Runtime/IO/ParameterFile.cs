@@ -57,7 +57,11 @@ public static class ParameterFile
     /// tensor, and <paramref name="block"/> is left untouched. Values are read into a staging copy
     /// and copied in only when every tensor has been read.
     /// </summary>
-    public static void Load(string path, IReadOnlyList<ParameterInfo> parameters, Span<float> block)
+    /// <param name="path">The safetensors file.</param>
+    /// <param name="parameters">The model's parameters.</param>
+    /// <param name="block">The parameter block to fill.</param>
+    /// <param name="ignore">A tensor name the file may hold beside the parameters (a checkpoint's optimizer state).</param>
+    public static void Load(string path, IReadOnlyList<ParameterInfo> parameters, Span<float> block, string? ignore = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         using var file = SafeTensorsFile.Open(path);
@@ -85,7 +89,7 @@ public static class ParameterFile
 
         foreach (var tensor in file.Tensors)
         {
-            if (!expected.Contains(tensor.Name))
+            if (!expected.Contains(tensor.Name) && tensor.Name != ignore)
             {
                 problems.Append("\n  unexpected: ").Append(tensor.Name).Append(' ').Append(tensor.ShapeText);
             }
