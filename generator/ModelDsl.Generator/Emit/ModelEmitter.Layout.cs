@@ -238,13 +238,13 @@ internal sealed partial class ModelEmitter
         writer.Line();
         writer.Open("private static void __Uniform(global::System.Span<float> values, ulong seed, ulong stream, float bound)");
         writer.Open("for (int i = 0; i < values.Length; i++)");
-        writer.Line("values[i] = ((2f * global::ModelDsl.Random.CounterRandom.Uniform(seed, stream, (ulong)i)) - 1f) * bound;");
+        writer.Line("values[i] = ((2f * global::ModelDsl.Randomness.CounterRandom.Uniform(seed, stream, (ulong)i)) - 1f) * bound;");
         writer.Close();
         writer.Close();
         writer.Line();
         writer.Open("private static void __Normal(global::System.Span<float> values, ulong seed, ulong stream)");
         writer.Open("for (int i = 0; i < values.Length; i++)");
-        writer.Line("values[i] = (float)global::ModelDsl.Random.CounterRandom.Normal(seed, stream, (ulong)i);");
+        writer.Line("values[i] = (float)global::ModelDsl.Randomness.CounterRandom.Normal(seed, stream, (ulong)i);");
         writer.Close();
         writer.Close();
     }

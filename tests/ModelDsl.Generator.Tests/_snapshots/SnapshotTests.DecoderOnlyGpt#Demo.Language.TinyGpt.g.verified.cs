@@ -396,7 +396,7 @@ partial class TinyGpt
     {
         for (int i = 0; i < values.Length; i++)
         {
-            values[i] = ((2f * global::ModelDsl.Random.CounterRandom.Uniform(seed, stream, (ulong)i)) - 1f) * bound;
+            values[i] = ((2f * global::ModelDsl.Randomness.CounterRandom.Uniform(seed, stream, (ulong)i)) - 1f) * bound;
         }
     }
 
@@ -404,7 +404,7 @@ partial class TinyGpt
     {
         for (int i = 0; i < values.Length; i++)
         {
-            values[i] = (float)global::ModelDsl.Random.CounterRandom.Normal(seed, stream, (ulong)i);
+            values[i] = (float)global::ModelDsl.Randomness.CounterRandom.Normal(seed, stream, (ulong)i);
         }
     }
 }

@@ -532,7 +532,7 @@ partial class Translator
     {
         for (int i = 0; i < values.Length; i++)
         {
-            values[i] = ((2f * global::ModelDsl.Random.CounterRandom.Uniform(seed, stream, (ulong)i)) - 1f) * bound;
+            values[i] = ((2f * global::ModelDsl.Randomness.CounterRandom.Uniform(seed, stream, (ulong)i)) - 1f) * bound;
         }
     }
 
@@ -540,7 +540,7 @@ partial class Translator
     {
         for (int i = 0; i < values.Length; i++)
         {
-            values[i] = (float)global::ModelDsl.Random.CounterRandom.Normal(seed, stream, (ulong)i);
+            values[i] = (float)global::ModelDsl.Randomness.CounterRandom.Normal(seed, stream, (ulong)i);
         }
     }
 }

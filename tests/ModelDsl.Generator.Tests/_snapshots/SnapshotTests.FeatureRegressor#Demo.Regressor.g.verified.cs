@@ -238,7 +238,7 @@ partial class Regressor
     {
         for (int i = 0; i < values.Length; i++)
         {
-            values[i] = ((2f * global::ModelDsl.Random.CounterRandom.Uniform(seed, stream, (ulong)i)) - 1f) * bound;
+            values[i] = ((2f * global::ModelDsl.Randomness.CounterRandom.Uniform(seed, stream, (ulong)i)) - 1f) * bound;
         }
     }
 
@@ -246,7 +246,7 @@ partial class Regressor
     {
         for (int i = 0; i < values.Length; i++)
         {
-            values[i] = (float)global::ModelDsl.Random.CounterRandom.Normal(seed, stream, (ulong)i);
+            values[i] = (float)global::ModelDsl.Randomness.CounterRandom.Normal(seed, stream, (ulong)i);
         }
     }
 }

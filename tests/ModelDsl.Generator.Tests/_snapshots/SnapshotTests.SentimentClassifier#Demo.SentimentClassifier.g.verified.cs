@@ -385,7 +385,7 @@ partial class SentimentClassifier
     {
         for (int i = 0; i < values.Length; i++)
         {
-            values[i] = ((2f * global::ModelDsl.Random.CounterRandom.Uniform(seed, stream, (ulong)i)) - 1f) * bound;
+            values[i] = ((2f * global::ModelDsl.Randomness.CounterRandom.Uniform(seed, stream, (ulong)i)) - 1f) * bound;
         }
     }
 
@@ -393,7 +393,7 @@ partial class SentimentClassifier
     {
         for (int i = 0; i < values.Length; i++)
         {
-            values[i] = (float)global::ModelDsl.Random.CounterRandom.Normal(seed, stream, (ulong)i);
+            values[i] = (float)global::ModelDsl.Randomness.CounterRandom.Normal(seed, stream, (ulong)i);
         }
     }
 }
