@@ -62,7 +62,7 @@ public sealed class TrainerTests
         }
         """;
 
-    /// <summary>GPT-like: causal pre-norm decoder without memory, first-token pool absent, tied LM head without bias, per-position loss.</summary>
+    /// <summary>GPT-like: causal pre-norm decoder without memory (default Causal mask), tied LM head without bias, per-position loss with IgnoreIndex.</summary>
     internal const string Gpt = """
         using ModelDsl;
 
