@@ -8,7 +8,7 @@ using ModelDsl.Optim;
 // Trains the generated SentimentModel on generated reviews with a fixed seed and compares its held-out accuracy
 // with a bag-of-words logistic regression. Usage: dotnet run -c Release --project examples/Sentiment [threads] [epochs]
 int threads = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1;
-int epochs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1;
+int epochs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
 IReadOnlyList<string> vocabulary = ReviewGenerator.Vocabulary;
 if (vocabulary.Count > SentimentModel.Vocab)
 {

@@ -17,7 +17,7 @@ namespace ModelDsl.Generator.Tests;
 /// </summary>
 public sealed class TrainerTests
 {
-    /// <summary>Post-norm encoder classifier: sinusoidal positions, key padding, GELU FFN, mean pool, label smoothing.</summary>
+    /// <summary>Post-norm encoder classifier: sinusoidal positions, key padding, GELU FFN, mean pool, label smoothing, stack dropout 0.1 (the default).</summary>
     internal const string PostNorm = """
         using ModelDsl;
 
@@ -129,7 +129,9 @@ public sealed class TrainerTests
                 var batch = new PostNorm.Batch();
                 Fill(batch);
                 using var trainer = model.CreateTrainer(new Sgd(0.1f));
-                return Check(PostNorm.ParameterTable, model.Parameters, () => trainer.ComputeGradients(batch), () => trainer.Evaluate(batch), () => trainer.Gradients.Span.ToArray());
+                // The loss is ComputeGradients itself: dropout on, and its masks depend only on the seed and Steps (no update here), so
+                // every evaluation sees the same masks and the check covers the dropout sites too.
+                return Check(PostNorm.ParameterTable, model.Parameters, () => trainer.ComputeGradients(batch), () => trainer.ComputeGradients(batch), () => trainer.Gradients.Span.ToArray());
             }
 
             public static List<(string Name, float Analytic, float Numeric)> CheckPreNorm()
@@ -138,7 +140,9 @@ public sealed class TrainerTests
                 var batch = new PreNorm.Batch();
                 Fill(batch);
                 using var trainer = model.CreateTrainer(new Sgd(0.1f), threads: 2);
-                return Check(PreNorm.ParameterTable, model.Parameters, () => trainer.ComputeGradients(batch), () => trainer.Evaluate(batch), () => trainer.Gradients.Span.ToArray());
+                // The loss is ComputeGradients itself: dropout on, and its masks depend only on the seed and Steps (no update here), so
+                // every evaluation sees the same masks and the check covers the dropout sites too.
+                return Check(PreNorm.ParameterTable, model.Parameters, () => trainer.ComputeGradients(batch), () => trainer.ComputeGradients(batch), () => trainer.Gradients.Span.ToArray());
             }
 
             public static List<(string Name, float Analytic, float Numeric)> CheckGpt()
@@ -147,7 +151,9 @@ public sealed class TrainerTests
                 var batch = new Gpt.Batch();
                 Fill(batch);
                 using var trainer = model.CreateTrainer(new Sgd(0.1f));
-                return Check(Gpt.ParameterTable, model.Parameters, () => trainer.ComputeGradients(batch), () => trainer.Evaluate(batch), () => trainer.Gradients.Span.ToArray());
+                // The loss is ComputeGradients itself: dropout on, and its masks depend only on the seed and Steps (no update here), so
+                // every evaluation sees the same masks and the check covers the dropout sites too.
+                return Check(Gpt.ParameterTable, model.Parameters, () => trainer.ComputeGradients(batch), () => trainer.ComputeGradients(batch), () => trainer.Gradients.Span.ToArray());
             }
 
             // Central differences with Richardson extrapolation: (4 D(h/2) - D(h)) / 3 cancels the h^2 term.
@@ -179,6 +185,20 @@ public sealed class TrainerTests
                 double minus = loss();
                 parameters.Span[i] = saved;
                 return (plus - minus) / (2.0 * h);
+            }
+
+            /// <summary>Evaluate loss, training loss twice (same masks), training loss with DropoutEnabled = false.</summary>
+            public static float[] DropoutModes()
+            {
+                var model = new PostNorm(seed: 3);
+                var batch = new PostNorm.Batch();
+                Fill(batch);
+                using var trainer = model.CreateTrainer(new Sgd(0.1f), dropoutSeed: 9);
+                float evaluate = trainer.Evaluate(batch);
+                float first = trainer.ComputeGradients(batch);
+                float second = trainer.ComputeGradients(batch);
+                trainer.DropoutEnabled = false;
+                return [evaluate, first, second, trainer.ComputeGradients(batch)];
             }
 
             public static float[] TrainGpt(ulong seed, int steps, int threads)
@@ -315,6 +335,15 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void Dropout_applies_in_training_only_with_masks_fixed_between_updates()
+    {
+        float[] losses = (float[])Call("DropoutModes")!;
+        Assert.NotEqual(losses[0], losses[1]); // stack dropout 0.1 changes the training loss
+        Assert.Equal(losses[1], losses[2]); // same Steps, same masks
+        Assert.Equal(losses[0], losses[3]); // DropoutEnabled = false is the evaluation forward
+    }
+
+    [Fact]
     public void Same_seed_gives_bit_identical_losses_over_50_steps()
     {
         float[] first = (float[])Call("TrainGpt", 21UL, 50, 2)!;
@@ -343,10 +372,10 @@ public sealed class TrainerTests
         Type model = Compiled.Value.GetType("Tiny.PostNorm")!;
         object instance = Activator.CreateInstance(model, 1UL)!;
         MethodInfo create = model.GetMethod("CreateTrainer")!;
-        var error = Assert.Throws<TargetInvocationException>(() => create.Invoke(instance, [new ModelDsl.Optim.Sgd(0.1f), 0, null, 0f]));
+        var error = Assert.Throws<TargetInvocationException>(() => create.Invoke(instance, [new ModelDsl.Optim.Sgd(0.1f), 0, null, 0f, 0UL]));
         Assert.Equal("threads", Assert.IsType<ArgumentOutOfRangeException>(error.InnerException).ParamName);
 
-        using var trainer = (IDisposable)create.Invoke(instance, [new ModelDsl.Optim.Sgd(0.1f), 1, null, 0f])!;
+        using var trainer = (IDisposable)create.Invoke(instance, [new ModelDsl.Optim.Sgd(0.1f), 1, null, 0f, 0UL])!;
         object batch = Activator.CreateInstance(Compiled.Value.GetType("Tiny.PostNorm+Batch")!)!;
         error = Assert.Throws<TargetInvocationException>(() => trainer.GetType().GetMethod("Step")!.Invoke(trainer, [batch]));
         Assert.Contains("empty", Assert.IsType<ArgumentException>(error.InnerException).Message, StringComparison.Ordinal);

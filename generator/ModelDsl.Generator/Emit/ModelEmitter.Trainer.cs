@@ -33,9 +33,10 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <param name=\"threads\">Worker threads for the kernels (1 = serial, no pool).</param>");
         writer.Line("/// <param name=\"schedule\">Learning rate per step, or null for the optimizer's constant rate.</param>");
         writer.Line("/// <param name=\"clipNorm\">Clip the gradients to this global L2 norm before each update (0 = no clipping).</param>");
+        writer.Line("/// <param name=\"dropoutSeed\">Seed of the dropout masks (each site has its own stream; the counter advances every optimizer step).</param>");
         writer.Line("/// <returns>A new trainer bound to this model.</returns>");
-        writer.Line("public Trainer CreateTrainer(" + Runtime + "Optim.Optimizer optimizer, int threads = 1, " + Runtime + "Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f)");
-        writer.Indent().Line("=> new Trainer(this, optimizer, threads, schedule, clipNorm);").Unindent();
+        writer.Line("public Trainer CreateTrainer(" + Runtime + "Optim.Optimizer optimizer, int threads = 1, " + Runtime + "Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)");
+        writer.Indent().Line("=> new Trainer(this, optimizer, threads, schedule, clipNorm, dropoutSeed);").Unindent();
         writer.Line();
         writer.Line("/// <summary>");
         writer.Line("/// Trains and evaluates a <see cref=\"" + model + "\"/> on <see cref=\"Batch\"/>es: generated forward and backward passes over");
@@ -43,7 +44,9 @@ internal sealed partial class ModelEmitter
         writer.Line("/// </summary>");
         writer.Line("/// <remarks>");
         writer.Line("/// <para>Each step runs on the batch's <c>Count</c> rows and its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>");
-        writer.Line("/// <para>Dropout (the stacks' <c>Dropout</c> and <c>[Dropout]</c> layers) is not applied yet: the trainer treats every probability as 0.</para>");
+        writer.Line("/// <para>Dropout (<c>[Dropout]</c> layers; in the stacks after the attention output, the FFN activation and the FFN output, not yet on the");
+        writer.Line("/// attention probabilities) is applied by <see cref=\"Step\"/> and <see cref=\"ComputeGradients\"/> while <see cref=\"DropoutEnabled\"/>; its masks");
+        writer.Line("/// depend on the seed and <see cref=\"Steps\"/> only. <see cref=\"Evaluate\"/> never drops.</para>");
         writer.Line("/// </remarks>");
         writer.Line(GeneratedCode);
         writer.Open("public sealed class Trainer : global::System.IDisposable");
@@ -61,6 +64,7 @@ internal sealed partial class ModelEmitter
         writer.Line("private readonly " + Runtime + "Threading.WorkerPool __pool;");
         writer.Line("private readonly bool __ownsPool;");
         writer.Line("private readonly float __clipNorm;");
+        writer.Line("private readonly ulong __dropoutSeed;");
         writer.Line("private readonly int __stateLength;");
         writer.Line("private readonly int[] __ids = new int[" + Literals.Int(_plan.MaxBatch * training.MaxLength) + "];");
         if (target.PerPosition)
@@ -73,13 +77,15 @@ internal sealed partial class ModelEmitter
             writer.Line("private readonly float[] " + field + " = new float[" + Literals.Int(training.MaxLength * width) + "];");
         }
 
+        writer.Line("private readonly byte[] __masks = new byte[" + Literals.Int(training.MaskLength) + "];");
         writer.Line("private long __step;");
+        writer.Line("private bool __training;");
         writer.Line("private int __b;");
         writer.Line("private int __t;");
         writer.Line("private int __rows;");
         writer.Line();
 
-        writer.Open("internal Trainer(" + Identifiers.Escape(model) + " model, " + Runtime + "Optim.Optimizer optimizer, int threads, " + Runtime + "Optim.LearningRateSchedule? schedule, float clipNorm)");
+        writer.Open("internal Trainer(" + Identifiers.Escape(model) + " model, " + Runtime + "Optim.Optimizer optimizer, int threads, " + Runtime + "Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)");
         writer.Line("global::System.ArgumentNullException.ThrowIfNull(optimizer);");
         writer.Open("if (threads < 1)");
         writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(threads), threads, " + Literals.String(model + ".Trainer: threads must be at least 1.") + ");");
@@ -92,6 +98,7 @@ internal sealed partial class ModelEmitter
         writer.Line("__optimizer = optimizer;");
         writer.Line("__schedule = schedule;");
         writer.Line("__clipNorm = clipNorm;");
+        writer.Line("__dropoutSeed = dropoutSeed;");
         writer.Line("__ownsPool = threads > 1;");
         writer.Line("__pool = threads > 1 ? new " + Runtime + "Threading.WorkerPool(threads) : " + Runtime + "Threading.WorkerPool.Serial;");
         writer.Line("__gradients = new " + Runtime + "Memory.AlignedBlock(ParameterBlockLength);");
@@ -121,6 +128,9 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <summary>Gradients of the last <see cref=\"Step\"/> or <see cref=\"ComputeGradients\"/>, laid out as <see cref=\"Parameters\"/>.</summary>");
         writer.Line("public " + Runtime + "Memory.AlignedBlock Gradients => __gradients;");
         writer.Line();
+        writer.Line("/// <summary>Whether Step and ComputeGradients apply dropout (default true; Evaluate never does).</summary>");
+        writer.Line("public bool DropoutEnabled { get; set; } = true;");
+        writer.Line();
         writer.Line("/// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>");
         writer.Line("public long Steps => __step;");
         writer.Line();
@@ -147,7 +157,7 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <returns>The mean loss of the batch.</returns>");
         writer.Open("public float ComputeGradients(Batch batch)");
         writer.Line("__gradients.Span.Clear();");
-        writer.Line("float loss = __Forward(batch);");
+        writer.Line("float loss = __Forward(batch, DropoutEnabled);");
         writer.Line("__Backward(batch);");
         writer.Line("return loss;");
         writer.Close();
@@ -155,7 +165,7 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <summary>Forward pass and loss only (no gradients, no update); fills <see cref=\"Logits\"/>.</summary>");
         writer.Line("/// <param name=\"batch\">The batch (its <c>Count</c> rows are used).</param>");
         writer.Line("/// <returns>The mean loss of the batch.</returns>");
-        writer.Line("public float Evaluate(Batch batch) => __Forward(batch);");
+        writer.Line("public float Evaluate(Batch batch) => __Forward(batch, false);");
         writer.Line();
         writer.Line("/// <summary>The most likely class of logits row <paramref name=\"row\"/> of the last forward pass" + (target.PerPosition ? " (rows are positions: <c>b * T + t</c>)" : string.Empty) + ".</summary>");
         writer.Line("/// <param name=\"row\">Row of <see cref=\"Logits\"/>.</param>");
@@ -221,9 +231,11 @@ internal sealed partial class ModelEmitter
         writer.Close();
         writer.Line();
 
-        writer.Line("/// <summary>Forward pass over the batch; returns the mean loss.</summary>");
-        writer.Open("private float __Forward(Batch batch)");
+        writer.Line("/// <summary>Forward pass over the batch (dropout when <paramref name=\"training\"/>); returns the mean loss.</summary>");
+        writer.Open("private float __Forward(Batch batch, bool training)");
         writer.Line("__Prepare(batch);");
+        writer.Line("__training = training;");
+        writer.Line("ulong __dropoutOffset = (ulong)__step * " + Literals.Int(training.MaskLength) + "UL;");
         writer.Line("int B = __b;");
         writer.Line("int T = __t;");
         writer.Line("int BT = B * T;");
@@ -242,6 +254,7 @@ internal sealed partial class ModelEmitter
         writer.Line("global::System.Span<float> g = __gradients.Span;");
         writer.Line("global::System.Span<float> a = __activations.Span;");
         writer.Line("global::System.Span<float> d = __activationGradients.Span;");
+        writer.Line("bool training = __training;");
         writer.Line("d.Clear();");
         IReadOnlyList<List<string>> backward = training.Backward;
         for (int i = backward.Count - 1; i >= 0; i--)

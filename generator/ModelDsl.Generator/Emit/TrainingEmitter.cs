@@ -27,6 +27,8 @@ internal sealed class TrainingEmitter
     private readonly List<string> _forward = [];
     private readonly List<List<string>> _backward = [];
     private int _arenaLength;
+    private long _maskLength;
+    private int _dropoutSites;
 
     private TrainingEmitter(ModelPlan plan)
     {
@@ -59,6 +61,9 @@ internal sealed class TrainingEmitter
 
     /// <summary>The loss.</summary>
     public TargetPlan Target { get; }
+
+    /// <summary>Bytes of dropout masks (one per element of every dropout site at MaxBatch); 0 without dropout.</summary>
+    public long MaskLength => _maskLength;
 
     /// <summary>Floats in the activation arena (and in its gradient).</summary>
     public int ArenaLength => _arenaLength;
@@ -125,6 +130,31 @@ internal sealed class TrainingEmitter
         var buffer = new Buffer(name, offset, maxLength, length);
         _buffers.Add(buffer);
         return buffer;
+    }
+
+    /// <summary>
+    /// Inverted dropout on <paramref name="input"/> when <paramref name="probability"/> is positive: its own stream
+    /// (the site index) and counter offset <c>__dropoutOffset</c> (advanced per optimizer step, so repeated
+    /// <c>ComputeGradients</c> calls see the same masks); the identity in evaluation.
+    /// </summary>
+    private Buffer Dropout(string name, string title, Buffer input, bool sequence, long width, float probability, List<string> forward, List<string> backward)
+    {
+        if (probability <= 0f)
+        {
+            return input;
+        }
+
+        Buffer output = Alloc(name, sequence, width);
+        long maxLength = MaxRows(sequence) * width;
+        string mask = "global::System.MemoryExtensions.AsSpan(__masks, " + Literals.Int(_maskLength) + ", " + output.Length + ")";
+        _maskLength += maxLength;
+        string p = Literals.Float(probability);
+        string stream = Literals.Int(_dropoutSites++) + "UL";
+        forward.Add(title + ": dropout p = " + Number(probability) + ", stream " + stream);
+        forward.Add(K + "Dropout.Forward(" + output.A + ", " + mask + ", " + input.A + ", " + p + ", __dropoutSeed, " + stream + ", __dropoutOffset, training, " + Pool + ");");
+        backward.Add(title + ": dropout");
+        backward.Add(K + "Dropout.Backward(" + input.D + ", " + output.D + ", " + mask + ", " + p + ", training);");
+        return output;
     }
 
     private ParameterPlan Parameter(string name)
@@ -234,8 +264,14 @@ internal sealed class TrainingEmitter
                 }
 
                 case LayerKind.Dropout:
-                    _forward.Add(title + ": identity (dropout p = " + Number(layer.Options.Dropout) + " is not applied yet; the trainer treats it as 0)");
-                    continue;
+                    if (layer.Options.Dropout <= 0f)
+                    {
+                        _forward.Add(title + ": p = 0, the identity");
+                        continue;
+                    }
+
+                    current = Dropout(layer.Path + ".output", title, current!, sequence, width, layer.Options.Dropout, _forward, backward);
+                    break;
                 case LayerKind.LayerNorm:
                     current = Norm(layer.Path, layer.Path, title, current!, sequence, width, _forward, backward);
                     break;
@@ -366,7 +402,7 @@ internal sealed class TrainingEmitter
             string at = "// " + layer.Name + ".Layer[" + Literals.Int(l) + "]";
             var forward = _forward;
             var backward = new List<string>();
-            forward.Add(at + ": " + (options.NormFirst ? "pre-norm" : "post-norm") + " Transformer layer [B,T," + D + "], " + Literals.Int(heads) + " heads of " + Literals.Int(headDim) + ", mask " + maskName + ", ff " + Literals.Int(ff) + (options.Dropout > 0 ? ", dropout " + Number(options.Dropout) + " not applied yet (treated as 0)" : string.Empty));
+            forward.Add(at + ": " + (options.NormFirst ? "pre-norm" : "post-norm") + " Transformer layer [B,T," + D + "], " + Literals.Int(heads) + " heads of " + Literals.Int(headDim) + ", mask " + maskName + ", ff " + Literals.Int(ff) + (options.Dropout > 0 ? ", dropout " + Number(options.Dropout) + " (dropout1, FFN, dropout2; not on the attention probabilities yet)" : string.Empty));
             forward.Add("{");
             forward.Add("    var mask = " + mask + ";");
             backward.Add(at + " (backward)");
@@ -411,6 +447,9 @@ internal sealed class TrainingEmitter
                 prefix + "self_attn.output", at + ".self_attn.out_proj, " + Range(Parameter(prefix + "self_attn.out_proj.weight")),
                 context, true, width, width, Parameter(prefix + "self_attn.out_proj.weight"), 0, Parameter(prefix + "self_attn.out_proj.bias"), 0, 0, fwd, ob);
             bwd.Add(ob);
+            var d1 = new List<string>();
+            attentionOutput = Dropout(prefix + "dropout1.output", at + ".dropout1", attentionOutput, true, width, options.Dropout, fwd, d1);
+            bwd.Add(d1);
             var rb = new List<string>();
             Buffer residual1 = Residual(prefix + "residual1", at + ": residual1 = x + attention", x, attentionOutput, width, fwd, rb);
             bwd.Add(rb);
@@ -426,11 +465,17 @@ internal sealed class TrainingEmitter
                 prefix + "linear1.output", at + ".linear1 + activation, " + Range(Parameter(prefix + "linear1.weight")),
                 feedInput, true, width, ff, Parameter(prefix + "linear1.weight"), 0, Parameter(prefix + "linear1.bias"), 0, options.Activation, fwd, l1);
             bwd.Add(l1);
+            var dh = new List<string>();
+            hidden = Dropout(prefix + "dropout.output", at + ".dropout (FFN)", hidden, true, ff, options.Dropout, fwd, dh);
+            bwd.Add(dh);
             var l2 = new List<string>();
             Buffer feedOutput = Linear(
                 prefix + "linear2.output", at + ".linear2, " + Range(Parameter(prefix + "linear2.weight")),
                 hidden, true, ff, width, Parameter(prefix + "linear2.weight"), 0, Parameter(prefix + "linear2.bias"), 0, 0, fwd, l2);
             bwd.Add(l2);
+            var d2 = new List<string>();
+            feedOutput = Dropout(prefix + "dropout2.output", at + ".dropout2", feedOutput, true, width, options.Dropout, fwd, d2);
+            bwd.Add(d2);
             var r2 = new List<string>();
 
             // Post-norm: residual2 = norm1 output + ffn, then norm2. Pre-norm: residual2 = residual1 + ffn is the output.

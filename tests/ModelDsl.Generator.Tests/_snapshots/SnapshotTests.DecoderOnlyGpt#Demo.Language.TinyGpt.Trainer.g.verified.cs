@@ -14,9 +14,10 @@ partial class TinyGpt
     /// <param name="threads">Worker threads for the kernels (1 = serial, no pool).</param>
     /// <param name="schedule">Learning rate per step, or null for the optimizer's constant rate.</param>
     /// <param name="clipNorm">Clip the gradients to this global L2 norm before each update (0 = no clipping).</param>
+    /// <param name="dropoutSeed">Seed of the dropout masks (each site has its own stream; the counter advances every optimizer step).</param>
     /// <returns>A new trainer bound to this model.</returns>
-    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1, global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f)
-        => new Trainer(this, optimizer, threads, schedule, clipNorm);
+    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1, global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
+        => new Trainer(this, optimizer, threads, schedule, clipNorm, dropoutSeed);
 
     /// <summary>
     /// Trains and evaluates a <see cref="TinyGpt"/> on <see cref="Batch"/>es: generated forward and backward passes over
@@ -24,13 +25,15 @@ partial class TinyGpt
     /// </summary>
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
-    /// <para>Dropout (the stacks' <c>Dropout</c> and <c>[Dropout]</c> layers) is not applied yet: the trainer treats every probability as 0.</para>
+    /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks after the attention output, the FFN activation and the FFN output, not yet on the
+    /// attention probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
+    /// depend on the seed and <see cref="Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
     public sealed class Trainer : global::System.IDisposable
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and length 32.</summary>
-        public const int ArenaLength = 809472;
+        public const int ArenaLength = 969216;
 
         private readonly TinyGpt __model;
         private readonly global::ModelDsl.Memory.AlignedBlock __gradients;
@@ -43,15 +46,18 @@ partial class TinyGpt
         private readonly global::ModelDsl.Threading.WorkerPool __pool;
         private readonly bool __ownsPool;
         private readonly float __clipNorm;
+        private readonly ulong __dropoutSeed;
         private readonly int __stateLength;
         private readonly int[] __ids = new int[256];
         private readonly int[] __labels = new int[256];
+        private readonly byte[] __masks = new byte[159744];
         private long __step;
+        private bool __training;
         private int __b;
         private int __t;
         private int __rows;
 
-        internal Trainer(TinyGpt model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm)
+        internal Trainer(TinyGpt model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
         {
             global::System.ArgumentNullException.ThrowIfNull(optimizer);
             if (threads < 1)
@@ -67,6 +73,7 @@ partial class TinyGpt
             __optimizer = optimizer;
             __schedule = schedule;
             __clipNorm = clipNorm;
+            __dropoutSeed = dropoutSeed;
             __ownsPool = threads > 1;
             __pool = threads > 1 ? new global::ModelDsl.Threading.WorkerPool(threads) : global::ModelDsl.Threading.WorkerPool.Serial;
             __gradients = new global::ModelDsl.Memory.AlignedBlock(ParameterBlockLength);
@@ -84,11 +91,14 @@ partial class TinyGpt
         /// <summary>Gradients of the last <see cref="Step"/> or <see cref="ComputeGradients"/>, laid out as <see cref="Parameters"/>.</summary>
         public global::ModelDsl.Memory.AlignedBlock Gradients => __gradients;
 
+        /// <summary>Whether Step and ComputeGradients apply dropout (default true; Evaluate never does).</summary>
+        public bool DropoutEnabled { get; set; } = true;
+
         /// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>
         public long Steps => __step;
 
         /// <summary>Logits of the last forward pass, <c>[B, 512]</c> per position (<c>[B, T, 512]</c>), row-major.</summary>
-        public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(547328, __rows * 512);
+        public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(707072, __rows * 512);
 
         /// <summary>One training step: zero the gradients, forward, backward, optional clipping, optimizer update.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
@@ -113,7 +123,7 @@ partial class TinyGpt
         public float ComputeGradients(Batch batch)
         {
             __gradients.Span.Clear();
-            float loss = __Forward(batch);
+            float loss = __Forward(batch, DropoutEnabled);
             __Backward(batch);
             return loss;
         }
@@ -121,7 +131,7 @@ partial class TinyGpt
         /// <summary>Forward pass and loss only (no gradients, no update); fills <see cref="Logits"/>.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
-        public float Evaluate(Batch batch) => __Forward(batch);
+        public float Evaluate(Batch batch) => __Forward(batch, false);
 
         /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T + t</c>).</summary>
         /// <param name="row">Row of <see cref="Logits"/>.</param>
@@ -191,10 +201,12 @@ partial class TinyGpt
             __t = T;
         }
 
-        /// <summary>Forward pass over the batch; returns the mean loss.</summary>
-        private float __Forward(Batch batch)
+        /// <summary>Forward pass over the batch (dropout when <paramref name="training"/>); returns the mean loss.</summary>
+        private float __Forward(Batch batch, bool training)
         {
             __Prepare(batch);
+            __training = training;
+            ulong __dropoutOffset = (ulong)__step * 159744UL;
             int B = __b;
             int T = __t;
             int BT = B * T;
@@ -204,66 +216,79 @@ partial class TinyGpt
             global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BT * 48), p.Slice(0, 24576), global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 512, 48);
             // Wpe (LearnedPositions): [B,T,48] -> [B,T,48], wpe.weight params[24576..26112)
             global::ModelDsl.Kernels.LearnedPositions.Forward(a.Slice(12288, BT * 48), a.Slice(0, BT * 48), p.Slice(24576, 1536), B, T, 48);
-            // EmbeddingDropout (Dropout): [B,T,48] -> [B,T,48]: identity (dropout p = 0.1 is not applied yet; the trainer treats it as 0)
-            // Blocks.Layer[0]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 not applied yet (treated as 0)
+            // EmbeddingDropout (Dropout): [B,T,48] -> [B,T,48]: dropout p = 0.1, stream 0UL
+            global::ModelDsl.Kernels.Dropout.Forward(a.Slice(24576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 48), a.Slice(12288, BT * 48), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
+            // Blocks.Layer[0]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (dropout1, FFN, dropout2; not on the attention probabilities yet)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[0].norm1: LayerNorm, blocks.layers.0.norm1.weight params[54192..54240), blocks.layers.0.norm1.bias params[54240..54288)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(24576, BT * 48), a.Slice(36864, BT), a.Slice(37120, BT), a.Slice(12288, BT * 48), p.Slice(54192, 48), p.Slice(54240, 48), BT, 48, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(36864, BT * 48), a.Slice(49152, BT), a.Slice(49408, BT), a.Slice(24576, BT * 48), p.Slice(54192, 48), p.Slice(54240, 48), BT, 48, pool: __pool);
                 // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(37376, BT * 48), a.Slice(24576, BT * 48), p.Slice(26112, 2304), p.Slice(33024, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(49664, BT * 48), a.Slice(36864, BT * 48), p.Slice(26112, 2304), p.Slice(33024, 48), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(49664, BT * 48), a.Slice(24576, BT * 48), p.Slice(28416, 2304), p.Slice(33072, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(61952, BT * 48), a.Slice(36864, BT * 48), p.Slice(28416, 2304), p.Slice(33072, 48), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(61952, BT * 48), a.Slice(24576, BT * 48), p.Slice(30720, 2304), p.Slice(33120, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(74240, BT * 48), a.Slice(36864, BT * 48), p.Slice(30720, 2304), p.Slice(33120, 48), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[0].self_attn: softmax(q k^T * 0.28867513f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(107008, BT * 48), a.Slice(74240, B * 4 * T * T), a.Slice(37376, BT * 48), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), B, T, T, 4, 12, mask, 0.28867513f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(119296, BT * 48), a.Slice(86528, B * 4 * T * T), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), a.Slice(74240, BT * 48), B, T, T, 4, 12, mask, 0.28867513f, __pool);
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[33168..35472)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(119296, BT * 48), a.Slice(107008, BT * 48), p.Slice(33168, 2304), p.Slice(35472, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(131584, BT * 48), a.Slice(119296, BT * 48), p.Slice(33168, 2304), p.Slice(35472, 48), BT, 48, 48, pool: __pool);
+                // Blocks.Layer[0].dropout1: dropout p = 0.1, stream 1UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(143872, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 12288, BT * 48), a.Slice(131584, BT * 48), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
                 // Blocks.Layer[0]: residual1 = x + attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(131584, BT * 48), a.Slice(12288, BT * 48), a.Slice(119296, BT * 48));
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(156160, BT * 48), a.Slice(24576, BT * 48), a.Slice(143872, BT * 48));
                 // Blocks.Layer[0].norm2: LayerNorm, blocks.layers.0.norm2.weight params[54288..54336), blocks.layers.0.norm2.bias params[54336..54384)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(143872, BT * 48), a.Slice(156160, BT), a.Slice(156416, BT), a.Slice(131584, BT * 48), p.Slice(54288, 48), p.Slice(54336, 48), BT, 48, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(168448, BT * 48), a.Slice(180736, BT), a.Slice(180992, BT), a.Slice(156160, BT * 48), p.Slice(54288, 48), p.Slice(54336, 48), BT, 48, pool: __pool);
                 // Blocks.Layer[0].linear1 + activation, blocks.layers.0.linear1.weight params[35520..44736)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(156672, BT * 192), a.Slice(143872, BT * 48), p.Slice(35520, 9216), p.Slice(44736, 192), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(205824, BT * 192), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(181248, BT * 192), a.Slice(168448, BT * 48), p.Slice(35520, 9216), p.Slice(44736, 192), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(230400, BT * 192), __pool);
+                // Blocks.Layer[0].dropout (FFN): dropout p = 0.1, stream 2UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(279552, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 24576, BT * 192), a.Slice(181248, BT * 192), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
                 // Blocks.Layer[0].linear2, blocks.layers.0.linear2.weight params[44928..54144)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(254976, BT * 48), a.Slice(156672, BT * 192), p.Slice(44928, 9216), p.Slice(54144, 48), BT, 192, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(328704, BT * 48), a.Slice(279552, BT * 192), p.Slice(44928, 9216), p.Slice(54144, 48), BT, 192, 48, pool: __pool);
+                // Blocks.Layer[0].dropout2: dropout p = 0.1, stream 3UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(340992, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 48), a.Slice(328704, BT * 48), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
                 // Blocks.Layer[0]: residual2 = residual1 + feed-forward
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(267264, BT * 48), a.Slice(131584, BT * 48), a.Slice(254976, BT * 48));
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(353280, BT * 48), a.Slice(156160, BT * 48), a.Slice(340992, BT * 48));
             }
-            // Blocks.Layer[1]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 not applied yet (treated as 0)
+            // Blocks.Layer[1]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (dropout1, FFN, dropout2; not on the attention probabilities yet)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[1].norm1: LayerNorm, blocks.layers.1.norm1.weight params[82464..82512), blocks.layers.1.norm1.bias params[82512..82560)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(279552, BT * 48), a.Slice(291840, BT), a.Slice(292096, BT), a.Slice(267264, BT * 48), p.Slice(82464, 48), p.Slice(82512, 48), BT, 48, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(365568, BT * 48), a.Slice(377856, BT), a.Slice(378112, BT), a.Slice(353280, BT * 48), p.Slice(82464, 48), p.Slice(82512, 48), BT, 48, pool: __pool);
                 // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(292352, BT * 48), a.Slice(279552, BT * 48), p.Slice(54384, 2304), p.Slice(61296, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(378368, BT * 48), a.Slice(365568, BT * 48), p.Slice(54384, 2304), p.Slice(61296, 48), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(304640, BT * 48), a.Slice(279552, BT * 48), p.Slice(56688, 2304), p.Slice(61344, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(390656, BT * 48), a.Slice(365568, BT * 48), p.Slice(56688, 2304), p.Slice(61344, 48), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(316928, BT * 48), a.Slice(279552, BT * 48), p.Slice(58992, 2304), p.Slice(61392, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(402944, BT * 48), a.Slice(365568, BT * 48), p.Slice(58992, 2304), p.Slice(61392, 48), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[1].self_attn: softmax(q k^T * 0.28867513f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(361984, BT * 48), a.Slice(329216, B * 4 * T * T), a.Slice(292352, BT * 48), a.Slice(304640, BT * 48), a.Slice(316928, BT * 48), B, T, T, 4, 12, mask, 0.28867513f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(448000, BT * 48), a.Slice(415232, B * 4 * T * T), a.Slice(378368, BT * 48), a.Slice(390656, BT * 48), a.Slice(402944, BT * 48), B, T, T, 4, 12, mask, 0.28867513f, __pool);
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[61440..63744)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(374272, BT * 48), a.Slice(361984, BT * 48), p.Slice(61440, 2304), p.Slice(63744, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(460288, BT * 48), a.Slice(448000, BT * 48), p.Slice(61440, 2304), p.Slice(63744, 48), BT, 48, 48, pool: __pool);
+                // Blocks.Layer[1].dropout1: dropout p = 0.1, stream 4UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(472576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 86016, BT * 48), a.Slice(460288, BT * 48), 0.1f, __dropoutSeed, 4UL, __dropoutOffset, training, __pool);
                 // Blocks.Layer[1]: residual1 = x + attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(386560, BT * 48), a.Slice(267264, BT * 48), a.Slice(374272, BT * 48));
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(484864, BT * 48), a.Slice(353280, BT * 48), a.Slice(472576, BT * 48));
                 // Blocks.Layer[1].norm2: LayerNorm, blocks.layers.1.norm2.weight params[82560..82608), blocks.layers.1.norm2.bias params[82608..82656)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(398848, BT * 48), a.Slice(411136, BT), a.Slice(411392, BT), a.Slice(386560, BT * 48), p.Slice(82560, 48), p.Slice(82608, 48), BT, 48, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(497152, BT * 48), a.Slice(509440, BT), a.Slice(509696, BT), a.Slice(484864, BT * 48), p.Slice(82560, 48), p.Slice(82608, 48), BT, 48, pool: __pool);
                 // Blocks.Layer[1].linear1 + activation, blocks.layers.1.linear1.weight params[63792..73008)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(411648, BT * 192), a.Slice(398848, BT * 48), p.Slice(63792, 9216), p.Slice(73008, 192), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(460800, BT * 192), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(509952, BT * 192), a.Slice(497152, BT * 48), p.Slice(63792, 9216), p.Slice(73008, 192), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(559104, BT * 192), __pool);
+                // Blocks.Layer[1].dropout (FFN): dropout p = 0.1, stream 5UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(608256, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 98304, BT * 192), a.Slice(509952, BT * 192), 0.1f, __dropoutSeed, 5UL, __dropoutOffset, training, __pool);
                 // Blocks.Layer[1].linear2, blocks.layers.1.linear2.weight params[73200..82416)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(509952, BT * 48), a.Slice(411648, BT * 192), p.Slice(73200, 9216), p.Slice(82416, 48), BT, 192, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(657408, BT * 48), a.Slice(608256, BT * 192), p.Slice(73200, 9216), p.Slice(82416, 48), BT, 192, 48, pool: __pool);
+                // Blocks.Layer[1].dropout2: dropout p = 0.1, stream 6UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(669696, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 147456, BT * 48), a.Slice(657408, BT * 48), 0.1f, __dropoutSeed, 6UL, __dropoutOffset, training, __pool);
                 // Blocks.Layer[1]: residual2 = residual1 + feed-forward
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(522240, BT * 48), a.Slice(386560, BT * 48), a.Slice(509952, BT * 48));
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(681984, BT * 48), a.Slice(484864, BT * 48), a.Slice(669696, BT * 48));
             }
             // Blocks.Norm (final, pre-norm stack): LayerNorm, blocks.norm.weight params[82656..82704), blocks.norm.bias params[82704..82752)
-            global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(534528, BT * 48), a.Slice(546816, BT), a.Slice(547072, BT), a.Slice(522240, BT * 48), p.Slice(82656, 48), p.Slice(82704, 48), BT, 48, pool: __pool);
+            global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(694272, BT * 48), a.Slice(706560, BT), a.Slice(706816, BT), a.Slice(681984, BT * 48), p.Slice(82656, 48), p.Slice(82704, 48), BT, 48, pool: __pool);
             // LmHead (Dense): [B,T,48] -> [B,T,512], wte.weight params[0..24576) (tied)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(547328, BT * 512), a.Slice(534528, BT * 48), p.Slice(0, 24576), default, BT, 48, 512, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(707072, BT * 512), a.Slice(694272, BT * 48), p.Slice(0, 24576), default, BT, 48, 512, pool: __pool);
             // Loss: cross-entropy over BT rows of 512 classes, label smoothing 0, ignore index -1
             __rows = BT;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(678400, BT * 512), a.Slice(547328, BT * 512), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, __pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(838144, BT * 512), a.Slice(707072, BT * 512), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, __pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -276,65 +301,80 @@ partial class TinyGpt
             global::System.Span<float> g = __gradients.Span;
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
+            bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(547328, BT * 512), 1f, a.Slice(678400, BT * 512), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, __pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(707072, BT * 512), 1f, a.Slice(838144, BT * 512), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, __pool);
             // LmHead (Dense): [B,T,48] -> [B,T,512], wte.weight params[0..24576) (tied)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(534528, BT * 48), g.Slice(0, 24576), default, d.Slice(547328, BT * 512), a.Slice(534528, BT * 48), p.Slice(0, 24576), BT, 48, 512, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(694272, BT * 48), g.Slice(0, 24576), default, d.Slice(707072, BT * 512), a.Slice(694272, BT * 48), p.Slice(0, 24576), BT, 48, 512, pool: __pool);
             // Blocks.Norm (final, pre-norm stack): LayerNorm
-            global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(522240, BT * 48), g.Slice(82656, 48), g.Slice(82704, 48), d.Slice(534528, BT * 48), a.Slice(522240, BT * 48), p.Slice(82656, 48), a.Slice(546816, BT), a.Slice(547072, BT), BT, 48, __pool);
+            global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(681984, BT * 48), g.Slice(82656, 48), g.Slice(82704, 48), d.Slice(694272, BT * 48), a.Slice(681984, BT * 48), p.Slice(82656, 48), a.Slice(706560, BT), a.Slice(706816, BT), BT, 48, __pool);
             // Blocks.Layer[1] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[1]: residual2 = residual1 + feed-forward
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(386560, BT * 48), d.Slice(509952, BT * 48), d.Slice(522240, BT * 48));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(484864, BT * 48), d.Slice(669696, BT * 48), d.Slice(681984, BT * 48));
+                // Blocks.Layer[1].dropout2: dropout
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(657408, BT * 48), d.Slice(669696, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 147456, BT * 48), 0.1f, training);
                 // Blocks.Layer[1].linear2, blocks.layers.1.linear2.weight params[73200..82416)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(411648, BT * 192), g.Slice(73200, 9216), g.Slice(82416, 48), d.Slice(509952, BT * 48), a.Slice(411648, BT * 192), p.Slice(73200, 9216), BT, 192, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(608256, BT * 192), g.Slice(73200, 9216), g.Slice(82416, 48), d.Slice(657408, BT * 48), a.Slice(608256, BT * 192), p.Slice(73200, 9216), BT, 192, 48, pool: __pool);
+                // Blocks.Layer[1].dropout (FFN): dropout
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(509952, BT * 192), d.Slice(608256, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 98304, BT * 192), 0.1f, training);
                 // Blocks.Layer[1].linear1 + activation, blocks.layers.1.linear1.weight params[63792..73008)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(398848, BT * 48), g.Slice(63792, 9216), g.Slice(73008, 192), d.Slice(411648, BT * 192), a.Slice(398848, BT * 48), p.Slice(63792, 9216), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(460800, BT * 192), __scratch.Span.Slice(0, BT * 192), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(497152, BT * 48), g.Slice(63792, 9216), g.Slice(73008, 192), d.Slice(509952, BT * 192), a.Slice(497152, BT * 48), p.Slice(63792, 9216), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(559104, BT * 192), __scratch.Span.Slice(0, BT * 192), __pool);
                 // Blocks.Layer[1].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(386560, BT * 48), g.Slice(82560, 48), g.Slice(82608, 48), d.Slice(398848, BT * 48), a.Slice(386560, BT * 48), p.Slice(82560, 48), a.Slice(411136, BT), a.Slice(411392, BT), BT, 48, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(484864, BT * 48), g.Slice(82560, 48), g.Slice(82608, 48), d.Slice(497152, BT * 48), a.Slice(484864, BT * 48), p.Slice(82560, 48), a.Slice(509440, BT), a.Slice(509696, BT), BT, 48, __pool);
                 // Blocks.Layer[1]: residual1 = x + attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(267264, BT * 48), d.Slice(374272, BT * 48), d.Slice(386560, BT * 48));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(353280, BT * 48), d.Slice(472576, BT * 48), d.Slice(484864, BT * 48));
+                // Blocks.Layer[1].dropout1: dropout
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(460288, BT * 48), d.Slice(472576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 86016, BT * 48), 0.1f, training);
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[61440..63744)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(361984, BT * 48), g.Slice(61440, 2304), g.Slice(63744, 48), d.Slice(374272, BT * 48), a.Slice(361984, BT * 48), p.Slice(61440, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(448000, BT * 48), g.Slice(61440, 2304), g.Slice(63744, 48), d.Slice(460288, BT * 48), a.Slice(448000, BT * 48), p.Slice(61440, 2304), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[1].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(292352, BT * 48), d.Slice(304640, BT * 48), d.Slice(316928, BT * 48), d.Slice(361984, BT * 48), a.Slice(292352, BT * 48), a.Slice(304640, BT * 48), a.Slice(316928, BT * 48), a.Slice(329216, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(378368, BT * 48), d.Slice(390656, BT * 48), d.Slice(402944, BT * 48), d.Slice(448000, BT * 48), a.Slice(378368, BT * 48), a.Slice(390656, BT * 48), a.Slice(402944, BT * 48), a.Slice(415232, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
                 // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(279552, BT * 48), g.Slice(54384, 2304), g.Slice(61296, 48), d.Slice(292352, BT * 48), a.Slice(279552, BT * 48), p.Slice(54384, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(54384, 2304), g.Slice(61296, 48), d.Slice(378368, BT * 48), a.Slice(365568, BT * 48), p.Slice(54384, 2304), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(279552, BT * 48), g.Slice(56688, 2304), g.Slice(61344, 48), d.Slice(304640, BT * 48), a.Slice(279552, BT * 48), p.Slice(56688, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(56688, 2304), g.Slice(61344, 48), d.Slice(390656, BT * 48), a.Slice(365568, BT * 48), p.Slice(56688, 2304), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(279552, BT * 48), g.Slice(58992, 2304), g.Slice(61392, 48), d.Slice(316928, BT * 48), a.Slice(279552, BT * 48), p.Slice(58992, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(58992, 2304), g.Slice(61392, 48), d.Slice(402944, BT * 48), a.Slice(365568, BT * 48), p.Slice(58992, 2304), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[1].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(267264, BT * 48), g.Slice(82464, 48), g.Slice(82512, 48), d.Slice(279552, BT * 48), a.Slice(267264, BT * 48), p.Slice(82464, 48), a.Slice(291840, BT), a.Slice(292096, BT), BT, 48, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(353280, BT * 48), g.Slice(82464, 48), g.Slice(82512, 48), d.Slice(365568, BT * 48), a.Slice(353280, BT * 48), p.Slice(82464, 48), a.Slice(377856, BT), a.Slice(378112, BT), BT, 48, __pool);
             }
             // Blocks.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[0]: residual2 = residual1 + feed-forward
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(131584, BT * 48), d.Slice(254976, BT * 48), d.Slice(267264, BT * 48));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(156160, BT * 48), d.Slice(340992, BT * 48), d.Slice(353280, BT * 48));
+                // Blocks.Layer[0].dropout2: dropout
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(328704, BT * 48), d.Slice(340992, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 48), 0.1f, training);
                 // Blocks.Layer[0].linear2, blocks.layers.0.linear2.weight params[44928..54144)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(156672, BT * 192), g.Slice(44928, 9216), g.Slice(54144, 48), d.Slice(254976, BT * 48), a.Slice(156672, BT * 192), p.Slice(44928, 9216), BT, 192, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(279552, BT * 192), g.Slice(44928, 9216), g.Slice(54144, 48), d.Slice(328704, BT * 48), a.Slice(279552, BT * 192), p.Slice(44928, 9216), BT, 192, 48, pool: __pool);
+                // Blocks.Layer[0].dropout (FFN): dropout
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(181248, BT * 192), d.Slice(279552, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 24576, BT * 192), 0.1f, training);
                 // Blocks.Layer[0].linear1 + activation, blocks.layers.0.linear1.weight params[35520..44736)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(143872, BT * 48), g.Slice(35520, 9216), g.Slice(44736, 192), d.Slice(156672, BT * 192), a.Slice(143872, BT * 48), p.Slice(35520, 9216), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(205824, BT * 192), __scratch.Span.Slice(0, BT * 192), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(168448, BT * 48), g.Slice(35520, 9216), g.Slice(44736, 192), d.Slice(181248, BT * 192), a.Slice(168448, BT * 48), p.Slice(35520, 9216), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(230400, BT * 192), __scratch.Span.Slice(0, BT * 192), __pool);
                 // Blocks.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(131584, BT * 48), g.Slice(54288, 48), g.Slice(54336, 48), d.Slice(143872, BT * 48), a.Slice(131584, BT * 48), p.Slice(54288, 48), a.Slice(156160, BT), a.Slice(156416, BT), BT, 48, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(156160, BT * 48), g.Slice(54288, 48), g.Slice(54336, 48), d.Slice(168448, BT * 48), a.Slice(156160, BT * 48), p.Slice(54288, 48), a.Slice(180736, BT), a.Slice(180992, BT), BT, 48, __pool);
                 // Blocks.Layer[0]: residual1 = x + attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(12288, BT * 48), d.Slice(119296, BT * 48), d.Slice(131584, BT * 48));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(24576, BT * 48), d.Slice(143872, BT * 48), d.Slice(156160, BT * 48));
+                // Blocks.Layer[0].dropout1: dropout
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(131584, BT * 48), d.Slice(143872, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 12288, BT * 48), 0.1f, training);
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[33168..35472)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(107008, BT * 48), g.Slice(33168, 2304), g.Slice(35472, 48), d.Slice(119296, BT * 48), a.Slice(107008, BT * 48), p.Slice(33168, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(119296, BT * 48), g.Slice(33168, 2304), g.Slice(35472, 48), d.Slice(131584, BT * 48), a.Slice(119296, BT * 48), p.Slice(33168, 2304), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(37376, BT * 48), d.Slice(49664, BT * 48), d.Slice(61952, BT * 48), d.Slice(107008, BT * 48), a.Slice(37376, BT * 48), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), a.Slice(74240, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(49664, BT * 48), d.Slice(61952, BT * 48), d.Slice(74240, BT * 48), d.Slice(119296, BT * 48), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), a.Slice(74240, BT * 48), a.Slice(86528, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
                 // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BT * 48), g.Slice(26112, 2304), g.Slice(33024, 48), d.Slice(37376, BT * 48), a.Slice(24576, BT * 48), p.Slice(26112, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(26112, 2304), g.Slice(33024, 48), d.Slice(49664, BT * 48), a.Slice(36864, BT * 48), p.Slice(26112, 2304), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BT * 48), g.Slice(28416, 2304), g.Slice(33072, 48), d.Slice(49664, BT * 48), a.Slice(24576, BT * 48), p.Slice(28416, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(28416, 2304), g.Slice(33072, 48), d.Slice(61952, BT * 48), a.Slice(36864, BT * 48), p.Slice(28416, 2304), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BT * 48), g.Slice(30720, 2304), g.Slice(33120, 48), d.Slice(61952, BT * 48), a.Slice(24576, BT * 48), p.Slice(30720, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(30720, 2304), g.Slice(33120, 48), d.Slice(74240, BT * 48), a.Slice(36864, BT * 48), p.Slice(30720, 2304), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(12288, BT * 48), g.Slice(54192, 48), g.Slice(54240, 48), d.Slice(24576, BT * 48), a.Slice(12288, BT * 48), p.Slice(54192, 48), a.Slice(36864, BT), a.Slice(37120, BT), BT, 48, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(24576, BT * 48), g.Slice(54192, 48), g.Slice(54240, 48), d.Slice(36864, BT * 48), a.Slice(24576, BT * 48), p.Slice(54192, 48), a.Slice(49152, BT), a.Slice(49408, BT), BT, 48, __pool);
             }
+            // EmbeddingDropout (Dropout): [B,T,48] -> [B,T,48]: dropout
+            global::ModelDsl.Kernels.Dropout.Backward(d.Slice(12288, BT * 48), d.Slice(24576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 48), 0.1f, training);
             // Wpe (LearnedPositions): [B,T,48] -> [B,T,48]
             global::ModelDsl.Kernels.LearnedPositions.Backward(d.Slice(0, BT * 48), g.Slice(24576, 1536), d.Slice(12288, BT * 48), B, T, 48);
             // Wte (Embedding): [B,T] -> [B,T,48]

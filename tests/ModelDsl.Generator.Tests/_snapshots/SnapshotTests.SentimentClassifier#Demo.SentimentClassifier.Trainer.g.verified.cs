@@ -14,9 +14,10 @@ partial class SentimentClassifier
     /// <param name="threads">Worker threads for the kernels (1 = serial, no pool).</param>
     /// <param name="schedule">Learning rate per step, or null for the optimizer's constant rate.</param>
     /// <param name="clipNorm">Clip the gradients to this global L2 norm before each update (0 = no clipping).</param>
+    /// <param name="dropoutSeed">Seed of the dropout masks (each site has its own stream; the counter advances every optimizer step).</param>
     /// <returns>A new trainer bound to this model.</returns>
-    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1, global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f)
-        => new Trainer(this, optimizer, threads, schedule, clipNorm);
+    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1, global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
+        => new Trainer(this, optimizer, threads, schedule, clipNorm, dropoutSeed);
 
     /// <summary>
     /// Trains and evaluates a <see cref="SentimentClassifier"/> on <see cref="Batch"/>es: generated forward and backward passes over
@@ -24,13 +25,15 @@ partial class SentimentClassifier
     /// </summary>
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
-    /// <para>Dropout (the stacks' <c>Dropout</c> and <c>[Dropout]</c> layers) is not applied yet: the trainer treats every probability as 0.</para>
+    /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks after the attention output, the FFN activation and the FFN output, not yet on the
+    /// attention probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
+    /// depend on the seed and <see cref="Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
     public sealed class Trainer : global::System.IDisposable
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and length 64.</summary>
-        public const int ArenaLength = 6047872;
+        public const int ArenaLength = 7620736;
 
         private readonly SentimentClassifier __model;
         private readonly global::ModelDsl.Memory.AlignedBlock __gradients;
@@ -43,15 +46,18 @@ partial class SentimentClassifier
         private readonly global::ModelDsl.Threading.WorkerPool __pool;
         private readonly bool __ownsPool;
         private readonly float __clipNorm;
+        private readonly ulong __dropoutSeed;
         private readonly int __stateLength;
         private readonly int[] __ids = new int[2048];
         private readonly float[] __sinusoid0 = new float[4096];
+        private readonly byte[] __masks = new byte[1572864];
         private long __step;
+        private bool __training;
         private int __b;
         private int __t;
         private int __rows;
 
-        internal Trainer(SentimentClassifier model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm)
+        internal Trainer(SentimentClassifier model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
         {
             global::System.ArgumentNullException.ThrowIfNull(optimizer);
             if (threads < 1)
@@ -67,6 +73,7 @@ partial class SentimentClassifier
             __optimizer = optimizer;
             __schedule = schedule;
             __clipNorm = clipNorm;
+            __dropoutSeed = dropoutSeed;
             __ownsPool = threads > 1;
             __pool = threads > 1 ? new global::ModelDsl.Threading.WorkerPool(threads) : global::ModelDsl.Threading.WorkerPool.Serial;
             __gradients = new global::ModelDsl.Memory.AlignedBlock(ParameterBlockLength);
@@ -85,11 +92,14 @@ partial class SentimentClassifier
         /// <summary>Gradients of the last <see cref="Step"/> or <see cref="ComputeGradients"/>, laid out as <see cref="Parameters"/>.</summary>
         public global::ModelDsl.Memory.AlignedBlock Gradients => __gradients;
 
+        /// <summary>Whether Step and ComputeGradients apply dropout (default true; Evaluate never does).</summary>
+        public bool DropoutEnabled { get; set; } = true;
+
         /// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>
         public long Steps => __step;
 
         /// <summary>Logits of the last forward pass, <c>[B, 2]</c>, row-major.</summary>
-        public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(6047744, __rows * 2);
+        public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(7620608, __rows * 2);
 
         /// <summary>One training step: zero the gradients, forward, backward, optional clipping, optimizer update.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
@@ -114,7 +124,7 @@ partial class SentimentClassifier
         public float ComputeGradients(Batch batch)
         {
             __gradients.Span.Clear();
-            float loss = __Forward(batch);
+            float loss = __Forward(batch, DropoutEnabled);
             __Backward(batch);
             return loss;
         }
@@ -122,7 +132,7 @@ partial class SentimentClassifier
         /// <summary>Forward pass and loss only (no gradients, no update); fills <see cref="Logits"/>.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
-        public float Evaluate(Batch batch) => __Forward(batch);
+        public float Evaluate(Batch batch) => __Forward(batch, false);
 
         /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass.</summary>
         /// <param name="row">Row of <see cref="Logits"/>.</param>
@@ -191,10 +201,12 @@ partial class SentimentClassifier
             __t = T;
         }
 
-        /// <summary>Forward pass over the batch; returns the mean loss.</summary>
-        private float __Forward(Batch batch)
+        /// <summary>Forward pass over the batch (dropout when <paramref name="training"/>); returns the mean loss.</summary>
+        private float __Forward(Batch batch, bool training)
         {
             __Prepare(batch);
+            __training = training;
+            ulong __dropoutOffset = (ulong)__step * 1572864UL;
             int B = __b;
             int T = __t;
             int BT = B * T;
@@ -204,7 +216,7 @@ partial class SentimentClassifier
             global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BT * 64), p.Slice(0, 64000), global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 1000, 64);
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]: adds the fixed sinusoid table (64 x 64)
             global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(131072, BT * 64), a.Slice(0, BT * 64), __sinusoid0, B, T, 64);
-            // Encoder.Layer[0]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 not applied yet (treated as 0)
+            // Encoder.Layer[0]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (dropout1, FFN, dropout2; not on the attention probabilities yet)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
@@ -217,52 +229,64 @@ partial class SentimentClassifier
                 global::ModelDsl.Kernels.Attention.Forward(a.Slice(1179648, BT * 64), a.Slice(655360, B * 4 * T * T), a.Slice(262144, BT * 64), a.Slice(393216, BT * 64), a.Slice(524288, BT * 64), B, T, T, 4, 16, mask, 0.25f, __pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[76480..80576)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(1310720, BT * 64), a.Slice(1179648, BT * 64), p.Slice(76480, 4096), p.Slice(80576, 64), BT, 64, 64, pool: __pool);
+                // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 0UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1441792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 64), a.Slice(1310720, BT * 64), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0]: residual1 = x + attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(1441792, BT * 64), a.Slice(131072, BT * 64), a.Slice(1310720, BT * 64));
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(1572864, BT * 64), a.Slice(131072, BT * 64), a.Slice(1441792, BT * 64));
                 // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[113728..113792), encoder.layers.0.norm1.bias params[113792..113856)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1572864, BT * 64), a.Slice(1703936, BT), a.Slice(1705984, BT), a.Slice(1441792, BT * 64), p.Slice(113728, 64), p.Slice(113792, 64), BT, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1703936, BT * 64), a.Slice(1835008, BT), a.Slice(1837056, BT), a.Slice(1572864, BT * 64), p.Slice(113728, 64), p.Slice(113792, 64), BT, 64, pool: __pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[80640..97024)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1708032, BT * 256), a.Slice(1572864, BT * 64), p.Slice(80640, 16384), p.Slice(97024, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(2232320, BT * 256), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1839104, BT * 256), a.Slice(1703936, BT * 64), p.Slice(80640, 16384), p.Slice(97024, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(2363392, BT * 256), __pool);
+                // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 1UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(2887680, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 131072, BT * 256), a.Slice(1839104, BT * 256), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[97280..113664)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2756608, BT * 64), a.Slice(1708032, BT * 256), p.Slice(97280, 16384), p.Slice(113664, 64), BT, 256, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3411968, BT * 64), a.Slice(2887680, BT * 256), p.Slice(97280, 16384), p.Slice(113664, 64), BT, 256, 64, pool: __pool);
+                // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 2UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(3543040, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 655360, BT * 64), a.Slice(3411968, BT * 64), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0]: residual2 = norm1 + feed-forward
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(2887680, BT * 64), a.Slice(1572864, BT * 64), a.Slice(2756608, BT * 64));
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(3674112, BT * 64), a.Slice(1703936, BT * 64), a.Slice(3543040, BT * 64));
                 // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[113856..113920), encoder.layers.0.norm2.bias params[113920..113984)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3018752, BT * 64), a.Slice(3149824, BT), a.Slice(3151872, BT), a.Slice(2887680, BT * 64), p.Slice(113856, 64), p.Slice(113920, 64), BT, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3805184, BT * 64), a.Slice(3936256, BT), a.Slice(3938304, BT), a.Slice(3674112, BT * 64), p.Slice(113856, 64), p.Slice(113920, 64), BT, 64, pool: __pool);
             }
-            // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 not applied yet (treated as 0)
+            // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (dropout1, FFN, dropout2; not on the attention probabilities yet)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3153920, BT * 64), a.Slice(3018752, BT * 64), p.Slice(113984, 4096), p.Slice(126272, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3940352, BT * 64), a.Slice(3805184, BT * 64), p.Slice(113984, 4096), p.Slice(126272, 64), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3284992, BT * 64), a.Slice(3018752, BT * 64), p.Slice(118080, 4096), p.Slice(126336, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4071424, BT * 64), a.Slice(3805184, BT * 64), p.Slice(118080, 4096), p.Slice(126336, 64), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3416064, BT * 64), a.Slice(3018752, BT * 64), p.Slice(122176, 4096), p.Slice(126400, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4202496, BT * 64), a.Slice(3805184, BT * 64), p.Slice(122176, 4096), p.Slice(126400, 64), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(4071424, BT * 64), a.Slice(3547136, B * 4 * T * T), a.Slice(3153920, BT * 64), a.Slice(3284992, BT * 64), a.Slice(3416064, BT * 64), B, T, T, 4, 16, mask, 0.25f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(4857856, BT * 64), a.Slice(4333568, B * 4 * T * T), a.Slice(3940352, BT * 64), a.Slice(4071424, BT * 64), a.Slice(4202496, BT * 64), B, T, T, 4, 16, mask, 0.25f, __pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[126464..130560)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4202496, BT * 64), a.Slice(4071424, BT * 64), p.Slice(126464, 4096), p.Slice(130560, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4988928, BT * 64), a.Slice(4857856, BT * 64), p.Slice(126464, 4096), p.Slice(130560, 64), BT, 64, 64, pool: __pool);
+                // Encoder.Layer[1].dropout1: dropout p = 0.1, stream 3UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(5120000, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 786432, BT * 64), a.Slice(4988928, BT * 64), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[1]: residual1 = x + attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(4333568, BT * 64), a.Slice(3018752, BT * 64), a.Slice(4202496, BT * 64));
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(5251072, BT * 64), a.Slice(3805184, BT * 64), a.Slice(5120000, BT * 64));
                 // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[163712..163776), encoder.layers.1.norm1.bias params[163776..163840)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(4464640, BT * 64), a.Slice(4595712, BT), a.Slice(4597760, BT), a.Slice(4333568, BT * 64), p.Slice(163712, 64), p.Slice(163776, 64), BT, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(5382144, BT * 64), a.Slice(5513216, BT), a.Slice(5515264, BT), a.Slice(5251072, BT * 64), p.Slice(163712, 64), p.Slice(163776, 64), BT, 64, pool: __pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[130624..147008)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4599808, BT * 256), a.Slice(4464640, BT * 64), p.Slice(130624, 16384), p.Slice(147008, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(5124096, BT * 256), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5517312, BT * 256), a.Slice(5382144, BT * 64), p.Slice(130624, 16384), p.Slice(147008, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6041600, BT * 256), __pool);
+                // Encoder.Layer[1].dropout (FFN): dropout p = 0.1, stream 4UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(6565888, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 917504, BT * 256), a.Slice(5517312, BT * 256), 0.1f, __dropoutSeed, 4UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[147264..163648)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5648384, BT * 64), a.Slice(4599808, BT * 256), p.Slice(147264, 16384), p.Slice(163648, 64), BT, 256, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(7090176, BT * 64), a.Slice(6565888, BT * 256), p.Slice(147264, 16384), p.Slice(163648, 64), BT, 256, 64, pool: __pool);
+                // Encoder.Layer[1].dropout2: dropout p = 0.1, stream 5UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(7221248, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1441792, BT * 64), a.Slice(7090176, BT * 64), 0.1f, __dropoutSeed, 5UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[1]: residual2 = norm1 + feed-forward
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(5779456, BT * 64), a.Slice(4464640, BT * 64), a.Slice(5648384, BT * 64));
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(7352320, BT * 64), a.Slice(5382144, BT * 64), a.Slice(7221248, BT * 64));
                 // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[163840..163904), encoder.layers.1.norm2.bias params[163904..163968)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(5910528, BT * 64), a.Slice(6041600, BT), a.Slice(6043648, BT), a.Slice(5779456, BT * 64), p.Slice(163840, 64), p.Slice(163904, 64), BT, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(7483392, BT * 64), a.Slice(7614464, BT), a.Slice(7616512, BT), a.Slice(7352320, BT * 64), p.Slice(163840, 64), p.Slice(163904, 64), BT, 64, pool: __pool);
             }
             // Pool (MeanPool): [B,T,64] -> [B,64]
-            global::ModelDsl.Kernels.Pooling.Forward(a.Slice(6045696, B * 64), a.Slice(5910528, BT * 64), global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, global::ModelDsl.Kernels.PoolingKind.Mean);
+            global::ModelDsl.Kernels.Pooling.Forward(a.Slice(7618560, B * 64), a.Slice(7483392, BT * 64), global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, global::ModelDsl.Kernels.PoolingKind.Mean);
             // Head (Dense): [B,64] -> [B,2], head.weight params[163968..164096), head.bias params[164096..164098)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(6047744, B * 2), a.Slice(6045696, B * 64), p.Slice(163968, 128), p.Slice(164096, 2), B, 64, 2, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(7620608, B * 2), a.Slice(7618560, B * 64), p.Slice(163968, 128), p.Slice(164096, 2), B, 64, 2, pool: __pool);
             // Loss: cross-entropy over B rows of 2 classes, label smoothing 0.1, ignore index -100
             __rows = B;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(6047808, B * 2), a.Slice(6047744, B * 2), global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.1f, -100, __pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(7620672, B * 2), a.Slice(7620608, B * 2), global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.1f, -100, __pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -275,54 +299,67 @@ partial class SentimentClassifier
             global::System.Span<float> g = __gradients.Span;
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
+            bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(6047744, B * 2), 1f, a.Slice(6047808, B * 2), global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.1f, -100, __pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(7620608, B * 2), 1f, a.Slice(7620672, B * 2), global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.1f, -100, __pool);
             // Head (Dense): [B,64] -> [B,2], head.weight params[163968..164096), head.bias params[164096..164098)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(6045696, B * 64), g.Slice(163968, 128), g.Slice(164096, 2), d.Slice(6047744, B * 2), a.Slice(6045696, B * 64), p.Slice(163968, 128), B, 64, 2, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(7618560, B * 64), g.Slice(163968, 128), g.Slice(164096, 2), d.Slice(7620608, B * 2), a.Slice(7618560, B * 64), p.Slice(163968, 128), B, 64, 2, pool: __pool);
             // Pool (MeanPool): [B,T,64] -> [B,64]
-            global::ModelDsl.Kernels.Pooling.Backward(d.Slice(5910528, BT * 64), d.Slice(6045696, B * 64), global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, global::ModelDsl.Kernels.PoolingKind.Mean);
+            global::ModelDsl.Kernels.Pooling.Backward(d.Slice(7483392, BT * 64), d.Slice(7618560, B * 64), global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, global::ModelDsl.Kernels.PoolingKind.Mean);
             // Encoder.Layer[1] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(5779456, BT * 64), g.Slice(163840, 64), g.Slice(163904, 64), d.Slice(5910528, BT * 64), a.Slice(5779456, BT * 64), p.Slice(163840, 64), a.Slice(6041600, BT), a.Slice(6043648, BT), BT, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(7352320, BT * 64), g.Slice(163840, 64), g.Slice(163904, 64), d.Slice(7483392, BT * 64), a.Slice(7352320, BT * 64), p.Slice(163840, 64), a.Slice(7614464, BT), a.Slice(7616512, BT), BT, 64, __pool);
                 // Encoder.Layer[1]: residual2 = norm1 + feed-forward
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(4464640, BT * 64), d.Slice(5648384, BT * 64), d.Slice(5779456, BT * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(5382144, BT * 64), d.Slice(7221248, BT * 64), d.Slice(7352320, BT * 64));
+                // Encoder.Layer[1].dropout2: dropout
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(7090176, BT * 64), d.Slice(7221248, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1441792, BT * 64), 0.1f, training);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[147264..163648)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4599808, BT * 256), g.Slice(147264, 16384), g.Slice(163648, 64), d.Slice(5648384, BT * 64), a.Slice(4599808, BT * 256), p.Slice(147264, 16384), BT, 256, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6565888, BT * 256), g.Slice(147264, 16384), g.Slice(163648, 64), d.Slice(7090176, BT * 64), a.Slice(6565888, BT * 256), p.Slice(147264, 16384), BT, 256, 64, pool: __pool);
+                // Encoder.Layer[1].dropout (FFN): dropout
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(5517312, BT * 256), d.Slice(6565888, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 917504, BT * 256), 0.1f, training);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[130624..147008)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4464640, BT * 64), g.Slice(130624, 16384), g.Slice(147008, 256), d.Slice(4599808, BT * 256), a.Slice(4464640, BT * 64), p.Slice(130624, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(5124096, BT * 256), __scratch.Span.Slice(0, BT * 256), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5382144, BT * 64), g.Slice(130624, 16384), g.Slice(147008, 256), d.Slice(5517312, BT * 256), a.Slice(5382144, BT * 64), p.Slice(130624, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6041600, BT * 256), __scratch.Span.Slice(0, BT * 256), __pool);
                 // Encoder.Layer[1].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(4333568, BT * 64), g.Slice(163712, 64), g.Slice(163776, 64), d.Slice(4464640, BT * 64), a.Slice(4333568, BT * 64), p.Slice(163712, 64), a.Slice(4595712, BT), a.Slice(4597760, BT), BT, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(5251072, BT * 64), g.Slice(163712, 64), g.Slice(163776, 64), d.Slice(5382144, BT * 64), a.Slice(5251072, BT * 64), p.Slice(163712, 64), a.Slice(5513216, BT), a.Slice(5515264, BT), BT, 64, __pool);
                 // Encoder.Layer[1]: residual1 = x + attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(3018752, BT * 64), d.Slice(4202496, BT * 64), d.Slice(4333568, BT * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(3805184, BT * 64), d.Slice(5120000, BT * 64), d.Slice(5251072, BT * 64));
+                // Encoder.Layer[1].dropout1: dropout
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(4988928, BT * 64), d.Slice(5120000, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 786432, BT * 64), 0.1f, training);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[126464..130560)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4071424, BT * 64), g.Slice(126464, 4096), g.Slice(130560, 64), d.Slice(4202496, BT * 64), a.Slice(4071424, BT * 64), p.Slice(126464, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4857856, BT * 64), g.Slice(126464, 4096), g.Slice(130560, 64), d.Slice(4988928, BT * 64), a.Slice(4857856, BT * 64), p.Slice(126464, 4096), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[1].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(3153920, BT * 64), d.Slice(3284992, BT * 64), d.Slice(3416064, BT * 64), d.Slice(4071424, BT * 64), a.Slice(3153920, BT * 64), a.Slice(3284992, BT * 64), a.Slice(3416064, BT * 64), a.Slice(3547136, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(3940352, BT * 64), d.Slice(4071424, BT * 64), d.Slice(4202496, BT * 64), d.Slice(4857856, BT * 64), a.Slice(3940352, BT * 64), a.Slice(4071424, BT * 64), a.Slice(4202496, BT * 64), a.Slice(4333568, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3018752, BT * 64), g.Slice(113984, 4096), g.Slice(126272, 64), d.Slice(3153920, BT * 64), a.Slice(3018752, BT * 64), p.Slice(113984, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3805184, BT * 64), g.Slice(113984, 4096), g.Slice(126272, 64), d.Slice(3940352, BT * 64), a.Slice(3805184, BT * 64), p.Slice(113984, 4096), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3018752, BT * 64), g.Slice(118080, 4096), g.Slice(126336, 64), d.Slice(3284992, BT * 64), a.Slice(3018752, BT * 64), p.Slice(118080, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3805184, BT * 64), g.Slice(118080, 4096), g.Slice(126336, 64), d.Slice(4071424, BT * 64), a.Slice(3805184, BT * 64), p.Slice(118080, 4096), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3018752, BT * 64), g.Slice(122176, 4096), g.Slice(126400, 64), d.Slice(3416064, BT * 64), a.Slice(3018752, BT * 64), p.Slice(122176, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3805184, BT * 64), g.Slice(122176, 4096), g.Slice(126400, 64), d.Slice(4202496, BT * 64), a.Slice(3805184, BT * 64), p.Slice(122176, 4096), BT, 64, 64, pool: __pool);
             }
             // Encoder.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(2887680, BT * 64), g.Slice(113856, 64), g.Slice(113920, 64), d.Slice(3018752, BT * 64), a.Slice(2887680, BT * 64), p.Slice(113856, 64), a.Slice(3149824, BT), a.Slice(3151872, BT), BT, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(3674112, BT * 64), g.Slice(113856, 64), g.Slice(113920, 64), d.Slice(3805184, BT * 64), a.Slice(3674112, BT * 64), p.Slice(113856, 64), a.Slice(3936256, BT), a.Slice(3938304, BT), BT, 64, __pool);
                 // Encoder.Layer[0]: residual2 = norm1 + feed-forward
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(1572864, BT * 64), d.Slice(2756608, BT * 64), d.Slice(2887680, BT * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(1703936, BT * 64), d.Slice(3543040, BT * 64), d.Slice(3674112, BT * 64));
+                // Encoder.Layer[0].dropout2: dropout
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(3411968, BT * 64), d.Slice(3543040, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 655360, BT * 64), 0.1f, training);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[97280..113664)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1708032, BT * 256), g.Slice(97280, 16384), g.Slice(113664, 64), d.Slice(2756608, BT * 64), a.Slice(1708032, BT * 256), p.Slice(97280, 16384), BT, 256, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2887680, BT * 256), g.Slice(97280, 16384), g.Slice(113664, 64), d.Slice(3411968, BT * 64), a.Slice(2887680, BT * 256), p.Slice(97280, 16384), BT, 256, 64, pool: __pool);
+                // Encoder.Layer[0].dropout (FFN): dropout
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1839104, BT * 256), d.Slice(2887680, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 131072, BT * 256), 0.1f, training);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[80640..97024)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1572864, BT * 64), g.Slice(80640, 16384), g.Slice(97024, 256), d.Slice(1708032, BT * 256), a.Slice(1572864, BT * 64), p.Slice(80640, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(2232320, BT * 256), __scratch.Span.Slice(0, BT * 256), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1703936, BT * 64), g.Slice(80640, 16384), g.Slice(97024, 256), d.Slice(1839104, BT * 256), a.Slice(1703936, BT * 64), p.Slice(80640, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(2363392, BT * 256), __scratch.Span.Slice(0, BT * 256), __pool);
                 // Encoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1441792, BT * 64), g.Slice(113728, 64), g.Slice(113792, 64), d.Slice(1572864, BT * 64), a.Slice(1441792, BT * 64), p.Slice(113728, 64), a.Slice(1703936, BT), a.Slice(1705984, BT), BT, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1572864, BT * 64), g.Slice(113728, 64), g.Slice(113792, 64), d.Slice(1703936, BT * 64), a.Slice(1572864, BT * 64), p.Slice(113728, 64), a.Slice(1835008, BT), a.Slice(1837056, BT), BT, 64, __pool);
                 // Encoder.Layer[0]: residual1 = x + attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(131072, BT * 64), d.Slice(1310720, BT * 64), d.Slice(1441792, BT * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(131072, BT * 64), d.Slice(1441792, BT * 64), d.Slice(1572864, BT * 64));
+                // Encoder.Layer[0].dropout1: dropout
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1310720, BT * 64), d.Slice(1441792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 64), 0.1f, training);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[76480..80576)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(1179648, BT * 64), g.Slice(76480, 4096), g.Slice(80576, 64), d.Slice(1310720, BT * 64), a.Slice(1179648, BT * 64), p.Slice(76480, 4096), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[0].self_attn: attention
