@@ -196,6 +196,16 @@ public sealed class DiagnosticTests
             Model(members: [Input, Embedding, "[MultiHeadAttention(4, Memory = nameof(Tokens), [|Mask = Masks.Causal|])] public partial AttentionBlock Attention { get; }", Pool, Head]),
             "Attention: a Causal, LocalWindow or Graph mask on cross-attention (queries and keys come from different sequences) is not supported"
         },
+        {
+            "MDSL2002",
+            Model(header: "public partial class [|M|]", members: [Input, Embedding, "[MultiHeadAttention(4)] public partial AttentionBlock Attention { get; }", Pool, Head]),
+            "Model 'M': training code for [MultiHeadAttention] layers (Attention) is not supported yet; the layout, layer properties and Batch are generated, but no CreateTrainer/Trainer"
+        },
+        {
+            "MDSL2002",
+            Model(header: "public partial class [|M|]", members: [Input, Embedding, "[TransformerEncoder(Heads = 4, Mask = Masks.LocalWindow, WindowRadius = 2)] public partial EncoderStack Encoder { get; }", Pool, Head]),
+            "Model 'M': training code for LocalWindow or Graph masks (Encoder) is not supported yet; the layout, layer properties and Batch are generated, but no CreateTrainer/Trainer"
+        },
     };
 
     [Theory]

@@ -13,10 +13,10 @@ public sealed class SnapshotTests
     public void DecoderOnlyGpt() => Check(TestModels.Gpt);
 
     [Fact]
-    public void EncoderDecoderSeq2Seq() => Check(TestModels.Seq2Seq);
+    public void EncoderDecoderSeq2Seq() => Check(TestModels.Seq2Seq, "MDSL2002"); // no trainer for cross-attention yet
 
     [Fact]
-    public void FeatureRegressor() => Check(TestModels.Regressor);
+    public void FeatureRegressor() => Check(TestModels.Regressor, "MDSL2002"); // no trainer for feature inputs / MSE yet
 
     /// <summary>A model with errors: the diagnostics snapshot (.verified.txt) and the throwing property stubs.</summary>
     [Fact]
@@ -33,11 +33,12 @@ public sealed class SnapshotTests
         Snapshot.Verify(outcome, nameof(SnapshotTests));
     }
 
-    private static void Check(string source, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
+    private static void Check(string source, string? expectedWarning = null, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
     {
         GeneratorOutcome outcome = GeneratorHarness.Run(source);
         outcome.AssertNoCrash();
-        Assert.Empty(outcome.GeneratorDiagnostics);
+        string[] expected = expectedWarning is null ? [] : [expectedWarning];
+        Assert.Equal(expected, outcome.GeneratorDiagnostics.Select(d => d.Id));
         Assert.Empty(outcome.CompilationErrors());
         Assert.Empty(outcome.GeneratedFileProblems());
         Snapshot.Verify(outcome, nameof(SnapshotTests), test);

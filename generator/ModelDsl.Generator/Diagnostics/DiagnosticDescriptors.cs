@@ -122,6 +122,11 @@ internal static class DiagnosticDescriptors
         "MDSL2001", Unsupported, "Unsupported combination",
         "{0}: {1} is not supported");
 
+    public static readonly DiagnosticDescriptor TrainingNotSupportedYet = new(
+        "MDSL2002", "Training code not generated yet",
+        "Model '{0}': {1} is not supported yet; the layout, layer properties and Batch are generated, but no CreateTrainer/Trainer",
+        Unsupported, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+
     public static readonly DiagnosticDescriptor InternalError = Error(
         "MDSL9001", Internal, "Internal generator error",
         "ModelDsl generator internal error while processing '{0}': {1}");

@@ -11,7 +11,8 @@ namespace ModelDsl.Generator.Emit;
 /// Turns a <see cref="ModelPlan"/> into C# files. This file orchestrates; each part of the model is written by
 /// a partial: <c>ModelEmitter.Layout.cs</c> (dims, parameter/state/activation tables, constructor, initialization),
 /// <c>ModelEmitter.Properties.cs</c> (the layer properties), <c>ModelEmitter.Summary.cs</c> (doc table and
-/// <c>Summary()</c>), <c>ModelEmitter.Batch.cs</c> (the <c>Batch</c> type). Forward/backward emitters add their own
+/// <c>Summary()</c>), <c>ModelEmitter.Batch.cs</c> (the <c>Batch</c> type), <c>ModelEmitter.Trainer.cs</c> (<c>CreateTrainer</c> and the
+/// <c>Trainer</c>, whose forward/backward bodies <see cref="TrainingEmitter"/> writes). Forward/backward emitters add their own
 /// files the same way: a method writing one hint name from the plan.
 /// </summary>
 internal sealed partial class ModelEmitter
@@ -79,6 +80,12 @@ internal sealed partial class ModelEmitter
         sources.Add(new GeneratedSource(HintName(string.Empty), EmitModel()));
         _cancellationToken.ThrowIfCancellationRequested();
         sources.Add(new GeneratedSource(HintName(".Batch"), EmitBatch()));
+        if (TrainingSupport.Unsupported(_plan) is null)
+        {
+            _cancellationToken.ThrowIfCancellationRequested();
+            sources.Add(new GeneratedSource(HintName(".Trainer"), EmitTrainer()));
+        }
+
         return sources;
     }
 

@@ -258,7 +258,7 @@ internal sealed partial class ModelPlanner
         // Names are built from member names plus suffixes; keep the first if two ever coincide.
         var dimNames = new HashSet<string>(System.StringComparer.Ordinal);
         dims.RemoveAll(dim => !dimNames.Add(dim.Name));
-        return new ModelPlan(
+        var modelPlan = new ModelPlan(
             _spec.Namespace,
             _spec.ClassName,
             true,
@@ -275,6 +275,15 @@ internal sealed partial class ModelPlanner
             activationBlock,
             flops,
             _diagnostics.ToEquatableArray());
+
+        // A model without a loss already has MDSL0013; any other model the trainer emitter cannot handle gets MDSL2002.
+        if (target is not null && TrainingSupport.Unsupported(modelPlan) is { } unsupported)
+        {
+            Report(DiagnosticDescriptors.TrainingNotSupportedYet, _spec.ClassLocation, _spec.ClassName, unsupported);
+            modelPlan = modelPlan with { Diagnostics = _diagnostics.ToEquatableArray() };
+        }
+
+        return modelPlan;
     }
 
     private LayerOptions Options(int index, LayerSpec spec)

@@ -1,0 +1,276 @@
+using System.Collections.Generic;
+using ModelDsl.Generator.Planning;
+
+namespace ModelDsl.Generator.Emit;
+
+/// <summary>
+/// <c>{Model}.Trainer.g.cs</c>: <c>CreateTrainer</c> and the nested <c>Trainer</c> (gradient block, optimizer
+/// state, activation arenas, worker pool; <c>Step</c>, <c>ComputeGradients</c>, <c>Evaluate</c>, <c>Logits</c>,
+/// <c>Predict</c>). The forward and backward bodies come from <see cref="TrainingEmitter"/>.
+/// </summary>
+internal sealed partial class ModelEmitter
+{
+    private const string Runtime = "global::ModelDsl.";
+
+    private string EmitTrainer() => File(WriteTrainer, withRemarks: false);
+
+    private void WriteTrainer(SourceWriter writer)
+    {
+        TrainingEmitter training = TrainingEmitter.Create(_plan);
+        string model = _plan.ClassName;
+        string maxBatch = Literals.Int(_plan.MaxBatch);
+        string maxLength = Literals.Int(training.MaxLength);
+        string input = Identifiers.Escape(training.InputName);
+        string inputLengths = Identifiers.Escape(training.InputName + "Lengths");
+        TargetPlan target = training.Target;
+        long classes = target.Width;
+
+        writer.Line("/// <summary>");
+        writer.Line("/// Creates a trainer for this model: it owns the gradients, the optimizer state, the activation arenas and the");
+        writer.Line("/// worker pool, and updates this model's <see cref=\"Parameters\"/> in place. Dispose it when done.");
+        writer.Line("/// </summary>");
+        writer.Line("/// <param name=\"optimizer\">The update rule (its LearningRate is used when <paramref name=\"schedule\"/> is null).</param>");
+        writer.Line("/// <param name=\"threads\">Worker threads for the kernels (1 = serial, no pool).</param>");
+        writer.Line("/// <param name=\"schedule\">Learning rate per step, or null for the optimizer's constant rate.</param>");
+        writer.Line("/// <param name=\"clipNorm\">Clip the gradients to this global L2 norm before each update (0 = no clipping).</param>");
+        writer.Line("/// <param name=\"dropoutSeed\">Seed of the dropout masks (each site has its own stream; the counter advances every optimizer step).</param>");
+        writer.Line("/// <returns>A new trainer bound to this model.</returns>");
+        writer.Line("public Trainer CreateTrainer(" + Runtime + "Optim.Optimizer optimizer, int threads = 1, " + Runtime + "Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)");
+        writer.Indent().Line("=> new Trainer(this, optimizer, threads, schedule, clipNorm, dropoutSeed);").Unindent();
+        writer.Line();
+        writer.Line("/// <summary>");
+        writer.Line("/// Trains and evaluates a <see cref=\"" + model + "\"/> on <see cref=\"Batch\"/>es: generated forward and backward passes over");
+        writer.Line("/// the runtime kernels, no allocation per step after the first, the same bits for the same seed, batches and threads.");
+        writer.Line("/// </summary>");
+        writer.Line("/// <remarks>");
+        writer.Line("/// <para>Each step runs on the batch's <c>Count</c> rows and its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>");
+        writer.Line("/// <para>Dropout (<c>[Dropout]</c> layers; in the stacks after the attention output, the FFN activation and the FFN output, not yet on the");
+        writer.Line("/// attention probabilities) is applied by <see cref=\"Step\"/> and <see cref=\"ComputeGradients\"/> while <see cref=\"DropoutEnabled\"/>; its masks");
+        writer.Line("/// depend on the seed and <see cref=\"Steps\"/> only. <see cref=\"Evaluate\"/> never drops.</para>");
+        writer.Line("/// </remarks>");
+        writer.Line(GeneratedCode);
+        writer.Open("public sealed class Trainer : global::System.IDisposable");
+        writer.Line("/// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and length " + maxLength + ".</summary>");
+        writer.Line("public const int ArenaLength = " + Literals.Int(training.ArenaLength) + ";");
+        writer.Line();
+        writer.Line("private readonly " + Identifiers.Escape(model) + " __model;");
+        writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __gradients;");
+        writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __optimizerState;");
+        writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __activations;");
+        writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __activationGradients;");
+        writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __scratch;");
+        writer.Line("private readonly " + Runtime + "Optim.Optimizer __optimizer;");
+        writer.Line("private readonly " + Runtime + "Optim.LearningRateSchedule? __schedule;");
+        writer.Line("private readonly " + Runtime + "Threading.WorkerPool __pool;");
+        writer.Line("private readonly bool __ownsPool;");
+        writer.Line("private readonly float __clipNorm;");
+        writer.Line("private readonly ulong __dropoutSeed;");
+        writer.Line("private readonly int __stateLength;");
+        writer.Line("private readonly int[] __ids = new int[" + Literals.Int(_plan.MaxBatch * training.MaxLength) + "];");
+        if (target.PerPosition)
+        {
+            writer.Line("private readonly int[] __labels = new int[" + Literals.Int(_plan.MaxBatch * training.MaxLength) + "];");
+        }
+
+        foreach ((string field, long width) in training.SinusoidTables)
+        {
+            writer.Line("private readonly float[] " + field + " = new float[" + Literals.Int(training.MaxLength * width) + "];");
+        }
+
+        writer.Line("private readonly byte[] __masks = new byte[" + Literals.Int(training.MaskLength) + "];");
+        writer.Line("private long __step;");
+        writer.Line("private bool __training;");
+        writer.Line("private int __b;");
+        writer.Line("private int __t;");
+        writer.Line("private int __rows;");
+        writer.Line();
+
+        writer.Open("internal Trainer(" + Identifiers.Escape(model) + " model, " + Runtime + "Optim.Optimizer optimizer, int threads, " + Runtime + "Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)");
+        writer.Line("global::System.ArgumentNullException.ThrowIfNull(optimizer);");
+        writer.Open("if (threads < 1)");
+        writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(threads), threads, " + Literals.String(model + ".Trainer: threads must be at least 1.") + ");");
+        writer.Close();
+        writer.Open("if (!(clipNorm >= 0f))");
+        writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(clipNorm), clipNorm, " + Literals.String(model + ".Trainer: clipNorm must be 0 (off) or positive.") + ");");
+        writer.Close();
+        writer.Line();
+        writer.Line("__model = model;");
+        writer.Line("__optimizer = optimizer;");
+        writer.Line("__schedule = schedule;");
+        writer.Line("__clipNorm = clipNorm;");
+        writer.Line("__dropoutSeed = dropoutSeed;");
+        writer.Line("__ownsPool = threads > 1;");
+        writer.Line("__pool = threads > 1 ? new " + Runtime + "Threading.WorkerPool(threads) : " + Runtime + "Threading.WorkerPool.Serial;");
+        writer.Line("__gradients = new " + Runtime + "Memory.AlignedBlock(ParameterBlockLength);");
+        writer.Line("__stateLength = checked((int)optimizer.StateLength(ParameterBlockLength));");
+        writer.Line("__optimizerState = new " + Runtime + "Memory.AlignedBlock(__stateLength);");
+        writer.Line("optimizer.InitializeState(__optimizerState.Span, ParameterBlockLength);");
+        writer.Line("__activations = new " + Runtime + "Memory.AlignedBlock(ArenaLength);");
+        writer.Line("__activationGradients = new " + Runtime + "Memory.AlignedBlock(ArenaLength);");
+        string scratch = Literals.Int(training.LinearScratch);
+        if (training.HasAttention)
+        {
+            scratch = "global::System.Math.Max(" + scratch + ", " + Runtime + "Kernels.Attention.ScratchLength(" + maxLength + ", " + maxLength + ", __pool.ThreadCount))";
+        }
+
+        writer.Line("__scratch = new " + Runtime + "Memory.AlignedBlock(" + scratch + ");");
+        foreach ((string field, long width) in training.SinusoidTables)
+        {
+            writer.Line(Runtime + "Kernels.SinusoidalPositions.Fill(" + field + ", " + maxLength + ", " + Literals.Int(width) + ");");
+        }
+
+        writer.Close();
+        writer.Line();
+
+        writer.Line("/// <summary>The model this trainer updates.</summary>");
+        writer.Line("public " + Identifiers.Escape(model) + " Model => __model;");
+        writer.Line();
+        writer.Line("/// <summary>Gradients of the last <see cref=\"Step\"/> or <see cref=\"ComputeGradients\"/>, laid out as <see cref=\"Parameters\"/>.</summary>");
+        writer.Line("public " + Runtime + "Memory.AlignedBlock Gradients => __gradients;");
+        writer.Line();
+        writer.Line("/// <summary>Whether Step and ComputeGradients apply dropout (default true; Evaluate never does).</summary>");
+        writer.Line("public bool DropoutEnabled { get; set; } = true;");
+        writer.Line();
+        writer.Line("/// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>");
+        writer.Line("public long Steps => __step;");
+        writer.Line();
+        writer.Line("/// <summary>Logits of the last forward pass, <c>[B, " + Literals.Int(classes) + "]</c>" + (target.PerPosition ? " per position (<c>[B, T, " + Literals.Int(classes) + "]</c>)" : string.Empty) + ", row-major.</summary>");
+        writer.Line("public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(" + Literals.Int(training.LogitsOffset) + ", __rows * " + Literals.Int(classes) + ");");
+        writer.Line();
+        writer.Line("/// <summary>One training step: zero the gradients, forward, backward, optional clipping, optimizer update.</summary>");
+        writer.Line("/// <param name=\"batch\">The batch (its <c>Count</c> rows are used).</param>");
+        writer.Line("/// <returns>The mean loss of the batch before the update.</returns>");
+        writer.Open("public float Step(Batch batch)");
+        writer.Line("float loss = ComputeGradients(batch);");
+        writer.Open("if (__clipNorm > 0f)");
+        writer.Line(Runtime + "Optim.GradientClipping.ClipByGlobalNorm(__gradients.Span, __clipNorm);");
+        writer.Close();
+        writer.Line();
+        writer.Line("long step = ++__step;");
+        writer.Line("float learningRate = __schedule is null ? __optimizer.LearningRate : __schedule.At(step);");
+        writer.Line("__optimizer.Step(__model.__parameters.Span, __gradients.Span, __optimizerState.Span, learningRate, step);");
+        writer.Line("return loss;");
+        writer.Close();
+        writer.Line();
+        writer.Line("/// <summary>Forward and backward without an update: <see cref=\"Gradients\"/> holds d loss / d parameters afterwards.</summary>");
+        writer.Line("/// <param name=\"batch\">The batch (its <c>Count</c> rows are used).</param>");
+        writer.Line("/// <returns>The mean loss of the batch.</returns>");
+        writer.Open("public float ComputeGradients(Batch batch)");
+        writer.Line("__gradients.Span.Clear();");
+        writer.Line("float loss = __Forward(batch, DropoutEnabled);");
+        writer.Line("__Backward(batch);");
+        writer.Line("return loss;");
+        writer.Close();
+        writer.Line();
+        writer.Line("/// <summary>Forward pass and loss only (no gradients, no update); fills <see cref=\"Logits\"/>.</summary>");
+        writer.Line("/// <param name=\"batch\">The batch (its <c>Count</c> rows are used).</param>");
+        writer.Line("/// <returns>The mean loss of the batch.</returns>");
+        writer.Line("public float Evaluate(Batch batch) => __Forward(batch, false);");
+        writer.Line();
+        writer.Line("/// <summary>The most likely class of logits row <paramref name=\"row\"/> of the last forward pass" + (target.PerPosition ? " (rows are positions: <c>b * T + t</c>)" : string.Empty) + ".</summary>");
+        writer.Line("/// <param name=\"row\">Row of <see cref=\"Logits\"/>.</param>");
+        writer.Line("/// <returns>The argmax class (the first on ties).</returns>");
+        writer.Open("public int Predict(int row)");
+        writer.Open("if ((uint)row >= (uint)__rows)");
+        writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $\"" + model + ".Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).\");");
+        writer.Close();
+        writer.Line();
+        writer.Line("global::System.ReadOnlySpan<float> logits = Logits.Slice(row * " + Literals.Int(classes) + ", " + Literals.Int(classes) + ");");
+        writer.Line("int best = 0;");
+        writer.Open("for (int c = 1; c < logits.Length; c++)");
+        writer.Open("if (logits[c] > logits[best])");
+        writer.Line("best = c;");
+        writer.Close();
+        writer.Close();
+        writer.Line();
+        writer.Line("return best;");
+        writer.Close();
+        writer.Line();
+        writer.Line("/// <summary>Frees the gradient, optimizer-state and activation blocks and the worker pool (the model stays usable).</summary>");
+        writer.Open("public void Dispose()");
+        writer.Line("__gradients.Dispose();");
+        writer.Line("__optimizerState.Dispose();");
+        writer.Line("__activations.Dispose();");
+        writer.Line("__activationGradients.Dispose();");
+        writer.Line("__scratch.Dispose();");
+        writer.Open("if (__ownsPool)");
+        writer.Line("__pool.Dispose();");
+        writer.Close();
+        writer.Close();
+        writer.Line();
+
+        // Packs the batch's ids (stride MaxLength) into [B, T] with T its longest row.
+        writer.Open("private void __Prepare(Batch batch)");
+        writer.Line("global::System.ArgumentNullException.ThrowIfNull(batch);");
+        writer.Line("int B = batch.Count;");
+        writer.Open("if (B == 0)");
+        writer.Line("throw new global::System.ArgumentException(" + Literals.String(model + ".Trainer: the batch is empty; fill rows and set Count.") + ", nameof(batch));");
+        writer.Close();
+        writer.Line();
+        writer.Line("int T = 0;");
+        writer.Open("for (int b = 0; b < B; b++)");
+        writer.Line("int length = batch." + inputLengths + "[b];");
+        writer.Open("if (length < 1 || length > " + maxLength + ")");
+        writer.Line("throw new global::System.ArgumentException($\"" + model + ".Batch." + training.InputName + ": row {b} has length {length}; every row below Count needs 1 to " + maxLength + " ids.\", nameof(batch));");
+        writer.Close();
+        writer.Line();
+        writer.Line("T = length > T ? length : T;");
+        writer.Close();
+        writer.Line();
+        writer.Open("for (int b = 0; b < B; b++)");
+        writer.Line("global::System.MemoryExtensions.AsSpan(batch." + input + ", b * " + maxLength + ", T).CopyTo(global::System.MemoryExtensions.AsSpan(__ids, b * T, T));");
+        if (target.PerPosition)
+        {
+            writer.Line("global::System.MemoryExtensions.AsSpan(batch.Labels, b * " + Literals.Int(target.MaxLength) + ", T).CopyTo(global::System.MemoryExtensions.AsSpan(__labels, b * T, T));");
+        }
+
+        writer.Close();
+        writer.Line();
+        writer.Line("__b = B;");
+        writer.Line("__t = T;");
+        writer.Close();
+        writer.Line();
+
+        writer.Line("/// <summary>Forward pass over the batch (dropout when <paramref name=\"training\"/>); returns the mean loss.</summary>");
+        writer.Open("private float __Forward(Batch batch, bool training)");
+        writer.Line("__Prepare(batch);");
+        writer.Line("__training = training;");
+        writer.Line("ulong __dropoutOffset = (ulong)__step * " + Literals.Int(training.MaskLength) + "UL;");
+        writer.Line("int B = __b;");
+        writer.Line("int T = __t;");
+        writer.Line("int BT = B * T;");
+        writer.Line("global::System.Span<float> p = __model.__parameters.Span;");
+        writer.Line("global::System.Span<float> a = __activations.Span;");
+        WriteLines(writer, training.Forward);
+        writer.Close();
+        writer.Line();
+
+        writer.Line("/// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>");
+        writer.Open("private void __Backward(Batch batch)");
+        writer.Line("int B = __b;");
+        writer.Line("int T = __t;");
+        writer.Line("int BT = B * T;");
+        writer.Line("global::System.Span<float> p = __model.__parameters.Span;");
+        writer.Line("global::System.Span<float> g = __gradients.Span;");
+        writer.Line("global::System.Span<float> a = __activations.Span;");
+        writer.Line("global::System.Span<float> d = __activationGradients.Span;");
+        writer.Line("bool training = __training;");
+        writer.Line("d.Clear();");
+        IReadOnlyList<List<string>> backward = training.Backward;
+        for (int i = backward.Count - 1; i >= 0; i--)
+        {
+            WriteLines(writer, backward[i]);
+        }
+
+        writer.Close();
+        writer.Close();
+    }
+
+    private static void WriteLines(SourceWriter writer, IEnumerable<string> lines)
+    {
+        foreach (string line in lines)
+        {
+            writer.Line(line);
+        }
+    }
+}

@@ -1,0 +1,420 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.Loader;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Emit;
+using ModelDsl.Generator.Tests.Support;
+
+namespace ModelDsl.Generator.Tests;
+
+/// <summary>
+/// The generated trainer (forward, backward, Step) compiled against the real runtime: whole-model gradient checks,
+/// training on a learnable task, determinism. Allocation counting is in <see cref="TrainerAllocationTests"/>.
+/// </summary>
+public sealed class TrainerTests
+{
+    /// <summary>Post-norm encoder classifier: sinusoidal positions, key padding, GELU FFN, mean pool, label smoothing, stack dropout 0.1 (the default).</summary>
+    internal const string PostNorm = """
+        using ModelDsl;
+
+        namespace Tiny;
+
+        [Model(MaxBatch = 4)]
+        public partial class PostNorm
+        {
+            public const int Vocab = 12, D = 8, Length = 6, Classes = 3;
+
+            [Input(Length)] public partial TokenInput Text { get; }
+            [Embedding(Vocab, D)] public partial TokenEmbedding Tokens { get; }
+            [SinusoidalPositions] public partial Positions Positions { get; }
+            [TransformerEncoder(Layers = 2, Heads = 2, FeedForward = 16, Mask = Masks.KeyPadding, Activation = Activation.Gelu)]
+            public partial EncoderStack Encoder { get; }
+            [MeanPool] public partial Pool Pool { get; }
+            [Dense(Classes)] [CrossEntropyLoss(LabelSmoothing = 0.1f)] public partial Dense Head { get; }
+        }
+        """;
+
+    /// <summary>Pre-norm encoder: learned positions, causal + key padding, last-token pool, a tanh dense, a LayerNorm, a dropout layer.</summary>
+    internal const string PreNorm = """
+        using ModelDsl;
+
+        namespace Tiny;
+
+        [Model(MaxBatch = 4)]
+        public partial class PreNorm
+        {
+            public const int Vocab = 12, D = 8, Length = 6, Classes = 3;
+
+            [Input(Length)] public partial TokenInput Text { get; }
+            [Embedding(Vocab, D)] public partial TokenEmbedding Tokens { get; }
+            [LearnedPositions(Length)] public partial Positions Positions { get; }
+            [Dropout(0.1f)] public partial DropoutLayer Drop { get; }
+            [TransformerEncoder(Layers = 1, Heads = 2, FeedForward = 12, NormFirst = true, Mask = Masks.Causal | Masks.KeyPadding, Activation = Activation.Gelu)]
+            public partial EncoderStack Encoder { get; }
+            [LastTokenPool] public partial Pool Pool { get; }
+            [Dense(6, Activation = Activation.Tanh)] public partial Dense Hidden { get; }
+            [LayerNorm] public partial Norm Norm { get; }
+            [Dense(Classes)] [CrossEntropyLoss] public partial Dense Head { get; }
+        }
+        """;
+
+    /// <summary>GPT-like: causal pre-norm decoder without memory (default Causal mask), tied LM head without bias, per-position loss with IgnoreIndex.</summary>
+    internal const string Gpt = """
+        using ModelDsl;
+
+        namespace Tiny;
+
+        [Model(MaxBatch = 4)]
+        public partial class Gpt
+        {
+            public const int Vocab = 12, D = 8, Context = 6;
+
+            [Input(Context)] public partial TokenInput Tokens { get; }
+            [Embedding(Vocab, D)] public partial TokenEmbedding Wte { get; }
+            [LearnedPositions(Context)] public partial Positions Wpe { get; }
+            [TransformerDecoder(Layers = 2, Heads = 2, FeedForward = 16, NormFirst = true, Activation = Activation.Gelu)]
+            public partial DecoderStack Blocks { get; }
+            [Dense(Vocab, TiedTo = nameof(Wte), Bias = false)] [CrossEntropyLoss(IgnoreIndex = -1)] public partial Dense LmHead { get; }
+        }
+        """;
+
+    /// <summary>First-token pool with ReLU FFN and no mask, for the training test.</summary>
+    internal const string FirstToken = """
+        using ModelDsl;
+
+        namespace Tiny;
+
+        [Model(MaxBatch = 16)]
+        public partial class FirstToken
+        {
+            public const int Vocab = 12, D = 16, Length = 8, Classes = 2;
+
+            [Input(Length)] public partial TokenInput Text { get; }
+            [Embedding(Vocab, D)] public partial TokenEmbedding Tokens { get; }
+            [SinusoidalPositions] public partial Positions Positions { get; }
+            [TransformerEncoder(Layers = 1, Heads = 2, FeedForward = 32, Mask = Masks.KeyPadding)]
+            public partial EncoderStack Encoder { get; }
+            [FirstTokenPool] public partial Pool Pool { get; }
+            [Dense(Classes)] [CrossEntropyLoss] public partial Dense Head { get; }
+        }
+        """;
+
+    /// <summary>
+    /// Compiled beside the models (spans cannot cross reflection): gradient checks, training runs and allocation
+    /// counts run inside generated-code land and return plain arrays.
+    /// </summary>
+    internal const string Harness = """
+        using System;
+        using System.Collections.Generic;
+        using System.Linq;
+        using ModelDsl;
+        using ModelDsl.Optim;
+
+        namespace Tiny;
+
+        public static class Harness
+        {
+            // Rows of lengths 6, 3, 1: key padding and causal masks both matter; labels per row or per position.
+            private static void Fill(PostNorm.Batch batch) { batch.SetText(0, [1, 5, 7, 2, 9, 11]); batch.SetText(1, [3, 3, 8]); batch.SetText(2, [10]); batch.SetLabel(0, 2); batch.SetLabel(1, 0); batch.SetLabel(2, 1); batch.Count = 3; }
+            private static void Fill(PreNorm.Batch batch) { batch.SetText(0, [1, 5, 7, 2, 9, 11]); batch.SetText(1, [3, 3, 8]); batch.SetText(2, [10]); batch.SetLabel(0, 2); batch.SetLabel(1, 0); batch.SetLabel(2, 1); batch.Count = 3; }
+            private static void Fill(Gpt.Batch batch) { batch.SetTokens(0, [1, 5, 7, 2, 9, 11]); batch.SetTokens(1, [3, 3, 8]); batch.SetTokens(2, [10]); batch.SetLabels(0, [5, 7, 2, 9, 11, 4]); batch.SetLabels(1, [3, -1, 6]); batch.SetLabels(2, [0]); batch.Count = 3; }
+
+            public static List<(string Name, float Analytic, float Numeric)> CheckPostNorm()
+            {
+                var model = new PostNorm(seed: 3);
+                var batch = new PostNorm.Batch();
+                Fill(batch);
+                using var trainer = model.CreateTrainer(new Sgd(0.1f));
+                // The loss is ComputeGradients itself: dropout on, and its masks depend only on the seed and Steps (no update here), so
+                // every evaluation sees the same masks and the check covers the dropout sites too.
+                return Check(PostNorm.ParameterTable, model.Parameters, () => trainer.ComputeGradients(batch), () => trainer.ComputeGradients(batch), () => trainer.Gradients.Span.ToArray());
+            }
+
+            public static List<(string Name, float Analytic, float Numeric)> CheckPreNorm()
+            {
+                var model = new PreNorm(seed: 4);
+                var batch = new PreNorm.Batch();
+                Fill(batch);
+                using var trainer = model.CreateTrainer(new Sgd(0.1f), threads: 2);
+                // The loss is ComputeGradients itself: dropout on, and its masks depend only on the seed and Steps (no update here), so
+                // every evaluation sees the same masks and the check covers the dropout sites too.
+                return Check(PreNorm.ParameterTable, model.Parameters, () => trainer.ComputeGradients(batch), () => trainer.ComputeGradients(batch), () => trainer.Gradients.Span.ToArray());
+            }
+
+            public static List<(string Name, float Analytic, float Numeric)> CheckGpt()
+            {
+                var model = new Gpt(seed: 5);
+                var batch = new Gpt.Batch();
+                Fill(batch);
+                using var trainer = model.CreateTrainer(new Sgd(0.1f));
+                // The loss is ComputeGradients itself: dropout on, and its masks depend only on the seed and Steps (no update here), so
+                // every evaluation sees the same masks and the check covers the dropout sites too.
+                return Check(Gpt.ParameterTable, model.Parameters, () => trainer.ComputeGradients(batch), () => trainer.ComputeGradients(batch), () => trainer.Gradients.Span.ToArray());
+            }
+
+            // Central differences with Richardson extrapolation: (4 D(h/2) - D(h)) / 3 cancels the h^2 term.
+            private static List<(string, float, float)> Check(IReadOnlyList<ParameterEntry> table, ModelDsl.Memory.AlignedBlock parameters, Func<float> gradients, Func<float> loss, Func<float[]> read)
+            {
+                gradients();
+                float[] g = read();
+                var results = new List<(string, float, float)>();
+                foreach (ParameterEntry entry in table)
+                {
+                    for (int s = 0; s < 4; s++)
+                    {
+                        int i = entry.Offset + (int)(((s * 7919L) + 13) % entry.Length);
+                        double coarse = Difference(parameters, i, 2e-2f, loss);
+                        double fine = Difference(parameters, i, 1e-2f, loss);
+                        results.Add((entry.Name, g[i], (float)(((4 * fine) - coarse) / 3)));
+                    }
+                }
+
+                return results;
+            }
+
+            private static double Difference(ModelDsl.Memory.AlignedBlock parameters, int i, float h, Func<float> loss)
+            {
+                float saved = parameters.Span[i];
+                parameters.Span[i] = saved + h;
+                double plus = loss();
+                parameters.Span[i] = saved - h;
+                double minus = loss();
+                parameters.Span[i] = saved;
+                return (plus - minus) / (2.0 * h);
+            }
+
+            /// <summary>Evaluate loss, training loss twice (same masks), training loss with DropoutEnabled = false.</summary>
+            public static float[] DropoutModes()
+            {
+                var model = new PostNorm(seed: 3);
+                var batch = new PostNorm.Batch();
+                Fill(batch);
+                using var trainer = model.CreateTrainer(new Sgd(0.1f), dropoutSeed: 9);
+                float evaluate = trainer.Evaluate(batch);
+                float first = trainer.ComputeGradients(batch);
+                float second = trainer.ComputeGradients(batch);
+                trainer.DropoutEnabled = false;
+                return [evaluate, first, second, trainer.ComputeGradients(batch)];
+            }
+
+            public static float[] TrainGpt(ulong seed, int steps, int threads)
+            {
+                var model = new Gpt(seed);
+                var batch = new Gpt.Batch();
+                Fill(batch);
+                using var trainer = model.CreateTrainer(new Adam(1e-2f), threads, clipNorm: 1f);
+                var losses = new float[steps];
+                for (int i = 0; i < steps; i++)
+                {
+                    losses[i] = trainer.Step(batch);
+                }
+
+                return losses;
+            }
+
+            // Task: label 1 iff token 7 occurs in the row (random lengths 2..8, ids 0..11).
+            private static void Sample(FirstToken.Batch batch, Random random)
+            {
+                Span<int> ids = stackalloc int[8];
+                for (int row = 0; row < 16; row++)
+                {
+                    int length = random.Next(2, 9);
+                    bool positive = random.Next(2) == 1;
+                    for (int t = 0; t < length; t++)
+                    {
+                        int id = random.Next(12);
+                        ids[t] = id == 7 ? 6 : id;
+                    }
+
+                    if (positive)
+                    {
+                        ids[random.Next(length)] = 7;
+                    }
+
+                    batch.SetText(row, ids[..length]);
+                    batch.SetLabel(row, positive ? 1 : 0);
+                }
+
+                batch.Count = 16;
+            }
+
+            /// <summary>First-10 mean loss, last-10 mean loss, held-out accuracy.</summary>
+            public static double[] TrainFirstToken(int steps)
+            {
+                var model = new FirstToken(seed: 11);
+                var batch = new FirstToken.Batch();
+                var random = new Random(5);
+                using var trainer = model.CreateTrainer(new Adam(3e-3f), threads: 2);
+                var losses = new float[steps];
+                for (int i = 0; i < steps; i++)
+                {
+                    Sample(batch, random);
+                    losses[i] = trainer.Step(batch);
+                }
+
+                int correct = 0;
+                var heldOut = new Random(99);
+                for (int round = 0; round < 8; round++)
+                {
+                    Sample(batch, heldOut);
+                    trainer.Evaluate(batch);
+                    for (int row = 0; row < 16; row++)
+                    {
+                        correct += trainer.Predict(row) == batch.Labels[row] ? 1 : 0;
+                    }
+                }
+
+                return [losses.Take(10).Average(), losses.Skip(steps - 10).Average(), correct / 128.0];
+            }
+
+            /// <summary>Bytes allocated by Step and by Evaluate (minimum over windows, after warm-up), threads = 2.</summary>
+            public static long[] Allocations()
+            {
+                var model = new PostNorm(seed: 3);
+                var batch = new PostNorm.Batch();
+                Fill(batch);
+                using var trainer = model.CreateTrainer(new AdamW(1e-3f), threads: 2, schedule: new LinearWarmupSchedule(1e-3f, 10), clipNorm: 1f);
+                return [Measure(() => trainer.Step(batch)), Measure(() => trainer.Evaluate(batch))];
+            }
+
+            private static long Measure(Action action)
+            {
+                for (int i = 0; i < 20; i++)
+                {
+                    action();
+                }
+
+                long smallest = long.MaxValue;
+                for (int w = 0; w < 10; w++)
+                {
+                    long before = GC.GetTotalAllocatedBytes(precise: true);
+                    for (int i = 0; i < 5; i++)
+                    {
+                        action();
+                    }
+
+                    smallest = Math.Min(smallest, GC.GetTotalAllocatedBytes(precise: true) - before);
+                }
+
+                return smallest;
+            }
+        }
+        """;
+
+    private static readonly Lazy<Assembly> Compiled = new(() => Load(PostNorm, PreNorm, Gpt, FirstToken, Harness));
+
+    internal static object? Call(string method, params object[] arguments) =>
+        Compiled.Value.GetType("Tiny.Harness")!.GetMethod(method)!.Invoke(null, arguments);
+
+    [Theory]
+    [InlineData("CheckPostNorm")]
+    [InlineData("CheckPreNorm")]
+    [InlineData("CheckGpt")]
+    public void Backward_matches_finite_differences_for_every_parameter_tensor(string check)
+    {
+        var results = (List<(string Name, float Analytic, float Numeric)>)Call(check)!;
+
+        // Error budget of the float32 Richardson estimate: the loss (~1) is computed in float32 with rounding
+        // ~1e-6 relative (sums over <= 100 terms), divided by 2h = 0.02 (and the 4/3 Richardson weight) gives
+        // ~1e-4 absolute; the h^4 truncation term with h = 0.02 is ~1e-7 * f^(5), negligible for these smooth
+        // (GELU, tanh, softmax, LayerNorm) models. 1e-3 absolute + 2% relative is ten times that budget, while
+        // a wrong backward (missing residual, transposed weight, missing 1/T) is off by tens of percent or more.
+        var failures = results
+            .Where(r => Math.Abs(r.Analytic - r.Numeric) > 1e-3 + (0.02 * Math.Abs(r.Numeric)))
+            .Select(r => r.Name + ": analytic " + r.Analytic + ", numeric " + r.Numeric)
+            .ToList();
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+
+        // Not vacuous: most sampled entries have a clearly non-zero gradient, and every tensor was sampled.
+        Assert.True(results.Count(r => Math.Abs(r.Numeric) > 1e-3) > results.Count / 2, "too few non-zero gradients were checked");
+        Assert.True(results.Select(r => r.Name).Distinct().Count() >= 6);
+    }
+
+    [Fact]
+    public void Dropout_applies_in_training_only_with_masks_fixed_between_updates()
+    {
+        float[] losses = (float[])Call("DropoutModes")!;
+        Assert.NotEqual(losses[0], losses[1]); // stack dropout 0.1 changes the training loss
+        Assert.Equal(losses[1], losses[2]); // same Steps, same masks
+        Assert.Equal(losses[0], losses[3]); // DropoutEnabled = false is the evaluation forward
+    }
+
+    [Fact]
+    public void Same_seed_gives_bit_identical_losses_over_50_steps()
+    {
+        float[] first = (float[])Call("TrainGpt", 21UL, 50, 2)!;
+        float[] second = (float[])Call("TrainGpt", 21UL, 50, 2)!;
+        float[] other = (float[])Call("TrainGpt", 22UL, 50, 2)!;
+        Assert.Equal(first.Select(BitConverter.SingleToInt32Bits), second.Select(BitConverter.SingleToInt32Bits));
+        Assert.NotEqual(first.Select(BitConverter.SingleToInt32Bits), other.Select(BitConverter.SingleToInt32Bits));
+
+        // The GPT memorizes its fixed batch: the loss falls well below its start (ln 12 = 2.48 for a uniform guess).
+        Assert.True(first[^1] < 0.5f * first[0], $"loss {first[0]} -> {first[^1]}");
+    }
+
+    [Fact]
+    public void Encoder_classifier_learns_a_token_presence_task()
+    {
+        double[] result = (double[])Call("TrainFirstToken", 300)!;
+
+        // Balanced binary labels: chance is 50% and loss ln 2 = 0.69 at the start.
+        Assert.True(result[1] < 0.5 * result[0], $"loss {result[0]} -> {result[1]}");
+        Assert.True(result[2] >= 0.85, $"held-out accuracy {result[2]}");
+    }
+
+    [Fact]
+    public void Generated_trainer_checks_its_arguments()
+    {
+        Type model = Compiled.Value.GetType("Tiny.PostNorm")!;
+        object instance = Activator.CreateInstance(model, 1UL)!;
+        MethodInfo create = model.GetMethod("CreateTrainer")!;
+        var error = Assert.Throws<TargetInvocationException>(() => create.Invoke(instance, [new ModelDsl.Optim.Sgd(0.1f), 0, null, 0f, 0UL]));
+        Assert.Equal("threads", Assert.IsType<ArgumentOutOfRangeException>(error.InnerException).ParamName);
+
+        using var trainer = (IDisposable)create.Invoke(instance, [new ModelDsl.Optim.Sgd(0.1f), 1, null, 0f, 0UL])!;
+        object batch = Activator.CreateInstance(Compiled.Value.GetType("Tiny.PostNorm+Batch")!)!;
+        error = Assert.Throws<TargetInvocationException>(() => trainer.GetType().GetMethod("Step")!.Invoke(trainer, [batch]));
+        Assert.Contains("empty", Assert.IsType<ArgumentException>(error.InnerException).Message, StringComparison.Ordinal);
+    }
+
+    internal static Assembly Load(params string[] sources)
+    {
+        GeneratorOutcome outcome = GeneratorHarness.Run(sources);
+        Assert.Empty(outcome.GeneratorDiagnostics);
+        Assert.Empty(outcome.GeneratedFileProblems());
+        using var stream = new MemoryStream();
+        // Own assembly name: GeneratedModelTests loads the default-named test assembly into the same context.
+        Compilation release = outcome.Output
+            .WithAssemblyName("ModelDsl.Generator.TrainerTests")
+            .WithOptions(((CSharpCompilationOptions)outcome.Output.Options).WithOptimizationLevel(OptimizationLevel.Release));
+        EmitResult result = release.Emit(stream);
+        Assert.True(result.Success, string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+        stream.Position = 0;
+        return AssemblyLoadContext.Default.LoadFromStream(stream);
+    }
+}
+
+/// <summary>The generated Step and Evaluate allocate nothing after warm-up (2 worker threads).</summary>
+[Collection(TrainerAllocationCollection.Name)]
+public sealed class TrainerAllocationTests
+{
+    [Fact]
+    public void Step_and_Evaluate_allocate_nothing_after_warm_up()
+    {
+        long[] bytes = (long[])TrainerTests.Call("Allocations")!;
+        Assert.Equal(0, bytes[0]);
+        Assert.Equal(0, bytes[1]);
+    }
+}
+
+/// <summary>Allocation counting sees every thread: these tests run alone.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TrainerAllocationCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "Generated trainer allocations";
+}
