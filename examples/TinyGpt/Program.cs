@@ -1,0 +1,163 @@
+using System;
+using System.Diagnostics;
+using System.Text;
+using ModelDsl.Examples.TinyGpt;
+using ModelDsl.Optim;
+using Spectre.Console;
+
+// Trains the character model on sentences from a grammar the project owns, reports validation loss
+// next to the unigram baseline (the entropy of character frequencies), then samples text.
+int threads = args.Length > 0 && int.TryParse(args[0], out int t) ? t : Environment.ProcessorCount;
+int steps = args.Length > 1 && int.TryParse(args[1], out int s) ? s : 1500;
+const int B = 16, T = CharacterModel.Context;
+
+string alphabet = GrammarCorpus.Alphabet;
+if (alphabet.Length > CharacterModel.Vocab)
+{
+    throw new InvalidOperationException($"The corpus has {alphabet.Length} characters; CharacterModel.Vocab is {CharacterModel.Vocab}.");
+}
+
+string trainText = new GrammarCorpus(seed: 1).Text(400_000);
+string validationText = new GrammarCorpus(seed: 2).Text(40_000);
+int[] Encode(string text)
+{
+    var ids = new int[text.Length];
+    for (int i = 0; i < text.Length; i++)
+    {
+        ids[i] = alphabet.IndexOf(text[i], StringComparison.Ordinal);
+    }
+
+    return ids;
+}
+
+int[] train = Encode(trainText), validation = Encode(validationText);
+
+// Unigram baseline: cross-entropy of predicting every character from the training frequencies.
+var counts = new double[alphabet.Length];
+foreach (int id in train)
+{
+    counts[id]++;
+}
+
+double unigram = 0;
+foreach (int id in validation)
+{
+    unigram -= Math.Log(counts[id] / train.Length);
+}
+
+unigram /= validation.Length;
+AnsiConsole.MarkupLine($"[bold]TinyGpt[/]: {train.Length:N0} training and {validation.Length:N0} validation characters, alphabet {alphabet.Length}, {threads} thread(s)");
+AnsiConsole.MarkupLine($"  e.g. [grey]{Markup.Escape(trainText[..trainText.IndexOf('\n', StringComparison.Ordinal)])}[/]");
+Console.WriteLine(CharacterModel.Summary());
+
+var model = new CharacterModel(seed: 1);
+using var trainer = model.CreateTrainer(new AdamW(3e-3f, weightDecay: 0.01f), threads,
+    new WarmupCosineSchedule(3e-3f, warmupSteps: 100, totalSteps: steps, floor: 3e-4f), clipNorm: 1f);
+var batch = new CharacterModel.Batch();
+var random = new System.Random(3);
+var window = new int[T];
+var next = new int[T];
+
+void FillWindow(int[] data, int row, int start)
+{
+    Array.Copy(data, start, window, 0, T);
+    Array.Copy(data, start + 1, next, 0, T);
+    batch.SetText(row, window);
+    batch.SetLabels(row, next);
+}
+
+double ValidationLoss()
+{
+    double sum = 0;
+    int batches = 0;
+    for (int start = 0; start + B * T + 1 < validation.Length && batches < 40; start += B * T, batches++)
+    {
+        for (int b = 0; b < B; b++)
+        {
+            FillWindow(validation, b, start + b * T);
+        }
+
+        batch.Count = B;
+        sum += trainer.Evaluate(batch);
+    }
+
+    return sum / batches;
+}
+
+var clock = Stopwatch.StartNew();
+float loss = 0;
+AnsiConsole.Progress()
+    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+    .Start(context =>
+    {
+        var task = context.AddTask("training", maxValue: steps);
+        for (int step = 1; step <= steps; step++)
+        {
+            for (int b = 0; b < B; b++)
+            {
+                FillWindow(train, b, random.Next(train.Length - T - 1));
+            }
+
+            batch.Count = B;
+            loss = trainer.Step(batch);
+            task.Increment(1);
+            if (step % 25 == 0)
+            {
+                task.Description = $"step {step:N0}  loss {loss:F3}  {step * B * T / clock.Elapsed.TotalSeconds:N0} chars/s";
+            }
+        }
+    });
+
+double validationLoss = ValidationLoss();
+var table = new Table().AddColumns("model", "validation loss (nats/char)");
+table.AddRow("TinyGpt (2 pre-norm causal blocks, D=64)", $"{validationLoss:F3}");
+table.AddRow("unigram baseline (character frequencies)", $"{unigram:F3}");
+AnsiConsole.Write(table);
+AnsiConsole.MarkupLine($"{steps:N0} steps of {B}×{T} characters in {clock.Elapsed.TotalSeconds:F1} s ({clock.Elapsed.TotalMilliseconds / steps:F1} ms/step)");
+
+// Sampling: feed the text so far (last Context characters), read the last position's logits, sample
+// with temperature 0.8, append, repeat.
+var text = new StringBuilder("the ");
+var sampler = new System.Random(11);
+var ignore = new int[T];
+Array.Fill(ignore, -1);
+var probabilities = new double[CharacterModel.Vocab];
+for (int produced = 0; produced < 300; produced++)
+{
+    int length = Math.Min(text.Length, T);
+    var context = Encode(text.ToString(text.Length - length, length));
+    batch.SetText(0, context);
+    batch.SetLabels(0, ignore.AsSpan(0, length));
+    batch.Count = 1;
+    trainer.Evaluate(batch);
+    var logits = trainer.Logits.Slice((length - 1) * CharacterModel.Vocab, CharacterModel.Vocab);
+    double max = double.NegativeInfinity, total = 0;
+    for (int c = 0; c < alphabet.Length; c++)
+    {
+        max = Math.Max(max, logits[c]);
+    }
+
+    for (int c = 0; c < alphabet.Length; c++)
+    {
+        probabilities[c] = Math.Exp((logits[c] - max) / 0.8);
+        total += probabilities[c];
+    }
+
+    double u = sampler.NextDouble() * total;
+    int chosen = alphabet.Length - 1;
+    for (int c = 0; c < alphabet.Length; c++)
+    {
+        u -= probabilities[c];
+        if (u <= 0)
+        {
+            chosen = c;
+            break;
+        }
+    }
+
+    text.Append(alphabet[chosen]);
+}
+
+AnsiConsole.MarkupLine("[bold]sample[/] (temperature 0.8):");
+Console.WriteLine(text.ToString());
+return validationLoss < unigram ? 0 : 1;
