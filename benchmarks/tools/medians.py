@@ -10,7 +10,7 @@ import sys
 UNITS = {"ns": 1e-9, "us": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0}
 rows, current = [], None
 for line in open(sys.argv[1], encoding="utf-8"):
-    m = re.match(r"// Benchmark: (\S+): .*\[(.*)\]", line)
+    m = re.match(r"// Benchmark: (\S+): .*?\) \[(.*)\]$", line.rstrip())
     if m:
         current = (m.group(1), m.group(2))
         continue
