@@ -412,11 +412,97 @@ def optimizer_family():
     fam.write()
 
 
+# ---------------------------------------------------------------- whole generated models
+class SentimentModel(nn.Module):
+    """The examples/Sentiment architecture at small sizes; attribute names give ModelDsl's state_dict names."""
+
+    def __init__(self, vocab, d, heads, ff, layers, classes, length):
+        super().__init__()
+        self.tokens = nn.Embedding(vocab, d)
+        pe = torch.zeros(length, d)
+        pos = torch.arange(length).unsqueeze(1)
+        div = torch.exp(torch.arange(0, d, 2) * (-math.log(10000.0) / d))
+        pe[:, 0::2], pe[:, 1::2] = torch.sin(pos * div), torch.cos(pos * div)
+        self.register_buffer("pe", pe, persistent=False)
+        layer = nn.TransformerEncoderLayer(d, heads, ff, dropout=0.0, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.head = nn.Linear(d, classes)
+
+    def forward(self, ids, lengths):
+        t = ids.shape[1]
+        pad = torch.arange(t).unsqueeze(0) >= lengths.unsqueeze(1)
+        x = self.encoder(self.tokens(ids) + self.pe[:t], src_key_padding_mask=pad)
+        keep = (~pad).unsqueeze(-1).float()
+        return self.head((x * keep).sum(1) / keep.sum(1))
+
+
+class GptModel(nn.Module):
+    """The examples/TinyGpt architecture at small sizes: pre-norm GELU causal blocks, final norm, tied head."""
+
+    def __init__(self, vocab, d, heads, ff, layers, length):
+        super().__init__()
+        self.tokens = nn.Embedding(vocab, d)
+        self.positions = nn.Embedding(length, d)
+        layer = nn.TransformerEncoderLayer(d, heads, ff, dropout=0.0, activation="gelu", batch_first=True, norm_first=True)
+        self.blocks = nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(d), enable_nested_tensor=False)
+        self.head = nn.Linear(d, vocab, bias=False)
+        self.head.weight = self.tokens.weight
+
+    def forward(self, ids):
+        t = ids.shape[1]
+        causal = torch.triu(torch.ones(t, t, dtype=torch.bool), diagonal=1)
+        return self.head(self.blocks(self.tokens(ids) + self.positions.weight[:t], mask=causal))
+
+
+def model_family():
+    fam = Family("models")
+    torch.manual_seed(8000)
+    model = SentimentModel(vocab=20, d=16, heads=2, ff=32, layers=2, classes=3, length=8)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("bias") or "norm" in name:
+                p.normal_(std=0.1).add_(1.0 if "norm" in name and name.endswith("weight") else 0.0)
+    lengths = torch.tensor([8, 5, 3])
+    ids = torch.randint(1, 20, (3, 8))
+    ids[torch.arange(8).unsqueeze(0) >= lengths.unsqueeze(1)] = 0
+    labels = torch.tensor([2, 0, 1])
+    logits = model(ids, lengths)
+    loss = F.cross_entropy(logits, labels, label_smoothing=0.1)
+    params = dict(model.named_parameters())
+    grads = torch.autograd.grad(loss, list(params.values()))
+    tensors = dict(ids=ids, lengths=lengths, labels=labels, logits=logits, loss=loss.reshape(1))
+    for (n, p), g in zip(params.items(), grads):
+        tensors["param__" + n.replace(".", "__")] = p
+        tensors["grad__" + n.replace(".", "__")] = g
+    fam.case("sentiment", dict(vocab=20, width=16, heads=2, feedForward=32, layers=2, classes=3, length=8, labelSmoothing=0.1), **tensors)
+
+    torch.manual_seed(8001)
+    gpt = GptModel(vocab=16, d=16, heads=2, ff=64, layers=2, length=8)
+    with torch.no_grad():
+        for name, p in gpt.named_parameters():
+            if name.endswith("bias") or "norm" in name:
+                p.normal_(std=0.1).add_(1.0 if "norm" in name and name.endswith("weight") else 0.0)
+    ids = torch.randint(0, 16, (2, 8))
+    labels = torch.randint(0, 16, (2, 8))
+    labels[0, 2] = -1
+    labels[1, 5] = -1
+    logits = gpt(ids)
+    loss = F.cross_entropy(logits.reshape(-1, 16), labels.reshape(-1), ignore_index=-1)
+    params = dict(gpt.named_parameters())  # the tied head.weight appears once, as tokens.weight
+    grads = torch.autograd.grad(loss, list(params.values()))
+    tensors = dict(ids=ids, labels=labels, logits=logits, loss=loss.reshape(1))
+    for (n, p), g in zip(params.items(), grads):
+        tensors["param__" + n.replace(".", "__")] = p
+        tensors["grad__" + n.replace(".", "__")] = g
+    fam.case("gpt", dict(vocab=16, width=16, heads=2, feedForward=64, layers=2, length=8), **tensors)
+    fam.write()
+
+
 def main():
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
     families = [linear_family, activation_family, norm_family, embedding_loss_family, attention_family,
-                transformer_family, recurrent_family, bahdanau_family, optimizer_family]
+                transformer_family, recurrent_family, bahdanau_family, optimizer_family, model_family]
     wanted = set(sys.argv[1:])
     for family in families:
         if not wanted or family.__name__.replace("_family", "") in wanted:
