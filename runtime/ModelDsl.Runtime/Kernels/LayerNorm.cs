@@ -27,6 +27,9 @@ public static unsafe class LayerNorm
     /// <summary>PyTorch's default epsilon for <c>nn.LayerNorm</c>.</summary>
     public const float DefaultEpsilon = 1e-5f;
 
+    /// <summary>Threads from which <see cref="Backward"/> splits its work (below, it runs on the calling thread).</summary>
+    internal const int MinimumBackwardThreads = 4;
+
     /// <summary>Below this many elements a pool is not used: the loop is too short to pay for waking threads.</summary>
     private const int ParallelThreshold = 1 << 14;
 
@@ -119,7 +122,10 @@ public static unsafe class LayerNorm
             {
                 DX = dx, DW = dw, DB = db, DY = dy, X = x, W = w, Mean = m, Rstd = s, Rows = rows, Width = width,
             };
-            if (!UsePool(pool, rows, size))
+            // The split below makes two passes (rows for dInput, columns for dWeight/dBias), each recomputing
+            // x̂, so it does about twice the serial work: with two threads it measured 2-3x slower than one
+            // (benchmarks/README.md). It is used only from MinimumBackwardThreads threads up.
+            if (!UsePool(pool, rows, size) || pool!.ThreadCount < MinimumBackwardThreads)
             {
                 // One pass per row: the parameter gradients are accumulated row by row in order,
                 // exactly as the column-split pass below does.

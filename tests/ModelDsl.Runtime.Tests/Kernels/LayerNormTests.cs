@@ -138,9 +138,10 @@ public sealed class LayerNormTests
     }
 
     [Fact]
-    public void Tuned_WithTwoThreads_MatchesReference()
+    public void Tuned_WithFourThreads_MatchesReference()
     {
-        using var pool = new WorkerPool(2);
+        // Four threads: backward splits its work only from LayerNorm.MinimumBackwardThreads up.
+        using var pool = new WorkerPool(4);
         CompareWithReference(64, 768, pool);
         CompareWithReference(1031, 17, pool);
     }
@@ -150,9 +151,9 @@ public sealed class LayerNormTests
     [InlineData(33, 768)]
     [InlineData(1031, 17)]
     [InlineData(200, 100)]
-    public void Tuned_OneAndTwoThreads_GiveIdenticalBits(int rows, int width)
+    public void Tuned_SerialAndFourThreads_GiveIdenticalBits(int rows, int width)
     {
-        using var pool = new WorkerPool(2);
+        using var pool = new WorkerPool(LayerNorm.MinimumBackwardThreads);
         var serial = Run(rows, width, pool: null);
         var parallel = Run(rows, width, pool);
         Assert.Equal(serial.Y, parallel.Y);
@@ -294,5 +295,9 @@ public sealed class LayerNormAllocationTests
             LayerNorm.Forward(y, mean, rstd, x, w, b, rows, width, pool: pool);
             LayerNorm.Backward(dx, dw, db, dy, x, w, mean, rstd, rows, width, pool);
         }));
+
+        // The split backward path, taken from LayerNorm.MinimumBackwardThreads threads.
+        using var wide = new WorkerPool(LayerNorm.MinimumBackwardThreads);
+        Assert.Equal(0, Allocations.Measure(() => LayerNorm.Backward(dx, dw, db, dy, x, w, mean, rstd, rows, width, wide)));
     }
 }
