@@ -203,8 +203,8 @@ public sealed class DiagnosticTests
         },
         {
             "MDSL2002",
-            Model(header: "public partial class [|M|]", members: [Input, Embedding, "[TransformerEncoder(Heads = 4, Mask = Masks.LocalWindow, WindowRadius = 2)] public partial EncoderStack Encoder { get; }", Pool, Head]),
-            "Model 'M': training code for LocalWindow or Graph masks (Encoder) is not supported yet; the layout, layer properties and Batch are generated, but no CreateTrainer/Trainer"
+            Model(header: "public partial class [|M|]", members: [Input, Embedding, Pool, "[BatchNorm] public partial Norm Normalized { get; }", Head]),
+            "Model 'M': training code for [BatchNorm] layers (Normalized) is not supported yet; the layout, layer properties and Batch are generated, but no CreateTrainer/Trainer"
         },
     };
 

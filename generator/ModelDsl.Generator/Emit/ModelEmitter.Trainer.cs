@@ -19,9 +19,6 @@ internal sealed partial class ModelEmitter
         TrainingEmitter training = TrainingEmitter.Create(_plan);
         string model = _plan.ClassName;
         string maxBatch = Literals.Int(_plan.MaxBatch);
-        string maxLength = Literals.Int(training.MaxLength);
-        string input = Identifiers.Escape(training.InputName);
-        string inputLengths = Identifiers.Escape(training.InputName + "Lengths");
         TargetPlan target = training.Target;
         long classes = target.Width;
 
@@ -43,14 +40,14 @@ internal sealed partial class ModelEmitter
         writer.Line("/// the runtime kernels, no allocation per step after the first, the same bits for the same seed, batches and threads.");
         writer.Line("/// </summary>");
         writer.Line("/// <remarks>");
-        writer.Line("/// <para>Each step runs on the batch's <c>Count</c> rows and its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>");
+        writer.Line("/// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>");
         writer.Line("/// <para>Dropout (<c>[Dropout]</c> layers; in the stacks after the attention output, the FFN activation and the FFN output, not yet on the");
         writer.Line("/// attention probabilities) is applied by <see cref=\"Step\"/> and <see cref=\"ComputeGradients\"/> while <see cref=\"DropoutEnabled\"/>; its masks");
         writer.Line("/// depend on the seed and <see cref=\"Steps\"/> only. <see cref=\"Evaluate\"/> never drops.</para>");
         writer.Line("/// </remarks>");
         writer.Line(GeneratedCode);
         writer.Open("public sealed class Trainer : global::System.IDisposable");
-        writer.Line("/// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and length " + maxLength + ".</summary>");
+        writer.Line("/// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>");
         writer.Line("public const int ArenaLength = " + Literals.Int(training.ArenaLength) + ";");
         writer.Line();
         writer.Line("private readonly " + Identifiers.Escape(model) + " __model;");
@@ -66,22 +63,34 @@ internal sealed partial class ModelEmitter
         writer.Line("private readonly float __clipNorm;");
         writer.Line("private readonly ulong __dropoutSeed;");
         writer.Line("private readonly int __stateLength;");
-        writer.Line("private readonly int[] __ids = new int[" + Literals.Int(_plan.MaxBatch * training.MaxLength) + "];");
-        if (target.PerPosition)
+        foreach (TrainingEmitter.Sequence sequence in training.Sequences)
         {
-            writer.Line("private readonly int[] __labels = new int[" + Literals.Int(_plan.MaxBatch * training.MaxLength) + "];");
+            writer.Line("private readonly int[] " + sequence.IdsArray + " = new int[" + Literals.Int(_plan.MaxBatch * sequence.MaxLength) + "];");
+            if (sequence.AdjacencyArray is { } adjacency)
+            {
+                writer.Line("private readonly bool[] " + adjacency + " = new bool[" + Literals.Int(_plan.MaxBatch * sequence.MaxLength * sequence.MaxLength) + "];");
+            }
         }
 
-        foreach ((string field, long width) in training.SinusoidTables)
+        if (training.TargetSequence is { } labelSequence)
         {
-            writer.Line("private readonly float[] " + field + " = new float[" + Literals.Int(training.MaxLength * width) + "];");
+            writer.Line("private readonly int[] __labels = new int[" + Literals.Int(_plan.MaxBatch * labelSequence.MaxLength) + "];");
+        }
+
+        foreach ((string field, long positions, long width) in training.SinusoidTables)
+        {
+            writer.Line("private readonly float[] " + field + " = new float[" + Literals.Int(positions * width) + "];");
         }
 
         writer.Line("private readonly byte[] __masks = new byte[" + Literals.Int(training.MaskLength) + "];");
         writer.Line("private long __step;");
         writer.Line("private bool __training;");
         writer.Line("private int __b;");
-        writer.Line("private int __t;");
+        foreach (TrainingEmitter.Sequence sequence in training.Sequences)
+        {
+            writer.Line("private int " + sequence.Field + ";");
+        }
+
         writer.Line("private int __rows;");
         writer.Line();
 
@@ -108,15 +117,19 @@ internal sealed partial class ModelEmitter
         writer.Line("__activations = new " + Runtime + "Memory.AlignedBlock(ArenaLength);");
         writer.Line("__activationGradients = new " + Runtime + "Memory.AlignedBlock(ArenaLength);");
         string scratch = Literals.Int(training.LinearScratch);
-        if (training.HasAttention)
+        var attentionShapes = new HashSet<(long, long)>();
+        foreach ((TrainingEmitter.Sequence query, TrainingEmitter.Sequence key) in training.AttentionShapes)
         {
-            scratch = "global::System.Math.Max(" + scratch + ", " + Runtime + "Kernels.Attention.ScratchLength(" + maxLength + ", " + maxLength + ", __pool.ThreadCount))";
+            if (attentionShapes.Add((query.MaxLength, key.MaxLength)))
+            {
+                scratch = "global::System.Math.Max(" + scratch + ", " + Runtime + "Kernels.Attention.ScratchLength(" + Literals.Int(query.MaxLength) + ", " + Literals.Int(key.MaxLength) + ", __pool.ThreadCount))";
+            }
         }
 
         writer.Line("__scratch = new " + Runtime + "Memory.AlignedBlock(" + scratch + ");");
-        foreach ((string field, long width) in training.SinusoidTables)
+        foreach ((string field, long positions, long width) in training.SinusoidTables)
         {
-            writer.Line(Runtime + "Kernels.SinusoidalPositions.Fill(" + field + ", " + maxLength + ", " + Literals.Int(width) + ");");
+            writer.Line(Runtime + "Kernels.SinusoidalPositions.Fill(" + field + ", " + Literals.Int(positions) + ", " + Literals.Int(width) + ");");
         }
 
         writer.Close();
@@ -199,7 +212,7 @@ internal sealed partial class ModelEmitter
         writer.Close();
         writer.Line();
 
-        // Packs the batch's ids (stride MaxLength) into [B, T] with T its longest row.
+        // Packs each token input's ids (stride MaxLength) into [B, T] with T its longest row (and the labels, adjacency alike).
         writer.Open("private void __Prepare(Batch batch)");
         writer.Line("global::System.ArgumentNullException.ThrowIfNull(batch);");
         writer.Line("int B = batch.Count;");
@@ -207,27 +220,43 @@ internal sealed partial class ModelEmitter
         writer.Line("throw new global::System.ArgumentException(" + Literals.String(model + ".Trainer: the batch is empty; fill rows and set Count.") + ", nameof(batch));");
         writer.Close();
         writer.Line();
-        writer.Line("int T = 0;");
-        writer.Open("for (int b = 0; b < B; b++)");
-        writer.Line("int length = batch." + inputLengths + "[b];");
-        writer.Open("if (length < 1 || length > " + maxLength + ")");
-        writer.Line("throw new global::System.ArgumentException($\"" + model + ".Batch." + training.InputName + ": row {b} has length {length}; every row below Count needs 1 to " + maxLength + " ids.\", nameof(batch));");
-        writer.Close();
-        writer.Line();
-        writer.Line("T = length > T ? length : T;");
-        writer.Close();
-        writer.Line();
-        writer.Open("for (int b = 0; b < B; b++)");
-        writer.Line("global::System.MemoryExtensions.AsSpan(batch." + input + ", b * " + maxLength + ", T).CopyTo(global::System.MemoryExtensions.AsSpan(__ids, b * T, T));");
-        if (target.PerPosition)
+        writer.Line("__b = B;");
+        foreach (TrainingEmitter.Sequence sequence in training.Sequences)
         {
-            writer.Line("global::System.MemoryExtensions.AsSpan(batch.Labels, b * " + Literals.Int(target.MaxLength) + ", T).CopyTo(global::System.MemoryExtensions.AsSpan(__labels, b * T, T));");
+            string name = sequence.Input.Name;
+            string max = Literals.Int(sequence.MaxLength);
+            string T = sequence.T;
+            writer.Open();
+            writer.Line("int " + T + " = 0;");
+            writer.Open("for (int b = 0; b < B; b++)");
+            writer.Line("int length = batch." + Identifiers.Escape(name + "Lengths") + "[b];");
+            writer.Open("if (length < 1 || length > " + max + ")");
+            writer.Line("throw new global::System.ArgumentException($\"" + model + ".Batch." + name + ": row {b} has length {length}; every row below Count needs 1 to " + max + " ids.\", nameof(batch));");
+            writer.Close();
+            writer.Line();
+            writer.Line(T + " = length > " + T + " ? length : " + T + ";");
+            writer.Close();
+            writer.Line();
+            writer.Open("for (int b = 0; b < B; b++)");
+            writer.Line("global::System.MemoryExtensions.AsSpan(batch." + Identifiers.Escape(name) + ", b * " + max + ", " + T + ").CopyTo(global::System.MemoryExtensions.AsSpan(" + sequence.IdsArray + ", b * " + T + ", " + T + "));");
+            if (training.TargetSequence == sequence)
+            {
+                writer.Line("global::System.MemoryExtensions.AsSpan(batch.Labels, b * " + Literals.Int(target.MaxLength) + ", " + T + ").CopyTo(global::System.MemoryExtensions.AsSpan(__labels, b * " + T + ", " + T + "));");
+            }
+
+            if (sequence.AdjacencyArray is { } adjacency)
+            {
+                writer.Open("for (int i = 0; i < " + T + "; i++)");
+                writer.Line("global::System.MemoryExtensions.AsSpan(batch." + Identifiers.Escape(name + "Adjacency") + ", ((b * " + max + ") + i) * " + max + ", " + T + ").CopyTo(global::System.MemoryExtensions.AsSpan(" + adjacency + ", ((b * " + T + ") + i) * " + T + ", " + T + "));");
+                writer.Close();
+            }
+
+            writer.Close();
+            writer.Line();
+            writer.Line(sequence.Field + " = " + T + ";");
+            writer.Close();
         }
 
-        writer.Close();
-        writer.Line();
-        writer.Line("__b = B;");
-        writer.Line("__t = T;");
         writer.Close();
         writer.Line();
 
@@ -237,8 +266,12 @@ internal sealed partial class ModelEmitter
         writer.Line("__training = training;");
         writer.Line("ulong __dropoutOffset = (ulong)__step * " + Literals.Int(training.MaskLength) + "UL;");
         writer.Line("int B = __b;");
-        writer.Line("int T = __t;");
-        writer.Line("int BT = B * T;");
+        foreach (TrainingEmitter.Sequence sequence in training.Sequences)
+        {
+            writer.Line("int " + sequence.T + " = " + sequence.Field + ";");
+            writer.Line("int " + sequence.BT + " = B * " + sequence.T + ";");
+        }
+
         writer.Line("global::System.Span<float> p = __model.__parameters.Span;");
         writer.Line("global::System.Span<float> a = __activations.Span;");
         WriteLines(writer, training.Forward);
@@ -248,8 +281,12 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>");
         writer.Open("private void __Backward(Batch batch)");
         writer.Line("int B = __b;");
-        writer.Line("int T = __t;");
-        writer.Line("int BT = B * T;");
+        foreach (TrainingEmitter.Sequence sequence in training.Sequences)
+        {
+            writer.Line("int " + sequence.T + " = " + sequence.Field + ";");
+            writer.Line("int " + sequence.BT + " = B * " + sequence.T + ";");
+        }
+
         writer.Line("global::System.Span<float> p = __model.__parameters.Span;");
         writer.Line("global::System.Span<float> g = __gradients.Span;");
         writer.Line("global::System.Span<float> a = __activations.Span;");

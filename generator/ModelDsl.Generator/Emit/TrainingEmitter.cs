@@ -20,12 +20,18 @@ internal sealed class TrainingEmitter
 {
     private const string K = "global::ModelDsl.Kernels.";
     private const string Pool = "__pool";
+    private const int MaskCausal = 1;
+    private const int MaskKeyPadding = 2;
+    private const int MaskLocalWindow = 4;
+    private const int MaskGraph = 8;
 
     private readonly ModelPlan _plan;
     private readonly Dictionary<string, ParameterPlan> _parameters = new(StringComparer.Ordinal);
     private readonly List<Buffer> _buffers = [];
     private readonly List<string> _forward = [];
     private readonly List<List<string>> _backward = [];
+    private readonly List<Sequence> _sequences = [];
+    private readonly List<(Sequence Query, Sequence Key)> _attentionShapes = [];
     private int _arenaLength;
     private long _maskLength;
     private int _dropoutSites;
@@ -47,17 +53,30 @@ internal sealed class TrainingEmitter
             }
         }
 
-        InputPlan input = plan.Inputs[0];
-        MaxLength = input.MaxLength;
-        InputName = input.Name;
+        bool single = plan.Inputs.Count == 1;
+        foreach (InputPlan input in plan.Inputs)
+        {
+            string suffix = single ? string.Empty : input.Name;
+            string t = "T" + suffix;
+            _sequences.Add(new Sequence(
+                input,
+                t,
+                "B" + t,
+                single ? "__t" : "__t_" + input.Name,
+                single ? "__ids" : "__ids_" + input.Name,
+                Span("batch." + Identifiers.Escape(input.Name + "Lengths"), "B"),
+                input.NeedsAdjacency ? (single ? "__adjacency" : "__adjacency_" + input.Name) : null));
+        }
+
         Target = plan.Target!;
+        TargetSequence = Target.PerPosition ? SequenceOfInput(Target.Source!) : null;
     }
 
-    /// <summary>The token input's maximum length (the arena is planned for it).</summary>
-    public long MaxLength { get; }
+    /// <summary>The token inputs, in declaration order, with the names their lengths and ids have in the emitted code.</summary>
+    public IReadOnlyList<Sequence> Sequences => _sequences;
 
-    /// <summary>The token input's name (its Batch buffers are <c>{Name}</c> and <c>{Name}Lengths</c>).</summary>
-    public string InputName { get; }
+    /// <summary>The sequence the per-position labels follow (null for one label per row).</summary>
+    public Sequence? TargetSequence { get; }
 
     /// <summary>The loss.</summary>
     public TargetPlan Target { get; }
@@ -77,14 +96,14 @@ internal sealed class TrainingEmitter
     /// <summary>Offset of the logits buffer.</summary>
     public int LogitsOffset { get; private set; }
 
-    /// <summary>Sinusoidal tables the trainer fills once: field name and width.</summary>
-    public List<(string Field, long Width)> SinusoidTables { get; } = [];
+    /// <summary>Sinusoidal tables the trainer fills once: field name, positions and width.</summary>
+    public List<(string Field, long Positions, long Width)> SinusoidTables { get; } = [];
 
     /// <summary>Largest <c>rows * units</c> of a Linear with an activation (the backward scratch it needs).</summary>
     public long LinearScratch { get; private set; }
 
-    /// <summary>The model has attention (its backward scratch depends on the thread count).</summary>
-    public bool HasAttention { get; private set; }
+    /// <summary>The (query, key) sequences of every attention (its backward scratch depends on their lengths and the thread count).</summary>
+    public IReadOnlyList<(Sequence Query, Sequence Key)> AttentionShapes => _attentionShapes;
 
     /// <summary>Activation buffers: name, offset, maximum length (for the generated docs).</summary>
     public IReadOnlyList<Buffer> Buffers => _buffers;
@@ -97,6 +116,21 @@ internal sealed class TrainingEmitter
         return emitter;
     }
 
+    /// <summary>
+    /// A token input as the emitted code sees it: its length variable <c>T</c> (the batch's longest row), <c>BT = B * T</c>,
+    /// the trainer field holding <c>T</c>, the packed ids <c>[B, T]</c>, the lengths span and, for graph masks, the packed
+    /// adjacency <c>[B, T, T]</c>. A model with one input uses plain <c>T</c>, <c>BT</c>, <c>__ids</c>.
+    /// </summary>
+    internal sealed record Sequence(InputPlan Input, string T, string BT, string Field, string IdsArray, string Lengths, string? AdjacencyArray)
+    {
+        public long MaxLength => Input.MaxLength;
+
+        public string Ids => Span(IdsArray, BT);
+    }
+
+    /// <summary>What a layer hands to the layers that read it: its output buffer, the sequence it runs along (null after pooling) and its width.</summary>
+    private sealed record Flow(Buffer Buffer, Sequence? Sequence, long Width);
+
     /// <summary>One buffer of the arena.</summary>
     internal sealed record Buffer(string Name, int Offset, long MaxLength, string Length)
     {
@@ -105,11 +139,27 @@ internal sealed class TrainingEmitter
         public string D => "d.Slice(" + Literals.Int(Offset) + ", " + Length + ")";
     }
 
-    private long MaxRows(bool sequence) => sequence ? _plan.MaxBatch * MaxLength : _plan.MaxBatch;
+    private long MaxRows(Sequence? sequence) => sequence is null ? _plan.MaxBatch : _plan.MaxBatch * sequence.MaxLength;
 
-    private static string Rows(bool sequence) => sequence ? "BT" : "B";
+    private static string Rows(Sequence? sequence) => sequence is null ? "B" : sequence.BT;
 
-    private Buffer Alloc(string name, bool sequence, long width)
+    private Sequence SequenceOfInput(string input)
+    {
+        foreach (Sequence sequence in _sequences)
+        {
+            if (sequence.Input.Name == input)
+            {
+                return sequence;
+            }
+        }
+
+        throw new InvalidOperationException("'" + input + "' is not a token input");
+    }
+
+    /// <summary>The token input an [Embedding] named <paramref name="source"/> reads.</summary>
+    private Sequence SequenceOf(string source) => SequenceOfInput(source);
+
+    private Buffer Alloc(string name, Sequence? sequence, long width)
     {
         long max = MaxRows(sequence) * width;
         string length = Rows(sequence) + (width == 1 ? string.Empty : " * " + Literals.Int(width));
@@ -137,7 +187,7 @@ internal sealed class TrainingEmitter
     /// (the site index) and counter offset <c>__dropoutOffset</c> (advanced per optimizer step, so repeated
     /// <c>ComputeGradients</c> calls see the same masks); the identity in evaluation.
     /// </summary>
-    private Buffer Dropout(string name, string title, Buffer input, bool sequence, long width, float probability, List<string> forward, List<string> backward)
+    private Buffer Dropout(string name, string title, Buffer input, Sequence? sequence, long width, float probability, List<string> forward, List<string> backward)
     {
         if (probability <= 0f)
         {
@@ -212,41 +262,47 @@ internal sealed class TrainingEmitter
 
     private void Walk()
     {
-        Buffer? current = null;
-        bool sequence = true;
-        long width = 0;
-        string lengths = Span("batch." + Identifiers.Escape(InputName + "Lengths"), "B");
+        var outputs = new Dictionary<string, Flow>(StringComparer.Ordinal);
         foreach (LayerPlan layer in _plan.Layers)
         {
             string title = "// " + layer.Name + " (" + KnownNames.AttributeName(layer.Kind) + "): " + layer.Input.Compact + " -> " + layer.Output.Compact;
             var backward = new List<string>();
+            if (layer.Kind == LayerKind.Input)
+            {
+                continue;
+            }
+
+            if (layer.Kind == LayerKind.Embedding)
+            {
+                Sequence tokens = SequenceOf(layer.Options.Source!);
+                ParameterPlan weight = LayerParameter(layer, ".weight")!;
+                long vocab = weight.Shape[0];
+                long dimension = weight.Shape[1];
+                Buffer embedded = Alloc(layer.Path + ".output", tokens, dimension);
+                _forward.Add(title + ", " + Range(weight));
+                _forward.Add(K + "Embedding.Forward(" + embedded.A + ", " + P(weight) + ", " + tokens.Ids + ", " + Literals.Int(vocab) + ", " + Literals.Int(dimension) + ");");
+                backward.Add(title);
+                backward.Add(K + "Embedding.Backward(" + G(weight) + ", " + embedded.D + ", " + tokens.Ids + ", " + Literals.Int(vocab) + ", " + Literals.Int(dimension) + ");");
+                outputs[layer.Name] = new Flow(embedded, tokens, dimension);
+                _backward.Add(backward);
+                continue;
+            }
+
+            Flow from = outputs[layer.Options.Source!];
+            Buffer current = from.Buffer;
+            Sequence? sequence = from.Sequence;
+            long width = from.Width;
             switch (layer.Kind)
             {
-                case LayerKind.Input:
-                    continue;
-                case LayerKind.Embedding:
-                {
-                    ParameterPlan weight = LayerParameter(layer, ".weight")!;
-                    long vocab = weight.Shape[0];
-                    width = weight.Shape[1];
-                    Buffer output = Alloc(layer.Path + ".output", true, width);
-                    _forward.Add(title + ", " + Range(weight));
-                    _forward.Add(K + "Embedding.Forward(" + output.A + ", " + P(weight) + ", " + Span("__ids", "BT") + ", " + Literals.Int(vocab) + ", " + Literals.Int(width) + ");");
-                    backward.Add(title);
-                    backward.Add(K + "Embedding.Backward(" + G(weight) + ", " + output.D + ", " + Span("__ids", "BT") + ", " + Literals.Int(vocab) + ", " + Literals.Int(width) + ");");
-                    current = output;
-                    break;
-                }
-
                 case LayerKind.SinusoidalPositions:
                 {
                     string table = "__sinusoid" + Literals.Int(SinusoidTables.Count);
-                    SinusoidTables.Add((table, width));
-                    Buffer output = Alloc(layer.Path + ".output", true, width);
-                    _forward.Add(title + ": adds the fixed sinusoid table (" + Literals.Int(MaxLength) + " x " + Literals.Int(width) + ")");
-                    _forward.Add(K + "SinusoidalPositions.Forward(" + output.A + ", " + current!.A + ", " + table + ", B, T, " + Literals.Int(width) + ");");
+                    SinusoidTables.Add((table, sequence!.MaxLength, width));
+                    Buffer output = Alloc(layer.Path + ".output", sequence, width);
+                    _forward.Add(title + ": adds the fixed sinusoid table (" + Literals.Int(sequence.MaxLength) + " x " + Literals.Int(width) + ")");
+                    _forward.Add(K + "SinusoidalPositions.Forward(" + output.A + ", " + current.A + ", " + table + ", B, " + sequence.T + ", " + Literals.Int(width) + ");");
                     backward.Add(title);
-                    backward.Add(K + "SinusoidalPositions.Backward(" + current.D + ", " + output.D + ", B, T, " + Literals.Int(width) + ");");
+                    backward.Add(K + "SinusoidalPositions.Backward(" + current.D + ", " + output.D + ", B, " + sequence.T + ", " + Literals.Int(width) + ");");
                     current = output;
                     break;
                 }
@@ -254,11 +310,11 @@ internal sealed class TrainingEmitter
                 case LayerKind.LearnedPositions:
                 {
                     ParameterPlan weight = LayerParameter(layer, ".weight")!;
-                    Buffer output = Alloc(layer.Path + ".output", true, width);
+                    Buffer output = Alloc(layer.Path + ".output", sequence, width);
                     _forward.Add(title + ", " + Range(weight));
-                    _forward.Add(K + "LearnedPositions.Forward(" + output.A + ", " + current!.A + ", " + P(weight) + ", B, T, " + Literals.Int(width) + ");");
+                    _forward.Add(K + "LearnedPositions.Forward(" + output.A + ", " + current.A + ", " + P(weight) + ", B, " + sequence!.T + ", " + Literals.Int(width) + ");");
                     backward.Add(title);
-                    backward.Add(K + "LearnedPositions.Backward(" + current.D + ", " + G(weight) + ", " + output.D + ", B, T, " + Literals.Int(width) + ");");
+                    backward.Add(K + "LearnedPositions.Backward(" + current.D + ", " + G(weight) + ", " + output.D + ", B, " + sequence.T + ", " + Literals.Int(width) + ");");
                     current = output;
                     break;
                 }
@@ -267,26 +323,27 @@ internal sealed class TrainingEmitter
                     if (layer.Options.Dropout <= 0f)
                     {
                         _forward.Add(title + ": p = 0, the identity");
+                        outputs[layer.Name] = from;
                         continue;
                     }
 
-                    current = Dropout(layer.Path + ".output", title, current!, sequence, width, layer.Options.Dropout, _forward, backward);
+                    current = Dropout(layer.Path + ".output", title, current, sequence, width, layer.Options.Dropout, _forward, backward);
                     break;
                 case LayerKind.LayerNorm:
-                    current = Norm(layer.Path, layer.Path, title, current!, sequence, width, _forward, backward);
+                    current = Norm(layer.Path, layer.Path, title, current, sequence, width, _forward, backward);
                     break;
                 case LayerKind.MeanPool:
                 case LayerKind.FirstTokenPool:
                 case LayerKind.LastTokenPool:
                 {
                     string kind = K + "PoolingKind." + (layer.Kind == LayerKind.MeanPool ? "Mean" : layer.Kind == LayerKind.FirstTokenPool ? "First" : "Last");
-                    Buffer output = Alloc(layer.Path + ".output", false, width);
+                    Buffer output = Alloc(layer.Path + ".output", null, width);
                     _forward.Add(title);
-                    _forward.Add(K + "Pooling.Forward(" + output.A + ", " + current!.A + ", " + lengths + ", B, T, " + Literals.Int(width) + ", " + kind + ");");
+                    _forward.Add(K + "Pooling.Forward(" + output.A + ", " + current.A + ", " + sequence!.Lengths + ", B, " + sequence.T + ", " + Literals.Int(width) + ", " + kind + ");");
                     backward.Add(title);
-                    backward.Add(K + "Pooling.Backward(" + current.D + ", " + output.D + ", " + lengths + ", B, T, " + Literals.Int(width) + ", " + kind + ");");
+                    backward.Add(K + "Pooling.Backward(" + current.D + ", " + output.D + ", " + sequence.Lengths + ", B, " + sequence.T + ", " + Literals.Int(width) + ", " + kind + ");");
                     current = output;
-                    sequence = false;
+                    sequence = null;
                     break;
                 }
 
@@ -296,26 +353,33 @@ internal sealed class TrainingEmitter
                     ParameterPlan? bias = LayerParameter(layer, ".bias");
                     long units = weight.Shape[0];
                     string comment = title + ", " + Range(weight) + (layer.Options.TiedTo is not null ? " (tied)" : string.Empty) + (bias is null ? string.Empty : ", " + Range(bias));
-                    current = Linear(layer.Path, comment, current!, sequence, width, units, weight, 0, bias, 0, layer.Options.Activation, _forward, backward);
+                    current = Linear(layer.Path, comment, current, sequence, width, units, weight, 0, bias, 0, layer.Options.Activation, _forward, backward);
                     width = units;
                     break;
                 }
 
                 case LayerKind.TransformerEncoder:
                 case LayerKind.TransformerDecoder:
-                    current = Stack(layer, current!, width, lengths);
+                {
+                    Flow? memory = layer.Options.Memory is { } memoryName ? outputs[memoryName] : null;
+                    current = Stack(layer, current, sequence!, width, memory);
+                    outputs[layer.Name] = new Flow(current, sequence, width);
                     continue;
+                }
+
                 default:
                     throw new InvalidOperationException("layer kind " + layer.Kind + " has no training code");
             }
 
+            outputs[layer.Name] = new Flow(current, sequence, width);
             _backward.Add(backward);
         }
 
-        Loss(current!, width);
+        Flow last = outputs[_plan.Layers[_plan.Layers.Count - 1].Name];
+        Loss(last.Buffer, last.Sequence, last.Width);
     }
 
-    private Buffer Norm(string name, string parameterPrefix, string title, Buffer input, bool sequence, long width, List<string> forward, List<string> backward)
+    private Buffer Norm(string name, string parameterPrefix, string title, Buffer input, Sequence? sequence, long width, List<string> forward, List<string> backward)
     {
         ParameterPlan weight = Parameter(parameterPrefix + ".weight");
         ParameterPlan bias = Parameter(parameterPrefix + ".bias");
@@ -331,7 +395,7 @@ internal sealed class TrainingEmitter
     }
 
     private Buffer Linear(
-        string name, string comment, Buffer input, bool sequence, long inWidth, long units,
+        string name, string comment, Buffer input, Sequence? sequence, long inWidth, long units,
         ParameterPlan weight, long weightStart, ParameterPlan? bias, long biasStart, int activation,
         List<string> forward, List<string> backward)
     {
@@ -361,9 +425,9 @@ internal sealed class TrainingEmitter
         return output;
     }
 
-    private Buffer Residual(string name, string title, Buffer input, Buffer branch, long width, List<string> forward, List<string> backward)
+    private Buffer Residual(string name, string title, Buffer input, Buffer branch, Sequence sequence, long width, List<string> forward, List<string> backward)
     {
-        Buffer output = Alloc(name, true, width);
+        Buffer output = Alloc(name, sequence, width);
         forward.Add(title);
         forward.Add(K + "Residual.Forward(" + output.A + ", " + input.A + ", " + branch.A + ");");
         backward.Add(title);
@@ -371,30 +435,62 @@ internal sealed class TrainingEmitter
         return output;
     }
 
-    private Buffer Stack(LayerPlan layer, Buffer input, long width, string lengths)
+    /// <summary>The attention mask of a stack's self-attention over <paramref name="sequence"/>, and its name for the comment.</summary>
+    private static (string Code, string Name) SelfMask(LayerOptions options, Sequence sequence)
+    {
+        var parts = new List<(string Factory, string With, string Name)>();
+        if ((options.Mask & MaskCausal) != 0)
+        {
+            parts.Add(("Causal()", "WithCausal()", "causal"));
+        }
+
+        if ((options.Mask & MaskKeyPadding) != 0)
+        {
+            parts.Add(("KeyPadding(" + sequence.Lengths + ")", "WithKeyPadding(" + sequence.Lengths + ")", "key padding"));
+        }
+
+        if ((options.Mask & MaskLocalWindow) != 0)
+        {
+            string radius = Literals.Int(options.WindowRadius);
+            parts.Add(("LocalWindow(" + radius + ")", "WithLocalWindow(" + radius + ")", "window radius " + radius));
+        }
+
+        if ((options.Mask & MaskGraph) != 0)
+        {
+            string allowed = Span(sequence.AdjacencyArray!, "B * " + sequence.T + " * " + sequence.T);
+            parts.Add(("Adjacency(" + allowed + ")", "WithAdjacency(" + allowed + ")", "graph adjacency"));
+        }
+
+        if (parts.Count == 0)
+        {
+            return (K + "AttentionMask.None", "none");
+        }
+
+        var code = new System.Text.StringBuilder(K + "AttentionMask." + parts[0].Factory);
+        var names = new List<string>();
+        foreach ((string _, string with, string name) in parts)
+        {
+            names.Add(name);
+        }
+
+        for (int i = 1; i < parts.Count; i++)
+        {
+            code.Append('.').Append(parts[i].With);
+        }
+
+        return (code.ToString(), string.Join(" + ", names));
+    }
+
+    private Buffer Stack(LayerPlan layer, Buffer input, Sequence sequence, long width, Flow? memory)
     {
         LayerOptions options = layer.Options;
         long heads = options.Heads;
         long headDim = width / heads;
         long ff = options.FeedForward;
-        long maxLength = MaxLength;
-        HasAttention = true;
-        string mask = (options.Mask & 3) switch
-        {
-            1 => K + "AttentionMask.Causal()",
-            2 => K + "AttentionMask.KeyPadding(" + lengths + ")",
-            3 => K + "AttentionMask.Causal().WithKeyPadding(" + lengths + ")",
-            _ => K + "AttentionMask.None",
-        };
-        string maskName = (options.Mask & 3) switch
-        {
-            1 => "causal",
-            2 => "key padding",
-            3 => "causal + key padding",
-            _ => "none",
-        };
+        (string mask, string maskName) = SelfMask(options, sequence);
         string scale = Literals.Float((float)(1.0 / Math.Sqrt(headDim)));
         string D = Literals.Int(width);
+        bool cross = memory is not null;
         Buffer x = input;
         for (long l = 0; l < options.Layers; l++)
         {
@@ -402,92 +498,31 @@ internal sealed class TrainingEmitter
             string at = "// " + layer.Name + ".Layer[" + Literals.Int(l) + "]";
             var forward = _forward;
             var backward = new List<string>();
-            forward.Add(at + ": " + (options.NormFirst ? "pre-norm" : "post-norm") + " Transformer layer [B,T," + D + "], " + Literals.Int(heads) + " heads of " + Literals.Int(headDim) + ", mask " + maskName + ", ff " + Literals.Int(ff) + (options.Dropout > 0 ? ", dropout " + Number(options.Dropout) + " (dropout1, FFN, dropout2; not on the attention probabilities yet)" : string.Empty));
+            forward.Add(at + ": " + (options.NormFirst ? "pre-norm" : "post-norm") + " Transformer " + (cross ? "decoder " : string.Empty) + "layer [B," + sequence.T + "," + D + "], " + Literals.Int(heads) + " heads of " + Literals.Int(headDim) + ", mask " + maskName + (cross ? ", cross-attention to " + layer.Options.Memory + " (memory key padding)" : string.Empty) + ", ff " + Literals.Int(ff) + (options.Dropout > 0 ? ", dropout " + Number(options.Dropout) + " (after each sublayer and in the FFN; not on the attention probabilities yet)" : string.Empty));
             forward.Add("{");
             forward.Add("    var mask = " + mask + ";");
             backward.Add(at + " (backward)");
             backward.Add("{");
             backward.Add("    var mask = " + mask + ";");
+            if (cross)
+            {
+                string memoryMask = K + "AttentionMask.KeyPadding(" + memory!.Sequence!.Lengths + ")";
+                forward.Add("    var memoryMask = " + memoryMask + ";");
+                backward.Add("    var memoryMask = " + memoryMask + ";");
+            }
+
             var fwd = new List<string>();
             var bwd = new List<List<string>>();
 
-            Buffer attentionInput = x;
-            if (options.NormFirst)
+            // PyTorch's layer: each sublayer is x + dropoutN(f(normN(x))) (pre-norm) or normN(x + dropoutN(f(x))) (post-norm).
+            int sublayer = 1;
+            x = Sublayer(prefix, at, sublayer++, "self-attention", x, sequence, width, options, fwd, bwd, normed => SelfAttention(prefix, at, normed, sequence, width, heads, headDim, scale, fwd, bwd));
+            if (cross)
             {
-                var nb = new List<string>();
-                attentionInput = Norm(prefix + "norm1", prefix + "norm1", at + ".norm1", x, true, width, fwd, nb);
-                bwd.Add(nb);
+                x = Sublayer(prefix, at, sublayer++, "cross-attention", x, sequence, width, options, fwd, bwd, normed => CrossAttention(prefix, at, normed, sequence, memory!, width, heads, headDim, scale, fwd, bwd));
             }
 
-            ParameterPlan inWeight = Parameter(prefix + "self_attn.in_proj_weight");
-            ParameterPlan inBias = Parameter(prefix + "self_attn.in_proj_bias");
-            var qkvBackward = new List<string>();
-            string[] names = ["q", "k", "v"];
-            var projections = new Buffer[3];
-            for (int i = 0; i < 3; i++)
-            {
-                projections[i] = Linear(
-                    prefix + "self_attn." + names[i], at + ".self_attn " + names[i] + " = x W_" + names[i] + "^T + b_" + names[i] + ", rows " + Literals.Int(i * width) + ".." + Literals.Int((i + 1) * width) + " of " + inWeight.Name,
-                    attentionInput, true, width, width, inWeight, i * width * width, inBias, i * width, 0, fwd, qkvBackward);
-            }
-
-            bwd.Add(qkvBackward);
-            Buffer probs = Alloc(prefix + "self_attn.probs", _plan.MaxBatch * heads * maxLength * maxLength, "B * " + Literals.Int(heads) + " * T * T");
-            Buffer context = Alloc(prefix + "self_attn.context", true, width);
-            string attentionDims = "B, T, T, " + Literals.Int(heads) + ", " + Literals.Int(headDim) + ", mask, " + scale;
-            fwd.Add(at + ".self_attn: softmax(q k^T * " + scale + " + mask) v");
-            fwd.Add(K + "Attention.Forward(" + context.A + ", " + probs.A + ", " + projections[0].A + ", " + projections[1].A + ", " + projections[2].A + ", " + attentionDims + ", " + Pool + ");");
-            bwd.Add(
-            [
-                at + ".self_attn: attention",
-                K + "Attention.Backward(" + projections[0].D + ", " + projections[1].D + ", " + projections[2].D + ", " + context.D + ", " + projections[0].A + ", " + projections[1].A + ", " + projections[2].A + ", " + probs.A + ", " + attentionDims + ", __scratch.Span.Slice(0, " + K + "Attention.ScratchLength(T, T, " + Pool + ".ThreadCount)), " + Pool + ");",
-            ]);
-            var ob = new List<string>();
-            Buffer attentionOutput = Linear(
-                prefix + "self_attn.output", at + ".self_attn.out_proj, " + Range(Parameter(prefix + "self_attn.out_proj.weight")),
-                context, true, width, width, Parameter(prefix + "self_attn.out_proj.weight"), 0, Parameter(prefix + "self_attn.out_proj.bias"), 0, 0, fwd, ob);
-            bwd.Add(ob);
-            var d1 = new List<string>();
-            attentionOutput = Dropout(prefix + "dropout1.output", at + ".dropout1", attentionOutput, true, width, options.Dropout, fwd, d1);
-            bwd.Add(d1);
-            var rb = new List<string>();
-            Buffer residual1 = Residual(prefix + "residual1", at + ": residual1 = x + attention", x, attentionOutput, width, fwd, rb);
-            bwd.Add(rb);
-
-            // Post-norm normalizes residual1 with norm1; pre-norm normalizes the feed-forward input with norm2.
-            string feedNorm = options.NormFirst ? "norm2" : "norm1";
-            var feedNormBackward = new List<string>();
-            Buffer feedInput = Norm(prefix + feedNorm, prefix + feedNorm, at + "." + feedNorm, residual1, true, width, fwd, feedNormBackward);
-            bwd.Add(feedNormBackward);
-
-            var l1 = new List<string>();
-            Buffer hidden = Linear(
-                prefix + "linear1.output", at + ".linear1 + activation, " + Range(Parameter(prefix + "linear1.weight")),
-                feedInput, true, width, ff, Parameter(prefix + "linear1.weight"), 0, Parameter(prefix + "linear1.bias"), 0, options.Activation, fwd, l1);
-            bwd.Add(l1);
-            var dh = new List<string>();
-            hidden = Dropout(prefix + "dropout.output", at + ".dropout (FFN)", hidden, true, ff, options.Dropout, fwd, dh);
-            bwd.Add(dh);
-            var l2 = new List<string>();
-            Buffer feedOutput = Linear(
-                prefix + "linear2.output", at + ".linear2, " + Range(Parameter(prefix + "linear2.weight")),
-                hidden, true, ff, width, Parameter(prefix + "linear2.weight"), 0, Parameter(prefix + "linear2.bias"), 0, 0, fwd, l2);
-            bwd.Add(l2);
-            var d2 = new List<string>();
-            feedOutput = Dropout(prefix + "dropout2.output", at + ".dropout2", feedOutput, true, width, options.Dropout, fwd, d2);
-            bwd.Add(d2);
-            var r2 = new List<string>();
-
-            // Post-norm: residual2 = norm1 output + ffn, then norm2. Pre-norm: residual2 = residual1 + ffn is the output.
-            Buffer residual2 = Residual(prefix + "residual2", at + ": residual2 = " + (options.NormFirst ? "residual1" : "norm1") + " + feed-forward", options.NormFirst ? residual1 : feedInput, feedOutput, width, fwd, r2);
-            bwd.Add(r2);
-            x = residual2;
-            if (!options.NormFirst)
-            {
-                var nb = new List<string>();
-                x = Norm(prefix + "norm2", prefix + "norm2", at + ".norm2", residual2, true, width, fwd, nb);
-                bwd.Add(nb);
-            }
+            x = Sublayer(prefix, at, sublayer, "feed-forward", x, sequence, width, options, fwd, bwd, normed => FeedForward(prefix, at, normed, sequence, width, ff, options, fwd, bwd));
 
             foreach (string line in fwd)
             {
@@ -510,20 +545,129 @@ internal sealed class TrainingEmitter
         if (options.NormFirst)
         {
             var nb = new List<string>();
-            x = Norm(layer.Path + ".norm", layer.Path + ".norm", "// " + layer.Name + ".Norm (final, pre-norm stack)", x, true, width, _forward, nb);
+            x = Norm(layer.Path + ".norm", layer.Path + ".norm", "// " + layer.Name + ".Norm (final, pre-norm stack)", x, sequence, width, _forward, nb);
             _backward.Add(nb);
         }
 
         return x;
     }
 
-    private void Loss(Buffer logits, long classes)
+    /// <summary>
+    /// One residual sublayer numbered <paramref name="index"/> (norm{index}, dropout{index}): pre-norm
+    /// <c>x + dropout(f(norm(x)))</c>, post-norm <c>norm(x + dropout(f(x)))</c>. Backward blocks go to <paramref name="bwd"/> in forward order.
+    /// </summary>
+    private Buffer Sublayer(string prefix, string at, int index, string what, Buffer x, Sequence sequence, long width, LayerOptions options, List<string> fwd, List<List<string>> bwd, Func<Buffer, Buffer> body)
     {
-        bool perPosition = Target.PerPosition;
-        string rows = Rows(perPosition);
-        Buffer logProbs = Alloc("loss.log_probs", perPosition, classes);
+        string norm = "norm" + Literals.Int(index);
+        Buffer branchInput = x;
+        if (options.NormFirst)
+        {
+            var nb = new List<string>();
+            branchInput = Norm(prefix + norm, prefix + norm, at + "." + norm, x, sequence, width, fwd, nb);
+            bwd.Add(nb);
+        }
+
+        Buffer branch = body(branchInput);
+        var db = new List<string>();
+        branch = Dropout(prefix + "dropout" + Literals.Int(index) + ".output", at + ".dropout" + Literals.Int(index), branch, sequence, width, options.Dropout, fwd, db);
+        bwd.Add(db);
+        var rb = new List<string>();
+        Buffer sum = Residual(prefix + "residual" + Literals.Int(index), at + ": residual" + Literals.Int(index) + " = x + " + what, x, branch, sequence, width, fwd, rb);
+        bwd.Add(rb);
+        if (options.NormFirst)
+        {
+            return sum;
+        }
+
+        var pb = new List<string>();
+        Buffer output = Norm(prefix + norm, prefix + norm, at + "." + norm, sum, sequence, width, fwd, pb);
+        bwd.Add(pb);
+        return output;
+    }
+
+    private Buffer SelfAttention(string prefix, string at, Buffer input, Sequence sequence, long width, long heads, long headDim, string scale, List<string> fwd, List<List<string>> bwd)
+    {
+        ParameterPlan inWeight = Parameter(prefix + "self_attn.in_proj_weight");
+        ParameterPlan inBias = Parameter(prefix + "self_attn.in_proj_bias");
+        var qkvBackward = new List<string>();
+        string[] names = ["q", "k", "v"];
+        var projections = new Buffer[3];
+        for (int i = 0; i < 3; i++)
+        {
+            projections[i] = Linear(
+                prefix + "self_attn." + names[i], at + ".self_attn " + names[i] + " = x W_" + names[i] + "^T + b_" + names[i] + ", rows " + Literals.Int(i * width) + ".." + Literals.Int((i + 1) * width) + " of " + inWeight.Name,
+                input, sequence, width, width, inWeight, i * width * width, inBias, i * width, 0, fwd, qkvBackward);
+        }
+
+        bwd.Add(qkvBackward);
+        return AttentionCore(prefix + "self_attn", at + ".self_attn", projections[0], projections[1], projections[2], sequence, sequence, "mask", width, heads, headDim, scale, fwd, bwd);
+    }
+
+    private Buffer CrossAttention(string prefix, string at, Buffer input, Sequence sequence, Flow memory, long width, long heads, long headDim, string scale, List<string> fwd, List<List<string>> bwd)
+    {
+        ParameterPlan inWeight = Parameter(prefix + "multihead_attn.in_proj_weight");
+        ParameterPlan inBias = Parameter(prefix + "multihead_attn.in_proj_bias");
+        var projectionBackward = new List<string>();
+        Buffer q = Linear(
+            prefix + "multihead_attn.q", at + ".multihead_attn q = x W_q^T + b_q, rows 0.." + Literals.Int(width) + " of " + inWeight.Name,
+            input, sequence, width, width, inWeight, 0, inBias, 0, 0, fwd, projectionBackward);
+        Buffer k = Linear(
+            prefix + "multihead_attn.k", at + ".multihead_attn k = memory W_k^T + b_k, rows " + Literals.Int(width) + ".." + Literals.Int(2 * width) + " of " + inWeight.Name,
+            memory.Buffer, memory.Sequence, width, width, inWeight, width * width, inBias, width, 0, fwd, projectionBackward);
+        Buffer v = Linear(
+            prefix + "multihead_attn.v", at + ".multihead_attn v = memory W_v^T + b_v, rows " + Literals.Int(2 * width) + ".." + Literals.Int(3 * width) + " of " + inWeight.Name,
+            memory.Buffer, memory.Sequence, width, width, inWeight, 2 * width * width, inBias, 2 * width, 0, fwd, projectionBackward);
+        bwd.Add(projectionBackward);
+        return AttentionCore(prefix + "multihead_attn", at + ".multihead_attn", q, k, v, sequence, memory.Sequence!, "memoryMask", width, heads, headDim, scale, fwd, bwd);
+    }
+
+    /// <summary>softmax(q kᵀ · scale + mask) v over heads, then the output projection <c>{name}.out_proj</c>.</summary>
+    private Buffer AttentionCore(string name, string title, Buffer q, Buffer k, Buffer v, Sequence query, Sequence key, string mask, long width, long heads, long headDim, string scale, List<string> fwd, List<List<string>> bwd)
+    {
+        _attentionShapes.Add((query, key));
+        Buffer probs = Alloc(name + ".probs", _plan.MaxBatch * heads * query.MaxLength * key.MaxLength, "B * " + Literals.Int(heads) + " * " + query.T + " * " + key.T);
+        Buffer context = Alloc(name + ".context", query, width);
+        string attentionDims = "B, " + query.T + ", " + key.T + ", " + Literals.Int(heads) + ", " + Literals.Int(headDim) + ", " + mask + ", " + scale;
+        fwd.Add(title + ": softmax(q k^T * " + scale + " + " + mask + ") v");
+        fwd.Add(K + "Attention.Forward(" + context.A + ", " + probs.A + ", " + q.A + ", " + k.A + ", " + v.A + ", " + attentionDims + ", " + Pool + ");");
+        bwd.Add(
+        [
+            title + ": attention",
+            K + "Attention.Backward(" + q.D + ", " + k.D + ", " + v.D + ", " + context.D + ", " + q.A + ", " + k.A + ", " + v.A + ", " + probs.A + ", " + attentionDims + ", __scratch.Span.Slice(0, " + K + "Attention.ScratchLength(" + query.T + ", " + key.T + ", " + Pool + ".ThreadCount)), " + Pool + ");",
+        ]);
+        var ob = new List<string>();
+        ParameterPlan outWeight = Parameter(name + ".out_proj.weight");
+        Buffer output = Linear(
+            name + ".output", title + ".out_proj, " + Range(outWeight),
+            context, query, width, width, outWeight, 0, Parameter(name + ".out_proj.bias"), 0, 0, fwd, ob);
+        bwd.Add(ob);
+        return output;
+    }
+
+    private Buffer FeedForward(string prefix, string at, Buffer input, Sequence sequence, long width, long ff, LayerOptions options, List<string> fwd, List<List<string>> bwd)
+    {
+        var l1 = new List<string>();
+        Buffer hidden = Linear(
+            prefix + "linear1.output", at + ".linear1 + activation, " + Range(Parameter(prefix + "linear1.weight")),
+            input, sequence, width, ff, Parameter(prefix + "linear1.weight"), 0, Parameter(prefix + "linear1.bias"), 0, options.Activation, fwd, l1);
+        bwd.Add(l1);
+        var dh = new List<string>();
+        hidden = Dropout(prefix + "dropout.output", at + ".dropout (FFN)", hidden, sequence, ff, options.Dropout, fwd, dh);
+        bwd.Add(dh);
+        var l2 = new List<string>();
+        Buffer output = Linear(
+            prefix + "linear2.output", at + ".linear2, " + Range(Parameter(prefix + "linear2.weight")),
+            hidden, sequence, ff, width, Parameter(prefix + "linear2.weight"), 0, Parameter(prefix + "linear2.bias"), 0, 0, fwd, l2);
+        bwd.Add(l2);
+        return output;
+    }
+
+    private void Loss(Buffer logits, Sequence? sequence, long classes)
+    {
+        string rows = Rows(sequence);
+        Buffer logProbs = Alloc("loss.log_probs", sequence, classes);
         LogitsOffset = logits.Offset;
-        string labels = perPosition ? Span("__labels", "BT") : Span("batch.Labels", "B");
+        string labels = sequence is not null ? Span("__labels", rows) : Span("batch.Labels", "B");
         string options = Literals.Float(Target.LabelSmoothing) + ", " + Literals.Int(Target.IgnoreIndex);
         _forward.Add("// Loss: cross-entropy over " + rows + " rows of " + Literals.Int(classes) + " classes, label smoothing " + Number(Target.LabelSmoothing) + ", ignore index " + Literals.Int(Target.IgnoreIndex));
         _forward.Add("__rows = " + rows + ";");

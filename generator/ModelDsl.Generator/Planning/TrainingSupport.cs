@@ -3,22 +3,22 @@ using ModelDsl.Generator.Parsing;
 namespace ModelDsl.Generator.Planning;
 
 /// <summary>
-/// Which valid models the forward/backward/trainer emitter handles today: one token input feeding a chain of
-/// embedding, positions, Transformer stacks without memory, pools, dense, layer norm and dropout layers, ending in a
-/// cross-entropy head. Everything else gets MDSL2002 and no trainer (the layout, properties and Batch are still
+/// Which valid models the forward/backward/trainer emitter handles today: token inputs, each read by an embedding,
+/// feeding a graph (From, Memory) of positions, Transformer encoder and decoder stacks (with cross-attention to a
+/// Memory, every mask kind), pools, dense, layer norm and dropout layers, ending in a cross-entropy head. Everything else gets MDSL2002 and no trainer (the layout, properties and Batch are still
 /// emitted). A pure function of the plan, shared by the planner (to report) and the emitter (to decide).
 /// </summary>
 internal static class TrainingSupport
 {
-    private const int MaskCausal = 1;
-    private const int MaskKeyPadding = 2;
-
     /// <summary>Null when the trainer can be emitted; otherwise what is not supported yet, for the MDSL2002 message.</summary>
     public static string? Unsupported(ModelPlan plan)
     {
-        if (plan.Inputs.Count != 1 || !plan.Inputs[0].Tokens)
+        foreach (InputPlan input in plan.Inputs)
         {
-            return "training code for models other than a single token [Input]";
+            if (!input.Tokens)
+            {
+                return "training code for a feature [Input] (" + input.Name + ")";
+            }
         }
 
         if (plan.Target is null)
@@ -31,40 +31,18 @@ internal static class TrainingSupport
             return "training code for a [MseLoss] head";
         }
 
-        for (int i = 0; i < plan.Layers.Count; i++)
+        var kinds = new System.Collections.Generic.Dictionary<string, LayerKind>(System.StringComparer.Ordinal);
+        foreach (LayerPlan layer in plan.Layers)
         {
-            LayerPlan layer = plan.Layers[i];
-            if (i > 0 && layer.Options.Source != plan.Layers[i - 1].Name)
-            {
-                return "training code for layers that do not read the layer declared just before them (" + layer.Name + ")";
-            }
-
+            LayerKind? source = layer.Options.Source is { } from && kinds.TryGetValue(from, out LayerKind kind) ? kind : null;
             switch (layer.Kind)
             {
                 case LayerKind.Input:
-                    if (i != 0)
-                    {
-                        return "training code for a second [Input]";
-                    }
-
                     break;
                 case LayerKind.Embedding:
-                    if (i != 1)
+                    if (source != LayerKind.Input)
                     {
-                        return "training code for an [Embedding] that does not read the token input directly (" + layer.Name + ")";
-                    }
-
-                    break;
-                case LayerKind.TransformerEncoder:
-                case LayerKind.TransformerDecoder:
-                    if (layer.Options.Memory is not null)
-                    {
-                        return "training code for a decoder with Memory (cross-attention) (" + layer.Name + ")";
-                    }
-
-                    if ((layer.Options.Mask & ~(MaskCausal | MaskKeyPadding)) != 0)
-                    {
-                        return "training code for LocalWindow or Graph masks (" + layer.Name + ")";
+                        return "training code for an [Embedding] that does not read a token input directly (" + layer.Name + ")";
                     }
 
                     break;
@@ -76,10 +54,19 @@ internal static class TrainingSupport
                 case LayerKind.Dense:
                 case LayerKind.Dropout:
                 case LayerKind.LayerNorm:
+                case LayerKind.TransformerEncoder:
+                case LayerKind.TransformerDecoder:
+                    if (source is null or LayerKind.Input)
+                    {
+                        return "training code for a layer that reads a token input without an [Embedding] (" + layer.Name + ")";
+                    }
+
                     break;
                 default:
                     return "training code for [" + KnownNames.AttributeName(layer.Kind) + "] layers (" + layer.Name + ")";
             }
+
+            kinds[layer.Name] = layer.Kind;
         }
 
         LayerPlan last = plan.Layers[plan.Layers.Count - 1];

@@ -24,7 +24,7 @@ partial class TinyGpt
     /// the runtime kernels, no allocation per step after the first, the same bits for the same seed, batches and threads.
     /// </summary>
     /// <remarks>
-    /// <para>Each step runs on the batch's <c>Count</c> rows and its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
+    /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks after the attention output, the FFN activation and the FFN output, not yet on the
     /// attention probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
     /// depend on the seed and <see cref="Steps"/> only. <see cref="Evaluate"/> never drops.</para>
@@ -32,7 +32,7 @@ partial class TinyGpt
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
     public sealed class Trainer : global::System.IDisposable
     {
-        /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and length 32.</summary>
+        /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 969216;
 
         private readonly TinyGpt __model;
@@ -179,26 +179,28 @@ partial class TinyGpt
                 throw new global::System.ArgumentException("TinyGpt.Trainer: the batch is empty; fill rows and set Count.", nameof(batch));
             }
 
-            int T = 0;
-            for (int b = 0; b < B; b++)
+            __b = B;
             {
-                int length = batch.TokensLengths[b];
-                if (length < 1 || length > 32)
+                int T = 0;
+                for (int b = 0; b < B; b++)
                 {
-                    throw new global::System.ArgumentException($"TinyGpt.Batch.Tokens: row {b} has length {length}; every row below Count needs 1 to 32 ids.", nameof(batch));
+                    int length = batch.TokensLengths[b];
+                    if (length < 1 || length > 32)
+                    {
+                        throw new global::System.ArgumentException($"TinyGpt.Batch.Tokens: row {b} has length {length}; every row below Count needs 1 to 32 ids.", nameof(batch));
+                    }
+
+                    T = length > T ? length : T;
                 }
 
-                T = length > T ? length : T;
-            }
+                for (int b = 0; b < B; b++)
+                {
+                    global::System.MemoryExtensions.AsSpan(batch.Tokens, b * 32, T).CopyTo(global::System.MemoryExtensions.AsSpan(__ids, b * T, T));
+                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 32, T).CopyTo(global::System.MemoryExtensions.AsSpan(__labels, b * T, T));
+                }
 
-            for (int b = 0; b < B; b++)
-            {
-                global::System.MemoryExtensions.AsSpan(batch.Tokens, b * 32, T).CopyTo(global::System.MemoryExtensions.AsSpan(__ids, b * T, T));
-                global::System.MemoryExtensions.AsSpan(batch.Labels, b * 32, T).CopyTo(global::System.MemoryExtensions.AsSpan(__labels, b * T, T));
+                __t = T;
             }
-
-            __b = B;
-            __t = T;
         }
 
         /// <summary>Forward pass over the batch (dropout when <paramref name="training"/>); returns the mean loss.</summary>
@@ -218,7 +220,7 @@ partial class TinyGpt
             global::ModelDsl.Kernels.LearnedPositions.Forward(a.Slice(12288, BT * 48), a.Slice(0, BT * 48), p.Slice(24576, 1536), B, T, 48);
             // EmbeddingDropout (Dropout): [B,T,48] -> [B,T,48]: dropout p = 0.1, stream 0UL
             global::ModelDsl.Kernels.Dropout.Forward(a.Slice(24576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 48), a.Slice(12288, BT * 48), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
-            // Blocks.Layer[0]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (dropout1, FFN, dropout2; not on the attention probabilities yet)
+            // Blocks.Layer[0]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (after each sublayer and in the FFN; not on the attention probabilities yet)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[0].norm1: LayerNorm, blocks.layers.0.norm1.weight params[54192..54240), blocks.layers.0.norm1.bias params[54240..54288)
@@ -235,7 +237,7 @@ partial class TinyGpt
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(131584, BT * 48), a.Slice(119296, BT * 48), p.Slice(33168, 2304), p.Slice(35472, 48), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[0].dropout1: dropout p = 0.1, stream 1UL
                 global::ModelDsl.Kernels.Dropout.Forward(a.Slice(143872, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 12288, BT * 48), a.Slice(131584, BT * 48), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
-                // Blocks.Layer[0]: residual1 = x + attention
+                // Blocks.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(156160, BT * 48), a.Slice(24576, BT * 48), a.Slice(143872, BT * 48));
                 // Blocks.Layer[0].norm2: LayerNorm, blocks.layers.0.norm2.weight params[54288..54336), blocks.layers.0.norm2.bias params[54336..54384)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(168448, BT * 48), a.Slice(180736, BT), a.Slice(180992, BT), a.Slice(156160, BT * 48), p.Slice(54288, 48), p.Slice(54336, 48), BT, 48, pool: __pool);
@@ -247,10 +249,10 @@ partial class TinyGpt
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(328704, BT * 48), a.Slice(279552, BT * 192), p.Slice(44928, 9216), p.Slice(54144, 48), BT, 192, 48, pool: __pool);
                 // Blocks.Layer[0].dropout2: dropout p = 0.1, stream 3UL
                 global::ModelDsl.Kernels.Dropout.Forward(a.Slice(340992, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 48), a.Slice(328704, BT * 48), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
-                // Blocks.Layer[0]: residual2 = residual1 + feed-forward
+                // Blocks.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(353280, BT * 48), a.Slice(156160, BT * 48), a.Slice(340992, BT * 48));
             }
-            // Blocks.Layer[1]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (dropout1, FFN, dropout2; not on the attention probabilities yet)
+            // Blocks.Layer[1]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (after each sublayer and in the FFN; not on the attention probabilities yet)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[1].norm1: LayerNorm, blocks.layers.1.norm1.weight params[82464..82512), blocks.layers.1.norm1.bias params[82512..82560)
@@ -267,7 +269,7 @@ partial class TinyGpt
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(460288, BT * 48), a.Slice(448000, BT * 48), p.Slice(61440, 2304), p.Slice(63744, 48), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[1].dropout1: dropout p = 0.1, stream 4UL
                 global::ModelDsl.Kernels.Dropout.Forward(a.Slice(472576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 86016, BT * 48), a.Slice(460288, BT * 48), 0.1f, __dropoutSeed, 4UL, __dropoutOffset, training, __pool);
-                // Blocks.Layer[1]: residual1 = x + attention
+                // Blocks.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(484864, BT * 48), a.Slice(353280, BT * 48), a.Slice(472576, BT * 48));
                 // Blocks.Layer[1].norm2: LayerNorm, blocks.layers.1.norm2.weight params[82560..82608), blocks.layers.1.norm2.bias params[82608..82656)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(497152, BT * 48), a.Slice(509440, BT), a.Slice(509696, BT), a.Slice(484864, BT * 48), p.Slice(82560, 48), p.Slice(82608, 48), BT, 48, pool: __pool);
@@ -279,7 +281,7 @@ partial class TinyGpt
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(657408, BT * 48), a.Slice(608256, BT * 192), p.Slice(73200, 9216), p.Slice(82416, 48), BT, 192, 48, pool: __pool);
                 // Blocks.Layer[1].dropout2: dropout p = 0.1, stream 6UL
                 global::ModelDsl.Kernels.Dropout.Forward(a.Slice(669696, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 147456, BT * 48), a.Slice(657408, BT * 48), 0.1f, __dropoutSeed, 6UL, __dropoutOffset, training, __pool);
-                // Blocks.Layer[1]: residual2 = residual1 + feed-forward
+                // Blocks.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(681984, BT * 48), a.Slice(484864, BT * 48), a.Slice(669696, BT * 48));
             }
             // Blocks.Norm (final, pre-norm stack): LayerNorm, blocks.norm.weight params[82656..82704), blocks.norm.bias params[82704..82752)
@@ -312,7 +314,7 @@ partial class TinyGpt
             // Blocks.Layer[1] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
-                // Blocks.Layer[1]: residual2 = residual1 + feed-forward
+                // Blocks.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(484864, BT * 48), d.Slice(669696, BT * 48), d.Slice(681984, BT * 48));
                 // Blocks.Layer[1].dropout2: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(657408, BT * 48), d.Slice(669696, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 147456, BT * 48), 0.1f, training);
@@ -324,7 +326,7 @@ partial class TinyGpt
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(497152, BT * 48), g.Slice(63792, 9216), g.Slice(73008, 192), d.Slice(509952, BT * 192), a.Slice(497152, BT * 48), p.Slice(63792, 9216), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(559104, BT * 192), __scratch.Span.Slice(0, BT * 192), __pool);
                 // Blocks.Layer[1].norm2: LayerNorm
                 global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(484864, BT * 48), g.Slice(82560, 48), g.Slice(82608, 48), d.Slice(497152, BT * 48), a.Slice(484864, BT * 48), p.Slice(82560, 48), a.Slice(509440, BT), a.Slice(509696, BT), BT, 48, __pool);
-                // Blocks.Layer[1]: residual1 = x + attention
+                // Blocks.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(353280, BT * 48), d.Slice(472576, BT * 48), d.Slice(484864, BT * 48));
                 // Blocks.Layer[1].dropout1: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(460288, BT * 48), d.Slice(472576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 86016, BT * 48), 0.1f, training);
@@ -344,7 +346,7 @@ partial class TinyGpt
             // Blocks.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
-                // Blocks.Layer[0]: residual2 = residual1 + feed-forward
+                // Blocks.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(156160, BT * 48), d.Slice(340992, BT * 48), d.Slice(353280, BT * 48));
                 // Blocks.Layer[0].dropout2: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(328704, BT * 48), d.Slice(340992, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 48), 0.1f, training);
@@ -356,7 +358,7 @@ partial class TinyGpt
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(168448, BT * 48), g.Slice(35520, 9216), g.Slice(44736, 192), d.Slice(181248, BT * 192), a.Slice(168448, BT * 48), p.Slice(35520, 9216), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(230400, BT * 192), __scratch.Span.Slice(0, BT * 192), __pool);
                 // Blocks.Layer[0].norm2: LayerNorm
                 global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(156160, BT * 48), g.Slice(54288, 48), g.Slice(54336, 48), d.Slice(168448, BT * 48), a.Slice(156160, BT * 48), p.Slice(54288, 48), a.Slice(180736, BT), a.Slice(180992, BT), BT, 48, __pool);
-                // Blocks.Layer[0]: residual1 = x + attention
+                // Blocks.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(24576, BT * 48), d.Slice(143872, BT * 48), d.Slice(156160, BT * 48));
                 // Blocks.Layer[0].dropout1: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(131584, BT * 48), d.Slice(143872, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 12288, BT * 48), 0.1f, training);

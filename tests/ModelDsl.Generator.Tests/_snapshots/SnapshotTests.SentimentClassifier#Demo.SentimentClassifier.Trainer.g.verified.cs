@@ -24,7 +24,7 @@ partial class SentimentClassifier
     /// the runtime kernels, no allocation per step after the first, the same bits for the same seed, batches and threads.
     /// </summary>
     /// <remarks>
-    /// <para>Each step runs on the batch's <c>Count</c> rows and its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
+    /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks after the attention output, the FFN activation and the FFN output, not yet on the
     /// attention probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
     /// depend on the seed and <see cref="Steps"/> only. <see cref="Evaluate"/> never drops.</para>
@@ -32,7 +32,7 @@ partial class SentimentClassifier
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
     public sealed class Trainer : global::System.IDisposable
     {
-        /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and length 64.</summary>
+        /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 7620736;
 
         private readonly SentimentClassifier __model;
@@ -180,25 +180,27 @@ partial class SentimentClassifier
                 throw new global::System.ArgumentException("SentimentClassifier.Trainer: the batch is empty; fill rows and set Count.", nameof(batch));
             }
 
-            int T = 0;
-            for (int b = 0; b < B; b++)
+            __b = B;
             {
-                int length = batch.TextLengths[b];
-                if (length < 1 || length > 64)
+                int T = 0;
+                for (int b = 0; b < B; b++)
                 {
-                    throw new global::System.ArgumentException($"SentimentClassifier.Batch.Text: row {b} has length {length}; every row below Count needs 1 to 64 ids.", nameof(batch));
+                    int length = batch.TextLengths[b];
+                    if (length < 1 || length > 64)
+                    {
+                        throw new global::System.ArgumentException($"SentimentClassifier.Batch.Text: row {b} has length {length}; every row below Count needs 1 to 64 ids.", nameof(batch));
+                    }
+
+                    T = length > T ? length : T;
                 }
 
-                T = length > T ? length : T;
-            }
+                for (int b = 0; b < B; b++)
+                {
+                    global::System.MemoryExtensions.AsSpan(batch.Text, b * 64, T).CopyTo(global::System.MemoryExtensions.AsSpan(__ids, b * T, T));
+                }
 
-            for (int b = 0; b < B; b++)
-            {
-                global::System.MemoryExtensions.AsSpan(batch.Text, b * 64, T).CopyTo(global::System.MemoryExtensions.AsSpan(__ids, b * T, T));
+                __t = T;
             }
-
-            __b = B;
-            __t = T;
         }
 
         /// <summary>Forward pass over the batch (dropout when <paramref name="training"/>); returns the mean loss.</summary>
@@ -216,7 +218,7 @@ partial class SentimentClassifier
             global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BT * 64), p.Slice(0, 64000), global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 1000, 64);
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]: adds the fixed sinusoid table (64 x 64)
             global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(131072, BT * 64), a.Slice(0, BT * 64), __sinusoid0, B, T, 64);
-            // Encoder.Layer[0]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (dropout1, FFN, dropout2; not on the attention probabilities yet)
+            // Encoder.Layer[0]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (after each sublayer and in the FFN; not on the attention probabilities yet)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
@@ -231,7 +233,7 @@ partial class SentimentClassifier
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(1310720, BT * 64), a.Slice(1179648, BT * 64), p.Slice(76480, 4096), p.Slice(80576, 64), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 0UL
                 global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1441792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 64), a.Slice(1310720, BT * 64), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
-                // Encoder.Layer[0]: residual1 = x + attention
+                // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(1572864, BT * 64), a.Slice(131072, BT * 64), a.Slice(1441792, BT * 64));
                 // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[113728..113792), encoder.layers.0.norm1.bias params[113792..113856)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1703936, BT * 64), a.Slice(1835008, BT), a.Slice(1837056, BT), a.Slice(1572864, BT * 64), p.Slice(113728, 64), p.Slice(113792, 64), BT, 64, pool: __pool);
@@ -243,12 +245,12 @@ partial class SentimentClassifier
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(3411968, BT * 64), a.Slice(2887680, BT * 256), p.Slice(97280, 16384), p.Slice(113664, 64), BT, 256, 64, pool: __pool);
                 // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 2UL
                 global::ModelDsl.Kernels.Dropout.Forward(a.Slice(3543040, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 655360, BT * 64), a.Slice(3411968, BT * 64), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
-                // Encoder.Layer[0]: residual2 = norm1 + feed-forward
+                // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(3674112, BT * 64), a.Slice(1703936, BT * 64), a.Slice(3543040, BT * 64));
                 // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[113856..113920), encoder.layers.0.norm2.bias params[113920..113984)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3805184, BT * 64), a.Slice(3936256, BT), a.Slice(3938304, BT), a.Slice(3674112, BT * 64), p.Slice(113856, 64), p.Slice(113920, 64), BT, 64, pool: __pool);
             }
-            // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (dropout1, FFN, dropout2; not on the attention probabilities yet)
+            // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (after each sublayer and in the FFN; not on the attention probabilities yet)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
@@ -263,7 +265,7 @@ partial class SentimentClassifier
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(4988928, BT * 64), a.Slice(4857856, BT * 64), p.Slice(126464, 4096), p.Slice(130560, 64), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[1].dropout1: dropout p = 0.1, stream 3UL
                 global::ModelDsl.Kernels.Dropout.Forward(a.Slice(5120000, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 786432, BT * 64), a.Slice(4988928, BT * 64), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
-                // Encoder.Layer[1]: residual1 = x + attention
+                // Encoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(5251072, BT * 64), a.Slice(3805184, BT * 64), a.Slice(5120000, BT * 64));
                 // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[163712..163776), encoder.layers.1.norm1.bias params[163776..163840)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(5382144, BT * 64), a.Slice(5513216, BT), a.Slice(5515264, BT), a.Slice(5251072, BT * 64), p.Slice(163712, 64), p.Slice(163776, 64), BT, 64, pool: __pool);
@@ -275,7 +277,7 @@ partial class SentimentClassifier
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(7090176, BT * 64), a.Slice(6565888, BT * 256), p.Slice(147264, 16384), p.Slice(163648, 64), BT, 256, 64, pool: __pool);
                 // Encoder.Layer[1].dropout2: dropout p = 0.1, stream 5UL
                 global::ModelDsl.Kernels.Dropout.Forward(a.Slice(7221248, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1441792, BT * 64), a.Slice(7090176, BT * 64), 0.1f, __dropoutSeed, 5UL, __dropoutOffset, training, __pool);
-                // Encoder.Layer[1]: residual2 = norm1 + feed-forward
+                // Encoder.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(7352320, BT * 64), a.Slice(5382144, BT * 64), a.Slice(7221248, BT * 64));
                 // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[163840..163904), encoder.layers.1.norm2.bias params[163904..163968)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(7483392, BT * 64), a.Slice(7614464, BT), a.Slice(7616512, BT), a.Slice(7352320, BT * 64), p.Slice(163840, 64), p.Slice(163904, 64), BT, 64, pool: __pool);
@@ -312,7 +314,7 @@ partial class SentimentClassifier
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].norm2: LayerNorm
                 global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(7352320, BT * 64), g.Slice(163840, 64), g.Slice(163904, 64), d.Slice(7483392, BT * 64), a.Slice(7352320, BT * 64), p.Slice(163840, 64), a.Slice(7614464, BT), a.Slice(7616512, BT), BT, 64, __pool);
-                // Encoder.Layer[1]: residual2 = norm1 + feed-forward
+                // Encoder.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(5382144, BT * 64), d.Slice(7221248, BT * 64), d.Slice(7352320, BT * 64));
                 // Encoder.Layer[1].dropout2: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(7090176, BT * 64), d.Slice(7221248, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1441792, BT * 64), 0.1f, training);
@@ -324,7 +326,7 @@ partial class SentimentClassifier
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(5382144, BT * 64), g.Slice(130624, 16384), g.Slice(147008, 256), d.Slice(5517312, BT * 256), a.Slice(5382144, BT * 64), p.Slice(130624, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6041600, BT * 256), __scratch.Span.Slice(0, BT * 256), __pool);
                 // Encoder.Layer[1].norm1: LayerNorm
                 global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(5251072, BT * 64), g.Slice(163712, 64), g.Slice(163776, 64), d.Slice(5382144, BT * 64), a.Slice(5251072, BT * 64), p.Slice(163712, 64), a.Slice(5513216, BT), a.Slice(5515264, BT), BT, 64, __pool);
-                // Encoder.Layer[1]: residual1 = x + attention
+                // Encoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(3805184, BT * 64), d.Slice(5120000, BT * 64), d.Slice(5251072, BT * 64));
                 // Encoder.Layer[1].dropout1: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(4988928, BT * 64), d.Slice(5120000, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 786432, BT * 64), 0.1f, training);
@@ -344,7 +346,7 @@ partial class SentimentClassifier
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm
                 global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(3674112, BT * 64), g.Slice(113856, 64), g.Slice(113920, 64), d.Slice(3805184, BT * 64), a.Slice(3674112, BT * 64), p.Slice(113856, 64), a.Slice(3936256, BT), a.Slice(3938304, BT), BT, 64, __pool);
-                // Encoder.Layer[0]: residual2 = norm1 + feed-forward
+                // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(1703936, BT * 64), d.Slice(3543040, BT * 64), d.Slice(3674112, BT * 64));
                 // Encoder.Layer[0].dropout2: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(3411968, BT * 64), d.Slice(3543040, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 655360, BT * 64), 0.1f, training);
@@ -356,7 +358,7 @@ partial class SentimentClassifier
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(1703936, BT * 64), g.Slice(80640, 16384), g.Slice(97024, 256), d.Slice(1839104, BT * 256), a.Slice(1703936, BT * 64), p.Slice(80640, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(2363392, BT * 256), __scratch.Span.Slice(0, BT * 256), __pool);
                 // Encoder.Layer[0].norm1: LayerNorm
                 global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1572864, BT * 64), g.Slice(113728, 64), g.Slice(113792, 64), d.Slice(1703936, BT * 64), a.Slice(1572864, BT * 64), p.Slice(113728, 64), a.Slice(1835008, BT), a.Slice(1837056, BT), BT, 64, __pool);
-                // Encoder.Layer[0]: residual1 = x + attention
+                // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(131072, BT * 64), d.Slice(1441792, BT * 64), d.Slice(1572864, BT * 64));
                 // Encoder.Layer[0].dropout1: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1310720, BT * 64), d.Slice(1441792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 64), 0.1f, training);
