@@ -237,6 +237,134 @@ public sealed class TrainerTests
                 return Check(Masked.ParameterTable, model.Parameters, () => trainer.ComputeGradients(batch), () => trainer.Evaluate(batch), () => trainer.Gradients.Span.ToArray());
             }
 
+            /// <summary>
+            /// Largest |difference| between the StepDecoder's log-probabilities, fed the batch's target tokens one step at a time,
+            /// and log_softmax of the trainer's teacher-forced logits at the same rows and positions.
+            /// </summary>
+            public static double DecoderMatchesTeacherForcing(int which)
+            {
+                return which switch
+                {
+                    0 => Seq2SeqCompare(new Seq2Seq(seed: 6)),
+                    1 => PreNormCompare(new Seq2SeqPreNorm(seed: 7)),
+                    _ => GptCompare(new Gpt(seed: 5)),
+                };
+            }
+
+            private static double Seq2SeqCompare(Seq2Seq model)
+            {
+                var batch = new Seq2Seq.Batch();
+                Fill(batch);
+                using var trainer = model.CreateTrainer(new Sgd(0.1f), threads: 2);
+                trainer.Evaluate(batch);
+                using var decoder = model.CreateDecoder(maxRows: 3, threads: 2);
+                decoder.Begin(batch);
+                return Compare(trainer.Logits.ToArray(), batch.Target, batch.TargetLengths, 3, Seq2Seq.TargetLength, Seq2Seq.Vocab, (tokens, step, output) => decoder.Step(tokens, step, output));
+            }
+
+            private static double PreNormCompare(Seq2SeqPreNorm model)
+            {
+                var batch = new Seq2SeqPreNorm.Batch();
+                Fill(batch);
+                using var trainer = model.CreateTrainer(new Sgd(0.1f));
+                trainer.Evaluate(batch);
+                using var decoder = model.CreateDecoder(maxRows: 4);
+                decoder.Begin(batch);
+                return Compare(trainer.Logits.ToArray(), batch.Target, batch.TargetLengths, 3, Seq2SeqPreNorm.TargetLength, Seq2SeqPreNorm.Vocab, (tokens, step, output) => decoder.Step(tokens, step, output));
+            }
+
+            private static double GptCompare(Gpt model)
+            {
+                var batch = new Gpt.Batch();
+                Fill(batch);
+                using var trainer = model.CreateTrainer(new Sgd(0.1f));
+                trainer.Evaluate(batch);
+                using var decoder = model.CreateDecoder(maxRows: 3);
+                decoder.Begin(3);
+                return Compare(trainer.Logits.ToArray(), batch.Tokens, batch.TokensLengths, 3, Gpt.Context, Gpt.Vocab, (tokens, step, output) => decoder.Step(tokens, step, output));
+            }
+
+            private delegate void StepFunction(ReadOnlySpan<int> tokens, int step, Span<float> output);
+
+            private static double Compare(float[] logits, int[] ids, int[] lengths, int rows, int maxLength, int vocab, StepFunction step)
+            {
+                int T = lengths.Take(rows).Max();
+                var tokens = new int[rows];
+                var output = new float[rows * vocab];
+                double worst = 0;
+                for (int t = 0; t < T; t++)
+                {
+                    for (int r = 0; r < rows; r++) tokens[r] = t < lengths[r] ? ids[r * maxLength + t] : 0;
+                    step(tokens, t, output);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        if (t >= lengths[r]) continue;
+                        ReadOnlySpan<float> row = logits.AsSpan((r * T + t) * vocab, vocab);
+                        double max = double.NegativeInfinity;
+                        foreach (float x in row) max = Math.Max(max, x);
+                        double sum = 0;
+                        foreach (float x in row) sum += Math.Exp(x - max);
+                        for (int c = 0; c < vocab; c++)
+                        {
+                            double expected = row[c] - max - Math.Log(sum);
+                            worst = Math.Max(worst, Math.Abs(expected - output[r * vocab + c]));
+                        }
+                    }
+                }
+
+                return worst;
+            }
+
+            /// <summary>
+            /// Beam-style reordering: rows 0 and 1 of one source take different tokens for two steps, then Reorder([1, 1]) and a third
+            /// step; returns the largest difference between row 0's third-step output and a fresh single-row decode of row 1's prefix.
+            /// </summary>
+            public static double ReorderMatchesFreshDecode()
+            {
+                var model = new Seq2Seq(seed: 6);
+                var batch = new Seq2Seq.Batch();
+                Fill(batch);
+                batch.Count = 1;
+                using var decoder = model.CreateDecoder(maxRows: 2);
+                decoder.Begin(batch, width: 2);
+                var output = new float[2 * Seq2Seq.Vocab];
+                decoder.Step([1, 1], 0, output);
+                decoder.Step([4, 7], 1, output);
+                decoder.Reorder([1, 1], 2);
+                decoder.Step([3, 3], 2, output);
+                float[] reordered = output.AsSpan(0, Seq2Seq.Vocab).ToArray();
+
+                using var fresh = model.CreateDecoder(maxRows: 1);
+                fresh.Begin(batch);
+                var single = new float[Seq2Seq.Vocab];
+                fresh.Step([1], 0, single);
+                fresh.Step([7], 1, single);
+                fresh.Step([3], 2, single);
+                return reordered.Zip(single, (x, y) => (double)Math.Abs(x - y)).Max();
+            }
+
+            /// <summary>Bytes allocated per Step of the encoder-decoder's StepDecoder (4 rows, 2 threads) after warm-up.</summary>
+            public static long DecoderAllocations()
+            {
+                var model = new Seq2Seq(seed: 3);
+                var batch = new Seq2Seq.Batch();
+                Fill(batch);
+                batch.Count = 2;
+                using var decoder = model.CreateDecoder(maxRows: 4, threads: 2);
+                decoder.Begin(batch, width: 2);
+                var output = new float[4 * Seq2Seq.Vocab];
+                int[] tokens = [1, 1, 1, 1];
+                int[] sources = [1, 0, 3, 2];
+                return Measure(() =>
+                {
+                    for (int t = 0; t < Seq2Seq.TargetLength; t++)
+                    {
+                        decoder.Step(tokens, t, output);
+                        decoder.Reorder(sources, t + 1);
+                    }
+                });
+            }
+
             /// <summary>Trains the encoder-decoder to reverse random sequences; returns the held-out token accuracy under teacher forcing.</summary>
             public static double TrainReverse(int steps)
             {
@@ -544,6 +672,26 @@ public sealed class TrainerTests
         Assert.True(result[2] >= 0.85, $"held-out accuracy {result[2]}");
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Step_decoder_equals_the_teacher_forced_forward(int which)
+    {
+        double worst = (double)Call("DecoderMatchesTeacherForcing", which)!;
+
+        // Same kernels, same float32 parameters; the step path sums attention over masked cache slots as zeros and
+        // projects one row at a time, so results differ only by float32 rounding of reordered sums (log-probs ~ 1-3).
+        Assert.True(worst < 1e-4, $"largest difference {worst}");
+    }
+
+    [Fact]
+    public void Step_decoder_reorder_moves_the_cached_prefix()
+    {
+        double worst = (double)Call("ReorderMatchesFreshDecode")!;
+        Assert.True(worst < 1e-5, $"largest difference {worst}"); // same rows and kernels: float32 rounding only
+    }
+
     [Fact]
     public void Encoder_decoder_learns_to_reverse_sequences()
     {
@@ -597,6 +745,7 @@ public sealed class TrainerAllocationTests
         Assert.Equal(0, bytes[0]);
         Assert.Equal(0, bytes[1]);
         Assert.Equal(0, bytes[2]); // encoder-decoder Step
+        Assert.Equal(0L, (long)TrainerTests.Call("DecoderAllocations")!); // StepDecoder.Step + Reorder
     }
 }
 

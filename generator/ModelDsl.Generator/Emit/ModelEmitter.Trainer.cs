@@ -16,7 +16,7 @@ internal sealed partial class ModelEmitter
 
     private void WriteTrainer(SourceWriter writer)
     {
-        TrainingEmitter training = TrainingEmitter.Create(_plan);
+        TrainingEmitter training = _training!;
         string model = _plan.ClassName;
         string maxBatch = Literals.Int(_plan.MaxBatch);
         TargetPlan target = training.Target;
@@ -53,12 +53,12 @@ internal sealed partial class ModelEmitter
         writer.Line("private readonly " + Identifiers.Escape(model) + " __model;");
         writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __gradients;");
         writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __optimizerState;");
-        writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __activations;");
+        writer.Line("internal readonly " + Runtime + "Memory.AlignedBlock __activations;");
         writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __activationGradients;");
         writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __scratch;");
         writer.Line("private readonly " + Runtime + "Optim.Optimizer __optimizer;");
         writer.Line("private readonly " + Runtime + "Optim.LearningRateSchedule? __schedule;");
-        writer.Line("private readonly " + Runtime + "Threading.WorkerPool __pool;");
+        writer.Line("internal readonly " + Runtime + "Threading.WorkerPool __pool;");
         writer.Line("private readonly bool __ownsPool;");
         writer.Line("private readonly float __clipNorm;");
         writer.Line("private readonly ulong __dropoutSeed;");
@@ -79,16 +79,16 @@ internal sealed partial class ModelEmitter
 
         foreach ((string field, long positions, long width) in training.SinusoidTables)
         {
-            writer.Line("private readonly float[] " + field + " = new float[" + Literals.Int(positions * width) + "];");
+            writer.Line("internal readonly float[] " + field + " = new float[" + Literals.Int(positions * width) + "];");
         }
 
         writer.Line("private readonly byte[] __masks = new byte[" + Literals.Int(training.MaskLength) + "];");
         writer.Line("private long __step;");
         writer.Line("private bool __training;");
-        writer.Line("private int __b;");
+        writer.Line("internal int __b;");
         foreach (TrainingEmitter.Sequence sequence in training.Sequences)
         {
-            writer.Line("private int " + sequence.Field + ";");
+            writer.Line("internal int " + sequence.Field + ";");
         }
 
         writer.Line("private int __rows;");
@@ -223,38 +223,7 @@ internal sealed partial class ModelEmitter
         writer.Line("__b = B;");
         foreach (TrainingEmitter.Sequence sequence in training.Sequences)
         {
-            string name = sequence.Input.Name;
-            string max = Literals.Int(sequence.MaxLength);
-            string T = sequence.T;
-            writer.Open();
-            writer.Line("int " + T + " = 0;");
-            writer.Open("for (int b = 0; b < B; b++)");
-            writer.Line("int length = batch." + Identifiers.Escape(name + "Lengths") + "[b];");
-            writer.Open("if (length < 1 || length > " + max + ")");
-            writer.Line("throw new global::System.ArgumentException($\"" + model + ".Batch." + name + ": row {b} has length {length}; every row below Count needs 1 to " + max + " ids.\", nameof(batch));");
-            writer.Close();
-            writer.Line();
-            writer.Line(T + " = length > " + T + " ? length : " + T + ";");
-            writer.Close();
-            writer.Line();
-            writer.Open("for (int b = 0; b < B; b++)");
-            writer.Line("global::System.MemoryExtensions.AsSpan(batch." + Identifiers.Escape(name) + ", b * " + max + ", " + T + ").CopyTo(global::System.MemoryExtensions.AsSpan(" + sequence.IdsArray + ", b * " + T + ", " + T + "));");
-            if (training.TargetSequence == sequence)
-            {
-                writer.Line("global::System.MemoryExtensions.AsSpan(batch.Labels, b * " + Literals.Int(target.MaxLength) + ", " + T + ").CopyTo(global::System.MemoryExtensions.AsSpan(__labels, b * " + T + ", " + T + "));");
-            }
-
-            if (sequence.AdjacencyArray is { } adjacency)
-            {
-                writer.Open("for (int i = 0; i < " + T + "; i++)");
-                writer.Line("global::System.MemoryExtensions.AsSpan(batch." + Identifiers.Escape(name + "Adjacency") + ", ((b * " + max + ") + i) * " + max + ", " + T + ").CopyTo(global::System.MemoryExtensions.AsSpan(" + adjacency + ", ((b * " + T + ") + i) * " + T + ", " + T + "));");
-                writer.Close();
-            }
-
-            writer.Close();
-            writer.Line();
-            writer.Line(sequence.Field + " = " + T + ";");
-            writer.Close();
+            WritePrepare(writer, training, sequence);
         }
 
         writer.Close();
@@ -300,6 +269,110 @@ internal sealed partial class ModelEmitter
         }
 
         writer.Close();
+        if (_decoding is not null)
+        {
+            WriteEncode(writer, training, _decoding);
+        }
+
+        writer.Close();
+    }
+
+    /// <summary>
+    /// <c>Trainer.__Encode</c>: the forward lines of the layers that do not read the decoded (target) input, over the
+    /// batch's other inputs only, with dropout off. The <see cref="DecodingPlan"/>'s StepDecoder reads the memory it leaves in the arena.
+    /// </summary>
+    private void WriteEncode(SourceWriter writer, TrainingEmitter training, DecodingPlan decoding)
+    {
+        writer.Line();
+        writer.Line("/// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>");
+        writer.Open("internal void __Encode(Batch batch)");
+        writer.Line("global::System.ArgumentNullException.ThrowIfNull(batch);");
+        writer.Line("int B = batch.Count;");
+        writer.Open("if (B == 0)");
+        writer.Line("throw new global::System.ArgumentException(" + Literals.String(_plan.ClassName + ".StepDecoder: the batch is empty; fill the source rows and set Count.") + ", nameof(batch));");
+        writer.Close();
+        writer.Line();
+        writer.Line("__b = B;");
+        foreach (TrainingEmitter.Sequence sequence in training.Sequences)
+        {
+            if (sequence != training.TargetSequence)
+            {
+                WritePrepare(writer, training, sequence);
+            }
+        }
+
+        if (decoding.EncoderLines.Count == 0)
+        {
+            writer.Close();
+            return;
+        }
+
+        writer.Line();
+        writer.Open(); // its own scope: the lengths below reuse the names the blocks above declared
+        bool dropout = false;
+        foreach (string line in decoding.EncoderLines)
+        {
+            dropout |= line.Contains("__dropoutOffset");
+        }
+
+        if (dropout)
+        {
+            writer.Line("bool training = false;");
+            writer.Line("ulong __dropoutOffset = 0UL;");
+        }
+
+        foreach (TrainingEmitter.Sequence sequence in training.Sequences)
+        {
+            if (sequence != training.TargetSequence)
+            {
+                writer.Line("int " + sequence.T + " = " + sequence.Field + ";");
+                writer.Line("int " + sequence.BT + " = B * " + sequence.T + ";");
+            }
+        }
+
+        writer.Line("global::System.Span<float> p = __model.__parameters.Span;");
+        writer.Line("global::System.Span<float> a = __activations.Span;");
+        WriteLines(writer, decoding.EncoderLines);
+        writer.Close();
+        writer.Close();
+    }
+
+    /// <summary>Checks one token input's lengths, packs its ids (and labels, adjacency) to its longest row and stores that length.</summary>
+    private void WritePrepare(SourceWriter writer, TrainingEmitter training, TrainingEmitter.Sequence sequence)
+    {
+        string model = _plan.ClassName;
+        TargetPlan target = training.Target;
+        string name = sequence.Input.Name;
+        string max = Literals.Int(sequence.MaxLength);
+        string T = sequence.T;
+        writer.Open();
+        writer.Line("int " + T + " = 0;");
+        writer.Open("for (int b = 0; b < B; b++)");
+        writer.Line("int length = batch." + Identifiers.Escape(name + "Lengths") + "[b];");
+        writer.Open("if (length < 1 || length > " + max + ")");
+        writer.Line("throw new global::System.ArgumentException($\"" + model + ".Batch." + name + ": row {b} has length {length}; every row below Count needs 1 to " + max + " ids.\", nameof(batch));");
+        writer.Close();
+        writer.Line();
+        writer.Line(T + " = length > " + T + " ? length : " + T + ";");
+        writer.Close();
+        writer.Line();
+        writer.Open("for (int b = 0; b < B; b++)");
+        writer.Line("global::System.MemoryExtensions.AsSpan(batch." + Identifiers.Escape(name) + ", b * " + max + ", " + T + ").CopyTo(global::System.MemoryExtensions.AsSpan(" + sequence.IdsArray + ", b * " + T + ", " + T + "));");
+        if (training.TargetSequence == sequence)
+        {
+            writer.Line("global::System.MemoryExtensions.AsSpan(batch.Labels, b * " + Literals.Int(target.MaxLength) + ", " + T + ").CopyTo(global::System.MemoryExtensions.AsSpan(__labels, b * " + T + ", " + T + "));");
+        }
+
+        if (sequence.AdjacencyArray is { } adjacency)
+        {
+            writer.Open("for (int i = 0; i < " + T + "; i++)");
+            writer.Line("global::System.MemoryExtensions.AsSpan(batch." + Identifiers.Escape(name + "Adjacency") + ", ((b * " + max + ") + i) * " + max + ", " + T + ").CopyTo(global::System.MemoryExtensions.AsSpan(" + adjacency + ", ((b * " + T + ") + i) * " + T + ", " + T + "));");
+            writer.Close();
+        }
+
+        writer.Close();
+        writer.Line();
+        writer.Line(sequence.Field + " = " + T + ";");
         writer.Close();
     }
 

@@ -24,6 +24,8 @@ internal sealed partial class ModelEmitter
 
     private readonly ModelPlan _plan;
     private readonly CancellationToken _cancellationToken;
+    private TrainingEmitter? _training;
+    private DecodingPlan? _decoding;
 
     private ModelEmitter(ModelPlan plan, CancellationToken cancellationToken)
     {
@@ -83,7 +85,14 @@ internal sealed partial class ModelEmitter
         if (TrainingSupport.Unsupported(_plan) is null)
         {
             _cancellationToken.ThrowIfCancellationRequested();
+            _training = TrainingEmitter.Create(_plan);
+            _decoding = DecodingPlan.Create(_plan, _training);
             sources.Add(new GeneratedSource(HintName(".Trainer"), EmitTrainer()));
+            if (_decoding is not null)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                sources.Add(new GeneratedSource(HintName(".Decoder"), EmitDecoder()));
+            }
         }
 
         return sources;

@@ -32,6 +32,9 @@ internal sealed class TrainingEmitter
     private readonly List<List<string>> _backward = [];
     private readonly List<Sequence> _sequences = [];
     private readonly List<(Sequence Query, Sequence Key)> _attentionShapes = [];
+    private readonly Dictionary<string, (int Start, int End)> _layerLines = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Flow> _outputs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _sinusoidByLayer = new(StringComparer.Ordinal);
     private int _arenaLength;
     private long _maskLength;
     private int _dropoutSites;
@@ -104,6 +107,15 @@ internal sealed class TrainingEmitter
 
     /// <summary>The (query, key) sequences of every attention (its backward scratch depends on their lengths and the thread count).</summary>
     public IReadOnlyList<(Sequence Query, Sequence Key)> AttentionShapes => _attentionShapes;
+
+    /// <summary>The range of <see cref="Forward"/> lines each layer wrote (inputs and identities write none).</summary>
+    public IReadOnlyDictionary<string, (int Start, int End)> LayerLines => _layerLines;
+
+    /// <summary>The sinusoid table field a [SinusoidalPositions] layer reads.</summary>
+    public IReadOnlyDictionary<string, string> SinusoidByLayer => _sinusoidByLayer;
+
+    /// <summary>Arena offset of a layer's output and the sequence it runs along (null when pooled).</summary>
+    public (int Offset, Sequence? Sequence) Output(string layer) => (_outputs[layer].Buffer.Offset, _outputs[layer].Sequence);
 
     /// <summary>Activation buffers: name, offset, maximum length (for the generated docs).</summary>
     public IReadOnlyList<Buffer> Buffers => _buffers;
@@ -207,7 +219,7 @@ internal sealed class TrainingEmitter
         return output;
     }
 
-    private ParameterPlan Parameter(string name)
+    internal ParameterPlan Parameter(string name)
     {
         if (_parameters.TryGetValue(name, out ParameterPlan? parameter))
         {
@@ -218,7 +230,7 @@ internal sealed class TrainingEmitter
     }
 
     /// <summary>The parameter of <paramref name="layer"/> called <c>{path}{suffix}</c>, following a tie to its owner.</summary>
-    private ParameterPlan? LayerParameter(LayerPlan layer, string suffix)
+    internal ParameterPlan? LayerParameter(LayerPlan layer, string suffix)
     {
         foreach (ParameterGroup group in layer.Groups)
         {
@@ -234,18 +246,18 @@ internal sealed class TrainingEmitter
         return null;
     }
 
-    private static string P(ParameterPlan parameter) => "p.Slice(" + Literals.Int(parameter.Offset) + ", " + Literals.Int(parameter.Length) + ")";
+    internal static string P(ParameterPlan parameter) => "p.Slice(" + Literals.Int(parameter.Offset) + ", " + Literals.Int(parameter.Length) + ")";
 
     private static string G(ParameterPlan parameter) => "g.Slice(" + Literals.Int(parameter.Offset) + ", " + Literals.Int(parameter.Length) + ")";
 
-    private static string P(ParameterPlan parameter, long start, long length) => "p.Slice(" + Literals.Int(parameter.Offset + start) + ", " + Literals.Int(length) + ")";
+    internal static string P(ParameterPlan parameter, long start, long length) => "p.Slice(" + Literals.Int(parameter.Offset + start) + ", " + Literals.Int(length) + ")";
 
     private static string G(ParameterPlan parameter, long start, long length) => "g.Slice(" + Literals.Int(parameter.Offset + start) + ", " + Literals.Int(length) + ")";
 
     private static string Range(ParameterPlan parameter) => parameter.Name + " params[" + Literals.Int(parameter.Offset) + ".." + Literals.Int(parameter.Offset + parameter.Length) + ")";
 
     /// <summary>ActivationKind member for the DSL's Activation value (None 0, Relu 1, Gelu 2, GeluTanh 3, Tanh 4, Sigmoid 5, LeakyRelu 6).</summary>
-    private static string ActivationKind(int activation) => K + "ActivationKind." + activation switch
+    internal static string ActivationKind(int activation) => K + "ActivationKind." + activation switch
     {
         1 => "ReLU",
         2 => "Gelu",
@@ -256,20 +268,32 @@ internal sealed class TrainingEmitter
         _ => "None",
     };
 
-    private static string Span(string array, string length) => "global::System.MemoryExtensions.AsSpan(" + array + ", 0, " + length + ")";
+    internal static string Span(string array, string length) => "global::System.MemoryExtensions.AsSpan(" + array + ", 0, " + length + ")";
 
     private static string Number(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     private void Walk()
     {
-        var outputs = new Dictionary<string, Flow>(StringComparer.Ordinal);
+        Dictionary<string, Flow> outputs = _outputs;
         foreach (LayerPlan layer in _plan.Layers)
+        {
+            int firstLine = _forward.Count;
+            WalkLayer(layer, outputs);
+            _layerLines[layer.Name] = (firstLine, _forward.Count);
+        }
+
+        Flow last = outputs[_plan.Layers[_plan.Layers.Count - 1].Name];
+        Loss(last.Buffer, last.Sequence, last.Width);
+    }
+
+    private void WalkLayer(LayerPlan layer, Dictionary<string, Flow> outputs)
+    {
         {
             string title = "// " + layer.Name + " (" + KnownNames.AttributeName(layer.Kind) + "): " + layer.Input.Compact + " -> " + layer.Output.Compact;
             var backward = new List<string>();
             if (layer.Kind == LayerKind.Input)
             {
-                continue;
+                return;
             }
 
             if (layer.Kind == LayerKind.Embedding)
@@ -285,7 +309,7 @@ internal sealed class TrainingEmitter
                 backward.Add(K + "Embedding.Backward(" + G(weight) + ", " + embedded.D + ", " + tokens.Ids + ", " + Literals.Int(vocab) + ", " + Literals.Int(dimension) + ");");
                 outputs[layer.Name] = new Flow(embedded, tokens, dimension);
                 _backward.Add(backward);
-                continue;
+                return;
             }
 
             Flow from = outputs[layer.Options.Source!];
@@ -298,6 +322,7 @@ internal sealed class TrainingEmitter
                 {
                     string table = "__sinusoid" + Literals.Int(SinusoidTables.Count);
                     SinusoidTables.Add((table, sequence!.MaxLength, width));
+                    _sinusoidByLayer[layer.Name] = table;
                     Buffer output = Alloc(layer.Path + ".output", sequence, width);
                     _forward.Add(title + ": adds the fixed sinusoid table (" + Literals.Int(sequence.MaxLength) + " x " + Literals.Int(width) + ")");
                     _forward.Add(K + "SinusoidalPositions.Forward(" + output.A + ", " + current.A + ", " + table + ", B, " + sequence.T + ", " + Literals.Int(width) + ");");
@@ -324,7 +349,7 @@ internal sealed class TrainingEmitter
                     {
                         _forward.Add(title + ": p = 0, the identity");
                         outputs[layer.Name] = from;
-                        continue;
+                        return;
                     }
 
                     current = Dropout(layer.Path + ".output", title, current, sequence, width, layer.Options.Dropout, _forward, backward);
@@ -364,7 +389,7 @@ internal sealed class TrainingEmitter
                     Flow? memory = layer.Options.Memory is { } memoryName ? outputs[memoryName] : null;
                     current = Stack(layer, current, sequence!, width, memory);
                     outputs[layer.Name] = new Flow(current, sequence, width);
-                    continue;
+                    return;
                 }
 
                 default:
@@ -374,9 +399,6 @@ internal sealed class TrainingEmitter
             outputs[layer.Name] = new Flow(current, sequence, width);
             _backward.Add(backward);
         }
-
-        Flow last = outputs[_plan.Layers[_plan.Layers.Count - 1].Name];
-        Loss(last.Buffer, last.Sequence, last.Width);
     }
 
     private Buffer Norm(string name, string parameterPrefix, string title, Buffer input, Sequence? sequence, long width, List<string> forward, List<string> backward)

@@ -65,7 +65,7 @@ internal static class KnownNames
     /// <summary>Members the generator adds to every model; a user member with one of these names is an error.</summary>
     public static bool IsReserved(string memberName) => memberName.StartsWith("__", System.StringComparison.Ordinal) || memberName switch
     {
-        "MaxBatch" or "Dims" or "Batch" or "ParameterTable" or "LayerTable" or "ParameterCount" or "ParameterBlockLength"
+        "MaxBatch" or "Dims" or "Batch" or "Trainer" or "CreateTrainer" or "StepDecoder" or "CreateDecoder" or "ParameterTable" or "LayerTable" or "ParameterCount" or "ParameterBlockLength"
             or "StateTable" or "StateBlockLength" or "ActivationTable" or "ActivationBlockLength" or "Summary"
             or "Parameters" or "State" => true,
         _ => false,

@@ -38,12 +38,12 @@ partial class TinyGpt
         private readonly TinyGpt __model;
         private readonly global::ModelDsl.Memory.AlignedBlock __gradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __optimizerState;
-        private readonly global::ModelDsl.Memory.AlignedBlock __activations;
+        internal readonly global::ModelDsl.Memory.AlignedBlock __activations;
         private readonly global::ModelDsl.Memory.AlignedBlock __activationGradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __scratch;
         private readonly global::ModelDsl.Optim.Optimizer __optimizer;
         private readonly global::ModelDsl.Optim.LearningRateSchedule? __schedule;
-        private readonly global::ModelDsl.Threading.WorkerPool __pool;
+        internal readonly global::ModelDsl.Threading.WorkerPool __pool;
         private readonly bool __ownsPool;
         private readonly float __clipNorm;
         private readonly ulong __dropoutSeed;
@@ -53,8 +53,8 @@ partial class TinyGpt
         private readonly byte[] __masks = new byte[159744];
         private long __step;
         private bool __training;
-        private int __b;
-        private int __t;
+        internal int __b;
+        internal int __t;
         private int __rows;
 
         internal Trainer(TinyGpt model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
@@ -381,6 +381,19 @@ partial class TinyGpt
             global::ModelDsl.Kernels.LearnedPositions.Backward(d.Slice(0, BT * 48), g.Slice(24576, 1536), d.Slice(12288, BT * 48), B, T, 48);
             // Wte (Embedding): [B,T] -> [B,T,48]
             global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 24576), d.Slice(0, BT * 48), global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 512, 48);
+        }
+
+        /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>
+        internal void __Encode(Batch batch)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(batch);
+            int B = batch.Count;
+            if (B == 0)
+            {
+                throw new global::System.ArgumentException("TinyGpt.StepDecoder: the batch is empty; fill the source rows and set Count.", nameof(batch));
+            }
+
+            __b = B;
         }
     }
 }

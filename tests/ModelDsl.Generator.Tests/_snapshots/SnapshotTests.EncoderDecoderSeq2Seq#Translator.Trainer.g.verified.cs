@@ -36,12 +36,12 @@ partial class Translator
         private readonly Translator __model;
         private readonly global::ModelDsl.Memory.AlignedBlock __gradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __optimizerState;
-        private readonly global::ModelDsl.Memory.AlignedBlock __activations;
+        internal readonly global::ModelDsl.Memory.AlignedBlock __activations;
         private readonly global::ModelDsl.Memory.AlignedBlock __activationGradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __scratch;
         private readonly global::ModelDsl.Optim.Optimizer __optimizer;
         private readonly global::ModelDsl.Optim.LearningRateSchedule? __schedule;
-        private readonly global::ModelDsl.Threading.WorkerPool __pool;
+        internal readonly global::ModelDsl.Threading.WorkerPool __pool;
         private readonly bool __ownsPool;
         private readonly float __clipNorm;
         private readonly ulong __dropoutSeed;
@@ -49,14 +49,14 @@ partial class Translator
         private readonly int[] __ids_Source = new int[320];
         private readonly int[] __ids_Target = new int[384];
         private readonly int[] __labels = new int[384];
-        private readonly float[] __sinusoid0 = new float[640];
-        private readonly float[] __sinusoid1 = new float[768];
+        internal readonly float[] __sinusoid0 = new float[640];
+        internal readonly float[] __sinusoid1 = new float[768];
         private readonly byte[] __masks = new byte[102400];
         private long __step;
         private bool __training;
-        private int __b;
-        private int __t_Source;
-        private int __t_Target;
+        internal int __b;
+        internal int __t_Source;
+        internal int __t_Target;
         private int __rows;
 
         internal Trainer(Translator model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
@@ -447,6 +447,84 @@ partial class Translator
             global::ModelDsl.Kernels.SinusoidalPositions.Backward(d.Slice(0, BTSource * 32), d.Slice(10240, BTSource * 32), B, TSource, 32);
             // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,32]
             global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 9600), d.Slice(0, BTSource * 32), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 300, 32);
+        }
+
+        /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>
+        internal void __Encode(Batch batch)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(batch);
+            int B = batch.Count;
+            if (B == 0)
+            {
+                throw new global::System.ArgumentException("Translator.StepDecoder: the batch is empty; fill the source rows and set Count.", nameof(batch));
+            }
+
+            __b = B;
+            {
+                int TSource = 0;
+                for (int b = 0; b < B; b++)
+                {
+                    int length = batch.SourceLengths[b];
+                    if (length < 1 || length > 20)
+                    {
+                        throw new global::System.ArgumentException($"Translator.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 20 ids.", nameof(batch));
+                    }
+
+                    TSource = length > TSource ? length : TSource;
+                }
+
+                for (int b = 0; b < B; b++)
+                {
+                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 20, TSource).CopyTo(global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                }
+
+                __t_Source = TSource;
+            }
+
+            {
+                bool training = false;
+                ulong __dropoutOffset = 0UL;
+                int TSource = __t_Source;
+                int BTSource = B * TSource;
+                global::System.Span<float> p = __model.__parameters.Span;
+                global::System.Span<float> a = __activations.Span;
+                // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,32], source_embedding.weight params[0..9600)
+                global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 32), p.Slice(0, 9600), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 300, 32);
+                // SourcePositions (SinusoidalPositions): [B,SourceLength,32] -> [B,SourceLength,32]: adds the fixed sinusoid table (20 x 32)
+                global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(10240, BTSource * 32), a.Slice(0, BTSource * 32), __sinusoid0, B, TSource, 32);
+                // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,32], 4 heads of 8, mask key padding, ff 64, dropout 0.1 (after each sublayer and in the FFN; not on the attention probabilities yet)
+                {
+                    var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                    // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(20480, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(9600, 1024), p.Slice(12672, 32), BTSource, 32, 32, pool: __pool);
+                    // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024), p.Slice(12704, 32), BTSource, 32, 32, pool: __pool);
+                    // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024), p.Slice(12736, 32), BTSource, 32, 32, pool: __pool);
+                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v
+                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(76800, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f, __pool);
+                    // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792)
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024), p.Slice(13792, 32), BTSource, 32, 32, pool: __pool);
+                    // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 0UL
+                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 0, BTSource * 32), a.Slice(87040, BTSource * 32), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
+                    // Encoder.Layer[0]: residual1 = x + self-attention
+                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(107520, BTSource * 32), a.Slice(10240, BTSource * 32), a.Slice(97280, BTSource * 32));
+                    // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[18016..18048), encoder.layers.0.norm1.bias params[18048..18080)
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(117760, BTSource * 32), a.Slice(128000, BTSource), a.Slice(128320, BTSource), a.Slice(107520, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: __pool);
+                    // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[13824..15872)
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048), p.Slice(15872, 64), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), __pool);
+                    // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 1UL
+                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 10240, BTSource * 64), a.Slice(128640, BTSource * 64), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
+                    // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[15936..17984)
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048), p.Slice(17984, 32), BTSource, 64, 32, pool: __pool);
+                    // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 2UL
+                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 30720, BTSource * 32), a.Slice(190080, BTSource * 32), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
+                    // Encoder.Layer[0]: residual2 = x + feed-forward
+                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(210560, BTSource * 32), a.Slice(117760, BTSource * 32), a.Slice(200320, BTSource * 32));
+                    // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[18080..18112), encoder.layers.0.norm2.bias params[18112..18144)
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(220800, BTSource * 32), a.Slice(231040, BTSource), a.Slice(231360, BTSource), a.Slice(210560, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: __pool);
+                }
+            }
         }
     }
 }

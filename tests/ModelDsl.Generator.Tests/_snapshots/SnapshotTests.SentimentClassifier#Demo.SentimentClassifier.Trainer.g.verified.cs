@@ -38,23 +38,23 @@ partial class SentimentClassifier
         private readonly SentimentClassifier __model;
         private readonly global::ModelDsl.Memory.AlignedBlock __gradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __optimizerState;
-        private readonly global::ModelDsl.Memory.AlignedBlock __activations;
+        internal readonly global::ModelDsl.Memory.AlignedBlock __activations;
         private readonly global::ModelDsl.Memory.AlignedBlock __activationGradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __scratch;
         private readonly global::ModelDsl.Optim.Optimizer __optimizer;
         private readonly global::ModelDsl.Optim.LearningRateSchedule? __schedule;
-        private readonly global::ModelDsl.Threading.WorkerPool __pool;
+        internal readonly global::ModelDsl.Threading.WorkerPool __pool;
         private readonly bool __ownsPool;
         private readonly float __clipNorm;
         private readonly ulong __dropoutSeed;
         private readonly int __stateLength;
         private readonly int[] __ids = new int[2048];
-        private readonly float[] __sinusoid0 = new float[4096];
+        internal readonly float[] __sinusoid0 = new float[4096];
         private readonly byte[] __masks = new byte[1572864];
         private long __step;
         private bool __training;
-        private int __b;
-        private int __t;
+        internal int __b;
+        internal int __t;
         private int __rows;
 
         internal Trainer(SentimentClassifier model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)

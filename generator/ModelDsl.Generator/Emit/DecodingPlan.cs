@@ -1,0 +1,127 @@
+using System;
+using System.Collections.Generic;
+using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Planning;
+
+namespace ModelDsl.Generator.Emit;
+
+/// <summary>
+/// Whether a trainable model can be decoded one token at a time, and how: the per-position head is fed by a chain
+/// that starts at a token input (the decoded sequence) and holds only position-wise layers and causal Transformer
+/// decoder stacks; every other layer (the encoder) does not read that input and runs once per source batch
+/// (<c>Trainer.__Encode</c>). A decoder-only model (GPT) has no encoder. Null from <see cref="Create"/> means no
+/// StepDecoder is emitted (not an error: classifiers have nothing to decode).
+/// </summary>
+internal sealed class DecodingPlan
+{
+    private const int MaskCausal = 1;
+    private const int MaskLocalWindow = 4;
+    private const int MaskGraph = 8;
+
+    private DecodingPlan(TrainingEmitter.Sequence target, List<LayerPlan> chain, List<string> encoderLines, TrainingEmitter.Sequence? memorySequence)
+    {
+        Target = target;
+        Chain = chain;
+        EncoderLines = encoderLines;
+        MemorySequence = memorySequence;
+    }
+
+    /// <summary>The decoded token input.</summary>
+    public TrainingEmitter.Sequence Target { get; }
+
+    /// <summary>The layers from the decoded input's embedding to the head, in order.</summary>
+    public IReadOnlyList<LayerPlan> Chain { get; }
+
+    /// <summary>Forward lines of the layers that do not read the decoded input.</summary>
+    public IReadOnlyList<string> EncoderLines { get; }
+
+    /// <summary>The source sequence every cross-attention reads (null for a decoder-only model).</summary>
+    public TrainingEmitter.Sequence? MemorySequence { get; }
+
+    /// <summary>The plan, or null when the model is not an autoregressive decoder this emitter handles.</summary>
+    public static DecodingPlan? Create(ModelPlan plan, TrainingEmitter training)
+    {
+        if (training.TargetSequence is not { } target)
+        {
+            return null;
+        }
+
+        var targetSide = new HashSet<string>(StringComparer.Ordinal) { target.Input.Name };
+        var chain = new List<LayerPlan>();
+        var encoderLines = new List<string>();
+        TrainingEmitter.Sequence? memorySequence = null;
+        string previous = target.Input.Name;
+        foreach (LayerPlan layer in plan.Layers)
+        {
+            if (layer.Kind == LayerKind.Input)
+            {
+                continue;
+            }
+
+            if (layer.Options.Source is not { } source || !targetSide.Contains(source))
+            {
+                if (training.LayerLines.TryGetValue(layer.Name, out (int Start, int End) lines))
+                {
+                    for (int i = lines.Start; i < lines.End; i++)
+                    {
+                        encoderLines.Add(training.Forward[i]);
+                    }
+                }
+
+                continue;
+            }
+
+            if (source != previous)
+            {
+                return null; // a branch inside the decoded chain
+            }
+
+            switch (layer.Kind)
+            {
+                case LayerKind.Embedding:
+                case LayerKind.SinusoidalPositions:
+                case LayerKind.LearnedPositions:
+                case LayerKind.LayerNorm:
+                case LayerKind.Dropout:
+                case LayerKind.Dense:
+                    break;
+                case LayerKind.TransformerDecoder:
+                    if ((layer.Options.Mask & MaskCausal) == 0 || (layer.Options.Mask & (MaskLocalWindow | MaskGraph)) != 0)
+                    {
+                        return null;
+                    }
+
+                    if (layer.Options.Memory is { } memory)
+                    {
+                        if (targetSide.Contains(memory) || training.Output(memory).Sequence is not { } sequence)
+                        {
+                            return null;
+                        }
+
+                        if (memorySequence is not null && memorySequence != sequence)
+                        {
+                            return null;
+                        }
+
+                        memorySequence = sequence;
+                    }
+
+                    break;
+                default:
+                    return null;
+            }
+
+            targetSide.Add(layer.Name);
+            chain.Add(layer);
+            previous = layer.Name;
+        }
+
+        LayerPlan last = plan.Layers[plan.Layers.Count - 1];
+        if (chain.Count == 0 || chain[chain.Count - 1] != last || last.Kind != LayerKind.Dense)
+        {
+            return null;
+        }
+
+        return new DecodingPlan(target, chain, encoderLines, memorySequence);
+    }
+}
