@@ -5,7 +5,7 @@ namespace ModelDsl.Decoding;
 /// <summary>
 /// A sequence model that extends a set of hypotheses one token at a time, keeping whatever it needs from earlier
 /// steps (a Transformer's key/value cache, an RNN's state) so a step never recomputes the prefix. Generated
-/// seq2seq models implement it; <c>GreedySearch</c>, <c>BeamSearch</c> and <c>Sampler</c>
+/// seq2seq models implement it; <see cref="GreedySearch"/>, <see cref="BeamSearch"/> and <see cref="Sampler"/>
 /// drive it.
 /// </summary>
 /// <remarks>
