@@ -1,0 +1,173 @@
+using System;
+using System.Collections.Generic;
+
+namespace ModelDsl.Examples.Reverse;
+
+/// <summary>
+/// The classic seq2seq sanity task: random strings of digits and lowercase letters, 3 to 12 long, and their
+/// reversal ("a7kq" -> "qk7a"). The sequences are generated from a seed and encoded once; filling a
+/// <see cref="SequenceBatch"/> allocates nothing.
+/// </summary>
+public sealed class ReverseData
+{
+    /// <summary>Shortest sequence.</summary>
+    public const int MinLength = 3;
+
+    /// <summary>Longest sequence (source and target alike).</summary>
+    public const int MaxLength = 12;
+
+    private readonly string[] _sources;
+    private readonly int[] _ids;      // (Count, 2 * MaxLength): source ids then target ids, each padded
+    private readonly int[] _lengths;  // (Count)
+    private readonly int[] _order;    // (Count) permutation read by FillBatch
+
+    private ReverseData(string[] sources)
+    {
+        _sources = sources;
+        _ids = new int[sources.Length * 2 * MaxLength];
+        _lengths = new int[sources.Length];
+        _order = new int[sources.Length];
+        for (int i = 0; i < sources.Length; i++)
+        {
+            Span<int> source = _ids.AsSpan(i * 2 * MaxLength, MaxLength);
+            Span<int> target = _ids.AsSpan(i * 2 * MaxLength + MaxLength, MaxLength);
+            int length = ReverseVocabulary.Encode(sources[i], source);
+            source[..length].CopyTo(target);
+            target[..length].Reverse();
+            _lengths[i] = length;
+            _order[i] = i;
+        }
+    }
+
+    /// <summary>Number of sequences.</summary>
+    public int Count => _sources.Length;
+
+    /// <summary>The source strings, in generated order.</summary>
+    public IReadOnlyList<string> Sources => _sources;
+
+    /// <summary>
+    /// Makes <paramref name="trainCount"/> training sequences from <paramref name="seed"/> and
+    /// <paramref name="validationCount"/> held-out ones from <c>seed + 1</c>; a held-out candidate equal to a training
+    /// sequence or an earlier held-out one is skipped, so the two sets share no sequence.
+    /// </summary>
+    public static (ReverseData Train, ReverseData Validation) Create(int trainCount, int validationCount, int seed)
+    {
+        Guard.Positive(trainCount);
+        Guard.Positive(validationCount);
+        var trainRandom = new System.Random(seed);
+        var train = new string[trainCount];
+        var seen = new HashSet<string>(trainCount + validationCount, StringComparer.Ordinal);
+        for (int i = 0; i < trainCount; i++)
+        {
+            train[i] = Next(trainRandom);
+            seen.Add(train[i]);
+        }
+
+        var validationRandom = new System.Random(unchecked(seed + 1));
+        var validation = new string[validationCount];
+        for (int filled = 0; filled < validationCount;)
+        {
+            string candidate = Next(validationRandom);
+            if (seen.Add(candidate))
+            {
+                validation[filled++] = candidate;
+            }
+        }
+
+        return (new ReverseData(train), new ReverseData(validation));
+    }
+
+    /// <summary>The reversal of <paramref name="text"/>: the expected output.</summary>
+    public static string Reverse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return string.Create(text.Length, text, static (span, source) =>
+        {
+            source.AsSpan().CopyTo(span);
+            span.Reverse();
+        });
+    }
+
+    /// <summary>The source ids of sequence <paramref name="index"/> (no special tokens).</summary>
+    public ReadOnlySpan<int> SourceIds(int index)
+    {
+        Guard.InRange(index, Count);
+        return _ids.AsSpan(index * 2 * MaxLength, _lengths[index]);
+    }
+
+    /// <summary>The target ids (the reversed source) of sequence <paramref name="index"/>.</summary>
+    public ReadOnlySpan<int> TargetIds(int index)
+    {
+        Guard.InRange(index, Count);
+        return _ids.AsSpan(index * 2 * MaxLength + MaxLength, _lengths[index]);
+    }
+
+    /// <summary>Number of batches of <paramref name="batchSize"/> rows in one pass (the last may be partial).</summary>
+    public int BatchCount(int batchSize)
+    {
+        Guard.Positive(batchSize);
+        return (Count + batchSize - 1) / batchSize;
+    }
+
+    /// <summary>Shuffles the order <see cref="FillBatch"/> reads, in place.</summary>
+    public void Shuffle(System.Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        random.Shuffle(_order);
+    }
+
+    /// <summary>Fills <paramref name="batch"/> with batch <paramref name="batchIndex"/> of the current order; returns the rows filled.</summary>
+    public int FillBatch(SequenceBatch batch, int batchIndex)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        CheckColumns(batch);
+        Guard.InRange(batchIndex, BatchCount(batch.MaxBatch));
+        int start = batchIndex * batch.MaxBatch;
+        int count = Math.Min(batch.MaxBatch, Count - start);
+        for (int row = 0; row < count; row++)
+        {
+            int index = _order[start + row];
+            batch.SetRow(row, SourceIds(index), TargetIds(index));
+        }
+
+        batch.Count = count;
+        return count;
+    }
+
+    /// <summary>Fills every row of <paramref name="batch"/> with sequences drawn uniformly with replacement.</summary>
+    public void FillRandom(SequenceBatch batch, System.Random random)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ArgumentNullException.ThrowIfNull(random);
+        CheckColumns(batch);
+        for (int row = 0; row < batch.MaxBatch; row++)
+        {
+            int index = random.Next(Count);
+            batch.SetRow(row, SourceIds(index), TargetIds(index));
+        }
+
+        batch.Count = batch.MaxBatch;
+    }
+
+    private static string Next(System.Random random)
+    {
+        int length = random.Next(MinLength, MaxLength + 1);
+        return string.Create(length, random, static (span, r) =>
+        {
+            for (int i = 0; i < span.Length; i++)
+            {
+                span[i] = ReverseVocabulary.Characters[r.Next(ReverseVocabulary.Characters.Length)];
+            }
+        });
+    }
+
+    private static void CheckColumns(SequenceBatch batch)
+    {
+        if (batch.SourceColumns < MaxLength || batch.TargetColumns < MaxLength + 1)
+        {
+            throw new ArgumentException(
+                $"The batch has {batch.SourceColumns} source and {batch.TargetColumns} target columns; sequences need {MaxLength} and {MaxLength + 1}.",
+                nameof(batch));
+        }
+    }
+}

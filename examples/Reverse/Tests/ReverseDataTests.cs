@@ -1,0 +1,111 @@
+using System;
+using System.Collections.Generic;
+using ModelDsl.Tests.Support;
+
+namespace ModelDsl.Examples.Reverse.Tests;
+
+public class ReverseDataTests
+{
+    private static readonly (ReverseData Train, ReverseData Validation) Sets = ReverseData.Create(5_000, 500, seed: 4);
+
+    [Fact]
+    public void Vocabulary_SizeCountsSpecialTokensAndCharacters()
+    {
+        // Size is a constant (usable in a model declaration); it must match the characters.
+        Assert.Equal(ReverseVocabulary.Size, 3 + ReverseVocabulary.Characters.Length);
+        var ids = new int[ReverseVocabulary.Characters.Length];
+        ReverseVocabulary.Encode(ReverseVocabulary.Characters, ids);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            Assert.Equal(3 + i, ids[i]);
+        }
+
+        Assert.Equal(ReverseVocabulary.Characters, ReverseVocabulary.Decode(ids));
+    }
+
+    [Fact]
+    public void Vocabulary_UnknownCharacter_IsNamed()
+    {
+        var error = Assert.Throws<ArgumentException>(() => ReverseVocabulary.Encode("abC", new int[3]));
+        Assert.Contains("'C'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("position 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Vocabulary_DecodeStopsAtEos()
+    {
+        Assert.Equal("0a", ReverseVocabulary.Decode([1, 3, 0, 13, 2, 4]));
+    }
+
+    [Fact]
+    public void Sequences_AreDigitsAndLetters_OfLength3To12_WithBothEnds()
+    {
+        var lengths = new HashSet<int>();
+        foreach (string source in Sets.Train.Sources)
+        {
+            Assert.InRange(source.Length, 3, 12);
+            lengths.Add(source.Length);
+            foreach (char c in source)
+            {
+                Assert.True(char.IsAsciiDigit(c) || char.IsAsciiLetterLower(c), $"'{c}' in '{source}'");
+            }
+        }
+
+        Assert.Equal(10, lengths.Count);
+    }
+
+    [Fact]
+    public void TargetIds_AreTheReversedSource()
+    {
+        for (int i = 0; i < Sets.Validation.Count; i++)
+        {
+            string source = Sets.Validation.Sources[i];
+            char[] reversed = source.ToCharArray();
+            Array.Reverse(reversed);
+            Assert.Equal(source, ReverseVocabulary.Decode(Sets.Validation.SourceIds(i)));
+            Assert.Equal(new string(reversed), ReverseVocabulary.Decode(Sets.Validation.TargetIds(i)));
+            Assert.Equal(new string(reversed), ReverseData.Reverse(source));
+        }
+    }
+
+    [Fact]
+    public void Create_IsDeterministic_AndHoldsOut()
+    {
+        var again = ReverseData.Create(5_000, 500, seed: 4);
+        Assert.Equal(Sets.Train.Sources, again.Train.Sources);
+        Assert.Equal(Sets.Validation.Sources, again.Validation.Sources);
+        var train = new HashSet<string>(Sets.Train.Sources, StringComparer.Ordinal);
+        var validation = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string source in Sets.Validation.Sources)
+        {
+            Assert.DoesNotContain(source, train);
+            Assert.True(validation.Add(source));
+        }
+    }
+
+    [Fact]
+    public void FillBatch_TeacherForcingRows()
+    {
+        var batch = new SequenceBatch(8, ReverseData.MaxLength, ReverseData.MaxLength);
+        Assert.Equal(8, Sets.Validation.FillBatch(batch, 0));
+        for (int row = 0; row < 8; row++)
+        {
+            string reversed = ReverseData.Reverse(Sets.Validation.Sources[row]);
+            Assert.Equal(ReverseVocabulary.Bos, batch.DecoderInputRow(row)[0]);
+            Assert.Equal(ReverseVocabulary.Eos, batch.LabelRow(row)[^1]);
+            Assert.Equal(reversed, ReverseVocabulary.Decode(batch.DecoderInputRow(row)));
+            Assert.Equal(reversed, ReverseVocabulary.Decode(batch.LabelRow(row)));
+            Assert.Equal(reversed.Length + 1, batch.TargetLengths[row]);
+        }
+
+        Assert.Equal(Sets.Validation.BatchCount(8) - 1, (Sets.Validation.Count - 1) / 8);
+    }
+
+    [Fact]
+    public void Filling_AllocatesNothing()
+    {
+        var batch = new SequenceBatch(32, ReverseData.MaxLength, ReverseData.MaxLength);
+        var random = new System.Random(1);
+        Assert.Equal(0, Allocations.Measure(() => Sets.Train.FillRandom(batch, random)));
+    }
+}
