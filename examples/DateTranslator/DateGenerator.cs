@@ -47,6 +47,13 @@ public sealed class DateGenerator
     /// <summary>The next pair, in a random format.</summary>
     public DatePair Next() => Write(First.AddDays(_random.Next(Days)), Formats[_random.Next(Formats.Length)]);
 
+    /// <summary>Reads a date written in one of <see cref="Formats"/> (two-digit years map to 1950–2049, as generated).</summary>
+    /// <param name="text">The written date.</param>
+    /// <param name="date">The date, when the text matched a format.</param>
+    /// <returns>Whether a format matched.</returns>
+    public static bool TryParse(string text, out DateOnly date) =>
+        DateOnly.TryParseExact(text, Formats, CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
+
     /// <summary>The pair for <paramref name="date"/> written in <paramref name="format"/>.</summary>
     public static DatePair Write(DateOnly date, string format)
     {

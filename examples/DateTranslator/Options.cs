@@ -14,8 +14,8 @@ public sealed record Options
     public const string Usage = """
         usage: dotnet run -c Release --project examples/DateTranslator -- [options]
           --model NAME   transformer (default), gru-bahdanau, gru-luong or gru-plain
-          --steps N      training steps (default 200)
-          --minutes M    stop training after M minutes even if steps remain (default: no limit)
+          --steps N      training steps (default 3000)
+          --minutes M    stop training after M minutes even if steps remain (default 5)
           --threads N    worker threads (default: all processors)
           --out DIR      folder for attention.png (default examples/DateTranslator/output when run from the
                          repository root, else ./output)
@@ -26,10 +26,10 @@ public sealed record Options
     public ModelKind Model { get; init; } = ModelKind.Transformer;
 
     /// <summary>Training steps.</summary>
-    public int Steps { get; init; } = 200;
+    public int Steps { get; init; } = 3000;
 
     /// <summary>Time limit for training, or null for none.</summary>
-    public TimeSpan? TimeLimit { get; init; }
+    public TimeSpan? TimeLimit { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Worker threads.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;

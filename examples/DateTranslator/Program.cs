@@ -2,14 +2,16 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
-using System.Threading;
+using System.Linq;
+using ModelDsl.Decoding;
 using ModelDsl.Examples.DateTranslator;
+using ModelDsl.Optim;
 using Spectre.Console;
 
 // Date translator: reads dates written the way people write them ("Monday, November 23, 2026", "23.11.26") and
-// writes the ISO form ("2026-11-23") with a seq2seq model. For now a placeholder: it builds the data, runs a
-// synthetic training loop through the progress display and draws a synthetic attention map; the places where the
-// model goes are marked TODO(lead).
+// writes the ISO form ("2026-11-23") with a Transformer encoder-decoder declared in DateModel.cs: trains it on
+// generated pairs, reports exact match on held-out dates (greedy decoding), compares greedy with beam search on a few
+// inputs and draws the cross-attention of one translation (PNG heatmap and console rendering).
 // Usage: dotnet run -c Release --project examples/DateTranslator -- [--model transformer|gru-bahdanau|gru-luong|gru-plain]
 //        [--steps N] [--minutes M] [--threads N] [--out DIR]
 Options options;
@@ -36,7 +38,7 @@ if (Console.IsOutputRedirected)
     AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
 }
 
-const int BatchSize = 32, TrainCount = 50_000, ValidationCount = 2_000;
+const int BatchSize = 64, TrainCount = 50_000, ValidationCount = 2_000, BeamWidth = 4;
 var clock = Stopwatch.StartNew();
 (DateDataset train, DateDataset validation) = DateDataset.Create(TrainCount, ValidationCount, seed: 1);
 int longestSource = DateDataset.LongestPossibleSource;
@@ -57,63 +59,151 @@ for (int i = 0; i < 6; i++)
 
 AnsiConsole.Write(examples);
 
-// TODO(lead): model wiring — declare the seq2seq model (per options.Model) with Vocab >= CharVocabulary.Size,
-// a source length >= DateDataset.LongestPossibleSource and a target length of DateDataset.TargetLength + 1
-// (BOS/EOS); check the sizes here as TinyGpt does; create the model and its trainer with options.Threads.
+if (options.Model != ModelKind.Transformer)
+{
+    // The RNN encoder-decoders (GRU + Bahdanau / Luong / no attention) have runtime kernels but no DSL layer yet.
+    Console.Error.WriteLine($"--model {Options.Name(options.Model)} is not available yet: only the Transformer encoder-decoder is declarable today.");
+    return 2;
+}
+
+if (CharVocabulary.Size > DateModel.Vocab || longestSource > DateModel.SourceLength)
+{
+    Console.Error.WriteLine($"DateModel is too small: Vocab {DateModel.Vocab} < {CharVocabulary.Size} ids or SourceLength {DateModel.SourceLength} < {longestSource} characters.");
+    return 1;
+}
+
+var model = new DateModel(seed: 7);
+using DateModel.Trainer trainer = model.CreateTrainer(
+    new Adam(1e-3f), options.Threads, new WarmupCosineSchedule(2e-3f, warmupSteps: 200, totalSteps: Math.Max(options.Steps, 201), floor: 1e-4f), clipNorm: 1f);
+AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+    $"  model: {DateModel.ParameterCount:N0} parameters; Transformer encoder-decoder, D {DateModel.D}, 2 + 2 layers, 4 heads; Adam, warmup + cosine"));
+
 var batch = new SequenceBatch(BatchSize, longestSource, DateDataset.TargetLength);
-train.FillBatch(batch, 0);
-AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-    $"  batch row 0: source [grey]{string.Join(' ', batch.SourceRow(0).ToArray())}[/] (length {batch.SourceLengths[0]} of {batch.SourceColumns})"));
-AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-    $"               decoder input [grey]{string.Join(' ', batch.DecoderInputRow(0).ToArray())}[/], labels [grey]{string.Join(' ', batch.LabelRow(0).ToArray())}[/]"));
+var modelBatch = new DateModel.Batch();
+using DateModel.StepDecoder decoder = model.CreateDecoder(maxRows: DateModel.MaxBatch * BeamWidth, options.Threads);
+var greedy = new GreedySearch(DateModel.MaxBatch, DateModel.TargetLength, DateModel.Vocab);
 
 var random = new System.Random(2);
 TrainingResult result = TrainingProgress.Run("training", options.Steps, options.TimeLimit, BatchSize, (step, progress) =>
 {
     train.FillRandom(batch, random);
-    // TODO(lead): model wiring — copy the batch into the model's Batch (Source/SourceLengths, DecoderInput, Labels)
-    // and return trainer.Step(modelBatch); log a held-out accuracy with progress.Log(...) now and then.
-    Thread.Sleep(5); // stands in for the step's work so the display can be watched
-    // A synthetic loss curve until the model is wired in.
-    return (float)(3.4 * Math.Exp(-step / 40.0) + 0.05 + 0.05 * random.NextDouble());
+    Copy(batch, modelBatch);
+    float loss = trainer.Step(modelBatch);
+    if (step % 1000 == 0)
+    {
+        (double accuracy, _) = ExactMatch(validation, 512);
+        progress.Log(string.Create(CultureInfo.InvariantCulture, $"step {step}: loss {loss:F4}, held-out exact match {accuracy:P2} (first 512 pairs, greedy)"));
+        if (accuracy == 1.0 && step >= 3000)
+        {
+            progress.Stop();
+        }
+    }
+
+    return loss;
 });
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"{result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s ({result.Elapsed.TotalMilliseconds / Math.Max(1, result.Steps):F1} ms/step, {result.ExamplesPerSecond:N0} examples/s), last loss {result.LastLoss:F4}, smoothed {result.SmoothedLoss:F4}, stopped by {result.StopReason}"));
 
-// TODO(lead): model wiring — held-out exact-match accuracy (greedy decoding of every validation source,
-// CharVocabulary.Decode up to EOS, compared with pair.Target), a few decoded examples, and the real
-// cross-attention weights of one validation pair instead of the synthetic matrix below.
-DatePair shown = validation.Pairs[0];
-int rows = shown.Target.Length + 1, columns = shown.Source.Length;
-float[] attention = SyntheticAttention(rows, columns);
-string png = Path.Combine(options.OutputDirectory, "attention.png");
-AttentionHeatmap.WritePng(png, attention, rows, columns, shown.Source, shown.Target,
-    $"synthetic attention (placeholder): \"{shown.Source}\" -> \"{shown.Target}\"");
-Console.WriteLine($"attention map written to {Path.GetFullPath(png)}");
-Console.Write(AttentionText.Render(attention, rows, columns, shown.Source, shown.Target));
-return 0;
+clock.Restart();
+(double exact, int wrong) = ExactMatch(validation, validation.Count);
+AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+    $"[bold]held-out exact match: {exact:P2}[/] ({validation.Count - wrong:N0} of {validation.Count:N0} dates, greedy decoding, {clock.Elapsed.TotalMilliseconds:F0} ms)"));
 
-// A diagonal-ish matrix for the placeholder: row t is a softmax of -(s - centre)^2 / 2 around the source position
-// proportional to t; the last row (EOS) looks at the end of the source.
-static float[] SyntheticAttention(int rows, int columns)
+// A few translations: greedy next to beam search (width 4), with the model's log-probability of each.
+var beam = new BeamSearch(DateModel.MaxBatch, BeamWidth, DateModel.TargetLength, DateModel.Vocab);
+var shownPairs = new Table().AddColumns("written", "expected", "greedy", "beam 4", "log p (beam)");
+string[] samples = ["Monday, November 30, 2026", "30.11.26", "11/30/2026", "30 Nov 2026", "November 2026, 30", "Sun, Jan 1, 1950", "31-Dec-2049"];
+FillSources(samples, modelBatch);
+decoder.Begin(modelBatch);
+greedy.Run(decoder, samples.Length, CharVocabulary.Bos, CharVocabulary.Eos, DateModel.TargetLength);
+string[] greedyText = new string[samples.Length];
+for (int i = 0; i < samples.Length; i++)
 {
-    var weights = new float[rows * columns];
-    for (int t = 0; t < rows; t++)
+    greedyText[i] = CharVocabulary.Decode(greedy.Tokens(i));
+}
+
+decoder.Begin(modelBatch, BeamWidth);
+beam.Run(decoder, samples.Length, BeamWidth, CharVocabulary.Bos, CharVocabulary.Eos, DateModel.TargetLength);
+for (int i = 0; i < samples.Length; i++)
+{
+    string expected = DateGenerator.TryParse(samples[i], out DateOnly date) ? date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "?";
+    string beamText = CharVocabulary.Decode(beam.Tokens(i));
+    shownPairs.AddRow(Markup.Escape(samples[i]), expected, Mark(greedyText[i], expected), Mark(beamText, expected), beam.LogProbability(i).ToString("F4", CultureInfo.InvariantCulture));
+}
+
+AnsiConsole.Write(shownPairs);
+
+// The cross-attention of one held-out translation: which source characters each output character looked at.
+DatePair shown = validation.Pairs.First(pair => pair.Source.Contains(',', StringComparison.Ordinal));
+FillSources([shown.Source], modelBatch);
+decoder.Begin(modelBatch);
+greedy.Run(decoder, 1, CharVocabulary.Bos, CharVocabulary.Eos, DateModel.TargetLength);
+string translated = CharVocabulary.Decode(greedy.Tokens(0));
+int rows = greedy.Tokens(0).Length + (greedy.Ended(0) ? 1 : 0), columns = decoder.SourceLength(0);
+float[] attention = new float[rows * columns];
+for (int t = 0; t < rows; t++)
+{
+    decoder.CrossAttention(0, t).CopyTo(attention.AsSpan(t * columns, columns));
+}
+
+string png = Path.Combine(options.OutputDirectory, "attention.png");
+AttentionHeatmap.WritePng(png, attention, rows, columns, shown.Source, translated,
+    $"cross-attention (last decoder layer, mean of heads): \"{shown.Source}\" -> \"{translated}\"");
+Console.WriteLine($"attention map written to {Path.GetFullPath(png)}");
+Console.Write(AttentionText.Render(attention, rows, columns, shown.Source, translated));
+return exact >= 0.99 ? 0 : 1;
+
+// Greedy-decodes the first `count` held-out pairs in batches of MaxBatch; returns the exact-match rate and the misses.
+(double Accuracy, int Wrong) ExactMatch(DateDataset data, int count)
+{
+    int wrongCount = 0;
+    Span<char> text = stackalloc char[DateModel.TargetLength];
+    for (int start = 0; start < count; start += DateModel.MaxBatch)
     {
-        double centre = rows == 1 ? 0 : t * (columns - 1) / (double)(rows - 1);
-        double sum = 0;
-        for (int s = 0; s < columns; s++)
+        int rowsHere = Math.Min(DateModel.MaxBatch, count - start);
+        for (int row = 0; row < rowsHere; row++)
         {
-            double e = Math.Exp(-(s - centre) * (s - centre) / 2);
-            weights[t * columns + s] = (float)e;
-            sum += e;
+            modelBatch.SetSource(row, data.SourceIds(start + row));
         }
 
-        for (int s = 0; s < columns; s++)
+        modelBatch.Count = rowsHere;
+        decoder.Begin(modelBatch);
+        greedy.Run(decoder, rowsHere, CharVocabulary.Bos, CharVocabulary.Eos, DateModel.TargetLength);
+        for (int row = 0; row < rowsHere; row++)
         {
-            weights[t * columns + s] /= (float)sum;
+            int length = CharVocabulary.Decode(greedy.Tokens(row), text);
+            if (!greedy.Ended(row) || !text[..length].SequenceEqual(data.Pairs[start + row].Target))
+            {
+                wrongCount++;
+            }
         }
     }
 
-    return weights;
+    return (1.0 - (wrongCount / (double)count), wrongCount);
 }
+
+static void Copy(SequenceBatch from, DateModel.Batch to)
+{
+    for (int row = 0; row < from.Count; row++)
+    {
+        to.SetSource(row, from.SourceRow(row));
+        to.SetTarget(row, from.DecoderInputRow(row));
+        to.SetLabels(row, from.LabelRow(row));
+    }
+
+    to.Count = from.Count;
+}
+
+static void FillSources(string[] sources, DateModel.Batch to)
+{
+    Span<int> ids = stackalloc int[DateModel.SourceLength];
+    for (int row = 0; row < sources.Length; row++)
+    {
+        int length = CharVocabulary.Encode(sources[row], ids);
+        to.SetSource(row, ids[..length]);
+    }
+
+    to.Count = sources.Length;
+}
+
+static string Mark(string text, string expected) => text == expected ? "[green]" + Markup.Escape(text) + "[/]" : "[red]" + Markup.Escape(text) + "[/]";

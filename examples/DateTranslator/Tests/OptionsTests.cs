@@ -9,8 +9,8 @@ public class OptionsTests
     {
         Options options = Options.Parse([]);
         Assert.Equal(ModelKind.Transformer, options.Model);
-        Assert.Equal(200, options.Steps);
-        Assert.Null(options.TimeLimit);
+        Assert.Equal(3000, options.Steps);
+        Assert.Equal(TimeSpan.FromMinutes(5), options.TimeLimit);
         Assert.Equal(Environment.ProcessorCount, options.Threads);
         Assert.False(options.Help);
     }

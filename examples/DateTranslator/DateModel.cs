@@ -1,0 +1,51 @@
+namespace ModelDsl.Examples.DateTranslator;
+
+/// <summary>
+/// A small Transformer encoder-decoder over characters: the encoder reads the written date, the decoder writes the ISO
+/// form one character at a time, cross-attending to every encoder position. The generator writes its layout, Batch,
+/// Trainer (forward, backward, optimizer step) and StepDecoder (incremental decoding) from these declarations.
+/// </summary>
+[Model(MaxBatch = 64)]
+public partial class DateModel
+{
+    /// <summary>Token ids: pad, start, end and the characters (checked against <see cref="CharVocabulary.Size"/> at start-up).</summary>
+    public const int Vocab = 48;
+
+    /// <summary>Model width.</summary>
+    public const int D = 64;
+
+    /// <summary>Longest written date in characters (at least <see cref="DateDataset.LongestPossibleSource"/>; checked at start-up).</summary>
+    public const int SourceLength = 32;
+
+    /// <summary>Decoder positions: the start token and the ten ISO characters as input, the ten characters and the end token as labels.</summary>
+    public const int TargetLength = DateDataset.TargetLength + 1;
+
+    /// <summary>The written date's characters.</summary>
+    [Input(SourceLength)] public partial TokenInput Source { get; }
+
+    /// <summary>The decoder input: the start token, then the ISO date (teacher forcing).</summary>
+    [Input(TargetLength)] public partial TokenInput Target { get; }
+
+    /// <summary>Source character embeddings.</summary>
+    [Embedding(Vocab, D, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+
+    /// <summary>Fixed sinusoidal source positions.</summary>
+    [SinusoidalPositions] public partial Positions SourcePositions { get; }
+
+    /// <summary>Two post-norm encoder layers; padding keys are masked.</summary>
+    [TransformerEncoder(Layers = 2, Heads = 4, FeedForward = 2 * D, Mask = Masks.KeyPadding, Dropout = 0f)]
+    public partial EncoderStack Encoder { get; }
+
+    /// <summary>Target character embeddings.</summary>
+    [Embedding(Vocab, D, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+
+    /// <summary>Learned target positions (the ISO layout is fixed, position by position).</summary>
+    [LearnedPositions(TargetLength)] public partial Positions TargetPositions { get; }
+
+    /// <summary>Two post-norm decoder layers: causal self-attention, cross-attention to the encoder, feed-forward.</summary>
+    [TransformerDecoder(Layers = 2, Heads = 4, FeedForward = 2 * D, Memory = nameof(Encoder), Mask = Masks.Causal, Dropout = 0f)]
+    public partial DecoderStack Decoder { get; }
+
+    /// <summary>Next-character logits; padding positions carry the ignore index.</summary>
+    [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+}
