@@ -61,7 +61,7 @@ internal sealed partial class ModelEmitter
         writer.Line("internal readonly " + Runtime + "Threading.WorkerPool __pool;");
         writer.Line("private readonly bool __ownsPool;");
         writer.Line("private readonly float __clipNorm;");
-        writer.Line("private readonly ulong __dropoutSeed;");
+        writer.Line("private ulong __dropoutSeed;");
         writer.Line("private readonly int __stateLength;");
         foreach (TrainingEmitter.Sequence sequence in training.Sequences)
         {
@@ -197,6 +197,35 @@ internal sealed partial class ModelEmitter
         writer.Close();
         writer.Line();
         writer.Line("return best;");
+        writer.Close();
+        writer.Line();
+        writer.Line("/// <summary>");
+        writer.Line("/// Writes a checkpoint to <paramref name=\"path\"/> atomically: every parameter under its PyTorch name, the optimizer state and");
+        writer.Line("/// the training position (steps and dropout seed), so <see cref=\"LoadCheckpoint\"/> resumes the run bit for bit.");
+        writer.Line("/// </summary>");
+        writer.Line("/// <param name=\"path\">The safetensors file to write.</param>");
+        writer.Open("public void SaveCheckpoint(string path)");
+        writer.Line(Runtime + "IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new " + Runtime + "IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * " + Literals.Int(training.MaskLength) + "UL));");
+        writer.Close();
+        writer.Line();
+        writer.Line("/// <summary>");
+        writer.Line("/// Restores a checkpoint written by <see cref=\"SaveCheckpoint\"/> with the same optimizer type: parameters, optimizer state,");
+        writer.Line("/// <see cref=\"Steps\"/> and the dropout seed. Names, shapes, optimizer and state length are checked before anything is overwritten.");
+        writer.Line("/// </summary>");
+        writer.Line("/// <param name=\"path\">The safetensors file to read.</param>");
+        writer.Open("public void LoadCheckpoint(string path)");
+        writer.Line(Runtime + "IO.TrainingPosition position = " + Runtime + "IO.Checkpoint.Load(path, __CheckpointLayout(), __model.__parameters.Span, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));");
+        writer.Line("__step = position.Step;");
+        writer.Line("__dropoutSeed = position.Seed;");
+        writer.Close();
+        writer.Line();
+        writer.Open("private static global::System.Collections.Generic.List<" + Runtime + "IO.ParameterInfo> __CheckpointLayout()");
+        writer.Line("var layout = new global::System.Collections.Generic.List<" + Runtime + "IO.ParameterInfo>(ParameterTable.Count);");
+        writer.Open("foreach (" + Runtime + "ParameterEntry entry in ParameterTable)");
+        writer.Line("layout.Add(new " + Runtime + "IO.ParameterInfo(entry.Name, entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));");
+        writer.Close();
+        writer.Line();
+        writer.Line("return layout;");
         writer.Close();
         writer.Line();
         writer.Line("/// <summary>Frees the gradient, optimizer-state and activation blocks and the worker pool (the model stays usable).</summary>");

@@ -46,7 +46,7 @@ partial class TinyGpt
         internal readonly global::ModelDsl.Threading.WorkerPool __pool;
         private readonly bool __ownsPool;
         private readonly float __clipNorm;
-        private readonly ulong __dropoutSeed;
+        private ulong __dropoutSeed;
         private readonly int __stateLength;
         private readonly int[] __ids = new int[256];
         private readonly int[] __labels = new int[256];
@@ -154,6 +154,39 @@ partial class TinyGpt
             }
 
             return best;
+        }
+
+        /// <summary>
+        /// Writes a checkpoint to <paramref name="path"/> atomically: every parameter under its PyTorch name, the optimizer state and
+        /// the training position (steps and dropout seed), so <see cref="LoadCheckpoint"/> resumes the run bit for bit.
+        /// </summary>
+        /// <param name="path">The safetensors file to write.</param>
+        public void SaveCheckpoint(string path)
+        {
+            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 159744UL));
+        }
+
+        /// <summary>
+        /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> with the same optimizer type: parameters, optimizer state,
+        /// <see cref="Steps"/> and the dropout seed. Names, shapes, optimizer and state length are checked before anything is overwritten.
+        /// </summary>
+        /// <param name="path">The safetensors file to read.</param>
+        public void LoadCheckpoint(string path)
+        {
+            global::ModelDsl.IO.TrainingPosition position = global::ModelDsl.IO.Checkpoint.Load(path, __CheckpointLayout(), __model.__parameters.Span, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));
+            __step = position.Step;
+            __dropoutSeed = position.Seed;
+        }
+
+        private static global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo> __CheckpointLayout()
+        {
+            var layout = new global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo>(ParameterTable.Count);
+            foreach (global::ModelDsl.ParameterEntry entry in ParameterTable)
+            {
+                layout.Add(new global::ModelDsl.IO.ParameterInfo(entry.Name, entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));
+            }
+
+            return layout;
         }
 
         /// <summary>Frees the gradient, optimizer-state and activation blocks and the worker pool (the model stays usable).</summary>
