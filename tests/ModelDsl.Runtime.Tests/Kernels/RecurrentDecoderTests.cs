@@ -313,6 +313,38 @@ public sealed class RecurrentDecoderTests
         }
     }
 
+    /// <summary>
+    /// Empty initial states and biases mean zeros (the same bits as zero-filled ones: adding 0 changes nothing), and
+    /// empty optional gradients are skipped without changing the others.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(AllKinds))]
+    public void EmptyOptionalArguments_MeanZerosOrSkip(RecurrentDecoderCell cell, DecoderAttention attention)
+    {
+        var config = SmallConfig(cell, attention);
+        var zeros = new DecoderProblem<float>(config, 3, 4, 5, [4, 1, 3], [2, 5, 1], seed: 31);
+        zeros.InitialState = new float[zeros.InitialState.Length];
+        zeros.InitialCell = new float[zeros.InitialCell.Length];
+        zeros.BiasIh = new float[zeros.BiasIh.Length];
+        zeros.BiasHh = new float[zeros.BiasHh.Length];
+        var empty = new DecoderProblem<float>(config, 3, 4, 5, [4, 1, 3], [2, 5, 1], seed: 31) { InitialState = [], InitialCell = [], BiasIh = [], BiasHh = [] };
+        var zerosOut = zeros.TunedForward();
+        var emptyOut = empty.TunedForward();
+        Assert.Equal(zerosOut.Output, emptyOut.Output);
+        Assert.Equal(zerosOut.Weights, emptyOut.Weights);
+
+        var expected = zeros.TunedBackward(zerosOut.Saved);
+        var skipped = empty.NewGradients() with { Input = [] };
+        empty.TunedBackward(emptyOut.Saved, gradients: skipped);
+        foreach (var (name, want, got) in expected.Pairs(skipped))
+        {
+            if (got.Length > 0)
+            {
+                Assert.True(want.AsSpan().SequenceEqual(got), name);
+            }
+        }
+    }
+
     /// <summary>No reduction depends on the thread count: a 2-thread pool gives the same bits as the calling thread alone.</summary>
     [Theory]
     [InlineData(RecurrentDecoderCell.Gru, DecoderAttention.Bahdanau)]
