@@ -498,11 +498,104 @@ def model_family():
     fam.write()
 
 
+# ---------------------------------------------------------------- seq2seq decoders
+def seq2seq_family():
+    """One-layer RNN decoders with attention over encoder states, written out in plain PyTorch: an nn.GRUCell /
+    nn.LSTMCell loop over the target positions (teacher forcing: x holds the embedded decoder inputs), masking for
+    variable target lengths (a padded position keeps the state and outputs zeros) and source lengths (padded keys get
+    -inf scores). Modes, as ModelDsl's RecurrentDecoder defines them:
+      None:         s_t = cell(x_t, s_{t-1}); o_t = s_t
+      Bahdanau:     e_tj = v . tanh(W s_{t-1} + U h_j); a = softmax(e); c_t = sum_j a_tj h_j;
+                    s_t = cell([x_t; c_t], s_{t-1}); o_t = [s_t; c_t]
+      LuongDot:     s_t = cell(x_t, s_{t-1}); e_tj = s_t . h_j; c_t as above; o_t = tanh(W_c [c_t; s_t])
+      LuongGeneral: as LuongDot with e_tj = s_t . (W_a h_j)
+    The loss is sum(out * dout) for a fixed random dout (padded rows included: their outputs are zero).
+    """
+    fam = Family("seq2seq")
+    configs = [("GRU", "Bahdanau"), ("LSTM", "LuongGeneral"), ("GRU", "LuongDot"), ("GRU", "None")]
+    # (batch, steps, source, E, H, M, A, target lengths, source lengths)
+    sizes = [(1, 1, 1, 1, 1, 1, 1, [1], [1]), (3, 5, 6, 4, 7, 6, 5, [5, 1, 3], [4, 6, 1])]
+    for i, (cell_kind, attention) in enumerate(configs):
+        for j, (b, t, s, e, h, m, a, tl, sl) in enumerate(sizes):
+            torch.manual_seed(9000 + 10 * i + j)
+            m = h if attention == "LuongDot" else 0 if attention == "None" else m
+            a = a if attention == "Bahdanau" else 0
+            lstm = cell_kind == "LSTM"
+            cell = (nn.LSTMCell if lstm else nn.GRUCell)(e + m if attention == "Bahdanau" else e, h)
+            x, s0 = leaf(b, t, e), leaf(b, h, scale=0.5)
+            c0 = leaf(b, h, scale=0.5) if lstm else None
+            memory = leaf(b, s, m) if attention != "None" else None
+            target_lengths, source_lengths = torch.tensor(tl), torch.tensor(sl)
+            params = dict(cell.named_parameters())
+            if attention == "Bahdanau":
+                params.update(W=leaf(a, h, scale=0.5), U=leaf(a, m, scale=0.5), v=leaf(a, scale=0.5))
+            if attention == "LuongGeneral":
+                params.update(W_a=leaf(h, m, scale=0.5))
+            if attention in ("LuongDot", "LuongGeneral"):
+                params.update(W_c=leaf(h, m + h, scale=0.5))
+            padded_keys = torch.arange(s).unsqueeze(0) >= source_lengths.unsqueeze(1)  # [B, S]
+
+            def attend(scores):
+                alpha = torch.softmax(scores.masked_fill(padded_keys, float("-inf")), dim=-1)
+                return alpha, (alpha.unsqueeze(-1) * memory).sum(dim=1)
+
+            state, cstate = s0, c0
+            if attention == "Bahdanau":
+                uh = memory @ params["U"].T  # [B, S, A], once per sequence
+            if attention == "LuongGeneral":
+                keys = memory @ params["W_a"].T  # [B, S, H]
+            if attention == "LuongDot":
+                keys = memory
+            outs, alphas = [], []
+            for step in range(t):
+                valid = (step < target_lengths).unsqueeze(1)  # [B, 1]
+                inp = x[:, step]
+                if attention == "Bahdanau":
+                    scores = torch.tanh((state @ params["W"].T).unsqueeze(1) + uh) @ params["v"]
+                    alpha, context = attend(scores)
+                    inp = torch.cat([inp, context], dim=-1)
+                if lstm:
+                    new_state, new_cell = cell(inp, (state, cstate))
+                    cstate = torch.where(valid, new_cell, cstate)
+                else:
+                    new_state = cell(inp, state)
+                state = torch.where(valid, new_state, state)
+                if attention == "Bahdanau":
+                    out = torch.cat([new_state, context], dim=-1)
+                elif attention == "None":
+                    out = new_state
+                else:
+                    alpha, context = attend((new_state.unsqueeze(1) * keys).sum(dim=-1))
+                    out = torch.tanh(torch.cat([context, new_state], dim=-1) @ params["W_c"].T)
+                outs.append(torch.where(valid, out, torch.zeros_like(out)))
+                if attention != "None":
+                    alphas.append(torch.where(valid, alpha, torch.zeros_like(alpha)))
+            out = torch.stack(outs, dim=1)  # [B, T, O]
+            dout = torch.randn_like(out)
+            loss = (out * dout).sum()
+            leaves = dict(x=x, s0=s0)
+            if lstm:
+                leaves.update(c0=c0)
+            if memory is not None:
+                leaves.update(memory=memory)
+            leaves.update(params)
+            grads = torch.autograd.grad(loss, list(leaves.values()))
+            tensors = dict(target_lengths=target_lengths, source_lengths=source_lengths, out=out, dout=dout, loss=loss.reshape(1))
+            if alphas:
+                tensors.update(weights=torch.stack(alphas, dim=1))  # [B, T, S]
+            for (n, p), g in zip(leaves.items(), grads):
+                tensors[n] = p
+                tensors["grad__" + n] = g
+            fam.case(f"{cell_kind.lower()}_{attention}{j}", dict(cell=cell_kind, attention=attention, batch=b, steps=t, sourceLength=s,
+                                                                 inputSize=e, hiddenSize=h, memorySize=m, attentionSize=a), **tensors)
+    fam.write()
+
+
 def main():
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
     families = [linear_family, activation_family, norm_family, embedding_loss_family, attention_family,
-                transformer_family, recurrent_family, bahdanau_family, optimizer_family, model_family]
+                transformer_family, recurrent_family, bahdanau_family, optimizer_family, model_family, seq2seq_family]
     wanted = set(sys.argv[1:])
     for family in families:
         if not wanted or family.__name__.replace("_family", "") in wanted:
