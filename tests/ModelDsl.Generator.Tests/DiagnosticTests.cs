@@ -142,6 +142,66 @@ public sealed class DiagnosticTests
             "Decoder: cross-attention memory 'SourceEmbedding' produces [B, SourceLength, 32], but the queries from 'TargetEmbedding' [B, TargetLength, D (64)] have width D (64)"
         },
         {
+            "MDSL1003",
+            Model(members:
+            [
+                "public const int SourceLength = 12, TargetLength = 10;",
+                "[Input(SourceLength)] public partial TokenInput Source { get; }",
+                "[Input(TargetLength)] public partial TokenInput Target { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }",
+                "[RecurrentEncoder(16, Bidirectional = true)] public partial RecurrentStack Encoder { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }",
+                "[RecurrentDecoder(24, Attention = RecurrentAttention.LuongDot, [|Memory = nameof(Encoder)|])] public partial RecurrentDecoderLayer Decoder { get; }",
+                "[Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }",
+            ]),
+            "Decoder: cross-attention memory 'Encoder' produces [B, SourceLength, 32], but Luong dot attention needs encoder states as wide as the decoder state (Hidden 24)"
+        },
+        {
+            "MDSL1003",
+            Model(members:
+            [
+                "public const int SourceLength = 12, TargetLength = 10;",
+                "[Input(SourceLength)] public partial TokenInput Source { get; }",
+                "[Input(TargetLength)] public partial TokenInput Target { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }",
+                "[TransformerEncoder(Heads = 4)] public partial EncoderStack Encoder { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }",
+                "[RecurrentDecoder(32, [|Memory = nameof(Encoder)|])] public partial RecurrentDecoderLayer Decoder { get; }",
+                "[Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }",
+            ]),
+            "Decoder: cross-attention memory 'Encoder' produces [B, SourceLength, 32], but a [RecurrentDecoder] reads a [RecurrentEncoder] (its final state starts the decoder), not [TransformerEncoder]"
+        },
+        {
+            "MDSL1003",
+            Model(members:
+            [
+                "public const int SourceLength = 12, TargetLength = 10;",
+                "[Input(SourceLength)] public partial TokenInput Source { get; }",
+                "[Input(TargetLength)] public partial TokenInput Target { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }",
+                "[RecurrentEncoder(32)] public partial RecurrentStack Encoder { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }",
+                "[[|RecurrentDecoder(32)|]] public partial RecurrentDecoderLayer Decoder { get; }",
+                "[Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }",
+            ]),
+            "Decoder: cross-attention memory '(none)' produces nothing, but a [RecurrentDecoder] needs Memory = nameof(a [RecurrentEncoder]) for its initial state and attention"
+        },
+        {
+            "MDSL1007",
+            Model(members:
+            [
+                "public const int SourceLength = 12, TargetLength = 10;",
+                "[Input(SourceLength)] public partial TokenInput Source { get; }",
+                "[Input(TargetLength)] public partial TokenInput Target { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }",
+                "[RecurrentEncoder(32)] public partial RecurrentStack Encoder { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }",
+                "[RecurrentDecoder(32, Memory = nameof(Encoder))] public partial RecurrentDecoderLayer Decoder { get; }",
+                "[Dense(40)] [[|CrossEntropyLoss|]] public partial Dense Logits { get; }",
+            ]),
+            "Logits: the decoder feeds its predictions back as 'Target' tokens, embedded by 'TargetEmbedding' with vocabulary Vocab (100), but the head has 40 classes"
+        },
+        {
             "MDSL1004",
             Model(members: [Input, Embedding, Pool, "[Dense(Classes, [|TiedTo = nameof(Tokens)|])] [CrossEntropyLoss] public partial Dense Head { get; }"]),
             "Head: cannot tie to 'Tokens': its weight is [Vocab (100), D (64)] but this layer's weight [Units, input width] is [Classes (3), D (64)]"

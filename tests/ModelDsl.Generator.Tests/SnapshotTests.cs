@@ -16,6 +16,25 @@ public sealed class SnapshotTests
     public void EncoderDecoderSeq2Seq() => Check(TestModels.Seq2Seq);
 
     [Fact]
+    public void GruBahdanauSeq2Seq() => Check(TestModels.GruBahdanau);
+
+    /// <summary>
+    /// The examples' model declarations exactly as they are in examples/ (read from the repository), with stubs for the
+    /// example-side constants they use (appended in the example's file-scoped namespace): a change to an example's
+    /// model shows up here as a snapshot change.
+    /// </summary>
+    [Theory]
+    [InlineData("examples/Sentiment/SentimentModel.cs", "")]
+    [InlineData("examples/TinyGpt/CharacterModel.cs", "")]
+    [InlineData("examples/DateTranslator/DateModel.cs", "public static class DateDataset { public const int TargetLength = 10; }")]
+    [InlineData("examples/Reverse/ReverseModel.cs", "public static class ReverseVocabulary { public const int Size = 39; } public static class ReverseData { public const int MaxLength = 12; }")]
+    public void Example(string path, string stubs)
+    {
+        string source = System.IO.File.ReadAllText(System.IO.Path.Combine(DiagnosticTests.RepositoryRoot(), path));
+        Check("using ModelDsl;\n" + source + "\n" + stubs + "\n", test: "Example" + System.IO.Path.GetFileNameWithoutExtension(path));
+    }
+
+    [Fact]
     public void FeatureRegressor() => Check(TestModels.Regressor, "MDSL2002"); // no trainer for feature inputs / MSE yet
 
     /// <summary>A model with errors: the diagnostics snapshot (.verified.txt) and the throwing property stubs.</summary>

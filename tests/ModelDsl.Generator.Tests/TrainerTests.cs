@@ -178,6 +178,69 @@ public sealed class TrainerTests
         }
         """;
 
+    /// <summary>RNN encoder-decoders: GRU + Bahdanau; a stacked bidirectional LSTM encoder, bridge, LSTM + Luong general; a bidirectional GRU with Luong dot; the plain GRU encoder-decoder.</summary>
+    internal const string Recurrent = """
+        using ModelDsl;
+
+        namespace Tiny;
+
+        [Model(MaxBatch = 4)]
+        public partial class GruBahdanau
+        {
+            public const int Vocab = 11, E = 6, H = 8, SourceLength = 7, TargetLength = 5;
+
+            [Input(SourceLength)] public partial TokenInput Source { get; }
+            [Input(TargetLength)] public partial TokenInput Target { get; }
+            [Embedding(Vocab, E, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+            [RecurrentEncoder(H)] public partial RecurrentStack Encoder { get; }
+            [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+            [RecurrentDecoder(H, Memory = nameof(Encoder), Attention = RecurrentAttention.Bahdanau, AttentionSize = 5)] public partial RecurrentDecoderLayer Decoder { get; }
+            [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+        }
+
+        [Model(MaxBatch = 4)]
+        public partial class LstmLuong
+        {
+            public const int Vocab = 11, E = 6, SourceLength = 7, TargetLength = 5;
+
+            [Input(SourceLength)] public partial TokenInput Source { get; }
+            [Input(TargetLength)] public partial TokenInput Target { get; }
+            [Embedding(Vocab, E, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+            [RecurrentEncoder(5, Cell = RecurrentCell.Lstm, Layers = 2, Bidirectional = true)] public partial RecurrentStack Encoder { get; }
+            [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+            [RecurrentDecoder(7, Cell = RecurrentCell.Lstm, Memory = nameof(Encoder), Attention = RecurrentAttention.LuongGeneral)] public partial RecurrentDecoderLayer Decoder { get; }
+            [Dense(Vocab)] [CrossEntropyLoss(LabelSmoothing = 0.1f)] public partial Dense Logits { get; }
+        }
+
+        [Model(MaxBatch = 4)]
+        public partial class GruLuongDot
+        {
+            public const int Vocab = 11, E = 6, SourceLength = 7, TargetLength = 5;
+
+            [Input(SourceLength)] public partial TokenInput Source { get; }
+            [Input(TargetLength)] public partial TokenInput Target { get; }
+            [Embedding(Vocab, E, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+            [RecurrentEncoder(4, Bidirectional = true)] public partial RecurrentStack Encoder { get; }
+            [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+            [RecurrentDecoder(8, Memory = nameof(Encoder), Attention = RecurrentAttention.LuongDot)] public partial RecurrentDecoderLayer Decoder { get; }
+            [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+        }
+
+        [Model(MaxBatch = 4)]
+        public partial class GruPlain
+        {
+            public const int Vocab = 11, E = 6, SourceLength = 7, TargetLength = 5;
+
+            [Input(SourceLength)] public partial TokenInput Source { get; }
+            [Input(TargetLength)] public partial TokenInput Target { get; }
+            [Embedding(Vocab, E, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+            [RecurrentEncoder(6, Cell = RecurrentCell.Rnn)] public partial RecurrentStack Encoder { get; }
+            [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+            [RecurrentDecoder(8, Memory = nameof(Encoder), Attention = RecurrentAttention.None)] public partial RecurrentDecoderLayer Decoder { get; }
+            [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+        }
+        """;
+
     /// <summary>
     /// Compiled beside the models (spans cannot cross reflection): gradient checks, training runs and allocation
     /// counts run inside generated-code land and return plain arrays.
@@ -396,6 +459,66 @@ public sealed class TrainerTests
                         decoder.Reorder(sources, t + 1);
                     }
                 });
+            }
+
+            // The Seq2Seq rows (source lengths 7, 4, 1; targets 5, 2, 3) through the batch's setters.
+            private static void FillPairs(Action<int, int[]> source, Action<int, int[]> target, Action<int, int[]> labels)
+            {
+                source(0, [1, 5, 7, 2, 9, 10, 3]); source(1, [3, 3, 8, 4]); source(2, [10]);
+                target(0, [1, 4, 6, 2, 8]); target(1, [1, 9]); target(2, [1, 7, 7]);
+                labels(0, [4, 6, 2, 8, 2]); labels(1, [9, 2]); labels(2, [7, 7, 2]);
+            }
+
+            private static void FillPairs(GruBahdanau.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
+            private static void FillPairs(LstmLuong.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
+            private static void FillPairs(GruLuongDot.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
+            private static void FillPairs(GruPlain.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
+
+            public static List<(string Name, float Analytic, float Numeric)> CheckRecurrent(int which)
+            {
+                switch (which)
+                {
+                    case 0: { var m = new GruBahdanau(seed: 2); var b = new GruBahdanau.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f), threads: 2); return Check(GruBahdanau.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
+                    case 1: { var m = new LstmLuong(seed: 3); var b = new LstmLuong.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); return Check(LstmLuong.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
+                    case 2: { var m = new GruLuongDot(seed: 4); var b = new GruLuongDot.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); return Check(GruLuongDot.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
+                    default: { var m = new GruPlain(seed: 5); var b = new GruPlain.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); return Check(GruPlain.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
+                }
+            }
+
+            public static double RecurrentDecoderMatchesTeacherForcing(int which)
+            {
+                switch (which)
+                {
+                    case 0: { var m = new GruBahdanau(seed: 2); var b = new GruBahdanau.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f), threads: 2); t.Evaluate(b); using var d = m.CreateDecoder(3, threads: 2); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
+                    case 1: { var m = new LstmLuong(seed: 3); var b = new LstmLuong.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
+                    case 2: { var m = new GruLuongDot(seed: 4); var b = new GruLuongDot.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
+                    default: { var m = new GruPlain(seed: 5); var b = new GruPlain.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
+                }
+            }
+
+            /// <summary>Bytes allocated per GRU + Bahdanau Step and per decoded token (Step + Reorder, width 2) after warm-up.</summary>
+            public static long[] RecurrentAllocations()
+            {
+                var model = new GruBahdanau(seed: 2);
+                var batch = new GruBahdanau.Batch();
+                FillPairs(batch);
+                using var trainer = model.CreateTrainer(new Adam(1e-3f), threads: 2);
+                long step = Measure(() => trainer.Step(batch));
+                batch.Count = 2;
+                using var decoder = model.CreateDecoder(maxRows: 4, threads: 2);
+                decoder.Begin(batch, width: 2);
+                var output = new float[4 * 11];
+                int[] tokens = [1, 1, 1, 1];
+                int[] sources = [1, 0, 3, 2];
+                long decode = Measure(() =>
+                {
+                    for (int t = 0; t < 5; t++)
+                    {
+                        decoder.Step(tokens, t, output);
+                        decoder.Reorder(sources, t + 1);
+                    }
+                });
+                return [step, decode];
             }
 
             /// <summary>Trains the encoder-decoder to reverse random sequences; returns the held-out token accuracy under teacher forcing.</summary>
@@ -641,7 +764,7 @@ public sealed class TrainerTests
         }
         """;
 
-    private static readonly Lazy<Assembly> Compiled = new(() => Load(PostNorm, PreNorm, Gpt, FirstToken, Seq2Seq, Seq2SeqPreNorm, Masked, Harness));
+    private static readonly Lazy<Assembly> Compiled = new(() => Load(PostNorm, PreNorm, Gpt, FirstToken, Seq2Seq, Seq2SeqPreNorm, Masked, Recurrent, Harness));
 
     internal static object? Call(string method, params object[] arguments) =>
         Compiled.Value.GetType("Tiny.Harness")!.GetMethod(method)!.Invoke(null, arguments);
@@ -725,6 +848,38 @@ public sealed class TrainerTests
         Assert.True(worst < 1e-5, $"largest difference {worst}"); // same rows and kernels: float32 rounding only
     }
 
+    [Theory]
+    [InlineData(0)] // GRU + Bahdanau (attention size 5)
+    [InlineData(1)] // 2-layer bidirectional LSTM encoder, tanh bridge 10 -> 7, LSTM + Luong general, label smoothing
+    [InlineData(2)] // bidirectional GRU encoder (2 x 4 = 8), GRU + Luong dot
+    [InlineData(3)] // RNN encoder, bridge 6 -> 8, plain GRU decoder without attention
+    public void Recurrent_encoder_decoder_backward_matches_finite_differences(int which)
+    {
+        var results = (List<(string Name, float Analytic, float Numeric)>)Call("CheckRecurrent", which)!;
+
+        // Same budget as the Transformer checks above: float32 Richardson estimate, smooth (tanh/sigmoid/softmax) models.
+        var failures = results
+            .Where(r => Math.Abs(r.Analytic - r.Numeric) > 1e-3 + (0.02 * Math.Abs(r.Numeric)))
+            .Select(r => r.Name + ": analytic " + r.Analytic + ", numeric " + r.Numeric)
+            .ToList();
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.True(results.Count(r => Math.Abs(r.Numeric) > 1e-3) > results.Count / 2, "too few non-zero gradients were checked");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Recurrent_step_decoder_equals_the_teacher_forced_forward(int which)
+    {
+        double worst = (double)Call("RecurrentDecoderMatchesTeacherForcing", which)!;
+
+        // RecurrentDecoder.Step runs the forward's operations for that position; the head and log-softmax are the
+        // same kernels on fewer rows: float32 rounding only.
+        Assert.True(worst < 1e-4, $"largest difference {worst}");
+    }
+
     [Fact]
     public void Checkpoint_resume_is_bit_identical_to_the_straight_run()
     {
@@ -795,6 +950,9 @@ public sealed class TrainerAllocationTests
         Assert.Equal(0, bytes[1]);
         Assert.Equal(0, bytes[2]); // encoder-decoder Step
         Assert.Equal(0L, (long)TrainerTests.Call("DecoderAllocations")!); // StepDecoder.Step + Reorder
+        long[] recurrent = (long[])TrainerTests.Call("RecurrentAllocations")!;
+        Assert.Equal(0L, recurrent[0]); // GRU + Bahdanau Step
+        Assert.Equal(0L, recurrent[1]); // its StepDecoder.Step + Reorder
     }
 }
 

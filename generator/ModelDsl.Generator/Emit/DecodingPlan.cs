@@ -85,6 +85,18 @@ internal sealed class DecodingPlan
                 case LayerKind.Dropout:
                 case LayerKind.Dense:
                     break;
+                case LayerKind.RecurrentDecoder:
+                {
+                    string encoder = layer.Options.Memory!;
+                    if (targetSide.Contains(encoder) || training.Output(encoder).Sequence is not { } sequence || (memorySequence is not null && memorySequence != sequence))
+                    {
+                        return null;
+                    }
+
+                    memorySequence = sequence;
+                    break;
+                }
+
                 case LayerKind.TransformerDecoder:
                     if ((layer.Options.Mask & MaskCausal) == 0 || (layer.Options.Mask & (MaskLocalWindow | MaskGraph)) != 0)
                     {

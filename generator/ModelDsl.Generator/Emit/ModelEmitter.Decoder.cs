@@ -34,9 +34,16 @@ internal sealed partial class ModelEmitter
         long maxWidth = 1;
         long maxHeads = 1;
         var stacks = new List<LayerPlan>();
+        var rnns = new List<LayerPlan>();
         foreach (LayerPlan layer in decoding.Chain)
         {
             maxWidth = Math.Max(maxWidth, layer.Output.Last.Size);
+            if (layer.Kind == LayerKind.RecurrentDecoder)
+            {
+                rnns.Add(layer);
+                maxWidth = Math.Max(maxWidth, layer.Options.Hidden);
+            }
+
             if (layer.Kind == LayerKind.TransformerDecoder)
             {
                 stacks.Add(layer);
@@ -92,6 +99,15 @@ internal sealed partial class ModelEmitter
             }
         }
 
+        for (int n = 0; n < rnns.Count; n++)
+        {
+            string id = Literals.Int(n);
+            foreach (string name in new[] { "__rnnState", "__rnnCell", "__rnnMemory", "__rnnProjected", "__rnnWeights", "__rnnScratch", "__rnnInitial" })
+            {
+                writer.Line("private readonly float[] " + name + id + ";");
+            }
+        }
+
         if (memory is not null)
         {
             writer.Line("private readonly int[] __sourceLengths;");
@@ -131,7 +147,13 @@ internal sealed partial class ModelEmitter
             maxStackWidth = Math.Max(maxStackWidth, stack.Output.Last.Size);
         }
 
-        writer.Line("__reorder = new float[checked(rows * " + Literals.Int(maxSteps * maxStackWidth) + ")];");
+        long reorderWidth = stacks.Count > 0 ? maxSteps * maxStackWidth : 1;
+        foreach (LayerPlan rnn in rnns)
+        {
+            reorderWidth = Math.Max(reorderWidth, rnn.Options.Hidden);
+        }
+
+        writer.Line("__reorder = new float[checked(rows * " + Literals.Int(reorderWidth) + ")];");
         for (int s = 0; s < stacks.Count; s++)
         {
             string d = Literals.Int(stacks[s].Output.Last.Size);
@@ -146,6 +168,23 @@ internal sealed partial class ModelEmitter
                     writer.Line("__crossV" + id + " = new float[checked(rows * " + Literals.Int(maxSource) + " * " + d + ")];");
                 }
             }
+        }
+
+        for (int n = 0; n < rnns.Count; n++)
+        {
+            LayerPlan rnn = rnns[n];
+            string id = Literals.Int(n);
+            string config = "Trainer." + training.RecurrentConfigByLayer[rnn.Name];
+            string h = Literals.Int(rnn.Options.Hidden);
+            string s = Literals.Int(maxSource);
+            string mWidth = config + ".MemorySize";
+            writer.Line("__rnnState" + id + " = new float[checked(rows * " + h + ")];");
+            writer.Line("__rnnCell" + id + " = new float[" + config + ".HasCellState ? checked(rows * " + h + ") : 0];");
+            writer.Line("__rnnMemory" + id + " = new float[checked(rows * " + s + " * " + mWidth + ")];");
+            writer.Line("__rnnProjected" + id + " = new float[checked(rows * " + s + " * " + config + ".ProjectedMemorySize)];");
+            writer.Line("__rnnWeights" + id + " = new float[" + config + ".Attention == global::ModelDsl.Kernels.DecoderAttention.None ? 0 : checked(rows * " + s + ")];");
+            writer.Line("__rnnScratch" + id + " = new float[global::ModelDsl.Kernels.RecurrentDecoder.StepScratchLength(maxRows, " + s + ", " + config + ")];");
+            writer.Line("__rnnInitial" + id + " = new float[" + Literals.Int(2 * _plan.MaxBatch * rnn.Options.Hidden) + "];");
         }
 
         if (memory is not null)
@@ -173,7 +212,7 @@ internal sealed partial class ModelEmitter
 
         if (memory is not null)
         {
-            WriteBeginWithMemory(writer, training, decoding, stacks, memory);
+            WriteBeginWithMemory(writer, training, decoding, stacks, rnns, memory);
         }
         else
         {
@@ -190,14 +229,14 @@ internal sealed partial class ModelEmitter
         }
 
         WriteStep(writer, training, decoding, stacks, vocabulary);
-        WriteReorder(writer, stacks, memory is not null, maxSteps);
+        WriteReorder(writer, stacks, rnns, memory is not null, maxSteps);
 
         writer.Line("/// <summary>Frees the decoder's worker pool and encoder arena.</summary>");
         writer.Line("public void Dispose() => __trainer.Dispose();");
         writer.Close();
     }
 
-    private void WriteBeginWithMemory(SourceWriter writer, TrainingEmitter training, DecodingPlan decoding, List<LayerPlan> stacks, TrainingEmitter.Sequence memory)
+    private void WriteBeginWithMemory(SourceWriter writer, TrainingEmitter training, DecodingPlan decoding, List<LayerPlan> stacks, List<LayerPlan> rnns, TrainingEmitter.Sequence memory)
     {
         string model = _plan.ClassName;
         long maxSource = memory.MaxLength;
@@ -251,6 +290,45 @@ internal sealed partial class ModelEmitter
             }
         }
 
+        for (int n = 0; n < rnns.Count; n++)
+        {
+            LayerPlan rnn = rnns[n];
+            string id = Literals.Int(n);
+            string config = "Trainer." + training.RecurrentConfigByLayer[rnn.Name];
+            string encoder = rnn.Options.Memory!;
+            int memoryOffset = training.Output(encoder).Offset;
+            (int finalOffset, long finalWidth) = training.FinalState(encoder);
+            string h = Literals.Int(rnn.Options.Hidden);
+            string parameters = training.DecoderParameters(rnn, rnn.Options.RecurrentAttention, "P");
+            writer.Line("// " + rnn.Name + ": encoder states repeated per hypothesis, their projection for the attention, and the initial state from " + encoder + "'s final state");
+            writer.Open();
+            writer.Line("int M = " + config + ".MemorySize;");
+            writer.Open("if (M > 0)");
+            writer.Line("Repeat(a.Slice(" + Literals.Int(memoryOffset) + ", B * S * M), __rnnMemory" + id + ", B, width, S * M);");
+            writer.Close();
+            writer.Line();
+            writer.Line("int P = " + config + ".ProjectedMemorySize;");
+            writer.Open("if (P > 0)");
+            writer.Line(Kernels + "RecurrentDecoder.ProjectMemory(" + AsSpan + "__rnnProjected" + id + ", 0, __rows * S * P), " + AsSpan + "__rnnMemory" + id + ", 0, __rows * S * M), " + parameters + ", __rows, S, " + config + ", __trainer.__pool);");
+            writer.Close();
+            writer.Line();
+            if (finalWidth != rnn.Options.Hidden)
+            {
+                ParameterPlan bridgeWeight = training.Parameter(rnn.Path + ".bridge.weight");
+                ParameterPlan bridgeBias = training.Parameter(rnn.Path + ".bridge.bias");
+                writer.Line(Kernels + "Linear.Forward(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "), a.Slice(" + Literals.Int(finalOffset) + ", B * " + Literals.Int(finalWidth) + "), " + TrainingEmitter.P(bridgeWeight) + ", " + TrainingEmitter.P(bridgeBias) + ", B, " + Literals.Int(finalWidth) + ", " + h + ", " + Kernels + "ActivationKind.Tanh, " + AsSpan + "__rnnInitial" + id + ", " + Literals.Int(_plan.MaxBatch * rnn.Options.Hidden) + ", B * " + h + "), __trainer.__pool);");
+                writer.Line("Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
+            }
+            else
+            {
+                writer.Line("a.Slice(" + Literals.Int(finalOffset) + ", B * " + h + ").CopyTo(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "));");
+                writer.Line("Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
+            }
+
+            writer.Line("global::System.Array.Clear(__rnnCell" + id + ");");
+            writer.Close();
+        }
+
         writer.Close();
         writer.Line();
         writer.Line("/// <summary>Valid source positions of row <paramref name=\"row\"/> (the length of its attention rows).</summary>");
@@ -283,10 +361,10 @@ internal sealed partial class ModelEmitter
         writer.Line("return row;");
         writer.Close();
         writer.Line();
-        writer.Open("private static void Repeat(float[] source, float[] destination, int count, int width, int length)");
+        writer.Open("private static void Repeat(global::System.ReadOnlySpan<float> source, float[] destination, int count, int width, int length)");
         writer.Open("for (int b = 0; b < count; b++)");
         writer.Open("for (int k = 0; k < width; k++)");
-        writer.Line(AsSpan + "source, b * length, length).CopyTo(" + AsSpan + "destination, ((b * width) + k) * length, length));");
+        writer.Line("source.Slice(b * length, length).CopyTo(" + AsSpan + "destination, ((b * width) + k) * length, length));");
         writer.Close();
         writer.Close();
         writer.Close();
@@ -323,6 +401,7 @@ internal sealed partial class ModelEmitter
         string Buf(string array, string length) => AsSpan + array + ", 0, " + length + ")";
         long width = 0;
         int stackIndex = 0;
+        int rnnIndex = 0;
         foreach (LayerPlan layer in decoding.Chain)
         {
             string title = "// " + layer.Name + " (" + KnownNames.AttributeName(layer.Kind) + ") at position step";
@@ -387,9 +466,33 @@ internal sealed partial class ModelEmitter
                     break;
                 }
 
+                case LayerKind.RecurrentDecoder:
+                {
+                    int n = rnnIndex++;
+                    string id = Literals.Int(n);
+                    string config = "Trainer." + training.RecurrentConfigByLayer[layer.Name];
+                    long outputWidth = layer.Output.Last.Size;
+                    string h = Literals.Int(layer.Options.Hidden);
+                    bool attention = layer.Options.RecurrentAttention != 0;
+                    writer.Line(title + ": one recurrent step from each row's state" + (attention ? ", attending over the encoder states" : string.Empty));
+                    writer.Line(Kernels + "RecurrentDecoder.Step(" + AsSpan + "__rnnState" + id + ", 0, R * " + h + "), " + AsSpan + "__rnnCell" + id + ", 0, " + config + ".HasCellState ? R * " + h + " : 0), " + Buf(Other(), "R * " + Literals.Int(outputWidth)) + ", "
+                        + (attention ? AsSpan + "__rnnWeights" + id + ", 0, R * __s)" : "default") + ", " + AsSpan + "__rnnScratch" + id + ", 0, " + Kernels + "RecurrentDecoder.StepScratchLength(R, __s, " + config + ")), " + Buf(current, "R * " + Literals.Int(width)) + ", "
+                        + AsSpan + "__rnnMemory" + id + ", 0, R * __s * " + config + ".MemorySize), " + AsSpan + "__rnnProjected" + id + ", 0, R * __s * " + config + ".ProjectedMemorySize), " + AsSpan + "__sourceLengths, 0, R), " + training.DecoderParameters(layer, layer.Options.RecurrentAttention, "P") + ", R, __s, " + config + ", pool);");
+                    if (attention && layer == LastAttention(decoding))
+                    {
+                        writer.Open("for (int r = 0; r < R; r++)");
+                        writer.Line(AsSpan + "__rnnWeights" + id + ", r * __s, __s).CopyTo(" + AsSpan + "__history, ((r * " + Literals.Int(decoding.Target.MaxLength) + ") + step) * " + Literals.Int(decoding.MemorySequence!.MaxLength) + ", __s));");
+                        writer.Close();
+                    }
+
+                    current = Other();
+                    width = outputWidth;
+                    break;
+                }
+
                 case LayerKind.TransformerDecoder:
                 {
-                    bool lastStackWithMemory = layer.Options.Memory is not null && LastStackWithMemory(stacks) == layer;
+                    bool lastStackWithMemory = layer.Options.Memory is not null && LastAttention(decoding) == layer;
                     current = WriteStepStack(writer, training, layer, stackIndex++, current, width, lastStackWithMemory);
                     break;
                 }
@@ -403,14 +506,15 @@ internal sealed partial class ModelEmitter
         writer.Line();
     }
 
-    private static LayerPlan? LastStackWithMemory(List<LayerPlan> stacks)
+    /// <summary>The last layer of the chain that attends to the memory (its weights are kept for inspection).</summary>
+    private static LayerPlan? LastAttention(DecodingPlan decoding)
     {
         LayerPlan? last = null;
-        foreach (LayerPlan stack in stacks)
+        foreach (LayerPlan layer in decoding.Chain)
         {
-            if (stack.Options.Memory is not null)
+            if ((layer.Kind == LayerKind.TransformerDecoder && layer.Options.Memory is not null) || (layer.Kind == LayerKind.RecurrentDecoder && layer.Options.RecurrentAttention != 0))
             {
-                last = stack;
+                last = layer;
             }
         }
 
@@ -546,7 +650,7 @@ internal sealed partial class ModelEmitter
 
     private long _recordHeads;
 
-    private void WriteReorder(SourceWriter writer, List<LayerPlan> stacks, bool hasMemory, long maxSteps)
+    private void WriteReorder(SourceWriter writer, List<LayerPlan> stacks, List<LayerPlan> rnns, bool hasMemory, long maxSteps)
     {
         string model = _plan.ClassName;
         string steps = Literals.Int(maxSteps);
@@ -576,6 +680,15 @@ internal sealed partial class ModelEmitter
                 writer.Line("Gather(__selfK" + id + ", sources, steps * " + D + ", " + steps + " * " + D + ");");
                 writer.Line("Gather(__selfV" + id + ", sources, steps * " + D + ", " + steps + " * " + D + ");");
             }
+        }
+
+        for (int n = 0; n < rnns.Count; n++)
+        {
+            string h = Literals.Int(rnns[n].Options.Hidden);
+            writer.Line("Gather(__rnnState" + Literals.Int(n) + ", sources, " + h + ", " + h + ");");
+            writer.Open("if (__rnnCell" + Literals.Int(n) + ".Length > 0)");
+            writer.Line("Gather(__rnnCell" + Literals.Int(n) + ", sources, " + h + ", " + h + ");");
+            writer.Close();
         }
 
         writer.Close();

@@ -82,6 +82,16 @@ internal sealed partial class ModelEmitter
             writer.Line("internal readonly float[] " + field + " = new float[" + Literals.Int(positions * width) + "];");
         }
 
+        foreach ((string field, string _) in training.RecurrentSaved)
+        {
+            writer.Line("private readonly " + Runtime + "Memory.AlignedBlock " + field + ";");
+        }
+
+        foreach ((string field, string value) in training.RecurrentConfigs)
+        {
+            writer.Line("internal static readonly " + Runtime + "Kernels.RecurrentDecoderConfig " + field + " = " + value + ";");
+        }
+
         writer.Line("private readonly byte[] __masks = new byte[" + Literals.Int(training.MaskLength) + "];");
         writer.Line("private long __step;");
         writer.Line("private bool __training;");
@@ -126,7 +136,17 @@ internal sealed partial class ModelEmitter
             }
         }
 
+        foreach (string term in training.ScratchTerms)
+        {
+            scratch = "global::System.Math.Max(" + scratch + ", " + term + ")";
+        }
+
         writer.Line("__scratch = new " + Runtime + "Memory.AlignedBlock(" + scratch + ");");
+        foreach ((string field, string size) in training.RecurrentSaved)
+        {
+            writer.Line(field + " = new " + Runtime + "Memory.AlignedBlock(" + size + ");");
+        }
+
         foreach ((string field, long positions, long width) in training.SinusoidTables)
         {
             writer.Line(Runtime + "Kernels.SinusoidalPositions.Fill(" + field + ", " + Literals.Int(positions) + ", " + Literals.Int(width) + ");");
@@ -235,6 +255,11 @@ internal sealed partial class ModelEmitter
         writer.Line("__activations.Dispose();");
         writer.Line("__activationGradients.Dispose();");
         writer.Line("__scratch.Dispose();");
+        foreach ((string field, string _) in training.RecurrentSaved)
+        {
+            writer.Line(field + ".Dispose();");
+        }
+
         writer.Open("if (__ownsPool)");
         writer.Line("__pool.Dispose();");
         writer.Close();

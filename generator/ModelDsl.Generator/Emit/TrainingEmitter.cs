@@ -35,6 +35,7 @@ internal sealed class TrainingEmitter
     private readonly Dictionary<string, (int Start, int End)> _layerLines = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Flow> _outputs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _sinusoidByLayer = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Buffer Buffer, long Width)> _finalStates = new(StringComparer.Ordinal);
     private int _arenaLength;
     private long _maskLength;
     private int _dropoutSites;
@@ -107,6 +108,21 @@ internal sealed class TrainingEmitter
 
     /// <summary>The (query, key) sequences of every attention (its backward scratch depends on their lengths and the thread count).</summary>
     public IReadOnlyList<(Sequence Query, Sequence Key)> AttentionShapes => _attentionShapes;
+
+    /// <summary>Saved-activation blocks of the recurrent layers: trainer field and its size at MaxBatch (a runtime expression).</summary>
+    public List<(string Field, string Size)> RecurrentSaved { get; } = [];
+
+    /// <summary>Scratch sizes (runtime expressions at MaxBatch) the recurrent layers need beside <see cref="LinearScratch"/>.</summary>
+    public List<string> ScratchTerms { get; } = [];
+
+    /// <summary>Static RecurrentDecoderConfig fields: name and initializer.</summary>
+    public List<(string Field, string Value)> RecurrentConfigs { get; } = [];
+
+    /// <summary>Arena offset and width of a [RecurrentEncoder]'s final state <c>[B, F]</c>.</summary>
+    public (int Offset, long Width) FinalState(string layer) => (_finalStates[layer].Buffer.Offset, _finalStates[layer].Width);
+
+    /// <summary>The config field of each [RecurrentDecoder].</summary>
+    public Dictionary<string, string> RecurrentConfigByLayer { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The range of <see cref="Forward"/> lines each layer wrote (inputs and identities write none).</summary>
     public IReadOnlyDictionary<string, (int Start, int End)> LayerLines => _layerLines;
@@ -383,6 +399,14 @@ internal sealed class TrainingEmitter
                     break;
                 }
 
+                case LayerKind.RecurrentEncoder:
+                    current = RecurrentEncoder(layer, title, current, sequence!, width, backward);
+                    width = layer.Options.Hidden * (layer.Options.Bidirectional ? 2 : 1);
+                    break;
+                case LayerKind.RecurrentDecoder:
+                    current = RecurrentDecoder(layer, title, current, sequence!, width, outputs[layer.Options.Memory!], backward);
+                    width = layer.Output.Last.Size;
+                    break;
                 case LayerKind.TransformerEncoder:
                 case LayerKind.TransformerDecoder:
                 {
@@ -399,6 +423,168 @@ internal sealed class TrainingEmitter
             outputs[layer.Name] = new Flow(current, sequence, width);
             _backward.Add(backward);
         }
+    }
+
+    private static string CellKernel(int cell) => K + (cell == 0 ? "Rnn" : cell == 2 ? "Lstm" : "Gru");
+
+    /// <summary>Stacked, optionally bidirectional RNN/GRU/LSTM layers; records the last layer's final state (forward then backward).</summary>
+    private Buffer RecurrentEncoder(LayerPlan layer, string title, Buffer input, Sequence sequence, long inputWidth, List<string> backward)
+    {
+        LayerOptions options = layer.Options;
+        string kernel = CellKernel(options.Cell);
+        bool lstm = options.Cell == 2;
+        long hidden = options.Hidden;
+        long directions = options.Bidirectional ? 2 : 1;
+        string H = Literals.Int(hidden);
+        string T = sequence.T;
+        string maxT = Literals.Int(sequence.MaxLength);
+        string maxB = Literals.Int(_plan.MaxBatch);
+        ScratchTerms.Add(kernel + ".ScratchLength(" + maxB + ", " + maxT + ", " + H + ")");
+        string scratch = "__scratch.Span.Slice(0, " + kernel + ".ScratchLength(B, " + T + ", " + H + "))";
+        _forward.Add(title + ": " + (lstm ? "LSTM" : options.Cell == 0 ? "RNN" : "GRU") + ", " + Literals.Int(options.Layers) + " layer(s)" + (directions == 2 ? ", bidirectional" : string.Empty));
+        Buffer x = input;
+        long width = inputWidth;
+        Buffer? final = null;
+        var blocks = new List<List<string>>();
+        for (long k = 0; k < options.Layers; k++)
+        {
+            var outputs = new Buffer[directions];
+            var finals = new Buffer[directions];
+            for (long direction = 0; direction < directions; direction++)
+            {
+                string suffix = "_l" + Literals.Int(k) + (direction == 1 ? "_reverse" : string.Empty);
+                string name = layer.Path + suffix;
+                ParameterPlan wih = Parameter(layer.Path + ".weight_ih" + suffix);
+                ParameterPlan whh = Parameter(layer.Path + ".weight_hh" + suffix);
+                ParameterPlan bih = Parameter(layer.Path + ".bias_ih" + suffix);
+                ParameterPlan bhh = Parameter(layer.Path + ".bias_hh" + suffix);
+                Buffer output = Alloc(name + ".output", sequence, hidden);
+                Buffer finalState = Alloc(name + ".final", null, hidden);
+                Buffer? finalCell = lstm ? Alloc(name + ".final_cell", null, hidden) : null;
+                string field = "__recurrentSaved" + Literals.Int(RecurrentSaved.Count);
+                RecurrentSaved.Add((field, kernel + ".SavedLength(" + maxB + ", " + maxT + ", " + H + ")"));
+                string saved = field + ".Span.Slice(0, " + kernel + ".SavedLength(B, " + T + ", " + H + "))";
+                string dims = sequence.Lengths + ", B, " + T + ", " + Literals.Int(width) + ", " + H + ", " + (direction == 1 ? "true" : "false") + ", " + Pool;
+                string at = "// " + layer.Name + " layer " + Literals.Int(k) + (direction == 1 ? " (backward direction)" : string.Empty) + ", " + Range(wih);
+                _forward.Add(at);
+                _forward.Add(kernel + ".Forward(" + output.A + ", " + finalState.A + ", " + (lstm ? finalCell!.A + ", " : string.Empty) + saved + ", " + scratch + ", " + x.A + ", default, " + (lstm ? "default, " : string.Empty) + P(wih) + ", " + P(whh) + ", " + P(bih) + ", " + P(bhh) + ", " + dims + ");");
+                blocks.Add(
+                [
+                    at,
+                    kernel + ".Backward(" + x.D + ", " + G(wih) + ", " + G(whh) + ", " + G(bih) + ", " + G(bhh) + ", default, " + (lstm ? "default, " : string.Empty) + scratch + ", " + output.D + ", " + finalState.D + ", " + (lstm ? finalCell!.D + ", " : string.Empty) + x.A + ", " + P(wih) + ", " + P(whh) + ", " + saved + ", " + dims + ");",
+                ]);
+                outputs[direction] = output;
+                finals[direction] = finalState;
+            }
+
+            if (directions == 2)
+            {
+                Buffer joined = Alloc(layer.Path + "_l" + Literals.Int(k) + ".output", sequence, 2 * hidden);
+                Buffer joinedFinal = Alloc(layer.Path + "_l" + Literals.Int(k) + ".final", null, 2 * hidden);
+                _forward.Add("// " + layer.Name + " layer " + Literals.Int(k) + ": [forward; backward] states and final states");
+                _forward.Add(K + "Concat.Forward(" + joined.A + ", " + outputs[0].A + ", " + outputs[1].A + ", " + sequence.BT + ", " + H + ", " + H + ");");
+                _forward.Add(K + "Concat.Forward(" + joinedFinal.A + ", " + finals[0].A + ", " + finals[1].A + ", B, " + H + ", " + H + ");");
+                blocks.Add(
+                [
+                    "// " + layer.Name + " layer " + Literals.Int(k) + ": split the concatenations",
+                    K + "Concat.Backward(" + outputs[0].D + ", " + outputs[1].D + ", " + joined.D + ", " + sequence.BT + ", " + H + ", " + H + ");",
+                    K + "Concat.Backward(" + finals[0].D + ", " + finals[1].D + ", " + joinedFinal.D + ", B, " + H + ", " + H + ");",
+                ]);
+                x = joined;
+                final = joinedFinal;
+            }
+            else
+            {
+                x = outputs[0];
+                final = finals[0];
+            }
+
+            width = hidden * directions;
+        }
+
+        for (int i = blocks.Count - 1; i >= 0; i--)
+        {
+            backward.AddRange(blocks[i]);
+        }
+
+        _finalStates[layer.Name] = (final!, hidden * directions);
+        return x;
+    }
+
+    /// <summary>A teacher-forced recurrent decoder over the embedded decoder input, started from the encoder's final state.</summary>
+    private Buffer RecurrentDecoder(LayerPlan layer, string title, Buffer input, Sequence sequence, long inputWidth, Flow memory, List<string> backward)
+    {
+        LayerOptions options = layer.Options;
+        long hidden = options.Hidden;
+        int attention = options.RecurrentAttention;
+        Sequence source = memory.Sequence!;
+        long m = memory.Width;
+        (Buffer encoderFinal, long finalWidth) = _finalStates[options.Memory!];
+        string cell = options.Cell == 0 ? "Rnn" : options.Cell == 2 ? "Lstm" : "Gru";
+        string[] attentionNames = ["None", "Bahdanau", "LuongDot", "LuongGeneral"];
+        string config = "__recurrentDecoder" + Literals.Int(RecurrentConfigs.Count);
+        RecurrentConfigs.Add((config, "new " + K + "RecurrentDecoderConfig(" + K + "RecurrentDecoderCell." + cell + ", " + K + "DecoderAttention." + attentionNames[attention] + ", " + Literals.Int(inputWidth) + ", " + Literals.Int(hidden) + ", " + (attention == 0 ? "0" : Literals.Int(m)) + ", " + Literals.Int(options.AttentionSize) + ")"));
+        RecurrentConfigByLayer[layer.Name] = config;
+        string maxB = Literals.Int(_plan.MaxBatch);
+        string sizes = "B, " + sequence.T + ", " + source.T + ", " + config;
+        string maxSizes = maxB + ", " + Literals.Int(sequence.MaxLength) + ", " + Literals.Int(source.MaxLength) + ", " + config;
+        string field = "__recurrentSaved" + Literals.Int(RecurrentSaved.Count);
+        RecurrentSaved.Add((field, K + "RecurrentDecoder.SavedLength(" + maxSizes + ")"));
+        ScratchTerms.Add(K + "RecurrentDecoder.ScratchLength(" + maxSizes + ")");
+        string saved = field + ".Span.Slice(0, " + K + "RecurrentDecoder.SavedLength(" + sizes + "))";
+        string scratch = "__scratch.Span.Slice(0, " + K + "RecurrentDecoder.ScratchLength(" + sizes + "))";
+
+        // Initial state: the encoder's final state, through the bridge tanh(W_b f + b_b) when the widths differ.
+        Buffer initial = encoderFinal;
+        var bridgeBackward = new List<string>();
+        if (finalWidth != hidden)
+        {
+            ParameterPlan bridgeWeight = Parameter(layer.Path + ".bridge.weight");
+            initial = Linear(layer.Path + ".bridge", "// " + layer.Name + ".bridge: s0 = tanh(W_b f + b_b) from " + options.Memory + "'s final state, " + Range(bridgeWeight), encoderFinal, null, finalWidth, hidden, bridgeWeight, 0, Parameter(layer.Path + ".bridge.bias"), 0, 4, _forward, bridgeBackward);
+        }
+
+        Buffer output = Alloc(layer.Path + ".output", sequence, layer.Output.Last.Size);
+        string parameters = DecoderParameters(layer, attention, "P");
+        string gradients = DecoderParameters(layer, attention, "G");
+        string memoryA = attention == 0 ? "default" : memory.Buffer.A;
+        string memoryD = attention == 0 ? "default" : memory.Buffer.D;
+        string lengths = sequence.Lengths + ", " + source.Lengths;
+        _forward.Add(title + ": " + cell.ToUpperInvariant() + " decoder, attention " + attentionNames[attention] + " over " + options.Memory);
+        _forward.Add(K + "RecurrentDecoder.Forward(" + output.A + ", " + saved + ", " + scratch + ", " + input.A + ", " + initial.A + ", default, " + memoryA + ", " + parameters + ", " + lengths + ", " + sizes + ", " + Pool + ");");
+        backward.Add(title);
+        backward.Add(K + "RecurrentDecoder.Backward(" + input.D + ", " + initial.D + ", default, " + memoryD + ", " + gradients + ", " + scratch + ", " + output.D + ", " + input.A + ", " + memoryA + ", " + parameters + ", " + saved + ", " + lengths + ", " + sizes + ", " + Pool + ");");
+        backward.AddRange(bridgeBackward);
+        return output;
+    }
+
+    /// <summary>A RecurrentDecoderParameters (<paramref name="kind"/> "P") or RecurrentDecoderGradients ("G") initializer for the layer's tensors.</summary>
+    internal string DecoderParameters(LayerPlan layer, int attention, string kind)
+    {
+        string Slice(string suffix) => (kind == "P" ? P(Parameter(layer.Path + suffix)) : G(Parameter(layer.Path + suffix)));
+        var parts = new List<string>
+        {
+            "WeightIh = " + Slice(".weight_ih"),
+            "WeightHh = " + Slice(".weight_hh"),
+            "BiasIh = " + Slice(".bias_ih"),
+            "BiasHh = " + Slice(".bias_hh"),
+        };
+        if (attention == 1)
+        {
+            parts.Add("StateWeight = " + Slice(".attention.state_weight"));
+            parts.Add("MemoryWeight = " + Slice(".attention.memory_weight"));
+            parts.Add("ScoreVector = " + Slice(".attention.score"));
+        }
+        else if (attention >= 2)
+        {
+            if (attention == 3)
+            {
+                parts.Add("MemoryWeight = " + Slice(".attention.memory_weight"));
+            }
+
+            parts.Add("CombineWeight = " + Slice(".attention.combine_weight"));
+        }
+
+        return "new " + K + (kind == "P" ? "RecurrentDecoderParameters" : "RecurrentDecoderGradients") + " { " + string.Join(", ", parts) + " }";
     }
 
     private Buffer Norm(string name, string parameterPrefix, string title, Buffer input, Sequence? sequence, long width, List<string> forward, List<string> backward)

@@ -22,6 +22,8 @@ internal static class KnownNames
         "DropoutAttribute" => LayerKind.Dropout,
         "LayerNormAttribute" => LayerKind.LayerNorm,
         "BatchNormAttribute" => LayerKind.BatchNorm,
+        "RecurrentEncoderAttribute" => LayerKind.RecurrentEncoder,
+        "RecurrentDecoderAttribute" => LayerKind.RecurrentDecoder,
         _ => LayerKind.Unknown,
     };
 
@@ -51,6 +53,8 @@ internal static class KnownNames
         LayerKind.Dense => "Dense",
         LayerKind.Dropout => "DropoutLayer",
         LayerKind.LayerNorm or LayerKind.BatchNorm => "Norm",
+        LayerKind.RecurrentEncoder => "RecurrentStack",
+        LayerKind.RecurrentDecoder => "RecurrentDecoderLayer",
         _ => "Layer",
     };
 
@@ -58,7 +62,7 @@ internal static class KnownNames
     {
         "ModelDsl.TokenInput" or "ModelDsl.FeatureInput" or "ModelDsl.TokenEmbedding" or "ModelDsl.Positions"
             or "ModelDsl.EncoderStack" or "ModelDsl.DecoderStack" or "ModelDsl.AttentionBlock" or "ModelDsl.Pool"
-            or "ModelDsl.Dense" or "ModelDsl.DropoutLayer" or "ModelDsl.Norm" => true,
+            or "ModelDsl.Dense" or "ModelDsl.DropoutLayer" or "ModelDsl.Norm" or "ModelDsl.RecurrentStack" or "ModelDsl.RecurrentDecoderLayer" => true,
         _ => false,
     };
 

@@ -45,6 +45,8 @@ internal enum LayerKind
     Dropout,
     LayerNorm,
     BatchNorm,
+    RecurrentEncoder,
+    RecurrentDecoder,
 }
 
 /// <summary>The loss attributes the generator knows.</summary>

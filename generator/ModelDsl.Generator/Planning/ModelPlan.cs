@@ -84,7 +84,12 @@ internal sealed record LayerOptions(
     bool Bias,
     string? TiedTo,
     long PadId,
-    float Momentum);
+    float Momentum,
+    int Cell,
+    long Hidden,
+    bool Bidirectional,
+    int RecurrentAttention,
+    long AttentionSize);
 
 /// <summary>One planned layer.</summary>
 internal sealed record LayerPlan(

@@ -69,6 +69,12 @@ internal sealed partial class ModelPlanner
             case LayerKind.BatchNorm:
                 PlanNorm(index, layer, input, from);
                 break;
+            case LayerKind.RecurrentEncoder:
+                PlanRecurrentEncoder(index, layer, input, from);
+                break;
+            case LayerKind.RecurrentDecoder:
+                PlanRecurrentDecoder(index, layer, input, from);
+                break;
         }
     }
 

@@ -85,9 +85,48 @@ internal sealed partial class ModelPlanner
             return null;
         }
 
+        if (output.HasSequence && output.Source is { } decoded && !CheckDecodedVocabulary(head, loss, output, decoded))
+        {
+            return null;
+        }
+
         ArgumentSpec? ignore = loss.Argument("IgnoreIndex");
         long ignoreIndex = ignore is { Kind: ArgumentKind.Int } ? ignore.Int : -100;
         return new TargetPlan(LossKind.CrossEntropy, head.Name, output.HasSequence, output.HasSequence ? output.Dims[1].Size : 0, output.Last.Size, output.Last.Named, ignoreIndex, labelSmoothing, output.Source);
+    }
+
+    /// <summary>
+    /// An autoregressive decoder (a causal [TransformerDecoder] or a [RecurrentDecoder] over the sequence of input
+    /// <paramref name="decoded"/>) feeds its predictions back as that input's next tokens: the head's classes must be
+    /// exactly the vocabulary of the [Embedding] that reads the input. (A per-position tagger without such a decoder may differ.)
+    /// </summary>
+    private bool CheckDecodedVocabulary(LayerSpec head, LossSpec loss, Shape output, string decoded)
+    {
+        bool autoregressive = false;
+        LayerSpec? embedding = null;
+        for (int i = 0; i < _spec.Layers.Count; i++)
+        {
+            LayerSpec layer = _spec.Layers[i];
+            if (_outputs[i] is not { } shape || shape.Source != decoded)
+            {
+                continue;
+            }
+
+            autoregressive |= layer.Kind == LayerKind.RecurrentDecoder || (layer.Kind == LayerKind.TransformerDecoder && (Int(layer, "Mask", 1) & MaskCausal) != 0);
+            if (layer.Kind == LayerKind.Embedding && _sourceNames.TryGetValue(i, out string? from) && from == decoded)
+            {
+                embedding ??= layer;
+            }
+        }
+
+        long vocab = embedding is null ? 0 : Int(embedding, "Vocab", 0);
+        if (!autoregressive || embedding is null || vocab == output.Last.Size)
+        {
+            return true;
+        }
+
+        Report(DiagnosticDescriptors.LossHeadMismatch, loss.Location, head.Name, "the decoder feeds its predictions back as '" + decoded + "' tokens, embedded by '" + embedding.Name + "' with vocabulary " + (embedding.Argument("Vocab")?.Display ?? vocab.ToString(CultureInfo.InvariantCulture)) + ", but the head has " + output.Last.Named + " classes");
+        return false;
     }
 
     private bool HasErrors()
@@ -297,11 +336,12 @@ internal sealed partial class ModelPlanner
             _ when stack => Float(spec, "Dropout", 0.1f),
             _ => 0f,
         };
+        bool recurrent = spec.Kind is LayerKind.RecurrentEncoder or LayerKind.RecurrentDecoder;
         return new LayerOptions(
             _sourceNames.TryGetValue(index, out string? source) ? source : null,
             _memoryNames.TryGetValue(index, out string? memory) ? memory : null,
             attention ? Int(spec, "Heads", 1) : 0,
-            stack ? Int(spec, "Layers", 1) : 0,
+            stack || spec.Kind == LayerKind.RecurrentEncoder ? Int(spec, "Layers", 1) : 0,
             _feedForward.TryGetValue(index, out long feedForward) && stack ? feedForward : 0,
             attention ? (int)Int(spec, "Mask", spec.Kind == LayerKind.TransformerDecoder ? 1 : 0) : 0,
             attention ? Int(spec, "WindowRadius", 0) : 0,
@@ -311,7 +351,12 @@ internal sealed partial class ModelPlanner
             spec.Kind != LayerKind.Dense || Bool(spec, "Bias", true),
             spec.Kind == LayerKind.Dense && spec.Argument("TiedTo") is { Kind: ArgumentKind.String, Text: { } tied } ? tied : null,
             spec.Kind == LayerKind.Input ? Int(spec, "PadId", 0) : 0,
-            spec.Kind == LayerKind.BatchNorm ? Float(spec, "Momentum", 0.1f) : 0f);
+            spec.Kind == LayerKind.BatchNorm ? Float(spec, "Momentum", 0.1f) : 0f,
+            recurrent ? (int)Int(spec, "Cell", 1) : 0,
+            recurrent ? Int(spec, "Hidden", 0) : 0,
+            spec.Kind == LayerKind.RecurrentEncoder && Bool(spec, "Bidirectional", false),
+            spec.Kind == LayerKind.RecurrentDecoder ? (int)Int(spec, "Attention", 1) : 0,
+            spec.Kind == LayerKind.RecurrentDecoder && Int(spec, "Attention", 1) == 1 ? (Int(spec, "AttentionSize", 0) is > 0 and var size ? size : Int(spec, "Hidden", 0)) : 0);
     }
 
     private (int Length, List<ParameterPlan> Plans) LayoutState()

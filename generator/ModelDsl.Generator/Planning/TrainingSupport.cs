@@ -56,6 +56,8 @@ internal static class TrainingSupport
                 case LayerKind.LayerNorm:
                 case LayerKind.TransformerEncoder:
                 case LayerKind.TransformerDecoder:
+                case LayerKind.RecurrentEncoder:
+                case LayerKind.RecurrentDecoder:
                     if (source is null or LayerKind.Input)
                     {
                         return "training code for a layer that reads a token input without an [Embedding] (" + layer.Name + ")";

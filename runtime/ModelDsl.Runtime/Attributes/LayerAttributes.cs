@@ -146,3 +146,50 @@ public sealed class BatchNormAttribute : LayerAttribute
     /// <summary>Running-statistics momentum (PyTorch's default 0.1).</summary>
     public float Momentum { get; set; } = 0.1f;
 }
+
+/// <summary>
+/// A recurrent encoder on <c>[B, T, E]</c>: <see cref="Layers"/> stacked RNN/GRU/LSTM layers, optionally bidirectional
+/// (forward and backward states concatenated), over each row's valid positions. Output <c>[B, T, Hidden × directions]</c>;
+/// its final state <c>[B, Hidden × directions]</c> (last layer, forward then backward) starts a <see cref="RecurrentDecoderAttribute"/>.
+/// Parameters as PyTorch's <c>nn.GRU</c>: <c>weight_ih_l{k}</c>, <c>weight_hh_l{k}</c>, <c>bias_ih_l{k}</c>, <c>bias_hh_l{k}</c> (and <c>_reverse</c>).
+/// </summary>
+/// <param name="hidden">Width of each direction's state.</param>
+public sealed class RecurrentEncoderAttribute(int hidden) : LayerAttribute
+{
+    /// <summary>Width of each direction's state.</summary>
+    public int Hidden { get; } = hidden;
+
+    /// <summary>The recurrent cell.</summary>
+    public RecurrentCell Cell { get; set; } = RecurrentCell.Gru;
+
+    /// <summary>Number of stacked layers.</summary>
+    public int Layers { get; set; } = 1;
+
+    /// <summary>Run a second layer backwards over each row and concatenate the two directions.</summary>
+    public bool Bidirectional { get; set; }
+}
+
+/// <summary>
+/// A recurrent decoder on the embedded decoder input <c>[B, T, E]</c> (teacher forcing) that reads the encoder named by
+/// <see cref="Memory"/>: it starts from the encoder's final state (through a learned <c>tanh</c> bridge when the widths
+/// differ) and attends over the encoder states at every step (<see cref="Attention"/>). Output <c>[B, T, Hidden + M]</c>
+/// for Bahdanau (state and context), <c>[B, T, Hidden]</c> otherwise.
+/// </summary>
+/// <param name="hidden">Width of the decoder state.</param>
+public sealed class RecurrentDecoderAttribute(int hidden) : LayerAttribute
+{
+    /// <summary>Width of the decoder state.</summary>
+    public int Hidden { get; } = hidden;
+
+    /// <summary>The recurrent cell.</summary>
+    public RecurrentCell Cell { get; set; } = RecurrentCell.Gru;
+
+    /// <summary>How each step looks at the encoder states.</summary>
+    public RecurrentAttention Attention { get; set; } = RecurrentAttention.Bahdanau;
+
+    /// <summary>Name of the <c>[RecurrentEncoder]</c> this decoder reads (its states and its final state). Required.</summary>
+    public string? Memory { get; set; }
+
+    /// <summary>Width A of Bahdanau's <c>W s + U h</c>; 0 means <see cref="Hidden"/>.</summary>
+    public int AttentionSize { get; set; }
+}

@@ -78,3 +78,17 @@ public sealed class DropoutLayer(LayerInfo info, AlignedBlock? parameters) : Lay
 public sealed class Norm(LayerInfo info, AlignedBlock? parameters) : Layer(info, parameters)
 {
 }
+
+/// <summary>A <c>[RecurrentEncoder]</c> layer.</summary>
+/// <param name="info">Shapes and parameters.</param>
+/// <param name="parameters">The model's parameter block.</param>
+public sealed class RecurrentStack(LayerInfo info, AlignedBlock? parameters) : Layer(info, parameters)
+{
+}
+
+/// <summary>A <c>[RecurrentDecoder]</c> layer.</summary>
+/// <param name="info">Shapes and parameters.</param>
+/// <param name="parameters">The model's parameter block.</param>
+public sealed class RecurrentDecoderLayer(LayerInfo info, AlignedBlock? parameters) : Layer(info, parameters)
+{
+}

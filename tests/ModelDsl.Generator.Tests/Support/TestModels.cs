@@ -95,4 +95,25 @@ internal static class TestModels
             [Dense(3)] [MseLoss] public partial Dense Out { get; }
         }
         """;
+
+    /// <summary>GRU encoder-decoder with Bahdanau attention and a tanh bridge (bidirectional encoder 2 x 48 -> decoder 64).</summary>
+    public const string GruBahdanau = """
+        using ModelDsl;
+
+        namespace Demo;
+
+        [Model(MaxBatch = 32)]
+        public partial class GruTranslator
+        {
+            public const int Vocab = 40, E = 64, H = 64, SourceLength = 20, TargetLength = 12;
+
+            [Input(SourceLength)] public partial TokenInput Source { get; }
+            [Input(TargetLength)] public partial TokenInput Target { get; }
+            [Embedding(Vocab, E, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+            [RecurrentEncoder(48, Bidirectional = true)] public partial RecurrentStack Encoder { get; }
+            [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+            [RecurrentDecoder(H, Memory = nameof(Encoder), Attention = RecurrentAttention.Bahdanau)] public partial RecurrentDecoderLayer Decoder { get; }
+            [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+        }
+        """;
 }

@@ -166,13 +166,13 @@ partial class Translator
             return row;
         }
 
-        private static void Repeat(float[] source, float[] destination, int count, int width, int length)
+        private static void Repeat(global::System.ReadOnlySpan<float> source, float[] destination, int count, int width, int length)
         {
             for (int b = 0; b < count; b++)
             {
                 for (int k = 0; k < width; k++)
                 {
-                    global::System.MemoryExtensions.AsSpan(source, b * length, length).CopyTo(global::System.MemoryExtensions.AsSpan(destination, ((b * width) + k) * length, length));
+                    source.Slice(b * length, length).CopyTo(global::System.MemoryExtensions.AsSpan(destination, ((b * width) + k) * length, length));
                 }
             }
         }
