@@ -76,6 +76,9 @@ public sealed class Fixture
     /// <summary>Whether the case has tensor <paramref name="tensor"/>.</summary>
     public bool Has(string name, string tensor) => _file.TryGet($"{name}/{tensor}", out _);
 
+    /// <summary>The shape of tensor <paramref name="tensor"/> of case <paramref name="name"/>.</summary>
+    public int[] Shape(string name, string tensor) => Array.ConvertAll(_file[$"{name}/{tensor}"].Shape, d => checked((int)d));
+
     /// <summary>Float tensor <paramref name="tensor"/> of case <paramref name="name"/>.</summary>
     public float[] Floats(string name, string tensor) => _file.ReadArray($"{name}/{tensor}");
 

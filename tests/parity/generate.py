@@ -498,6 +498,96 @@ def model_family():
     fam.write()
 
 
+# ---------------------------------------------------------------- whole generated encoder-decoders
+def sinusoid_table(length, d):
+    """The 2017 sin/cos table as ModelDsl fills it: angles and sin/cos in float64, then rounded to float32."""
+    pos = torch.arange(length, dtype=torch.float64).unsqueeze(1)
+    even = torch.arange(0, d, 2, dtype=torch.float64)
+    angle = pos / torch.pow(torch.tensor(10000.0, dtype=torch.float64), even / d)
+    pe = torch.zeros(length, d, dtype=torch.float64)
+    pe[:, 0::2], pe[:, 1::2] = torch.sin(angle), torch.cos(angle)[:, : d // 2]
+    return pe.float()
+
+
+class TranslatorModel(nn.Module):
+    """examples/DateTranslator's Transformer encoder-decoder at small sizes; attribute names give ModelDsl's state_dict
+    names. Source: embedding + sinusoidal positions (no sqrt(d) scaling) -> TransformerEncoder (src_key_padding_mask
+    from the source lengths). Target: embedding + learned positions -> TransformerDecoder (causal tgt_mask,
+    tgt_key_padding_mask when declared, memory_key_padding_mask from the source lengths) -> optional LayerNorm -> Linear.
+    Pre-norm stacks end with their own LayerNorm (encoder.norm, decoder.norm), as ModelDsl plans them."""
+
+    def __init__(self, vocab, d, heads, ff, layers, source_length, target_length, norm_first, activation, target_key_padding,
+                 final_norm):
+        super().__init__()
+        self.target_key_padding = target_key_padding
+        self.source_embedding = nn.Embedding(vocab, d)
+        self.register_buffer("pe", sinusoid_table(source_length, d), persistent=False)
+        enc = nn.TransformerEncoderLayer(d, heads, ff, dropout=0.0, activation=activation, batch_first=True, norm_first=norm_first)
+        self.encoder = nn.TransformerEncoder(enc, layers, norm=nn.LayerNorm(d) if norm_first else None, enable_nested_tensor=False)
+        self.target_embedding = nn.Embedding(vocab, d)
+        self.target_positions = nn.Embedding(target_length, d)
+        dec = nn.TransformerDecoderLayer(d, heads, ff, dropout=0.0, activation=activation, batch_first=True, norm_first=norm_first)
+        self.decoder = nn.TransformerDecoder(dec, layers, norm=nn.LayerNorm(d) if norm_first else None)
+        self.final_norm = nn.LayerNorm(d) if final_norm else None
+        self.logits = nn.Linear(d, vocab)
+
+    def forward(self, source, source_lengths, target, target_lengths):
+        s, t = source.shape[1], target.shape[1]
+        source_pad = torch.arange(s).unsqueeze(0) >= source_lengths.unsqueeze(1)
+        memory = self.encoder(self.source_embedding(source) + self.pe[:s], src_key_padding_mask=source_pad)
+        causal = torch.triu(torch.ones(t, t, dtype=torch.bool), diagonal=1)
+        target_pad = torch.arange(t).unsqueeze(0) >= target_lengths.unsqueeze(1) if self.target_key_padding else None
+        y = self.decoder(self.target_embedding(target) + self.target_positions.weight[:t], memory, tgt_mask=causal,
+                         tgt_key_padding_mask=target_pad, memory_key_padding_mask=source_pad)
+        return self.logits(y if self.final_norm is None else self.final_norm(y))
+
+
+def seq2seq_models_family():
+    """Two generated Transformer encoder-decoders (SmallTranslator, SmallPreNormTranslator in
+    tests/ModelDsl.Parity.Tests/TranslatorParityTests.cs) on a batch of 3 rows with different source and target lengths
+    (length 1 included, the longest row shorter than the declared maximum in one case). Ids past a row's length are the
+    pad id 0, labels there are the ignore index -100, and one valid position per case is ignored too. Stores the ids,
+    lengths, labels, every parameter ("param.<state_dict name>"), the loss (mean cross-entropy over non-ignored
+    positions), the logits [B, T, V], their log_softmax and every parameter gradient ("grad.<name>")."""
+    fam = Family("seq2seq_models")
+    vocab, d, heads, ff, layers, source_length, target_length = 13, 16, 2, 32, 2, 9, 6
+    cases = [("translator", 8100, dict(norm_first=False, activation="relu", target_key_padding=False, final_norm=False), 0.0,
+              [9, 1, 5], [4, 6, 1], (1, 2)),
+             ("pre_norm_translator", 8101, dict(norm_first=True, activation="gelu", target_key_padding=True, final_norm=True), 0.1,
+              [3, 8, 1], [1, 5, 3], (1, 3))]
+    for name, seed, options, smoothing, source_lengths, target_lengths, ignored in cases:
+        torch.manual_seed(seed)
+        model = TranslatorModel(vocab, d, heads, ff, layers, source_length, target_length, **options)
+        with torch.no_grad():
+            for n, p in model.named_parameters():
+                if n.endswith("bias") or "norm" in n:
+                    p.normal_(std=0.1).add_(1.0 if "norm" in n and n.endswith("weight") else 0.0)
+        source_lengths, target_lengths = torch.tensor(source_lengths), torch.tensor(target_lengths)
+        s, t = int(source_lengths.max()), int(target_lengths.max())
+        source = torch.randint(1, vocab, (3, s))
+        source[torch.arange(s).unsqueeze(0) >= source_lengths.unsqueeze(1)] = 0
+        target = torch.randint(1, vocab, (3, t))
+        target_padded = torch.arange(t).unsqueeze(0) >= target_lengths.unsqueeze(1)
+        target[target_padded] = 0
+        labels = torch.randint(0, vocab, (3, t))
+        labels[target_padded] = -100
+        labels[ignored] = -100
+        logits = model(source, source_lengths, target, target_lengths)
+        loss = F.cross_entropy(logits.reshape(-1, vocab), labels.reshape(-1), ignore_index=-100, label_smoothing=smoothing)
+        params = dict(model.named_parameters())
+        grads = torch.autograd.grad(loss, list(params.values()))
+        tensors = dict(source=source, source_lengths=source_lengths, target=target, target_lengths=target_lengths, labels=labels,
+                       logits=logits, log_probs=F.log_softmax(logits, dim=-1), loss=loss.reshape(1))
+        for (n, p), g in zip(params.items(), grads):
+            tensors["param__" + n.replace(".", "__")] = p
+            tensors["grad__" + n.replace(".", "__")] = g
+        fam.case(name, dict(vocab=vocab, width=d, heads=heads, feedForward=ff, layers=layers, sourceLength=source_length,
+                            targetLength=target_length, normFirst=options["norm_first"], activation=options["activation"],
+                            targetKeyPadding=options["target_key_padding"], finalNorm=options["final_norm"], labelSmoothing=smoothing),
+                 **tensors)
+    fam.write()
+
+
 # ---------------------------------------------------------------- seq2seq decoders
 def seq2seq_family():
     """One-layer RNN decoders with attention over encoder states, written out in plain PyTorch: an nn.GRUCell /
@@ -595,7 +685,8 @@ def main():
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
     families = [linear_family, activation_family, norm_family, embedding_loss_family, attention_family,
-                transformer_family, recurrent_family, bahdanau_family, optimizer_family, model_family, seq2seq_family]
+                transformer_family, recurrent_family, bahdanau_family, optimizer_family, model_family, seq2seq_family,
+                seq2seq_models_family]
     wanted = set(sys.argv[1:])
     for family in families:
         if not wanted or family.__name__.replace("_family", "") in wanted:
