@@ -439,6 +439,43 @@ public sealed class TrainerTests
                 return [straight.Parameters.Span.ToArray(), resumed.Parameters.Span.ToArray(), fourSteps];
             }
 
+            /// <summary>
+            /// Scheduled sampling with probability 1 replaces every decoder input after the first by the teacher-forced prediction
+            /// for the position before it: returns [gradients with ScheduledSampling = 1, gradients of a batch built that way by hand,
+            /// gradients with ScheduledSampling = 0, plain gradients].
+            /// </summary>
+            public static float[][] ScheduledSamplingMatchesHandBuiltInputs()
+            {
+                var model = new Seq2SeqPreNorm(seed: 7);
+                var batch = new Seq2SeqPreNorm.Batch();
+                Fill(batch);
+                using var trainer = model.CreateTrainer(new Sgd(0.1f));
+                trainer.ComputeGradients(batch);
+                float[] plain = trainer.Gradients.Span.ToArray();
+                trainer.ScheduledSampling = _ => 0f;
+                trainer.ComputeGradients(batch);
+                float[] zero = trainer.Gradients.Span.ToArray();
+                trainer.ScheduledSampling = _ => 1f;
+                trainer.ComputeGradients(batch);
+                float[] sampled = trainer.Gradients.Span.ToArray();
+
+                trainer.ScheduledSampling = null;
+                trainer.Evaluate(batch);
+                int T = batch.TargetLengths.Take(3).Max();
+                var mixed = new Seq2SeqPreNorm.Batch();
+                Fill(mixed);
+                for (int b = 0; b < 3; b++)
+                {
+                    var ids = new int[batch.TargetLengths[b]];
+                    ids[0] = batch.Target[b * 5];
+                    for (int t = 1; t < ids.Length; t++) ids[t] = trainer.Predict(b * T + t - 1);
+                    mixed.SetTarget(b, ids);
+                }
+
+                trainer.ComputeGradients(mixed);
+                return [sampled, trainer.Gradients.Span.ToArray(), zero, plain];
+            }
+
             /// <summary>Bytes allocated per Step of the encoder-decoder's StepDecoder (4 rows, 2 threads) after warm-up.</summary>
             public static long DecoderAllocations()
             {
@@ -878,6 +915,15 @@ public sealed class TrainerTests
         // RecurrentDecoder.Step runs the forward's operations for that position; the head and log-softmax are the
         // same kernels on fewer rows: float32 rounding only.
         Assert.True(worst < 1e-4, $"largest difference {worst}");
+    }
+
+    [Fact]
+    public void Scheduled_sampling_feeds_the_models_own_predictions()
+    {
+        float[][] runs = (float[][])Call("ScheduledSamplingMatchesHandBuiltInputs")!;
+        Assert.Equal(runs[1].Select(BitConverter.SingleToInt32Bits), runs[0].Select(BitConverter.SingleToInt32Bits)); // p = 1: every input after the first is the prediction
+        Assert.Equal(runs[3].Select(BitConverter.SingleToInt32Bits), runs[2].Select(BitConverter.SingleToInt32Bits)); // p = 0: teacher forcing
+        Assert.NotEqual(runs[3].Select(BitConverter.SingleToInt32Bits), runs[0].Select(BitConverter.SingleToInt32Bits)); // the untrained model's predictions differ from the gold inputs
     }
 
     [Fact]

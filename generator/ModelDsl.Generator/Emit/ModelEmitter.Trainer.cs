@@ -190,7 +190,29 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <returns>The mean loss of the batch.</returns>");
         writer.Open("public float ComputeGradients(Batch batch)");
         writer.Line("__gradients.Span.Clear();");
-        writer.Line("float loss = __Forward(batch, DropoutEnabled);");
+        if (_decoding is not null)
+        {
+            writer.Line("float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(__step + 1);");
+            writer.Open("if (!(sampling >= 0f && sampling <= 1f))");
+            writer.Line("throw new global::System.InvalidOperationException($\"" + model + ".Trainer.ScheduledSampling gave {sampling} for step {__step + 1}; a probability must be in [0, 1].\");");
+            writer.Close();
+            writer.Line();
+            writer.Line("float loss;");
+            writer.Open("if (sampling > 0f)");
+            writer.Line("__Forward(batch, false);");
+            writer.Line("__SampleInputs(sampling);");
+            writer.Line("loss = __Forward(batch, DropoutEnabled, prepared: true);");
+            writer.Close();
+            writer.Open("else");
+            writer.Line("loss = __Forward(batch, DropoutEnabled);");
+            writer.Close();
+            writer.Line();
+        }
+        else
+        {
+            writer.Line("float loss = __Forward(batch, DropoutEnabled);");
+        }
+
         writer.Line("__Backward(batch);");
         writer.Line("return loss;");
         writer.Close();
@@ -219,6 +241,11 @@ internal sealed partial class ModelEmitter
         writer.Line("return best;");
         writer.Close();
         writer.Line();
+        if (_decoding is not null)
+        {
+            WriteScheduledSampling(writer, training, _decoding);
+        }
+
         writer.Line("/// <summary>");
         writer.Line("/// Writes a checkpoint to <paramref name=\"path\"/> atomically: every parameter under its PyTorch name, the optimizer state and");
         writer.Line("/// the training position (steps and dropout seed), so <see cref=\"LoadCheckpoint\"/> resumes the run bit for bit.");
@@ -284,8 +311,11 @@ internal sealed partial class ModelEmitter
         writer.Line();
 
         writer.Line("/// <summary>Forward pass over the batch (dropout when <paramref name=\"training\"/>); returns the mean loss.</summary>");
-        writer.Open("private float __Forward(Batch batch, bool training)");
+        writer.Open("private float __Forward(Batch batch, bool training, bool prepared = false)");
+        writer.Open("if (!prepared)");
         writer.Line("__Prepare(batch);");
+        writer.Close();
+        writer.Line();
         writer.Line("__training = training;");
         writer.Line("ulong __dropoutOffset = (ulong)__step * " + Literals.Int(training.MaskLength) + "UL;");
         writer.Line("int B = __b;");
@@ -389,6 +419,50 @@ internal sealed partial class ModelEmitter
         WriteLines(writer, decoding.EncoderLines);
         writer.Close();
         writer.Close();
+    }
+
+    /// <summary>
+    /// Scheduled sampling (Bengio et al. 2015) in its parallel form (Duckworth et al. 2019): a teacher-forced forward
+    /// without dropout predicts every position; each decoder input after the first is then replaced, with the step's
+    /// probability, by the prediction for the position before it, and the step trains on the mixed inputs (labels unchanged).
+    /// </summary>
+    private void WriteScheduledSampling(SourceWriter writer, TrainingEmitter training, DecodingPlan decoding)
+    {
+        TrainingEmitter.Sequence target = decoding.Target;
+        long classes = training.Target.Width;
+        string C = Literals.Int(classes);
+        writer.Line("/// <summary>");
+        writer.Line("/// Scheduled sampling: the probability, for optimizer step <c>s</c> (1-based), of feeding the model's own prediction instead of");
+        writer.Line("/// the given token at each position of <c>" + target.Input.Name + "</c> after the first (Bengio et al. 2015, in the parallel two-pass form of");
+        writer.Line("/// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher forcing.");
+        writer.Line("/// The draws depend on the dropout seed and the step only.");
+        writer.Line("/// </summary>");
+        writer.Line("public global::System.Func<long, float>? ScheduledSampling { get; set; }");
+        writer.Line();
+        writer.Open("private void __SampleInputs(float probability)");
+        writer.Line("int B = __b;");
+        writer.Line("int T = " + target.Field + ";");
+        writer.Line("global::System.ReadOnlySpan<float> logits = __activations.Span.Slice(" + Literals.Int(training.LogitsOffset) + ", B * T * " + C + ");");
+        writer.Line("ulong counter = (ulong)__step * " + Literals.Int(_plan.MaxBatch * target.MaxLength) + "UL;");
+        writer.Open("for (int b = 0; b < B; b++)");
+        writer.Open("for (int t = 1; t < T; t++)");
+        writer.Open("if (" + Runtime + "Randomness.CounterRandom.Uniform(__dropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)");
+        writer.Line("continue;");
+        writer.Close();
+        writer.Line();
+        writer.Line("global::System.ReadOnlySpan<float> row = logits.Slice(((b * T) + t - 1) * " + C + ", " + C + ");");
+        writer.Line("int best = 0;");
+        writer.Open("for (int c = 1; c < row.Length; c++)");
+        writer.Open("if (row[c] > row[best])");
+        writer.Line("best = c;");
+        writer.Close();
+        writer.Close();
+        writer.Line();
+        writer.Line(target.IdsArray + "[(b * T) + t] = best;");
+        writer.Close();
+        writer.Close();
+        writer.Close();
+        writer.Line();
     }
 
     /// <summary>Checks one token input's lengths, packs its ids (and labels, adjacency) to its longest row and stores that length.</summary>

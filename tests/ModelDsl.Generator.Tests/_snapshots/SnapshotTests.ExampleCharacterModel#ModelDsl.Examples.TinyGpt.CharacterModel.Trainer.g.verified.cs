@@ -123,7 +123,24 @@ partial class CharacterModel
         public float ComputeGradients(Batch batch)
         {
             __gradients.Span.Clear();
-            float loss = __Forward(batch, DropoutEnabled);
+            float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(__step + 1);
+            if (!(sampling >= 0f && sampling <= 1f))
+            {
+                throw new global::System.InvalidOperationException($"CharacterModel.Trainer.ScheduledSampling gave {sampling} for step {__step + 1}; a probability must be in [0, 1].");
+            }
+
+            float loss;
+            if (sampling > 0f)
+            {
+                __Forward(batch, false);
+                __SampleInputs(sampling);
+                loss = __Forward(batch, DropoutEnabled, prepared: true);
+            }
+            else
+            {
+                loss = __Forward(batch, DropoutEnabled);
+            }
+
             __Backward(batch);
             return loss;
         }
@@ -154,6 +171,44 @@ partial class CharacterModel
             }
 
             return best;
+        }
+
+        /// <summary>
+        /// Scheduled sampling: the probability, for optimizer step <c>s</c> (1-based), of feeding the model's own prediction instead of
+        /// the given token at each position of <c>Text</c> after the first (Bengio et al. 2015, in the parallel two-pass form of
+        /// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher forcing.
+        /// The draws depend on the dropout seed and the step only.
+        /// </summary>
+        public global::System.Func<long, float>? ScheduledSampling { get; set; }
+
+        private void __SampleInputs(float probability)
+        {
+            int B = __b;
+            int T = __t;
+            global::System.ReadOnlySpan<float> logits = __activations.Span.Slice(3090432, B * T * 32);
+            ulong counter = (ulong)__step * 1024UL;
+            for (int b = 0; b < B; b++)
+            {
+                for (int t = 1; t < T; t++)
+                {
+                    if (global::ModelDsl.Randomness.CounterRandom.Uniform(__dropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)
+                    {
+                        continue;
+                    }
+
+                    global::System.ReadOnlySpan<float> row = logits.Slice(((b * T) + t - 1) * 32, 32);
+                    int best = 0;
+                    for (int c = 1; c < row.Length; c++)
+                    {
+                        if (row[c] > row[best])
+                        {
+                            best = c;
+                        }
+                    }
+
+                    __ids[(b * T) + t] = best;
+                }
+            }
         }
 
         /// <summary>
@@ -237,9 +292,13 @@ partial class CharacterModel
         }
 
         /// <summary>Forward pass over the batch (dropout when <paramref name="training"/>); returns the mean loss.</summary>
-        private float __Forward(Batch batch, bool training)
+        private float __Forward(Batch batch, bool training, bool prepared = false)
         {
-            __Prepare(batch);
+            if (!prepared)
+            {
+                __Prepare(batch);
+            }
+
             __training = training;
             ulong __dropoutOffset = (ulong)__step * 0UL;
             int B = __b;

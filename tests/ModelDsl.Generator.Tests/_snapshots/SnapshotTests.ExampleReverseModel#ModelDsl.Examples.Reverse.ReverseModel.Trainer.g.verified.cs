@@ -125,7 +125,24 @@ partial class ReverseModel
         public float ComputeGradients(Batch batch)
         {
             __gradients.Span.Clear();
-            float loss = __Forward(batch, DropoutEnabled);
+            float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(__step + 1);
+            if (!(sampling >= 0f && sampling <= 1f))
+            {
+                throw new global::System.InvalidOperationException($"ReverseModel.Trainer.ScheduledSampling gave {sampling} for step {__step + 1}; a probability must be in [0, 1].");
+            }
+
+            float loss;
+            if (sampling > 0f)
+            {
+                __Forward(batch, false);
+                __SampleInputs(sampling);
+                loss = __Forward(batch, DropoutEnabled, prepared: true);
+            }
+            else
+            {
+                loss = __Forward(batch, DropoutEnabled);
+            }
+
             __Backward(batch);
             return loss;
         }
@@ -156,6 +173,44 @@ partial class ReverseModel
             }
 
             return best;
+        }
+
+        /// <summary>
+        /// Scheduled sampling: the probability, for optimizer step <c>s</c> (1-based), of feeding the model's own prediction instead of
+        /// the given token at each position of <c>Target</c> after the first (Bengio et al. 2015, in the parallel two-pass form of
+        /// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher forcing.
+        /// The draws depend on the dropout seed and the step only.
+        /// </summary>
+        public global::System.Func<long, float>? ScheduledSampling { get; set; }
+
+        private void __SampleInputs(float probability)
+        {
+            int B = __b;
+            int T = __t_Target;
+            global::System.ReadOnlySpan<float> logits = __activations.Span.Slice(1065536, B * T * 39);
+            ulong counter = (ulong)__step * 416UL;
+            for (int b = 0; b < B; b++)
+            {
+                for (int t = 1; t < T; t++)
+                {
+                    if (global::ModelDsl.Randomness.CounterRandom.Uniform(__dropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)
+                    {
+                        continue;
+                    }
+
+                    global::System.ReadOnlySpan<float> row = logits.Slice(((b * T) + t - 1) * 39, 39);
+                    int best = 0;
+                    for (int c = 1; c < row.Length; c++)
+                    {
+                        if (row[c] > row[best])
+                        {
+                            best = c;
+                        }
+                    }
+
+                    __ids_Target[(b * T) + t] = best;
+                }
+            }
         }
 
         /// <summary>
@@ -259,9 +314,13 @@ partial class ReverseModel
         }
 
         /// <summary>Forward pass over the batch (dropout when <paramref name="training"/>); returns the mean loss.</summary>
-        private float __Forward(Batch batch, bool training)
+        private float __Forward(Batch batch, bool training, bool prepared = false)
         {
-            __Prepare(batch);
+            if (!prepared)
+            {
+                __Prepare(batch);
+            }
+
             __training = training;
             ulong __dropoutOffset = (ulong)__step * 0UL;
             int B = __b;

@@ -237,9 +237,13 @@ partial class SentimentModel
         }
 
         /// <summary>Forward pass over the batch (dropout when <paramref name="training"/>); returns the mean loss.</summary>
-        private float __Forward(Batch batch, bool training)
+        private float __Forward(Batch batch, bool training, bool prepared = false)
         {
-            __Prepare(batch);
+            if (!prepared)
+            {
+                __Prepare(batch);
+            }
+
             __training = training;
             ulong __dropoutOffset = (ulong)__step * 393216UL;
             int B = __b;
