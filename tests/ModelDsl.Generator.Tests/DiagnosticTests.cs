@@ -207,6 +207,21 @@ public sealed class DiagnosticTests
             "Head: cannot tie to 'Tokens': its weight is [Vocab (100), D (64)] but this layer's weight [Units, input width] is [Classes (3), D (64)]"
         },
         {
+            "MDSL1004",
+            Model(members:
+            [
+                "public const int SourceLength = 12, TargetLength = 10;",
+                "[Input(SourceLength)] public partial TokenInput Source { get; }",
+                "[Input(TargetLength)] public partial TokenInput Target { get; }",
+                "[Embedding(Vocab, D, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }",
+                "[TransformerEncoder(Heads = 4)] public partial EncoderStack Encoder { get; }",
+                "[Embedding(50, D, From = nameof(Target), [|SharedWith = nameof(SourceEmbedding)|])] public partial TokenEmbedding TargetEmbedding { get; }",
+                "[TransformerDecoder(Heads = 4, Memory = nameof(Encoder))] public partial DecoderStack Decoder { get; }",
+                "[Dense(50)] [CrossEntropyLoss] public partial Dense Logits { get; }",
+            ]),
+            "TargetEmbedding: cannot tie to 'SourceEmbedding': its weight is [100, 64] but this layer's is [50, 64]"
+        },
+        {
             "MDSL1005",
             Model(members: [Input, Embedding, "[TransformerEncoder(Heads = 4, Mask = Masks.LocalWindow, [|WindowRadius = Length|])] public partial EncoderStack Encoder { get; }", Pool, Head]),
             "Encoder: WindowRadius (16) must be between 1 and 15 (the maximum length T (16) minus one)"

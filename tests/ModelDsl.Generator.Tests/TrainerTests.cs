@@ -227,6 +227,20 @@ public sealed class TrainerTests
         }
 
         [Model(MaxBatch = 4)]
+        public partial class SharedTables
+        {
+            public const int Vocab = 11, D = 8, SourceLength = 7, TargetLength = 5;
+
+            [Input(SourceLength)] public partial TokenInput Source { get; }
+            [Input(TargetLength)] public partial TokenInput Target { get; }
+            [Embedding(Vocab, D, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+            [TransformerEncoder(Heads = 2, FeedForward = 16, Mask = Masks.KeyPadding, Activation = Activation.Gelu, Dropout = 0f)] public partial EncoderStack Encoder { get; }
+            [Embedding(Vocab, D, From = nameof(Target), SharedWith = nameof(SourceEmbedding))] public partial TokenEmbedding TargetEmbedding { get; }
+            [TransformerDecoder(Heads = 2, FeedForward = 16, Memory = nameof(Encoder), Activation = Activation.Gelu, Dropout = 0f)] public partial DecoderStack Decoder { get; }
+            [Dense(Vocab, TiedTo = nameof(TargetEmbedding), Bias = false)] [CrossEntropyLoss] public partial Dense Logits { get; }
+        }
+
+        [Model(MaxBatch = 4)]
         public partial class GruPlain
         {
             public const int Vocab = 11, E = 6, SourceLength = 7, TargetLength = 5;
@@ -509,6 +523,7 @@ public sealed class TrainerTests
             private static void FillPairs(GruBahdanau.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
             private static void FillPairs(LstmLuong.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
             private static void FillPairs(GruLuongDot.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
+            private static void FillPairs(SharedTables.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
             private static void FillPairs(GruPlain.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
 
             public static List<(string Name, float Analytic, float Numeric)> CheckRecurrent(int which)
@@ -517,6 +532,7 @@ public sealed class TrainerTests
                 {
                     case 0: { var m = new GruBahdanau(seed: 2); var b = new GruBahdanau.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f), threads: 2); return Check(GruBahdanau.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
                     case 1: { var m = new LstmLuong(seed: 3); var b = new LstmLuong.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); return Check(LstmLuong.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
+                    case 4: { var m = new SharedTables(seed: 6); var b = new SharedTables.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); if (SharedTables.ParameterTable.Count(e => e.Name.EndsWith("embedding.weight", StringComparison.Ordinal)) != 1) throw new InvalidOperationException("the shared table is listed twice"); return Check(SharedTables.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
                     case 2: { var m = new GruLuongDot(seed: 4); var b = new GruLuongDot.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); return Check(GruLuongDot.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
                     default: { var m = new GruPlain(seed: 5); var b = new GruPlain.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); return Check(GruPlain.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
                 }
@@ -528,6 +544,7 @@ public sealed class TrainerTests
                 {
                     case 0: { var m = new GruBahdanau(seed: 2); var b = new GruBahdanau.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f), threads: 2); t.Evaluate(b); using var d = m.CreateDecoder(3, threads: 2); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
                     case 1: { var m = new LstmLuong(seed: 3); var b = new LstmLuong.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
+                    case 4: { var m = new SharedTables(seed: 6); var b = new SharedTables.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
                     case 2: { var m = new GruLuongDot(seed: 4); var b = new GruLuongDot.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
                     default: { var m = new GruPlain(seed: 5); var b = new GruPlain.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
                 }
@@ -890,6 +907,7 @@ public sealed class TrainerTests
     [InlineData(1)] // 2-layer bidirectional LSTM encoder, tanh bridge 10 -> 7, LSTM + Luong general, label smoothing
     [InlineData(2)] // bidirectional GRU encoder (2 x 4 = 8), GRU + Luong dot
     [InlineData(3)] // RNN encoder, bridge 6 -> 8, plain GRU decoder without attention
+    [InlineData(4)] // Transformer with one embedding table shared by source, target and the tied output head
     public void Recurrent_encoder_decoder_backward_matches_finite_differences(int which)
     {
         var results = (List<(string Name, float Analytic, float Numeric)>)Call("CheckRecurrent", which)!;
@@ -908,6 +926,7 @@ public sealed class TrainerTests
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
+    [InlineData(4)]
     public void Recurrent_step_decoder_equals_the_teacher_forced_forward(int which)
     {
         double worst = (double)Call("RecurrentDecoderMatchesTeacherForcing", which)!;

@@ -179,12 +179,40 @@ internal sealed partial class ModelPlanner
             }
         }
 
+        PendingParameter weight = Param(path + ".weight", InitKind.Normal, vocab, dimension);
+        if (layer.Argument("SharedWith") is { Kind: ArgumentKind.String, Text: { } shared })
+        {
+            // A second embedding (e.g. the target side of a translator) that uses another embedding's table.
+            int owner = Resolve(index, "SharedWith", shared);
+            if (owner < 0)
+            {
+                return;
+            }
+
+            LayerSpec other = _spec.Layers[owner];
+            if (other.Kind != LayerKind.Embedding || other.Argument("SharedWith") is not null)
+            {
+                Report(DiagnosticDescriptors.TiedWeightMismatch, At(layer, "SharedWith"), layer.Name, shared, "it is [" + KnownNames.AttributeName(other.Kind) + "]" + (other.Kind == LayerKind.Embedding ? " sharing another table" : string.Empty) + ", not an [Embedding] that owns its table");
+                return;
+            }
+
+            long otherVocab = Int(other, "Vocab", 0);
+            long otherDimension = Int(other, "Dimension", 0);
+            if (otherVocab != vocab || otherDimension != dimension)
+            {
+                Report(DiagnosticDescriptors.TiedWeightMismatch, At(layer, "SharedWith"), layer.Name, shared, "its weight is [" + otherVocab.ToString(CultureInfo.InvariantCulture) + ", " + otherDimension.ToString(CultureInfo.InvariantCulture) + "] but this layer's is [" + vocab.ToString(CultureInfo.InvariantCulture) + ", " + dimension.ToString(CultureInfo.InvariantCulture) + "]");
+                return;
+            }
+
+            weight = new PendingParameter(path + ".weight", [vocab, dimension], InitKind.Normal, vocab, dimension, Naming.SnakeCase(shared) + ".weight");
+        }
+
         _dims.Add(new DimConstant(layer.Name + "Vocab", vocab, layer.Name + ": vocabulary size"));
         Complete(
             index,
             input,
             output,
-            [Group(layer.Name, input, output, Param(path + ".weight", InitKind.Normal, vocab, dimension))],
+            [Group(layer.Name, input, output, weight)],
             [("output", output)],
             0,
             "vocab " + vocab.ToString(CultureInfo.InvariantCulture));
@@ -297,7 +325,8 @@ internal sealed partial class ModelPlanner
                 return;
             }
 
-            parameters.Add(new PendingParameter(path + ".weight", [units, inWidth], InitKind.XavierUniform, inWidth, units, Naming.SnakeCase(tiedTo) + ".weight"));
+            string tableOwner = embedding.Argument("SharedWith") is { Kind: ArgumentKind.String, Text: { } sharedOwner } ? sharedOwner : tiedTo; // tie to the table's owner
+            parameters.Add(new PendingParameter(path + ".weight", [units, inWidth], InitKind.XavierUniform, inWidth, units, Naming.SnakeCase(tableOwner) + ".weight"));
         }
         else
         {

@@ -10,6 +10,12 @@ public sealed class EmbeddingAttribute(int vocab, int dimension) : LayerAttribut
 
     /// <summary>Width of each embedding vector.</summary>
     public int Dimension { get; } = dimension;
+
+    /// <summary>
+    /// Name of an earlier <c>[Embedding]</c> whose table this one uses (same Vocab and Dimension): a translator's shared
+    /// source/target embedding. The table is stored, initialized and trained once, under the owner's name.
+    /// </summary>
+    public string? SharedWith { get; set; }
 }
 
 /// <summary>Adds the fixed sinusoidal position encoding of "Attention Is All You Need" to <c>[B, T, D]</c>; no parameters.</summary>
