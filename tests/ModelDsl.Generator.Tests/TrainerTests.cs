@@ -550,6 +550,31 @@ public sealed class TrainerTests
                 }
             }
 
+            /// <summary>As ReorderMatchesFreshDecode, for the LSTM + Luong decoder (state and cell rows are gathered).</summary>
+            public static double RecurrentReorderMatchesFreshDecode()
+            {
+                var model = new LstmLuong(seed: 3);
+                var batch = new LstmLuong.Batch();
+                FillPairs(batch);
+                batch.Count = 1;
+                using var decoder = model.CreateDecoder(maxRows: 2);
+                decoder.Begin(batch, width: 2);
+                var output = new float[2 * 11];
+                decoder.Step([1, 1], 0, output);
+                decoder.Step([4, 7], 1, output);
+                decoder.Reorder([1, 1], 2);
+                decoder.Step([3, 3], 2, output);
+                float[] reordered = output.AsSpan(0, 11).ToArray();
+
+                using var fresh = model.CreateDecoder(maxRows: 1);
+                fresh.Begin(batch);
+                var single = new float[11];
+                fresh.Step([1], 0, single);
+                fresh.Step([7], 1, single);
+                fresh.Step([3], 2, single);
+                return reordered.Zip(single, (x, y) => (double)Math.Abs(x - y)).Max();
+            }
+
             /// <summary>Bytes allocated per GRU + Bahdanau Step and per decoded token (Step + Reorder, width 2) after warm-up.</summary>
             public static long[] RecurrentAllocations()
             {
@@ -934,6 +959,13 @@ public sealed class TrainerTests
         // RecurrentDecoder.Step runs the forward's operations for that position; the head and log-softmax are the
         // same kernels on fewer rows: float32 rounding only.
         Assert.True(worst < 1e-4, $"largest difference {worst}");
+    }
+
+    [Fact]
+    public void Recurrent_step_decoder_reorder_moves_the_states()
+    {
+        double worst = (double)Call("RecurrentReorderMatchesFreshDecode")!;
+        Assert.True(worst < 1e-5, $"largest difference {worst}"); // same rows and kernels: float32 rounding only
     }
 
     [Fact]
