@@ -76,7 +76,7 @@ public sealed class IncrementalTests
             },
             other);
 
-        Assert.Equal(5, first.GeneratedSources.Length); // classifier: model, Batch, Trainer; regressor (no trainer, MDSL2002): model, Batch
+        Assert.Equal(6, first.GeneratedSources.Length); // classifier and regressor: model, Batch, Trainer each
         IncrementalStepRunReason[] emit = Reasons(second, TrackingNames.Emit);
         Assert.Equal(2, emit.Length);
         Assert.Equal(1, emit.Count(reason => reason == IncrementalStepRunReason.Modified));

@@ -35,7 +35,10 @@ public sealed class SnapshotTests
     }
 
     [Fact]
-    public void FeatureRegressor() => Check(TestModels.Regressor, "MDSL2002"); // no trainer for feature inputs / MSE yet
+    public void FeatureRegressor() => Check(TestModels.Regressor); // dense feature input, BatchNorm, per-row MSE
+
+    [Fact]
+    public void FeatureSequenceTagger() => Check(TestModels.SequenceRegressor); // feature sequences, standalone attention, BatchNorm and MSE over valid positions
 
     /// <summary>A model with errors: the diagnostics snapshot (.verified.txt) and the throwing property stubs.</summary>
     [Fact]

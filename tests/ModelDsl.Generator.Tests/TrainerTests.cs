@@ -361,9 +361,9 @@ public sealed class TrainerTests
                 return Compare(trainer.Logits.ToArray(), batch.Tokens, batch.TokensLengths, 3, Gpt.Context, Gpt.Vocab, (tokens, step, output) => decoder.Step(tokens, step, output));
             }
 
-            private delegate void StepFunction(ReadOnlySpan<int> tokens, int step, Span<float> output);
+            internal delegate void StepFunction(ReadOnlySpan<int> tokens, int step, Span<float> output);
 
-            private static double Compare(float[] logits, int[] ids, int[] lengths, int rows, int maxLength, int vocab, StepFunction step)
+            internal static double Compare(float[] logits, int[] ids, int[] lengths, int rows, int maxLength, int vocab, StepFunction step)
             {
                 int T = lengths.Take(rows).Max();
                 var tokens = new int[rows];
@@ -691,7 +691,7 @@ public sealed class TrainerTests
             }
 
             // Central differences with Richardson extrapolation: (4 D(h/2) - D(h)) / 3 cancels the h^2 term.
-            private static List<(string, float, float)> Check(IReadOnlyList<ParameterEntry> table, ModelDsl.Memory.AlignedBlock parameters, Func<float> gradients, Func<float> loss, Func<float[]> read)
+            internal static List<(string, float, float)> Check(IReadOnlyList<ParameterEntry> table, ModelDsl.Memory.AlignedBlock parameters, Func<float> gradients, Func<float> loss, Func<float[]> read)
             {
                 gradients();
                 float[] g = read();
@@ -819,7 +819,7 @@ public sealed class TrainerTests
                 return [Measure(() => trainer.Step(batch)), Measure(() => trainer.Evaluate(batch)), Measure(() => translator.Step(pairs))];
             }
 
-            private static long Measure(Action action)
+            internal static long Measure(Action action)
             {
                 for (int i = 0; i < 20; i++)
                 {
@@ -843,10 +843,16 @@ public sealed class TrainerTests
         }
         """;
 
-    private static readonly Lazy<Assembly> Compiled = new(() => Load(PostNorm, PreNorm, Gpt, FirstToken, Seq2Seq, Seq2SeqPreNorm, Masked, Recurrent, Harness));
+    private static readonly Lazy<Assembly> Compiled = new(() => Load(PostNorm, PreNorm, Gpt, FirstToken, Seq2Seq, Seq2SeqPreNorm, Masked, Recurrent, Harness, FeatureTrainerTests.Models, FeatureTrainerTests.Harness));
 
-    internal static object? Call(string method, params object[] arguments) =>
-        Compiled.Value.GetType("Tiny.Harness")!.GetMethod(method)!.Invoke(null, arguments);
+    internal static object? Call(string method, params object[] arguments) => CallOn("Tiny.Harness", method, arguments);
+
+    /// <summary>Invokes a static method of a harness class compiled with the models.</summary>
+    internal static object? CallOn(string type, string method, params object[] arguments) =>
+        CompiledType(type).GetMethod(method)!.Invoke(null, arguments);
+
+    /// <summary>A type of the compiled models (nested types as <c>Outer+Inner</c>).</summary>
+    internal static Type CompiledType(string name) => Compiled.Value.GetType(name) ?? throw new InvalidOperationException(name + " was not compiled");
 
     [Theory]
     [InlineData("CheckPostNorm")]

@@ -5,8 +5,9 @@ namespace ModelDsl.Generator.Emit;
 
 /// <summary>
 /// <c>{Model}.Trainer.g.cs</c>: <c>CreateTrainer</c> and the nested <c>Trainer</c> (gradient block, optimizer
-/// state, activation arenas, worker pool; <c>Step</c>, <c>ComputeGradients</c>, <c>Evaluate</c>, <c>Logits</c>,
-/// <c>Predict</c>). The forward and backward bodies come from <see cref="TrainingEmitter"/>.
+/// state, activation arenas, worker pool; <c>Step</c>, <c>ComputeGradients</c>, <c>Evaluate</c>, <c>Logits</c> and
+/// <c>Predict</c> for cross-entropy heads or <c>Predictions</c> for MSE heads, checkpoints). The forward and backward
+/// bodies come from <see cref="TrainingEmitter"/>.
 /// </summary>
 internal sealed partial class ModelEmitter
 {
@@ -21,6 +22,8 @@ internal sealed partial class ModelEmitter
         string maxBatch = Literals.Int(_plan.MaxBatch);
         TargetPlan target = training.Target;
         long classes = target.Width;
+        bool regression = target.Kind == Parsing.LossKind.Mse;
+        bool batchNorm = training.HasBatchNorm;
 
         writer.Line("/// <summary>");
         writer.Line("/// Creates a trainer for this model: it owns the gradients, the optimizer state, the activation arenas and the");
@@ -40,10 +43,24 @@ internal sealed partial class ModelEmitter
         writer.Line("/// the runtime kernels, no allocation per step after the first, the same bits for the same seed, batches and threads.");
         writer.Line("/// </summary>");
         writer.Line("/// <remarks>");
-        writer.Line("/// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>");
+        bool features = training.DenseInputs.Count > 0;
+        foreach (TrainingEmitter.Sequence sequence in training.Sequences)
+        {
+            features |= sequence.Features is not null;
+        }
+
+        writer.Line(features
+            ? "/// <para>Each step runs on the batch's <c>Count</c> rows and, per sequence input, its longest row <c>T</c> (ids or feature vectors are packed to <c>[B, T]</c>); feature inputs are copied into the arena and get no gradient.</para>"
+            : "/// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>");
         writer.Line("/// <para>Dropout (<c>[Dropout]</c> layers; in the stacks after the attention output, the FFN activation and the FFN output, not yet on the");
         writer.Line("/// attention probabilities) is applied by <see cref=\"Step\"/> and <see cref=\"ComputeGradients\"/> while <see cref=\"DropoutEnabled\"/>; its masks");
         writer.Line("/// depend on the seed and <see cref=\"Steps\"/> only. <see cref=\"Evaluate\"/> never drops.</para>");
+        if (batchNorm)
+        {
+            writer.Line("/// <para>BatchNorm: <see cref=\"Step\"/> and <see cref=\"ComputeGradients\"/> normalize with the batch statistics (at least 2 rows or valid positions)");
+            writer.Line("/// and, like a PyTorch forward in training mode, update the running statistics in the model's <c>State</c> once per call (so once per");
+            writer.Line("/// <see cref=\"Step\"/>); <see cref=\"Evaluate\"/> normalizes with the running statistics and leaves them unchanged.</para>");
+        }
         writer.Line("/// </remarks>");
         writer.Line(GeneratedCode);
         writer.Open("public sealed class Trainer : global::System.IDisposable");
@@ -65,14 +82,18 @@ internal sealed partial class ModelEmitter
         writer.Line("private readonly int __stateLength;");
         foreach (TrainingEmitter.Sequence sequence in training.Sequences)
         {
-            writer.Line("private readonly int[] " + sequence.IdsArray + " = new int[" + Literals.Int(_plan.MaxBatch * sequence.MaxLength) + "];");
+            if (sequence.IdsArray is { } ids)
+            {
+                writer.Line("private readonly int[] " + ids + " = new int[" + Literals.Int(_plan.MaxBatch * sequence.MaxLength) + "];");
+            }
+
             if (sequence.AdjacencyArray is { } adjacency)
             {
                 writer.Line("private readonly bool[] " + adjacency + " = new bool[" + Literals.Int(_plan.MaxBatch * sequence.MaxLength * sequence.MaxLength) + "];");
             }
         }
 
-        if (training.TargetSequence is { } labelSequence)
+        if (!regression && training.LabelSequence is { } labelSequence)
         {
             writer.Line("private readonly int[] __labels = new int[" + Literals.Int(_plan.MaxBatch * labelSequence.MaxLength) + "];");
         }
@@ -95,6 +116,11 @@ internal sealed partial class ModelEmitter
         writer.Line("private readonly byte[] __masks = new byte[" + Literals.Int(training.MaskLength) + "];");
         writer.Line("private long __step;");
         writer.Line("private bool __training;");
+        if (batchNorm)
+        {
+            writer.Line("private bool __batchStatistics;");
+        }
+
         writer.Line("internal int __b;");
         foreach (TrainingEmitter.Sequence sequence in training.Sequences)
         {
@@ -167,8 +193,17 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>");
         writer.Line("public long Steps => __step;");
         writer.Line();
-        writer.Line("/// <summary>Logits of the last forward pass, <c>[B, " + Literals.Int(classes) + "]</c>" + (target.PerPosition ? " per position (<c>[B, T, " + Literals.Int(classes) + "]</c>)" : string.Empty) + ", row-major.</summary>");
-        writer.Line("public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(" + Literals.Int(training.LogitsOffset) + ", __rows * " + Literals.Int(classes) + ");");
+        if (regression)
+        {
+            writer.Line("/// <summary>Predictions (the output of " + target.Layer + ") of the last forward pass, <c>[B, " + Literals.Int(classes) + "]</c>" + (target.PerPosition ? " per position (<c>[B, T, " + Literals.Int(classes) + "]</c> with <c>T</c> the batch's longest row; padded positions are not meaningful)" : string.Empty) + ", row-major.</summary>");
+            writer.Line("public global::System.ReadOnlySpan<float> Predictions => __activations.Span.Slice(" + Literals.Int(training.LogitsOffset) + ", __rows * " + Literals.Int(classes) + ");");
+        }
+        else
+        {
+            writer.Line("/// <summary>Logits of the last forward pass, <c>[B, " + Literals.Int(classes) + "]</c>" + (target.PerPosition ? " per position (<c>[B, T, " + Literals.Int(classes) + "]</c>)" : string.Empty) + ", row-major.</summary>");
+            writer.Line("public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(" + Literals.Int(training.LogitsOffset) + ", __rows * " + Literals.Int(classes) + ");");
+        }
+
         writer.Line();
         writer.Line("/// <summary>One training step: zero the gradients, forward, backward, optional clipping, optimizer update.</summary>");
         writer.Line("/// <param name=\"batch\">The batch (its <c>Count</c> rows are used).</param>");
@@ -199,82 +234,58 @@ internal sealed partial class ModelEmitter
             writer.Line();
             writer.Line("float loss;");
             writer.Open("if (sampling > 0f)");
-            writer.Line("__Forward(batch, false);");
+            writer.Line("__Forward(batch, false" + Statistics(false) + ");");
             writer.Line("__SampleInputs(sampling);");
-            writer.Line("loss = __Forward(batch, DropoutEnabled, prepared: true);");
+            writer.Line("loss = __Forward(batch, DropoutEnabled" + Statistics(true) + ", prepared: true);");
             writer.Close();
             writer.Open("else");
-            writer.Line("loss = __Forward(batch, DropoutEnabled);");
+            writer.Line("loss = __Forward(batch, DropoutEnabled" + Statistics(true) + ");");
             writer.Close();
             writer.Line();
         }
         else
         {
-            writer.Line("float loss = __Forward(batch, DropoutEnabled);");
+            writer.Line("float loss = __Forward(batch, DropoutEnabled" + Statistics(true) + ");");
         }
 
         writer.Line("__Backward(batch);");
         writer.Line("return loss;");
         writer.Close();
         writer.Line();
-        writer.Line("/// <summary>Forward pass and loss only (no gradients, no update); fills <see cref=\"Logits\"/>.</summary>");
+        writer.Line("/// <summary>Forward pass and loss only (no gradients, no update" + (batchNorm ? ", running statistics used and unchanged" : string.Empty) + "); fills <see cref=\"" + (regression ? "Predictions" : "Logits") + "\"/>.</summary>");
         writer.Line("/// <param name=\"batch\">The batch (its <c>Count</c> rows are used).</param>");
         writer.Line("/// <returns>The mean loss of the batch.</returns>");
-        writer.Line("public float Evaluate(Batch batch) => __Forward(batch, false);");
+        writer.Line("public float Evaluate(Batch batch) => __Forward(batch, false" + Statistics(false) + ");");
         writer.Line();
-        writer.Line("/// <summary>The most likely class of logits row <paramref name=\"row\"/> of the last forward pass" + (target.PerPosition ? " (rows are positions: <c>b * T + t</c>)" : string.Empty) + ".</summary>");
-        writer.Line("/// <param name=\"row\">Row of <see cref=\"Logits\"/>.</param>");
-        writer.Line("/// <returns>The argmax class (the first on ties).</returns>");
-        writer.Open("public int Predict(int row)");
-        writer.Open("if ((uint)row >= (uint)__rows)");
-        writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $\"" + model + ".Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).\");");
-        writer.Close();
-        writer.Line();
-        writer.Line("global::System.ReadOnlySpan<float> logits = Logits.Slice(row * " + Literals.Int(classes) + ", " + Literals.Int(classes) + ");");
-        writer.Line("int best = 0;");
-        writer.Open("for (int c = 1; c < logits.Length; c++)");
-        writer.Open("if (logits[c] > logits[best])");
-        writer.Line("best = c;");
-        writer.Close();
-        writer.Close();
-        writer.Line();
-        writer.Line("return best;");
-        writer.Close();
-        writer.Line();
+        if (!regression)
+        {
+            writer.Line("/// <summary>The most likely class of logits row <paramref name=\"row\"/> of the last forward pass" + (target.PerPosition ? " (rows are positions: <c>b * T + t</c>)" : string.Empty) + ".</summary>");
+            writer.Line("/// <param name=\"row\">Row of <see cref=\"Logits\"/>.</param>");
+            writer.Line("/// <returns>The argmax class (the first on ties).</returns>");
+            writer.Open("public int Predict(int row)");
+            writer.Open("if ((uint)row >= (uint)__rows)");
+            writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $\"" + model + ".Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).\");");
+            writer.Close();
+            writer.Line();
+            writer.Line("global::System.ReadOnlySpan<float> logits = Logits.Slice(row * " + Literals.Int(classes) + ", " + Literals.Int(classes) + ");");
+            writer.Line("int best = 0;");
+            writer.Open("for (int c = 1; c < logits.Length; c++)");
+            writer.Open("if (logits[c] > logits[best])");
+            writer.Line("best = c;");
+            writer.Close();
+            writer.Close();
+            writer.Line();
+            writer.Line("return best;");
+            writer.Close();
+            writer.Line();
+        }
+
         if (_decoding is not null)
         {
             WriteScheduledSampling(writer, training, _decoding);
         }
 
-        writer.Line("/// <summary>");
-        writer.Line("/// Writes a checkpoint to <paramref name=\"path\"/> atomically: every parameter under its PyTorch name, the optimizer state and");
-        writer.Line("/// the training position (steps and dropout seed), so <see cref=\"LoadCheckpoint\"/> resumes the run bit for bit.");
-        writer.Line("/// </summary>");
-        writer.Line("/// <param name=\"path\">The safetensors file to write.</param>");
-        writer.Open("public void SaveCheckpoint(string path)");
-        writer.Line(Runtime + "IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new " + Runtime + "IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * " + Literals.Int(training.MaskLength) + "UL));");
-        writer.Close();
-        writer.Line();
-        writer.Line("/// <summary>");
-        writer.Line("/// Restores a checkpoint written by <see cref=\"SaveCheckpoint\"/> with the same optimizer type: parameters, optimizer state,");
-        writer.Line("/// <see cref=\"Steps\"/> and the dropout seed. Names, shapes, optimizer and state length are checked before anything is overwritten.");
-        writer.Line("/// </summary>");
-        writer.Line("/// <param name=\"path\">The safetensors file to read.</param>");
-        writer.Open("public void LoadCheckpoint(string path)");
-        writer.Line(Runtime + "IO.TrainingPosition position = " + Runtime + "IO.Checkpoint.Load(path, __CheckpointLayout(), __model.__parameters.Span, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));");
-        writer.Line("__step = position.Step;");
-        writer.Line("__dropoutSeed = position.Seed;");
-        writer.Close();
-        writer.Line();
-        writer.Open("private static global::System.Collections.Generic.List<" + Runtime + "IO.ParameterInfo> __CheckpointLayout()");
-        writer.Line("var layout = new global::System.Collections.Generic.List<" + Runtime + "IO.ParameterInfo>(ParameterTable.Count);");
-        writer.Open("foreach (" + Runtime + "ParameterEntry entry in ParameterTable)");
-        writer.Line("layout.Add(new " + Runtime + "IO.ParameterInfo(entry.Name, entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));");
-        writer.Close();
-        writer.Line();
-        writer.Line("return layout;");
-        writer.Close();
-        writer.Line();
+        WriteCheckpoints(writer, training);
         writer.Line("/// <summary>Frees the gradient, optimizer-state and activation blocks and the worker pool (the model stays usable).</summary>");
         writer.Open("public void Dispose()");
         writer.Line("__gradients.Dispose();");
@@ -293,7 +304,8 @@ internal sealed partial class ModelEmitter
         writer.Close();
         writer.Line();
 
-        // Packs each token input's ids (stride MaxLength) into [B, T] with T its longest row (and the labels, adjacency alike).
+        // Packs each sequence input's ids or features (stride MaxLength) into [B, T] with T its longest row (and the labels,
+        // targets, adjacency alike); copies each dense feature input into the arena.
         writer.Open("private void __Prepare(Batch batch)");
         writer.Line("global::System.ArgumentNullException.ThrowIfNull(batch);");
         writer.Line("int B = batch.Count;");
@@ -302,6 +314,7 @@ internal sealed partial class ModelEmitter
         writer.Close();
         writer.Line();
         writer.Line("__b = B;");
+        WriteDenseInputs(writer, training);
         foreach (TrainingEmitter.Sequence sequence in training.Sequences)
         {
             WritePrepare(writer, training, sequence);
@@ -310,13 +323,18 @@ internal sealed partial class ModelEmitter
         writer.Close();
         writer.Line();
 
-        writer.Line("/// <summary>Forward pass over the batch (dropout when <paramref name=\"training\"/>); returns the mean loss.</summary>");
-        writer.Open("private float __Forward(Batch batch, bool training, bool prepared = false)");
+        writer.Line("/// <summary>Forward pass over the batch (dropout when <paramref name=\"training\"/>" + (batchNorm ? "; BatchNorm with batch statistics, updating the running ones, when <paramref name=\"batchStatistics\"/>" : string.Empty) + "); returns the mean loss.</summary>");
+        writer.Open("private float __Forward(Batch batch, bool training, " + (batchNorm ? "bool batchStatistics, " : string.Empty) + "bool prepared = false)");
         writer.Open("if (!prepared)");
         writer.Line("__Prepare(batch);");
         writer.Close();
         writer.Line();
         writer.Line("__training = training;");
+        if (batchNorm)
+        {
+            writer.Line("__batchStatistics = batchStatistics;");
+        }
+
         writer.Line("ulong __dropoutOffset = (ulong)__step * " + Literals.Int(training.MaskLength) + "UL;");
         writer.Line("int B = __b;");
         foreach (TrainingEmitter.Sequence sequence in training.Sequences)
@@ -326,6 +344,11 @@ internal sealed partial class ModelEmitter
         }
 
         writer.Line("global::System.Span<float> p = __model.__parameters.Span;");
+        if (batchNorm)
+        {
+            writer.Line("global::System.Span<float> s = __model.__state.Span;");
+        }
+
         writer.Line("global::System.Span<float> a = __activations.Span;");
         WriteLines(writer, training.Forward);
         writer.Close();
@@ -345,6 +368,11 @@ internal sealed partial class ModelEmitter
         writer.Line("global::System.Span<float> a = __activations.Span;");
         writer.Line("global::System.Span<float> d = __activationGradients.Span;");
         writer.Line("bool training = __training;");
+        if (batchNorm)
+        {
+            writer.Line("bool batchStatistics = __batchStatistics;");
+        }
+
         writer.Line("d.Clear();");
         IReadOnlyList<List<string>> backward = training.Backward;
         for (int i = backward.Count - 1; i >= 0; i--)
@@ -353,6 +381,11 @@ internal sealed partial class ModelEmitter
         }
 
         writer.Close();
+        if (training.UsesPacking)
+        {
+            WritePacking(writer);
+        }
+
         if (_decoding is not null)
         {
             WriteEncode(writer, training, _decoding);
@@ -377,6 +410,7 @@ internal sealed partial class ModelEmitter
         writer.Close();
         writer.Line();
         writer.Line("__b = B;");
+        WriteDenseInputs(writer, training);
         foreach (TrainingEmitter.Sequence sequence in training.Sequences)
         {
             if (sequence != training.TargetSequence)
@@ -394,15 +428,22 @@ internal sealed partial class ModelEmitter
         writer.Line();
         writer.Open(); // its own scope: the lengths below reuse the names the blocks above declared
         bool dropout = false;
+        bool batchNorm = false;
         foreach (string line in decoding.EncoderLines)
         {
             dropout |= line.Contains("__dropoutOffset");
+            batchNorm |= line.Contains("batchStatistics");
         }
 
         if (dropout)
         {
             writer.Line("bool training = false;");
             writer.Line("ulong __dropoutOffset = 0UL;");
+        }
+
+        if (batchNorm)
+        {
+            writer.Line("bool batchStatistics = false; // evaluation: the running statistics, unchanged");
         }
 
         foreach (TrainingEmitter.Sequence sequence in training.Sequences)
@@ -415,6 +456,11 @@ internal sealed partial class ModelEmitter
         }
 
         writer.Line("global::System.Span<float> p = __model.__parameters.Span;");
+        if (batchNorm)
+        {
+            writer.Line("global::System.Span<float> s = __model.__state.Span;");
+        }
+
         writer.Line("global::System.Span<float> a = __activations.Span;");
         WriteLines(writer, decoding.EncoderLines);
         writer.Close();
@@ -465,7 +511,7 @@ internal sealed partial class ModelEmitter
         writer.Line();
     }
 
-    /// <summary>Checks one token input's lengths, packs its ids (and labels, adjacency) to its longest row and stores that length.</summary>
+    /// <summary>Checks one sequence input's lengths, packs its ids or features (and labels, adjacency) to its longest row and stores that length.</summary>
     private void WritePrepare(SourceWriter writer, TrainingEmitter training, TrainingEmitter.Sequence sequence)
     {
         string model = _plan.ClassName;
@@ -473,34 +519,183 @@ internal sealed partial class ModelEmitter
         string name = sequence.Input.Name;
         string max = Literals.Int(sequence.MaxLength);
         string T = sequence.T;
+        string AsSpan = "global::System.MemoryExtensions.AsSpan(";
         writer.Open();
         writer.Line("int " + T + " = 0;");
         writer.Open("for (int b = 0; b < B; b++)");
         writer.Line("int length = batch." + Identifiers.Escape(name + "Lengths") + "[b];");
         writer.Open("if (length < 1 || length > " + max + ")");
-        writer.Line("throw new global::System.ArgumentException($\"" + model + ".Batch." + name + ": row {b} has length {length}; every row below Count needs 1 to " + max + " ids.\", nameof(batch));");
+        writer.Line("throw new global::System.ArgumentException($\"" + model + ".Batch." + name + ": row {b} has length {length}; every row below Count needs 1 to " + max + (sequence.Features is null ? " ids" : " positions") + ".\", nameof(batch));");
         writer.Close();
         writer.Line();
         writer.Line(T + " = length > " + T + " ? length : " + T + ";");
         writer.Close();
         writer.Line();
         writer.Open("for (int b = 0; b < B; b++)");
-        writer.Line("global::System.MemoryExtensions.AsSpan(batch." + Identifiers.Escape(name) + ", b * " + max + ", " + T + ").CopyTo(global::System.MemoryExtensions.AsSpan(" + sequence.IdsArray + ", b * " + T + ", " + T + "));");
-        if (training.TargetSequence == sequence)
+        if (sequence.Features is { } features)
         {
-            writer.Line("global::System.MemoryExtensions.AsSpan(batch.Labels, b * " + Literals.Int(target.MaxLength) + ", " + T + ").CopyTo(global::System.MemoryExtensions.AsSpan(__labels, b * " + T + ", " + T + "));");
+            string n = Literals.Int(sequence.Input.Features);
+            writer.Line(AsSpan + "batch." + Identifiers.Escape(name) + ", b * " + Literals.Int(sequence.MaxLength * sequence.Input.Features) + ", " + T + " * " + n + ").CopyTo(__activations.Span.Slice(" + (features.Offset == 0 ? string.Empty : Literals.Int(features.Offset) + " + ") + "(b * " + T + " * " + n + "), " + T + " * " + n + "));");
+        }
+        else
+        {
+            writer.Line(AsSpan + "batch." + Identifiers.Escape(name) + ", b * " + max + ", " + T + ").CopyTo(" + AsSpan + sequence.IdsArray + ", b * " + T + ", " + T + "));");
+        }
+
+        if (training.LabelSequence == sequence && target.Kind == Parsing.LossKind.CrossEntropy)
+        {
+            writer.Line(AsSpan + "batch.Labels, b * " + Literals.Int(target.MaxLength) + ", " + T + ").CopyTo(" + AsSpan + "__labels, b * " + T + ", " + T + "));");
         }
 
         if (sequence.AdjacencyArray is { } adjacency)
         {
             writer.Open("for (int i = 0; i < " + T + "; i++)");
-            writer.Line("global::System.MemoryExtensions.AsSpan(batch." + Identifiers.Escape(name + "Adjacency") + ", ((b * " + max + ") + i) * " + max + ", " + T + ").CopyTo(global::System.MemoryExtensions.AsSpan(" + adjacency + ", ((b * " + T + ") + i) * " + T + ", " + T + "));");
+            writer.Line(AsSpan + "batch." + Identifiers.Escape(name + "Adjacency") + ", ((b * " + max + ") + i) * " + max + ", " + T + ").CopyTo(" + AsSpan + adjacency + ", ((b * " + T + ") + i) * " + T + ", " + T + "));");
             writer.Close();
         }
 
         writer.Close();
         writer.Line();
         writer.Line(sequence.Field + " = " + T + ";");
+        writer.Close();
+    }
+
+    /// <summary>Copies each dense feature input <c>[B, N]</c> from the batch into its arena buffer.</summary>
+    private static void WriteDenseInputs(SourceWriter writer, TrainingEmitter training)
+    {
+        foreach ((InputPlan input, TrainingEmitter.Buffer buffer) in training.DenseInputs)
+        {
+            string length = "B * " + Literals.Int(input.Features);
+            writer.Line("global::System.MemoryExtensions.AsSpan(batch." + Identifiers.Escape(input.Name) + ", 0, " + length + ").CopyTo(__activations.Span.Slice(" + Literals.Int(buffer.Offset) + ", " + length + ")); // " + input.Name + " [B, " + Literals.Int(input.Features) + "]");
+        }
+    }
+
+    /// <summary>The <c>batchStatistics</c> argument of a <c>__Forward</c> call (models with a [BatchNorm] only).</summary>
+    private string Statistics(bool value) => _training!.HasBatchNorm ? ", batchStatistics: " + (value ? "true" : "false") : string.Empty;
+
+    /// <summary>
+    /// SaveCheckpoint / LoadCheckpoint. A model with a state block (BatchNorm running statistics) also saves it, under the
+    /// buffers' PyTorch names, so a resumed run evaluates as the uninterrupted one.
+    /// </summary>
+    private void WriteCheckpoints(SourceWriter writer, TrainingEmitter training)
+    {
+        bool state = _plan.StateBlockLength > 0;
+        string position = "new " + Runtime + "IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * " + Literals.Int(training.MaskLength) + "UL)";
+        writer.Line("/// <summary>");
+        writer.Line("/// Writes a checkpoint to <paramref name=\"path\"/> atomically: every parameter" + (state ? " and state buffer" : string.Empty) + " under its PyTorch name, the optimizer state and");
+        writer.Line("/// the training position (steps and dropout seed), so <see cref=\"LoadCheckpoint\"/> resumes the run bit for bit.");
+        writer.Line("/// </summary>");
+        writer.Line("/// <param name=\"path\">The safetensors file to write.</param>");
+        writer.Open("public void SaveCheckpoint(string path)");
+        if (state)
+        {
+            writer.Line("float[] block = new float[ParameterBlockLength + StateBlockLength]; // the parameters, then the state (offsets in __CheckpointLayout)");
+            writer.Line("__model.__parameters.Span.CopyTo(block);");
+            writer.Line("__model.__state.Span.CopyTo(global::System.MemoryExtensions.AsSpan(block, ParameterBlockLength));");
+            writer.Line(Runtime + "IO.Checkpoint.Save(path, __CheckpointLayout(), block, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), " + position + ");");
+        }
+        else
+        {
+            writer.Line(Runtime + "IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), " + position + ");");
+        }
+
+        writer.Close();
+        writer.Line();
+        writer.Line("/// <summary>");
+        writer.Line("/// Restores a checkpoint written by <see cref=\"SaveCheckpoint\"/> with the same optimizer type: parameters, " + (state ? "state buffers, " : string.Empty) + "optimizer state,");
+        writer.Line("/// <see cref=\"Steps\"/> and the dropout seed. Names, shapes, optimizer and state length are checked before anything is overwritten.");
+        writer.Line("/// </summary>");
+        writer.Line("/// <param name=\"path\">The safetensors file to read.</param>");
+        writer.Open("public void LoadCheckpoint(string path)");
+        if (state)
+        {
+            writer.Line("float[] block = new float[ParameterBlockLength + StateBlockLength];");
+            writer.Line(Runtime + "IO.TrainingPosition position = " + Runtime + "IO.Checkpoint.Load(path, __CheckpointLayout(), block, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));");
+            writer.Line("global::System.MemoryExtensions.AsSpan(block, 0, ParameterBlockLength).CopyTo(__model.__parameters.Span);");
+            writer.Line("global::System.MemoryExtensions.AsSpan(block, ParameterBlockLength).CopyTo(__model.__state.Span);");
+        }
+        else
+        {
+            writer.Line(Runtime + "IO.TrainingPosition position = " + Runtime + "IO.Checkpoint.Load(path, __CheckpointLayout(), __model.__parameters.Span, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));");
+        }
+
+        writer.Line("__step = position.Step;");
+        writer.Line("__dropoutSeed = position.Seed;");
+        writer.Close();
+        writer.Line();
+        writer.Open("private static global::System.Collections.Generic.List<" + Runtime + "IO.ParameterInfo> __CheckpointLayout()");
+        writer.Line("var layout = new global::System.Collections.Generic.List<" + Runtime + "IO.ParameterInfo>(ParameterTable.Count" + (state ? " + StateTable.Count" : string.Empty) + ");");
+        writer.Open("foreach (" + Runtime + "ParameterEntry entry in ParameterTable)");
+        writer.Line("layout.Add(new " + Runtime + "IO.ParameterInfo(entry.Name, entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));");
+        writer.Close();
+        writer.Line();
+        if (state)
+        {
+            writer.Open("foreach (" + Runtime + "ParameterEntry entry in StateTable)");
+            writer.Line("layout.Add(new " + Runtime + "IO.ParameterInfo(entry.Name, ParameterBlockLength + entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));");
+            writer.Close();
+            writer.Line();
+        }
+
+        writer.Line("return layout;");
+        writer.Close();
+        writer.Line();
+    }
+
+    /// <summary>
+    /// Helpers for the layers that work on the valid positions of a sequence only (BatchNorm statistics, the per-position MSE):
+    /// <c>__Pack</c> gathers the first <c>lengths[b]</c> positions of each row into consecutive rows, <c>__Unpack</c> and
+    /// <c>__UnpackAdd</c> put them back (padded positions zeroed, resp. untouched).
+    /// </summary>
+    private static void WritePacking(SourceWriter writer)
+    {
+        const string Span = "global::System.Span<float>";
+        const string ReadOnly = "global::System.ReadOnlySpan<float>";
+        const string Lengths = "global::System.ReadOnlySpan<int> lengths";
+        writer.Line();
+        writer.Line("/// <summary>The valid positions of a batch: the sum of its rows' lengths.</summary>");
+        writer.Open("private static int __Positions(" + Lengths + ", int B)");
+        writer.Line("int n = 0;");
+        writer.Open("for (int b = 0; b < B; b++)");
+        writer.Line("n += lengths[b];");
+        writer.Close();
+        writer.Line();
+        writer.Line("return n;");
+        writer.Close();
+        writer.Line();
+        writer.Line("/// <summary>Gathers the first <c>lengths[b]</c> positions of each row of <paramref name=\"source\"/> <c>[B, stride, width]</c> into consecutive rows of <paramref name=\"packed\"/>.</summary>");
+        writer.Open("private static void __Pack(" + Span + " packed, " + ReadOnly + " source, int stride, " + Lengths + ", int B, int width)");
+        writer.Line("int at = 0;");
+        writer.Open("for (int b = 0; b < B; b++)");
+        writer.Line("int count = lengths[b] * width;");
+        writer.Line("source.Slice(b * stride * width, count).CopyTo(packed.Slice(at, count));");
+        writer.Line("at += count;");
+        writer.Close();
+        writer.Close();
+        writer.Line();
+        writer.Line("/// <summary>The inverse of <see cref=\"__Pack\"/>: writes the packed rows back to <paramref name=\"destination\"/> <c>[B, stride, width]</c> and zeroes the padded positions.</summary>");
+        writer.Open("private static void __Unpack(" + Span + " destination, " + ReadOnly + " packed, int stride, " + Lengths + ", int B, int width)");
+        writer.Line("int at = 0;");
+        writer.Open("for (int b = 0; b < B; b++)");
+        writer.Line("int count = lengths[b] * width;");
+        writer.Line(Span + " row = destination.Slice(b * stride * width, stride * width);");
+        writer.Line("packed.Slice(at, count).CopyTo(row);");
+        writer.Line("row.Slice(count).Clear();");
+        writer.Line("at += count;");
+        writer.Close();
+        writer.Close();
+        writer.Line();
+        writer.Line("/// <summary>Adds the packed rows into their positions of <paramref name=\"destination\"/> <c>[B, stride, width]</c> (the backward of <see cref=\"__Pack\"/>).</summary>");
+        writer.Open("private static void __UnpackAdd(" + Span + " destination, " + ReadOnly + " packed, int stride, " + Lengths + ", int B, int width)");
+        writer.Line("int at = 0;");
+        writer.Open("for (int b = 0; b < B; b++)");
+        writer.Line(Span + " row = destination.Slice(b * stride * width, lengths[b] * width);");
+        writer.Open("for (int i = 0; i < row.Length; i++)");
+        writer.Line("row[i] += packed[at + i];");
+        writer.Close();
+        writer.Line();
+        writer.Line("at += row.Length;");
+        writer.Close();
         writer.Close();
     }
 

@@ -31,6 +31,7 @@ internal sealed class TrainingEmitter
     private readonly List<string> _forward = [];
     private readonly List<List<string>> _backward = [];
     private readonly List<Sequence> _sequences = [];
+    private readonly List<(InputPlan Input, Buffer Buffer)> _denseInputs = [];
     private readonly List<(Sequence Query, Sequence Key)> _attentionShapes = [];
     private readonly Dictionary<string, (int Start, int End)> _layerLines = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Flow> _outputs = new(StringComparer.Ordinal);
@@ -57,30 +58,66 @@ internal sealed class TrainingEmitter
             }
         }
 
-        bool single = plan.Inputs.Count == 1;
+        // Sequence inputs (token ids or feature vectors, each with its own T); a model with one sequence uses plain T, BT.
+        int sequenceCount = 0;
         foreach (InputPlan input in plan.Inputs)
         {
+            sequenceCount += input.MaxLength > 0 ? 1 : 0;
+        }
+
+        bool single = sequenceCount == 1;
+        foreach (InputPlan input in plan.Inputs)
+        {
+            if (input.MaxLength == 0)
+            {
+                // Dense features [B, N]: copied from the batch into the arena (no gradient flows into an input).
+                _denseInputs.Add((input, Alloc(Naming.SnakeCase(input.Name) + ".input", _plan.MaxBatch * input.Features, "B * " + Literals.Int(input.Features)) with { Constant = true }));
+                continue;
+            }
+
             string suffix = single ? string.Empty : input.Name;
             string t = "T" + suffix;
+            Buffer? features = input.Tokens ? null : Alloc(Naming.SnakeCase(input.Name) + ".input", _plan.MaxBatch * input.MaxLength * input.Features, "B" + t + " * " + Literals.Int(input.Features)) with { Constant = true };
             _sequences.Add(new Sequence(
                 input,
                 t,
                 "B" + t,
                 single ? "__t" : "__t_" + input.Name,
-                single ? "__ids" : "__ids_" + input.Name,
+                input.Tokens ? (single ? "__ids" : "__ids_" + input.Name) : null,
                 Span("batch." + Identifiers.Escape(input.Name + "Lengths"), "B"),
-                input.NeedsAdjacency ? (single ? "__adjacency" : "__adjacency_" + input.Name) : null));
+                input.NeedsAdjacency ? (single ? "__adjacency" : "__adjacency_" + input.Name) : null,
+                features));
         }
 
         Target = plan.Target!;
-        TargetSequence = Target.PerPosition ? SequenceOfInput(Target.Source!) : null;
+        LabelSequence = Target.PerPosition ? SequenceOfInput(Target.Source!) : null;
+        TargetSequence = Target.Kind == LossKind.CrossEntropy && LabelSequence is { Input.Tokens: true } ? LabelSequence : null;
+        foreach (LayerPlan layer in plan.Layers)
+        {
+            HasBatchNorm |= layer.Kind == LayerKind.BatchNorm;
+        }
     }
 
-    /// <summary>The token inputs, in declaration order, with the names their lengths and ids have in the emitted code.</summary>
+    /// <summary>The sequence inputs (token ids or feature vectors), in declaration order, with the names their lengths and ids have in the emitted code.</summary>
     public IReadOnlyList<Sequence> Sequences => _sequences;
 
-    /// <summary>The sequence the per-position labels follow (null for one label per row).</summary>
+    /// <summary>The dense feature inputs <c>[B, N]</c> and the arena buffer each is copied into.</summary>
+    public IReadOnlyList<(InputPlan Input, Buffer Buffer)> DenseInputs => _denseInputs;
+
+    /// <summary>The sequence the per-position labels or targets follow (null for one label or target row per batch row).</summary>
+    public Sequence? LabelSequence { get; }
+
+    /// <summary>
+    /// The token input whose per-position class labels the loss reads (the candidate for autoregressive decoding, see
+    /// <see cref="DecodingPlan"/>); null for per-row labels, regression targets and labels along a feature sequence.
+    /// </summary>
     public Sequence? TargetSequence { get; }
+
+    /// <summary>Whether the model has a [BatchNorm] (the forward then takes a batch-statistics flag and reads the state block).</summary>
+    public bool HasBatchNorm { get; }
+
+    /// <summary>Whether the emitted code packs the valid positions of a sequence (the trainer then gets the packing helpers).</summary>
+    public bool UsesPacking { get; private set; }
 
     /// <summary>The loss.</summary>
     public TargetPlan Target { get; }
@@ -97,7 +134,7 @@ internal sealed class TrainingEmitter
     /// <summary>Backward blocks in forward order; the caller writes them in reverse.</summary>
     public IReadOnlyList<List<string>> Backward => _backward;
 
-    /// <summary>Offset of the logits buffer.</summary>
+    /// <summary>Offset of the head's output: the logits (cross-entropy) or the predictions (MSE).</summary>
     public int LogitsOffset { get; private set; }
 
     /// <summary>Sinusoidal tables the trainer fills once: field name, positions and width.</summary>
@@ -145,23 +182,29 @@ internal sealed class TrainingEmitter
     }
 
     /// <summary>
-    /// A token input as the emitted code sees it: its length variable <c>T</c> (the batch's longest row), <c>BT = B * T</c>,
-    /// the trainer field holding <c>T</c>, the packed ids <c>[B, T]</c>, the lengths span and, for graph masks, the packed
-    /// adjacency <c>[B, T, T]</c>. A model with one input uses plain <c>T</c>, <c>BT</c>, <c>__ids</c>.
+    /// A sequence input as the emitted code sees it: its length variable <c>T</c> (the batch's longest row), <c>BT = B * T</c>,
+    /// the trainer field holding <c>T</c>, the packed ids <c>[B, T]</c> (token inputs) or the arena buffer of the packed
+    /// features <c>[B, T, N]</c> (feature inputs), the lengths span and, for graph masks, the packed adjacency <c>[B, T, T]</c>.
+    /// A model with one sequence input uses plain <c>T</c>, <c>BT</c>, <c>__ids</c>.
     /// </summary>
-    internal sealed record Sequence(InputPlan Input, string T, string BT, string Field, string IdsArray, string Lengths, string? AdjacencyArray)
+    internal sealed record Sequence(InputPlan Input, string T, string BT, string Field, string? IdsArray, string Lengths, string? AdjacencyArray, Buffer? Features)
     {
         public long MaxLength => Input.MaxLength;
 
-        public string Ids => Span(IdsArray, BT);
+        public string Ids => Span(IdsArray!, BT);
     }
 
     /// <summary>What a layer hands to the layers that read it: its output buffer, the sequence it runs along (null after pooling) and its width.</summary>
     private sealed record Flow(Buffer Buffer, Sequence? Sequence, long Width);
 
-    /// <summary>One buffer of the arena.</summary>
+    /// <summary>One buffer of the arena; <see cref="Constant"/> for a copied input, whose gradient nothing needs.</summary>
     internal sealed record Buffer(string Name, int Offset, long MaxLength, string Length)
     {
+        public bool Constant { get; init; }
+
+        /// <summary>The gradient slice to pass as a kernel's optional input gradient: <c>default</c> (skipped) for a constant.</summary>
+        public string OptionalD => Constant ? "default" : D;
+
         public string A => "a.Slice(" + Literals.Int(Offset) + ", " + Length + ")";
 
         public string D => "d.Slice(" + Literals.Int(Offset) + ", " + Length + ")";
@@ -181,7 +224,7 @@ internal sealed class TrainingEmitter
             }
         }
 
-        throw new InvalidOperationException("'" + input + "' is not a token input");
+        throw new InvalidOperationException("'" + input + "' is not a sequence input");
     }
 
     /// <summary>The token input an [Embedding] named <paramref name="source"/> reads.</summary>
@@ -309,6 +352,23 @@ internal sealed class TrainingEmitter
             var backward = new List<string>();
             if (layer.Kind == LayerKind.Input)
             {
+                // Token ids are read by their embedding; feature vectors are copied into the arena by __Prepare.
+                foreach ((InputPlan input, Buffer buffer) in _denseInputs)
+                {
+                    if (input.Name == layer.Name)
+                    {
+                        outputs[layer.Name] = new Flow(buffer, null, input.Features);
+                    }
+                }
+
+                foreach (Sequence input in _sequences)
+                {
+                    if (input.Input.Name == layer.Name && input.Features is { } features)
+                    {
+                        outputs[layer.Name] = new Flow(features, input, input.Input.Features);
+                    }
+                }
+
                 return;
             }
 
@@ -372,6 +432,12 @@ internal sealed class TrainingEmitter
                     break;
                 case LayerKind.LayerNorm:
                     current = Norm(layer.Path, layer.Path, title, current, sequence, width, _forward, backward);
+                    break;
+                case LayerKind.BatchNorm:
+                    current = BatchNorm(layer, title, current, sequence, width, backward);
+                    break;
+                case LayerKind.MultiHeadAttention:
+                    current = MultiHeadAttention(layer, title, current, sequence!, width, layer.Options.Memory is { } attended ? outputs[attended] : null, backward);
                     break;
                 case LayerKind.MeanPool:
                 case LayerKind.FirstTokenPool:
@@ -471,7 +537,7 @@ internal sealed class TrainingEmitter
                 blocks.Add(
                 [
                     at,
-                    kernel + ".Backward(" + x.D + ", " + G(wih) + ", " + G(whh) + ", " + G(bih) + ", " + G(bhh) + ", default, " + (lstm ? "default, " : string.Empty) + scratch + ", " + output.D + ", " + finalState.D + ", " + (lstm ? finalCell!.D + ", " : string.Empty) + x.A + ", " + P(wih) + ", " + P(whh) + ", " + saved + ", " + dims + ");",
+                    kernel + ".Backward(" + x.OptionalD + ", " + G(wih) + ", " + G(whh) + ", " + G(bih) + ", " + G(bhh) + ", default, " + (lstm ? "default, " : string.Empty) + scratch + ", " + output.D + ", " + finalState.D + ", " + (lstm ? finalCell!.D + ", " : string.Empty) + x.A + ", " + P(wih) + ", " + P(whh) + ", " + saved + ", " + dims + ");",
                 ]);
                 outputs[direction] = output;
                 finals[direction] = finalState;
@@ -619,7 +685,7 @@ internal sealed class TrainingEmitter
         if (activation == 0)
         {
             forward.Add(K + "Linear.Forward(" + output.A + ", " + input.A + ", " + w + ", " + b + ", " + dims + ", pool: " + Pool + ");");
-            backward.Add(K + "Linear.Backward(" + input.D + ", " + dw + ", " + db + ", " + output.D + ", " + input.A + ", " + w + ", " + dims + ", pool: " + Pool + ");");
+            backward.Add(K + "Linear.Backward(" + input.OptionalD + ", " + dw + ", " + db + ", " + output.D + ", " + input.A + ", " + w + ", " + dims + ", pool: " + Pool + ");");
         }
         else
         {
@@ -627,7 +693,7 @@ internal sealed class TrainingEmitter
             LinearScratch = Math.Max(LinearScratch, MaxRows(sequence) * units);
             string act = ActivationKind(activation);
             forward.Add(K + "Linear.Forward(" + output.A + ", " + input.A + ", " + w + ", " + b + ", " + dims + ", " + act + ", " + pre.A + ", " + Pool + ");");
-            backward.Add(K + "Linear.Backward(" + input.D + ", " + dw + ", " + db + ", " + output.D + ", " + input.A + ", " + w + ", " + dims + ", " + act + ", " + pre.A + ", __scratch.Span.Slice(0, " + rows + " * " + Literals.Int(units) + "), " + Pool + ");");
+            backward.Add(K + "Linear.Backward(" + input.OptionalD + ", " + dw + ", " + db + ", " + output.D + ", " + input.A + ", " + w + ", " + dims + ", " + act + ", " + pre.A + ", __scratch.Span.Slice(0, " + rows + " * " + Literals.Int(units) + "), " + Pool + ");");
         }
 
         return output;
@@ -724,10 +790,10 @@ internal sealed class TrainingEmitter
 
             // PyTorch's layer: each sublayer is x + dropoutN(f(normN(x))) (pre-norm) or normN(x + dropoutN(f(x))) (post-norm).
             int sublayer = 1;
-            x = Sublayer(prefix, at, sublayer++, "self-attention", x, sequence, width, options, fwd, bwd, normed => SelfAttention(prefix, at, normed, sequence, width, heads, headDim, scale, fwd, bwd));
+            x = Sublayer(prefix, at, sublayer++, "self-attention", x, sequence, width, options, fwd, bwd, normed => SelfAttention(prefix + "self_attn", at + ".self_attn", normed, sequence, width, heads, headDim, scale, fwd, bwd));
             if (cross)
             {
-                x = Sublayer(prefix, at, sublayer++, "cross-attention", x, sequence, width, options, fwd, bwd, normed => CrossAttention(prefix, at, normed, sequence, memory!, width, heads, headDim, scale, fwd, bwd));
+                x = Sublayer(prefix, at, sublayer++, "cross-attention", x, sequence, width, options, fwd, bwd, normed => CrossAttention(prefix + "multihead_attn", at + ".multihead_attn", normed, sequence, memory!, width, heads, headDim, scale, fwd, bwd));
             }
 
             x = Sublayer(prefix, at, sublayer, "feed-forward", x, sequence, width, options, fwd, bwd, normed => FeedForward(prefix, at, normed, sequence, width, ff, options, fwd, bwd));
@@ -793,40 +859,42 @@ internal sealed class TrainingEmitter
         return output;
     }
 
-    private Buffer SelfAttention(string prefix, string at, Buffer input, Sequence sequence, long width, long heads, long headDim, string scale, List<string> fwd, List<List<string>> bwd)
+    /// <summary>Self-attention of the module <paramref name="module"/> (<c>{module}.in_proj_weight</c>, ...): q, k, v projections of the input, then <see cref="AttentionCore"/> under the block's <c>mask</c>.</summary>
+    private Buffer SelfAttention(string module, string title, Buffer input, Sequence sequence, long width, long heads, long headDim, string scale, List<string> fwd, List<List<string>> bwd)
     {
-        ParameterPlan inWeight = Parameter(prefix + "self_attn.in_proj_weight");
-        ParameterPlan inBias = Parameter(prefix + "self_attn.in_proj_bias");
+        ParameterPlan inWeight = Parameter(module + ".in_proj_weight");
+        ParameterPlan inBias = Parameter(module + ".in_proj_bias");
         var qkvBackward = new List<string>();
         string[] names = ["q", "k", "v"];
         var projections = new Buffer[3];
         for (int i = 0; i < 3; i++)
         {
             projections[i] = Linear(
-                prefix + "self_attn." + names[i], at + ".self_attn " + names[i] + " = x W_" + names[i] + "^T + b_" + names[i] + ", rows " + Literals.Int(i * width) + ".." + Literals.Int((i + 1) * width) + " of " + inWeight.Name,
+                module + "." + names[i], title + " " + names[i] + " = x W_" + names[i] + "^T + b_" + names[i] + ", rows " + Literals.Int(i * width) + ".." + Literals.Int((i + 1) * width) + " of " + inWeight.Name,
                 input, sequence, width, width, inWeight, i * width * width, inBias, i * width, 0, fwd, qkvBackward);
         }
 
         bwd.Add(qkvBackward);
-        return AttentionCore(prefix + "self_attn", at + ".self_attn", projections[0], projections[1], projections[2], sequence, sequence, "mask", width, heads, headDim, scale, fwd, bwd);
+        return AttentionCore(module, title, projections[0], projections[1], projections[2], sequence, sequence, "mask", width, heads, headDim, scale, fwd, bwd);
     }
 
-    private Buffer CrossAttention(string prefix, string at, Buffer input, Sequence sequence, Flow memory, long width, long heads, long headDim, string scale, List<string> fwd, List<List<string>> bwd)
+    /// <summary>Cross-attention of the module <paramref name="module"/>: queries from the input, keys and values from the memory, under the block's <c>memoryMask</c>.</summary>
+    private Buffer CrossAttention(string module, string title, Buffer input, Sequence sequence, Flow memory, long width, long heads, long headDim, string scale, List<string> fwd, List<List<string>> bwd)
     {
-        ParameterPlan inWeight = Parameter(prefix + "multihead_attn.in_proj_weight");
-        ParameterPlan inBias = Parameter(prefix + "multihead_attn.in_proj_bias");
+        ParameterPlan inWeight = Parameter(module + ".in_proj_weight");
+        ParameterPlan inBias = Parameter(module + ".in_proj_bias");
         var projectionBackward = new List<string>();
         Buffer q = Linear(
-            prefix + "multihead_attn.q", at + ".multihead_attn q = x W_q^T + b_q, rows 0.." + Literals.Int(width) + " of " + inWeight.Name,
+            module + ".q", title + " q = x W_q^T + b_q, rows 0.." + Literals.Int(width) + " of " + inWeight.Name,
             input, sequence, width, width, inWeight, 0, inBias, 0, 0, fwd, projectionBackward);
         Buffer k = Linear(
-            prefix + "multihead_attn.k", at + ".multihead_attn k = memory W_k^T + b_k, rows " + Literals.Int(width) + ".." + Literals.Int(2 * width) + " of " + inWeight.Name,
+            module + ".k", title + " k = memory W_k^T + b_k, rows " + Literals.Int(width) + ".." + Literals.Int(2 * width) + " of " + inWeight.Name,
             memory.Buffer, memory.Sequence, width, width, inWeight, width * width, inBias, width, 0, fwd, projectionBackward);
         Buffer v = Linear(
-            prefix + "multihead_attn.v", at + ".multihead_attn v = memory W_v^T + b_v, rows " + Literals.Int(2 * width) + ".." + Literals.Int(3 * width) + " of " + inWeight.Name,
+            module + ".v", title + " v = memory W_v^T + b_v, rows " + Literals.Int(2 * width) + ".." + Literals.Int(3 * width) + " of " + inWeight.Name,
             memory.Buffer, memory.Sequence, width, width, inWeight, 2 * width * width, inBias, 2 * width, 0, fwd, projectionBackward);
         bwd.Add(projectionBackward);
-        return AttentionCore(prefix + "multihead_attn", at + ".multihead_attn", q, k, v, sequence, memory.Sequence!, "memoryMask", width, heads, headDim, scale, fwd, bwd);
+        return AttentionCore(module, title, q, k, v, sequence, memory.Sequence!, "memoryMask", width, heads, headDim, scale, fwd, bwd);
     }
 
     /// <summary>softmax(q kᵀ · scale + mask) v over heads, then the output projection <c>{name}.out_proj</c>.</summary>
@@ -852,6 +920,125 @@ internal sealed class TrainingEmitter
         return output;
     }
 
+    /// <summary>
+    /// A standalone [MultiHeadAttention] (PyTorch's <c>nn.MultiheadAttention</c>, parameters <c>{path}.in_proj_weight</c>, ...):
+    /// self-attention under the declared mask, or cross-attention to the memory with the memory's key padding. No residual, no norm.
+    /// </summary>
+    private Buffer MultiHeadAttention(LayerPlan layer, string title, Buffer input, Sequence sequence, long width, Flow? memory, List<string> backward)
+    {
+        LayerOptions options = layer.Options;
+        long heads = options.Heads;
+        long headDim = width / heads;
+        string scale = Literals.Float((float)(1.0 / Math.Sqrt(headDim)));
+        string at = "// " + layer.Name;
+        string declaration;
+        string what;
+        if (memory is null)
+        {
+            (string mask, string maskName) = SelfMask(options, sequence);
+            declaration = "var mask = " + mask + ";";
+            what = "self-attention, mask " + maskName;
+        }
+        else
+        {
+            declaration = "var memoryMask = " + K + "AttentionMask.KeyPadding(" + memory.Sequence!.Lengths + ");";
+            what = "cross-attention to " + options.Memory + " (memory key padding)";
+        }
+
+        var fwd = new List<string>();
+        var bwd = new List<List<string>>();
+        Buffer output = memory is null
+            ? SelfAttention(layer.Path, at, input, sequence, width, heads, headDim, scale, fwd, bwd)
+            : CrossAttention(layer.Path, at, input, sequence, memory, width, heads, headDim, scale, fwd, bwd);
+        _forward.Add(title + ": " + what + ", " + Literals.Int(heads) + " heads of " + Literals.Int(headDim));
+        _forward.Add("{");
+        _forward.Add("    " + declaration);
+        foreach (string line in fwd)
+        {
+            _forward.Add("    " + line);
+        }
+
+        _forward.Add("}");
+        backward.Add(title + " (backward)");
+        backward.Add("{");
+        backward.Add("    " + declaration);
+        for (int i = bwd.Count - 1; i >= 0; i--)
+        {
+            foreach (string line in bwd[i])
+            {
+                backward.Add("    " + line);
+            }
+        }
+
+        backward.Add("}");
+        return output;
+    }
+
+    /// <summary>
+    /// [BatchNorm] over the last dimension (PyTorch's <c>nn.BatchNorm1d</c>, eps 1e-5): with <c>batchStatistics</c> the batch mean
+    /// and biased variance normalize and the running statistics in the state block are updated (unbiased variance, the declared
+    /// momentum); otherwise the running statistics normalize. On a sequence only the valid positions count: they are packed
+    /// (<c>__Pack</c>), normalized as <c>n</c> rows and put back; padded positions give 0 and get no gradient.
+    /// </summary>
+    private Buffer BatchNorm(LayerPlan layer, string title, Buffer input, Sequence? sequence, long width, List<string> backward)
+    {
+        ParameterPlan weight = LayerParameter(layer, ".weight")!;
+        ParameterPlan bias = LayerParameter(layer, ".bias")!;
+        ParameterPlan runningMean = State(layer, ".running_mean");
+        ParameterPlan runningVar = State(layer, ".running_var");
+        string C = Literals.Int(width);
+        Buffer output = Alloc(layer.Path + ".output", sequence, width);
+        Buffer mean = Alloc(layer.Path + ".mean", width, C);
+        Buffer rstd = Alloc(layer.Path + ".rstd", width, C);
+        string running = "s.Slice(" + Literals.Int(runningMean.Offset) + ", " + C + "), s.Slice(" + Literals.Int(runningVar.Offset) + ", " + C + ")";
+        string momentum = Literals.Float(layer.Options.Momentum);
+        string comment = title + ", " + Range(weight) + ", " + Range(bias) + ", running statistics state[" + Literals.Int(runningMean.Offset) + ".." + Literals.Int(runningVar.Offset + runningVar.Length) + "), momentum " + Number(layer.Options.Momentum);
+        if (sequence is null)
+        {
+            _forward.Add(comment + ": batch statistics (updating the running ones) when batchStatistics, else the running statistics");
+            _forward.Add(K + "BatchNorm.Forward(" + output.A + ", " + mean.A + ", " + rstd.A + ", " + running + ", " + input.A + ", " + P(weight) + ", " + P(bias) + ", B, " + C + ", batchStatistics, " + momentum + ", pool: " + Pool + ");");
+            backward.Add(title);
+            backward.Add(K + "BatchNorm.Backward(" + input.D + ", " + G(weight) + ", " + G(bias) + ", " + output.D + ", " + input.A + ", " + P(weight) + ", " + mean.A + ", " + rstd.A + ", B, " + C + ", batchStatistics, " + Pool + ");");
+            return output;
+        }
+
+        UsesPacking = true;
+        string n = "n * " + C;
+        Buffer packedInput = Alloc(layer.Path + ".packed_input", sequence, width) with { Length = n };
+        Buffer packedOutput = Alloc(layer.Path + ".packed_output", sequence, width) with { Length = n };
+        string positions = "int n = __Positions(" + sequence.Lengths + ", B);";
+        string layout = sequence.T + ", " + sequence.Lengths + ", B, " + C;
+        _forward.Add(comment + ": over the n valid positions of " + sequence.Input.Name + " (packed; padding is not counted and gives 0)");
+        _forward.Add("{");
+        _forward.Add("    " + positions);
+        _forward.Add("    __Pack(" + packedInput.A + ", " + input.A + ", " + layout + ");");
+        _forward.Add("    " + K + "BatchNorm.Forward(" + packedOutput.A + ", " + mean.A + ", " + rstd.A + ", " + running + ", " + packedInput.A + ", " + P(weight) + ", " + P(bias) + ", n, " + C + ", batchStatistics, " + momentum + ", pool: " + Pool + ");");
+        _forward.Add("    __Unpack(" + output.A + ", " + packedOutput.A + ", " + layout + ");");
+        _forward.Add("}");
+        backward.Add(title);
+        backward.Add("{");
+        backward.Add("    " + positions);
+        backward.Add("    __Pack(" + packedOutput.D + ", " + output.D + ", " + layout + ");");
+        backward.Add("    " + K + "BatchNorm.Backward(" + packedInput.D + ", " + G(weight) + ", " + G(bias) + ", " + packedOutput.D + ", " + packedInput.A + ", " + P(weight) + ", " + mean.A + ", " + rstd.A + ", n, " + C + ", batchStatistics, " + Pool + ");");
+        backward.Add("    __UnpackAdd(" + input.D + ", " + packedInput.D + ", " + layout + ");");
+        backward.Add("}");
+        return output;
+    }
+
+    /// <summary>The state buffer (running statistics) of <paramref name="layer"/> called <c>{path}{suffix}</c>.</summary>
+    private static ParameterPlan State(LayerPlan layer, string suffix)
+    {
+        foreach (ParameterPlan state in layer.State)
+        {
+            if (state.Name == layer.Path + suffix)
+            {
+                return state;
+            }
+        }
+
+        throw new InvalidOperationException("state '" + layer.Path + suffix + "' is not in the plan");
+    }
+
     private Buffer FeedForward(string prefix, string at, Buffer input, Sequence sequence, long width, long ff, LayerOptions options, List<string> fwd, List<List<string>> bwd)
     {
         var l1 = new List<string>();
@@ -872,9 +1059,15 @@ internal sealed class TrainingEmitter
 
     private void Loss(Buffer logits, Sequence? sequence, long classes)
     {
+        LogitsOffset = logits.Offset;
+        if (Target.Kind == LossKind.Mse)
+        {
+            MeanSquaredError(logits, sequence, classes);
+            return;
+        }
+
         string rows = Rows(sequence);
         Buffer logProbs = Alloc("loss.log_probs", sequence, classes);
-        LogitsOffset = logits.Offset;
         string labels = sequence is not null ? Span("__labels", rows) : Span("batch.Labels", "B");
         string options = Literals.Float(Target.LabelSmoothing) + ", " + Literals.Int(Target.IgnoreIndex);
         _forward.Add("// Loss: cross-entropy over " + rows + " rows of " + Literals.Int(classes) + " classes, label smoothing " + Number(Target.LabelSmoothing) + ", ignore index " + Literals.Int(Target.IgnoreIndex));
@@ -884,6 +1077,54 @@ internal sealed class TrainingEmitter
         [
             "// Loss: d logits = (softmax - smoothed one-hot) / counted rows",
             K + "CrossEntropy.Backward(" + logits.D + ", 1f, " + logProbs.A + ", " + labels + ", " + rows + ", " + Literals.Int(classes) + ", " + options + ", " + Pool + ");",
+        ]);
+    }
+
+    /// <summary>
+    /// [MseLoss]: <c>F.mse_loss</c> (mean over every element) of the head output against the batch's targets. Per position, only
+    /// the valid positions count: predictions and targets are packed (<c>__Pack</c>) to the <c>n</c> positions below each row's
+    /// length, so padding neither adds to the loss nor to the count, and gets no gradient.
+    /// </summary>
+    private void MeanSquaredError(Buffer predictions, Sequence? sequence, long width)
+    {
+        string W = Literals.Int(width);
+        if (sequence is null)
+        {
+            string targets = Span("batch.Targets", "B * " + W);
+            _forward.Add("// Loss: mean squared error over B rows of " + W + " values (mean over every element)");
+            _forward.Add("__rows = B;");
+            _forward.Add("return " + K + "MeanSquaredError.Forward(" + predictions.A + ", " + targets + ", B * " + W + ");");
+            _backward.Add(
+            [
+                "// Loss: d predictions = 2 (predictions - targets) / (B * " + W + ")",
+                K + "MeanSquaredError.Backward(" + predictions.D + ", 1f, " + predictions.A + ", " + targets + ", B * " + W + ");",
+            ]);
+            return;
+        }
+
+        UsesPacking = true;
+        string n = "n * " + W;
+        Buffer packed = Alloc("loss.packed_predictions", sequence, width) with { Length = n };
+        Buffer packedTargets = Alloc("loss.packed_targets", sequence, width) with { Length = n };
+        string positions = "int n = __Positions(" + sequence.Lengths + ", B);";
+        string lengths = sequence.Lengths + ", B, " + W;
+        string batchTargets = Span("batch.Targets", "B * " + Literals.Int(Target.MaxLength) + " * " + W);
+        _forward.Add("// Loss: mean squared error over the n valid positions of " + sequence.Input.Name + ", " + W + " values each (packed: padding is not counted)");
+        _forward.Add("{");
+        _forward.Add("    " + positions);
+        _forward.Add("    __Pack(" + packed.A + ", " + predictions.A + ", " + sequence.T + ", " + lengths + ");");
+        _forward.Add("    __Pack(" + packedTargets.A + ", " + batchTargets + ", " + Literals.Int(Target.MaxLength) + ", " + lengths + ");");
+        _forward.Add("    __rows = " + sequence.BT + ";");
+        _forward.Add("    return " + K + "MeanSquaredError.Forward(" + packed.A + ", " + packedTargets.A + ", " + n + ");");
+        _forward.Add("}");
+        _backward.Add(
+        [
+            "// Loss: d predictions = 2 (predictions - targets) / (n * " + W + ") at the valid positions",
+            "{",
+            "    " + positions,
+            "    " + K + "MeanSquaredError.Backward(" + packed.D + ", 1f, " + packed.A + ", " + packedTargets.A + ", " + n + ");",
+            "    __UnpackAdd(" + predictions.D + ", " + packed.D + ", " + sequence.T + ", " + lengths + ");",
+            "}",
         ]);
     }
 }

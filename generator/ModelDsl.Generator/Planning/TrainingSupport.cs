@@ -3,49 +3,49 @@ using ModelDsl.Generator.Parsing;
 namespace ModelDsl.Generator.Planning;
 
 /// <summary>
-/// Which valid models the forward/backward/trainer emitter handles today: token inputs, each read by an embedding,
-/// feeding a graph (From, Memory) of positions, Transformer encoder and decoder stacks (with cross-attention to a
-/// Memory, every mask kind), pools, dense, layer norm and dropout layers, ending in a cross-entropy head. Everything else gets MDSL2002 and no trainer (the layout, properties and Batch are still
-/// emitted). A pure function of the plan, shared by the planner (to report) and the emitter (to decide).
+/// Which valid models the forward/backward/trainer emitter handles: token inputs (each read by an embedding) and feature
+/// inputs (dense or sequences), feeding a graph (From, Memory) of positions, Transformer encoder and decoder stacks,
+/// standalone multi-head attention (self or cross, without attention dropout), recurrent encoders and decoders, pools,
+/// dense, layer norm, batch norm and dropout layers, ending in a cross-entropy or MSE head on the last layer. Anything
+/// else gets MDSL2002 and no trainer (the layout, properties and Batch are still emitted). A pure function of the plan,
+/// shared by the planner (to report) and the emitter (to decide).
 /// </summary>
 internal static class TrainingSupport
 {
     /// <summary>Null when the trainer can be emitted; otherwise what is not supported yet, for the MDSL2002 message.</summary>
     public static string? Unsupported(ModelPlan plan)
     {
-        foreach (InputPlan input in plan.Inputs)
-        {
-            if (!input.Tokens)
-            {
-                return "training code for a feature [Input] (" + input.Name + ")";
-            }
-        }
-
         if (plan.Target is null)
         {
             return "training code for a model without a loss";
         }
 
-        if (plan.Target.Kind != LossKind.CrossEntropy)
+        var tokenInputs = new System.Collections.Generic.HashSet<string>(System.StringComparer.Ordinal);
+        foreach (InputPlan input in plan.Inputs)
         {
-            return "training code for a [MseLoss] head";
+            if (input.Tokens)
+            {
+                tokenInputs.Add(input.Name);
+            }
         }
 
-        var kinds = new System.Collections.Generic.Dictionary<string, LayerKind>(System.StringComparer.Ordinal);
         foreach (LayerPlan layer in plan.Layers)
         {
-            LayerKind? source = layer.Options.Source is { } from && kinds.TryGetValue(from, out LayerKind kind) ? kind : null;
+            bool readsTokens = layer.Options.Source is { } from && tokenInputs.Contains(from);
             switch (layer.Kind)
             {
                 case LayerKind.Input:
                     break;
                 case LayerKind.Embedding:
-                    if (source != LayerKind.Input)
+                    if (!readsTokens)
                     {
                         return "training code for an [Embedding] that does not read a token input directly (" + layer.Name + ")";
                     }
 
                     break;
+                case LayerKind.MultiHeadAttention when layer.Options.Dropout > 0f:
+                    // The attention kernel has no dropout on the probabilities (nn.MultiheadAttention's only dropout).
+                    return "training code for dropout on the attention probabilities (" + layer.Name + ": [MultiHeadAttention] with Dropout > 0)";
                 case LayerKind.SinusoidalPositions:
                 case LayerKind.LearnedPositions:
                 case LayerKind.MeanPool:
@@ -54,11 +54,13 @@ internal static class TrainingSupport
                 case LayerKind.Dense:
                 case LayerKind.Dropout:
                 case LayerKind.LayerNorm:
+                case LayerKind.BatchNorm:
+                case LayerKind.MultiHeadAttention:
                 case LayerKind.TransformerEncoder:
                 case LayerKind.TransformerDecoder:
                 case LayerKind.RecurrentEncoder:
                 case LayerKind.RecurrentDecoder:
-                    if (source is null or LayerKind.Input)
+                    if (layer.Options.Source is null || readsTokens)
                     {
                         return "training code for a layer that reads a token input without an [Embedding] (" + layer.Name + ")";
                     }
@@ -67,12 +69,10 @@ internal static class TrainingSupport
                 default:
                     return "training code for [" + KnownNames.AttributeName(layer.Kind) + "] layers (" + layer.Name + ")";
             }
-
-            kinds[layer.Name] = layer.Kind;
         }
 
         LayerPlan last = plan.Layers[plan.Layers.Count - 1];
-        if (last.Kind != LayerKind.Dense || plan.Target.Layer != last.Name)
+        if (plan.Target.Layer != last.Name || (plan.Target.Kind == LossKind.CrossEntropy && last.Kind != LayerKind.Dense))
         {
             return "training code for a loss that is not on the last declared layer";
         }

@@ -96,6 +96,30 @@ internal static class TestModels
         }
         """;
 
+    /// <summary>
+    /// Per-position regression over two feature sequences: self-attention with key padding over the signal, cross-attention
+    /// to a context sequence, BatchNorm over the valid positions, MSE per position.
+    /// </summary>
+    public const string SequenceRegressor = """
+        using ModelDsl;
+
+        namespace Demo;
+
+        [Model(MaxBatch = 8)]
+        public partial class SequenceRegressor
+        {
+            public const int Length = 12, ContextLength = 6, Features = 5, D = 16;
+
+            [Input(Length, Features = Features)] public partial FeatureInput Signal { get; }
+            [Input(ContextLength, Features = D)] public partial FeatureInput Context { get; }
+            [Dense(D, From = nameof(Signal), Activation = Activation.Gelu)] public partial Dense Project { get; }
+            [MultiHeadAttention(4, Mask = Masks.KeyPadding)] public partial AttentionBlock SelfAttention { get; }
+            [MultiHeadAttention(4, Memory = nameof(Context))] public partial AttentionBlock CrossAttention { get; }
+            [BatchNorm(Momentum = 0.05f)] public partial Norm Norm { get; }
+            [Dense(2)] [MseLoss] public partial Dense Out { get; }
+        }
+        """;
+
     /// <summary>GRU encoder-decoder with Bahdanau attention and a tanh bridge (bidirectional encoder 2 x 48 -> decoder 64).</summary>
     public const string GruBahdanau = """
         using ModelDsl;
