@@ -336,6 +336,13 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <returns>The source length.</returns>");
         writer.Line("public int SourceLength(int row) => __sourceLengths[CheckRow(row)];");
         writer.Line();
+        if (LastAttention(decoding) is null)
+        {
+            // No layer attends to the memory (a plain RNN encoder-decoder): there are no weights to show.
+            WriteRowCheckAndRepeat(writer, model);
+            return;
+        }
+
         writer.Line("/// <summary>");
         writer.Line("/// Cross-attention weights of the last decoder layer (mean over heads) when row <paramref name=\"row\"/> was fed its token at");
         writer.Line("/// <paramref name=\"step\"/>: one weight per source position (<see cref=\"SourceLength\"/> of them). Beam search moves hypotheses");
@@ -353,6 +360,11 @@ internal sealed partial class ModelEmitter
         writer.Line("return " + AsSpan + "__history, ((row * " + steps + ") + step) * " + Literals.Int(maxSource) + ", __sourceLengths[row]);");
         writer.Close();
         writer.Line();
+        WriteRowCheckAndRepeat(writer, model);
+    }
+
+    private static void WriteRowCheckAndRepeat(SourceWriter writer, string model)
+    {
         writer.Open("private int CheckRow(int row)");
         writer.Open("if ((uint)row >= (uint)__rows)");
         writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $\"" + model + ".StepDecoder: row must be in [0, {__rows}) (the rows of the last Begin).\");");
@@ -704,7 +716,7 @@ internal sealed partial class ModelEmitter
         writer.Close();
         writer.Close();
         writer.Line();
-        if (hasMemory)
+        if (hasMemory && _recordHeads > 0)
         {
             string heads = Literals.Int(_recordHeads);
             writer.Line("/// <summary>Keeps the mean over heads of the cross-attention weights in <c>__probs</c> as row r's history at <paramref name=\"step\"/>.</summary>");

@@ -277,26 +277,6 @@ partial class GruTranslator
             }
         }
 
-        /// <summary>Keeps the mean over heads of the cross-attention weights in <c>__probs</c> as row r's history at <paramref name="step"/>.</summary>
-        private void RecordAttention(int rows, int step)
-        {
-            int S = __s;
-            for (int r = 0; r < rows; r++)
-            {
-                global::System.Span<float> history = global::System.MemoryExtensions.AsSpan(__history, ((r * 12) + step) * 20, S);
-                for (int j = 0; j < S; j++)
-                {
-                    float sum = 0f;
-                    for (int h = 0; h < 0; h++)
-                    {
-                        sum += __probs[(((r * 0) + h) * S) + j];
-                    }
-
-                    history[j] = sum / 0f;
-                }
-            }
-        }
-
         /// <summary>Frees the decoder's worker pool and encoder arena.</summary>
         public void Dispose() => __trainer.Dispose();
     }
