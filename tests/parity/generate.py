@@ -589,6 +589,53 @@ def seq2seq_models_family():
 
 
 # ---------------------------------------------------------------- seq2seq decoders
+def decoder_loop(cell, attention, x, s0, c0, memory, params, target_lengths, source_lengths):
+    """The decoder that seq2seq_family's docstring defines, as a cell loop over the target positions: cell is an
+    nn.GRUCell / nn.LSTMCell (c0 given for LSTM), params holds W, U, v (Bahdanau), W_a (Luong general), W_c (Luong).
+    Returns the outputs per position (zero rows at padded positions) and the attention weights (likewise)."""
+    t, lstm = x.shape[1], c0 is not None
+    if memory is not None:
+        s = memory.shape[1]
+        padded_keys = torch.arange(s).unsqueeze(0) >= source_lengths.unsqueeze(1)  # [B, S]
+
+    def attend(scores):
+        alpha = torch.softmax(scores.masked_fill(padded_keys, float("-inf")), dim=-1)
+        return alpha, (alpha.unsqueeze(-1) * memory).sum(dim=1)
+
+    state, cstate = s0, c0
+    if attention == "Bahdanau":
+        uh = memory @ params["U"].T  # [B, S, A], once per sequence
+    if attention == "LuongGeneral":
+        keys = memory @ params["W_a"].T  # [B, S, H]
+    if attention == "LuongDot":
+        keys = memory
+    outs, alphas = [], []
+    for step in range(t):
+        valid = (step < target_lengths).unsqueeze(1)  # [B, 1]
+        inp = x[:, step]
+        if attention == "Bahdanau":
+            scores = torch.tanh((state @ params["W"].T).unsqueeze(1) + uh) @ params["v"]
+            alpha, context = attend(scores)
+            inp = torch.cat([inp, context], dim=-1)
+        if lstm:
+            new_state, new_cell = cell(inp, (state, cstate))
+            cstate = torch.where(valid, new_cell, cstate)
+        else:
+            new_state = cell(inp, state)
+        state = torch.where(valid, new_state, state)
+        if attention == "Bahdanau":
+            out = torch.cat([new_state, context], dim=-1)
+        elif attention == "None":
+            out = new_state
+        else:
+            alpha, context = attend((new_state.unsqueeze(1) * keys).sum(dim=-1))
+            out = torch.tanh(torch.cat([context, new_state], dim=-1) @ params["W_c"].T)
+        outs.append(torch.where(valid, out, torch.zeros_like(out)))
+        if attention != "None":
+            alphas.append(torch.where(valid, alpha, torch.zeros_like(alpha)))
+    return outs, alphas
+
+
 def seq2seq_family():
     """One-layer RNN decoders with attention over encoder states, written out in plain PyTorch: an nn.GRUCell /
     nn.LSTMCell loop over the target positions (teacher forcing: x holds the embedded decoder inputs), masking for
@@ -623,43 +670,7 @@ def seq2seq_family():
                 params.update(W_a=leaf(h, m, scale=0.5))
             if attention in ("LuongDot", "LuongGeneral"):
                 params.update(W_c=leaf(h, m + h, scale=0.5))
-            padded_keys = torch.arange(s).unsqueeze(0) >= source_lengths.unsqueeze(1)  # [B, S]
-
-            def attend(scores):
-                alpha = torch.softmax(scores.masked_fill(padded_keys, float("-inf")), dim=-1)
-                return alpha, (alpha.unsqueeze(-1) * memory).sum(dim=1)
-
-            state, cstate = s0, c0
-            if attention == "Bahdanau":
-                uh = memory @ params["U"].T  # [B, S, A], once per sequence
-            if attention == "LuongGeneral":
-                keys = memory @ params["W_a"].T  # [B, S, H]
-            if attention == "LuongDot":
-                keys = memory
-            outs, alphas = [], []
-            for step in range(t):
-                valid = (step < target_lengths).unsqueeze(1)  # [B, 1]
-                inp = x[:, step]
-                if attention == "Bahdanau":
-                    scores = torch.tanh((state @ params["W"].T).unsqueeze(1) + uh) @ params["v"]
-                    alpha, context = attend(scores)
-                    inp = torch.cat([inp, context], dim=-1)
-                if lstm:
-                    new_state, new_cell = cell(inp, (state, cstate))
-                    cstate = torch.where(valid, new_cell, cstate)
-                else:
-                    new_state = cell(inp, state)
-                state = torch.where(valid, new_state, state)
-                if attention == "Bahdanau":
-                    out = torch.cat([new_state, context], dim=-1)
-                elif attention == "None":
-                    out = new_state
-                else:
-                    alpha, context = attend((new_state.unsqueeze(1) * keys).sum(dim=-1))
-                    out = torch.tanh(torch.cat([context, new_state], dim=-1) @ params["W_c"].T)
-                outs.append(torch.where(valid, out, torch.zeros_like(out)))
-                if attention != "None":
-                    alphas.append(torch.where(valid, alpha, torch.zeros_like(alpha)))
+            outs, alphas = decoder_loop(cell, attention, x, s0, c0, memory, params, target_lengths, source_lengths)
             out = torch.stack(outs, dim=1)  # [B, T, O]
             dout = torch.randn_like(out)
             loss = (out * dout).sum()
@@ -681,12 +692,102 @@ def seq2seq_family():
     fam.write()
 
 
+# ---------------------------------------------------------------- whole generated RNN encoder-decoders
+class RnnTranslatorModel(nn.Module):
+    """examples/DateTranslator's RNN encoder-decoders at small sizes; attribute names give ModelDsl's state_dict names.
+    Source: embedding -> nn.GRU / nn.LSTM (batch_first) over pack_padded_sequence(enforce_sorted=False); the memory is its
+    padded output [B, S, F] and the final state f [B, F] the last layer's [forward final; backward final]. Target:
+    embedding -> decoder_loop (decoder is the nn.GRUCell / nn.LSTMCell, its attention parameters under
+    decoder.attention) from s0 = f, or tanh(W_b f + b_b) (decoder.bridge) when F differs from the decoder's hidden
+    size, with c0 = 0 for LSTM -> Linear. Bahdanau's score vector v is decoder.attention.score [1, A]."""
+
+    def __init__(self, vocab, embedding, cell, encoder_hidden, layers, bidirectional, hidden, attention, attention_size):
+        super().__init__()
+        self.cell, self.attention = cell, attention
+        m = encoder_hidden * (2 if bidirectional else 1)
+        self.source_embedding = nn.Embedding(vocab, embedding)
+        self.encoder = getattr(nn, cell)(embedding, encoder_hidden, num_layers=layers, bidirectional=bidirectional, batch_first=True)
+        self.target_embedding = nn.Embedding(vocab, embedding)
+        self.decoder = getattr(nn, cell + "Cell")(embedding + m if attention == "Bahdanau" else embedding, hidden)
+        self.decoder.attention = nn.Module()
+        shapes = dict(Bahdanau=dict(state_weight=(attention_size, hidden), memory_weight=(attention_size, m), score=(1, attention_size)),
+                      LuongDot=dict(combine_weight=(hidden, m + hidden)),
+                      LuongGeneral=dict(memory_weight=(hidden, m), combine_weight=(hidden, m + hidden)))
+        for name, shape in shapes.get(attention, {}).items():
+            setattr(self.decoder.attention, name, nn.Parameter(torch.zeros(*shape)))  # drawn by the family
+        if m != hidden:
+            self.decoder.bridge = nn.Linear(m, hidden)
+        self.logits = nn.Linear(hidden + m if attention == "Bahdanau" else hidden, vocab)
+
+    def forward(self, source, source_lengths, target, target_lengths):
+        """Returns the logits [B, T, V] and the attention weights [B, T, S] (None without attention)."""
+        packed = nn.utils.rnn.pack_padded_sequence(self.source_embedding(source), source_lengths, batch_first=True, enforce_sorted=False)
+        states, final = self.encoder(packed)
+        h_n = final[0] if self.cell == "LSTM" else final  # [layers * directions, B, H]
+        memory, _ = nn.utils.rnn.pad_packed_sequence(states, batch_first=True, total_length=source.shape[1])
+        f = torch.cat([h_n[-2], h_n[-1]], dim=-1) if self.encoder.bidirectional else h_n[-1]
+        s0 = torch.tanh(self.decoder.bridge(f)) if hasattr(self.decoder, "bridge") else f
+        c0 = torch.zeros_like(s0) if self.cell == "LSTM" else None
+        a = dict(self.decoder.attention.named_parameters())
+        params = dict(W=a.get("state_weight"), U=a.get("memory_weight"), v=a["score"].reshape(-1) if "score" in a else None,
+                      W_a=a.get("memory_weight"), W_c=a.get("combine_weight"))
+        outs, alphas = decoder_loop(self.decoder, self.attention, self.target_embedding(target), s0, c0,
+                                    None if self.attention == "None" else memory, params, target_lengths, source_lengths)
+        return self.logits(torch.stack(outs, dim=1)), torch.stack(alphas, dim=1) if alphas else None
+
+
+def rnn_seq2seq_models_family():
+    """Two generated RNN encoder-decoders (SmallGruTranslator, SmallLstmTranslator in
+    tests/ModelDsl.Parity.Tests/RnnTranslatorParityTests.cs): a bidirectional GRU encoder (5 + 5) with a GRU + Bahdanau
+    decoder (hidden 7, so a bridge 10 -> 7), and a 2-layer LSTM encoder (7) with an LSTM + Luong general decoder (7, no
+    bridge) and label smoothing 0.1. A batch of 3 rows with different source and target lengths (length 1 included, the
+    longest source shorter than the declared maximum in the first case); ids past a row's length are the pad id 0, labels
+    there -100, and one valid position per case is ignored too. Stores what seq2seq_models stores (ids, lengths, labels,
+    "param.<state_dict name>", loss, logits, log_probs, "grad.<name>") and the attention weights [B, T, S]."""
+    fam = Family("rnn_seq2seq_models")
+    vocab, embedding, source_length, target_length = 13, 4, 9, 6
+    cases = [("gru_bahdanau", 8200, dict(cell="GRU", encoder_hidden=5, layers=1, bidirectional=True, hidden=7, attention="Bahdanau",
+                                         attention_size=6), 0.0, [5, 1, 7], [4, 6, 1], (0, 2)),
+             ("lstm_luong_general", 8201, dict(cell="LSTM", encoder_hidden=7, layers=2, bidirectional=False, hidden=7,
+                                               attention="LuongGeneral", attention_size=0), 0.1, [3, 9, 1], [1, 5, 6], (1, 3))]
+    for name, seed, options, smoothing, source_lengths, target_lengths, ignored in cases:
+        torch.manual_seed(seed)
+        model = RnnTranslatorModel(vocab, embedding, **options)
+        with torch.no_grad():  # weights N(0, 1), biases N(0, 0.1): each gradient's median is 70x assert_close's atol or more
+            for n, p in model.named_parameters():
+                p.normal_(std=0.1 if "bias" in n else 1.0)
+        source_lengths, target_lengths = torch.tensor(source_lengths), torch.tensor(target_lengths)
+        s, t = int(source_lengths.max()), int(target_lengths.max())
+        source = torch.randint(1, vocab, (3, s))
+        source[torch.arange(s).unsqueeze(0) >= source_lengths.unsqueeze(1)] = 0
+        target = torch.randint(1, vocab, (3, t))
+        target_padded = torch.arange(t).unsqueeze(0) >= target_lengths.unsqueeze(1)
+        target[target_padded] = 0
+        labels = torch.randint(0, vocab, (3, t))
+        labels[target_padded] = -100
+        labels[ignored] = -100
+        logits, weights = model(source, source_lengths, target, target_lengths)
+        loss = F.cross_entropy(logits.reshape(-1, vocab), labels.reshape(-1), ignore_index=-100, label_smoothing=smoothing)
+        params = dict(model.named_parameters())
+        grads = torch.autograd.grad(loss, list(params.values()))
+        tensors = dict(source=source, source_lengths=source_lengths, target=target, target_lengths=target_lengths, labels=labels,
+                       logits=logits, log_probs=F.log_softmax(logits, dim=-1), loss=loss.reshape(1), weights=weights)
+        for (n, p), g in zip(params.items(), grads):
+            tensors["param__" + n.replace(".", "__")] = p
+            tensors["grad__" + n.replace(".", "__")] = g
+        o = options
+        fam.case(name, dict(vocab=vocab, embedding=embedding, sourceLength=source_length, targetLength=target_length, cell=o["cell"],
+                            encoderHidden=o["encoder_hidden"], layers=o["layers"], bidirectional=o["bidirectional"], hidden=o["hidden"],
+                            attention=o["attention"], attentionSize=o["attention_size"], labelSmoothing=smoothing), **tensors)
+    fam.write()
+
+
 def main():
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
     families = [linear_family, activation_family, norm_family, embedding_loss_family, attention_family,
                 transformer_family, recurrent_family, bahdanau_family, optimizer_family, model_family, seq2seq_family,
-                seq2seq_models_family]
+                seq2seq_models_family, rnn_seq2seq_models_family]
     wanted = set(sys.argv[1:])
     for family in families:
         if not wanted or family.__name__.replace("_family", "") in wanted:
