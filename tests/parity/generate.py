@@ -18,6 +18,9 @@ import os
 import struct
 import sys
 
+# OpenBLAS picks its GEMM kernel by CPU; pin one so fixtures regenerate byte for byte on any x86-64 host.
+os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
