@@ -61,6 +61,24 @@ public sealed class FeatureTrainerTests
         }
 
         /// <summary>
+        /// Attentive with PyTorch's nn.MultiheadAttention(dropout = 0.3) on all three blocks: the only dropout of the model is on
+        /// the attention probabilities.
+        /// </summary>
+        [Model(MaxBatch = 4)]
+        public partial class AttentiveDropout
+        {
+            public const int Vocab = 12, D = 8, SourceLength = 7, QueryLength = 5, Classes = 4;
+
+            [Input(SourceLength)] public partial TokenInput Source { get; }
+            [Input(QueryLength, Features = D)] public partial FeatureInput Query { get; }
+            [Embedding(Vocab, D, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+            [MultiHeadAttention(2, Mask = Masks.KeyPadding, Dropout = 0.3f)] public partial AttentionBlock SourceSelf { get; }
+            [MultiHeadAttention(2, From = nameof(Query), Mask = Masks.Causal | Masks.KeyPadding, Dropout = 0.3f)] public partial AttentionBlock QuerySelf { get; }
+            [MultiHeadAttention(4, Memory = nameof(SourceSelf), Dropout = 0.3f)] public partial AttentionBlock Cross { get; }
+            [Dense(Classes)] [CrossEntropyLoss(IgnoreIndex = -1)] public partial Dense Head { get; }
+        }
+
+        /// <summary>
         /// The other way round: causal self-attention straight on a feature input is the memory of a cross-attention from the
         /// embedded tokens (so its values reach the loss linearly); per-position cross-entropy along the tokens.
         /// </summary>
@@ -182,6 +200,15 @@ public sealed class FeatureTrainerTests
                 batch.Count = 3;
             }
 
+            private static void Fill(AttentiveDropout.Batch batch)
+            {
+                var random = new Random(3);
+                batch.SetSource(0, [1, 5, 7, 2, 9, 10, 3]); batch.SetSource(1, [3, 3, 8, 4]); batch.SetSource(2, [10]);
+                batch.SetQuery(0, Values(random, 5 * 8)); batch.SetQuery(1, Values(random, 2 * 8)); batch.SetQuery(2, Values(random, 3 * 8));
+                batch.SetLabels(0, [1, 3, 0, 2, 2]); batch.SetLabels(1, [3, -1]); batch.SetLabels(2, [0, 1, 3]);
+                batch.Count = 3;
+            }
+
             private static void Fill(AttentiveMemory.Batch batch)
             {
                 var random = new Random(3);
@@ -231,6 +258,47 @@ public sealed class FeatureTrainerTests
                 foreach (ref float w in model.Parameters.Span.Slice(cross.Offset, 2 * 8 * 8)) w *= 3f;
                 using var trainer = model.CreateTrainer(new Sgd(0.1f));
                 return Harness.Check(Attentive.ParameterTable, model.Parameters, () => trainer.ComputeGradients(batch), () => trainer.Evaluate(batch), () => trainer.Gradients.Span.ToArray());
+            }
+
+            // ComputeGradients as the loss: the attention dropout masks depend only on the seed and Steps (no update here), so every
+            // evaluation sees the same masks and the check covers the backward through the dropped probabilities.
+            public static List<(string Name, float Analytic, float Numeric)> CheckAttentiveDropout()
+            {
+                var model = new AttentiveDropout(seed: 5);
+                var batch = new AttentiveDropout.Batch();
+                Fill(batch);
+                ParameterEntry cross = AttentiveDropout.ParameterTable.Single(e => e.Name == "cross.in_proj_weight");
+                foreach (ref float w in model.Parameters.Span.Slice(cross.Offset, 2 * 8 * 8)) w *= 3f; // as in CheckAttentive
+                using var trainer = model.CreateTrainer(new Sgd(0.1f), threads: 2, dropoutSeed: 7);
+                return Harness.Check(AttentiveDropout.ParameterTable, model.Parameters, () => trainer.ComputeGradients(batch), () => trainer.ComputeGradients(batch), () => trainer.Gradients.Span.ToArray());
+            }
+
+            /// <summary>
+            /// AttentiveDropout: [Evaluate loss, training loss, training loss again (same Steps, same masks), training loss with
+            /// DropoutEnabled = false, training loss after one Step (new masks) minus Evaluate's loss after that Step, Evaluate's loss
+            /// of Attentive with the same parameters].
+            /// </summary>
+            public static float[] AttentionDropoutModes()
+            {
+                var model = new AttentiveDropout(seed: 5);
+                var batch = new AttentiveDropout.Batch();
+                Fill(batch);
+                var undropped = new Attentive(seed: 5);
+                var same = new Attentive.Batch();
+                Fill(same);
+                model.Parameters.Span.CopyTo(undropped.Parameters.Span);
+                using var plain = undropped.CreateTrainer(new Sgd(0.1f));
+                float reference = plain.Evaluate(same);
+                using var trainer = model.CreateTrainer(new Sgd(0.1f), dropoutSeed: 9);
+                float evaluate = trainer.Evaluate(batch);
+                float first = trainer.ComputeGradients(batch);
+                float second = trainer.ComputeGradients(batch);
+                trainer.DropoutEnabled = false;
+                float disabled = trainer.ComputeGradients(batch);
+                trainer.DropoutEnabled = true;
+                trainer.Step(batch);
+                float next = trainer.ComputeGradients(batch) - trainer.Evaluate(batch);
+                return [evaluate, first, second, disabled, next, reference];
             }
 
             public static List<(string Name, float Analytic, float Numeric)> CheckAttentiveMemory()
@@ -536,11 +604,15 @@ public sealed class FeatureTrainerTests
                 var pairs = new Attentive.Batch();
                 Fill(pairs);
                 using var attention = attentive.CreateTrainer(new Adam(1e-3f), threads: 2);
+                var dropped = new AttentiveDropout(seed: 5);
+                var droppedPairs = new AttentiveDropout.Batch();
+                Fill(droppedPairs);
+                using var attentionDropout = dropped.CreateTrainer(new Adam(1e-3f), threads: 2);
                 return
                 [
                     Harness.Measure(() => dense.Step(rows)), Harness.Measure(() => dense.Evaluate(rows)),
                     Harness.Measure(() => perPosition.Step(positions)), Harness.Measure(() => perPosition.Evaluate(positions)),
-                    Harness.Measure(() => attention.Step(pairs)),
+                    Harness.Measure(() => attention.Step(pairs)), Harness.Measure(() => attentionDropout.Step(droppedPairs)),
                 ];
             }
         }
@@ -550,6 +622,7 @@ public sealed class FeatureTrainerTests
     [InlineData("CheckFeatureRegressor")] // dense features, tanh, BatchNorm with batch statistics, MSE per row
     [InlineData("CheckSignalClassifier")] // feature sequence -> positions -> Transformer encoder -> mean pool -> cross-entropy
     [InlineData("CheckAttentive")] // standalone self-attention (key padding; causal + key padding on features) and cross-attention
+    [InlineData("CheckAttentiveDropout")] // the same blocks with dropout 0.3 on their attention probabilities, masks fixed
     [InlineData("CheckAttentiveMemory")] // the same blocks with the feature self-attention as the cross-attention's memory
     [InlineData("CheckSequenceRegressor")] // BatchNorm and MSE over the valid positions of a feature sequence
     public void Backward_matches_finite_differences_for_every_parameter_tensor(string check)
@@ -565,6 +638,20 @@ public sealed class FeatureTrainerTests
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.True(results.Count(r => Math.Abs(r.Numeric) > 1e-3) > results.Count / 2, "too few non-zero gradients were checked");
         Assert.True(results.Select(r => r.Name).Distinct().Count() >= 6);
+    }
+
+    [Fact]
+    public void Attention_dropout_changes_the_training_loss_only_while_enabled()
+    {
+        float[] losses = (float[])TrainerTests.CallOn("Tiny.FeatureHarness", "AttentionDropoutModes")!;
+
+        // The model's only dropout is on the attention probabilities (p = 0.3 on 3 blocks), so any difference between the
+        // training and the evaluation loss comes from it.
+        Assert.NotEqual(losses[0], losses[1]); // training drops attention probabilities
+        Assert.Equal(losses[1], losses[2]); // same Steps, same masks: the same bits
+        Assert.Equal(losses[0], losses[3]); // DropoutEnabled = false is the evaluation forward
+        Assert.NotEqual(0f, losses[4]); // after a Step the masks are new and still drop
+        Assert.Equal(losses[5], losses[0]); // evaluation equals the same blocks declared without dropout
     }
 
     [Fact]
@@ -692,5 +779,6 @@ public sealed class FeatureTrainerAllocationTests
         Assert.Equal(0, bytes[2]); // sequence BatchNorm + per-position MSE (packing): Step
         Assert.Equal(0, bytes[3]); // and Evaluate
         Assert.Equal(0, bytes[4]); // standalone attention: Step
+        Assert.Equal(0, bytes[5]); // and with dropout on the attention probabilities
     }
 }

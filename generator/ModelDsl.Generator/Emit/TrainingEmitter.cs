@@ -772,7 +772,7 @@ internal sealed class TrainingEmitter
             string at = "// " + layer.Name + ".Layer[" + Literals.Int(l) + "]";
             var forward = _forward;
             var backward = new List<string>();
-            forward.Add(at + ": " + (options.NormFirst ? "pre-norm" : "post-norm") + " Transformer " + (cross ? "decoder " : string.Empty) + "layer [B," + sequence.T + "," + D + "], " + Literals.Int(heads) + " heads of " + Literals.Int(headDim) + ", mask " + maskName + (cross ? ", cross-attention to " + layer.Options.Memory + " (memory key padding)" : string.Empty) + ", ff " + Literals.Int(ff) + (options.Dropout > 0 ? ", dropout " + Number(options.Dropout) + " (after each sublayer and in the FFN; not on the attention probabilities yet)" : string.Empty));
+            forward.Add(at + ": " + (options.NormFirst ? "pre-norm" : "post-norm") + " Transformer " + (cross ? "decoder " : string.Empty) + "layer [B," + sequence.T + "," + D + "], " + Literals.Int(heads) + " heads of " + Literals.Int(headDim) + ", mask " + maskName + (cross ? ", cross-attention to " + layer.Options.Memory + " (memory key padding)" : string.Empty) + ", ff " + Literals.Int(ff) + (options.Dropout > 0 ? ", dropout " + Number(options.Dropout) + " (on the attention probabilities, after each sublayer and in the FFN)" : string.Empty));
             forward.Add("{");
             forward.Add("    var mask = " + mask + ";");
             backward.Add(at + " (backward)");
@@ -790,10 +790,10 @@ internal sealed class TrainingEmitter
 
             // PyTorch's layer: each sublayer is x + dropoutN(f(normN(x))) (pre-norm) or normN(x + dropoutN(f(x))) (post-norm).
             int sublayer = 1;
-            x = Sublayer(prefix, at, sublayer++, "self-attention", x, sequence, width, options, fwd, bwd, normed => SelfAttention(prefix + "self_attn", at + ".self_attn", normed, sequence, width, heads, headDim, scale, fwd, bwd));
+            x = Sublayer(prefix, at, sublayer++, "self-attention", x, sequence, width, options, fwd, bwd, normed => SelfAttention(prefix + "self_attn", at + ".self_attn", normed, sequence, width, heads, headDim, scale, options.Dropout, fwd, bwd));
             if (cross)
             {
-                x = Sublayer(prefix, at, sublayer++, "cross-attention", x, sequence, width, options, fwd, bwd, normed => CrossAttention(prefix + "multihead_attn", at + ".multihead_attn", normed, sequence, memory!, width, heads, headDim, scale, fwd, bwd));
+                x = Sublayer(prefix, at, sublayer++, "cross-attention", x, sequence, width, options, fwd, bwd, normed => CrossAttention(prefix + "multihead_attn", at + ".multihead_attn", normed, sequence, memory!, width, heads, headDim, scale, options.Dropout, fwd, bwd));
             }
 
             x = Sublayer(prefix, at, sublayer, "feed-forward", x, sequence, width, options, fwd, bwd, normed => FeedForward(prefix, at, normed, sequence, width, ff, options, fwd, bwd));
@@ -860,7 +860,7 @@ internal sealed class TrainingEmitter
     }
 
     /// <summary>Self-attention of the module <paramref name="module"/> (<c>{module}.in_proj_weight</c>, ...): q, k, v projections of the input, then <see cref="AttentionCore"/> under the block's <c>mask</c>.</summary>
-    private Buffer SelfAttention(string module, string title, Buffer input, Sequence sequence, long width, long heads, long headDim, string scale, List<string> fwd, List<List<string>> bwd)
+    private Buffer SelfAttention(string module, string title, Buffer input, Sequence sequence, long width, long heads, long headDim, string scale, float dropout, List<string> fwd, List<List<string>> bwd)
     {
         ParameterPlan inWeight = Parameter(module + ".in_proj_weight");
         ParameterPlan inBias = Parameter(module + ".in_proj_bias");
@@ -875,11 +875,11 @@ internal sealed class TrainingEmitter
         }
 
         bwd.Add(qkvBackward);
-        return AttentionCore(module, title, projections[0], projections[1], projections[2], sequence, sequence, "mask", width, heads, headDim, scale, fwd, bwd);
+        return AttentionCore(module, title, projections[0], projections[1], projections[2], sequence, sequence, "mask", width, heads, headDim, scale, dropout, fwd, bwd);
     }
 
     /// <summary>Cross-attention of the module <paramref name="module"/>: queries from the input, keys and values from the memory, under the block's <c>memoryMask</c>.</summary>
-    private Buffer CrossAttention(string module, string title, Buffer input, Sequence sequence, Flow memory, long width, long heads, long headDim, string scale, List<string> fwd, List<List<string>> bwd)
+    private Buffer CrossAttention(string module, string title, Buffer input, Sequence sequence, Flow memory, long width, long heads, long headDim, string scale, float dropout, List<string> fwd, List<List<string>> bwd)
     {
         ParameterPlan inWeight = Parameter(module + ".in_proj_weight");
         ParameterPlan inBias = Parameter(module + ".in_proj_bias");
@@ -894,22 +894,39 @@ internal sealed class TrainingEmitter
             module + ".v", title + " v = memory W_v^T + b_v, rows " + Literals.Int(2 * width) + ".." + Literals.Int(3 * width) + " of " + inWeight.Name,
             memory.Buffer, memory.Sequence, width, width, inWeight, 2 * width * width, inBias, 2 * width, 0, fwd, projectionBackward);
         bwd.Add(projectionBackward);
-        return AttentionCore(module, title, q, k, v, sequence, memory.Sequence!, "memoryMask", width, heads, headDim, scale, fwd, bwd);
+        return AttentionCore(module, title, q, k, v, sequence, memory.Sequence!, "memoryMask", width, heads, headDim, scale, dropout, fwd, bwd);
     }
 
-    /// <summary>softmax(q kᵀ · scale + mask) v over heads, then the output projection <c>{name}.out_proj</c>.</summary>
-    private Buffer AttentionCore(string name, string title, Buffer q, Buffer k, Buffer v, Sequence query, Sequence key, string mask, long width, long heads, long headDim, string scale, List<string> fwd, List<List<string>> bwd)
+    /// <summary>
+    /// softmax(q kᵀ · scale + mask) v over heads, then the output projection <c>{name}.out_proj</c>. With <paramref name="dropout"/>
+    /// &gt; 0 (PyTorch's <c>nn.MultiheadAttention(dropout = p)</c>) the probabilities are dropped before they weight v, as a dropout
+    /// site of its own (stream, mask region <c>[B, H, Tq, Tk]</c> in <c>__masks</c>, counter offset <c>__dropoutOffset</c>); the identity in evaluation.
+    /// </summary>
+    private Buffer AttentionCore(string name, string title, Buffer q, Buffer k, Buffer v, Sequence query, Sequence key, string mask, long width, long heads, long headDim, string scale, float dropout, List<string> fwd, List<List<string>> bwd)
     {
         _attentionShapes.Add((query, key));
-        Buffer probs = Alloc(name + ".probs", _plan.MaxBatch * heads * query.MaxLength * key.MaxLength, "B * " + Literals.Int(heads) + " * " + query.T + " * " + key.T);
+        long maxProbabilities = _plan.MaxBatch * heads * query.MaxLength * key.MaxLength;
+        Buffer probs = Alloc(name + ".probs", maxProbabilities, "B * " + Literals.Int(heads) + " * " + query.T + " * " + key.T);
         Buffer context = Alloc(name + ".context", query, width);
         string attentionDims = "B, " + query.T + ", " + key.T + ", " + Literals.Int(heads) + ", " + Literals.Int(headDim) + ", " + mask + ", " + scale;
-        fwd.Add(title + ": softmax(q k^T * " + scale + " + " + mask + ") v");
-        fwd.Add(K + "Attention.Forward(" + context.A + ", " + probs.A + ", " + q.A + ", " + k.A + ", " + v.A + ", " + attentionDims + ", " + Pool + ");");
+        string forwardDropout = string.Empty, backwardDropout = string.Empty, comment = string.Empty;
+        if (dropout > 0f)
+        {
+            string dropoutMask = "global::System.MemoryExtensions.AsSpan(__masks, " + Literals.Int(_maskLength) + ", " + probs.Length + ")";
+            _maskLength += maxProbabilities;
+            string p = Literals.Float(dropout);
+            string stream = Literals.Int(_dropoutSites++) + "UL";
+            comment = ", dropout p = " + Number(dropout) + " on the probabilities, stream " + stream;
+            forwardDropout = ", " + dropoutMask + ", " + p + ", __dropoutSeed, " + stream + ", __dropoutOffset, training";
+            backwardDropout = ", " + dropoutMask + ", " + p + ", training";
+        }
+
+        fwd.Add(title + ": softmax(q k^T * " + scale + " + " + mask + ") v" + comment);
+        fwd.Add(K + "Attention.Forward(" + context.A + ", " + probs.A + ", " + q.A + ", " + k.A + ", " + v.A + ", " + attentionDims + forwardDropout + ", " + Pool + ");");
         bwd.Add(
         [
-            title + ": attention",
-            K + "Attention.Backward(" + q.D + ", " + k.D + ", " + v.D + ", " + context.D + ", " + q.A + ", " + k.A + ", " + v.A + ", " + probs.A + ", " + attentionDims + ", __scratch.Span.Slice(0, " + K + "Attention.ScratchLength(" + query.T + ", " + key.T + ", " + Pool + ".ThreadCount)), " + Pool + ");",
+            title + ": attention" + (dropout > 0f ? " (dropout on the probabilities)" : string.Empty),
+            K + "Attention.Backward(" + q.D + ", " + k.D + ", " + v.D + ", " + context.D + ", " + q.A + ", " + k.A + ", " + v.A + ", " + probs.A + ", " + attentionDims + backwardDropout + ", __scratch.Span.Slice(0, " + K + "Attention.ScratchLength(" + query.T + ", " + key.T + ", " + Pool + ".ThreadCount)), " + Pool + ");",
         ]);
         var ob = new List<string>();
         ParameterPlan outWeight = Parameter(name + ".out_proj.weight");
@@ -948,8 +965,8 @@ internal sealed class TrainingEmitter
         var fwd = new List<string>();
         var bwd = new List<List<string>>();
         Buffer output = memory is null
-            ? SelfAttention(layer.Path, at, input, sequence, width, heads, headDim, scale, fwd, bwd)
-            : CrossAttention(layer.Path, at, input, sequence, memory, width, heads, headDim, scale, fwd, bwd);
+            ? SelfAttention(layer.Path, at, input, sequence, width, heads, headDim, scale, options.Dropout, fwd, bwd)
+            : CrossAttention(layer.Path, at, input, sequence, memory, width, heads, headDim, scale, options.Dropout, fwd, bwd);
         _forward.Add(title + ": " + what + ", " + Literals.Int(heads) + " heads of " + Literals.Int(headDim));
         _forward.Add("{");
         _forward.Add("    " + declaration);

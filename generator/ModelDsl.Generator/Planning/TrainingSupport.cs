@@ -5,9 +5,9 @@ namespace ModelDsl.Generator.Planning;
 /// <summary>
 /// Which valid models the forward/backward/trainer emitter handles: token inputs (each read by an embedding) and feature
 /// inputs (dense or sequences), feeding a graph (From, Memory) of positions, Transformer encoder and decoder stacks,
-/// standalone multi-head attention (self or cross, without attention dropout), recurrent encoders and decoders, pools,
-/// dense, layer norm, batch norm and dropout layers, ending in a cross-entropy or MSE head on the last layer. Anything
-/// else gets MDSL2002 and no trainer (the layout, properties and Batch are still emitted). A pure function of the plan,
+/// standalone multi-head attention (self or cross, with or without attention dropout), recurrent encoders and decoders,
+/// pools, dense, layer norm, batch norm and dropout layers, ending in a cross-entropy or MSE head on the last layer.
+/// Anything else gets MDSL2002 and no trainer (the layout, properties and Batch are still emitted). A pure function of the plan,
 /// shared by the planner (to report) and the emitter (to decide).
 /// </summary>
 internal static class TrainingSupport
@@ -43,9 +43,6 @@ internal static class TrainingSupport
                     }
 
                     break;
-                case LayerKind.MultiHeadAttention when layer.Options.Dropout > 0f:
-                    // The attention kernel has no dropout on the probabilities (nn.MultiheadAttention's only dropout).
-                    return "training code for dropout on the attention probabilities (" + layer.Name + ": [MultiHeadAttention] with Dropout > 0)";
                 case LayerKind.SinusoidalPositions:
                 case LayerKind.LearnedPositions:
                 case LayerKind.MeanPool:

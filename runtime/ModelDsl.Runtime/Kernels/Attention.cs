@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Threading;
+using ModelDsl.Randomness;
 using ModelDsl.Threading;
 
 namespace ModelDsl.Kernels;
@@ -19,11 +20,20 @@ namespace ModelDsl.Kernels;
 /// <para>Masks (<see cref="AttentionMask"/>): each query's contiguous range of possibly allowed keys is computed from the
 /// causal, window and padding parts, and only that range is scored; an adjacency matrix is applied inside the range.
 /// A query whose keys are all masked gets a zero output row, zero probabilities and zero gradients.</para>
+/// <para>Dropout (PyTorch's <c>nn.MultiheadAttention(dropout = p)</c>): the overloads with a dropout mask apply inverted
+/// dropout to the probabilities before they weight the values, <c>O = (P ∘ M / (1 − p)) V</c>. The saved probabilities stay
+/// the undropped softmax <c>P</c>; the mask <c>M</c> (one byte per probability, 1 = kept) is saved beside them. Probability
+/// <c>[b,h,i,j]</c>, element <c>e = ((b·H + h)·Tq + i)·Tk + j</c>, is kept exactly when key <c>j</c> is allowed and
+/// <c>CounterRandom.Uniform(seed, stream, offset + e) &gt;= p</c> (as in <see cref="Dropout"/>), so the mask depends only on
+/// those integers, never on the thread count; masked keys keep probability 0 and mask byte 0.</para>
 /// <para>Work is split over (batch, head) pairs; each pair writes only its own slices, and the arithmetic of a pair
 /// does not depend on the thread that runs it, so results are bit-identical for any thread count.</para>
 /// </remarks>
 public static unsafe class Attention
 {
+    /// <summary>Keys whose dropped probabilities the forward stages on the stack at a time (1 KiB).</summary>
+    private const int DropoutChunk = 256;
+
     /// <summary>The usual scale <c>1/√dh</c>; pass 1 for plain (unscaled) dot-product attention.</summary>
     public static float DefaultScale(int headDim)
     {
@@ -31,7 +41,7 @@ public static unsafe class Attention
         return 1f / MathF.Sqrt(headDim);
     }
 
-    /// <summary>Scratch floats <see cref="Backward"/> needs: one <c>[Tq, Tk]</c> plane per thread of the pool.</summary>
+    /// <summary>Scratch floats <c>Backward</c> needs: one <c>[Tq, Tk]</c> plane per thread of the pool.</summary>
     /// <param name="queryLength">Tq.</param>
     /// <param name="keyLength">Tk.</param>
     /// <param name="threadCount">The pool's <see cref="WorkerPool.ThreadCount"/> (1 without a pool).</param>
@@ -48,7 +58,7 @@ public static unsafe class Attention
     /// <c>output[b,i,h,:] = Σ_j probabilities[b,h,i,j] · v[b,j,h,:]</c>. Both outputs are overwritten.
     /// </summary>
     /// <param name="output"><c>[B, Tq, H·dh]</c>.</param>
-    /// <param name="probabilities"><c>[B, H, Tq, Tk]</c>, saved for <see cref="Backward"/>.</param>
+    /// <param name="probabilities"><c>[B, H, Tq, Tk]</c>, saved for <c>Backward</c>.</param>
     /// <param name="q"><c>[B, Tq, H·dh]</c>.</param>
     /// <param name="k"><c>[B, Tk, H·dh]</c>.</param>
     /// <param name="v"><c>[B, Tk, H·dh]</c>.</param>
@@ -64,7 +74,66 @@ public static unsafe class Attention
         Span<float> output, Span<float> probabilities,
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         int batch, int queryLength, int keyLength, int heads, int headDim,
-        in AttentionMask mask, float scale, WorkerPool? pool = null)
+        in AttentionMask mask, float scale, WorkerPool? pool = null) =>
+        ForwardCore(output, probabilities, q, k, v, batch, queryLength, keyLength, heads, headDim, mask, scale, default, pool);
+
+    /// <summary>
+    /// Forward with dropout on the probabilities: as the overload without dropout, but in training the values are weighted by
+    /// <c>probabilities ∘ dropoutMask / (1 − dropout)</c>. <paramref name="probabilities"/> still receives the undropped softmax.
+    /// Not training, or <c>dropout = 0</c>, gives exactly the forward without dropout (and a mask of all 1).
+    /// </summary>
+    /// <param name="output"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="probabilities"><c>[B, H, Tq, Tk]</c>, the softmax before dropout, saved for <c>Backward</c>.</param>
+    /// <param name="q"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="k"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="v"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="queryLength">Tq.</param>
+    /// <param name="keyLength">Tk.</param>
+    /// <param name="heads">H.</param>
+    /// <param name="headDim">dh.</param>
+    /// <param name="mask">Which keys each query may attend to.</param>
+    /// <param name="scale">Score scale, usually <see cref="DefaultScale"/>.</param>
+    /// <param name="dropoutMask"><c>[B, H, Tq, Tk]</c> bytes, overwritten and saved for backward: 1 = kept, 0 = dropped or masked key
+    /// (all 1 when not training or <c>dropout = 0</c>).</param>
+    /// <param name="dropout">Probability of dropping a probability, in <c>[0, 1]</c>.</param>
+    /// <param name="seed">Random seed.</param>
+    /// <param name="stream">Random stream, one per dropout site.</param>
+    /// <param name="offset">Counter of element 0 of the probabilities; element <c>e</c> uses counter <c>offset + e</c>.</param>
+    /// <param name="training"><see langword="false"/> turns dropout off.</param>
+    /// <param name="pool">Threads to use; null runs on the calling thread.</param>
+    public static void Forward(
+        Span<float> output, Span<float> probabilities,
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        int batch, int queryLength, int keyLength, int heads, int headDim,
+        in AttentionMask mask, float scale,
+        Span<byte> dropoutMask, float dropout, ulong seed, ulong stream, ulong offset, bool training, WorkerPool? pool = null)
+    {
+        CheckDimensions(batch, queryLength, keyLength, heads, headDim);
+        Guard.Length(dropoutMask, (long)batch * heads * queryLength * keyLength);
+        CheckDropout(dropout);
+        if (!training || dropout == 0f)
+        {
+            ForwardCore(output, probabilities, q, k, v, batch, queryLength, keyLength, heads, headDim, mask, scale, default, pool);
+            dropoutMask.Fill(1);
+            return;
+        }
+
+        fixed (byte* keep = dropoutMask)
+        {
+            var settings = new DropoutSettings
+            {
+                Mask = keep, P = dropout, Scale = Dropout.KeepScale(dropout), Seed = seed, Stream = stream, Offset = offset,
+            };
+            ForwardCore(output, probabilities, q, k, v, batch, queryLength, keyLength, heads, headDim, mask, scale, settings, pool);
+        }
+    }
+
+    private static void ForwardCore(
+        Span<float> output, Span<float> probabilities,
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        int batch, int queryLength, int keyLength, int heads, int headDim,
+        in AttentionMask mask, float scale, in DropoutSettings dropout, WorkerPool? pool)
     {
         CheckDimensions(batch, queryLength, keyLength, heads, headDim);
         long width = (long)heads * headDim;
@@ -87,7 +156,7 @@ public static unsafe class Attention
             {
                 Output = o, Probabilities = p, Q = qp, K = kp, V = vp,
                 Batch = batch, QueryLength = queryLength, KeyLength = keyLength, Heads = heads, HeadDim = headDim,
-                Scale = scale,
+                Scale = scale, Dropout = dropout,
             };
             job.SetMask(mask, lengths, allowed, queryLength, keyLength);
             int pairs = batch * heads;
@@ -108,7 +177,7 @@ public static unsafe class Attention
     /// <summary>
     /// Backward: accumulates (<c>+=</c>) the gradients of the loss with respect to <paramref name="q"/>,
     /// <paramref name="k"/> and <paramref name="v"/> into <paramref name="dQ"/>, <paramref name="dK"/>, <paramref name="dV"/>,
-    /// given <paramref name="dOutput"/> and the probabilities saved by <see cref="Forward"/> with the same mask and scale.
+    /// given <paramref name="dOutput"/> and the probabilities saved by <c>Forward</c> with the same mask and scale.
     /// </summary>
     /// <param name="dQ"><c>[B, Tq, H·dh]</c>, accumulated.</param>
     /// <param name="dK"><c>[B, Tk, H·dh]</c>, accumulated.</param>
@@ -117,14 +186,14 @@ public static unsafe class Attention
     /// <param name="q"><c>[B, Tq, H·dh]</c>.</param>
     /// <param name="k"><c>[B, Tk, H·dh]</c>.</param>
     /// <param name="v"><c>[B, Tk, H·dh]</c>.</param>
-    /// <param name="probabilities"><c>[B, H, Tq, Tk]</c> from <see cref="Forward"/>.</param>
+    /// <param name="probabilities"><c>[B, H, Tq, Tk]</c> from <c>Forward</c>.</param>
     /// <param name="batch">B.</param>
     /// <param name="queryLength">Tq.</param>
     /// <param name="keyLength">Tk.</param>
     /// <param name="heads">H.</param>
     /// <param name="headDim">dh.</param>
-    /// <param name="mask">The mask given to <see cref="Forward"/>.</param>
-    /// <param name="scale">The scale given to <see cref="Forward"/>.</param>
+    /// <param name="mask">The mask given to <c>Forward</c>.</param>
+    /// <param name="scale">The scale given to <c>Forward</c>.</param>
     /// <param name="scratch">At least <see cref="ScratchLength"/><c>(Tq, Tk, threads)</c> floats; contents are overwritten.</param>
     /// <param name="pool">Threads to use; null runs on the calling thread.</param>
     public static void Backward(
@@ -132,7 +201,64 @@ public static unsafe class Attention
         ReadOnlySpan<float> dOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         ReadOnlySpan<float> probabilities,
         int batch, int queryLength, int keyLength, int heads, int headDim,
-        in AttentionMask mask, float scale, Span<float> scratch, WorkerPool? pool = null)
+        in AttentionMask mask, float scale, Span<float> scratch, WorkerPool? pool = null) =>
+        BackwardCore(dQ, dK, dV, dOutput, q, k, v, probabilities, batch, queryLength, keyLength, heads, headDim, mask, scale, default, scratch, pool);
+
+    /// <summary>
+    /// Backward of the forward with dropout on the probabilities: <c>dP = (dO Vᵀ) ∘ M / (1 − p)</c> goes through the softmax
+    /// backward, and <c>dV</c> uses the dropped probabilities <c>P ∘ M / (1 − p)</c>. Accumulates (<c>+=</c>) like the overload
+    /// without dropout, which it equals exactly when not training or <c>dropout = 0</c>.
+    /// </summary>
+    /// <param name="dQ"><c>[B, Tq, H·dh]</c>, accumulated.</param>
+    /// <param name="dK"><c>[B, Tk, H·dh]</c>, accumulated.</param>
+    /// <param name="dV"><c>[B, Tk, H·dh]</c>, accumulated.</param>
+    /// <param name="dOutput"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="q"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="k"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="v"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="probabilities"><c>[B, H, Tq, Tk]</c>, the undropped softmax saved by the forward.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="queryLength">Tq.</param>
+    /// <param name="keyLength">Tk.</param>
+    /// <param name="heads">H.</param>
+    /// <param name="headDim">dh.</param>
+    /// <param name="mask">The mask given to the forward.</param>
+    /// <param name="scale">The scale given to the forward.</param>
+    /// <param name="dropoutMask"><c>[B, H, Tq, Tk]</c>, the dropout mask saved by the forward.</param>
+    /// <param name="dropout">The drop probability the forward used.</param>
+    /// <param name="training">The mode the forward ran in.</param>
+    /// <param name="scratch">At least <see cref="ScratchLength"/><c>(Tq, Tk, threads)</c> floats; contents are overwritten.</param>
+    /// <param name="pool">Threads to use; null runs on the calling thread.</param>
+    public static void Backward(
+        Span<float> dQ, Span<float> dK, Span<float> dV,
+        ReadOnlySpan<float> dOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        ReadOnlySpan<float> probabilities,
+        int batch, int queryLength, int keyLength, int heads, int headDim,
+        in AttentionMask mask, float scale,
+        ReadOnlySpan<byte> dropoutMask, float dropout, bool training, Span<float> scratch, WorkerPool? pool = null)
+    {
+        CheckDimensions(batch, queryLength, keyLength, heads, headDim);
+        Guard.Length(dropoutMask, (long)batch * heads * queryLength * keyLength);
+        CheckDropout(dropout);
+        if (!training || dropout == 0f)
+        {
+            BackwardCore(dQ, dK, dV, dOutput, q, k, v, probabilities, batch, queryLength, keyLength, heads, headDim, mask, scale, default, scratch, pool);
+            return;
+        }
+
+        fixed (byte* keep = dropoutMask)
+        {
+            var settings = new DropoutSettings { Mask = keep, P = dropout, Scale = Dropout.KeepScale(dropout) };
+            BackwardCore(dQ, dK, dV, dOutput, q, k, v, probabilities, batch, queryLength, keyLength, heads, headDim, mask, scale, settings, scratch, pool);
+        }
+    }
+
+    private static void BackwardCore(
+        Span<float> dQ, Span<float> dK, Span<float> dV,
+        ReadOnlySpan<float> dOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        ReadOnlySpan<float> probabilities,
+        int batch, int queryLength, int keyLength, int heads, int headDim,
+        in AttentionMask mask, float scale, in DropoutSettings dropout, Span<float> scratch, WorkerPool? pool)
     {
         CheckDimensions(batch, queryLength, keyLength, heads, headDim);
         long width = (long)heads * headDim;
@@ -157,7 +283,7 @@ public static unsafe class Attention
             {
                 DQ = dq, DK = dk, DV = dv, DOutput = dO, Q = qp, K = kp, V = vp, Probabilities = p, Scratch = s,
                 Batch = batch, QueryLength = queryLength, KeyLength = keyLength, Heads = heads, HeadDim = headDim,
-                Scale = scale, Parts = Math.Min(threads, pairs),
+                Scale = scale, Dropout = dropout, Parts = Math.Min(threads, pairs),
             };
             job.SetMask(mask, lengths, allowed, queryLength, keyLength);
             if (pool is null || job.Parts == 1)
@@ -183,6 +309,22 @@ public static unsafe class Attention
         Guard.Positive(headDim);
     }
 
+    private static void CheckDropout(float dropout)
+    {
+        if (!(dropout >= 0f && dropout <= 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, $"dropout must be a probability in [0, 1]; got {dropout}.");
+        }
+    }
+
+    /// <summary>Dropout on the probabilities; <see cref="Mask"/> null (the default) means none.</summary>
+    private struct DropoutSettings
+    {
+        public byte* Mask;           // [B, H, Tq, Tk], 1 = kept.
+        public float P, Scale;       // drop probability and 1 / (1 − p).
+        public ulong Seed, Stream, Offset;
+    }
+
     /// <summary>Everything a (batch, head) pair needs, as raw pointers to pinned memory on the caller's stack frame.</summary>
     private struct Job
     {
@@ -190,6 +332,7 @@ public static unsafe class Attention
         public int Batch, QueryLength, KeyLength, Heads, HeadDim, Parts;
         public int NextPair;         // backward: the next (batch, head) pair to hand out.
         public float Scale;
+        public DropoutSettings Dropout;
         public bool Causal;
         public int QueryOffset, WindowRadius;
         public int* KeyLengths;      // null: no padding part.
@@ -272,7 +415,12 @@ public static unsafe class Attention
                     DotsTwoRows(p0 + shared, p1 + shared, q + row, q + row + width, k + (long)shared * width, width, sharedEnd - shared, dh, job.Scale);
                     bool any0 = ScoreRemainder(job, b, i, p0, q + row, k, width, start0, end0, shared, sharedEnd);
                     bool any1 = ScoreRemainder(job, b, i + 1, p1, q + row + width, k, width, start1, end1, shared, sharedEnd);
-                    if (any0 && any1)
+                    if (job.Dropout.Mask is not null)
+                    {
+                        DroppedRowOutput(job, b, pair, i, o + row, p0, v, width, start0, end0, any0);
+                        DroppedRowOutput(job, b, pair, i + 1, o + row + width, p1, v, width, start1, end1, any1);
+                    }
+                    else if (any0 && any1)
                     {
                         float* o0 = o + row, o1 = o0 + width;
                         WeightedRowSumTwoRows(o0, o1, accumulate: false, p0 + shared, p1 + shared, 1, v + (long)shared * width, width, sharedEnd - shared, dh);
@@ -303,7 +451,15 @@ public static unsafe class Attention
                 new Span<float>(p0, tk).Clear();
             }
 
-            RowOutput(o + row, p0, v, width, start0, end0, any, dh);
+            if (job.Dropout.Mask is not null)
+            {
+                DroppedRowOutput(job, b, pair, i, o + row, p0, v, width, start0, end0, any);
+            }
+            else
+            {
+                RowOutput(o + row, p0, v, width, start0, end0, any, dh);
+            }
+
             i++;
         }
     }
@@ -363,6 +519,65 @@ public static unsafe class Attention
     }
 
     /// <summary>
+    /// With dropout, query <paramref name="i"/>'s output from its probability row <paramref name="p"/>: draws the row's mask
+    /// (allowed keys of <c>[start, end)</c> only; every other byte 0), then <c>Σ_j p[j] · mask[j] / (1 − p) · v_j</c>, the
+    /// dropped weights staged through a stack buffer of <see cref="DropoutChunk"/> keys at a time.
+    /// </summary>
+    private static void DroppedRowOutput(in Job job, int b, int pair, int i, float* o, float* p, float* v, int width, int start, int end, bool any)
+    {
+        int tk = job.KeyLength, dh = job.HeadDim;
+        long element = ((long)pair * job.QueryLength + i) * tk;
+        byte* keep = job.Dropout.Mask + element;
+        new Span<byte>(keep, tk).Clear();
+        if (!any)
+        {
+            new Span<float>(o, dh).Clear();
+            return;
+        }
+
+        ulong seed = job.Dropout.Seed, stream = job.Dropout.Stream, counter = job.Dropout.Offset + (ulong)element;
+        float drop = job.Dropout.P;
+        bool* allowed = job.Allowed is null ? null : job.Allowed + b * job.AllowedBatchStride + (long)i * tk;
+        for (int j = start; j < end; j++)
+        {
+            bool kept = (allowed is null || allowed[j]) && CounterRandom.Uniform(seed, stream, counter + (ulong)j) >= drop;
+            keep[j] = kept ? (byte)1 : (byte)0;
+        }
+
+        float* dropped = stackalloc float[DropoutChunk];
+        for (int c = start; c < end; c += DropoutChunk)
+        {
+            int n = Math.Min(DropoutChunk, end - c);
+            Masked(dropped, p + c, keep + c, n, job.Dropout.Scale);
+            WeightedRowSum(o, accumulate: c != start, dropped, 1, v + (long)c * width, width, n, dh);
+        }
+    }
+
+    /// <summary><c>destination[j] = source[j] · keep[j] · scale</c> (keep bytes 0 or 1); <paramref name="destination"/> may be <paramref name="source"/>.</summary>
+    private static void Masked(float* destination, float* source, byte* keep, int count, float scale)
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var scaleVector = Vector256.Create(scale);
+            for (; j + 8 <= count; j += 8)
+            {
+                // Widen 8 mask bytes to 8 floats (0 or 1).
+                var bytes = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(keep + j)).AsByte();
+                var (low, _) = Vector128.Widen(bytes);
+                var (a, c) = Vector128.Widen(low);
+                var kept = Vector256.ConvertToSingle(Vector256.Create(a, c).AsInt32());
+                (Vector256.Load(source + j) * kept * scaleVector).Store(destination + j);
+            }
+        }
+
+        for (; j < count; j++)
+        {
+            destination[j] = source[j] * keep[j] * scale;
+        }
+    }
+
+    /// <summary>
     /// One worker's share of the backward: it owns scratch plane <paramref name="part"/> and takes (batch, head) pairs
     /// from a shared counter until none is left, so a slow thread does not hold up the others. Which worker runs a pair
     /// does not change the pair's arithmetic, so the results stay independent of the schedule.
@@ -388,15 +603,26 @@ public static unsafe class Attention
         float* q = job.Q + queryBase, dq = job.DQ + queryBase, dO = job.DOutput + queryBase;
         float* k = job.K + keyBase, v = job.V + keyBase, dk = job.DK + keyBase, dv = job.DV + keyBase;
         float* p = job.Probabilities + (long)pair * tq * tk;
+        byte* keep = job.Dropout.Mask is null ? null : job.Dropout.Mask + (long)pair * tq * tk;
 
-        // Rows: dP = dO Vᵀ, dS = scale · P ∘ (dP − rowsum(P ∘ dP)), dQ += dS K. dS is kept for the columns.
-        // Two queries per step over the keys both may see (as in the forward), then each query's other keys.
+        if (keep is not null)
+        {
+            // Dropout: dV = P_dᵀ dO with the dropped probabilities P_d = P ∘ M / (1 − p), staged in the scratch plane
+            // before the rows below overwrite it with dS.
+            long plane = (long)tq * tk;
+            Masked(dS, p, keep, (int)plane, job.Dropout.Scale);
+            Columns(job, b, null, null, null, dv, dS, dO);
+        }
+
+        // Rows: dP = dO Vᵀ (times M / (1 − p) with dropout), dS = scale · P ∘ (dP − rowsum(P ∘ dP)), dQ += dS K. dS is kept
+        // for the columns. Two queries per step over the keys both may see (as in the forward), then each query's other keys.
         bool pairs = Avx.IsSupported && dh % Vector256<float>.Count == 0;
         int i = 0;
         while (i < tq)
         {
             job.KeyRange(b, i, out int start0, out int end0);
             float* ds0 = dS + (long)i * tk, dO0 = dO + (long)i * width, dq0 = dq + (long)i * width;
+            byte* keep0 = keep is null ? null : keep + (long)i * tk;
             if (pairs && i + 1 < tq)
             {
                 job.KeyRange(b, i + 1, out int start1, out int end1);
@@ -404,9 +630,10 @@ public static unsafe class Attention
                 if (sharedEnd - shared >= 8)
                 {
                     float* ds1 = ds0 + tk, dO1 = dO0 + width, dq1 = dq0 + width;
+                    byte* keep1 = keep is null ? null : keep0 + tk;
                     DotsTwoRows(ds0 + shared, ds1 + shared, dO0, dO1, v + (long)shared * width, width, sharedEnd - shared, dh, 1f);
-                    ScoreGradientRow(job, ds0, p + (long)i * tk, dO0, v, width, start0, end0, shared, sharedEnd);
-                    ScoreGradientRow(job, ds1, p + (long)(i + 1) * tk, dO1, v, width, start1, end1, shared, sharedEnd);
+                    ScoreGradientRow(job, ds0, p + (long)i * tk, keep0, dO0, v, width, start0, end0, shared, sharedEnd);
+                    ScoreGradientRow(job, ds1, p + (long)(i + 1) * tk, keep1, dO1, v, width, start1, end1, shared, sharedEnd);
                     WeightedRowSumTwoRows(dq0, dq1, accumulate: true, ds0 + shared, ds1 + shared, 1, k + (long)shared * width, width, sharedEnd - shared, dh);
                     WeightedRowSum(dq0, accumulate: true, ds0 + start0, 1, k + (long)start0 * width, width, shared - start0, dh);
                     WeightedRowSum(dq0, accumulate: true, ds0 + sharedEnd, 1, k + (long)sharedEnd * width, width, end0 - sharedEnd, dh);
@@ -424,54 +651,78 @@ public static unsafe class Attention
             else
             {
                 Dots(ds0 + start0, dO0, v + (long)start0 * width, width, end0 - start0, dh, 1f);
-                ScoreGradientRow(job, ds0, p + (long)i * tk, dO0, v, width, start0, end0, start0, end0);
+                ScoreGradientRow(job, ds0, p + (long)i * tk, keep0, dO0, v, width, start0, end0, start0, end0);
                 WeightedRowSum(dq0, accumulate: true, ds0 + start0, 1, k + (long)start0 * width, width, end0 - start0, dh);
             }
 
             i++;
         }
 
-        // Columns: dK = dSᵀ Q, dV = Pᵀ dO, over the queries that may see each key; two keys per step over their
-        // shared queries, then each key's other queries.
+        // Columns: dK = dSᵀ Q, and without dropout dV = Pᵀ dO in the same sweep.
+        Columns(job, b, dk, dS, q, keep is null ? dv : null, p, dO);
+    }
+
+    /// <summary>
+    /// Column sums over the queries that may see each key: <c>dK += dSᵀ Q</c> when <paramref name="dk"/> is not null and
+    /// <c>dV += Wᵀ dO</c> (weights <paramref name="weights"/>: the probabilities, or the dropped ones) when <paramref name="dv"/>
+    /// is not null; two keys per step over their shared queries, then each key's other queries.
+    /// </summary>
+    private static void Columns(in Job job, int b, float* dk, float* dS, float* q, float* dv, float* weights, float* dO)
+    {
+        int tk = job.KeyLength, dh = job.HeadDim;
+        int width = job.Heads * dh;
+        bool pairs = Avx.IsSupported && dh % Vector256<float>.Count == 0;
         int j = 0;
         while (j < tk)
         {
             job.QueryRange(b, j, out int start0, out int end0);
-            float* dk0 = dk + (long)j * width, dv0 = dv + (long)j * width;
+            float* dk0 = dk is null ? null : dk + (long)j * width, dv0 = dv is null ? null : dv + (long)j * width;
             if (pairs && j + 1 < tk)
             {
                 job.QueryRange(b, j + 1, out int start1, out int end1);
                 int shared = Math.Max(start0, start1), sharedEnd = Math.Min(end0, end1);
                 if (sharedEnd - shared >= 8)
                 {
-                    float* dk1 = dk0 + width, dv1 = dv0 + width;
                     long offset = (long)shared * tk + j;
-                    WeightedRowSumTwoRows(dk0, dk1, accumulate: true, dS + offset, dS + offset + 1, tk, q + (long)shared * width, width, sharedEnd - shared, dh);
-                    WeightedRowSumTwoRows(dv0, dv1, accumulate: true, p + offset, p + offset + 1, tk, dO + (long)shared * width, width, sharedEnd - shared, dh);
-                    ColumnRemainder(dk0, dv0, dS, p, q, dO, tk, width, dh, j, start0, end0, shared, sharedEnd);
-                    ColumnRemainder(dk1, dv1, dS, p, q, dO, tk, width, dh, j + 1, start1, end1, shared, sharedEnd);
+                    if (dk is not null)
+                    {
+                        WeightedRowSumTwoRows(dk0, dk0 + width, accumulate: true, dS + offset, dS + offset + 1, tk, q + (long)shared * width, width, sharedEnd - shared, dh);
+                    }
+
+                    if (dv is not null)
+                    {
+                        WeightedRowSumTwoRows(dv0, dv0 + width, accumulate: true, weights + offset, weights + offset + 1, tk, dO + (long)shared * width, width, sharedEnd - shared, dh);
+                    }
+
+                    ColumnRemainder(dk0, dv0, dS, weights, q, dO, tk, width, dh, j, start0, end0, shared, sharedEnd);
+                    ColumnRemainder(dk0 is null ? null : dk0 + width, dv0 is null ? null : dv0 + width, dS, weights, q, dO, tk, width, dh, j + 1, start1, end1, shared, sharedEnd);
                     j += 2;
                     continue;
                 }
             }
 
-            ColumnRemainder(dk0, dv0, dS, p, q, dO, tk, width, dh, j, start0, end0, end0, end0);
+            ColumnRemainder(dk0, dv0, dS, weights, q, dO, tk, width, dh, j, start0, end0, end0, end0);
             j++;
         }
     }
 
     /// <summary>
     /// Finishes one row of score gradients <paramref name="ds"/>: computes <c>dP</c> for the keys of <c>[start, end)</c>
-    /// outside the already computed <c>[done, doneEnd)</c>, zeroes the keys outside <c>[start, end)</c>, then
-    /// <c>dS = scale · P ∘ (dP − P·dP)</c> in place.
+    /// outside the already computed <c>[done, doneEnd)</c>, zeroes the keys outside <c>[start, end)</c>, applies the row's
+    /// dropout mask <paramref name="keep"/> (null without dropout) and scale, then <c>dS = scale · P ∘ (dP − P·dP)</c> in place.
     /// </summary>
-    private static void ScoreGradientRow(in Job job, float* ds, float* p, float* dO, float* v, int width, int start, int end, int done, int doneEnd)
+    private static void ScoreGradientRow(in Job job, float* ds, float* p, byte* keep, float* dO, float* v, int width, int start, int end, int done, int doneEnd)
     {
         int tk = job.KeyLength, dh = job.HeadDim;
         Dots(ds + start, dO, v + (long)start * width, width, done - start, dh, 1f);
         Dots(ds + doneEnd, dO, v + (long)doneEnd * width, width, end - doneEnd, dh, 1f);
         new Span<float>(ds, start).Clear();
         new Span<float>(ds + end, tk - end).Clear();
+        if (keep is not null)
+        {
+            Masked(ds + start, ds + start, keep + start, end - start, job.Dropout.Scale);
+        }
+
         var row = new Span<float>(ds + start, end - start);
         var probabilities = new ReadOnlySpan<float>(p + start, end - start);
         float dot = TensorPrimitives.Dot(probabilities, row);
@@ -480,8 +731,11 @@ public static unsafe class Attention
         TensorPrimitives.Multiply(row, job.Scale, row);
     }
 
-    /// <summary>Adds key <paramref name="j"/>'s <c>dK</c> and <c>dV</c> terms of the queries in <c>[start, end)</c> outside <c>[done, doneEnd)</c>.</summary>
-    private static void ColumnRemainder(float* dk, float* dv, float* dS, float* p, float* q, float* dO, int tk, int width, int dh, int j, int start, int end, int done, int doneEnd)
+    /// <summary>
+    /// Adds key <paramref name="j"/>'s <c>dK</c> and <c>dV</c> terms (each skipped when its destination is null) of the queries in
+    /// <c>[start, end)</c> outside <c>[done, doneEnd)</c>; <paramref name="weights"/> weight <c>dV</c>.
+    /// </summary>
+    private static void ColumnRemainder(float* dk, float* dv, float* dS, float* weights, float* q, float* dO, int tk, int width, int dh, int j, int start, int end, int done, int doneEnd)
     {
         if (end <= start)
         {
@@ -491,11 +745,26 @@ public static unsafe class Attention
         done = Math.Clamp(done, start, end);
         doneEnd = Math.Clamp(doneEnd, done, end);
         long offset = (long)start * tk + j;
-        WeightedRowSum(dk, accumulate: true, dS + offset, tk, q + (long)start * width, width, done - start, dh);
-        WeightedRowSum(dv, accumulate: true, p + offset, tk, dO + (long)start * width, width, done - start, dh);
+        if (dk is not null)
+        {
+            WeightedRowSum(dk, accumulate: true, dS + offset, tk, q + (long)start * width, width, done - start, dh);
+        }
+
+        if (dv is not null)
+        {
+            WeightedRowSum(dv, accumulate: true, weights + offset, tk, dO + (long)start * width, width, done - start, dh);
+        }
+
         offset = (long)doneEnd * tk + j;
-        WeightedRowSum(dk, accumulate: true, dS + offset, tk, q + (long)doneEnd * width, width, end - doneEnd, dh);
-        WeightedRowSum(dv, accumulate: true, p + offset, tk, dO + (long)doneEnd * width, width, end - doneEnd, dh);
+        if (dk is not null)
+        {
+            WeightedRowSum(dk, accumulate: true, dS + offset, tk, q + (long)doneEnd * width, width, end - doneEnd, dh);
+        }
+
+        if (dv is not null)
+        {
+            WeightedRowSum(dv, accumulate: true, weights + offset, tk, dO + (long)doneEnd * width, width, end - doneEnd, dh);
+        }
     }
 
     /// <summary><c>result[r] = scale · (x · rows[r])</c> for <paramref name="count"/> rows of length <paramref name="n"/>.</summary>

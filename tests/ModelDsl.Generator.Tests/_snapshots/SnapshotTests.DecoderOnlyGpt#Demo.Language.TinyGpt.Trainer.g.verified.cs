@@ -50,7 +50,7 @@ partial class TinyGpt
         private readonly int __stateLength;
         private readonly int[] __ids = new int[256];
         private readonly int[] __labels = new int[256];
-        private readonly byte[] __masks = new byte[159744];
+        private readonly byte[] __masks = new byte[225280];
         private long __step;
         private bool __training;
         internal int __b;
@@ -218,7 +218,7 @@ partial class TinyGpt
         /// <param name="path">The safetensors file to write.</param>
         public void SaveCheckpoint(string path)
         {
-            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 159744UL));
+            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 225280UL));
         }
 
         /// <summary>
@@ -300,7 +300,7 @@ partial class TinyGpt
             }
 
             __training = training;
-            ulong __dropoutOffset = (ulong)__step * 159744UL;
+            ulong __dropoutOffset = (ulong)__step * 225280UL;
             int B = __b;
             int T = __t;
             int BT = B * T;
@@ -312,7 +312,7 @@ partial class TinyGpt
             global::ModelDsl.Kernels.LearnedPositions.Forward(a.Slice(12288, BT * 48), a.Slice(0, BT * 48), p.Slice(24576, 1536), B, T, 48);
             // EmbeddingDropout (Dropout): [B,T,48] -> [B,T,48]: dropout p = 0.1, stream 0UL
             global::ModelDsl.Kernels.Dropout.Forward(a.Slice(24576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 48), a.Slice(12288, BT * 48), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
-            // Blocks.Layer[0]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (after each sublayer and in the FFN; not on the attention probabilities yet)
+            // Blocks.Layer[0]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[0].norm1: LayerNorm, blocks.layers.0.norm1.weight params[54192..54240), blocks.layers.0.norm1.bias params[54240..54288)
@@ -323,28 +323,28 @@ partial class TinyGpt
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(61952, BT * 48), a.Slice(36864, BT * 48), p.Slice(28416, 2304), p.Slice(33072, 48), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.0.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(74240, BT * 48), a.Slice(36864, BT * 48), p.Slice(30720, 2304), p.Slice(33120, 48), BT, 48, 48, pool: __pool);
-                // Blocks.Layer[0].self_attn: softmax(q k^T * 0.28867513f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(119296, BT * 48), a.Slice(86528, B * 4 * T * T), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), a.Slice(74240, BT * 48), B, T, T, 4, 12, mask, 0.28867513f, __pool);
+                // Blocks.Layer[0].self_attn: softmax(q k^T * 0.28867513f + mask) v, dropout p = 0.1 on the probabilities, stream 1UL
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(119296, BT * 48), a.Slice(86528, B * 4 * T * T), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), a.Slice(74240, BT * 48), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 12288, B * 4 * T * T), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[33168..35472)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(131584, BT * 48), a.Slice(119296, BT * 48), p.Slice(33168, 2304), p.Slice(35472, 48), BT, 48, 48, pool: __pool);
-                // Blocks.Layer[0].dropout1: dropout p = 0.1, stream 1UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(143872, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 12288, BT * 48), a.Slice(131584, BT * 48), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
+                // Blocks.Layer[0].dropout1: dropout p = 0.1, stream 2UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(143872, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 45056, BT * 48), a.Slice(131584, BT * 48), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
                 // Blocks.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(156160, BT * 48), a.Slice(24576, BT * 48), a.Slice(143872, BT * 48));
                 // Blocks.Layer[0].norm2: LayerNorm, blocks.layers.0.norm2.weight params[54288..54336), blocks.layers.0.norm2.bias params[54336..54384)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(168448, BT * 48), a.Slice(180736, BT), a.Slice(180992, BT), a.Slice(156160, BT * 48), p.Slice(54288, 48), p.Slice(54336, 48), BT, 48, pool: __pool);
                 // Blocks.Layer[0].linear1 + activation, blocks.layers.0.linear1.weight params[35520..44736)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(181248, BT * 192), a.Slice(168448, BT * 48), p.Slice(35520, 9216), p.Slice(44736, 192), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(230400, BT * 192), __pool);
-                // Blocks.Layer[0].dropout (FFN): dropout p = 0.1, stream 2UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(279552, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 24576, BT * 192), a.Slice(181248, BT * 192), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
+                // Blocks.Layer[0].dropout (FFN): dropout p = 0.1, stream 3UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(279552, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 57344, BT * 192), a.Slice(181248, BT * 192), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
                 // Blocks.Layer[0].linear2, blocks.layers.0.linear2.weight params[44928..54144)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(328704, BT * 48), a.Slice(279552, BT * 192), p.Slice(44928, 9216), p.Slice(54144, 48), BT, 192, 48, pool: __pool);
-                // Blocks.Layer[0].dropout2: dropout p = 0.1, stream 3UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(340992, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 48), a.Slice(328704, BT * 48), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
+                // Blocks.Layer[0].dropout2: dropout p = 0.1, stream 4UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(340992, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 106496, BT * 48), a.Slice(328704, BT * 48), 0.1f, __dropoutSeed, 4UL, __dropoutOffset, training, __pool);
                 // Blocks.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(353280, BT * 48), a.Slice(156160, BT * 48), a.Slice(340992, BT * 48));
             }
-            // Blocks.Layer[1]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (after each sublayer and in the FFN; not on the attention probabilities yet)
+            // Blocks.Layer[1]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[1].norm1: LayerNorm, blocks.layers.1.norm1.weight params[82464..82512), blocks.layers.1.norm1.bias params[82512..82560)
@@ -355,24 +355,24 @@ partial class TinyGpt
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(390656, BT * 48), a.Slice(365568, BT * 48), p.Slice(56688, 2304), p.Slice(61344, 48), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.1.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(402944, BT * 48), a.Slice(365568, BT * 48), p.Slice(58992, 2304), p.Slice(61392, 48), BT, 48, 48, pool: __pool);
-                // Blocks.Layer[1].self_attn: softmax(q k^T * 0.28867513f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(448000, BT * 48), a.Slice(415232, B * 4 * T * T), a.Slice(378368, BT * 48), a.Slice(390656, BT * 48), a.Slice(402944, BT * 48), B, T, T, 4, 12, mask, 0.28867513f, __pool);
+                // Blocks.Layer[1].self_attn: softmax(q k^T * 0.28867513f + mask) v, dropout p = 0.1 on the probabilities, stream 5UL
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(448000, BT * 48), a.Slice(415232, B * 4 * T * T), a.Slice(378368, BT * 48), a.Slice(390656, BT * 48), a.Slice(402944, BT * 48), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 118784, B * 4 * T * T), 0.1f, __dropoutSeed, 5UL, __dropoutOffset, training, __pool);
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[61440..63744)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(460288, BT * 48), a.Slice(448000, BT * 48), p.Slice(61440, 2304), p.Slice(63744, 48), BT, 48, 48, pool: __pool);
-                // Blocks.Layer[1].dropout1: dropout p = 0.1, stream 4UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(472576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 86016, BT * 48), a.Slice(460288, BT * 48), 0.1f, __dropoutSeed, 4UL, __dropoutOffset, training, __pool);
+                // Blocks.Layer[1].dropout1: dropout p = 0.1, stream 6UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(472576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 151552, BT * 48), a.Slice(460288, BT * 48), 0.1f, __dropoutSeed, 6UL, __dropoutOffset, training, __pool);
                 // Blocks.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(484864, BT * 48), a.Slice(353280, BT * 48), a.Slice(472576, BT * 48));
                 // Blocks.Layer[1].norm2: LayerNorm, blocks.layers.1.norm2.weight params[82560..82608), blocks.layers.1.norm2.bias params[82608..82656)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(497152, BT * 48), a.Slice(509440, BT), a.Slice(509696, BT), a.Slice(484864, BT * 48), p.Slice(82560, 48), p.Slice(82608, 48), BT, 48, pool: __pool);
                 // Blocks.Layer[1].linear1 + activation, blocks.layers.1.linear1.weight params[63792..73008)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(509952, BT * 192), a.Slice(497152, BT * 48), p.Slice(63792, 9216), p.Slice(73008, 192), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(559104, BT * 192), __pool);
-                // Blocks.Layer[1].dropout (FFN): dropout p = 0.1, stream 5UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(608256, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 98304, BT * 192), a.Slice(509952, BT * 192), 0.1f, __dropoutSeed, 5UL, __dropoutOffset, training, __pool);
+                // Blocks.Layer[1].dropout (FFN): dropout p = 0.1, stream 7UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(608256, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 163840, BT * 192), a.Slice(509952, BT * 192), 0.1f, __dropoutSeed, 7UL, __dropoutOffset, training, __pool);
                 // Blocks.Layer[1].linear2, blocks.layers.1.linear2.weight params[73200..82416)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(657408, BT * 48), a.Slice(608256, BT * 192), p.Slice(73200, 9216), p.Slice(82416, 48), BT, 192, 48, pool: __pool);
-                // Blocks.Layer[1].dropout2: dropout p = 0.1, stream 6UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(669696, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 147456, BT * 48), a.Slice(657408, BT * 48), 0.1f, __dropoutSeed, 6UL, __dropoutOffset, training, __pool);
+                // Blocks.Layer[1].dropout2: dropout p = 0.1, stream 8UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(669696, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 212992, BT * 48), a.Slice(657408, BT * 48), 0.1f, __dropoutSeed, 8UL, __dropoutOffset, training, __pool);
                 // Blocks.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(681984, BT * 48), a.Slice(484864, BT * 48), a.Slice(669696, BT * 48));
             }
@@ -409,11 +409,11 @@ partial class TinyGpt
                 // Blocks.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(484864, BT * 48), d.Slice(669696, BT * 48), d.Slice(681984, BT * 48));
                 // Blocks.Layer[1].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(657408, BT * 48), d.Slice(669696, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 147456, BT * 48), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(657408, BT * 48), d.Slice(669696, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 212992, BT * 48), 0.1f, training);
                 // Blocks.Layer[1].linear2, blocks.layers.1.linear2.weight params[73200..82416)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(608256, BT * 192), g.Slice(73200, 9216), g.Slice(82416, 48), d.Slice(657408, BT * 48), a.Slice(608256, BT * 192), p.Slice(73200, 9216), BT, 192, 48, pool: __pool);
                 // Blocks.Layer[1].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(509952, BT * 192), d.Slice(608256, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 98304, BT * 192), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(509952, BT * 192), d.Slice(608256, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 163840, BT * 192), 0.1f, training);
                 // Blocks.Layer[1].linear1 + activation, blocks.layers.1.linear1.weight params[63792..73008)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(497152, BT * 48), g.Slice(63792, 9216), g.Slice(73008, 192), d.Slice(509952, BT * 192), a.Slice(497152, BT * 48), p.Slice(63792, 9216), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(559104, BT * 192), __scratch.Span.Slice(0, BT * 192), __pool);
                 // Blocks.Layer[1].norm2: LayerNorm
@@ -421,11 +421,11 @@ partial class TinyGpt
                 // Blocks.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(353280, BT * 48), d.Slice(472576, BT * 48), d.Slice(484864, BT * 48));
                 // Blocks.Layer[1].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(460288, BT * 48), d.Slice(472576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 86016, BT * 48), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(460288, BT * 48), d.Slice(472576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 151552, BT * 48), 0.1f, training);
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[61440..63744)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(448000, BT * 48), g.Slice(61440, 2304), g.Slice(63744, 48), d.Slice(460288, BT * 48), a.Slice(448000, BT * 48), p.Slice(61440, 2304), BT, 48, 48, pool: __pool);
-                // Blocks.Layer[1].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(378368, BT * 48), d.Slice(390656, BT * 48), d.Slice(402944, BT * 48), d.Slice(448000, BT * 48), a.Slice(378368, BT * 48), a.Slice(390656, BT * 48), a.Slice(402944, BT * 48), a.Slice(415232, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                // Blocks.Layer[1].self_attn: attention (dropout on the probabilities)
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(378368, BT * 48), d.Slice(390656, BT * 48), d.Slice(402944, BT * 48), d.Slice(448000, BT * 48), a.Slice(378368, BT * 48), a.Slice(390656, BT * 48), a.Slice(402944, BT * 48), a.Slice(415232, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 118784, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
                 // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.1.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(54384, 2304), g.Slice(61296, 48), d.Slice(378368, BT * 48), a.Slice(365568, BT * 48), p.Slice(54384, 2304), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.1.self_attn.in_proj_weight
@@ -441,11 +441,11 @@ partial class TinyGpt
                 // Blocks.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(156160, BT * 48), d.Slice(340992, BT * 48), d.Slice(353280, BT * 48));
                 // Blocks.Layer[0].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(328704, BT * 48), d.Slice(340992, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 48), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(328704, BT * 48), d.Slice(340992, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 106496, BT * 48), 0.1f, training);
                 // Blocks.Layer[0].linear2, blocks.layers.0.linear2.weight params[44928..54144)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(279552, BT * 192), g.Slice(44928, 9216), g.Slice(54144, 48), d.Slice(328704, BT * 48), a.Slice(279552, BT * 192), p.Slice(44928, 9216), BT, 192, 48, pool: __pool);
                 // Blocks.Layer[0].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(181248, BT * 192), d.Slice(279552, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 24576, BT * 192), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(181248, BT * 192), d.Slice(279552, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 57344, BT * 192), 0.1f, training);
                 // Blocks.Layer[0].linear1 + activation, blocks.layers.0.linear1.weight params[35520..44736)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(168448, BT * 48), g.Slice(35520, 9216), g.Slice(44736, 192), d.Slice(181248, BT * 192), a.Slice(168448, BT * 48), p.Slice(35520, 9216), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(230400, BT * 192), __scratch.Span.Slice(0, BT * 192), __pool);
                 // Blocks.Layer[0].norm2: LayerNorm
@@ -453,11 +453,11 @@ partial class TinyGpt
                 // Blocks.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(24576, BT * 48), d.Slice(143872, BT * 48), d.Slice(156160, BT * 48));
                 // Blocks.Layer[0].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(131584, BT * 48), d.Slice(143872, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 12288, BT * 48), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(131584, BT * 48), d.Slice(143872, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 45056, BT * 48), 0.1f, training);
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[33168..35472)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(119296, BT * 48), g.Slice(33168, 2304), g.Slice(35472, 48), d.Slice(131584, BT * 48), a.Slice(119296, BT * 48), p.Slice(33168, 2304), BT, 48, 48, pool: __pool);
-                // Blocks.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(49664, BT * 48), d.Slice(61952, BT * 48), d.Slice(74240, BT * 48), d.Slice(119296, BT * 48), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), a.Slice(74240, BT * 48), a.Slice(86528, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                // Blocks.Layer[0].self_attn: attention (dropout on the probabilities)
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(49664, BT * 48), d.Slice(61952, BT * 48), d.Slice(74240, BT * 48), d.Slice(119296, BT * 48), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), a.Slice(74240, BT * 48), a.Slice(86528, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 12288, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
                 // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.0.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(26112, 2304), g.Slice(33024, 48), d.Slice(49664, BT * 48), a.Slice(36864, BT * 48), p.Slice(26112, 2304), BT, 48, 48, pool: __pool);
                 // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.0.self_attn.in_proj_weight

@@ -51,7 +51,7 @@ partial class Translator
         private readonly int[] __labels = new int[384];
         internal readonly float[] __sinusoid0 = new float[640];
         internal readonly float[] __sinusoid1 = new float[768];
-        private readonly byte[] __masks = new byte[102400];
+        private readonly byte[] __masks = new byte[195584];
         private long __step;
         private bool __training;
         internal int __b;
@@ -222,7 +222,7 @@ partial class Translator
         /// <param name="path">The safetensors file to write.</param>
         public void SaveCheckpoint(string path)
         {
-            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 102400UL));
+            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 195584UL));
         }
 
         /// <summary>
@@ -324,7 +324,7 @@ partial class Translator
             }
 
             __training = training;
-            ulong __dropoutOffset = (ulong)__step * 102400UL;
+            ulong __dropoutOffset = (ulong)__step * 195584UL;
             int B = __b;
             int TSource = __t_Source;
             int BTSource = B * TSource;
@@ -336,7 +336,7 @@ partial class Translator
             global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 32), p.Slice(0, 9600), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 300, 32);
             // SourcePositions (SinusoidalPositions): [B,SourceLength,32] -> [B,SourceLength,32]: adds the fixed sinusoid table (20 x 32)
             global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(10240, BTSource * 32), a.Slice(0, BTSource * 32), __sinusoid0, B, TSource, 32);
-            // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,32], 4 heads of 8, mask key padding, ff 64, dropout 0.1 (after each sublayer and in the FFN; not on the attention probabilities yet)
+            // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,32], 4 heads of 8, mask key padding, ff 64, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight
@@ -345,24 +345,24 @@ partial class Translator
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024), p.Slice(12704, 32), BTSource, 32, 32, pool: __pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024), p.Slice(12736, 32), BTSource, 32, 32, pool: __pool);
-                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(76800, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f, __pool);
+                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, dropout p = 0.1 on the probabilities, stream 0UL
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(76800, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024), p.Slice(13792, 32), BTSource, 32, 32, pool: __pool);
-                // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 0UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 0, BTSource * 32), a.Slice(87040, BTSource * 32), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 1UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), a.Slice(87040, BTSource * 32), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(107520, BTSource * 32), a.Slice(10240, BTSource * 32), a.Slice(97280, BTSource * 32));
                 // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[18016..18048), encoder.layers.0.norm1.bias params[18048..18080)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(117760, BTSource * 32), a.Slice(128000, BTSource), a.Slice(128320, BTSource), a.Slice(107520, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: __pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[13824..15872)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048), p.Slice(15872, 64), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), __pool);
-                // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 1UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 10240, BTSource * 64), a.Slice(128640, BTSource * 64), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 2UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 35840, BTSource * 64), a.Slice(128640, BTSource * 64), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[15936..17984)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048), p.Slice(17984, 32), BTSource, 64, 32, pool: __pool);
-                // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 2UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 30720, BTSource * 32), a.Slice(190080, BTSource * 32), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 3UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32), a.Slice(190080, BTSource * 32), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(210560, BTSource * 32), a.Slice(117760, BTSource * 32), a.Slice(200320, BTSource * 32));
                 // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[18080..18112), encoder.layers.0.norm2.bias params[18112..18144)
@@ -372,7 +372,7 @@ partial class Translator
             global::ModelDsl.Kernels.Embedding.Forward(a.Slice(231680, BTTarget * 32), p.Slice(18144, 9600), global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 300, 32);
             // TargetPositions (SinusoidalPositions): [B,TargetLength,32] -> [B,TargetLength,32]: adds the fixed sinusoid table (24 x 32)
             global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(243968, BTTarget * 32), a.Slice(231680, BTTarget * 32), __sinusoid1, B, TTarget, 32);
-            // Decoder.Layer[0]: post-norm Transformer decoder layer [B,TTarget,32], 4 heads of 8, mask causal + key padding, cross-attention to Encoder (memory key padding), ff 64, dropout 0.1 (after each sublayer and in the FFN; not on the attention probabilities yet)
+            // Decoder.Layer[0]: post-norm Transformer decoder layer [B,TTarget,32], 4 heads of 8, mask causal + key padding, cross-attention to Encoder (memory key padding), ff 64, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal().WithKeyPadding(global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B));
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
@@ -382,12 +382,12 @@ partial class Translator
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(268544, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(28768, 1024), p.Slice(30848, 32), BTTarget, 32, 32, pool: __pool);
                 // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of decoder.layers.0.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(280832, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(29792, 1024), p.Slice(30880, 32), BTTarget, 32, 32, pool: __pool);
-                // Decoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(329984, BTTarget * 32), a.Slice(293120, B * 4 * TTarget * TTarget), a.Slice(256256, BTTarget * 32), a.Slice(268544, BTTarget * 32), a.Slice(280832, BTTarget * 32), B, TTarget, TTarget, 4, 8, mask, 0.35355338f, __pool);
+                // Decoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, dropout p = 0.1 on the probabilities, stream 4UL
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(329984, BTTarget * 32), a.Slice(293120, B * 4 * TTarget * TTarget), a.Slice(256256, BTTarget * 32), a.Slice(268544, BTTarget * 32), a.Slice(280832, BTTarget * 32), B, TTarget, TTarget, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 66560, B * 4 * TTarget * TTarget), 0.1f, __dropoutSeed, 4UL, __dropoutOffset, training, __pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[30912..31936)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(342272, BTTarget * 32), a.Slice(329984, BTTarget * 32), p.Slice(30912, 1024), p.Slice(31936, 32), BTTarget, 32, 32, pool: __pool);
-                // Decoder.Layer[0].dropout1: dropout p = 0.1, stream 3UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(354560, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 40960, BTTarget * 32), a.Slice(342272, BTTarget * 32), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
+                // Decoder.Layer[0].dropout1: dropout p = 0.1, stream 5UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(354560, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 103424, BTTarget * 32), a.Slice(342272, BTTarget * 32), 0.1f, __dropoutSeed, 5UL, __dropoutOffset, training, __pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(366848, BTTarget * 32), a.Slice(243968, BTTarget * 32), a.Slice(354560, BTTarget * 32));
                 // Decoder.Layer[0].norm1: LayerNorm, decoder.layers.0.norm1.weight params[40384..40416), decoder.layers.0.norm1.bias params[40416..40448)
@@ -398,24 +398,24 @@ partial class Translator
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(404480, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(32992, 1024), p.Slice(35072, 32), BTSource, 32, 32, pool: __pool);
                 // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 64..96 of decoder.layers.0.multihead_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(414720, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(34016, 1024), p.Slice(35104, 32), BTSource, 32, 32, pool: __pool);
-                // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.35355338f + memoryMask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(455680, BTTarget * 32), a.Slice(424960, B * 4 * TTarget * TSource), a.Slice(392192, BTTarget * 32), a.Slice(404480, BTSource * 32), a.Slice(414720, BTSource * 32), B, TTarget, TSource, 4, 8, memoryMask, 0.35355338f, __pool);
+                // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.35355338f + memoryMask) v, dropout p = 0.1 on the probabilities, stream 6UL
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(455680, BTTarget * 32), a.Slice(424960, B * 4 * TTarget * TSource), a.Slice(392192, BTTarget * 32), a.Slice(404480, BTSource * 32), a.Slice(414720, BTSource * 32), B, TTarget, TSource, 4, 8, memoryMask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, __dropoutSeed, 6UL, __dropoutOffset, training, __pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[35136..36160)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(467968, BTTarget * 32), a.Slice(455680, BTTarget * 32), p.Slice(35136, 1024), p.Slice(36160, 32), BTTarget, 32, 32, pool: __pool);
-                // Decoder.Layer[0].dropout2: dropout p = 0.1, stream 4UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(480256, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 53248, BTTarget * 32), a.Slice(467968, BTTarget * 32), 0.1f, __dropoutSeed, 4UL, __dropoutOffset, training, __pool);
+                // Decoder.Layer[0].dropout2: dropout p = 0.1, stream 7UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(480256, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 146432, BTTarget * 32), a.Slice(467968, BTTarget * 32), 0.1f, __dropoutSeed, 7UL, __dropoutOffset, training, __pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(492544, BTTarget * 32), a.Slice(379136, BTTarget * 32), a.Slice(480256, BTTarget * 32));
                 // Decoder.Layer[0].norm2: LayerNorm, decoder.layers.0.norm2.weight params[40448..40480), decoder.layers.0.norm2.bias params[40480..40512)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(504832, BTTarget * 32), a.Slice(517120, BTTarget), a.Slice(517504, BTTarget), a.Slice(492544, BTTarget * 32), p.Slice(40448, 32), p.Slice(40480, 32), BTTarget, 32, pool: __pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[36192..38240)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(517888, BTTarget * 64), a.Slice(504832, BTTarget * 32), p.Slice(36192, 2048), p.Slice(38240, 64), BTTarget, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(542464, BTTarget * 64), __pool);
-                // Decoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 5UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(567040, BTTarget * 64), global::System.MemoryExtensions.AsSpan(__masks, 65536, BTTarget * 64), a.Slice(517888, BTTarget * 64), 0.1f, __dropoutSeed, 5UL, __dropoutOffset, training, __pool);
+                // Decoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 8UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(567040, BTTarget * 64), global::System.MemoryExtensions.AsSpan(__masks, 158720, BTTarget * 64), a.Slice(517888, BTTarget * 64), 0.1f, __dropoutSeed, 8UL, __dropoutOffset, training, __pool);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[38304..40352)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(591616, BTTarget * 32), a.Slice(567040, BTTarget * 64), p.Slice(38304, 2048), p.Slice(40352, 32), BTTarget, 64, 32, pool: __pool);
-                // Decoder.Layer[0].dropout3: dropout p = 0.1, stream 6UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(603904, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 90112, BTTarget * 32), a.Slice(591616, BTTarget * 32), 0.1f, __dropoutSeed, 6UL, __dropoutOffset, training, __pool);
+                // Decoder.Layer[0].dropout3: dropout p = 0.1, stream 9UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(603904, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 183296, BTTarget * 32), a.Slice(591616, BTTarget * 32), 0.1f, __dropoutSeed, 9UL, __dropoutOffset, training, __pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(616192, BTTarget * 32), a.Slice(504832, BTTarget * 32), a.Slice(603904, BTTarget * 32));
                 // Decoder.Layer[0].norm3: LayerNorm, decoder.layers.0.norm3.weight params[40512..40544), decoder.layers.0.norm3.bias params[40544..40576)
@@ -459,11 +459,11 @@ partial class Translator
                 // Decoder.Layer[0]: residual3 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(504832, BTTarget * 32), d.Slice(603904, BTTarget * 32), d.Slice(616192, BTTarget * 32));
                 // Decoder.Layer[0].dropout3: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(591616, BTTarget * 32), d.Slice(603904, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 90112, BTTarget * 32), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(591616, BTTarget * 32), d.Slice(603904, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 183296, BTTarget * 32), 0.1f, training);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[38304..40352)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(567040, BTTarget * 64), g.Slice(38304, 2048), g.Slice(40352, 32), d.Slice(591616, BTTarget * 32), a.Slice(567040, BTTarget * 64), p.Slice(38304, 2048), BTTarget, 64, 32, pool: __pool);
                 // Decoder.Layer[0].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(517888, BTTarget * 64), d.Slice(567040, BTTarget * 64), global::System.MemoryExtensions.AsSpan(__masks, 65536, BTTarget * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(517888, BTTarget * 64), d.Slice(567040, BTTarget * 64), global::System.MemoryExtensions.AsSpan(__masks, 158720, BTTarget * 64), 0.1f, training);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[36192..38240)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(504832, BTTarget * 32), g.Slice(36192, 2048), g.Slice(38240, 64), d.Slice(517888, BTTarget * 64), a.Slice(504832, BTTarget * 32), p.Slice(36192, 2048), BTTarget, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(542464, BTTarget * 64), __scratch.Span.Slice(0, BTTarget * 64), __pool);
                 // Decoder.Layer[0].norm2: LayerNorm
@@ -471,11 +471,11 @@ partial class Translator
                 // Decoder.Layer[0]: residual2 = x + cross-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(379136, BTTarget * 32), d.Slice(480256, BTTarget * 32), d.Slice(492544, BTTarget * 32));
                 // Decoder.Layer[0].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(467968, BTTarget * 32), d.Slice(480256, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 53248, BTTarget * 32), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(467968, BTTarget * 32), d.Slice(480256, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 146432, BTTarget * 32), 0.1f, training);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[35136..36160)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(455680, BTTarget * 32), g.Slice(35136, 1024), g.Slice(36160, 32), d.Slice(467968, BTTarget * 32), a.Slice(455680, BTTarget * 32), p.Slice(35136, 1024), BTTarget, 32, 32, pool: __pool);
-                // Decoder.Layer[0].multihead_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(392192, BTTarget * 32), d.Slice(404480, BTSource * 32), d.Slice(414720, BTSource * 32), d.Slice(455680, BTTarget * 32), a.Slice(392192, BTTarget * 32), a.Slice(404480, BTSource * 32), a.Slice(414720, BTSource * 32), a.Slice(424960, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 8, memoryMask, 0.35355338f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, __pool.ThreadCount)), __pool);
+                // Decoder.Layer[0].multihead_attn: attention (dropout on the probabilities)
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(392192, BTTarget * 32), d.Slice(404480, BTSource * 32), d.Slice(414720, BTSource * 32), d.Slice(455680, BTTarget * 32), a.Slice(392192, BTTarget * 32), a.Slice(404480, BTSource * 32), a.Slice(414720, BTSource * 32), a.Slice(424960, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 8, memoryMask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, __pool.ThreadCount)), __pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.multihead_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(379136, BTTarget * 32), g.Slice(31968, 1024), g.Slice(35040, 32), d.Slice(392192, BTTarget * 32), a.Slice(379136, BTTarget * 32), p.Slice(31968, 1024), BTTarget, 32, 32, pool: __pool);
                 // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 32..64 of decoder.layers.0.multihead_attn.in_proj_weight
@@ -487,11 +487,11 @@ partial class Translator
                 // Decoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(243968, BTTarget * 32), d.Slice(354560, BTTarget * 32), d.Slice(366848, BTTarget * 32));
                 // Decoder.Layer[0].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(342272, BTTarget * 32), d.Slice(354560, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 40960, BTTarget * 32), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(342272, BTTarget * 32), d.Slice(354560, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 103424, BTTarget * 32), 0.1f, training);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[30912..31936)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(329984, BTTarget * 32), g.Slice(30912, 1024), g.Slice(31936, 32), d.Slice(342272, BTTarget * 32), a.Slice(329984, BTTarget * 32), p.Slice(30912, 1024), BTTarget, 32, 32, pool: __pool);
-                // Decoder.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(256256, BTTarget * 32), d.Slice(268544, BTTarget * 32), d.Slice(280832, BTTarget * 32), d.Slice(329984, BTTarget * 32), a.Slice(256256, BTTarget * 32), a.Slice(268544, BTTarget * 32), a.Slice(280832, BTTarget * 32), a.Slice(293120, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 8, mask, 0.35355338f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, __pool.ThreadCount)), __pool);
+                // Decoder.Layer[0].self_attn: attention (dropout on the probabilities)
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(256256, BTTarget * 32), d.Slice(268544, BTTarget * 32), d.Slice(280832, BTTarget * 32), d.Slice(329984, BTTarget * 32), a.Slice(256256, BTTarget * 32), a.Slice(268544, BTTarget * 32), a.Slice(280832, BTTarget * 32), a.Slice(293120, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 66560, B * 4 * TTarget * TTarget), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, __pool.ThreadCount)), __pool);
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(243968, BTTarget * 32), g.Slice(27744, 1024), g.Slice(30816, 32), d.Slice(256256, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(27744, 1024), BTTarget, 32, 32, pool: __pool);
                 // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of decoder.layers.0.self_attn.in_proj_weight
@@ -511,11 +511,11 @@ partial class Translator
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(117760, BTSource * 32), d.Slice(200320, BTSource * 32), d.Slice(210560, BTSource * 32));
                 // Encoder.Layer[0].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(190080, BTSource * 32), d.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 30720, BTSource * 32), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(190080, BTSource * 32), d.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32), 0.1f, training);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[15936..17984)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(169600, BTSource * 64), g.Slice(15936, 2048), g.Slice(17984, 32), d.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048), BTSource, 64, 32, pool: __pool);
                 // Encoder.Layer[0].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(128640, BTSource * 64), d.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 10240, BTSource * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(128640, BTSource * 64), d.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 35840, BTSource * 64), 0.1f, training);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[13824..15872)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(117760, BTSource * 32), g.Slice(13824, 2048), g.Slice(15872, 64), d.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), __scratch.Span.Slice(0, BTSource * 64), __pool);
                 // Encoder.Layer[0].norm1: LayerNorm
@@ -523,11 +523,11 @@ partial class Translator
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(10240, BTSource * 32), d.Slice(97280, BTSource * 32), d.Slice(107520, BTSource * 32));
                 // Encoder.Layer[0].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(87040, BTSource * 32), d.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 0, BTSource * 32), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(87040, BTSource * 32), d.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), 0.1f, training);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(76800, BTSource * 32), g.Slice(12768, 1024), g.Slice(13792, 32), d.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024), BTSource, 32, 32, pool: __pool);
-                // Encoder.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(20480, BTSource * 32), d.Slice(30720, BTSource * 32), d.Slice(40960, BTSource * 32), d.Slice(76800, BTSource * 32), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), B, TSource, TSource, 4, 8, mask, 0.35355338f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, __pool.ThreadCount)), __pool);
+                // Encoder.Layer[0].self_attn: attention (dropout on the probabilities)
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(20480, BTSource * 32), d.Slice(30720, BTSource * 32), d.Slice(40960, BTSource * 32), d.Slice(76800, BTSource * 32), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), B, TSource, TSource, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, __pool.ThreadCount)), __pool);
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(10240, BTSource * 32), g.Slice(9600, 1024), g.Slice(12672, 32), d.Slice(20480, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(9600, 1024), BTSource, 32, 32, pool: __pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight
@@ -584,7 +584,7 @@ partial class Translator
                 global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 32), p.Slice(0, 9600), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 300, 32);
                 // SourcePositions (SinusoidalPositions): [B,SourceLength,32] -> [B,SourceLength,32]: adds the fixed sinusoid table (20 x 32)
                 global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(10240, BTSource * 32), a.Slice(0, BTSource * 32), __sinusoid0, B, TSource, 32);
-                // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,32], 4 heads of 8, mask key padding, ff 64, dropout 0.1 (after each sublayer and in the FFN; not on the attention probabilities yet)
+                // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,32], 4 heads of 8, mask key padding, ff 64, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
                 {
                     var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                     // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight
@@ -593,24 +593,24 @@ partial class Translator
                     global::ModelDsl.Kernels.Linear.Forward(a.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024), p.Slice(12704, 32), BTSource, 32, 32, pool: __pool);
                     // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight
                     global::ModelDsl.Kernels.Linear.Forward(a.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024), p.Slice(12736, 32), BTSource, 32, 32, pool: __pool);
-                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v
-                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(76800, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f, __pool);
+                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, dropout p = 0.1 on the probabilities, stream 0UL
+                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(76800, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
                     // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792)
                     global::ModelDsl.Kernels.Linear.Forward(a.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024), p.Slice(13792, 32), BTSource, 32, 32, pool: __pool);
-                    // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 0UL
-                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 0, BTSource * 32), a.Slice(87040, BTSource * 32), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
+                    // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 1UL
+                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), a.Slice(87040, BTSource * 32), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
                     // Encoder.Layer[0]: residual1 = x + self-attention
                     global::ModelDsl.Kernels.Residual.Forward(a.Slice(107520, BTSource * 32), a.Slice(10240, BTSource * 32), a.Slice(97280, BTSource * 32));
                     // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[18016..18048), encoder.layers.0.norm1.bias params[18048..18080)
                     global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(117760, BTSource * 32), a.Slice(128000, BTSource), a.Slice(128320, BTSource), a.Slice(107520, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: __pool);
                     // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[13824..15872)
                     global::ModelDsl.Kernels.Linear.Forward(a.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048), p.Slice(15872, 64), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), __pool);
-                    // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 1UL
-                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 10240, BTSource * 64), a.Slice(128640, BTSource * 64), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
+                    // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 2UL
+                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 35840, BTSource * 64), a.Slice(128640, BTSource * 64), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
                     // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[15936..17984)
                     global::ModelDsl.Kernels.Linear.Forward(a.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048), p.Slice(17984, 32), BTSource, 64, 32, pool: __pool);
-                    // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 2UL
-                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 30720, BTSource * 32), a.Slice(190080, BTSource * 32), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
+                    // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 3UL
+                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32), a.Slice(190080, BTSource * 32), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
                     // Encoder.Layer[0]: residual2 = x + feed-forward
                     global::ModelDsl.Kernels.Residual.Forward(a.Slice(210560, BTSource * 32), a.Slice(117760, BTSource * 32), a.Slice(200320, BTSource * 32));
                     // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[18080..18112), encoder.layers.0.norm2.bias params[18112..18144)

@@ -50,7 +50,7 @@ partial class SentimentModel
         private readonly int __stateLength;
         private readonly int[] __ids = new int[768];
         internal readonly float[] __sinusoid0 = new float[1536];
-        private readonly byte[] __masks = new byte[393216];
+        private readonly byte[] __masks = new byte[540672];
         private long __step;
         private bool __training;
         internal int __b;
@@ -164,7 +164,7 @@ partial class SentimentModel
         /// <param name="path">The safetensors file to write.</param>
         public void SaveCheckpoint(string path)
         {
-            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 393216UL));
+            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 540672UL));
         }
 
         /// <summary>
@@ -245,7 +245,7 @@ partial class SentimentModel
             }
 
             __training = training;
-            ulong __dropoutOffset = (ulong)__step * 393216UL;
+            ulong __dropoutOffset = (ulong)__step * 540672UL;
             int B = __b;
             int T = __t;
             int BT = B * T;
@@ -255,7 +255,7 @@ partial class SentimentModel
             global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BT * 64), p.Slice(0, 3200), global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 50, 64);
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]: adds the fixed sinusoid table (24 x 64)
             global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(49152, BT * 64), a.Slice(0, BT * 64), __sinusoid0, B, T, 64);
-            // Encoder.Layer[0]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 128, dropout 0.1 (after each sublayer and in the FFN; not on the attention probabilities yet)
+            // Encoder.Layer[0]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 128, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
@@ -264,30 +264,30 @@ partial class SentimentModel
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(147456, BT * 64), a.Slice(49152, BT * 64), p.Slice(7296, 4096), p.Slice(15552, 64), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(196608, BT * 64), a.Slice(49152, BT * 64), p.Slice(11392, 4096), p.Slice(15616, 64), BT, 64, 64, pool: __pool);
-                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(319488, BT * 64), a.Slice(245760, B * 4 * T * T), a.Slice(98304, BT * 64), a.Slice(147456, BT * 64), a.Slice(196608, BT * 64), B, T, T, 4, 16, mask, 0.25f, __pool);
+                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, dropout p = 0.1 on the probabilities, stream 0UL
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(319488, BT * 64), a.Slice(245760, B * 4 * T * T), a.Slice(98304, BT * 64), a.Slice(147456, BT * 64), a.Slice(196608, BT * 64), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15680..19776)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(368640, BT * 64), a.Slice(319488, BT * 64), p.Slice(15680, 4096), p.Slice(19776, 64), BT, 64, 64, pool: __pool);
-                // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 0UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(417792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 64), a.Slice(368640, BT * 64), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 1UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(417792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 64), a.Slice(368640, BT * 64), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(466944, BT * 64), a.Slice(49152, BT * 64), a.Slice(417792, BT * 64));
                 // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36416..36480), encoder.layers.0.norm1.bias params[36480..36544)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(516096, BT * 64), a.Slice(565248, BT), a.Slice(566016, BT), a.Slice(466944, BT * 64), p.Slice(36416, 64), p.Slice(36480, 64), BT, 64, pool: __pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19840..28032)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(566784, BT * 128), a.Slice(516096, BT * 64), p.Slice(19840, 8192), p.Slice(28032, 128), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(665088, BT * 128), __pool);
-                // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 1UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(763392, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 49152, BT * 128), a.Slice(566784, BT * 128), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 2UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(763392, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 122880, BT * 128), a.Slice(566784, BT * 128), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28160..36352)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(861696, BT * 64), a.Slice(763392, BT * 128), p.Slice(28160, 8192), p.Slice(36352, 64), BT, 128, 64, pool: __pool);
-                // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 2UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(910848, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 147456, BT * 64), a.Slice(861696, BT * 64), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 3UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(910848, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 221184, BT * 64), a.Slice(861696, BT * 64), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(960000, BT * 64), a.Slice(516096, BT * 64), a.Slice(910848, BT * 64));
                 // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36544..36608), encoder.layers.0.norm2.bias params[36608..36672)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1009152, BT * 64), a.Slice(1058304, BT), a.Slice(1059072, BT), a.Slice(960000, BT * 64), p.Slice(36544, 64), p.Slice(36608, 64), BT, 64, pool: __pool);
             }
-            // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 128, dropout 0.1 (after each sublayer and in the FFN; not on the attention probabilities yet)
+            // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 128, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
@@ -296,24 +296,24 @@ partial class SentimentModel
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(1108992, BT * 64), a.Slice(1009152, BT * 64), p.Slice(40768, 4096), p.Slice(49024, 64), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(1158144, BT * 64), a.Slice(1009152, BT * 64), p.Slice(44864, 4096), p.Slice(49088, 64), BT, 64, 64, pool: __pool);
-                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(1281024, BT * 64), a.Slice(1207296, B * 4 * T * T), a.Slice(1059840, BT * 64), a.Slice(1108992, BT * 64), a.Slice(1158144, BT * 64), B, T, T, 4, 16, mask, 0.25f, __pool);
+                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, dropout p = 0.1 on the probabilities, stream 4UL
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(1281024, BT * 64), a.Slice(1207296, B * 4 * T * T), a.Slice(1059840, BT * 64), a.Slice(1108992, BT * 64), a.Slice(1158144, BT * 64), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, __dropoutSeed, 4UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49152..53248)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(1330176, BT * 64), a.Slice(1281024, BT * 64), p.Slice(49152, 4096), p.Slice(53248, 64), BT, 64, 64, pool: __pool);
-                // Encoder.Layer[1].dropout1: dropout p = 0.1, stream 3UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1379328, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 196608, BT * 64), a.Slice(1330176, BT * 64), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[1].dropout1: dropout p = 0.1, stream 5UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1379328, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64), a.Slice(1330176, BT * 64), 0.1f, __dropoutSeed, 5UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(1428480, BT * 64), a.Slice(1009152, BT * 64), a.Slice(1379328, BT * 64));
                 // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[69888..69952), encoder.layers.1.norm1.bias params[69952..70016)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1477632, BT * 64), a.Slice(1526784, BT), a.Slice(1527552, BT), a.Slice(1428480, BT * 64), p.Slice(69888, 64), p.Slice(69952, 64), BT, 64, pool: __pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53312..61504)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(1528320, BT * 128), a.Slice(1477632, BT * 64), p.Slice(53312, 8192), p.Slice(61504, 128), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1626624, BT * 128), __pool);
-                // Encoder.Layer[1].dropout (FFN): dropout p = 0.1, stream 4UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1724928, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 245760, BT * 128), a.Slice(1528320, BT * 128), 0.1f, __dropoutSeed, 4UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[1].dropout (FFN): dropout p = 0.1, stream 6UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1724928, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 393216, BT * 128), a.Slice(1528320, BT * 128), 0.1f, __dropoutSeed, 6UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61632..69824)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(1823232, BT * 64), a.Slice(1724928, BT * 128), p.Slice(61632, 8192), p.Slice(69824, 64), BT, 128, 64, pool: __pool);
-                // Encoder.Layer[1].dropout2: dropout p = 0.1, stream 5UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1872384, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64), a.Slice(1823232, BT * 64), 0.1f, __dropoutSeed, 5UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[1].dropout2: dropout p = 0.1, stream 7UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1872384, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 491520, BT * 64), a.Slice(1823232, BT * 64), 0.1f, __dropoutSeed, 7UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(1921536, BT * 64), a.Slice(1477632, BT * 64), a.Slice(1872384, BT * 64));
                 // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[70016..70080), encoder.layers.1.norm2.bias params[70080..70144)
@@ -354,11 +354,11 @@ partial class SentimentModel
                 // Encoder.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(1477632, BT * 64), d.Slice(1872384, BT * 64), d.Slice(1921536, BT * 64));
                 // Encoder.Layer[1].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1823232, BT * 64), d.Slice(1872384, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1823232, BT * 64), d.Slice(1872384, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 491520, BT * 64), 0.1f, training);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61632..69824)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(1724928, BT * 128), g.Slice(61632, 8192), g.Slice(69824, 64), d.Slice(1823232, BT * 64), a.Slice(1724928, BT * 128), p.Slice(61632, 8192), BT, 128, 64, pool: __pool);
                 // Encoder.Layer[1].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1528320, BT * 128), d.Slice(1724928, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 245760, BT * 128), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1528320, BT * 128), d.Slice(1724928, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 393216, BT * 128), 0.1f, training);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53312..61504)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(1477632, BT * 64), g.Slice(53312, 8192), g.Slice(61504, 128), d.Slice(1528320, BT * 128), a.Slice(1477632, BT * 64), p.Slice(53312, 8192), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1626624, BT * 128), __scratch.Span.Slice(0, BT * 128), __pool);
                 // Encoder.Layer[1].norm1: LayerNorm
@@ -366,11 +366,11 @@ partial class SentimentModel
                 // Encoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(1009152, BT * 64), d.Slice(1379328, BT * 64), d.Slice(1428480, BT * 64));
                 // Encoder.Layer[1].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1330176, BT * 64), d.Slice(1379328, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 196608, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1330176, BT * 64), d.Slice(1379328, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64), 0.1f, training);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49152..53248)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(1281024, BT * 64), g.Slice(49152, 4096), g.Slice(53248, 64), d.Slice(1330176, BT * 64), a.Slice(1281024, BT * 64), p.Slice(49152, 4096), BT, 64, 64, pool: __pool);
-                // Encoder.Layer[1].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(1059840, BT * 64), d.Slice(1108992, BT * 64), d.Slice(1158144, BT * 64), d.Slice(1281024, BT * 64), a.Slice(1059840, BT * 64), a.Slice(1108992, BT * 64), a.Slice(1158144, BT * 64), a.Slice(1207296, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                // Encoder.Layer[1].self_attn: attention (dropout on the probabilities)
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(1059840, BT * 64), d.Slice(1108992, BT * 64), d.Slice(1158144, BT * 64), d.Slice(1281024, BT * 64), a.Slice(1059840, BT * 64), a.Slice(1108992, BT * 64), a.Slice(1158144, BT * 64), a.Slice(1207296, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(1009152, BT * 64), g.Slice(36672, 4096), g.Slice(48960, 64), d.Slice(1059840, BT * 64), a.Slice(1009152, BT * 64), p.Slice(36672, 4096), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
@@ -386,11 +386,11 @@ partial class SentimentModel
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(516096, BT * 64), d.Slice(910848, BT * 64), d.Slice(960000, BT * 64));
                 // Encoder.Layer[0].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(861696, BT * 64), d.Slice(910848, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 147456, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(861696, BT * 64), d.Slice(910848, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 221184, BT * 64), 0.1f, training);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28160..36352)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(763392, BT * 128), g.Slice(28160, 8192), g.Slice(36352, 64), d.Slice(861696, BT * 64), a.Slice(763392, BT * 128), p.Slice(28160, 8192), BT, 128, 64, pool: __pool);
                 // Encoder.Layer[0].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(566784, BT * 128), d.Slice(763392, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 49152, BT * 128), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(566784, BT * 128), d.Slice(763392, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 122880, BT * 128), 0.1f, training);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19840..28032)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(516096, BT * 64), g.Slice(19840, 8192), g.Slice(28032, 128), d.Slice(566784, BT * 128), a.Slice(516096, BT * 64), p.Slice(19840, 8192), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(665088, BT * 128), __scratch.Span.Slice(0, BT * 128), __pool);
                 // Encoder.Layer[0].norm1: LayerNorm
@@ -398,11 +398,11 @@ partial class SentimentModel
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(49152, BT * 64), d.Slice(417792, BT * 64), d.Slice(466944, BT * 64));
                 // Encoder.Layer[0].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(368640, BT * 64), d.Slice(417792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(368640, BT * 64), d.Slice(417792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 64), 0.1f, training);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15680..19776)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(319488, BT * 64), g.Slice(15680, 4096), g.Slice(19776, 64), d.Slice(368640, BT * 64), a.Slice(319488, BT * 64), p.Slice(15680, 4096), BT, 64, 64, pool: __pool);
-                // Encoder.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(98304, BT * 64), d.Slice(147456, BT * 64), d.Slice(196608, BT * 64), d.Slice(319488, BT * 64), a.Slice(98304, BT * 64), a.Slice(147456, BT * 64), a.Slice(196608, BT * 64), a.Slice(245760, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                // Encoder.Layer[0].self_attn: attention (dropout on the probabilities)
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(98304, BT * 64), d.Slice(147456, BT * 64), d.Slice(196608, BT * 64), d.Slice(319488, BT * 64), a.Slice(98304, BT * 64), a.Slice(147456, BT * 64), a.Slice(196608, BT * 64), a.Slice(245760, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(49152, BT * 64), g.Slice(3200, 4096), g.Slice(15488, 64), d.Slice(98304, BT * 64), a.Slice(49152, BT * 64), p.Slice(3200, 4096), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight

@@ -50,7 +50,7 @@ partial class SentimentClassifier
         private readonly int __stateLength;
         private readonly int[] __ids = new int[2048];
         internal readonly float[] __sinusoid0 = new float[4096];
-        private readonly byte[] __masks = new byte[1572864];
+        private readonly byte[] __masks = new byte[2621440];
         private long __step;
         private bool __training;
         internal int __b;
@@ -164,7 +164,7 @@ partial class SentimentClassifier
         /// <param name="path">The safetensors file to write.</param>
         public void SaveCheckpoint(string path)
         {
-            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 1572864UL));
+            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 2621440UL));
         }
 
         /// <summary>
@@ -245,7 +245,7 @@ partial class SentimentClassifier
             }
 
             __training = training;
-            ulong __dropoutOffset = (ulong)__step * 1572864UL;
+            ulong __dropoutOffset = (ulong)__step * 2621440UL;
             int B = __b;
             int T = __t;
             int BT = B * T;
@@ -255,7 +255,7 @@ partial class SentimentClassifier
             global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BT * 64), p.Slice(0, 64000), global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 1000, 64);
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]: adds the fixed sinusoid table (64 x 64)
             global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(131072, BT * 64), a.Slice(0, BT * 64), __sinusoid0, B, T, 64);
-            // Encoder.Layer[0]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (after each sublayer and in the FFN; not on the attention probabilities yet)
+            // Encoder.Layer[0]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
@@ -264,30 +264,30 @@ partial class SentimentClassifier
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(393216, BT * 64), a.Slice(131072, BT * 64), p.Slice(68096, 4096), p.Slice(76352, 64), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(524288, BT * 64), a.Slice(131072, BT * 64), p.Slice(72192, 4096), p.Slice(76416, 64), BT, 64, 64, pool: __pool);
-                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(1179648, BT * 64), a.Slice(655360, B * 4 * T * T), a.Slice(262144, BT * 64), a.Slice(393216, BT * 64), a.Slice(524288, BT * 64), B, T, T, 4, 16, mask, 0.25f, __pool);
+                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, dropout p = 0.1 on the probabilities, stream 0UL
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(1179648, BT * 64), a.Slice(655360, B * 4 * T * T), a.Slice(262144, BT * 64), a.Slice(393216, BT * 64), a.Slice(524288, BT * 64), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[76480..80576)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(1310720, BT * 64), a.Slice(1179648, BT * 64), p.Slice(76480, 4096), p.Slice(80576, 64), BT, 64, 64, pool: __pool);
-                // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 0UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1441792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 64), a.Slice(1310720, BT * 64), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 1UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1441792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 524288, BT * 64), a.Slice(1310720, BT * 64), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(1572864, BT * 64), a.Slice(131072, BT * 64), a.Slice(1441792, BT * 64));
                 // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[113728..113792), encoder.layers.0.norm1.bias params[113792..113856)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1703936, BT * 64), a.Slice(1835008, BT), a.Slice(1837056, BT), a.Slice(1572864, BT * 64), p.Slice(113728, 64), p.Slice(113792, 64), BT, 64, pool: __pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[80640..97024)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(1839104, BT * 256), a.Slice(1703936, BT * 64), p.Slice(80640, 16384), p.Slice(97024, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(2363392, BT * 256), __pool);
-                // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 1UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(2887680, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 131072, BT * 256), a.Slice(1839104, BT * 256), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 2UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(2887680, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 655360, BT * 256), a.Slice(1839104, BT * 256), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[97280..113664)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(3411968, BT * 64), a.Slice(2887680, BT * 256), p.Slice(97280, 16384), p.Slice(113664, 64), BT, 256, 64, pool: __pool);
-                // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 2UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(3543040, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 655360, BT * 64), a.Slice(3411968, BT * 64), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 3UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(3543040, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1179648, BT * 64), a.Slice(3411968, BT * 64), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(3674112, BT * 64), a.Slice(1703936, BT * 64), a.Slice(3543040, BT * 64));
                 // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[113856..113920), encoder.layers.0.norm2.bias params[113920..113984)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3805184, BT * 64), a.Slice(3936256, BT), a.Slice(3938304, BT), a.Slice(3674112, BT * 64), p.Slice(113856, 64), p.Slice(113920, 64), BT, 64, pool: __pool);
             }
-            // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (after each sublayer and in the FFN; not on the attention probabilities yet)
+            // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
@@ -296,24 +296,24 @@ partial class SentimentClassifier
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(4071424, BT * 64), a.Slice(3805184, BT * 64), p.Slice(118080, 4096), p.Slice(126336, 64), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(4202496, BT * 64), a.Slice(3805184, BT * 64), p.Slice(122176, 4096), p.Slice(126400, 64), BT, 64, 64, pool: __pool);
-                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(4857856, BT * 64), a.Slice(4333568, B * 4 * T * T), a.Slice(3940352, BT * 64), a.Slice(4071424, BT * 64), a.Slice(4202496, BT * 64), B, T, T, 4, 16, mask, 0.25f, __pool);
+                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, dropout p = 0.1 on the probabilities, stream 4UL
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(4857856, BT * 64), a.Slice(4333568, B * 4 * T * T), a.Slice(3940352, BT * 64), a.Slice(4071424, BT * 64), a.Slice(4202496, BT * 64), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 1310720, B * 4 * T * T), 0.1f, __dropoutSeed, 4UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[126464..130560)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(4988928, BT * 64), a.Slice(4857856, BT * 64), p.Slice(126464, 4096), p.Slice(130560, 64), BT, 64, 64, pool: __pool);
-                // Encoder.Layer[1].dropout1: dropout p = 0.1, stream 3UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(5120000, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 786432, BT * 64), a.Slice(4988928, BT * 64), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[1].dropout1: dropout p = 0.1, stream 5UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(5120000, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1835008, BT * 64), a.Slice(4988928, BT * 64), 0.1f, __dropoutSeed, 5UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(5251072, BT * 64), a.Slice(3805184, BT * 64), a.Slice(5120000, BT * 64));
                 // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[163712..163776), encoder.layers.1.norm1.bias params[163776..163840)
                 global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(5382144, BT * 64), a.Slice(5513216, BT), a.Slice(5515264, BT), a.Slice(5251072, BT * 64), p.Slice(163712, 64), p.Slice(163776, 64), BT, 64, pool: __pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[130624..147008)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(5517312, BT * 256), a.Slice(5382144, BT * 64), p.Slice(130624, 16384), p.Slice(147008, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6041600, BT * 256), __pool);
-                // Encoder.Layer[1].dropout (FFN): dropout p = 0.1, stream 4UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(6565888, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 917504, BT * 256), a.Slice(5517312, BT * 256), 0.1f, __dropoutSeed, 4UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[1].dropout (FFN): dropout p = 0.1, stream 6UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(6565888, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 1966080, BT * 256), a.Slice(5517312, BT * 256), 0.1f, __dropoutSeed, 6UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[147264..163648)
                 global::ModelDsl.Kernels.Linear.Forward(a.Slice(7090176, BT * 64), a.Slice(6565888, BT * 256), p.Slice(147264, 16384), p.Slice(163648, 64), BT, 256, 64, pool: __pool);
-                // Encoder.Layer[1].dropout2: dropout p = 0.1, stream 5UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(7221248, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1441792, BT * 64), a.Slice(7090176, BT * 64), 0.1f, __dropoutSeed, 5UL, __dropoutOffset, training, __pool);
+                // Encoder.Layer[1].dropout2: dropout p = 0.1, stream 7UL
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(7221248, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 2490368, BT * 64), a.Slice(7090176, BT * 64), 0.1f, __dropoutSeed, 7UL, __dropoutOffset, training, __pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(7352320, BT * 64), a.Slice(5382144, BT * 64), a.Slice(7221248, BT * 64));
                 // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[163840..163904), encoder.layers.1.norm2.bias params[163904..163968)
@@ -354,11 +354,11 @@ partial class SentimentClassifier
                 // Encoder.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(5382144, BT * 64), d.Slice(7221248, BT * 64), d.Slice(7352320, BT * 64));
                 // Encoder.Layer[1].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(7090176, BT * 64), d.Slice(7221248, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1441792, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(7090176, BT * 64), d.Slice(7221248, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 2490368, BT * 64), 0.1f, training);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[147264..163648)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(6565888, BT * 256), g.Slice(147264, 16384), g.Slice(163648, 64), d.Slice(7090176, BT * 64), a.Slice(6565888, BT * 256), p.Slice(147264, 16384), BT, 256, 64, pool: __pool);
                 // Encoder.Layer[1].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(5517312, BT * 256), d.Slice(6565888, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 917504, BT * 256), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(5517312, BT * 256), d.Slice(6565888, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 1966080, BT * 256), 0.1f, training);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[130624..147008)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(5382144, BT * 64), g.Slice(130624, 16384), g.Slice(147008, 256), d.Slice(5517312, BT * 256), a.Slice(5382144, BT * 64), p.Slice(130624, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6041600, BT * 256), __scratch.Span.Slice(0, BT * 256), __pool);
                 // Encoder.Layer[1].norm1: LayerNorm
@@ -366,11 +366,11 @@ partial class SentimentClassifier
                 // Encoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(3805184, BT * 64), d.Slice(5120000, BT * 64), d.Slice(5251072, BT * 64));
                 // Encoder.Layer[1].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(4988928, BT * 64), d.Slice(5120000, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 786432, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(4988928, BT * 64), d.Slice(5120000, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1835008, BT * 64), 0.1f, training);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[126464..130560)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(4857856, BT * 64), g.Slice(126464, 4096), g.Slice(130560, 64), d.Slice(4988928, BT * 64), a.Slice(4857856, BT * 64), p.Slice(126464, 4096), BT, 64, 64, pool: __pool);
-                // Encoder.Layer[1].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(3940352, BT * 64), d.Slice(4071424, BT * 64), d.Slice(4202496, BT * 64), d.Slice(4857856, BT * 64), a.Slice(3940352, BT * 64), a.Slice(4071424, BT * 64), a.Slice(4202496, BT * 64), a.Slice(4333568, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                // Encoder.Layer[1].self_attn: attention (dropout on the probabilities)
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(3940352, BT * 64), d.Slice(4071424, BT * 64), d.Slice(4202496, BT * 64), d.Slice(4857856, BT * 64), a.Slice(3940352, BT * 64), a.Slice(4071424, BT * 64), a.Slice(4202496, BT * 64), a.Slice(4333568, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 1310720, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(3805184, BT * 64), g.Slice(113984, 4096), g.Slice(126272, 64), d.Slice(3940352, BT * 64), a.Slice(3805184, BT * 64), p.Slice(113984, 4096), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
@@ -386,11 +386,11 @@ partial class SentimentClassifier
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(1703936, BT * 64), d.Slice(3543040, BT * 64), d.Slice(3674112, BT * 64));
                 // Encoder.Layer[0].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(3411968, BT * 64), d.Slice(3543040, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 655360, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(3411968, BT * 64), d.Slice(3543040, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1179648, BT * 64), 0.1f, training);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[97280..113664)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(2887680, BT * 256), g.Slice(97280, 16384), g.Slice(113664, 64), d.Slice(3411968, BT * 64), a.Slice(2887680, BT * 256), p.Slice(97280, 16384), BT, 256, 64, pool: __pool);
                 // Encoder.Layer[0].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1839104, BT * 256), d.Slice(2887680, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 131072, BT * 256), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1839104, BT * 256), d.Slice(2887680, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 655360, BT * 256), 0.1f, training);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[80640..97024)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(1703936, BT * 64), g.Slice(80640, 16384), g.Slice(97024, 256), d.Slice(1839104, BT * 256), a.Slice(1703936, BT * 64), p.Slice(80640, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(2363392, BT * 256), __scratch.Span.Slice(0, BT * 256), __pool);
                 // Encoder.Layer[0].norm1: LayerNorm
@@ -398,11 +398,11 @@ partial class SentimentClassifier
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(131072, BT * 64), d.Slice(1441792, BT * 64), d.Slice(1572864, BT * 64));
                 // Encoder.Layer[0].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1310720, BT * 64), d.Slice(1441792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1310720, BT * 64), d.Slice(1441792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 524288, BT * 64), 0.1f, training);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[76480..80576)
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(1179648, BT * 64), g.Slice(76480, 4096), g.Slice(80576, 64), d.Slice(1310720, BT * 64), a.Slice(1179648, BT * 64), p.Slice(76480, 4096), BT, 64, 64, pool: __pool);
-                // Encoder.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(262144, BT * 64), d.Slice(393216, BT * 64), d.Slice(524288, BT * 64), d.Slice(1179648, BT * 64), a.Slice(262144, BT * 64), a.Slice(393216, BT * 64), a.Slice(524288, BT * 64), a.Slice(655360, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                // Encoder.Layer[0].self_attn: attention (dropout on the probabilities)
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(262144, BT * 64), d.Slice(393216, BT * 64), d.Slice(524288, BT * 64), d.Slice(1179648, BT * 64), a.Slice(262144, BT * 64), a.Slice(393216, BT * 64), a.Slice(524288, BT * 64), a.Slice(655360, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
                 global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(64000, 4096), g.Slice(76288, 64), d.Slice(262144, BT * 64), a.Slice(131072, BT * 64), p.Slice(64000, 4096), BT, 64, 64, pool: __pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight

@@ -1,16 +1,18 @@
 using System;
 using System.Numerics;
+using ModelDsl.Randomness;
 
 namespace ModelDsl.Kernels.Reference;
 
 /// <summary>
 /// Textbook multi-head scaled dot-product attention, generic over the element type, beside the tuned
-/// <see cref="Attention"/>. Same layouts and mask semantics; the mask is evaluated element by element with
-/// <see cref="AttentionMask.IsAllowed"/>. No scratch and no threads: clarity over speed.
+/// <see cref="Attention"/>. Same layouts, mask and dropout semantics; the mask is evaluated element by element with
+/// <see cref="AttentionMask.IsAllowed"/>, and the dropout mask is drawn element by element with <see cref="CounterRandom"/>.
+/// No scratch and no threads: clarity over speed.
 /// </summary>
 public static class AttentionReference
 {
-    /// <summary>Reference for <see cref="Attention.Forward"/>.</summary>
+    /// <summary>Reference for <c>Attention.Forward</c>.</summary>
     /// <param name="output"><c>[B, Tq, H·dh]</c>, overwritten.</param>
     /// <param name="probabilities"><c>[B, H, Tq, Tk]</c>, overwritten.</param>
     /// <param name="q"><c>[B, Tq, H·dh]</c>.</param>
@@ -26,10 +28,45 @@ public static class AttentionReference
     public static void Forward<T>(
         Span<T> output, Span<T> probabilities, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v,
         int batch, int queryLength, int keyLength, int heads, int headDim, in AttentionMask mask, T scale)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Forward(output, probabilities, q, k, v, batch, queryLength, keyLength, heads, headDim, mask, scale, [], 0f, 0, 0, 0, training: false);
+
+    /// <summary>Reference for <c>Attention.Forward</c> with dropout on the probabilities.</summary>
+    /// <param name="output"><c>[B, Tq, H·dh]</c>, overwritten.</param>
+    /// <param name="probabilities"><c>[B, H, Tq, Tk]</c>, overwritten with the softmax before dropout.</param>
+    /// <param name="q"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="k"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="v"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="queryLength">Tq.</param>
+    /// <param name="keyLength">Tk.</param>
+    /// <param name="heads">H.</param>
+    /// <param name="headDim">dh.</param>
+    /// <param name="mask">Which keys each query may attend to.</param>
+    /// <param name="scale">Score scale.</param>
+    /// <param name="dropoutMask"><c>[B, H, Tq, Tk]</c>, overwritten: 1 = kept, 0 = dropped or masked key (all 1 when not dropping);
+    /// may be empty when not training or <paramref name="dropout"/> is 0.</param>
+    /// <param name="dropout">Probability of dropping a probability.</param>
+    /// <param name="seed">Random seed.</param>
+    /// <param name="stream">Random stream.</param>
+    /// <param name="offset">Counter of element 0 of the probabilities.</param>
+    /// <param name="training"><see langword="false"/> turns dropout off.</param>
+    public static void Forward<T>(
+        Span<T> output, Span<T> probabilities, ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v,
+        int batch, int queryLength, int keyLength, int heads, int headDim, in AttentionMask mask, T scale,
+        Span<byte> dropoutMask, float dropout, ulong seed, ulong stream, ulong offset, bool training)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths<T>(output, nameof(output), q, k, v, probabilities, batch, queryLength, keyLength, heads, headDim);
         mask.Validate(batch, queryLength, keyLength);
+        bool drop = training && dropout > 0f;
+        if (drop || dropoutMask.Length > 0)
+        {
+            Guard.Length(dropoutMask, probabilities.Length);
+            dropoutMask.Fill(1);
+        }
+
+        T keepScale = drop ? T.CreateChecked(Dropout.KeepScale(dropout)) : T.One;
         int width = heads * headDim;
         for (int b = 0; b < batch; b++)
         {
@@ -81,12 +118,21 @@ public static class AttentionReference
                         probabilities[pRow + j] /= sum;
                     }
 
+                    // Dropout: allowed key j is kept when its uniform draw (counter offset + element index) is at least p.
+                    for (int j = 0; j < keyLength && drop; j++)
+                    {
+                        bool kept = mask.IsAllowed(b, i, j, queryLength, keyLength)
+                            && CounterRandom.Uniform(seed, stream, offset + (ulong)(pRow + j)) >= dropout;
+                        dropoutMask[pRow + j] = kept ? (byte)1 : (byte)0;
+                    }
+
                     for (int d = 0; d < headDim; d++)
                     {
                         T value = T.Zero;
                         for (int j = 0; j < keyLength; j++)
                         {
-                            value += probabilities[pRow + j] * v[(b * keyLength + j) * width + h * headDim + d];
+                            T weight = drop ? probabilities[pRow + j] * T.CreateChecked(dropoutMask[pRow + j]) * keepScale : probabilities[pRow + j];
+                            value += weight * v[(b * keyLength + j) * width + h * headDim + d];
                         }
 
                         output[qRow + d] = value;
@@ -96,7 +142,7 @@ public static class AttentionReference
         }
     }
 
-    /// <summary>Reference for <see cref="Attention.Backward"/>: accumulates into <paramref name="dQ"/>, <paramref name="dK"/>, <paramref name="dV"/>.</summary>
+    /// <summary>Reference for <c>Attention.Backward</c>: accumulates into <paramref name="dQ"/>, <paramref name="dK"/>, <paramref name="dV"/>.</summary>
     /// <param name="dQ"><c>[B, Tq, H·dh]</c>, accumulated.</param>
     /// <param name="dK"><c>[B, Tk, H·dh]</c>, accumulated.</param>
     /// <param name="dV"><c>[B, Tk, H·dh]</c>, accumulated.</param>
@@ -104,18 +150,45 @@ public static class AttentionReference
     /// <param name="q"><c>[B, Tq, H·dh]</c>.</param>
     /// <param name="k"><c>[B, Tk, H·dh]</c>.</param>
     /// <param name="v"><c>[B, Tk, H·dh]</c>.</param>
-    /// <param name="probabilities"><c>[B, H, Tq, Tk]</c> from <see cref="Forward"/>.</param>
+    /// <param name="probabilities"><c>[B, H, Tq, Tk]</c> from <c>Forward</c>.</param>
     /// <param name="batch">B.</param>
     /// <param name="queryLength">Tq.</param>
     /// <param name="keyLength">Tk.</param>
     /// <param name="heads">H.</param>
     /// <param name="headDim">dh.</param>
-    /// <param name="mask">The mask given to <see cref="Forward"/>.</param>
-    /// <param name="scale">The scale given to <see cref="Forward"/>.</param>
+    /// <param name="mask">The mask given to <c>Forward</c>.</param>
+    /// <param name="scale">The scale given to <c>Forward</c>.</param>
     public static void Backward<T>(
         Span<T> dQ, Span<T> dK, Span<T> dV, ReadOnlySpan<T> dOutput,
         ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, ReadOnlySpan<T> probabilities,
         int batch, int queryLength, int keyLength, int heads, int headDim, in AttentionMask mask, T scale)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        Backward(dQ, dK, dV, dOutput, q, k, v, probabilities, batch, queryLength, keyLength, heads, headDim, mask, scale, [], 0f, training: false);
+
+    /// <summary>Reference for <c>Attention.Backward</c> with dropout on the probabilities: accumulates into <paramref name="dQ"/>, <paramref name="dK"/>, <paramref name="dV"/>.</summary>
+    /// <param name="dQ"><c>[B, Tq, H·dh]</c>, accumulated.</param>
+    /// <param name="dK"><c>[B, Tk, H·dh]</c>, accumulated.</param>
+    /// <param name="dV"><c>[B, Tk, H·dh]</c>, accumulated.</param>
+    /// <param name="dOutput"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="q"><c>[B, Tq, H·dh]</c>.</param>
+    /// <param name="k"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="v"><c>[B, Tk, H·dh]</c>.</param>
+    /// <param name="probabilities"><c>[B, H, Tq, Tk]</c>, the softmax before dropout, from the forward.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="queryLength">Tq.</param>
+    /// <param name="keyLength">Tk.</param>
+    /// <param name="heads">H.</param>
+    /// <param name="headDim">dh.</param>
+    /// <param name="mask">The mask given to the forward.</param>
+    /// <param name="scale">The scale given to the forward.</param>
+    /// <param name="dropoutMask"><c>[B, H, Tq, Tk]</c> from the forward; may be empty when not training or <paramref name="dropout"/> is 0.</param>
+    /// <param name="dropout">The drop probability the forward used.</param>
+    /// <param name="training">The mode the forward ran in.</param>
+    public static void Backward<T>(
+        Span<T> dQ, Span<T> dK, Span<T> dV, ReadOnlySpan<T> dOutput,
+        ReadOnlySpan<T> q, ReadOnlySpan<T> k, ReadOnlySpan<T> v, ReadOnlySpan<T> probabilities,
+        int batch, int queryLength, int keyLength, int heads, int headDim, in AttentionMask mask, T scale,
+        ReadOnlySpan<byte> dropoutMask, float dropout, bool training)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckLengths<T>(dQ, nameof(dQ), q, k, v, probabilities, batch, queryLength, keyLength, heads, headDim);
@@ -123,6 +196,13 @@ public static class AttentionReference
         Guard.Length(dV, v.Length);
         Guard.Length(dOutput, q.Length);
         mask.Validate(batch, queryLength, keyLength);
+        bool drop = training && dropout > 0f;
+        if (drop)
+        {
+            Guard.Length(dropoutMask, probabilities.Length);
+        }
+
+        T keepScale = drop ? T.CreateChecked(Dropout.KeepScale(dropout)) : T.One;
         int width = heads * headDim;
         for (int b = 0; b < batch; b++)
         {
@@ -133,20 +213,22 @@ public static class AttentionReference
                     int pRow = ((b * heads + h) * queryLength + i) * keyLength;
                     int qRow = (b * queryLength + i) * width + h * headDim;
 
-                    // dP[j] = dO_i · v_j; dV_j += P[i,j] dO_i.
+                    // With dropout the output weights are P_d = P ∘ M · s (s = 1 / (1 − p)): dP_d[j] = dO_i · v_j and
+                    // dV_j += P_d[i,j] dO_i; dP[j] = dP_d[j] M[i,j] s (without dropout M s = 1).
                     // dS[j] = P[i,j] (dP[j] − Σ_l P[i,l] dP[l]); masked keys have P = 0, hence dS = 0.
                     T rowDot = T.Zero;
                     for (int j = 0; j < keyLength; j++)
                     {
                         int vRow = (b * keyLength + j) * width + h * headDim;
+                        T keep = drop ? T.CreateChecked(dropoutMask[pRow + j]) * keepScale : T.One;
                         T dP = T.Zero;
                         for (int d = 0; d < headDim; d++)
                         {
                             dP += dOutput[qRow + d] * v[vRow + d];
-                            dV[vRow + d] += probabilities[pRow + j] * dOutput[qRow + d];
+                            dV[vRow + d] += probabilities[pRow + j] * keep * dOutput[qRow + d];
                         }
 
-                        rowDot += probabilities[pRow + j] * dP;
+                        rowDot += probabilities[pRow + j] * dP * keep;
                     }
 
                     for (int j = 0; j < keyLength; j++)
@@ -157,13 +239,14 @@ public static class AttentionReference
                         }
 
                         int kRow = (b * keyLength + j) * width + h * headDim;
+                        T keep = drop ? T.CreateChecked(dropoutMask[pRow + j]) * keepScale : T.One;
                         T dP = T.Zero;
                         for (int d = 0; d < headDim; d++)
                         {
                             dP += dOutput[qRow + d] * v[kRow + d];
                         }
 
-                        T dScore = probabilities[pRow + j] * (dP - rowDot) * scale;
+                        T dScore = probabilities[pRow + j] * (dP * keep - rowDot) * scale;
                         for (int d = 0; d < headDim; d++)
                         {
                             dQ[qRow + d] += dScore * k[kRow + d];
