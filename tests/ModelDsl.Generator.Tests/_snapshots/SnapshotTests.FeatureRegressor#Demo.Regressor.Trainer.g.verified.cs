@@ -25,8 +25,8 @@ partial class Regressor
     /// </summary>
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per sequence input, its longest row <c>T</c> (ids or feature vectors are packed to <c>[B, T]</c>); feature inputs are copied into the arena and get no gradient.</para>
-    /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks after the attention output, the FFN activation and the FFN output, not yet on the
-    /// attention probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
+    /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
     /// depend on the seed and <see cref="Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// <para>BatchNorm: <see cref="Step"/> and <see cref="ComputeGradients"/> normalize with the batch statistics (at least 2 rows or valid positions)
     /// and, like a PyTorch forward in training mode, update the running statistics in the model's <c>State</c> once per call (so once per
