@@ -284,7 +284,7 @@ internal sealed partial class ModelEmitter
                 ParameterPlan bias = training.Parameter(stack.Path + ".layers." + Literals.Int(l) + ".multihead_attn.in_proj_bias");
                 foreach ((string cache, long part) in new[] { ("__crossK" + id, 1L), ("__crossV" + id, 2L) })
                 {
-                    writer.Line(Kernels + "Linear.Forward(" + AsSpan + "__memoryProjection, 0, B * S * " + D + "), a.Slice(" + Literals.Int(offset) + ", B * S * " + D + "), " + TrainingEmitter.P(weight, part * d * d, d * d) + ", " + TrainingEmitter.P(bias, part * d, d) + ", B * S, " + D + ", " + D + ", pool: __trainer.__pool);");
+                    writer.Line(Kernels + "Linear.Forward(" + AsSpan + "__memoryProjection, 0, B * S * " + D + "), a.Slice(" + Literals.Int(offset) + ", B * S * " + D + "), " + TrainingEmitter.P(weight, part * d * d, d * d) + ", " + TrainingEmitter.P(bias, part * d, d) + ", B * S, " + D + ", " + D + ", pool: __trainer.Pool);");
                     writer.Line("Repeat(__memoryProjection, " + cache + ", B, width, S * " + D + ");");
                 }
             }
@@ -309,14 +309,14 @@ internal sealed partial class ModelEmitter
             writer.Line();
             writer.Line("int P = " + config + ".ProjectedMemorySize;");
             writer.Open("if (P > 0)");
-            writer.Line(Kernels + "RecurrentDecoder.ProjectMemory(" + AsSpan + "__rnnProjected" + id + ", 0, __rows * S * P), " + AsSpan + "__rnnMemory" + id + ", 0, __rows * S * M), " + parameters + ", __rows, S, " + config + ", __trainer.__pool);");
+            writer.Line(Kernels + "RecurrentDecoder.ProjectMemory(" + AsSpan + "__rnnProjected" + id + ", 0, __rows * S * P), " + AsSpan + "__rnnMemory" + id + ", 0, __rows * S * M), " + parameters + ", __rows, S, " + config + ", __trainer.Pool);");
             writer.Close();
             writer.Line();
             if (finalWidth != rnn.Options.Hidden)
             {
                 ParameterPlan bridgeWeight = training.Parameter(rnn.Path + ".bridge.weight");
                 ParameterPlan bridgeBias = training.Parameter(rnn.Path + ".bridge.bias");
-                writer.Line(Kernels + "Linear.Forward(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "), a.Slice(" + Literals.Int(finalOffset) + ", B * " + Literals.Int(finalWidth) + "), " + TrainingEmitter.P(bridgeWeight) + ", " + TrainingEmitter.P(bridgeBias) + ", B, " + Literals.Int(finalWidth) + ", " + h + ", " + Kernels + "ActivationKind.Tanh, " + AsSpan + "__rnnInitial" + id + ", " + Literals.Int(_plan.MaxBatch * rnn.Options.Hidden) + ", B * " + h + "), __trainer.__pool);");
+                writer.Line(Kernels + "Linear.Forward(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "), a.Slice(" + Literals.Int(finalOffset) + ", B * " + Literals.Int(finalWidth) + "), " + TrainingEmitter.P(bridgeWeight) + ", " + TrainingEmitter.P(bridgeBias) + ", B, " + Literals.Int(finalWidth) + ", " + h + ", " + Kernels + "ActivationKind.Tanh, " + AsSpan + "__rnnInitial" + id + ", " + Literals.Int(_plan.MaxBatch * rnn.Options.Hidden) + ", B * " + h + "), __trainer.Pool);");
                 writer.Line("Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
             }
             else
@@ -405,7 +405,7 @@ internal sealed partial class ModelEmitter
         writer.Close();
         writer.Line();
         writer.Line("global::System.Span<float> p = __model.__parameters.Span;");
-        writer.Line("global::ModelDsl.Threading.WorkerPool pool = __trainer.__pool;");
+        writer.Line("global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;");
         writer.Line("global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);");
 
         string current = "__x";

@@ -53,8 +53,8 @@ internal sealed partial class ModelEmitter
             ? "/// <para>Each step runs on the batch's <c>Count</c> rows and, per sequence input, its longest row <c>T</c> (ids or feature vectors are packed to <c>[B, T]</c>); feature inputs are copied into the arena and get no gradient.</para>"
             : "/// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>");
         writer.Line("/// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN");
-        writer.Line("/// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref=\"Step\"/> and <see cref=\"ComputeGradients\"/> while <see cref=\"DropoutEnabled\"/>; its masks");
-        writer.Line("/// depend on the seed and <see cref=\"Steps\"/> only. <see cref=\"Evaluate\"/> never drops.</para>");
+        writer.Line("/// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref=\"Step\"/> and <see cref=\"ComputeGradients\"/> while <see cref=\"global::ModelDsl.Training.TrainerBase.DropoutEnabled\"/>; its masks");
+        writer.Line("/// depend on the seed and <see cref=\"global::ModelDsl.Training.TrainerBase.Steps\"/> only. <see cref=\"Evaluate\"/> never drops.</para>");
         if (batchNorm)
         {
             writer.Line("/// <para>BatchNorm: <see cref=\"Step\"/> and <see cref=\"ComputeGradients\"/> normalize with the batch statistics (at least 2 rows or valid positions)");
@@ -63,23 +63,14 @@ internal sealed partial class ModelEmitter
         }
         writer.Line("/// </remarks>");
         writer.Line(GeneratedCode);
-        writer.Open("public sealed class Trainer : global::System.IDisposable");
+        writer.Open("public sealed class Trainer : " + Runtime + "Training.TrainerBase");
         writer.Line("/// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>");
         writer.Line("public const int ArenaLength = " + Literals.Int(training.ArenaLength) + ";");
         writer.Line();
         writer.Line("private readonly " + Identifiers.Escape(model) + " __model;");
-        writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __gradients;");
-        writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __optimizerState;");
         writer.Line("internal readonly " + Runtime + "Memory.AlignedBlock __activations;");
         writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __activationGradients;");
         writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __scratch;");
-        writer.Line("private readonly " + Runtime + "Optim.Optimizer __optimizer;");
-        writer.Line("private readonly " + Runtime + "Optim.LearningRateSchedule? __schedule;");
-        writer.Line("internal readonly " + Runtime + "Threading.WorkerPool __pool;");
-        writer.Line("private readonly bool __ownsPool;");
-        writer.Line("private readonly float __clipNorm;");
-        writer.Line("private ulong __dropoutSeed;");
-        writer.Line("private readonly int __stateLength;");
         foreach (TrainingEmitter.Sequence sequence in training.Sequences)
         {
             if (sequence.IdsArray is { } ids)
@@ -114,8 +105,8 @@ internal sealed partial class ModelEmitter
         }
 
         writer.Line("private readonly byte[] __masks = new byte[" + Literals.Int(training.MaskLength) + "];");
-        writer.Line("private long __step;");
         writer.Line("private bool __training;");
+        writer.Line("private bool __disposed;");
         if (batchNorm)
         {
             writer.Line("private bool __batchStatistics;");
@@ -130,26 +121,10 @@ internal sealed partial class ModelEmitter
         writer.Line("private int __rows;");
         writer.Line();
 
-        writer.Open("internal Trainer(" + Identifiers.Escape(model) + " model, " + Runtime + "Optim.Optimizer optimizer, int threads, " + Runtime + "Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)");
-        writer.Line("global::System.ArgumentNullException.ThrowIfNull(optimizer);");
-        writer.Open("if (threads < 1)");
-        writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(threads), threads, " + Literals.String(model + ".Trainer: threads must be at least 1.") + ");");
-        writer.Close();
-        writer.Open("if (!(clipNorm >= 0f))");
-        writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(clipNorm), clipNorm, " + Literals.String(model + ".Trainer: clipNorm must be 0 (off) or positive.") + ");");
-        writer.Close();
-        writer.Line();
+        writer.Line("internal Trainer(" + Identifiers.Escape(model) + " model, " + Runtime + "Optim.Optimizer optimizer, int threads, " + Runtime + "Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)");
+        writer.Indent().Line(": base(" + Literals.String(model) + ", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, " + Literals.Int(training.MaskLength) + ")").Unindent();
+        writer.Open();
         writer.Line("__model = model;");
-        writer.Line("__optimizer = optimizer;");
-        writer.Line("__schedule = schedule;");
-        writer.Line("__clipNorm = clipNorm;");
-        writer.Line("__dropoutSeed = dropoutSeed;");
-        writer.Line("__ownsPool = threads > 1;");
-        writer.Line("__pool = threads > 1 ? new " + Runtime + "Threading.WorkerPool(threads) : " + Runtime + "Threading.WorkerPool.Serial;");
-        writer.Line("__gradients = new " + Runtime + "Memory.AlignedBlock(ParameterBlockLength);");
-        writer.Line("__stateLength = checked((int)optimizer.StateLength(ParameterBlockLength));");
-        writer.Line("__optimizerState = new " + Runtime + "Memory.AlignedBlock(__stateLength);");
-        writer.Line("optimizer.InitializeState(__optimizerState.Span, ParameterBlockLength);");
         writer.Line("__activations = new " + Runtime + "Memory.AlignedBlock(ArenaLength);");
         writer.Line("__activationGradients = new " + Runtime + "Memory.AlignedBlock(ArenaLength);");
         string scratch = Literals.Int(training.LinearScratch);
@@ -158,7 +133,7 @@ internal sealed partial class ModelEmitter
         {
             if (attentionShapes.Add((query.MaxLength, key.MaxLength)))
             {
-                scratch = "global::System.Math.Max(" + scratch + ", " + Runtime + "Kernels.Attention.ScratchLength(" + Literals.Int(query.MaxLength) + ", " + Literals.Int(key.MaxLength) + ", __pool.ThreadCount))";
+                scratch = "global::System.Math.Max(" + scratch + ", " + Runtime + "Kernels.Attention.ScratchLength(" + Literals.Int(query.MaxLength) + ", " + Literals.Int(key.MaxLength) + ", Pool.ThreadCount))";
             }
         }
 
@@ -184,15 +159,6 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <summary>The model this trainer updates.</summary>");
         writer.Line("public " + Identifiers.Escape(model) + " Model => __model;");
         writer.Line();
-        writer.Line("/// <summary>Gradients of the last <see cref=\"Step\"/> or <see cref=\"ComputeGradients\"/>, laid out as <see cref=\"Parameters\"/>.</summary>");
-        writer.Line("public " + Runtime + "Memory.AlignedBlock Gradients => __gradients;");
-        writer.Line();
-        writer.Line("/// <summary>Whether Step and ComputeGradients apply dropout (default true; Evaluate never does).</summary>");
-        writer.Line("public bool DropoutEnabled { get; set; } = true;");
-        writer.Line();
-        writer.Line("/// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>");
-        writer.Line("public long Steps => __step;");
-        writer.Line();
         if (regression)
         {
             writer.Line("/// <summary>Predictions (the output of " + target.Layer + ") of the last forward pass, <c>[B, " + Literals.Int(classes) + "]</c>" + (target.PerPosition ? " per position (<c>[B, T, " + Literals.Int(classes) + "]</c> with <c>T</c> the batch's longest row; padded positions are not meaningful)" : string.Empty) + ", row-major.</summary>");
@@ -210,26 +176,20 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <returns>The mean loss of the batch before the update.</returns>");
         writer.Open("public float Step(Batch batch)");
         writer.Line("float loss = ComputeGradients(batch);");
-        writer.Open("if (__clipNorm > 0f)");
-        writer.Line(Runtime + "Optim.GradientClipping.ClipByGlobalNorm(__gradients.Span, __clipNorm);");
-        writer.Close();
-        writer.Line();
-        writer.Line("long step = ++__step;");
-        writer.Line("float learningRate = __schedule is null ? __optimizer.LearningRate : __schedule.At(step);");
-        writer.Line("__optimizer.Step(__model.__parameters.Span, __gradients.Span, __optimizerState.Span, learningRate, step);");
+        writer.Line("Update();");
         writer.Line("return loss;");
         writer.Close();
         writer.Line();
-        writer.Line("/// <summary>Forward and backward without an update: <see cref=\"Gradients\"/> holds d loss / d parameters afterwards.</summary>");
+        writer.Line("/// <summary>Forward and backward without an update: <see cref=\"global::ModelDsl.Training.TrainerBase.Gradients\"/> holds d loss / d parameters afterwards.</summary>");
         writer.Line("/// <param name=\"batch\">The batch (its <c>Count</c> rows are used).</param>");
         writer.Line("/// <returns>The mean loss of the batch.</returns>");
         writer.Open("public float ComputeGradients(Batch batch)");
-        writer.Line("__gradients.Span.Clear();");
+        writer.Line("Gradients.Span.Clear();");
         if (_decoding is not null)
         {
-            writer.Line("float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(__step + 1);");
+            writer.Line("float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);");
             writer.Open("if (!(sampling >= 0f && sampling <= 1f))");
-            writer.Line("throw new global::System.InvalidOperationException($\"" + model + ".Trainer.ScheduledSampling gave {sampling} for step {__step + 1}; a probability must be in [0, 1].\");");
+            writer.Line("throw new global::System.InvalidOperationException($\"" + model + ".Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].\");");
             writer.Close();
             writer.Line();
             writer.Line("float loss;");
@@ -267,15 +227,7 @@ internal sealed partial class ModelEmitter
             writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $\"" + model + ".Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).\");");
             writer.Close();
             writer.Line();
-            writer.Line("global::System.ReadOnlySpan<float> logits = Logits.Slice(row * " + Literals.Int(classes) + ", " + Literals.Int(classes) + ");");
-            writer.Line("int best = 0;");
-            writer.Open("for (int c = 1; c < logits.Length; c++)");
-            writer.Open("if (logits[c] > logits[best])");
-            writer.Line("best = c;");
-            writer.Close();
-            writer.Close();
-            writer.Line();
-            writer.Line("return best;");
+            writer.Line("return ArgMax(Logits.Slice(row * " + Literals.Int(classes) + ", " + Literals.Int(classes) + "));");
             writer.Close();
             writer.Line();
         }
@@ -285,11 +237,10 @@ internal sealed partial class ModelEmitter
             WriteScheduledSampling(writer, training, _decoding);
         }
 
-        WriteCheckpoints(writer, training);
-        writer.Line("/// <summary>Frees the gradient, optimizer-state and activation blocks and the worker pool (the model stays usable).</summary>");
-        writer.Open("public void Dispose()");
-        writer.Line("__gradients.Dispose();");
-        writer.Line("__optimizerState.Dispose();");
+        writer.Line("/// <inheritdoc/>");
+        writer.Open("protected override void Dispose(bool disposing)");
+        writer.Open("if (disposing && !__disposed)");
+        writer.Line("__disposed = true;");
         writer.Line("__activations.Dispose();");
         writer.Line("__activationGradients.Dispose();");
         writer.Line("__scratch.Dispose();");
@@ -298,9 +249,9 @@ internal sealed partial class ModelEmitter
             writer.Line(field + ".Dispose();");
         }
 
-        writer.Open("if (__ownsPool)");
-        writer.Line("__pool.Dispose();");
         writer.Close();
+        writer.Line();
+        writer.Line("base.Dispose(disposing);");
         writer.Close();
         writer.Line();
 
@@ -335,7 +286,7 @@ internal sealed partial class ModelEmitter
             writer.Line("__batchStatistics = batchStatistics;");
         }
 
-        writer.Line("ulong __dropoutOffset = (ulong)__step * " + Literals.Int(training.MaskLength) + "UL;");
+        writer.Line("ulong __dropoutOffset = (ulong)Steps * " + Literals.Int(training.MaskLength) + "UL;");
         writer.Line("int B = __b;");
         foreach (TrainingEmitter.Sequence sequence in training.Sequences)
         {
@@ -364,7 +315,7 @@ internal sealed partial class ModelEmitter
         }
 
         writer.Line("global::System.Span<float> p = __model.__parameters.Span;");
-        writer.Line("global::System.Span<float> g = __gradients.Span;");
+        writer.Line("global::System.Span<float> g = Gradients.Span;");
         writer.Line("global::System.Span<float> a = __activations.Span;");
         writer.Line("global::System.Span<float> d = __activationGradients.Span;");
         writer.Line("bool training = __training;");
@@ -489,10 +440,10 @@ internal sealed partial class ModelEmitter
         writer.Line("int B = __b;");
         writer.Line("int T = " + target.Field + ";");
         writer.Line("global::System.ReadOnlySpan<float> logits = __activations.Span.Slice(" + Literals.Int(training.LogitsOffset) + ", B * T * " + C + ");");
-        writer.Line("ulong counter = (ulong)__step * " + Literals.Int(_plan.MaxBatch * target.MaxLength) + "UL;");
+        writer.Line("ulong counter = (ulong)Steps * " + Literals.Int(_plan.MaxBatch * target.MaxLength) + "UL;");
         writer.Open("for (int b = 0; b < B; b++)");
         writer.Open("for (int t = 1; t < T; t++)");
-        writer.Open("if (" + Runtime + "Randomness.CounterRandom.Uniform(__dropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)");
+        writer.Open("if (" + Runtime + "Randomness.CounterRandom.Uniform(DropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)");
         writer.Line("continue;");
         writer.Close();
         writer.Line();
@@ -572,75 +523,6 @@ internal sealed partial class ModelEmitter
 
     /// <summary>The <c>batchStatistics</c> argument of a <c>__Forward</c> call (models with a [BatchNorm] only).</summary>
     private string Statistics(bool value) => _training!.HasBatchNorm ? ", batchStatistics: " + (value ? "true" : "false") : string.Empty;
-
-    /// <summary>
-    /// SaveCheckpoint / LoadCheckpoint. A model with a state block (BatchNorm running statistics) also saves it, under the
-    /// buffers' PyTorch names, so a resumed run evaluates as the uninterrupted one.
-    /// </summary>
-    private void WriteCheckpoints(SourceWriter writer, TrainingEmitter training)
-    {
-        bool state = _plan.StateBlockLength > 0;
-        string position = "new " + Runtime + "IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * " + Literals.Int(training.MaskLength) + "UL)";
-        writer.Line("/// <summary>");
-        writer.Line("/// Writes a checkpoint to <paramref name=\"path\"/> atomically: every parameter" + (state ? " and state buffer" : string.Empty) + " under its PyTorch name, the optimizer state and");
-        writer.Line("/// the training position (steps and dropout seed), so <see cref=\"LoadCheckpoint\"/> resumes the run bit for bit.");
-        writer.Line("/// </summary>");
-        writer.Line("/// <param name=\"path\">The safetensors file to write.</param>");
-        writer.Open("public void SaveCheckpoint(string path)");
-        if (state)
-        {
-            writer.Line("float[] block = new float[ParameterBlockLength + StateBlockLength]; // the parameters, then the state (offsets in __CheckpointLayout)");
-            writer.Line("__model.__parameters.Span.CopyTo(block);");
-            writer.Line("__model.__state.Span.CopyTo(global::System.MemoryExtensions.AsSpan(block, ParameterBlockLength));");
-            writer.Line(Runtime + "IO.Checkpoint.Save(path, __CheckpointLayout(), block, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), " + position + ");");
-        }
-        else
-        {
-            writer.Line(Runtime + "IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), " + position + ");");
-        }
-
-        writer.Close();
-        writer.Line();
-        writer.Line("/// <summary>");
-        writer.Line("/// Restores a checkpoint written by <see cref=\"SaveCheckpoint\"/> with the same optimizer type: parameters, " + (state ? "state buffers, " : string.Empty) + "optimizer state,");
-        writer.Line("/// <see cref=\"Steps\"/> and the dropout seed. Names, shapes, optimizer and state length are checked before anything is overwritten.");
-        writer.Line("/// </summary>");
-        writer.Line("/// <param name=\"path\">The safetensors file to read.</param>");
-        writer.Open("public void LoadCheckpoint(string path)");
-        if (state)
-        {
-            writer.Line("float[] block = new float[ParameterBlockLength + StateBlockLength];");
-            writer.Line(Runtime + "IO.TrainingPosition position = " + Runtime + "IO.Checkpoint.Load(path, __CheckpointLayout(), block, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));");
-            writer.Line("global::System.MemoryExtensions.AsSpan(block, 0, ParameterBlockLength).CopyTo(__model.__parameters.Span);");
-            writer.Line("global::System.MemoryExtensions.AsSpan(block, ParameterBlockLength).CopyTo(__model.__state.Span);");
-        }
-        else
-        {
-            writer.Line(Runtime + "IO.TrainingPosition position = " + Runtime + "IO.Checkpoint.Load(path, __CheckpointLayout(), __model.__parameters.Span, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));");
-        }
-
-        writer.Line("__step = position.Step;");
-        writer.Line("__dropoutSeed = position.Seed;");
-        writer.Close();
-        writer.Line();
-        writer.Open("private static global::System.Collections.Generic.List<" + Runtime + "IO.ParameterInfo> __CheckpointLayout()");
-        writer.Line("var layout = new global::System.Collections.Generic.List<" + Runtime + "IO.ParameterInfo>(ParameterTable.Count" + (state ? " + StateTable.Count" : string.Empty) + ");");
-        writer.Open("foreach (" + Runtime + "ParameterEntry entry in ParameterTable)");
-        writer.Line("layout.Add(new " + Runtime + "IO.ParameterInfo(entry.Name, entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));");
-        writer.Close();
-        writer.Line();
-        if (state)
-        {
-            writer.Open("foreach (" + Runtime + "ParameterEntry entry in StateTable)");
-            writer.Line("layout.Add(new " + Runtime + "IO.ParameterInfo(entry.Name, ParameterBlockLength + entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));");
-            writer.Close();
-            writer.Line();
-        }
-
-        writer.Line("return layout;");
-        writer.Close();
-        writer.Line();
-    }
 
     /// <summary>
     /// Helpers for the layers that work on the valid positions of a sequence only (BatchNorm statistics, the per-position MSE):

@@ -19,7 +19,7 @@ namespace ModelDsl.Generator.Emit;
 internal sealed class TrainingEmitter
 {
     private const string K = "global::ModelDsl.Kernels.";
-    private const string Pool = "__pool";
+    private const string Pool = "Pool";
     private const int MaskCausal = 1;
     private const int MaskKeyPadding = 2;
     private const int MaskLocalWindow = 4;
@@ -272,7 +272,7 @@ internal sealed class TrainingEmitter
         string p = Literals.Float(probability);
         string stream = Literals.Int(_dropoutSites++) + "UL";
         forward.Add(title + ": dropout p = " + Number(probability) + ", stream " + stream);
-        forward.Add(K + "Dropout.Forward(" + output.A + ", " + mask + ", " + input.A + ", " + p + ", __dropoutSeed, " + stream + ", __dropoutOffset, training, " + Pool + ");");
+        forward.Add(K + "Dropout.Forward(" + output.A + ", " + mask + ", " + input.A + ", " + p + ", DropoutSeed, " + stream + ", __dropoutOffset, training, " + Pool + ");");
         backward.Add(title + ": dropout");
         backward.Add(K + "Dropout.Backward(" + input.D + ", " + output.D + ", " + mask + ", " + p + ", training);");
         return output;
@@ -917,7 +917,7 @@ internal sealed class TrainingEmitter
             string p = Literals.Float(dropout);
             string stream = Literals.Int(_dropoutSites++) + "UL";
             comment = ", dropout p = " + Number(dropout) + " on the probabilities, stream " + stream;
-            forwardDropout = ", " + dropoutMask + ", " + p + ", __dropoutSeed, " + stream + ", __dropoutOffset, training";
+            forwardDropout = ", " + dropoutMask + ", " + p + ", DropoutSeed, " + stream + ", __dropoutOffset, training";
             backwardDropout = ", " + dropoutMask + ", " + p + ", training";
         }
 

@@ -124,7 +124,7 @@ partial class TinyGpt
             }
 
             global::System.Span<float> p = __model.__parameters.Span;
-            global::ModelDsl.Threading.WorkerPool pool = __trainer.__pool;
+            global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;
             global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);
             // Wte (Embedding) at position step
             global::ModelDsl.Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 48), p.Slice(0, 24576), tokens, 512, 48);

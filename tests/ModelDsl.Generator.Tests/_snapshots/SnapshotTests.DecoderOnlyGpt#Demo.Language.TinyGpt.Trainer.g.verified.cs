@@ -26,76 +26,39 @@ partial class TinyGpt
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
-    /// depend on the seed and <see cref="Steps"/> only. <see cref="Evaluate"/> never drops.</para>
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Trainer : global::System.IDisposable
+    public sealed class Trainer : global::ModelDsl.Training.TrainerBase
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 969216;
 
         private readonly TinyGpt __model;
-        private readonly global::ModelDsl.Memory.AlignedBlock __gradients;
-        private readonly global::ModelDsl.Memory.AlignedBlock __optimizerState;
         internal readonly global::ModelDsl.Memory.AlignedBlock __activations;
         private readonly global::ModelDsl.Memory.AlignedBlock __activationGradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __scratch;
-        private readonly global::ModelDsl.Optim.Optimizer __optimizer;
-        private readonly global::ModelDsl.Optim.LearningRateSchedule? __schedule;
-        internal readonly global::ModelDsl.Threading.WorkerPool __pool;
-        private readonly bool __ownsPool;
-        private readonly float __clipNorm;
-        private ulong __dropoutSeed;
-        private readonly int __stateLength;
         private readonly int[] __ids = new int[256];
         private readonly int[] __labels = new int[256];
         private readonly byte[] __masks = new byte[225280];
-        private long __step;
         private bool __training;
+        private bool __disposed;
         internal int __b;
         internal int __t;
         private int __rows;
 
         internal Trainer(TinyGpt model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("TinyGpt", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 225280)
         {
-            global::System.ArgumentNullException.ThrowIfNull(optimizer);
-            if (threads < 1)
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(threads), threads, "TinyGpt.Trainer: threads must be at least 1.");
-            }
-            if (!(clipNorm >= 0f))
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(clipNorm), clipNorm, "TinyGpt.Trainer: clipNorm must be 0 (off) or positive.");
-            }
-
             __model = model;
-            __optimizer = optimizer;
-            __schedule = schedule;
-            __clipNorm = clipNorm;
-            __dropoutSeed = dropoutSeed;
-            __ownsPool = threads > 1;
-            __pool = threads > 1 ? new global::ModelDsl.Threading.WorkerPool(threads) : global::ModelDsl.Threading.WorkerPool.Serial;
-            __gradients = new global::ModelDsl.Memory.AlignedBlock(ParameterBlockLength);
-            __stateLength = checked((int)optimizer.StateLength(ParameterBlockLength));
-            __optimizerState = new global::ModelDsl.Memory.AlignedBlock(__stateLength);
-            optimizer.InitializeState(__optimizerState.Span, ParameterBlockLength);
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(49152, global::ModelDsl.Kernels.Attention.ScratchLength(32, 32, __pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(49152, global::ModelDsl.Kernels.Attention.ScratchLength(32, 32, Pool.ThreadCount)));
         }
 
         /// <summary>The model this trainer updates.</summary>
         public TinyGpt Model => __model;
-
-        /// <summary>Gradients of the last <see cref="Step"/> or <see cref="ComputeGradients"/>, laid out as <see cref="Parameters"/>.</summary>
-        public global::ModelDsl.Memory.AlignedBlock Gradients => __gradients;
-
-        /// <summary>Whether Step and ComputeGradients apply dropout (default true; Evaluate never does).</summary>
-        public bool DropoutEnabled { get; set; } = true;
-
-        /// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>
-        public long Steps => __step;
 
         /// <summary>Logits of the last forward pass, <c>[B, 512]</c> per position (<c>[B, T, 512]</c>), row-major.</summary>
         public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(707072, __rows * 512);
@@ -106,27 +69,20 @@ partial class TinyGpt
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            if (__clipNorm > 0f)
-            {
-                global::ModelDsl.Optim.GradientClipping.ClipByGlobalNorm(__gradients.Span, __clipNorm);
-            }
-
-            long step = ++__step;
-            float learningRate = __schedule is null ? __optimizer.LearningRate : __schedule.At(step);
-            __optimizer.Step(__model.__parameters.Span, __gradients.Span, __optimizerState.Span, learningRate, step);
+            Update();
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
         {
-            __gradients.Span.Clear();
-            float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(__step + 1);
+            Gradients.Span.Clear();
+            float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
-                throw new global::System.InvalidOperationException($"TinyGpt.Trainer.ScheduledSampling gave {sampling} for step {__step + 1}; a probability must be in [0, 1].");
+                throw new global::System.InvalidOperationException($"TinyGpt.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
             }
 
             float loss;
@@ -160,17 +116,7 @@ partial class TinyGpt
                 throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"TinyGpt.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
-            global::System.ReadOnlySpan<float> logits = Logits.Slice(row * 512, 512);
-            int best = 0;
-            for (int c = 1; c < logits.Length; c++)
-            {
-                if (logits[c] > logits[best])
-                {
-                    best = c;
-                }
-            }
-
-            return best;
+            return ArgMax(Logits.Slice(row * 512, 512));
         }
 
         /// <summary>
@@ -186,12 +132,12 @@ partial class TinyGpt
             int B = __b;
             int T = __t;
             global::System.ReadOnlySpan<float> logits = __activations.Span.Slice(707072, B * T * 512);
-            ulong counter = (ulong)__step * 256UL;
+            ulong counter = (ulong)Steps * 256UL;
             for (int b = 0; b < B; b++)
             {
                 for (int t = 1; t < T; t++)
                 {
-                    if (global::ModelDsl.Randomness.CounterRandom.Uniform(__dropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)
+                    if (global::ModelDsl.Randomness.CounterRandom.Uniform(DropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)
                     {
                         continue;
                     }
@@ -211,51 +157,18 @@ partial class TinyGpt
             }
         }
 
-        /// <summary>
-        /// Writes a checkpoint to <paramref name="path"/> atomically: every parameter under its PyTorch name, the optimizer state and
-        /// the training position (steps and dropout seed), so <see cref="LoadCheckpoint"/> resumes the run bit for bit.
-        /// </summary>
-        /// <param name="path">The safetensors file to write.</param>
-        public void SaveCheckpoint(string path)
+        /// <inheritdoc/>
+        protected override void Dispose(bool disposing)
         {
-            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 225280UL));
-        }
-
-        /// <summary>
-        /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> with the same optimizer type: parameters, optimizer state,
-        /// <see cref="Steps"/> and the dropout seed. Names, shapes, optimizer and state length are checked before anything is overwritten.
-        /// </summary>
-        /// <param name="path">The safetensors file to read.</param>
-        public void LoadCheckpoint(string path)
-        {
-            global::ModelDsl.IO.TrainingPosition position = global::ModelDsl.IO.Checkpoint.Load(path, __CheckpointLayout(), __model.__parameters.Span, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));
-            __step = position.Step;
-            __dropoutSeed = position.Seed;
-        }
-
-        private static global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo> __CheckpointLayout()
-        {
-            var layout = new global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo>(ParameterTable.Count);
-            foreach (global::ModelDsl.ParameterEntry entry in ParameterTable)
+            if (disposing && !__disposed)
             {
-                layout.Add(new global::ModelDsl.IO.ParameterInfo(entry.Name, entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));
+                __disposed = true;
+                __activations.Dispose();
+                __activationGradients.Dispose();
+                __scratch.Dispose();
             }
 
-            return layout;
-        }
-
-        /// <summary>Frees the gradient, optimizer-state and activation blocks and the worker pool (the model stays usable).</summary>
-        public void Dispose()
-        {
-            __gradients.Dispose();
-            __optimizerState.Dispose();
-            __activations.Dispose();
-            __activationGradients.Dispose();
-            __scratch.Dispose();
-            if (__ownsPool)
-            {
-                __pool.Dispose();
-            }
+            base.Dispose(disposing);
         }
 
         private void __Prepare(Batch batch)
@@ -300,7 +213,7 @@ partial class TinyGpt
             }
 
             __training = training;
-            ulong __dropoutOffset = (ulong)__step * 225280UL;
+            ulong __dropoutOffset = (ulong)Steps * 225280UL;
             int B = __b;
             int T = __t;
             int BT = B * T;
@@ -311,36 +224,36 @@ partial class TinyGpt
             // Wpe (LearnedPositions): [B,T,48] -> [B,T,48], wpe.weight params[24576..26112)
             global::ModelDsl.Kernels.LearnedPositions.Forward(a.Slice(12288, BT * 48), a.Slice(0, BT * 48), p.Slice(24576, 1536), B, T, 48);
             // EmbeddingDropout (Dropout): [B,T,48] -> [B,T,48]: dropout p = 0.1, stream 0UL
-            global::ModelDsl.Kernels.Dropout.Forward(a.Slice(24576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 48), a.Slice(12288, BT * 48), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
+            global::ModelDsl.Kernels.Dropout.Forward(a.Slice(24576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 48), a.Slice(12288, BT * 48), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
             // Blocks.Layer[0]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[0].norm1: LayerNorm, blocks.layers.0.norm1.weight params[54192..54240), blocks.layers.0.norm1.bias params[54240..54288)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(36864, BT * 48), a.Slice(49152, BT), a.Slice(49408, BT), a.Slice(24576, BT * 48), p.Slice(54192, 48), p.Slice(54240, 48), BT, 48, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(36864, BT * 48), a.Slice(49152, BT), a.Slice(49408, BT), a.Slice(24576, BT * 48), p.Slice(54192, 48), p.Slice(54240, 48), BT, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(49664, BT * 48), a.Slice(36864, BT * 48), p.Slice(26112, 2304), p.Slice(33024, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(49664, BT * 48), a.Slice(36864, BT * 48), p.Slice(26112, 2304), p.Slice(33024, 48), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(61952, BT * 48), a.Slice(36864, BT * 48), p.Slice(28416, 2304), p.Slice(33072, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(61952, BT * 48), a.Slice(36864, BT * 48), p.Slice(28416, 2304), p.Slice(33072, 48), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(74240, BT * 48), a.Slice(36864, BT * 48), p.Slice(30720, 2304), p.Slice(33120, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(74240, BT * 48), a.Slice(36864, BT * 48), p.Slice(30720, 2304), p.Slice(33120, 48), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn: softmax(q k^T * 0.28867513f + mask) v, dropout p = 0.1 on the probabilities, stream 1UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(119296, BT * 48), a.Slice(86528, B * 4 * T * T), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), a.Slice(74240, BT * 48), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 12288, B * 4 * T * T), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(119296, BT * 48), a.Slice(86528, B * 4 * T * T), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), a.Slice(74240, BT * 48), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 12288, B * 4 * T * T), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[33168..35472)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(131584, BT * 48), a.Slice(119296, BT * 48), p.Slice(33168, 2304), p.Slice(35472, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(131584, BT * 48), a.Slice(119296, BT * 48), p.Slice(33168, 2304), p.Slice(35472, 48), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].dropout1: dropout p = 0.1, stream 2UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(143872, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 45056, BT * 48), a.Slice(131584, BT * 48), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(143872, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 45056, BT * 48), a.Slice(131584, BT * 48), 0.1f, DropoutSeed, 2UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(156160, BT * 48), a.Slice(24576, BT * 48), a.Slice(143872, BT * 48));
                 // Blocks.Layer[0].norm2: LayerNorm, blocks.layers.0.norm2.weight params[54288..54336), blocks.layers.0.norm2.bias params[54336..54384)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(168448, BT * 48), a.Slice(180736, BT), a.Slice(180992, BT), a.Slice(156160, BT * 48), p.Slice(54288, 48), p.Slice(54336, 48), BT, 48, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(168448, BT * 48), a.Slice(180736, BT), a.Slice(180992, BT), a.Slice(156160, BT * 48), p.Slice(54288, 48), p.Slice(54336, 48), BT, 48, pool: Pool);
                 // Blocks.Layer[0].linear1 + activation, blocks.layers.0.linear1.weight params[35520..44736)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(181248, BT * 192), a.Slice(168448, BT * 48), p.Slice(35520, 9216), p.Slice(44736, 192), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(230400, BT * 192), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(181248, BT * 192), a.Slice(168448, BT * 48), p.Slice(35520, 9216), p.Slice(44736, 192), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(230400, BT * 192), Pool);
                 // Blocks.Layer[0].dropout (FFN): dropout p = 0.1, stream 3UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(279552, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 57344, BT * 192), a.Slice(181248, BT * 192), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(279552, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 57344, BT * 192), a.Slice(181248, BT * 192), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[0].linear2, blocks.layers.0.linear2.weight params[44928..54144)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(328704, BT * 48), a.Slice(279552, BT * 192), p.Slice(44928, 9216), p.Slice(54144, 48), BT, 192, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(328704, BT * 48), a.Slice(279552, BT * 192), p.Slice(44928, 9216), p.Slice(54144, 48), BT, 192, 48, pool: Pool);
                 // Blocks.Layer[0].dropout2: dropout p = 0.1, stream 4UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(340992, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 106496, BT * 48), a.Slice(328704, BT * 48), 0.1f, __dropoutSeed, 4UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(340992, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 106496, BT * 48), a.Slice(328704, BT * 48), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(353280, BT * 48), a.Slice(156160, BT * 48), a.Slice(340992, BT * 48));
             }
@@ -348,41 +261,41 @@ partial class TinyGpt
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[1].norm1: LayerNorm, blocks.layers.1.norm1.weight params[82464..82512), blocks.layers.1.norm1.bias params[82512..82560)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(365568, BT * 48), a.Slice(377856, BT), a.Slice(378112, BT), a.Slice(353280, BT * 48), p.Slice(82464, 48), p.Slice(82512, 48), BT, 48, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(365568, BT * 48), a.Slice(377856, BT), a.Slice(378112, BT), a.Slice(353280, BT * 48), p.Slice(82464, 48), p.Slice(82512, 48), BT, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(378368, BT * 48), a.Slice(365568, BT * 48), p.Slice(54384, 2304), p.Slice(61296, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(378368, BT * 48), a.Slice(365568, BT * 48), p.Slice(54384, 2304), p.Slice(61296, 48), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(390656, BT * 48), a.Slice(365568, BT * 48), p.Slice(56688, 2304), p.Slice(61344, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(390656, BT * 48), a.Slice(365568, BT * 48), p.Slice(56688, 2304), p.Slice(61344, 48), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(402944, BT * 48), a.Slice(365568, BT * 48), p.Slice(58992, 2304), p.Slice(61392, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(402944, BT * 48), a.Slice(365568, BT * 48), p.Slice(58992, 2304), p.Slice(61392, 48), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn: softmax(q k^T * 0.28867513f + mask) v, dropout p = 0.1 on the probabilities, stream 5UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(448000, BT * 48), a.Slice(415232, B * 4 * T * T), a.Slice(378368, BT * 48), a.Slice(390656, BT * 48), a.Slice(402944, BT * 48), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 118784, B * 4 * T * T), 0.1f, __dropoutSeed, 5UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(448000, BT * 48), a.Slice(415232, B * 4 * T * T), a.Slice(378368, BT * 48), a.Slice(390656, BT * 48), a.Slice(402944, BT * 48), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 118784, B * 4 * T * T), 0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[61440..63744)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(460288, BT * 48), a.Slice(448000, BT * 48), p.Slice(61440, 2304), p.Slice(63744, 48), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(460288, BT * 48), a.Slice(448000, BT * 48), p.Slice(61440, 2304), p.Slice(63744, 48), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].dropout1: dropout p = 0.1, stream 6UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(472576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 151552, BT * 48), a.Slice(460288, BT * 48), 0.1f, __dropoutSeed, 6UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(472576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 151552, BT * 48), a.Slice(460288, BT * 48), 0.1f, DropoutSeed, 6UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(484864, BT * 48), a.Slice(353280, BT * 48), a.Slice(472576, BT * 48));
                 // Blocks.Layer[1].norm2: LayerNorm, blocks.layers.1.norm2.weight params[82560..82608), blocks.layers.1.norm2.bias params[82608..82656)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(497152, BT * 48), a.Slice(509440, BT), a.Slice(509696, BT), a.Slice(484864, BT * 48), p.Slice(82560, 48), p.Slice(82608, 48), BT, 48, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(497152, BT * 48), a.Slice(509440, BT), a.Slice(509696, BT), a.Slice(484864, BT * 48), p.Slice(82560, 48), p.Slice(82608, 48), BT, 48, pool: Pool);
                 // Blocks.Layer[1].linear1 + activation, blocks.layers.1.linear1.weight params[63792..73008)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(509952, BT * 192), a.Slice(497152, BT * 48), p.Slice(63792, 9216), p.Slice(73008, 192), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(559104, BT * 192), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(509952, BT * 192), a.Slice(497152, BT * 48), p.Slice(63792, 9216), p.Slice(73008, 192), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(559104, BT * 192), Pool);
                 // Blocks.Layer[1].dropout (FFN): dropout p = 0.1, stream 7UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(608256, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 163840, BT * 192), a.Slice(509952, BT * 192), 0.1f, __dropoutSeed, 7UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(608256, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 163840, BT * 192), a.Slice(509952, BT * 192), 0.1f, DropoutSeed, 7UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[1].linear2, blocks.layers.1.linear2.weight params[73200..82416)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(657408, BT * 48), a.Slice(608256, BT * 192), p.Slice(73200, 9216), p.Slice(82416, 48), BT, 192, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(657408, BT * 48), a.Slice(608256, BT * 192), p.Slice(73200, 9216), p.Slice(82416, 48), BT, 192, 48, pool: Pool);
                 // Blocks.Layer[1].dropout2: dropout p = 0.1, stream 8UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(669696, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 212992, BT * 48), a.Slice(657408, BT * 48), 0.1f, __dropoutSeed, 8UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(669696, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 212992, BT * 48), a.Slice(657408, BT * 48), 0.1f, DropoutSeed, 8UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(681984, BT * 48), a.Slice(484864, BT * 48), a.Slice(669696, BT * 48));
             }
             // Blocks.Norm (final, pre-norm stack): LayerNorm, blocks.norm.weight params[82656..82704), blocks.norm.bias params[82704..82752)
-            global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(694272, BT * 48), a.Slice(706560, BT), a.Slice(706816, BT), a.Slice(681984, BT * 48), p.Slice(82656, 48), p.Slice(82704, 48), BT, 48, pool: __pool);
+            global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(694272, BT * 48), a.Slice(706560, BT), a.Slice(706816, BT), a.Slice(681984, BT * 48), p.Slice(82656, 48), p.Slice(82704, 48), BT, 48, pool: Pool);
             // LmHead (Dense): [B,T,48] -> [B,T,512], wte.weight params[0..24576) (tied)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(707072, BT * 512), a.Slice(694272, BT * 48), p.Slice(0, 24576), default, BT, 48, 512, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(707072, BT * 512), a.Slice(694272, BT * 48), p.Slice(0, 24576), default, BT, 48, 512, pool: Pool);
             // Loss: cross-entropy over BT rows of 512 classes, label smoothing 0, ignore index -1
             __rows = BT;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(838144, BT * 512), a.Slice(707072, BT * 512), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, __pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(838144, BT * 512), a.Slice(707072, BT * 512), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -392,17 +305,17 @@ partial class TinyGpt
             int T = __t;
             int BT = B * T;
             global::System.Span<float> p = __model.__parameters.Span;
-            global::System.Span<float> g = __gradients.Span;
+            global::System.Span<float> g = Gradients.Span;
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(707072, BT * 512), 1f, a.Slice(838144, BT * 512), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, __pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(707072, BT * 512), 1f, a.Slice(838144, BT * 512), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, Pool);
             // LmHead (Dense): [B,T,48] -> [B,T,512], wte.weight params[0..24576) (tied)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(694272, BT * 48), g.Slice(0, 24576), default, d.Slice(707072, BT * 512), a.Slice(694272, BT * 48), p.Slice(0, 24576), BT, 48, 512, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(694272, BT * 48), g.Slice(0, 24576), default, d.Slice(707072, BT * 512), a.Slice(694272, BT * 48), p.Slice(0, 24576), BT, 48, 512, pool: Pool);
             // Blocks.Norm (final, pre-norm stack): LayerNorm
-            global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(681984, BT * 48), g.Slice(82656, 48), g.Slice(82704, 48), d.Slice(694272, BT * 48), a.Slice(681984, BT * 48), p.Slice(82656, 48), a.Slice(706560, BT), a.Slice(706816, BT), BT, 48, __pool);
+            global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(681984, BT * 48), g.Slice(82656, 48), g.Slice(82704, 48), d.Slice(694272, BT * 48), a.Slice(681984, BT * 48), p.Slice(82656, 48), a.Slice(706560, BT), a.Slice(706816, BT), BT, 48, Pool);
             // Blocks.Layer[1] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
@@ -411,29 +324,29 @@ partial class TinyGpt
                 // Blocks.Layer[1].dropout2: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(657408, BT * 48), d.Slice(669696, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 212992, BT * 48), 0.1f, training);
                 // Blocks.Layer[1].linear2, blocks.layers.1.linear2.weight params[73200..82416)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(608256, BT * 192), g.Slice(73200, 9216), g.Slice(82416, 48), d.Slice(657408, BT * 48), a.Slice(608256, BT * 192), p.Slice(73200, 9216), BT, 192, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(608256, BT * 192), g.Slice(73200, 9216), g.Slice(82416, 48), d.Slice(657408, BT * 48), a.Slice(608256, BT * 192), p.Slice(73200, 9216), BT, 192, 48, pool: Pool);
                 // Blocks.Layer[1].dropout (FFN): dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(509952, BT * 192), d.Slice(608256, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 163840, BT * 192), 0.1f, training);
                 // Blocks.Layer[1].linear1 + activation, blocks.layers.1.linear1.weight params[63792..73008)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(497152, BT * 48), g.Slice(63792, 9216), g.Slice(73008, 192), d.Slice(509952, BT * 192), a.Slice(497152, BT * 48), p.Slice(63792, 9216), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(559104, BT * 192), __scratch.Span.Slice(0, BT * 192), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(497152, BT * 48), g.Slice(63792, 9216), g.Slice(73008, 192), d.Slice(509952, BT * 192), a.Slice(497152, BT * 48), p.Slice(63792, 9216), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(559104, BT * 192), __scratch.Span.Slice(0, BT * 192), Pool);
                 // Blocks.Layer[1].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(484864, BT * 48), g.Slice(82560, 48), g.Slice(82608, 48), d.Slice(497152, BT * 48), a.Slice(484864, BT * 48), p.Slice(82560, 48), a.Slice(509440, BT), a.Slice(509696, BT), BT, 48, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(484864, BT * 48), g.Slice(82560, 48), g.Slice(82608, 48), d.Slice(497152, BT * 48), a.Slice(484864, BT * 48), p.Slice(82560, 48), a.Slice(509440, BT), a.Slice(509696, BT), BT, 48, Pool);
                 // Blocks.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(353280, BT * 48), d.Slice(472576, BT * 48), d.Slice(484864, BT * 48));
                 // Blocks.Layer[1].dropout1: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(460288, BT * 48), d.Slice(472576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 151552, BT * 48), 0.1f, training);
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[61440..63744)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(448000, BT * 48), g.Slice(61440, 2304), g.Slice(63744, 48), d.Slice(460288, BT * 48), a.Slice(448000, BT * 48), p.Slice(61440, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(448000, BT * 48), g.Slice(61440, 2304), g.Slice(63744, 48), d.Slice(460288, BT * 48), a.Slice(448000, BT * 48), p.Slice(61440, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(378368, BT * 48), d.Slice(390656, BT * 48), d.Slice(402944, BT * 48), d.Slice(448000, BT * 48), a.Slice(378368, BT * 48), a.Slice(390656, BT * 48), a.Slice(402944, BT * 48), a.Slice(415232, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 118784, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(378368, BT * 48), d.Slice(390656, BT * 48), d.Slice(402944, BT * 48), d.Slice(448000, BT * 48), a.Slice(378368, BT * 48), a.Slice(390656, BT * 48), a.Slice(402944, BT * 48), a.Slice(415232, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 118784, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
                 // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(54384, 2304), g.Slice(61296, 48), d.Slice(378368, BT * 48), a.Slice(365568, BT * 48), p.Slice(54384, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(54384, 2304), g.Slice(61296, 48), d.Slice(378368, BT * 48), a.Slice(365568, BT * 48), p.Slice(54384, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(56688, 2304), g.Slice(61344, 48), d.Slice(390656, BT * 48), a.Slice(365568, BT * 48), p.Slice(56688, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(56688, 2304), g.Slice(61344, 48), d.Slice(390656, BT * 48), a.Slice(365568, BT * 48), p.Slice(56688, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(58992, 2304), g.Slice(61392, 48), d.Slice(402944, BT * 48), a.Slice(365568, BT * 48), p.Slice(58992, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(58992, 2304), g.Slice(61392, 48), d.Slice(402944, BT * 48), a.Slice(365568, BT * 48), p.Slice(58992, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(353280, BT * 48), g.Slice(82464, 48), g.Slice(82512, 48), d.Slice(365568, BT * 48), a.Slice(353280, BT * 48), p.Slice(82464, 48), a.Slice(377856, BT), a.Slice(378112, BT), BT, 48, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(353280, BT * 48), g.Slice(82464, 48), g.Slice(82512, 48), d.Slice(365568, BT * 48), a.Slice(353280, BT * 48), p.Slice(82464, 48), a.Slice(377856, BT), a.Slice(378112, BT), BT, 48, Pool);
             }
             // Blocks.Layer[0] (backward)
             {
@@ -443,29 +356,29 @@ partial class TinyGpt
                 // Blocks.Layer[0].dropout2: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(328704, BT * 48), d.Slice(340992, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 106496, BT * 48), 0.1f, training);
                 // Blocks.Layer[0].linear2, blocks.layers.0.linear2.weight params[44928..54144)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(279552, BT * 192), g.Slice(44928, 9216), g.Slice(54144, 48), d.Slice(328704, BT * 48), a.Slice(279552, BT * 192), p.Slice(44928, 9216), BT, 192, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(279552, BT * 192), g.Slice(44928, 9216), g.Slice(54144, 48), d.Slice(328704, BT * 48), a.Slice(279552, BT * 192), p.Slice(44928, 9216), BT, 192, 48, pool: Pool);
                 // Blocks.Layer[0].dropout (FFN): dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(181248, BT * 192), d.Slice(279552, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 57344, BT * 192), 0.1f, training);
                 // Blocks.Layer[0].linear1 + activation, blocks.layers.0.linear1.weight params[35520..44736)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(168448, BT * 48), g.Slice(35520, 9216), g.Slice(44736, 192), d.Slice(181248, BT * 192), a.Slice(168448, BT * 48), p.Slice(35520, 9216), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(230400, BT * 192), __scratch.Span.Slice(0, BT * 192), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(168448, BT * 48), g.Slice(35520, 9216), g.Slice(44736, 192), d.Slice(181248, BT * 192), a.Slice(168448, BT * 48), p.Slice(35520, 9216), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(230400, BT * 192), __scratch.Span.Slice(0, BT * 192), Pool);
                 // Blocks.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(156160, BT * 48), g.Slice(54288, 48), g.Slice(54336, 48), d.Slice(168448, BT * 48), a.Slice(156160, BT * 48), p.Slice(54288, 48), a.Slice(180736, BT), a.Slice(180992, BT), BT, 48, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(156160, BT * 48), g.Slice(54288, 48), g.Slice(54336, 48), d.Slice(168448, BT * 48), a.Slice(156160, BT * 48), p.Slice(54288, 48), a.Slice(180736, BT), a.Slice(180992, BT), BT, 48, Pool);
                 // Blocks.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(24576, BT * 48), d.Slice(143872, BT * 48), d.Slice(156160, BT * 48));
                 // Blocks.Layer[0].dropout1: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(131584, BT * 48), d.Slice(143872, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 45056, BT * 48), 0.1f, training);
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[33168..35472)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(119296, BT * 48), g.Slice(33168, 2304), g.Slice(35472, 48), d.Slice(131584, BT * 48), a.Slice(119296, BT * 48), p.Slice(33168, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(119296, BT * 48), g.Slice(33168, 2304), g.Slice(35472, 48), d.Slice(131584, BT * 48), a.Slice(119296, BT * 48), p.Slice(33168, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(49664, BT * 48), d.Slice(61952, BT * 48), d.Slice(74240, BT * 48), d.Slice(119296, BT * 48), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), a.Slice(74240, BT * 48), a.Slice(86528, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 12288, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(49664, BT * 48), d.Slice(61952, BT * 48), d.Slice(74240, BT * 48), d.Slice(119296, BT * 48), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), a.Slice(74240, BT * 48), a.Slice(86528, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 12288, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
                 // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(26112, 2304), g.Slice(33024, 48), d.Slice(49664, BT * 48), a.Slice(36864, BT * 48), p.Slice(26112, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(26112, 2304), g.Slice(33024, 48), d.Slice(49664, BT * 48), a.Slice(36864, BT * 48), p.Slice(26112, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(28416, 2304), g.Slice(33072, 48), d.Slice(61952, BT * 48), a.Slice(36864, BT * 48), p.Slice(28416, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(28416, 2304), g.Slice(33072, 48), d.Slice(61952, BT * 48), a.Slice(36864, BT * 48), p.Slice(28416, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(30720, 2304), g.Slice(33120, 48), d.Slice(74240, BT * 48), a.Slice(36864, BT * 48), p.Slice(30720, 2304), BT, 48, 48, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(30720, 2304), g.Slice(33120, 48), d.Slice(74240, BT * 48), a.Slice(36864, BT * 48), p.Slice(30720, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(24576, BT * 48), g.Slice(54192, 48), g.Slice(54240, 48), d.Slice(36864, BT * 48), a.Slice(24576, BT * 48), p.Slice(54192, 48), a.Slice(49152, BT), a.Slice(49408, BT), BT, 48, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(24576, BT * 48), g.Slice(54192, 48), g.Slice(54240, 48), d.Slice(36864, BT * 48), a.Slice(24576, BT * 48), p.Slice(54192, 48), a.Slice(49152, BT), a.Slice(49408, BT), BT, 48, Pool);
             }
             // EmbeddingDropout (Dropout): [B,T,48] -> [B,T,48]: dropout
             global::ModelDsl.Kernels.Dropout.Backward(d.Slice(12288, BT * 48), d.Slice(24576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 48), 0.1f, training);

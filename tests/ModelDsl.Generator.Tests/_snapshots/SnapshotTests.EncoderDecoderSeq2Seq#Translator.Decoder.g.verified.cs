@@ -126,9 +126,9 @@ partial class Translator
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __trainer.__activations.Span;
             // Decoder: keys and values of Encoder [B, S, 32] for every layer's cross-attention, repeated for the width hypotheses of each source
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 32), a.Slice(220800, B * S * 32), p.Slice(32992, 1024), p.Slice(35072, 32), B * S, 32, 32, pool: __trainer.__pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 32), a.Slice(220800, B * S * 32), p.Slice(32992, 1024), p.Slice(35072, 32), B * S, 32, 32, pool: __trainer.Pool);
             Repeat(__memoryProjection, __crossK0_0, B, width, S * 32);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 32), a.Slice(220800, B * S * 32), p.Slice(34016, 1024), p.Slice(35104, 32), B * S, 32, 32, pool: __trainer.__pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 32), a.Slice(220800, B * S * 32), p.Slice(34016, 1024), p.Slice(35104, 32), B * S, 32, 32, pool: __trainer.Pool);
             Repeat(__memoryProjection, __crossV0_0, B, width, S * 32);
         }
 
@@ -197,7 +197,7 @@ partial class Translator
             }
 
             global::System.Span<float> p = __model.__parameters.Span;
-            global::ModelDsl.Threading.WorkerPool pool = __trainer.__pool;
+            global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;
             global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);
             // TargetEmbedding (Embedding) at position step
             global::ModelDsl.Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), p.Slice(18144, 9600), tokens, 300, 32);

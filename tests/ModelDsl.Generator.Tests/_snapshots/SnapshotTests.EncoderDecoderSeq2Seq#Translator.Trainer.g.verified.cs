@@ -24,82 +24,45 @@ partial class Translator
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
-    /// depend on the seed and <see cref="Steps"/> only. <see cref="Evaluate"/> never drops.</para>
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Trainer : global::System.IDisposable
+    public sealed class Trainer : global::ModelDsl.Training.TrainerBase
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 884992;
 
         private readonly Translator __model;
-        private readonly global::ModelDsl.Memory.AlignedBlock __gradients;
-        private readonly global::ModelDsl.Memory.AlignedBlock __optimizerState;
         internal readonly global::ModelDsl.Memory.AlignedBlock __activations;
         private readonly global::ModelDsl.Memory.AlignedBlock __activationGradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __scratch;
-        private readonly global::ModelDsl.Optim.Optimizer __optimizer;
-        private readonly global::ModelDsl.Optim.LearningRateSchedule? __schedule;
-        internal readonly global::ModelDsl.Threading.WorkerPool __pool;
-        private readonly bool __ownsPool;
-        private readonly float __clipNorm;
-        private ulong __dropoutSeed;
-        private readonly int __stateLength;
         private readonly int[] __ids_Source = new int[320];
         private readonly int[] __ids_Target = new int[384];
         private readonly int[] __labels = new int[384];
         internal readonly float[] __sinusoid0 = new float[640];
         internal readonly float[] __sinusoid1 = new float[768];
         private readonly byte[] __masks = new byte[195584];
-        private long __step;
         private bool __training;
+        private bool __disposed;
         internal int __b;
         internal int __t_Source;
         internal int __t_Target;
         private int __rows;
 
         internal Trainer(Translator model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("Translator", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 195584)
         {
-            global::System.ArgumentNullException.ThrowIfNull(optimizer);
-            if (threads < 1)
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(threads), threads, "Translator.Trainer: threads must be at least 1.");
-            }
-            if (!(clipNorm >= 0f))
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(clipNorm), clipNorm, "Translator.Trainer: clipNorm must be 0 (off) or positive.");
-            }
-
             __model = model;
-            __optimizer = optimizer;
-            __schedule = schedule;
-            __clipNorm = clipNorm;
-            __dropoutSeed = dropoutSeed;
-            __ownsPool = threads > 1;
-            __pool = threads > 1 ? new global::ModelDsl.Threading.WorkerPool(threads) : global::ModelDsl.Threading.WorkerPool.Serial;
-            __gradients = new global::ModelDsl.Memory.AlignedBlock(ParameterBlockLength);
-            __stateLength = checked((int)optimizer.StateLength(ParameterBlockLength));
-            __optimizerState = new global::ModelDsl.Memory.AlignedBlock(__stateLength);
-            optimizer.InitializeState(__optimizerState.Span, ParameterBlockLength);
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(24576, global::ModelDsl.Kernels.Attention.ScratchLength(20, 20, __pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(24, 24, __pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(24, 20, __pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(24576, global::ModelDsl.Kernels.Attention.ScratchLength(20, 20, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(24, 24, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(24, 20, Pool.ThreadCount)));
             global::ModelDsl.Kernels.SinusoidalPositions.Fill(__sinusoid0, 20, 32);
             global::ModelDsl.Kernels.SinusoidalPositions.Fill(__sinusoid1, 24, 32);
         }
 
         /// <summary>The model this trainer updates.</summary>
         public Translator Model => __model;
-
-        /// <summary>Gradients of the last <see cref="Step"/> or <see cref="ComputeGradients"/>, laid out as <see cref="Parameters"/>.</summary>
-        public global::ModelDsl.Memory.AlignedBlock Gradients => __gradients;
-
-        /// <summary>Whether Step and ComputeGradients apply dropout (default true; Evaluate never does).</summary>
-        public bool DropoutEnabled { get; set; } = true;
-
-        /// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>
-        public long Steps => __step;
 
         /// <summary>Logits of the last forward pass, <c>[B, 300]</c> per position (<c>[B, T, 300]</c>), row-major.</summary>
         public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(654592, __rows * 300);
@@ -110,27 +73,20 @@ partial class Translator
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            if (__clipNorm > 0f)
-            {
-                global::ModelDsl.Optim.GradientClipping.ClipByGlobalNorm(__gradients.Span, __clipNorm);
-            }
-
-            long step = ++__step;
-            float learningRate = __schedule is null ? __optimizer.LearningRate : __schedule.At(step);
-            __optimizer.Step(__model.__parameters.Span, __gradients.Span, __optimizerState.Span, learningRate, step);
+            Update();
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
         {
-            __gradients.Span.Clear();
-            float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(__step + 1);
+            Gradients.Span.Clear();
+            float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
-                throw new global::System.InvalidOperationException($"Translator.Trainer.ScheduledSampling gave {sampling} for step {__step + 1}; a probability must be in [0, 1].");
+                throw new global::System.InvalidOperationException($"Translator.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
             }
 
             float loss;
@@ -164,17 +120,7 @@ partial class Translator
                 throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"Translator.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
-            global::System.ReadOnlySpan<float> logits = Logits.Slice(row * 300, 300);
-            int best = 0;
-            for (int c = 1; c < logits.Length; c++)
-            {
-                if (logits[c] > logits[best])
-                {
-                    best = c;
-                }
-            }
-
-            return best;
+            return ArgMax(Logits.Slice(row * 300, 300));
         }
 
         /// <summary>
@@ -190,12 +136,12 @@ partial class Translator
             int B = __b;
             int T = __t_Target;
             global::System.ReadOnlySpan<float> logits = __activations.Span.Slice(654592, B * T * 300);
-            ulong counter = (ulong)__step * 384UL;
+            ulong counter = (ulong)Steps * 384UL;
             for (int b = 0; b < B; b++)
             {
                 for (int t = 1; t < T; t++)
                 {
-                    if (global::ModelDsl.Randomness.CounterRandom.Uniform(__dropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)
+                    if (global::ModelDsl.Randomness.CounterRandom.Uniform(DropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)
                     {
                         continue;
                     }
@@ -215,51 +161,18 @@ partial class Translator
             }
         }
 
-        /// <summary>
-        /// Writes a checkpoint to <paramref name="path"/> atomically: every parameter under its PyTorch name, the optimizer state and
-        /// the training position (steps and dropout seed), so <see cref="LoadCheckpoint"/> resumes the run bit for bit.
-        /// </summary>
-        /// <param name="path">The safetensors file to write.</param>
-        public void SaveCheckpoint(string path)
+        /// <inheritdoc/>
+        protected override void Dispose(bool disposing)
         {
-            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 195584UL));
-        }
-
-        /// <summary>
-        /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> with the same optimizer type: parameters, optimizer state,
-        /// <see cref="Steps"/> and the dropout seed. Names, shapes, optimizer and state length are checked before anything is overwritten.
-        /// </summary>
-        /// <param name="path">The safetensors file to read.</param>
-        public void LoadCheckpoint(string path)
-        {
-            global::ModelDsl.IO.TrainingPosition position = global::ModelDsl.IO.Checkpoint.Load(path, __CheckpointLayout(), __model.__parameters.Span, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));
-            __step = position.Step;
-            __dropoutSeed = position.Seed;
-        }
-
-        private static global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo> __CheckpointLayout()
-        {
-            var layout = new global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo>(ParameterTable.Count);
-            foreach (global::ModelDsl.ParameterEntry entry in ParameterTable)
+            if (disposing && !__disposed)
             {
-                layout.Add(new global::ModelDsl.IO.ParameterInfo(entry.Name, entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));
+                __disposed = true;
+                __activations.Dispose();
+                __activationGradients.Dispose();
+                __scratch.Dispose();
             }
 
-            return layout;
-        }
-
-        /// <summary>Frees the gradient, optimizer-state and activation blocks and the worker pool (the model stays usable).</summary>
-        public void Dispose()
-        {
-            __gradients.Dispose();
-            __optimizerState.Dispose();
-            __activations.Dispose();
-            __activationGradients.Dispose();
-            __scratch.Dispose();
-            if (__ownsPool)
-            {
-                __pool.Dispose();
-            }
+            base.Dispose(disposing);
         }
 
         private void __Prepare(Batch batch)
@@ -324,7 +237,7 @@ partial class Translator
             }
 
             __training = training;
-            ulong __dropoutOffset = (ulong)__step * 195584UL;
+            ulong __dropoutOffset = (ulong)Steps * 195584UL;
             int B = __b;
             int TSource = __t_Source;
             int BTSource = B * TSource;
@@ -340,33 +253,33 @@ partial class Translator
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(20480, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(9600, 1024), p.Slice(12672, 32), BTSource, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(20480, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(9600, 1024), p.Slice(12672, 32), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024), p.Slice(12704, 32), BTSource, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024), p.Slice(12704, 32), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024), p.Slice(12736, 32), BTSource, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024), p.Slice(12736, 32), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, dropout p = 0.1 on the probabilities, stream 0UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(76800, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(76800, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024), p.Slice(13792, 32), BTSource, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024), p.Slice(13792, 32), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 1UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), a.Slice(87040, BTSource * 32), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), a.Slice(87040, BTSource * 32), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(107520, BTSource * 32), a.Slice(10240, BTSource * 32), a.Slice(97280, BTSource * 32));
                 // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[18016..18048), encoder.layers.0.norm1.bias params[18048..18080)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(117760, BTSource * 32), a.Slice(128000, BTSource), a.Slice(128320, BTSource), a.Slice(107520, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(117760, BTSource * 32), a.Slice(128000, BTSource), a.Slice(128320, BTSource), a.Slice(107520, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[13824..15872)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048), p.Slice(15872, 64), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048), p.Slice(15872, 64), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), Pool);
                 // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 2UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 35840, BTSource * 64), a.Slice(128640, BTSource * 64), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 35840, BTSource * 64), a.Slice(128640, BTSource * 64), 0.1f, DropoutSeed, 2UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[15936..17984)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048), p.Slice(17984, 32), BTSource, 64, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048), p.Slice(17984, 32), BTSource, 64, 32, pool: Pool);
                 // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 3UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32), a.Slice(190080, BTSource * 32), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32), a.Slice(190080, BTSource * 32), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(210560, BTSource * 32), a.Slice(117760, BTSource * 32), a.Slice(200320, BTSource * 32));
                 // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[18080..18112), encoder.layers.0.norm2.bias params[18112..18144)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(220800, BTSource * 32), a.Slice(231040, BTSource), a.Slice(231360, BTSource), a.Slice(210560, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(220800, BTSource * 32), a.Slice(231040, BTSource), a.Slice(231360, BTSource), a.Slice(210560, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: Pool);
             }
             // TargetEmbedding (Embedding): [B,TargetLength] -> [B,TargetLength,32], target_embedding.weight params[18144..27744)
             global::ModelDsl.Kernels.Embedding.Forward(a.Slice(231680, BTTarget * 32), p.Slice(18144, 9600), global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 300, 32);
@@ -377,57 +290,57 @@ partial class Translator
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal().WithKeyPadding(global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B));
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(256256, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(27744, 1024), p.Slice(30816, 32), BTTarget, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(256256, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(27744, 1024), p.Slice(30816, 32), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(268544, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(28768, 1024), p.Slice(30848, 32), BTTarget, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(268544, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(28768, 1024), p.Slice(30848, 32), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(280832, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(29792, 1024), p.Slice(30880, 32), BTTarget, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(280832, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(29792, 1024), p.Slice(30880, 32), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, dropout p = 0.1 on the probabilities, stream 4UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(329984, BTTarget * 32), a.Slice(293120, B * 4 * TTarget * TTarget), a.Slice(256256, BTTarget * 32), a.Slice(268544, BTTarget * 32), a.Slice(280832, BTTarget * 32), B, TTarget, TTarget, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 66560, B * 4 * TTarget * TTarget), 0.1f, __dropoutSeed, 4UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(329984, BTTarget * 32), a.Slice(293120, B * 4 * TTarget * TTarget), a.Slice(256256, BTTarget * 32), a.Slice(268544, BTTarget * 32), a.Slice(280832, BTTarget * 32), B, TTarget, TTarget, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 66560, B * 4 * TTarget * TTarget), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training, Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[30912..31936)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(342272, BTTarget * 32), a.Slice(329984, BTTarget * 32), p.Slice(30912, 1024), p.Slice(31936, 32), BTTarget, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(342272, BTTarget * 32), a.Slice(329984, BTTarget * 32), p.Slice(30912, 1024), p.Slice(31936, 32), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].dropout1: dropout p = 0.1, stream 5UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(354560, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 103424, BTTarget * 32), a.Slice(342272, BTTarget * 32), 0.1f, __dropoutSeed, 5UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(354560, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 103424, BTTarget * 32), a.Slice(342272, BTTarget * 32), 0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(366848, BTTarget * 32), a.Slice(243968, BTTarget * 32), a.Slice(354560, BTTarget * 32));
                 // Decoder.Layer[0].norm1: LayerNorm, decoder.layers.0.norm1.weight params[40384..40416), decoder.layers.0.norm1.bias params[40416..40448)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(379136, BTTarget * 32), a.Slice(391424, BTTarget), a.Slice(391808, BTTarget), a.Slice(366848, BTTarget * 32), p.Slice(40384, 32), p.Slice(40416, 32), BTTarget, 32, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(379136, BTTarget * 32), a.Slice(391424, BTTarget), a.Slice(391808, BTTarget), a.Slice(366848, BTTarget * 32), p.Slice(40384, 32), p.Slice(40416, 32), BTTarget, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(392192, BTTarget * 32), a.Slice(379136, BTTarget * 32), p.Slice(31968, 1024), p.Slice(35040, 32), BTTarget, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(392192, BTTarget * 32), a.Slice(379136, BTTarget * 32), p.Slice(31968, 1024), p.Slice(35040, 32), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 32..64 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(404480, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(32992, 1024), p.Slice(35072, 32), BTSource, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(404480, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(32992, 1024), p.Slice(35072, 32), BTSource, 32, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 64..96 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(414720, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(34016, 1024), p.Slice(35104, 32), BTSource, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(414720, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(34016, 1024), p.Slice(35104, 32), BTSource, 32, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.35355338f + memoryMask) v, dropout p = 0.1 on the probabilities, stream 6UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(455680, BTTarget * 32), a.Slice(424960, B * 4 * TTarget * TSource), a.Slice(392192, BTTarget * 32), a.Slice(404480, BTSource * 32), a.Slice(414720, BTSource * 32), B, TTarget, TSource, 4, 8, memoryMask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, __dropoutSeed, 6UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(455680, BTTarget * 32), a.Slice(424960, B * 4 * TTarget * TSource), a.Slice(392192, BTTarget * 32), a.Slice(404480, BTSource * 32), a.Slice(414720, BTSource * 32), B, TTarget, TSource, 4, 8, memoryMask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, DropoutSeed, 6UL, __dropoutOffset, training, Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[35136..36160)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(467968, BTTarget * 32), a.Slice(455680, BTTarget * 32), p.Slice(35136, 1024), p.Slice(36160, 32), BTTarget, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(467968, BTTarget * 32), a.Slice(455680, BTTarget * 32), p.Slice(35136, 1024), p.Slice(36160, 32), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].dropout2: dropout p = 0.1, stream 7UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(480256, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 146432, BTTarget * 32), a.Slice(467968, BTTarget * 32), 0.1f, __dropoutSeed, 7UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(480256, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 146432, BTTarget * 32), a.Slice(467968, BTTarget * 32), 0.1f, DropoutSeed, 7UL, __dropoutOffset, training, Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(492544, BTTarget * 32), a.Slice(379136, BTTarget * 32), a.Slice(480256, BTTarget * 32));
                 // Decoder.Layer[0].norm2: LayerNorm, decoder.layers.0.norm2.weight params[40448..40480), decoder.layers.0.norm2.bias params[40480..40512)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(504832, BTTarget * 32), a.Slice(517120, BTTarget), a.Slice(517504, BTTarget), a.Slice(492544, BTTarget * 32), p.Slice(40448, 32), p.Slice(40480, 32), BTTarget, 32, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(504832, BTTarget * 32), a.Slice(517120, BTTarget), a.Slice(517504, BTTarget), a.Slice(492544, BTTarget * 32), p.Slice(40448, 32), p.Slice(40480, 32), BTTarget, 32, pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[36192..38240)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(517888, BTTarget * 64), a.Slice(504832, BTTarget * 32), p.Slice(36192, 2048), p.Slice(38240, 64), BTTarget, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(542464, BTTarget * 64), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(517888, BTTarget * 64), a.Slice(504832, BTTarget * 32), p.Slice(36192, 2048), p.Slice(38240, 64), BTTarget, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(542464, BTTarget * 64), Pool);
                 // Decoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 8UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(567040, BTTarget * 64), global::System.MemoryExtensions.AsSpan(__masks, 158720, BTTarget * 64), a.Slice(517888, BTTarget * 64), 0.1f, __dropoutSeed, 8UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(567040, BTTarget * 64), global::System.MemoryExtensions.AsSpan(__masks, 158720, BTTarget * 64), a.Slice(517888, BTTarget * 64), 0.1f, DropoutSeed, 8UL, __dropoutOffset, training, Pool);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[38304..40352)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(591616, BTTarget * 32), a.Slice(567040, BTTarget * 64), p.Slice(38304, 2048), p.Slice(40352, 32), BTTarget, 64, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(591616, BTTarget * 32), a.Slice(567040, BTTarget * 64), p.Slice(38304, 2048), p.Slice(40352, 32), BTTarget, 64, 32, pool: Pool);
                 // Decoder.Layer[0].dropout3: dropout p = 0.1, stream 9UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(603904, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 183296, BTTarget * 32), a.Slice(591616, BTTarget * 32), 0.1f, __dropoutSeed, 9UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(603904, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 183296, BTTarget * 32), a.Slice(591616, BTTarget * 32), 0.1f, DropoutSeed, 9UL, __dropoutOffset, training, Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(616192, BTTarget * 32), a.Slice(504832, BTTarget * 32), a.Slice(603904, BTTarget * 32));
                 // Decoder.Layer[0].norm3: LayerNorm, decoder.layers.0.norm3.weight params[40512..40544), decoder.layers.0.norm3.bias params[40544..40576)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(628480, BTTarget * 32), a.Slice(640768, BTTarget), a.Slice(641152, BTTarget), a.Slice(616192, BTTarget * 32), p.Slice(40512, 32), p.Slice(40544, 32), BTTarget, 32, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(628480, BTTarget * 32), a.Slice(640768, BTTarget), a.Slice(641152, BTTarget), a.Slice(616192, BTTarget * 32), p.Slice(40512, 32), p.Slice(40544, 32), BTTarget, 32, pool: Pool);
             }
             // FinalNorm (LayerNorm): [B,TargetLength,32] -> [B,TargetLength,32]: LayerNorm, final_norm.weight params[40576..40608), final_norm.bias params[40608..40640)
-            global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(641536, BTTarget * 32), a.Slice(653824, BTTarget), a.Slice(654208, BTTarget), a.Slice(628480, BTTarget * 32), p.Slice(40576, 32), p.Slice(40608, 32), BTTarget, 32, pool: __pool);
+            global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(641536, BTTarget * 32), a.Slice(653824, BTTarget), a.Slice(654208, BTTarget), a.Slice(628480, BTTarget * 32), p.Slice(40576, 32), p.Slice(40608, 32), BTTarget, 32, pool: Pool);
             // Logits (Dense): [B,TargetLength,32] -> [B,TargetLength,300], logits.weight params[40640..50240), logits.bias params[50240..50540)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(654592, BTTarget * 300), a.Slice(641536, BTTarget * 32), p.Slice(40640, 9600), p.Slice(50240, 300), BTTarget, 32, 300, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(654592, BTTarget * 300), a.Slice(641536, BTTarget * 32), p.Slice(40640, 9600), p.Slice(50240, 300), BTTarget, 32, 300, pool: Pool);
             // Loss: cross-entropy over BTTarget rows of 300 classes, label smoothing 0, ignore index -100
             __rows = BTTarget;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(769792, BTTarget * 300), a.Slice(654592, BTTarget * 300), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, __pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(769792, BTTarget * 300), a.Slice(654592, BTTarget * 300), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -439,65 +352,65 @@ partial class Translator
             int TTarget = __t_Target;
             int BTTarget = B * TTarget;
             global::System.Span<float> p = __model.__parameters.Span;
-            global::System.Span<float> g = __gradients.Span;
+            global::System.Span<float> g = Gradients.Span;
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(654592, BTTarget * 300), 1f, a.Slice(769792, BTTarget * 300), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, __pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(654592, BTTarget * 300), 1f, a.Slice(769792, BTTarget * 300), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, Pool);
             // Logits (Dense): [B,TargetLength,32] -> [B,TargetLength,300], logits.weight params[40640..50240), logits.bias params[50240..50540)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(641536, BTTarget * 32), g.Slice(40640, 9600), g.Slice(50240, 300), d.Slice(654592, BTTarget * 300), a.Slice(641536, BTTarget * 32), p.Slice(40640, 9600), BTTarget, 32, 300, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(641536, BTTarget * 32), g.Slice(40640, 9600), g.Slice(50240, 300), d.Slice(654592, BTTarget * 300), a.Slice(641536, BTTarget * 32), p.Slice(40640, 9600), BTTarget, 32, 300, pool: Pool);
             // FinalNorm (LayerNorm): [B,TargetLength,32] -> [B,TargetLength,32]: LayerNorm
-            global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(628480, BTTarget * 32), g.Slice(40576, 32), g.Slice(40608, 32), d.Slice(641536, BTTarget * 32), a.Slice(628480, BTTarget * 32), p.Slice(40576, 32), a.Slice(653824, BTTarget), a.Slice(654208, BTTarget), BTTarget, 32, __pool);
+            global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(628480, BTTarget * 32), g.Slice(40576, 32), g.Slice(40608, 32), d.Slice(641536, BTTarget * 32), a.Slice(628480, BTTarget * 32), p.Slice(40576, 32), a.Slice(653824, BTTarget), a.Slice(654208, BTTarget), BTTarget, 32, Pool);
             // Decoder.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal().WithKeyPadding(global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B));
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].norm3: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(616192, BTTarget * 32), g.Slice(40512, 32), g.Slice(40544, 32), d.Slice(628480, BTTarget * 32), a.Slice(616192, BTTarget * 32), p.Slice(40512, 32), a.Slice(640768, BTTarget), a.Slice(641152, BTTarget), BTTarget, 32, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(616192, BTTarget * 32), g.Slice(40512, 32), g.Slice(40544, 32), d.Slice(628480, BTTarget * 32), a.Slice(616192, BTTarget * 32), p.Slice(40512, 32), a.Slice(640768, BTTarget), a.Slice(641152, BTTarget), BTTarget, 32, Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(504832, BTTarget * 32), d.Slice(603904, BTTarget * 32), d.Slice(616192, BTTarget * 32));
                 // Decoder.Layer[0].dropout3: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(591616, BTTarget * 32), d.Slice(603904, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 183296, BTTarget * 32), 0.1f, training);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[38304..40352)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(567040, BTTarget * 64), g.Slice(38304, 2048), g.Slice(40352, 32), d.Slice(591616, BTTarget * 32), a.Slice(567040, BTTarget * 64), p.Slice(38304, 2048), BTTarget, 64, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(567040, BTTarget * 64), g.Slice(38304, 2048), g.Slice(40352, 32), d.Slice(591616, BTTarget * 32), a.Slice(567040, BTTarget * 64), p.Slice(38304, 2048), BTTarget, 64, 32, pool: Pool);
                 // Decoder.Layer[0].dropout (FFN): dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(517888, BTTarget * 64), d.Slice(567040, BTTarget * 64), global::System.MemoryExtensions.AsSpan(__masks, 158720, BTTarget * 64), 0.1f, training);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[36192..38240)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(504832, BTTarget * 32), g.Slice(36192, 2048), g.Slice(38240, 64), d.Slice(517888, BTTarget * 64), a.Slice(504832, BTTarget * 32), p.Slice(36192, 2048), BTTarget, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(542464, BTTarget * 64), __scratch.Span.Slice(0, BTTarget * 64), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(504832, BTTarget * 32), g.Slice(36192, 2048), g.Slice(38240, 64), d.Slice(517888, BTTarget * 64), a.Slice(504832, BTTarget * 32), p.Slice(36192, 2048), BTTarget, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(542464, BTTarget * 64), __scratch.Span.Slice(0, BTTarget * 64), Pool);
                 // Decoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(492544, BTTarget * 32), g.Slice(40448, 32), g.Slice(40480, 32), d.Slice(504832, BTTarget * 32), a.Slice(492544, BTTarget * 32), p.Slice(40448, 32), a.Slice(517120, BTTarget), a.Slice(517504, BTTarget), BTTarget, 32, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(492544, BTTarget * 32), g.Slice(40448, 32), g.Slice(40480, 32), d.Slice(504832, BTTarget * 32), a.Slice(492544, BTTarget * 32), p.Slice(40448, 32), a.Slice(517120, BTTarget), a.Slice(517504, BTTarget), BTTarget, 32, Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(379136, BTTarget * 32), d.Slice(480256, BTTarget * 32), d.Slice(492544, BTTarget * 32));
                 // Decoder.Layer[0].dropout2: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(467968, BTTarget * 32), d.Slice(480256, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 146432, BTTarget * 32), 0.1f, training);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[35136..36160)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(455680, BTTarget * 32), g.Slice(35136, 1024), g.Slice(36160, 32), d.Slice(467968, BTTarget * 32), a.Slice(455680, BTTarget * 32), p.Slice(35136, 1024), BTTarget, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(455680, BTTarget * 32), g.Slice(35136, 1024), g.Slice(36160, 32), d.Slice(467968, BTTarget * 32), a.Slice(455680, BTTarget * 32), p.Slice(35136, 1024), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(392192, BTTarget * 32), d.Slice(404480, BTSource * 32), d.Slice(414720, BTSource * 32), d.Slice(455680, BTTarget * 32), a.Slice(392192, BTTarget * 32), a.Slice(404480, BTSource * 32), a.Slice(414720, BTSource * 32), a.Slice(424960, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 8, memoryMask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(392192, BTTarget * 32), d.Slice(404480, BTSource * 32), d.Slice(414720, BTSource * 32), d.Slice(455680, BTTarget * 32), a.Slice(392192, BTTarget * 32), a.Slice(404480, BTSource * 32), a.Slice(414720, BTSource * 32), a.Slice(424960, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 8, memoryMask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(379136, BTTarget * 32), g.Slice(31968, 1024), g.Slice(35040, 32), d.Slice(392192, BTTarget * 32), a.Slice(379136, BTTarget * 32), p.Slice(31968, 1024), BTTarget, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(379136, BTTarget * 32), g.Slice(31968, 1024), g.Slice(35040, 32), d.Slice(392192, BTTarget * 32), a.Slice(379136, BTTarget * 32), p.Slice(31968, 1024), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 32..64 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(220800, BTSource * 32), g.Slice(32992, 1024), g.Slice(35072, 32), d.Slice(404480, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(32992, 1024), BTSource, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(220800, BTSource * 32), g.Slice(32992, 1024), g.Slice(35072, 32), d.Slice(404480, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(32992, 1024), BTSource, 32, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 64..96 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(220800, BTSource * 32), g.Slice(34016, 1024), g.Slice(35104, 32), d.Slice(414720, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(34016, 1024), BTSource, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(220800, BTSource * 32), g.Slice(34016, 1024), g.Slice(35104, 32), d.Slice(414720, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(34016, 1024), BTSource, 32, 32, pool: Pool);
                 // Decoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(366848, BTTarget * 32), g.Slice(40384, 32), g.Slice(40416, 32), d.Slice(379136, BTTarget * 32), a.Slice(366848, BTTarget * 32), p.Slice(40384, 32), a.Slice(391424, BTTarget), a.Slice(391808, BTTarget), BTTarget, 32, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(366848, BTTarget * 32), g.Slice(40384, 32), g.Slice(40416, 32), d.Slice(379136, BTTarget * 32), a.Slice(366848, BTTarget * 32), p.Slice(40384, 32), a.Slice(391424, BTTarget), a.Slice(391808, BTTarget), BTTarget, 32, Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(243968, BTTarget * 32), d.Slice(354560, BTTarget * 32), d.Slice(366848, BTTarget * 32));
                 // Decoder.Layer[0].dropout1: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(342272, BTTarget * 32), d.Slice(354560, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 103424, BTTarget * 32), 0.1f, training);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[30912..31936)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(329984, BTTarget * 32), g.Slice(30912, 1024), g.Slice(31936, 32), d.Slice(342272, BTTarget * 32), a.Slice(329984, BTTarget * 32), p.Slice(30912, 1024), BTTarget, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(329984, BTTarget * 32), g.Slice(30912, 1024), g.Slice(31936, 32), d.Slice(342272, BTTarget * 32), a.Slice(329984, BTTarget * 32), p.Slice(30912, 1024), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].self_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(256256, BTTarget * 32), d.Slice(268544, BTTarget * 32), d.Slice(280832, BTTarget * 32), d.Slice(329984, BTTarget * 32), a.Slice(256256, BTTarget * 32), a.Slice(268544, BTTarget * 32), a.Slice(280832, BTTarget * 32), a.Slice(293120, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 66560, B * 4 * TTarget * TTarget), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(256256, BTTarget * 32), d.Slice(268544, BTTarget * 32), d.Slice(280832, BTTarget * 32), d.Slice(329984, BTTarget * 32), a.Slice(256256, BTTarget * 32), a.Slice(268544, BTTarget * 32), a.Slice(280832, BTTarget * 32), a.Slice(293120, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 66560, B * 4 * TTarget * TTarget), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(243968, BTTarget * 32), g.Slice(27744, 1024), g.Slice(30816, 32), d.Slice(256256, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(27744, 1024), BTTarget, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(243968, BTTarget * 32), g.Slice(27744, 1024), g.Slice(30816, 32), d.Slice(256256, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(27744, 1024), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(243968, BTTarget * 32), g.Slice(28768, 1024), g.Slice(30848, 32), d.Slice(268544, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(28768, 1024), BTTarget, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(243968, BTTarget * 32), g.Slice(28768, 1024), g.Slice(30848, 32), d.Slice(268544, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(28768, 1024), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(243968, BTTarget * 32), g.Slice(29792, 1024), g.Slice(30880, 32), d.Slice(280832, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(29792, 1024), BTTarget, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(243968, BTTarget * 32), g.Slice(29792, 1024), g.Slice(30880, 32), d.Slice(280832, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(29792, 1024), BTTarget, 32, 32, pool: Pool);
             }
             // TargetPositions (SinusoidalPositions): [B,TargetLength,32] -> [B,TargetLength,32]
             global::ModelDsl.Kernels.SinusoidalPositions.Backward(d.Slice(231680, BTTarget * 32), d.Slice(243968, BTTarget * 32), B, TTarget, 32);
@@ -507,33 +420,33 @@ partial class Translator
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(210560, BTSource * 32), g.Slice(18080, 32), g.Slice(18112, 32), d.Slice(220800, BTSource * 32), a.Slice(210560, BTSource * 32), p.Slice(18080, 32), a.Slice(231040, BTSource), a.Slice(231360, BTSource), BTSource, 32, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(210560, BTSource * 32), g.Slice(18080, 32), g.Slice(18112, 32), d.Slice(220800, BTSource * 32), a.Slice(210560, BTSource * 32), p.Slice(18080, 32), a.Slice(231040, BTSource), a.Slice(231360, BTSource), BTSource, 32, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(117760, BTSource * 32), d.Slice(200320, BTSource * 32), d.Slice(210560, BTSource * 32));
                 // Encoder.Layer[0].dropout2: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(190080, BTSource * 32), d.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32), 0.1f, training);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[15936..17984)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(169600, BTSource * 64), g.Slice(15936, 2048), g.Slice(17984, 32), d.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048), BTSource, 64, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(169600, BTSource * 64), g.Slice(15936, 2048), g.Slice(17984, 32), d.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048), BTSource, 64, 32, pool: Pool);
                 // Encoder.Layer[0].dropout (FFN): dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(128640, BTSource * 64), d.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 35840, BTSource * 64), 0.1f, training);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[13824..15872)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(117760, BTSource * 32), g.Slice(13824, 2048), g.Slice(15872, 64), d.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), __scratch.Span.Slice(0, BTSource * 64), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(117760, BTSource * 32), g.Slice(13824, 2048), g.Slice(15872, 64), d.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), __scratch.Span.Slice(0, BTSource * 64), Pool);
                 // Encoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(107520, BTSource * 32), g.Slice(18016, 32), g.Slice(18048, 32), d.Slice(117760, BTSource * 32), a.Slice(107520, BTSource * 32), p.Slice(18016, 32), a.Slice(128000, BTSource), a.Slice(128320, BTSource), BTSource, 32, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(107520, BTSource * 32), g.Slice(18016, 32), g.Slice(18048, 32), d.Slice(117760, BTSource * 32), a.Slice(107520, BTSource * 32), p.Slice(18016, 32), a.Slice(128000, BTSource), a.Slice(128320, BTSource), BTSource, 32, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(10240, BTSource * 32), d.Slice(97280, BTSource * 32), d.Slice(107520, BTSource * 32));
                 // Encoder.Layer[0].dropout1: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(87040, BTSource * 32), d.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), 0.1f, training);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(76800, BTSource * 32), g.Slice(12768, 1024), g.Slice(13792, 32), d.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024), BTSource, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(76800, BTSource * 32), g.Slice(12768, 1024), g.Slice(13792, 32), d.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(20480, BTSource * 32), d.Slice(30720, BTSource * 32), d.Slice(40960, BTSource * 32), d.Slice(76800, BTSource * 32), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), B, TSource, TSource, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(20480, BTSource * 32), d.Slice(30720, BTSource * 32), d.Slice(40960, BTSource * 32), d.Slice(76800, BTSource * 32), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), B, TSource, TSource, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(10240, BTSource * 32), g.Slice(9600, 1024), g.Slice(12672, 32), d.Slice(20480, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(9600, 1024), BTSource, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(10240, BTSource * 32), g.Slice(9600, 1024), g.Slice(12672, 32), d.Slice(20480, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(9600, 1024), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(10240, BTSource * 32), g.Slice(10624, 1024), g.Slice(12704, 32), d.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024), BTSource, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(10240, BTSource * 32), g.Slice(10624, 1024), g.Slice(12704, 32), d.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(10240, BTSource * 32), g.Slice(11648, 1024), g.Slice(12736, 32), d.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024), BTSource, 32, 32, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(10240, BTSource * 32), g.Slice(11648, 1024), g.Slice(12736, 32), d.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024), BTSource, 32, 32, pool: Pool);
             }
             // SourcePositions (SinusoidalPositions): [B,SourceLength,32] -> [B,SourceLength,32]
             global::ModelDsl.Kernels.SinusoidalPositions.Backward(d.Slice(0, BTSource * 32), d.Slice(10240, BTSource * 32), B, TSource, 32);
@@ -588,33 +501,33 @@ partial class Translator
                 {
                     var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                     // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(20480, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(9600, 1024), p.Slice(12672, 32), BTSource, 32, 32, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(20480, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(9600, 1024), p.Slice(12672, 32), BTSource, 32, 32, pool: Pool);
                     // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024), p.Slice(12704, 32), BTSource, 32, 32, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024), p.Slice(12704, 32), BTSource, 32, 32, pool: Pool);
                     // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024), p.Slice(12736, 32), BTSource, 32, 32, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024), p.Slice(12736, 32), BTSource, 32, 32, pool: Pool);
                     // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, dropout p = 0.1 on the probabilities, stream 0UL
-                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(76800, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
+                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(76800, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
                     // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024), p.Slice(13792, 32), BTSource, 32, 32, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024), p.Slice(13792, 32), BTSource, 32, 32, pool: Pool);
                     // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 1UL
-                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), a.Slice(87040, BTSource * 32), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
+                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), a.Slice(87040, BTSource * 32), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
                     // Encoder.Layer[0]: residual1 = x + self-attention
                     global::ModelDsl.Kernels.Residual.Forward(a.Slice(107520, BTSource * 32), a.Slice(10240, BTSource * 32), a.Slice(97280, BTSource * 32));
                     // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[18016..18048), encoder.layers.0.norm1.bias params[18048..18080)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(117760, BTSource * 32), a.Slice(128000, BTSource), a.Slice(128320, BTSource), a.Slice(107520, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: __pool);
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(117760, BTSource * 32), a.Slice(128000, BTSource), a.Slice(128320, BTSource), a.Slice(107520, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: Pool);
                     // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[13824..15872)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048), p.Slice(15872, 64), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048), p.Slice(15872, 64), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), Pool);
                     // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 2UL
-                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 35840, BTSource * 64), a.Slice(128640, BTSource * 64), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
+                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 35840, BTSource * 64), a.Slice(128640, BTSource * 64), 0.1f, DropoutSeed, 2UL, __dropoutOffset, training, Pool);
                     // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[15936..17984)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048), p.Slice(17984, 32), BTSource, 64, 32, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048), p.Slice(17984, 32), BTSource, 64, 32, pool: Pool);
                     // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 3UL
-                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32), a.Slice(190080, BTSource * 32), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
+                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32), a.Slice(190080, BTSource * 32), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
                     // Encoder.Layer[0]: residual2 = x + feed-forward
                     global::ModelDsl.Kernels.Residual.Forward(a.Slice(210560, BTSource * 32), a.Slice(117760, BTSource * 32), a.Slice(200320, BTSource * 32));
                     // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[18080..18112), encoder.layers.0.norm2.bias params[18112..18144)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(220800, BTSource * 32), a.Slice(231040, BTSource), a.Slice(231360, BTSource), a.Slice(210560, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: __pool);
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(220800, BTSource * 32), a.Slice(231040, BTSource), a.Slice(231360, BTSource), a.Slice(210560, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: Pool);
                 }
             }
         }

@@ -124,7 +124,7 @@ partial class CharacterModel
             }
 
             global::System.Span<float> p = __model.__parameters.Span;
-            global::ModelDsl.Threading.WorkerPool pool = __trainer.__pool;
+            global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;
             global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);
             // Tokens (Embedding) at position step
             global::ModelDsl.Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(0, 2048), tokens, 32, 64);

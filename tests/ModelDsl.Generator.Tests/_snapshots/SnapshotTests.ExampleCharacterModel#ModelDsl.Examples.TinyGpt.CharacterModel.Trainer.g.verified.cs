@@ -26,76 +26,39 @@ partial class CharacterModel
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
-    /// depend on the seed and <see cref="Steps"/> only. <see cref="Evaluate"/> never drops.</para>
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Trainer : global::System.IDisposable
+    public sealed class Trainer : global::ModelDsl.Training.TrainerBase
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 3155968;
 
         private readonly CharacterModel __model;
-        private readonly global::ModelDsl.Memory.AlignedBlock __gradients;
-        private readonly global::ModelDsl.Memory.AlignedBlock __optimizerState;
         internal readonly global::ModelDsl.Memory.AlignedBlock __activations;
         private readonly global::ModelDsl.Memory.AlignedBlock __activationGradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __scratch;
-        private readonly global::ModelDsl.Optim.Optimizer __optimizer;
-        private readonly global::ModelDsl.Optim.LearningRateSchedule? __schedule;
-        internal readonly global::ModelDsl.Threading.WorkerPool __pool;
-        private readonly bool __ownsPool;
-        private readonly float __clipNorm;
-        private ulong __dropoutSeed;
-        private readonly int __stateLength;
         private readonly int[] __ids = new int[1024];
         private readonly int[] __labels = new int[1024];
         private readonly byte[] __masks = new byte[0];
-        private long __step;
         private bool __training;
+        private bool __disposed;
         internal int __b;
         internal int __t;
         private int __rows;
 
         internal Trainer(CharacterModel model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("CharacterModel", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 0)
         {
-            global::System.ArgumentNullException.ThrowIfNull(optimizer);
-            if (threads < 1)
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(threads), threads, "CharacterModel.Trainer: threads must be at least 1.");
-            }
-            if (!(clipNorm >= 0f))
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(clipNorm), clipNorm, "CharacterModel.Trainer: clipNorm must be 0 (off) or positive.");
-            }
-
             __model = model;
-            __optimizer = optimizer;
-            __schedule = schedule;
-            __clipNorm = clipNorm;
-            __dropoutSeed = dropoutSeed;
-            __ownsPool = threads > 1;
-            __pool = threads > 1 ? new global::ModelDsl.Threading.WorkerPool(threads) : global::ModelDsl.Threading.WorkerPool.Serial;
-            __gradients = new global::ModelDsl.Memory.AlignedBlock(ParameterBlockLength);
-            __stateLength = checked((int)optimizer.StateLength(ParameterBlockLength));
-            __optimizerState = new global::ModelDsl.Memory.AlignedBlock(__stateLength);
-            optimizer.InitializeState(__optimizerState.Span, ParameterBlockLength);
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(262144, global::ModelDsl.Kernels.Attention.ScratchLength(64, 64, __pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(262144, global::ModelDsl.Kernels.Attention.ScratchLength(64, 64, Pool.ThreadCount)));
         }
 
         /// <summary>The model this trainer updates.</summary>
         public CharacterModel Model => __model;
-
-        /// <summary>Gradients of the last <see cref="Step"/> or <see cref="ComputeGradients"/>, laid out as <see cref="Parameters"/>.</summary>
-        public global::ModelDsl.Memory.AlignedBlock Gradients => __gradients;
-
-        /// <summary>Whether Step and ComputeGradients apply dropout (default true; Evaluate never does).</summary>
-        public bool DropoutEnabled { get; set; } = true;
-
-        /// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>
-        public long Steps => __step;
 
         /// <summary>Logits of the last forward pass, <c>[B, 32]</c> per position (<c>[B, T, 32]</c>), row-major.</summary>
         public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(3090432, __rows * 32);
@@ -106,27 +69,20 @@ partial class CharacterModel
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            if (__clipNorm > 0f)
-            {
-                global::ModelDsl.Optim.GradientClipping.ClipByGlobalNorm(__gradients.Span, __clipNorm);
-            }
-
-            long step = ++__step;
-            float learningRate = __schedule is null ? __optimizer.LearningRate : __schedule.At(step);
-            __optimizer.Step(__model.__parameters.Span, __gradients.Span, __optimizerState.Span, learningRate, step);
+            Update();
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
         {
-            __gradients.Span.Clear();
-            float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(__step + 1);
+            Gradients.Span.Clear();
+            float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
-                throw new global::System.InvalidOperationException($"CharacterModel.Trainer.ScheduledSampling gave {sampling} for step {__step + 1}; a probability must be in [0, 1].");
+                throw new global::System.InvalidOperationException($"CharacterModel.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
             }
 
             float loss;
@@ -160,17 +116,7 @@ partial class CharacterModel
                 throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"CharacterModel.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
-            global::System.ReadOnlySpan<float> logits = Logits.Slice(row * 32, 32);
-            int best = 0;
-            for (int c = 1; c < logits.Length; c++)
-            {
-                if (logits[c] > logits[best])
-                {
-                    best = c;
-                }
-            }
-
-            return best;
+            return ArgMax(Logits.Slice(row * 32, 32));
         }
 
         /// <summary>
@@ -186,12 +132,12 @@ partial class CharacterModel
             int B = __b;
             int T = __t;
             global::System.ReadOnlySpan<float> logits = __activations.Span.Slice(3090432, B * T * 32);
-            ulong counter = (ulong)__step * 1024UL;
+            ulong counter = (ulong)Steps * 1024UL;
             for (int b = 0; b < B; b++)
             {
                 for (int t = 1; t < T; t++)
                 {
-                    if (global::ModelDsl.Randomness.CounterRandom.Uniform(__dropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)
+                    if (global::ModelDsl.Randomness.CounterRandom.Uniform(DropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)
                     {
                         continue;
                     }
@@ -211,51 +157,18 @@ partial class CharacterModel
             }
         }
 
-        /// <summary>
-        /// Writes a checkpoint to <paramref name="path"/> atomically: every parameter under its PyTorch name, the optimizer state and
-        /// the training position (steps and dropout seed), so <see cref="LoadCheckpoint"/> resumes the run bit for bit.
-        /// </summary>
-        /// <param name="path">The safetensors file to write.</param>
-        public void SaveCheckpoint(string path)
+        /// <inheritdoc/>
+        protected override void Dispose(bool disposing)
         {
-            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 0UL));
-        }
-
-        /// <summary>
-        /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> with the same optimizer type: parameters, optimizer state,
-        /// <see cref="Steps"/> and the dropout seed. Names, shapes, optimizer and state length are checked before anything is overwritten.
-        /// </summary>
-        /// <param name="path">The safetensors file to read.</param>
-        public void LoadCheckpoint(string path)
-        {
-            global::ModelDsl.IO.TrainingPosition position = global::ModelDsl.IO.Checkpoint.Load(path, __CheckpointLayout(), __model.__parameters.Span, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));
-            __step = position.Step;
-            __dropoutSeed = position.Seed;
-        }
-
-        private static global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo> __CheckpointLayout()
-        {
-            var layout = new global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo>(ParameterTable.Count);
-            foreach (global::ModelDsl.ParameterEntry entry in ParameterTable)
+            if (disposing && !__disposed)
             {
-                layout.Add(new global::ModelDsl.IO.ParameterInfo(entry.Name, entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));
+                __disposed = true;
+                __activations.Dispose();
+                __activationGradients.Dispose();
+                __scratch.Dispose();
             }
 
-            return layout;
-        }
-
-        /// <summary>Frees the gradient, optimizer-state and activation blocks and the worker pool (the model stays usable).</summary>
-        public void Dispose()
-        {
-            __gradients.Dispose();
-            __optimizerState.Dispose();
-            __activations.Dispose();
-            __activationGradients.Dispose();
-            __scratch.Dispose();
-            if (__ownsPool)
-            {
-                __pool.Dispose();
-            }
+            base.Dispose(disposing);
         }
 
         private void __Prepare(Batch batch)
@@ -300,7 +213,7 @@ partial class CharacterModel
             }
 
             __training = training;
-            ulong __dropoutOffset = (ulong)__step * 0UL;
+            ulong __dropoutOffset = (ulong)Steps * 0UL;
             int B = __b;
             int T = __t;
             int BT = B * T;
@@ -314,25 +227,25 @@ partial class CharacterModel
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[0].norm1: LayerNorm, blocks.layers.0.norm1.weight params[55872..55936), blocks.layers.0.norm1.bias params[55936..56000)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(131072, BT * 64), a.Slice(196608, BT), a.Slice(197632, BT), a.Slice(65536, BT * 64), p.Slice(55872, 64), p.Slice(55936, 64), BT, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(131072, BT * 64), a.Slice(196608, BT), a.Slice(197632, BT), a.Slice(65536, BT * 64), p.Slice(55872, 64), p.Slice(55936, 64), BT, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(198656, BT * 64), a.Slice(131072, BT * 64), p.Slice(6144, 4096), p.Slice(18432, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(198656, BT * 64), a.Slice(131072, BT * 64), p.Slice(6144, 4096), p.Slice(18432, 64), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(264192, BT * 64), a.Slice(131072, BT * 64), p.Slice(10240, 4096), p.Slice(18496, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(264192, BT * 64), a.Slice(131072, BT * 64), p.Slice(10240, 4096), p.Slice(18496, 64), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(329728, BT * 64), a.Slice(131072, BT * 64), p.Slice(14336, 4096), p.Slice(18560, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(329728, BT * 64), a.Slice(131072, BT * 64), p.Slice(14336, 4096), p.Slice(18560, 64), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(657408, BT * 64), a.Slice(395264, B * 4 * T * T), a.Slice(198656, BT * 64), a.Slice(264192, BT * 64), a.Slice(329728, BT * 64), B, T, T, 4, 16, mask, 0.25f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(657408, BT * 64), a.Slice(395264, B * 4 * T * T), a.Slice(198656, BT * 64), a.Slice(264192, BT * 64), a.Slice(329728, BT * 64), B, T, T, 4, 16, mask, 0.25f, Pool);
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[18624..22720)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(722944, BT * 64), a.Slice(657408, BT * 64), p.Slice(18624, 4096), p.Slice(22720, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(722944, BT * 64), a.Slice(657408, BT * 64), p.Slice(18624, 4096), p.Slice(22720, 64), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(788480, BT * 64), a.Slice(65536, BT * 64), a.Slice(722944, BT * 64));
                 // Blocks.Layer[0].norm2: LayerNorm, blocks.layers.0.norm2.weight params[56000..56064), blocks.layers.0.norm2.bias params[56064..56128)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(854016, BT * 64), a.Slice(919552, BT), a.Slice(920576, BT), a.Slice(788480, BT * 64), p.Slice(56000, 64), p.Slice(56064, 64), BT, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(854016, BT * 64), a.Slice(919552, BT), a.Slice(920576, BT), a.Slice(788480, BT * 64), p.Slice(56000, 64), p.Slice(56064, 64), BT, 64, pool: Pool);
                 // Blocks.Layer[0].linear1 + activation, blocks.layers.0.linear1.weight params[22784..39168)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(921600, BT * 256), a.Slice(854016, BT * 64), p.Slice(22784, 16384), p.Slice(39168, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(1183744, BT * 256), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(921600, BT * 256), a.Slice(854016, BT * 64), p.Slice(22784, 16384), p.Slice(39168, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(1183744, BT * 256), Pool);
                 // Blocks.Layer[0].linear2, blocks.layers.0.linear2.weight params[39424..55808)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1445888, BT * 64), a.Slice(921600, BT * 256), p.Slice(39424, 16384), p.Slice(55808, 64), BT, 256, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1445888, BT * 64), a.Slice(921600, BT * 256), p.Slice(39424, 16384), p.Slice(55808, 64), BT, 256, 64, pool: Pool);
                 // Blocks.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(1511424, BT * 64), a.Slice(788480, BT * 64), a.Slice(1445888, BT * 64));
             }
@@ -340,35 +253,35 @@ partial class CharacterModel
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[1].norm1: LayerNorm, blocks.layers.1.norm1.weight params[105856..105920), blocks.layers.1.norm1.bias params[105920..105984)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1576960, BT * 64), a.Slice(1642496, BT), a.Slice(1643520, BT), a.Slice(1511424, BT * 64), p.Slice(105856, 64), p.Slice(105920, 64), BT, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1576960, BT * 64), a.Slice(1642496, BT), a.Slice(1643520, BT), a.Slice(1511424, BT * 64), p.Slice(105856, 64), p.Slice(105920, 64), BT, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1644544, BT * 64), a.Slice(1576960, BT * 64), p.Slice(56128, 4096), p.Slice(68416, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1644544, BT * 64), a.Slice(1576960, BT * 64), p.Slice(56128, 4096), p.Slice(68416, 64), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1710080, BT * 64), a.Slice(1576960, BT * 64), p.Slice(60224, 4096), p.Slice(68480, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1710080, BT * 64), a.Slice(1576960, BT * 64), p.Slice(60224, 4096), p.Slice(68480, 64), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1775616, BT * 64), a.Slice(1576960, BT * 64), p.Slice(64320, 4096), p.Slice(68544, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1775616, BT * 64), a.Slice(1576960, BT * 64), p.Slice(64320, 4096), p.Slice(68544, 64), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(2103296, BT * 64), a.Slice(1841152, B * 4 * T * T), a.Slice(1644544, BT * 64), a.Slice(1710080, BT * 64), a.Slice(1775616, BT * 64), B, T, T, 4, 16, mask, 0.25f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(2103296, BT * 64), a.Slice(1841152, B * 4 * T * T), a.Slice(1644544, BT * 64), a.Slice(1710080, BT * 64), a.Slice(1775616, BT * 64), B, T, T, 4, 16, mask, 0.25f, Pool);
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[68608..72704)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2168832, BT * 64), a.Slice(2103296, BT * 64), p.Slice(68608, 4096), p.Slice(72704, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2168832, BT * 64), a.Slice(2103296, BT * 64), p.Slice(68608, 4096), p.Slice(72704, 64), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(2234368, BT * 64), a.Slice(1511424, BT * 64), a.Slice(2168832, BT * 64));
                 // Blocks.Layer[1].norm2: LayerNorm, blocks.layers.1.norm2.weight params[105984..106048), blocks.layers.1.norm2.bias params[106048..106112)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(2299904, BT * 64), a.Slice(2365440, BT), a.Slice(2366464, BT), a.Slice(2234368, BT * 64), p.Slice(105984, 64), p.Slice(106048, 64), BT, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(2299904, BT * 64), a.Slice(2365440, BT), a.Slice(2366464, BT), a.Slice(2234368, BT * 64), p.Slice(105984, 64), p.Slice(106048, 64), BT, 64, pool: Pool);
                 // Blocks.Layer[1].linear1 + activation, blocks.layers.1.linear1.weight params[72768..89152)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2367488, BT * 256), a.Slice(2299904, BT * 64), p.Slice(72768, 16384), p.Slice(89152, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2629632, BT * 256), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2367488, BT * 256), a.Slice(2299904, BT * 64), p.Slice(72768, 16384), p.Slice(89152, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2629632, BT * 256), Pool);
                 // Blocks.Layer[1].linear2, blocks.layers.1.linear2.weight params[89408..105792)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2891776, BT * 64), a.Slice(2367488, BT * 256), p.Slice(89408, 16384), p.Slice(105792, 64), BT, 256, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2891776, BT * 64), a.Slice(2367488, BT * 256), p.Slice(89408, 16384), p.Slice(105792, 64), BT, 256, 64, pool: Pool);
                 // Blocks.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(2957312, BT * 64), a.Slice(2234368, BT * 64), a.Slice(2891776, BT * 64));
             }
             // Blocks.Norm (final, pre-norm stack): LayerNorm, blocks.norm.weight params[106112..106176), blocks.norm.bias params[106176..106240)
-            global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3022848, BT * 64), a.Slice(3088384, BT), a.Slice(3089408, BT), a.Slice(2957312, BT * 64), p.Slice(106112, 64), p.Slice(106176, 64), BT, 64, pool: __pool);
+            global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3022848, BT * 64), a.Slice(3088384, BT), a.Slice(3089408, BT), a.Slice(2957312, BT * 64), p.Slice(106112, 64), p.Slice(106176, 64), BT, 64, pool: Pool);
             // Head (Dense): [B,T,64] -> [B,T,32], tokens.weight params[0..2048) (tied)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(3090432, BT * 32), a.Slice(3022848, BT * 64), p.Slice(0, 2048), default, BT, 64, 32, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(3090432, BT * 32), a.Slice(3022848, BT * 64), p.Slice(0, 2048), default, BT, 64, 32, pool: Pool);
             // Loss: cross-entropy over BT rows of 32 classes, label smoothing 0, ignore index -1
             __rows = BT;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(3123200, BT * 32), a.Slice(3090432, BT * 32), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 32, 0.0f, -1, __pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(3123200, BT * 32), a.Slice(3090432, BT * 32), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 32, 0.0f, -1, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -378,42 +291,42 @@ partial class CharacterModel
             int T = __t;
             int BT = B * T;
             global::System.Span<float> p = __model.__parameters.Span;
-            global::System.Span<float> g = __gradients.Span;
+            global::System.Span<float> g = Gradients.Span;
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(3090432, BT * 32), 1f, a.Slice(3123200, BT * 32), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 32, 0.0f, -1, __pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(3090432, BT * 32), 1f, a.Slice(3123200, BT * 32), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 32, 0.0f, -1, Pool);
             // Head (Dense): [B,T,64] -> [B,T,32], tokens.weight params[0..2048) (tied)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(3022848, BT * 64), g.Slice(0, 2048), default, d.Slice(3090432, BT * 32), a.Slice(3022848, BT * 64), p.Slice(0, 2048), BT, 64, 32, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(3022848, BT * 64), g.Slice(0, 2048), default, d.Slice(3090432, BT * 32), a.Slice(3022848, BT * 64), p.Slice(0, 2048), BT, 64, 32, pool: Pool);
             // Blocks.Norm (final, pre-norm stack): LayerNorm
-            global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(2957312, BT * 64), g.Slice(106112, 64), g.Slice(106176, 64), d.Slice(3022848, BT * 64), a.Slice(2957312, BT * 64), p.Slice(106112, 64), a.Slice(3088384, BT), a.Slice(3089408, BT), BT, 64, __pool);
+            global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(2957312, BT * 64), g.Slice(106112, 64), g.Slice(106176, 64), d.Slice(3022848, BT * 64), a.Slice(2957312, BT * 64), p.Slice(106112, 64), a.Slice(3088384, BT), a.Slice(3089408, BT), BT, 64, Pool);
             // Blocks.Layer[1] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(2234368, BT * 64), d.Slice(2891776, BT * 64), d.Slice(2957312, BT * 64));
                 // Blocks.Layer[1].linear2, blocks.layers.1.linear2.weight params[89408..105792)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2367488, BT * 256), g.Slice(89408, 16384), g.Slice(105792, 64), d.Slice(2891776, BT * 64), a.Slice(2367488, BT * 256), p.Slice(89408, 16384), BT, 256, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2367488, BT * 256), g.Slice(89408, 16384), g.Slice(105792, 64), d.Slice(2891776, BT * 64), a.Slice(2367488, BT * 256), p.Slice(89408, 16384), BT, 256, 64, pool: Pool);
                 // Blocks.Layer[1].linear1 + activation, blocks.layers.1.linear1.weight params[72768..89152)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2299904, BT * 64), g.Slice(72768, 16384), g.Slice(89152, 256), d.Slice(2367488, BT * 256), a.Slice(2299904, BT * 64), p.Slice(72768, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2629632, BT * 256), __scratch.Span.Slice(0, BT * 256), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2299904, BT * 64), g.Slice(72768, 16384), g.Slice(89152, 256), d.Slice(2367488, BT * 256), a.Slice(2299904, BT * 64), p.Slice(72768, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2629632, BT * 256), __scratch.Span.Slice(0, BT * 256), Pool);
                 // Blocks.Layer[1].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(2234368, BT * 64), g.Slice(105984, 64), g.Slice(106048, 64), d.Slice(2299904, BT * 64), a.Slice(2234368, BT * 64), p.Slice(105984, 64), a.Slice(2365440, BT), a.Slice(2366464, BT), BT, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(2234368, BT * 64), g.Slice(105984, 64), g.Slice(106048, 64), d.Slice(2299904, BT * 64), a.Slice(2234368, BT * 64), p.Slice(105984, 64), a.Slice(2365440, BT), a.Slice(2366464, BT), BT, 64, Pool);
                 // Blocks.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(1511424, BT * 64), d.Slice(2168832, BT * 64), d.Slice(2234368, BT * 64));
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[68608..72704)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2103296, BT * 64), g.Slice(68608, 4096), g.Slice(72704, 64), d.Slice(2168832, BT * 64), a.Slice(2103296, BT * 64), p.Slice(68608, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2103296, BT * 64), g.Slice(68608, 4096), g.Slice(72704, 64), d.Slice(2168832, BT * 64), a.Slice(2103296, BT * 64), p.Slice(68608, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(1644544, BT * 64), d.Slice(1710080, BT * 64), d.Slice(1775616, BT * 64), d.Slice(2103296, BT * 64), a.Slice(1644544, BT * 64), a.Slice(1710080, BT * 64), a.Slice(1775616, BT * 64), a.Slice(1841152, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(1644544, BT * 64), d.Slice(1710080, BT * 64), d.Slice(1775616, BT * 64), d.Slice(2103296, BT * 64), a.Slice(1644544, BT * 64), a.Slice(1710080, BT * 64), a.Slice(1775616, BT * 64), a.Slice(1841152, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
                 // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1576960, BT * 64), g.Slice(56128, 4096), g.Slice(68416, 64), d.Slice(1644544, BT * 64), a.Slice(1576960, BT * 64), p.Slice(56128, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1576960, BT * 64), g.Slice(56128, 4096), g.Slice(68416, 64), d.Slice(1644544, BT * 64), a.Slice(1576960, BT * 64), p.Slice(56128, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1576960, BT * 64), g.Slice(60224, 4096), g.Slice(68480, 64), d.Slice(1710080, BT * 64), a.Slice(1576960, BT * 64), p.Slice(60224, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1576960, BT * 64), g.Slice(60224, 4096), g.Slice(68480, 64), d.Slice(1710080, BT * 64), a.Slice(1576960, BT * 64), p.Slice(60224, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1576960, BT * 64), g.Slice(64320, 4096), g.Slice(68544, 64), d.Slice(1775616, BT * 64), a.Slice(1576960, BT * 64), p.Slice(64320, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1576960, BT * 64), g.Slice(64320, 4096), g.Slice(68544, 64), d.Slice(1775616, BT * 64), a.Slice(1576960, BT * 64), p.Slice(64320, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1511424, BT * 64), g.Slice(105856, 64), g.Slice(105920, 64), d.Slice(1576960, BT * 64), a.Slice(1511424, BT * 64), p.Slice(105856, 64), a.Slice(1642496, BT), a.Slice(1643520, BT), BT, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1511424, BT * 64), g.Slice(105856, 64), g.Slice(105920, 64), d.Slice(1576960, BT * 64), a.Slice(1511424, BT * 64), p.Slice(105856, 64), a.Slice(1642496, BT), a.Slice(1643520, BT), BT, 64, Pool);
             }
             // Blocks.Layer[0] (backward)
             {
@@ -421,25 +334,25 @@ partial class CharacterModel
                 // Blocks.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(788480, BT * 64), d.Slice(1445888, BT * 64), d.Slice(1511424, BT * 64));
                 // Blocks.Layer[0].linear2, blocks.layers.0.linear2.weight params[39424..55808)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(921600, BT * 256), g.Slice(39424, 16384), g.Slice(55808, 64), d.Slice(1445888, BT * 64), a.Slice(921600, BT * 256), p.Slice(39424, 16384), BT, 256, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(921600, BT * 256), g.Slice(39424, 16384), g.Slice(55808, 64), d.Slice(1445888, BT * 64), a.Slice(921600, BT * 256), p.Slice(39424, 16384), BT, 256, 64, pool: Pool);
                 // Blocks.Layer[0].linear1 + activation, blocks.layers.0.linear1.weight params[22784..39168)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(854016, BT * 64), g.Slice(22784, 16384), g.Slice(39168, 256), d.Slice(921600, BT * 256), a.Slice(854016, BT * 64), p.Slice(22784, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(1183744, BT * 256), __scratch.Span.Slice(0, BT * 256), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(854016, BT * 64), g.Slice(22784, 16384), g.Slice(39168, 256), d.Slice(921600, BT * 256), a.Slice(854016, BT * 64), p.Slice(22784, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(1183744, BT * 256), __scratch.Span.Slice(0, BT * 256), Pool);
                 // Blocks.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(788480, BT * 64), g.Slice(56000, 64), g.Slice(56064, 64), d.Slice(854016, BT * 64), a.Slice(788480, BT * 64), p.Slice(56000, 64), a.Slice(919552, BT), a.Slice(920576, BT), BT, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(788480, BT * 64), g.Slice(56000, 64), g.Slice(56064, 64), d.Slice(854016, BT * 64), a.Slice(788480, BT * 64), p.Slice(56000, 64), a.Slice(919552, BT), a.Slice(920576, BT), BT, 64, Pool);
                 // Blocks.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(65536, BT * 64), d.Slice(722944, BT * 64), d.Slice(788480, BT * 64));
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[18624..22720)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(657408, BT * 64), g.Slice(18624, 4096), g.Slice(22720, 64), d.Slice(722944, BT * 64), a.Slice(657408, BT * 64), p.Slice(18624, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(657408, BT * 64), g.Slice(18624, 4096), g.Slice(22720, 64), d.Slice(722944, BT * 64), a.Slice(657408, BT * 64), p.Slice(18624, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(198656, BT * 64), d.Slice(264192, BT * 64), d.Slice(329728, BT * 64), d.Slice(657408, BT * 64), a.Slice(198656, BT * 64), a.Slice(264192, BT * 64), a.Slice(329728, BT * 64), a.Slice(395264, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(198656, BT * 64), d.Slice(264192, BT * 64), d.Slice(329728, BT * 64), d.Slice(657408, BT * 64), a.Slice(198656, BT * 64), a.Slice(264192, BT * 64), a.Slice(329728, BT * 64), a.Slice(395264, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
                 // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(6144, 4096), g.Slice(18432, 64), d.Slice(198656, BT * 64), a.Slice(131072, BT * 64), p.Slice(6144, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(6144, 4096), g.Slice(18432, 64), d.Slice(198656, BT * 64), a.Slice(131072, BT * 64), p.Slice(6144, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(10240, 4096), g.Slice(18496, 64), d.Slice(264192, BT * 64), a.Slice(131072, BT * 64), p.Slice(10240, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(10240, 4096), g.Slice(18496, 64), d.Slice(264192, BT * 64), a.Slice(131072, BT * 64), p.Slice(10240, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(14336, 4096), g.Slice(18560, 64), d.Slice(329728, BT * 64), a.Slice(131072, BT * 64), p.Slice(14336, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(14336, 4096), g.Slice(18560, 64), d.Slice(329728, BT * 64), a.Slice(131072, BT * 64), p.Slice(14336, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(65536, BT * 64), g.Slice(55872, 64), g.Slice(55936, 64), d.Slice(131072, BT * 64), a.Slice(65536, BT * 64), p.Slice(55872, 64), a.Slice(196608, BT), a.Slice(197632, BT), BT, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(65536, BT * 64), g.Slice(55872, 64), g.Slice(55936, 64), d.Slice(131072, BT * 64), a.Slice(65536, BT * 64), p.Slice(55872, 64), a.Slice(196608, BT), a.Slice(197632, BT), BT, 64, Pool);
             }
             // Positions (LearnedPositions): [B,T,64] -> [B,T,64]
             global::ModelDsl.Kernels.LearnedPositions.Backward(d.Slice(0, BT * 64), g.Slice(2048, 4096), d.Slice(65536, BT * 64), B, T, 64);

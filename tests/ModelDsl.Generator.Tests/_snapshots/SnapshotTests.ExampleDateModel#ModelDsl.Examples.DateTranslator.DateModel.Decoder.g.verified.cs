@@ -136,13 +136,13 @@ partial class DateModel
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __trainer.__activations.Span;
             // Decoder: keys and values of Encoder [B, S, 64] for every layer's cross-attention, repeated for the width hypotheses of each source
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(94528, 4096), p.Slice(102784, 64), B * S, 64, 64, pool: __trainer.__pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(94528, 4096), p.Slice(102784, 64), B * S, 64, 64, pool: __trainer.Pool);
             Repeat(__memoryProjection, __crossK0_0, B, width, S * 64);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(98624, 4096), p.Slice(102848, 64), B * S, 64, 64, pool: __trainer.__pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(98624, 4096), p.Slice(102848, 64), B * S, 64, 64, pool: __trainer.Pool);
             Repeat(__memoryProjection, __crossV0_0, B, width, S * 64);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(144768, 4096), p.Slice(153024, 64), B * S, 64, 64, pool: __trainer.__pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(144768, 4096), p.Slice(153024, 64), B * S, 64, 64, pool: __trainer.Pool);
             Repeat(__memoryProjection, __crossK0_1, B, width, S * 64);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(148864, 4096), p.Slice(153088, 64), B * S, 64, 64, pool: __trainer.__pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(148864, 4096), p.Slice(153088, 64), B * S, 64, 64, pool: __trainer.Pool);
             Repeat(__memoryProjection, __crossV0_1, B, width, S * 64);
         }
 
@@ -211,7 +211,7 @@ partial class DateModel
             }
 
             global::System.Span<float> p = __model.__parameters.Span;
-            global::ModelDsl.Threading.WorkerPool pool = __trainer.__pool;
+            global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;
             global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);
             // TargetEmbedding (Embedding) at position step
             global::ModelDsl.Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(70016, 3072), tokens, 48, 64);

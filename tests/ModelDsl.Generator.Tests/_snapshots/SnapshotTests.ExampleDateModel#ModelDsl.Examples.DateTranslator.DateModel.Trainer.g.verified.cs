@@ -26,80 +26,43 @@ partial class DateModel
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
-    /// depend on the seed and <see cref="Steps"/> only. <see cref="Evaluate"/> never drops.</para>
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Trainer : global::System.IDisposable
+    public sealed class Trainer : global::ModelDsl.Training.TrainerBase
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 7117568;
 
         private readonly DateModel __model;
-        private readonly global::ModelDsl.Memory.AlignedBlock __gradients;
-        private readonly global::ModelDsl.Memory.AlignedBlock __optimizerState;
         internal readonly global::ModelDsl.Memory.AlignedBlock __activations;
         private readonly global::ModelDsl.Memory.AlignedBlock __activationGradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __scratch;
-        private readonly global::ModelDsl.Optim.Optimizer __optimizer;
-        private readonly global::ModelDsl.Optim.LearningRateSchedule? __schedule;
-        internal readonly global::ModelDsl.Threading.WorkerPool __pool;
-        private readonly bool __ownsPool;
-        private readonly float __clipNorm;
-        private ulong __dropoutSeed;
-        private readonly int __stateLength;
         private readonly int[] __ids_Source = new int[2048];
         private readonly int[] __ids_Target = new int[704];
         private readonly int[] __labels = new int[704];
         internal readonly float[] __sinusoid0 = new float[2048];
         private readonly byte[] __masks = new byte[0];
-        private long __step;
         private bool __training;
+        private bool __disposed;
         internal int __b;
         internal int __t_Source;
         internal int __t_Target;
         private int __rows;
 
         internal Trainer(DateModel model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("DateModel", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 0)
         {
-            global::System.ArgumentNullException.ThrowIfNull(optimizer);
-            if (threads < 1)
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(threads), threads, "DateModel.Trainer: threads must be at least 1.");
-            }
-            if (!(clipNorm >= 0f))
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(clipNorm), clipNorm, "DateModel.Trainer: clipNorm must be 0 (off) or positive.");
-            }
-
             __model = model;
-            __optimizer = optimizer;
-            __schedule = schedule;
-            __clipNorm = clipNorm;
-            __dropoutSeed = dropoutSeed;
-            __ownsPool = threads > 1;
-            __pool = threads > 1 ? new global::ModelDsl.Threading.WorkerPool(threads) : global::ModelDsl.Threading.WorkerPool.Serial;
-            __gradients = new global::ModelDsl.Memory.AlignedBlock(ParameterBlockLength);
-            __stateLength = checked((int)optimizer.StateLength(ParameterBlockLength));
-            __optimizerState = new global::ModelDsl.Memory.AlignedBlock(__stateLength);
-            optimizer.InitializeState(__optimizerState.Span, ParameterBlockLength);
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(262144, global::ModelDsl.Kernels.Attention.ScratchLength(32, 32, __pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(11, 11, __pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(11, 32, __pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(262144, global::ModelDsl.Kernels.Attention.ScratchLength(32, 32, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(11, 11, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(11, 32, Pool.ThreadCount)));
             global::ModelDsl.Kernels.SinusoidalPositions.Fill(__sinusoid0, 32, 64);
         }
 
         /// <summary>The model this trainer updates.</summary>
         public DateModel Model => __model;
-
-        /// <summary>Gradients of the last <see cref="Step"/> or <see cref="ComputeGradients"/>, laid out as <see cref="Parameters"/>.</summary>
-        public global::ModelDsl.Memory.AlignedBlock Gradients => __gradients;
-
-        /// <summary>Whether Step and ComputeGradients apply dropout (default true; Evaluate never does).</summary>
-        public bool DropoutEnabled { get; set; } = true;
-
-        /// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>
-        public long Steps => __step;
 
         /// <summary>Logits of the last forward pass, <c>[B, 48]</c> per position (<c>[B, T, 48]</c>), row-major.</summary>
         public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(7049984, __rows * 48);
@@ -110,27 +73,20 @@ partial class DateModel
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            if (__clipNorm > 0f)
-            {
-                global::ModelDsl.Optim.GradientClipping.ClipByGlobalNorm(__gradients.Span, __clipNorm);
-            }
-
-            long step = ++__step;
-            float learningRate = __schedule is null ? __optimizer.LearningRate : __schedule.At(step);
-            __optimizer.Step(__model.__parameters.Span, __gradients.Span, __optimizerState.Span, learningRate, step);
+            Update();
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
         {
-            __gradients.Span.Clear();
-            float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(__step + 1);
+            Gradients.Span.Clear();
+            float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
-                throw new global::System.InvalidOperationException($"DateModel.Trainer.ScheduledSampling gave {sampling} for step {__step + 1}; a probability must be in [0, 1].");
+                throw new global::System.InvalidOperationException($"DateModel.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
             }
 
             float loss;
@@ -164,17 +120,7 @@ partial class DateModel
                 throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"DateModel.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
-            global::System.ReadOnlySpan<float> logits = Logits.Slice(row * 48, 48);
-            int best = 0;
-            for (int c = 1; c < logits.Length; c++)
-            {
-                if (logits[c] > logits[best])
-                {
-                    best = c;
-                }
-            }
-
-            return best;
+            return ArgMax(Logits.Slice(row * 48, 48));
         }
 
         /// <summary>
@@ -190,12 +136,12 @@ partial class DateModel
             int B = __b;
             int T = __t_Target;
             global::System.ReadOnlySpan<float> logits = __activations.Span.Slice(7049984, B * T * 48);
-            ulong counter = (ulong)__step * 704UL;
+            ulong counter = (ulong)Steps * 704UL;
             for (int b = 0; b < B; b++)
             {
                 for (int t = 1; t < T; t++)
                 {
-                    if (global::ModelDsl.Randomness.CounterRandom.Uniform(__dropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)
+                    if (global::ModelDsl.Randomness.CounterRandom.Uniform(DropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)
                     {
                         continue;
                     }
@@ -215,51 +161,18 @@ partial class DateModel
             }
         }
 
-        /// <summary>
-        /// Writes a checkpoint to <paramref name="path"/> atomically: every parameter under its PyTorch name, the optimizer state and
-        /// the training position (steps and dropout seed), so <see cref="LoadCheckpoint"/> resumes the run bit for bit.
-        /// </summary>
-        /// <param name="path">The safetensors file to write.</param>
-        public void SaveCheckpoint(string path)
+        /// <inheritdoc/>
+        protected override void Dispose(bool disposing)
         {
-            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 0UL));
-        }
-
-        /// <summary>
-        /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> with the same optimizer type: parameters, optimizer state,
-        /// <see cref="Steps"/> and the dropout seed. Names, shapes, optimizer and state length are checked before anything is overwritten.
-        /// </summary>
-        /// <param name="path">The safetensors file to read.</param>
-        public void LoadCheckpoint(string path)
-        {
-            global::ModelDsl.IO.TrainingPosition position = global::ModelDsl.IO.Checkpoint.Load(path, __CheckpointLayout(), __model.__parameters.Span, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));
-            __step = position.Step;
-            __dropoutSeed = position.Seed;
-        }
-
-        private static global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo> __CheckpointLayout()
-        {
-            var layout = new global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo>(ParameterTable.Count);
-            foreach (global::ModelDsl.ParameterEntry entry in ParameterTable)
+            if (disposing && !__disposed)
             {
-                layout.Add(new global::ModelDsl.IO.ParameterInfo(entry.Name, entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));
+                __disposed = true;
+                __activations.Dispose();
+                __activationGradients.Dispose();
+                __scratch.Dispose();
             }
 
-            return layout;
-        }
-
-        /// <summary>Frees the gradient, optimizer-state and activation blocks and the worker pool (the model stays usable).</summary>
-        public void Dispose()
-        {
-            __gradients.Dispose();
-            __optimizerState.Dispose();
-            __activations.Dispose();
-            __activationGradients.Dispose();
-            __scratch.Dispose();
-            if (__ownsPool)
-            {
-                __pool.Dispose();
-            }
+            base.Dispose(disposing);
         }
 
         private void __Prepare(Batch batch)
@@ -324,7 +237,7 @@ partial class DateModel
             }
 
             __training = training;
-            ulong __dropoutOffset = (ulong)__step * 0UL;
+            ulong __dropoutOffset = (ulong)Steps * 0UL;
             int B = __b;
             int TSource = __t_Source;
             int BTSource = B * TSource;
@@ -340,53 +253,53 @@ partial class DateModel
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(262144, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(3072, 4096), p.Slice(15360, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(262144, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(3072, 4096), p.Slice(15360, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(393216, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(7168, 4096), p.Slice(15424, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(393216, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(7168, 4096), p.Slice(15424, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(524288, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(11264, 4096), p.Slice(15488, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(524288, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(11264, 4096), p.Slice(15488, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(917504, BTSource * 64), a.Slice(655360, B * 4 * TSource * TSource), a.Slice(262144, BTSource * 64), a.Slice(393216, BTSource * 64), a.Slice(524288, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(917504, BTSource * 64), a.Slice(655360, B * 4 * TSource * TSource), a.Slice(262144, BTSource * 64), a.Slice(393216, BTSource * 64), a.Slice(524288, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1048576, BTSource * 64), a.Slice(917504, BTSource * 64), p.Slice(15552, 4096), p.Slice(19648, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1048576, BTSource * 64), a.Slice(917504, BTSource * 64), p.Slice(15552, 4096), p.Slice(19648, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(1179648, BTSource * 64), a.Slice(131072, BTSource * 64), a.Slice(1048576, BTSource * 64));
                 // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36288..36352), encoder.layers.0.norm1.bias params[36352..36416)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1310720, BTSource * 64), a.Slice(1441792, BTSource), a.Slice(1443840, BTSource), a.Slice(1179648, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1310720, BTSource * 64), a.Slice(1441792, BTSource), a.Slice(1443840, BTSource), a.Slice(1179648, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19712..27904)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1445888, BTSource * 128), a.Slice(1310720, BTSource * 64), p.Slice(19712, 8192), p.Slice(27904, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1708032, BTSource * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1445888, BTSource * 128), a.Slice(1310720, BTSource * 64), p.Slice(19712, 8192), p.Slice(27904, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1708032, BTSource * 128), Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28032..36224)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1970176, BTSource * 64), a.Slice(1445888, BTSource * 128), p.Slice(28032, 8192), p.Slice(36224, 64), BTSource, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1970176, BTSource * 64), a.Slice(1445888, BTSource * 128), p.Slice(28032, 8192), p.Slice(36224, 64), BTSource, 128, 64, pool: Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(2101248, BTSource * 64), a.Slice(1310720, BTSource * 64), a.Slice(1970176, BTSource * 64));
                 // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36416..36480), encoder.layers.0.norm2.bias params[36480..36544)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(2232320, BTSource * 64), a.Slice(2363392, BTSource), a.Slice(2365440, BTSource), a.Slice(2101248, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(2232320, BTSource * 64), a.Slice(2363392, BTSource), a.Slice(2365440, BTSource), a.Slice(2101248, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64, pool: Pool);
             }
             // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2367488, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(36544, 4096), p.Slice(48832, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2367488, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(36544, 4096), p.Slice(48832, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2498560, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(40640, 4096), p.Slice(48896, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2498560, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(40640, 4096), p.Slice(48896, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2629632, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(44736, 4096), p.Slice(48960, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2629632, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(44736, 4096), p.Slice(48960, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(3022848, BTSource * 64), a.Slice(2760704, B * 4 * TSource * TSource), a.Slice(2367488, BTSource * 64), a.Slice(2498560, BTSource * 64), a.Slice(2629632, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(3022848, BTSource * 64), a.Slice(2760704, B * 4 * TSource * TSource), a.Slice(2367488, BTSource * 64), a.Slice(2498560, BTSource * 64), a.Slice(2629632, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3153920, BTSource * 64), a.Slice(3022848, BTSource * 64), p.Slice(49024, 4096), p.Slice(53120, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3153920, BTSource * 64), a.Slice(3022848, BTSource * 64), p.Slice(49024, 4096), p.Slice(53120, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(3284992, BTSource * 64), a.Slice(2232320, BTSource * 64), a.Slice(3153920, BTSource * 64));
                 // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[69760..69824), encoder.layers.1.norm1.bias params[69824..69888)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3416064, BTSource * 64), a.Slice(3547136, BTSource), a.Slice(3549184, BTSource), a.Slice(3284992, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3416064, BTSource * 64), a.Slice(3547136, BTSource), a.Slice(3549184, BTSource), a.Slice(3284992, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64, pool: Pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53184..61376)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3551232, BTSource * 128), a.Slice(3416064, BTSource * 64), p.Slice(53184, 8192), p.Slice(61376, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(3813376, BTSource * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3551232, BTSource * 128), a.Slice(3416064, BTSource * 64), p.Slice(53184, 8192), p.Slice(61376, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(3813376, BTSource * 128), Pool);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61504..69696)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4075520, BTSource * 64), a.Slice(3551232, BTSource * 128), p.Slice(61504, 8192), p.Slice(69696, 64), BTSource, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4075520, BTSource * 64), a.Slice(3551232, BTSource * 128), p.Slice(61504, 8192), p.Slice(69696, 64), BTSource, 128, 64, pool: Pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(4206592, BTSource * 64), a.Slice(3416064, BTSource * 64), a.Slice(4075520, BTSource * 64));
                 // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[69888..69952), encoder.layers.1.norm2.bias params[69952..70016)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(4337664, BTSource * 64), a.Slice(4468736, BTSource), a.Slice(4470784, BTSource), a.Slice(4206592, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(4337664, BTSource * 64), a.Slice(4468736, BTSource), a.Slice(4470784, BTSource), a.Slice(4206592, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64, pool: Pool);
             }
             // TargetEmbedding (Embedding): [B,TargetLength] -> [B,TargetLength,64], target_embedding.weight params[70016..73088)
             global::ModelDsl.Kernels.Embedding.Forward(a.Slice(4472832, BTTarget * 64), p.Slice(70016, 3072), global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 48, 64);
@@ -397,88 +310,88 @@ partial class DateModel
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4562944, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(73792, 4096), p.Slice(86080, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4562944, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(73792, 4096), p.Slice(86080, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4608000, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(77888, 4096), p.Slice(86144, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4608000, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(77888, 4096), p.Slice(86144, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4653056, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(81984, 4096), p.Slice(86208, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4653056, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(81984, 4096), p.Slice(86208, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(4729088, BTTarget * 64), a.Slice(4698112, B * 4 * TTarget * TTarget), a.Slice(4562944, BTTarget * 64), a.Slice(4608000, BTTarget * 64), a.Slice(4653056, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(4729088, BTTarget * 64), a.Slice(4698112, B * 4 * TTarget * TTarget), a.Slice(4562944, BTTarget * 64), a.Slice(4608000, BTTarget * 64), a.Slice(4653056, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4774144, BTTarget * 64), a.Slice(4729088, BTTarget * 64), p.Slice(86272, 4096), p.Slice(90368, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4774144, BTTarget * 64), a.Slice(4729088, BTTarget * 64), p.Slice(86272, 4096), p.Slice(90368, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(4819200, BTTarget * 64), a.Slice(4517888, BTTarget * 64), a.Slice(4774144, BTTarget * 64));
                 // Decoder.Layer[0].norm1: LayerNorm, decoder.layers.0.norm1.weight params[123648..123712), decoder.layers.0.norm1.bias params[123712..123776)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(4864256, BTTarget * 64), a.Slice(4909312, BTTarget), a.Slice(4910016, BTTarget), a.Slice(4819200, BTTarget * 64), p.Slice(123648, 64), p.Slice(123712, 64), BTTarget, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(4864256, BTTarget * 64), a.Slice(4909312, BTTarget), a.Slice(4910016, BTTarget), a.Slice(4819200, BTTarget * 64), p.Slice(123648, 64), p.Slice(123712, 64), BTTarget, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4910720, BTTarget * 64), a.Slice(4864256, BTTarget * 64), p.Slice(90432, 4096), p.Slice(102720, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4910720, BTTarget * 64), a.Slice(4864256, BTTarget * 64), p.Slice(90432, 4096), p.Slice(102720, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4955776, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(94528, 4096), p.Slice(102784, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4955776, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(94528, 4096), p.Slice(102784, 64), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5086848, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(98624, 4096), p.Slice(102848, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5086848, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(98624, 4096), p.Slice(102848, 64), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(5308032, BTTarget * 64), a.Slice(5217920, B * 4 * TTarget * TSource), a.Slice(4910720, BTTarget * 64), a.Slice(4955776, BTSource * 64), a.Slice(5086848, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(5308032, BTTarget * 64), a.Slice(5217920, B * 4 * TTarget * TSource), a.Slice(4910720, BTTarget * 64), a.Slice(4955776, BTSource * 64), a.Slice(5086848, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5353088, BTTarget * 64), a.Slice(5308032, BTTarget * 64), p.Slice(102912, 4096), p.Slice(107008, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5353088, BTTarget * 64), a.Slice(5308032, BTTarget * 64), p.Slice(102912, 4096), p.Slice(107008, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(5398144, BTTarget * 64), a.Slice(4864256, BTTarget * 64), a.Slice(5353088, BTTarget * 64));
                 // Decoder.Layer[0].norm2: LayerNorm, decoder.layers.0.norm2.weight params[123776..123840), decoder.layers.0.norm2.bias params[123840..123904)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(5443200, BTTarget * 64), a.Slice(5488256, BTTarget), a.Slice(5488960, BTTarget), a.Slice(5398144, BTTarget * 64), p.Slice(123776, 64), p.Slice(123840, 64), BTTarget, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(5443200, BTTarget * 64), a.Slice(5488256, BTTarget), a.Slice(5488960, BTTarget), a.Slice(5398144, BTTarget * 64), p.Slice(123776, 64), p.Slice(123840, 64), BTTarget, 64, pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[107072..115264)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5489664, BTTarget * 128), a.Slice(5443200, BTTarget * 64), p.Slice(107072, 8192), p.Slice(115264, 128), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(5579776, BTTarget * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5489664, BTTarget * 128), a.Slice(5443200, BTTarget * 64), p.Slice(107072, 8192), p.Slice(115264, 128), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(5579776, BTTarget * 128), Pool);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[115392..123584)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5669888, BTTarget * 64), a.Slice(5489664, BTTarget * 128), p.Slice(115392, 8192), p.Slice(123584, 64), BTTarget, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5669888, BTTarget * 64), a.Slice(5489664, BTTarget * 128), p.Slice(115392, 8192), p.Slice(123584, 64), BTTarget, 128, 64, pool: Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(5714944, BTTarget * 64), a.Slice(5443200, BTTarget * 64), a.Slice(5669888, BTTarget * 64));
                 // Decoder.Layer[0].norm3: LayerNorm, decoder.layers.0.norm3.weight params[123904..123968), decoder.layers.0.norm3.bias params[123968..124032)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(5760000, BTTarget * 64), a.Slice(5805056, BTTarget), a.Slice(5805760, BTTarget), a.Slice(5714944, BTTarget * 64), p.Slice(123904, 64), p.Slice(123968, 64), BTTarget, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(5760000, BTTarget * 64), a.Slice(5805056, BTTarget), a.Slice(5805760, BTTarget), a.Slice(5714944, BTTarget * 64), p.Slice(123904, 64), p.Slice(123968, 64), BTTarget, 64, pool: Pool);
             }
             // Decoder.Layer[1]: post-norm Transformer decoder layer [B,TTarget,64], 4 heads of 16, mask causal, cross-attention to Encoder (memory key padding), ff 128
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5806464, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(124032, 4096), p.Slice(136320, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5806464, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(124032, 4096), p.Slice(136320, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5851520, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(128128, 4096), p.Slice(136384, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5851520, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(128128, 4096), p.Slice(136384, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5896576, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(132224, 4096), p.Slice(136448, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5896576, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(132224, 4096), p.Slice(136448, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(5972608, BTTarget * 64), a.Slice(5941632, B * 4 * TTarget * TTarget), a.Slice(5806464, BTTarget * 64), a.Slice(5851520, BTTarget * 64), a.Slice(5896576, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(5972608, BTTarget * 64), a.Slice(5941632, B * 4 * TTarget * TTarget), a.Slice(5806464, BTTarget * 64), a.Slice(5851520, BTTarget * 64), a.Slice(5896576, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
                 // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6017664, BTTarget * 64), a.Slice(5972608, BTTarget * 64), p.Slice(136512, 4096), p.Slice(140608, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6017664, BTTarget * 64), a.Slice(5972608, BTTarget * 64), p.Slice(136512, 4096), p.Slice(140608, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(6062720, BTTarget * 64), a.Slice(5760000, BTTarget * 64), a.Slice(6017664, BTTarget * 64));
                 // Decoder.Layer[1].norm1: LayerNorm, decoder.layers.1.norm1.weight params[173888..173952), decoder.layers.1.norm1.bias params[173952..174016)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(6107776, BTTarget * 64), a.Slice(6152832, BTTarget), a.Slice(6153536, BTTarget), a.Slice(6062720, BTTarget * 64), p.Slice(173888, 64), p.Slice(173952, 64), BTTarget, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(6107776, BTTarget * 64), a.Slice(6152832, BTTarget), a.Slice(6153536, BTTarget), a.Slice(6062720, BTTarget * 64), p.Slice(173888, 64), p.Slice(173952, 64), BTTarget, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6154240, BTTarget * 64), a.Slice(6107776, BTTarget * 64), p.Slice(140672, 4096), p.Slice(152960, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6154240, BTTarget * 64), a.Slice(6107776, BTTarget * 64), p.Slice(140672, 4096), p.Slice(152960, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.1.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6199296, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(144768, 4096), p.Slice(153024, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6199296, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(144768, 4096), p.Slice(153024, 64), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.1.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6330368, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(148864, 4096), p.Slice(153088, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6330368, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(148864, 4096), p.Slice(153088, 64), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(6551552, BTTarget * 64), a.Slice(6461440, B * 4 * TTarget * TSource), a.Slice(6154240, BTTarget * 64), a.Slice(6199296, BTSource * 64), a.Slice(6330368, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(6551552, BTTarget * 64), a.Slice(6461440, B * 4 * TTarget * TSource), a.Slice(6154240, BTTarget * 64), a.Slice(6199296, BTSource * 64), a.Slice(6330368, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
                 // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6596608, BTTarget * 64), a.Slice(6551552, BTTarget * 64), p.Slice(153152, 4096), p.Slice(157248, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6596608, BTTarget * 64), a.Slice(6551552, BTTarget * 64), p.Slice(153152, 4096), p.Slice(157248, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1]: residual2 = x + cross-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(6641664, BTTarget * 64), a.Slice(6107776, BTTarget * 64), a.Slice(6596608, BTTarget * 64));
                 // Decoder.Layer[1].norm2: LayerNorm, decoder.layers.1.norm2.weight params[174016..174080), decoder.layers.1.norm2.bias params[174080..174144)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(6686720, BTTarget * 64), a.Slice(6731776, BTTarget), a.Slice(6732480, BTTarget), a.Slice(6641664, BTTarget * 64), p.Slice(174016, 64), p.Slice(174080, 64), BTTarget, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(6686720, BTTarget * 64), a.Slice(6731776, BTTarget), a.Slice(6732480, BTTarget), a.Slice(6641664, BTTarget * 64), p.Slice(174016, 64), p.Slice(174080, 64), BTTarget, 64, pool: Pool);
                 // Decoder.Layer[1].linear1 + activation, decoder.layers.1.linear1.weight params[157312..165504)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6733184, BTTarget * 128), a.Slice(6686720, BTTarget * 64), p.Slice(157312, 8192), p.Slice(165504, 128), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6823296, BTTarget * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6733184, BTTarget * 128), a.Slice(6686720, BTTarget * 64), p.Slice(157312, 8192), p.Slice(165504, 128), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6823296, BTTarget * 128), Pool);
                 // Decoder.Layer[1].linear2, decoder.layers.1.linear2.weight params[165632..173824)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6913408, BTTarget * 64), a.Slice(6733184, BTTarget * 128), p.Slice(165632, 8192), p.Slice(173824, 64), BTTarget, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6913408, BTTarget * 64), a.Slice(6733184, BTTarget * 128), p.Slice(165632, 8192), p.Slice(173824, 64), BTTarget, 128, 64, pool: Pool);
                 // Decoder.Layer[1]: residual3 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(6958464, BTTarget * 64), a.Slice(6686720, BTTarget * 64), a.Slice(6913408, BTTarget * 64));
                 // Decoder.Layer[1].norm3: LayerNorm, decoder.layers.1.norm3.weight params[174144..174208), decoder.layers.1.norm3.bias params[174208..174272)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(7003520, BTTarget * 64), a.Slice(7048576, BTTarget), a.Slice(7049280, BTTarget), a.Slice(6958464, BTTarget * 64), p.Slice(174144, 64), p.Slice(174208, 64), BTTarget, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(7003520, BTTarget * 64), a.Slice(7048576, BTTarget), a.Slice(7049280, BTTarget), a.Slice(6958464, BTTarget * 64), p.Slice(174144, 64), p.Slice(174208, 64), BTTarget, 64, pool: Pool);
             }
             // Logits (Dense): [B,TargetLength,64] -> [B,TargetLength,48], logits.weight params[174272..177344), logits.bias params[177344..177392)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(7049984, BTTarget * 48), a.Slice(7003520, BTTarget * 64), p.Slice(174272, 3072), p.Slice(177344, 48), BTTarget, 64, 48, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(7049984, BTTarget * 48), a.Slice(7003520, BTTarget * 64), p.Slice(174272, 3072), p.Slice(177344, 48), BTTarget, 64, 48, pool: Pool);
             // Loss: cross-entropy over BTTarget rows of 48 classes, label smoothing 0, ignore index -100
             __rows = BTTarget;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(7083776, BTTarget * 48), a.Slice(7049984, BTTarget * 48), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, __pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(7083776, BTTarget * 48), a.Slice(7049984, BTTarget * 48), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -490,96 +403,96 @@ partial class DateModel
             int TTarget = __t_Target;
             int BTTarget = B * TTarget;
             global::System.Span<float> p = __model.__parameters.Span;
-            global::System.Span<float> g = __gradients.Span;
+            global::System.Span<float> g = Gradients.Span;
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(7049984, BTTarget * 48), 1f, a.Slice(7083776, BTTarget * 48), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, __pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(7049984, BTTarget * 48), 1f, a.Slice(7083776, BTTarget * 48), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, Pool);
             // Logits (Dense): [B,TargetLength,64] -> [B,TargetLength,48], logits.weight params[174272..177344), logits.bias params[177344..177392)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(7003520, BTTarget * 64), g.Slice(174272, 3072), g.Slice(177344, 48), d.Slice(7049984, BTTarget * 48), a.Slice(7003520, BTTarget * 64), p.Slice(174272, 3072), BTTarget, 64, 48, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(7003520, BTTarget * 64), g.Slice(174272, 3072), g.Slice(177344, 48), d.Slice(7049984, BTTarget * 48), a.Slice(7003520, BTTarget * 64), p.Slice(174272, 3072), BTTarget, 64, 48, pool: Pool);
             // Decoder.Layer[1] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[1].norm3: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(6958464, BTTarget * 64), g.Slice(174144, 64), g.Slice(174208, 64), d.Slice(7003520, BTTarget * 64), a.Slice(6958464, BTTarget * 64), p.Slice(174144, 64), a.Slice(7048576, BTTarget), a.Slice(7049280, BTTarget), BTTarget, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(6958464, BTTarget * 64), g.Slice(174144, 64), g.Slice(174208, 64), d.Slice(7003520, BTTarget * 64), a.Slice(6958464, BTTarget * 64), p.Slice(174144, 64), a.Slice(7048576, BTTarget), a.Slice(7049280, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[1]: residual3 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(6686720, BTTarget * 64), d.Slice(6913408, BTTarget * 64), d.Slice(6958464, BTTarget * 64));
                 // Decoder.Layer[1].linear2, decoder.layers.1.linear2.weight params[165632..173824)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6733184, BTTarget * 128), g.Slice(165632, 8192), g.Slice(173824, 64), d.Slice(6913408, BTTarget * 64), a.Slice(6733184, BTTarget * 128), p.Slice(165632, 8192), BTTarget, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6733184, BTTarget * 128), g.Slice(165632, 8192), g.Slice(173824, 64), d.Slice(6913408, BTTarget * 64), a.Slice(6733184, BTTarget * 128), p.Slice(165632, 8192), BTTarget, 128, 64, pool: Pool);
                 // Decoder.Layer[1].linear1 + activation, decoder.layers.1.linear1.weight params[157312..165504)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6686720, BTTarget * 64), g.Slice(157312, 8192), g.Slice(165504, 128), d.Slice(6733184, BTTarget * 128), a.Slice(6686720, BTTarget * 64), p.Slice(157312, 8192), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6823296, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6686720, BTTarget * 64), g.Slice(157312, 8192), g.Slice(165504, 128), d.Slice(6733184, BTTarget * 128), a.Slice(6686720, BTTarget * 64), p.Slice(157312, 8192), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6823296, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
                 // Decoder.Layer[1].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(6641664, BTTarget * 64), g.Slice(174016, 64), g.Slice(174080, 64), d.Slice(6686720, BTTarget * 64), a.Slice(6641664, BTTarget * 64), p.Slice(174016, 64), a.Slice(6731776, BTTarget), a.Slice(6732480, BTTarget), BTTarget, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(6641664, BTTarget * 64), g.Slice(174016, 64), g.Slice(174080, 64), d.Slice(6686720, BTTarget * 64), a.Slice(6641664, BTTarget * 64), p.Slice(174016, 64), a.Slice(6731776, BTTarget), a.Slice(6732480, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[1]: residual2 = x + cross-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(6107776, BTTarget * 64), d.Slice(6596608, BTTarget * 64), d.Slice(6641664, BTTarget * 64));
                 // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6551552, BTTarget * 64), g.Slice(153152, 4096), g.Slice(157248, 64), d.Slice(6596608, BTTarget * 64), a.Slice(6551552, BTTarget * 64), p.Slice(153152, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6551552, BTTarget * 64), g.Slice(153152, 4096), g.Slice(157248, 64), d.Slice(6596608, BTTarget * 64), a.Slice(6551552, BTTarget * 64), p.Slice(153152, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(6154240, BTTarget * 64), d.Slice(6199296, BTSource * 64), d.Slice(6330368, BTSource * 64), d.Slice(6551552, BTTarget * 64), a.Slice(6154240, BTTarget * 64), a.Slice(6199296, BTSource * 64), a.Slice(6330368, BTSource * 64), a.Slice(6461440, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(6154240, BTTarget * 64), d.Slice(6199296, BTSource * 64), d.Slice(6330368, BTSource * 64), d.Slice(6551552, BTTarget * 64), a.Slice(6154240, BTTarget * 64), a.Slice(6199296, BTSource * 64), a.Slice(6330368, BTSource * 64), a.Slice(6461440, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6107776, BTTarget * 64), g.Slice(140672, 4096), g.Slice(152960, 64), d.Slice(6154240, BTTarget * 64), a.Slice(6107776, BTTarget * 64), p.Slice(140672, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6107776, BTTarget * 64), g.Slice(140672, 4096), g.Slice(152960, 64), d.Slice(6154240, BTTarget * 64), a.Slice(6107776, BTTarget * 64), p.Slice(140672, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.1.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(144768, 4096), g.Slice(153024, 64), d.Slice(6199296, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(144768, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(144768, 4096), g.Slice(153024, 64), d.Slice(6199296, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(144768, 4096), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.1.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(148864, 4096), g.Slice(153088, 64), d.Slice(6330368, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(148864, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(148864, 4096), g.Slice(153088, 64), d.Slice(6330368, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(148864, 4096), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[1].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(6062720, BTTarget * 64), g.Slice(173888, 64), g.Slice(173952, 64), d.Slice(6107776, BTTarget * 64), a.Slice(6062720, BTTarget * 64), p.Slice(173888, 64), a.Slice(6152832, BTTarget), a.Slice(6153536, BTTarget), BTTarget, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(6062720, BTTarget * 64), g.Slice(173888, 64), g.Slice(173952, 64), d.Slice(6107776, BTTarget * 64), a.Slice(6062720, BTTarget * 64), p.Slice(173888, 64), a.Slice(6152832, BTTarget), a.Slice(6153536, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(5760000, BTTarget * 64), d.Slice(6017664, BTTarget * 64), d.Slice(6062720, BTTarget * 64));
                 // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5972608, BTTarget * 64), g.Slice(136512, 4096), g.Slice(140608, 64), d.Slice(6017664, BTTarget * 64), a.Slice(5972608, BTTarget * 64), p.Slice(136512, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5972608, BTTarget * 64), g.Slice(136512, 4096), g.Slice(140608, 64), d.Slice(6017664, BTTarget * 64), a.Slice(5972608, BTTarget * 64), p.Slice(136512, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(5806464, BTTarget * 64), d.Slice(5851520, BTTarget * 64), d.Slice(5896576, BTTarget * 64), d.Slice(5972608, BTTarget * 64), a.Slice(5806464, BTTarget * 64), a.Slice(5851520, BTTarget * 64), a.Slice(5896576, BTTarget * 64), a.Slice(5941632, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(5806464, BTTarget * 64), d.Slice(5851520, BTTarget * 64), d.Slice(5896576, BTTarget * 64), d.Slice(5972608, BTTarget * 64), a.Slice(5806464, BTTarget * 64), a.Slice(5851520, BTTarget * 64), a.Slice(5896576, BTTarget * 64), a.Slice(5941632, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5760000, BTTarget * 64), g.Slice(124032, 4096), g.Slice(136320, 64), d.Slice(5806464, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(124032, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5760000, BTTarget * 64), g.Slice(124032, 4096), g.Slice(136320, 64), d.Slice(5806464, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(124032, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5760000, BTTarget * 64), g.Slice(128128, 4096), g.Slice(136384, 64), d.Slice(5851520, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(128128, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5760000, BTTarget * 64), g.Slice(128128, 4096), g.Slice(136384, 64), d.Slice(5851520, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(128128, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5760000, BTTarget * 64), g.Slice(132224, 4096), g.Slice(136448, 64), d.Slice(5896576, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(132224, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5760000, BTTarget * 64), g.Slice(132224, 4096), g.Slice(136448, 64), d.Slice(5896576, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(132224, 4096), BTTarget, 64, 64, pool: Pool);
             }
             // Decoder.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].norm3: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(5714944, BTTarget * 64), g.Slice(123904, 64), g.Slice(123968, 64), d.Slice(5760000, BTTarget * 64), a.Slice(5714944, BTTarget * 64), p.Slice(123904, 64), a.Slice(5805056, BTTarget), a.Slice(5805760, BTTarget), BTTarget, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(5714944, BTTarget * 64), g.Slice(123904, 64), g.Slice(123968, 64), d.Slice(5760000, BTTarget * 64), a.Slice(5714944, BTTarget * 64), p.Slice(123904, 64), a.Slice(5805056, BTTarget), a.Slice(5805760, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(5443200, BTTarget * 64), d.Slice(5669888, BTTarget * 64), d.Slice(5714944, BTTarget * 64));
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[115392..123584)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5489664, BTTarget * 128), g.Slice(115392, 8192), g.Slice(123584, 64), d.Slice(5669888, BTTarget * 64), a.Slice(5489664, BTTarget * 128), p.Slice(115392, 8192), BTTarget, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5489664, BTTarget * 128), g.Slice(115392, 8192), g.Slice(123584, 64), d.Slice(5669888, BTTarget * 64), a.Slice(5489664, BTTarget * 128), p.Slice(115392, 8192), BTTarget, 128, 64, pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[107072..115264)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5443200, BTTarget * 64), g.Slice(107072, 8192), g.Slice(115264, 128), d.Slice(5489664, BTTarget * 128), a.Slice(5443200, BTTarget * 64), p.Slice(107072, 8192), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(5579776, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5443200, BTTarget * 64), g.Slice(107072, 8192), g.Slice(115264, 128), d.Slice(5489664, BTTarget * 128), a.Slice(5443200, BTTarget * 64), p.Slice(107072, 8192), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(5579776, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
                 // Decoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(5398144, BTTarget * 64), g.Slice(123776, 64), g.Slice(123840, 64), d.Slice(5443200, BTTarget * 64), a.Slice(5398144, BTTarget * 64), p.Slice(123776, 64), a.Slice(5488256, BTTarget), a.Slice(5488960, BTTarget), BTTarget, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(5398144, BTTarget * 64), g.Slice(123776, 64), g.Slice(123840, 64), d.Slice(5443200, BTTarget * 64), a.Slice(5398144, BTTarget * 64), p.Slice(123776, 64), a.Slice(5488256, BTTarget), a.Slice(5488960, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(4864256, BTTarget * 64), d.Slice(5353088, BTTarget * 64), d.Slice(5398144, BTTarget * 64));
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5308032, BTTarget * 64), g.Slice(102912, 4096), g.Slice(107008, 64), d.Slice(5353088, BTTarget * 64), a.Slice(5308032, BTTarget * 64), p.Slice(102912, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5308032, BTTarget * 64), g.Slice(102912, 4096), g.Slice(107008, 64), d.Slice(5353088, BTTarget * 64), a.Slice(5308032, BTTarget * 64), p.Slice(102912, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(4910720, BTTarget * 64), d.Slice(4955776, BTSource * 64), d.Slice(5086848, BTSource * 64), d.Slice(5308032, BTTarget * 64), a.Slice(4910720, BTTarget * 64), a.Slice(4955776, BTSource * 64), a.Slice(5086848, BTSource * 64), a.Slice(5217920, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(4910720, BTTarget * 64), d.Slice(4955776, BTSource * 64), d.Slice(5086848, BTSource * 64), d.Slice(5308032, BTTarget * 64), a.Slice(4910720, BTTarget * 64), a.Slice(4955776, BTSource * 64), a.Slice(5086848, BTSource * 64), a.Slice(5217920, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4864256, BTTarget * 64), g.Slice(90432, 4096), g.Slice(102720, 64), d.Slice(4910720, BTTarget * 64), a.Slice(4864256, BTTarget * 64), p.Slice(90432, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4864256, BTTarget * 64), g.Slice(90432, 4096), g.Slice(102720, 64), d.Slice(4910720, BTTarget * 64), a.Slice(4864256, BTTarget * 64), p.Slice(90432, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(94528, 4096), g.Slice(102784, 64), d.Slice(4955776, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(94528, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(94528, 4096), g.Slice(102784, 64), d.Slice(4955776, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(94528, 4096), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(98624, 4096), g.Slice(102848, 64), d.Slice(5086848, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(98624, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(98624, 4096), g.Slice(102848, 64), d.Slice(5086848, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(98624, 4096), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(4819200, BTTarget * 64), g.Slice(123648, 64), g.Slice(123712, 64), d.Slice(4864256, BTTarget * 64), a.Slice(4819200, BTTarget * 64), p.Slice(123648, 64), a.Slice(4909312, BTTarget), a.Slice(4910016, BTTarget), BTTarget, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(4819200, BTTarget * 64), g.Slice(123648, 64), g.Slice(123712, 64), d.Slice(4864256, BTTarget * 64), a.Slice(4819200, BTTarget * 64), p.Slice(123648, 64), a.Slice(4909312, BTTarget), a.Slice(4910016, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(4517888, BTTarget * 64), d.Slice(4774144, BTTarget * 64), d.Slice(4819200, BTTarget * 64));
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4729088, BTTarget * 64), g.Slice(86272, 4096), g.Slice(90368, 64), d.Slice(4774144, BTTarget * 64), a.Slice(4729088, BTTarget * 64), p.Slice(86272, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4729088, BTTarget * 64), g.Slice(86272, 4096), g.Slice(90368, 64), d.Slice(4774144, BTTarget * 64), a.Slice(4729088, BTTarget * 64), p.Slice(86272, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(4562944, BTTarget * 64), d.Slice(4608000, BTTarget * 64), d.Slice(4653056, BTTarget * 64), d.Slice(4729088, BTTarget * 64), a.Slice(4562944, BTTarget * 64), a.Slice(4608000, BTTarget * 64), a.Slice(4653056, BTTarget * 64), a.Slice(4698112, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(4562944, BTTarget * 64), d.Slice(4608000, BTTarget * 64), d.Slice(4653056, BTTarget * 64), d.Slice(4729088, BTTarget * 64), a.Slice(4562944, BTTarget * 64), a.Slice(4608000, BTTarget * 64), a.Slice(4653056, BTTarget * 64), a.Slice(4698112, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4517888, BTTarget * 64), g.Slice(73792, 4096), g.Slice(86080, 64), d.Slice(4562944, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(73792, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4517888, BTTarget * 64), g.Slice(73792, 4096), g.Slice(86080, 64), d.Slice(4562944, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(73792, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4517888, BTTarget * 64), g.Slice(77888, 4096), g.Slice(86144, 64), d.Slice(4608000, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(77888, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4517888, BTTarget * 64), g.Slice(77888, 4096), g.Slice(86144, 64), d.Slice(4608000, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(77888, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4517888, BTTarget * 64), g.Slice(81984, 4096), g.Slice(86208, 64), d.Slice(4653056, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(81984, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4517888, BTTarget * 64), g.Slice(81984, 4096), g.Slice(86208, 64), d.Slice(4653056, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(81984, 4096), BTTarget, 64, 64, pool: Pool);
             }
             // TargetPositions (LearnedPositions): [B,TargetLength,64] -> [B,TargetLength,64]
             global::ModelDsl.Kernels.LearnedPositions.Backward(d.Slice(4472832, BTTarget * 64), g.Slice(73088, 704), d.Slice(4517888, BTTarget * 64), B, TTarget, 64);
@@ -589,53 +502,53 @@ partial class DateModel
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[1].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(4206592, BTSource * 64), g.Slice(69888, 64), g.Slice(69952, 64), d.Slice(4337664, BTSource * 64), a.Slice(4206592, BTSource * 64), p.Slice(69888, 64), a.Slice(4468736, BTSource), a.Slice(4470784, BTSource), BTSource, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(4206592, BTSource * 64), g.Slice(69888, 64), g.Slice(69952, 64), d.Slice(4337664, BTSource * 64), a.Slice(4206592, BTSource * 64), p.Slice(69888, 64), a.Slice(4468736, BTSource), a.Slice(4470784, BTSource), BTSource, 64, Pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(3416064, BTSource * 64), d.Slice(4075520, BTSource * 64), d.Slice(4206592, BTSource * 64));
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61504..69696)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3551232, BTSource * 128), g.Slice(61504, 8192), g.Slice(69696, 64), d.Slice(4075520, BTSource * 64), a.Slice(3551232, BTSource * 128), p.Slice(61504, 8192), BTSource, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3551232, BTSource * 128), g.Slice(61504, 8192), g.Slice(69696, 64), d.Slice(4075520, BTSource * 64), a.Slice(3551232, BTSource * 128), p.Slice(61504, 8192), BTSource, 128, 64, pool: Pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53184..61376)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3416064, BTSource * 64), g.Slice(53184, 8192), g.Slice(61376, 128), d.Slice(3551232, BTSource * 128), a.Slice(3416064, BTSource * 64), p.Slice(53184, 8192), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(3813376, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3416064, BTSource * 64), g.Slice(53184, 8192), g.Slice(61376, 128), d.Slice(3551232, BTSource * 128), a.Slice(3416064, BTSource * 64), p.Slice(53184, 8192), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(3813376, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
                 // Encoder.Layer[1].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(3284992, BTSource * 64), g.Slice(69760, 64), g.Slice(69824, 64), d.Slice(3416064, BTSource * 64), a.Slice(3284992, BTSource * 64), p.Slice(69760, 64), a.Slice(3547136, BTSource), a.Slice(3549184, BTSource), BTSource, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(3284992, BTSource * 64), g.Slice(69760, 64), g.Slice(69824, 64), d.Slice(3416064, BTSource * 64), a.Slice(3284992, BTSource * 64), p.Slice(69760, 64), a.Slice(3547136, BTSource), a.Slice(3549184, BTSource), BTSource, 64, Pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(2232320, BTSource * 64), d.Slice(3153920, BTSource * 64), d.Slice(3284992, BTSource * 64));
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3022848, BTSource * 64), g.Slice(49024, 4096), g.Slice(53120, 64), d.Slice(3153920, BTSource * 64), a.Slice(3022848, BTSource * 64), p.Slice(49024, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3022848, BTSource * 64), g.Slice(49024, 4096), g.Slice(53120, 64), d.Slice(3153920, BTSource * 64), a.Slice(3022848, BTSource * 64), p.Slice(49024, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(2367488, BTSource * 64), d.Slice(2498560, BTSource * 64), d.Slice(2629632, BTSource * 64), d.Slice(3022848, BTSource * 64), a.Slice(2367488, BTSource * 64), a.Slice(2498560, BTSource * 64), a.Slice(2629632, BTSource * 64), a.Slice(2760704, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(2367488, BTSource * 64), d.Slice(2498560, BTSource * 64), d.Slice(2629632, BTSource * 64), d.Slice(3022848, BTSource * 64), a.Slice(2367488, BTSource * 64), a.Slice(2498560, BTSource * 64), a.Slice(2629632, BTSource * 64), a.Slice(2760704, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2232320, BTSource * 64), g.Slice(36544, 4096), g.Slice(48832, 64), d.Slice(2367488, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(36544, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2232320, BTSource * 64), g.Slice(36544, 4096), g.Slice(48832, 64), d.Slice(2367488, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(36544, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2232320, BTSource * 64), g.Slice(40640, 4096), g.Slice(48896, 64), d.Slice(2498560, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(40640, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2232320, BTSource * 64), g.Slice(40640, 4096), g.Slice(48896, 64), d.Slice(2498560, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(40640, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2232320, BTSource * 64), g.Slice(44736, 4096), g.Slice(48960, 64), d.Slice(2629632, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(44736, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2232320, BTSource * 64), g.Slice(44736, 4096), g.Slice(48960, 64), d.Slice(2629632, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(44736, 4096), BTSource, 64, 64, pool: Pool);
             }
             // Encoder.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(2101248, BTSource * 64), g.Slice(36416, 64), g.Slice(36480, 64), d.Slice(2232320, BTSource * 64), a.Slice(2101248, BTSource * 64), p.Slice(36416, 64), a.Slice(2363392, BTSource), a.Slice(2365440, BTSource), BTSource, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(2101248, BTSource * 64), g.Slice(36416, 64), g.Slice(36480, 64), d.Slice(2232320, BTSource * 64), a.Slice(2101248, BTSource * 64), p.Slice(36416, 64), a.Slice(2363392, BTSource), a.Slice(2365440, BTSource), BTSource, 64, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(1310720, BTSource * 64), d.Slice(1970176, BTSource * 64), d.Slice(2101248, BTSource * 64));
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28032..36224)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1445888, BTSource * 128), g.Slice(28032, 8192), g.Slice(36224, 64), d.Slice(1970176, BTSource * 64), a.Slice(1445888, BTSource * 128), p.Slice(28032, 8192), BTSource, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1445888, BTSource * 128), g.Slice(28032, 8192), g.Slice(36224, 64), d.Slice(1970176, BTSource * 64), a.Slice(1445888, BTSource * 128), p.Slice(28032, 8192), BTSource, 128, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19712..27904)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1310720, BTSource * 64), g.Slice(19712, 8192), g.Slice(27904, 128), d.Slice(1445888, BTSource * 128), a.Slice(1310720, BTSource * 64), p.Slice(19712, 8192), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1708032, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1310720, BTSource * 64), g.Slice(19712, 8192), g.Slice(27904, 128), d.Slice(1445888, BTSource * 128), a.Slice(1310720, BTSource * 64), p.Slice(19712, 8192), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1708032, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
                 // Encoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1179648, BTSource * 64), g.Slice(36288, 64), g.Slice(36352, 64), d.Slice(1310720, BTSource * 64), a.Slice(1179648, BTSource * 64), p.Slice(36288, 64), a.Slice(1441792, BTSource), a.Slice(1443840, BTSource), BTSource, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1179648, BTSource * 64), g.Slice(36288, 64), g.Slice(36352, 64), d.Slice(1310720, BTSource * 64), a.Slice(1179648, BTSource * 64), p.Slice(36288, 64), a.Slice(1441792, BTSource), a.Slice(1443840, BTSource), BTSource, 64, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(131072, BTSource * 64), d.Slice(1048576, BTSource * 64), d.Slice(1179648, BTSource * 64));
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(917504, BTSource * 64), g.Slice(15552, 4096), g.Slice(19648, 64), d.Slice(1048576, BTSource * 64), a.Slice(917504, BTSource * 64), p.Slice(15552, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(917504, BTSource * 64), g.Slice(15552, 4096), g.Slice(19648, 64), d.Slice(1048576, BTSource * 64), a.Slice(917504, BTSource * 64), p.Slice(15552, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(262144, BTSource * 64), d.Slice(393216, BTSource * 64), d.Slice(524288, BTSource * 64), d.Slice(917504, BTSource * 64), a.Slice(262144, BTSource * 64), a.Slice(393216, BTSource * 64), a.Slice(524288, BTSource * 64), a.Slice(655360, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(262144, BTSource * 64), d.Slice(393216, BTSource * 64), d.Slice(524288, BTSource * 64), d.Slice(917504, BTSource * 64), a.Slice(262144, BTSource * 64), a.Slice(393216, BTSource * 64), a.Slice(524288, BTSource * 64), a.Slice(655360, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BTSource * 64), g.Slice(3072, 4096), g.Slice(15360, 64), d.Slice(262144, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(3072, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BTSource * 64), g.Slice(3072, 4096), g.Slice(15360, 64), d.Slice(262144, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(3072, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BTSource * 64), g.Slice(7168, 4096), g.Slice(15424, 64), d.Slice(393216, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(7168, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BTSource * 64), g.Slice(7168, 4096), g.Slice(15424, 64), d.Slice(393216, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(7168, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BTSource * 64), g.Slice(11264, 4096), g.Slice(15488, 64), d.Slice(524288, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(11264, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BTSource * 64), g.Slice(11264, 4096), g.Slice(15488, 64), d.Slice(524288, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(11264, 4096), BTSource, 64, 64, pool: Pool);
             }
             // SourcePositions (SinusoidalPositions): [B,SourceLength,64] -> [B,SourceLength,64]
             global::ModelDsl.Kernels.SinusoidalPositions.Backward(d.Slice(0, BTSource * 64), d.Slice(131072, BTSource * 64), B, TSource, 64);
@@ -688,53 +601,53 @@ partial class DateModel
                 {
                     var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                     // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(262144, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(3072, 4096), p.Slice(15360, 64), BTSource, 64, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(262144, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(3072, 4096), p.Slice(15360, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(393216, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(7168, 4096), p.Slice(15424, 64), BTSource, 64, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(393216, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(7168, 4096), p.Slice(15424, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(524288, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(11264, 4096), p.Slice(15488, 64), BTSource, 64, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(524288, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(11264, 4096), p.Slice(15488, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(917504, BTSource * 64), a.Slice(655360, B * 4 * TSource * TSource), a.Slice(262144, BTSource * 64), a.Slice(393216, BTSource * 64), a.Slice(524288, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, __pool);
+                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(917504, BTSource * 64), a.Slice(655360, B * 4 * TSource * TSource), a.Slice(262144, BTSource * 64), a.Slice(393216, BTSource * 64), a.Slice(524288, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
                     // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(1048576, BTSource * 64), a.Slice(917504, BTSource * 64), p.Slice(15552, 4096), p.Slice(19648, 64), BTSource, 64, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(1048576, BTSource * 64), a.Slice(917504, BTSource * 64), p.Slice(15552, 4096), p.Slice(19648, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0]: residual1 = x + self-attention
                     global::ModelDsl.Kernels.Residual.Forward(a.Slice(1179648, BTSource * 64), a.Slice(131072, BTSource * 64), a.Slice(1048576, BTSource * 64));
                     // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36288..36352), encoder.layers.0.norm1.bias params[36352..36416)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1310720, BTSource * 64), a.Slice(1441792, BTSource), a.Slice(1443840, BTSource), a.Slice(1179648, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64, pool: __pool);
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1310720, BTSource * 64), a.Slice(1441792, BTSource), a.Slice(1443840, BTSource), a.Slice(1179648, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64, pool: Pool);
                     // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19712..27904)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(1445888, BTSource * 128), a.Slice(1310720, BTSource * 64), p.Slice(19712, 8192), p.Slice(27904, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1708032, BTSource * 128), __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(1445888, BTSource * 128), a.Slice(1310720, BTSource * 64), p.Slice(19712, 8192), p.Slice(27904, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1708032, BTSource * 128), Pool);
                     // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28032..36224)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(1970176, BTSource * 64), a.Slice(1445888, BTSource * 128), p.Slice(28032, 8192), p.Slice(36224, 64), BTSource, 128, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(1970176, BTSource * 64), a.Slice(1445888, BTSource * 128), p.Slice(28032, 8192), p.Slice(36224, 64), BTSource, 128, 64, pool: Pool);
                     // Encoder.Layer[0]: residual2 = x + feed-forward
                     global::ModelDsl.Kernels.Residual.Forward(a.Slice(2101248, BTSource * 64), a.Slice(1310720, BTSource * 64), a.Slice(1970176, BTSource * 64));
                     // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36416..36480), encoder.layers.0.norm2.bias params[36480..36544)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(2232320, BTSource * 64), a.Slice(2363392, BTSource), a.Slice(2365440, BTSource), a.Slice(2101248, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64, pool: __pool);
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(2232320, BTSource * 64), a.Slice(2363392, BTSource), a.Slice(2365440, BTSource), a.Slice(2101248, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64, pool: Pool);
                 }
                 // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                     // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(2367488, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(36544, 4096), p.Slice(48832, 64), BTSource, 64, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(2367488, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(36544, 4096), p.Slice(48832, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(2498560, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(40640, 4096), p.Slice(48896, 64), BTSource, 64, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(2498560, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(40640, 4096), p.Slice(48896, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(2629632, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(44736, 4096), p.Slice(48960, 64), BTSource, 64, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(2629632, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(44736, 4096), p.Slice(48960, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v
-                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(3022848, BTSource * 64), a.Slice(2760704, B * 4 * TSource * TSource), a.Slice(2367488, BTSource * 64), a.Slice(2498560, BTSource * 64), a.Slice(2629632, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, __pool);
+                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(3022848, BTSource * 64), a.Slice(2760704, B * 4 * TSource * TSource), a.Slice(2367488, BTSource * 64), a.Slice(2498560, BTSource * 64), a.Slice(2629632, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
                     // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(3153920, BTSource * 64), a.Slice(3022848, BTSource * 64), p.Slice(49024, 4096), p.Slice(53120, 64), BTSource, 64, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(3153920, BTSource * 64), a.Slice(3022848, BTSource * 64), p.Slice(49024, 4096), p.Slice(53120, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[1]: residual1 = x + self-attention
                     global::ModelDsl.Kernels.Residual.Forward(a.Slice(3284992, BTSource * 64), a.Slice(2232320, BTSource * 64), a.Slice(3153920, BTSource * 64));
                     // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[69760..69824), encoder.layers.1.norm1.bias params[69824..69888)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3416064, BTSource * 64), a.Slice(3547136, BTSource), a.Slice(3549184, BTSource), a.Slice(3284992, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64, pool: __pool);
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3416064, BTSource * 64), a.Slice(3547136, BTSource), a.Slice(3549184, BTSource), a.Slice(3284992, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64, pool: Pool);
                     // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53184..61376)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(3551232, BTSource * 128), a.Slice(3416064, BTSource * 64), p.Slice(53184, 8192), p.Slice(61376, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(3813376, BTSource * 128), __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(3551232, BTSource * 128), a.Slice(3416064, BTSource * 64), p.Slice(53184, 8192), p.Slice(61376, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(3813376, BTSource * 128), Pool);
                     // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61504..69696)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(4075520, BTSource * 64), a.Slice(3551232, BTSource * 128), p.Slice(61504, 8192), p.Slice(69696, 64), BTSource, 128, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(4075520, BTSource * 64), a.Slice(3551232, BTSource * 128), p.Slice(61504, 8192), p.Slice(69696, 64), BTSource, 128, 64, pool: Pool);
                     // Encoder.Layer[1]: residual2 = x + feed-forward
                     global::ModelDsl.Kernels.Residual.Forward(a.Slice(4206592, BTSource * 64), a.Slice(3416064, BTSource * 64), a.Slice(4075520, BTSource * 64));
                     // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[69888..69952), encoder.layers.1.norm2.bias params[69952..70016)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(4337664, BTSource * 64), a.Slice(4468736, BTSource), a.Slice(4470784, BTSource), a.Slice(4206592, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64, pool: __pool);
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(4337664, BTSource * 64), a.Slice(4468736, BTSource), a.Slice(4470784, BTSource), a.Slice(4206592, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64, pool: Pool);
                 }
             }
         }

@@ -128,9 +128,9 @@ partial class ReverseModel
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __trainer.__activations.Span;
             // Decoder: keys and values of Encoder [B, S, 64] for every layer's cross-attention, repeated for the width hypotheses of each source
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(387840, B * S * 64), p.Slice(60800, 4096), p.Slice(69056, 64), B * S, 64, 64, pool: __trainer.__pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(387840, B * S * 64), p.Slice(60800, 4096), p.Slice(69056, 64), B * S, 64, 64, pool: __trainer.Pool);
             Repeat(__memoryProjection, __crossK0_0, B, width, S * 64);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(387840, B * S * 64), p.Slice(64896, 4096), p.Slice(69120, 64), B * S, 64, 64, pool: __trainer.__pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(387840, B * S * 64), p.Slice(64896, 4096), p.Slice(69120, 64), B * S, 64, 64, pool: __trainer.Pool);
             Repeat(__memoryProjection, __crossV0_0, B, width, S * 64);
         }
 
@@ -199,7 +199,7 @@ partial class ReverseModel
             }
 
             global::System.Span<float> p = __model.__parameters.Span;
-            global::ModelDsl.Threading.WorkerPool pool = __trainer.__pool;
+            global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;
             global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);
             // TargetEmbedding (Embedding) at position step
             global::ModelDsl.Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(36736, 2496), tokens, 39, 64);

@@ -26,78 +26,41 @@ partial class ReverseModel
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
-    /// depend on the seed and <see cref="Steps"/> only. <see cref="Evaluate"/> never drops.</para>
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Trainer : global::System.IDisposable
+    public sealed class Trainer : global::ModelDsl.Training.TrainerBase
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 1097984;
 
         private readonly ReverseModel __model;
-        private readonly global::ModelDsl.Memory.AlignedBlock __gradients;
-        private readonly global::ModelDsl.Memory.AlignedBlock __optimizerState;
         internal readonly global::ModelDsl.Memory.AlignedBlock __activations;
         private readonly global::ModelDsl.Memory.AlignedBlock __activationGradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __scratch;
-        private readonly global::ModelDsl.Optim.Optimizer __optimizer;
-        private readonly global::ModelDsl.Optim.LearningRateSchedule? __schedule;
-        internal readonly global::ModelDsl.Threading.WorkerPool __pool;
-        private readonly bool __ownsPool;
-        private readonly float __clipNorm;
-        private ulong __dropoutSeed;
-        private readonly int __stateLength;
         private readonly int[] __ids_Source = new int[384];
         private readonly int[] __ids_Target = new int[416];
         private readonly int[] __labels = new int[416];
         private readonly byte[] __masks = new byte[0];
-        private long __step;
         private bool __training;
+        private bool __disposed;
         internal int __b;
         internal int __t_Source;
         internal int __t_Target;
         private int __rows;
 
         internal Trainer(ReverseModel model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("ReverseModel", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 0)
         {
-            global::System.ArgumentNullException.ThrowIfNull(optimizer);
-            if (threads < 1)
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(threads), threads, "ReverseModel.Trainer: threads must be at least 1.");
-            }
-            if (!(clipNorm >= 0f))
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(clipNorm), clipNorm, "ReverseModel.Trainer: clipNorm must be 0 (off) or positive.");
-            }
-
             __model = model;
-            __optimizer = optimizer;
-            __schedule = schedule;
-            __clipNorm = clipNorm;
-            __dropoutSeed = dropoutSeed;
-            __ownsPool = threads > 1;
-            __pool = threads > 1 ? new global::ModelDsl.Threading.WorkerPool(threads) : global::ModelDsl.Threading.WorkerPool.Serial;
-            __gradients = new global::ModelDsl.Memory.AlignedBlock(ParameterBlockLength);
-            __stateLength = checked((int)optimizer.StateLength(ParameterBlockLength));
-            __optimizerState = new global::ModelDsl.Memory.AlignedBlock(__stateLength);
-            optimizer.InitializeState(__optimizerState.Span, ParameterBlockLength);
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(53248, global::ModelDsl.Kernels.Attention.ScratchLength(12, 12, __pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(13, 13, __pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(13, 12, __pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(53248, global::ModelDsl.Kernels.Attention.ScratchLength(12, 12, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(13, 13, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(13, 12, Pool.ThreadCount)));
         }
 
         /// <summary>The model this trainer updates.</summary>
         public ReverseModel Model => __model;
-
-        /// <summary>Gradients of the last <see cref="Step"/> or <see cref="ComputeGradients"/>, laid out as <see cref="Parameters"/>.</summary>
-        public global::ModelDsl.Memory.AlignedBlock Gradients => __gradients;
-
-        /// <summary>Whether Step and ComputeGradients apply dropout (default true; Evaluate never does).</summary>
-        public bool DropoutEnabled { get; set; } = true;
-
-        /// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>
-        public long Steps => __step;
 
         /// <summary>Logits of the last forward pass, <c>[B, 39]</c> per position (<c>[B, T, 39]</c>), row-major.</summary>
         public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(1065536, __rows * 39);
@@ -108,27 +71,20 @@ partial class ReverseModel
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            if (__clipNorm > 0f)
-            {
-                global::ModelDsl.Optim.GradientClipping.ClipByGlobalNorm(__gradients.Span, __clipNorm);
-            }
-
-            long step = ++__step;
-            float learningRate = __schedule is null ? __optimizer.LearningRate : __schedule.At(step);
-            __optimizer.Step(__model.__parameters.Span, __gradients.Span, __optimizerState.Span, learningRate, step);
+            Update();
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
         {
-            __gradients.Span.Clear();
-            float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(__step + 1);
+            Gradients.Span.Clear();
+            float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
-                throw new global::System.InvalidOperationException($"ReverseModel.Trainer.ScheduledSampling gave {sampling} for step {__step + 1}; a probability must be in [0, 1].");
+                throw new global::System.InvalidOperationException($"ReverseModel.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
             }
 
             float loss;
@@ -162,17 +118,7 @@ partial class ReverseModel
                 throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"ReverseModel.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
-            global::System.ReadOnlySpan<float> logits = Logits.Slice(row * 39, 39);
-            int best = 0;
-            for (int c = 1; c < logits.Length; c++)
-            {
-                if (logits[c] > logits[best])
-                {
-                    best = c;
-                }
-            }
-
-            return best;
+            return ArgMax(Logits.Slice(row * 39, 39));
         }
 
         /// <summary>
@@ -188,12 +134,12 @@ partial class ReverseModel
             int B = __b;
             int T = __t_Target;
             global::System.ReadOnlySpan<float> logits = __activations.Span.Slice(1065536, B * T * 39);
-            ulong counter = (ulong)__step * 416UL;
+            ulong counter = (ulong)Steps * 416UL;
             for (int b = 0; b < B; b++)
             {
                 for (int t = 1; t < T; t++)
                 {
-                    if (global::ModelDsl.Randomness.CounterRandom.Uniform(__dropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)
+                    if (global::ModelDsl.Randomness.CounterRandom.Uniform(DropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)
                     {
                         continue;
                     }
@@ -213,51 +159,18 @@ partial class ReverseModel
             }
         }
 
-        /// <summary>
-        /// Writes a checkpoint to <paramref name="path"/> atomically: every parameter under its PyTorch name, the optimizer state and
-        /// the training position (steps and dropout seed), so <see cref="LoadCheckpoint"/> resumes the run bit for bit.
-        /// </summary>
-        /// <param name="path">The safetensors file to write.</param>
-        public void SaveCheckpoint(string path)
+        /// <inheritdoc/>
+        protected override void Dispose(bool disposing)
         {
-            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 0UL));
-        }
-
-        /// <summary>
-        /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> with the same optimizer type: parameters, optimizer state,
-        /// <see cref="Steps"/> and the dropout seed. Names, shapes, optimizer and state length are checked before anything is overwritten.
-        /// </summary>
-        /// <param name="path">The safetensors file to read.</param>
-        public void LoadCheckpoint(string path)
-        {
-            global::ModelDsl.IO.TrainingPosition position = global::ModelDsl.IO.Checkpoint.Load(path, __CheckpointLayout(), __model.__parameters.Span, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));
-            __step = position.Step;
-            __dropoutSeed = position.Seed;
-        }
-
-        private static global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo> __CheckpointLayout()
-        {
-            var layout = new global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo>(ParameterTable.Count);
-            foreach (global::ModelDsl.ParameterEntry entry in ParameterTable)
+            if (disposing && !__disposed)
             {
-                layout.Add(new global::ModelDsl.IO.ParameterInfo(entry.Name, entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));
+                __disposed = true;
+                __activations.Dispose();
+                __activationGradients.Dispose();
+                __scratch.Dispose();
             }
 
-            return layout;
-        }
-
-        /// <summary>Frees the gradient, optimizer-state and activation blocks and the worker pool (the model stays usable).</summary>
-        public void Dispose()
-        {
-            __gradients.Dispose();
-            __optimizerState.Dispose();
-            __activations.Dispose();
-            __activationGradients.Dispose();
-            __scratch.Dispose();
-            if (__ownsPool)
-            {
-                __pool.Dispose();
-            }
+            base.Dispose(disposing);
         }
 
         private void __Prepare(Batch batch)
@@ -322,7 +235,7 @@ partial class ReverseModel
             }
 
             __training = training;
-            ulong __dropoutOffset = (ulong)__step * 0UL;
+            ulong __dropoutOffset = (ulong)Steps * 0UL;
             int B = __b;
             int TSource = __t_Source;
             int BTSource = B * TSource;
@@ -338,27 +251,27 @@ partial class ReverseModel
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(49152, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(3264, 4096), p.Slice(15552, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(49152, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(3264, 4096), p.Slice(15552, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(73728, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(7360, 4096), p.Slice(15616, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(73728, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(7360, 4096), p.Slice(15616, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(98304, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(11456, 4096), p.Slice(15680, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(98304, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(11456, 4096), p.Slice(15680, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(141312, BTSource * 64), a.Slice(122880, B * 4 * TSource * TSource), a.Slice(49152, BTSource * 64), a.Slice(73728, BTSource * 64), a.Slice(98304, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(141312, BTSource * 64), a.Slice(122880, B * 4 * TSource * TSource), a.Slice(49152, BTSource * 64), a.Slice(73728, BTSource * 64), a.Slice(98304, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15744..19840)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(165888, BTSource * 64), a.Slice(141312, BTSource * 64), p.Slice(15744, 4096), p.Slice(19840, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(165888, BTSource * 64), a.Slice(141312, BTSource * 64), p.Slice(15744, 4096), p.Slice(19840, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(190464, BTSource * 64), a.Slice(24576, BTSource * 64), a.Slice(165888, BTSource * 64));
                 // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36480..36544), encoder.layers.0.norm1.bias params[36544..36608)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(215040, BTSource * 64), a.Slice(239616, BTSource), a.Slice(240000, BTSource), a.Slice(190464, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(215040, BTSource * 64), a.Slice(239616, BTSource), a.Slice(240000, BTSource), a.Slice(190464, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19904..28096)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(240384, BTSource * 128), a.Slice(215040, BTSource * 64), p.Slice(19904, 8192), p.Slice(28096, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(289536, BTSource * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(240384, BTSource * 128), a.Slice(215040, BTSource * 64), p.Slice(19904, 8192), p.Slice(28096, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(289536, BTSource * 128), Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28224..36416)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(338688, BTSource * 64), a.Slice(240384, BTSource * 128), p.Slice(28224, 8192), p.Slice(36416, 64), BTSource, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(338688, BTSource * 64), a.Slice(240384, BTSource * 128), p.Slice(28224, 8192), p.Slice(36416, 64), BTSource, 128, 64, pool: Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(363264, BTSource * 64), a.Slice(215040, BTSource * 64), a.Slice(338688, BTSource * 64));
                 // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36608..36672), encoder.layers.0.norm2.bias params[36672..36736)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(387840, BTSource * 64), a.Slice(412416, BTSource), a.Slice(412800, BTSource), a.Slice(363264, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(387840, BTSource * 64), a.Slice(412416, BTSource), a.Slice(412800, BTSource), a.Slice(363264, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64, pool: Pool);
             }
             // TargetEmbedding (Embedding): [B,TargetLength] -> [B,TargetLength,64], target_embedding.weight params[36736..39232)
             global::ModelDsl.Kernels.Embedding.Forward(a.Slice(413184, BTTarget * 64), p.Slice(36736, 2496), global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 39, 64);
@@ -369,47 +282,47 @@ partial class ReverseModel
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(466432, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(40064, 4096), p.Slice(52352, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(466432, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(40064, 4096), p.Slice(52352, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(493056, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(44160, 4096), p.Slice(52416, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(493056, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(44160, 4096), p.Slice(52416, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(519680, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(48256, 4096), p.Slice(52480, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(519680, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(48256, 4096), p.Slice(52480, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(567936, BTTarget * 64), a.Slice(546304, B * 4 * TTarget * TTarget), a.Slice(466432, BTTarget * 64), a.Slice(493056, BTTarget * 64), a.Slice(519680, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(567936, BTTarget * 64), a.Slice(546304, B * 4 * TTarget * TTarget), a.Slice(466432, BTTarget * 64), a.Slice(493056, BTTarget * 64), a.Slice(519680, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[52544..56640)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(594560, BTTarget * 64), a.Slice(567936, BTTarget * 64), p.Slice(52544, 4096), p.Slice(56640, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(594560, BTTarget * 64), a.Slice(567936, BTTarget * 64), p.Slice(52544, 4096), p.Slice(56640, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(621184, BTTarget * 64), a.Slice(439808, BTTarget * 64), a.Slice(594560, BTTarget * 64));
                 // Decoder.Layer[0].norm1: LayerNorm, decoder.layers.0.norm1.weight params[89920..89984), decoder.layers.0.norm1.bias params[89984..90048)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(647808, BTTarget * 64), a.Slice(674432, BTTarget), a.Slice(674848, BTTarget), a.Slice(621184, BTTarget * 64), p.Slice(89920, 64), p.Slice(89984, 64), BTTarget, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(647808, BTTarget * 64), a.Slice(674432, BTTarget), a.Slice(674848, BTTarget), a.Slice(621184, BTTarget * 64), p.Slice(89920, 64), p.Slice(89984, 64), BTTarget, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(675264, BTTarget * 64), a.Slice(647808, BTTarget * 64), p.Slice(56704, 4096), p.Slice(68992, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(675264, BTTarget * 64), a.Slice(647808, BTTarget * 64), p.Slice(56704, 4096), p.Slice(68992, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(701888, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(60800, 4096), p.Slice(69056, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(701888, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(60800, 4096), p.Slice(69056, 64), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(726464, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(64896, 4096), p.Slice(69120, 64), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(726464, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(64896, 4096), p.Slice(69120, 64), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(771008, BTTarget * 64), a.Slice(751040, B * 4 * TTarget * TSource), a.Slice(675264, BTTarget * 64), a.Slice(701888, BTSource * 64), a.Slice(726464, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(771008, BTTarget * 64), a.Slice(751040, B * 4 * TTarget * TSource), a.Slice(675264, BTTarget * 64), a.Slice(701888, BTSource * 64), a.Slice(726464, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[69184..73280)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(797632, BTTarget * 64), a.Slice(771008, BTTarget * 64), p.Slice(69184, 4096), p.Slice(73280, 64), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(797632, BTTarget * 64), a.Slice(771008, BTTarget * 64), p.Slice(69184, 4096), p.Slice(73280, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(824256, BTTarget * 64), a.Slice(647808, BTTarget * 64), a.Slice(797632, BTTarget * 64));
                 // Decoder.Layer[0].norm2: LayerNorm, decoder.layers.0.norm2.weight params[90048..90112), decoder.layers.0.norm2.bias params[90112..90176)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(850880, BTTarget * 64), a.Slice(877504, BTTarget), a.Slice(877920, BTTarget), a.Slice(824256, BTTarget * 64), p.Slice(90048, 64), p.Slice(90112, 64), BTTarget, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(850880, BTTarget * 64), a.Slice(877504, BTTarget), a.Slice(877920, BTTarget), a.Slice(824256, BTTarget * 64), p.Slice(90048, 64), p.Slice(90112, 64), BTTarget, 64, pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[73344..81536)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(878336, BTTarget * 128), a.Slice(850880, BTTarget * 64), p.Slice(73344, 8192), p.Slice(81536, 128), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(931584, BTTarget * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(878336, BTTarget * 128), a.Slice(850880, BTTarget * 64), p.Slice(73344, 8192), p.Slice(81536, 128), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(931584, BTTarget * 128), Pool);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[81664..89856)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(984832, BTTarget * 64), a.Slice(878336, BTTarget * 128), p.Slice(81664, 8192), p.Slice(89856, 64), BTTarget, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(984832, BTTarget * 64), a.Slice(878336, BTTarget * 128), p.Slice(81664, 8192), p.Slice(89856, 64), BTTarget, 128, 64, pool: Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(1011456, BTTarget * 64), a.Slice(850880, BTTarget * 64), a.Slice(984832, BTTarget * 64));
                 // Decoder.Layer[0].norm3: LayerNorm, decoder.layers.0.norm3.weight params[90176..90240), decoder.layers.0.norm3.bias params[90240..90304)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1038080, BTTarget * 64), a.Slice(1064704, BTTarget), a.Slice(1065120, BTTarget), a.Slice(1011456, BTTarget * 64), p.Slice(90176, 64), p.Slice(90240, 64), BTTarget, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1038080, BTTarget * 64), a.Slice(1064704, BTTarget), a.Slice(1065120, BTTarget), a.Slice(1011456, BTTarget * 64), p.Slice(90176, 64), p.Slice(90240, 64), BTTarget, 64, pool: Pool);
             }
             // Logits (Dense): [B,TargetLength,64] -> [B,TargetLength,39], logits.weight params[90304..92800), logits.bias params[92800..92839)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(1065536, BTTarget * 39), a.Slice(1038080, BTTarget * 64), p.Slice(90304, 2496), p.Slice(92800, 39), BTTarget, 64, 39, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(1065536, BTTarget * 39), a.Slice(1038080, BTTarget * 64), p.Slice(90304, 2496), p.Slice(92800, 39), BTTarget, 64, 39, pool: Pool);
             // Loss: cross-entropy over BTTarget rows of 39 classes, label smoothing 0, ignore index -100
             __rows = BTTarget;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(1081760, BTTarget * 39), a.Slice(1065536, BTTarget * 39), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 39, 0.0f, -100, __pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(1081760, BTTarget * 39), a.Slice(1065536, BTTarget * 39), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 39, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -421,55 +334,55 @@ partial class ReverseModel
             int TTarget = __t_Target;
             int BTTarget = B * TTarget;
             global::System.Span<float> p = __model.__parameters.Span;
-            global::System.Span<float> g = __gradients.Span;
+            global::System.Span<float> g = Gradients.Span;
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(1065536, BTTarget * 39), 1f, a.Slice(1081760, BTTarget * 39), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 39, 0.0f, -100, __pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(1065536, BTTarget * 39), 1f, a.Slice(1081760, BTTarget * 39), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 39, 0.0f, -100, Pool);
             // Logits (Dense): [B,TargetLength,64] -> [B,TargetLength,39], logits.weight params[90304..92800), logits.bias params[92800..92839)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(1038080, BTTarget * 64), g.Slice(90304, 2496), g.Slice(92800, 39), d.Slice(1065536, BTTarget * 39), a.Slice(1038080, BTTarget * 64), p.Slice(90304, 2496), BTTarget, 64, 39, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(1038080, BTTarget * 64), g.Slice(90304, 2496), g.Slice(92800, 39), d.Slice(1065536, BTTarget * 39), a.Slice(1038080, BTTarget * 64), p.Slice(90304, 2496), BTTarget, 64, 39, pool: Pool);
             // Decoder.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].norm3: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1011456, BTTarget * 64), g.Slice(90176, 64), g.Slice(90240, 64), d.Slice(1038080, BTTarget * 64), a.Slice(1011456, BTTarget * 64), p.Slice(90176, 64), a.Slice(1064704, BTTarget), a.Slice(1065120, BTTarget), BTTarget, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1011456, BTTarget * 64), g.Slice(90176, 64), g.Slice(90240, 64), d.Slice(1038080, BTTarget * 64), a.Slice(1011456, BTTarget * 64), p.Slice(90176, 64), a.Slice(1064704, BTTarget), a.Slice(1065120, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(850880, BTTarget * 64), d.Slice(984832, BTTarget * 64), d.Slice(1011456, BTTarget * 64));
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[81664..89856)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(878336, BTTarget * 128), g.Slice(81664, 8192), g.Slice(89856, 64), d.Slice(984832, BTTarget * 64), a.Slice(878336, BTTarget * 128), p.Slice(81664, 8192), BTTarget, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(878336, BTTarget * 128), g.Slice(81664, 8192), g.Slice(89856, 64), d.Slice(984832, BTTarget * 64), a.Slice(878336, BTTarget * 128), p.Slice(81664, 8192), BTTarget, 128, 64, pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[73344..81536)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(850880, BTTarget * 64), g.Slice(73344, 8192), g.Slice(81536, 128), d.Slice(878336, BTTarget * 128), a.Slice(850880, BTTarget * 64), p.Slice(73344, 8192), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(931584, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(850880, BTTarget * 64), g.Slice(73344, 8192), g.Slice(81536, 128), d.Slice(878336, BTTarget * 128), a.Slice(850880, BTTarget * 64), p.Slice(73344, 8192), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(931584, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
                 // Decoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(824256, BTTarget * 64), g.Slice(90048, 64), g.Slice(90112, 64), d.Slice(850880, BTTarget * 64), a.Slice(824256, BTTarget * 64), p.Slice(90048, 64), a.Slice(877504, BTTarget), a.Slice(877920, BTTarget), BTTarget, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(824256, BTTarget * 64), g.Slice(90048, 64), g.Slice(90112, 64), d.Slice(850880, BTTarget * 64), a.Slice(824256, BTTarget * 64), p.Slice(90048, 64), a.Slice(877504, BTTarget), a.Slice(877920, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(647808, BTTarget * 64), d.Slice(797632, BTTarget * 64), d.Slice(824256, BTTarget * 64));
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[69184..73280)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(771008, BTTarget * 64), g.Slice(69184, 4096), g.Slice(73280, 64), d.Slice(797632, BTTarget * 64), a.Slice(771008, BTTarget * 64), p.Slice(69184, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(771008, BTTarget * 64), g.Slice(69184, 4096), g.Slice(73280, 64), d.Slice(797632, BTTarget * 64), a.Slice(771008, BTTarget * 64), p.Slice(69184, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(675264, BTTarget * 64), d.Slice(701888, BTSource * 64), d.Slice(726464, BTSource * 64), d.Slice(771008, BTTarget * 64), a.Slice(675264, BTTarget * 64), a.Slice(701888, BTSource * 64), a.Slice(726464, BTSource * 64), a.Slice(751040, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(675264, BTTarget * 64), d.Slice(701888, BTSource * 64), d.Slice(726464, BTSource * 64), d.Slice(771008, BTTarget * 64), a.Slice(675264, BTTarget * 64), a.Slice(701888, BTSource * 64), a.Slice(726464, BTSource * 64), a.Slice(751040, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(647808, BTTarget * 64), g.Slice(56704, 4096), g.Slice(68992, 64), d.Slice(675264, BTTarget * 64), a.Slice(647808, BTTarget * 64), p.Slice(56704, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(647808, BTTarget * 64), g.Slice(56704, 4096), g.Slice(68992, 64), d.Slice(675264, BTTarget * 64), a.Slice(647808, BTTarget * 64), p.Slice(56704, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(387840, BTSource * 64), g.Slice(60800, 4096), g.Slice(69056, 64), d.Slice(701888, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(60800, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(387840, BTSource * 64), g.Slice(60800, 4096), g.Slice(69056, 64), d.Slice(701888, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(60800, 4096), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(387840, BTSource * 64), g.Slice(64896, 4096), g.Slice(69120, 64), d.Slice(726464, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(64896, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(387840, BTSource * 64), g.Slice(64896, 4096), g.Slice(69120, 64), d.Slice(726464, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(64896, 4096), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(621184, BTTarget * 64), g.Slice(89920, 64), g.Slice(89984, 64), d.Slice(647808, BTTarget * 64), a.Slice(621184, BTTarget * 64), p.Slice(89920, 64), a.Slice(674432, BTTarget), a.Slice(674848, BTTarget), BTTarget, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(621184, BTTarget * 64), g.Slice(89920, 64), g.Slice(89984, 64), d.Slice(647808, BTTarget * 64), a.Slice(621184, BTTarget * 64), p.Slice(89920, 64), a.Slice(674432, BTTarget), a.Slice(674848, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(439808, BTTarget * 64), d.Slice(594560, BTTarget * 64), d.Slice(621184, BTTarget * 64));
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[52544..56640)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(567936, BTTarget * 64), g.Slice(52544, 4096), g.Slice(56640, 64), d.Slice(594560, BTTarget * 64), a.Slice(567936, BTTarget * 64), p.Slice(52544, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(567936, BTTarget * 64), g.Slice(52544, 4096), g.Slice(56640, 64), d.Slice(594560, BTTarget * 64), a.Slice(567936, BTTarget * 64), p.Slice(52544, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(466432, BTTarget * 64), d.Slice(493056, BTTarget * 64), d.Slice(519680, BTTarget * 64), d.Slice(567936, BTTarget * 64), a.Slice(466432, BTTarget * 64), a.Slice(493056, BTTarget * 64), a.Slice(519680, BTTarget * 64), a.Slice(546304, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(466432, BTTarget * 64), d.Slice(493056, BTTarget * 64), d.Slice(519680, BTTarget * 64), d.Slice(567936, BTTarget * 64), a.Slice(466432, BTTarget * 64), a.Slice(493056, BTTarget * 64), a.Slice(519680, BTTarget * 64), a.Slice(546304, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(439808, BTTarget * 64), g.Slice(40064, 4096), g.Slice(52352, 64), d.Slice(466432, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(40064, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(439808, BTTarget * 64), g.Slice(40064, 4096), g.Slice(52352, 64), d.Slice(466432, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(40064, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(439808, BTTarget * 64), g.Slice(44160, 4096), g.Slice(52416, 64), d.Slice(493056, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(44160, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(439808, BTTarget * 64), g.Slice(44160, 4096), g.Slice(52416, 64), d.Slice(493056, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(44160, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(439808, BTTarget * 64), g.Slice(48256, 4096), g.Slice(52480, 64), d.Slice(519680, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(48256, 4096), BTTarget, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(439808, BTTarget * 64), g.Slice(48256, 4096), g.Slice(52480, 64), d.Slice(519680, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(48256, 4096), BTTarget, 64, 64, pool: Pool);
             }
             // TargetPositions (LearnedPositions): [B,TargetLength,64] -> [B,TargetLength,64]
             global::ModelDsl.Kernels.LearnedPositions.Backward(d.Slice(413184, BTTarget * 64), g.Slice(39232, 832), d.Slice(439808, BTTarget * 64), B, TTarget, 64);
@@ -479,27 +392,27 @@ partial class ReverseModel
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(363264, BTSource * 64), g.Slice(36608, 64), g.Slice(36672, 64), d.Slice(387840, BTSource * 64), a.Slice(363264, BTSource * 64), p.Slice(36608, 64), a.Slice(412416, BTSource), a.Slice(412800, BTSource), BTSource, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(363264, BTSource * 64), g.Slice(36608, 64), g.Slice(36672, 64), d.Slice(387840, BTSource * 64), a.Slice(363264, BTSource * 64), p.Slice(36608, 64), a.Slice(412416, BTSource), a.Slice(412800, BTSource), BTSource, 64, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(215040, BTSource * 64), d.Slice(338688, BTSource * 64), d.Slice(363264, BTSource * 64));
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28224..36416)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(240384, BTSource * 128), g.Slice(28224, 8192), g.Slice(36416, 64), d.Slice(338688, BTSource * 64), a.Slice(240384, BTSource * 128), p.Slice(28224, 8192), BTSource, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(240384, BTSource * 128), g.Slice(28224, 8192), g.Slice(36416, 64), d.Slice(338688, BTSource * 64), a.Slice(240384, BTSource * 128), p.Slice(28224, 8192), BTSource, 128, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19904..28096)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(215040, BTSource * 64), g.Slice(19904, 8192), g.Slice(28096, 128), d.Slice(240384, BTSource * 128), a.Slice(215040, BTSource * 64), p.Slice(19904, 8192), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(289536, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(215040, BTSource * 64), g.Slice(19904, 8192), g.Slice(28096, 128), d.Slice(240384, BTSource * 128), a.Slice(215040, BTSource * 64), p.Slice(19904, 8192), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(289536, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
                 // Encoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(190464, BTSource * 64), g.Slice(36480, 64), g.Slice(36544, 64), d.Slice(215040, BTSource * 64), a.Slice(190464, BTSource * 64), p.Slice(36480, 64), a.Slice(239616, BTSource), a.Slice(240000, BTSource), BTSource, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(190464, BTSource * 64), g.Slice(36480, 64), g.Slice(36544, 64), d.Slice(215040, BTSource * 64), a.Slice(190464, BTSource * 64), p.Slice(36480, 64), a.Slice(239616, BTSource), a.Slice(240000, BTSource), BTSource, 64, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(24576, BTSource * 64), d.Slice(165888, BTSource * 64), d.Slice(190464, BTSource * 64));
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15744..19840)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(141312, BTSource * 64), g.Slice(15744, 4096), g.Slice(19840, 64), d.Slice(165888, BTSource * 64), a.Slice(141312, BTSource * 64), p.Slice(15744, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(141312, BTSource * 64), g.Slice(15744, 4096), g.Slice(19840, 64), d.Slice(165888, BTSource * 64), a.Slice(141312, BTSource * 64), p.Slice(15744, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(49152, BTSource * 64), d.Slice(73728, BTSource * 64), d.Slice(98304, BTSource * 64), d.Slice(141312, BTSource * 64), a.Slice(49152, BTSource * 64), a.Slice(73728, BTSource * 64), a.Slice(98304, BTSource * 64), a.Slice(122880, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(49152, BTSource * 64), d.Slice(73728, BTSource * 64), d.Slice(98304, BTSource * 64), d.Slice(141312, BTSource * 64), a.Slice(49152, BTSource * 64), a.Slice(73728, BTSource * 64), a.Slice(98304, BTSource * 64), a.Slice(122880, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BTSource * 64), g.Slice(3264, 4096), g.Slice(15552, 64), d.Slice(49152, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(3264, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BTSource * 64), g.Slice(3264, 4096), g.Slice(15552, 64), d.Slice(49152, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(3264, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BTSource * 64), g.Slice(7360, 4096), g.Slice(15616, 64), d.Slice(73728, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(7360, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BTSource * 64), g.Slice(7360, 4096), g.Slice(15616, 64), d.Slice(73728, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(7360, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BTSource * 64), g.Slice(11456, 4096), g.Slice(15680, 64), d.Slice(98304, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(11456, 4096), BTSource, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BTSource * 64), g.Slice(11456, 4096), g.Slice(15680, 64), d.Slice(98304, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(11456, 4096), BTSource, 64, 64, pool: Pool);
             }
             // SourcePositions (LearnedPositions): [B,SourceLength,64] -> [B,SourceLength,64]
             global::ModelDsl.Kernels.LearnedPositions.Backward(d.Slice(0, BTSource * 64), g.Slice(2496, 768), d.Slice(24576, BTSource * 64), B, TSource, 64);
@@ -552,27 +465,27 @@ partial class ReverseModel
                 {
                     var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                     // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(49152, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(3264, 4096), p.Slice(15552, 64), BTSource, 64, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(49152, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(3264, 4096), p.Slice(15552, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(73728, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(7360, 4096), p.Slice(15616, 64), BTSource, 64, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(73728, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(7360, 4096), p.Slice(15616, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(98304, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(11456, 4096), p.Slice(15680, 64), BTSource, 64, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(98304, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(11456, 4096), p.Slice(15680, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(141312, BTSource * 64), a.Slice(122880, B * 4 * TSource * TSource), a.Slice(49152, BTSource * 64), a.Slice(73728, BTSource * 64), a.Slice(98304, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, __pool);
+                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(141312, BTSource * 64), a.Slice(122880, B * 4 * TSource * TSource), a.Slice(49152, BTSource * 64), a.Slice(73728, BTSource * 64), a.Slice(98304, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
                     // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15744..19840)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(165888, BTSource * 64), a.Slice(141312, BTSource * 64), p.Slice(15744, 4096), p.Slice(19840, 64), BTSource, 64, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(165888, BTSource * 64), a.Slice(141312, BTSource * 64), p.Slice(15744, 4096), p.Slice(19840, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0]: residual1 = x + self-attention
                     global::ModelDsl.Kernels.Residual.Forward(a.Slice(190464, BTSource * 64), a.Slice(24576, BTSource * 64), a.Slice(165888, BTSource * 64));
                     // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36480..36544), encoder.layers.0.norm1.bias params[36544..36608)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(215040, BTSource * 64), a.Slice(239616, BTSource), a.Slice(240000, BTSource), a.Slice(190464, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64, pool: __pool);
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(215040, BTSource * 64), a.Slice(239616, BTSource), a.Slice(240000, BTSource), a.Slice(190464, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64, pool: Pool);
                     // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19904..28096)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(240384, BTSource * 128), a.Slice(215040, BTSource * 64), p.Slice(19904, 8192), p.Slice(28096, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(289536, BTSource * 128), __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(240384, BTSource * 128), a.Slice(215040, BTSource * 64), p.Slice(19904, 8192), p.Slice(28096, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(289536, BTSource * 128), Pool);
                     // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28224..36416)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(338688, BTSource * 64), a.Slice(240384, BTSource * 128), p.Slice(28224, 8192), p.Slice(36416, 64), BTSource, 128, 64, pool: __pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(338688, BTSource * 64), a.Slice(240384, BTSource * 128), p.Slice(28224, 8192), p.Slice(36416, 64), BTSource, 128, 64, pool: Pool);
                     // Encoder.Layer[0]: residual2 = x + feed-forward
                     global::ModelDsl.Kernels.Residual.Forward(a.Slice(363264, BTSource * 64), a.Slice(215040, BTSource * 64), a.Slice(338688, BTSource * 64));
                     // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36608..36672), encoder.layers.0.norm2.bias params[36672..36736)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(387840, BTSource * 64), a.Slice(412416, BTSource), a.Slice(412800, BTSource), a.Slice(363264, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64, pool: __pool);
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(387840, BTSource * 64), a.Slice(412416, BTSource), a.Slice(412800, BTSource), a.Slice(363264, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64, pool: Pool);
                 }
             }
         }

@@ -26,77 +26,40 @@ partial class SentimentModel
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
-    /// depend on the seed and <see cref="Steps"/> only. <see cref="Evaluate"/> never drops.</para>
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Trainer : global::System.IDisposable
+    public sealed class Trainer : global::ModelDsl.Training.TrainerBase
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 2023552;
 
         private readonly SentimentModel __model;
-        private readonly global::ModelDsl.Memory.AlignedBlock __gradients;
-        private readonly global::ModelDsl.Memory.AlignedBlock __optimizerState;
         internal readonly global::ModelDsl.Memory.AlignedBlock __activations;
         private readonly global::ModelDsl.Memory.AlignedBlock __activationGradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __scratch;
-        private readonly global::ModelDsl.Optim.Optimizer __optimizer;
-        private readonly global::ModelDsl.Optim.LearningRateSchedule? __schedule;
-        internal readonly global::ModelDsl.Threading.WorkerPool __pool;
-        private readonly bool __ownsPool;
-        private readonly float __clipNorm;
-        private ulong __dropoutSeed;
-        private readonly int __stateLength;
         private readonly int[] __ids = new int[768];
         internal readonly float[] __sinusoid0 = new float[1536];
         private readonly byte[] __masks = new byte[540672];
-        private long __step;
         private bool __training;
+        private bool __disposed;
         internal int __b;
         internal int __t;
         private int __rows;
 
         internal Trainer(SentimentModel model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("SentimentModel", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 540672)
         {
-            global::System.ArgumentNullException.ThrowIfNull(optimizer);
-            if (threads < 1)
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(threads), threads, "SentimentModel.Trainer: threads must be at least 1.");
-            }
-            if (!(clipNorm >= 0f))
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(clipNorm), clipNorm, "SentimentModel.Trainer: clipNorm must be 0 (off) or positive.");
-            }
-
             __model = model;
-            __optimizer = optimizer;
-            __schedule = schedule;
-            __clipNorm = clipNorm;
-            __dropoutSeed = dropoutSeed;
-            __ownsPool = threads > 1;
-            __pool = threads > 1 ? new global::ModelDsl.Threading.WorkerPool(threads) : global::ModelDsl.Threading.WorkerPool.Serial;
-            __gradients = new global::ModelDsl.Memory.AlignedBlock(ParameterBlockLength);
-            __stateLength = checked((int)optimizer.StateLength(ParameterBlockLength));
-            __optimizerState = new global::ModelDsl.Memory.AlignedBlock(__stateLength);
-            optimizer.InitializeState(__optimizerState.Span, ParameterBlockLength);
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(98304, global::ModelDsl.Kernels.Attention.ScratchLength(24, 24, __pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(98304, global::ModelDsl.Kernels.Attention.ScratchLength(24, 24, Pool.ThreadCount)));
             global::ModelDsl.Kernels.SinusoidalPositions.Fill(__sinusoid0, 24, 64);
         }
 
         /// <summary>The model this trainer updates.</summary>
         public SentimentModel Model => __model;
-
-        /// <summary>Gradients of the last <see cref="Step"/> or <see cref="ComputeGradients"/>, laid out as <see cref="Parameters"/>.</summary>
-        public global::ModelDsl.Memory.AlignedBlock Gradients => __gradients;
-
-        /// <summary>Whether Step and ComputeGradients apply dropout (default true; Evaluate never does).</summary>
-        public bool DropoutEnabled { get; set; } = true;
-
-        /// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>
-        public long Steps => __step;
 
         /// <summary>Logits of the last forward pass, <c>[B, 2]</c>, row-major.</summary>
         public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(2023424, __rows * 2);
@@ -107,23 +70,16 @@ partial class SentimentModel
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            if (__clipNorm > 0f)
-            {
-                global::ModelDsl.Optim.GradientClipping.ClipByGlobalNorm(__gradients.Span, __clipNorm);
-            }
-
-            long step = ++__step;
-            float learningRate = __schedule is null ? __optimizer.LearningRate : __schedule.At(step);
-            __optimizer.Step(__model.__parameters.Span, __gradients.Span, __optimizerState.Span, learningRate, step);
+            Update();
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
         {
-            __gradients.Span.Clear();
+            Gradients.Span.Clear();
             float loss = __Forward(batch, DropoutEnabled);
             __Backward(batch);
             return loss;
@@ -144,64 +100,21 @@ partial class SentimentModel
                 throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"SentimentModel.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
-            global::System.ReadOnlySpan<float> logits = Logits.Slice(row * 2, 2);
-            int best = 0;
-            for (int c = 1; c < logits.Length; c++)
+            return ArgMax(Logits.Slice(row * 2, 2));
+        }
+
+        /// <inheritdoc/>
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && !__disposed)
             {
-                if (logits[c] > logits[best])
-                {
-                    best = c;
-                }
+                __disposed = true;
+                __activations.Dispose();
+                __activationGradients.Dispose();
+                __scratch.Dispose();
             }
 
-            return best;
-        }
-
-        /// <summary>
-        /// Writes a checkpoint to <paramref name="path"/> atomically: every parameter under its PyTorch name, the optimizer state and
-        /// the training position (steps and dropout seed), so <see cref="LoadCheckpoint"/> resumes the run bit for bit.
-        /// </summary>
-        /// <param name="path">The safetensors file to write.</param>
-        public void SaveCheckpoint(string path)
-        {
-            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 540672UL));
-        }
-
-        /// <summary>
-        /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> with the same optimizer type: parameters, optimizer state,
-        /// <see cref="Steps"/> and the dropout seed. Names, shapes, optimizer and state length are checked before anything is overwritten.
-        /// </summary>
-        /// <param name="path">The safetensors file to read.</param>
-        public void LoadCheckpoint(string path)
-        {
-            global::ModelDsl.IO.TrainingPosition position = global::ModelDsl.IO.Checkpoint.Load(path, __CheckpointLayout(), __model.__parameters.Span, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));
-            __step = position.Step;
-            __dropoutSeed = position.Seed;
-        }
-
-        private static global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo> __CheckpointLayout()
-        {
-            var layout = new global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo>(ParameterTable.Count);
-            foreach (global::ModelDsl.ParameterEntry entry in ParameterTable)
-            {
-                layout.Add(new global::ModelDsl.IO.ParameterInfo(entry.Name, entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));
-            }
-
-            return layout;
-        }
-
-        /// <summary>Frees the gradient, optimizer-state and activation blocks and the worker pool (the model stays usable).</summary>
-        public void Dispose()
-        {
-            __gradients.Dispose();
-            __optimizerState.Dispose();
-            __activations.Dispose();
-            __activationGradients.Dispose();
-            __scratch.Dispose();
-            if (__ownsPool)
-            {
-                __pool.Dispose();
-            }
+            base.Dispose(disposing);
         }
 
         private void __Prepare(Batch batch)
@@ -245,7 +158,7 @@ partial class SentimentModel
             }
 
             __training = training;
-            ulong __dropoutOffset = (ulong)__step * 540672UL;
+            ulong __dropoutOffset = (ulong)Steps * 540672UL;
             int B = __b;
             int T = __t;
             int BT = B * T;
@@ -259,73 +172,73 @@ partial class SentimentModel
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(98304, BT * 64), a.Slice(49152, BT * 64), p.Slice(3200, 4096), p.Slice(15488, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(98304, BT * 64), a.Slice(49152, BT * 64), p.Slice(3200, 4096), p.Slice(15488, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(147456, BT * 64), a.Slice(49152, BT * 64), p.Slice(7296, 4096), p.Slice(15552, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(147456, BT * 64), a.Slice(49152, BT * 64), p.Slice(7296, 4096), p.Slice(15552, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(196608, BT * 64), a.Slice(49152, BT * 64), p.Slice(11392, 4096), p.Slice(15616, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(196608, BT * 64), a.Slice(49152, BT * 64), p.Slice(11392, 4096), p.Slice(15616, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, dropout p = 0.1 on the probabilities, stream 0UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(319488, BT * 64), a.Slice(245760, B * 4 * T * T), a.Slice(98304, BT * 64), a.Slice(147456, BT * 64), a.Slice(196608, BT * 64), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, __dropoutSeed, 0UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(319488, BT * 64), a.Slice(245760, B * 4 * T * T), a.Slice(98304, BT * 64), a.Slice(147456, BT * 64), a.Slice(196608, BT * 64), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15680..19776)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(368640, BT * 64), a.Slice(319488, BT * 64), p.Slice(15680, 4096), p.Slice(19776, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(368640, BT * 64), a.Slice(319488, BT * 64), p.Slice(15680, 4096), p.Slice(19776, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 1UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(417792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 64), a.Slice(368640, BT * 64), 0.1f, __dropoutSeed, 1UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(417792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 64), a.Slice(368640, BT * 64), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(466944, BT * 64), a.Slice(49152, BT * 64), a.Slice(417792, BT * 64));
                 // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36416..36480), encoder.layers.0.norm1.bias params[36480..36544)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(516096, BT * 64), a.Slice(565248, BT), a.Slice(566016, BT), a.Slice(466944, BT * 64), p.Slice(36416, 64), p.Slice(36480, 64), BT, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(516096, BT * 64), a.Slice(565248, BT), a.Slice(566016, BT), a.Slice(466944, BT * 64), p.Slice(36416, 64), p.Slice(36480, 64), BT, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19840..28032)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(566784, BT * 128), a.Slice(516096, BT * 64), p.Slice(19840, 8192), p.Slice(28032, 128), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(665088, BT * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(566784, BT * 128), a.Slice(516096, BT * 64), p.Slice(19840, 8192), p.Slice(28032, 128), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(665088, BT * 128), Pool);
                 // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 2UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(763392, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 122880, BT * 128), a.Slice(566784, BT * 128), 0.1f, __dropoutSeed, 2UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(763392, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 122880, BT * 128), a.Slice(566784, BT * 128), 0.1f, DropoutSeed, 2UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28160..36352)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(861696, BT * 64), a.Slice(763392, BT * 128), p.Slice(28160, 8192), p.Slice(36352, 64), BT, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(861696, BT * 64), a.Slice(763392, BT * 128), p.Slice(28160, 8192), p.Slice(36352, 64), BT, 128, 64, pool: Pool);
                 // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 3UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(910848, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 221184, BT * 64), a.Slice(861696, BT * 64), 0.1f, __dropoutSeed, 3UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(910848, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 221184, BT * 64), a.Slice(861696, BT * 64), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(960000, BT * 64), a.Slice(516096, BT * 64), a.Slice(910848, BT * 64));
                 // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36544..36608), encoder.layers.0.norm2.bias params[36608..36672)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1009152, BT * 64), a.Slice(1058304, BT), a.Slice(1059072, BT), a.Slice(960000, BT * 64), p.Slice(36544, 64), p.Slice(36608, 64), BT, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1009152, BT * 64), a.Slice(1058304, BT), a.Slice(1059072, BT), a.Slice(960000, BT * 64), p.Slice(36544, 64), p.Slice(36608, 64), BT, 64, pool: Pool);
             }
             // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 128, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1059840, BT * 64), a.Slice(1009152, BT * 64), p.Slice(36672, 4096), p.Slice(48960, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1059840, BT * 64), a.Slice(1009152, BT * 64), p.Slice(36672, 4096), p.Slice(48960, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1108992, BT * 64), a.Slice(1009152, BT * 64), p.Slice(40768, 4096), p.Slice(49024, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1108992, BT * 64), a.Slice(1009152, BT * 64), p.Slice(40768, 4096), p.Slice(49024, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1158144, BT * 64), a.Slice(1009152, BT * 64), p.Slice(44864, 4096), p.Slice(49088, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1158144, BT * 64), a.Slice(1009152, BT * 64), p.Slice(44864, 4096), p.Slice(49088, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, dropout p = 0.1 on the probabilities, stream 4UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(1281024, BT * 64), a.Slice(1207296, B * 4 * T * T), a.Slice(1059840, BT * 64), a.Slice(1108992, BT * 64), a.Slice(1158144, BT * 64), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, __dropoutSeed, 4UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(1281024, BT * 64), a.Slice(1207296, B * 4 * T * T), a.Slice(1059840, BT * 64), a.Slice(1108992, BT * 64), a.Slice(1158144, BT * 64), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49152..53248)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1330176, BT * 64), a.Slice(1281024, BT * 64), p.Slice(49152, 4096), p.Slice(53248, 64), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1330176, BT * 64), a.Slice(1281024, BT * 64), p.Slice(49152, 4096), p.Slice(53248, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].dropout1: dropout p = 0.1, stream 5UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1379328, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64), a.Slice(1330176, BT * 64), 0.1f, __dropoutSeed, 5UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1379328, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64), a.Slice(1330176, BT * 64), 0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(1428480, BT * 64), a.Slice(1009152, BT * 64), a.Slice(1379328, BT * 64));
                 // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[69888..69952), encoder.layers.1.norm1.bias params[69952..70016)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1477632, BT * 64), a.Slice(1526784, BT), a.Slice(1527552, BT), a.Slice(1428480, BT * 64), p.Slice(69888, 64), p.Slice(69952, 64), BT, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1477632, BT * 64), a.Slice(1526784, BT), a.Slice(1527552, BT), a.Slice(1428480, BT * 64), p.Slice(69888, 64), p.Slice(69952, 64), BT, 64, pool: Pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53312..61504)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1528320, BT * 128), a.Slice(1477632, BT * 64), p.Slice(53312, 8192), p.Slice(61504, 128), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1626624, BT * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1528320, BT * 128), a.Slice(1477632, BT * 64), p.Slice(53312, 8192), p.Slice(61504, 128), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1626624, BT * 128), Pool);
                 // Encoder.Layer[1].dropout (FFN): dropout p = 0.1, stream 6UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1724928, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 393216, BT * 128), a.Slice(1528320, BT * 128), 0.1f, __dropoutSeed, 6UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1724928, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 393216, BT * 128), a.Slice(1528320, BT * 128), 0.1f, DropoutSeed, 6UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61632..69824)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1823232, BT * 64), a.Slice(1724928, BT * 128), p.Slice(61632, 8192), p.Slice(69824, 64), BT, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1823232, BT * 64), a.Slice(1724928, BT * 128), p.Slice(61632, 8192), p.Slice(69824, 64), BT, 128, 64, pool: Pool);
                 // Encoder.Layer[1].dropout2: dropout p = 0.1, stream 7UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1872384, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 491520, BT * 64), a.Slice(1823232, BT * 64), 0.1f, __dropoutSeed, 7UL, __dropoutOffset, training, __pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1872384, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 491520, BT * 64), a.Slice(1823232, BT * 64), 0.1f, DropoutSeed, 7UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(1921536, BT * 64), a.Slice(1477632, BT * 64), a.Slice(1872384, BT * 64));
                 // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[70016..70080), encoder.layers.1.norm2.bias params[70080..70144)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1970688, BT * 64), a.Slice(2019840, BT), a.Slice(2020608, BT), a.Slice(1921536, BT * 64), p.Slice(70016, 64), p.Slice(70080, 64), BT, 64, pool: __pool);
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1970688, BT * 64), a.Slice(2019840, BT), a.Slice(2020608, BT), a.Slice(1921536, BT * 64), p.Slice(70016, 64), p.Slice(70080, 64), BT, 64, pool: Pool);
             }
             // Pool (MeanPool): [B,T,64] -> [B,64]
             global::ModelDsl.Kernels.Pooling.Forward(a.Slice(2021376, B * 64), a.Slice(1970688, BT * 64), global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, global::ModelDsl.Kernels.PoolingKind.Mean);
             // Head (Dense): [B,64] -> [B,2], head.weight params[70144..70272), head.bias params[70272..70274)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(2023424, B * 2), a.Slice(2021376, B * 64), p.Slice(70144, 128), p.Slice(70272, 2), B, 64, 2, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(2023424, B * 2), a.Slice(2021376, B * 64), p.Slice(70144, 128), p.Slice(70272, 2), B, 64, 2, pool: Pool);
             // Loss: cross-entropy over B rows of 2 classes, label smoothing 0, ignore index -100
             __rows = B;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(2023488, B * 2), a.Slice(2023424, B * 2), global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.0f, -100, __pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(2023488, B * 2), a.Slice(2023424, B * 2), global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -335,80 +248,80 @@ partial class SentimentModel
             int T = __t;
             int BT = B * T;
             global::System.Span<float> p = __model.__parameters.Span;
-            global::System.Span<float> g = __gradients.Span;
+            global::System.Span<float> g = Gradients.Span;
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(2023424, B * 2), 1f, a.Slice(2023488, B * 2), global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.0f, -100, __pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(2023424, B * 2), 1f, a.Slice(2023488, B * 2), global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.0f, -100, Pool);
             // Head (Dense): [B,64] -> [B,2], head.weight params[70144..70272), head.bias params[70272..70274)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(2021376, B * 64), g.Slice(70144, 128), g.Slice(70272, 2), d.Slice(2023424, B * 2), a.Slice(2021376, B * 64), p.Slice(70144, 128), B, 64, 2, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(2021376, B * 64), g.Slice(70144, 128), g.Slice(70272, 2), d.Slice(2023424, B * 2), a.Slice(2021376, B * 64), p.Slice(70144, 128), B, 64, 2, pool: Pool);
             // Pool (MeanPool): [B,T,64] -> [B,64]
             global::ModelDsl.Kernels.Pooling.Backward(d.Slice(1970688, BT * 64), d.Slice(2021376, B * 64), global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, global::ModelDsl.Kernels.PoolingKind.Mean);
             // Encoder.Layer[1] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1921536, BT * 64), g.Slice(70016, 64), g.Slice(70080, 64), d.Slice(1970688, BT * 64), a.Slice(1921536, BT * 64), p.Slice(70016, 64), a.Slice(2019840, BT), a.Slice(2020608, BT), BT, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1921536, BT * 64), g.Slice(70016, 64), g.Slice(70080, 64), d.Slice(1970688, BT * 64), a.Slice(1921536, BT * 64), p.Slice(70016, 64), a.Slice(2019840, BT), a.Slice(2020608, BT), BT, 64, Pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(1477632, BT * 64), d.Slice(1872384, BT * 64), d.Slice(1921536, BT * 64));
                 // Encoder.Layer[1].dropout2: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1823232, BT * 64), d.Slice(1872384, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 491520, BT * 64), 0.1f, training);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61632..69824)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1724928, BT * 128), g.Slice(61632, 8192), g.Slice(69824, 64), d.Slice(1823232, BT * 64), a.Slice(1724928, BT * 128), p.Slice(61632, 8192), BT, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1724928, BT * 128), g.Slice(61632, 8192), g.Slice(69824, 64), d.Slice(1823232, BT * 64), a.Slice(1724928, BT * 128), p.Slice(61632, 8192), BT, 128, 64, pool: Pool);
                 // Encoder.Layer[1].dropout (FFN): dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1528320, BT * 128), d.Slice(1724928, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 393216, BT * 128), 0.1f, training);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53312..61504)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1477632, BT * 64), g.Slice(53312, 8192), g.Slice(61504, 128), d.Slice(1528320, BT * 128), a.Slice(1477632, BT * 64), p.Slice(53312, 8192), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1626624, BT * 128), __scratch.Span.Slice(0, BT * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1477632, BT * 64), g.Slice(53312, 8192), g.Slice(61504, 128), d.Slice(1528320, BT * 128), a.Slice(1477632, BT * 64), p.Slice(53312, 8192), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1626624, BT * 128), __scratch.Span.Slice(0, BT * 128), Pool);
                 // Encoder.Layer[1].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1428480, BT * 64), g.Slice(69888, 64), g.Slice(69952, 64), d.Slice(1477632, BT * 64), a.Slice(1428480, BT * 64), p.Slice(69888, 64), a.Slice(1526784, BT), a.Slice(1527552, BT), BT, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1428480, BT * 64), g.Slice(69888, 64), g.Slice(69952, 64), d.Slice(1477632, BT * 64), a.Slice(1428480, BT * 64), p.Slice(69888, 64), a.Slice(1526784, BT), a.Slice(1527552, BT), BT, 64, Pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(1009152, BT * 64), d.Slice(1379328, BT * 64), d.Slice(1428480, BT * 64));
                 // Encoder.Layer[1].dropout1: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1330176, BT * 64), d.Slice(1379328, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64), 0.1f, training);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49152..53248)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1281024, BT * 64), g.Slice(49152, 4096), g.Slice(53248, 64), d.Slice(1330176, BT * 64), a.Slice(1281024, BT * 64), p.Slice(49152, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1281024, BT * 64), g.Slice(49152, 4096), g.Slice(53248, 64), d.Slice(1330176, BT * 64), a.Slice(1281024, BT * 64), p.Slice(49152, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(1059840, BT * 64), d.Slice(1108992, BT * 64), d.Slice(1158144, BT * 64), d.Slice(1281024, BT * 64), a.Slice(1059840, BT * 64), a.Slice(1108992, BT * 64), a.Slice(1158144, BT * 64), a.Slice(1207296, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(1059840, BT * 64), d.Slice(1108992, BT * 64), d.Slice(1158144, BT * 64), d.Slice(1281024, BT * 64), a.Slice(1059840, BT * 64), a.Slice(1108992, BT * 64), a.Slice(1158144, BT * 64), a.Slice(1207296, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1009152, BT * 64), g.Slice(36672, 4096), g.Slice(48960, 64), d.Slice(1059840, BT * 64), a.Slice(1009152, BT * 64), p.Slice(36672, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1009152, BT * 64), g.Slice(36672, 4096), g.Slice(48960, 64), d.Slice(1059840, BT * 64), a.Slice(1009152, BT * 64), p.Slice(36672, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1009152, BT * 64), g.Slice(40768, 4096), g.Slice(49024, 64), d.Slice(1108992, BT * 64), a.Slice(1009152, BT * 64), p.Slice(40768, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1009152, BT * 64), g.Slice(40768, 4096), g.Slice(49024, 64), d.Slice(1108992, BT * 64), a.Slice(1009152, BT * 64), p.Slice(40768, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1009152, BT * 64), g.Slice(44864, 4096), g.Slice(49088, 64), d.Slice(1158144, BT * 64), a.Slice(1009152, BT * 64), p.Slice(44864, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1009152, BT * 64), g.Slice(44864, 4096), g.Slice(49088, 64), d.Slice(1158144, BT * 64), a.Slice(1009152, BT * 64), p.Slice(44864, 4096), BT, 64, 64, pool: Pool);
             }
             // Encoder.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(960000, BT * 64), g.Slice(36544, 64), g.Slice(36608, 64), d.Slice(1009152, BT * 64), a.Slice(960000, BT * 64), p.Slice(36544, 64), a.Slice(1058304, BT), a.Slice(1059072, BT), BT, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(960000, BT * 64), g.Slice(36544, 64), g.Slice(36608, 64), d.Slice(1009152, BT * 64), a.Slice(960000, BT * 64), p.Slice(36544, 64), a.Slice(1058304, BT), a.Slice(1059072, BT), BT, 64, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(516096, BT * 64), d.Slice(910848, BT * 64), d.Slice(960000, BT * 64));
                 // Encoder.Layer[0].dropout2: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(861696, BT * 64), d.Slice(910848, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 221184, BT * 64), 0.1f, training);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28160..36352)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(763392, BT * 128), g.Slice(28160, 8192), g.Slice(36352, 64), d.Slice(861696, BT * 64), a.Slice(763392, BT * 128), p.Slice(28160, 8192), BT, 128, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(763392, BT * 128), g.Slice(28160, 8192), g.Slice(36352, 64), d.Slice(861696, BT * 64), a.Slice(763392, BT * 128), p.Slice(28160, 8192), BT, 128, 64, pool: Pool);
                 // Encoder.Layer[0].dropout (FFN): dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(566784, BT * 128), d.Slice(763392, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 122880, BT * 128), 0.1f, training);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19840..28032)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(516096, BT * 64), g.Slice(19840, 8192), g.Slice(28032, 128), d.Slice(566784, BT * 128), a.Slice(516096, BT * 64), p.Slice(19840, 8192), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(665088, BT * 128), __scratch.Span.Slice(0, BT * 128), __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(516096, BT * 64), g.Slice(19840, 8192), g.Slice(28032, 128), d.Slice(566784, BT * 128), a.Slice(516096, BT * 64), p.Slice(19840, 8192), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(665088, BT * 128), __scratch.Span.Slice(0, BT * 128), Pool);
                 // Encoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(466944, BT * 64), g.Slice(36416, 64), g.Slice(36480, 64), d.Slice(516096, BT * 64), a.Slice(466944, BT * 64), p.Slice(36416, 64), a.Slice(565248, BT), a.Slice(566016, BT), BT, 64, __pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(466944, BT * 64), g.Slice(36416, 64), g.Slice(36480, 64), d.Slice(516096, BT * 64), a.Slice(466944, BT * 64), p.Slice(36416, 64), a.Slice(565248, BT), a.Slice(566016, BT), BT, 64, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(49152, BT * 64), d.Slice(417792, BT * 64), d.Slice(466944, BT * 64));
                 // Encoder.Layer[0].dropout1: dropout
                 global::ModelDsl.Kernels.Dropout.Backward(d.Slice(368640, BT * 64), d.Slice(417792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 64), 0.1f, training);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15680..19776)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(319488, BT * 64), g.Slice(15680, 4096), g.Slice(19776, 64), d.Slice(368640, BT * 64), a.Slice(319488, BT * 64), p.Slice(15680, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(319488, BT * 64), g.Slice(15680, 4096), g.Slice(19776, 64), d.Slice(368640, BT * 64), a.Slice(319488, BT * 64), p.Slice(15680, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(98304, BT * 64), d.Slice(147456, BT * 64), d.Slice(196608, BT * 64), d.Slice(319488, BT * 64), a.Slice(98304, BT * 64), a.Slice(147456, BT * 64), a.Slice(196608, BT * 64), a.Slice(245760, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(98304, BT * 64), d.Slice(147456, BT * 64), d.Slice(196608, BT * 64), d.Slice(319488, BT * 64), a.Slice(98304, BT * 64), a.Slice(147456, BT * 64), a.Slice(196608, BT * 64), a.Slice(245760, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(49152, BT * 64), g.Slice(3200, 4096), g.Slice(15488, 64), d.Slice(98304, BT * 64), a.Slice(49152, BT * 64), p.Slice(3200, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(49152, BT * 64), g.Slice(3200, 4096), g.Slice(15488, 64), d.Slice(98304, BT * 64), a.Slice(49152, BT * 64), p.Slice(3200, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(49152, BT * 64), g.Slice(7296, 4096), g.Slice(15552, 64), d.Slice(147456, BT * 64), a.Slice(49152, BT * 64), p.Slice(7296, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(49152, BT * 64), g.Slice(7296, 4096), g.Slice(15552, 64), d.Slice(147456, BT * 64), a.Slice(49152, BT * 64), p.Slice(7296, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(49152, BT * 64), g.Slice(11392, 4096), g.Slice(15616, 64), d.Slice(196608, BT * 64), a.Slice(49152, BT * 64), p.Slice(11392, 4096), BT, 64, 64, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(49152, BT * 64), g.Slice(11392, 4096), g.Slice(15616, 64), d.Slice(196608, BT * 64), a.Slice(49152, BT * 64), p.Slice(11392, 4096), BT, 64, 64, pool: Pool);
             }
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]
             global::ModelDsl.Kernels.SinusoidalPositions.Backward(d.Slice(0, BT * 64), d.Slice(49152, BT * 64), B, T, 64);

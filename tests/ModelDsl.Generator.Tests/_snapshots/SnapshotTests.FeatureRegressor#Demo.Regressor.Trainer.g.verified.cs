@@ -26,61 +26,33 @@ partial class Regressor
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per sequence input, its longest row <c>T</c> (ids or feature vectors are packed to <c>[B, T]</c>); feature inputs are copied into the arena and get no gradient.</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
-    /// depend on the seed and <see cref="Steps"/> only. <see cref="Evaluate"/> never drops.</para>
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// <para>BatchNorm: <see cref="Step"/> and <see cref="ComputeGradients"/> normalize with the batch statistics (at least 2 rows or valid positions)
     /// and, like a PyTorch forward in training mode, update the running statistics in the model's <c>State</c> once per call (so once per
     /// <see cref="Step"/>); <see cref="Evaluate"/> normalizes with the running statistics and leaves them unchanged.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Trainer : global::System.IDisposable
+    public sealed class Trainer : global::ModelDsl.Training.TrainerBase
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 288;
 
         private readonly Regressor __model;
-        private readonly global::ModelDsl.Memory.AlignedBlock __gradients;
-        private readonly global::ModelDsl.Memory.AlignedBlock __optimizerState;
         internal readonly global::ModelDsl.Memory.AlignedBlock __activations;
         private readonly global::ModelDsl.Memory.AlignedBlock __activationGradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __scratch;
-        private readonly global::ModelDsl.Optim.Optimizer __optimizer;
-        private readonly global::ModelDsl.Optim.LearningRateSchedule? __schedule;
-        internal readonly global::ModelDsl.Threading.WorkerPool __pool;
-        private readonly bool __ownsPool;
-        private readonly float __clipNorm;
-        private ulong __dropoutSeed;
-        private readonly int __stateLength;
         private readonly byte[] __masks = new byte[0];
-        private long __step;
         private bool __training;
+        private bool __disposed;
         private bool __batchStatistics;
         internal int __b;
         private int __rows;
 
         internal Trainer(Regressor model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("Regressor", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 0)
         {
-            global::System.ArgumentNullException.ThrowIfNull(optimizer);
-            if (threads < 1)
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(threads), threads, "Regressor.Trainer: threads must be at least 1.");
-            }
-            if (!(clipNorm >= 0f))
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(clipNorm), clipNorm, "Regressor.Trainer: clipNorm must be 0 (off) or positive.");
-            }
-
             __model = model;
-            __optimizer = optimizer;
-            __schedule = schedule;
-            __clipNorm = clipNorm;
-            __dropoutSeed = dropoutSeed;
-            __ownsPool = threads > 1;
-            __pool = threads > 1 ? new global::ModelDsl.Threading.WorkerPool(threads) : global::ModelDsl.Threading.WorkerPool.Serial;
-            __gradients = new global::ModelDsl.Memory.AlignedBlock(ParameterBlockLength);
-            __stateLength = checked((int)optimizer.StateLength(ParameterBlockLength));
-            __optimizerState = new global::ModelDsl.Memory.AlignedBlock(__stateLength);
-            optimizer.InitializeState(__optimizerState.Span, ParameterBlockLength);
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __scratch = new global::ModelDsl.Memory.AlignedBlock(64);
@@ -88,15 +60,6 @@ partial class Regressor
 
         /// <summary>The model this trainer updates.</summary>
         public Regressor Model => __model;
-
-        /// <summary>Gradients of the last <see cref="Step"/> or <see cref="ComputeGradients"/>, laid out as <see cref="Parameters"/>.</summary>
-        public global::ModelDsl.Memory.AlignedBlock Gradients => __gradients;
-
-        /// <summary>Whether Step and ComputeGradients apply dropout (default true; Evaluate never does).</summary>
-        public bool DropoutEnabled { get; set; } = true;
-
-        /// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>
-        public long Steps => __step;
 
         /// <summary>Predictions (the output of Out) of the last forward pass, <c>[B, 3]</c>, row-major.</summary>
         public global::System.ReadOnlySpan<float> Predictions => __activations.Span.Slice(272, __rows * 3);
@@ -107,23 +70,16 @@ partial class Regressor
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            if (__clipNorm > 0f)
-            {
-                global::ModelDsl.Optim.GradientClipping.ClipByGlobalNorm(__gradients.Span, __clipNorm);
-            }
-
-            long step = ++__step;
-            float learningRate = __schedule is null ? __optimizer.LearningRate : __schedule.At(step);
-            __optimizer.Step(__model.__parameters.Span, __gradients.Span, __optimizerState.Span, learningRate, step);
+            Update();
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
         {
-            __gradients.Span.Clear();
+            Gradients.Span.Clear();
             float loss = __Forward(batch, DropoutEnabled, batchStatistics: true);
             __Backward(batch);
             return loss;
@@ -134,62 +90,18 @@ partial class Regressor
         /// <returns>The mean loss of the batch.</returns>
         public float Evaluate(Batch batch) => __Forward(batch, false, batchStatistics: false);
 
-        /// <summary>
-        /// Writes a checkpoint to <paramref name="path"/> atomically: every parameter and state buffer under its PyTorch name, the optimizer state and
-        /// the training position (steps and dropout seed), so <see cref="LoadCheckpoint"/> resumes the run bit for bit.
-        /// </summary>
-        /// <param name="path">The safetensors file to write.</param>
-        public void SaveCheckpoint(string path)
+        /// <inheritdoc/>
+        protected override void Dispose(bool disposing)
         {
-            float[] block = new float[ParameterBlockLength + StateBlockLength]; // the parameters, then the state (offsets in __CheckpointLayout)
-            __model.__parameters.Span.CopyTo(block);
-            __model.__state.Span.CopyTo(global::System.MemoryExtensions.AsSpan(block, ParameterBlockLength));
-            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), block, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 0UL));
-        }
-
-        /// <summary>
-        /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> with the same optimizer type: parameters, state buffers, optimizer state,
-        /// <see cref="Steps"/> and the dropout seed. Names, shapes, optimizer and state length are checked before anything is overwritten.
-        /// </summary>
-        /// <param name="path">The safetensors file to read.</param>
-        public void LoadCheckpoint(string path)
-        {
-            float[] block = new float[ParameterBlockLength + StateBlockLength];
-            global::ModelDsl.IO.TrainingPosition position = global::ModelDsl.IO.Checkpoint.Load(path, __CheckpointLayout(), block, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));
-            global::System.MemoryExtensions.AsSpan(block, 0, ParameterBlockLength).CopyTo(__model.__parameters.Span);
-            global::System.MemoryExtensions.AsSpan(block, ParameterBlockLength).CopyTo(__model.__state.Span);
-            __step = position.Step;
-            __dropoutSeed = position.Seed;
-        }
-
-        private static global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo> __CheckpointLayout()
-        {
-            var layout = new global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo>(ParameterTable.Count + StateTable.Count);
-            foreach (global::ModelDsl.ParameterEntry entry in ParameterTable)
+            if (disposing && !__disposed)
             {
-                layout.Add(new global::ModelDsl.IO.ParameterInfo(entry.Name, entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));
+                __disposed = true;
+                __activations.Dispose();
+                __activationGradients.Dispose();
+                __scratch.Dispose();
             }
 
-            foreach (global::ModelDsl.ParameterEntry entry in StateTable)
-            {
-                layout.Add(new global::ModelDsl.IO.ParameterInfo(entry.Name, ParameterBlockLength + entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));
-            }
-
-            return layout;
-        }
-
-        /// <summary>Frees the gradient, optimizer-state and activation blocks and the worker pool (the model stays usable).</summary>
-        public void Dispose()
-        {
-            __gradients.Dispose();
-            __optimizerState.Dispose();
-            __activations.Dispose();
-            __activationGradients.Dispose();
-            __scratch.Dispose();
-            if (__ownsPool)
-            {
-                __pool.Dispose();
-            }
+            base.Dispose(disposing);
         }
 
         private void __Prepare(Batch batch)
@@ -215,17 +127,17 @@ partial class Regressor
 
             __training = training;
             __batchStatistics = batchStatistics;
-            ulong __dropoutOffset = (ulong)__step * 0UL;
+            ulong __dropoutOffset = (ulong)Steps * 0UL;
             int B = __b;
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> s = __model.__state.Span;
             global::System.Span<float> a = __activations.Span;
             // Hidden (Dense): [B,10] -> [B,16], hidden.weight params[0..160), hidden.bias params[160..176)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(48, B * 16), a.Slice(0, B * 10), p.Slice(0, 160), p.Slice(160, 16), B, 10, 16, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(112, B * 16), __pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(48, B * 16), a.Slice(0, B * 10), p.Slice(0, 160), p.Slice(160, 16), B, 10, 16, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(112, B * 16), Pool);
             // Norm (BatchNorm): [B,16] -> [B,16], norm.weight params[176..192), norm.bias params[192..208), running statistics state[0..32), momentum 0.1: batch statistics (updating the running ones) when batchStatistics, else the running statistics
-            global::ModelDsl.Kernels.BatchNorm.Forward(a.Slice(176, B * 16), a.Slice(240, 16), a.Slice(256, 16), s.Slice(0, 16), s.Slice(16, 16), a.Slice(48, B * 16), p.Slice(176, 16), p.Slice(192, 16), B, 16, batchStatistics, 0.1f, pool: __pool);
+            global::ModelDsl.Kernels.BatchNorm.Forward(a.Slice(176, B * 16), a.Slice(240, 16), a.Slice(256, 16), s.Slice(0, 16), s.Slice(16, 16), a.Slice(48, B * 16), p.Slice(176, 16), p.Slice(192, 16), B, 16, batchStatistics, 0.1f, pool: Pool);
             // Out (Dense): [B,16] -> [B,3], out.weight params[208..256), out.bias params[256..259)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(272, B * 3), a.Slice(176, B * 16), p.Slice(208, 48), p.Slice(256, 3), B, 16, 3, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(272, B * 3), a.Slice(176, B * 16), p.Slice(208, 48), p.Slice(256, 3), B, 16, 3, pool: Pool);
             // Loss: mean squared error over B rows of 3 values (mean over every element)
             __rows = B;
             return global::ModelDsl.Kernels.MeanSquaredError.Forward(a.Slice(272, B * 3), global::System.MemoryExtensions.AsSpan(batch.Targets, 0, B * 3), B * 3);
@@ -236,7 +148,7 @@ partial class Regressor
         {
             int B = __b;
             global::System.Span<float> p = __model.__parameters.Span;
-            global::System.Span<float> g = __gradients.Span;
+            global::System.Span<float> g = Gradients.Span;
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
@@ -245,11 +157,11 @@ partial class Regressor
             // Loss: d predictions = 2 (predictions - targets) / (B * 3)
             global::ModelDsl.Kernels.MeanSquaredError.Backward(d.Slice(272, B * 3), 1f, a.Slice(272, B * 3), global::System.MemoryExtensions.AsSpan(batch.Targets, 0, B * 3), B * 3);
             // Out (Dense): [B,16] -> [B,3], out.weight params[208..256), out.bias params[256..259)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(176, B * 16), g.Slice(208, 48), g.Slice(256, 3), d.Slice(272, B * 3), a.Slice(176, B * 16), p.Slice(208, 48), B, 16, 3, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(176, B * 16), g.Slice(208, 48), g.Slice(256, 3), d.Slice(272, B * 3), a.Slice(176, B * 16), p.Slice(208, 48), B, 16, 3, pool: Pool);
             // Norm (BatchNorm): [B,16] -> [B,16]
-            global::ModelDsl.Kernels.BatchNorm.Backward(d.Slice(48, B * 16), g.Slice(176, 16), g.Slice(192, 16), d.Slice(176, B * 16), a.Slice(48, B * 16), p.Slice(176, 16), a.Slice(240, 16), a.Slice(256, 16), B, 16, batchStatistics, __pool);
+            global::ModelDsl.Kernels.BatchNorm.Backward(d.Slice(48, B * 16), g.Slice(176, 16), g.Slice(192, 16), d.Slice(176, B * 16), a.Slice(48, B * 16), p.Slice(176, 16), a.Slice(240, 16), a.Slice(256, 16), B, 16, batchStatistics, Pool);
             // Hidden (Dense): [B,10] -> [B,16], hidden.weight params[0..160), hidden.bias params[160..176)
-            global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(0, 160), g.Slice(160, 16), d.Slice(48, B * 16), a.Slice(0, B * 10), p.Slice(0, 160), B, 10, 16, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(112, B * 16), __scratch.Span.Slice(0, B * 16), __pool);
+            global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(0, 160), g.Slice(160, 16), d.Slice(48, B * 16), a.Slice(0, B * 10), p.Slice(0, 160), B, 10, 16, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(112, B * 16), __scratch.Span.Slice(0, B * 16), Pool);
         }
     }
 }

@@ -26,34 +26,25 @@ partial class SequenceRegressor
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per sequence input, its longest row <c>T</c> (ids or feature vectors are packed to <c>[B, T]</c>); feature inputs are copied into the arena and get no gradient.</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
-    /// depend on the seed and <see cref="Steps"/> only. <see cref="Evaluate"/> never drops.</para>
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// <para>BatchNorm: <see cref="Step"/> and <see cref="ComputeGradients"/> normalize with the batch statistics (at least 2 rows or valid positions)
     /// and, like a PyTorch forward in training mode, update the running statistics in the model's <c>State</c> once per call (so once per
     /// <see cref="Step"/>); <see cref="Evaluate"/> normalizes with the running statistics and leaves them unchanged.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Trainer : global::System.IDisposable
+    public sealed class Trainer : global::ModelDsl.Training.TrainerBase
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 30272;
 
         private readonly SequenceRegressor __model;
-        private readonly global::ModelDsl.Memory.AlignedBlock __gradients;
-        private readonly global::ModelDsl.Memory.AlignedBlock __optimizerState;
         internal readonly global::ModelDsl.Memory.AlignedBlock __activations;
         private readonly global::ModelDsl.Memory.AlignedBlock __activationGradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __scratch;
-        private readonly global::ModelDsl.Optim.Optimizer __optimizer;
-        private readonly global::ModelDsl.Optim.LearningRateSchedule? __schedule;
-        internal readonly global::ModelDsl.Threading.WorkerPool __pool;
-        private readonly bool __ownsPool;
-        private readonly float __clipNorm;
-        private ulong __dropoutSeed;
-        private readonly int __stateLength;
         private readonly byte[] __masks = new byte[0];
-        private long __step;
         private bool __training;
+        private bool __disposed;
         private bool __batchStatistics;
         internal int __b;
         internal int __t_Signal;
@@ -61,44 +52,16 @@ partial class SequenceRegressor
         private int __rows;
 
         internal Trainer(SequenceRegressor model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("SequenceRegressor", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 0)
         {
-            global::System.ArgumentNullException.ThrowIfNull(optimizer);
-            if (threads < 1)
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(threads), threads, "SequenceRegressor.Trainer: threads must be at least 1.");
-            }
-            if (!(clipNorm >= 0f))
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(clipNorm), clipNorm, "SequenceRegressor.Trainer: clipNorm must be 0 (off) or positive.");
-            }
-
             __model = model;
-            __optimizer = optimizer;
-            __schedule = schedule;
-            __clipNorm = clipNorm;
-            __dropoutSeed = dropoutSeed;
-            __ownsPool = threads > 1;
-            __pool = threads > 1 ? new global::ModelDsl.Threading.WorkerPool(threads) : global::ModelDsl.Threading.WorkerPool.Serial;
-            __gradients = new global::ModelDsl.Memory.AlignedBlock(ParameterBlockLength);
-            __stateLength = checked((int)optimizer.StateLength(ParameterBlockLength));
-            __optimizerState = new global::ModelDsl.Memory.AlignedBlock(__stateLength);
-            optimizer.InitializeState(__optimizerState.Span, ParameterBlockLength);
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(1536, global::ModelDsl.Kernels.Attention.ScratchLength(12, 12, __pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(12, 6, __pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(1536, global::ModelDsl.Kernels.Attention.ScratchLength(12, 12, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(12, 6, Pool.ThreadCount)));
         }
 
         /// <summary>The model this trainer updates.</summary>
         public SequenceRegressor Model => __model;
-
-        /// <summary>Gradients of the last <see cref="Step"/> or <see cref="ComputeGradients"/>, laid out as <see cref="Parameters"/>.</summary>
-        public global::ModelDsl.Memory.AlignedBlock Gradients => __gradients;
-
-        /// <summary>Whether Step and ComputeGradients apply dropout (default true; Evaluate never does).</summary>
-        public bool DropoutEnabled { get; set; } = true;
-
-        /// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>
-        public long Steps => __step;
 
         /// <summary>Predictions (the output of Out) of the last forward pass, <c>[B, 2]</c> per position (<c>[B, T, 2]</c> with <c>T</c> the batch's longest row; padded positions are not meaningful), row-major.</summary>
         public global::System.ReadOnlySpan<float> Predictions => __activations.Span.Slice(29696, __rows * 2);
@@ -109,23 +72,16 @@ partial class SequenceRegressor
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            if (__clipNorm > 0f)
-            {
-                global::ModelDsl.Optim.GradientClipping.ClipByGlobalNorm(__gradients.Span, __clipNorm);
-            }
-
-            long step = ++__step;
-            float learningRate = __schedule is null ? __optimizer.LearningRate : __schedule.At(step);
-            __optimizer.Step(__model.__parameters.Span, __gradients.Span, __optimizerState.Span, learningRate, step);
+            Update();
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
         {
-            __gradients.Span.Clear();
+            Gradients.Span.Clear();
             float loss = __Forward(batch, DropoutEnabled, batchStatistics: true);
             __Backward(batch);
             return loss;
@@ -136,62 +92,18 @@ partial class SequenceRegressor
         /// <returns>The mean loss of the batch.</returns>
         public float Evaluate(Batch batch) => __Forward(batch, false, batchStatistics: false);
 
-        /// <summary>
-        /// Writes a checkpoint to <paramref name="path"/> atomically: every parameter and state buffer under its PyTorch name, the optimizer state and
-        /// the training position (steps and dropout seed), so <see cref="LoadCheckpoint"/> resumes the run bit for bit.
-        /// </summary>
-        /// <param name="path">The safetensors file to write.</param>
-        public void SaveCheckpoint(string path)
+        /// <inheritdoc/>
+        protected override void Dispose(bool disposing)
         {
-            float[] block = new float[ParameterBlockLength + StateBlockLength]; // the parameters, then the state (offsets in __CheckpointLayout)
-            __model.__parameters.Span.CopyTo(block);
-            __model.__state.Span.CopyTo(global::System.MemoryExtensions.AsSpan(block, ParameterBlockLength));
-            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), block, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 0UL));
-        }
-
-        /// <summary>
-        /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> with the same optimizer type: parameters, state buffers, optimizer state,
-        /// <see cref="Steps"/> and the dropout seed. Names, shapes, optimizer and state length are checked before anything is overwritten.
-        /// </summary>
-        /// <param name="path">The safetensors file to read.</param>
-        public void LoadCheckpoint(string path)
-        {
-            float[] block = new float[ParameterBlockLength + StateBlockLength];
-            global::ModelDsl.IO.TrainingPosition position = global::ModelDsl.IO.Checkpoint.Load(path, __CheckpointLayout(), block, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));
-            global::System.MemoryExtensions.AsSpan(block, 0, ParameterBlockLength).CopyTo(__model.__parameters.Span);
-            global::System.MemoryExtensions.AsSpan(block, ParameterBlockLength).CopyTo(__model.__state.Span);
-            __step = position.Step;
-            __dropoutSeed = position.Seed;
-        }
-
-        private static global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo> __CheckpointLayout()
-        {
-            var layout = new global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo>(ParameterTable.Count + StateTable.Count);
-            foreach (global::ModelDsl.ParameterEntry entry in ParameterTable)
+            if (disposing && !__disposed)
             {
-                layout.Add(new global::ModelDsl.IO.ParameterInfo(entry.Name, entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));
+                __disposed = true;
+                __activations.Dispose();
+                __activationGradients.Dispose();
+                __scratch.Dispose();
             }
 
-            foreach (global::ModelDsl.ParameterEntry entry in StateTable)
-            {
-                layout.Add(new global::ModelDsl.IO.ParameterInfo(entry.Name, ParameterBlockLength + entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));
-            }
-
-            return layout;
-        }
-
-        /// <summary>Frees the gradient, optimizer-state and activation blocks and the worker pool (the model stays usable).</summary>
-        public void Dispose()
-        {
-            __gradients.Dispose();
-            __optimizerState.Dispose();
-            __activations.Dispose();
-            __activationGradients.Dispose();
-            __scratch.Dispose();
-            if (__ownsPool)
-            {
-                __pool.Dispose();
-            }
+            base.Dispose(disposing);
         }
 
         private void __Prepare(Batch batch)
@@ -256,7 +168,7 @@ partial class SequenceRegressor
 
             __training = training;
             __batchStatistics = batchStatistics;
-            ulong __dropoutOffset = (ulong)__step * 0UL;
+            ulong __dropoutOffset = (ulong)Steps * 0UL;
             int B = __b;
             int TSignal = __t_Signal;
             int BTSignal = B * TSignal;
@@ -266,44 +178,44 @@ partial class SequenceRegressor
             global::System.Span<float> s = __model.__state.Span;
             global::System.Span<float> a = __activations.Span;
             // Project (Dense): [B,Length,5] -> [B,Length,16], project.weight params[0..80), project.bias params[80..96)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(1248, BTSignal * 16), a.Slice(0, BTSignal * 5), p.Slice(0, 80), p.Slice(80, 16), BTSignal, 5, 16, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2784, BTSignal * 16), __pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(1248, BTSignal * 16), a.Slice(0, BTSignal * 5), p.Slice(0, 80), p.Slice(80, 16), BTSignal, 5, 16, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2784, BTSignal * 16), Pool);
             // SelfAttention (MultiHeadAttention): [B,Length,16] -> [B,Length,16]: self-attention, mask key padding, 4 heads of 4
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B));
                 // SelfAttention q = x W_q^T + b_q, rows 0..16 of self_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4320, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(96, 256), p.Slice(864, 16), BTSignal, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4320, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(96, 256), p.Slice(864, 16), BTSignal, 16, 16, pool: Pool);
                 // SelfAttention k = x W_k^T + b_k, rows 16..32 of self_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5856, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(352, 256), p.Slice(880, 16), BTSignal, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5856, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(352, 256), p.Slice(880, 16), BTSignal, 16, 16, pool: Pool);
                 // SelfAttention v = x W_v^T + b_v, rows 32..48 of self_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(7392, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(608, 256), p.Slice(896, 16), BTSignal, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(7392, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(608, 256), p.Slice(896, 16), BTSignal, 16, 16, pool: Pool);
                 // SelfAttention: softmax(q k^T * 0.5f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(13536, BTSignal * 16), a.Slice(8928, B * 4 * TSignal * TSignal), a.Slice(4320, BTSignal * 16), a.Slice(5856, BTSignal * 16), a.Slice(7392, BTSignal * 16), B, TSignal, TSignal, 4, 4, mask, 0.5f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(13536, BTSignal * 16), a.Slice(8928, B * 4 * TSignal * TSignal), a.Slice(4320, BTSignal * 16), a.Slice(5856, BTSignal * 16), a.Slice(7392, BTSignal * 16), B, TSignal, TSignal, 4, 4, mask, 0.5f, Pool);
                 // SelfAttention.out_proj, self_attention.out_proj.weight params[912..1168)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(15072, BTSignal * 16), a.Slice(13536, BTSignal * 16), p.Slice(912, 256), p.Slice(1168, 16), BTSignal, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(15072, BTSignal * 16), a.Slice(13536, BTSignal * 16), p.Slice(912, 256), p.Slice(1168, 16), BTSignal, 16, 16, pool: Pool);
             }
             // CrossAttention (MultiHeadAttention): [B,Length,16] -> [B,Length,16]: cross-attention to Context (memory key padding), 4 heads of 4
             {
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.ContextLengths, 0, B));
                 // CrossAttention q = x W_q^T + b_q, rows 0..16 of cross_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(16608, BTSignal * 16), a.Slice(15072, BTSignal * 16), p.Slice(1184, 256), p.Slice(1952, 16), BTSignal, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(16608, BTSignal * 16), a.Slice(15072, BTSignal * 16), p.Slice(1184, 256), p.Slice(1952, 16), BTSignal, 16, 16, pool: Pool);
                 // CrossAttention k = memory W_k^T + b_k, rows 16..32 of cross_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(18144, BTContext * 16), a.Slice(480, BTContext * 16), p.Slice(1440, 256), p.Slice(1968, 16), BTContext, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(18144, BTContext * 16), a.Slice(480, BTContext * 16), p.Slice(1440, 256), p.Slice(1968, 16), BTContext, 16, 16, pool: Pool);
                 // CrossAttention v = memory W_v^T + b_v, rows 32..48 of cross_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(18912, BTContext * 16), a.Slice(480, BTContext * 16), p.Slice(1696, 256), p.Slice(1984, 16), BTContext, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(18912, BTContext * 16), a.Slice(480, BTContext * 16), p.Slice(1696, 256), p.Slice(1984, 16), BTContext, 16, 16, pool: Pool);
                 // CrossAttention: softmax(q k^T * 0.5f + memoryMask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(21984, BTSignal * 16), a.Slice(19680, B * 4 * TSignal * TContext), a.Slice(16608, BTSignal * 16), a.Slice(18144, BTContext * 16), a.Slice(18912, BTContext * 16), B, TSignal, TContext, 4, 4, memoryMask, 0.5f, __pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(21984, BTSignal * 16), a.Slice(19680, B * 4 * TSignal * TContext), a.Slice(16608, BTSignal * 16), a.Slice(18144, BTContext * 16), a.Slice(18912, BTContext * 16), B, TSignal, TContext, 4, 4, memoryMask, 0.5f, Pool);
                 // CrossAttention.out_proj, cross_attention.out_proj.weight params[2000..2256)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(23520, BTSignal * 16), a.Slice(21984, BTSignal * 16), p.Slice(2000, 256), p.Slice(2256, 16), BTSignal, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(23520, BTSignal * 16), a.Slice(21984, BTSignal * 16), p.Slice(2000, 256), p.Slice(2256, 16), BTSignal, 16, 16, pool: Pool);
             }
             // Norm (BatchNorm): [B,Length,16] -> [B,Length,16], norm.weight params[2272..2288), norm.bias params[2288..2304), running statistics state[0..32), momentum 0.05: over the n valid positions of Signal (packed; padding is not counted and gives 0)
             {
                 int n = __Positions(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B);
                 __Pack(a.Slice(26624, n * 16), a.Slice(23520, BTSignal * 16), TSignal, global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
-                global::ModelDsl.Kernels.BatchNorm.Forward(a.Slice(28160, n * 16), a.Slice(26592, 16), a.Slice(26608, 16), s.Slice(0, 16), s.Slice(16, 16), a.Slice(26624, n * 16), p.Slice(2272, 16), p.Slice(2288, 16), n, 16, batchStatistics, 0.05f, pool: __pool);
+                global::ModelDsl.Kernels.BatchNorm.Forward(a.Slice(28160, n * 16), a.Slice(26592, 16), a.Slice(26608, 16), s.Slice(0, 16), s.Slice(16, 16), a.Slice(26624, n * 16), p.Slice(2272, 16), p.Slice(2288, 16), n, 16, batchStatistics, 0.05f, pool: Pool);
                 __Unpack(a.Slice(25056, BTSignal * 16), a.Slice(28160, n * 16), TSignal, global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
             }
             // Out (Dense): [B,Length,16] -> [B,Length,2], out.weight params[2304..2336), out.bias params[2336..2338)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(29696, BTSignal * 2), a.Slice(25056, BTSignal * 16), p.Slice(2304, 32), p.Slice(2336, 2), BTSignal, 16, 2, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(29696, BTSignal * 2), a.Slice(25056, BTSignal * 16), p.Slice(2304, 32), p.Slice(2336, 2), BTSignal, 16, 2, pool: Pool);
             // Loss: mean squared error over the n valid positions of Signal, 2 values each (packed: padding is not counted)
             {
                 int n = __Positions(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B);
@@ -323,7 +235,7 @@ partial class SequenceRegressor
             int TContext = __t_Context;
             int BTContext = B * TContext;
             global::System.Span<float> p = __model.__parameters.Span;
-            global::System.Span<float> g = __gradients.Span;
+            global::System.Span<float> g = Gradients.Span;
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
@@ -336,44 +248,44 @@ partial class SequenceRegressor
                 __UnpackAdd(d.Slice(29696, BTSignal * 2), d.Slice(29888, n * 2), TSignal, global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 2);
             }
             // Out (Dense): [B,Length,16] -> [B,Length,2], out.weight params[2304..2336), out.bias params[2336..2338)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(25056, BTSignal * 16), g.Slice(2304, 32), g.Slice(2336, 2), d.Slice(29696, BTSignal * 2), a.Slice(25056, BTSignal * 16), p.Slice(2304, 32), BTSignal, 16, 2, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(25056, BTSignal * 16), g.Slice(2304, 32), g.Slice(2336, 2), d.Slice(29696, BTSignal * 2), a.Slice(25056, BTSignal * 16), p.Slice(2304, 32), BTSignal, 16, 2, pool: Pool);
             // Norm (BatchNorm): [B,Length,16] -> [B,Length,16]
             {
                 int n = __Positions(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B);
                 __Pack(d.Slice(28160, n * 16), d.Slice(25056, BTSignal * 16), TSignal, global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
-                global::ModelDsl.Kernels.BatchNorm.Backward(d.Slice(26624, n * 16), g.Slice(2272, 16), g.Slice(2288, 16), d.Slice(28160, n * 16), a.Slice(26624, n * 16), p.Slice(2272, 16), a.Slice(26592, 16), a.Slice(26608, 16), n, 16, batchStatistics, __pool);
+                global::ModelDsl.Kernels.BatchNorm.Backward(d.Slice(26624, n * 16), g.Slice(2272, 16), g.Slice(2288, 16), d.Slice(28160, n * 16), a.Slice(26624, n * 16), p.Slice(2272, 16), a.Slice(26592, 16), a.Slice(26608, 16), n, 16, batchStatistics, Pool);
                 __UnpackAdd(d.Slice(23520, BTSignal * 16), d.Slice(26624, n * 16), TSignal, global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
             }
             // CrossAttention (MultiHeadAttention): [B,Length,16] -> [B,Length,16] (backward)
             {
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.ContextLengths, 0, B));
                 // CrossAttention.out_proj, cross_attention.out_proj.weight params[2000..2256)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(21984, BTSignal * 16), g.Slice(2000, 256), g.Slice(2256, 16), d.Slice(23520, BTSignal * 16), a.Slice(21984, BTSignal * 16), p.Slice(2000, 256), BTSignal, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(21984, BTSignal * 16), g.Slice(2000, 256), g.Slice(2256, 16), d.Slice(23520, BTSignal * 16), a.Slice(21984, BTSignal * 16), p.Slice(2000, 256), BTSignal, 16, 16, pool: Pool);
                 // CrossAttention: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(16608, BTSignal * 16), d.Slice(18144, BTContext * 16), d.Slice(18912, BTContext * 16), d.Slice(21984, BTSignal * 16), a.Slice(16608, BTSignal * 16), a.Slice(18144, BTContext * 16), a.Slice(18912, BTContext * 16), a.Slice(19680, B * 4 * TSignal * TContext), B, TSignal, TContext, 4, 4, memoryMask, 0.5f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSignal, TContext, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(16608, BTSignal * 16), d.Slice(18144, BTContext * 16), d.Slice(18912, BTContext * 16), d.Slice(21984, BTSignal * 16), a.Slice(16608, BTSignal * 16), a.Slice(18144, BTContext * 16), a.Slice(18912, BTContext * 16), a.Slice(19680, B * 4 * TSignal * TContext), B, TSignal, TContext, 4, 4, memoryMask, 0.5f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSignal, TContext, Pool.ThreadCount)), Pool);
                 // CrossAttention q = x W_q^T + b_q, rows 0..16 of cross_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(15072, BTSignal * 16), g.Slice(1184, 256), g.Slice(1952, 16), d.Slice(16608, BTSignal * 16), a.Slice(15072, BTSignal * 16), p.Slice(1184, 256), BTSignal, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(15072, BTSignal * 16), g.Slice(1184, 256), g.Slice(1952, 16), d.Slice(16608, BTSignal * 16), a.Slice(15072, BTSignal * 16), p.Slice(1184, 256), BTSignal, 16, 16, pool: Pool);
                 // CrossAttention k = memory W_k^T + b_k, rows 16..32 of cross_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(1440, 256), g.Slice(1968, 16), d.Slice(18144, BTContext * 16), a.Slice(480, BTContext * 16), p.Slice(1440, 256), BTContext, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(1440, 256), g.Slice(1968, 16), d.Slice(18144, BTContext * 16), a.Slice(480, BTContext * 16), p.Slice(1440, 256), BTContext, 16, 16, pool: Pool);
                 // CrossAttention v = memory W_v^T + b_v, rows 32..48 of cross_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(1696, 256), g.Slice(1984, 16), d.Slice(18912, BTContext * 16), a.Slice(480, BTContext * 16), p.Slice(1696, 256), BTContext, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(1696, 256), g.Slice(1984, 16), d.Slice(18912, BTContext * 16), a.Slice(480, BTContext * 16), p.Slice(1696, 256), BTContext, 16, 16, pool: Pool);
             }
             // SelfAttention (MultiHeadAttention): [B,Length,16] -> [B,Length,16] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B));
                 // SelfAttention.out_proj, self_attention.out_proj.weight params[912..1168)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(13536, BTSignal * 16), g.Slice(912, 256), g.Slice(1168, 16), d.Slice(15072, BTSignal * 16), a.Slice(13536, BTSignal * 16), p.Slice(912, 256), BTSignal, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(13536, BTSignal * 16), g.Slice(912, 256), g.Slice(1168, 16), d.Slice(15072, BTSignal * 16), a.Slice(13536, BTSignal * 16), p.Slice(912, 256), BTSignal, 16, 16, pool: Pool);
                 // SelfAttention: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(4320, BTSignal * 16), d.Slice(5856, BTSignal * 16), d.Slice(7392, BTSignal * 16), d.Slice(13536, BTSignal * 16), a.Slice(4320, BTSignal * 16), a.Slice(5856, BTSignal * 16), a.Slice(7392, BTSignal * 16), a.Slice(8928, B * 4 * TSignal * TSignal), B, TSignal, TSignal, 4, 4, mask, 0.5f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSignal, TSignal, __pool.ThreadCount)), __pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(4320, BTSignal * 16), d.Slice(5856, BTSignal * 16), d.Slice(7392, BTSignal * 16), d.Slice(13536, BTSignal * 16), a.Slice(4320, BTSignal * 16), a.Slice(5856, BTSignal * 16), a.Slice(7392, BTSignal * 16), a.Slice(8928, B * 4 * TSignal * TSignal), B, TSignal, TSignal, 4, 4, mask, 0.5f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSignal, TSignal, Pool.ThreadCount)), Pool);
                 // SelfAttention q = x W_q^T + b_q, rows 0..16 of self_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1248, BTSignal * 16), g.Slice(96, 256), g.Slice(864, 16), d.Slice(4320, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(96, 256), BTSignal, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1248, BTSignal * 16), g.Slice(96, 256), g.Slice(864, 16), d.Slice(4320, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(96, 256), BTSignal, 16, 16, pool: Pool);
                 // SelfAttention k = x W_k^T + b_k, rows 16..32 of self_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1248, BTSignal * 16), g.Slice(352, 256), g.Slice(880, 16), d.Slice(5856, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(352, 256), BTSignal, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1248, BTSignal * 16), g.Slice(352, 256), g.Slice(880, 16), d.Slice(5856, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(352, 256), BTSignal, 16, 16, pool: Pool);
                 // SelfAttention v = x W_v^T + b_v, rows 32..48 of self_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1248, BTSignal * 16), g.Slice(608, 256), g.Slice(896, 16), d.Slice(7392, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(608, 256), BTSignal, 16, 16, pool: __pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1248, BTSignal * 16), g.Slice(608, 256), g.Slice(896, 16), d.Slice(7392, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(608, 256), BTSignal, 16, 16, pool: Pool);
             }
             // Project (Dense): [B,Length,5] -> [B,Length,16], project.weight params[0..80), project.bias params[80..96)
-            global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(0, 80), g.Slice(80, 16), d.Slice(1248, BTSignal * 16), a.Slice(0, BTSignal * 5), p.Slice(0, 80), BTSignal, 5, 16, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2784, BTSignal * 16), __scratch.Span.Slice(0, BTSignal * 16), __pool);
+            global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(0, 80), g.Slice(80, 16), d.Slice(1248, BTSignal * 16), a.Slice(0, BTSignal * 5), p.Slice(0, 80), BTSignal, 5, 16, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2784, BTSignal * 16), __scratch.Span.Slice(0, BTSignal * 16), Pool);
         }
 
         /// <summary>The valid positions of a batch: the sum of its rows' lengths.</summary>

@@ -144,10 +144,10 @@ partial class GruTranslator
                 int P = Trainer.__recurrentDecoder0.ProjectedMemorySize;
                 if (P > 0)
                 {
-                    global::ModelDsl.Kernels.RecurrentDecoder.ProjectMemory(global::System.MemoryExtensions.AsSpan(__rnnProjected0, 0, __rows * S * P), global::System.MemoryExtensions.AsSpan(__rnnMemory0, 0, __rows * S * M), new global::ModelDsl.Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288), BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144), ScoreVector = p.Slice(91584, 64) }, __rows, S, Trainer.__recurrentDecoder0, __trainer.__pool);
+                    global::ModelDsl.Kernels.RecurrentDecoder.ProjectMemory(global::System.MemoryExtensions.AsSpan(__rnnProjected0, 0, __rows * S * P), global::System.MemoryExtensions.AsSpan(__rnnMemory0, 0, __rows * S * M), new global::ModelDsl.Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288), BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144), ScoreVector = p.Slice(91584, 64) }, __rows, S, Trainer.__recurrentDecoder0, __trainer.Pool);
                 }
 
-                global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__rnnInitial0, 0, B * 64), a.Slice(166912, B * 96), p.Slice(91648, 6144), p.Slice(97792, 64), B, 96, 64, global::ModelDsl.Kernels.ActivationKind.Tanh, global::System.MemoryExtensions.AsSpan(__rnnInitial0, 2048, B * 64), __trainer.__pool);
+                global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__rnnInitial0, 0, B * 64), a.Slice(166912, B * 96), p.Slice(91648, 6144), p.Slice(97792, 64), B, 96, 64, global::ModelDsl.Kernels.ActivationKind.Tanh, global::System.MemoryExtensions.AsSpan(__rnnInitial0, 2048, B * 64), __trainer.Pool);
                 Repeat(__rnnInitial0, __rnnState0, B, width, 64);
                 global::System.Array.Clear(__rnnCell0);
             }
@@ -218,7 +218,7 @@ partial class GruTranslator
             }
 
             global::System.Span<float> p = __model.__parameters.Span;
-            global::ModelDsl.Threading.WorkerPool pool = __trainer.__pool;
+            global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;
             global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);
             // TargetEmbedding (Embedding) at position step
             global::ModelDsl.Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(35392, 2560), tokens, 40, 64);

@@ -26,28 +26,19 @@ partial class GruTranslator
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="DropoutEnabled"/>; its masks
-    /// depend on the seed and <see cref="Steps"/> only. <see cref="Evaluate"/> never drops.</para>
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Trainer : global::System.IDisposable
+    public sealed class Trainer : global::ModelDsl.Training.TrainerBase
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 290816;
 
         private readonly GruTranslator __model;
-        private readonly global::ModelDsl.Memory.AlignedBlock __gradients;
-        private readonly global::ModelDsl.Memory.AlignedBlock __optimizerState;
         internal readonly global::ModelDsl.Memory.AlignedBlock __activations;
         private readonly global::ModelDsl.Memory.AlignedBlock __activationGradients;
         private readonly global::ModelDsl.Memory.AlignedBlock __scratch;
-        private readonly global::ModelDsl.Optim.Optimizer __optimizer;
-        private readonly global::ModelDsl.Optim.LearningRateSchedule? __schedule;
-        internal readonly global::ModelDsl.Threading.WorkerPool __pool;
-        private readonly bool __ownsPool;
-        private readonly float __clipNorm;
-        private ulong __dropoutSeed;
-        private readonly int __stateLength;
         private readonly int[] __ids_Source = new int[640];
         private readonly int[] __ids_Target = new int[384];
         private readonly int[] __labels = new int[384];
@@ -56,36 +47,17 @@ partial class GruTranslator
         private readonly global::ModelDsl.Memory.AlignedBlock __recurrentSaved2;
         internal static readonly global::ModelDsl.Kernels.RecurrentDecoderConfig __recurrentDecoder0 = new global::ModelDsl.Kernels.RecurrentDecoderConfig(global::ModelDsl.Kernels.RecurrentDecoderCell.Gru, global::ModelDsl.Kernels.DecoderAttention.Bahdanau, 64, 64, 96, 64);
         private readonly byte[] __masks = new byte[0];
-        private long __step;
         private bool __training;
+        private bool __disposed;
         internal int __b;
         internal int __t_Source;
         internal int __t_Target;
         private int __rows;
 
         internal Trainer(GruTranslator model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("GruTranslator", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 0)
         {
-            global::System.ArgumentNullException.ThrowIfNull(optimizer);
-            if (threads < 1)
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(threads), threads, "GruTranslator.Trainer: threads must be at least 1.");
-            }
-            if (!(clipNorm >= 0f))
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(clipNorm), clipNorm, "GruTranslator.Trainer: clipNorm must be 0 (off) or positive.");
-            }
-
             __model = model;
-            __optimizer = optimizer;
-            __schedule = schedule;
-            __clipNorm = clipNorm;
-            __dropoutSeed = dropoutSeed;
-            __ownsPool = threads > 1;
-            __pool = threads > 1 ? new global::ModelDsl.Threading.WorkerPool(threads) : global::ModelDsl.Threading.WorkerPool.Serial;
-            __gradients = new global::ModelDsl.Memory.AlignedBlock(ParameterBlockLength);
-            __stateLength = checked((int)optimizer.StateLength(ParameterBlockLength));
-            __optimizerState = new global::ModelDsl.Memory.AlignedBlock(__stateLength);
-            optimizer.InitializeState(__optimizerState.Span, ParameterBlockLength);
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(2048, global::ModelDsl.Kernels.Gru.ScratchLength(32, 20, 48)), global::ModelDsl.Kernels.RecurrentDecoder.ScratchLength(32, 12, 20, __recurrentDecoder0)));
@@ -97,15 +69,6 @@ partial class GruTranslator
         /// <summary>The model this trainer updates.</summary>
         public GruTranslator Model => __model;
 
-        /// <summary>Gradients of the last <see cref="Step"/> or <see cref="ComputeGradients"/>, laid out as <see cref="Parameters"/>.</summary>
-        public global::ModelDsl.Memory.AlignedBlock Gradients => __gradients;
-
-        /// <summary>Whether Step and ComputeGradients apply dropout (default true; Evaluate never does).</summary>
-        public bool DropoutEnabled { get; set; } = true;
-
-        /// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>
-        public long Steps => __step;
-
         /// <summary>Logits of the last forward pass, <c>[B, 40]</c> per position (<c>[B, T, 40]</c>), row-major.</summary>
         public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(260096, __rows * 40);
 
@@ -115,27 +78,20 @@ partial class GruTranslator
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            if (__clipNorm > 0f)
-            {
-                global::ModelDsl.Optim.GradientClipping.ClipByGlobalNorm(__gradients.Span, __clipNorm);
-            }
-
-            long step = ++__step;
-            float learningRate = __schedule is null ? __optimizer.LearningRate : __schedule.At(step);
-            __optimizer.Step(__model.__parameters.Span, __gradients.Span, __optimizerState.Span, learningRate, step);
+            Update();
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
         {
-            __gradients.Span.Clear();
-            float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(__step + 1);
+            Gradients.Span.Clear();
+            float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
-                throw new global::System.InvalidOperationException($"GruTranslator.Trainer.ScheduledSampling gave {sampling} for step {__step + 1}; a probability must be in [0, 1].");
+                throw new global::System.InvalidOperationException($"GruTranslator.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
             }
 
             float loss;
@@ -169,17 +125,7 @@ partial class GruTranslator
                 throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"GruTranslator.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
-            global::System.ReadOnlySpan<float> logits = Logits.Slice(row * 40, 40);
-            int best = 0;
-            for (int c = 1; c < logits.Length; c++)
-            {
-                if (logits[c] > logits[best])
-                {
-                    best = c;
-                }
-            }
-
-            return best;
+            return ArgMax(Logits.Slice(row * 40, 40));
         }
 
         /// <summary>
@@ -195,12 +141,12 @@ partial class GruTranslator
             int B = __b;
             int T = __t_Target;
             global::System.ReadOnlySpan<float> logits = __activations.Span.Slice(260096, B * T * 40);
-            ulong counter = (ulong)__step * 384UL;
+            ulong counter = (ulong)Steps * 384UL;
             for (int b = 0; b < B; b++)
             {
                 for (int t = 1; t < T; t++)
                 {
-                    if (global::ModelDsl.Randomness.CounterRandom.Uniform(__dropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)
+                    if (global::ModelDsl.Randomness.CounterRandom.Uniform(DropoutSeed, 0xC0FFEEUL, counter + (ulong)((b * T) + t)) >= probability)
                     {
                         continue;
                     }
@@ -220,54 +166,21 @@ partial class GruTranslator
             }
         }
 
-        /// <summary>
-        /// Writes a checkpoint to <paramref name="path"/> atomically: every parameter under its PyTorch name, the optimizer state and
-        /// the training position (steps and dropout seed), so <see cref="LoadCheckpoint"/> resumes the run bit for bit.
-        /// </summary>
-        /// <param name="path">The safetensors file to write.</param>
-        public void SaveCheckpoint(string path)
+        /// <inheritdoc/>
+        protected override void Dispose(bool disposing)
         {
-            global::ModelDsl.IO.Checkpoint.Save(path, __CheckpointLayout(), __model.__parameters.Span.ToArray(), __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength).ToArray(), new global::ModelDsl.IO.TrainingPosition(__step, __dropoutSeed, (ulong)__step * 0UL));
-        }
-
-        /// <summary>
-        /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> with the same optimizer type: parameters, optimizer state,
-        /// <see cref="Steps"/> and the dropout seed. Names, shapes, optimizer and state length are checked before anything is overwritten.
-        /// </summary>
-        /// <param name="path">The safetensors file to read.</param>
-        public void LoadCheckpoint(string path)
-        {
-            global::ModelDsl.IO.TrainingPosition position = global::ModelDsl.IO.Checkpoint.Load(path, __CheckpointLayout(), __model.__parameters.Span, __optimizer.GetType().Name, __optimizerState.Span.Slice(0, __stateLength));
-            __step = position.Step;
-            __dropoutSeed = position.Seed;
-        }
-
-        private static global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo> __CheckpointLayout()
-        {
-            var layout = new global::System.Collections.Generic.List<global::ModelDsl.IO.ParameterInfo>(ParameterTable.Count);
-            foreach (global::ModelDsl.ParameterEntry entry in ParameterTable)
+            if (disposing && !__disposed)
             {
-                layout.Add(new global::ModelDsl.IO.ParameterInfo(entry.Name, entry.Offset, global::System.Linq.Enumerable.ToArray(entry.Shape)));
+                __disposed = true;
+                __activations.Dispose();
+                __activationGradients.Dispose();
+                __scratch.Dispose();
+                __recurrentSaved0.Dispose();
+                __recurrentSaved1.Dispose();
+                __recurrentSaved2.Dispose();
             }
 
-            return layout;
-        }
-
-        /// <summary>Frees the gradient, optimizer-state and activation blocks and the worker pool (the model stays usable).</summary>
-        public void Dispose()
-        {
-            __gradients.Dispose();
-            __optimizerState.Dispose();
-            __activations.Dispose();
-            __activationGradients.Dispose();
-            __scratch.Dispose();
-            __recurrentSaved0.Dispose();
-            __recurrentSaved1.Dispose();
-            __recurrentSaved2.Dispose();
-            if (__ownsPool)
-            {
-                __pool.Dispose();
-            }
+            base.Dispose(disposing);
         }
 
         private void __Prepare(Batch batch)
@@ -332,7 +245,7 @@ partial class GruTranslator
             }
 
             __training = training;
-            ulong __dropoutOffset = (ulong)__step * 0UL;
+            ulong __dropoutOffset = (ulong)Steps * 0UL;
             int B = __b;
             int TSource = __t_Source;
             int BTSource = B * TSource;
@@ -344,23 +257,23 @@ partial class GruTranslator
             global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 64), p.Slice(0, 2560), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 40, 64);
             // Encoder (RecurrentEncoder): [B,SourceLength,64] -> [B,SourceLength,96]: GRU, 1 layer(s), bidirectional
             // Encoder layer 0, encoder.weight_ih_l0 params[2560..11776)
-            global::ModelDsl.Kernels.Gru.Forward(a.Slice(40960, BTSource * 48), a.Slice(71680, B * 48), __recurrentSaved0.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default, p.Slice(2560, 9216), p.Slice(11776, 6912), p.Slice(18688, 144), p.Slice(18832, 144), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, __pool);
+            global::ModelDsl.Kernels.Gru.Forward(a.Slice(40960, BTSource * 48), a.Slice(71680, B * 48), __recurrentSaved0.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default, p.Slice(2560, 9216), p.Slice(11776, 6912), p.Slice(18688, 144), p.Slice(18832, 144), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, Pool);
             // Encoder layer 0 (backward direction), encoder.weight_ih_l0_reverse params[18976..28192)
-            global::ModelDsl.Kernels.Gru.Forward(a.Slice(73216, BTSource * 48), a.Slice(103936, B * 48), __recurrentSaved1.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default, p.Slice(18976, 9216), p.Slice(28192, 6912), p.Slice(35104, 144), p.Slice(35248, 144), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, __pool);
+            global::ModelDsl.Kernels.Gru.Forward(a.Slice(73216, BTSource * 48), a.Slice(103936, B * 48), __recurrentSaved1.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default, p.Slice(18976, 9216), p.Slice(28192, 6912), p.Slice(35104, 144), p.Slice(35248, 144), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, Pool);
             // Encoder layer 0: [forward; backward] states and final states
             global::ModelDsl.Kernels.Concat.Forward(a.Slice(105472, BTSource * 96), a.Slice(40960, BTSource * 48), a.Slice(73216, BTSource * 48), BTSource, 48, 48);
             global::ModelDsl.Kernels.Concat.Forward(a.Slice(166912, B * 96), a.Slice(71680, B * 48), a.Slice(103936, B * 48), B, 48, 48);
             // TargetEmbedding (Embedding): [B,TargetLength] -> [B,TargetLength,64], target_embedding.weight params[35392..37952)
             global::ModelDsl.Kernels.Embedding.Forward(a.Slice(169984, BTTarget * 64), p.Slice(35392, 2560), global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 40, 64);
             // Decoder.bridge: s0 = tanh(W_b f + b_b) from Encoder's final state, decoder.bridge.weight params[91648..97792)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(194560, B * 64), a.Slice(166912, B * 96), p.Slice(91648, 6144), p.Slice(97792, 64), B, 96, 64, global::ModelDsl.Kernels.ActivationKind.Tanh, a.Slice(196608, B * 64), __pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(194560, B * 64), a.Slice(166912, B * 96), p.Slice(91648, 6144), p.Slice(97792, 64), B, 96, 64, global::ModelDsl.Kernels.ActivationKind.Tanh, a.Slice(196608, B * 64), Pool);
             // Decoder (RecurrentDecoder): [B,TargetLength,64] -> [B,TargetLength,160]: GRU decoder, attention Bahdanau over Encoder
-            global::ModelDsl.Kernels.RecurrentDecoder.Forward(a.Slice(198656, BTTarget * 160), __recurrentSaved2.Span.Slice(0, global::ModelDsl.Kernels.RecurrentDecoder.SavedLength(B, TTarget, TSource, __recurrentDecoder0)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.RecurrentDecoder.ScratchLength(B, TTarget, TSource, __recurrentDecoder0)), a.Slice(169984, BTTarget * 64), a.Slice(194560, B * 64), default, a.Slice(105472, BTSource * 96), new global::ModelDsl.Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288), BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144), ScoreVector = p.Slice(91584, 64) }, global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TTarget, TSource, __recurrentDecoder0, __pool);
+            global::ModelDsl.Kernels.RecurrentDecoder.Forward(a.Slice(198656, BTTarget * 160), __recurrentSaved2.Span.Slice(0, global::ModelDsl.Kernels.RecurrentDecoder.SavedLength(B, TTarget, TSource, __recurrentDecoder0)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.RecurrentDecoder.ScratchLength(B, TTarget, TSource, __recurrentDecoder0)), a.Slice(169984, BTTarget * 64), a.Slice(194560, B * 64), default, a.Slice(105472, BTSource * 96), new global::ModelDsl.Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288), BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144), ScoreVector = p.Slice(91584, 64) }, global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TTarget, TSource, __recurrentDecoder0, Pool);
             // Logits (Dense): [B,TargetLength,160] -> [B,TargetLength,40], logits.weight params[97856..104256), logits.bias params[104256..104296)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(260096, BTTarget * 40), a.Slice(198656, BTTarget * 160), p.Slice(97856, 6400), p.Slice(104256, 40), BTTarget, 160, 40, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(260096, BTTarget * 40), a.Slice(198656, BTTarget * 160), p.Slice(97856, 6400), p.Slice(104256, 40), BTTarget, 160, 40, pool: Pool);
             // Loss: cross-entropy over BTTarget rows of 40 classes, label smoothing 0, ignore index -100
             __rows = BTTarget;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(275456, BTTarget * 40), a.Slice(260096, BTTarget * 40), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 40, 0.0f, -100, __pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(275456, BTTarget * 40), a.Slice(260096, BTTarget * 40), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 40, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -372,28 +285,28 @@ partial class GruTranslator
             int TTarget = __t_Target;
             int BTTarget = B * TTarget;
             global::System.Span<float> p = __model.__parameters.Span;
-            global::System.Span<float> g = __gradients.Span;
+            global::System.Span<float> g = Gradients.Span;
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(260096, BTTarget * 40), 1f, a.Slice(275456, BTTarget * 40), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 40, 0.0f, -100, __pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(260096, BTTarget * 40), 1f, a.Slice(275456, BTTarget * 40), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 40, 0.0f, -100, Pool);
             // Logits (Dense): [B,TargetLength,160] -> [B,TargetLength,40], logits.weight params[97856..104256), logits.bias params[104256..104296)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(198656, BTTarget * 160), g.Slice(97856, 6400), g.Slice(104256, 40), d.Slice(260096, BTTarget * 40), a.Slice(198656, BTTarget * 160), p.Slice(97856, 6400), BTTarget, 160, 40, pool: __pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(198656, BTTarget * 160), g.Slice(97856, 6400), g.Slice(104256, 40), d.Slice(260096, BTTarget * 40), a.Slice(198656, BTTarget * 160), p.Slice(97856, 6400), BTTarget, 160, 40, pool: Pool);
             // Decoder (RecurrentDecoder): [B,TargetLength,64] -> [B,TargetLength,160]
-            global::ModelDsl.Kernels.RecurrentDecoder.Backward(d.Slice(169984, BTTarget * 64), d.Slice(194560, B * 64), default, d.Slice(105472, BTSource * 96), new global::ModelDsl.Kernels.RecurrentDecoderGradients { WeightIh = g.Slice(37952, 30720), WeightHh = g.Slice(68672, 12288), BiasIh = g.Slice(80960, 192), BiasHh = g.Slice(81152, 192), StateWeight = g.Slice(81344, 4096), MemoryWeight = g.Slice(85440, 6144), ScoreVector = g.Slice(91584, 64) }, __scratch.Span.Slice(0, global::ModelDsl.Kernels.RecurrentDecoder.ScratchLength(B, TTarget, TSource, __recurrentDecoder0)), d.Slice(198656, BTTarget * 160), a.Slice(169984, BTTarget * 64), a.Slice(105472, BTSource * 96), new global::ModelDsl.Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288), BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144), ScoreVector = p.Slice(91584, 64) }, __recurrentSaved2.Span.Slice(0, global::ModelDsl.Kernels.RecurrentDecoder.SavedLength(B, TTarget, TSource, __recurrentDecoder0)), global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TTarget, TSource, __recurrentDecoder0, __pool);
+            global::ModelDsl.Kernels.RecurrentDecoder.Backward(d.Slice(169984, BTTarget * 64), d.Slice(194560, B * 64), default, d.Slice(105472, BTSource * 96), new global::ModelDsl.Kernels.RecurrentDecoderGradients { WeightIh = g.Slice(37952, 30720), WeightHh = g.Slice(68672, 12288), BiasIh = g.Slice(80960, 192), BiasHh = g.Slice(81152, 192), StateWeight = g.Slice(81344, 4096), MemoryWeight = g.Slice(85440, 6144), ScoreVector = g.Slice(91584, 64) }, __scratch.Span.Slice(0, global::ModelDsl.Kernels.RecurrentDecoder.ScratchLength(B, TTarget, TSource, __recurrentDecoder0)), d.Slice(198656, BTTarget * 160), a.Slice(169984, BTTarget * 64), a.Slice(105472, BTSource * 96), new global::ModelDsl.Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288), BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144), ScoreVector = p.Slice(91584, 64) }, __recurrentSaved2.Span.Slice(0, global::ModelDsl.Kernels.RecurrentDecoder.SavedLength(B, TTarget, TSource, __recurrentDecoder0)), global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TTarget, TSource, __recurrentDecoder0, Pool);
             // Decoder.bridge: s0 = tanh(W_b f + b_b) from Encoder's final state, decoder.bridge.weight params[91648..97792)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(166912, B * 96), g.Slice(91648, 6144), g.Slice(97792, 64), d.Slice(194560, B * 64), a.Slice(166912, B * 96), p.Slice(91648, 6144), B, 96, 64, global::ModelDsl.Kernels.ActivationKind.Tanh, a.Slice(196608, B * 64), __scratch.Span.Slice(0, B * 64), __pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(166912, B * 96), g.Slice(91648, 6144), g.Slice(97792, 64), d.Slice(194560, B * 64), a.Slice(166912, B * 96), p.Slice(91648, 6144), B, 96, 64, global::ModelDsl.Kernels.ActivationKind.Tanh, a.Slice(196608, B * 64), __scratch.Span.Slice(0, B * 64), Pool);
             // TargetEmbedding (Embedding): [B,TargetLength] -> [B,TargetLength,64]
             global::ModelDsl.Kernels.Embedding.Backward(g.Slice(35392, 2560), d.Slice(169984, BTTarget * 64), global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 40, 64);
             // Encoder layer 0: split the concatenations
             global::ModelDsl.Kernels.Concat.Backward(d.Slice(40960, BTSource * 48), d.Slice(73216, BTSource * 48), d.Slice(105472, BTSource * 96), BTSource, 48, 48);
             global::ModelDsl.Kernels.Concat.Backward(d.Slice(71680, B * 48), d.Slice(103936, B * 48), d.Slice(166912, B * 96), B, 48, 48);
             // Encoder layer 0 (backward direction), encoder.weight_ih_l0_reverse params[18976..28192)
-            global::ModelDsl.Kernels.Gru.Backward(d.Slice(0, BTSource * 64), g.Slice(18976, 9216), g.Slice(28192, 6912), g.Slice(35104, 144), g.Slice(35248, 144), default, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), d.Slice(73216, BTSource * 48), d.Slice(103936, B * 48), a.Slice(0, BTSource * 64), p.Slice(18976, 9216), p.Slice(28192, 6912), __recurrentSaved1.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, __pool);
+            global::ModelDsl.Kernels.Gru.Backward(d.Slice(0, BTSource * 64), g.Slice(18976, 9216), g.Slice(28192, 6912), g.Slice(35104, 144), g.Slice(35248, 144), default, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), d.Slice(73216, BTSource * 48), d.Slice(103936, B * 48), a.Slice(0, BTSource * 64), p.Slice(18976, 9216), p.Slice(28192, 6912), __recurrentSaved1.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, Pool);
             // Encoder layer 0, encoder.weight_ih_l0 params[2560..11776)
-            global::ModelDsl.Kernels.Gru.Backward(d.Slice(0, BTSource * 64), g.Slice(2560, 9216), g.Slice(11776, 6912), g.Slice(18688, 144), g.Slice(18832, 144), default, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), d.Slice(40960, BTSource * 48), d.Slice(71680, B * 48), a.Slice(0, BTSource * 64), p.Slice(2560, 9216), p.Slice(11776, 6912), __recurrentSaved0.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, __pool);
+            global::ModelDsl.Kernels.Gru.Backward(d.Slice(0, BTSource * 64), g.Slice(2560, 9216), g.Slice(11776, 6912), g.Slice(18688, 144), g.Slice(18832, 144), default, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), d.Slice(40960, BTSource * 48), d.Slice(71680, B * 48), a.Slice(0, BTSource * 64), p.Slice(2560, 9216), p.Slice(11776, 6912), __recurrentSaved0.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, Pool);
             // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,64]
             global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 2560), d.Slice(0, BTSource * 64), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 40, 64);
         }
@@ -439,9 +352,9 @@ partial class GruTranslator
                 global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 64), p.Slice(0, 2560), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 40, 64);
                 // Encoder (RecurrentEncoder): [B,SourceLength,64] -> [B,SourceLength,96]: GRU, 1 layer(s), bidirectional
                 // Encoder layer 0, encoder.weight_ih_l0 params[2560..11776)
-                global::ModelDsl.Kernels.Gru.Forward(a.Slice(40960, BTSource * 48), a.Slice(71680, B * 48), __recurrentSaved0.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default, p.Slice(2560, 9216), p.Slice(11776, 6912), p.Slice(18688, 144), p.Slice(18832, 144), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, __pool);
+                global::ModelDsl.Kernels.Gru.Forward(a.Slice(40960, BTSource * 48), a.Slice(71680, B * 48), __recurrentSaved0.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default, p.Slice(2560, 9216), p.Slice(11776, 6912), p.Slice(18688, 144), p.Slice(18832, 144), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, Pool);
                 // Encoder layer 0 (backward direction), encoder.weight_ih_l0_reverse params[18976..28192)
-                global::ModelDsl.Kernels.Gru.Forward(a.Slice(73216, BTSource * 48), a.Slice(103936, B * 48), __recurrentSaved1.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default, p.Slice(18976, 9216), p.Slice(28192, 6912), p.Slice(35104, 144), p.Slice(35248, 144), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, __pool);
+                global::ModelDsl.Kernels.Gru.Forward(a.Slice(73216, BTSource * 48), a.Slice(103936, B * 48), __recurrentSaved1.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default, p.Slice(18976, 9216), p.Slice(28192, 6912), p.Slice(35104, 144), p.Slice(35248, 144), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, Pool);
                 // Encoder layer 0: [forward; backward] states and final states
                 global::ModelDsl.Kernels.Concat.Forward(a.Slice(105472, BTSource * 96), a.Slice(40960, BTSource * 48), a.Slice(73216, BTSource * 48), BTSource, 48, 48);
                 global::ModelDsl.Kernels.Concat.Forward(a.Slice(166912, B * 96), a.Slice(71680, B * 48), a.Slice(103936, B * 48), B, 48, 48);

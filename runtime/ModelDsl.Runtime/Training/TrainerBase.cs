@@ -1,0 +1,215 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using ModelDsl.IO;
+using ModelDsl.Memory;
+using ModelDsl.Optim;
+using ModelDsl.Threading;
+
+namespace ModelDsl.Training;
+
+/// <summary>
+/// What every generated <c>Trainer</c> shares, whatever its model: the gradient block (laid out as the parameters), the
+/// optimizer and its state, the learning-rate schedule, gradient clipping, the worker pool, the step count and dropout
+/// seed, checkpoints, and disposal. The generated subclass adds the model's arenas, its forward and backward passes and
+/// its <c>Batch</c>-typed <c>Step</c>, <c>ComputeGradients</c> and <c>Evaluate</c>.
+/// </summary>
+public abstract class TrainerBase : IDisposable
+{
+    private readonly string _modelName;
+    private readonly AlignedBlock _parameters;
+    private readonly AlignedBlock? _state;
+    private readonly IReadOnlyList<ParameterEntry> _parameterTable;
+    private readonly IReadOnlyList<ParameterEntry> _stateTable;
+    private readonly Optimizer _optimizer;
+    private readonly LearningRateSchedule? _schedule;
+    private readonly float _clipNorm;
+    private readonly bool _ownsPool;
+    private readonly int _stateLength;
+    private readonly long _maskBytesPerStep;
+    private readonly AlignedBlock _gradients;
+    private readonly AlignedBlock _optimizerState;
+    private bool _disposed;
+
+    /// <summary>Checks the arguments and allocates the gradients, the optimizer state and the pool.</summary>
+    /// <param name="modelName">The model's name, for messages.</param>
+    /// <param name="parameters">The model's parameter block (updated in place).</param>
+    /// <param name="parameterTable">The model's parameters (names, offsets, shapes), for checkpoints.</param>
+    /// <param name="state">The model's state block (BatchNorm running statistics), or null.</param>
+    /// <param name="stateTable">The state's buffers, for checkpoints (empty without state).</param>
+    /// <param name="optimizer">The update rule.</param>
+    /// <param name="threads">Worker threads for the kernels (1 = serial, no pool).</param>
+    /// <param name="schedule">Learning rate per step, or null for the optimizer's constant rate.</param>
+    /// <param name="clipNorm">Global L2 norm to clip the gradients to before each update (0 = no clipping).</param>
+    /// <param name="dropoutSeed">Seed of the dropout masks.</param>
+    /// <param name="maskBytesPerStep">Dropout mask bytes one step draws (the random offset a checkpoint records).</param>
+    protected TrainerBase(
+        string modelName, AlignedBlock parameters, IReadOnlyList<ParameterEntry> parameterTable, AlignedBlock? state, IReadOnlyList<ParameterEntry> stateTable,
+        Optimizer optimizer, int threads, LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed, long maskBytesPerStep)
+    {
+        ArgumentNullException.ThrowIfNull(modelName);
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(parameterTable);
+        ArgumentNullException.ThrowIfNull(stateTable);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (threads < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(threads), threads, modelName + ".Trainer: threads must be at least 1.");
+        }
+
+        if (!(clipNorm >= 0f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(clipNorm), clipNorm, modelName + ".Trainer: clipNorm must be 0 (off) or positive.");
+        }
+
+        _modelName = modelName;
+        _parameters = parameters;
+        _parameterTable = parameterTable;
+        _state = state;
+        _stateTable = stateTable;
+        _optimizer = optimizer;
+        _schedule = schedule;
+        _clipNorm = clipNorm;
+        _maskBytesPerStep = maskBytesPerStep;
+        DropoutSeed = dropoutSeed;
+        _ownsPool = threads > 1;
+        Pool = threads > 1 ? new WorkerPool(threads) : WorkerPool.Serial;
+        int length = parameters.Length;
+        _gradients = new AlignedBlock(length);
+        _stateLength = checked((int)optimizer.StateLength(length));
+        _optimizerState = new AlignedBlock(_stateLength);
+        optimizer.InitializeState(_optimizerState.Span, length);
+    }
+
+    /// <summary>Gradients of the last <c>Step</c> or <c>ComputeGradients</c>, laid out as the model's parameters.</summary>
+    public AlignedBlock Gradients => _gradients;
+
+    /// <summary>Whether <c>Step</c> and <c>ComputeGradients</c> apply dropout (default true; <c>Evaluate</c> never does).</summary>
+    public bool DropoutEnabled { get; set; } = true;
+
+    /// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>
+    public long Steps { get; private set; }
+
+    /// <summary>The seed of the dropout masks (and of scheduled sampling's draws).</summary>
+    public ulong DropoutSeed { get; private set; }
+
+    /// <summary>The threads the kernels run on (<see cref="WorkerPool.Serial"/> for one).</summary>
+    public WorkerPool Pool { get; }
+
+    /// <summary>
+    /// The update after the gradients are computed: optional clipping to the global norm, then one optimizer step at
+    /// the schedule's rate for step <c>Steps + 1</c>.
+    /// </summary>
+    protected void Update()
+    {
+        if (_clipNorm > 0f)
+        {
+            GradientClipping.ClipByGlobalNorm(_gradients.Span, _clipNorm);
+        }
+
+        long step = ++Steps;
+        float learningRate = _schedule is null ? _optimizer.LearningRate : _schedule.At(step);
+        _optimizer.Step(_parameters.Span, _gradients.Span, _optimizerState.Span.Slice(0, _stateLength), learningRate, step);
+    }
+
+    /// <summary>The first index of the largest value (the predicted class of a logits row).</summary>
+    /// <param name="row">The values.</param>
+    /// <returns>The argmax; the first one on ties.</returns>
+    protected static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int c = 1; c < row.Length; c++)
+        {
+            if (row[c] > row[best])
+            {
+                best = c;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>
+    /// Writes a checkpoint to <paramref name="path"/> atomically: every parameter (and state buffer) under its PyTorch
+    /// name, the optimizer state and the training position (steps, dropout seed), so <see cref="LoadCheckpoint"/>
+    /// resumes the run bit for bit.
+    /// </summary>
+    /// <param name="path">The safetensors file to write.</param>
+    public void SaveCheckpoint(string path)
+    {
+        float[] block = new float[_parameters.Length + StateLength];
+        _parameters.Span.CopyTo(block);
+        _state?.Span.Slice(0, StateLength).CopyTo(block.AsSpan(_parameters.Length));
+        Checkpoint.Save(path, Layout(), block, _optimizer.GetType().Name, _optimizerState.Span.Slice(0, _stateLength).ToArray(),
+            new TrainingPosition(Steps, DropoutSeed, (ulong)(Steps * _maskBytesPerStep)));
+    }
+
+    /// <summary>
+    /// Restores a checkpoint written by <see cref="SaveCheckpoint"/> with the same optimizer type: parameters, state
+    /// buffers, optimizer state, <see cref="Steps"/> and the dropout seed. Names, shapes, optimizer and state length are
+    /// checked before anything is overwritten.
+    /// </summary>
+    /// <param name="path">The safetensors file to read.</param>
+    public void LoadCheckpoint(string path)
+    {
+        float[] block = new float[_parameters.Length + StateLength];
+        TrainingPosition position = Checkpoint.Load(path, Layout(), block, _optimizer.GetType().Name, _optimizerState.Span.Slice(0, _stateLength));
+        block.AsSpan(0, _parameters.Length).CopyTo(_parameters.Span);
+        if (_state is not null)
+        {
+            block.AsSpan(_parameters.Length, StateLength).CopyTo(_state.Span);
+        }
+
+        Steps = position.Step;
+        DropoutSeed = position.Seed;
+    }
+
+    /// <summary>Frees the gradients, the optimizer state and the worker pool (the model stays usable).</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees what the trainer owns; subclasses free their arenas and call this.</summary>
+    /// <param name="disposing">True from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (_disposed || !disposing)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _gradients.Dispose();
+        _optimizerState.Dispose();
+        if (_ownsPool)
+        {
+            Pool.Dispose();
+        }
+    }
+
+    /// <summary>The message prefix of this trainer's errors: <c>{Model}.Trainer</c>.</summary>
+    protected string Name => _modelName + ".Trainer";
+
+    private int StateLength => _state is null || _stateTable.Count == 0 ? 0 : _stateTable.Max(entry => entry.Offset + entry.Length);
+
+    private List<ParameterInfo> Layout()
+    {
+        var layout = new List<ParameterInfo>(_parameterTable.Count + _stateTable.Count);
+        foreach (ParameterEntry entry in _parameterTable)
+        {
+            layout.Add(new ParameterInfo(entry.Name, entry.Offset, [.. entry.Shape]));
+        }
+
+        if (StateLength > 0)
+        {
+            foreach (ParameterEntry entry in _stateTable)
+            {
+                layout.Add(new ParameterInfo(entry.Name, _parameters.Length + entry.Offset, [.. entry.Shape]));
+            }
+        }
+
+        return layout;
+    }
+}
