@@ -285,7 +285,7 @@ internal sealed partial class ModelEmitter
                 foreach ((string cache, long part) in new[] { ("__crossK" + id, 1L), ("__crossV" + id, 2L) })
                 {
                     writer.Line(Kernels + "Linear.Forward(" + AsSpan + "__memoryProjection, 0, B * S * " + D + "), a.Slice(" + Literals.Int(offset) + ", B * S * " + D + "), " + TrainingEmitter.P(weight, part * d * d, d * d) + ", " + TrainingEmitter.P(bias, part * d, d) + ", B * S, " + D + ", " + D + ", pool: __trainer.Pool);");
-                    writer.Line("Repeat(__memoryProjection, " + cache + ", B, width, S * " + D + ");");
+                    writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, " + cache + ", B, width, S * " + D + ");");
                 }
             }
         }
@@ -304,7 +304,7 @@ internal sealed partial class ModelEmitter
             writer.Open();
             writer.Line("int M = " + config + ".MemorySize;");
             writer.Open("if (M > 0)");
-            writer.Line("Repeat(a.Slice(" + Literals.Int(memoryOffset) + ", B * S * M), __rnnMemory" + id + ", B, width, S * M);");
+            writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(a.Slice(" + Literals.Int(memoryOffset) + ", B * S * M), __rnnMemory" + id + ", B, width, S * M);");
             writer.Close();
             writer.Line();
             writer.Line("int P = " + config + ".ProjectedMemorySize;");
@@ -317,12 +317,12 @@ internal sealed partial class ModelEmitter
                 ParameterPlan bridgeWeight = training.Parameter(rnn.Path + ".bridge.weight");
                 ParameterPlan bridgeBias = training.Parameter(rnn.Path + ".bridge.bias");
                 writer.Line(Kernels + "Linear.Forward(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "), a.Slice(" + Literals.Int(finalOffset) + ", B * " + Literals.Int(finalWidth) + "), " + TrainingEmitter.P(bridgeWeight) + ", " + TrainingEmitter.P(bridgeBias) + ", B, " + Literals.Int(finalWidth) + ", " + h + ", " + Kernels + "ActivationKind.Tanh, " + AsSpan + "__rnnInitial" + id + ", " + Literals.Int(_plan.MaxBatch * rnn.Options.Hidden) + ", B * " + h + "), __trainer.Pool);");
-                writer.Line("Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
+                writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
             }
             else
             {
                 writer.Line("a.Slice(" + Literals.Int(finalOffset) + ", B * " + h + ").CopyTo(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "));");
-                writer.Line("Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
+                writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
             }
 
             writer.Line("global::System.Array.Clear(__rnnCell" + id + ");");
@@ -339,7 +339,7 @@ internal sealed partial class ModelEmitter
         if (LastAttention(decoding) is null)
         {
             // No layer attends to the memory (a plain RNN encoder-decoder): there are no weights to show.
-            WriteRowCheckAndRepeat(writer, model);
+            WriteRowCheck(writer, model);
             return;
         }
 
@@ -360,10 +360,10 @@ internal sealed partial class ModelEmitter
         writer.Line("return " + AsSpan + "__history, ((row * " + steps + ") + step) * " + Literals.Int(maxSource) + ", __sourceLengths[row]);");
         writer.Close();
         writer.Line();
-        WriteRowCheckAndRepeat(writer, model);
+        WriteRowCheck(writer, model);
     }
 
-    private static void WriteRowCheckAndRepeat(SourceWriter writer, string model)
+    private static void WriteRowCheck(SourceWriter writer, string model)
     {
         writer.Open("private int CheckRow(int row)");
         writer.Open("if ((uint)row >= (uint)__rows)");
@@ -371,14 +371,6 @@ internal sealed partial class ModelEmitter
         writer.Close();
         writer.Line();
         writer.Line("return row;");
-        writer.Close();
-        writer.Line();
-        writer.Open("private static void Repeat(global::System.ReadOnlySpan<float> source, float[] destination, int count, int width, int length)");
-        writer.Open("for (int b = 0; b < count; b++)");
-        writer.Open("for (int k = 0; k < width; k++)");
-        writer.Line("source.Slice(b * length, length).CopyTo(" + AsSpan + "destination, ((b * width) + k) * length, length));");
-        writer.Close();
-        writer.Close();
         writer.Close();
         writer.Line();
     }
@@ -689,31 +681,20 @@ internal sealed partial class ModelEmitter
             for (long l = 0; l < stacks[s].Options.Layers; l++)
             {
                 string id = Literals.Int(s) + "_" + Literals.Int(l);
-                writer.Line("Gather(__selfK" + id + ", sources, steps * " + D + ", " + steps + " * " + D + ");");
-                writer.Line("Gather(__selfV" + id + ", sources, steps * " + D + ", " + steps + " * " + D + ");");
+                writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__selfK" + id + ", sources, steps * " + D + ", " + steps + " * " + D + ", __reorder);");
+                writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__selfV" + id + ", sources, steps * " + D + ", " + steps + " * " + D + ", __reorder);");
             }
         }
 
         for (int n = 0; n < rnns.Count; n++)
         {
             string h = Literals.Int(rnns[n].Options.Hidden);
-            writer.Line("Gather(__rnnState" + Literals.Int(n) + ", sources, " + h + ", " + h + ");");
+            writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__rnnState" + Literals.Int(n) + ", sources, " + h + ", " + h + ", __reorder);");
             writer.Open("if (__rnnCell" + Literals.Int(n) + ".Length > 0)");
-            writer.Line("Gather(__rnnCell" + Literals.Int(n) + ", sources, " + h + ", " + h + ");");
+            writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__rnnCell" + Literals.Int(n) + ", sources, " + h + ", " + h + ", __reorder);");
             writer.Close();
         }
 
-        writer.Close();
-        writer.Line();
-        writer.Line("/// <summary>Row r of <paramref name=\"cache\"/> (its first <paramref name=\"used\"/> floats of <paramref name=\"stride\"/>) becomes row sources[r].</summary>");
-        writer.Open("private void Gather(float[] cache, global::System.ReadOnlySpan<int> sources, int used, int stride)");
-        writer.Open("for (int r = 0; r < sources.Length; r++)");
-        writer.Line(AsSpan + "cache, sources[r] * stride, used).CopyTo(" + AsSpan + "__reorder, r * stride, used));");
-        writer.Close();
-        writer.Line();
-        writer.Open("for (int r = 0; r < sources.Length; r++)");
-        writer.Line(AsSpan + "__reorder, r * stride, used).CopyTo(" + AsSpan + "cache, r * stride, used));");
-        writer.Close();
         writer.Close();
         writer.Line();
         if (hasMemory && _recordHeads > 0)

@@ -199,24 +199,10 @@ partial class TinyGpt
                 }
             }
 
-            Gather(__selfK0_0, sources, steps * 48, 32 * 48);
-            Gather(__selfV0_0, sources, steps * 48, 32 * 48);
-            Gather(__selfK0_1, sources, steps * 48, 32 * 48);
-            Gather(__selfV0_1, sources, steps * 48, 32 * 48);
-        }
-
-        /// <summary>Row r of <paramref name="cache"/> (its first <paramref name="used"/> floats of <paramref name="stride"/>) becomes row sources[r].</summary>
-        private void Gather(float[] cache, global::System.ReadOnlySpan<int> sources, int used, int stride)
-        {
-            for (int r = 0; r < sources.Length; r++)
-            {
-                global::System.MemoryExtensions.AsSpan(cache, sources[r] * stride, used).CopyTo(global::System.MemoryExtensions.AsSpan(__reorder, r * stride, used));
-            }
-
-            for (int r = 0; r < sources.Length; r++)
-            {
-                global::System.MemoryExtensions.AsSpan(__reorder, r * stride, used).CopyTo(global::System.MemoryExtensions.AsSpan(cache, r * stride, used));
-            }
+            global::ModelDsl.Decoding.HypothesisRows.Gather(__selfK0_0, sources, steps * 48, 32 * 48, __reorder);
+            global::ModelDsl.Decoding.HypothesisRows.Gather(__selfV0_0, sources, steps * 48, 32 * 48, __reorder);
+            global::ModelDsl.Decoding.HypothesisRows.Gather(__selfK0_1, sources, steps * 48, 32 * 48, __reorder);
+            global::ModelDsl.Decoding.HypothesisRows.Gather(__selfV0_1, sources, steps * 48, 32 * 48, __reorder);
         }
 
         /// <summary>Frees the decoder's worker pool and encoder arena.</summary>

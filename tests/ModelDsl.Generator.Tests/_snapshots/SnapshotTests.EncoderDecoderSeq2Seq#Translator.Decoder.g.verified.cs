@@ -127,9 +127,9 @@ partial class Translator
             global::System.Span<float> a = __trainer.__activations.Span;
             // Decoder: keys and values of Encoder [B, S, 32] for every layer's cross-attention, repeated for the width hypotheses of each source
             global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 32), a.Slice(220800, B * S * 32), p.Slice(32992, 1024), p.Slice(35072, 32), B * S, 32, 32, pool: __trainer.Pool);
-            Repeat(__memoryProjection, __crossK0_0, B, width, S * 32);
+            global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossK0_0, B, width, S * 32);
             global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 32), a.Slice(220800, B * S * 32), p.Slice(34016, 1024), p.Slice(35104, 32), B * S, 32, 32, pool: __trainer.Pool);
-            Repeat(__memoryProjection, __crossV0_0, B, width, S * 32);
+            global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossV0_0, B, width, S * 32);
         }
 
         /// <summary>Valid source positions of row <paramref name="row"/> (the length of its attention rows).</summary>
@@ -164,17 +164,6 @@ partial class Translator
             }
 
             return row;
-        }
-
-        private static void Repeat(global::System.ReadOnlySpan<float> source, float[] destination, int count, int width, int length)
-        {
-            for (int b = 0; b < count; b++)
-            {
-                for (int k = 0; k < width; k++)
-                {
-                    source.Slice(b * length, length).CopyTo(global::System.MemoryExtensions.AsSpan(destination, ((b * width) + k) * length, length));
-                }
-            }
         }
 
         /// <inheritdoc/>
@@ -259,22 +248,8 @@ partial class Translator
                 }
             }
 
-            Gather(__selfK0_0, sources, steps * 32, 24 * 32);
-            Gather(__selfV0_0, sources, steps * 32, 24 * 32);
-        }
-
-        /// <summary>Row r of <paramref name="cache"/> (its first <paramref name="used"/> floats of <paramref name="stride"/>) becomes row sources[r].</summary>
-        private void Gather(float[] cache, global::System.ReadOnlySpan<int> sources, int used, int stride)
-        {
-            for (int r = 0; r < sources.Length; r++)
-            {
-                global::System.MemoryExtensions.AsSpan(cache, sources[r] * stride, used).CopyTo(global::System.MemoryExtensions.AsSpan(__reorder, r * stride, used));
-            }
-
-            for (int r = 0; r < sources.Length; r++)
-            {
-                global::System.MemoryExtensions.AsSpan(__reorder, r * stride, used).CopyTo(global::System.MemoryExtensions.AsSpan(cache, r * stride, used));
-            }
+            global::ModelDsl.Decoding.HypothesisRows.Gather(__selfK0_0, sources, steps * 32, 24 * 32, __reorder);
+            global::ModelDsl.Decoding.HypothesisRows.Gather(__selfV0_0, sources, steps * 32, 24 * 32, __reorder);
         }
 
         /// <summary>Keeps the mean over heads of the cross-attention weights in <c>__probs</c> as row r's history at <paramref name="step"/>.</summary>

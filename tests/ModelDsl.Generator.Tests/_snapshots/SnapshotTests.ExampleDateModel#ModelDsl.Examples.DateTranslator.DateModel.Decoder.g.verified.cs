@@ -137,13 +137,13 @@ partial class DateModel
             global::System.Span<float> a = __trainer.__activations.Span;
             // Decoder: keys and values of Encoder [B, S, 64] for every layer's cross-attention, repeated for the width hypotheses of each source
             global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(94528, 4096), p.Slice(102784, 64), B * S, 64, 64, pool: __trainer.Pool);
-            Repeat(__memoryProjection, __crossK0_0, B, width, S * 64);
+            global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossK0_0, B, width, S * 64);
             global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(98624, 4096), p.Slice(102848, 64), B * S, 64, 64, pool: __trainer.Pool);
-            Repeat(__memoryProjection, __crossV0_0, B, width, S * 64);
+            global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossV0_0, B, width, S * 64);
             global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(144768, 4096), p.Slice(153024, 64), B * S, 64, 64, pool: __trainer.Pool);
-            Repeat(__memoryProjection, __crossK0_1, B, width, S * 64);
+            global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossK0_1, B, width, S * 64);
             global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(148864, 4096), p.Slice(153088, 64), B * S, 64, 64, pool: __trainer.Pool);
-            Repeat(__memoryProjection, __crossV0_1, B, width, S * 64);
+            global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossV0_1, B, width, S * 64);
         }
 
         /// <summary>Valid source positions of row <paramref name="row"/> (the length of its attention rows).</summary>
@@ -178,17 +178,6 @@ partial class DateModel
             }
 
             return row;
-        }
-
-        private static void Repeat(global::System.ReadOnlySpan<float> source, float[] destination, int count, int width, int length)
-        {
-            for (int b = 0; b < count; b++)
-            {
-                for (int k = 0; k < width; k++)
-                {
-                    source.Slice(b * length, length).CopyTo(global::System.MemoryExtensions.AsSpan(destination, ((b * width) + k) * length, length));
-                }
-            }
         }
 
         /// <inheritdoc/>
@@ -296,24 +285,10 @@ partial class DateModel
                 }
             }
 
-            Gather(__selfK0_0, sources, steps * 64, 11 * 64);
-            Gather(__selfV0_0, sources, steps * 64, 11 * 64);
-            Gather(__selfK0_1, sources, steps * 64, 11 * 64);
-            Gather(__selfV0_1, sources, steps * 64, 11 * 64);
-        }
-
-        /// <summary>Row r of <paramref name="cache"/> (its first <paramref name="used"/> floats of <paramref name="stride"/>) becomes row sources[r].</summary>
-        private void Gather(float[] cache, global::System.ReadOnlySpan<int> sources, int used, int stride)
-        {
-            for (int r = 0; r < sources.Length; r++)
-            {
-                global::System.MemoryExtensions.AsSpan(cache, sources[r] * stride, used).CopyTo(global::System.MemoryExtensions.AsSpan(__reorder, r * stride, used));
-            }
-
-            for (int r = 0; r < sources.Length; r++)
-            {
-                global::System.MemoryExtensions.AsSpan(__reorder, r * stride, used).CopyTo(global::System.MemoryExtensions.AsSpan(cache, r * stride, used));
-            }
+            global::ModelDsl.Decoding.HypothesisRows.Gather(__selfK0_0, sources, steps * 64, 11 * 64, __reorder);
+            global::ModelDsl.Decoding.HypothesisRows.Gather(__selfV0_0, sources, steps * 64, 11 * 64, __reorder);
+            global::ModelDsl.Decoding.HypothesisRows.Gather(__selfK0_1, sources, steps * 64, 11 * 64, __reorder);
+            global::ModelDsl.Decoding.HypothesisRows.Gather(__selfV0_1, sources, steps * 64, 11 * 64, __reorder);
         }
 
         /// <summary>Keeps the mean over heads of the cross-attention weights in <c>__probs</c> as row r's history at <paramref name="step"/>.</summary>

@@ -138,7 +138,7 @@ partial class GruTranslator
                 int M = Trainer.__recurrentDecoder0.MemorySize;
                 if (M > 0)
                 {
-                    Repeat(a.Slice(105472, B * S * M), __rnnMemory0, B, width, S * M);
+                    global::ModelDsl.Decoding.HypothesisRows.Repeat(a.Slice(105472, B * S * M), __rnnMemory0, B, width, S * M);
                 }
 
                 int P = Trainer.__recurrentDecoder0.ProjectedMemorySize;
@@ -148,7 +148,7 @@ partial class GruTranslator
                 }
 
                 global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__rnnInitial0, 0, B * 64), a.Slice(166912, B * 96), p.Slice(91648, 6144), p.Slice(97792, 64), B, 96, 64, global::ModelDsl.Kernels.ActivationKind.Tanh, global::System.MemoryExtensions.AsSpan(__rnnInitial0, 2048, B * 64), __trainer.Pool);
-                Repeat(__rnnInitial0, __rnnState0, B, width, 64);
+                global::ModelDsl.Decoding.HypothesisRows.Repeat(__rnnInitial0, __rnnState0, B, width, 64);
                 global::System.Array.Clear(__rnnCell0);
             }
         }
@@ -185,17 +185,6 @@ partial class GruTranslator
             }
 
             return row;
-        }
-
-        private static void Repeat(global::System.ReadOnlySpan<float> source, float[] destination, int count, int width, int length)
-        {
-            for (int b = 0; b < count; b++)
-            {
-                for (int k = 0; k < width; k++)
-                {
-                    source.Slice(b * length, length).CopyTo(global::System.MemoryExtensions.AsSpan(destination, ((b * width) + k) * length, length));
-                }
-            }
         }
 
         /// <inheritdoc/>
@@ -256,24 +245,10 @@ partial class GruTranslator
                 }
             }
 
-            Gather(__rnnState0, sources, 64, 64);
+            global::ModelDsl.Decoding.HypothesisRows.Gather(__rnnState0, sources, 64, 64, __reorder);
             if (__rnnCell0.Length > 0)
             {
-                Gather(__rnnCell0, sources, 64, 64);
-            }
-        }
-
-        /// <summary>Row r of <paramref name="cache"/> (its first <paramref name="used"/> floats of <paramref name="stride"/>) becomes row sources[r].</summary>
-        private void Gather(float[] cache, global::System.ReadOnlySpan<int> sources, int used, int stride)
-        {
-            for (int r = 0; r < sources.Length; r++)
-            {
-                global::System.MemoryExtensions.AsSpan(cache, sources[r] * stride, used).CopyTo(global::System.MemoryExtensions.AsSpan(__reorder, r * stride, used));
-            }
-
-            for (int r = 0; r < sources.Length; r++)
-            {
-                global::System.MemoryExtensions.AsSpan(__reorder, r * stride, used).CopyTo(global::System.MemoryExtensions.AsSpan(cache, r * stride, used));
+                global::ModelDsl.Decoding.HypothesisRows.Gather(__rnnCell0, sources, 64, 64, __reorder);
             }
         }
 
