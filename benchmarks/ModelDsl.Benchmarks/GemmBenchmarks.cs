@@ -17,7 +17,8 @@ namespace ModelDsl.Benchmarks;
 /// layers (rows = B·T = 1024). Shapes are <c>MxNxK</c> with the operand layouts (N = as stored,
 /// T = transposed): a linear layer's forward is <c>X·Wᵀ</c> (NT), its input gradient <c>dY·W</c> (NN),
 /// its weight gradient <c>dYᵀ·X</c> (TN). The GFLOP/s column is <c>2·M·N·K / mean</c>.
-/// <c>dotnet run -c Release --project benchmarks/ModelDsl.Benchmarks -- --filter *GemmBenchmarks* --job short</c>
+/// <c>dotnet run -c Release --project benchmarks/ModelDsl.Benchmarks -- --filter '*Gemm*' --launchCount 1 --warmupCount 2 --iterationCount 8</c>
+/// (the run behind benchmarks/README.md; 2T/1T is only meaningful on an otherwise idle machine).
 /// </summary>
 [Config(typeof(GflopsConfig))]
 public class GemmBenchmarks : IDisposable

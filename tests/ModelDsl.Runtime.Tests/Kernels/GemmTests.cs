@@ -107,14 +107,20 @@ public sealed class GemmTests : IDisposable
     }
 
     [Theory]
-    [InlineData(300, 257, 129, false, false)]
-    [InlineData(300, 257, 129, true, true)]
-    [InlineData(1024, 40, 64, false, true)]  // splits rows
-    [InlineData(40, 1024, 64, true, false)]  // splits columns
-    [InlineData(1000, 24, 100, true, true)]  // splits rows, narrow last panel
-    [InlineData(515, 517, 600, false, true)]
-    public void Multiply_OneAndTwoThreads_AreBitIdentical(int m, int n, int k, bool transposeA, bool transposeB)
+    [InlineData(300, 257, 129, false, false, nameof(Gemm.Split.Columns))]
+    [InlineData(300, 257, 129, true, true, nameof(Gemm.Split.Rows))]
+    [InlineData(1024, 40, 64, false, true, nameof(Gemm.Split.Rows))]
+    [InlineData(40, 1024, 64, true, false, nameof(Gemm.Split.Columns))]
+    [InlineData(1000, 24, 100, true, true, nameof(Gemm.Split.Rows))]      // narrow last panel
+    [InlineData(515, 517, 600, false, true, nameof(Gemm.Split.Blocks))]   // two column blocks, three k blocks
+    [InlineData(600, 530, 300, false, false, nameof(Gemm.Split.Blocks))]  // last column block 18 wide: a 32-wide edge tile
+    [InlineData(700, 200, 400, true, false, nameof(Gemm.Split.Blocks))]   // transposed A packed per strip
+    [InlineData(400, 520, 700, true, true, nameof(Gemm.Split.Blocks))]    // last column block 8 wide: the 16-wide kernel
+    [InlineData(1021, 96, 1100, false, true, nameof(Gemm.Split.Blocks))]  // five k blocks, last row strip short
+    public void Multiply_OneAndTwoThreads_AreBitIdentical(int m, int n, int k, bool transposeA, bool transposeB, string split)
     {
+        // The case covers the split it names; if the heuristics move, the case list must move with them.
+        Assert.Equal(split, Gemm.SplitFor(m, n, k, transposeA, transposeB, _pool.ThreadCount).ToString());
         var a = TestData.Uniform(m * k, 31);
         var b = TestData.Uniform(k * n, 32);
         var c0 = TestData.Uniform(m * n, 33);
@@ -196,6 +202,73 @@ public sealed class GemmTests : IDisposable
         Assert.Equal("lda", Assert.Throws<ArgumentException>(() => Gemm.Multiply(ok, 4, ok, 2, false, ok, 4, false, 3, 4, 3)).ParamName);
         Assert.Equal("c", Assert.Throws<ArgumentException>(() =>
             Gemm.MultiplyBatched(new float[23], 4, 12, ok, 3, 0, false, ok, 4, 0, false, 2, 3, 4, 3)).ParamName);
+    }
+
+    [Fact]
+    public unsafe void MultiplyWithEpilogue_BlockSplit_OneAndTwoThreadsBitIdentical_AndMatchReference()
+    {
+        // Bias + ReLU through the block-by-block split: the epilogue runs on the last k block of each
+        // tile, whichever thread computes it.
+        const int M = 520, N = 300, K = 530;
+        Assert.Equal(Gemm.Split.Blocks, Gemm.SplitFor(M, N, K, false, true, _pool.ThreadCount));
+        var x = TestData.Uniform(M * K, 61);
+        var w = TestData.Uniform(N * K, 62);
+        var bias = TestData.Uniform(N, 63);
+        var one = new float[M * N];
+        var two = new float[M * N];
+        var preOne = new float[M * N];
+        var preTwo = new float[M * N];
+        fixed (float* px = x, pw = w, pb = bias, p1 = one, p2 = two, q1 = preOne, q2 = preTwo)
+        {
+            Gemm.MultiplyWithEpilogue(p1, px, false, pw, true, M, N, K, pb, ActivationKind.ReLU, q1, null);
+            Gemm.MultiplyWithEpilogue(p2, px, false, pw, true, M, N, K, pb, ActivationKind.ReLU, q2, _pool);
+        }
+
+        for (int i = 0; i < one.Length; i++)
+        {
+            Assert.True(BitConverter.SingleToInt32Bits(one[i]) == BitConverter.SingleToInt32Bits(two[i]), $"C[{i}]: {one[i]:R} vs {two[i]:R}");
+            Assert.True(BitConverter.SingleToInt32Bits(preOne[i]) == BitConverter.SingleToInt32Bits(preTwo[i]), $"pre[{i}]: {preOne[i]:R} vs {preTwo[i]:R}");
+        }
+
+        // Pre-activation = X·Wᵀ + bias: the GEMM bound plus one rounding of the bias add (|pre|·u, counted
+        // by the half ulp AssertWithin allows). ReLU is exact and 1-Lipschitz, so C obeys the same bound.
+        var broadcastBias = new float[M * N];
+        for (int i = 0; i < M; i++)
+        {
+            bias.CopyTo(broadcastBias, i * N);
+        }
+
+        var expectedPre = ReferenceInDouble(broadcastBias, N, x, K, false, w, K, true, M, N, K, 1f, 1f, out var bound);
+        AssertWithin(expectedPre, bound, preTwo, "pre-activation, two threads");
+        var expected = Array.ConvertAll(expectedPre, v => Math.Max(0f, v));
+        AssertWithin(expected, bound, two, "ReLU output, two threads");
+    }
+
+    [Fact]
+    public void Multiply_BlockSplit_ConsecutiveCallsWithNewOperands_UseTheNewOperands()
+    {
+        // Each thread keeps the block it packed; a later call (same shape, new B, or the same B
+        // changed in place) must pack again, also after the caller's buffer served a one-thread call.
+        const int M = 600, N = 300, K = 260;
+        Assert.Equal(Gemm.Split.Blocks, Gemm.SplitFor(M, N, K, false, false, _pool.ThreadCount));
+        var a = TestData.Uniform(M * K, 71);
+        var b1 = TestData.Uniform(K * N, 72);
+        var b2 = TestData.Uniform(K * N, 73);
+        var c = new float[M * N];
+        var expected2 = ReferenceInDouble(new float[M * N], N, a, K, false, b2, N, false, M, N, K, 1f, 0f, out var bound2);
+
+        Gemm.Multiply(c, a, false, b1, false, M, N, K, pool: _pool);
+        Gemm.Multiply(c, a, false, b2, false, M, N, K, pool: _pool);
+        AssertWithin(expected2, bound2, c, "second operand after the first");
+
+        Gemm.Multiply(c, a, false, b1, false, M, N, K, pool: null);
+        Gemm.Multiply(c, a, false, b2, false, M, N, K, pool: _pool);
+        AssertWithin(expected2, bound2, c, "second operand after a one-thread call");
+
+        b1.CopyTo(b2, 0);
+        var expected1 = ReferenceInDouble(new float[M * N], N, a, K, false, b1, N, false, M, N, K, 1f, 0f, out var bound1);
+        Gemm.Multiply(c, a, false, b2, false, M, N, K, pool: _pool);
+        AssertWithin(expected1, bound1, c, "operand changed in place");
     }
 
     /// <summary>
@@ -287,6 +360,7 @@ public sealed class GemmAllocationTests : IDisposable
 
     [Theory]
     [InlineData(200, 300, 260, false, true)]   // packed path, split over two threads
+    [InlineData(600, 300, 260, true, true)]    // block-by-block split
     [InlineData(32, 48, 40, false, false)]     // small path, B read in place
     [InlineData(64, 64, 16, false, true)]      // attention-sized, B packed
     public void Multiply_AllocatesNothing(int m, int n, int k, bool transposeA, bool transposeB)
