@@ -61,68 +61,9 @@ public sealed class RnnTranslatorParityTests : IDisposable
     private static readonly Fixture Models = Fixture.Load("rnn_seq2seq_models");
     private readonly string _folder = Directory.CreateTempSubdirectory("modeldsl-rnn-translator-parity-").FullName;
 
-    private delegate void RowSetter(int row, ReadOnlySpan<int> values);
-
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    /// <summary>The fixture's batch: ids packed to the longest row (<c>[3, S]</c>, <c>[3, T]</c>), pad id 0, labels -100 past each row.</summary>
-    private sealed record Rows(int[] Source, int[] SourceLengths, int[] Target, int[] TargetLengths, int[] Labels)
-    {
-        public int S => SourceLengths.Max();
-
-        public int T => TargetLengths.Max();
-
-        public int Count => SourceLengths.Length;
-
-        public static Rows Read(string name) => new(
-            Models.Ints(name, "source"), Models.Ints(name, "source_lengths"), Models.Ints(name, "target"),
-            Models.Ints(name, "target_lengths"), Models.Ints(name, "labels"));
-
-        /// <summary>Fills a generated Batch through its checked Set methods (labels past a row's length become the ignore index).</summary>
-        public void Fill(RowSetter setSource, RowSetter setTarget, RowSetter setLabels)
-        {
-            for (int b = 0; b < Count; b++)
-            {
-                setSource(b, Source.AsSpan(b * S, SourceLengths[b]));
-                setTarget(b, Target.AsSpan(b * T, TargetLengths[b]));
-                setLabels(b, Labels.AsSpan(b * T, TargetLengths[b]));
-            }
-        }
-    }
-
-    private static ParameterInfo[] Infos(IReadOnlyList<ParameterEntry> table) =>
-        [.. table.Select(e => new ParameterInfo(e.Name, e.Offset, [.. e.Shape]))];
-
-    /// <summary>Writes the case's PyTorch named_parameters, under their own names and shapes, as a state_dict safetensors file.</summary>
-    private string StateDict(string name)
-    {
-        const string prefix = "param.";
-        var tensors = new List<NamedTensor>();
-        foreach (string tensor in Models.TensorNames(name).Where(t => t.StartsWith(prefix, StringComparison.Ordinal)))
-        {
-            tensors.Add(new NamedTensor(tensor[prefix.Length..], Models.Shape(name, tensor), Models.Floats(name, tensor)));
-        }
-
-        string path = Path.Combine(_folder, name + ".safetensors");
-        SafeTensorsWriter.Write(path, tensors);
-        return path;
-    }
-
-    /// <summary>Loads the PyTorch weights; ParameterFile.Load throws on any missing, unexpected or mis-shaped name.</summary>
-    private void LoadTorchWeights(string name, IReadOnlyList<ParameterEntry> table, Span<float> parameters)
-    {
-        parameters.Clear();
-        ParameterFile.Load(StateDict(name), Infos(table), parameters);
-        foreach (var entry in table)
-        {
-            Assert.True(parameters.Slice(entry.Offset, entry.Length).SequenceEqual(Models.Floats(name, "param." + entry.Name)), entry.Name);
-        }
-
-        // Both sides name the same tensors: nothing in the state_dict is left unused.
-        Assert.Equal(Models.TensorNames(name).Count(t => t.StartsWith("param.", StringComparison.Ordinal)), table.Count);
-    }
-
-    private static void CompareLossLogitsAndGradients(string name, Rows rows, float loss, ReadOnlySpan<float> logits,
+    private static void CompareLossLogitsAndGradients(string name, TranslatorRows rows, float loss, ReadOnlySpan<float> logits,
         IReadOnlyList<ParameterEntry> table, ReadOnlySpan<float> gradients)
     {
         Tolerance.Close(Models.Floats(name, "loss"), [loss], "loss");
@@ -150,7 +91,7 @@ public sealed class RnnTranslatorParityTests : IDisposable
     /// Feeds each row's target tokens step by step (pad id 0 once a row has ended) and compares the valid rows'
     /// log-probabilities and attention weights over their valid source positions.
     /// </summary>
-    private static void CompareSteps(string name, Rows rows, Action<ReadOnlySpan<int>, int, Memory<float>> step, Func<int, int, float[]> attention)
+    private static void CompareSteps(string name, TranslatorRows rows, Action<ReadOnlySpan<int>, int, Memory<float>> step, Func<int, int, float[]> attention)
     {
         float[] expected = Models.Floats(name, "log_probs");
         float[] weights = Models.Floats(name, "weights");
@@ -183,9 +124,9 @@ public sealed class RnnTranslatorParityTests : IDisposable
     public void GruBahdanau_LossLogitsAndEveryGradient_MatchTorch()
     {
         var model = new SmallGruTranslator(seed: 99);
-        LoadTorchWeights("gru_bahdanau", SmallGruTranslator.ParameterTable, model.Parameters.Span);
+        TorchWeights.Load(Models, "gru_bahdanau", _folder, SmallGruTranslator.ParameterTable, model.Parameters.Span);
         using var trainer = model.CreateTrainer(new Sgd(0.1f));
-        var rows = Rows.Read("gru_bahdanau");
+        var rows = TranslatorRows.Read(Models, "gru_bahdanau");
         var batch = new SmallGruTranslator.Batch();
         rows.Fill(batch.SetSource, batch.SetTarget, batch.SetLabels);
         batch.Count = rows.Count;
@@ -197,9 +138,9 @@ public sealed class RnnTranslatorParityTests : IDisposable
     public void LstmLuongGeneral_LossLogitsAndEveryGradient_MatchTorch()
     {
         var model = new SmallLstmTranslator(seed: 99);
-        LoadTorchWeights("lstm_luong_general", SmallLstmTranslator.ParameterTable, model.Parameters.Span);
+        TorchWeights.Load(Models, "lstm_luong_general", _folder, SmallLstmTranslator.ParameterTable, model.Parameters.Span);
         using var trainer = model.CreateTrainer(new Sgd(0.1f));
-        var rows = Rows.Read("lstm_luong_general");
+        var rows = TranslatorRows.Read(Models, "lstm_luong_general");
         var batch = new SmallLstmTranslator.Batch();
         rows.Fill(batch.SetSource, batch.SetTarget, batch.SetLabels);
         batch.Count = rows.Count;
@@ -211,8 +152,8 @@ public sealed class RnnTranslatorParityTests : IDisposable
     public void GruBahdanau_StepDecoder_GivesTorchLogSoftmaxAndWeightsAtEveryValidPosition()
     {
         var model = new SmallGruTranslator(seed: 99);
-        LoadTorchWeights("gru_bahdanau", SmallGruTranslator.ParameterTable, model.Parameters.Span);
-        var rows = Rows.Read("gru_bahdanau");
+        TorchWeights.Load(Models, "gru_bahdanau", _folder, SmallGruTranslator.ParameterTable, model.Parameters.Span);
+        var rows = TranslatorRows.Read(Models, "gru_bahdanau");
         var batch = new SmallGruTranslator.Batch();
         rows.Fill(batch.SetSource, batch.SetTarget, batch.SetLabels);
         batch.Count = rows.Count;
@@ -226,8 +167,8 @@ public sealed class RnnTranslatorParityTests : IDisposable
     public void LstmLuongGeneral_StepDecoder_GivesTorchLogSoftmaxAndWeightsAtEveryValidPosition()
     {
         var model = new SmallLstmTranslator(seed: 99);
-        LoadTorchWeights("lstm_luong_general", SmallLstmTranslator.ParameterTable, model.Parameters.Span);
-        var rows = Rows.Read("lstm_luong_general");
+        TorchWeights.Load(Models, "lstm_luong_general", _folder, SmallLstmTranslator.ParameterTable, model.Parameters.Span);
+        var rows = TranslatorRows.Read(Models, "lstm_luong_general");
         var batch = new SmallLstmTranslator.Batch();
         rows.Fill(batch.SetSource, batch.SetTarget, batch.SetLabels);
         batch.Count = rows.Count;

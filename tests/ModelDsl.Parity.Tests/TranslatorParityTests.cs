@@ -67,65 +67,9 @@ public sealed class TranslatorParityTests : IDisposable
     private static readonly Fixture Models = Fixture.Load("seq2seq_models");
     private readonly string _folder = Directory.CreateTempSubdirectory("modeldsl-translator-parity-").FullName;
 
-    private delegate void RowSetter(int row, ReadOnlySpan<int> values);
-
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    /// <summary>The fixture's batch: ids packed to the longest row (<c>[3, S]</c>, <c>[3, T]</c>), pad id 0, labels -100 past each row.</summary>
-    private sealed record Rows(int[] Source, int[] SourceLengths, int[] Target, int[] TargetLengths, int[] Labels)
-    {
-        public int S => SourceLengths.Max();
-
-        public int T => TargetLengths.Max();
-
-        public int Count => SourceLengths.Length;
-
-        public static Rows Read(string name) => new(
-            Models.Ints(name, "source"), Models.Ints(name, "source_lengths"), Models.Ints(name, "target"),
-            Models.Ints(name, "target_lengths"), Models.Ints(name, "labels"));
-
-        /// <summary>Fills a generated Batch through its checked Set methods (labels past a row's length become the ignore index).</summary>
-        public void Fill(RowSetter setSource, RowSetter setTarget, RowSetter setLabels)
-        {
-            for (int b = 0; b < Count; b++)
-            {
-                setSource(b, Source.AsSpan(b * S, SourceLengths[b]));
-                setTarget(b, Target.AsSpan(b * T, TargetLengths[b]));
-                setLabels(b, Labels.AsSpan(b * T, TargetLengths[b]));
-            }
-        }
-    }
-
-    private static ParameterInfo[] Infos(IReadOnlyList<ParameterEntry> table) =>
-        [.. table.Select(e => new ParameterInfo(e.Name, e.Offset, [.. e.Shape]))];
-
-    /// <summary>Writes the case's PyTorch named_parameters, under their own names and shapes, as a state_dict safetensors file.</summary>
-    private string StateDict(string name)
-    {
-        const string prefix = "param.";
-        var tensors = new List<NamedTensor>();
-        foreach (string tensor in Models.TensorNames(name).Where(t => t.StartsWith(prefix, StringComparison.Ordinal)))
-        {
-            tensors.Add(new NamedTensor(tensor[prefix.Length..], Models.Shape(name, tensor), Models.Floats(name, tensor)));
-        }
-
-        string path = Path.Combine(_folder, name + ".safetensors");
-        SafeTensorsWriter.Write(path, tensors);
-        return path;
-    }
-
-    /// <summary>Loads the PyTorch weights; ParameterFile.Load throws on any missing, unexpected or mis-shaped name.</summary>
-    private void LoadTorchWeights(string name, IReadOnlyList<ParameterEntry> table, Span<float> parameters)
-    {
-        parameters.Clear();
-        ParameterFile.Load(StateDict(name), Infos(table), parameters);
-        foreach (var entry in table)
-        {
-            Assert.True(parameters.Slice(entry.Offset, entry.Length).SequenceEqual(Models.Floats(name, "param." + entry.Name)), entry.Name);
-        }
-    }
-
-    private static void CompareLossLogitsAndGradients(string name, Rows rows, float loss, ReadOnlySpan<float> logits,
+    private static void CompareLossLogitsAndGradients(string name, TranslatorRows rows, float loss, ReadOnlySpan<float> logits,
         IReadOnlyList<ParameterEntry> table, ReadOnlySpan<float> gradients)
     {
         Tolerance.Close(Models.Floats(name, "loss"), [loss], "loss");
@@ -150,7 +94,7 @@ public sealed class TranslatorParityTests : IDisposable
     }
 
     /// <summary>Feeds each row's target tokens step by step (pad id 0 once a row has ended) and compares the valid rows' log-probabilities.</summary>
-    private static void CompareSteps(string name, Rows rows, Action<ReadOnlySpan<int>, int, Memory<float>> step)
+    private static void CompareSteps(string name, TranslatorRows rows, Action<ReadOnlySpan<int>, int, Memory<float>> step)
     {
         float[] expected = Models.Floats(name, "log_probs");
         var tokens = new int[rows.Count];
@@ -181,9 +125,9 @@ public sealed class TranslatorParityTests : IDisposable
     public void Translator_LossLogitsAndEveryGradient_MatchTorch()
     {
         var model = new SmallTranslator(seed: 99);
-        LoadTorchWeights("translator", SmallTranslator.ParameterTable, model.Parameters.Span);
+        TorchWeights.Load(Models, "translator", _folder, SmallTranslator.ParameterTable, model.Parameters.Span);
         using var trainer = model.CreateTrainer(new Sgd(0.1f));
-        var rows = Rows.Read("translator");
+        var rows = TranslatorRows.Read(Models, "translator");
         var batch = new SmallTranslator.Batch();
         rows.Fill(batch.SetSource, batch.SetTarget, batch.SetLabels);
         batch.Count = rows.Count;
@@ -195,9 +139,9 @@ public sealed class TranslatorParityTests : IDisposable
     public void PreNormTranslator_LossLogitsAndEveryGradient_MatchTorch()
     {
         var model = new SmallPreNormTranslator(seed: 99);
-        LoadTorchWeights("pre_norm_translator", SmallPreNormTranslator.ParameterTable, model.Parameters.Span);
+        TorchWeights.Load(Models, "pre_norm_translator", _folder, SmallPreNormTranslator.ParameterTable, model.Parameters.Span);
         using var trainer = model.CreateTrainer(new Sgd(0.1f));
-        var rows = Rows.Read("pre_norm_translator");
+        var rows = TranslatorRows.Read(Models, "pre_norm_translator");
         var batch = new SmallPreNormTranslator.Batch();
         rows.Fill(batch.SetSource, batch.SetTarget, batch.SetLabels);
         batch.Count = rows.Count;
@@ -209,8 +153,8 @@ public sealed class TranslatorParityTests : IDisposable
     public void Translator_StepDecoder_GivesTorchLogSoftmaxAtEveryValidPosition()
     {
         var model = new SmallTranslator(seed: 99);
-        LoadTorchWeights("translator", SmallTranslator.ParameterTable, model.Parameters.Span);
-        var rows = Rows.Read("translator");
+        TorchWeights.Load(Models, "translator", _folder, SmallTranslator.ParameterTable, model.Parameters.Span);
+        var rows = TranslatorRows.Read(Models, "translator");
         var batch = new SmallTranslator.Batch();
         rows.Fill(batch.SetSource, batch.SetTarget, batch.SetLabels);
         batch.Count = rows.Count;
@@ -223,8 +167,8 @@ public sealed class TranslatorParityTests : IDisposable
     public void PreNormTranslator_StepDecoder_GivesTorchLogSoftmaxAtEveryValidPosition()
     {
         var model = new SmallPreNormTranslator(seed: 99);
-        LoadTorchWeights("pre_norm_translator", SmallPreNormTranslator.ParameterTable, model.Parameters.Span);
-        var rows = Rows.Read("pre_norm_translator");
+        TorchWeights.Load(Models, "pre_norm_translator", _folder, SmallPreNormTranslator.ParameterTable, model.Parameters.Span);
+        var rows = TranslatorRows.Read(Models, "pre_norm_translator");
         var batch = new SmallPreNormTranslator.Batch();
         rows.Fill(batch.SetSource, batch.SetTarget, batch.SetLabels);
         batch.Count = rows.Count;
