@@ -644,15 +644,8 @@ internal sealed partial class ModelEmitter
             current = other;
         }
 
-        if (recordHistory)
-        {
-            _recordHeads = heads;
-        }
-
         return current;
     }
-
-    private long _recordHeads;
 
     private void WriteReorder(SourceWriter writer, List<LayerPlan> stacks, List<LayerPlan> rnns, bool hasMemory, long maxSteps)
     {
@@ -697,9 +690,10 @@ internal sealed partial class ModelEmitter
 
         writer.Close();
         writer.Line();
-        if (hasMemory && _recordHeads > 0)
+        // The head average is recorded only when the last attention over the memory is a Transformer stack's.
+        if (hasMemory && LastAttention(_decoding!) is { Kind: LayerKind.TransformerDecoder } recorded)
         {
-            string heads = Literals.Int(_recordHeads);
+            string heads = Literals.Int(recorded.Options.Heads);
             writer.Line("/// <summary>Keeps the mean over heads of the cross-attention weights in <c>__probs</c> as row r's history at <paramref name=\"step\"/>.</summary>");
             writer.Open("private void RecordAttention(int rows, int step)");
             writer.Line("int S = __s;");
