@@ -8,6 +8,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Emit;
 using ModelDsl.Generator.Tests.Support;
+using ModelDsl.Tests.Support;
 
 namespace ModelDsl.Generator.Tests;
 
@@ -490,8 +491,8 @@ public sealed class TrainerTests
                 return [sampled, trainer.Gradients.Span.ToArray(), zero, plain];
             }
 
-            /// <summary>Bytes allocated per Step of the encoder-decoder's StepDecoder (4 rows, 2 threads) after warm-up.</summary>
-            public static long DecoderAllocations()
+            /// <summary>Bytes allocated per Step of the encoder-decoder's StepDecoder (4 rows, 2 threads), counted by <paramref name="measure"/>.</summary>
+            public static long DecoderAllocations(Func<Action, long> measure)
             {
                 var model = new Seq2Seq(seed: 3);
                 var batch = new Seq2Seq.Batch();
@@ -502,7 +503,7 @@ public sealed class TrainerTests
                 var output = new float[4 * Seq2Seq.Vocab];
                 int[] tokens = [1, 1, 1, 1];
                 int[] sources = [1, 0, 3, 2];
-                return Measure(() =>
+                return measure(() =>
                 {
                     for (int t = 0; t < Seq2Seq.TargetLength; t++)
                     {
@@ -576,20 +577,20 @@ public sealed class TrainerTests
             }
 
             /// <summary>Bytes allocated per GRU + Bahdanau Step and per decoded token (Step + Reorder, width 2) after warm-up.</summary>
-            public static long[] RecurrentAllocations()
+            public static long[] RecurrentAllocations(Func<Action, long> measure)
             {
                 var model = new GruBahdanau(seed: 2);
                 var batch = new GruBahdanau.Batch();
                 FillPairs(batch);
                 using var trainer = model.CreateTrainer(new Adam(1e-3f), threads: 2);
-                long step = Measure(() => trainer.Step(batch));
+                long step = measure(() => trainer.Step(batch));
                 batch.Count = 2;
                 using var decoder = model.CreateDecoder(maxRows: 4, threads: 2);
                 decoder.Begin(batch, width: 2);
                 var output = new float[4 * 11];
                 int[] tokens = [1, 1, 1, 1];
                 int[] sources = [1, 0, 3, 2];
-                long decode = Measure(() =>
+                long decode = measure(() =>
                 {
                     for (int t = 0; t < 5; t++)
                     {
@@ -805,8 +806,8 @@ public sealed class TrainerTests
                 return [losses.Take(10).Average(), losses.Skip(steps - 10).Average(), correct / 128.0];
             }
 
-            /// <summary>Bytes allocated by Step and by Evaluate (minimum over windows, after warm-up), threads = 2.</summary>
-            public static long[] Allocations()
+            /// <summary>Bytes allocated by Step and by Evaluate, threads = 2, counted by <paramref name="measure"/>.</summary>
+            public static long[] Allocations(Func<Action, long> measure)
             {
                 var model = new PostNorm(seed: 3);
                 var batch = new PostNorm.Batch();
@@ -816,29 +817,7 @@ public sealed class TrainerTests
                 var pairs = new Seq2Seq.Batch();
                 Fill(pairs);
                 using var translator = seq2seq.CreateTrainer(new Adam(1e-3f), threads: 2);
-                return [Measure(() => trainer.Step(batch)), Measure(() => trainer.Evaluate(batch)), Measure(() => translator.Step(pairs))];
-            }
-
-            internal static long Measure(Action action)
-            {
-                for (int i = 0; i < 20; i++)
-                {
-                    action();
-                }
-
-                long smallest = long.MaxValue;
-                for (int w = 0; w < 10; w++)
-                {
-                    long before = GC.GetTotalAllocatedBytes(precise: true);
-                    for (int i = 0; i < 5; i++)
-                    {
-                        action();
-                    }
-
-                    smallest = Math.Min(smallest, GC.GetTotalAllocatedBytes(precise: true) - before);
-                }
-
-                return smallest;
+                return [measure(() => trainer.Step(batch)), measure(() => trainer.Evaluate(batch)), measure(() => translator.Step(pairs))];
             }
         }
         """;
@@ -1042,27 +1021,22 @@ public sealed class TrainerTests
 }
 
 /// <summary>The generated Step and Evaluate allocate nothing after warm-up (2 worker threads).</summary>
-[Collection(TrainerAllocationCollection.Name)]
 public sealed class TrainerAllocationTests
 {
     [Fact]
     public void Step_and_Evaluate_allocate_nothing_after_warm_up()
     {
-        long[] bytes = (long[])TrainerTests.Call("Allocations")!;
+        long[] bytes = (long[])TrainerTests.Call("Allocations", Measure)!;
         Assert.Equal(0, bytes[0]);
         Assert.Equal(0, bytes[1]);
         Assert.Equal(0, bytes[2]); // encoder-decoder Step
-        Assert.Equal(0L, (long)TrainerTests.Call("DecoderAllocations")!); // StepDecoder.Step + Reorder
-        long[] recurrent = (long[])TrainerTests.Call("RecurrentAllocations")!;
+        Assert.Equal(0L, (long)TrainerTests.Call("DecoderAllocations", Measure)!); // StepDecoder.Step + Reorder
+        long[] recurrent = (long[])TrainerTests.Call("RecurrentAllocations", Measure)!;
         Assert.Equal(0L, recurrent[0]); // GRU + Bahdanau Step
         Assert.Equal(0L, recurrent[1]); // its StepDecoder.Step + Reorder
     }
+
+    // The harness is compiled at test time; it calls back into the shared counter.
+    internal static readonly Func<Action, long> Measure = action => Allocations.Measure(action, repeats: 5, windows: 10);
 }
 
-/// <summary>Allocation counting sees every thread: these tests run alone.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class TrainerAllocationCollection
-{
-    /// <summary>The collection's name.</summary>
-    public const string Name = "Generated trainer allocations";
-}

@@ -31,6 +31,9 @@ public sealed class NormalizationParityTests
         var db = new float[width];
         LayerNorm.Backward(dx, dw, db, Norms.Floats(name, "dout"), x, weight, mean, rstd, rows, width);
         Tolerance.Close(Norms.Floats(name, "grad.x"), dx, "grad.x");
+        // grad.weight sums dy·x̂ over every row, in another order than PyTorch's reduction: the closest parity
+        // comparison of the suite, measured at 0.56 of assert_close's bound (.ci/tolerance-report, both vector paths).
+        // The inputs are a fixed fixture and the sum runs in a fixed order, so the margin does not vary between runs.
         Tolerance.Close(Norms.Floats(name, "grad.weight"), dw, "grad.weight");
         Tolerance.Close(Norms.Floats(name, "grad.bias"), db, "grad.bias");
     }
@@ -63,6 +66,9 @@ public sealed class NormalizationParityTests
         var db = new float[channels];
         BatchNorm.Backward(dx, dw, db, Norms.Floats(name, "dout"), x, weight, savedMean, savedRstd, rows, channels, training);
         Tolerance.Close(Norms.Floats(name, "grad.x"), dx, "grad.x");
+        // grad.weight sums dy·x̂ over every row, in another order than PyTorch's reduction: the closest parity
+        // comparison of the suite, measured at 0.56 of assert_close's bound (.ci/tolerance-report, both vector paths).
+        // The inputs are a fixed fixture and the sum runs in a fixed order, so the margin does not vary between runs.
         Tolerance.Close(Norms.Floats(name, "grad.weight"), dw, "grad.weight");
         Tolerance.Close(Norms.Floats(name, "grad.bias"), db, "grad.bias");
     }

@@ -1,5 +1,7 @@
 using System;
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using ModelDsl.Tests.Support;
 
 namespace ModelDsl.Parity;
 
@@ -13,15 +15,18 @@ public static class Tolerance
     public const double Atol = 1e-5;
 
     /// <summary>Asserts <c>|actual - expected| &lt;= atol + rtol·|expected|</c> everywhere, naming the worst entry.</summary>
-    public static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what, double rtol = Rtol, double atol = Atol)
+    public static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string what, double rtol = Rtol, double atol = Atol,
+        [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
     {
         Assert.True(expected.Length == actual.Length, $"{what}: {actual.Length} values, expected {expected.Length}.");
         int worst = -1;
         double worstRatio = 1;
+        double largest = 0;
         for (int i = 0; i < expected.Length; i++)
         {
             double diff = Math.Abs((double)actual[i] - expected[i]);
             double ratio = diff / (atol + rtol * Math.Abs(expected[i]));
+            largest = Math.Max(largest, double.IsNaN(ratio) ? double.PositiveInfinity : ratio);
             if (double.IsNaN(ratio) || ratio > worstRatio)
             {
                 worst = i;
@@ -29,6 +34,7 @@ public static class Tolerance
             }
         }
 
+        ToleranceLog.Record(file, line, what, largest);
         if (worst >= 0)
         {
             Assert.Fail(string.Create(CultureInfo.InvariantCulture,

@@ -24,6 +24,9 @@ public sealed unsafe class WorkerPool : IDisposable
     [ThreadStatic]
     private static bool t_insideLoop;
 
+    [ThreadStatic]
+    private static long t_workerAllocatedBytes;
+
     private readonly Thread[] _workers;
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
     private readonly object _runLock = new();
@@ -34,6 +37,7 @@ public sealed unsafe class WorkerPool : IDisposable
     private int _next;
     private int _activeWorkers;
     private int _generation;
+    private long _loopAllocatedBytes;
     private volatile bool _disposed;
     private Exception? _failure;
 
@@ -63,6 +67,15 @@ public sealed unsafe class WorkerPool : IDisposable
 
     /// <summary>Threads that run a loop, the caller's included.</summary>
     public int ThreadCount { get; }
+
+    /// <summary>
+    /// Bytes that worker threads of any pool allocated on the managed heap while running loops started by the
+    /// current thread, summed since the thread started. Together with <see cref="GC.GetAllocatedBytesForCurrentThread"/>
+    /// it counts everything a call on this thread allocated, on whichever thread of a pool its work ran, and nothing
+    /// that unrelated threads allocated meanwhile (unlike <see cref="GC.GetTotalAllocatedBytes(bool)"/>).
+    /// Loops that run inline allocate on the calling thread and are not counted here.
+    /// </summary>
+    public static long WorkerAllocatedBytesForCurrentThread => t_workerAllocatedBytes;
 
     /// <summary>
     /// Runs <paramref name="body"/> for every index in <c>[0, count)</c>, spread over the pool's threads,
@@ -114,6 +127,13 @@ public sealed unsafe class WorkerPool : IDisposable
             _wake.Reset();
             _body = null;
             _context = null;
+            long workerBytes = Volatile.Read(ref _loopAllocatedBytes);
+            if (workerBytes != 0)
+            {
+                // The workers are idle now: hand what they allocated for this loop to the thread that started it.
+                t_workerAllocatedBytes += workerBytes;
+                Volatile.Write(ref _loopAllocatedBytes, 0);
+            }
             if (_failure is { } failure)
             {
                 _failure = null;
@@ -206,7 +226,14 @@ public sealed unsafe class WorkerPool : IDisposable
                 return;
             }
 
+            long before = GC.GetAllocatedBytesForCurrentThread();
             Drain();
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated != 0)
+            {
+                Interlocked.Add(ref _loopAllocatedBytes, allocated);
+            }
+
             Interlocked.Decrement(ref _activeWorkers);
         }
     }

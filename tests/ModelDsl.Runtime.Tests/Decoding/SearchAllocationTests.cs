@@ -3,7 +3,6 @@ using ModelDsl.Tests.Support;
 
 namespace ModelDsl.Tests.Decoding;
 
-[Collection(AllocationCollection.Name)]
 public sealed class SearchAllocationTests
 {
     private const int Vocabulary = 40, MaxSteps = 20, Batch = 3, Width = 4;

@@ -331,7 +331,6 @@ public sealed class AdditiveAttentionTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class AdditiveAttentionAllocationTests
 {
     [Theory]

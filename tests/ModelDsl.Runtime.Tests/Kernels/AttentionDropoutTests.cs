@@ -382,7 +382,6 @@ public sealed class AttentionDropoutTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class AttentionDropoutAllocationTests
 {
     public static readonly TheoryData<MaskKind> AllMasks = AttentionTests.AllMasks;

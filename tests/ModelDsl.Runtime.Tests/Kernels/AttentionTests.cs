@@ -611,7 +611,6 @@ public sealed class AttentionTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class AttentionAllocationTests
 {
     public static readonly TheoryData<MaskKind> AllMasks = AttentionTests.AllMasks;

@@ -284,7 +284,6 @@ public sealed class BatchNormTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class BatchNormAllocationTests
 {
     [Theory]

@@ -199,7 +199,6 @@ public sealed class BidirectionalGruStackTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class BidirectionalGruStackAllocationTests
 {
     [Fact]

@@ -206,7 +206,6 @@ public sealed class CrossEntropyTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class CrossEntropyAllocationTests
 {
     [Fact]

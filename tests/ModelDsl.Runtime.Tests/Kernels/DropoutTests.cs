@@ -284,7 +284,6 @@ public sealed class DropoutTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class DropoutAllocationTests
 {
     [Fact]

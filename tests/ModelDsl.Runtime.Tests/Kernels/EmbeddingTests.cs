@@ -141,7 +141,6 @@ public sealed class EmbeddingTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class EmbeddingAllocationTests
 {
     [Fact]

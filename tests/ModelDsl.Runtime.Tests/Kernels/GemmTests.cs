@@ -351,7 +351,6 @@ public sealed class GemmTests : IDisposable
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class GemmAllocationTests : IDisposable
 {
     private readonly WorkerPool _pool = new(2);

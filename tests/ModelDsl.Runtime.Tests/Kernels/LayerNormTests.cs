@@ -272,7 +272,6 @@ public sealed class LayerNormTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class LayerNormAllocationTests
 {
     [Fact]

@@ -233,7 +233,6 @@ public sealed class LinearTests : IDisposable
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class LinearAllocationTests : IDisposable
 {
     private readonly WorkerPool _pool = new(2);

@@ -64,7 +64,6 @@ public sealed class MeanSquaredErrorTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class MeanSquaredErrorAllocationTests
 {
     [Fact]

@@ -130,7 +130,6 @@ public sealed class PoolingTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class PoolingAllocationTests
 {
     [Fact]

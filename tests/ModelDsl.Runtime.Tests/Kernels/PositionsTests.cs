@@ -128,7 +128,6 @@ public sealed class PositionsTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class PositionsAllocationTests
 {
     [Fact]

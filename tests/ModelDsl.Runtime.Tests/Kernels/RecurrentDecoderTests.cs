@@ -445,8 +445,7 @@ public sealed class RecurrentDecoderTests
     }
 }
 
-/// <summary>Allocation counts, in the collection that runs alone (the counter sees every thread).</summary>
-[Collection(AllocationCollection.Name)]
+/// <summary>Allocation counts of the training and decoding paths.</summary>
 public sealed class RecurrentDecoderAllocationTests
 {
     [Theory]

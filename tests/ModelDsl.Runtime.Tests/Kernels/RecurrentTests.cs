@@ -479,7 +479,6 @@ public sealed class RecurrentTests
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class RecurrentAllocationTests
 {
     [Theory]

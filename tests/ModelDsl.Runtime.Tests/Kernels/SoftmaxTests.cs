@@ -198,7 +198,6 @@ public sealed class SoftmaxTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class SoftmaxAllocationTests
 {
     [Fact]

@@ -115,7 +115,6 @@ public sealed class ClippingTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class ClippingAllocationTests
 {
     [Fact]

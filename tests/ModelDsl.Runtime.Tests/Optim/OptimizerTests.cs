@@ -331,7 +331,6 @@ public sealed class OptimizerTests
     }
 }
 
-[Collection(AllocationCollection.Name)]
 public sealed class OptimizerAllocationTests
 {
     [Theory]

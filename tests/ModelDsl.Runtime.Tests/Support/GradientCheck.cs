@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace ModelDsl.Tests.Support;
@@ -20,8 +21,10 @@ public static class GradientCheck
     /// catching any real error (a wrong term is O(1)).
     /// </summary>
     public static void Check(string name, double[] x, ReadOnlySpan<double> analytic, Func<double> loss,
-        double h = 1e-6, double tolerance = 1e-6, int maxEntries = int.MaxValue)
+        double h = 1e-6, double tolerance = 1e-6, int maxEntries = int.MaxValue,
+        [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
     {
+        double worstFraction = 0;
         Assert.Equal(x.Length, analytic.Length);
         var failures = new List<string>();
         int stride = Math.Max(1, x.Length / Math.Max(1, Math.Min(maxEntries, x.Length)));
@@ -36,6 +39,7 @@ public static class GradientCheck
             double numeric = (plus - minus) / (2 * h);
             double error = Math.Abs(numeric - analytic[i]);
             double scale = Math.Max(1, Math.Max(Math.Abs(numeric), Math.Abs(analytic[i])));
+            worstFraction = Math.Max(worstFraction, double.IsNaN(error) ? double.PositiveInfinity : error / (tolerance * scale));
             if (!(error <= tolerance * scale))
             {
                 failures.Add(string.Create(CultureInfo.InvariantCulture,
@@ -43,6 +47,7 @@ public static class GradientCheck
             }
         }
 
+        ToleranceLog.Record(file, line, name, worstFraction);
         if (failures.Count > 0)
         {
             var message = new StringBuilder()
@@ -63,8 +68,10 @@ public static class GradientCheck
     /// so the caller's tolerance is typically 1e-2 relative: loose, but a wrong gradient term is O(1).
     /// </summary>
     public static void CheckSingle(string name, float[] x, ReadOnlySpan<float> analytic, Func<double> loss,
-        float h = 1e-2f, double tolerance = 1e-2, int maxEntries = int.MaxValue)
+        float h = 1e-2f, double tolerance = 1e-2, int maxEntries = int.MaxValue,
+        [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
     {
+        double worstFraction = 0;
         var failures = new List<string>();
         Assert.Equal(x.Length, analytic.Length);
         int stride = Math.Max(1, x.Length / Math.Max(1, Math.Min(maxEntries, x.Length)));
@@ -79,6 +86,7 @@ public static class GradientCheck
             double numeric = (plus - minus) / (2.0 * h);
             double error = Math.Abs(numeric - analytic[i]);
             double scale = Math.Max(1, Math.Max(Math.Abs(numeric), Math.Abs(analytic[i])));
+            worstFraction = Math.Max(worstFraction, double.IsNaN(error) ? double.PositiveInfinity : error / (tolerance * scale));
             if (!(error <= tolerance * scale))
             {
                 failures.Add(string.Create(CultureInfo.InvariantCulture,
@@ -86,6 +94,7 @@ public static class GradientCheck
             }
         }
 
+        ToleranceLog.Record(file, line, name, worstFraction);
         Assert.True(failures.Count == 0,
             $"Float32 gradient check of {name} failed at {failures.Count} entries:\n{string.Join('\n', failures.GetRange(0, Math.Min(10, failures.Count)))}");
     }

@@ -5,7 +5,6 @@ using ModelDsl.Threading;
 
 namespace ModelDsl.Tests.Threading;
 
-[Collection(AllocationCollection.Name)]
 public sealed unsafe class WorkerPoolTests
 {
     private struct Squares
