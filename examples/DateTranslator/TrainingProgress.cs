@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Globalization;
 using System.Threading;
 using Spectre.Console;
@@ -29,14 +28,15 @@ public sealed class TrainingProgress
 
     private readonly int _maxSteps;
     private readonly int _examplesPerStep;
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Clock _clock;
     private double _loss = double.NaN;
     private double _smoothed = double.NaN;
     private int _steps;
     private bool _stopRequested;
 
-    private TrainingProgress(int maxSteps, int examplesPerStep, bool interactive)
+    private TrainingProgress(int maxSteps, int examplesPerStep, bool interactive, TimeProvider time)
     {
+        _clock = new Clock(time);
         _maxSteps = maxSteps;
         _examplesPerStep = examplesPerStep;
         Interactive = interactive;
@@ -63,8 +63,9 @@ public sealed class TrainingProgress
     /// <param name="examplesPerStep">Examples one step trains on, for the examples/s figure.</param>
     /// <param name="step">Runs one step (its 1-based number is the first argument) and returns its loss.</param>
     /// <param name="interactive">Force the live display on or off; by default <see cref="ConsoleIsInteractive"/>.</param>
+    /// <param name="time">The clock for the time limit and the rates; by default the system's (tests pass their own).</param>
     public static TrainingResult Run(string description, int maxSteps, TimeSpan? timeLimit, int examplesPerStep,
-        Func<int, TrainingProgress, float> step, bool? interactive = null)
+        Func<int, TrainingProgress, float> step, bool? interactive = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(description);
         ArgumentNullException.ThrowIfNull(step);
@@ -75,7 +76,7 @@ public sealed class TrainingProgress
             throw new ArgumentOutOfRangeException(nameof(timeLimit), limit, "The time limit must be positive.");
         }
 
-        var progress = new TrainingProgress(maxSteps, examplesPerStep, interactive ?? ConsoleIsInteractive);
+        var progress = new TrainingProgress(maxSteps, examplesPerStep, interactive ?? ConsoleIsInteractive, time ?? TimeProvider.System);
         TrainingStopReason reason = progress.Interactive
             ? progress.RunLive(description, timeLimit, step)
             : progress.RunPlain(description, timeLimit, step);
@@ -183,15 +184,25 @@ public sealed class TrainingProgress
     private string PlainLine(string description, int step, double fraction, TimeSpan elapsed)
     {
         string remaining = fraction > 0 && fraction < 1
-            ? Clock(TimeSpan.FromSeconds(elapsed.TotalSeconds * (1 - fraction) / fraction))
+            ? FormatTime(TimeSpan.FromSeconds(elapsed.TotalSeconds * (1 - fraction) / fraction))
             : "0:00";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{description} step {step}/{_maxSteps} ({100 * fraction,3:F0}%)  loss {Volatile.Read(ref _loss):F4} (avg {Volatile.Read(ref _smoothed):F4})  {ExamplesPerSecond(elapsed):N0} ex/s  elapsed {Clock(elapsed)}  remaining {remaining}");
+            $"{description} step {step}/{_maxSteps} ({100 * fraction,3:F0}%)  loss {Volatile.Read(ref _loss):F4} (avg {Volatile.Read(ref _smoothed):F4})  {ExamplesPerSecond(elapsed):N0} ex/s  elapsed {FormatTime(elapsed)}  remaining {remaining}");
     }
 
-    private static string Clock(TimeSpan time) => time.TotalHours >= 1
+    private static string FormatTime(TimeSpan time) => time.TotalHours >= 1
         ? time.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture)
         : time.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+
+    // A restartable stopwatch over a TimeProvider.
+    private sealed class Clock(TimeProvider time)
+    {
+        private long _start = time.GetTimestamp();
+
+        public TimeSpan Elapsed => time.GetElapsedTime(_start);
+
+        public void Restart() => _start = time.GetTimestamp();
+    }
 
     // The custom column: the current loss and examples/s, read from the running loop.
     private sealed class StatusColumn(TrainingProgress owner) : ProgressColumn
