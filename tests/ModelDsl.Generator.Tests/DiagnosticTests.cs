@@ -301,6 +301,7 @@ public sealed class DiagnosticTests
         var tested = Cases.Select(row => (string)row[0]).ToHashSet();
         tested.Add("MDSL9001"); // Internal_error_becomes_MDSL9001 below
         tested.Add("MDSL2002"); // MDSL2002_guards_the_trainer_but_no_valid_declaration_reaches_it below
+        tested.Add("MDSL0016"); // reported by MemberNameAnalyzer, not the generator: CodeFixTests.Mdsl0016_*
         string root = RepositoryRoot();
         string unshipped = System.IO.File.ReadAllText(System.IO.Path.Combine(root, "generator/ModelDsl.Generator/AnalyzerReleases.Unshipped.md"));
         foreach (string id in ids)
@@ -308,6 +309,28 @@ public sealed class DiagnosticTests
             Assert.Contains(id, tested);
             Assert.True(System.IO.File.Exists(System.IO.Path.Combine(root, "docs/diagnostics", id + ".md")), "docs/diagnostics/" + id + ".md is missing");
             Assert.Contains(id + " |", unshipped);
+        }
+    }
+
+    [Fact]
+    public void Every_descriptor_has_a_category_and_a_help_link_to_its_docs_page()
+    {
+        string root = RepositoryRoot();
+        var descriptors = typeof(Diagnostics.DiagnosticDescriptors)
+            .GetFields(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Select(field => (DiagnosticDescriptor)field.GetValue(null)!)
+            .ToList();
+        Assert.NotEmpty(descriptors);
+        foreach (DiagnosticDescriptor descriptor in descriptors)
+        {
+            Assert.Contains(descriptor.Category, new[] { "ModelDsl.Declaration", "ModelDsl.Shapes", "ModelDsl.Unsupported", "ModelDsl.Internal" });
+            string expectedPrefix = Diagnostics.DiagnosticDescriptors.HelpLinkBase;
+            Assert.True(descriptor.HelpLinkUri.StartsWith(expectedPrefix, System.StringComparison.Ordinal), $"{descriptor.Id}: help link '{descriptor.HelpLinkUri}'");
+            string page = descriptor.HelpLinkUri[expectedPrefix.Length..];
+            Assert.Equal(descriptor.Id + ".md", page);
+            string path = System.IO.Path.Combine(root, "docs/diagnostics", page);
+            Assert.True(System.IO.File.Exists(path), $"{descriptor.Id}: {descriptor.HelpLinkUri} points at docs/diagnostics/{page}, which is missing");
+            Assert.Contains("## Fix", System.IO.File.ReadAllText(path), System.StringComparison.Ordinal);
         }
     }
 

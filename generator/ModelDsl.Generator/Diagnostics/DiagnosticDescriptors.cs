@@ -13,6 +13,9 @@ internal static class DiagnosticDescriptors
     private const string Unsupported = "ModelDsl.Unsupported";
     private const string Internal = "ModelDsl.Internal";
 
+    /// <summary>Where the diagnostics' docs pages are published: the repository's docs/diagnostics/ folder.</summary>
+    internal const string HelpLinkBase = "https://github.com/modeldsl/ModelDsl/blob/main/docs/diagnostics/";
+
     public static readonly DiagnosticDescriptor ModelNotPartial = Error(
         "MDSL0001", Declaration, "Model class must be partial",
         "Model class '{0}' must be declared partial so the generator can add its members");
@@ -64,7 +67,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor MissingLoss = new(
         "MDSL0013", "Model declares no loss",
         "Model '{0}' declares no loss; add [CrossEntropyLoss] or [MseLoss] to its last layer '{1}' to train it",
-        Declaration, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+        Declaration, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL0013"));
 
     public static readonly DiagnosticDescriptor MisplacedLoss = Error(
         "MDSL0014", Declaration, "Loss on a layer other than the last",
@@ -125,12 +128,20 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor TrainingNotSupportedYet = new(
         "MDSL2002", "Training code not generated yet",
         "Model '{0}': {1} is not supported yet; the layout, layer properties and Batch are generated, but no CreateTrainer/Trainer",
-        Unsupported, DiagnosticSeverity.Warning, isEnabledByDefault: true);
+        Unsupported, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL2002"));
+
+    public static readonly DiagnosticDescriptor MemberNameAsString = new(
+        "MDSL0016", "Use nameof for a member name",
+        "Write nameof({0}) instead of \"{0}\": a rename then updates it",
+        Declaration, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL0016"));
 
     public static readonly DiagnosticDescriptor InternalError = Error(
         "MDSL9001", Internal, "Internal generator error",
         "ModelDsl generator internal error while processing '{0}': {1}");
 
     private static DiagnosticDescriptor Error(string id, string category, string title, string message) =>
-        new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+        new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLink(id));
+
+    /// <summary>The docs page of a diagnostic: docs/diagnostics/{id}.md in the repository (a test checks each exists).</summary>
+    internal static string HelpLink(string id) => HelpLinkBase + id + ".md";
 }
