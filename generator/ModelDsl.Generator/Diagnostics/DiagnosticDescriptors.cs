@@ -135,6 +135,11 @@ internal static class DiagnosticDescriptors
         "Write nameof({0}) instead of \"{0}\": a rename then updates it",
         Declaration, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL0016"));
 
+    public static readonly DiagnosticDescriptor UndisposedTrainerOrDecoder = new(
+        "MDSL0017", "Trainer or StepDecoder is never disposed",
+        "The {0} made by {1} is never disposed, so its worker threads and native memory stay allocated; declare it with 'using var'",
+        Declaration, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL0017"));
+
     public static readonly DiagnosticDescriptor InternalError = Error(
         "MDSL9001", Internal, "Internal generator error",
         "ModelDsl generator internal error while processing '{0}': {1}");
