@@ -29,7 +29,7 @@ public sealed class GruBahdanauTranslator : Translator
         Guard.Positive(maxWidth);
         var model = new GruBahdanauModel(seed: 7);
         _trainer = model.CreateTrainer(
-            new Adam(1e-3f), threads, new WarmupCosineSchedule(3e-3f, warmupSteps: 100, totalSteps: Math.Max(steps, 101), floor: 1e-4f), clipNorm: 1f);
+            new Adam(3e-3f), threads, new WarmupCosineSchedule(3e-3f, warmupSteps: 100, totalSteps: Math.Max(steps, 101), floor: 1e-4f), clipNorm: 1f);
         _decoder = model.CreateDecoder(maxRows: GruBahdanauModel.MaxBatch * maxWidth, threads);
     }
 

@@ -28,7 +28,7 @@ public sealed class TransformerTranslator : Translator
         Guard.Positive(maxWidth);
         var model = new DateModel(seed: 7);
         _trainer = model.CreateTrainer(
-            new Adam(1e-3f), threads, new WarmupCosineSchedule(2e-3f, warmupSteps: 200, totalSteps: Math.Max(steps, 201), floor: 1e-4f), clipNorm: 1f);
+            new Adam(2e-3f), threads, new WarmupCosineSchedule(2e-3f, warmupSteps: 200, totalSteps: Math.Max(steps, 201), floor: 1e-4f), clipNorm: 1f);
         _decoder = model.CreateDecoder(maxRows: DateModel.MaxBatch * maxWidth, threads);
     }
 

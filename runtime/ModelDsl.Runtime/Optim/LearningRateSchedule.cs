@@ -20,6 +20,14 @@ public abstract class LearningRateSchedule
         return (float)Evaluate(step);
     }
 
+    /// <summary>
+    /// The rate this schedule is built around (its constant, peak or initial rate), or null when it derives every
+    /// rate from other quantities (<see cref="InverseSquareRootSchedule"/>). The learning rate lives in one place: a
+    /// trainer given a schedule with a base rate and an optimizer whose <see cref="Optimizer.LearningRate"/> differs
+    /// throws, since the schedule, not the optimizer, sets the rate of every step.
+    /// </summary>
+    public virtual float? BaseRate => null;
+
     /// <summary>The formula, for a step already checked to be zero or greater.</summary>
     protected abstract double Evaluate(long step);
 
@@ -48,6 +56,9 @@ public sealed class ConstantSchedule : LearningRateSchedule
     public float LearningRate { get; }
 
     /// <inheritdoc/>
+    public override float? BaseRate => LearningRate;
+
+    /// <inheritdoc/>
     protected override double Evaluate(long step) => LearningRate;
 }
 
@@ -67,6 +78,9 @@ public sealed class LinearWarmupSchedule : LearningRateSchedule
 
     /// <summary>The rate after warmup.</summary>
     public float LearningRate { get; }
+
+    /// <inheritdoc/>
+    public override float? BaseRate => LearningRate;
 
     /// <summary>Steps of warmup.</summary>
     public long WarmupSteps { get; }
@@ -110,6 +124,9 @@ public sealed class WarmupCosineSchedule : LearningRateSchedule
 
     /// <summary>The peak rate.</summary>
     public float LearningRate { get; }
+
+    /// <inheritdoc/>
+    public override float? BaseRate => LearningRate;
 
     /// <summary>Steps of warmup.</summary>
     public long WarmupSteps { get; }
@@ -207,6 +224,9 @@ public sealed class StepDecaySchedule : LearningRateSchedule
 
     /// <summary>The initial rate.</summary>
     public float LearningRate { get; }
+
+    /// <inheritdoc/>
+    public override float? BaseRate => LearningRate;
 
     /// <summary>Steps between decays.</summary>
     public long StepSize { get; }

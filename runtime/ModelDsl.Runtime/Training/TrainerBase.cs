@@ -39,7 +39,10 @@ public abstract class TrainerBase : IDisposable
     /// <param name="stateTable">The state's buffers, for checkpoints (empty without state).</param>
     /// <param name="optimizer">The update rule.</param>
     /// <param name="threads">Worker threads for the kernels (1 = serial, no pool).</param>
-    /// <param name="schedule">Learning rate per step, or null for the optimizer's constant rate.</param>
+    /// <param name="schedule">
+    /// Learning rate per step, or null for the optimizer's constant rate. A schedule with a
+    /// <see cref="LearningRateSchedule.BaseRate"/> must agree with the optimizer's rate (one place for the rate).
+    /// </param>
     /// <param name="clipNorm">Global L2 norm to clip the gradients to before each update (0 = no clipping).</param>
     /// <param name="dropoutSeed">Seed of the dropout masks.</param>
     /// <param name="maskBytesPerStep">Dropout mask bytes one step draws (the random offset a checkpoint records).</param>
@@ -60,6 +63,13 @@ public abstract class TrainerBase : IDisposable
         if (!(clipNorm >= 0f))
         {
             throw new ArgumentOutOfRangeException(nameof(clipNorm), clipNorm, modelName + ".Trainer: clipNorm must be 0 (off) or positive.");
+        }
+
+        if (schedule?.BaseRate is float scheduled && scheduled != optimizer.LearningRate)
+        {
+            throw new ArgumentException(FormattableString.Invariant(
+                $"{modelName}.Trainer: the learning rate is given twice, {optimizer.GetType().Name}({optimizer.LearningRate}) and {schedule.GetType().Name}({scheduled}). The schedule sets the rate of every step: give the optimizer the same rate, or no schedule."),
+                nameof(schedule));
         }
 
         _modelName = modelName;
