@@ -251,7 +251,7 @@ internal static class ModelParser
         }
 
         var property = member as IPropertySymbol;
-        bool handleProperty = property is not null && property.IsPartialDefinition && KnownNames.IsHandleType(property.Type.OriginalDefinition.ToDisplayString());
+        bool handleProperty = property is not null && property.IsPartialDefinition && Layers.LayerRegistry.IsHandleType(property.Type.OriginalDefinition.ToDisplayString());
         if (layerAttribute is null && lossAttribute is null && !handleProperty)
         {
             return null;
@@ -337,8 +337,7 @@ internal static class ModelParser
         }
         else if (property is not null && propertyType is not null && !broken)
         {
-            bool featureInput = kind == LayerKind.Input && HasPositive(arguments, "Features");
-            string expected = KnownNames.HandleType(kind, featureInput);
+            string expected = Layers.LayerRegistry.Get(kind).HandleTypeFor(arguments);
             bool matches = property.Type.ToDisplayString() == KnownNames.Namespace + "." + expected && property.NullableAnnotation != NullableAnnotation.Annotated;
             if (!matches)
             {
@@ -358,19 +357,6 @@ internal static class ModelParser
             arguments,
             loss,
             broken);
-    }
-
-    private static bool HasPositive(EquatableArray<ArgumentSpec> arguments, string name)
-    {
-        foreach (ArgumentSpec argument in arguments)
-        {
-            if (argument.Name == name && argument.Kind == ArgumentKind.Int && argument.Int != 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static string KindName(ISymbol member) => member switch

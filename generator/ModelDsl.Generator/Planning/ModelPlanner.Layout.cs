@@ -244,7 +244,6 @@ internal sealed partial class ModelPlanner
                 }
             }
 
-            bool featureInput = spec.Kind == LayerKind.Input && !layer.Output.Tokens;
             layerIndex[layer.Index] = layers.Count;
             flops = Sizes.Add(flops, layer.Flops);
             layers.Add(new LayerPlan(
@@ -252,7 +251,7 @@ internal sealed partial class ModelPlanner
                 Naming.SnakeCase(spec.Name),
                 spec.Kind,
                 Options(layer.Index, spec),
-                KnownNames.HandleType(spec.Kind, featureInput),
+                Layers.LayerRegistry.Get(spec.Kind).HandleTypeFor(spec.Arguments),
                 layer.Input,
                 layer.Output,
                 groups.ToEquatableArray(),
