@@ -1,4 +1,7 @@
+using System.Globalization;
+using ModelDsl.Generator.Diagnostics;
 using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Planning;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -14,4 +17,75 @@ internal sealed class EmbeddingLayer : LayerDescriptor
     public override LayerKind Kind => LayerKind.Embedding;
 
     public override string HandleType => "TokenEmbedding";
+
+    public override bool EmbedsTokens => true;
+
+    public override void Plan(LayerContext c)
+    {
+        LayerSpec layer = c.Layer;
+        Shape input = c.Input;
+        if (!input.Tokens)
+        {
+            c.Report(DiagnosticDescriptors.InputKindMismatch, layer.AttributeLocation, layer.Name, "Embedding", "token ids [B, T]", c.From, input.Named);
+            return;
+        }
+
+        long vocab = c.Int("Vocab", 0);
+        long dimension = c.Int("Dimension", 0);
+        if (!c.CheckRange("Vocab", vocab, 1, "at least 1") | !c.CheckRange("Dimension", dimension, 1, "at least 1"))
+        {
+            return;
+        }
+
+        Shape output = input.Append(c.StaticDim("Dimension", dimension));
+        if (!c.CheckTensor("weight [" + vocab + ", " + dimension + "]", Sizes.Multiply(vocab, dimension)) || !c.CheckTensor("the output " + output.Named, output.MaxElements))
+        {
+            return;
+        }
+
+        string path = c.Path;
+        if (input.Source is { } source)
+        {
+            c.RecordVocabulary(source, vocab, layer.Argument("Vocab")?.Display ?? vocab.ToString(CultureInfo.InvariantCulture));
+        }
+
+        PendingParameter weight = LayerContext.Param(path + ".weight", InitKind.Normal, vocab, dimension);
+        if (layer.Text("SharedWith") is { } shared)
+        {
+            // A second embedding (e.g. the target side of a translator) that uses another embedding's table.
+            int owner = c.Resolve("SharedWith", shared);
+            if (owner < 0)
+            {
+                return;
+            }
+
+            LayerSpec other = c.LayerAt(owner);
+            if (other.Kind != LayerKind.Embedding || other.Argument("SharedWith") is not null)
+            {
+                c.Report(DiagnosticDescriptors.TiedWeightMismatch, c.At("SharedWith"), layer.Name, shared, "it is [" + KnownNames.AttributeName(other.Kind) + "]" + (other.Kind == LayerKind.Embedding ? " sharing another table" : string.Empty) + ", not an [Embedding] that owns its table");
+                return;
+            }
+
+            long otherVocab = other.Int("Vocab", 0);
+            long otherDimension = other.Int("Dimension", 0);
+            if (otherVocab != vocab || otherDimension != dimension)
+            {
+                c.Report(DiagnosticDescriptors.TiedWeightMismatch, c.At("SharedWith"), layer.Name, shared, "its weight is [" + otherVocab.ToString(CultureInfo.InvariantCulture) + ", " + otherDimension.ToString(CultureInfo.InvariantCulture) + "] but this layer's is [" + vocab.ToString(CultureInfo.InvariantCulture) + ", " + dimension.ToString(CultureInfo.InvariantCulture) + "]");
+                return;
+            }
+
+            weight = new PendingParameter(path + ".weight", [vocab, dimension], InitKind.Normal, vocab, dimension, Naming.SnakeCase(shared) + ".weight");
+        }
+
+        c.AddDim(layer.Name + "Vocab", vocab, layer.Name + ": vocabulary size");
+        c.Complete(
+            output,
+            [LayerContext.Group(layer.Name, input, output, weight)],
+            [("output", output)],
+            0,
+            "vocab " + vocab.ToString(CultureInfo.InvariantCulture));
+    }
+
+    public override string? TrainingUnsupported(LayerPlan layer, bool readsTokens) =>
+        readsTokens ? null : "training code for an [Embedding] that does not read a token input directly (" + layer.Name + ")";
 }

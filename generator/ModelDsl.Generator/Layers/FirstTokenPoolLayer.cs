@@ -1,9 +1,10 @@
 using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Planning;
 
 namespace ModelDsl.Generator.Layers;
 
 /// <summary>[FirstTokenPool]: the first position of a sequence (BERT's [CLS]).</summary>
-internal sealed class FirstTokenPoolLayer : LayerDescriptor
+internal sealed class FirstTokenPoolLayer : PoolLayer
 {
     public static readonly FirstTokenPoolLayer Instance = new();
 
@@ -13,5 +14,7 @@ internal sealed class FirstTokenPoolLayer : LayerDescriptor
 
     public override LayerKind Kind => LayerKind.FirstTokenPool;
 
-    public override string HandleType => "Pool";
+    public override string PoolingKind => "First";
+
+    protected override string Details => "first position";
 }

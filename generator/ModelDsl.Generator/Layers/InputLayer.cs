@@ -1,5 +1,9 @@
+using System.Collections.Generic;
+using System.Globalization;
 using ModelDsl.Generator.Common;
+using ModelDsl.Generator.Diagnostics;
 using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Planning;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -18,6 +22,8 @@ internal sealed class InputLayer : LayerDescriptor
 
     public override string[] HandleTypes => ["TokenInput", "FeatureInput"];
 
+    public override bool IsInput => true;
+
     /// <summary>A feature input (Features written and non-zero) is a <c>FeatureInput</c>; token ids are a <c>TokenInput</c>.</summary>
     public override string HandleTypeFor(EquatableArray<ArgumentSpec> arguments)
     {
@@ -31,4 +37,79 @@ internal sealed class InputLayer : LayerDescriptor
 
         return "TokenInput";
     }
+
+    public override void Plan(LayerContext c)
+    {
+        LayerSpec layer = c.Layer;
+        long maxLength = c.Int("MaxLength", 0);
+        long features = c.Int("Features", 0);
+        if (maxLength == 0 && features == 0)
+        {
+            c.Report(DiagnosticDescriptors.InputKindUnspecified, layer.AttributeLocation, layer.Name);
+            return;
+        }
+
+        if ((layer.Argument("MaxLength") is not null && !c.CheckRange("MaxLength", maxLength, 1, "at least 1"))
+            || (layer.Argument("Features") is not null && !c.CheckRange("Features", features, 1, "at least 1")))
+        {
+            return;
+        }
+
+        var dims = new List<Dim> { new("B", c.MaxBatch, DimKind.Batch) };
+        string? source = null;
+        if (maxLength > 0)
+        {
+            source = layer.Name;
+            dims.Add(new Dim(c.SequenceName(layer.Name), maxLength, DimKind.Sequence));
+        }
+
+        if (features > 0)
+        {
+            dims.Add(c.StaticDim("Features", features));
+        }
+
+        if (IsBatchMember(layer.Name))
+        {
+            c.Report(DiagnosticDescriptors.ReservedName, layer.MemberLocation, layer.Name, c.ClassName + ".Batch");
+            return;
+        }
+
+        bool tokens = features == 0;
+        var shape = new Shape(dims.ToEquatableArray(), tokens, source);
+        if (!c.CheckTensor("the input " + shape.Named, shape.MaxElements))
+        {
+            return;
+        }
+
+        c.AddInput(new InputPlan(
+            layer.Name,
+            tokens,
+            maxLength,
+            layer.Argument("MaxLength")?.Display ?? maxLength.ToString(CultureInfo.InvariantCulture),
+            features,
+            c.Int("PadId", 0),
+            0,
+            string.Empty,
+            false));
+        if (maxLength > 0)
+        {
+            c.AddDim(layer.Name + "Length", maxLength, layer.Name + ": maximum sequence length");
+        }
+
+        if (features > 0)
+        {
+            c.AddDim(layer.Name + "Features", features, layer.Name + ": feature width");
+        }
+
+        c.Complete(shape, shape, [], [], 0, tokens ? "token ids" : "features");
+    }
+
+    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral) => neutral with { PadId = layer.Int("PadId", 0) };
+
+    public override string? TrainingUnsupported(LayerPlan layer, bool readsTokens) => null;
+
+    /// <summary>Names the generated Batch type uses for its own members.</summary>
+    private static bool IsBatchMember(string name) =>
+        name is "Count" or "Labels" or "Targets" or "SetLabel" or "SetLabels" or "SetTarget" or "Batch"
+        || name.EndsWith("Lengths", System.StringComparison.Ordinal) || name.EndsWith("Adjacency", System.StringComparison.Ordinal);
 }

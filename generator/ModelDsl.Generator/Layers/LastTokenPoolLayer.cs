@@ -1,9 +1,10 @@
 using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Planning;
 
 namespace ModelDsl.Generator.Layers;
 
 /// <summary>[LastTokenPool]: the last valid position of a sequence.</summary>
-internal sealed class LastTokenPoolLayer : LayerDescriptor
+internal sealed class LastTokenPoolLayer : PoolLayer
 {
     public static readonly LastTokenPoolLayer Instance = new();
 
@@ -13,5 +14,7 @@ internal sealed class LastTokenPoolLayer : LayerDescriptor
 
     public override LayerKind Kind => LayerKind.LastTokenPool;
 
-    public override string HandleType => "Pool";
+    public override string PoolingKind => "Last";
+
+    protected override string Details => "last valid position";
 }

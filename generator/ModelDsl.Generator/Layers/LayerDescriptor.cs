@@ -1,5 +1,6 @@
 using ModelDsl.Generator.Common;
 using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Planning;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -27,4 +28,36 @@ internal abstract class LayerDescriptor
 
     /// <summary>Every handle type the kind may use (for recognizing a handle-typed property without an attribute).</summary>
     public virtual string[] HandleTypes => [HandleType];
+
+    /// <summary>Whether the layer is a batch input (it reads no other layer; the generated Batch holds its data).</summary>
+    public virtual bool IsInput => false;
+
+    /// <summary>Whether the layer embeds token ids (it reads a token input; its vocabulary bounds the ids).</summary>
+    public virtual bool EmbedsTokens => false;
+
+    /// <summary>Whether the layer's output can be the class logits a cross-entropy loss reads.</summary>
+    public virtual bool IsClassifierHead => false;
+
+    /// <summary>Whether the layer, as declared, feeds its predictions back as its own next input (a causal or recurrent decoder).</summary>
+    public virtual bool IsAutoregressive(LayerSpec layer) => false;
+
+    /// <summary>
+    /// The shape rule: checks the declaration against <see cref="LayerContext.Input"/>, reports each problem at its argument,
+    /// and on success declares the output shape, parameters, state, activations, FLOPs and summary details with
+    /// <c>Complete</c>.
+    /// </summary>
+    public abstract void Plan(LayerContext context);
+
+    /// <summary>
+    /// The resolved options the emitters read (defaults applied), starting from <paramref name="neutral"/> (source and memory set,
+    /// every kind-specific field neutral). <paramref name="input"/> is the planned input shape.
+    /// </summary>
+    public virtual LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral) => neutral;
+
+    /// <summary>Null when the trainer emitter handles the planned layer; otherwise what is not supported, for MDSL2002.</summary>
+    /// <param name="readsTokens">The layer reads a token input directly.</param>
+    public virtual string? TrainingUnsupported(LayerPlan layer, bool readsTokens) =>
+        layer.Options.Source is null || readsTokens
+            ? "training code for a layer that reads a token input without an [Embedding] (" + layer.Name + ")"
+            : null;
 }

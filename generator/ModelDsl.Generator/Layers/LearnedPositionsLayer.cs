@@ -1,8 +1,11 @@
+using System.Globalization;
+using ModelDsl.Generator.Diagnostics;
 using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Planning;
 
 namespace ModelDsl.Generator.Layers;
 
-/// <summary>[LearnedPositions(MaxLength)]: adds a learned vector per position.</summary>
+/// <summary>[LearnedPositions(MaxLength)]: adds a learned vector per position (<c>{path}.weight</c> [MaxLength, D], normal init).</summary>
 internal sealed class LearnedPositionsLayer : LayerDescriptor
 {
     public static readonly LearnedPositionsLayer Instance = new();
@@ -14,4 +17,35 @@ internal sealed class LearnedPositionsLayer : LayerDescriptor
     public override LayerKind Kind => LayerKind.LearnedPositions;
 
     public override string HandleType => "Positions";
+
+    public override void Plan(LayerContext c)
+    {
+        LayerSpec layer = c.Layer;
+        Shape input = c.Input;
+        if (!input.IsFloatSequence)
+        {
+            c.Report(DiagnosticDescriptors.InputKindMismatch, layer.AttributeLocation, layer.Name, AttributeName, "a float sequence [B, T, D]", c.From, input.Named);
+            return;
+        }
+
+        long maxLength = c.Int("MaxLength", 0);
+        if (!c.CheckRange("MaxLength", maxLength, 1, "at least 1"))
+        {
+            return;
+        }
+
+        if (maxLength < input.Dims[1].Size)
+        {
+            c.Report(DiagnosticDescriptors.SequenceTooLong, c.At("MaxLength"), layer.Name, maxLength, c.From, input.Named + " with " + input.Dims[1].Name + " up to " + input.Dims[1].Size.ToString(CultureInfo.InvariantCulture));
+            return;
+        }
+
+        long width = input.Last.Size;
+        if (!c.CheckTensor("weight [" + maxLength + ", " + width + "]", Sizes.Multiply(maxLength, width)))
+        {
+            return;
+        }
+
+        c.Complete(input, [LayerContext.Group(layer.Name, input, input, LayerContext.Param(c.Path + ".weight", InitKind.Normal, maxLength, width))], [("output", input)], 0, "learned, " + maxLength.ToString(CultureInfo.InvariantCulture) + " positions");
+    }
 }

@@ -1,9 +1,10 @@
 using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Planning;
 
 namespace ModelDsl.Generator.Layers;
 
 /// <summary>[MeanPool]: the mean of the valid positions of a sequence.</summary>
-internal sealed class MeanPoolLayer : LayerDescriptor
+internal sealed class MeanPoolLayer : PoolLayer
 {
     public static readonly MeanPoolLayer Instance = new();
 
@@ -13,5 +14,9 @@ internal sealed class MeanPoolLayer : LayerDescriptor
 
     public override LayerKind Kind => LayerKind.MeanPool;
 
-    public override string HandleType => "Pool";
+    public override string PoolingKind => "Mean";
+
+    protected override string Details => "mean of valid positions";
+
+    protected override long Flops(long length, long width) => Sizes.Multiply(length, width);
 }

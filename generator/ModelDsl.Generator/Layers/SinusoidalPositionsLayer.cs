@@ -1,4 +1,6 @@
+using ModelDsl.Generator.Diagnostics;
 using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Planning;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -14,4 +16,16 @@ internal sealed class SinusoidalPositionsLayer : LayerDescriptor
     public override LayerKind Kind => LayerKind.SinusoidalPositions;
 
     public override string HandleType => "Positions";
+
+    public override void Plan(LayerContext c)
+    {
+        Shape input = c.Input;
+        if (!input.IsFloatSequence)
+        {
+            c.Report(DiagnosticDescriptors.InputKindMismatch, c.Layer.AttributeLocation, c.Layer.Name, AttributeName, "a float sequence [B, T, D]", c.From, input.Named);
+            return;
+        }
+
+        c.Complete(input, [], [("output", input)], 0, "sinusoidal");
+    }
 }

@@ -2,8 +2,11 @@ using ModelDsl.Generator.Parsing;
 
 namespace ModelDsl.Generator.Layers;
 
-/// <summary>[TransformerDecoder]: a stack of (causal) self-attention, optional cross-attention and feed-forward layers (PyTorch's <c>nn.TransformerDecoder</c>).</summary>
-internal sealed class TransformerDecoderLayer : LayerDescriptor
+/// <summary>
+/// [TransformerDecoder]: a stack of causal self-attention, cross-attention to <c>Memory</c> (when given) and feed-forward
+/// layers (PyTorch's <c>nn.TransformerDecoder</c>). The mask defaults to causal, which makes it autoregressive.
+/// </summary>
+internal sealed class TransformerDecoderLayer : TransformerStackLayer
 {
     public static readonly TransformerDecoderLayer Instance = new();
 
@@ -14,4 +17,8 @@ internal sealed class TransformerDecoderLayer : LayerDescriptor
     public override LayerKind Kind => LayerKind.TransformerDecoder;
 
     public override string HandleType => "DecoderStack";
+
+    protected override int DefaultMask => Masks.Causal;
+
+    public override bool IsAutoregressive(LayerSpec layer) => (layer.Int("Mask", DefaultMask) & Masks.Causal) != 0;
 }

@@ -2,8 +2,8 @@ using ModelDsl.Generator.Parsing;
 
 namespace ModelDsl.Generator.Layers;
 
-/// <summary>[TransformerEncoder]: a stack of self-attention + feed-forward layers (PyTorch's <c>nn.TransformerEncoder</c>).</summary>
-internal sealed class TransformerEncoderLayer : LayerDescriptor
+/// <summary>[TransformerEncoder]: a stack of self-attention + feed-forward layers (PyTorch's <c>nn.TransformerEncoder</c>); no mask unless declared.</summary>
+internal sealed class TransformerEncoderLayer : TransformerStackLayer
 {
     public static readonly TransformerEncoderLayer Instance = new();
 
