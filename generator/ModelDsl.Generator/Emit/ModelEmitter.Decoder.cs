@@ -299,7 +299,7 @@ internal sealed partial class ModelEmitter
             int memoryOffset = training.Output(encoder).Offset;
             (int finalOffset, long finalWidth) = training.FinalState(encoder);
             string h = Literals.Int(rnn.Options.Hidden);
-            string parameters = training.DecoderParameters(rnn, rnn.Options.RecurrentAttention, "P");
+            string parameters = Layers.RecurrentDecoderLayer.DecoderParameters(training, rnn, rnn.Options.RecurrentAttention, "P");
             writer.Line("// " + rnn.Name + ": encoder states repeated per hypothesis, their projection for the attention, and the initial state from " + encoder + "'s final state");
             writer.Open();
             writer.Line("int M = " + config + ".MemorySize;");
@@ -481,7 +481,7 @@ internal sealed partial class ModelEmitter
                     writer.Line(title + ": one recurrent step from each row's state" + (attention ? ", attending over the encoder states" : string.Empty));
                     writer.Line(Kernels + "RecurrentDecoder.Step(" + AsSpan + "__rnnState" + id + ", 0, R * " + h + "), " + AsSpan + "__rnnCell" + id + ", 0, " + config + ".HasCellState ? R * " + h + " : 0), " + Buf(Other(), "R * " + Literals.Int(outputWidth)) + ", "
                         + (attention ? AsSpan + "__rnnWeights" + id + ", 0, R * __s)" : "default") + ", " + AsSpan + "__rnnScratch" + id + ", 0, " + Kernels + "RecurrentDecoder.StepScratchLength(R, __s, " + config + ")), " + Buf(current, "R * " + Literals.Int(width)) + ", "
-                        + AsSpan + "__rnnMemory" + id + ", 0, R * __s * " + config + ".MemorySize), " + AsSpan + "__rnnProjected" + id + ", 0, R * __s * " + config + ".ProjectedMemorySize), " + AsSpan + "__sourceLengths, 0, R), " + training.DecoderParameters(layer, layer.Options.RecurrentAttention, "P") + ", R, __s, " + config + ", pool);");
+                        + AsSpan + "__rnnMemory" + id + ", 0, R * __s * " + config + ".MemorySize), " + AsSpan + "__rnnProjected" + id + ", 0, R * __s * " + config + ".ProjectedMemorySize), " + AsSpan + "__sourceLengths, 0, R), " + Layers.RecurrentDecoderLayer.DecoderParameters(training, layer, layer.Options.RecurrentAttention, "P") + ", R, __s, " + config + ", pool);");
                     if (attention && layer == LastAttention(decoding))
                     {
                         writer.Open("for (int r = 0; r < R; r++)");

@@ -3,6 +3,10 @@ using System.Globalization;
 using ModelDsl.Generator.Diagnostics;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
+using ModelDsl.Generator.Emit;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -104,4 +108,17 @@ internal sealed class DenseLayer : LayerDescriptor
         Bias = layer.Bool("Bias", true),
         TiedTo = layer.Text("TiedTo"),
     };
+
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Flow from = e.SourceOf(layer);
+        ParameterPlan weight = e.LayerParameter(layer, ".weight")!;
+        ParameterPlan? bias = e.LayerParameter(layer, ".bias");
+        long units = weight.Shape[0];
+        string comment = title + ", " + TrainingEmitter.Range(weight) + (layer.Options.TiedTo is not null ? " (tied)" : string.Empty) + (bias is null ? string.Empty : ", " + TrainingEmitter.Range(bias));
+        var backward = new List<string>();
+        Buffer output = e.Linear(layer.Path, comment, from.Buffer, from.Sequence, from.Width, units, weight, 0, bias, 0, layer.Options.Activation, e.ForwardLines, backward);
+        e.AddBackward(backward);
+        return new Flow(output, from.Sequence, units);
+    }
 }

@@ -1,6 +1,11 @@
+using System.Collections.Generic;
 using System.Globalization;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
+using ModelDsl.Generator.Emit;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -27,4 +32,19 @@ internal sealed class DropoutLayer : LayerDescriptor
     }
 
     public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral) => neutral with { Dropout = layer.Float("Probability", 0f) };
+
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Flow from = e.SourceOf(layer);
+        if (layer.Options.Dropout <= 0f)
+        {
+            e.ForwardLines.Add(title + ": p = 0, the identity");
+            return from;
+        }
+
+        var backward = new List<string>();
+        Buffer output = e.Dropout(layer.Path + ".output", title, from.Buffer, from.Sequence, from.Width, layer.Options.Dropout, e.ForwardLines, backward);
+        e.AddBackward(backward);
+        return new Flow(output, from.Sequence, from.Width);
+    }
 }

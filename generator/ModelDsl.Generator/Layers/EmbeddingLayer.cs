@@ -1,7 +1,12 @@
+using System.Collections.Generic;
 using System.Globalization;
 using ModelDsl.Generator.Diagnostics;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
+using ModelDsl.Generator.Emit;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -88,4 +93,21 @@ internal sealed class EmbeddingLayer : LayerDescriptor
 
     public override string? TrainingUnsupported(LayerPlan layer, bool readsTokens) =>
         readsTokens ? null : "training code for an [Embedding] that does not read a token input directly (" + layer.Name + ")";
+
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Sequence tokens = e.SequenceOf(layer.Options.Source!);
+        ParameterPlan weight = e.LayerParameter(layer, ".weight")!;
+        long vocab = weight.Shape[0];
+        long dimension = weight.Shape[1];
+        Buffer embedded = e.Alloc(layer.Path + ".output", tokens, dimension);
+        e.ForwardLines.Add(title + ", " + TrainingEmitter.Range(weight));
+        e.ForwardLines.Add(K + "Embedding.Forward(" + embedded.A + ", " + TrainingEmitter.P(weight) + ", " + tokens.Ids + ", " + Literals.Int(vocab) + ", " + Literals.Int(dimension) + ");");
+        e.AddBackward(
+        [
+            title,
+            K + "Embedding.Backward(" + TrainingEmitter.G(weight) + ", " + embedded.D + ", " + tokens.Ids + ", " + Literals.Int(vocab) + ", " + Literals.Int(dimension) + ");",
+        ]);
+        return new Flow(embedded, tokens, dimension);
+    }
 }

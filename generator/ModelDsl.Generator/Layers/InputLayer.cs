@@ -4,6 +4,10 @@ using ModelDsl.Generator.Common;
 using ModelDsl.Generator.Diagnostics;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
+using ModelDsl.Generator.Emit;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -112,4 +116,27 @@ internal sealed class InputLayer : LayerDescriptor
     private static bool IsBatchMember(string name) =>
         name is "Count" or "Labels" or "Targets" or "SetLabel" or "SetLabels" or "SetTarget" or "Batch"
         || name.EndsWith("Lengths", System.StringComparison.Ordinal) || name.EndsWith("Adjacency", System.StringComparison.Ordinal);
+
+    /// <summary>Token ids are read by their embedding; feature vectors are copied into the arena by <c>__Prepare</c> and handed on.</summary>
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Flow? flow = null;
+        foreach ((InputPlan input, Buffer buffer) in e.DenseInputs)
+        {
+            if (input.Name == layer.Name)
+            {
+                flow = new Flow(buffer, null, input.Features);
+            }
+        }
+
+        foreach (Sequence input in e.Sequences)
+        {
+            if (input.Input.Name == layer.Name && input.Features is { } features)
+            {
+                flow = new Flow(features, input, input.Input.Features);
+            }
+        }
+
+        return flow;
+    }
 }

@@ -1,4 +1,5 @@
 using ModelDsl.Generator.Common;
+using ModelDsl.Generator.Emit;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
 
@@ -11,6 +12,12 @@ namespace ModelDsl.Generator.Layers;
 /// </summary>
 internal abstract class LayerDescriptor
 {
+    /// <summary>The runtime's kernels namespace, as emitted.</summary>
+    protected const string K = TrainingEmitter.K;
+
+    /// <summary>The emitted worker pool the kernels run on.</summary>
+    protected const string Pool = TrainingEmitter.Pool;
+
     /// <summary>The kind this descriptor describes.</summary>
     public abstract LayerKind Kind { get; }
 
@@ -60,4 +67,15 @@ internal abstract class LayerDescriptor
         layer.Options.Source is null || readsTokens
             ? "training code for a layer that reads a token input without an [Embedding] (" + layer.Name + ")"
             : null;
+
+    /// <summary>Whether the layer's training forward takes the batch-statistics flag and reads the state block (BatchNorm).</summary>
+    public virtual bool UsesBatchStatistics => false;
+
+    /// <summary>
+    /// Writes the layer's training code: its forward lines (<see cref="TrainingEmitter.ForwardLines"/>) and the paired backward
+    /// block (<see cref="TrainingEmitter.AddBackward"/>, written in reverse order by the trainer), with buffers from the
+    /// trainer's arena. Returns what the layer hands to the layers that read it (null: nothing, e.g. token ids).
+    /// </summary>
+    public virtual TrainingEmitter.Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title) =>
+        throw new System.InvalidOperationException("layer kind " + Kind + " has no training code");
 }

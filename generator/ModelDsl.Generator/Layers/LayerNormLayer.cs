@@ -1,5 +1,10 @@
+using System.Collections.Generic;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
+using ModelDsl.Generator.Emit;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -36,5 +41,14 @@ internal sealed class LayerNormLayer : LayerDescriptor
             [("output", input), ("stats", stats)],
             0,
             details);
+    }
+
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Flow from = e.SourceOf(layer);
+        var backward = new List<string>();
+        Buffer output = e.Norm(layer.Path, layer.Path, title, from.Buffer, from.Sequence, from.Width, e.ForwardLines, backward);
+        e.AddBackward(backward);
+        return new Flow(output, from.Sequence, from.Width);
     }
 }

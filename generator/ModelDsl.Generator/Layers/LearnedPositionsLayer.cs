@@ -1,7 +1,12 @@
+using System.Collections.Generic;
 using System.Globalization;
 using ModelDsl.Generator.Diagnostics;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
+using ModelDsl.Generator.Emit;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -47,5 +52,22 @@ internal sealed class LearnedPositionsLayer : LayerDescriptor
         }
 
         c.Complete(input, [LayerContext.Group(layer.Name, input, input, LayerContext.Param(c.Path + ".weight", InitKind.Normal, maxLength, width))], [("output", input)], 0, "learned, " + maxLength.ToString(CultureInfo.InvariantCulture) + " positions");
+    }
+
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Flow from = e.SourceOf(layer);
+        Sequence sequence = from.Sequence!;
+        long width = from.Width;
+        ParameterPlan weight = e.LayerParameter(layer, ".weight")!;
+        Buffer output = e.Alloc(layer.Path + ".output", sequence, width);
+        e.ForwardLines.Add(title + ", " + TrainingEmitter.Range(weight));
+        e.ForwardLines.Add(K + "LearnedPositions.Forward(" + output.A + ", " + from.Buffer.A + ", " + TrainingEmitter.P(weight) + ", B, " + sequence.T + ", " + Literals.Int(width) + ");");
+        e.AddBackward(
+        [
+            title,
+            K + "LearnedPositions.Backward(" + from.Buffer.D + ", " + TrainingEmitter.G(weight) + ", " + output.D + ", B, " + sequence.T + ", " + Literals.Int(width) + ");",
+        ]);
+        return new Flow(output, sequence, width);
     }
 }

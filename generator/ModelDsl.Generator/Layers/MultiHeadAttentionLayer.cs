@@ -1,6 +1,11 @@
 using System.Collections.Generic;
+using System;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
+using ModelDsl.Generator.Emit;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -49,5 +54,68 @@ internal sealed class MultiHeadAttentionLayer : AttentionLayer
         activations.Add(("context", input));
         activations.Add(("output", input));
         return flops;
+    }
+
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Flow from = e.SourceOf(layer);
+        var backward = new List<string>();
+        Buffer output = MultiHeadAttention(e, layer, title, from.Buffer, from.Sequence!, from.Width, layer.Options.Memory is { } attended ? e.FlowOf(attended) : null, backward);
+        e.AddBackward(backward);
+        return new Flow(output, from.Sequence, from.Width);
+    }
+
+    /// <summary>
+    /// A standalone [MultiHeadAttention] (PyTorch's <c>nn.MultiheadAttention</c>, parameters <c>{path}.in_proj_weight</c>, ...):
+    /// self-attention under the declared mask, or cross-attention to the memory with the memory's key padding. No residual, no norm.
+    /// </summary>
+    private static Buffer MultiHeadAttention(TrainingEmitter e, LayerPlan layer, string title, Buffer input, Sequence sequence, long width, Flow? memory, List<string> backward)
+    {
+        LayerOptions options = layer.Options;
+        long heads = options.Heads;
+        long headDim = width / heads;
+        string scale = Literals.Float((float)(1.0 / Math.Sqrt(headDim)));
+        string at = "// " + layer.Name;
+        string declaration;
+        string what;
+        if (memory is null)
+        {
+            (string mask, string maskName) = TrainingEmitter.SelfMask(options, sequence);
+            declaration = "var mask = " + mask + ";";
+            what = "self-attention, mask " + maskName;
+        }
+        else
+        {
+            declaration = "var memoryMask = " + K + "AttentionMask.KeyPadding(" + memory.Sequence!.Lengths + ");";
+            what = "cross-attention to " + options.Memory + " (memory key padding)";
+        }
+
+        var fwd = new List<string>();
+        var bwd = new List<List<string>>();
+        Buffer output = memory is null
+            ? e.SelfAttention(layer.Path, at, input, sequence, width, heads, headDim, scale, options.Dropout, fwd, bwd)
+            : e.CrossAttention(layer.Path, at, input, sequence, memory, width, heads, headDim, scale, options.Dropout, fwd, bwd);
+        e.ForwardLines.Add(title + ": " + what + ", " + Literals.Int(heads) + " heads of " + Literals.Int(headDim));
+        e.ForwardLines.Add("{");
+        e.ForwardLines.Add("    " + declaration);
+        foreach (string line in fwd)
+        {
+            e.ForwardLines.Add("    " + line);
+        }
+
+        e.ForwardLines.Add("}");
+        backward.Add(title + " (backward)");
+        backward.Add("{");
+        backward.Add("    " + declaration);
+        for (int i = bwd.Count - 1; i >= 0; i--)
+        {
+            foreach (string line in bwd[i])
+            {
+                backward.Add("    " + line);
+            }
+        }
+
+        backward.Add("}");
+        return output;
     }
 }

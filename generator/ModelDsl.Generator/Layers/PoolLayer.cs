@@ -1,6 +1,11 @@
+using System.Collections.Generic;
 using ModelDsl.Generator.Diagnostics;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
+using ModelDsl.Generator.Emit;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -36,5 +41,22 @@ internal abstract class PoolLayer : LayerDescriptor
 
         Shape output = Shape.Create(false, null, input.Dims[0], input.Last);
         c.Complete(output, [], [("output", output)], Flops(input.Dims[1].Size, input.Last.Size), Details);
+    }
+
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Flow from = e.SourceOf(layer);
+        Sequence sequence = from.Sequence!;
+        long width = from.Width;
+        string kind = K + "PoolingKind." + PoolingKind;
+        Buffer output = e.Alloc(layer.Path + ".output", null, width);
+        e.ForwardLines.Add(title);
+        e.ForwardLines.Add(K + "Pooling.Forward(" + output.A + ", " + from.Buffer.A + ", " + sequence.Lengths + ", B, " + sequence.T + ", " + Literals.Int(width) + ", " + kind + ");");
+        e.AddBackward(
+        [
+            title,
+            K + "Pooling.Backward(" + from.Buffer.D + ", " + output.D + ", " + sequence.Lengths + ", B, " + sequence.T + ", " + Literals.Int(width) + ", " + kind + ");",
+        ]);
+        return new Flow(output, null, width);
     }
 }

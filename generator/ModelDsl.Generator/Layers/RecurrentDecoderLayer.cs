@@ -3,6 +3,10 @@ using System.Globalization;
 using ModelDsl.Generator.Diagnostics;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
+using ModelDsl.Generator.Emit;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -159,5 +163,90 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
             RecurrentAttention = (int)attention,
             AttentionSize = attention == Bahdanau ? (layer.Int("AttentionSize", 0) is > 0 and var size ? size : hidden) : 0,
         };
+    }
+
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Flow from = e.SourceOf(layer);
+        var backward = new List<string>();
+        Buffer output = RecurrentDecoder(e, layer, title, from.Buffer, from.Sequence!, from.Width, e.FlowOf(layer.Options.Memory!), backward);
+        e.AddBackward(backward);
+        return new Flow(output, from.Sequence, layer.Output.Last.Size);
+    }
+
+    /// <summary>A teacher-forced recurrent decoder over the embedded decoder input, started from the encoder's final state.</summary>
+    private static Buffer RecurrentDecoder(TrainingEmitter e, LayerPlan layer, string title, Buffer input, Sequence sequence, long inputWidth, Flow memory, List<string> backward)
+    {
+        LayerOptions options = layer.Options;
+        long hidden = options.Hidden;
+        int attention = options.RecurrentAttention;
+        Sequence source = memory.Sequence!;
+        long m = memory.Width;
+        (Buffer encoderFinal, long finalWidth) = e.FinalStates[options.Memory!];
+        string cell = options.Cell == 0 ? "Rnn" : options.Cell == 2 ? "Lstm" : "Gru";
+        string[] attentionNames = ["None", "Bahdanau", "LuongDot", "LuongGeneral"];
+        string config = "__recurrentDecoder" + Literals.Int(e.RecurrentConfigs.Count);
+        e.RecurrentConfigs.Add((config, "new " + K + "RecurrentDecoderConfig(" + K + "RecurrentDecoderCell." + cell + ", " + K + "DecoderAttention." + attentionNames[attention] + ", " + Literals.Int(inputWidth) + ", " + Literals.Int(hidden) + ", " + (attention == 0 ? "0" : Literals.Int(m)) + ", " + Literals.Int(options.AttentionSize) + ")"));
+        e.RecurrentConfigByLayer[layer.Name] = config;
+        string maxB = Literals.Int(e.MaxBatch);
+        string sizes = "B, " + sequence.T + ", " + source.T + ", " + config;
+        string maxSizes = maxB + ", " + Literals.Int(sequence.MaxLength) + ", " + Literals.Int(source.MaxLength) + ", " + config;
+        string field = "__recurrentSaved" + Literals.Int(e.RecurrentSaved.Count);
+        e.RecurrentSaved.Add((field, K + "RecurrentDecoder.SavedLength(" + maxSizes + ")"));
+        e.ScratchTerms.Add(K + "RecurrentDecoder.ScratchLength(" + maxSizes + ")");
+        string saved = field + ".Span.Slice(0, " + K + "RecurrentDecoder.SavedLength(" + sizes + "))";
+        string scratch = "__scratch.Span.Slice(0, " + K + "RecurrentDecoder.ScratchLength(" + sizes + "))";
+
+        // Initial state: the encoder's final state, through the bridge tanh(W_b f + b_b) when the widths differ.
+        Buffer initial = encoderFinal;
+        var bridgeBackward = new List<string>();
+        if (finalWidth != hidden)
+        {
+            ParameterPlan bridgeWeight = e.Parameter(layer.Path + ".bridge.weight");
+            initial = e.Linear(layer.Path + ".bridge", "// " + layer.Name + ".bridge: s0 = tanh(W_b f + b_b) from " + options.Memory + "'s final state, " + TrainingEmitter.Range(bridgeWeight), encoderFinal, null, finalWidth, hidden, bridgeWeight, 0, e.Parameter(layer.Path + ".bridge.bias"), 0, 4, e.ForwardLines, bridgeBackward);
+        }
+
+        Buffer output = e.Alloc(layer.Path + ".output", sequence, layer.Output.Last.Size);
+        string parameters = DecoderParameters(e, layer, attention, "P");
+        string gradients = DecoderParameters(e, layer, attention, "G");
+        string memoryA = attention == 0 ? "default" : memory.Buffer.A;
+        string memoryD = attention == 0 ? "default" : memory.Buffer.D;
+        string lengths = sequence.Lengths + ", " + source.Lengths;
+        e.ForwardLines.Add(title + ": " + cell.ToUpperInvariant() + " decoder, attention " + attentionNames[attention] + " over " + options.Memory);
+        e.ForwardLines.Add(K + "RecurrentDecoder.Forward(" + output.A + ", " + saved + ", " + scratch + ", " + input.A + ", " + initial.A + ", default, " + memoryA + ", " + parameters + ", " + lengths + ", " + sizes + ", " + Pool + ");");
+        backward.Add(title);
+        backward.Add(K + "RecurrentDecoder.Backward(" + input.D + ", " + initial.D + ", default, " + memoryD + ", " + gradients + ", " + scratch + ", " + output.D + ", " + input.A + ", " + memoryA + ", " + parameters + ", " + saved + ", " + lengths + ", " + sizes + ", " + Pool + ");");
+        backward.AddRange(bridgeBackward);
+        return output;
+    }
+
+    /// <summary>A RecurrentDecoderParameters (<paramref name="kind"/> "P") or RecurrentDecoderGradients ("G") initializer for the layer's tensors.</summary>
+    internal static string DecoderParameters(TrainingEmitter e, LayerPlan layer, int attention, string kind)
+    {
+        string Slice(string suffix) => (kind == "P" ? TrainingEmitter.P(e.Parameter(layer.Path + suffix)) : TrainingEmitter.G(e.Parameter(layer.Path + suffix)));
+        var parts = new List<string>
+        {
+            "WeightIh = " + Slice(".weight_ih"),
+            "WeightHh = " + Slice(".weight_hh"),
+            "BiasIh = " + Slice(".bias_ih"),
+            "BiasHh = " + Slice(".bias_hh"),
+        };
+        if (attention == 1)
+        {
+            parts.Add("StateWeight = " + Slice(".attention.state_weight"));
+            parts.Add("MemoryWeight = " + Slice(".attention.memory_weight"));
+            parts.Add("ScoreVector = " + Slice(".attention.score"));
+        }
+        else if (attention >= 2)
+        {
+            if (attention == 3)
+            {
+                parts.Add("MemoryWeight = " + Slice(".attention.memory_weight"));
+            }
+
+            parts.Add("CombineWeight = " + Slice(".attention.combine_weight"));
+        }
+
+        return "new " + K + (kind == "P" ? "RecurrentDecoderParameters" : "RecurrentDecoderGradients") + " { " + string.Join(", ", parts) + " }";
     }
 }

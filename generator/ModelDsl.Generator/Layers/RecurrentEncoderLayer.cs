@@ -3,6 +3,10 @@ using System.Globalization;
 using ModelDsl.Generator.Diagnostics;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
+using ModelDsl.Generator.Emit;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -89,4 +93,99 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
         Hidden = layer.Int("Hidden", 0),
         Bidirectional = layer.Bool("Bidirectional", false),
     };
+
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Flow from = e.SourceOf(layer);
+        var backward = new List<string>();
+        Buffer output = RecurrentEncoder(e, layer, title, from.Buffer, from.Sequence!, from.Width, backward);
+        e.AddBackward(backward);
+        return new Flow(output, from.Sequence, layer.Options.Hidden * (layer.Options.Bidirectional ? 2 : 1));
+    }
+
+    private static string CellKernel(int cell) => K + (cell == 0 ? "Rnn" : cell == 2 ? "Lstm" : "Gru");
+
+    /// <summary>Stacked, optionally bidirectional RNN/GRU/LSTM layers; records the last layer's final state (forward then backward).</summary>
+    private static Buffer RecurrentEncoder(TrainingEmitter e, LayerPlan layer, string title, Buffer input, Sequence sequence, long inputWidth, List<string> backward)
+    {
+        LayerOptions options = layer.Options;
+        string kernel = CellKernel(options.Cell);
+        bool lstm = options.Cell == 2;
+        long hidden = options.Hidden;
+        long directions = options.Bidirectional ? 2 : 1;
+        string H = Literals.Int(hidden);
+        string T = sequence.T;
+        string maxT = Literals.Int(sequence.MaxLength);
+        string maxB = Literals.Int(e.MaxBatch);
+        e.ScratchTerms.Add(kernel + ".ScratchLength(" + maxB + ", " + maxT + ", " + H + ")");
+        string scratch = "__scratch.Span.Slice(0, " + kernel + ".ScratchLength(B, " + T + ", " + H + "))";
+        e.ForwardLines.Add(title + ": " + (lstm ? "LSTM" : options.Cell == 0 ? "RNN" : "GRU") + ", " + Literals.Int(options.Layers) + " layer(s)" + (directions == 2 ? ", bidirectional" : string.Empty));
+        Buffer x = input;
+        long width = inputWidth;
+        Buffer? final = null;
+        var blocks = new List<List<string>>();
+        for (long k = 0; k < options.Layers; k++)
+        {
+            var outputs = new Buffer[directions];
+            var finals = new Buffer[directions];
+            for (long direction = 0; direction < directions; direction++)
+            {
+                string suffix = "_l" + Literals.Int(k) + (direction == 1 ? "_reverse" : string.Empty);
+                string name = layer.Path + suffix;
+                ParameterPlan wih = e.Parameter(layer.Path + ".weight_ih" + suffix);
+                ParameterPlan whh = e.Parameter(layer.Path + ".weight_hh" + suffix);
+                ParameterPlan bih = e.Parameter(layer.Path + ".bias_ih" + suffix);
+                ParameterPlan bhh = e.Parameter(layer.Path + ".bias_hh" + suffix);
+                Buffer output = e.Alloc(name + ".output", sequence, hidden);
+                Buffer finalState = e.Alloc(name + ".final", null, hidden);
+                Buffer? finalCell = lstm ? e.Alloc(name + ".final_cell", null, hidden) : null;
+                string field = "__recurrentSaved" + Literals.Int(e.RecurrentSaved.Count);
+                e.RecurrentSaved.Add((field, kernel + ".SavedLength(" + maxB + ", " + maxT + ", " + H + ")"));
+                string saved = field + ".Span.Slice(0, " + kernel + ".SavedLength(B, " + T + ", " + H + "))";
+                string dims = sequence.Lengths + ", B, " + T + ", " + Literals.Int(width) + ", " + H + ", " + (direction == 1 ? "true" : "false") + ", " + Pool;
+                string at = "// " + layer.Name + " layer " + Literals.Int(k) + (direction == 1 ? " (backward direction)" : string.Empty) + ", " + TrainingEmitter.Range(wih);
+                e.ForwardLines.Add(at);
+                e.ForwardLines.Add(kernel + ".Forward(" + output.A + ", " + finalState.A + ", " + (lstm ? finalCell!.A + ", " : string.Empty) + saved + ", " + scratch + ", " + x.A + ", default, " + (lstm ? "default, " : string.Empty) + TrainingEmitter.P(wih) + ", " + TrainingEmitter.P(whh) + ", " + TrainingEmitter.P(bih) + ", " + TrainingEmitter.P(bhh) + ", " + dims + ");");
+                blocks.Add(
+                [
+                    at,
+                    kernel + ".Backward(" + x.OptionalD + ", " + TrainingEmitter.G(wih) + ", " + TrainingEmitter.G(whh) + ", " + TrainingEmitter.G(bih) + ", " + TrainingEmitter.G(bhh) + ", default, " + (lstm ? "default, " : string.Empty) + scratch + ", " + output.D + ", " + finalState.D + ", " + (lstm ? finalCell!.D + ", " : string.Empty) + x.A + ", " + TrainingEmitter.P(wih) + ", " + TrainingEmitter.P(whh) + ", " + saved + ", " + dims + ");",
+                ]);
+                outputs[direction] = output;
+                finals[direction] = finalState;
+            }
+
+            if (directions == 2)
+            {
+                Buffer joined = e.Alloc(layer.Path + "_l" + Literals.Int(k) + ".output", sequence, 2 * hidden);
+                Buffer joinedFinal = e.Alloc(layer.Path + "_l" + Literals.Int(k) + ".final", null, 2 * hidden);
+                e.ForwardLines.Add("// " + layer.Name + " layer " + Literals.Int(k) + ": [forward; backward] states and final states");
+                e.ForwardLines.Add(K + "Concat.Forward(" + joined.A + ", " + outputs[0].A + ", " + outputs[1].A + ", " + sequence.BT + ", " + H + ", " + H + ");");
+                e.ForwardLines.Add(K + "Concat.Forward(" + joinedFinal.A + ", " + finals[0].A + ", " + finals[1].A + ", B, " + H + ", " + H + ");");
+                blocks.Add(
+                [
+                    "// " + layer.Name + " layer " + Literals.Int(k) + ": split the concatenations",
+                    K + "Concat.Backward(" + outputs[0].D + ", " + outputs[1].D + ", " + joined.D + ", " + sequence.BT + ", " + H + ", " + H + ");",
+                    K + "Concat.Backward(" + finals[0].D + ", " + finals[1].D + ", " + joinedFinal.D + ", B, " + H + ", " + H + ");",
+                ]);
+                x = joined;
+                final = joinedFinal;
+            }
+            else
+            {
+                x = outputs[0];
+                final = finals[0];
+            }
+
+            width = hidden * directions;
+        }
+
+        for (int i = blocks.Count - 1; i >= 0; i--)
+        {
+            backward.AddRange(blocks[i]);
+        }
+
+        e.FinalStates[layer.Name] = (final!, hidden * directions);
+        return x;
+    }
 }

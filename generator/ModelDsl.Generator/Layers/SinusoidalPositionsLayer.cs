@@ -1,6 +1,11 @@
+using System.Collections.Generic;
 using ModelDsl.Generator.Diagnostics;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
+using ModelDsl.Generator.Emit;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -27,5 +32,24 @@ internal sealed class SinusoidalPositionsLayer : LayerDescriptor
         }
 
         c.Complete(input, [], [("output", input)], 0, "sinusoidal");
+    }
+
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Flow from = e.SourceOf(layer);
+        Sequence sequence = from.Sequence!;
+        long width = from.Width;
+        string table = "__sinusoid" + Literals.Int(e.SinusoidTables.Count);
+        e.SinusoidTables.Add((table, sequence.MaxLength, width));
+        e.AddSinusoid(layer.Name, table);
+        Buffer output = e.Alloc(layer.Path + ".output", sequence, width);
+        e.ForwardLines.Add(title + ": adds the fixed sinusoid table (" + Literals.Int(sequence.MaxLength) + " x " + Literals.Int(width) + ")");
+        e.ForwardLines.Add(K + "SinusoidalPositions.Forward(" + output.A + ", " + from.Buffer.A + ", " + table + ", B, " + sequence.T + ", " + Literals.Int(width) + ");");
+        e.AddBackward(
+        [
+            title,
+            K + "SinusoidalPositions.Backward(" + from.Buffer.D + ", " + output.D + ", B, " + sequence.T + ", " + Literals.Int(width) + ");",
+        ]);
+        return new Flow(output, sequence, width);
     }
 }

@@ -1,7 +1,12 @@
 using System.Collections.Generic;
 using System.Globalization;
+using System;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
+using ModelDsl.Generator.Emit;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
 
 namespace ModelDsl.Generator.Layers;
 
@@ -114,5 +119,85 @@ internal abstract class TransformerStackLayer : AttentionLayer
             Activation = (int)layer.Int("Activation", Activations.Relu),
             NormFirst = layer.Bool("NormFirst", false),
         };
+    }
+
+    /// <summary>Each layer of the stack writes its own backward block; a pre-norm stack's final norm one more.</summary>
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Flow from = e.SourceOf(layer);
+        Flow? memory = layer.Options.Memory is { } memoryName ? e.FlowOf(memoryName) : null;
+        Buffer output = Stack(e, layer, from.Buffer, from.Sequence!, from.Width, memory);
+        return new Flow(output, from.Sequence, from.Width);
+    }
+
+    private static Buffer Stack(TrainingEmitter e, LayerPlan layer, Buffer input, Sequence sequence, long width, Flow? memory)
+    {
+        LayerOptions options = layer.Options;
+        long heads = options.Heads;
+        long headDim = width / heads;
+        long ff = options.FeedForward;
+        (string mask, string maskName) = TrainingEmitter.SelfMask(options, sequence);
+        string scale = Literals.Float((float)(1.0 / Math.Sqrt(headDim)));
+        string D = Literals.Int(width);
+        bool cross = memory is not null;
+        Buffer x = input;
+        for (long l = 0; l < options.Layers; l++)
+        {
+            string prefix = layer.Path + ".layers." + Literals.Int(l) + ".";
+            string at = "// " + layer.Name + ".Layer[" + Literals.Int(l) + "]";
+            var forward = e.ForwardLines;
+            var backward = new List<string>();
+            forward.Add(at + ": " + (options.NormFirst ? "pre-norm" : "post-norm") + " Transformer " + (cross ? "decoder " : string.Empty) + "layer [B," + sequence.T + "," + D + "], " + Literals.Int(heads) + " heads of " + Literals.Int(headDim) + ", mask " + maskName + (cross ? ", cross-attention to " + layer.Options.Memory + " (memory key padding)" : string.Empty) + ", ff " + Literals.Int(ff) + (options.Dropout > 0 ? ", dropout " + TrainingEmitter.Number(options.Dropout) + " (on the attention probabilities, after each sublayer and in the FFN)" : string.Empty));
+            forward.Add("{");
+            forward.Add("    var mask = " + mask + ";");
+            backward.Add(at + " (backward)");
+            backward.Add("{");
+            backward.Add("    var mask = " + mask + ";");
+            if (cross)
+            {
+                string memoryMask = K + "AttentionMask.KeyPadding(" + memory!.Sequence!.Lengths + ")";
+                forward.Add("    var memoryMask = " + memoryMask + ";");
+                backward.Add("    var memoryMask = " + memoryMask + ";");
+            }
+
+            var fwd = new List<string>();
+            var bwd = new List<List<string>>();
+
+            // PyTorch's layer: each sublayer is x + dropoutN(f(normN(x))) (pre-norm) or normN(x + dropoutN(f(x))) (post-norm).
+            int sublayer = 1;
+            x = e.Sublayer(prefix, at, sublayer++, "self-attention", x, sequence, width, options, fwd, bwd, normed => e.SelfAttention(prefix + "self_attn", at + ".self_attn", normed, sequence, width, heads, headDim, scale, options.Dropout, fwd, bwd));
+            if (cross)
+            {
+                x = e.Sublayer(prefix, at, sublayer++, "cross-attention", x, sequence, width, options, fwd, bwd, normed => e.CrossAttention(prefix + "multihead_attn", at + ".multihead_attn", normed, sequence, memory!, width, heads, headDim, scale, options.Dropout, fwd, bwd));
+            }
+
+            x = e.Sublayer(prefix, at, sublayer, "feed-forward", x, sequence, width, options, fwd, bwd, normed => e.FeedForward(prefix, at, normed, sequence, width, ff, options, fwd, bwd));
+
+            foreach (string line in fwd)
+            {
+                forward.Add("    " + line);
+            }
+
+            forward.Add("}");
+            for (int i = bwd.Count - 1; i >= 0; i--)
+            {
+                foreach (string line in bwd[i])
+                {
+                    backward.Add("    " + line);
+                }
+            }
+
+            backward.Add("}");
+            e.AddBackward(backward);
+        }
+
+        if (options.NormFirst)
+        {
+            var nb = new List<string>();
+            x = e.Norm(layer.Path + ".norm", layer.Path + ".norm", "// " + layer.Name + ".Norm (final, pre-norm stack)", x, sequence, width, e.ForwardLines, nb);
+            e.AddBackward(nb);
+        }
+
+        return x;
     }
 }
