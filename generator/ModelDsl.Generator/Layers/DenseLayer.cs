@@ -121,4 +121,30 @@ internal sealed class DenseLayer : LayerDescriptor
         e.AddBackward(backward);
         return new Flow(output, from.Sequence, units);
     }
+
+    public override bool CanDecodeStep(LayerPlan layer) => true;
+
+    /// <summary>As the head, writes the logits and their log-softmax into <c>logProbabilities</c>.</summary>
+    public override void WriteDecodeStep(DecoderContext c, LayerPlan layer, int index, string title)
+    {
+        ParameterPlan weight = c.Training.LayerParameter(layer, ".weight")!;
+        ParameterPlan? bias = c.Training.LayerParameter(layer, ".bias");
+        long units = weight.Shape[0];
+        bool head = c.IsHead(layer);
+        string output = head ? "__logits" : c.Other;
+        c.Writer.Line(title);
+        c.WriteLinear(output, c.Current, weight, 0, bias, 0, c.Width, units, layer.Options.Activation);
+        if (head)
+        {
+            string V = Literals.Int(units);
+            c.Writer.Line("// log-softmax over the " + V + " classes");
+            c.Writer.Line(K + "Softmax.LogForward(logProbabilities.Slice(0, R * " + V + "), " + DecoderContext.Buffer("__logits", "R * " + V) + ", R, " + V + ", pool);");
+        }
+        else
+        {
+            c.Current = c.Other;
+        }
+
+        c.Width = units;
+    }
 }

@@ -47,4 +47,9 @@ internal sealed class DropoutLayer : LayerDescriptor
         e.AddBackward(backward);
         return new Flow(output, from.Sequence, from.Width);
     }
+
+    public override bool CanDecodeStep(LayerPlan layer) => true;
+
+    public override void WriteDecodeStep(DecoderContext c, LayerPlan layer, int index, string title) =>
+        c.Writer.Line(title + ": the identity when decoding");
 }

@@ -110,4 +110,15 @@ internal sealed class EmbeddingLayer : LayerDescriptor
         ]);
         return new Flow(embedded, tokens, dimension);
     }
+
+    public override bool CanDecodeStep(LayerPlan layer) => true;
+
+    /// <summary>The rows' tokens (the previous step's choices) looked up into the running buffer.</summary>
+    public override void WriteDecodeStep(DecoderContext c, LayerPlan layer, int index, string title)
+    {
+        ParameterPlan weight = c.Training.LayerParameter(layer, ".weight")!;
+        c.Width = weight.Shape[1];
+        c.Writer.Line(title);
+        c.Writer.Line(K + "Embedding.Forward(" + DecoderContext.Buffer(c.Current, "R * " + Literals.Int(c.Width)) + ", " + TrainingEmitter.P(weight) + ", tokens, " + Literals.Int(weight.Shape[0]) + ", " + Literals.Int(c.Width) + ");");
+    }
 }

@@ -18,6 +18,9 @@ internal abstract class LayerDescriptor
     /// <summary>The emitted worker pool the kernels run on.</summary>
     protected const string Pool = TrainingEmitter.Pool;
 
+    /// <summary>The start of an emitted span over an array.</summary>
+    protected const string AsSpan = DecoderContext.AsSpan;
+
     /// <summary>The kind this descriptor describes.</summary>
     public abstract LayerKind Kind { get; }
 
@@ -78,4 +81,54 @@ internal abstract class LayerDescriptor
     /// </summary>
     public virtual TrainingEmitter.Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title) =>
         throw new System.InvalidOperationException("layer kind " + Kind + " has no training code");
+
+    /// <summary>Whether the layer can run one position at a time on the decoded chain of a <c>StepDecoder</c>.</summary>
+    public virtual bool CanDecodeStep(LayerPlan layer) => false;
+
+    /// <summary>The layer whose output (computed once per source batch) a decoding step attends to, or null.</summary>
+    public virtual string? DecodeMemory(LayerPlan layer) => null;
+
+    /// <summary>Whether a decoding step of the layer attends to its memory (the last such layer's weights are kept for inspection).</summary>
+    public virtual bool AttendsToMemoryWhenDecoding(LayerPlan layer) => false;
+
+    /// <summary>The width of the <c>[R, width]</c> step buffers the layer needs (they are sized for the widest layer).</summary>
+    public virtual long DecodeBufferWidth(LayerPlan layer) => layer.Output.Last.Size;
+
+    /// <summary>Attention heads of a decoding step (the attention weights buffer is sized for the most).</summary>
+    public virtual long DecodeHeads(LayerPlan layer) => 1;
+
+    /// <summary>Floats per row the decoder's <c>Reorder</c> scratch needs for the layer's caches.</summary>
+    public virtual long DecodeReorderWidth(LayerPlan layer, long maxSteps) => 1;
+
+    /// <summary>Width of the memory projections <c>Begin</c> computes for the layer (1 when it computes none).</summary>
+    public virtual long DecodeMemoryProjectionWidth(LayerPlan layer) => 1;
+
+    /// <summary>The <c>StepDecoder</c> fields of the layer's caches; <paramref name="index"/> numbers the chain's layers of this kind.</summary>
+    public virtual void WriteDecoderFields(DecoderContext c, LayerPlan layer, int index)
+    {
+    }
+
+    /// <summary>The <c>StepDecoder</c> constructor's allocation of the layer's caches (for <c>rows</c> = maxRows).</summary>
+    public virtual void WriteDecoderAllocations(DecoderContext c, LayerPlan layer, int index)
+    {
+    }
+
+    /// <summary>The layer's part of <c>Begin(batch, width)</c>, after the encoder ran: caches computed once per source.</summary>
+    public virtual void WriteDecoderBegin(DecoderContext c, LayerPlan layer, int index)
+    {
+    }
+
+    /// <summary>The layer at one position in <c>Step</c>, reading <see cref="DecoderContext.Current"/> for the <c>R</c> rows.</summary>
+    public virtual void WriteDecodeStep(DecoderContext c, LayerPlan layer, int index, string title) =>
+        throw new System.InvalidOperationException("layer kind " + Kind + " has no decoding code");
+
+    /// <summary>The layer's part of <c>Reorder</c>: its caches follow the hypotheses.</summary>
+    public virtual void WriteDecoderReorder(DecoderContext c, LayerPlan layer, int index)
+    {
+    }
+
+    /// <summary>For the last layer attending to the memory: the <c>StepDecoder</c> members that keep its weights, if it needs any.</summary>
+    public virtual void WriteAttentionRecorder(DecoderContext c, LayerPlan layer)
+    {
+    }
 }

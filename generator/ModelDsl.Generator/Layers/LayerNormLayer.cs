@@ -51,4 +51,13 @@ internal sealed class LayerNormLayer : LayerDescriptor
         e.AddBackward(backward);
         return new Flow(output, from.Sequence, from.Width);
     }
+
+    public override bool CanDecodeStep(LayerPlan layer) => true;
+
+    public override void WriteDecodeStep(DecoderContext c, LayerPlan layer, int index, string title)
+    {
+        c.Writer.Line(title);
+        c.WriteNorm(layer.Path, c.Current, c.Other, c.Width);
+        c.Current = c.Other;
+    }
 }

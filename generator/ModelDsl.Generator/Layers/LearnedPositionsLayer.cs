@@ -70,4 +70,16 @@ internal sealed class LearnedPositionsLayer : LayerDescriptor
         ]);
         return new Flow(output, sequence, width);
     }
+
+    public override bool CanDecodeStep(LayerPlan layer) => true;
+
+    /// <summary>Adds the row of position <c>step</c>.</summary>
+    public override void WriteDecodeStep(DecoderContext c, LayerPlan layer, int index, string title)
+    {
+        ParameterPlan weight = c.Training.LayerParameter(layer, ".weight")!;
+        string D = Literals.Int(c.Width);
+        c.Writer.Line(title);
+        c.Writer.Line(K + "LearnedPositions.Forward(" + DecoderContext.Buffer(c.Other, "R * " + D) + ", " + DecoderContext.Buffer(c.Current, "R * " + D) + ", p.Slice(" + Literals.Int(weight.Offset) + " + (step * " + D + "), " + D + "), R, 1, " + D + ");");
+        c.Current = c.Other;
+    }
 }

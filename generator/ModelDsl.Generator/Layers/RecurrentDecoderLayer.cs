@@ -249,4 +249,111 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
 
         return "new " + K + (kind == "P" ? "RecurrentDecoderParameters" : "RecurrentDecoderGradients") + " { " + string.Join(", ", parts) + " }";
     }
+
+    public override bool CanDecodeStep(LayerPlan layer) => true;
+
+    public override string? DecodeMemory(LayerPlan layer) => layer.Options.Memory;
+
+    public override bool AttendsToMemoryWhenDecoding(LayerPlan layer) => layer.Options.RecurrentAttention != NoAttention;
+
+    public override long DecodeBufferWidth(LayerPlan layer) => System.Math.Max(layer.Output.Last.Size, layer.Options.Hidden);
+
+    public override long DecodeReorderWidth(LayerPlan layer, long maxSteps) => layer.Options.Hidden;
+
+    /// <summary>Per decoder: each row's state (and LSTM cell), the encoder states and their projection, the attention weights and scratch.</summary>
+    public override void WriteDecoderFields(DecoderContext c, LayerPlan layer, int index)
+    {
+        string id = Literals.Int(index);
+        foreach (string name in new[] { "__rnnState", "__rnnCell", "__rnnMemory", "__rnnProjected", "__rnnWeights", "__rnnScratch", "__rnnInitial" })
+        {
+            c.Writer.Line("private readonly float[] " + name + id + ";");
+        }
+    }
+
+    public override void WriteDecoderAllocations(DecoderContext c, LayerPlan layer, int index)
+    {
+        string id = Literals.Int(index);
+        string config = "Trainer." + c.Training.RecurrentConfigByLayer[layer.Name];
+        string h = Literals.Int(layer.Options.Hidden);
+        string s = Literals.Int(c.MaxSource);
+        string mWidth = config + ".MemorySize";
+        c.Writer.Line("__rnnState" + id + " = new float[checked(rows * " + h + ")];");
+        c.Writer.Line("__rnnCell" + id + " = new float[" + config + ".HasCellState ? checked(rows * " + h + ") : 0];");
+        c.Writer.Line("__rnnMemory" + id + " = new float[checked(rows * " + s + " * " + mWidth + ")];");
+        c.Writer.Line("__rnnProjected" + id + " = new float[checked(rows * " + s + " * " + config + ".ProjectedMemorySize)];");
+        c.Writer.Line("__rnnWeights" + id + " = new float[" + config + ".Attention == global::ModelDsl.Kernels.DecoderAttention.None ? 0 : checked(rows * " + s + ")];");
+        c.Writer.Line("__rnnScratch" + id + " = new float[global::ModelDsl.Kernels.RecurrentDecoder.StepScratchLength(maxRows, " + s + ", " + config + ")];");
+        c.Writer.Line("__rnnInitial" + id + " = new float[" + Literals.Int(2 * c.MaxBatch * layer.Options.Hidden) + "];");
+    }
+
+    /// <summary>The encoder states repeated per hypothesis, projected once for the attention, and the initial state from the encoder's final state.</summary>
+    public override void WriteDecoderBegin(DecoderContext c, LayerPlan layer, int index)
+    {
+        string id = Literals.Int(index);
+        string config = "Trainer." + c.Training.RecurrentConfigByLayer[layer.Name];
+        string encoder = layer.Options.Memory!;
+        int memoryOffset = c.Training.Output(encoder).Offset;
+        (int finalOffset, long finalWidth) = c.Training.FinalState(encoder);
+        string h = Literals.Int(layer.Options.Hidden);
+        string parameters = DecoderParameters(c.Training, layer, layer.Options.RecurrentAttention, "P");
+        c.Writer.Line("// " + layer.Name + ": encoder states repeated per hypothesis, their projection for the attention, and the initial state from " + encoder + "'s final state");
+        c.Writer.Open();
+        c.Writer.Line("int M = " + config + ".MemorySize;");
+        c.Writer.Open("if (M > 0)");
+        c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(a.Slice(" + Literals.Int(memoryOffset) + ", B * S * M), __rnnMemory" + id + ", B, width, S * M);");
+        c.Writer.Close();
+        c.Writer.Line();
+        c.Writer.Line("int P = " + config + ".ProjectedMemorySize;");
+        c.Writer.Open("if (P > 0)");
+        c.Writer.Line(K + "RecurrentDecoder.ProjectMemory(" + AsSpan + "__rnnProjected" + id + ", 0, __rows * S * P), " + AsSpan + "__rnnMemory" + id + ", 0, __rows * S * M), " + parameters + ", __rows, S, " + config + ", __trainer.Pool);");
+        c.Writer.Close();
+        c.Writer.Line();
+        if (finalWidth != layer.Options.Hidden)
+        {
+            ParameterPlan bridgeWeight = c.Training.Parameter(layer.Path + ".bridge.weight");
+            ParameterPlan bridgeBias = c.Training.Parameter(layer.Path + ".bridge.bias");
+            c.Writer.Line(K + "Linear.Forward(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "), a.Slice(" + Literals.Int(finalOffset) + ", B * " + Literals.Int(finalWidth) + "), " + TrainingEmitter.P(bridgeWeight) + ", " + TrainingEmitter.P(bridgeBias) + ", B, " + Literals.Int(finalWidth) + ", " + h + ", " + K + "ActivationKind.Tanh, " + AsSpan + "__rnnInitial" + id + ", " + Literals.Int(c.MaxBatch * layer.Options.Hidden) + ", B * " + h + "), __trainer.Pool);");
+            c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
+        }
+        else
+        {
+            c.Writer.Line("a.Slice(" + Literals.Int(finalOffset) + ", B * " + h + ").CopyTo(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "));");
+            c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
+        }
+
+        c.Writer.Line("global::System.Array.Clear(__rnnCell" + id + ");");
+        c.Writer.Close();
+    }
+
+    public override void WriteDecodeStep(DecoderContext c, LayerPlan layer, int index, string title)
+    {
+        string id = Literals.Int(index);
+        string config = "Trainer." + c.Training.RecurrentConfigByLayer[layer.Name];
+        long outputWidth = layer.Output.Last.Size;
+        string h = Literals.Int(layer.Options.Hidden);
+        bool attention = layer.Options.RecurrentAttention != 0;
+        c.Writer.Line(title + ": one recurrent step from each row's state" + (attention ? ", attending over the encoder states" : string.Empty));
+        c.Writer.Line(K + "RecurrentDecoder.Step(" + AsSpan + "__rnnState" + id + ", 0, R * " + h + "), " + AsSpan + "__rnnCell" + id + ", 0, " + config + ".HasCellState ? R * " + h + " : 0), " + DecoderContext.Buffer(c.Other, "R * " + Literals.Int(outputWidth)) + ", "
+            + (attention ? AsSpan + "__rnnWeights" + id + ", 0, R * __s)" : "default") + ", " + AsSpan + "__rnnScratch" + id + ", 0, " + K + "RecurrentDecoder.StepScratchLength(R, __s, " + config + ")), " + DecoderContext.Buffer(c.Current, "R * " + Literals.Int(c.Width)) + ", "
+            + AsSpan + "__rnnMemory" + id + ", 0, R * __s * " + config + ".MemorySize), " + AsSpan + "__rnnProjected" + id + ", 0, R * __s * " + config + ".ProjectedMemorySize), " + AsSpan + "__sourceLengths, 0, R), " + DecoderParameters(c.Training, layer, layer.Options.RecurrentAttention, "P") + ", R, __s, " + config + ", pool);");
+        if (attention && layer == c.LastAttention)
+        {
+            c.Writer.Open("for (int r = 0; r < R; r++)");
+            c.Writer.Line(AsSpan + "__rnnWeights" + id + ", r * __s, __s).CopyTo(" + AsSpan + "__history, ((r * " + Literals.Int(c.Decoding.Target.MaxLength) + ") + step) * " + Literals.Int(c.Decoding.MemorySequence!.MaxLength) + ", __s));");
+            c.Writer.Close();
+        }
+
+        c.Current = c.Other;
+        c.Width = outputWidth;
+    }
+
+    /// <summary>The states follow their hypotheses.</summary>
+    public override void WriteDecoderReorder(DecoderContext c, LayerPlan layer, int index)
+    {
+        string h = Literals.Int(layer.Options.Hidden);
+        c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__rnnState" + Literals.Int(index) + ", sources, " + h + ", " + h + ", __reorder);");
+        c.Writer.Open("if (__rnnCell" + Literals.Int(index) + ".Length > 0)");
+        c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__rnnCell" + Literals.Int(index) + ", sources, " + h + ", " + h + ", __reorder);");
+        c.Writer.Close();
+    }
 }

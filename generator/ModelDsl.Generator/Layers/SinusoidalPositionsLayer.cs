@@ -52,4 +52,15 @@ internal sealed class SinusoidalPositionsLayer : LayerDescriptor
         ]);
         return new Flow(output, sequence, width);
     }
+
+    public override bool CanDecodeStep(LayerPlan layer) => true;
+
+    /// <summary>Adds the row of position <c>step</c> of the trainer's table.</summary>
+    public override void WriteDecodeStep(DecoderContext c, LayerPlan layer, int index, string title)
+    {
+        string D = Literals.Int(c.Width);
+        c.Writer.Line(title);
+        c.Writer.Line(K + "SinusoidalPositions.Forward(" + DecoderContext.Buffer(c.Other, "R * " + D) + ", " + DecoderContext.Buffer(c.Current, "R * " + D) + ", " + AsSpan + "__trainer." + c.Training.SinusoidByLayer[layer.Name] + ", step * " + D + ", " + D + "), R, 1, " + D + ");");
+        c.Current = c.Other;
+    }
 }

@@ -6,9 +6,6 @@ internal static class KnownNames
     public const string Namespace = "ModelDsl";
     public const string ModelAttribute = "ModelDsl.ModelAttribute";
 
-    /// <summary>The layer kind whose attribute class is <paramref name="attributeName"/>, or Unknown (the registry knows).</summary>
-    public static LayerKind LayerKindOf(string attributeName) => Layers.LayerRegistry.FromAttribute(attributeName)?.Kind ?? LayerKind.Unknown;
-
     public static LossKind LossKindOf(string attributeName) => attributeName switch
     {
         "CrossEntropyLossAttribute" => LossKind.CrossEntropy,

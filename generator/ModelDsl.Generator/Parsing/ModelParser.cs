@@ -213,14 +213,14 @@ internal static class ModelParser
                 continue; // not ours: other attributes are left alone
             }
 
-            LayerKind candidate = KnownNames.LayerKindOf(attributeClass.Name);
+            LayerKind? candidate = Layers.LayerRegistry.FromAttribute(attributeClass.Name)?.Kind;
             LossKind candidateLoss = KnownNames.LossKindOf(attributeClass.Name);
-            if (candidate != LayerKind.Unknown)
+            if (candidate is { } known)
             {
                 if (layerAttribute is null)
                 {
                     layerAttribute = attribute;
-                    kind = candidate;
+                    kind = known;
                 }
                 else
                 {
@@ -229,7 +229,7 @@ internal static class ModelParser
                         LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)),
                         member.Name,
                         KnownNames.AttributeName(kind),
-                        KnownNames.AttributeName(candidate)));
+                        KnownNames.AttributeName(known)));
                 }
             }
             else if (candidateLoss != LossKind.None)
