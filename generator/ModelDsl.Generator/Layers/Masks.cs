@@ -1,6 +1,6 @@
 namespace ModelDsl.Generator.Layers;
 
-/// <summary>The runtime's <c>Masks</c> flags, as the attention layers read them (one polarity: a set flag masks).</summary>
+/// <summary>The runtime's <c>Masks</c> flags (which masks an attention applies), as the attention layers read them.</summary>
 internal static class Masks
 {
     public const int Causal = 1;

@@ -1,9 +1,9 @@
 using System.Collections.Generic;
 using System.Globalization;
 using ModelDsl.Generator.Diagnostics;
+using ModelDsl.Generator.Emit;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
-using ModelDsl.Generator.Emit;
 using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
 using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
 using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
