@@ -159,6 +159,21 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <summary>The model this trainer updates.</summary>");
         writer.Line("public " + Identifiers.Escape(model) + " Model => __model;");
         writer.Line();
+        WriteTrainerApi(writer);
+        WriteTrainerPasses(writer);
+        writer.Close();
+    }
+
+    /// <summary>The trainer's public surface: outputs of the last forward, <c>Step</c>, <c>ComputeGradients</c>, <c>Evaluate</c>, checkpoints, <c>Dispose</c>.</summary>
+    private void WriteTrainerApi(SourceWriter writer)
+    {
+        TrainingEmitter training = _training!;
+        string model = _plan.ClassName;
+        TargetPlan target = training.Target;
+        long classes = target.Width;
+        bool regression = target.Kind == Parsing.LossKind.Mse;
+        bool batchNorm = training.HasBatchNorm;
+
         if (regression)
         {
             writer.Line("/// <summary>Predictions (the output of " + target.Layer + ") of the last forward pass, <c>[B, " + Literals.Int(classes) + "]</c>" + (target.PerPosition ? " per position (<c>[B, T, " + Literals.Int(classes) + "]</c> with <c>T</c> the batch's longest row; padded positions are not meaningful)" : string.Empty) + ", row-major.</summary>");
@@ -254,6 +269,14 @@ internal sealed partial class ModelEmitter
         writer.Line("base.Dispose(disposing);");
         writer.Close();
         writer.Line();
+    }
+
+    /// <summary><c>__Prepare</c>, <c>__Forward</c> and <c>__Backward</c> (the descriptors' lines from <see cref="TrainingEmitter"/>), packing helpers and <c>__Encode</c>.</summary>
+    private void WriteTrainerPasses(SourceWriter writer)
+    {
+        TrainingEmitter training = _training!;
+        string model = _plan.ClassName;
+        bool batchNorm = training.HasBatchNorm;
 
         // Packs each sequence input's ids or features (stride MaxLength) into [B, T] with T its longest row (and the labels,
         // targets, adjacency alike); copies each dense feature input into the arena.
@@ -341,7 +364,5 @@ internal sealed partial class ModelEmitter
         {
             WriteEncode(writer, training, _decoding);
         }
-
-        writer.Close();
     }
 }
