@@ -89,19 +89,19 @@ internal sealed partial class ModelEmitter
             writer.Line("private readonly int[] __labels = new int[" + Literals.Int(_plan.MaxBatch * labelSequence.MaxLength) + "];");
         }
 
-        foreach ((string field, long positions, long width) in training.SinusoidTables)
+        foreach (TrainingEmitter.TrainerTable table in training.Tables)
         {
-            writer.Line("internal readonly float[] " + field + " = new float[" + Literals.Int(positions * width) + "];");
+            writer.Line("internal readonly float[] " + table.Field + " = new float[" + Literals.Int(table.Length) + "];");
         }
 
-        foreach ((string field, string _) in training.RecurrentSaved)
+        foreach ((string field, string _) in training.SavedBlocks)
         {
             writer.Line("private readonly " + Runtime + "Memory.AlignedBlock " + field + ";");
         }
 
-        foreach ((string field, string value) in training.RecurrentConfigs)
+        foreach (TrainingEmitter.TrainerConstant constant in training.Constants)
         {
-            writer.Line("internal static readonly " + Runtime + "Kernels.RecurrentDecoderConfig " + field + " = " + value + ";");
+            writer.Line("internal static readonly " + constant.Type + " " + constant.Field + " = " + constant.Value + ";");
         }
 
         writer.Line("private readonly byte[] __masks = new byte[" + Literals.Int(training.MaskLength) + "];");
@@ -143,14 +143,14 @@ internal sealed partial class ModelEmitter
         }
 
         writer.Line("__scratch = new " + Runtime + "Memory.AlignedBlock(" + scratch + ");");
-        foreach ((string field, string size) in training.RecurrentSaved)
+        foreach ((string field, string size) in training.SavedBlocks)
         {
             writer.Line(field + " = new " + Runtime + "Memory.AlignedBlock(" + size + ");");
         }
 
-        foreach ((string field, long positions, long width) in training.SinusoidTables)
+        foreach (TrainingEmitter.TrainerTable table in training.Tables)
         {
-            writer.Line(Runtime + "Kernels.SinusoidalPositions.Fill(" + field + ", " + Literals.Int(positions) + ", " + Literals.Int(width) + ");");
+            writer.Line(table.Fill);
         }
 
         writer.Close();
@@ -259,7 +259,7 @@ internal sealed partial class ModelEmitter
         writer.Line("__activations.Dispose();");
         writer.Line("__activationGradients.Dispose();");
         writer.Line("__scratch.Dispose();");
-        foreach ((string field, string _) in training.RecurrentSaved)
+        foreach ((string field, string _) in training.SavedBlocks)
         {
             writer.Line(field + ".Dispose();");
         }

@@ -37,8 +37,6 @@ internal sealed partial class TrainingEmitter
     private readonly List<(Sequence Query, Sequence Key)> _attentionShapes = [];
     private readonly Dictionary<string, (int Start, int End)> _layerLines = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Flow> _outputs = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _sinusoidByLayer = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (Buffer Buffer, long Width)> _finalStates = new(StringComparer.Ordinal);
     private int _arenaLength;
     private long _maskLength;
     private int _dropoutSites;
@@ -139,8 +137,8 @@ internal sealed partial class TrainingEmitter
     /// <summary>Offset of the head's output: the logits (cross-entropy) or the predictions (MSE).</summary>
     public int LogitsOffset { get; private set; }
 
-    /// <summary>Sinusoidal tables the trainer fills once: field name, positions and width.</summary>
-    public List<(string Field, long Positions, long Width)> SinusoidTables { get; } = [];
+    /// <summary>Float tables the trainer allocates and fills once (e.g. the sinusoid table of [SinusoidalPositions]).</summary>
+    public List<TrainerTable> Tables { get; } = [];
 
     /// <summary>Largest <c>rows * units</c> of a Linear with an activation (the backward scratch it needs).</summary>
     public long LinearScratch { get; private set; }
@@ -148,26 +146,20 @@ internal sealed partial class TrainingEmitter
     /// <summary>The (query, key) sequences of every attention (its backward scratch depends on their lengths and the thread count).</summary>
     public IReadOnlyList<(Sequence Query, Sequence Key)> AttentionShapes => _attentionShapes;
 
-    /// <summary>Saved-activation blocks of the recurrent layers: trainer field and its size at MaxBatch (a runtime expression).</summary>
-    public List<(string Field, string Size)> RecurrentSaved { get; } = [];
+    /// <summary>Saved-activation blocks (e.g. of the recurrent layers): trainer field and its size at MaxBatch (a runtime expression).</summary>
+    public List<(string Field, string Size)> SavedBlocks { get; } = [];
 
-    /// <summary>Scratch sizes (runtime expressions at MaxBatch) the recurrent layers need beside <see cref="LinearScratch"/>.</summary>
+    /// <summary>Scratch sizes (runtime expressions at MaxBatch) layers need beside <see cref="LinearScratch"/>.</summary>
     public List<string> ScratchTerms { get; } = [];
 
-    /// <summary>Static RecurrentDecoderConfig fields: name and initializer.</summary>
-    public List<(string Field, string Value)> RecurrentConfigs { get; } = [];
+    /// <summary>Static readonly fields of the trainer (e.g. a [RecurrentDecoder]'s kernel configuration).</summary>
+    public List<TrainerConstant> Constants { get; } = [];
 
-    /// <summary>Arena offset and width of a [RecurrentEncoder]'s final state <c>[B, F]</c>.</summary>
-    public (int Offset, long Width) FinalState(string layer) => (_finalStates[layer].Buffer.Offset, _finalStates[layer].Width);
-
-    /// <summary>The config field of each [RecurrentDecoder].</summary>
-    public Dictionary<string, string> RecurrentConfigByLayer { get; } = new(StringComparer.Ordinal);
+    /// <summary>The trainer field (a table or a constant) a layer's code reads, by layer name; its decoding step reads it too.</summary>
+    public Dictionary<string, string> LayerFields { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The range of <see cref="Forward"/> lines each layer wrote (inputs and identities write none).</summary>
     public IReadOnlyDictionary<string, (int Start, int End)> LayerLines => _layerLines;
-
-    /// <summary>The sinusoid table field a [SinusoidalPositions] layer reads.</summary>
-    public IReadOnlyDictionary<string, string> SinusoidByLayer => _sinusoidByLayer;
 
     /// <summary>Arena offset of a layer's output and the sequence it runs along (null when pooled).</summary>
     public (int Offset, Sequence? Sequence) Output(string layer) => (_outputs[layer].Buffer.Offset, _outputs[layer].Sequence);
@@ -177,12 +169,6 @@ internal sealed partial class TrainingEmitter
 
     /// <summary>Forward lines, for the descriptors to append to.</summary>
     internal List<string> ForwardLines => _forward;
-
-    /// <summary>The final states <c>[B, F]</c> of the [RecurrentEncoder]s, by layer name, for the decoders they start.</summary>
-    internal Dictionary<string, (Buffer Buffer, long Width)> FinalStates => _finalStates;
-
-    /// <summary>Records the sinusoid table field a [SinusoidalPositions] layer reads.</summary>
-    internal void AddSinusoid(string layer, string field) => _sinusoidByLayer[layer] = field;
 
     /// <summary>Appends a layer's backward block (the trainer writes the blocks in reverse order).</summary>
     internal void AddBackward(List<string> block) => _backward.Add(block);
@@ -217,8 +203,22 @@ internal sealed partial class TrainingEmitter
         public string Ids => Span(IdsArray!, BT);
     }
 
-    /// <summary>What a layer hands to the layers that read it: its output buffer, the sequence it runs along (null after pooling) and its width.</summary>
-    internal sealed record Flow(Buffer Buffer, Sequence? Sequence, long Width);
+    /// <summary>
+    /// What a layer hands to the layers that read it: its output buffer, the sequence it runs along (null after pooling) and its
+    /// width; an encoder also hands its final state <c>[B, FinalWidth]</c> (a [RecurrentEncoder] starts its decoder with it).
+    /// </summary>
+    internal sealed record Flow(Buffer Buffer, Sequence? Sequence, long Width)
+    {
+        public Buffer? Final { get; init; }
+
+        public long FinalWidth { get; init; }
+    }
+
+    /// <summary>A float table the trainer allocates (<paramref name="Length"/> floats) and fills once in its constructor with <paramref name="Fill"/>.</summary>
+    internal sealed record TrainerTable(string Field, long Length, string Fill);
+
+    /// <summary>A static readonly field of the trainer: its type, name and initializer.</summary>
+    internal sealed record TrainerConstant(string Type, string Field, string Value);
 
     /// <summary>One buffer of the arena; <see cref="Constant"/> for a copied input, whose gradient nothing needs.</summary>
     internal sealed record Buffer(string Name, int Offset, long MaxLength, string Length)

@@ -182,17 +182,18 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
         int attention = options.RecurrentAttention;
         Sequence source = memory.Sequence!;
         long m = memory.Width;
-        (Buffer encoderFinal, long finalWidth) = e.FinalStates[options.Memory!];
+        Buffer encoderFinal = memory.Final!;
+        long finalWidth = memory.FinalWidth;
         string cell = options.Cell == 0 ? "Rnn" : options.Cell == 2 ? "Lstm" : "Gru";
         string[] attentionNames = ["None", "Bahdanau", "LuongDot", "LuongGeneral"];
-        string config = "__recurrentDecoder" + Literals.Int(e.RecurrentConfigs.Count);
-        e.RecurrentConfigs.Add((config, "new " + K + "RecurrentDecoderConfig(" + K + "RecurrentDecoderCell." + cell + ", " + K + "DecoderAttention." + attentionNames[attention] + ", " + Literals.Int(inputWidth) + ", " + Literals.Int(hidden) + ", " + (attention == 0 ? "0" : Literals.Int(m)) + ", " + Literals.Int(options.AttentionSize) + ")"));
-        e.RecurrentConfigByLayer[layer.Name] = config;
+        string config = "__recurrentDecoder" + Literals.Int(e.Constants.Count);
+        e.Constants.Add(new TrainingEmitter.TrainerConstant(K + "RecurrentDecoderConfig", config, "new " + K + "RecurrentDecoderConfig(" + K + "RecurrentDecoderCell." + cell + ", " + K + "DecoderAttention." + attentionNames[attention] + ", " + Literals.Int(inputWidth) + ", " + Literals.Int(hidden) + ", " + (attention == 0 ? "0" : Literals.Int(m)) + ", " + Literals.Int(options.AttentionSize) + ")"));
+        e.LayerFields[layer.Name] = config;
         string maxB = Literals.Int(e.MaxBatch);
         string sizes = "B, " + sequence.T + ", " + source.T + ", " + config;
         string maxSizes = maxB + ", " + Literals.Int(sequence.MaxLength) + ", " + Literals.Int(source.MaxLength) + ", " + config;
-        string field = "__recurrentSaved" + Literals.Int(e.RecurrentSaved.Count);
-        e.RecurrentSaved.Add((field, K + "RecurrentDecoder.SavedLength(" + maxSizes + ")"));
+        string field = "__recurrentSaved" + Literals.Int(e.SavedBlocks.Count);
+        e.SavedBlocks.Add((field, K + "RecurrentDecoder.SavedLength(" + maxSizes + ")"));
         e.ScratchTerms.Add(K + "RecurrentDecoder.ScratchLength(" + maxSizes + ")");
         string saved = field + ".Span.Slice(0, " + K + "RecurrentDecoder.SavedLength(" + sizes + "))";
         string scratch = "__scratch.Span.Slice(0, " + K + "RecurrentDecoder.ScratchLength(" + sizes + "))";
@@ -273,7 +274,7 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
     public override void WriteDecoderAllocations(DecoderContext c, LayerPlan layer, int index)
     {
         string id = Literals.Int(index);
-        string config = "Trainer." + c.Training.RecurrentConfigByLayer[layer.Name];
+        string config = "Trainer." + c.Training.LayerFields[layer.Name];
         string h = Literals.Int(layer.Options.Hidden);
         string s = Literals.Int(c.MaxSource);
         string mWidth = config + ".MemorySize";
@@ -290,10 +291,12 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
     public override void WriteDecoderBegin(DecoderContext c, LayerPlan layer, int index)
     {
         string id = Literals.Int(index);
-        string config = "Trainer." + c.Training.RecurrentConfigByLayer[layer.Name];
+        string config = "Trainer." + c.Training.LayerFields[layer.Name];
         string encoder = layer.Options.Memory!;
         int memoryOffset = c.Training.Output(encoder).Offset;
-        (int finalOffset, long finalWidth) = c.Training.FinalState(encoder);
+        TrainingEmitter.Flow encoderFlow = c.Training.FlowOf(encoder);
+        int finalOffset = encoderFlow.Final!.Offset;
+        long finalWidth = encoderFlow.FinalWidth;
         string h = Literals.Int(layer.Options.Hidden);
         string parameters = DecoderParameters(c.Training, layer, layer.Options.RecurrentAttention, "P");
         c.Writer.Line("// " + layer.Name + ": encoder states repeated per hypothesis, their projection for the attention, and the initial state from " + encoder + "'s final state");
@@ -328,7 +331,7 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
     public override void WriteDecodeStep(DecoderContext c, LayerPlan layer, int index, string title)
     {
         string id = Literals.Int(index);
-        string config = "Trainer." + c.Training.RecurrentConfigByLayer[layer.Name];
+        string config = "Trainer." + c.Training.LayerFields[layer.Name];
         long outputWidth = layer.Output.Last.Size;
         string h = Literals.Int(layer.Options.Hidden);
         bool attention = layer.Options.RecurrentAttention != 0;

@@ -98,15 +98,16 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
     {
         Flow from = e.SourceOf(layer);
         var backward = new List<string>();
-        Buffer output = RecurrentEncoder(e, layer, title, from.Buffer, from.Sequence!, from.Width, backward);
+        Buffer output = RecurrentEncoder(e, layer, title, from.Buffer, from.Sequence!, from.Width, backward, out Buffer final);
         e.AddBackward(backward);
-        return new Flow(output, from.Sequence, layer.Options.Hidden * (layer.Options.Bidirectional ? 2 : 1));
+        long width = layer.Options.Hidden * (layer.Options.Bidirectional ? 2 : 1);
+        return new Flow(output, from.Sequence, width) { Final = final, FinalWidth = width };
     }
 
     private static string CellKernel(int cell) => K + (cell == 0 ? "Rnn" : cell == 2 ? "Lstm" : "Gru");
 
-    /// <summary>Stacked, optionally bidirectional RNN/GRU/LSTM layers; records the last layer's final state (forward then backward).</summary>
-    private static Buffer RecurrentEncoder(TrainingEmitter e, LayerPlan layer, string title, Buffer input, Sequence sequence, long inputWidth, List<string> backward)
+    /// <summary>Stacked, optionally bidirectional RNN/GRU/LSTM layers; returns the last layer's final state (forward then backward) in <paramref name="lastFinal"/>.</summary>
+    private static Buffer RecurrentEncoder(TrainingEmitter e, LayerPlan layer, string title, Buffer input, Sequence sequence, long inputWidth, List<string> backward, out Buffer lastFinal)
     {
         LayerOptions options = layer.Options;
         string kernel = CellKernel(options.Cell);
@@ -139,8 +140,8 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
                 Buffer output = e.Alloc(name + ".output", sequence, hidden);
                 Buffer finalState = e.Alloc(name + ".final", null, hidden);
                 Buffer? finalCell = lstm ? e.Alloc(name + ".final_cell", null, hidden) : null;
-                string field = "__recurrentSaved" + Literals.Int(e.RecurrentSaved.Count);
-                e.RecurrentSaved.Add((field, kernel + ".SavedLength(" + maxB + ", " + maxT + ", " + H + ")"));
+                string field = "__recurrentSaved" + Literals.Int(e.SavedBlocks.Count);
+                e.SavedBlocks.Add((field, kernel + ".SavedLength(" + maxB + ", " + maxT + ", " + H + ")"));
                 string saved = field + ".Span.Slice(0, " + kernel + ".SavedLength(B, " + T + ", " + H + "))";
                 string dims = sequence.Lengths + ", B, " + T + ", " + Literals.Int(width) + ", " + H + ", " + (direction == 1 ? "true" : "false") + ", " + Pool;
                 string at = "// " + layer.Name + " layer " + Literals.Int(k) + (direction == 1 ? " (backward direction)" : string.Empty) + ", " + TrainingEmitter.Range(wih);
@@ -185,7 +186,7 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
             backward.AddRange(blocks[i]);
         }
 
-        e.FinalStates[layer.Name] = (final!, hidden * directions);
+        lastFinal = final!;
         return x;
     }
 }

@@ -39,9 +39,9 @@ internal sealed class SinusoidalPositionsLayer : LayerDescriptor
         Flow from = e.SourceOf(layer);
         Sequence sequence = from.Sequence!;
         long width = from.Width;
-        string table = "__sinusoid" + Literals.Int(e.SinusoidTables.Count);
-        e.SinusoidTables.Add((table, sequence.MaxLength, width));
-        e.AddSinusoid(layer.Name, table);
+        string table = "__sinusoid" + Literals.Int(e.Tables.Count);
+        e.Tables.Add(new TrainingEmitter.TrainerTable(table, sequence.MaxLength * width, K + "SinusoidalPositions.Fill(" + table + ", " + Literals.Int(sequence.MaxLength) + ", " + Literals.Int(width) + ");"));
+        e.LayerFields[layer.Name] = table;
         Buffer output = e.Alloc(layer.Path + ".output", sequence, width);
         e.ForwardLines.Add(title + ": adds the fixed sinusoid table (" + Literals.Int(sequence.MaxLength) + " x " + Literals.Int(width) + ")");
         e.ForwardLines.Add(K + "SinusoidalPositions.Forward(" + output.A + ", " + from.Buffer.A + ", " + table + ", B, " + sequence.T + ", " + Literals.Int(width) + ");");
@@ -60,7 +60,7 @@ internal sealed class SinusoidalPositionsLayer : LayerDescriptor
     {
         string D = Literals.Int(c.Width);
         c.Writer.Line(title);
-        c.Writer.Line(K + "SinusoidalPositions.Forward(" + DecoderContext.Buffer(c.Other, "R * " + D) + ", " + DecoderContext.Buffer(c.Current, "R * " + D) + ", " + AsSpan + "__trainer." + c.Training.SinusoidByLayer[layer.Name] + ", step * " + D + ", " + D + "), R, 1, " + D + ");");
+        c.Writer.Line(K + "SinusoidalPositions.Forward(" + DecoderContext.Buffer(c.Other, "R * " + D) + ", " + DecoderContext.Buffer(c.Current, "R * " + D) + ", " + AsSpan + "__trainer." + c.Training.LayerFields[layer.Name] + ", step * " + D + ", " + D + "), R, 1, " + D + ");");
         c.Current = c.Other;
     }
 }
