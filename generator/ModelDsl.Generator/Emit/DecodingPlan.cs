@@ -1,23 +1,20 @@
 using System;
 using System.Collections.Generic;
-using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Layers;
 using ModelDsl.Generator.Planning;
 
 namespace ModelDsl.Generator.Emit;
 
 /// <summary>
 /// Whether a trainable model can be decoded one token at a time, and how: the per-position head is fed by a chain
-/// that starts at a token input (the decoded sequence) and holds only position-wise layers and causal Transformer
-/// decoder stacks; every other layer (the encoder) does not read that input and runs once per source batch
+/// that starts at a token input (the decoded sequence) and holds only layers whose descriptor can run one position at a
+/// time (<see cref="LayerDescriptor.CanDecodeStep"/>: position-wise layers, causal Transformer decoder stacks, recurrent
+/// decoders); every other layer (the encoder) does not read that input and runs once per source batch
 /// (<c>Trainer.__Encode</c>). A decoder-only model (GPT) has no encoder. Null from <see cref="Create"/> means no
 /// StepDecoder is emitted (not an error: classifiers have nothing to decode).
 /// </summary>
 internal sealed class DecodingPlan
 {
-    private const int MaskCausal = 1;
-    private const int MaskLocalWindow = 4;
-    private const int MaskGraph = 8;
-
     private DecodingPlan(TrainingEmitter.Sequence target, List<LayerPlan> chain, List<string> encoderLines, TrainingEmitter.Sequence? memorySequence)
     {
         Target = target;
@@ -53,7 +50,7 @@ internal sealed class DecodingPlan
         string previous = target.Input.Name;
         foreach (LayerPlan layer in plan.Layers)
         {
-            if (layer.Kind == LayerKind.Input)
+            if (layer.Descriptor.IsInput)
             {
                 continue;
             }
@@ -76,51 +73,21 @@ internal sealed class DecodingPlan
                 return null; // a branch inside the decoded chain
             }
 
-            switch (layer.Kind)
+            LayerDescriptor descriptor = layer.Descriptor;
+            if (!descriptor.CanDecodeStep(layer))
             {
-                case LayerKind.Embedding:
-                case LayerKind.SinusoidalPositions:
-                case LayerKind.LearnedPositions:
-                case LayerKind.LayerNorm:
-                case LayerKind.Dropout:
-                case LayerKind.Dense:
-                    break;
-                case LayerKind.RecurrentDecoder:
-                {
-                    string encoder = layer.Options.Memory!;
-                    if (targetSide.Contains(encoder) || training.Output(encoder).Sequence is not { } sequence || (memorySequence is not null && memorySequence != sequence))
-                    {
-                        return null;
-                    }
+                return null;
+            }
 
-                    memorySequence = sequence;
-                    break;
+            if (descriptor.DecodeMemory(layer) is { } memory)
+            {
+                // Memory computed once per source batch by the encoder; every attending layer must read the same source sequence.
+                if (targetSide.Contains(memory) || training.Output(memory).Sequence is not { } sequence || (memorySequence is not null && memorySequence != sequence))
+                {
+                    return null;
                 }
 
-                case LayerKind.TransformerDecoder:
-                    if ((layer.Options.Mask & MaskCausal) == 0 || (layer.Options.Mask & (MaskLocalWindow | MaskGraph)) != 0)
-                    {
-                        return null;
-                    }
-
-                    if (layer.Options.Memory is { } memory)
-                    {
-                        if (targetSide.Contains(memory) || training.Output(memory).Sequence is not { } sequence)
-                        {
-                            return null;
-                        }
-
-                        if (memorySequence is not null && memorySequence != sequence)
-                        {
-                            return null;
-                        }
-
-                        memorySequence = sequence;
-                    }
-
-                    break;
-                default:
-                    return null;
+                memorySequence = sequence;
             }
 
             targetSide.Add(layer.Name);
@@ -129,7 +96,7 @@ internal sealed class DecodingPlan
         }
 
         LayerPlan last = plan.Layers[plan.Layers.Count - 1];
-        if (chain.Count == 0 || chain[chain.Count - 1] != last || last.Kind != LayerKind.Dense)
+        if (chain.Count == 0 || chain[chain.Count - 1] != last || !last.Descriptor.IsClassifierHead)
         {
             return null;
         }

@@ -30,26 +30,19 @@ internal sealed partial class ModelEmitter
         LayerPlan head = decoding.Chain[decoding.Chain.Count - 1];
         long vocabulary = training.LayerParameter(head, ".weight")!.Shape[0];
 
-        // Widths and sizes the step buffers need.
+        var context = new DecoderContext(writer, training, decoding, _plan.MaxBatch);
+
+        // Widths and sizes the step buffers need, from each layer's descriptor.
         long maxWidth = 1;
         long maxHeads = 1;
-        var stacks = new List<LayerPlan>();
-        var rnns = new List<LayerPlan>();
+        long maxProjectionWidth = 1;
+        long reorderWidth = 1;
         foreach (LayerPlan layer in decoding.Chain)
         {
-            maxWidth = Math.Max(maxWidth, layer.Output.Last.Size);
-            if (layer.Kind == LayerKind.RecurrentDecoder)
-            {
-                rnns.Add(layer);
-                maxWidth = Math.Max(maxWidth, layer.Options.Hidden);
-            }
-
-            if (layer.Kind == LayerKind.TransformerDecoder)
-            {
-                stacks.Add(layer);
-                maxWidth = Math.Max(maxWidth, layer.Options.FeedForward);
-                maxHeads = Math.Max(maxHeads, layer.Options.Heads);
-            }
+            maxWidth = Math.Max(maxWidth, layer.Descriptor.DecodeBufferWidth(layer));
+            maxHeads = Math.Max(maxHeads, layer.Descriptor.DecodeHeads(layer));
+            maxProjectionWidth = Math.Max(maxProjectionWidth, layer.Descriptor.DecodeMemoryProjectionWidth(layer));
+            reorderWidth = Math.Max(reorderWidth, layer.Descriptor.DecodeReorderWidth(layer, maxSteps));
         }
 
         string W = Literals.Int(maxWidth);
@@ -84,28 +77,9 @@ internal sealed partial class ModelEmitter
         writer.Line("private readonly float[] __logits;");
         writer.Line("private readonly int[] __stepLengths;");
         writer.Line("private readonly float[] __reorder;");
-        for (int s = 0; s < stacks.Count; s++)
+        foreach ((LayerPlan layer, int index) in context.Layers)
         {
-            for (long l = 0; l < stacks[s].Options.Layers; l++)
-            {
-                string id = Literals.Int(s) + "_" + Literals.Int(l);
-                writer.Line("private readonly float[] __selfK" + id + ";");
-                writer.Line("private readonly float[] __selfV" + id + ";");
-                if (stacks[s].Options.Memory is not null)
-                {
-                    writer.Line("private readonly float[] __crossK" + id + ";");
-                    writer.Line("private readonly float[] __crossV" + id + ";");
-                }
-            }
-        }
-
-        for (int n = 0; n < rnns.Count; n++)
-        {
-            string id = Literals.Int(n);
-            foreach (string name in new[] { "__rnnState", "__rnnCell", "__rnnMemory", "__rnnProjected", "__rnnWeights", "__rnnScratch", "__rnnInitial" })
-            {
-                writer.Line("private readonly float[] " + name + id + ";");
-            }
+            layer.Descriptor.WriteDecoderFields(context, layer, index);
         }
 
         if (memory is not null)
@@ -141,56 +115,16 @@ internal sealed partial class ModelEmitter
         writer.Line("__probs = new float[checked(rows * " + probsPerRow + ")];");
         writer.Line("__logits = new float[checked(rows * " + Literals.Int(vocabulary) + ")];");
         writer.Line("__stepLengths = new int[maxRows];");
-        long maxStackWidth = 1;
-        foreach (LayerPlan stack in stacks)
-        {
-            maxStackWidth = Math.Max(maxStackWidth, stack.Output.Last.Size);
-        }
-
-        long reorderWidth = stacks.Count > 0 ? maxSteps * maxStackWidth : 1;
-        foreach (LayerPlan rnn in rnns)
-        {
-            reorderWidth = Math.Max(reorderWidth, rnn.Options.Hidden);
-        }
-
         writer.Line("__reorder = new float[checked(rows * " + Literals.Int(reorderWidth) + ")];");
-        for (int s = 0; s < stacks.Count; s++)
+        foreach ((LayerPlan layer, int index) in context.Layers)
         {
-            string d = Literals.Int(stacks[s].Output.Last.Size);
-            for (long l = 0; l < stacks[s].Options.Layers; l++)
-            {
-                string id = Literals.Int(s) + "_" + Literals.Int(l);
-                writer.Line("__selfK" + id + " = new float[checked(rows * " + steps + " * " + d + ")];");
-                writer.Line("__selfV" + id + " = new float[checked(rows * " + steps + " * " + d + ")];");
-                if (stacks[s].Options.Memory is not null)
-                {
-                    writer.Line("__crossK" + id + " = new float[checked(rows * " + Literals.Int(maxSource) + " * " + d + ")];");
-                    writer.Line("__crossV" + id + " = new float[checked(rows * " + Literals.Int(maxSource) + " * " + d + ")];");
-                }
-            }
-        }
-
-        for (int n = 0; n < rnns.Count; n++)
-        {
-            LayerPlan rnn = rnns[n];
-            string id = Literals.Int(n);
-            string config = "Trainer." + training.RecurrentConfigByLayer[rnn.Name];
-            string h = Literals.Int(rnn.Options.Hidden);
-            string s = Literals.Int(maxSource);
-            string mWidth = config + ".MemorySize";
-            writer.Line("__rnnState" + id + " = new float[checked(rows * " + h + ")];");
-            writer.Line("__rnnCell" + id + " = new float[" + config + ".HasCellState ? checked(rows * " + h + ") : 0];");
-            writer.Line("__rnnMemory" + id + " = new float[checked(rows * " + s + " * " + mWidth + ")];");
-            writer.Line("__rnnProjected" + id + " = new float[checked(rows * " + s + " * " + config + ".ProjectedMemorySize)];");
-            writer.Line("__rnnWeights" + id + " = new float[" + config + ".Attention == global::ModelDsl.Kernels.DecoderAttention.None ? 0 : checked(rows * " + s + ")];");
-            writer.Line("__rnnScratch" + id + " = new float[global::ModelDsl.Kernels.RecurrentDecoder.StepScratchLength(maxRows, " + s + ", " + config + ")];");
-            writer.Line("__rnnInitial" + id + " = new float[" + Literals.Int(2 * _plan.MaxBatch * rnn.Options.Hidden) + "];");
+            layer.Descriptor.WriteDecoderAllocations(context, layer, index);
         }
 
         if (memory is not null)
         {
             writer.Line("__sourceLengths = new int[maxRows];");
-            writer.Line("__memoryProjection = new float[" + Literals.Int(_plan.MaxBatch * maxSource * maxStackWidth) + "];");
+            writer.Line("__memoryProjection = new float[" + Literals.Int(_plan.MaxBatch * maxSource * maxProjectionWidth) + "];");
             writer.Line("__history = new float[checked(rows * " + steps + " * " + Literals.Int(maxSource) + ")];");
         }
 
@@ -212,7 +146,7 @@ internal sealed partial class ModelEmitter
 
         if (memory is not null)
         {
-            WriteBeginWithMemory(writer, training, decoding, stacks, rnns, memory);
+            WriteBeginWithMemory(context, memory);
         }
         else
         {
@@ -228,16 +162,18 @@ internal sealed partial class ModelEmitter
             writer.Line();
         }
 
-        WriteStep(writer, training, decoding, stacks, vocabulary);
-        WriteReorder(writer, stacks, rnns, memory is not null, maxSteps);
+        WriteStep(context, vocabulary);
+        WriteReorder(context, memory is not null, maxSteps);
 
         writer.Line("/// <summary>Frees the decoder's worker pool and encoder arena.</summary>");
         writer.Line("public void Dispose() => __trainer.Dispose();");
         writer.Close();
     }
 
-    private void WriteBeginWithMemory(SourceWriter writer, TrainingEmitter training, DecodingPlan decoding, List<LayerPlan> stacks, List<LayerPlan> rnns, TrainingEmitter.Sequence memory)
+    private void WriteBeginWithMemory(DecoderContext context, TrainingEmitter.Sequence memory)
     {
+        SourceWriter writer = context.Writer;
+        DecodingPlan decoding = context.Decoding;
         string model = _plan.ClassName;
         long maxSource = memory.MaxLength;
         string steps = Literals.Int(decoding.Target.MaxLength);
@@ -265,68 +201,9 @@ internal sealed partial class ModelEmitter
         writer.Line();
         writer.Line("global::System.Span<float> p = __model.__parameters.Span;");
         writer.Line("global::System.Span<float> a = __trainer.__activations.Span;");
-        for (int s = 0; s < stacks.Count; s++)
+        foreach ((LayerPlan layer, int index) in context.Layers)
         {
-            LayerPlan stack = stacks[s];
-            if (stack.Options.Memory is not { } memoryLayer)
-            {
-                continue;
-            }
-
-            long d = stack.Output.Last.Size;
-            string D = Literals.Int(d);
-            int offset = training.Output(memoryLayer).Offset;
-            writer.Line("// " + stack.Name + ": keys and values of " + memoryLayer + " [B, S, " + D + "] for every layer's cross-attention, repeated for the width hypotheses of each source");
-            for (long l = 0; l < stack.Options.Layers; l++)
-            {
-                string id = Literals.Int(s) + "_" + Literals.Int(l);
-                ParameterPlan weight = training.Parameter(stack.Path + ".layers." + Literals.Int(l) + ".multihead_attn.in_proj_weight");
-                ParameterPlan bias = training.Parameter(stack.Path + ".layers." + Literals.Int(l) + ".multihead_attn.in_proj_bias");
-                foreach ((string cache, long part) in new[] { ("__crossK" + id, 1L), ("__crossV" + id, 2L) })
-                {
-                    writer.Line(Kernels + "Linear.Forward(" + AsSpan + "__memoryProjection, 0, B * S * " + D + "), a.Slice(" + Literals.Int(offset) + ", B * S * " + D + "), " + TrainingEmitter.P(weight, part * d * d, d * d) + ", " + TrainingEmitter.P(bias, part * d, d) + ", B * S, " + D + ", " + D + ", pool: __trainer.Pool);");
-                    writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, " + cache + ", B, width, S * " + D + ");");
-                }
-            }
-        }
-
-        for (int n = 0; n < rnns.Count; n++)
-        {
-            LayerPlan rnn = rnns[n];
-            string id = Literals.Int(n);
-            string config = "Trainer." + training.RecurrentConfigByLayer[rnn.Name];
-            string encoder = rnn.Options.Memory!;
-            int memoryOffset = training.Output(encoder).Offset;
-            (int finalOffset, long finalWidth) = training.FinalState(encoder);
-            string h = Literals.Int(rnn.Options.Hidden);
-            string parameters = training.DecoderParameters(rnn, rnn.Options.RecurrentAttention, "P");
-            writer.Line("// " + rnn.Name + ": encoder states repeated per hypothesis, their projection for the attention, and the initial state from " + encoder + "'s final state");
-            writer.Open();
-            writer.Line("int M = " + config + ".MemorySize;");
-            writer.Open("if (M > 0)");
-            writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(a.Slice(" + Literals.Int(memoryOffset) + ", B * S * M), __rnnMemory" + id + ", B, width, S * M);");
-            writer.Close();
-            writer.Line();
-            writer.Line("int P = " + config + ".ProjectedMemorySize;");
-            writer.Open("if (P > 0)");
-            writer.Line(Kernels + "RecurrentDecoder.ProjectMemory(" + AsSpan + "__rnnProjected" + id + ", 0, __rows * S * P), " + AsSpan + "__rnnMemory" + id + ", 0, __rows * S * M), " + parameters + ", __rows, S, " + config + ", __trainer.Pool);");
-            writer.Close();
-            writer.Line();
-            if (finalWidth != rnn.Options.Hidden)
-            {
-                ParameterPlan bridgeWeight = training.Parameter(rnn.Path + ".bridge.weight");
-                ParameterPlan bridgeBias = training.Parameter(rnn.Path + ".bridge.bias");
-                writer.Line(Kernels + "Linear.Forward(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "), a.Slice(" + Literals.Int(finalOffset) + ", B * " + Literals.Int(finalWidth) + "), " + TrainingEmitter.P(bridgeWeight) + ", " + TrainingEmitter.P(bridgeBias) + ", B, " + Literals.Int(finalWidth) + ", " + h + ", " + Kernels + "ActivationKind.Tanh, " + AsSpan + "__rnnInitial" + id + ", " + Literals.Int(_plan.MaxBatch * rnn.Options.Hidden) + ", B * " + h + "), __trainer.Pool);");
-                writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
-            }
-            else
-            {
-                writer.Line("a.Slice(" + Literals.Int(finalOffset) + ", B * " + h + ").CopyTo(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "));");
-                writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
-            }
-
-            writer.Line("global::System.Array.Clear(__rnnCell" + id + ");");
-            writer.Close();
+            layer.Descriptor.WriteDecoderBegin(context, layer, index);
         }
 
         writer.Close();
@@ -336,7 +213,7 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <returns>The source length.</returns>");
         writer.Line("public int SourceLength(int row) => __sourceLengths[CheckRow(row)];");
         writer.Line();
-        if (LastAttention(decoding) is null)
+        if (context.LastAttention is null)
         {
             // No layer attends to the memory (a plain RNN encoder-decoder): there are no weights to show.
             WriteRowCheck(writer, model);
@@ -375,8 +252,10 @@ internal sealed partial class ModelEmitter
         writer.Line();
     }
 
-    private void WriteStep(SourceWriter writer, TrainingEmitter training, DecodingPlan decoding, List<LayerPlan> stacks, long vocabulary)
+    private void WriteStep(DecoderContext context, long vocabulary)
     {
+        SourceWriter writer = context.Writer;
+        DecodingPlan decoding = context.Decoding;
         string model = _plan.ClassName;
         long maxSteps = decoding.Target.MaxLength;
         string steps = Literals.Int(maxSteps);
@@ -400,255 +279,19 @@ internal sealed partial class ModelEmitter
         writer.Line("global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;");
         writer.Line("global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);");
 
-        string current = "__x";
-        string Other() => current == "__x" ? "__y" : "__x";
-        string Buf(string array, string length) => AsSpan + array + ", 0, " + length + ")";
-        long width = 0;
-        int stackIndex = 0;
-        int rnnIndex = 0;
         foreach (LayerPlan layer in decoding.Chain)
         {
             string title = "// " + layer.Name + " (" + KnownNames.AttributeName(layer.Kind) + ") at position step";
-            switch (layer.Kind)
-            {
-                case LayerKind.Embedding:
-                {
-                    ParameterPlan weight = training.LayerParameter(layer, ".weight")!;
-                    width = weight.Shape[1];
-                    writer.Line(title);
-                    writer.Line(Kernels + "Embedding.Forward(" + Buf(current, "R * " + Literals.Int(width)) + ", " + TrainingEmitter.P(weight) + ", tokens, " + Literals.Int(weight.Shape[0]) + ", " + Literals.Int(width) + ");");
-                    break;
-                }
-
-                case LayerKind.LearnedPositions:
-                {
-                    ParameterPlan weight = training.LayerParameter(layer, ".weight")!;
-                    string D = Literals.Int(width);
-                    writer.Line(title);
-                    writer.Line(Kernels + "LearnedPositions.Forward(" + Buf(Other(), "R * " + D) + ", " + Buf(current, "R * " + D) + ", p.Slice(" + Literals.Int(weight.Offset) + " + (step * " + D + "), " + D + "), R, 1, " + D + ");");
-                    current = Other();
-                    break;
-                }
-
-                case LayerKind.SinusoidalPositions:
-                {
-                    string D = Literals.Int(width);
-                    writer.Line(title);
-                    writer.Line(Kernels + "SinusoidalPositions.Forward(" + Buf(Other(), "R * " + D) + ", " + Buf(current, "R * " + D) + ", " + AsSpan + "__trainer." + training.SinusoidByLayer[layer.Name] + ", step * " + D + ", " + D + "), R, 1, " + D + ");");
-                    current = Other();
-                    break;
-                }
-
-                case LayerKind.Dropout:
-                    writer.Line(title + ": the identity when decoding");
-                    break;
-                case LayerKind.LayerNorm:
-                    writer.Line(title);
-                    WriteStepNorm(writer, training, layer.Path, current, Other(), width);
-                    current = Other();
-                    break;
-                case LayerKind.Dense:
-                {
-                    ParameterPlan weight = training.LayerParameter(layer, ".weight")!;
-                    ParameterPlan? bias = training.LayerParameter(layer, ".bias");
-                    long units = weight.Shape[0];
-                    bool last = layer == decoding.Chain[decoding.Chain.Count - 1];
-                    string output = last ? "__logits" : Other();
-                    writer.Line(title);
-                    WriteStepLinear(writer, output, current, weight, 0, bias, 0, width, units, layer.Options.Activation);
-                    if (last)
-                    {
-                        writer.Line("// log-softmax over the " + V + " classes");
-                        writer.Line(Kernels + "Softmax.LogForward(logProbabilities.Slice(0, R * " + V + "), " + Buf("__logits", "R * " + V) + ", R, " + V + ", pool);");
-                    }
-                    else
-                    {
-                        current = Other();
-                    }
-
-                    width = units;
-                    break;
-                }
-
-                case LayerKind.RecurrentDecoder:
-                {
-                    int n = rnnIndex++;
-                    string id = Literals.Int(n);
-                    string config = "Trainer." + training.RecurrentConfigByLayer[layer.Name];
-                    long outputWidth = layer.Output.Last.Size;
-                    string h = Literals.Int(layer.Options.Hidden);
-                    bool attention = layer.Options.RecurrentAttention != 0;
-                    writer.Line(title + ": one recurrent step from each row's state" + (attention ? ", attending over the encoder states" : string.Empty));
-                    writer.Line(Kernels + "RecurrentDecoder.Step(" + AsSpan + "__rnnState" + id + ", 0, R * " + h + "), " + AsSpan + "__rnnCell" + id + ", 0, " + config + ".HasCellState ? R * " + h + " : 0), " + Buf(Other(), "R * " + Literals.Int(outputWidth)) + ", "
-                        + (attention ? AsSpan + "__rnnWeights" + id + ", 0, R * __s)" : "default") + ", " + AsSpan + "__rnnScratch" + id + ", 0, " + Kernels + "RecurrentDecoder.StepScratchLength(R, __s, " + config + ")), " + Buf(current, "R * " + Literals.Int(width)) + ", "
-                        + AsSpan + "__rnnMemory" + id + ", 0, R * __s * " + config + ".MemorySize), " + AsSpan + "__rnnProjected" + id + ", 0, R * __s * " + config + ".ProjectedMemorySize), " + AsSpan + "__sourceLengths, 0, R), " + training.DecoderParameters(layer, layer.Options.RecurrentAttention, "P") + ", R, __s, " + config + ", pool);");
-                    if (attention && layer == LastAttention(decoding))
-                    {
-                        writer.Open("for (int r = 0; r < R; r++)");
-                        writer.Line(AsSpan + "__rnnWeights" + id + ", r * __s, __s).CopyTo(" + AsSpan + "__history, ((r * " + Literals.Int(decoding.Target.MaxLength) + ") + step) * " + Literals.Int(decoding.MemorySequence!.MaxLength) + ", __s));");
-                        writer.Close();
-                    }
-
-                    current = Other();
-                    width = outputWidth;
-                    break;
-                }
-
-                case LayerKind.TransformerDecoder:
-                {
-                    bool lastStackWithMemory = layer.Options.Memory is not null && LastAttention(decoding) == layer;
-                    current = WriteStepStack(writer, training, layer, stackIndex++, current, width, lastStackWithMemory);
-                    break;
-                }
-
-                default:
-                    throw new InvalidOperationException("layer kind " + layer.Kind + " has no decoding code");
-            }
+            layer.Descriptor.WriteDecodeStep(context, layer, context.IndexOf(layer), title);
         }
 
         writer.Close();
         writer.Line();
     }
 
-    /// <summary>The last layer of the chain that attends to the memory (its weights are kept for inspection).</summary>
-    private static LayerPlan? LastAttention(DecodingPlan decoding)
+    private void WriteReorder(DecoderContext context, bool hasMemory, long maxSteps)
     {
-        LayerPlan? last = null;
-        foreach (LayerPlan layer in decoding.Chain)
-        {
-            if ((layer.Kind == LayerKind.TransformerDecoder && layer.Options.Memory is not null) || (layer.Kind == LayerKind.RecurrentDecoder && layer.Options.RecurrentAttention != 0))
-            {
-                last = layer;
-            }
-        }
-
-        return last;
-    }
-
-    private static void WriteStepNorm(SourceWriter writer, TrainingEmitter training, string prefix, string input, string output, long width)
-    {
-        string D = Literals.Int(width);
-        writer.Line(Kernels + "LayerNorm.Forward(" + AsSpan + output + ", 0, R * " + D + "), " + AsSpan + "__mean, 0, R), " + AsSpan + "__rstd, 0, R), " + AsSpan + input + ", 0, R * " + D + "), " + TrainingEmitter.P(training.Parameter(prefix + ".weight")) + ", " + TrainingEmitter.P(training.Parameter(prefix + ".bias")) + ", R, " + D + ", pool: pool);");
-    }
-
-    private static void WriteStepLinear(SourceWriter writer, string output, string input, ParameterPlan weight, long weightStart, ParameterPlan? bias, long biasStart, long inWidth, long units, int activation)
-    {
-        string w = TrainingEmitter.P(weight, weightStart, units * inWidth);
-        string b = bias is null ? "default" : TrainingEmitter.P(bias, biasStart, units);
-        string dims = "R, " + Literals.Int(inWidth) + ", " + Literals.Int(units);
-        string o = AsSpan + output + ", 0, R * " + Literals.Int(units) + ")";
-        string i = AsSpan + input + ", 0, R * " + Literals.Int(inWidth) + ")";
-        if (activation == 0)
-        {
-            writer.Line(Kernels + "Linear.Forward(" + o + ", " + i + ", " + w + ", " + b + ", " + dims + ", pool: pool);");
-        }
-        else
-        {
-            writer.Line(Kernels + "Linear.Forward(" + o + ", " + i + ", " + w + ", " + b + ", " + dims + ", " + TrainingEmitter.ActivationKind(activation) + ", " + AsSpan + "__pre, 0, R * " + Literals.Int(units) + "), pool);");
-        }
-    }
-
-    /// <summary>One decoder stack at one position; returns the buffer holding its output.</summary>
-    private string WriteStepStack(SourceWriter writer, TrainingEmitter training, LayerPlan stack, int stackIndex, string current, long width, bool recordHistory)
-    {
-        LayerOptions options = stack.Options;
-        long heads = options.Heads;
-        long headDim = width / heads;
-        string D = Literals.Int(width);
-        string H = Literals.Int(heads);
-        string steps = Literals.Int(_decoding!.Target.MaxLength);
-        string scale = Literals.Float((float)(1.0 / Math.Sqrt(headDim)));
-        string RD = "R * " + D;
-        string Buf(string array) => AsSpan + array + ", 0, " + RD + ")";
-        for (long l = 0; l < options.Layers; l++)
-        {
-            string id = Literals.Int(stackIndex) + "_" + Literals.Int(l);
-            string prefix = stack.Path + ".layers." + Literals.Int(l) + ".";
-            bool cross = options.Memory is not null;
-            writer.Line("// " + stack.Name + ".Layer[" + Literals.Int(l) + "]: " + (options.NormFirst ? "pre-norm" : "post-norm") + ", self-attention over the cached positions 0..step" + (cross ? ", cross-attention to the encoder memory" : string.Empty));
-            int index = 1;
-
-            // Each sublayer: x + f(norm(x)) (pre-norm) or norm(x + f(x)) (post-norm); the residual adds in place.
-            foreach (string sublayer in cross ? new[] { "self", "cross", "ff" } : new[] { "self", "ff" })
-            {
-                string norm = prefix + "norm" + Literals.Int(index);
-                string input = current;
-                if (options.NormFirst)
-                {
-                    WriteStepNorm(writer, training, norm, current, "__n", width);
-                    input = "__n";
-                }
-
-                switch (sublayer)
-                {
-                    case "self":
-                    {
-                        ParameterPlan w = training.Parameter(prefix + "self_attn.in_proj_weight");
-                        ParameterPlan b = training.Parameter(prefix + "self_attn.in_proj_bias");
-                        writer.Line("// self-attention: q, k, v of this position; k and v join the cache at position step");
-                        WriteStepLinear(writer, "__q", input, w, 0, b, 0, width, width, 0);
-                        WriteStepLinear(writer, "__k", input, w, width * width, b, width, width, width, 0);
-                        WriteStepLinear(writer, "__v", input, w, 2 * width * width, b, 2 * width, width, width, 0);
-                        writer.Open("for (int r = 0; r < R; r++)");
-                        writer.Line(AsSpan + "__k, r * " + D + ", " + D + ").CopyTo(" + AsSpan + "__selfK" + id + ", ((r * " + steps + ") + step) * " + D + ", " + D + "));");
-                        writer.Line(AsSpan + "__v, r * " + D + ", " + D + ").CopyTo(" + AsSpan + "__selfV" + id + ", ((r * " + steps + ") + step) * " + D + ", " + D + "));");
-                        writer.Close();
-                        writer.Line(Kernels + "Attention.Forward(" + Buf("__c") + ", " + AsSpan + "__probs, 0, R * " + H + " * " + steps + "), " + Buf("__q") + ", " + AsSpan + "__selfK" + id + ", 0, R * " + steps + " * " + D + "), " + AsSpan + "__selfV" + id + ", 0, R * " + steps + " * " + D + "), R, 1, " + steps + ", " + H + ", " + Literals.Int(headDim) + ", " + Kernels + "AttentionMask.KeyPadding(" + AsSpan + "__stepLengths, 0, R)), " + scale + ", pool);");
-                        WriteStepLinear(writer, "__o", "__c", training.Parameter(prefix + "self_attn.out_proj.weight"), 0, training.Parameter(prefix + "self_attn.out_proj.bias"), 0, width, width, 0);
-                        break;
-                    }
-
-                    case "cross":
-                    {
-                        ParameterPlan w = training.Parameter(prefix + "multihead_attn.in_proj_weight");
-                        ParameterPlan b = training.Parameter(prefix + "multihead_attn.in_proj_bias");
-                        writer.Line("// cross-attention: queries of this position against the memory's keys and values from Begin");
-                        WriteStepLinear(writer, "__q", input, w, 0, b, 0, width, width, 0);
-                        writer.Line(Kernels + "Attention.Forward(" + Buf("__c") + ", " + AsSpan + "__probs, 0, R * " + H + " * __s), " + Buf("__q") + ", " + AsSpan + "__crossK" + id + ", 0, R * __s * " + D + "), " + AsSpan + "__crossV" + id + ", 0, R * __s * " + D + "), R, 1, __s, " + H + ", " + Literals.Int(headDim) + ", " + Kernels + "AttentionMask.KeyPadding(" + AsSpan + "__sourceLengths, 0, R)), " + scale + ", pool);");
-                        if (recordHistory && l == options.Layers - 1)
-                        {
-                            writer.Line("RecordAttention(R, step);");
-                        }
-
-                        WriteStepLinear(writer, "__o", "__c", training.Parameter(prefix + "multihead_attn.out_proj.weight"), 0, training.Parameter(prefix + "multihead_attn.out_proj.bias"), 0, width, width, 0);
-                        break;
-                    }
-
-                    default:
-                    {
-                        long ff = options.FeedForward;
-                        writer.Line("// feed-forward");
-                        WriteStepLinear(writer, "__h", input, training.Parameter(prefix + "linear1.weight"), 0, training.Parameter(prefix + "linear1.bias"), 0, width, ff, options.Activation);
-                        WriteStepLinear(writer, "__o", "__h", training.Parameter(prefix + "linear2.weight"), 0, training.Parameter(prefix + "linear2.bias"), 0, ff, width, 0);
-                        break;
-                    }
-                }
-
-                writer.Line(Kernels + "Residual.Forward(" + Buf(current) + ", " + Buf(current) + ", " + Buf("__o") + ");");
-                if (!options.NormFirst)
-                {
-                    string other = current == "__x" ? "__y" : "__x";
-                    WriteStepNorm(writer, training, norm, current, other, width);
-                    current = other;
-                }
-
-                index++;
-            }
-        }
-
-        if (options.NormFirst)
-        {
-            string other = current == "__x" ? "__y" : "__x";
-            writer.Line("// " + stack.Name + ".Norm (final, pre-norm stack)");
-            WriteStepNorm(writer, training, stack.Path + ".norm", current, other, width);
-            current = other;
-        }
-
-        return current;
-    }
-
-    private void WriteReorder(SourceWriter writer, List<LayerPlan> stacks, List<LayerPlan> rnns, bool hasMemory, long maxSteps)
-    {
+        SourceWriter writer = context.Writer;
         string model = _plan.ClassName;
         string steps = Literals.Int(maxSteps);
         writer.Line("/// <inheritdoc/>");
@@ -668,48 +311,17 @@ internal sealed partial class ModelEmitter
         writer.Close();
         writer.Close();
         writer.Line();
-        for (int s = 0; s < stacks.Count; s++)
+        foreach ((LayerPlan layer, int index) in context.Layers)
         {
-            string D = Literals.Int(stacks[s].Output.Last.Size);
-            for (long l = 0; l < stacks[s].Options.Layers; l++)
-            {
-                string id = Literals.Int(s) + "_" + Literals.Int(l);
-                writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__selfK" + id + ", sources, steps * " + D + ", " + steps + " * " + D + ", __reorder);");
-                writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__selfV" + id + ", sources, steps * " + D + ", " + steps + " * " + D + ", __reorder);");
-            }
-        }
-
-        for (int n = 0; n < rnns.Count; n++)
-        {
-            string h = Literals.Int(rnns[n].Options.Hidden);
-            writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__rnnState" + Literals.Int(n) + ", sources, " + h + ", " + h + ", __reorder);");
-            writer.Open("if (__rnnCell" + Literals.Int(n) + ".Length > 0)");
-            writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__rnnCell" + Literals.Int(n) + ", sources, " + h + ", " + h + ", __reorder);");
-            writer.Close();
+            layer.Descriptor.WriteDecoderReorder(context, layer, index);
         }
 
         writer.Close();
         writer.Line();
-        // The head average is recorded only when the last attention over the memory is a Transformer stack's.
-        if (hasMemory && LastAttention(_decoding!) is { Kind: LayerKind.TransformerDecoder } recorded)
+        // The last layer attending to the memory may keep its weights for inspection (a Transformer stack keeps their head average).
+        if (hasMemory && context.LastAttention is { } recorded)
         {
-            string heads = Literals.Int(recorded.Options.Heads);
-            writer.Line("/// <summary>Keeps the mean over heads of the cross-attention weights in <c>__probs</c> as row r's history at <paramref name=\"step\"/>.</summary>");
-            writer.Open("private void RecordAttention(int rows, int step)");
-            writer.Line("int S = __s;");
-            writer.Open("for (int r = 0; r < rows; r++)");
-            writer.Line("global::System.Span<float> history = " + AsSpan + "__history, ((r * " + steps + ") + step) * " + Literals.Int(_decoding!.MemorySequence!.MaxLength) + ", S);");
-            writer.Open("for (int j = 0; j < S; j++)");
-            writer.Line("float sum = 0f;");
-            writer.Open("for (int h = 0; h < " + heads + "; h++)");
-            writer.Line("sum += __probs[(((r * " + heads + ") + h) * S) + j];");
-            writer.Close();
-            writer.Line();
-            writer.Line("history[j] = sum / " + heads + "f;");
-            writer.Close();
-            writer.Close();
-            writer.Close();
-            writer.Line();
+            recorded.Descriptor.WriteAttentionRecorder(context, recorded);
         }
     }
 }

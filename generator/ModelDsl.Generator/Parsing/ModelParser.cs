@@ -12,7 +12,7 @@ using ModelDsl.Generator.Diagnostics;
 namespace ModelDsl.Generator.Parsing;
 
 /// <summary>Reads a [Model] class into a <see cref="ModelSpec"/>: symbols and syntax stay here.</summary>
-internal static class ModelParser
+internal static partial class ModelParser
 {
     private static readonly SymbolDisplayFormat TypeFormat = SymbolDisplayFormat.FullyQualifiedFormat
         .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
@@ -213,14 +213,14 @@ internal static class ModelParser
                 continue; // not ours: other attributes are left alone
             }
 
-            LayerKind candidate = KnownNames.LayerKindOf(attributeClass.Name);
+            LayerKind? candidate = Layers.LayerRegistry.FromAttribute(attributeClass.Name)?.Kind;
             LossKind candidateLoss = KnownNames.LossKindOf(attributeClass.Name);
-            if (candidate != LayerKind.Unknown)
+            if (candidate is { } known)
             {
                 if (layerAttribute is null)
                 {
                     layerAttribute = attribute;
-                    kind = candidate;
+                    kind = known;
                 }
                 else
                 {
@@ -229,7 +229,7 @@ internal static class ModelParser
                         LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)),
                         member.Name,
                         KnownNames.AttributeName(kind),
-                        KnownNames.AttributeName(candidate)));
+                        KnownNames.AttributeName(known)));
                 }
             }
             else if (candidateLoss != LossKind.None)
@@ -251,7 +251,7 @@ internal static class ModelParser
         }
 
         var property = member as IPropertySymbol;
-        bool handleProperty = property is not null && property.IsPartialDefinition && KnownNames.IsHandleType(property.Type.OriginalDefinition.ToDisplayString());
+        bool handleProperty = property is not null && property.IsPartialDefinition && Layers.LayerRegistry.IsHandleType(property.Type.OriginalDefinition.ToDisplayString());
         if (layerAttribute is null && lossAttribute is null && !handleProperty)
         {
             return null;
@@ -337,8 +337,7 @@ internal static class ModelParser
         }
         else if (property is not null && propertyType is not null && !broken)
         {
-            bool featureInput = kind == LayerKind.Input && HasPositive(arguments, "Features");
-            string expected = KnownNames.HandleType(kind, featureInput);
+            string expected = Layers.LayerRegistry.Get(kind).HandleTypeFor(arguments);
             bool matches = property.Type.ToDisplayString() == KnownNames.Namespace + "." + expected && property.NullableAnnotation != NullableAnnotation.Annotated;
             if (!matches)
             {
@@ -358,19 +357,6 @@ internal static class ModelParser
             arguments,
             loss,
             broken);
-    }
-
-    private static bool HasPositive(EquatableArray<ArgumentSpec> arguments, string name)
-    {
-        foreach (ArgumentSpec argument in arguments)
-        {
-            if (argument.Name == name && argument.Kind == ArgumentKind.Int && argument.Int != 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static string KindName(ISymbol member) => member switch
@@ -416,108 +402,4 @@ internal static class ModelParser
 
         return string.Empty;
     }
-
-    private static bool IsBroken(AttributeData attribute) =>
-        attribute.AttributeClass is null || attribute.AttributeClass.TypeKind == TypeKind.Error || attribute.AttributeConstructor is null
-        || attribute.ConstructorArguments.Any(argument => argument.Kind == TypedConstantKind.Error)
-        || attribute.NamedArguments.Any(argument => argument.Value.Kind == TypedConstantKind.Error);
-
-    private static EquatableArray<ArgumentSpec> ReadArguments(AttributeData attribute, ref bool broken, CancellationToken cancellationToken)
-    {
-        if (IsBroken(attribute))
-        {
-            broken = true;
-            return EquatableArray<ArgumentSpec>.Empty;
-        }
-
-        var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
-        var positional = new List<AttributeArgumentSyntax>();
-        if (syntax?.ArgumentList is { } list)
-        {
-            foreach (AttributeArgumentSyntax argument in list.Arguments)
-            {
-                if (argument.NameEquals is null)
-                {
-                    positional.Add(argument);
-                }
-            }
-        }
-
-        var result = ImmutableArray.CreateBuilder<ArgumentSpec>();
-        ImmutableArray<IParameterSymbol> parameters = attribute.AttributeConstructor!.Parameters;
-        for (int i = 0; i < attribute.ConstructorArguments.Length && i < parameters.Length; i++)
-        {
-            string parameterName = parameters[i].Name;
-            AttributeArgumentSyntax? argumentSyntax = positional.FirstOrDefault(a => a.NameColon?.Name.Identifier.ValueText == parameterName)
-                ?? (i < positional.Count && positional[i].NameColon is null ? positional[i] : null);
-            ArgumentSpec? spec = ToArgument(Pascal(parameterName), attribute.ConstructorArguments[i], argumentSyntax);
-            if (spec is null)
-            {
-                broken = true;
-            }
-            else
-            {
-                result.Add(spec);
-            }
-        }
-
-        foreach (KeyValuePair<string, TypedConstant> named in attribute.NamedArguments)
-        {
-            ArgumentSpec? spec = ToArgument(named.Key, named.Value, FindNamedArgument(attribute, named.Key, cancellationToken));
-            if (spec is null)
-            {
-                broken = true;
-            }
-            else
-            {
-                result.Add(spec);
-            }
-        }
-
-        return result.ToEquatableArray();
-    }
-
-    private static AttributeArgumentSyntax? FindNamedArgument(AttributeData attribute, string name, CancellationToken cancellationToken)
-    {
-        if (attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) is AttributeSyntax { ArgumentList: { } list })
-        {
-            foreach (AttributeArgumentSyntax argument in list.Arguments)
-            {
-                if (argument.NameEquals?.Name.Identifier.ValueText == name)
-                {
-                    return argument;
-                }
-            }
-        }
-
-        return null;
-    }
-
-    private static ArgumentSpec? ToArgument(string name, TypedConstant constant, AttributeArgumentSyntax? syntax)
-    {
-        LocationInfo? location = LocationInfo.From(syntax);
-        string? symbol = syntax?.Expression switch
-        {
-            IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
-            MemberAccessExpressionSyntax access => access.ToString(),
-            _ => null,
-        };
-
-        if (constant.Kind == TypedConstantKind.Enum)
-        {
-            return new ArgumentSpec(name, ArgumentKind.Int, Convert.ToInt64(constant.Value, System.Globalization.CultureInfo.InvariantCulture), 0, false, null, null, location);
-        }
-
-        return constant.Value switch
-        {
-            int value => new ArgumentSpec(name, ArgumentKind.Int, value, 0, false, null, symbol, location),
-            float value => new ArgumentSpec(name, ArgumentKind.Float, 0, value, false, null, symbol, location),
-            bool value => new ArgumentSpec(name, ArgumentKind.Bool, 0, 0, value, null, null, location),
-            string value => new ArgumentSpec(name, ArgumentKind.String, 0, 0, false, value, null, location),
-            null when constant.Kind == TypedConstantKind.Primitive => new ArgumentSpec(name, ArgumentKind.String, 0, 0, false, null, null, location),
-            _ => null,
-        };
-    }
-
-    private static string Pascal(string name) => name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);
 }

@@ -88,6 +88,18 @@ internal sealed record LayerSpec(
 
         return null;
     }
+
+    /// <summary>The int (or enum) argument <paramref name="name"/>, or <paramref name="fallback"/> when it was not written.</summary>
+    public long Int(string name, long fallback) => Argument(name) is { Kind: ArgumentKind.Int } argument ? argument.Int : fallback;
+
+    /// <summary>The float argument <paramref name="name"/>, or <paramref name="fallback"/>.</summary>
+    public float Float(string name, float fallback) => Argument(name) is { Kind: ArgumentKind.Float } argument ? argument.Float : fallback;
+
+    /// <summary>The bool argument <paramref name="name"/>, or <paramref name="fallback"/>.</summary>
+    public bool Bool(string name, bool fallback) => Argument(name) is { Kind: ArgumentKind.Bool } argument ? argument.Bool : fallback;
+
+    /// <summary>The string argument <paramref name="name"/> (a member name given with nameof), or null.</summary>
+    public string? Text(string name) => Argument(name) is { Kind: ArgumentKind.String, Text: { } text } ? text : null;
 }
 
 /// <summary>A loss attribute on a layer member.</summary>

@@ -105,7 +105,11 @@ internal sealed record LayerPlan(
     EquatableArray<ActivationPlan> Activations,
     long ParameterCount,
     long Flops,
-    string Details);
+    string Details)
+{
+    /// <summary>What the layer's kind means: its options, shape rule, parameters and emitted code.</summary>
+    public Layers.LayerDescriptor Descriptor => Layers.LayerRegistry.Get(Kind);
+}
 
 /// <summary>An input's buffers in the generated Batch.</summary>
 /// <param name="Vocab">Token ids must be below this (0 = unchecked: the input feeds no embedding).</param>

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using ModelDsl.Generator.Common;
 using ModelDsl.Generator.Diagnostics;
+using ModelDsl.Generator.Layers;
 using ModelDsl.Generator.Parsing;
 
 namespace ModelDsl.Generator.Planning;
@@ -13,17 +14,6 @@ internal sealed partial class ModelPlanner
     private const int AlignFloats = 16;
 
     private readonly List<PendingLayer> _pending = [];
-
-    private static PendingParameter Param(string name, InitKind init, params long[] shape) =>
-        new(name, shape, init, shape.Length == 2 ? shape[1] : 0, shape.Length == 2 ? shape[0] : 0, null);
-
-    private static PendingGroup Group(string title, Shape input, Shape output, params PendingParameter[] parameters) => new(title, input, output, parameters);
-
-    private void Complete(int index, Shape input, Shape output, PendingGroup[] groups, (string Name, Shape Shape)[] activations, long flops, string details)
-    {
-        _outputs[index] = output;
-        _pending.Add(new PendingLayer(index, input, output, groups, activations, flops, details));
-    }
 
     private TargetPlan? PlanLoss()
     {
@@ -44,7 +34,7 @@ internal sealed partial class ModelPlanner
         LayerSpec head = _spec.Layers[last];
         if (head.Loss is not { } loss)
         {
-            if (head.Kind != LayerKind.Unknown && _outputs[last] is not null && !HasErrors())
+            if (LayerRegistry.Find(head.Kind) is not null && _outputs[last] is not null && !HasErrors())
             {
                 Report(DiagnosticDescriptors.MissingLoss, _spec.ClassLocation, _spec.ClassName, head.Name);
             }
@@ -68,9 +58,10 @@ internal sealed partial class ModelPlanner
             return new TargetPlan(LossKind.Mse, head.Name, output.HasSequence, output.HasSequence ? output.Dims[1].Size : 0, output.Last.Size, output.Last.Named, 0, 0f, output.Source);
         }
 
-        if (head.Kind != LayerKind.Dense || output.Last.Size < 2)
+        bool classifier = LayerRegistry.Find(head.Kind) is { IsClassifierHead: true };
+        if (!classifier || output.Last.Size < 2)
         {
-            string why = head.Kind != LayerKind.Dense
+            string why = !classifier
                 ? "'" + head.Name + "' is [" + KnownNames.AttributeName(head.Kind) + "] producing " + output.Named
                 : "'" + head.Name + "' has Units " + output.Last.Named;
             Report(DiagnosticDescriptors.LossHeadMismatch, loss.Location, head.Name, "[CrossEntropyLoss] needs a [Dense] head with at least 2 units (the classes), but " + why);
@@ -112,14 +103,15 @@ internal sealed partial class ModelPlanner
                 continue;
             }
 
-            autoregressive |= layer.Kind == LayerKind.RecurrentDecoder || (layer.Kind == LayerKind.TransformerDecoder && (Int(layer, "Mask", 1) & MaskCausal) != 0);
-            if (layer.Kind == LayerKind.Embedding && _sourceNames.TryGetValue(i, out string? from) && from == decoded)
+            LayerDescriptor? descriptor = LayerRegistry.Find(layer.Kind);
+            autoregressive |= descriptor?.IsAutoregressive(layer) == true;
+            if (descriptor is { EmbedsTokens: true } && _sourceNames.TryGetValue(i, out string? from) && from == decoded)
             {
                 embedding ??= layer;
             }
         }
 
-        long vocab = embedding is null ? 0 : Int(embedding, "Vocab", 0);
+        long vocab = embedding is null ? 0 : embedding.Int("Vocab", 0);
         if (!autoregressive || embedding is null || vocab == output.Last.Size)
         {
             return true;
@@ -244,15 +236,14 @@ internal sealed partial class ModelPlanner
                 }
             }
 
-            bool featureInput = spec.Kind == LayerKind.Input && !layer.Output.Tokens;
             layerIndex[layer.Index] = layers.Count;
             flops = Sizes.Add(flops, layer.Flops);
             layers.Add(new LayerPlan(
                 spec.Name,
                 Naming.SnakeCase(spec.Name),
                 spec.Kind,
-                Options(layer.Index, spec),
-                KnownNames.HandleType(spec.Kind, featureInput),
+                Options(layer.Index, spec, layer.Input),
+                Layers.LayerRegistry.Get(spec.Kind).HandleTypeFor(spec.Arguments),
                 layer.Input,
                 layer.Output,
                 groups.ToEquatableArray(),
@@ -325,40 +316,6 @@ internal sealed partial class ModelPlanner
         return modelPlan;
     }
 
-    private LayerOptions Options(int index, LayerSpec spec)
-    {
-        bool stack = spec.Kind is LayerKind.TransformerEncoder or LayerKind.TransformerDecoder;
-        bool attention = stack || spec.Kind == LayerKind.MultiHeadAttention;
-        float dropout = spec.Kind switch
-        {
-            LayerKind.Dropout => Float(spec, "Probability", 0f),
-            LayerKind.MultiHeadAttention => Float(spec, "Dropout", 0f),
-            _ when stack => Float(spec, "Dropout", 0.1f),
-            _ => 0f,
-        };
-        bool recurrent = spec.Kind is LayerKind.RecurrentEncoder or LayerKind.RecurrentDecoder;
-        return new LayerOptions(
-            _sourceNames.TryGetValue(index, out string? source) ? source : null,
-            _memoryNames.TryGetValue(index, out string? memory) ? memory : null,
-            attention ? Int(spec, "Heads", 1) : 0,
-            stack || spec.Kind == LayerKind.RecurrentEncoder ? Int(spec, "Layers", 1) : 0,
-            _feedForward.TryGetValue(index, out long feedForward) && stack ? feedForward : 0,
-            attention ? (int)Int(spec, "Mask", spec.Kind == LayerKind.TransformerDecoder ? 1 : 0) : 0,
-            attention ? Int(spec, "WindowRadius", 0) : 0,
-            stack ? (int)Int(spec, "Activation", 1) : spec.Kind == LayerKind.Dense ? (int)Int(spec, "Activation", 0) : 0,
-            dropout,
-            stack && Bool(spec, "NormFirst", false),
-            spec.Kind != LayerKind.Dense || Bool(spec, "Bias", true),
-            spec.Kind == LayerKind.Dense && spec.Argument("TiedTo") is { Kind: ArgumentKind.String, Text: { } tied } ? tied : null,
-            spec.Kind == LayerKind.Input ? Int(spec, "PadId", 0) : 0,
-            spec.Kind == LayerKind.BatchNorm ? Float(spec, "Momentum", 0.1f) : 0f,
-            recurrent ? (int)Int(spec, "Cell", 1) : 0,
-            recurrent ? Int(spec, "Hidden", 0) : 0,
-            spec.Kind == LayerKind.RecurrentEncoder && Bool(spec, "Bidirectional", false),
-            spec.Kind == LayerKind.RecurrentDecoder ? (int)Int(spec, "Attention", 1) : 0,
-            spec.Kind == LayerKind.RecurrentDecoder && Int(spec, "Attention", 1) == 1 ? (Int(spec, "AttentionSize", 0) is > 0 and var size ? size : Int(spec, "Hidden", 0)) : 0);
-    }
-
     private (int Length, List<ParameterPlan> Plans) LayoutState()
     {
         var plans = new List<ParameterPlan>();
@@ -376,27 +333,4 @@ internal sealed partial class ModelPlanner
     }
 
     private static long Align(long offset) => (offset + AlignFloats - 1) / AlignFloats * AlignFloats;
-
-    private sealed class PendingParameter(string name, long[] shape, InitKind init, long fanIn, long fanOut, string? tiedTo)
-    {
-        public string Name { get; } = name;
-
-        public long[] Shape { get; } = shape;
-
-        public InitKind Init { get; } = init;
-
-        public long FanIn { get; } = fanIn;
-
-        public long FanOut { get; } = fanOut;
-
-        public string? TiedTo { get; } = tiedTo;
-
-        public int Stream { get; set; }
-
-        public int Layer { get; set; }
-    }
-
-    private sealed record PendingGroup(string Title, Shape Input, Shape Output, PendingParameter[] Parameters);
-
-    private sealed record PendingLayer(int Index, Shape Input, Shape Output, PendingGroup[] Groups, (string Name, Shape Shape)[] Activations, long Flops, string Details);
 }

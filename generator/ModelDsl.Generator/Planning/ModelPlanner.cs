@@ -5,13 +5,14 @@ using System.Globalization;
 using System.Threading;
 using ModelDsl.Generator.Common;
 using ModelDsl.Generator.Diagnostics;
+using ModelDsl.Generator.Layers;
 using ModelDsl.Generator.Parsing;
 
 namespace ModelDsl.Generator.Planning;
 
 /// <summary>
 /// Shape inference, validation and memory planning: a pure function of the <see cref="ModelSpec"/>.
-/// Each layer's checks live in <c>ModelPlanner.Layers.cs</c>; layouts in <c>ModelPlanner.Layout.cs</c>.
+/// Each layer's checks live in its descriptor (<c>Layers/</c>); layouts in <c>ModelPlanner.Layout.cs</c>.
 /// </summary>
 internal sealed partial class ModelPlanner
 {
@@ -38,7 +39,6 @@ internal sealed partial class ModelPlanner
     private readonly Dictionary<string, string> _sequenceNames = new(StringComparer.Ordinal);
     private readonly Dictionary<int, string?> _sourceNames = [];
     private readonly Dictionary<int, string> _memoryNames = [];
-    private readonly Dictionary<int, long> _feedForward = [];
 
     private ModelPlanner(ModelSpec spec, CancellationToken cancellationToken)
     {
@@ -145,7 +145,7 @@ internal sealed partial class ModelPlanner
     {
         foreach (LayerSpec layer in _spec.Layers)
         {
-            if (layer.Kind == LayerKind.Input)
+            if (LayerRegistry.Find(layer.Kind) is { IsInput: true })
             {
                 return true;
             }
@@ -154,7 +154,7 @@ internal sealed partial class ModelPlanner
         return false;
     }
 
-    private void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo? location, params object?[] arguments) =>
+    internal void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo? location, params object?[] arguments) =>
         _diagnostics.Add(DiagnosticInfo.Create(descriptor, location, arguments));
 
     /// <summary>One sequence input is "T"; several are named after their length constant (or T1, T2...).</summary>
@@ -163,7 +163,7 @@ internal sealed partial class ModelPlanner
         var sequenceInputs = new List<LayerSpec>();
         foreach (LayerSpec layer in _spec.Layers)
         {
-            if (layer.Kind == LayerKind.Input && Int(layer, "MaxLength", 0) > 0)
+            if (LayerRegistry.Find(layer.Kind) is { IsInput: true } && layer.Int("MaxLength", 0) > 0)
             {
                 sequenceInputs.Add(layer);
             }
@@ -201,68 +201,11 @@ internal sealed partial class ModelPlanner
         }
     }
 
-    private static long Int(LayerSpec layer, string name, long fallback)
-    {
-        ArgumentSpec? argument = layer.Argument(name);
-        return argument is { Kind: ArgumentKind.Int } ? argument.Int : fallback;
-    }
-
-    private static float Float(LayerSpec layer, string name, float fallback)
-    {
-        ArgumentSpec? argument = layer.Argument(name);
-        return argument is { Kind: ArgumentKind.Float } ? argument.Float : fallback;
-    }
-
-    private static bool Bool(LayerSpec layer, string name, bool fallback)
-    {
-        ArgumentSpec? argument = layer.Argument(name);
-        return argument is { Kind: ArgumentKind.Bool } ? argument.Bool : fallback;
-    }
-
-    /// <summary>A dimension named after the argument the user wrote ("D"), or unnamed for a literal.</summary>
-    private static Dim StaticDim(LayerSpec layer, string argument, long value) => new(layer.Argument(argument)?.Symbol, value, DimKind.Static);
-
     /// <summary>The argument's location, or the attribute's when it was not written.</summary>
     private static LocationInfo? At(LayerSpec layer, string argument) => layer.Argument(argument)?.Location ?? layer.AttributeLocation;
 
-    /// <summary>Reports a size outside [min, max]; returns whether it is usable.</summary>
-    private bool CheckRange(LayerSpec layer, string argument, long value, long min, string rule)
-    {
-        if (value < min || value > MaxTensorElements)
-        {
-            string display = layer.Argument(argument)?.Symbol is { } symbol ? symbol + " = " + value.ToString(CultureInfo.InvariantCulture) : value.ToString(CultureInfo.InvariantCulture);
-            Report(DiagnosticDescriptors.ArgumentOutOfRange, At(layer, argument), layer.Name, argument, display, value > MaxTensorElements ? "at most " + MaxTensorElements.ToString(CultureInfo.InvariantCulture) : rule);
-            return false;
-        }
-
-        return true;
-    }
-
-    private bool CheckProbability(LayerSpec layer, string argument, float value)
-    {
-        if (float.IsNaN(value) || value < 0f || value >= 1f)
-        {
-            Report(DiagnosticDescriptors.ArgumentOutOfRange, At(layer, argument), layer.Name, argument, value.ToString("R", CultureInfo.InvariantCulture), "in [0, 1)");
-            return false;
-        }
-
-        return true;
-    }
-
-    /// <summary>Reports a tensor over the per-tensor limit; returns whether it fits.</summary>
-    private bool CheckTensor(LayerSpec layer, string what, long elements)
-    {
-        if (elements > MaxTensorElements)
-        {
-            Report(DiagnosticDescriptors.TooLarge, layer.AttributeLocation, layer.Name, what, elements == long.MaxValue ? "more than 9.2e18" : elements.ToString("N0", CultureInfo.InvariantCulture), MaxTensorElements.ToString("N0", CultureInfo.InvariantCulture));
-            return false;
-        }
-
-        return true;
-    }
-
     /// <summary>Resolves a From/Memory/TiedTo name to an earlier layer's index, reporting unknown, forward and self references.</summary>
-    private int Resolve(int index, string argument, string name)
+    internal int Resolve(int index, string argument, string name)
     {
         LayerSpec layer = _spec.Layers[index];
         LocationInfo? location = At(layer, argument);

@@ -32,44 +32,19 @@ internal static class TrainingSupport
         foreach (LayerPlan layer in plan.Layers)
         {
             bool readsTokens = layer.Options.Source is { } from && tokenInputs.Contains(from);
-            switch (layer.Kind)
+            if (Layers.LayerRegistry.Find(layer.Kind) is not { } descriptor)
             {
-                case LayerKind.Input:
-                    break;
-                case LayerKind.Embedding:
-                    if (!readsTokens)
-                    {
-                        return "training code for an [Embedding] that does not read a token input directly (" + layer.Name + ")";
-                    }
+                return "training code for [" + KnownNames.AttributeName(layer.Kind) + "] layers (" + layer.Name + ")";
+            }
 
-                    break;
-                case LayerKind.SinusoidalPositions:
-                case LayerKind.LearnedPositions:
-                case LayerKind.MeanPool:
-                case LayerKind.FirstTokenPool:
-                case LayerKind.LastTokenPool:
-                case LayerKind.Dense:
-                case LayerKind.Dropout:
-                case LayerKind.LayerNorm:
-                case LayerKind.BatchNorm:
-                case LayerKind.MultiHeadAttention:
-                case LayerKind.TransformerEncoder:
-                case LayerKind.TransformerDecoder:
-                case LayerKind.RecurrentEncoder:
-                case LayerKind.RecurrentDecoder:
-                    if (layer.Options.Source is null || readsTokens)
-                    {
-                        return "training code for a layer that reads a token input without an [Embedding] (" + layer.Name + ")";
-                    }
-
-                    break;
-                default:
-                    return "training code for [" + KnownNames.AttributeName(layer.Kind) + "] layers (" + layer.Name + ")";
+            if (descriptor.TrainingUnsupported(layer, readsTokens) is { } unsupported)
+            {
+                return unsupported;
             }
         }
 
         LayerPlan last = plan.Layers[plan.Layers.Count - 1];
-        if (plan.Target.Layer != last.Name || (plan.Target.Kind == LossKind.CrossEntropy && last.Kind != LayerKind.Dense))
+        if (plan.Target.Layer != last.Name || (plan.Target.Kind == LossKind.CrossEntropy && !last.Descriptor.IsClassifierHead))
         {
             return "training code for a loss that is not on the last declared layer";
         }

@@ -1,0 +1,270 @@
+using System;
+using System.Collections.Generic;
+using ModelDsl.Generator.Layers;
+using ModelDsl.Generator.Planning;
+
+namespace ModelDsl.Generator.Emit;
+
+/// <summary>
+/// The building blocks the layer descriptors' training code shares, each a forward with its paired backward: linear
+/// (with an activation epilogue), LayerNorm, residual, dropout, the attention core with its projections, the residual
+/// sublayer and the feed-forward block of the Transformer stacks.
+/// </summary>
+internal sealed partial class TrainingEmitter
+{
+    /// <summary>
+    /// Inverted dropout on <paramref name="input"/> when <paramref name="probability"/> is positive: its own stream
+    /// (the site index) and counter offset <c>__dropoutOffset</c> (advanced per optimizer step, so repeated
+    /// <c>ComputeGradients</c> calls see the same masks); the identity in evaluation.
+    /// </summary>
+    internal Buffer Dropout(string name, string title, Buffer input, Sequence? sequence, long width, float probability, List<string> forward, List<string> backward)
+    {
+        if (probability <= 0f)
+        {
+            return input;
+        }
+
+        Buffer output = Alloc(name, sequence, width);
+        long maxLength = MaxRows(sequence) * width;
+        string mask = "global::System.MemoryExtensions.AsSpan(__masks, " + Literals.Int(_maskLength) + ", " + output.Length + ")";
+        _maskLength += maxLength;
+        string p = Literals.Float(probability);
+        string stream = Literals.Int(_dropoutSites++) + "UL";
+        forward.Add(title + ": dropout p = " + Number(probability) + ", stream " + stream);
+        forward.Add(K + "Dropout.Forward(" + output.A + ", " + mask + ", " + input.A + ", " + p + ", DropoutSeed, " + stream + ", __dropoutOffset, training, " + Pool + ");");
+        backward.Add(title + ": dropout");
+        backward.Add(K + "Dropout.Backward(" + input.D + ", " + output.D + ", " + mask + ", " + p + ", training);");
+        return output;
+    }
+
+    internal Buffer Linear(
+        string name, string comment, Buffer input, Sequence? sequence, long inWidth, long units,
+        ParameterPlan weight, long weightStart, ParameterPlan? bias, long biasStart, int activation,
+        List<string> forward, List<string> backward)
+    {
+        string rows = Rows(sequence);
+        Buffer output = Alloc(name, sequence, units);
+        string w = P(weight, weightStart, units * inWidth);
+        string dw = G(weight, weightStart, units * inWidth);
+        string b = bias is null ? "default" : P(bias, biasStart, units);
+        string db = bias is null ? "default" : G(bias, biasStart, units);
+        string dims = rows + ", " + Literals.Int(inWidth) + ", " + Literals.Int(units);
+        forward.Add(comment);
+        backward.Add(comment);
+        if (activation == 0)
+        {
+            forward.Add(K + "Linear.Forward(" + output.A + ", " + input.A + ", " + w + ", " + b + ", " + dims + ", pool: " + Pool + ");");
+            backward.Add(K + "Linear.Backward(" + input.OptionalD + ", " + dw + ", " + db + ", " + output.D + ", " + input.A + ", " + w + ", " + dims + ", pool: " + Pool + ");");
+        }
+        else
+        {
+            Buffer pre = Alloc(name + ".pre_activation", sequence, units);
+            LinearScratch = Math.Max(LinearScratch, MaxRows(sequence) * units);
+            string act = ActivationKind(activation);
+            forward.Add(K + "Linear.Forward(" + output.A + ", " + input.A + ", " + w + ", " + b + ", " + dims + ", " + act + ", " + pre.A + ", " + Pool + ");");
+            backward.Add(K + "Linear.Backward(" + input.OptionalD + ", " + dw + ", " + db + ", " + output.D + ", " + input.A + ", " + w + ", " + dims + ", " + act + ", " + pre.A + ", __scratch.Span.Slice(0, " + rows + " * " + Literals.Int(units) + "), " + Pool + ");");
+        }
+
+        return output;
+    }
+
+    internal Buffer Norm(string name, string parameterPrefix, string title, Buffer input, Sequence? sequence, long width, List<string> forward, List<string> backward)
+    {
+        ParameterPlan weight = Parameter(parameterPrefix + ".weight");
+        ParameterPlan bias = Parameter(parameterPrefix + ".bias");
+        Buffer output = Alloc(name + ".output", sequence, width);
+        Buffer mean = Alloc(name + ".mean", sequence, 1);
+        Buffer rstd = Alloc(name + ".rstd", sequence, 1);
+        string rows = Rows(sequence);
+        forward.Add(title + ": LayerNorm, " + Range(weight) + ", " + Range(bias));
+        forward.Add(K + "LayerNorm.Forward(" + output.A + ", " + mean.A + ", " + rstd.A + ", " + input.A + ", " + P(weight) + ", " + P(bias) + ", " + rows + ", " + Literals.Int(width) + ", pool: " + Pool + ");");
+        backward.Add(title + ": LayerNorm");
+        backward.Add(K + "LayerNorm.Backward(" + input.D + ", " + G(weight) + ", " + G(bias) + ", " + output.D + ", " + input.A + ", " + P(weight) + ", " + mean.A + ", " + rstd.A + ", " + rows + ", " + Literals.Int(width) + ", " + Pool + ");");
+        return output;
+    }
+
+    internal Buffer Residual(string name, string title, Buffer input, Buffer branch, Sequence sequence, long width, List<string> forward, List<string> backward)
+    {
+        Buffer output = Alloc(name, sequence, width);
+        forward.Add(title);
+        forward.Add(K + "Residual.Forward(" + output.A + ", " + input.A + ", " + branch.A + ");");
+        backward.Add(title);
+        backward.Add(K + "Residual.Backward(" + input.D + ", " + branch.D + ", " + output.D + ");");
+        return output;
+    }
+
+    /// <summary>The attention mask of a stack's self-attention over <paramref name="sequence"/>, and its name for the comment.</summary>
+    internal static (string Code, string Name) SelfMask(LayerOptions options, Sequence sequence)
+    {
+        var parts = new List<(string Factory, string With, string Name)>();
+        if ((options.Mask & Masks.Causal) != 0)
+        {
+            parts.Add(("Causal()", "WithCausal()", "causal"));
+        }
+
+        if ((options.Mask & Masks.KeyPadding) != 0)
+        {
+            parts.Add(("KeyPadding(" + sequence.Lengths + ")", "WithKeyPadding(" + sequence.Lengths + ")", "key padding"));
+        }
+
+        if ((options.Mask & Masks.LocalWindow) != 0)
+        {
+            string radius = Literals.Int(options.WindowRadius);
+            parts.Add(("LocalWindow(" + radius + ")", "WithLocalWindow(" + radius + ")", "window radius " + radius));
+        }
+
+        if ((options.Mask & Masks.Graph) != 0)
+        {
+            string allowed = Span(sequence.AdjacencyArray!, "B * " + sequence.T + " * " + sequence.T);
+            parts.Add(("Adjacency(" + allowed + ")", "WithAdjacency(" + allowed + ")", "graph adjacency"));
+        }
+
+        if (parts.Count == 0)
+        {
+            return (K + "AttentionMask.None", "none");
+        }
+
+        var code = new System.Text.StringBuilder(K + "AttentionMask." + parts[0].Factory);
+        var names = new List<string>();
+        foreach ((string _, string with, string name) in parts)
+        {
+            names.Add(name);
+        }
+
+        for (int i = 1; i < parts.Count; i++)
+        {
+            code.Append('.').Append(parts[i].With);
+        }
+
+        return (code.ToString(), string.Join(" + ", names));
+    }
+
+    /// <summary>
+    /// One residual sublayer numbered <paramref name="index"/> (norm{index}, dropout{index}): pre-norm
+    /// <c>x + dropout(f(norm(x)))</c>, post-norm <c>norm(x + dropout(f(x)))</c>. Backward blocks go to <paramref name="bwd"/> in forward order.
+    /// </summary>
+    internal Buffer Sublayer(string prefix, string at, int index, string what, Buffer x, Sequence sequence, long width, LayerOptions options, List<string> fwd, List<List<string>> bwd, Func<Buffer, Buffer> body)
+    {
+        string norm = "norm" + Literals.Int(index);
+        Buffer branchInput = x;
+        if (options.NormFirst)
+        {
+            var nb = new List<string>();
+            branchInput = Norm(prefix + norm, prefix + norm, at + "." + norm, x, sequence, width, fwd, nb);
+            bwd.Add(nb);
+        }
+
+        Buffer branch = body(branchInput);
+        var db = new List<string>();
+        branch = Dropout(prefix + "dropout" + Literals.Int(index) + ".output", at + ".dropout" + Literals.Int(index), branch, sequence, width, options.Dropout, fwd, db);
+        bwd.Add(db);
+        var rb = new List<string>();
+        Buffer sum = Residual(prefix + "residual" + Literals.Int(index), at + ": residual" + Literals.Int(index) + " = x + " + what, x, branch, sequence, width, fwd, rb);
+        bwd.Add(rb);
+        if (options.NormFirst)
+        {
+            return sum;
+        }
+
+        var pb = new List<string>();
+        Buffer output = Norm(prefix + norm, prefix + norm, at + "." + norm, sum, sequence, width, fwd, pb);
+        bwd.Add(pb);
+        return output;
+    }
+
+    /// <summary>Self-attention of the module <paramref name="module"/> (<c>{module}.in_proj_weight</c>, ...): q, k, v projections of the input, then <see cref="AttentionCore"/> under the block's <c>mask</c>.</summary>
+    internal Buffer SelfAttention(string module, string title, Buffer input, Sequence sequence, long width, long heads, long headDim, string scale, float dropout, List<string> fwd, List<List<string>> bwd)
+    {
+        ParameterPlan inWeight = Parameter(module + ".in_proj_weight");
+        ParameterPlan inBias = Parameter(module + ".in_proj_bias");
+        var qkvBackward = new List<string>();
+        string[] names = ["q", "k", "v"];
+        var projections = new Buffer[3];
+        for (int i = 0; i < 3; i++)
+        {
+            projections[i] = Linear(
+                module + "." + names[i], title + " " + names[i] + " = x W_" + names[i] + "^T + b_" + names[i] + ", rows " + Literals.Int(i * width) + ".." + Literals.Int((i + 1) * width) + " of " + inWeight.Name,
+                input, sequence, width, width, inWeight, i * width * width, inBias, i * width, 0, fwd, qkvBackward);
+        }
+
+        bwd.Add(qkvBackward);
+        return AttentionCore(module, title, projections[0], projections[1], projections[2], sequence, sequence, "mask", width, heads, headDim, scale, dropout, fwd, bwd);
+    }
+
+    /// <summary>Cross-attention of the module <paramref name="module"/>: queries from the input, keys and values from the memory, under the block's <c>memoryMask</c>.</summary>
+    internal Buffer CrossAttention(string module, string title, Buffer input, Sequence sequence, Flow memory, long width, long heads, long headDim, string scale, float dropout, List<string> fwd, List<List<string>> bwd)
+    {
+        ParameterPlan inWeight = Parameter(module + ".in_proj_weight");
+        ParameterPlan inBias = Parameter(module + ".in_proj_bias");
+        var projectionBackward = new List<string>();
+        Buffer q = Linear(
+            module + ".q", title + " q = x W_q^T + b_q, rows 0.." + Literals.Int(width) + " of " + inWeight.Name,
+            input, sequence, width, width, inWeight, 0, inBias, 0, 0, fwd, projectionBackward);
+        Buffer k = Linear(
+            module + ".k", title + " k = memory W_k^T + b_k, rows " + Literals.Int(width) + ".." + Literals.Int(2 * width) + " of " + inWeight.Name,
+            memory.Buffer, memory.Sequence, width, width, inWeight, width * width, inBias, width, 0, fwd, projectionBackward);
+        Buffer v = Linear(
+            module + ".v", title + " v = memory W_v^T + b_v, rows " + Literals.Int(2 * width) + ".." + Literals.Int(3 * width) + " of " + inWeight.Name,
+            memory.Buffer, memory.Sequence, width, width, inWeight, 2 * width * width, inBias, 2 * width, 0, fwd, projectionBackward);
+        bwd.Add(projectionBackward);
+        return AttentionCore(module, title, q, k, v, sequence, memory.Sequence!, "memoryMask", width, heads, headDim, scale, dropout, fwd, bwd);
+    }
+
+    /// <summary>
+    /// softmax(q kᵀ · scale + mask) v over heads, then the output projection <c>{name}.out_proj</c>. With <paramref name="dropout"/>
+    /// &gt; 0 (PyTorch's <c>nn.MultiheadAttention(dropout = p)</c>) the probabilities are dropped before they weight v, as a dropout
+    /// site of its own (stream, mask region <c>[B, H, Tq, Tk]</c> in <c>__masks</c>, counter offset <c>__dropoutOffset</c>); the identity in evaluation.
+    /// </summary>
+    internal Buffer AttentionCore(string name, string title, Buffer q, Buffer k, Buffer v, Sequence query, Sequence key, string mask, long width, long heads, long headDim, string scale, float dropout, List<string> fwd, List<List<string>> bwd)
+    {
+        _attentionShapes.Add((query, key));
+        long maxProbabilities = _plan.MaxBatch * heads * query.MaxLength * key.MaxLength;
+        Buffer probs = Alloc(name + ".probs", maxProbabilities, "B * " + Literals.Int(heads) + " * " + query.T + " * " + key.T);
+        Buffer context = Alloc(name + ".context", query, width);
+        string attentionDims = "B, " + query.T + ", " + key.T + ", " + Literals.Int(heads) + ", " + Literals.Int(headDim) + ", " + mask + ", " + scale;
+        string forwardDropout = string.Empty, backwardDropout = string.Empty, comment = string.Empty;
+        if (dropout > 0f)
+        {
+            string dropoutMask = "global::System.MemoryExtensions.AsSpan(__masks, " + Literals.Int(_maskLength) + ", " + probs.Length + ")";
+            _maskLength += maxProbabilities;
+            string p = Literals.Float(dropout);
+            string stream = Literals.Int(_dropoutSites++) + "UL";
+            comment = ", dropout p = " + Number(dropout) + " on the probabilities, stream " + stream;
+            forwardDropout = ", " + dropoutMask + ", " + p + ", DropoutSeed, " + stream + ", __dropoutOffset, training";
+            backwardDropout = ", " + dropoutMask + ", " + p + ", training";
+        }
+
+        fwd.Add(title + ": softmax(q k^T * " + scale + " + " + mask + ") v" + comment);
+        fwd.Add(K + "Attention.Forward(" + context.A + ", " + probs.A + ", " + q.A + ", " + k.A + ", " + v.A + ", " + attentionDims + forwardDropout + ", " + Pool + ");");
+        bwd.Add(
+        [
+            title + ": attention" + (dropout > 0f ? " (dropout on the probabilities)" : string.Empty),
+            K + "Attention.Backward(" + q.D + ", " + k.D + ", " + v.D + ", " + context.D + ", " + q.A + ", " + k.A + ", " + v.A + ", " + probs.A + ", " + attentionDims + backwardDropout + ", __scratch.Span.Slice(0, " + K + "Attention.ScratchLength(" + query.T + ", " + key.T + ", " + Pool + ".ThreadCount)), " + Pool + ");",
+        ]);
+        var ob = new List<string>();
+        ParameterPlan outWeight = Parameter(name + ".out_proj.weight");
+        Buffer output = Linear(
+            name + ".output", title + ".out_proj, " + Range(outWeight),
+            context, query, width, width, outWeight, 0, Parameter(name + ".out_proj.bias"), 0, 0, fwd, ob);
+        bwd.Add(ob);
+        return output;
+    }
+
+    internal Buffer FeedForward(string prefix, string at, Buffer input, Sequence sequence, long width, long ff, LayerOptions options, List<string> fwd, List<List<string>> bwd)
+    {
+        var l1 = new List<string>();
+        Buffer hidden = Linear(
+            prefix + "linear1.output", at + ".linear1 + activation, " + Range(Parameter(prefix + "linear1.weight")),
+            input, sequence, width, ff, Parameter(prefix + "linear1.weight"), 0, Parameter(prefix + "linear1.bias"), 0, options.Activation, fwd, l1);
+        bwd.Add(l1);
+        var dh = new List<string>();
+        hidden = Dropout(prefix + "dropout.output", at + ".dropout (FFN)", hidden, sequence, ff, options.Dropout, fwd, dh);
+        bwd.Add(dh);
+        var l2 = new List<string>();
+        Buffer output = Linear(
+            prefix + "linear2.output", at + ".linear2, " + Range(Parameter(prefix + "linear2.weight")),
+            hidden, sequence, ff, width, Parameter(prefix + "linear2.weight"), 0, Parameter(prefix + "linear2.bias"), 0, 0, fwd, l2);
+        bwd.Add(l2);
+        return output;
+    }
+}

@@ -1,0 +1,20 @@
+using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Planning;
+
+namespace ModelDsl.Generator.Layers;
+
+/// <summary>[FirstTokenPool]: the first position of a sequence (BERT's [CLS]).</summary>
+internal sealed class FirstTokenPoolLayer : PoolLayer
+{
+    public static readonly FirstTokenPoolLayer Instance = new();
+
+    private FirstTokenPoolLayer()
+    {
+    }
+
+    public override LayerKind Kind => LayerKind.FirstTokenPool;
+
+    public override string PoolingKind => "First";
+
+    protected override string Details => "first position";
+}

@@ -1,0 +1,362 @@
+using System.Collections.Generic;
+using System.Globalization;
+using ModelDsl.Generator.Diagnostics;
+using ModelDsl.Generator.Emit;
+using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Planning;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
+
+namespace ModelDsl.Generator.Layers;
+
+/// <summary>
+/// [RecurrentDecoder(Hidden, Memory = nameof(encoder))]: a teacher-forced recurrent decoder started from a [RecurrentEncoder]'s
+/// final state (through a tanh bridge when the widths differ), with Bahdanau (default), Luong dot or Luong general attention
+/// over the encoder states, or none. Autoregressive: it feeds its predictions back as its input.
+/// </summary>
+internal sealed class RecurrentDecoderLayer : LayerDescriptor
+{
+    /// <summary>RecurrentAttention values.</summary>
+    public const int NoAttention = 0, Bahdanau = 1, LuongDot = 2, LuongGeneral = 3;
+
+    public static readonly RecurrentDecoderLayer Instance = new();
+
+    private RecurrentDecoderLayer()
+    {
+    }
+
+    public override LayerKind Kind => LayerKind.RecurrentDecoder;
+
+    public override string HandleType => "RecurrentDecoderLayer";
+
+    public override bool IsAutoregressive(LayerSpec layer) => true;
+
+    public override void Plan(LayerContext c)
+    {
+        LayerSpec layer = c.Layer;
+        Shape input = c.Input;
+        if (!input.IsFloatSequence)
+        {
+            c.Report(DiagnosticDescriptors.InputKindMismatch, layer.AttributeLocation, layer.Name, "RecurrentDecoder", "a float sequence [B, T, E] (the embedded decoder input)", c.From, input.Named);
+            return;
+        }
+
+        long hidden = c.Int("Hidden", 0);
+        long cell = c.Int("Cell", RecurrentCells.Gru);
+        long attention = c.Int("Attention", Bahdanau);
+        bool ok = c.CheckRange("Hidden", hidden, 1, "at least 1");
+        if (cell is < 0 or > 2)
+        {
+            c.Report(DiagnosticDescriptors.ArgumentOutOfRange, c.At("Cell"), layer.Name, "Cell", cell, "a RecurrentCell value");
+            ok = false;
+        }
+
+        if (attention is < 0 or > 3)
+        {
+            c.Report(DiagnosticDescriptors.ArgumentOutOfRange, c.At("Attention"), layer.Name, "Attention", attention, "a RecurrentAttention value");
+            ok = false;
+        }
+
+        if (!ok)
+        {
+            return;
+        }
+
+        if (layer.Text("Memory") is not { } memoryName)
+        {
+            c.Report(DiagnosticDescriptors.MemoryMismatch, layer.AttributeLocation, layer.Name, "(none)", "nothing", "a [RecurrentDecoder] needs Memory = nameof(a [RecurrentEncoder]) for its initial state and attention");
+            return;
+        }
+
+        int memoryIndex = c.Resolve("Memory", memoryName);
+        if (memoryIndex < 0 || c.OutputOf(memoryIndex) is not { } memory)
+        {
+            return;
+        }
+
+        LayerSpec encoder = c.LayerAt(memoryIndex);
+        if (encoder.Kind != LayerKind.RecurrentEncoder)
+        {
+            c.Report(DiagnosticDescriptors.MemoryMismatch, c.At("Memory"), layer.Name, memoryName, memory.Named, "a [RecurrentDecoder] reads a [RecurrentEncoder] (its final state starts the decoder), not [" + KnownNames.AttributeName(encoder.Kind) + "]");
+            return;
+        }
+
+        long m = memory.Last.Size;
+        if (attention == LuongDot && m != hidden)
+        {
+            c.Report(DiagnosticDescriptors.MemoryMismatch, c.At("Memory"), layer.Name, memoryName, memory.Named, "Luong dot attention needs encoder states as wide as the decoder state (Hidden " + hidden.ToString(CultureInfo.InvariantCulture) + ")");
+            return;
+        }
+
+        c.SetMemory(encoder.Name);
+        long e = input.Last.Size;
+        long a = attention == Bahdanau ? c.Int("AttentionSize", 0) : 0;
+        if (attention == Bahdanau)
+        {
+            if (layer.Argument("AttentionSize") is not null && !c.CheckRange("AttentionSize", a, 0, "at least 1 (or 0 for Hidden)"))
+            {
+                return;
+            }
+
+            a = a == 0 ? hidden : a;
+        }
+
+        long gates = RecurrentCells.Gates(cell);
+        string path = c.Path;
+        long cellInput = attention == Bahdanau ? e + m : e;
+        var parameters = new List<PendingParameter>
+        {
+            LayerContext.Param(path + ".weight_ih", InitKind.XavierUniform, gates * hidden, cellInput),
+            LayerContext.Param(path + ".weight_hh", InitKind.XavierUniform, gates * hidden, hidden),
+            LayerContext.Param(path + ".bias_ih", InitKind.Zeros, gates * hidden),
+            LayerContext.Param(path + ".bias_hh", InitKind.Zeros, gates * hidden),
+        };
+        switch (attention)
+        {
+            case Bahdanau:
+                parameters.Add(LayerContext.Param(path + ".attention.state_weight", InitKind.XavierUniform, a, hidden));
+                parameters.Add(LayerContext.Param(path + ".attention.memory_weight", InitKind.XavierUniform, a, m));
+                parameters.Add(LayerContext.Param(path + ".attention.score", InitKind.XavierUniform, 1, a));
+                break;
+            case LuongDot:
+                parameters.Add(LayerContext.Param(path + ".attention.combine_weight", InitKind.XavierUniform, hidden, m + hidden));
+                break;
+            case LuongGeneral:
+                parameters.Add(LayerContext.Param(path + ".attention.memory_weight", InitKind.XavierUniform, hidden, m));
+                parameters.Add(LayerContext.Param(path + ".attention.combine_weight", InitKind.XavierUniform, hidden, m + hidden));
+                break;
+        }
+
+        // The encoder's final state [B, F] starts the decoder: directly when F = Hidden, else through tanh(W_b f + b_b).
+        long final = RecurrentEncoderLayer.FinalWidth(encoder);
+        if (final != hidden)
+        {
+            parameters.Add(LayerContext.Param(path + ".bridge.weight", InitKind.XavierUniform, hidden, final));
+            parameters.Add(LayerContext.Param(path + ".bridge.bias", InitKind.Zeros, hidden));
+        }
+
+        long outputWidth = attention == Bahdanau ? hidden + m : hidden;
+        Shape output = input.WithLast(new Dim(null, outputWidth, DimKind.Static));
+        if (!c.CheckTensor("the output " + output.Named, output.MaxElements))
+        {
+            return;
+        }
+
+        long t = input.Dims[1].Size;
+        long s = memory.Dims[1].Size;
+        long flops = Sizes.Multiply(2, t, gates * hidden, cellInput + hidden);
+        flops = Sizes.Add(flops, Sizes.Multiply(4, t, s, System.Math.Max(m, a)));
+        string[] names = ["none", "Bahdanau", "Luong dot", "Luong general"];
+        string details = RecurrentCells.Name(cell) + ", attention " + names[attention] + ", memory " + memoryName + (final != hidden ? ", bridge " + final.ToString(CultureInfo.InvariantCulture) + " -> " + hidden.ToString(CultureInfo.InvariantCulture) : string.Empty);
+        c.Complete(output, [LayerContext.Group(layer.Name, input, output, [.. parameters])], [("output", output)], flops, details);
+    }
+
+    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral)
+    {
+        long hidden = layer.Int("Hidden", 0);
+        long attention = layer.Int("Attention", Bahdanau);
+        return neutral with
+        {
+            Cell = (int)layer.Int("Cell", RecurrentCells.Gru),
+            Hidden = hidden,
+            RecurrentAttention = (int)attention,
+            AttentionSize = attention == Bahdanau ? (layer.Int("AttentionSize", 0) is > 0 and var size ? size : hidden) : 0,
+        };
+    }
+
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Flow from = e.SourceOf(layer);
+        var backward = new List<string>();
+        Buffer output = RecurrentDecoder(e, layer, title, from.Buffer, from.Sequence!, from.Width, e.FlowOf(layer.Options.Memory!), backward);
+        e.AddBackward(backward);
+        return new Flow(output, from.Sequence, layer.Output.Last.Size);
+    }
+
+    /// <summary>A teacher-forced recurrent decoder over the embedded decoder input, started from the encoder's final state.</summary>
+    private static Buffer RecurrentDecoder(TrainingEmitter e, LayerPlan layer, string title, Buffer input, Sequence sequence, long inputWidth, Flow memory, List<string> backward)
+    {
+        LayerOptions options = layer.Options;
+        long hidden = options.Hidden;
+        int attention = options.RecurrentAttention;
+        Sequence source = memory.Sequence!;
+        long m = memory.Width;
+        Buffer encoderFinal = memory.Final!;
+        long finalWidth = memory.FinalWidth;
+        string cell = options.Cell == 0 ? "Rnn" : options.Cell == 2 ? "Lstm" : "Gru";
+        string[] attentionNames = ["None", "Bahdanau", "LuongDot", "LuongGeneral"];
+        string config = "__recurrentDecoder" + Literals.Int(e.Constants.Count);
+        e.Constants.Add(new TrainingEmitter.TrainerConstant(K + "RecurrentDecoderConfig", config, "new " + K + "RecurrentDecoderConfig(" + K + "RecurrentDecoderCell." + cell + ", " + K + "DecoderAttention." + attentionNames[attention] + ", " + Literals.Int(inputWidth) + ", " + Literals.Int(hidden) + ", " + (attention == 0 ? "0" : Literals.Int(m)) + ", " + Literals.Int(options.AttentionSize) + ")"));
+        e.LayerFields[layer.Name] = config;
+        string maxB = Literals.Int(e.MaxBatch);
+        string sizes = "B, " + sequence.T + ", " + source.T + ", " + config;
+        string maxSizes = maxB + ", " + Literals.Int(sequence.MaxLength) + ", " + Literals.Int(source.MaxLength) + ", " + config;
+        string field = "__recurrentSaved" + Literals.Int(e.SavedBlocks.Count);
+        e.SavedBlocks.Add((field, K + "RecurrentDecoder.SavedLength(" + maxSizes + ")"));
+        e.ScratchTerms.Add(K + "RecurrentDecoder.ScratchLength(" + maxSizes + ")");
+        string saved = field + ".Span.Slice(0, " + K + "RecurrentDecoder.SavedLength(" + sizes + "))";
+        string scratch = "__scratch.Span.Slice(0, " + K + "RecurrentDecoder.ScratchLength(" + sizes + "))";
+
+        // Initial state: the encoder's final state, through the bridge tanh(W_b f + b_b) when the widths differ.
+        Buffer initial = encoderFinal;
+        var bridgeBackward = new List<string>();
+        if (finalWidth != hidden)
+        {
+            ParameterPlan bridgeWeight = e.Parameter(layer.Path + ".bridge.weight");
+            initial = e.Linear(layer.Path + ".bridge", "// " + layer.Name + ".bridge: s0 = tanh(W_b f + b_b) from " + options.Memory + "'s final state, " + TrainingEmitter.Range(bridgeWeight), encoderFinal, null, finalWidth, hidden, bridgeWeight, 0, e.Parameter(layer.Path + ".bridge.bias"), 0, 4, e.ForwardLines, bridgeBackward);
+        }
+
+        Buffer output = e.Alloc(layer.Path + ".output", sequence, layer.Output.Last.Size);
+        string parameters = DecoderParameters(e, layer, attention, "P");
+        string gradients = DecoderParameters(e, layer, attention, "G");
+        string memoryA = attention == 0 ? "default" : memory.Buffer.A;
+        string memoryD = attention == 0 ? "default" : memory.Buffer.D;
+        string lengths = sequence.Lengths + ", " + source.Lengths;
+        e.ForwardLines.Add(title + ": " + cell.ToUpperInvariant() + " decoder, attention " + attentionNames[attention] + " over " + options.Memory);
+        e.ForwardLines.Add(K + "RecurrentDecoder.Forward(" + output.A + ", " + saved + ", " + scratch + ", " + input.A + ", " + initial.A + ", default, " + memoryA + ", " + parameters + ", " + lengths + ", " + sizes + ", " + Pool + ");");
+        backward.Add(title);
+        backward.Add(K + "RecurrentDecoder.Backward(" + input.D + ", " + initial.D + ", default, " + memoryD + ", " + gradients + ", " + scratch + ", " + output.D + ", " + input.A + ", " + memoryA + ", " + parameters + ", " + saved + ", " + lengths + ", " + sizes + ", " + Pool + ");");
+        backward.AddRange(bridgeBackward);
+        return output;
+    }
+
+    /// <summary>A RecurrentDecoderParameters (<paramref name="kind"/> "P") or RecurrentDecoderGradients ("G") initializer for the layer's tensors.</summary>
+    internal static string DecoderParameters(TrainingEmitter e, LayerPlan layer, int attention, string kind)
+    {
+        string Slice(string suffix) => (kind == "P" ? TrainingEmitter.P(e.Parameter(layer.Path + suffix)) : TrainingEmitter.G(e.Parameter(layer.Path + suffix)));
+        var parts = new List<string>
+        {
+            "WeightIh = " + Slice(".weight_ih"),
+            "WeightHh = " + Slice(".weight_hh"),
+            "BiasIh = " + Slice(".bias_ih"),
+            "BiasHh = " + Slice(".bias_hh"),
+        };
+        if (attention == 1)
+        {
+            parts.Add("StateWeight = " + Slice(".attention.state_weight"));
+            parts.Add("MemoryWeight = " + Slice(".attention.memory_weight"));
+            parts.Add("ScoreVector = " + Slice(".attention.score"));
+        }
+        else if (attention >= 2)
+        {
+            if (attention == 3)
+            {
+                parts.Add("MemoryWeight = " + Slice(".attention.memory_weight"));
+            }
+
+            parts.Add("CombineWeight = " + Slice(".attention.combine_weight"));
+        }
+
+        return "new " + K + (kind == "P" ? "RecurrentDecoderParameters" : "RecurrentDecoderGradients") + " { " + string.Join(", ", parts) + " }";
+    }
+
+    public override bool CanDecodeStep(LayerPlan layer) => true;
+
+    public override string? DecodeMemory(LayerPlan layer) => layer.Options.Memory;
+
+    public override bool AttendsToMemoryWhenDecoding(LayerPlan layer) => layer.Options.RecurrentAttention != NoAttention;
+
+    public override long DecodeBufferWidth(LayerPlan layer) => System.Math.Max(layer.Output.Last.Size, layer.Options.Hidden);
+
+    public override long DecodeReorderWidth(LayerPlan layer, long maxSteps) => layer.Options.Hidden;
+
+    /// <summary>Per decoder: each row's state (and LSTM cell), the encoder states and their projection, the attention weights and scratch.</summary>
+    public override void WriteDecoderFields(DecoderContext c, LayerPlan layer, int index)
+    {
+        string id = Literals.Int(index);
+        foreach (string name in new[] { "__rnnState", "__rnnCell", "__rnnMemory", "__rnnProjected", "__rnnWeights", "__rnnScratch", "__rnnInitial" })
+        {
+            c.Writer.Line("private readonly float[] " + name + id + ";");
+        }
+    }
+
+    public override void WriteDecoderAllocations(DecoderContext c, LayerPlan layer, int index)
+    {
+        string id = Literals.Int(index);
+        string config = "Trainer." + c.Training.LayerFields[layer.Name];
+        string h = Literals.Int(layer.Options.Hidden);
+        string s = Literals.Int(c.MaxSource);
+        string mWidth = config + ".MemorySize";
+        c.Writer.Line("__rnnState" + id + " = new float[checked(rows * " + h + ")];");
+        c.Writer.Line("__rnnCell" + id + " = new float[" + config + ".HasCellState ? checked(rows * " + h + ") : 0];");
+        c.Writer.Line("__rnnMemory" + id + " = new float[checked(rows * " + s + " * " + mWidth + ")];");
+        c.Writer.Line("__rnnProjected" + id + " = new float[checked(rows * " + s + " * " + config + ".ProjectedMemorySize)];");
+        c.Writer.Line("__rnnWeights" + id + " = new float[" + config + ".Attention == global::ModelDsl.Kernels.DecoderAttention.None ? 0 : checked(rows * " + s + ")];");
+        c.Writer.Line("__rnnScratch" + id + " = new float[global::ModelDsl.Kernels.RecurrentDecoder.StepScratchLength(maxRows, " + s + ", " + config + ")];");
+        c.Writer.Line("__rnnInitial" + id + " = new float[" + Literals.Int(2 * c.MaxBatch * layer.Options.Hidden) + "];");
+    }
+
+    /// <summary>The encoder states repeated per hypothesis, projected once for the attention, and the initial state from the encoder's final state.</summary>
+    public override void WriteDecoderBegin(DecoderContext c, LayerPlan layer, int index)
+    {
+        string id = Literals.Int(index);
+        string config = "Trainer." + c.Training.LayerFields[layer.Name];
+        string encoder = layer.Options.Memory!;
+        int memoryOffset = c.Training.Output(encoder).Offset;
+        TrainingEmitter.Flow encoderFlow = c.Training.FlowOf(encoder);
+        int finalOffset = encoderFlow.Final!.Offset;
+        long finalWidth = encoderFlow.FinalWidth;
+        string h = Literals.Int(layer.Options.Hidden);
+        string parameters = DecoderParameters(c.Training, layer, layer.Options.RecurrentAttention, "P");
+        c.Writer.Line("// " + layer.Name + ": encoder states repeated per hypothesis, their projection for the attention, and the initial state from " + encoder + "'s final state");
+        c.Writer.Open();
+        c.Writer.Line("int M = " + config + ".MemorySize;");
+        c.Writer.Open("if (M > 0)");
+        c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(a.Slice(" + Literals.Int(memoryOffset) + ", B * S * M), __rnnMemory" + id + ", B, width, S * M);");
+        c.Writer.Close();
+        c.Writer.Line();
+        c.Writer.Line("int P = " + config + ".ProjectedMemorySize;");
+        c.Writer.Open("if (P > 0)");
+        c.Writer.Line(K + "RecurrentDecoder.ProjectMemory(" + AsSpan + "__rnnProjected" + id + ", 0, __rows * S * P), " + AsSpan + "__rnnMemory" + id + ", 0, __rows * S * M), " + parameters + ", __rows, S, " + config + ", __trainer.Pool);");
+        c.Writer.Close();
+        c.Writer.Line();
+        if (finalWidth != layer.Options.Hidden)
+        {
+            ParameterPlan bridgeWeight = c.Training.Parameter(layer.Path + ".bridge.weight");
+            ParameterPlan bridgeBias = c.Training.Parameter(layer.Path + ".bridge.bias");
+            c.Writer.Line(K + "Linear.Forward(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "), a.Slice(" + Literals.Int(finalOffset) + ", B * " + Literals.Int(finalWidth) + "), " + TrainingEmitter.P(bridgeWeight) + ", " + TrainingEmitter.P(bridgeBias) + ", B, " + Literals.Int(finalWidth) + ", " + h + ", " + K + "ActivationKind.Tanh, " + AsSpan + "__rnnInitial" + id + ", " + Literals.Int(c.MaxBatch * layer.Options.Hidden) + ", B * " + h + "), __trainer.Pool);");
+            c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
+        }
+        else
+        {
+            c.Writer.Line("a.Slice(" + Literals.Int(finalOffset) + ", B * " + h + ").CopyTo(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "));");
+            c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
+        }
+
+        c.Writer.Line("global::System.Array.Clear(__rnnCell" + id + ");");
+        c.Writer.Close();
+    }
+
+    public override void WriteDecodeStep(DecoderContext c, LayerPlan layer, int index, string title)
+    {
+        string id = Literals.Int(index);
+        string config = "Trainer." + c.Training.LayerFields[layer.Name];
+        long outputWidth = layer.Output.Last.Size;
+        string h = Literals.Int(layer.Options.Hidden);
+        bool attention = layer.Options.RecurrentAttention != 0;
+        c.Writer.Line(title + ": one recurrent step from each row's state" + (attention ? ", attending over the encoder states" : string.Empty));
+        c.Writer.Line(K + "RecurrentDecoder.Step(" + AsSpan + "__rnnState" + id + ", 0, R * " + h + "), " + AsSpan + "__rnnCell" + id + ", 0, " + config + ".HasCellState ? R * " + h + " : 0), " + DecoderContext.Buffer(c.Other, "R * " + Literals.Int(outputWidth)) + ", "
+            + (attention ? AsSpan + "__rnnWeights" + id + ", 0, R * __s)" : "default") + ", " + AsSpan + "__rnnScratch" + id + ", 0, " + K + "RecurrentDecoder.StepScratchLength(R, __s, " + config + ")), " + DecoderContext.Buffer(c.Current, "R * " + Literals.Int(c.Width)) + ", "
+            + AsSpan + "__rnnMemory" + id + ", 0, R * __s * " + config + ".MemorySize), " + AsSpan + "__rnnProjected" + id + ", 0, R * __s * " + config + ".ProjectedMemorySize), " + AsSpan + "__sourceLengths, 0, R), " + DecoderParameters(c.Training, layer, layer.Options.RecurrentAttention, "P") + ", R, __s, " + config + ", pool);");
+        if (attention && layer == c.LastAttention)
+        {
+            c.Writer.Open("for (int r = 0; r < R; r++)");
+            c.Writer.Line(AsSpan + "__rnnWeights" + id + ", r * __s, __s).CopyTo(" + AsSpan + "__history, ((r * " + Literals.Int(c.Decoding.Target.MaxLength) + ") + step) * " + Literals.Int(c.Decoding.MemorySequence!.MaxLength) + ", __s));");
+            c.Writer.Close();
+        }
+
+        c.Current = c.Other;
+        c.Width = outputWidth;
+    }
+
+    /// <summary>The states follow their hypotheses.</summary>
+    public override void WriteDecoderReorder(DecoderContext c, LayerPlan layer, int index)
+    {
+        string h = Literals.Int(layer.Options.Hidden);
+        c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__rnnState" + Literals.Int(index) + ", sources, " + h + ", " + h + ", __reorder);");
+        c.Writer.Open("if (__rnnCell" + Literals.Int(index) + ".Length > 0)");
+        c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__rnnCell" + Literals.Int(index) + ", sources, " + h + ", " + h + ", __reorder);");
+        c.Writer.Close();
+    }
+}

@@ -1,0 +1,192 @@
+using System.Collections.Generic;
+using System.Globalization;
+using ModelDsl.Generator.Diagnostics;
+using ModelDsl.Generator.Emit;
+using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Planning;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
+
+namespace ModelDsl.Generator.Layers;
+
+/// <summary>
+/// [RecurrentEncoder(Hidden)]: stacked, optionally bidirectional RNN/GRU/LSTM layers (PyTorch's <c>nn.RNN</c>/<c>nn.GRU</c>/<c>nn.LSTM</c>
+/// names: <c>{path}.weight_ih_l{k}[_reverse]</c>, ...). Output <c>[B, T, Hidden × directions]</c>; its final state starts a [RecurrentDecoder].
+/// </summary>
+internal sealed class RecurrentEncoderLayer : LayerDescriptor
+{
+    public static readonly RecurrentEncoderLayer Instance = new();
+
+    private RecurrentEncoderLayer()
+    {
+    }
+
+    public override LayerKind Kind => LayerKind.RecurrentEncoder;
+
+    public override string HandleType => "RecurrentStack";
+
+    /// <summary>The width of the final state <c>[B, F]</c> a decoder starts from.</summary>
+    public static long FinalWidth(LayerSpec encoder) => encoder.Int("Hidden", 0) * (encoder.Bool("Bidirectional", false) ? 2 : 1);
+
+    public override void Plan(LayerContext c)
+    {
+        LayerSpec layer = c.Layer;
+        Shape input = c.Input;
+        if (!input.IsFloatSequence)
+        {
+            c.Report(DiagnosticDescriptors.InputKindMismatch, layer.AttributeLocation, layer.Name, "RecurrentEncoder", "a float sequence [B, T, E]", c.From, input.Named);
+            return;
+        }
+
+        long hidden = c.Int("Hidden", 0);
+        long layers = c.Int("Layers", 1);
+        long cell = c.Int("Cell", RecurrentCells.Gru);
+        bool ok = c.CheckRange("Hidden", hidden, 1, "at least 1");
+        ok &= c.CheckRange("Layers", layers, 1, "at least 1");
+        if (cell is < 0 or > 2)
+        {
+            c.Report(DiagnosticDescriptors.ArgumentOutOfRange, c.At("Cell"), layer.Name, "Cell", cell, "a RecurrentCell value");
+            ok = false;
+        }
+
+        if (!ok)
+        {
+            return;
+        }
+
+        bool bidirectional = c.Bool("Bidirectional", false);
+        long directions = bidirectional ? 2 : 1;
+        long gates = RecurrentCells.Gates(cell);
+        string path = c.Path;
+        var parameters = new List<PendingParameter>();
+        long inputWidth = input.Last.Size;
+        long flops = 0;
+        for (long k = 0; k < layers; k++)
+        {
+            long width = k == 0 ? inputWidth : hidden * directions;
+            for (long direction = 0; direction < directions; direction++)
+            {
+                string suffix = "_l" + k.ToString(CultureInfo.InvariantCulture) + (direction == 1 ? "_reverse" : string.Empty);
+                parameters.Add(LayerContext.Param(path + ".weight_ih" + suffix, InitKind.XavierUniform, gates * hidden, width));
+                parameters.Add(LayerContext.Param(path + ".weight_hh" + suffix, InitKind.XavierUniform, gates * hidden, hidden));
+                parameters.Add(LayerContext.Param(path + ".bias_ih" + suffix, InitKind.Zeros, gates * hidden));
+                parameters.Add(LayerContext.Param(path + ".bias_hh" + suffix, InitKind.Zeros, gates * hidden));
+                flops = Sizes.Add(flops, Sizes.Multiply(2, input.Dims[1].Size, gates * hidden, width + hidden));
+            }
+        }
+
+        Shape output = input.WithLast(new Dim(layer.Argument("Hidden")?.Symbol is { } symbol && directions == 1 ? symbol : null, hidden * directions, DimKind.Static));
+        if (!c.CheckTensor("the output " + output.Named, output.MaxElements))
+        {
+            return;
+        }
+
+        string details = RecurrentCells.Name(cell) + ", " + layers.ToString(CultureInfo.InvariantCulture) + " layer(s)" + (bidirectional ? ", bidirectional" : string.Empty) + ", final state [B, " + (hidden * directions).ToString(CultureInfo.InvariantCulture) + "]";
+        c.Complete(output, [LayerContext.Group(layer.Name, input, output, [.. parameters])], [("output", output)], flops, details);
+    }
+
+    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral) => neutral with
+    {
+        Layers = layer.Int("Layers", 1),
+        Cell = (int)layer.Int("Cell", RecurrentCells.Gru),
+        Hidden = layer.Int("Hidden", 0),
+        Bidirectional = layer.Bool("Bidirectional", false),
+    };
+
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Flow from = e.SourceOf(layer);
+        var backward = new List<string>();
+        Buffer output = RecurrentEncoder(e, layer, title, from.Buffer, from.Sequence!, from.Width, backward, out Buffer final);
+        e.AddBackward(backward);
+        long width = layer.Options.Hidden * (layer.Options.Bidirectional ? 2 : 1);
+        return new Flow(output, from.Sequence, width) { Final = final, FinalWidth = width };
+    }
+
+    private static string CellKernel(int cell) => K + (cell == 0 ? "Rnn" : cell == 2 ? "Lstm" : "Gru");
+
+    /// <summary>Stacked, optionally bidirectional RNN/GRU/LSTM layers; returns the last layer's final state (forward then backward) in <paramref name="lastFinal"/>.</summary>
+    private static Buffer RecurrentEncoder(TrainingEmitter e, LayerPlan layer, string title, Buffer input, Sequence sequence, long inputWidth, List<string> backward, out Buffer lastFinal)
+    {
+        LayerOptions options = layer.Options;
+        string kernel = CellKernel(options.Cell);
+        bool lstm = options.Cell == 2;
+        long hidden = options.Hidden;
+        long directions = options.Bidirectional ? 2 : 1;
+        string H = Literals.Int(hidden);
+        string T = sequence.T;
+        string maxT = Literals.Int(sequence.MaxLength);
+        string maxB = Literals.Int(e.MaxBatch);
+        e.ScratchTerms.Add(kernel + ".ScratchLength(" + maxB + ", " + maxT + ", " + H + ")");
+        string scratch = "__scratch.Span.Slice(0, " + kernel + ".ScratchLength(B, " + T + ", " + H + "))";
+        e.ForwardLines.Add(title + ": " + (lstm ? "LSTM" : options.Cell == 0 ? "RNN" : "GRU") + ", " + Literals.Int(options.Layers) + " layer(s)" + (directions == 2 ? ", bidirectional" : string.Empty));
+        Buffer x = input;
+        long width = inputWidth;
+        Buffer? final = null;
+        var blocks = new List<List<string>>();
+        for (long k = 0; k < options.Layers; k++)
+        {
+            var outputs = new Buffer[directions];
+            var finals = new Buffer[directions];
+            for (long direction = 0; direction < directions; direction++)
+            {
+                string suffix = "_l" + Literals.Int(k) + (direction == 1 ? "_reverse" : string.Empty);
+                string name = layer.Path + suffix;
+                ParameterPlan wih = e.Parameter(layer.Path + ".weight_ih" + suffix);
+                ParameterPlan whh = e.Parameter(layer.Path + ".weight_hh" + suffix);
+                ParameterPlan bih = e.Parameter(layer.Path + ".bias_ih" + suffix);
+                ParameterPlan bhh = e.Parameter(layer.Path + ".bias_hh" + suffix);
+                Buffer output = e.Alloc(name + ".output", sequence, hidden);
+                Buffer finalState = e.Alloc(name + ".final", null, hidden);
+                Buffer? finalCell = lstm ? e.Alloc(name + ".final_cell", null, hidden) : null;
+                string field = "__recurrentSaved" + Literals.Int(e.SavedBlocks.Count);
+                e.SavedBlocks.Add((field, kernel + ".SavedLength(" + maxB + ", " + maxT + ", " + H + ")"));
+                string saved = field + ".Span.Slice(0, " + kernel + ".SavedLength(B, " + T + ", " + H + "))";
+                string dims = sequence.Lengths + ", B, " + T + ", " + Literals.Int(width) + ", " + H + ", " + (direction == 1 ? "true" : "false") + ", " + Pool;
+                string at = "// " + layer.Name + " layer " + Literals.Int(k) + (direction == 1 ? " (backward direction)" : string.Empty) + ", " + TrainingEmitter.Range(wih);
+                e.ForwardLines.Add(at);
+                e.ForwardLines.Add(kernel + ".Forward(" + output.A + ", " + finalState.A + ", " + (lstm ? finalCell!.A + ", " : string.Empty) + saved + ", " + scratch + ", " + x.A + ", default, " + (lstm ? "default, " : string.Empty) + TrainingEmitter.P(wih) + ", " + TrainingEmitter.P(whh) + ", " + TrainingEmitter.P(bih) + ", " + TrainingEmitter.P(bhh) + ", " + dims + ");");
+                blocks.Add(
+                [
+                    at,
+                    kernel + ".Backward(" + x.OptionalD + ", " + TrainingEmitter.G(wih) + ", " + TrainingEmitter.G(whh) + ", " + TrainingEmitter.G(bih) + ", " + TrainingEmitter.G(bhh) + ", default, " + (lstm ? "default, " : string.Empty) + scratch + ", " + output.D + ", " + finalState.D + ", " + (lstm ? finalCell!.D + ", " : string.Empty) + x.A + ", " + TrainingEmitter.P(wih) + ", " + TrainingEmitter.P(whh) + ", " + saved + ", " + dims + ");",
+                ]);
+                outputs[direction] = output;
+                finals[direction] = finalState;
+            }
+
+            if (directions == 2)
+            {
+                Buffer joined = e.Alloc(layer.Path + "_l" + Literals.Int(k) + ".output", sequence, 2 * hidden);
+                Buffer joinedFinal = e.Alloc(layer.Path + "_l" + Literals.Int(k) + ".final", null, 2 * hidden);
+                e.ForwardLines.Add("// " + layer.Name + " layer " + Literals.Int(k) + ": [forward; backward] states and final states");
+                e.ForwardLines.Add(K + "Concat.Forward(" + joined.A + ", " + outputs[0].A + ", " + outputs[1].A + ", " + sequence.BT + ", " + H + ", " + H + ");");
+                e.ForwardLines.Add(K + "Concat.Forward(" + joinedFinal.A + ", " + finals[0].A + ", " + finals[1].A + ", B, " + H + ", " + H + ");");
+                blocks.Add(
+                [
+                    "// " + layer.Name + " layer " + Literals.Int(k) + ": split the concatenations",
+                    K + "Concat.Backward(" + outputs[0].D + ", " + outputs[1].D + ", " + joined.D + ", " + sequence.BT + ", " + H + ", " + H + ");",
+                    K + "Concat.Backward(" + finals[0].D + ", " + finals[1].D + ", " + joinedFinal.D + ", B, " + H + ", " + H + ");",
+                ]);
+                x = joined;
+                final = joinedFinal;
+            }
+            else
+            {
+                x = outputs[0];
+                final = finals[0];
+            }
+
+            width = hidden * directions;
+        }
+
+        for (int i = blocks.Count - 1; i >= 0; i--)
+        {
+            backward.AddRange(blocks[i]);
+        }
+
+        lastFinal = final!;
+        return x;
+    }
+}

@@ -1,0 +1,203 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System;
+using ModelDsl.Generator.Emit;
+using ModelDsl.Generator.Parsing;
+using ModelDsl.Generator.Planning;
+using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
+using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
+using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
+
+namespace ModelDsl.Generator.Layers;
+
+/// <summary>
+/// What the Transformer stacks share (PyTorch's <c>nn.TransformerEncoder</c> / <c>nn.TransformerDecoder</c> names:
+/// <c>{path}.layers.{i}.self_attn</c>, <c>multihead_attn</c> when a Memory is read, <c>linear1</c>, <c>linear2</c>,
+/// <c>norm1..3</c>, and <c>{path}.norm</c> after a pre-norm stack). Defaults: Layers 1, FeedForward 4 × width, ReLU, dropout 0.1, post-norm.
+/// </summary>
+internal abstract class TransformerStackLayer : AttentionLayer
+{
+    /// <summary>PyTorch's default dropout of a Transformer layer.</summary>
+    public const float StackDropout = 0.1f;
+
+    protected override bool IsStack => true;
+
+    protected override float DefaultDropout => StackDropout;
+
+    protected override long PlanStack(LayerContext c, long layers, long feedForward, long heads, Shape? memory, List<PendingGroup> groups, List<(string, Shape)> activations)
+    {
+        LayerSpec layer = c.Layer;
+        Shape input = c.Input;
+        long d = input.Last.Size;
+        Dim length = input.Dims[1];
+        long t = length.Size;
+        long s = memory?.Dims[1].Size ?? t;
+        string path = c.Path;
+        Shape hidden = input.WithLast(new Dim(layer.Argument("FeedForward")?.Symbol, feedForward, DimKind.Static));
+        Shape qkv = input.WithLast(new Dim(null, Sizes.Multiply(3, d), DimKind.Static));
+        Shape probsShape = ProbabilitiesShape(input, heads, length);
+        Shape stats = Shape.Create(false, input.Source, input.Dims[0], length, new Dim(null, 2, DimKind.Static));
+        long flops = 0;
+        bool cross = memory is not null;
+        for (int i = 0; i < layers; i++)
+        {
+            string prefix = path + ".layers." + i.ToString(CultureInfo.InvariantCulture) + ".";
+            string name = layer.Name + ".Layer[" + i.ToString(CultureInfo.InvariantCulture) + "]";
+            groups.Add(LayerContext.Group(name + ".SelfAttention", input, input, AttentionParameters(prefix + "self_attn.", d)));
+            activations.Add((prefix + "self_attn.qkv", qkv));
+            activations.Add((prefix + "self_attn.probs", probsShape));
+            activations.Add((prefix + "self_attn.context", input));
+            activations.Add((prefix + "self_attn.output", input));
+            activations.Add((prefix + "norm1.output", input));
+            activations.Add((prefix + "norm1.stats", stats));
+            flops = Sizes.Add(flops, SelfAttentionFlops(t, d));
+            if (cross)
+            {
+                groups.Add(LayerContext.Group(name + ".CrossAttention", input, input, AttentionParameters(prefix + "multihead_attn.", d)));
+                Shape kv = memory!.WithLast(new Dim(null, Sizes.Multiply(2, d), DimKind.Static));
+                activations.Add((prefix + "multihead_attn.q", input));
+                activations.Add((prefix + "multihead_attn.kv", kv));
+                activations.Add((prefix + "multihead_attn.probs", ProbabilitiesShape(input, heads, memory.Dims[1])));
+                activations.Add((prefix + "multihead_attn.context", input));
+                activations.Add((prefix + "multihead_attn.output", input));
+                activations.Add((prefix + "norm2.output", input));
+                activations.Add((prefix + "norm2.stats", stats));
+                flops = Sizes.Add(flops, CrossAttentionFlops(t, s, d));
+            }
+
+            groups.Add(LayerContext.Group(
+                name + ".FeedForward",
+                input,
+                input,
+                LayerContext.Param(prefix + "linear1.weight", InitKind.XavierUniform, feedForward, d),
+                LayerContext.Param(prefix + "linear1.bias", InitKind.Zeros, feedForward),
+                LayerContext.Param(prefix + "linear2.weight", InitKind.XavierUniform, d, feedForward),
+                LayerContext.Param(prefix + "linear2.bias", InitKind.Zeros, d)));
+            string lastNorm = cross ? "norm3" : "norm2";
+            activations.Add((prefix + "linear1.output", hidden));
+            activations.Add((prefix + "activation.output", hidden));
+            activations.Add((prefix + "linear2.output", input));
+            activations.Add((prefix + lastNorm + ".output", input));
+            activations.Add((prefix + lastNorm + ".stats", stats));
+            flops = Sizes.Add(flops, Sizes.Multiply(4, t, d, feedForward));
+            var norms = new List<PendingParameter>
+            {
+                LayerContext.Param(prefix + "norm1.weight", InitKind.Ones, d),
+                LayerContext.Param(prefix + "norm1.bias", InitKind.Zeros, d),
+                LayerContext.Param(prefix + "norm2.weight", InitKind.Ones, d),
+                LayerContext.Param(prefix + "norm2.bias", InitKind.Zeros, d),
+            };
+            if (cross)
+            {
+                norms.Add(LayerContext.Param(prefix + "norm3.weight", InitKind.Ones, d));
+                norms.Add(LayerContext.Param(prefix + "norm3.bias", InitKind.Zeros, d));
+            }
+
+            groups.Add(LayerContext.Group(name + ".Norms", input, input, [.. norms]));
+        }
+
+        if (c.Bool("NormFirst", false))
+        {
+            // Pre-norm stacks end with a final LayerNorm (PyTorch: TransformerEncoder(norm=LayerNorm(d))).
+            groups.Add(LayerContext.Group(layer.Name + ".Norm", input, input, LayerContext.Param(path + ".norm.weight", InitKind.Ones, d), LayerContext.Param(path + ".norm.bias", InitKind.Zeros, d)));
+            activations.Add((path + ".norm.output", input));
+            activations.Add((path + ".norm.stats", stats));
+        }
+
+        c.AddDim(layer.Name + "Layers", layers, layer.Name + ": number of layers");
+        c.AddDim(layer.Name + "FeedForward", feedForward, layer.Name + ": feed-forward hidden width");
+        return flops;
+    }
+
+    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral)
+    {
+        long feedForward = layer.Int("FeedForward", 0);
+        return base.Options(layer, input, neutral) with
+        {
+            Layers = layer.Int("Layers", 1),
+            FeedForward = feedForward == 0 ? Sizes.Multiply(4, input.Last.Size) : feedForward,
+            Activation = (int)layer.Int("Activation", Activations.Relu),
+            NormFirst = layer.Bool("NormFirst", false),
+        };
+    }
+
+    /// <summary>Each layer of the stack writes its own backward block; a pre-norm stack's final norm one more.</summary>
+    public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
+    {
+        Flow from = e.SourceOf(layer);
+        Flow? memory = layer.Options.Memory is { } memoryName ? e.FlowOf(memoryName) : null;
+        Buffer output = Stack(e, layer, from.Buffer, from.Sequence!, from.Width, memory);
+        return new Flow(output, from.Sequence, from.Width);
+    }
+
+    private static Buffer Stack(TrainingEmitter e, LayerPlan layer, Buffer input, Sequence sequence, long width, Flow? memory)
+    {
+        LayerOptions options = layer.Options;
+        long heads = options.Heads;
+        long headDim = width / heads;
+        long ff = options.FeedForward;
+        (string mask, string maskName) = TrainingEmitter.SelfMask(options, sequence);
+        string scale = Literals.Float((float)(1.0 / Math.Sqrt(headDim)));
+        string D = Literals.Int(width);
+        bool cross = memory is not null;
+        Buffer x = input;
+        for (long l = 0; l < options.Layers; l++)
+        {
+            string prefix = layer.Path + ".layers." + Literals.Int(l) + ".";
+            string at = "// " + layer.Name + ".Layer[" + Literals.Int(l) + "]";
+            var forward = e.ForwardLines;
+            var backward = new List<string>();
+            forward.Add(at + ": " + (options.NormFirst ? "pre-norm" : "post-norm") + " Transformer " + (cross ? "decoder " : string.Empty) + "layer [B," + sequence.T + "," + D + "], " + Literals.Int(heads) + " heads of " + Literals.Int(headDim) + ", mask " + maskName + (cross ? ", cross-attention to " + layer.Options.Memory + " (memory key padding)" : string.Empty) + ", ff " + Literals.Int(ff) + (options.Dropout > 0 ? ", dropout " + TrainingEmitter.Number(options.Dropout) + " (on the attention probabilities, after each sublayer and in the FFN)" : string.Empty));
+            forward.Add("{");
+            forward.Add("    var mask = " + mask + ";");
+            backward.Add(at + " (backward)");
+            backward.Add("{");
+            backward.Add("    var mask = " + mask + ";");
+            if (cross)
+            {
+                string memoryMask = K + "AttentionMask.KeyPadding(" + memory!.Sequence!.Lengths + ")";
+                forward.Add("    var memoryMask = " + memoryMask + ";");
+                backward.Add("    var memoryMask = " + memoryMask + ";");
+            }
+
+            var fwd = new List<string>();
+            var bwd = new List<List<string>>();
+
+            // PyTorch's layer: each sublayer is x + dropoutN(f(normN(x))) (pre-norm) or normN(x + dropoutN(f(x))) (post-norm).
+            int sublayer = 1;
+            x = e.Sublayer(prefix, at, sublayer++, "self-attention", x, sequence, width, options, fwd, bwd, normed => e.SelfAttention(prefix + "self_attn", at + ".self_attn", normed, sequence, width, heads, headDim, scale, options.Dropout, fwd, bwd));
+            if (cross)
+            {
+                x = e.Sublayer(prefix, at, sublayer++, "cross-attention", x, sequence, width, options, fwd, bwd, normed => e.CrossAttention(prefix + "multihead_attn", at + ".multihead_attn", normed, sequence, memory!, width, heads, headDim, scale, options.Dropout, fwd, bwd));
+            }
+
+            x = e.Sublayer(prefix, at, sublayer, "feed-forward", x, sequence, width, options, fwd, bwd, normed => e.FeedForward(prefix, at, normed, sequence, width, ff, options, fwd, bwd));
+
+            foreach (string line in fwd)
+            {
+                forward.Add("    " + line);
+            }
+
+            forward.Add("}");
+            for (int i = bwd.Count - 1; i >= 0; i--)
+            {
+                foreach (string line in bwd[i])
+                {
+                    backward.Add("    " + line);
+                }
+            }
+
+            backward.Add("}");
+            e.AddBackward(backward);
+        }
+
+        if (options.NormFirst)
+        {
+            var nb = new List<string>();
+            x = e.Norm(layer.Path + ".norm", layer.Path + ".norm", "// " + layer.Name + ".Norm (final, pre-norm stack)", x, sequence, width, e.ForwardLines, nb);
+            e.AddBackward(nb);
+        }
+
+        return x;
+    }
+}

@@ -1,0 +1,91 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using ModelDsl.Generator.Layers;
+using ModelDsl.Generator.Parsing;
+
+namespace ModelDsl.Generator.Tests;
+
+/// <summary>
+/// The generator's shape, read from its sources (docs/architecture.md): everything about a layer kind lives in its descriptor
+/// under <c>Layers/</c>, and only <c>Layers/</c> (with the registry) may dispatch on a kind; no generator file grows past 500 lines.
+/// </summary>
+public sealed partial class ArchitectureTests
+{
+    private const int MaxLines = 500;
+
+    [Fact]
+    public void Every_layer_kind_has_one_descriptor_in_the_registry()
+    {
+        LayerKind[] kinds = [.. Enum.GetValues<LayerKind>().Where(kind => kind != LayerKind.Unknown)];
+        Assert.Equal(kinds.Length, LayerRegistry.All.Count);
+        foreach (LayerKind kind in kinds)
+        {
+            LayerDescriptor descriptor = LayerRegistry.Get(kind);
+            Assert.Equal(kind, descriptor.Kind);
+            Assert.Same(descriptor, LayerRegistry.FromAttribute(descriptor.AttributeClassName));
+            Assert.Contains(descriptor, LayerRegistry.All);
+        }
+
+        Assert.Null(LayerRegistry.Find(LayerKind.Unknown));
+        Assert.Equal(LayerRegistry.All.Count, LayerRegistry.All.Select(descriptor => descriptor.AttributeName).Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
+    public void Only_Layers_dispatches_on_a_layer_kind()
+    {
+        string root = GeneratorRoot();
+        string layers = Path.Combine(root, "Layers");
+        string[] descriptors = [.. Directory.GetFiles(layers, "*.cs").Select(Path.GetFileNameWithoutExtension).OfType<string>()];
+        var descriptorTest = new Regex(@"\b(is|as)\s+(not\s+)?(" + string.Join("|", descriptors) + @")\b|\b(" + string.Join("|", descriptors) + @")\.Instance\b");
+        var offenders = new List<string>();
+        foreach (string file in SourceFiles(root))
+        {
+            if (file.StartsWith(layers + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            string[] lines = File.ReadAllLines(file);
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (KindDispatch().IsMatch(lines[i]) || descriptorTest.IsMatch(lines[i]))
+                {
+                    offenders.Add(Path.GetRelativePath(root, file) + ":" + (i + 1) + ": " + lines[i].Trim());
+                }
+            }
+        }
+
+        Assert.True(offenders.Count == 0, "Kind tests outside Layers/ (ask the layer's descriptor instead):\n" + string.Join("\n", offenders));
+    }
+
+    [Fact]
+    public void No_generator_file_is_longer_than_500_lines()
+    {
+        string root = GeneratorRoot();
+        string[] tooLong =
+        [
+            .. SourceFiles(root)
+                .Select(file => (File: Path.GetRelativePath(root, file), Lines: File.ReadAllLines(file).Length))
+                .Where(entry => entry.Lines > MaxLines)
+                .Select(entry => entry.File + " (" + entry.Lines + " lines)"),
+        ];
+        Assert.True(tooLong.Length == 0, "Split these files (at most " + MaxLines + " lines):\n" + string.Join("\n", tooLong));
+    }
+
+    /// <summary>A switch arm, case label, comparison or pattern naming a <c>LayerKind</c> member.</summary>
+    [GeneratedRegex(@"case\s+LayerKind\.|LayerKind\.\w+\s*(=>|\bor\b|\band\b|==|!=)|(==|!=|\bis|\bis\s+not|\bor|\band|Kind:)\s*LayerKind\.")]
+    private static partial Regex KindDispatch();
+
+    private static IEnumerable<string> SourceFiles(string root) =>
+        Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Where(file => !file.Contains(Path.DirectorySeparatorChar + "obj" + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                && !file.Contains(Path.DirectorySeparatorChar + "bin" + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            .OrderBy(file => file, StringComparer.Ordinal);
+
+    private static string GeneratorRoot([CallerFilePath] string here = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", "generator", "ModelDsl.Generator"));
+}
