@@ -62,6 +62,8 @@ public static class Checkpoint
         string optimizer, Span<float> optimizerState)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        TemporaryFiles.RemoveStale(System.IO.Path.GetFullPath(path));
         using var file = SafeTensorsFile.Open(path);
         if (!file.Metadata.TryGetValue("modeldsl.optimizer", out string? saved) || !file.Metadata.TryGetValue("modeldsl.step", out string? step)
             || !file.Metadata.TryGetValue("modeldsl.seed", out string? seed) || !file.Metadata.TryGetValue("modeldsl.random_offset", out string? offset))

@@ -64,6 +64,8 @@ public static class ParameterFile
     public static void Load(string path, IReadOnlyList<ParameterInfo> parameters, Span<float> block, string? ignore = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        TemporaryFiles.RemoveStale(System.IO.Path.GetFullPath(path));
         using var file = SafeTensorsFile.Open(path);
         CheckMatches(file, parameters, block.Length, ignore);
         ReadInto(file, parameters, block);
