@@ -195,6 +195,7 @@ public sealed class SafeTensorsFile : IDisposable
             throw new SafeTensorsFormatException($"{source}: the header is not valid UTF-8.");
         }
 
+        CheckLiterals(header, source);
         var options = new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 8 };
         SafeTensorInfo[] tensors;
         IReadOnlyDictionary<string, string> metadata = ReadOnlyDictionary<string, string>.Empty;
@@ -269,6 +270,47 @@ public sealed class SafeTensorsFile : IDisposable
 
         CheckOffsets(tensors, dataLength, source);
         return new Header(tensors, byName, metadata);
+    }
+
+    /// <summary>
+    /// Rejects a broken <c>true</c>, <c>false</c> or <c>null</c> outside the strings before System.Text.Json sees it: its
+    /// message for one quotes the whole rest of the header (a 100 MB header would cost about 600 MB), other JSON errors
+    /// quote one character. In valid JSON every <c>t</c>, <c>f</c> or <c>n</c> outside a string starts one of these
+    /// literals, so no valid header is rejected here.
+    /// </summary>
+    private static void CheckLiterals(ReadOnlySpan<byte> header, string source)
+    {
+        bool inString = false;
+        for (int i = 0; i < header.Length; i++)
+        {
+            byte b = header[i];
+            if (inString)
+            {
+                if (b == (byte)'\\')
+                {
+                    i++;
+                }
+                else if (b == (byte)'"')
+                {
+                    inString = false;
+                }
+            }
+            else if (b == (byte)'"')
+            {
+                inString = true;
+            }
+            else if (b is (byte)'t' or (byte)'f' or (byte)'n')
+            {
+                var literal = b == (byte)'t' ? "true"u8 : b == (byte)'f' ? "false"u8 : "null"u8;
+                if (!header[i..].StartsWith(literal))
+                {
+                    var shown = header.Slice(i, Math.Min(literal.Length, header.Length - i));
+                    throw new SafeTensorsFormatException($"{source}: the header is not valid JSON (at byte {i}, '{Encoding.UTF8.GetString(shown)}' is not true, false or null).");
+                }
+
+                i += literal.Length - 1;
+            }
+        }
     }
 
     /// <summary>

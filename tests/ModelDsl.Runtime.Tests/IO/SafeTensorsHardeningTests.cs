@@ -95,6 +95,37 @@ public sealed class SafeTensorsHardeningTests : IDisposable
     }
 
     [Theory]
+    [InlineData("f", "at byte 5, 'f,\"0\"' is not true, false or null")]
+    [InlineData("tru", "at byte 5, 'tru,' is not true, false or null")]
+    [InlineData("nul", "at byte 5, 'nul,' is not true, false or null")]
+    public void BrokenLiteral_IsRejected_WithoutQuotingTheRestOfTheHeader(string literal, string expected)
+    {
+        // System.Text.Json's own message for a broken literal quotes everything after it: about 6x the rest of the header.
+        var header = new StringBuilder("{\"a\":").Append(literal);
+        for (int i = 0; i < 20_000; i++)
+        {
+            header.Append(",\"").Append(i).Append("\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}");
+        }
+
+        string path = Write(header.Append('}').ToString(), 0);
+        Assert.Contains(expected, Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsFile.Open(path).Dispose()).Message, StringComparison.Ordinal);
+        long fileLength = new FileInfo(path).Length;
+        long before = Allocations.CountedBytes();
+        Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsFile.Open(path).Dispose());
+        long allocated = Allocations.CountedBytes() - before;
+        _output.WriteLine($"broken literal '{literal}', file {fileLength} bytes: Open allocated {allocated} bytes ({(double)allocated / fileLength:F2}x)");
+        Assert.True(allocated <= (4 * fileLength) + MiB, $"Open allocated {allocated} bytes for a file of {fileLength}.");
+    }
+
+    [Theory]
+    [InlineData("""{"w":null}""", "tensor 'w' must be an object with dtype, shape and data_offsets; found Null")]
+    [InlineData("""{"__metadata__":{"k":true}}""", "__metadata__['k'] must be a string; found True")]
+    [InlineData("""{"w":{"dtype":false}}""", "tensor 'w': dtype must be a string")]
+    [InlineData("""{"w\"true":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},"fnt":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},"x":nul}""", "at byte 117, 'nul}' is not true, false or null")]
+    public void Literals_AreCheckedOnlyOutsideStrings(string header, string expected) =>
+        Assert.Contains(expected, Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsFile.Open(Write(header, 0)).Dispose()).Message, StringComparison.Ordinal);
+
+    [Theory]
     [InlineData("F32", 4)]
     [InlineData("F16", 2)]
     [InlineData("BF16", 2)]
