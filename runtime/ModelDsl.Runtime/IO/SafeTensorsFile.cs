@@ -531,29 +531,72 @@ public sealed class SafeTensorsFile : IDisposable
     private static string Shown(string text) =>
         text.Length <= MaxShownLength ? text : string.Concat(text.AsSpan(0, MaxShownLength), $"... ({text.Length} characters)");
 
-    private static Dictionary<string, string> ReadMetadata(ref Utf8JsonReader reader, string source)
+    /// <summary>
+    /// Reads <c>__metadata__</c> into a <see cref="SafeTensorsMetadata"/>: a first walk on a copy of the reader counts the
+    /// entries, checks that every value is a string and adds up the strings' lengths; the second unescapes every key and
+    /// value into one character array of that size.
+    /// </summary>
+    private static IReadOnlyDictionary<string, string> ReadMetadata(ref Utf8JsonReader reader, string source)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             throw new SafeTensorsFormatException($"{source}: __metadata__ must be an object of strings; found {reader.TokenType}.");
         }
 
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        while (Next(ref reader, source) != JsonTokenType.EndObject)
+        var probe = reader;
+        int count = 0;
+        long textLength = 0;
+        while (Next(ref probe, source) != JsonTokenType.EndObject)
         {
-            string key = ReadString(ref reader, StringRole.MetadataKey, null, source);
-            if (Next(ref reader, source) != JsonTokenType.String)
+            var key = probe;
+            textLength += probe.ValueSpan.Length;
+            if (Next(ref probe, source) != JsonTokenType.String)
             {
-                throw new SafeTensorsFormatException($"{source}: __metadata__['{Shown(key)}'] must be a string; found {reader.TokenType}.");
+                throw new SafeTensorsFormatException($"{source}: __metadata__['{Shown(ReadString(ref key, StringRole.MetadataKey, null, source))}'] must be a string; found {probe.TokenType}.");
             }
 
-            if (!metadata.TryAdd(key, ReadString(ref reader, StringRole.MetadataValue, key, source)))
-            {
-                throw new SafeTensorsFormatException($"{source}: __metadata__ has the key '{Shown(key)}' twice.");
-            }
+            textLength += probe.ValueSpan.Length;
+            count++;
+        }
+
+        // An escaped or UTF-8 string has at least as many bytes as UTF-16 characters, so the text fits.
+        var text = new char[textLength];
+        var bounds = new int[(2 * count) + 1];
+        int length = 0;
+        for (int entry = 0; entry < count; entry++)
+        {
+            Next(ref reader, source);
+            bounds[2 * entry] = length;
+            length += CopyString(ref reader, text.AsSpan(length), StringRole.MetadataKey, default, source);
+            bounds[(2 * entry) + 1] = length;
+            Next(ref reader, source);
+            length += CopyString(ref reader, text.AsSpan(length), StringRole.MetadataValue, text.AsSpan(bounds[2 * entry], bounds[(2 * entry) + 1] - bounds[2 * entry]), source);
+        }
+
+        bounds[2 * count] = length;
+        Next(ref reader, source);
+        var metadata = new SafeTensorsMetadata(text, bounds);
+        if (metadata.FindDuplicateKey() is { } duplicate)
+        {
+            throw new SafeTensorsFormatException($"{source}: __metadata__ has the key '{Shown(duplicate)}' twice.");
         }
 
         return metadata;
+    }
+
+    /// <summary>Unescapes the current string into <paramref name="destination"/>; returns its length. See <see cref="ReadString"/>.</summary>
+    private static int CopyString(ref Utf8JsonReader reader, Span<char> destination, StringRole role, ReadOnlySpan<char> owner, string source)
+    {
+        try
+        {
+            return reader.CopyString(destination);
+        }
+        catch (InvalidOperationException)
+        {
+            // Reading it as a string gives the same error, with the message of ReadString.
+            ReadString(ref reader, role, new string(owner), source);
+            throw;
+        }
     }
 
     private enum Field

@@ -1,5 +1,6 @@
 using System;
 using System.Buffers.Binary;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -93,6 +94,47 @@ public sealed class SafeTensorsHardeningTests : IDisposable
         _output.WriteLine($"{count} tensors, file {fileLength} bytes: Open allocated {allocated} bytes ({(double)allocated / fileLength:F2}x)");
         Assert.True(allocated <= (4 * fileLength) + MiB, $"Open allocated {allocated} bytes for a file of {fileLength}.");
     }
+
+    [Fact]
+    public void Open_ManyMetadataEntries_AllocatesAtMostFourTimesTheFileSize()
+    {
+        // Tiny entries: as strings in a dictionary they would cost about 13x their text.
+        var header = new StringBuilder("{\"__metadata__\":{");
+        for (int i = 0; i < 200_000; i++)
+        {
+            header.Append(i == 0 ? "" : ",").Append('"').Append(i).Append("\":\"v\"");
+        }
+
+        string path = Write(header.Append("}}").ToString(), 0);
+        long fileLength = new FileInfo(path).Length;
+        long allocated = OpenAllocation(path);
+        _output.WriteLine($"200,000 metadata entries, file {fileLength} bytes: Open allocated {allocated} bytes ({(double)allocated / fileLength:F2}x)");
+        Assert.True(allocated <= (4 * fileLength) + MiB, $"Open allocated {allocated} bytes for a file of {fileLength}.");
+    }
+
+    [Fact]
+    public void Metadata_KeepsHeaderOrder_UnescapesAndLooksUpOrdinally()
+    {
+        using var file = SafeTensorsFile.Open(Write("""{"__metadata__":{"b":"2","a\n":"\u00e9\ud83d\ude00","A":"","":"empty key"}}""", 0));
+        var metadata = file.Metadata;
+        Assert.Equal(4, metadata.Count);
+        Assert.Equal(["b", "a\n", "A", ""], metadata.Keys);
+        Assert.Equal(["2", "\u00e9\U0001F600", "", "empty key"], metadata.Values);
+        Assert.Equal("\u00e9\U0001F600", metadata["a\n"]);
+        Assert.Equal("empty key", metadata[""]);
+        Assert.True(metadata.ContainsKey("A"));
+        Assert.False(metadata.ContainsKey("a"));
+        Assert.False(metadata.TryGetValue("B", out _));
+        Assert.Throws<KeyNotFoundException>(() => metadata["c"]);
+        Assert.Equal(new KeyValuePair<string, string>("b", "2"), metadata.First());
+    }
+
+    [Theory]
+    [InlineData("""{"__metadata__":{"k":"1","j":"2","k":"3"}}""", "__metadata__ has the key 'k' twice")]
+    [InlineData("""{"__metadata__":{"k":"1","\u006b":"3"}}""", "__metadata__ has the key 'k' twice")]
+    [InlineData("""{"__metadata__":{"k":"1"},"__metadata__":{}}""", "the header has the key '__metadata__' twice")]
+    public void Metadata_DuplicateKey_IsRejected(string header, string expected) =>
+        Assert.Contains(expected, Assert.Throws<SafeTensorsFormatException>(() => SafeTensorsFile.Open(Write(header, 0)).Dispose()).Message, StringComparison.Ordinal);
 
     [Theory]
     [InlineData("f", "at byte 5, 'f,\"0\"' is not true, false or null")]
