@@ -336,8 +336,16 @@ public sealed class SafeTensorsFile : IDisposable
         long position = DataStart + info.Begin;
         if (info.DType == SafeTensorsDType.F32)
         {
-            // Little-endian floats are the file's bytes: read them in place.
-            ReadExactly(_handle, MemoryMarshal.AsBytes(destination), position, Path);
+            // Little-endian floats are the file's bytes: read them in place, at most 2^28 floats (1 GiB) per call so that
+            // the byte count fits in an int.
+            for (int done = 0; done < destination.Length;)
+            {
+                var target = destination.Slice(done, Math.Min(1 << 28, destination.Length - done));
+                ReadExactly(_handle, MemoryMarshal.AsBytes(target), position, Path);
+                position += 4L * target.Length;
+                done += target.Length;
+            }
+
             if (!BitConverter.IsLittleEndian)
             {
                 var bits = MemoryMarshal.Cast<float, int>(destination);

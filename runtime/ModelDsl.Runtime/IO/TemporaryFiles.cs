@@ -29,8 +29,13 @@ internal static partial class TemporaryFiles
     /// </summary>
     internal static void RemoveStale(string fullPath)
     {
-        string directory = System.IO.Path.GetDirectoryName(fullPath)!;
+        string? directory = System.IO.Path.GetDirectoryName(fullPath);
         string prefix = "." + System.IO.Path.GetFileName(fullPath) + ".";
+        if (directory is null)
+        {
+            return;
+        }
+
         try
         {
             var options = new EnumerationOptions

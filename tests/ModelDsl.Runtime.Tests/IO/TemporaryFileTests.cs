@@ -127,10 +127,11 @@ public sealed class TemporaryFileTests : IDisposable
     }
 
     [Fact]
-    public void FlushDirectory_NeverThrows()
+    public void FlushDirectoryAndRemoveStale_NeverThrow()
     {
         TemporaryFiles.FlushDirectory(_folder);
         TemporaryFiles.FlushDirectory(Path.Combine(_folder, "missing"));
         TemporaryFiles.FlushDirectory("");
+        TemporaryFiles.RemoveStale(Path.GetPathRoot(_folder)!);
     }
 }
