@@ -54,47 +54,50 @@ public static class Checkpoint
 
     /// <summary>
     /// Reads a checkpoint into <paramref name="parameterBlock"/> and <paramref name="optimizerState"/> and returns
-    /// the training position. Names, shapes, the optimizer's name and the state length are all checked first;
-    /// on any mismatch nothing is overwritten.
+    /// the training position. Checked first, in this order, and on any mismatch nothing is overwritten: that the file is
+    /// a checkpoint; every parameter name and shape (all differences in one message, so another model's checkpoint is
+    /// reported by its tensors); the optimizer's name; the step, seed and random offset; the state length.
     /// </summary>
     public static TrainingPosition Load(string path, IReadOnlyList<ParameterInfo> parameters, Span<float> parameterBlock,
         string optimizer, Span<float> optimizerState)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        TrainingPosition position;
-        float[] state;
-        using (var file = SafeTensorsFile.Open(path))
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        TemporaryFiles.RemoveStale(System.IO.Path.GetFullPath(path));
+        using var file = SafeTensorsFile.Open(path);
+        if (!file.Metadata.TryGetValue("modeldsl.optimizer", out string? saved) || !file.Metadata.TryGetValue("modeldsl.step", out string? step)
+            || !file.Metadata.TryGetValue("modeldsl.seed", out string? seed) || !file.Metadata.TryGetValue("modeldsl.random_offset", out string? offset))
         {
-            if (!file.Metadata.TryGetValue("modeldsl.optimizer", out string? saved) || !file.Metadata.TryGetValue("modeldsl.step", out string? step)
-                || !file.Metadata.TryGetValue("modeldsl.seed", out string? seed) || !file.Metadata.TryGetValue("modeldsl.random_offset", out string? offset))
-            {
-                throw new InvalidOperationException($"{path} is not a ModelDsl checkpoint: its metadata lacks modeldsl.optimizer, modeldsl.step, modeldsl.seed or modeldsl.random_offset.");
-            }
-
-            if (saved != optimizer)
-            {
-                throw new InvalidOperationException($"{path} holds the state of a {saved} optimizer; this trainer uses {optimizer}.");
-            }
-
-            if (!long.TryParse(step, NumberStyles.None, CultureInfo.InvariantCulture, out long steps)
-                || !ulong.TryParse(seed, NumberStyles.None, CultureInfo.InvariantCulture, out ulong seedValue)
-                || !ulong.TryParse(offset, NumberStyles.None, CultureInfo.InvariantCulture, out ulong offsetValue))
-            {
-                throw new InvalidOperationException($"{path}: modeldsl.step '{step}', modeldsl.seed '{seed}' or modeldsl.random_offset '{offset}' is not a non-negative integer.");
-            }
-
-            if (!file.TryGet(StateTensor, out var info) || info.ElementCount != optimizerState.Length)
-            {
-                throw new InvalidOperationException($"{path}: the optimizer state has {(info is null ? "no tensor" : info.ElementCount + " floats")}; this trainer needs {optimizerState.Length}.");
-            }
-
-            position = new TrainingPosition(steps, seedValue, offsetValue);
-            state = file.ReadArray(StateTensor);
+            throw new InvalidOperationException($"{path} is not a ModelDsl checkpoint: its metadata lacks modeldsl.optimizer, modeldsl.step, modeldsl.seed or modeldsl.random_offset.");
         }
 
-        // Validates every parameter name and shape before writing the block; only then is the state copied.
-        ParameterFile.Load(path, parameters, parameterBlock, ignore: StateTensor);
+        ParameterFile.CheckMatches(file, parameters, parameterBlock.Length, ignore: StateTensor);
+        if (saved != optimizer)
+        {
+            throw new InvalidOperationException($"{path} holds the state of a {saved} optimizer; this trainer uses {optimizer}.");
+        }
+
+        if (!long.TryParse(step, NumberStyles.None, CultureInfo.InvariantCulture, out long steps)
+            || !ulong.TryParse(seed, NumberStyles.None, CultureInfo.InvariantCulture, out ulong seedValue)
+            || !ulong.TryParse(offset, NumberStyles.None, CultureInfo.InvariantCulture, out ulong offsetValue))
+        {
+            throw new InvalidOperationException($"{path}: modeldsl.step '{step}', modeldsl.seed '{seed}' or modeldsl.random_offset '{offset}' is not a non-negative integer.");
+        }
+
+        if (!file.TryGet(StateTensor, out var info) || info.ElementCount != optimizerState.Length)
+        {
+            throw new InvalidOperationException($"{path}: the optimizer state has {(info is null ? "no tensor" : info.ElementCount + " floats")}; this trainer needs {optimizerState.Length}.");
+        }
+
+        if (info.DType is not (SafeTensorsDType.F32 or SafeTensorsDType.F16 or SafeTensorsDType.BF16 or SafeTensorsDType.F64))
+        {
+            throw new InvalidOperationException($"{path}: the optimizer state is {SafeTensorsDTypes.Name(info.DType)}; it loads from F32, F16, BF16 or F64.");
+        }
+
+        // Everything is read before anything is overwritten.
+        float[] state = file.ReadArray(StateTensor);
+        ParameterFile.ReadInto(file, parameters, parameterBlock);
         state.CopyTo(optimizerState);
-        return position;
+        return new TrainingPosition(steps, seedValue, offsetValue);
     }
 }

@@ -64,12 +64,25 @@ public static class ParameterFile
     public static void Load(string path, IReadOnlyList<ParameterInfo> parameters, Span<float> block, string? ignore = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        TemporaryFiles.RemoveStale(System.IO.Path.GetFullPath(path));
         using var file = SafeTensorsFile.Open(path);
+        CheckMatches(file, parameters, block.Length, ignore);
+        ReadInto(file, parameters, block);
+    }
+
+    /// <summary>
+    /// Throws one <see cref="InvalidOperationException"/> listing every parameter of <paramref name="parameters"/> that
+    /// <paramref name="file"/> lacks or holds with another shape or a non-float dtype, and every tensor of the file that is
+    /// neither a parameter nor <paramref name="ignore"/>.
+    /// </summary>
+    internal static void CheckMatches(SafeTensorsFile file, IReadOnlyList<ParameterInfo> parameters, int blockLength, string? ignore)
+    {
         var problems = new StringBuilder();
         var expected = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in parameters)
         {
-            CheckInBlock(p, block.Length);
+            CheckInBlock(p, blockLength);
             expected.Add(p.Name);
             if (!file.TryGet(p.Name, out var info))
             {
@@ -97,9 +110,16 @@ public static class ParameterFile
 
         if (problems.Length > 0)
         {
-            throw new InvalidOperationException($"{path} does not match the model:{problems}");
+            throw new InvalidOperationException($"{file.Path} does not match the model:{problems}");
         }
+    }
 
+    /// <summary>
+    /// Reads every parameter (already checked by <see cref="CheckMatches"/>) into a staging copy, then copies them into
+    /// <paramref name="block"/>: a read error leaves the block untouched.
+    /// </summary>
+    internal static void ReadInto(SafeTensorsFile file, IReadOnlyList<ParameterInfo> parameters, Span<float> block)
+    {
         var staging = new float[block.Length];
         foreach (var p in parameters)
         {

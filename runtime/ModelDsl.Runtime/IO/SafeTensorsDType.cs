@@ -55,7 +55,33 @@ public enum SafeTensorsDType
 public static class SafeTensorsDTypes
 {
     /// <summary>Parses the header spelling (e.g. <c>"F32"</c>); false for an unknown name.</summary>
-    public static bool TryParse(string name, out SafeTensorsDType dtype)
+    public static bool TryParse(string name, out SafeTensorsDType dtype) => TryParse(name.AsSpan(), out dtype);
+
+    /// <summary>Parses the header spelling from UTF-8 bytes without allocating; false for an unknown name.</summary>
+    internal static bool TryParse(ReadOnlySpan<byte> utf8, out SafeTensorsDType dtype)
+    {
+        // Every name is ASCII and at most 7 characters long.
+        Span<char> chars = stackalloc char[8];
+        dtype = default;
+        if (utf8.Length > chars.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < utf8.Length; i++)
+        {
+            if (utf8[i] >= 0x80)
+            {
+                return false;
+            }
+
+            chars[i] = (char)utf8[i];
+        }
+
+        return TryParse(chars[..utf8.Length], out dtype);
+    }
+
+    private static bool TryParse(ReadOnlySpan<char> name, out SafeTensorsDType dtype)
     {
         switch (name)
         {

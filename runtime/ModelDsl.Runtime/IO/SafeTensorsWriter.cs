@@ -14,8 +14,9 @@ public readonly record struct NamedTensor(string Name, int[] Shape, ReadOnlyMemo
 
 /// <summary>
 /// Writes F32 safetensors files atomically: the file is written under a temporary name in the same
-/// folder, flushed to disk, then renamed over the target, so a crash leaves the old file or the new
-/// one, never half of one.
+/// folder, flushed to disk, then renamed over the target, and the folder is flushed (Linux, macOS), so a
+/// crash or power loss leaves the old file or the new one, never half of one. A temporary file left by a
+/// save that was killed is removed by the next save or load of the same target.
 /// </summary>
 public static class SafeTensorsWriter
 {
@@ -26,8 +27,8 @@ public static class SafeTensorsWriter
         ArgumentNullException.ThrowIfNull(tensors);
         byte[] header = BuildHeader(tensors, metadata);
         string fullPath = System.IO.Path.GetFullPath(path);
-        string directory = System.IO.Path.GetDirectoryName(fullPath)!;
-        string temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(fullPath)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        TemporaryFiles.RemoveStale(fullPath);
+        string temporary = TemporaryFiles.For(fullPath);
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -71,6 +72,9 @@ public static class SafeTensorsWriter
 
             throw;
         }
+
+        // Make the rename itself durable: without this a power loss can bring back the old file, or no file.
+        TemporaryFiles.FlushDirectory(System.IO.Path.GetDirectoryName(fullPath)!);
     }
 
     private static byte[] BuildHeader(IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string>? metadata)

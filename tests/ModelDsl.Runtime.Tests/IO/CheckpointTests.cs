@@ -111,6 +111,28 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Load_AnotherModelsCheckpoint_ReportsTheTensorsThatDiffer_NotTheStateLength()
+    {
+        // Another model: four outputs instead of three, so its AdamW state is longer too.
+        ParameterInfo[] other = [new("linear.weight", 0, [4, In]), new("linear.bias", 20, [4]), new("extra.bias", 24, [2])];
+        var optimizer = new AdamW(0.05f);
+        var otherState = new float[optimizer.StateLength(26)];
+        string path = Path.Combine(_folder, "other-model.safetensors");
+        Checkpoint.Save(path, other, new float[26], nameof(AdamW), otherState, new TrainingPosition(3, 7, 0));
+
+        var parameters = new float[19];
+        var state = new float[optimizer.StateLength(19)];
+        Array.Fill(parameters, 42f);
+        var error = Assert.Throws<InvalidOperationException>(() => Checkpoint.Load(path, Layout, parameters, nameof(AdamW), state));
+        Assert.Equal(
+            $"{path} does not match the model:\n  shape: linear.weight is [4, 5] in the file, [3, 5] in the model"
+            + "\n  shape: linear.bias is [4] in the file, [3] in the model\n  unexpected: extra.bias [2]",
+            error.Message);
+        Assert.All(parameters, v => Assert.Equal(42f, v));
+        Assert.All(state, v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
     public void Load_APlainWeightsFile_SaysItIsNotACheckpoint()
     {
         string path = Path.Combine(_folder, "weights.safetensors");
