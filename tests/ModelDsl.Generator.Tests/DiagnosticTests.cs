@@ -118,6 +118,25 @@ public sealed class DiagnosticTests
             "Text: [Input] needs a maximum length (token ids, [Input(Length)]) or Features (a dense vector, [Input(Features = N)])"
         },
         {
+            "MDSL0018",
+            Model(members: [Input, Embedding, "[LayerNorm] public partial Norm [|Unused|] { get; }", "[MeanPool(From = nameof(Tokens))] public partial Pool Pool { get; }", Head]),
+            "'Unused' is never read: no later member takes it as its input (From = nameof(Unused)) or as its Memory; connect it or remove it"
+        },
+        {
+            "MDSL0019",
+            Model(members:
+            [
+                "[Input(Length)] public partial TokenInput Source { get; }",
+                "[Embedding(Vocab, D, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }",
+                "[TransformerEncoder(Layers = 1, Heads = 4, FeedForward = 32)] public partial EncoderStack Encoder { get; }",
+                "[Input(Length)] public partial TokenInput Target { get; }",
+                "[[|Embedding(Vocab, D)|]] public partial TokenEmbedding TargetEmbedding { get; }",
+                "[TransformerDecoder(Layers = 1, Heads = 4, FeedForward = 32, Memory = nameof(Encoder))] public partial DecoderStack Decoder { get; }",
+                "[Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }",
+            ]),
+            "TargetEmbedding: reads 'Target' only because it is the member before it, while the model has several token inputs (Source, Target); write From = nameof(Target) if that is meant"
+        },
+        {
             "MDSL1001",
             Model(members: [Input, Embedding, "[TransformerEncoder(Heads = 4, [|Width = 128|])] public partial EncoderStack Encoder { get; }", Pool, Head]),
             "Encoder: expects input [B, T, 128] but 'Tokens' produces [B, T, D (64)]"
@@ -333,6 +352,31 @@ public sealed class DiagnosticTests
             Assert.True(System.IO.File.Exists(path), $"{descriptor.Id}: {descriptor.HelpLinkUri} points at docs/diagnostics/{page}, which is missing");
             Assert.Contains("## Fix", System.IO.File.ReadAllText(path), System.StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void A_forgotten_From_in_a_seq2seq_model_reports_the_unread_input_and_the_implicit_embedding()
+    {
+        // Issue 17's first report: SourceEmbedding without From reads Target; Source is read by nothing.
+        string source = Model(members:
+        [
+            "[Input(Length)] public partial TokenInput Source { get; }",
+            "[Input(Length)] public partial TokenInput Target { get; }",
+            "[Embedding(Vocab, D)] public partial TokenEmbedding SourceEmbedding { get; }",
+            "[TransformerEncoder(Layers = 1, Heads = 4, FeedForward = 32)] public partial EncoderStack Encoder { get; }",
+            "[Embedding(Vocab, D, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }",
+            "[TransformerDecoder(Layers = 1, Heads = 4, FeedForward = 32, Memory = nameof(Encoder))] public partial DecoderStack Decoder { get; }",
+            "[Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }",
+        ]);
+        GeneratorOutcome outcome = GeneratorHarness.Run(source);
+        Assert.Equal(
+            [
+                "MDSL0018 'Source' is never read: no later member takes it as its input (From = nameof(Source)) or as its Memory; connect it or remove it",
+                "MDSL0019 SourceEmbedding: reads 'Target' only because it is the member before it, while the model has several token inputs (Source, Target); write From = nameof(Target) if that is meant",
+            ],
+            outcome.GeneratorDiagnostics.OrderBy(d => d.Id, System.StringComparer.Ordinal)
+                .Select(d => d.Id + " " + d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Empty(outcome.GeneratedFileProblems());
     }
 
     [Fact]

@@ -476,14 +476,13 @@ public sealed class TrainerTests
 
                 trainer.ScheduledSampling = null;
                 trainer.Evaluate(batch);
-                int T = batch.TargetLengths.Take(3).Max();
                 var mixed = new Seq2SeqPreNorm.Batch();
                 Fill(mixed);
                 for (int b = 0; b < 3; b++)
                 {
                     var ids = new int[batch.TargetLengths[b]];
                     ids[0] = batch.Target[b * 5];
-                    for (int t = 1; t < ids.Length; t++) ids[t] = trainer.Predict(b * T + t - 1);
+                    for (int t = 1; t < ids.Length; t++) ids[t] = trainer.Predict(b, t - 1);
                     mixed.SetTarget(b, ids);
                 }
 
@@ -620,13 +619,11 @@ public sealed class TrainerTests
                 {
                     Reversals(batch, heldOut);
                     trainer.Evaluate(batch);
-                    int T = 0;
-                    for (int b = 0; b < 4; b++) T = Math.Max(T, batch.TargetLengths[b]);
                     for (int b = 0; b < 4; b++)
                     {
                         for (int t = 0; t < batch.TargetLengths[b]; t++)
                         {
-                            correct += trainer.Predict(b * T + t) == batch.Labels[b * 5 + t] ? 1 : 0;
+                            correct += trainer.Predict(b, t) == batch.Labels[b * 5 + t] ? 1 : 0;
                             total++;
                         }
                     }
@@ -804,6 +801,63 @@ public sealed class TrainerTests
                 }
 
                 return [losses.Take(10).Average(), losses.Skip(steps - 10).Average(), correct / 128.0];
+            }
+
+            /// <summary>One generic training loop over any generated trainer (issue 17): the first and last loss of each model.</summary>
+            public static float[] GenericTraining()
+            {
+                var classifier = new PostNorm(seed: 3);
+                var rows = new PostNorm.Batch();
+                Fill(rows);
+                using var classifierTrainer = classifier.CreateTrainer(new Adam(3e-3f));
+                var translator = new Seq2Seq(seed: 3);
+                var pairs = new Seq2Seq.Batch();
+                Fill(pairs);
+                using var translatorTrainer = translator.CreateTrainer(new Adam(3e-3f));
+                (float first, float last) a = TrainAny(classifierTrainer, rows, 60);
+                (float first, float last) b = TrainAny(translatorTrainer, pairs, 60);
+                return [a.first, a.last, b.first, b.last];
+            }
+
+            private static (float First, float Last) TrainAny<TBatch>(global::ModelDsl.Training.ITrainer<TBatch> trainer, TBatch batch, int steps)
+                where TBatch : global::ModelDsl.Training.IBatch
+            {
+                float first = trainer.Step(batch), last = first;
+                for (int i = 1; i < steps; i++) last = trainer.Step(batch);
+                return (first, trainer.Evaluate(batch));
+            }
+
+            /// <summary>The messages the generated checks give for the cases issue 17 lists (null where nothing was thrown).</summary>
+            public static string?[] Misuse()
+            {
+                static string? Message(Action action)
+                {
+                    try { action(); return null; }
+                    catch (Exception e) { return e.GetType().Name + ": " + e.Message; }
+                }
+
+                var translator = new Seq2Seq(seed: 3);
+                var pairs = new Seq2Seq.Batch();
+                Fill(pairs);
+                using var trainer = translator.CreateTrainer(new Adam(1e-3f));
+                trainer.Evaluate(pairs);
+                int predicted = trainer.Predict(1, 1);
+                string? perRow = Message(() => trainer.Predict(0));
+                string? position = Message(() => trainer.Predict(1, trainer.LongestTarget));
+                string? lengths = trainer.BatchCount + " rows, " + trainer.LongestSource + " x " + trainer.LongestTarget;
+                pairs.SetLabels(1, [9, 2, 5]); // row 1's decoder input has 2 ids
+                string? mismatch = Message(() => trainer.Step(pairs));
+                pairs.Clear();
+                string? cleared = pairs.Count + " " + pairs.SourceLengths.Sum() + " " + pairs.Labels.Distinct().Single();
+
+                var classifier = new PostNorm(seed: 3);
+                var rows = new PostNorm.Batch();
+                Fill(rows);
+                using var classifierTrainer = classifier.CreateTrainer(new Adam(1e-3f));
+                classifierTrainer.Evaluate(rows);
+                string? perPosition = Message(() => classifierTrainer.Predict(0, 0));
+                string? row = Message(() => classifierTrainer.Predict(3));
+                return [perRow, position, lengths, mismatch, cleared, perPosition, row, predicted >= 0 ? "ok" : null];
             }
 
             /// <summary>Bytes allocated by Step and by Evaluate, threads = 2, counted by <paramref name="measure"/>.</summary>
@@ -1017,6 +1071,32 @@ public sealed class TrainerTests
         Assert.True(result.Success, string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
         stream.Position = 0;
         return AssemblyLoadContext.Default.LoadFromStream(stream);
+    }
+}
+
+/// <summary>Issue 17: one training method for any model, the Predict overloads, the batch cross-checks, Clear.</summary>
+public sealed class TrainerInterfaceTests
+{
+    [Fact]
+    public void One_generic_method_trains_a_classifier_and_a_translator()
+    {
+        float[] losses = (float[])TrainerTests.Call("GenericTraining")!;
+        Assert.True(losses[1] < 0.5f * losses[0], $"classifier: {losses[0]} -> {losses[1]}");
+        Assert.True(losses[3] < 0.5f * losses[2], $"translator: {losses[2]} -> {losses[3]}");
+    }
+
+    [Fact]
+    public void Misuse_gets_exceptions_that_name_the_head_the_row_and_the_lengths()
+    {
+        string?[] messages = (string?[])TrainerTests.Call("Misuse")!;
+        Assert.Equal("InvalidOperationException: Seq2Seq.Trainer.Predict(row): Logits predicts one class per position ([B, T, 11]); call Predict(row, position).", messages[0]);
+        Assert.StartsWith("ArgumentOutOfRangeException: Seq2Seq.Trainer: position 5 must be in [0, 5) (the longest Target row of the last forward pass).", messages[1]);
+        Assert.Equal("3 rows, 7 x 5", messages[2]);
+        Assert.Equal("InvalidOperationException: Seq2Seq.Batch: row 1 has Target of length 2 (SetTarget) but 3 labels (SetLabels); they must be equal.", messages[3]);
+        Assert.Equal("0 0 -100", messages[4]); // Count, lengths, every label IgnoreIndex
+        Assert.Equal("InvalidOperationException: PostNorm.Trainer.Predict(row, position): Head predicts one class per row ([B, 3]); call Predict(row).", messages[5]);
+        Assert.StartsWith("ArgumentOutOfRangeException: PostNorm.Trainer: row 3 must be in [0, 3) (the rows of the last forward pass).", messages[6]);
+        Assert.Equal("ok", messages[7]);
     }
 }
 

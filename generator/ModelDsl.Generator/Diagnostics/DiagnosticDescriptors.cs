@@ -140,6 +140,16 @@ internal static class DiagnosticDescriptors
         "The {0} made by {1} is never disposed, so its worker threads and native memory stay allocated; declare it with 'using var'",
         Declaration, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL0017"));
 
+    public static readonly DiagnosticDescriptor UnreadMember = new(
+        "MDSL0018", "Member is never read",
+        "'{0}' is never read: no later member takes it as its input (From = nameof({0})) or as its Memory; connect it or remove it",
+        Declaration, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL0018"));
+
+    public static readonly DiagnosticDescriptor ImplicitEmbeddingInput = new(
+        "MDSL0019", "Embedding reads the member before it while the model has several token inputs",
+        "{0}: reads '{1}' only because it is the member before it, while the model has several token inputs ({2}); write From = nameof({1}) if that is meant",
+        Declaration, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL0019"));
+
     public static readonly DiagnosticDescriptor InternalError = Error(
         "MDSL9001", Internal, "Internal generator error",
         "ModelDsl generator internal error while processing '{0}': {1}");

@@ -17,7 +17,7 @@ internal sealed partial class ModelEmitter
         writer.Line("/// MaxBatch (" + maxBatch + ") rows. Fill rows with the <c>Set</c> methods (they check every value) and set <see cref=\"Count\"/>.");
         writer.Line("/// </summary>");
         writer.Line(GeneratedCode);
-        writer.Open("public sealed class Batch");
+        writer.Open("public sealed class Batch : global::ModelDsl.Training.IBatch");
         writer.Line("private int __count;");
         foreach (InputPlan input in _plan.Inputs)
         {
@@ -29,6 +29,11 @@ internal sealed partial class ModelEmitter
         {
             writer.Line();
             WriteTarget(writer, target);
+            if (target.PerPosition)
+            {
+                writer.Line();
+                writer.Line("private readonly int[] __labelLengths = new int[" + maxBatch + "];");
+            }
         }
 
         writer.Line();
@@ -43,6 +48,13 @@ internal sealed partial class ModelEmitter
         writer.Line("__count = value;");
         writer.Close();
         writer.Close();
+        writer.Line();
+        writer.Line("/// <summary>Rows the buffers hold at most (the model's MaxBatch).</summary>");
+        writer.Line("public int MaxBatch => " + maxBatch + ";");
+        writer.Line();
+        WriteClear(writer);
+        writer.Line();
+        WriteValidate(writer);
         writer.Line();
         writer.Open("private static void __CheckRow(int row, string buffer)");
         writer.Open("if ((uint)row >= " + maxBatch + "u)");
@@ -193,6 +205,7 @@ internal sealed partial class ModelEmitter
                 writer.Line("global::System.Span<int> destination = global::System.MemoryExtensions.AsSpan(Labels, row * " + max + ", " + max + ");");
                 writer.Line("labels.CopyTo(destination);");
                 writer.Line("destination.Slice(labels.Length).Fill(" + ignore + ");");
+                writer.Line("__labelLengths[row] = labels.Length;");
                 writer.Close();
             }
             else
@@ -241,6 +254,68 @@ internal sealed partial class ModelEmitter
         writer.Line("global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(Targets, row * " + Literals.Int(rowLength) + ", " + Literals.Int(rowLength) + ");");
         writer.Line("values.CopyTo(destination);");
         writer.Line("destination.Slice(values.Length).Clear();");
+        if (target.PerPosition)
+        {
+            writer.Line("__labelLengths[row] = values.Length / " + width + ";");
+        }
+
+        writer.Close();
+    }
+
+    // Empties every buffer: ids to their pad id, lengths to 0, labels to IgnoreIndex, values to 0.
+    private void WriteClear(SourceWriter writer)
+    {
+        writer.Line("/// <summary>Empties every row (ids to the pad id, lengths to 0, labels to IgnoreIndex, values to 0) and sets <see cref=\"Count\"/> to 0.</summary>");
+        writer.Open("public void Clear()");
+        foreach (InputPlan input in _plan.Inputs)
+        {
+            string name = Identifiers.Escape(input.Name);
+            writer.Line(input.Tokens
+                ? "global::System.Array.Fill(" + name + ", " + Literals.Int(input.PadId) + ");"
+                : "global::System.Array.Clear(" + name + ");");
+            if (input.MaxLength > 0)
+            {
+                writer.Line("global::System.Array.Clear(" + input.Name + "Lengths);");
+            }
+
+            if (input.NeedsAdjacency && input.MaxLength > 0)
+            {
+                writer.Line("global::System.Array.Clear(" + input.Name + "Adjacency);");
+            }
+        }
+
+        if (_plan.Target is { } target)
+        {
+            writer.Line(target.Kind == LossKind.CrossEntropy
+                ? "global::System.Array.Fill(Labels, " + Literals.Int(target.IgnoreIndex) + ");"
+                : "global::System.Array.Clear(Targets);");
+            if (target.PerPosition)
+            {
+                writer.Line("global::System.Array.Clear(__labelLengths);");
+            }
+        }
+
+        writer.Line("__count = 0;");
+        writer.Close();
+    }
+
+    // Row-by-row cross-checks the setters cannot make alone (they run in any order): a per-position target as long as
+    // the input row it labels. The trainer calls it before each forward pass; it allocates nothing unless it throws.
+    private void WriteValidate(SourceWriter writer)
+    {
+        writer.Line("/// <summary>Checks that each of the <see cref=\"Count\"/> rows is complete and consistent; the trainer calls it before every pass.</summary>");
+        writer.Open("internal void __Validate()");
+        if (_plan.Target is { PerPosition: true, Source: { } source } target)
+        {
+            bool labels = target.Kind == LossKind.CrossEntropy;
+            string what = labels ? "labels (SetLabels)" : "target positions (SetTarget)";
+            writer.Open("for (int row = 0; row < __count; row++)");
+            writer.Open("if (__labelLengths[row] != " + source + "Lengths[row])");
+            writer.Line("throw new global::System.InvalidOperationException($\"" + _plan.ClassName + ".Batch: row {row} has " + source + " of length {" + source + "Lengths[row]} (Set" + source + ") but {__labelLengths[row]} " + what + "; they must be equal.\");");
+            writer.Close();
+            writer.Close();
+        }
+
         writer.Close();
     }
 }

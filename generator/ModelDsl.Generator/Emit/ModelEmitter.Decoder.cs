@@ -17,7 +17,10 @@ internal sealed partial class ModelEmitter
     private const string Kernels = "global::ModelDsl.Kernels.";
     private const string AsSpan = "global::System.MemoryExtensions.AsSpan(";
 
-    private string EmitDecoder() => File(WriteDecoder, withRemarks: false);
+    // An encoder-decoder model is an ISeq2SeqModel (its StepDecoder begins from a Batch); a decoder-only one is not.
+    private string EmitDecoder() => File(WriteDecoder, withRemarks: false,
+        bases: _decoding?.MemorySequence is null ? null
+            : "global::ModelDsl.Training.ISeq2SeqModel<global::" + _plan.FullName + ".Batch, global::" + _plan.FullName + ".StepDecoder>");
 
     private void WriteDecoder(SourceWriter writer)
     {
@@ -62,7 +65,9 @@ internal sealed partial class ModelEmitter
         writer.Line("/// Reads the model's parameters as they are at each call; allocates nothing after construction.");
         writer.Line("/// </summary>");
         writer.Line(GeneratedCode);
-        writer.Open("public sealed class StepDecoder : global::ModelDsl.Decoding.IIncrementalDecoder, global::System.IDisposable");
+        writer.Open(decoding.MemorySequence is null
+            ? "public sealed class StepDecoder : global::ModelDsl.Decoding.IIncrementalDecoder, global::System.IDisposable"
+            : "public sealed class StepDecoder : global::ModelDsl.Training.IStepDecoder<Batch>");
         writer.Line("private readonly " + Identifiers.Escape(model) + " __model;");
         writer.Line("private readonly Trainer __trainer;");
         writer.Line("private readonly int __maxRows;");

@@ -63,7 +63,8 @@ internal sealed partial class ModelEmitter
         }
         writer.Line("/// </remarks>");
         writer.Line(GeneratedCode);
-        writer.Open("public sealed class Trainer : " + Runtime + "Training.TrainerBase");
+        string interfaces = ", " + Runtime + "Training." + (_training!.Target.Kind == Parsing.LossKind.Mse ? "ITrainer<Batch>" : "IClassifierTrainer<Batch>");
+        writer.Open("public sealed class Trainer : " + Runtime + "Training.TrainerBase" + interfaces);
         writer.Line("/// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>");
         writer.Line("public const int ArenaLength = " + Literals.Int(training.ArenaLength) + ";");
         writer.Line();
@@ -199,6 +200,8 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <param name=\"batch\">The batch (its <c>Count</c> rows are used).</param>");
         writer.Line("/// <returns>The mean loss of the batch.</returns>");
         writer.Open("public float ComputeGradients(Batch batch)");
+        writer.Line("global::System.ArgumentNullException.ThrowIfNull(batch);");
+        writer.Line("batch.__Validate();");
         writer.Line("Gradients.Span.Clear();");
         if (_decoding is not null)
         {
@@ -230,21 +233,16 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <summary>Forward pass and loss only (no gradients, no update" + (batchNorm ? ", running statistics used and unchanged" : string.Empty) + "); fills <see cref=\"" + (regression ? "Predictions" : "Logits") + "\"/>.</summary>");
         writer.Line("/// <param name=\"batch\">The batch (its <c>Count</c> rows are used).</param>");
         writer.Line("/// <returns>The mean loss of the batch.</returns>");
-        writer.Line("public float Evaluate(Batch batch) => __Forward(batch, false" + Statistics(false) + ");");
+        writer.Open("public float Evaluate(Batch batch)");
+        writer.Line("global::System.ArgumentNullException.ThrowIfNull(batch);");
+        writer.Line("batch.__Validate();");
+        writer.Line("return __Forward(batch, false" + Statistics(false) + ");");
+        writer.Close();
         writer.Line();
+        WriteBatchShape(writer, training);
         if (!regression)
         {
-            writer.Line("/// <summary>The most likely class of logits row <paramref name=\"row\"/> of the last forward pass" + (target.PerPosition ? " (rows are positions: <c>b * T + t</c>)" : string.Empty) + ".</summary>");
-            writer.Line("/// <param name=\"row\">Row of <see cref=\"Logits\"/>.</param>");
-            writer.Line("/// <returns>The argmax class (the first on ties).</returns>");
-            writer.Open("public int Predict(int row)");
-            writer.Open("if ((uint)row >= (uint)__rows)");
-            writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $\"" + model + ".Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).\");");
-            writer.Close();
-            writer.Line();
-            writer.Line("return ArgMax(Logits.Slice(row * " + Literals.Int(classes) + ", " + Literals.Int(classes) + "));");
-            writer.Close();
-            writer.Line();
+            WritePredict(writer, training, model, classes);
         }
 
         if (_decoding is not null)
@@ -364,5 +362,91 @@ internal sealed partial class ModelEmitter
         {
             WriteEncode(writer, training, _decoding);
         }
+    }
+
+    // The shape of the last forward pass: its rows and, per sequence input, its longest row.
+    private static void WriteBatchShape(SourceWriter writer, TrainingEmitter training)
+    {
+        writer.Line("/// <summary>Rows (examples) of the last forward pass.</summary>");
+        writer.Line("public int BatchCount => __b;");
+        writer.Line();
+        foreach (TrainingEmitter.Sequence sequence in training.Sequences)
+        {
+            writer.Line("/// <summary>The longest " + sequence.Input.Name + " row of the last forward pass (its <c>T</c>).</summary>");
+            writer.Line("public int Longest" + sequence.Input.Name + " => " + sequence.Field + ";");
+            writer.Line();
+        }
+    }
+
+    // Predict for a pooled head [B, C] takes a row; for a per-position head [B, T, C] a row and a position. The other
+    // overload throws naming the head, so neither can silently index the wrong logits.
+    private static void WritePredict(SourceWriter writer, TrainingEmitter training, string model, long classes)
+    {
+        TargetPlan target = training.Target;
+        string head = target.Layer;
+        TrainingEmitter.Sequence? positions = null;
+        foreach (TrainingEmitter.Sequence sequence in training.Sequences)
+        {
+            if (target.PerPosition && sequence.Input.Name == target.Source)
+            {
+                positions = sequence;
+            }
+        }
+
+        string width = Literals.Int(classes);
+        writer.Line("/// <summary>The most likely class of row <paramref name=\"row\"/> of the last forward pass, for a head with one prediction per row.</summary>");
+        writer.Line("/// <param name=\"row\">Row of the batch, below <see cref=\"BatchCount\"/>.</param>");
+        writer.Line("/// <returns>The argmax class (the first on ties).</returns>");
+        if (positions is null)
+        {
+            writer.Open("public int Predict(int row)");
+            writer.Line("CheckRow(row);");
+            writer.Line("return ArgMax(Logits.Slice(row * " + width + ", " + width + "));");
+            writer.Close();
+        }
+        else
+        {
+            writer.Line("/// <exception cref=\"global::System.InvalidOperationException\">Always: " + head + " predicts per position; use <see cref=\"Predict(int, int)\"/>.</exception>");
+            writer.Line("public int Predict(int row) => throw new global::System.InvalidOperationException(\"" + model + ".Trainer.Predict(row): " + head + " predicts one class per position ([B, T, " + width + "]); call Predict(row, position).\");");
+        }
+
+        writer.Line();
+        writer.Line("/// <summary>The most likely class at <paramref name=\"position\"/> of row <paramref name=\"row\"/> of the last forward pass, for a per-position head.</summary>");
+        writer.Line("/// <param name=\"row\">Row of the batch, below <see cref=\"BatchCount\"/>.</param>");
+        writer.Line("/// <param name=\"position\">Position in the row, below the longest row of the last pass.</param>");
+        writer.Line("/// <returns>The argmax class (the first on ties).</returns>");
+        if (positions is null)
+        {
+            writer.Line("/// <exception cref=\"global::System.InvalidOperationException\">Always: " + head + " predicts one class per row; use <see cref=\"Predict(int)\"/>.</exception>");
+            writer.Line("public int Predict(int row, int position) => throw new global::System.InvalidOperationException(\"" + model + ".Trainer.Predict(row, position): " + head + " predicts one class per row ([B, " + width + "]); call Predict(row).\");");
+            writer.Line();
+            writer.Line("/// <summary>The logits of row <paramref name=\"row\"/> of the last forward pass, <c>[" + width + "]</c>.</summary>");
+            writer.Open("public global::System.ReadOnlySpan<float> LogitsOf(int row)");
+            writer.Line("CheckRow(row);");
+            writer.Line("return Logits.Slice(row * " + width + ", " + width + ");");
+            writer.Close();
+        }
+        else
+        {
+            writer.Line("public int Predict(int row, int position) => ArgMax(LogitsOf(row, position));");
+            writer.Line();
+            writer.Line("/// <summary>The logits at <paramref name=\"position\"/> of row <paramref name=\"row\"/> of the last forward pass, <c>[" + width + "]</c>.</summary>");
+            writer.Open("public global::System.ReadOnlySpan<float> LogitsOf(int row, int position)");
+            writer.Line("CheckRow(row);");
+            writer.Open("if ((uint)position >= (uint)" + positions.Field + ")");
+            writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(position), position, $\"" + model + ".Trainer: position {position} must be in [0, {" + positions.Field + "}) (the longest " + positions.Input.Name + " row of the last forward pass).\");");
+            writer.Close();
+            writer.Line();
+            writer.Line("return Logits.Slice((row * " + positions.Field + " + position) * " + width + ", " + width + ");");
+            writer.Close();
+        }
+
+        writer.Line();
+        writer.Open("private void CheckRow(int row)");
+        writer.Open("if ((uint)row >= (uint)__b)");
+        writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $\"" + model + ".Trainer: row {row} must be in [0, {__b}) (the rows of the last forward pass).\");");
+        writer.Close();
+        writer.Close();
+        writer.Line();
     }
 }

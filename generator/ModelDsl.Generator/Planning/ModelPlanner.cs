@@ -136,6 +136,7 @@ internal sealed partial class ModelPlanner
         }
 
         TargetPlan? target = PlanLoss();
+        CheckWiring();
         return Finish(target);
     }
 

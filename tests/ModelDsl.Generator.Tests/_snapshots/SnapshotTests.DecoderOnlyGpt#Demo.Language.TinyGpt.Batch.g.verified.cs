@@ -11,7 +11,7 @@ partial class TinyGpt
     /// MaxBatch (8) rows. Fill rows with the <c>Set</c> methods (they check every value) and set <see cref="Count"/>.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Batch
+    public sealed class Batch : global::ModelDsl.Training.IBatch
     {
         private int __count;
 
@@ -72,7 +72,10 @@ partial class TinyGpt
             global::System.Span<int> destination = global::System.MemoryExtensions.AsSpan(Labels, row * 32, 32);
             labels.CopyTo(destination);
             destination.Slice(labels.Length).Fill(-1);
+            __labelLengths[row] = labels.Length;
         }
+
+        private readonly int[] __labelLengths = new int[8];
 
         /// <summary>Rows in use: the actual batch size, between 0 and MaxBatch (8).</summary>
         public int Count
@@ -86,6 +89,31 @@ partial class TinyGpt
                 }
 
                 __count = value;
+            }
+        }
+
+        /// <summary>Rows the buffers hold at most (the model's MaxBatch).</summary>
+        public int MaxBatch => 8;
+
+        /// <summary>Empties every row (ids to the pad id, lengths to 0, labels to IgnoreIndex, values to 0) and sets <see cref="Count"/> to 0.</summary>
+        public void Clear()
+        {
+            global::System.Array.Fill(Tokens, 0);
+            global::System.Array.Clear(TokensLengths);
+            global::System.Array.Fill(Labels, -1);
+            global::System.Array.Clear(__labelLengths);
+            __count = 0;
+        }
+
+        /// <summary>Checks that each of the <see cref="Count"/> rows is complete and consistent; the trainer calls it before every pass.</summary>
+        internal void __Validate()
+        {
+            for (int row = 0; row < __count; row++)
+            {
+                if (__labelLengths[row] != TokensLengths[row])
+                {
+                    throw new global::System.InvalidOperationException($"TinyGpt.Batch: row {row} has Tokens of length {TokensLengths[row]} (SetTokens) but {__labelLengths[row]} labels (SetLabels); they must be equal.");
+                }
             }
         }
 

@@ -11,7 +11,7 @@ partial class CharacterModel
     /// MaxBatch (16) rows. Fill rows with the <c>Set</c> methods (they check every value) and set <see cref="Count"/>.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Batch
+    public sealed class Batch : global::ModelDsl.Training.IBatch
     {
         private int __count;
 
@@ -72,7 +72,10 @@ partial class CharacterModel
             global::System.Span<int> destination = global::System.MemoryExtensions.AsSpan(Labels, row * 64, 64);
             labels.CopyTo(destination);
             destination.Slice(labels.Length).Fill(-1);
+            __labelLengths[row] = labels.Length;
         }
+
+        private readonly int[] __labelLengths = new int[16];
 
         /// <summary>Rows in use: the actual batch size, between 0 and MaxBatch (16).</summary>
         public int Count
@@ -86,6 +89,31 @@ partial class CharacterModel
                 }
 
                 __count = value;
+            }
+        }
+
+        /// <summary>Rows the buffers hold at most (the model's MaxBatch).</summary>
+        public int MaxBatch => 16;
+
+        /// <summary>Empties every row (ids to the pad id, lengths to 0, labels to IgnoreIndex, values to 0) and sets <see cref="Count"/> to 0.</summary>
+        public void Clear()
+        {
+            global::System.Array.Fill(Text, 0);
+            global::System.Array.Clear(TextLengths);
+            global::System.Array.Fill(Labels, -1);
+            global::System.Array.Clear(__labelLengths);
+            __count = 0;
+        }
+
+        /// <summary>Checks that each of the <see cref="Count"/> rows is complete and consistent; the trainer calls it before every pass.</summary>
+        internal void __Validate()
+        {
+            for (int row = 0; row < __count; row++)
+            {
+                if (__labelLengths[row] != TextLengths[row])
+                {
+                    throw new global::System.InvalidOperationException($"CharacterModel.Batch: row {row} has Text of length {TextLengths[row]} (SetText) but {__labelLengths[row]} labels (SetLabels); they must be equal.");
+                }
             }
         }
 

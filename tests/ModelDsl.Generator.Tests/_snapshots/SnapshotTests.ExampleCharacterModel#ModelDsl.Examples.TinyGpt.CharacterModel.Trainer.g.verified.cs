@@ -30,7 +30,7 @@ partial class CharacterModel
     /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Trainer : global::ModelDsl.Training.TrainerBase
+    public sealed class Trainer : global::ModelDsl.Training.TrainerBase, global::ModelDsl.Training.IClassifierTrainer<Batch>
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 3155968;
@@ -78,6 +78,8 @@ partial class CharacterModel
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
         {
+            global::System.ArgumentNullException.ThrowIfNull(batch);
+            batch.__Validate();
             Gradients.Span.Clear();
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
@@ -104,19 +106,49 @@ partial class CharacterModel
         /// <summary>Forward pass and loss only (no gradients, no update); fills <see cref="Logits"/>.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
-        public float Evaluate(Batch batch) => __Forward(batch, false);
-
-        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T + t</c>).</summary>
-        /// <param name="row">Row of <see cref="Logits"/>.</param>
-        /// <returns>The argmax class (the first on ties).</returns>
-        public int Predict(int row)
+        public float Evaluate(Batch batch)
         {
-            if ((uint)row >= (uint)__rows)
+            global::System.ArgumentNullException.ThrowIfNull(batch);
+            batch.__Validate();
+            return __Forward(batch, false);
+        }
+
+        /// <summary>Rows (examples) of the last forward pass.</summary>
+        public int BatchCount => __b;
+
+        /// <summary>The longest Text row of the last forward pass (its <c>T</c>).</summary>
+        public int LongestText => __t;
+
+        /// <summary>The most likely class of row <paramref name="row"/> of the last forward pass, for a head with one prediction per row.</summary>
+        /// <param name="row">Row of the batch, below <see cref="BatchCount"/>.</param>
+        /// <returns>The argmax class (the first on ties).</returns>
+        /// <exception cref="global::System.InvalidOperationException">Always: Head predicts per position; use <see cref="Predict(int, int)"/>.</exception>
+        public int Predict(int row) => throw new global::System.InvalidOperationException("CharacterModel.Trainer.Predict(row): Head predicts one class per position ([B, T, 32]); call Predict(row, position).");
+
+        /// <summary>The most likely class at <paramref name="position"/> of row <paramref name="row"/> of the last forward pass, for a per-position head.</summary>
+        /// <param name="row">Row of the batch, below <see cref="BatchCount"/>.</param>
+        /// <param name="position">Position in the row, below the longest row of the last pass.</param>
+        /// <returns>The argmax class (the first on ties).</returns>
+        public int Predict(int row, int position) => ArgMax(LogitsOf(row, position));
+
+        /// <summary>The logits at <paramref name="position"/> of row <paramref name="row"/> of the last forward pass, <c>[32]</c>.</summary>
+        public global::System.ReadOnlySpan<float> LogitsOf(int row, int position)
+        {
+            CheckRow(row);
+            if ((uint)position >= (uint)__t)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"CharacterModel.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(position), position, $"CharacterModel.Trainer: position {position} must be in [0, {__t}) (the longest Text row of the last forward pass).");
             }
 
-            return ArgMax(Logits.Slice(row * 32, 32));
+            return Logits.Slice((row * __t + position) * 32, 32);
+        }
+
+        private void CheckRow(int row)
+        {
+            if ((uint)row >= (uint)__b)
+            {
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"CharacterModel.Trainer: row {row} must be in [0, {__b}) (the rows of the last forward pass).");
+            }
         }
 
         /// <summary>

@@ -11,7 +11,7 @@ partial class ReverseModel
     /// MaxBatch (32) rows. Fill rows with the <c>Set</c> methods (they check every value) and set <see cref="Count"/>.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Batch
+    public sealed class Batch : global::ModelDsl.Training.IBatch
     {
         private int __count;
 
@@ -103,7 +103,10 @@ partial class ReverseModel
             global::System.Span<int> destination = global::System.MemoryExtensions.AsSpan(Labels, row * 13, 13);
             labels.CopyTo(destination);
             destination.Slice(labels.Length).Fill(-100);
+            __labelLengths[row] = labels.Length;
         }
+
+        private readonly int[] __labelLengths = new int[32];
 
         /// <summary>Rows in use: the actual batch size, between 0 and MaxBatch (32).</summary>
         public int Count
@@ -117,6 +120,33 @@ partial class ReverseModel
                 }
 
                 __count = value;
+            }
+        }
+
+        /// <summary>Rows the buffers hold at most (the model's MaxBatch).</summary>
+        public int MaxBatch => 32;
+
+        /// <summary>Empties every row (ids to the pad id, lengths to 0, labels to IgnoreIndex, values to 0) and sets <see cref="Count"/> to 0.</summary>
+        public void Clear()
+        {
+            global::System.Array.Fill(Source, 0);
+            global::System.Array.Clear(SourceLengths);
+            global::System.Array.Fill(Target, 0);
+            global::System.Array.Clear(TargetLengths);
+            global::System.Array.Fill(Labels, -100);
+            global::System.Array.Clear(__labelLengths);
+            __count = 0;
+        }
+
+        /// <summary>Checks that each of the <see cref="Count"/> rows is complete and consistent; the trainer calls it before every pass.</summary>
+        internal void __Validate()
+        {
+            for (int row = 0; row < __count; row++)
+            {
+                if (__labelLengths[row] != TargetLengths[row])
+                {
+                    throw new global::System.InvalidOperationException($"ReverseModel.Batch: row {row} has Target of length {TargetLengths[row]} (SetTarget) but {__labelLengths[row]} labels (SetLabels); they must be equal.");
+                }
             }
         }
 

@@ -4,7 +4,7 @@
 
 namespace ModelDsl.Examples.Reverse;
 
-partial class ReverseModel
+partial class ReverseModel : global::ModelDsl.Training.ISeq2SeqModel<global::ModelDsl.Examples.Reverse.ReverseModel.Batch, global::ModelDsl.Examples.Reverse.ReverseModel.StepDecoder>
 {
     /// <summary>Creates an incremental decoder for up to <paramref name="maxRows"/> hypotheses (sources × beam width) at a time.</summary>
     /// <param name="maxRows">Largest number of rows (hypotheses) decoded together.</param>
@@ -19,7 +19,7 @@ partial class ReverseModel
     /// Reads the model's parameters as they are at each call; allocates nothing after construction.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class StepDecoder : global::ModelDsl.Decoding.IIncrementalDecoder, global::System.IDisposable
+    public sealed class StepDecoder : global::ModelDsl.Training.IStepDecoder<Batch>
     {
         private readonly ReverseModel __model;
         private readonly Trainer __trainer;

@@ -30,7 +30,7 @@ partial class SentimentModel
     /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Trainer : global::ModelDsl.Training.TrainerBase
+    public sealed class Trainer : global::ModelDsl.Training.TrainerBase, global::ModelDsl.Training.IClassifierTrainer<Batch>
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 2023552;
@@ -79,6 +79,8 @@ partial class SentimentModel
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
         {
+            global::System.ArgumentNullException.ThrowIfNull(batch);
+            batch.__Validate();
             Gradients.Span.Clear();
             float loss = __Forward(batch, DropoutEnabled);
             __Backward(batch);
@@ -88,19 +90,48 @@ partial class SentimentModel
         /// <summary>Forward pass and loss only (no gradients, no update); fills <see cref="Logits"/>.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
-        public float Evaluate(Batch batch) => __Forward(batch, false);
+        public float Evaluate(Batch batch)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(batch);
+            batch.__Validate();
+            return __Forward(batch, false);
+        }
 
-        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass.</summary>
-        /// <param name="row">Row of <see cref="Logits"/>.</param>
+        /// <summary>Rows (examples) of the last forward pass.</summary>
+        public int BatchCount => __b;
+
+        /// <summary>The longest Text row of the last forward pass (its <c>T</c>).</summary>
+        public int LongestText => __t;
+
+        /// <summary>The most likely class of row <paramref name="row"/> of the last forward pass, for a head with one prediction per row.</summary>
+        /// <param name="row">Row of the batch, below <see cref="BatchCount"/>.</param>
         /// <returns>The argmax class (the first on ties).</returns>
         public int Predict(int row)
         {
-            if ((uint)row >= (uint)__rows)
-            {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"SentimentModel.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
-            }
-
+            CheckRow(row);
             return ArgMax(Logits.Slice(row * 2, 2));
+        }
+
+        /// <summary>The most likely class at <paramref name="position"/> of row <paramref name="row"/> of the last forward pass, for a per-position head.</summary>
+        /// <param name="row">Row of the batch, below <see cref="BatchCount"/>.</param>
+        /// <param name="position">Position in the row, below the longest row of the last pass.</param>
+        /// <returns>The argmax class (the first on ties).</returns>
+        /// <exception cref="global::System.InvalidOperationException">Always: Head predicts one class per row; use <see cref="Predict(int)"/>.</exception>
+        public int Predict(int row, int position) => throw new global::System.InvalidOperationException("SentimentModel.Trainer.Predict(row, position): Head predicts one class per row ([B, 2]); call Predict(row).");
+
+        /// <summary>The logits of row <paramref name="row"/> of the last forward pass, <c>[2]</c>.</summary>
+        public global::System.ReadOnlySpan<float> LogitsOf(int row)
+        {
+            CheckRow(row);
+            return Logits.Slice(row * 2, 2);
+        }
+
+        private void CheckRow(int row)
+        {
+            if ((uint)row >= (uint)__b)
+            {
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"SentimentModel.Trainer: row {row} must be in [0, {__b}) (the rows of the last forward pass).");
+            }
         }
 
         /// <inheritdoc/>

@@ -11,7 +11,7 @@ partial class Regressor
     /// MaxBatch (4) rows. Fill rows with the <c>Set</c> methods (they check every value) and set <see cref="Count"/>.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Batch
+    public sealed class Batch : global::ModelDsl.Training.IBatch
     {
         private int __count;
 
@@ -66,6 +66,22 @@ partial class Regressor
 
                 __count = value;
             }
+        }
+
+        /// <summary>Rows the buffers hold at most (the model's MaxBatch).</summary>
+        public int MaxBatch => 4;
+
+        /// <summary>Empties every row (ids to the pad id, lengths to 0, labels to IgnoreIndex, values to 0) and sets <see cref="Count"/> to 0.</summary>
+        public void Clear()
+        {
+            global::System.Array.Clear(X);
+            global::System.Array.Clear(Targets);
+            __count = 0;
+        }
+
+        /// <summary>Checks that each of the <see cref="Count"/> rows is complete and consistent; the trainer calls it before every pass.</summary>
+        internal void __Validate()
+        {
         }
 
         private static void __CheckRow(int row, string buffer)

@@ -11,7 +11,7 @@ partial class SequenceRegressor
     /// MaxBatch (8) rows. Fill rows with the <c>Set</c> methods (they check every value) and set <see cref="Count"/>.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Batch
+    public sealed class Batch : global::ModelDsl.Training.IBatch
     {
         private int __count;
 
@@ -78,7 +78,10 @@ partial class SequenceRegressor
             global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(Targets, row * 24, 24);
             values.CopyTo(destination);
             destination.Slice(values.Length).Clear();
+            __labelLengths[row] = values.Length / 2;
         }
+
+        private readonly int[] __labelLengths = new int[8];
 
         /// <summary>Rows in use: the actual batch size, between 0 and MaxBatch (8).</summary>
         public int Count
@@ -92,6 +95,33 @@ partial class SequenceRegressor
                 }
 
                 __count = value;
+            }
+        }
+
+        /// <summary>Rows the buffers hold at most (the model's MaxBatch).</summary>
+        public int MaxBatch => 8;
+
+        /// <summary>Empties every row (ids to the pad id, lengths to 0, labels to IgnoreIndex, values to 0) and sets <see cref="Count"/> to 0.</summary>
+        public void Clear()
+        {
+            global::System.Array.Clear(Signal);
+            global::System.Array.Clear(SignalLengths);
+            global::System.Array.Clear(Context);
+            global::System.Array.Clear(ContextLengths);
+            global::System.Array.Clear(Targets);
+            global::System.Array.Clear(__labelLengths);
+            __count = 0;
+        }
+
+        /// <summary>Checks that each of the <see cref="Count"/> rows is complete and consistent; the trainer calls it before every pass.</summary>
+        internal void __Validate()
+        {
+            for (int row = 0; row < __count; row++)
+            {
+                if (__labelLengths[row] != SignalLengths[row])
+                {
+                    throw new global::System.InvalidOperationException($"SequenceRegressor.Batch: row {row} has Signal of length {SignalLengths[row]} (SetSignal) but {__labelLengths[row]} target positions (SetTarget); they must be equal.");
+                }
             }
         }
 

@@ -33,7 +33,7 @@ partial class SequenceRegressor
     /// <see cref="Step"/>); <see cref="Evaluate"/> normalizes with the running statistics and leaves them unchanged.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Trainer : global::ModelDsl.Training.TrainerBase
+    public sealed class Trainer : global::ModelDsl.Training.TrainerBase, global::ModelDsl.Training.ITrainer<Batch>
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 30272;
@@ -81,6 +81,8 @@ partial class SequenceRegressor
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
         {
+            global::System.ArgumentNullException.ThrowIfNull(batch);
+            batch.__Validate();
             Gradients.Span.Clear();
             float loss = __Forward(batch, DropoutEnabled, batchStatistics: true);
             __Backward(batch);
@@ -90,7 +92,21 @@ partial class SequenceRegressor
         /// <summary>Forward pass and loss only (no gradients, no update, running statistics used and unchanged); fills <see cref="Predictions"/>.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
-        public float Evaluate(Batch batch) => __Forward(batch, false, batchStatistics: false);
+        public float Evaluate(Batch batch)
+        {
+            global::System.ArgumentNullException.ThrowIfNull(batch);
+            batch.__Validate();
+            return __Forward(batch, false, batchStatistics: false);
+        }
+
+        /// <summary>Rows (examples) of the last forward pass.</summary>
+        public int BatchCount => __b;
+
+        /// <summary>The longest Signal row of the last forward pass (its <c>T</c>).</summary>
+        public int LongestSignal => __t_Signal;
+
+        /// <summary>The longest Context row of the last forward pass (its <c>T</c>).</summary>
+        public int LongestContext => __t_Context;
 
         /// <inheritdoc/>
         protected override void Dispose(bool disposing)

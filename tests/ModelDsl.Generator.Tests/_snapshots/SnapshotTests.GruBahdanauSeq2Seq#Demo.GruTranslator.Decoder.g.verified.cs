@@ -4,7 +4,7 @@
 
 namespace Demo;
 
-partial class GruTranslator
+partial class GruTranslator : global::ModelDsl.Training.ISeq2SeqModel<global::Demo.GruTranslator.Batch, global::Demo.GruTranslator.StepDecoder>
 {
     /// <summary>Creates an incremental decoder for up to <paramref name="maxRows"/> hypotheses (sources × beam width) at a time.</summary>
     /// <param name="maxRows">Largest number of rows (hypotheses) decoded together.</param>
@@ -19,7 +19,7 @@ partial class GruTranslator
     /// Reads the model's parameters as they are at each call; allocates nothing after construction.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class StepDecoder : global::ModelDsl.Decoding.IIncrementalDecoder, global::System.IDisposable
+    public sealed class StepDecoder : global::ModelDsl.Training.IStepDecoder<Batch>
     {
         private readonly GruTranslator __model;
         private readonly Trainer __trainer;

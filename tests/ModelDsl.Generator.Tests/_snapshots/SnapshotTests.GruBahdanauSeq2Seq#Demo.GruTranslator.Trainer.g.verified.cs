@@ -30,7 +30,7 @@ partial class GruTranslator
     /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Trainer : global::ModelDsl.Training.TrainerBase
+    public sealed class Trainer : global::ModelDsl.Training.TrainerBase, global::ModelDsl.Training.IClassifierTrainer<Batch>
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
         public const int ArenaLength = 290816;
@@ -87,6 +87,8 @@ partial class GruTranslator
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
         {
+            global::System.ArgumentNullException.ThrowIfNull(batch);
+            batch.__Validate();
             Gradients.Span.Clear();
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
@@ -113,19 +115,52 @@ partial class GruTranslator
         /// <summary>Forward pass and loss only (no gradients, no update); fills <see cref="Logits"/>.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
-        public float Evaluate(Batch batch) => __Forward(batch, false);
-
-        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T + t</c>).</summary>
-        /// <param name="row">Row of <see cref="Logits"/>.</param>
-        /// <returns>The argmax class (the first on ties).</returns>
-        public int Predict(int row)
+        public float Evaluate(Batch batch)
         {
-            if ((uint)row >= (uint)__rows)
+            global::System.ArgumentNullException.ThrowIfNull(batch);
+            batch.__Validate();
+            return __Forward(batch, false);
+        }
+
+        /// <summary>Rows (examples) of the last forward pass.</summary>
+        public int BatchCount => __b;
+
+        /// <summary>The longest Source row of the last forward pass (its <c>T</c>).</summary>
+        public int LongestSource => __t_Source;
+
+        /// <summary>The longest Target row of the last forward pass (its <c>T</c>).</summary>
+        public int LongestTarget => __t_Target;
+
+        /// <summary>The most likely class of row <paramref name="row"/> of the last forward pass, for a head with one prediction per row.</summary>
+        /// <param name="row">Row of the batch, below <see cref="BatchCount"/>.</param>
+        /// <returns>The argmax class (the first on ties).</returns>
+        /// <exception cref="global::System.InvalidOperationException">Always: Logits predicts per position; use <see cref="Predict(int, int)"/>.</exception>
+        public int Predict(int row) => throw new global::System.InvalidOperationException("GruTranslator.Trainer.Predict(row): Logits predicts one class per position ([B, T, 40]); call Predict(row, position).");
+
+        /// <summary>The most likely class at <paramref name="position"/> of row <paramref name="row"/> of the last forward pass, for a per-position head.</summary>
+        /// <param name="row">Row of the batch, below <see cref="BatchCount"/>.</param>
+        /// <param name="position">Position in the row, below the longest row of the last pass.</param>
+        /// <returns>The argmax class (the first on ties).</returns>
+        public int Predict(int row, int position) => ArgMax(LogitsOf(row, position));
+
+        /// <summary>The logits at <paramref name="position"/> of row <paramref name="row"/> of the last forward pass, <c>[40]</c>.</summary>
+        public global::System.ReadOnlySpan<float> LogitsOf(int row, int position)
+        {
+            CheckRow(row);
+            if ((uint)position >= (uint)__t_Target)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"GruTranslator.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(position), position, $"GruTranslator.Trainer: position {position} must be in [0, {__t_Target}) (the longest Target row of the last forward pass).");
             }
 
-            return ArgMax(Logits.Slice(row * 40, 40));
+            return Logits.Slice((row * __t_Target + position) * 40, 40);
+        }
+
+        private void CheckRow(int row)
+        {
+            if ((uint)row >= (uint)__b)
+            {
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"GruTranslator.Trainer: row {row} must be in [0, {__b}) (the rows of the last forward pass).");
+            }
         }
 
         /// <summary>
