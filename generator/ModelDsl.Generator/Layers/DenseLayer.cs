@@ -54,9 +54,10 @@ internal sealed class DenseLayer : LayerDescriptor
         var parameters = new List<PendingParameter>();
         if (layer.Text("TiedTo") is { } tiedTo)
         {
-            if (!c.TryFind(tiedTo, out int owner))
+            // Like every name-taking argument, TiedTo names an earlier member (MDSL0007 unknown, 0008 later, 0009 itself).
+            int owner = c.Resolve("TiedTo", tiedTo);
+            if (owner < 0)
             {
-                c.Report(DiagnosticDescriptors.UnknownReference, c.At("TiedTo"), layer.Name, "TiedTo", tiedTo, c.ClassName);
                 return;
             }
 

@@ -64,14 +64,93 @@ internal static partial class ModelParser
             if (spec is null)
             {
                 broken = true;
+                continue;
             }
-            else
+
+            // A named argument sets the property after the constructor ran ([MultiHeadAttention(4, Heads = 6)] has 6
+            // heads at run time), so it replaces a constructor argument of the same name.
+            for (int i = result.Count - 1; i >= 0; i--)
             {
-                result.Add(spec);
+                if (result[i].Name == spec.Name)
+                {
+                    result.RemoveAt(i);
+                }
             }
+
+            result.Add(spec);
         }
 
         return result.ToEquatableArray();
+    }
+
+    /// <summary>
+    /// One rule for every enum-typed argument: its value must be a declared member, or for a [Flags] enum a combination
+    /// of declared flags. A cast such as <c>(Activation)99</c> gets MDSL1008 at the argument and the attribute counts as
+    /// broken, so no later rule reports the same value again. Returns whether anything was reported.
+    /// </summary>
+    private static bool ReportUndefinedEnums(string member, EquatableArray<ArgumentSpec> arguments, AttributeData attribute, ImmutableArray<DiagnosticInfo>.Builder diagnostics)
+    {
+        bool reported = false;
+        foreach (ArgumentSpec argument in arguments)
+        {
+            if (EnumTypeOf(attribute, argument.Name) is not { } type)
+            {
+                continue;
+            }
+
+            var names = new List<string>();
+            long all = 0;
+            bool defined = false;
+            foreach (ISymbol field in type.GetMembers())
+            {
+                if (field is IFieldSymbol { HasConstantValue: true, ConstantValue: { } value })
+                {
+                    long number = Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+                    names.Add(field.Name);
+                    all |= number;
+                    defined |= number == argument.Int;
+                }
+            }
+
+            bool flags = type.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "System.FlagsAttribute");
+            if (flags ? (argument.Int & ~all) == 0 : defined)
+            {
+                continue;
+            }
+
+            string rule = flags
+                ? "a combination of the " + type.Name + " flags (" + string.Join(", ", names) + ")"
+                : "one of the " + type.Name + " values (" + string.Join(", ", names) + ")";
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ArgumentOutOfRange, argument.Location, member, argument.Name, argument.Int, rule));
+            reported = true;
+        }
+
+        return reported;
+    }
+
+    // The enum type of the constructor parameter or property the argument sets, or null.
+    private static INamedTypeSymbol? EnumTypeOf(AttributeData attribute, string name)
+    {
+        foreach (IParameterSymbol parameter in attribute.AttributeConstructor?.Parameters ?? ImmutableArray<IParameterSymbol>.Empty)
+        {
+            if (Pascal(parameter.Name) == name && parameter.Type is INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType)
+            {
+                return enumType;
+            }
+        }
+
+        for (INamedTypeSymbol? type = attribute.AttributeClass; type is not null; type = type.BaseType)
+        {
+            foreach (ISymbol member in type.GetMembers(name))
+            {
+                if (member is IPropertySymbol { Type: INamedTypeSymbol { TypeKind: TypeKind.Enum } enumType })
+                {
+                    return enumType;
+                }
+            }
+        }
+
+        return null;
     }
 
     private static AttributeArgumentSyntax? FindNamedArgument(AttributeData attribute, string name, CancellationToken cancellationToken)

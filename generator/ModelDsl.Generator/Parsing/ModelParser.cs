@@ -264,12 +264,14 @@ internal static partial class ModelParser
         if (layerAttribute is not null)
         {
             arguments = ReadArguments(layerAttribute, ref broken, cancellationToken);
+            broken |= ReportUndefinedEnums(member.Name, arguments, layerAttribute, diagnostics);
         }
 
         LossSpec? loss = null;
         if (lossAttribute is not null)
         {
             EquatableArray<ArgumentSpec> lossArguments = ReadArguments(lossAttribute, ref broken, cancellationToken);
+            broken |= ReportUndefinedEnums(member.Name, lossArguments, lossAttribute, diagnostics);
             loss = new LossSpec(lossKind, LocationInfo.From(lossAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)), lossArguments);
         }
 

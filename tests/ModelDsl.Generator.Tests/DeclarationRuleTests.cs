@@ -1,0 +1,76 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using ModelDsl.Generator.Tests.Support;
+
+namespace ModelDsl.Generator.Tests;
+
+/// <summary>
+/// Issue 14's declaration rules, each in every form it can be written: a named argument overrides a constructor
+/// argument of the same name (as at run time), every name-taking argument names an earlier member, and every
+/// enum-typed argument must hold a declared value. Each case asserts id, message, location and that nothing else
+/// was reported (the pattern of <see cref="DiagnosticTests"/>).
+/// </summary>
+public sealed class DeclarationRuleTests
+{
+    private const string Input = "[Input(Length)] public partial TokenInput Text { get; }";
+    private const string Embedding = "[Embedding(Vocab, D)] public partial TokenEmbedding Tokens { get; }";
+    private const string Pool = "[MeanPool] public partial Pool Pool { get; }";
+    private const string Head = "[Dense(Classes)] [CrossEntropyLoss] public partial Dense Head { get; }";
+
+    public static TheoryData<string, string, string> Cases => new()
+    {
+        // Named overrides positional: the attribute has 6 heads at run time, and 6 does not divide 64.
+        {
+            "MDSL1002",
+            DiagnosticTests.Model(members: [Input, Embedding, "[MultiHeadAttention(4, [|Heads = 6|])] public partial AttentionBlock Attention { get; }", Pool, Head]),
+            "Attention: Heads (6) must divide the model width D (64)"
+        },
+        // TiedTo, like From, Memory and SharedWith, names an earlier member.
+        {
+            "MDSL0008",
+            DiagnosticTests.Model(members: [Input, Embedding, Pool, "[Dense(Vocab, [|TiedTo = nameof(Late)|])] public partial Dense Projection { get; }", "[Embedding(Vocab, D)] public partial TokenEmbedding Late { get; }", Head]),
+            "Projection: TiedTo = \"Late\" names a layer declared after it; a layer can only read layers declared before it"
+        },
+        {
+            "MDSL0009",
+            DiagnosticTests.Model(members: [Input, Embedding, Pool, "[Dense(Classes, [|TiedTo = nameof(Head)|])] [CrossEntropyLoss] public partial Dense Head { get; }"]),
+            "Head: TiedTo = \"Head\" names the layer itself, which would be a cycle"
+        },
+        // One rule for every enum: a declared value, or for [Flags] a combination of declared flags.
+        {
+            "MDSL1008",
+            DiagnosticTests.Model(members: [Input, Embedding, "[TransformerEncoder(Heads = 4, [|Activation = (Activation)99|])] public partial EncoderStack Encoder { get; }", Pool, Head]),
+            "Encoder: Activation (99) must be one of the Activation values (None, Relu, Gelu, GeluTanh, Tanh, Sigmoid, LeakyRelu)"
+        },
+        {
+            "MDSL1008",
+            DiagnosticTests.Model(members: [Input, Embedding, "[TransformerEncoder(Heads = 4, [|Mask = (Masks)16|])] public partial EncoderStack Encoder { get; }", Pool, Head]),
+            "Encoder: Mask (16) must be a combination of the Masks flags (None, Causal, KeyPadding, LocalWindow, Graph)"
+        },
+        {
+            "MDSL1008",
+            DiagnosticTests.Model(members: [Input, Embedding, "[Dense(D, [|Activation = (Activation)(-1)|])] public partial Dense Hidden { get; }", Pool, Head]),
+            "Hidden: Activation (-1) must be one of the Activation values (None, Relu, Gelu, GeluTanh, Tanh, Sigmoid, LeakyRelu)"
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Reports_the_rule_at_the_argument_and_nothing_else(string id, string markedSource, string message) =>
+        new DiagnosticTests().Reports_exactly_one_diagnostic_at_the_offending_argument(id, markedSource, message);
+
+    [Fact]
+    public void A_valid_flags_combination_and_a_named_override_that_fits_report_nothing()
+    {
+        string source = DiagnosticTests.Model(members:
+        [
+            Input, Embedding,
+            "[MultiHeadAttention(4, Heads = 8, Mask = Masks.Causal | Masks.KeyPadding)] public partial AttentionBlock Attention { get; }",
+            Pool, Head,
+        ]);
+        GeneratorOutcome outcome = GeneratorHarness.Run(source);
+        Assert.Empty(outcome.GeneratorDiagnostics);
+        Assert.Contains("8 heads", string.Join("\n", outcome.Sources.Select(s => s.SourceText.ToString())), System.StringComparison.Ordinal);
+        Assert.Empty(outcome.GeneratedFileProblems());
+    }
+}
