@@ -32,6 +32,7 @@ internal static class LayerRegistry
         BatchNormLayer.Instance,
         RecurrentEncoderLayer.Instance,
         RecurrentDecoderLayer.Instance,
+        PReLULayer.Instance,
     ];
 
     private static readonly Dictionary<LayerKind, LayerDescriptor> ByKind = Index(All, descriptor => descriptor.Kind);
