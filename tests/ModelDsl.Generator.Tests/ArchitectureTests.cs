@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using ModelDsl.Generator.Layers;
@@ -20,18 +21,31 @@ public sealed partial class ArchitectureTests
     [Fact]
     public void Every_layer_kind_has_one_descriptor_in_the_registry()
     {
-        LayerKind[] kinds = [.. Enum.GetValues<LayerKind>().Where(kind => kind != LayerKind.Unknown)];
-        Assert.Equal(kinds.Length, LayerRegistry.All.Count);
-        foreach (LayerKind kind in kinds)
+        foreach (LayerDescriptor descriptor in LayerRegistry.All)
         {
-            LayerDescriptor descriptor = LayerRegistry.Get(kind);
-            Assert.Equal(kind, descriptor.Kind);
+            Assert.NotEqual(LayerKind.Unknown, descriptor.Kind);
+            Assert.Equal(descriptor.Kind.Name, descriptor.AttributeName);
+            Assert.Same(descriptor, LayerRegistry.Get(descriptor.Kind));
             Assert.Same(descriptor, LayerRegistry.FromAttribute(descriptor.AttributeClassName));
-            Assert.Contains(descriptor, LayerRegistry.All);
         }
 
         Assert.Null(LayerRegistry.Find(LayerKind.Unknown));
+        Assert.Null(LayerRegistry.Find(new LayerKind("NoSuchLayer")));
         Assert.Equal(LayerRegistry.All.Count, LayerRegistry.All.Select(descriptor => descriptor.AttributeName).Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
+    public void Every_named_kind_is_in_the_registry()
+    {
+        LayerKind[] named =
+        [
+            .. typeof(LayerKind).GetFields(BindingFlags.Public | BindingFlags.Static)
+                .Where(field => field.FieldType == typeof(LayerKind))
+                .Select(field => (LayerKind)field.GetValue(null)!)
+                .Where(kind => kind != LayerKind.Unknown),
+        ];
+        Assert.NotEmpty(named);
+        Assert.All(named, kind => Assert.NotNull(LayerRegistry.Find(kind)));
     }
 
     [Fact]

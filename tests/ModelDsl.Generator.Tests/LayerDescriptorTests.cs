@@ -26,7 +26,7 @@ public sealed class LayerDescriptorTests
     [InlineData("RecurrentEncoder", "RecurrentStack")]
     [InlineData("RecurrentDecoder", "RecurrentDecoderLayer")]
     public void Each_kind_names_its_handle_type(string kind, string handle) =>
-        Assert.Equal(handle, LayerRegistry.Get(System.Enum.Parse<LayerKind>(kind)).HandleTypeFor(EquatableArray<ArgumentSpec>.Empty));
+        Assert.Equal(handle, LayerRegistry.Get(new LayerKind(kind)).HandleTypeFor(EquatableArray<ArgumentSpec>.Empty));
 
     [Fact]
     public void An_input_with_features_is_a_feature_input()

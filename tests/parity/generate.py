@@ -120,6 +120,36 @@ def activation_family():
     fam.write()
 
 
+def prelu_family():
+    """nn.PReLU, one shared slope (num_parameters=1) or one per channel (num_parameters=C), init 0.25 or random slopes.
+    ModelDsl is channels-last: x, out, dout and grad.x are stored [rows, C] (rows = B or B*T). For a [B, T, C] case PyTorch
+    runs on the [B, C, T] transpose (its channel dimension is 1); weight and grad.weight need no change."""
+    fam = Family("prelu")
+    for i, (batch, length, channels, per_channel, random_slopes) in enumerate(
+            [(1, 0, 1, False, False), (5, 0, 7, False, True), (6, 0, 9, True, False), (4, 0, 33, True, True),
+             (3, 5, 8, False, True), (3, 5, 17, True, True)]):
+        torch.manual_seed(600 + i)
+        prelu = nn.PReLU(num_parameters=channels if per_channel else 1)
+        if random_slopes:
+            with torch.no_grad():
+                prelu.weight.uniform_(-0.5, 1.0)
+        if length == 0:
+            x = leaf(batch, channels, scale=2.0)
+            out = prelu(x)
+            dout, (dx, dw) = backward(out, x, prelu.weight)
+            rows = batch
+        else:
+            x = leaf(batch, channels, length, scale=2.0)  # PyTorch's [B, C, T]
+            out = prelu(x)
+            dout, (dx, dw) = backward(out, x, prelu.weight)
+            x, out, dout, dx = (t.transpose(1, 2).reshape(batch * length, channels) for t in (x, out, dout, dx))
+            rows = batch * length
+        fam.case(f"prelu{i}", dict(rows=rows, batch=batch, length=length, channels=channels, perChannel=per_channel,
+                                   randomSlopes=random_slopes),
+                 x=x, weight=prelu.weight, out=out, dout=dout, grad__x=dx, grad__weight=dw)
+    fam.write()
+
+
 def norm_family():
     fam = Family("normalization")
     for i, (rows, width) in enumerate([(1, 1), (4, 7), (9, 64), (3, 100)]):
@@ -788,7 +818,7 @@ def rnn_seq2seq_models_family():
 def main():
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
-    families = [linear_family, activation_family, norm_family, embedding_loss_family, attention_family,
+    families = [linear_family, activation_family, prelu_family, norm_family, embedding_loss_family, attention_family,
                 transformer_family, recurrent_family, bahdanau_family, optimizer_family, model_family, seq2seq_family,
                 seq2seq_models_family, rnn_seq2seq_models_family]
     wanted = set(sys.argv[1:])

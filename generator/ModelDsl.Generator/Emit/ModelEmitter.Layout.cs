@@ -271,6 +271,10 @@ internal sealed partial class ModelEmitter
                 writer.Line("// " + parameter.Name + " " + shape + ": Xavier uniform, bound sqrt(6 / (" + Literals.Int(parameter.FanIn) + " + " + Literals.Int(parameter.FanOut) + "))");
                 writer.Line("__Uniform(" + slice + ", seed, " + Literals.Int(parameter.Stream) + ", " + Literals.Float(bound) + ");");
                 break;
+            case InitKind.PReLUSlope:
+                writer.Line("// " + parameter.Name + " " + shape + ": 0.25 (nn.PReLU's init)");
+                writer.Line(slice + ".Fill(0.25f);");
+                break;
             default:
                 throw new InvalidOperationException("Unknown initialization " + parameter.Init.ToString() + " for " + parameter.Name + string.Empty.ToString(CultureInfo.InvariantCulture));
         }

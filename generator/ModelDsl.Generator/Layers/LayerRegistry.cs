@@ -4,12 +4,16 @@ using ModelDsl.Generator.Parsing;
 namespace ModelDsl.Generator.Layers;
 
 /// <summary>
-/// The layer kinds the generator knows, one descriptor each. This is the only place that maps a <see cref="LayerKind"/>
-/// (or an attribute name) to what the kind means; every other stage asks the descriptor.
+/// The layer kinds the generator knows: the list of their descriptors. This is the only place that maps a <see cref="LayerKind"/>
+/// (or an attribute name) to what the kind means; every other stage asks the descriptor. Each descriptor carries its kind and
+/// attribute name, so a new kind is its descriptor file plus one entry in <see cref="All"/> (docs/architecture.md).
 /// </summary>
 internal static class LayerRegistry
 {
-    /// <summary>Every descriptor, in <see cref="LayerKind"/> order.</summary>
+    /// <summary>
+    /// Every descriptor, once. The order is the order of per-kind decoder state in a generated <c>StepDecoder</c>: append new
+    /// kinds at the end.
+    /// </summary>
     public static readonly IReadOnlyList<LayerDescriptor> All =
     [
         InputLayer.Instance,
@@ -28,49 +32,25 @@ internal static class LayerRegistry
         BatchNormLayer.Instance,
         RecurrentEncoderLayer.Instance,
         RecurrentDecoderLayer.Instance,
+        PReLULayer.Instance,
     ];
+
+    private static readonly Dictionary<LayerKind, LayerDescriptor> ByKind = Index(All, descriptor => descriptor.Kind);
+
+    private static readonly Dictionary<string, LayerDescriptor> ByAttributeClass = Index(All, descriptor => descriptor.AttributeClassName);
 
     private static readonly HashSet<string> HandleTypeNames = CollectHandleTypes();
 
     /// <summary>The descriptor of <paramref name="kind"/>; null for <see cref="LayerKind.Unknown"/>.</summary>
-    public static LayerDescriptor? Find(LayerKind kind) => kind switch
-    {
-        LayerKind.Input => InputLayer.Instance,
-        LayerKind.Embedding => EmbeddingLayer.Instance,
-        LayerKind.SinusoidalPositions => SinusoidalPositionsLayer.Instance,
-        LayerKind.LearnedPositions => LearnedPositionsLayer.Instance,
-        LayerKind.TransformerEncoder => TransformerEncoderLayer.Instance,
-        LayerKind.TransformerDecoder => TransformerDecoderLayer.Instance,
-        LayerKind.MultiHeadAttention => MultiHeadAttentionLayer.Instance,
-        LayerKind.MeanPool => MeanPoolLayer.Instance,
-        LayerKind.FirstTokenPool => FirstTokenPoolLayer.Instance,
-        LayerKind.LastTokenPool => LastTokenPoolLayer.Instance,
-        LayerKind.Dense => DenseLayer.Instance,
-        LayerKind.Dropout => DropoutLayer.Instance,
-        LayerKind.LayerNorm => LayerNormLayer.Instance,
-        LayerKind.BatchNorm => BatchNormLayer.Instance,
-        LayerKind.RecurrentEncoder => RecurrentEncoderLayer.Instance,
-        LayerKind.RecurrentDecoder => RecurrentDecoderLayer.Instance,
-        _ => null,
-    };
+    public static LayerDescriptor? Find(LayerKind kind) => ByKind.TryGetValue(kind, out LayerDescriptor? descriptor) ? descriptor : null;
 
     /// <summary>The descriptor of a known layer. Planned layers always have one.</summary>
     public static LayerDescriptor Get(LayerKind kind) =>
         Find(kind) ?? throw new System.InvalidOperationException("layer kind " + kind + " has no descriptor");
 
     /// <summary>The descriptor whose attribute class is called <paramref name="attributeClassName"/> (e.g. <c>DenseAttribute</c>), or null.</summary>
-    public static LayerDescriptor? FromAttribute(string attributeClassName)
-    {
-        foreach (LayerDescriptor descriptor in All)
-        {
-            if (descriptor.AttributeClassName == attributeClassName)
-            {
-                return descriptor;
-            }
-        }
-
-        return null;
-    }
+    public static LayerDescriptor? FromAttribute(string attributeClassName) =>
+        ByAttributeClass.TryGetValue(attributeClassName, out LayerDescriptor? descriptor) ? descriptor : null;
 
     /// <summary>Whether <paramref name="metadataName"/> (e.g. <c>ModelDsl.Dense</c>) is a layer handle type.</summary>
     public static bool IsHandleType(string metadataName) => HandleTypeNames.Contains(metadataName);
@@ -87,5 +67,18 @@ internal static class LayerRegistry
         }
 
         return names;
+    }
+
+    /// <summary>The descriptors by <paramref name="key"/>; two descriptors with one key fail here, when the registry is first used.</summary>
+    private static Dictionary<TKey, LayerDescriptor> Index<TKey>(IReadOnlyList<LayerDescriptor> descriptors, System.Func<LayerDescriptor, TKey> key)
+        where TKey : notnull
+    {
+        var index = new Dictionary<TKey, LayerDescriptor>();
+        foreach (LayerDescriptor descriptor in descriptors)
+        {
+            index.Add(key(descriptor), descriptor);
+        }
+
+        return index;
     }
 }

@@ -27,26 +27,35 @@ internal sealed record ModelSpec(
     public string FullName => Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName;
 }
 
-/// <summary>The layer attributes the generator knows.</summary>
-internal enum LayerKind
+/// <summary>
+/// A layer kind, identified by its attribute's name as written (<c>Dense</c> for <c>[Dense]</c>). The kinds the generator knows
+/// are the descriptors listed in <c>LayerRegistry.All</c>; each descriptor declares its own kind (<c>new LayerKind("PReLU")</c>),
+/// so a new kind adds nothing here. The named kinds below are those that existed before the registry became a list; descriptors
+/// and tests refer to them. <see cref="Unknown"/> (the default) is a member with only a loss or only a handle type.
+/// </summary>
+/// <param name="Name">The attribute's name without <c>Attribute</c>; null for <see cref="Unknown"/>.</param>
+internal readonly record struct LayerKind(string? Name)
 {
-    Unknown = 0,
-    Input,
-    Embedding,
-    SinusoidalPositions,
-    LearnedPositions,
-    TransformerEncoder,
-    TransformerDecoder,
-    MultiHeadAttention,
-    MeanPool,
-    FirstTokenPool,
-    LastTokenPool,
-    Dense,
-    Dropout,
-    LayerNorm,
-    BatchNorm,
-    RecurrentEncoder,
-    RecurrentDecoder,
+    public static readonly LayerKind Unknown = default;
+    public static readonly LayerKind Input = new("Input");
+    public static readonly LayerKind Embedding = new("Embedding");
+    public static readonly LayerKind SinusoidalPositions = new("SinusoidalPositions");
+    public static readonly LayerKind LearnedPositions = new("LearnedPositions");
+    public static readonly LayerKind TransformerEncoder = new("TransformerEncoder");
+    public static readonly LayerKind TransformerDecoder = new("TransformerDecoder");
+    public static readonly LayerKind MultiHeadAttention = new("MultiHeadAttention");
+    public static readonly LayerKind MeanPool = new("MeanPool");
+    public static readonly LayerKind FirstTokenPool = new("FirstTokenPool");
+    public static readonly LayerKind LastTokenPool = new("LastTokenPool");
+    public static readonly LayerKind Dense = new("Dense");
+    public static readonly LayerKind Dropout = new("Dropout");
+    public static readonly LayerKind LayerNorm = new("LayerNorm");
+    public static readonly LayerKind BatchNorm = new("BatchNorm");
+    public static readonly LayerKind RecurrentEncoder = new("RecurrentEncoder");
+    public static readonly LayerKind RecurrentDecoder = new("RecurrentDecoder");
+
+    /// <summary>The attribute's name, or <c>Unknown</c>.</summary>
+    public override string ToString() => Name ?? "Unknown";
 }
 
 /// <summary>The loss attributes the generator knows.</summary>

@@ -12,6 +12,8 @@ internal enum InitKind
     XavierUniform,
     /// <summary>Normal(0, 1), as nn.Embedding.</summary>
     Normal,
+    /// <summary>0.25 everywhere, as nn.PReLU's slope.</summary>
+    PReLUSlope,
 }
 
 /// <summary>One parameter (or state) tensor at its offset in its block.</summary>
