@@ -589,6 +589,36 @@ public sealed class FeatureTrainerTests
                 return [model.Parameters.Span.ToArray(), model.State.Span.ToArray(), fresh.Parameters.Span.ToArray(), fresh.State.Span.ToArray(), initial];
             }
 
+            /// <summary>Issue 14: non-finite inputs are refused by the setters; ErrorIfNonfinite stops a step before it changes anything.</summary>
+            public static string?[] NonFinite()
+            {
+                static string? Message(Action action)
+                {
+                    try { action(); return null; }
+                    catch (Exception e) { return e.GetType().Name + ": " + e.Message.Split('\n')[0]; }
+                }
+
+                var rows = new FeatureRegressor.Batch();
+                var sequences = new SequenceRegressor.Batch();
+                string? dense = Message(() => rows.SetX(1, [0f, 1f, float.NaN, 3f, 4f]));
+                string? sequence = Message(() => sequences.SetX(2, [0f, 1f, 2f, 3f, float.PositiveInfinity, 5f]));
+                string? target = Message(() => rows.SetTarget(0, [0f, float.NegativeInfinity, 1f]));
+
+                // A NaN written straight into the public buffer (past the setter) reaches the loss.
+                var model = new FeatureRegressor(seed: 3);
+                Fill(rows);
+                rows.X[2] = float.NaN;
+                float[] before = model.Parameters.Span.ToArray();
+                using var guarded = model.CreateTrainer(new Adam(1e-3f));
+                guarded.ErrorIfNonfinite = true;
+                string? stopped = Message(() => guarded.Step(rows));
+                bool unchanged = model.Parameters.Span.SequenceEqual(before) && guarded.Steps == 0;
+                using var unguarded = model.CreateTrainer(new Adam(1e-3f));
+                unguarded.Step(rows);
+                bool poisoned = float.IsNaN(model.Parameters.Span[0]) || model.Parameters.Span.ToArray().Any(float.IsNaN);
+                return [dense, sequence, target, stopped, unchanged.ToString(), poisoned.ToString()];
+            }
+
             /// <summary>Bytes allocated by Step and Evaluate of the regressors and by Step of the attention model (2 threads), counted by <paramref name="measure"/>.</summary>
             public static long[] Allocations(Func<Action, long> measure)
             {
@@ -764,6 +794,22 @@ public sealed class FeatureTrainerTests
     }
 
     private static object? Call(string method, params object[] arguments) => TrainerTests.CallOn("Tiny.FeatureHarness", method, arguments);
+}
+
+/// <summary>Issue 14: non-finite feature values and targets are refused where they enter; a trainer can refuse a non-finite step.</summary>
+public sealed class NonFiniteInputTests
+{
+    [Fact]
+    public void Setters_refuse_non_finite_values_and_ErrorIfNonfinite_leaves_the_parameters_untouched()
+    {
+        string?[] results = (string?[])TrainerTests.CallOn("Tiny.FeatureHarness", "NonFinite")!;
+        Assert.Equal("ArgumentException: FeatureRegressor.Batch.X: value NaN at row 1, feature 2 is not finite; inputs and targets must be finite numbers. (Parameter 'values')", results[0]);
+        Assert.Equal("ArgumentException: SequenceRegressor.Batch.X: value Infinity at row 2, position 1, feature 1 is not finite; inputs and targets must be finite numbers. (Parameter 'values')", results[1]);
+        Assert.Equal("ArgumentException: FeatureRegressor.Batch.Targets: value -Infinity at row 0, feature 1 is not finite; inputs and targets must be finite numbers. (Parameter 'values')", results[2]);
+        Assert.Equal("InvalidOperationException: FeatureRegressor.Trainer: the loss of step 1 is NaN; nothing was updated (ErrorIfNonfinite). Check the batch's inputs and targets, and the learning rate.", results[3]);
+        Assert.Equal("True", results[4]); // parameters and Steps unchanged
+        Assert.Equal("True", results[5]); // without the check, one step spreads the NaN into the parameters
+    }
 }
 
 /// <summary>The generated Step and Evaluate of feature, MSE, BatchNorm and attention models allocate nothing after warm-up.</summary>

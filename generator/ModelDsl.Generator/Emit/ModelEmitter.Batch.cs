@@ -138,6 +138,8 @@ internal sealed partial class ModelEmitter
             }
 
             writer.Line();
+            WriteFiniteCheck(writer, prefix, sequence ? input.Features : 0);
+            writer.Line();
             writer.Line("global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(" + Identifiers.Escape(name) + ", row * " + Literals.Int(rowLength) + ", " + Literals.Int(rowLength) + ");");
             writer.Line("values.CopyTo(destination);");
             writer.Line("destination.Slice(values.Length).Clear();");
@@ -251,6 +253,8 @@ internal sealed partial class ModelEmitter
 
         writer.Close();
         writer.Line();
+        WriteFiniteCheck(writer, prefix + "Targets", target.PerPosition ? target.Width : 0);
+        writer.Line();
         writer.Line("global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(Targets, row * " + Literals.Int(rowLength) + ", " + Literals.Int(rowLength) + ");");
         writer.Line("values.CopyTo(destination);");
         writer.Line("destination.Slice(values.Length).Clear();");
@@ -259,6 +263,19 @@ internal sealed partial class ModelEmitter
             writer.Line("__labelLengths[row] = values.Length / " + width + ";");
         }
 
+        writer.Close();
+    }
+
+    // A NaN or infinite input would turn every parameter into NaN in one step: refused where it enters, named.
+    private static void WriteFiniteCheck(SourceWriter writer, string prefix, long featuresPerPosition)
+    {
+        writer.Open("for (int i = 0; i < values.Length; i++)");
+        writer.Open("if (!float.IsFinite(values[i]))");
+        string where = featuresPerPosition > 0
+            ? "row {row}, position {i / " + Literals.Int(featuresPerPosition) + "}, feature {i % " + Literals.Int(featuresPerPosition) + "}"
+            : "row {row}, feature {i}";
+        writer.Line("throw new global::System.ArgumentException($\"" + prefix + ": value {values[i].ToString(global::System.Globalization.CultureInfo.InvariantCulture)} at " + where + " is not finite; inputs and targets must be finite numbers.\", nameof(values));");
+        writer.Close();
         writer.Close();
     }
 

@@ -192,7 +192,7 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <returns>The mean loss of the batch before the update.</returns>");
         writer.Open("public float Step(Batch batch)");
         writer.Line("float loss = ComputeGradients(batch);");
-        writer.Line("Update();");
+        writer.Line("Update(loss);");
         writer.Line("return loss;");
         writer.Close();
         writer.Line();

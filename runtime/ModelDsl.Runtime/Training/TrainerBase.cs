@@ -110,8 +110,38 @@ public abstract class TrainerBase : IDisposable
     /// The update after the gradients are computed: optional clipping to the global norm, then one optimizer step at
     /// the schedule's rate for step <c>Steps + 1</c>.
     /// </summary>
-    protected void Update()
+    protected void Update() => Update(0f);
+
+    /// <summary>
+    /// When set, <c>Step</c> checks the batch's loss and the gradients' global norm before the update and throws
+    /// <see cref="InvalidOperationException"/> if either is NaN or infinite, leaving the parameters, the optimizer state
+    /// and <see cref="Steps"/> untouched (PyTorch's <c>clip_grad_norm_(error_if_nonfinite=True)</c>, extended to the
+    /// loss). Off by default: the check reads every gradient once per step.
+    /// </summary>
+    public bool ErrorIfNonfinite { get; set; }
+
+    /// <summary>
+    /// <see cref="Update()"/> after a pass whose loss was <paramref name="loss"/>: with <see cref="ErrorIfNonfinite"/>
+    /// set, a non-finite loss or gradient norm throws before anything is changed.
+    /// </summary>
+    protected void Update(float loss)
     {
+        if (ErrorIfNonfinite)
+        {
+            if (!float.IsFinite(loss))
+            {
+                throw new InvalidOperationException(FormattableString.Invariant(
+                    $"{Name}: the loss of step {Steps + 1} is {loss}; nothing was updated (ErrorIfNonfinite). Check the batch's inputs and targets, and the learning rate."));
+            }
+
+            double norm = GradientClipping.GlobalNorm(_gradients.Span);
+            if (!double.IsFinite(norm))
+            {
+                throw new InvalidOperationException(FormattableString.Invariant(
+                    $"{Name}: the gradients of step {Steps + 1} have a non-finite global norm ({norm}); nothing was updated (ErrorIfNonfinite)."));
+            }
+        }
+
         if (_clipNorm > 0f)
         {
             GradientClipping.ClipByGlobalNorm(_gradients.Span, _clipNorm);

@@ -69,7 +69,7 @@ partial class TinyGpt
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            Update();
+            Update(loss);
             return loss;
         }
 

@@ -69,7 +69,7 @@ partial class CharacterModel
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            Update();
+            Update(loss);
             return loss;
         }
 

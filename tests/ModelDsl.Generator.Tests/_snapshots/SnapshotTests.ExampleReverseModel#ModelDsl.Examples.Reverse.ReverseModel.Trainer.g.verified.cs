@@ -71,7 +71,7 @@ partial class ReverseModel
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            Update();
+            Update(loss);
             return loss;
         }
 

@@ -70,7 +70,7 @@ partial class SentimentModel
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            Update();
+            Update(loss);
             return loss;
         }
 

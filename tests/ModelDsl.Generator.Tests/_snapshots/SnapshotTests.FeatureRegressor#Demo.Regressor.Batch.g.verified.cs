@@ -29,6 +29,14 @@ partial class Regressor
                 throw new global::System.ArgumentException($"Regressor.Batch.X: expected 10 features, got {values.Length}.", nameof(values));
             }
 
+            for (int i = 0; i < values.Length; i++)
+            {
+                if (!float.IsFinite(values[i]))
+                {
+                    throw new global::System.ArgumentException($"Regressor.Batch.X: value {values[i].ToString(global::System.Globalization.CultureInfo.InvariantCulture)} at row {row}, feature {i} is not finite; inputs and targets must be finite numbers.", nameof(values));
+                }
+            }
+
             global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(X, row * 10, 10);
             values.CopyTo(destination);
             destination.Slice(values.Length).Clear();
@@ -46,6 +54,14 @@ partial class Regressor
             if (values.Length != 3)
             {
                 throw new global::System.ArgumentException($"Regressor.Batch.Targets: expected 3 values, got {values.Length}.", nameof(values));
+            }
+
+            for (int i = 0; i < values.Length; i++)
+            {
+                if (!float.IsFinite(values[i]))
+                {
+                    throw new global::System.ArgumentException($"Regressor.Batch.Targets: value {values[i].ToString(global::System.Globalization.CultureInfo.InvariantCulture)} at row {row}, feature {i} is not finite; inputs and targets must be finite numbers.", nameof(values));
+                }
             }
 
             global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(Targets, row * 3, 3);

@@ -70,7 +70,7 @@ partial class Regressor
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            Update();
+            Update(loss);
             return loss;
         }
 

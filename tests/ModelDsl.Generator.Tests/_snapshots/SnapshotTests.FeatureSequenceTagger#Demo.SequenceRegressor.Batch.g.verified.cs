@@ -32,6 +32,14 @@ partial class SequenceRegressor
                 throw new global::System.ArgumentException($"SequenceRegressor.Batch.Signal: {values.Length} values must be a whole number of 5-wide positions, 1 to Length (12) of them.", nameof(values));
             }
 
+            for (int i = 0; i < values.Length; i++)
+            {
+                if (!float.IsFinite(values[i]))
+                {
+                    throw new global::System.ArgumentException($"SequenceRegressor.Batch.Signal: value {values[i].ToString(global::System.Globalization.CultureInfo.InvariantCulture)} at row {row}, position {i / 5}, feature {i % 5} is not finite; inputs and targets must be finite numbers.", nameof(values));
+                }
+            }
+
             global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(Signal, row * 60, 60);
             values.CopyTo(destination);
             destination.Slice(values.Length).Clear();
@@ -55,6 +63,14 @@ partial class SequenceRegressor
                 throw new global::System.ArgumentException($"SequenceRegressor.Batch.Context: {values.Length} values must be a whole number of 16-wide positions, 1 to ContextLength (6) of them.", nameof(values));
             }
 
+            for (int i = 0; i < values.Length; i++)
+            {
+                if (!float.IsFinite(values[i]))
+                {
+                    throw new global::System.ArgumentException($"SequenceRegressor.Batch.Context: value {values[i].ToString(global::System.Globalization.CultureInfo.InvariantCulture)} at row {row}, position {i / 16}, feature {i % 16} is not finite; inputs and targets must be finite numbers.", nameof(values));
+                }
+            }
+
             global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(Context, row * 96, 96);
             values.CopyTo(destination);
             destination.Slice(values.Length).Clear();
@@ -73,6 +89,14 @@ partial class SequenceRegressor
             if (values.Length == 0 || values.Length % 2 != 0 || values.Length > 24)
             {
                 throw new global::System.ArgumentException($"SequenceRegressor.Batch.Targets: {values.Length} values must be a whole number of 2-wide positions, at most 12.", nameof(values));
+            }
+
+            for (int i = 0; i < values.Length; i++)
+            {
+                if (!float.IsFinite(values[i]))
+                {
+                    throw new global::System.ArgumentException($"SequenceRegressor.Batch.Targets: value {values[i].ToString(global::System.Globalization.CultureInfo.InvariantCulture)} at row {row}, position {i / 2}, feature {i % 2} is not finite; inputs and targets must be finite numbers.", nameof(values));
+                }
             }
 
             global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(Targets, row * 24, 24);

@@ -72,7 +72,7 @@ partial class SequenceRegressor
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            Update();
+            Update(loss);
             return loss;
         }
 

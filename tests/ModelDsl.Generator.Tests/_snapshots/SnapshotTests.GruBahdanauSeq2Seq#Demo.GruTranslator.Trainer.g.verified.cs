@@ -78,7 +78,7 @@ partial class GruTranslator
         public float Step(Batch batch)
         {
             float loss = ComputeGradients(batch);
-            Update();
+            Update(loss);
             return loss;
         }
 
