@@ -59,6 +59,31 @@ public sealed class DeclarationRuleTests
     public void Reports_the_rule_at_the_argument_and_nothing_else(string id, string markedSource, string message) =>
         new DiagnosticTests().Reports_exactly_one_diagnostic_at_the_offending_argument(id, markedSource, message);
 
+    [Theory]
+    [InlineData("Batch")]
+    [InlineData("Trainer")]
+    [InlineData("Dims")]
+    public void A_model_named_like_a_generated_member_gets_MDSL0011_and_no_other_error(string name)
+    {
+        string source = DiagnosticTests.Model(header: "public partial class " + name, members: [Input, Embedding, Pool, Head]);
+        GeneratorOutcome outcome = GeneratorHarness.Run(source);
+        Diagnostic diagnostic = Assert.Single(outcome.GeneratorDiagnostics);
+        Assert.Equal("MDSL0011", diagnostic.Id);
+        Assert.Equal(name + ": the name is reserved for a member the generator adds to every model", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(name, source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+        Assert.Empty(outcome.CompilationErrors()); // the layer properties are implemented (as stubs), nothing else is emitted
+    }
+
+    [Fact]
+    public void A_model_without_a_name_gets_no_generated_file()
+    {
+        string source = "using ModelDsl;\n[Model(MaxBatch = 8)]\npublic partial class\n{\n    [Input(16)] public partial TokenInput Text { get; }\n}\n";
+        GeneratorOutcome outcome = GeneratorHarness.Run(source);
+        outcome.AssertNoCrash();
+        Assert.Empty(outcome.GeneratorDiagnostics);
+        Assert.Empty(outcome.Sources);
+    }
+
     [Fact]
     public void A_valid_flags_combination_and_a_named_override_that_fits_report_nothing()
     {

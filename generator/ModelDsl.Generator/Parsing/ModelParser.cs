@@ -45,7 +45,13 @@ internal static partial class ModelParser
 
         var diagnostics = ImmutableArray.CreateBuilder<DiagnosticInfo>();
         LocationInfo? classLocation = LocationInfo.From(node.Identifier.GetLocation());
-        bool canEmit = CheckClass(type, node, classLocation, diagnostics);
+        // A class without a name ("partial class {") is the compiler's error (CS1001); generated files could only add more.
+        if (node.Identifier.IsMissing || type.Name.Length == 0)
+        {
+            return null;
+        }
+
+        bool canEmit = CheckClass(type, node, classLocation, diagnostics, out bool stubsOnly);
 
         // [Model(MaxBatch = ...)]
         AttributeData modelAttribute = context.Attributes[0];
@@ -105,7 +111,7 @@ internal static partial class ModelParser
             maxBatch,
             maxBatchLocation,
             classLocation,
-            broken,
+            broken || stubsOnly,
             memberNames.ToEquatableArray(),
             layers.ToEquatableArray(),
             diagnostics.ToEquatableArray());
@@ -148,8 +154,9 @@ internal static partial class ModelParser
         return false;
     }
 
-    private static bool CheckClass(INamedTypeSymbol type, TypeDeclarationSyntax node, LocationInfo? location, ImmutableArray<DiagnosticInfo>.Builder diagnostics)
+    private static bool CheckClass(INamedTypeSymbol type, TypeDeclarationSyntax node, LocationInfo? location, ImmutableArray<DiagnosticInfo>.Builder diagnostics, out bool stubsOnly)
     {
+        stubsOnly = false;
         string? problem = null;
         if (node is not ClassDeclarationSyntax || type.TypeKind != TypeKind.Class)
         {
@@ -178,16 +185,18 @@ internal static partial class ModelParser
             return false;
         }
 
-        if (KnownNames.IsReserved(type.Name))
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, location, type.Name, type.Name));
-            return false;
-        }
-
         if (!node.Modifiers.Any(SyntaxKind.PartialKeyword))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ModelNotPartial, location, type.Name));
             return false;
+        }
+
+        if (KnownNames.IsReserved(type.Name))
+        {
+            // A model named like a generated member (Batch, Trainer, ...): only the layer properties are implemented
+            // (as stubs that throw), so MDSL0011 is the one error the user sees.
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ReservedName, location, type.Name, "every model"));
+            stubsOnly = true;
         }
 
         return true;
