@@ -53,6 +53,7 @@ public sealed class SnapshotTests
         Assert.Empty(outcome.CompilationErrors()); // the stubs implement every layer property
         Assert.Empty(outcome.GeneratedFileProblems());
         Snapshot.Verify(outcome, nameof(SnapshotTests));
+        AssertReadableLines(outcome);
     }
 
     private static void Check(string source, string? expectedWarning = null, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
@@ -64,5 +65,28 @@ public sealed class SnapshotTests
         Assert.Empty(outcome.CompilationErrors());
         Assert.Empty(outcome.GeneratedFileProblems());
         Snapshot.Verify(outcome, nameof(SnapshotTests), test);
+        AssertReadableLines(outcome);
+    }
+
+    /// <summary>The longest line a generated file may have (issue 16: the trainer once had lines of 492 characters).</summary>
+    internal const int MaxGeneratedLineLength = 160;
+
+    /// <summary>Every line of every generated file of a snapshot model is at most <see cref="MaxGeneratedLineLength"/> characters.</summary>
+    private static void AssertReadableLines(GeneratorOutcome outcome)
+    {
+        var tooLong = new System.Collections.Generic.List<string>();
+        foreach (Microsoft.CodeAnalysis.GeneratedSourceResult source in outcome.Sources)
+        {
+            string[] lines = source.SourceText.ToString().Split('\n');
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (lines[i].TrimEnd('\r').Length > MaxGeneratedLineLength)
+                {
+                    tooLong.Add(source.HintName + "(" + (i + 1) + "): " + lines[i].TrimEnd('\r').Length + " characters: " + lines[i].Trim());
+                }
+            }
+        }
+
+        Assert.True(tooLong.Count == 0, tooLong.Count + " generated lines over " + MaxGeneratedLineLength + " characters:\n" + string.Join("\n", tooLong));
     }
 }

@@ -21,7 +21,8 @@ partial class TinyGpt
         /// <summary>Length of each row of <c>Tokens</c> (1 to 32).</summary>
         public int[] TokensLengths { get; } = new int[8];
 
-        /// <summary>Sets row <paramref name="row"/> of <c>Tokens</c> to <paramref name="ids"/> (1 to 32 ids, each in [0, 512)) and pads the rest.</summary>
+        /// <summary>Sets row <paramref name="row"/> of <c>Tokens</c> to <paramref name="ids"/> (1 to 32 ids, each in [0, 512)) and pads the
+        /// rest.</summary>
         /// <param name="row">Row in [0, MaxBatch).</param>
         /// <param name="ids">The row's token ids.</param>
         public void SetTokens(int row, global::System.ReadOnlySpan<int> ids)
@@ -29,14 +30,16 @@ partial class TinyGpt
             __CheckRow(row, "Tokens");
             if (ids.Length < 1 || ids.Length > 32)
             {
-                throw new global::System.ArgumentException($"TinyGpt.Batch.Tokens: sequence length {ids.Length} must be between 1 and the maximum length Context (32).", nameof(ids));
+                throw new global::System.ArgumentException(
+                    $"TinyGpt.Batch.Tokens: sequence length {ids.Length} must be between 1 and the maximum length Context (32).", nameof(ids));
             }
 
             for (int i = 0; i < ids.Length; i++)
             {
                 if ((uint)ids[i] >= 512u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i], $"TinyGpt.Batch.Tokens: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (512)).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i],
+                        $"TinyGpt.Batch.Tokens: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (512)).");
                 }
             }
 
@@ -65,7 +68,8 @@ partial class TinyGpt
                 int label = labels[i];
                 if ((label < 0 || label >= 512) && label != -1)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(labels), label, $"TinyGpt.Batch.Labels: label {label} at row {row}, position {i} must be in [0, Vocab (512)) or IgnoreIndex (-1).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(labels), label,
+                        $"TinyGpt.Batch.Labels: label {label} at row {row}, position {i} must be in [0, Vocab (512)) or IgnoreIndex (-1).");
                 }
             }
 
@@ -82,7 +86,8 @@ partial class TinyGpt
             {
                 if ((uint)value > 8u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $"TinyGpt.Batch: batch size {value} must be between 0 and MaxBatch (8).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value,
+                        $"TinyGpt.Batch: batch size {value} must be between 0 and MaxBatch (8).");
                 }
 
                 __count = value;
@@ -93,7 +98,8 @@ partial class TinyGpt
         {
             if ((uint)row >= 8u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"TinyGpt.Batch.{buffer}: row {row} must be in [0, MaxBatch (8)).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"TinyGpt.Batch.{buffer}: row {row} must be in [0, MaxBatch (8)).");
             }
         }
     }

@@ -98,7 +98,8 @@ partial class TinyGpt
         {
             if (rows < 1 || rows > __maxRows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(rows), rows, $"TinyGpt.StepDecoder.Begin: rows must be in [1, {__maxRows}] (maxRows).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(rows), rows,
+                    $"TinyGpt.StepDecoder.Begin: rows must be in [1, {__maxRows}] (maxRows).");
             }
 
             __rows = rows;
@@ -110,17 +111,21 @@ partial class TinyGpt
             int R = tokens.Length;
             if (R != __rows || R == 0)
             {
-                throw new global::System.ArgumentException($"TinyGpt.StepDecoder.Step: {R} tokens given for the {__rows} rows of the last Begin.", nameof(tokens));
+                throw new global::System.ArgumentException($"TinyGpt.StepDecoder.Step: {R} tokens given for the {__rows} rows of the last Begin.",
+                    nameof(tokens));
             }
 
             if ((uint)step >= 32u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(step), step, "TinyGpt.StepDecoder.Step: step must be in [0, 32) (the decoded input's maximum length).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(step), step,
+                    "TinyGpt.StepDecoder.Step: step must be in [0, 32) (the decoded input's maximum length).");
             }
 
             if (logProbabilities.Length < R * 512)
             {
-                throw new global::System.ArgumentException($"TinyGpt.StepDecoder.Step: logProbabilities holds {logProbabilities.Length} floats; {R} rows need {R * 512}.", nameof(logProbabilities));
+                throw new global::System.ArgumentException(
+                    $"TinyGpt.StepDecoder.Step: logProbabilities holds {logProbabilities.Length} floats; {R} rows need {R * 512}.",
+                    nameof(logProbabilities));
             }
 
             global::System.Span<float> p = __model.__parameters.Span;
@@ -129,52 +134,95 @@ partial class TinyGpt
             // Wte (Embedding) at position step
             global::ModelDsl.Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 48), p.Slice(0, 24576), tokens, 512, 48);
             // Wpe (LearnedPositions) at position step
-            global::ModelDsl.Kernels.LearnedPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__x, 0, R * 48), p.Slice(24576 + (step * 48), 48), R, 1, 48);
+            global::ModelDsl.Kernels.LearnedPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 48), p.Slice(24576 + (step * 48), 48), R, 1, 48);
             // EmbeddingDropout (Dropout) at position step: the identity when decoding
             // Blocks.Layer[0]: pre-norm, self-attention over the cached positions 0..step
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(54192, 48), p.Slice(54240, 48), R, 48, pool: pool);
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(54192, 48), p.Slice(54240, 48), R, 48, pool: pool);
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 48), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(26112, 2304), p.Slice(33024, 48), R, 48, 48, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 48), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(28416, 2304), p.Slice(33072, 48), R, 48, 48, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 48), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(30720, 2304), p.Slice(33120, 48), R, 48, 48, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(26112, 2304), p.Slice(33024, 48), R, 48, 48, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(28416, 2304), p.Slice(33072, 48), R, 48, 48, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(30720, 2304), p.Slice(33120, 48), R, 48, 48, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 48, 48).CopyTo(global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 32) + step) * 48, 48));
-                global::System.MemoryExtensions.AsSpan(__v, r * 48, 48).CopyTo(global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 32) + step) * 48, 48));
+                global::System.MemoryExtensions.AsSpan(__k, r * 48, 48).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 32) + step) * 48, 48));
+                global::System.MemoryExtensions.AsSpan(__v, r * 48, 48).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 32) + step) * 48, 48));
             }
-            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 48), global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 32), global::System.MemoryExtensions.AsSpan(__q, 0, R * 48), global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 32 * 48), global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 32 * 48), R, 1, 32, 4, 12, global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.28867513f, pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 48), global::System.MemoryExtensions.AsSpan(__c, 0, R * 48), p.Slice(33168, 2304), p.Slice(35472, 48), R, 48, 48, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__o, 0, R * 48));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(54288, 48), p.Slice(54336, 48), R, 48, pool: pool);
+            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 32), global::System.MemoryExtensions.AsSpan(__q, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 32 * 48),
+                global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 32 * 48), R, 1, 32, 4, 12,
+                global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.28867513f, pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__c, 0, R * 48), p.Slice(33168, 2304), p.Slice(35472, 48), R, 48, 48, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__o, 0, R * 48));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(54288, 48), p.Slice(54336, 48), R, 48, pool: pool);
             // feed-forward
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 192), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(35520, 9216), p.Slice(44736, 192), R, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 192), pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 48), global::System.MemoryExtensions.AsSpan(__h, 0, R * 192), p.Slice(44928, 9216), p.Slice(54144, 48), R, 192, 48, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__o, 0, R * 48));
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 192),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(35520, 9216), p.Slice(44736, 192), R, 48, 192,
+                global::ModelDsl.Kernels.ActivationKind.Gelu, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 192), pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__h, 0, R * 192), p.Slice(44928, 9216), p.Slice(54144, 48), R, 192, 48, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__o, 0, R * 48));
             // Blocks.Layer[1]: pre-norm, self-attention over the cached positions 0..step
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(82464, 48), p.Slice(82512, 48), R, 48, pool: pool);
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(82464, 48), p.Slice(82512, 48), R, 48, pool: pool);
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 48), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(54384, 2304), p.Slice(61296, 48), R, 48, 48, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 48), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(56688, 2304), p.Slice(61344, 48), R, 48, 48, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 48), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(58992, 2304), p.Slice(61392, 48), R, 48, 48, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(54384, 2304), p.Slice(61296, 48), R, 48, 48, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(56688, 2304), p.Slice(61344, 48), R, 48, 48, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(58992, 2304), p.Slice(61392, 48), R, 48, 48, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 48, 48).CopyTo(global::System.MemoryExtensions.AsSpan(__selfK0_1, ((r * 32) + step) * 48, 48));
-                global::System.MemoryExtensions.AsSpan(__v, r * 48, 48).CopyTo(global::System.MemoryExtensions.AsSpan(__selfV0_1, ((r * 32) + step) * 48, 48));
+                global::System.MemoryExtensions.AsSpan(__k, r * 48, 48).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfK0_1, ((r * 32) + step) * 48, 48));
+                global::System.MemoryExtensions.AsSpan(__v, r * 48, 48).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfV0_1, ((r * 32) + step) * 48, 48));
             }
-            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 48), global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 32), global::System.MemoryExtensions.AsSpan(__q, 0, R * 48), global::System.MemoryExtensions.AsSpan(__selfK0_1, 0, R * 32 * 48), global::System.MemoryExtensions.AsSpan(__selfV0_1, 0, R * 32 * 48), R, 1, 32, 4, 12, global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.28867513f, pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 48), global::System.MemoryExtensions.AsSpan(__c, 0, R * 48), p.Slice(61440, 2304), p.Slice(63744, 48), R, 48, 48, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__o, 0, R * 48));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(82560, 48), p.Slice(82608, 48), R, 48, pool: pool);
+            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 32), global::System.MemoryExtensions.AsSpan(__q, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__selfK0_1, 0, R * 32 * 48),
+                global::System.MemoryExtensions.AsSpan(__selfV0_1, 0, R * 32 * 48), R, 1, 32, 4, 12,
+                global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.28867513f, pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__c, 0, R * 48), p.Slice(61440, 2304), p.Slice(63744, 48), R, 48, 48, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__o, 0, R * 48));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(82560, 48), p.Slice(82608, 48), R, 48, pool: pool);
             // feed-forward
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 192), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(63792, 9216), p.Slice(73008, 192), R, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 192), pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 48), global::System.MemoryExtensions.AsSpan(__h, 0, R * 192), p.Slice(73200, 9216), p.Slice(82416, 48), R, 192, 48, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__o, 0, R * 48));
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 192),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), p.Slice(63792, 9216), p.Slice(73008, 192), R, 48, 192,
+                global::ModelDsl.Kernels.ActivationKind.Gelu, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 192), pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__h, 0, R * 192), p.Slice(73200, 9216), p.Slice(82416, 48), R, 192, 48, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__o, 0, R * 48));
             // Blocks.Norm (final, pre-norm stack)
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 48), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(82656, 48), p.Slice(82704, 48), R, 48, pool: pool);
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(82656, 48), p.Slice(82704, 48), R, 48, pool: pool);
             // LmHead (Dense) at position step
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 512), global::System.MemoryExtensions.AsSpan(__x, 0, R * 48), p.Slice(0, 24576), default, R, 48, 512, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 512),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 48), p.Slice(0, 24576), default, R, 48, 512, pool: pool);
             // log-softmax over the 512 classes
-            global::ModelDsl.Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 512), global::System.MemoryExtensions.AsSpan(__logits, 0, R * 512), R, 512, pool);
+            global::ModelDsl.Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 512),
+                global::System.MemoryExtensions.AsSpan(__logits, 0, R * 512), R, 512, pool);
         }
 
         /// <inheritdoc/>
@@ -183,7 +231,8 @@ partial class TinyGpt
             int R = sources.Length;
             if (R != __rows)
             {
-                throw new global::System.ArgumentException($"TinyGpt.StepDecoder.Reorder: {R} sources given for the {__rows} rows of the last Begin.", nameof(sources));
+                throw new global::System.ArgumentException($"TinyGpt.StepDecoder.Reorder: {R} sources given for the {__rows} rows of the last Begin.",
+                    nameof(sources));
             }
 
             if (steps < 0 || steps > 32)
@@ -195,7 +244,8 @@ partial class TinyGpt
             {
                 if ((uint)sources[r] >= (uint)R)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(sources), sources[r], $"TinyGpt.StepDecoder.Reorder: row {r} cannot continue row {sources[r]}.");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(sources), sources[r],
+                        $"TinyGpt.StepDecoder.Reorder: row {r} cannot continue row {sources[r]}.");
                 }
             }
 

@@ -16,7 +16,8 @@ partial class TinyGpt
     /// <param name="clipNorm">Clip the gradients to this global L2 norm before each update (0 = no clipping).</param>
     /// <param name="dropoutSeed">Seed of the dropout masks (each site has its own stream; the counter advances every optimizer step).</param>
     /// <returns>A new trainer bound to this model.</returns>
-    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1, global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
+    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1,
+        global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
         => new Trainer(this, optimizer, threads, schedule, clipNorm, dropoutSeed);
 
     /// <summary>
@@ -26,7 +27,8 @@ partial class TinyGpt
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see
+    /// cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
     /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -48,13 +50,16 @@ partial class TinyGpt
         internal int __t;
         private int __rows;
 
-        internal Trainer(TinyGpt model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
-            : base("TinyGpt", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 225280)
+        internal Trainer(TinyGpt model, global::ModelDsl.Optim.Optimizer optimizer, int threads,
+            global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("TinyGpt", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed,
+                225280)
         {
             __model = model;
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(49152, global::ModelDsl.Kernels.Attention.ScratchLength(32, 32, Pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(
+                global::System.Math.Max(49152, global::ModelDsl.Kernels.Attention.ScratchLength(32, 32, Pool.ThreadCount)));
         }
 
         /// <summary>The model this trainer updates.</summary>
@@ -73,7 +78,8 @@ partial class TinyGpt
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters
+        /// afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
@@ -82,7 +88,8 @@ partial class TinyGpt
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
-                throw new global::System.InvalidOperationException($"TinyGpt.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
+                throw new global::System.InvalidOperationException(
+                    $"TinyGpt.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
             }
 
             float loss;
@@ -106,14 +113,16 @@ partial class TinyGpt
         /// <returns>The mean loss of the batch.</returns>
         public float Evaluate(Batch batch) => __Forward(batch, false);
 
-        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T + t</c>).</summary>
+        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T +
+        /// t</c>).</summary>
         /// <param name="row">Row of <see cref="Logits"/>.</param>
         /// <returns>The argmax class (the first on ties).</returns>
         public int Predict(int row)
         {
             if ((uint)row >= (uint)__rows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"TinyGpt.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"TinyGpt.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
             return ArgMax(Logits.Slice(row * 512, 512));
@@ -122,7 +131,8 @@ partial class TinyGpt
         /// <summary>
         /// Scheduled sampling: the probability, for optimizer step <c>s</c> (1-based), of feeding the model's own prediction instead of
         /// the given token at each position of <c>Tokens</c> after the first (Bengio et al. 2015, in the parallel two-pass form of
-        /// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher forcing.
+        /// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher
+        /// forcing.
         /// The draws depend on the dropout seed and the step only.
         /// </summary>
         public global::System.Func<long, float>? ScheduledSampling { get; set; }
@@ -188,7 +198,8 @@ partial class TinyGpt
                     int length = batch.TokensLengths[b];
                     if (length < 1 || length > 32)
                     {
-                        throw new global::System.ArgumentException($"TinyGpt.Batch.Tokens: row {b} has length {length}; every row below Count needs 1 to 32 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"TinyGpt.Batch.Tokens: row {b} has length {length}; every row below Count needs 1 to 32 ids.", nameof(batch));
                     }
 
                     T = length > T ? length : T;
@@ -197,7 +208,8 @@ partial class TinyGpt
                 for (int b = 0; b < B; b++)
                 {
                     global::System.MemoryExtensions.AsSpan(batch.Tokens, b * 32, T).CopyTo(global::System.MemoryExtensions.AsSpan(__ids, b * T, T));
-                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 32, T).CopyTo(global::System.MemoryExtensions.AsSpan(__labels, b * T, T));
+                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 32, T).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__labels, b * T, T));
                 }
 
                 __t = T;
@@ -220,82 +232,119 @@ partial class TinyGpt
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __activations.Span;
             // Wte (Embedding): [B,T] -> [B,T,48], wte.weight params[0..24576)
-            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BT * 48), p.Slice(0, 24576), global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 512, 48);
+            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BT * 48), p.Slice(0, 24576), global::System.MemoryExtensions.AsSpan(__ids, 0, BT),
+                512, 48);
             // Wpe (LearnedPositions): [B,T,48] -> [B,T,48], wpe.weight params[24576..26112)
             global::ModelDsl.Kernels.LearnedPositions.Forward(a.Slice(12288, BT * 48), a.Slice(0, BT * 48), p.Slice(24576, 1536), B, T, 48);
             // EmbeddingDropout (Dropout): [B,T,48] -> [B,T,48]: dropout p = 0.1, stream 0UL
-            global::ModelDsl.Kernels.Dropout.Forward(a.Slice(24576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 48), a.Slice(12288, BT * 48), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
-            // Blocks.Layer[0]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
+            global::ModelDsl.Kernels.Dropout.Forward(a.Slice(24576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 48),
+                a.Slice(12288, BT * 48), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
+            // Blocks.Layer[0]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (on the attention probabilities,
+            // after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
-                // Blocks.Layer[0].norm1: LayerNorm, blocks.layers.0.norm1.weight params[54192..54240), blocks.layers.0.norm1.bias params[54240..54288)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(36864, BT * 48), a.Slice(49152, BT), a.Slice(49408, BT), a.Slice(24576, BT * 48), p.Slice(54192, 48), p.Slice(54240, 48), BT, 48, pool: Pool);
+                // Blocks.Layer[0].norm1: LayerNorm, blocks.layers.0.norm1.weight params[54192..54240), blocks.layers.0.norm1.bias
+                // params[54240..54288)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(36864, BT * 48), a.Slice(49152, BT), a.Slice(49408, BT), a.Slice(24576, BT * 48),
+                    p.Slice(54192, 48), p.Slice(54240, 48), BT, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(49664, BT * 48), a.Slice(36864, BT * 48), p.Slice(26112, 2304), p.Slice(33024, 48), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(49664, BT * 48), a.Slice(36864, BT * 48), p.Slice(26112, 2304), p.Slice(33024, 48),
+                    BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(61952, BT * 48), a.Slice(36864, BT * 48), p.Slice(28416, 2304), p.Slice(33072, 48), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(61952, BT * 48), a.Slice(36864, BT * 48), p.Slice(28416, 2304), p.Slice(33072, 48),
+                    BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(74240, BT * 48), a.Slice(36864, BT * 48), p.Slice(30720, 2304), p.Slice(33120, 48), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(74240, BT * 48), a.Slice(36864, BT * 48), p.Slice(30720, 2304), p.Slice(33120, 48),
+                    BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn: softmax(q k^T * 0.28867513f + mask) v, dropout p = 0.1 on the probabilities, stream 1UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(119296, BT * 48), a.Slice(86528, B * 4 * T * T), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), a.Slice(74240, BT * 48), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 12288, B * 4 * T * T), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(119296, BT * 48), a.Slice(86528, B * 4 * T * T), a.Slice(49664, BT * 48),
+                    a.Slice(61952, BT * 48), a.Slice(74240, BT * 48), B, T, T, 4, 12, mask, 0.28867513f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 12288, B * 4 * T * T), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[33168..35472)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(131584, BT * 48), a.Slice(119296, BT * 48), p.Slice(33168, 2304), p.Slice(35472, 48), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(131584, BT * 48), a.Slice(119296, BT * 48), p.Slice(33168, 2304), p.Slice(35472, 48),
+                    BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].dropout1: dropout p = 0.1, stream 2UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(143872, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 45056, BT * 48), a.Slice(131584, BT * 48), 0.1f, DropoutSeed, 2UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(143872, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 45056, BT * 48),
+                    a.Slice(131584, BT * 48), 0.1f, DropoutSeed, 2UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(156160, BT * 48), a.Slice(24576, BT * 48), a.Slice(143872, BT * 48));
-                // Blocks.Layer[0].norm2: LayerNorm, blocks.layers.0.norm2.weight params[54288..54336), blocks.layers.0.norm2.bias params[54336..54384)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(168448, BT * 48), a.Slice(180736, BT), a.Slice(180992, BT), a.Slice(156160, BT * 48), p.Slice(54288, 48), p.Slice(54336, 48), BT, 48, pool: Pool);
+                // Blocks.Layer[0].norm2: LayerNorm, blocks.layers.0.norm2.weight params[54288..54336), blocks.layers.0.norm2.bias
+                // params[54336..54384)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(168448, BT * 48), a.Slice(180736, BT), a.Slice(180992, BT),
+                    a.Slice(156160, BT * 48), p.Slice(54288, 48), p.Slice(54336, 48), BT, 48, pool: Pool);
                 // Blocks.Layer[0].linear1 + activation, blocks.layers.0.linear1.weight params[35520..44736)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(181248, BT * 192), a.Slice(168448, BT * 48), p.Slice(35520, 9216), p.Slice(44736, 192), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(230400, BT * 192), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(181248, BT * 192), a.Slice(168448, BT * 48), p.Slice(35520, 9216),
+                    p.Slice(44736, 192), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(230400, BT * 192), Pool);
                 // Blocks.Layer[0].dropout (FFN): dropout p = 0.1, stream 3UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(279552, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 57344, BT * 192), a.Slice(181248, BT * 192), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(279552, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 57344, BT * 192),
+                    a.Slice(181248, BT * 192), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[0].linear2, blocks.layers.0.linear2.weight params[44928..54144)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(328704, BT * 48), a.Slice(279552, BT * 192), p.Slice(44928, 9216), p.Slice(54144, 48), BT, 192, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(328704, BT * 48), a.Slice(279552, BT * 192), p.Slice(44928, 9216), p.Slice(54144, 48),
+                    BT, 192, 48, pool: Pool);
                 // Blocks.Layer[0].dropout2: dropout p = 0.1, stream 4UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(340992, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 106496, BT * 48), a.Slice(328704, BT * 48), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(340992, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 106496, BT * 48),
+                    a.Slice(328704, BT * 48), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(353280, BT * 48), a.Slice(156160, BT * 48), a.Slice(340992, BT * 48));
             }
-            // Blocks.Layer[1]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
+            // Blocks.Layer[1]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (on the attention probabilities,
+            // after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
-                // Blocks.Layer[1].norm1: LayerNorm, blocks.layers.1.norm1.weight params[82464..82512), blocks.layers.1.norm1.bias params[82512..82560)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(365568, BT * 48), a.Slice(377856, BT), a.Slice(378112, BT), a.Slice(353280, BT * 48), p.Slice(82464, 48), p.Slice(82512, 48), BT, 48, pool: Pool);
+                // Blocks.Layer[1].norm1: LayerNorm, blocks.layers.1.norm1.weight params[82464..82512), blocks.layers.1.norm1.bias
+                // params[82512..82560)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(365568, BT * 48), a.Slice(377856, BT), a.Slice(378112, BT),
+                    a.Slice(353280, BT * 48), p.Slice(82464, 48), p.Slice(82512, 48), BT, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(378368, BT * 48), a.Slice(365568, BT * 48), p.Slice(54384, 2304), p.Slice(61296, 48), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(378368, BT * 48), a.Slice(365568, BT * 48), p.Slice(54384, 2304), p.Slice(61296, 48),
+                    BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(390656, BT * 48), a.Slice(365568, BT * 48), p.Slice(56688, 2304), p.Slice(61344, 48), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(390656, BT * 48), a.Slice(365568, BT * 48), p.Slice(56688, 2304), p.Slice(61344, 48),
+                    BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(402944, BT * 48), a.Slice(365568, BT * 48), p.Slice(58992, 2304), p.Slice(61392, 48), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(402944, BT * 48), a.Slice(365568, BT * 48), p.Slice(58992, 2304), p.Slice(61392, 48),
+                    BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn: softmax(q k^T * 0.28867513f + mask) v, dropout p = 0.1 on the probabilities, stream 5UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(448000, BT * 48), a.Slice(415232, B * 4 * T * T), a.Slice(378368, BT * 48), a.Slice(390656, BT * 48), a.Slice(402944, BT * 48), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 118784, B * 4 * T * T), 0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(448000, BT * 48), a.Slice(415232, B * 4 * T * T), a.Slice(378368, BT * 48),
+                    a.Slice(390656, BT * 48), a.Slice(402944, BT * 48), B, T, T, 4, 12, mask, 0.28867513f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 118784, B * 4 * T * T), 0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[61440..63744)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(460288, BT * 48), a.Slice(448000, BT * 48), p.Slice(61440, 2304), p.Slice(63744, 48), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(460288, BT * 48), a.Slice(448000, BT * 48), p.Slice(61440, 2304), p.Slice(63744, 48),
+                    BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].dropout1: dropout p = 0.1, stream 6UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(472576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 151552, BT * 48), a.Slice(460288, BT * 48), 0.1f, DropoutSeed, 6UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(472576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 151552, BT * 48),
+                    a.Slice(460288, BT * 48), 0.1f, DropoutSeed, 6UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(484864, BT * 48), a.Slice(353280, BT * 48), a.Slice(472576, BT * 48));
-                // Blocks.Layer[1].norm2: LayerNorm, blocks.layers.1.norm2.weight params[82560..82608), blocks.layers.1.norm2.bias params[82608..82656)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(497152, BT * 48), a.Slice(509440, BT), a.Slice(509696, BT), a.Slice(484864, BT * 48), p.Slice(82560, 48), p.Slice(82608, 48), BT, 48, pool: Pool);
+                // Blocks.Layer[1].norm2: LayerNorm, blocks.layers.1.norm2.weight params[82560..82608), blocks.layers.1.norm2.bias
+                // params[82608..82656)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(497152, BT * 48), a.Slice(509440, BT), a.Slice(509696, BT),
+                    a.Slice(484864, BT * 48), p.Slice(82560, 48), p.Slice(82608, 48), BT, 48, pool: Pool);
                 // Blocks.Layer[1].linear1 + activation, blocks.layers.1.linear1.weight params[63792..73008)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(509952, BT * 192), a.Slice(497152, BT * 48), p.Slice(63792, 9216), p.Slice(73008, 192), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(559104, BT * 192), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(509952, BT * 192), a.Slice(497152, BT * 48), p.Slice(63792, 9216),
+                    p.Slice(73008, 192), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(559104, BT * 192), Pool);
                 // Blocks.Layer[1].dropout (FFN): dropout p = 0.1, stream 7UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(608256, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 163840, BT * 192), a.Slice(509952, BT * 192), 0.1f, DropoutSeed, 7UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(608256, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 163840, BT * 192),
+                    a.Slice(509952, BT * 192), 0.1f, DropoutSeed, 7UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[1].linear2, blocks.layers.1.linear2.weight params[73200..82416)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(657408, BT * 48), a.Slice(608256, BT * 192), p.Slice(73200, 9216), p.Slice(82416, 48), BT, 192, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(657408, BT * 48), a.Slice(608256, BT * 192), p.Slice(73200, 9216), p.Slice(82416, 48),
+                    BT, 192, 48, pool: Pool);
                 // Blocks.Layer[1].dropout2: dropout p = 0.1, stream 8UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(669696, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 212992, BT * 48), a.Slice(657408, BT * 48), 0.1f, DropoutSeed, 8UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(669696, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 212992, BT * 48),
+                    a.Slice(657408, BT * 48), 0.1f, DropoutSeed, 8UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(681984, BT * 48), a.Slice(484864, BT * 48), a.Slice(669696, BT * 48));
             }
             // Blocks.Norm (final, pre-norm stack): LayerNorm, blocks.norm.weight params[82656..82704), blocks.norm.bias params[82704..82752)
-            global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(694272, BT * 48), a.Slice(706560, BT), a.Slice(706816, BT), a.Slice(681984, BT * 48), p.Slice(82656, 48), p.Slice(82704, 48), BT, 48, pool: Pool);
+            global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(694272, BT * 48), a.Slice(706560, BT), a.Slice(706816, BT), a.Slice(681984, BT * 48),
+                p.Slice(82656, 48), p.Slice(82704, 48), BT, 48, pool: Pool);
             // LmHead (Dense): [B,T,48] -> [B,T,512], wte.weight params[0..24576) (tied)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(707072, BT * 512), a.Slice(694272, BT * 48), p.Slice(0, 24576), default, BT, 48, 512, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(707072, BT * 512), a.Slice(694272, BT * 48), p.Slice(0, 24576), default, BT, 48, 512,
+                pool: Pool);
             // Loss: cross-entropy over BT rows of 512 classes, label smoothing 0, ignore index -1
             __rows = BT;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(838144, BT * 512), a.Slice(707072, BT * 512), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, Pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(838144, BT * 512), a.Slice(707072, BT * 512),
+                global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -311,42 +360,61 @@ partial class TinyGpt
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(707072, BT * 512), 1f, a.Slice(838144, BT * 512), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, Pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(707072, BT * 512), 1f, a.Slice(838144, BT * 512),
+                global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, Pool);
             // LmHead (Dense): [B,T,48] -> [B,T,512], wte.weight params[0..24576) (tied)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(694272, BT * 48), g.Slice(0, 24576), default, d.Slice(707072, BT * 512), a.Slice(694272, BT * 48), p.Slice(0, 24576), BT, 48, 512, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(694272, BT * 48), g.Slice(0, 24576), default, d.Slice(707072, BT * 512),
+                a.Slice(694272, BT * 48), p.Slice(0, 24576), BT, 48, 512, pool: Pool);
             // Blocks.Norm (final, pre-norm stack): LayerNorm
-            global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(681984, BT * 48), g.Slice(82656, 48), g.Slice(82704, 48), d.Slice(694272, BT * 48), a.Slice(681984, BT * 48), p.Slice(82656, 48), a.Slice(706560, BT), a.Slice(706816, BT), BT, 48, Pool);
+            global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(681984, BT * 48), g.Slice(82656, 48), g.Slice(82704, 48), d.Slice(694272, BT * 48),
+                a.Slice(681984, BT * 48), p.Slice(82656, 48), a.Slice(706560, BT), a.Slice(706816, BT), BT, 48, Pool);
             // Blocks.Layer[1] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(484864, BT * 48), d.Slice(669696, BT * 48), d.Slice(681984, BT * 48));
                 // Blocks.Layer[1].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(657408, BT * 48), d.Slice(669696, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 212992, BT * 48), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(657408, BT * 48), d.Slice(669696, BT * 48),
+                    global::System.MemoryExtensions.AsSpan(__masks, 212992, BT * 48), 0.1f, training);
                 // Blocks.Layer[1].linear2, blocks.layers.1.linear2.weight params[73200..82416)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(608256, BT * 192), g.Slice(73200, 9216), g.Slice(82416, 48), d.Slice(657408, BT * 48), a.Slice(608256, BT * 192), p.Slice(73200, 9216), BT, 192, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(608256, BT * 192), g.Slice(73200, 9216), g.Slice(82416, 48),
+                    d.Slice(657408, BT * 48), a.Slice(608256, BT * 192), p.Slice(73200, 9216), BT, 192, 48, pool: Pool);
                 // Blocks.Layer[1].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(509952, BT * 192), d.Slice(608256, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 163840, BT * 192), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(509952, BT * 192), d.Slice(608256, BT * 192),
+                    global::System.MemoryExtensions.AsSpan(__masks, 163840, BT * 192), 0.1f, training);
                 // Blocks.Layer[1].linear1 + activation, blocks.layers.1.linear1.weight params[63792..73008)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(497152, BT * 48), g.Slice(63792, 9216), g.Slice(73008, 192), d.Slice(509952, BT * 192), a.Slice(497152, BT * 48), p.Slice(63792, 9216), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(559104, BT * 192), __scratch.Span.Slice(0, BT * 192), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(497152, BT * 48), g.Slice(63792, 9216), g.Slice(73008, 192),
+                    d.Slice(509952, BT * 192), a.Slice(497152, BT * 48), p.Slice(63792, 9216), BT, 48, 192,
+                    global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(559104, BT * 192), __scratch.Span.Slice(0, BT * 192), Pool);
                 // Blocks.Layer[1].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(484864, BT * 48), g.Slice(82560, 48), g.Slice(82608, 48), d.Slice(497152, BT * 48), a.Slice(484864, BT * 48), p.Slice(82560, 48), a.Slice(509440, BT), a.Slice(509696, BT), BT, 48, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(484864, BT * 48), g.Slice(82560, 48), g.Slice(82608, 48),
+                    d.Slice(497152, BT * 48), a.Slice(484864, BT * 48), p.Slice(82560, 48), a.Slice(509440, BT), a.Slice(509696, BT), BT, 48, Pool);
                 // Blocks.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(353280, BT * 48), d.Slice(472576, BT * 48), d.Slice(484864, BT * 48));
                 // Blocks.Layer[1].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(460288, BT * 48), d.Slice(472576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 151552, BT * 48), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(460288, BT * 48), d.Slice(472576, BT * 48),
+                    global::System.MemoryExtensions.AsSpan(__masks, 151552, BT * 48), 0.1f, training);
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[61440..63744)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(448000, BT * 48), g.Slice(61440, 2304), g.Slice(63744, 48), d.Slice(460288, BT * 48), a.Slice(448000, BT * 48), p.Slice(61440, 2304), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(448000, BT * 48), g.Slice(61440, 2304), g.Slice(63744, 48), d.Slice(460288, BT * 48),
+                    a.Slice(448000, BT * 48), p.Slice(61440, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(378368, BT * 48), d.Slice(390656, BT * 48), d.Slice(402944, BT * 48), d.Slice(448000, BT * 48), a.Slice(378368, BT * 48), a.Slice(390656, BT * 48), a.Slice(402944, BT * 48), a.Slice(415232, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 118784, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(378368, BT * 48), d.Slice(390656, BT * 48), d.Slice(402944, BT * 48),
+                    d.Slice(448000, BT * 48), a.Slice(378368, BT * 48), a.Slice(390656, BT * 48), a.Slice(402944, BT * 48),
+                    a.Slice(415232, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 118784, B * 4 * T * T), 0.1f, training,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
                 // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(54384, 2304), g.Slice(61296, 48), d.Slice(378368, BT * 48), a.Slice(365568, BT * 48), p.Slice(54384, 2304), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(54384, 2304), g.Slice(61296, 48), d.Slice(378368, BT * 48),
+                    a.Slice(365568, BT * 48), p.Slice(54384, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(56688, 2304), g.Slice(61344, 48), d.Slice(390656, BT * 48), a.Slice(365568, BT * 48), p.Slice(56688, 2304), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(56688, 2304), g.Slice(61344, 48), d.Slice(390656, BT * 48),
+                    a.Slice(365568, BT * 48), p.Slice(56688, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(58992, 2304), g.Slice(61392, 48), d.Slice(402944, BT * 48), a.Slice(365568, BT * 48), p.Slice(58992, 2304), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(365568, BT * 48), g.Slice(58992, 2304), g.Slice(61392, 48), d.Slice(402944, BT * 48),
+                    a.Slice(365568, BT * 48), p.Slice(58992, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(353280, BT * 48), g.Slice(82464, 48), g.Slice(82512, 48), d.Slice(365568, BT * 48), a.Slice(353280, BT * 48), p.Slice(82464, 48), a.Slice(377856, BT), a.Slice(378112, BT), BT, 48, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(353280, BT * 48), g.Slice(82464, 48), g.Slice(82512, 48),
+                    d.Slice(365568, BT * 48), a.Slice(353280, BT * 48), p.Slice(82464, 48), a.Slice(377856, BT), a.Slice(378112, BT), BT, 48, Pool);
             }
             // Blocks.Layer[0] (backward)
             {
@@ -354,38 +422,56 @@ partial class TinyGpt
                 // Blocks.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(156160, BT * 48), d.Slice(340992, BT * 48), d.Slice(353280, BT * 48));
                 // Blocks.Layer[0].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(328704, BT * 48), d.Slice(340992, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 106496, BT * 48), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(328704, BT * 48), d.Slice(340992, BT * 48),
+                    global::System.MemoryExtensions.AsSpan(__masks, 106496, BT * 48), 0.1f, training);
                 // Blocks.Layer[0].linear2, blocks.layers.0.linear2.weight params[44928..54144)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(279552, BT * 192), g.Slice(44928, 9216), g.Slice(54144, 48), d.Slice(328704, BT * 48), a.Slice(279552, BT * 192), p.Slice(44928, 9216), BT, 192, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(279552, BT * 192), g.Slice(44928, 9216), g.Slice(54144, 48),
+                    d.Slice(328704, BT * 48), a.Slice(279552, BT * 192), p.Slice(44928, 9216), BT, 192, 48, pool: Pool);
                 // Blocks.Layer[0].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(181248, BT * 192), d.Slice(279552, BT * 192), global::System.MemoryExtensions.AsSpan(__masks, 57344, BT * 192), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(181248, BT * 192), d.Slice(279552, BT * 192),
+                    global::System.MemoryExtensions.AsSpan(__masks, 57344, BT * 192), 0.1f, training);
                 // Blocks.Layer[0].linear1 + activation, blocks.layers.0.linear1.weight params[35520..44736)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(168448, BT * 48), g.Slice(35520, 9216), g.Slice(44736, 192), d.Slice(181248, BT * 192), a.Slice(168448, BT * 48), p.Slice(35520, 9216), BT, 48, 192, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(230400, BT * 192), __scratch.Span.Slice(0, BT * 192), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(168448, BT * 48), g.Slice(35520, 9216), g.Slice(44736, 192),
+                    d.Slice(181248, BT * 192), a.Slice(168448, BT * 48), p.Slice(35520, 9216), BT, 48, 192,
+                    global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(230400, BT * 192), __scratch.Span.Slice(0, BT * 192), Pool);
                 // Blocks.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(156160, BT * 48), g.Slice(54288, 48), g.Slice(54336, 48), d.Slice(168448, BT * 48), a.Slice(156160, BT * 48), p.Slice(54288, 48), a.Slice(180736, BT), a.Slice(180992, BT), BT, 48, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(156160, BT * 48), g.Slice(54288, 48), g.Slice(54336, 48),
+                    d.Slice(168448, BT * 48), a.Slice(156160, BT * 48), p.Slice(54288, 48), a.Slice(180736, BT), a.Slice(180992, BT), BT, 48, Pool);
                 // Blocks.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(24576, BT * 48), d.Slice(143872, BT * 48), d.Slice(156160, BT * 48));
                 // Blocks.Layer[0].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(131584, BT * 48), d.Slice(143872, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 45056, BT * 48), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(131584, BT * 48), d.Slice(143872, BT * 48),
+                    global::System.MemoryExtensions.AsSpan(__masks, 45056, BT * 48), 0.1f, training);
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[33168..35472)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(119296, BT * 48), g.Slice(33168, 2304), g.Slice(35472, 48), d.Slice(131584, BT * 48), a.Slice(119296, BT * 48), p.Slice(33168, 2304), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(119296, BT * 48), g.Slice(33168, 2304), g.Slice(35472, 48), d.Slice(131584, BT * 48),
+                    a.Slice(119296, BT * 48), p.Slice(33168, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(49664, BT * 48), d.Slice(61952, BT * 48), d.Slice(74240, BT * 48), d.Slice(119296, BT * 48), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), a.Slice(74240, BT * 48), a.Slice(86528, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 12288, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(49664, BT * 48), d.Slice(61952, BT * 48), d.Slice(74240, BT * 48),
+                    d.Slice(119296, BT * 48), a.Slice(49664, BT * 48), a.Slice(61952, BT * 48), a.Slice(74240, BT * 48),
+                    a.Slice(86528, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 12288, B * 4 * T * T), 0.1f, training,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
                 // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(26112, 2304), g.Slice(33024, 48), d.Slice(49664, BT * 48), a.Slice(36864, BT * 48), p.Slice(26112, 2304), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(26112, 2304), g.Slice(33024, 48), d.Slice(49664, BT * 48),
+                    a.Slice(36864, BT * 48), p.Slice(26112, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(28416, 2304), g.Slice(33072, 48), d.Slice(61952, BT * 48), a.Slice(36864, BT * 48), p.Slice(28416, 2304), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(28416, 2304), g.Slice(33072, 48), d.Slice(61952, BT * 48),
+                    a.Slice(36864, BT * 48), p.Slice(28416, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(30720, 2304), g.Slice(33120, 48), d.Slice(74240, BT * 48), a.Slice(36864, BT * 48), p.Slice(30720, 2304), BT, 48, 48, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(36864, BT * 48), g.Slice(30720, 2304), g.Slice(33120, 48), d.Slice(74240, BT * 48),
+                    a.Slice(36864, BT * 48), p.Slice(30720, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(24576, BT * 48), g.Slice(54192, 48), g.Slice(54240, 48), d.Slice(36864, BT * 48), a.Slice(24576, BT * 48), p.Slice(54192, 48), a.Slice(49152, BT), a.Slice(49408, BT), BT, 48, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(24576, BT * 48), g.Slice(54192, 48), g.Slice(54240, 48), d.Slice(36864, BT * 48),
+                    a.Slice(24576, BT * 48), p.Slice(54192, 48), a.Slice(49152, BT), a.Slice(49408, BT), BT, 48, Pool);
             }
             // EmbeddingDropout (Dropout): [B,T,48] -> [B,T,48]: dropout
-            global::ModelDsl.Kernels.Dropout.Backward(d.Slice(12288, BT * 48), d.Slice(24576, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 48), 0.1f, training);
+            global::ModelDsl.Kernels.Dropout.Backward(d.Slice(12288, BT * 48), d.Slice(24576, BT * 48),
+                global::System.MemoryExtensions.AsSpan(__masks, 0, BT * 48), 0.1f, training);
             // Wpe (LearnedPositions): [B,T,48] -> [B,T,48]
             global::ModelDsl.Kernels.LearnedPositions.Backward(d.Slice(0, BT * 48), g.Slice(24576, 1536), d.Slice(12288, BT * 48), B, T, 48);
             // Wte (Embedding): [B,T] -> [B,T,48]
-            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 24576), d.Slice(0, BT * 48), global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 512, 48);
+            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 24576), d.Slice(0, BT * 48), global::System.MemoryExtensions.AsSpan(__ids, 0, BT),
+                512, 48);
         }
 
         /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>
@@ -395,7 +481,8 @@ partial class TinyGpt
             int B = batch.Count;
             if (B == 0)
             {
-                throw new global::System.ArgumentException("TinyGpt.StepDecoder: the batch is empty; fill the source rows and set Count.", nameof(batch));
+                throw new global::System.ArgumentException("TinyGpt.StepDecoder: the batch is empty; fill the source rows and set Count.",
+                    nameof(batch));
             }
 
             __b = B;

@@ -19,7 +19,8 @@ partial class Translator
         /// <summary>Length of each row of <c>Source</c> (1 to 20).</summary>
         public int[] SourceLengths { get; } = new int[16];
 
-        /// <summary>Sets row <paramref name="row"/> of <c>Source</c> to <paramref name="ids"/> (1 to 20 ids, each in [0, 300)) and pads the rest.</summary>
+        /// <summary>Sets row <paramref name="row"/> of <c>Source</c> to <paramref name="ids"/> (1 to 20 ids, each in [0, 300)) and pads the
+        /// rest.</summary>
         /// <param name="row">Row in [0, MaxBatch).</param>
         /// <param name="ids">The row's token ids.</param>
         public void SetSource(int row, global::System.ReadOnlySpan<int> ids)
@@ -27,14 +28,17 @@ partial class Translator
             __CheckRow(row, "Source");
             if (ids.Length < 1 || ids.Length > 20)
             {
-                throw new global::System.ArgumentException($"Translator.Batch.Source: sequence length {ids.Length} must be between 1 and the maximum length SourceLength (20).", nameof(ids));
+                throw new global::System.ArgumentException(
+                    $"Translator.Batch.Source: sequence length {ids.Length} must be between 1 and the maximum length SourceLength (20).",
+                    nameof(ids));
             }
 
             for (int i = 0; i < ids.Length; i++)
             {
                 if ((uint)ids[i] >= 300u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i], $"Translator.Batch.Source: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (300)).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i],
+                        $"Translator.Batch.Source: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (300)).");
                 }
             }
 
@@ -50,7 +54,8 @@ partial class Translator
         /// <summary>Length of each row of <c>Target</c> (1 to 24).</summary>
         public int[] TargetLengths { get; } = new int[16];
 
-        /// <summary>Sets row <paramref name="row"/> of <c>Target</c> to <paramref name="ids"/> (1 to 24 ids, each in [0, 300)) and pads the rest.</summary>
+        /// <summary>Sets row <paramref name="row"/> of <c>Target</c> to <paramref name="ids"/> (1 to 24 ids, each in [0, 300)) and pads the
+        /// rest.</summary>
         /// <param name="row">Row in [0, MaxBatch).</param>
         /// <param name="ids">The row's token ids.</param>
         public void SetTarget(int row, global::System.ReadOnlySpan<int> ids)
@@ -58,14 +63,17 @@ partial class Translator
             __CheckRow(row, "Target");
             if (ids.Length < 1 || ids.Length > 24)
             {
-                throw new global::System.ArgumentException($"Translator.Batch.Target: sequence length {ids.Length} must be between 1 and the maximum length TargetLength (24).", nameof(ids));
+                throw new global::System.ArgumentException(
+                    $"Translator.Batch.Target: sequence length {ids.Length} must be between 1 and the maximum length TargetLength (24).",
+                    nameof(ids));
             }
 
             for (int i = 0; i < ids.Length; i++)
             {
                 if ((uint)ids[i] >= 300u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i], $"Translator.Batch.Target: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (300)).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i],
+                        $"Translator.Batch.Target: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (300)).");
                 }
             }
 
@@ -86,7 +94,8 @@ partial class Translator
             __CheckRow(row, "Labels");
             if (labels.Length < 1 || labels.Length > 24)
             {
-                throw new global::System.ArgumentException($"Translator.Batch.Labels: {labels.Length} labels must be between 1 and 24.", nameof(labels));
+                throw new global::System.ArgumentException($"Translator.Batch.Labels: {labels.Length} labels must be between 1 and 24.",
+                    nameof(labels));
             }
 
             for (int i = 0; i < labels.Length; i++)
@@ -94,7 +103,8 @@ partial class Translator
                 int label = labels[i];
                 if ((label < 0 || label >= 300) && label != -100)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(labels), label, $"Translator.Batch.Labels: label {label} at row {row}, position {i} must be in [0, Vocab (300)) or IgnoreIndex (-100).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(labels), label,
+                        $"Translator.Batch.Labels: label {label} at row {row}, position {i} must be in [0, Vocab (300)) or IgnoreIndex (-100).");
                 }
             }
 
@@ -111,7 +121,8 @@ partial class Translator
             {
                 if ((uint)value > 16u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $"Translator.Batch: batch size {value} must be between 0 and MaxBatch (16).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value,
+                        $"Translator.Batch: batch size {value} must be between 0 and MaxBatch (16).");
                 }
 
                 __count = value;
@@ -122,7 +133,8 @@ partial class Translator
         {
             if ((uint)row >= 16u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"Translator.Batch.{buffer}: row {row} must be in [0, MaxBatch (16)).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"Translator.Batch.{buffer}: row {row} must be in [0, MaxBatch (16)).");
             }
         }
     }

@@ -109,7 +109,8 @@ partial class Translator
             global::System.ArgumentNullException.ThrowIfNull(batch);
             if (width < 1 || (long)batch.Count * width > __maxRows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(width), width, $"Translator.StepDecoder.Begin: Count ({batch.Count}) × width ({width}) must be 1 to maxRows ({__maxRows}).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(width), width,
+                    $"Translator.StepDecoder.Begin: Count ({batch.Count}) × width ({width}) must be 1 to maxRows ({__maxRows}).");
             }
 
             __trainer.__Encode(batch);
@@ -126,9 +127,11 @@ partial class Translator
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __trainer.__activations.Span;
             // Decoder: keys and values of Encoder [B, S, 32] for every layer's cross-attention, repeated for the width hypotheses of each source
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 32), a.Slice(220800, B * S * 32), p.Slice(32992, 1024), p.Slice(35072, 32), B * S, 32, 32, pool: __trainer.Pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 32),
+                a.Slice(220800, B * S * 32), p.Slice(32992, 1024), p.Slice(35072, 32), B * S, 32, 32, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossK0_0, B, width, S * 32);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 32), a.Slice(220800, B * S * 32), p.Slice(34016, 1024), p.Slice(35104, 32), B * S, 32, 32, pool: __trainer.Pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 32),
+                a.Slice(220800, B * S * 32), p.Slice(34016, 1024), p.Slice(35104, 32), B * S, 32, 32, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossV0_0, B, width, S * 32);
         }
 
@@ -150,7 +153,8 @@ partial class Translator
             CheckRow(row);
             if ((uint)step >= 24u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(step), step, "Translator.StepDecoder.CrossAttention: step must be in [0, 24).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(step), step,
+                    "Translator.StepDecoder.CrossAttention: step must be in [0, 24).");
             }
 
             return global::System.MemoryExtensions.AsSpan(__history, ((row * 24) + step) * 20, __sourceLengths[row]);
@@ -160,7 +164,8 @@ partial class Translator
         {
             if ((uint)row >= (uint)__rows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"Translator.StepDecoder: row must be in [0, {__rows}) (the rows of the last Begin).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"Translator.StepDecoder: row must be in [0, {__rows}) (the rows of the last Begin).");
             }
 
             return row;
@@ -172,17 +177,21 @@ partial class Translator
             int R = tokens.Length;
             if (R != __rows || R == 0)
             {
-                throw new global::System.ArgumentException($"Translator.StepDecoder.Step: {R} tokens given for the {__rows} rows of the last Begin.", nameof(tokens));
+                throw new global::System.ArgumentException($"Translator.StepDecoder.Step: {R} tokens given for the {__rows} rows of the last Begin.",
+                    nameof(tokens));
             }
 
             if ((uint)step >= 24u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(step), step, "Translator.StepDecoder.Step: step must be in [0, 24) (the decoded input's maximum length).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(step), step,
+                    "Translator.StepDecoder.Step: step must be in [0, 24) (the decoded input's maximum length).");
             }
 
             if (logProbabilities.Length < R * 300)
             {
-                throw new global::System.ArgumentException($"Translator.StepDecoder.Step: logProbabilities holds {logProbabilities.Length} floats; {R} rows need {R * 300}.", nameof(logProbabilities));
+                throw new global::System.ArgumentException(
+                    $"Translator.StepDecoder.Step: logProbabilities holds {logProbabilities.Length} floats; {R} rows need {R * 300}.",
+                    nameof(logProbabilities));
             }
 
             global::System.Span<float> p = __model.__parameters.Span;
@@ -191,39 +200,73 @@ partial class Translator
             // TargetEmbedding (Embedding) at position step
             global::ModelDsl.Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), p.Slice(18144, 9600), tokens, 300, 32);
             // TargetPositions (SinusoidalPositions) at position step
-            global::ModelDsl.Kernels.SinusoidalPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), global::System.MemoryExtensions.AsSpan(__trainer.__sinusoid1, step * 32, 32), R, 1, 32);
+            global::ModelDsl.Kernels.SinusoidalPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), global::System.MemoryExtensions.AsSpan(__trainer.__sinusoid1, step * 32, 32),
+                R, 1, 32);
             // Decoder.Layer[0]: post-norm, self-attention over the cached positions 0..step, cross-attention to the encoder memory
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 32), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(27744, 1024), p.Slice(30816, 32), R, 32, 32, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 32), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(28768, 1024), p.Slice(30848, 32), R, 32, 32, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 32), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(29792, 1024), p.Slice(30880, 32), R, 32, 32, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(27744, 1024), p.Slice(30816, 32), R, 32, 32, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(28768, 1024), p.Slice(30848, 32), R, 32, 32, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(29792, 1024), p.Slice(30880, 32), R, 32, 32, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 32, 32).CopyTo(global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 24) + step) * 32, 32));
-                global::System.MemoryExtensions.AsSpan(__v, r * 32, 32).CopyTo(global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 24) + step) * 32, 32));
+                global::System.MemoryExtensions.AsSpan(__k, r * 32, 32).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 24) + step) * 32, 32));
+                global::System.MemoryExtensions.AsSpan(__v, r * 32, 32).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 24) + step) * 32, 32));
             }
-            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 32), global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 24), global::System.MemoryExtensions.AsSpan(__q, 0, R * 32), global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 24 * 32), global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 24 * 32), R, 1, 24, 4, 8, global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.35355338f, pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 32), global::System.MemoryExtensions.AsSpan(__c, 0, R * 32), p.Slice(30912, 1024), p.Slice(31936, 32), R, 32, 32, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), global::System.MemoryExtensions.AsSpan(__o, 0, R * 32));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(40384, 32), p.Slice(40416, 32), R, 32, pool: pool);
+            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 24), global::System.MemoryExtensions.AsSpan(__q, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 24 * 32),
+                global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 24 * 32), R, 1, 24, 4, 8,
+                global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.35355338f, pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__c, 0, R * 32), p.Slice(30912, 1024), p.Slice(31936, 32), R, 32, 32, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), global::System.MemoryExtensions.AsSpan(__o, 0, R * 32));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(40384, 32), p.Slice(40416, 32), R, 32, pool: pool);
             // cross-attention: queries of this position against the memory's keys and values from Begin
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 32), global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), p.Slice(31968, 1024), p.Slice(35040, 32), R, 32, 32, pool: pool);
-            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 32), global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * __s), global::System.MemoryExtensions.AsSpan(__q, 0, R * 32), global::System.MemoryExtensions.AsSpan(__crossK0_0, 0, R * __s * 32), global::System.MemoryExtensions.AsSpan(__crossV0_0, 0, R * __s * 32), R, 1, __s, 4, 8, global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R)), 0.35355338f, pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), p.Slice(31968, 1024), p.Slice(35040, 32), R, 32, 32, pool: pool);
+            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * __s), global::System.MemoryExtensions.AsSpan(__q, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__crossK0_0, 0, R * __s * 32),
+                global::System.MemoryExtensions.AsSpan(__crossV0_0, 0, R * __s * 32), R, 1, __s, 4, 8,
+                global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R)), 0.35355338f, pool);
             RecordAttention(R, step);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 32), global::System.MemoryExtensions.AsSpan(__c, 0, R * 32), p.Slice(35136, 1024), p.Slice(36160, 32), R, 32, 32, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), global::System.MemoryExtensions.AsSpan(__o, 0, R * 32));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), p.Slice(40448, 32), p.Slice(40480, 32), R, 32, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__c, 0, R * 32), p.Slice(35136, 1024), p.Slice(36160, 32), R, 32, 32, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), global::System.MemoryExtensions.AsSpan(__o, 0, R * 32));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), p.Slice(40448, 32), p.Slice(40480, 32), R, 32, pool: pool);
             // feed-forward
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(36192, 2048), p.Slice(38240, 64), R, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 64), pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 32), global::System.MemoryExtensions.AsSpan(__h, 0, R * 64), p.Slice(38304, 2048), p.Slice(40352, 32), R, 64, 32, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), global::System.MemoryExtensions.AsSpan(__o, 0, R * 32));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(40512, 32), p.Slice(40544, 32), R, 32, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(36192, 2048), p.Slice(38240, 64), R, 32, 64,
+                global::ModelDsl.Kernels.ActivationKind.ReLU, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 64), pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__h, 0, R * 64), p.Slice(38304, 2048), p.Slice(40352, 32), R, 64, 32, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), global::System.MemoryExtensions.AsSpan(__o, 0, R * 32));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(40512, 32), p.Slice(40544, 32), R, 32, pool: pool);
             // FinalNorm (LayerNorm) at position step
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), p.Slice(40576, 32), p.Slice(40608, 32), R, 32, pool: pool);
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), p.Slice(40576, 32), p.Slice(40608, 32), R, 32, pool: pool);
             // Logits (Dense) at position step
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 300), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(40640, 9600), p.Slice(50240, 300), R, 32, 300, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 300),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(40640, 9600), p.Slice(50240, 300), R, 32, 300, pool: pool);
             // log-softmax over the 300 classes
-            global::ModelDsl.Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 300), global::System.MemoryExtensions.AsSpan(__logits, 0, R * 300), R, 300, pool);
+            global::ModelDsl.Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 300),
+                global::System.MemoryExtensions.AsSpan(__logits, 0, R * 300), R, 300, pool);
         }
 
         /// <inheritdoc/>
@@ -232,19 +275,22 @@ partial class Translator
             int R = sources.Length;
             if (R != __rows)
             {
-                throw new global::System.ArgumentException($"Translator.StepDecoder.Reorder: {R} sources given for the {__rows} rows of the last Begin.", nameof(sources));
+                throw new global::System.ArgumentException(
+                    $"Translator.StepDecoder.Reorder: {R} sources given for the {__rows} rows of the last Begin.", nameof(sources));
             }
 
             if (steps < 0 || steps > 24)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(steps), steps, "Translator.StepDecoder.Reorder: steps must be in [0, 24].");
+                throw new global::System.ArgumentOutOfRangeException(nameof(steps), steps,
+                    "Translator.StepDecoder.Reorder: steps must be in [0, 24].");
             }
 
             for (int r = 0; r < R; r++)
             {
                 if ((uint)sources[r] >= (uint)R || sources[r] / __width != r / __width)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(sources), sources[r], $"Translator.StepDecoder.Reorder: row {r} cannot continue row {sources[r]} (rows continue hypotheses of their own source).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(sources), sources[r],
+                        $"Translator.StepDecoder.Reorder: row {r} cannot continue row {sources[r]} (rows continue hypotheses of their own source).");
                 }
             }
 
@@ -252,7 +298,8 @@ partial class Translator
             global::ModelDsl.Decoding.HypothesisRows.Gather(__selfV0_0, sources, steps * 32, 24 * 32, __reorder);
         }
 
-        /// <summary>Keeps the mean over heads of the cross-attention weights in <c>__probs</c> as row r's history at <paramref name="step"/>.</summary>
+        /// <summary>Keeps the mean over heads of the cross-attention weights in <c>__probs</c> as row r's history at <paramref
+        /// name="step"/>.</summary>
         private void RecordAttention(int rows, int step)
         {
             int S = __s;

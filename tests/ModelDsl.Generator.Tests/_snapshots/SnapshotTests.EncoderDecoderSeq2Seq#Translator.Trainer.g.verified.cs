@@ -14,7 +14,8 @@ partial class Translator
     /// <param name="clipNorm">Clip the gradients to this global L2 norm before each update (0 = no clipping).</param>
     /// <param name="dropoutSeed">Seed of the dropout masks (each site has its own stream; the counter advances every optimizer step).</param>
     /// <returns>A new trainer bound to this model.</returns>
-    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1, global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
+    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1,
+        global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
         => new Trainer(this, optimizer, threads, schedule, clipNorm, dropoutSeed);
 
     /// <summary>
@@ -24,7 +25,8 @@ partial class Translator
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see
+    /// cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
     /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -50,13 +52,18 @@ partial class Translator
         internal int __t_Target;
         private int __rows;
 
-        internal Trainer(Translator model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
-            : base("Translator", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 195584)
+        internal Trainer(Translator model, global::ModelDsl.Optim.Optimizer optimizer, int threads,
+            global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("Translator", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed,
+                195584)
         {
             __model = model;
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(24576, global::ModelDsl.Kernels.Attention.ScratchLength(20, 20, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(24, 24, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(24, 20, Pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(
+                global::System.Math.Max(24576, global::ModelDsl.Kernels.Attention.ScratchLength(20, 20, Pool.ThreadCount)),
+                global::ModelDsl.Kernels.Attention.ScratchLength(24, 24, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(24, 20,
+                Pool.ThreadCount)));
             global::ModelDsl.Kernels.SinusoidalPositions.Fill(__sinusoid0, 20, 32);
             global::ModelDsl.Kernels.SinusoidalPositions.Fill(__sinusoid1, 24, 32);
         }
@@ -77,7 +84,8 @@ partial class Translator
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters
+        /// afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
@@ -86,7 +94,8 @@ partial class Translator
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
-                throw new global::System.InvalidOperationException($"Translator.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
+                throw new global::System.InvalidOperationException(
+                    $"Translator.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
             }
 
             float loss;
@@ -110,14 +119,16 @@ partial class Translator
         /// <returns>The mean loss of the batch.</returns>
         public float Evaluate(Batch batch) => __Forward(batch, false);
 
-        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T + t</c>).</summary>
+        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T +
+        /// t</c>).</summary>
         /// <param name="row">Row of <see cref="Logits"/>.</param>
         /// <returns>The argmax class (the first on ties).</returns>
         public int Predict(int row)
         {
             if ((uint)row >= (uint)__rows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"Translator.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"Translator.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
             return ArgMax(Logits.Slice(row * 300, 300));
@@ -126,7 +137,8 @@ partial class Translator
         /// <summary>
         /// Scheduled sampling: the probability, for optimizer step <c>s</c> (1-based), of feeding the model's own prediction instead of
         /// the given token at each position of <c>Target</c> after the first (Bengio et al. 2015, in the parallel two-pass form of
-        /// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher forcing.
+        /// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher
+        /// forcing.
         /// The draws depend on the dropout seed and the step only.
         /// </summary>
         public global::System.Func<long, float>? ScheduledSampling { get; set; }
@@ -192,7 +204,8 @@ partial class Translator
                     int length = batch.SourceLengths[b];
                     if (length < 1 || length > 20)
                     {
-                        throw new global::System.ArgumentException($"Translator.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 20 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"Translator.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 20 ids.", nameof(batch));
                     }
 
                     TSource = length > TSource ? length : TSource;
@@ -200,7 +213,8 @@ partial class Translator
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 20, TSource).CopyTo(global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 20, TSource).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -212,7 +226,8 @@ partial class Translator
                     int length = batch.TargetLengths[b];
                     if (length < 1 || length > 24)
                     {
-                        throw new global::System.ArgumentException($"Translator.Batch.Target: row {b} has length {length}; every row below Count needs 1 to 24 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"Translator.Batch.Target: row {b} has length {length}; every row below Count needs 1 to 24 ids.", nameof(batch));
                     }
 
                     TTarget = length > TTarget ? length : TTarget;
@@ -220,8 +235,10 @@ partial class Translator
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Target, b * 24, TTarget).CopyTo(global::System.MemoryExtensions.AsSpan(__ids_Target, b * TTarget, TTarget));
-                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 24, TTarget).CopyTo(global::System.MemoryExtensions.AsSpan(__labels, b * TTarget, TTarget));
+                    global::System.MemoryExtensions.AsSpan(batch.Target, b * 24, TTarget).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__ids_Target, b * TTarget, TTarget));
+                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 24, TTarget).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__labels, b * TTarget, TTarget));
                 }
 
                 __t_Target = TTarget;
@@ -246,101 +263,166 @@ partial class Translator
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __activations.Span;
             // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,32], source_embedding.weight params[0..9600)
-            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 32), p.Slice(0, 9600), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 300, 32);
+            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 32), p.Slice(0, 9600),
+                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 300, 32);
             // SourcePositions (SinusoidalPositions): [B,SourceLength,32] -> [B,SourceLength,32]: adds the fixed sinusoid table (20 x 32)
-            global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(10240, BTSource * 32), a.Slice(0, BTSource * 32), __sinusoid0, B, TSource, 32);
-            // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,32], 4 heads of 8, mask key padding, ff 64, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
+            global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(10240, BTSource * 32), a.Slice(0, BTSource * 32), __sinusoid0, B, TSource,
+                32);
+            // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,32], 4 heads of 8, mask key padding, ff 64, dropout 0.1 (on the attention
+            // probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(20480, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(9600, 1024), p.Slice(12672, 32), BTSource, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(20480, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(9600, 1024),
+                    p.Slice(12672, 32), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024), p.Slice(12704, 32), BTSource, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024),
+                    p.Slice(12704, 32), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024), p.Slice(12736, 32), BTSource, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024),
+                    p.Slice(12736, 32), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, dropout p = 0.1 on the probabilities, stream 0UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(76800, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(76800, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource),
+                    a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), B, TSource, TSource, 4, 8, mask,
+                    0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, DropoutSeed, 0UL,
+                    __dropoutOffset, training, Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024), p.Slice(13792, 32), BTSource, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024),
+                    p.Slice(13792, 32), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 1UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), a.Slice(87040, BTSource * 32), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(97280, BTSource * 32),
+                    global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), a.Slice(87040, BTSource * 32), 0.1f, DropoutSeed, 1UL,
+                    __dropoutOffset, training, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(107520, BTSource * 32), a.Slice(10240, BTSource * 32), a.Slice(97280, BTSource * 32));
-                // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[18016..18048), encoder.layers.0.norm1.bias params[18048..18080)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(117760, BTSource * 32), a.Slice(128000, BTSource), a.Slice(128320, BTSource), a.Slice(107520, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(107520, BTSource * 32), a.Slice(10240, BTSource * 32),
+                    a.Slice(97280, BTSource * 32));
+                // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[18016..18048), encoder.layers.0.norm1.bias
+                // params[18048..18080)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(117760, BTSource * 32), a.Slice(128000, BTSource), a.Slice(128320, BTSource),
+                    a.Slice(107520, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[13824..15872)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048), p.Slice(15872, 64), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048),
+                    p.Slice(15872, 64), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), Pool);
                 // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 2UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 35840, BTSource * 64), a.Slice(128640, BTSource * 64), 0.1f, DropoutSeed, 2UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(169600, BTSource * 64),
+                    global::System.MemoryExtensions.AsSpan(__masks, 35840, BTSource * 64), a.Slice(128640, BTSource * 64), 0.1f, DropoutSeed, 2UL,
+                    __dropoutOffset, training, Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[15936..17984)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048), p.Slice(17984, 32), BTSource, 64, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048),
+                    p.Slice(17984, 32), BTSource, 64, 32, pool: Pool);
                 // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 3UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32), a.Slice(190080, BTSource * 32), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(200320, BTSource * 32),
+                    global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32), a.Slice(190080, BTSource * 32), 0.1f, DropoutSeed, 3UL,
+                    __dropoutOffset, training, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(210560, BTSource * 32), a.Slice(117760, BTSource * 32), a.Slice(200320, BTSource * 32));
-                // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[18080..18112), encoder.layers.0.norm2.bias params[18112..18144)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(220800, BTSource * 32), a.Slice(231040, BTSource), a.Slice(231360, BTSource), a.Slice(210560, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(210560, BTSource * 32), a.Slice(117760, BTSource * 32),
+                    a.Slice(200320, BTSource * 32));
+                // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[18080..18112), encoder.layers.0.norm2.bias
+                // params[18112..18144)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(220800, BTSource * 32), a.Slice(231040, BTSource), a.Slice(231360, BTSource),
+                    a.Slice(210560, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: Pool);
             }
             // TargetEmbedding (Embedding): [B,TargetLength] -> [B,TargetLength,32], target_embedding.weight params[18144..27744)
-            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(231680, BTTarget * 32), p.Slice(18144, 9600), global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 300, 32);
+            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(231680, BTTarget * 32), p.Slice(18144, 9600),
+                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 300, 32);
             // TargetPositions (SinusoidalPositions): [B,TargetLength,32] -> [B,TargetLength,32]: adds the fixed sinusoid table (24 x 32)
-            global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(243968, BTTarget * 32), a.Slice(231680, BTTarget * 32), __sinusoid1, B, TTarget, 32);
-            // Decoder.Layer[0]: post-norm Transformer decoder layer [B,TTarget,32], 4 heads of 8, mask causal + key padding, cross-attention to Encoder (memory key padding), ff 64, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
+            global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(243968, BTTarget * 32), a.Slice(231680, BTTarget * 32), __sinusoid1, B,
+                TTarget, 32);
+            // Decoder.Layer[0]: post-norm Transformer decoder layer [B,TTarget,32], 4 heads of 8, mask causal + key padding, cross-attention to
+            // Encoder (memory key padding), ff 64, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
             {
-                var mask = global::ModelDsl.Kernels.AttentionMask.Causal().WithKeyPadding(global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B));
+                var mask = global::ModelDsl.Kernels.AttentionMask.Causal().WithKeyPadding(
+                    global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B));
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(256256, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(27744, 1024), p.Slice(30816, 32), BTTarget, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(256256, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(27744, 1024),
+                    p.Slice(30816, 32), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(268544, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(28768, 1024), p.Slice(30848, 32), BTTarget, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(268544, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(28768, 1024),
+                    p.Slice(30848, 32), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(280832, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(29792, 1024), p.Slice(30880, 32), BTTarget, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(280832, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(29792, 1024),
+                    p.Slice(30880, 32), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, dropout p = 0.1 on the probabilities, stream 4UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(329984, BTTarget * 32), a.Slice(293120, B * 4 * TTarget * TTarget), a.Slice(256256, BTTarget * 32), a.Slice(268544, BTTarget * 32), a.Slice(280832, BTTarget * 32), B, TTarget, TTarget, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 66560, B * 4 * TTarget * TTarget), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(329984, BTTarget * 32), a.Slice(293120, B * 4 * TTarget * TTarget),
+                    a.Slice(256256, BTTarget * 32), a.Slice(268544, BTTarget * 32), a.Slice(280832, BTTarget * 32), B, TTarget, TTarget, 4, 8, mask,
+                    0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 66560, B * 4 * TTarget * TTarget), 0.1f, DropoutSeed, 4UL,
+                    __dropoutOffset, training, Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[30912..31936)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(342272, BTTarget * 32), a.Slice(329984, BTTarget * 32), p.Slice(30912, 1024), p.Slice(31936, 32), BTTarget, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(342272, BTTarget * 32), a.Slice(329984, BTTarget * 32), p.Slice(30912, 1024),
+                    p.Slice(31936, 32), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].dropout1: dropout p = 0.1, stream 5UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(354560, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 103424, BTTarget * 32), a.Slice(342272, BTTarget * 32), 0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(354560, BTTarget * 32),
+                    global::System.MemoryExtensions.AsSpan(__masks, 103424, BTTarget * 32), a.Slice(342272, BTTarget * 32), 0.1f, DropoutSeed, 5UL,
+                    __dropoutOffset, training, Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(366848, BTTarget * 32), a.Slice(243968, BTTarget * 32), a.Slice(354560, BTTarget * 32));
-                // Decoder.Layer[0].norm1: LayerNorm, decoder.layers.0.norm1.weight params[40384..40416), decoder.layers.0.norm1.bias params[40416..40448)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(379136, BTTarget * 32), a.Slice(391424, BTTarget), a.Slice(391808, BTTarget), a.Slice(366848, BTTarget * 32), p.Slice(40384, 32), p.Slice(40416, 32), BTTarget, 32, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(366848, BTTarget * 32), a.Slice(243968, BTTarget * 32),
+                    a.Slice(354560, BTTarget * 32));
+                // Decoder.Layer[0].norm1: LayerNorm, decoder.layers.0.norm1.weight params[40384..40416), decoder.layers.0.norm1.bias
+                // params[40416..40448)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(379136, BTTarget * 32), a.Slice(391424, BTTarget), a.Slice(391808, BTTarget),
+                    a.Slice(366848, BTTarget * 32), p.Slice(40384, 32), p.Slice(40416, 32), BTTarget, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(392192, BTTarget * 32), a.Slice(379136, BTTarget * 32), p.Slice(31968, 1024), p.Slice(35040, 32), BTTarget, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(392192, BTTarget * 32), a.Slice(379136, BTTarget * 32), p.Slice(31968, 1024),
+                    p.Slice(35040, 32), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 32..64 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(404480, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(32992, 1024), p.Slice(35072, 32), BTSource, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(404480, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(32992, 1024),
+                    p.Slice(35072, 32), BTSource, 32, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 64..96 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(414720, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(34016, 1024), p.Slice(35104, 32), BTSource, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(414720, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(34016, 1024),
+                    p.Slice(35104, 32), BTSource, 32, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.35355338f + memoryMask) v, dropout p = 0.1 on the probabilities, stream 6UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(455680, BTTarget * 32), a.Slice(424960, B * 4 * TTarget * TSource), a.Slice(392192, BTTarget * 32), a.Slice(404480, BTSource * 32), a.Slice(414720, BTSource * 32), B, TTarget, TSource, 4, 8, memoryMask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, DropoutSeed, 6UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(455680, BTTarget * 32), a.Slice(424960, B * 4 * TTarget * TSource),
+                    a.Slice(392192, BTTarget * 32), a.Slice(404480, BTSource * 32), a.Slice(414720, BTSource * 32), B, TTarget, TSource, 4, 8,
+                    memoryMask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, DropoutSeed,
+                    6UL, __dropoutOffset, training, Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[35136..36160)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(467968, BTTarget * 32), a.Slice(455680, BTTarget * 32), p.Slice(35136, 1024), p.Slice(36160, 32), BTTarget, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(467968, BTTarget * 32), a.Slice(455680, BTTarget * 32), p.Slice(35136, 1024),
+                    p.Slice(36160, 32), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].dropout2: dropout p = 0.1, stream 7UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(480256, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 146432, BTTarget * 32), a.Slice(467968, BTTarget * 32), 0.1f, DropoutSeed, 7UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(480256, BTTarget * 32),
+                    global::System.MemoryExtensions.AsSpan(__masks, 146432, BTTarget * 32), a.Slice(467968, BTTarget * 32), 0.1f, DropoutSeed, 7UL,
+                    __dropoutOffset, training, Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(492544, BTTarget * 32), a.Slice(379136, BTTarget * 32), a.Slice(480256, BTTarget * 32));
-                // Decoder.Layer[0].norm2: LayerNorm, decoder.layers.0.norm2.weight params[40448..40480), decoder.layers.0.norm2.bias params[40480..40512)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(504832, BTTarget * 32), a.Slice(517120, BTTarget), a.Slice(517504, BTTarget), a.Slice(492544, BTTarget * 32), p.Slice(40448, 32), p.Slice(40480, 32), BTTarget, 32, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(492544, BTTarget * 32), a.Slice(379136, BTTarget * 32),
+                    a.Slice(480256, BTTarget * 32));
+                // Decoder.Layer[0].norm2: LayerNorm, decoder.layers.0.norm2.weight params[40448..40480), decoder.layers.0.norm2.bias
+                // params[40480..40512)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(504832, BTTarget * 32), a.Slice(517120, BTTarget), a.Slice(517504, BTTarget),
+                    a.Slice(492544, BTTarget * 32), p.Slice(40448, 32), p.Slice(40480, 32), BTTarget, 32, pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[36192..38240)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(517888, BTTarget * 64), a.Slice(504832, BTTarget * 32), p.Slice(36192, 2048), p.Slice(38240, 64), BTTarget, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(542464, BTTarget * 64), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(517888, BTTarget * 64), a.Slice(504832, BTTarget * 32), p.Slice(36192, 2048),
+                    p.Slice(38240, 64), BTTarget, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(542464, BTTarget * 64), Pool);
                 // Decoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 8UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(567040, BTTarget * 64), global::System.MemoryExtensions.AsSpan(__masks, 158720, BTTarget * 64), a.Slice(517888, BTTarget * 64), 0.1f, DropoutSeed, 8UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(567040, BTTarget * 64),
+                    global::System.MemoryExtensions.AsSpan(__masks, 158720, BTTarget * 64), a.Slice(517888, BTTarget * 64), 0.1f, DropoutSeed, 8UL,
+                    __dropoutOffset, training, Pool);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[38304..40352)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(591616, BTTarget * 32), a.Slice(567040, BTTarget * 64), p.Slice(38304, 2048), p.Slice(40352, 32), BTTarget, 64, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(591616, BTTarget * 32), a.Slice(567040, BTTarget * 64), p.Slice(38304, 2048),
+                    p.Slice(40352, 32), BTTarget, 64, 32, pool: Pool);
                 // Decoder.Layer[0].dropout3: dropout p = 0.1, stream 9UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(603904, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 183296, BTTarget * 32), a.Slice(591616, BTTarget * 32), 0.1f, DropoutSeed, 9UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(603904, BTTarget * 32),
+                    global::System.MemoryExtensions.AsSpan(__masks, 183296, BTTarget * 32), a.Slice(591616, BTTarget * 32), 0.1f, DropoutSeed, 9UL,
+                    __dropoutOffset, training, Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(616192, BTTarget * 32), a.Slice(504832, BTTarget * 32), a.Slice(603904, BTTarget * 32));
-                // Decoder.Layer[0].norm3: LayerNorm, decoder.layers.0.norm3.weight params[40512..40544), decoder.layers.0.norm3.bias params[40544..40576)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(628480, BTTarget * 32), a.Slice(640768, BTTarget), a.Slice(641152, BTTarget), a.Slice(616192, BTTarget * 32), p.Slice(40512, 32), p.Slice(40544, 32), BTTarget, 32, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(616192, BTTarget * 32), a.Slice(504832, BTTarget * 32),
+                    a.Slice(603904, BTTarget * 32));
+                // Decoder.Layer[0].norm3: LayerNorm, decoder.layers.0.norm3.weight params[40512..40544), decoder.layers.0.norm3.bias
+                // params[40544..40576)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(628480, BTTarget * 32), a.Slice(640768, BTTarget), a.Slice(641152, BTTarget),
+                    a.Slice(616192, BTTarget * 32), p.Slice(40512, 32), p.Slice(40544, 32), BTTarget, 32, pool: Pool);
             }
-            // FinalNorm (LayerNorm): [B,TargetLength,32] -> [B,TargetLength,32]: LayerNorm, final_norm.weight params[40576..40608), final_norm.bias params[40608..40640)
-            global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(641536, BTTarget * 32), a.Slice(653824, BTTarget), a.Slice(654208, BTTarget), a.Slice(628480, BTTarget * 32), p.Slice(40576, 32), p.Slice(40608, 32), BTTarget, 32, pool: Pool);
+            // FinalNorm (LayerNorm): [B,TargetLength,32] -> [B,TargetLength,32]: LayerNorm, final_norm.weight params[40576..40608), final_norm.bias
+            // params[40608..40640)
+            global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(641536, BTTarget * 32), a.Slice(653824, BTTarget), a.Slice(654208, BTTarget),
+                a.Slice(628480, BTTarget * 32), p.Slice(40576, 32), p.Slice(40608, 32), BTTarget, 32, pool: Pool);
             // Logits (Dense): [B,TargetLength,32] -> [B,TargetLength,300], logits.weight params[40640..50240), logits.bias params[50240..50540)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(654592, BTTarget * 300), a.Slice(641536, BTTarget * 32), p.Slice(40640, 9600), p.Slice(50240, 300), BTTarget, 32, 300, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(654592, BTTarget * 300), a.Slice(641536, BTTarget * 32), p.Slice(40640, 9600),
+                p.Slice(50240, 300), BTTarget, 32, 300, pool: Pool);
             // Loss: cross-entropy over BTTarget rows of 300 classes, label smoothing 0, ignore index -100
             __rows = BTTarget;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(769792, BTTarget * 300), a.Slice(654592, BTTarget * 300), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, Pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(769792, BTTarget * 300), a.Slice(654592, BTTarget * 300),
+                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -358,100 +440,159 @@ partial class Translator
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(654592, BTTarget * 300), 1f, a.Slice(769792, BTTarget * 300), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, Pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(654592, BTTarget * 300), 1f, a.Slice(769792, BTTarget * 300),
+                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, Pool);
             // Logits (Dense): [B,TargetLength,32] -> [B,TargetLength,300], logits.weight params[40640..50240), logits.bias params[50240..50540)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(641536, BTTarget * 32), g.Slice(40640, 9600), g.Slice(50240, 300), d.Slice(654592, BTTarget * 300), a.Slice(641536, BTTarget * 32), p.Slice(40640, 9600), BTTarget, 32, 300, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(641536, BTTarget * 32), g.Slice(40640, 9600), g.Slice(50240, 300),
+                d.Slice(654592, BTTarget * 300), a.Slice(641536, BTTarget * 32), p.Slice(40640, 9600), BTTarget, 32, 300, pool: Pool);
             // FinalNorm (LayerNorm): [B,TargetLength,32] -> [B,TargetLength,32]: LayerNorm
-            global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(628480, BTTarget * 32), g.Slice(40576, 32), g.Slice(40608, 32), d.Slice(641536, BTTarget * 32), a.Slice(628480, BTTarget * 32), p.Slice(40576, 32), a.Slice(653824, BTTarget), a.Slice(654208, BTTarget), BTTarget, 32, Pool);
+            global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(628480, BTTarget * 32), g.Slice(40576, 32), g.Slice(40608, 32),
+                d.Slice(641536, BTTarget * 32), a.Slice(628480, BTTarget * 32), p.Slice(40576, 32), a.Slice(653824, BTTarget),
+                a.Slice(654208, BTTarget), BTTarget, 32, Pool);
             // Decoder.Layer[0] (backward)
             {
-                var mask = global::ModelDsl.Kernels.AttentionMask.Causal().WithKeyPadding(global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B));
+                var mask = global::ModelDsl.Kernels.AttentionMask.Causal().WithKeyPadding(
+                    global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B));
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].norm3: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(616192, BTTarget * 32), g.Slice(40512, 32), g.Slice(40544, 32), d.Slice(628480, BTTarget * 32), a.Slice(616192, BTTarget * 32), p.Slice(40512, 32), a.Slice(640768, BTTarget), a.Slice(641152, BTTarget), BTTarget, 32, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(616192, BTTarget * 32), g.Slice(40512, 32), g.Slice(40544, 32),
+                    d.Slice(628480, BTTarget * 32), a.Slice(616192, BTTarget * 32), p.Slice(40512, 32), a.Slice(640768, BTTarget),
+                    a.Slice(641152, BTTarget), BTTarget, 32, Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(504832, BTTarget * 32), d.Slice(603904, BTTarget * 32), d.Slice(616192, BTTarget * 32));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(504832, BTTarget * 32), d.Slice(603904, BTTarget * 32),
+                    d.Slice(616192, BTTarget * 32));
                 // Decoder.Layer[0].dropout3: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(591616, BTTarget * 32), d.Slice(603904, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 183296, BTTarget * 32), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(591616, BTTarget * 32), d.Slice(603904, BTTarget * 32),
+                    global::System.MemoryExtensions.AsSpan(__masks, 183296, BTTarget * 32), 0.1f, training);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[38304..40352)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(567040, BTTarget * 64), g.Slice(38304, 2048), g.Slice(40352, 32), d.Slice(591616, BTTarget * 32), a.Slice(567040, BTTarget * 64), p.Slice(38304, 2048), BTTarget, 64, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(567040, BTTarget * 64), g.Slice(38304, 2048), g.Slice(40352, 32),
+                    d.Slice(591616, BTTarget * 32), a.Slice(567040, BTTarget * 64), p.Slice(38304, 2048), BTTarget, 64, 32, pool: Pool);
                 // Decoder.Layer[0].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(517888, BTTarget * 64), d.Slice(567040, BTTarget * 64), global::System.MemoryExtensions.AsSpan(__masks, 158720, BTTarget * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(517888, BTTarget * 64), d.Slice(567040, BTTarget * 64),
+                    global::System.MemoryExtensions.AsSpan(__masks, 158720, BTTarget * 64), 0.1f, training);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[36192..38240)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(504832, BTTarget * 32), g.Slice(36192, 2048), g.Slice(38240, 64), d.Slice(517888, BTTarget * 64), a.Slice(504832, BTTarget * 32), p.Slice(36192, 2048), BTTarget, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(542464, BTTarget * 64), __scratch.Span.Slice(0, BTTarget * 64), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(504832, BTTarget * 32), g.Slice(36192, 2048), g.Slice(38240, 64),
+                    d.Slice(517888, BTTarget * 64), a.Slice(504832, BTTarget * 32), p.Slice(36192, 2048), BTTarget, 32, 64,
+                    global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(542464, BTTarget * 64), __scratch.Span.Slice(0, BTTarget * 64), Pool);
                 // Decoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(492544, BTTarget * 32), g.Slice(40448, 32), g.Slice(40480, 32), d.Slice(504832, BTTarget * 32), a.Slice(492544, BTTarget * 32), p.Slice(40448, 32), a.Slice(517120, BTTarget), a.Slice(517504, BTTarget), BTTarget, 32, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(492544, BTTarget * 32), g.Slice(40448, 32), g.Slice(40480, 32),
+                    d.Slice(504832, BTTarget * 32), a.Slice(492544, BTTarget * 32), p.Slice(40448, 32), a.Slice(517120, BTTarget),
+                    a.Slice(517504, BTTarget), BTTarget, 32, Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(379136, BTTarget * 32), d.Slice(480256, BTTarget * 32), d.Slice(492544, BTTarget * 32));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(379136, BTTarget * 32), d.Slice(480256, BTTarget * 32),
+                    d.Slice(492544, BTTarget * 32));
                 // Decoder.Layer[0].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(467968, BTTarget * 32), d.Slice(480256, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 146432, BTTarget * 32), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(467968, BTTarget * 32), d.Slice(480256, BTTarget * 32),
+                    global::System.MemoryExtensions.AsSpan(__masks, 146432, BTTarget * 32), 0.1f, training);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[35136..36160)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(455680, BTTarget * 32), g.Slice(35136, 1024), g.Slice(36160, 32), d.Slice(467968, BTTarget * 32), a.Slice(455680, BTTarget * 32), p.Slice(35136, 1024), BTTarget, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(455680, BTTarget * 32), g.Slice(35136, 1024), g.Slice(36160, 32),
+                    d.Slice(467968, BTTarget * 32), a.Slice(455680, BTTarget * 32), p.Slice(35136, 1024), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(392192, BTTarget * 32), d.Slice(404480, BTSource * 32), d.Slice(414720, BTSource * 32), d.Slice(455680, BTTarget * 32), a.Slice(392192, BTTarget * 32), a.Slice(404480, BTSource * 32), a.Slice(414720, BTSource * 32), a.Slice(424960, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 8, memoryMask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(392192, BTTarget * 32), d.Slice(404480, BTSource * 32),
+                    d.Slice(414720, BTSource * 32), d.Slice(455680, BTTarget * 32), a.Slice(392192, BTTarget * 32), a.Slice(404480, BTSource * 32),
+                    a.Slice(414720, BTSource * 32), a.Slice(424960, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 8, memoryMask, 0.35355338f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, training,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(379136, BTTarget * 32), g.Slice(31968, 1024), g.Slice(35040, 32), d.Slice(392192, BTTarget * 32), a.Slice(379136, BTTarget * 32), p.Slice(31968, 1024), BTTarget, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(379136, BTTarget * 32), g.Slice(31968, 1024), g.Slice(35040, 32),
+                    d.Slice(392192, BTTarget * 32), a.Slice(379136, BTTarget * 32), p.Slice(31968, 1024), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 32..64 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(220800, BTSource * 32), g.Slice(32992, 1024), g.Slice(35072, 32), d.Slice(404480, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(32992, 1024), BTSource, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(220800, BTSource * 32), g.Slice(32992, 1024), g.Slice(35072, 32),
+                    d.Slice(404480, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(32992, 1024), BTSource, 32, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 64..96 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(220800, BTSource * 32), g.Slice(34016, 1024), g.Slice(35104, 32), d.Slice(414720, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(34016, 1024), BTSource, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(220800, BTSource * 32), g.Slice(34016, 1024), g.Slice(35104, 32),
+                    d.Slice(414720, BTSource * 32), a.Slice(220800, BTSource * 32), p.Slice(34016, 1024), BTSource, 32, 32, pool: Pool);
                 // Decoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(366848, BTTarget * 32), g.Slice(40384, 32), g.Slice(40416, 32), d.Slice(379136, BTTarget * 32), a.Slice(366848, BTTarget * 32), p.Slice(40384, 32), a.Slice(391424, BTTarget), a.Slice(391808, BTTarget), BTTarget, 32, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(366848, BTTarget * 32), g.Slice(40384, 32), g.Slice(40416, 32),
+                    d.Slice(379136, BTTarget * 32), a.Slice(366848, BTTarget * 32), p.Slice(40384, 32), a.Slice(391424, BTTarget),
+                    a.Slice(391808, BTTarget), BTTarget, 32, Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(243968, BTTarget * 32), d.Slice(354560, BTTarget * 32), d.Slice(366848, BTTarget * 32));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(243968, BTTarget * 32), d.Slice(354560, BTTarget * 32),
+                    d.Slice(366848, BTTarget * 32));
                 // Decoder.Layer[0].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(342272, BTTarget * 32), d.Slice(354560, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__masks, 103424, BTTarget * 32), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(342272, BTTarget * 32), d.Slice(354560, BTTarget * 32),
+                    global::System.MemoryExtensions.AsSpan(__masks, 103424, BTTarget * 32), 0.1f, training);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[30912..31936)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(329984, BTTarget * 32), g.Slice(30912, 1024), g.Slice(31936, 32), d.Slice(342272, BTTarget * 32), a.Slice(329984, BTTarget * 32), p.Slice(30912, 1024), BTTarget, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(329984, BTTarget * 32), g.Slice(30912, 1024), g.Slice(31936, 32),
+                    d.Slice(342272, BTTarget * 32), a.Slice(329984, BTTarget * 32), p.Slice(30912, 1024), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].self_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(256256, BTTarget * 32), d.Slice(268544, BTTarget * 32), d.Slice(280832, BTTarget * 32), d.Slice(329984, BTTarget * 32), a.Slice(256256, BTTarget * 32), a.Slice(268544, BTTarget * 32), a.Slice(280832, BTTarget * 32), a.Slice(293120, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 66560, B * 4 * TTarget * TTarget), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(256256, BTTarget * 32), d.Slice(268544, BTTarget * 32),
+                    d.Slice(280832, BTTarget * 32), d.Slice(329984, BTTarget * 32), a.Slice(256256, BTTarget * 32), a.Slice(268544, BTTarget * 32),
+                    a.Slice(280832, BTTarget * 32), a.Slice(293120, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 8, mask, 0.35355338f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 66560, B * 4 * TTarget * TTarget), 0.1f, training,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(243968, BTTarget * 32), g.Slice(27744, 1024), g.Slice(30816, 32), d.Slice(256256, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(27744, 1024), BTTarget, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(243968, BTTarget * 32), g.Slice(27744, 1024), g.Slice(30816, 32),
+                    d.Slice(256256, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(27744, 1024), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(243968, BTTarget * 32), g.Slice(28768, 1024), g.Slice(30848, 32), d.Slice(268544, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(28768, 1024), BTTarget, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(243968, BTTarget * 32), g.Slice(28768, 1024), g.Slice(30848, 32),
+                    d.Slice(268544, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(28768, 1024), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(243968, BTTarget * 32), g.Slice(29792, 1024), g.Slice(30880, 32), d.Slice(280832, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(29792, 1024), BTTarget, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(243968, BTTarget * 32), g.Slice(29792, 1024), g.Slice(30880, 32),
+                    d.Slice(280832, BTTarget * 32), a.Slice(243968, BTTarget * 32), p.Slice(29792, 1024), BTTarget, 32, 32, pool: Pool);
             }
             // TargetPositions (SinusoidalPositions): [B,TargetLength,32] -> [B,TargetLength,32]
             global::ModelDsl.Kernels.SinusoidalPositions.Backward(d.Slice(231680, BTTarget * 32), d.Slice(243968, BTTarget * 32), B, TTarget, 32);
             // TargetEmbedding (Embedding): [B,TargetLength] -> [B,TargetLength,32]
-            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(18144, 9600), d.Slice(231680, BTTarget * 32), global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 300, 32);
+            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(18144, 9600), d.Slice(231680, BTTarget * 32),
+                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 300, 32);
             // Encoder.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(210560, BTSource * 32), g.Slice(18080, 32), g.Slice(18112, 32), d.Slice(220800, BTSource * 32), a.Slice(210560, BTSource * 32), p.Slice(18080, 32), a.Slice(231040, BTSource), a.Slice(231360, BTSource), BTSource, 32, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(210560, BTSource * 32), g.Slice(18080, 32), g.Slice(18112, 32),
+                    d.Slice(220800, BTSource * 32), a.Slice(210560, BTSource * 32), p.Slice(18080, 32), a.Slice(231040, BTSource),
+                    a.Slice(231360, BTSource), BTSource, 32, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(117760, BTSource * 32), d.Slice(200320, BTSource * 32), d.Slice(210560, BTSource * 32));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(117760, BTSource * 32), d.Slice(200320, BTSource * 32),
+                    d.Slice(210560, BTSource * 32));
                 // Encoder.Layer[0].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(190080, BTSource * 32), d.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(190080, BTSource * 32), d.Slice(200320, BTSource * 32),
+                    global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32), 0.1f, training);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[15936..17984)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(169600, BTSource * 64), g.Slice(15936, 2048), g.Slice(17984, 32), d.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048), BTSource, 64, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(169600, BTSource * 64), g.Slice(15936, 2048), g.Slice(17984, 32),
+                    d.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048), BTSource, 64, 32, pool: Pool);
                 // Encoder.Layer[0].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(128640, BTSource * 64), d.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 35840, BTSource * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(128640, BTSource * 64), d.Slice(169600, BTSource * 64),
+                    global::System.MemoryExtensions.AsSpan(__masks, 35840, BTSource * 64), 0.1f, training);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[13824..15872)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(117760, BTSource * 32), g.Slice(13824, 2048), g.Slice(15872, 64), d.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), __scratch.Span.Slice(0, BTSource * 64), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(117760, BTSource * 32), g.Slice(13824, 2048), g.Slice(15872, 64),
+                    d.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048), BTSource, 32, 64,
+                    global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), __scratch.Span.Slice(0, BTSource * 64), Pool);
                 // Encoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(107520, BTSource * 32), g.Slice(18016, 32), g.Slice(18048, 32), d.Slice(117760, BTSource * 32), a.Slice(107520, BTSource * 32), p.Slice(18016, 32), a.Slice(128000, BTSource), a.Slice(128320, BTSource), BTSource, 32, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(107520, BTSource * 32), g.Slice(18016, 32), g.Slice(18048, 32),
+                    d.Slice(117760, BTSource * 32), a.Slice(107520, BTSource * 32), p.Slice(18016, 32), a.Slice(128000, BTSource),
+                    a.Slice(128320, BTSource), BTSource, 32, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(10240, BTSource * 32), d.Slice(97280, BTSource * 32), d.Slice(107520, BTSource * 32));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(10240, BTSource * 32), d.Slice(97280, BTSource * 32),
+                    d.Slice(107520, BTSource * 32));
                 // Encoder.Layer[0].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(87040, BTSource * 32), d.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(87040, BTSource * 32), d.Slice(97280, BTSource * 32),
+                    global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), 0.1f, training);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(76800, BTSource * 32), g.Slice(12768, 1024), g.Slice(13792, 32), d.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024), BTSource, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(76800, BTSource * 32), g.Slice(12768, 1024), g.Slice(13792, 32),
+                    d.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(20480, BTSource * 32), d.Slice(30720, BTSource * 32), d.Slice(40960, BTSource * 32), d.Slice(76800, BTSource * 32), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), B, TSource, TSource, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(20480, BTSource * 32), d.Slice(30720, BTSource * 32),
+                    d.Slice(40960, BTSource * 32), d.Slice(76800, BTSource * 32), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32),
+                    a.Slice(40960, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), B, TSource, TSource, 4, 8, mask, 0.35355338f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, training,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(10240, BTSource * 32), g.Slice(9600, 1024), g.Slice(12672, 32), d.Slice(20480, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(9600, 1024), BTSource, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(10240, BTSource * 32), g.Slice(9600, 1024), g.Slice(12672, 32),
+                    d.Slice(20480, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(9600, 1024), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(10240, BTSource * 32), g.Slice(10624, 1024), g.Slice(12704, 32), d.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024), BTSource, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(10240, BTSource * 32), g.Slice(10624, 1024), g.Slice(12704, 32),
+                    d.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(10240, BTSource * 32), g.Slice(11648, 1024), g.Slice(12736, 32), d.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024), BTSource, 32, 32, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(10240, BTSource * 32), g.Slice(11648, 1024), g.Slice(12736, 32),
+                    d.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024), BTSource, 32, 32, pool: Pool);
             }
             // SourcePositions (SinusoidalPositions): [B,SourceLength,32] -> [B,SourceLength,32]
             global::ModelDsl.Kernels.SinusoidalPositions.Backward(d.Slice(0, BTSource * 32), d.Slice(10240, BTSource * 32), B, TSource, 32);
             // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,32]
-            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 9600), d.Slice(0, BTSource * 32), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 300, 32);
+            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 9600), d.Slice(0, BTSource * 32),
+                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 300, 32);
         }
 
         /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>
@@ -461,7 +602,8 @@ partial class Translator
             int B = batch.Count;
             if (B == 0)
             {
-                throw new global::System.ArgumentException("Translator.StepDecoder: the batch is empty; fill the source rows and set Count.", nameof(batch));
+                throw new global::System.ArgumentException("Translator.StepDecoder: the batch is empty; fill the source rows and set Count.",
+                    nameof(batch));
             }
 
             __b = B;
@@ -472,7 +614,8 @@ partial class Translator
                     int length = batch.SourceLengths[b];
                     if (length < 1 || length > 20)
                     {
-                        throw new global::System.ArgumentException($"Translator.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 20 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"Translator.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 20 ids.", nameof(batch));
                     }
 
                     TSource = length > TSource ? length : TSource;
@@ -480,7 +623,8 @@ partial class Translator
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 20, TSource).CopyTo(global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 20, TSource).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -494,40 +638,64 @@ partial class Translator
                 global::System.Span<float> p = __model.__parameters.Span;
                 global::System.Span<float> a = __activations.Span;
                 // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,32], source_embedding.weight params[0..9600)
-                global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 32), p.Slice(0, 9600), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 300, 32);
+                global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 32), p.Slice(0, 9600),
+                    global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 300, 32);
                 // SourcePositions (SinusoidalPositions): [B,SourceLength,32] -> [B,SourceLength,32]: adds the fixed sinusoid table (20 x 32)
-                global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(10240, BTSource * 32), a.Slice(0, BTSource * 32), __sinusoid0, B, TSource, 32);
-                // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,32], 4 heads of 8, mask key padding, ff 64, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
+                global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(10240, BTSource * 32), a.Slice(0, BTSource * 32), __sinusoid0, B,
+                    TSource, 32);
+                // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,32], 4 heads of 8, mask key padding, ff 64, dropout 0.1 (on the attention
+                // probabilities, after each sublayer and in the FFN)
                 {
                     var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                     // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(20480, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(9600, 1024), p.Slice(12672, 32), BTSource, 32, 32, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(20480, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(9600, 1024),
+                        p.Slice(12672, 32), BTSource, 32, 32, pool: Pool);
                     // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024), p.Slice(12704, 32), BTSource, 32, 32, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(30720, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(10624, 1024),
+                        p.Slice(12704, 32), BTSource, 32, 32, pool: Pool);
                     // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024), p.Slice(12736, 32), BTSource, 32, 32, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(40960, BTSource * 32), a.Slice(10240, BTSource * 32), p.Slice(11648, 1024),
+                        p.Slice(12736, 32), BTSource, 32, 32, pool: Pool);
                     // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, dropout p = 0.1 on the probabilities, stream 0UL
-                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(76800, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource), a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
+                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(76800, BTSource * 32), a.Slice(51200, B * 4 * TSource * TSource),
+                        a.Slice(20480, BTSource * 32), a.Slice(30720, BTSource * 32), a.Slice(40960, BTSource * 32), B, TSource, TSource, 4, 8, mask,
+                        0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, DropoutSeed, 0UL,
+                        __dropoutOffset, training, Pool);
                     // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024), p.Slice(13792, 32), BTSource, 32, 32, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(87040, BTSource * 32), a.Slice(76800, BTSource * 32), p.Slice(12768, 1024),
+                        p.Slice(13792, 32), BTSource, 32, 32, pool: Pool);
                     // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 1UL
-                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(97280, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), a.Slice(87040, BTSource * 32), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
+                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(97280, BTSource * 32),
+                        global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), a.Slice(87040, BTSource * 32), 0.1f, DropoutSeed, 1UL,
+                        __dropoutOffset, training, Pool);
                     // Encoder.Layer[0]: residual1 = x + self-attention
-                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(107520, BTSource * 32), a.Slice(10240, BTSource * 32), a.Slice(97280, BTSource * 32));
-                    // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[18016..18048), encoder.layers.0.norm1.bias params[18048..18080)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(117760, BTSource * 32), a.Slice(128000, BTSource), a.Slice(128320, BTSource), a.Slice(107520, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: Pool);
+                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(107520, BTSource * 32), a.Slice(10240, BTSource * 32),
+                        a.Slice(97280, BTSource * 32));
+                    // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[18016..18048), encoder.layers.0.norm1.bias
+                    // params[18048..18080)
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(117760, BTSource * 32), a.Slice(128000, BTSource), a.Slice(128320, BTSource),
+                        a.Slice(107520, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: Pool);
                     // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[13824..15872)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048), p.Slice(15872, 64), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(128640, BTSource * 64), a.Slice(117760, BTSource * 32), p.Slice(13824, 2048),
+                        p.Slice(15872, 64), BTSource, 32, 64, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(149120, BTSource * 64), Pool);
                     // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 2UL
-                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(169600, BTSource * 64), global::System.MemoryExtensions.AsSpan(__masks, 35840, BTSource * 64), a.Slice(128640, BTSource * 64), 0.1f, DropoutSeed, 2UL, __dropoutOffset, training, Pool);
+                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(169600, BTSource * 64),
+                        global::System.MemoryExtensions.AsSpan(__masks, 35840, BTSource * 64), a.Slice(128640, BTSource * 64), 0.1f, DropoutSeed, 2UL,
+                        __dropoutOffset, training, Pool);
                     // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[15936..17984)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048), p.Slice(17984, 32), BTSource, 64, 32, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(190080, BTSource * 32), a.Slice(169600, BTSource * 64), p.Slice(15936, 2048),
+                        p.Slice(17984, 32), BTSource, 64, 32, pool: Pool);
                     // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 3UL
-                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(200320, BTSource * 32), global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32), a.Slice(190080, BTSource * 32), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
+                    global::ModelDsl.Kernels.Dropout.Forward(a.Slice(200320, BTSource * 32),
+                        global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32), a.Slice(190080, BTSource * 32), 0.1f, DropoutSeed, 3UL,
+                        __dropoutOffset, training, Pool);
                     // Encoder.Layer[0]: residual2 = x + feed-forward
-                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(210560, BTSource * 32), a.Slice(117760, BTSource * 32), a.Slice(200320, BTSource * 32));
-                    // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[18080..18112), encoder.layers.0.norm2.bias params[18112..18144)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(220800, BTSource * 32), a.Slice(231040, BTSource), a.Slice(231360, BTSource), a.Slice(210560, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: Pool);
+                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(210560, BTSource * 32), a.Slice(117760, BTSource * 32),
+                        a.Slice(200320, BTSource * 32));
+                    // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[18080..18112), encoder.layers.0.norm2.bias
+                    // params[18112..18144)
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(220800, BTSource * 32), a.Slice(231040, BTSource), a.Slice(231360, BTSource),
+                        a.Slice(210560, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: Pool);
                 }
             }
         }

@@ -21,7 +21,8 @@ partial class CharacterModel
         /// <summary>Length of each row of <c>Text</c> (1 to 64).</summary>
         public int[] TextLengths { get; } = new int[16];
 
-        /// <summary>Sets row <paramref name="row"/> of <c>Text</c> to <paramref name="ids"/> (1 to 64 ids, each in [0, 32)) and pads the rest.</summary>
+        /// <summary>Sets row <paramref name="row"/> of <c>Text</c> to <paramref name="ids"/> (1 to 64 ids, each in [0, 32)) and pads the
+        /// rest.</summary>
         /// <param name="row">Row in [0, MaxBatch).</param>
         /// <param name="ids">The row's token ids.</param>
         public void SetText(int row, global::System.ReadOnlySpan<int> ids)
@@ -29,14 +30,16 @@ partial class CharacterModel
             __CheckRow(row, "Text");
             if (ids.Length < 1 || ids.Length > 64)
             {
-                throw new global::System.ArgumentException($"CharacterModel.Batch.Text: sequence length {ids.Length} must be between 1 and the maximum length Context (64).", nameof(ids));
+                throw new global::System.ArgumentException(
+                    $"CharacterModel.Batch.Text: sequence length {ids.Length} must be between 1 and the maximum length Context (64).", nameof(ids));
             }
 
             for (int i = 0; i < ids.Length; i++)
             {
                 if ((uint)ids[i] >= 32u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i], $"CharacterModel.Batch.Text: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (32)).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i],
+                        $"CharacterModel.Batch.Text: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (32)).");
                 }
             }
 
@@ -57,7 +60,8 @@ partial class CharacterModel
             __CheckRow(row, "Labels");
             if (labels.Length < 1 || labels.Length > 64)
             {
-                throw new global::System.ArgumentException($"CharacterModel.Batch.Labels: {labels.Length} labels must be between 1 and 64.", nameof(labels));
+                throw new global::System.ArgumentException($"CharacterModel.Batch.Labels: {labels.Length} labels must be between 1 and 64.",
+                    nameof(labels));
             }
 
             for (int i = 0; i < labels.Length; i++)
@@ -65,7 +69,8 @@ partial class CharacterModel
                 int label = labels[i];
                 if ((label < 0 || label >= 32) && label != -1)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(labels), label, $"CharacterModel.Batch.Labels: label {label} at row {row}, position {i} must be in [0, Vocab (32)) or IgnoreIndex (-1).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(labels), label,
+                        $"CharacterModel.Batch.Labels: label {label} at row {row}, position {i} must be in [0, Vocab (32)) or IgnoreIndex (-1).");
                 }
             }
 
@@ -82,7 +87,8 @@ partial class CharacterModel
             {
                 if ((uint)value > 16u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $"CharacterModel.Batch: batch size {value} must be between 0 and MaxBatch (16).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value,
+                        $"CharacterModel.Batch: batch size {value} must be between 0 and MaxBatch (16).");
                 }
 
                 __count = value;
@@ -93,7 +99,8 @@ partial class CharacterModel
         {
             if ((uint)row >= 16u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"CharacterModel.Batch.{buffer}: row {row} must be in [0, MaxBatch (16)).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"CharacterModel.Batch.{buffer}: row {row} must be in [0, MaxBatch (16)).");
             }
         }
     }

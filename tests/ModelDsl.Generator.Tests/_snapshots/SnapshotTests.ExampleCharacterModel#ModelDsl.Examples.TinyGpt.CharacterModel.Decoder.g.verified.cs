@@ -51,7 +51,8 @@ partial class CharacterModel
             global::System.ArgumentNullException.ThrowIfNull(model);
             if (maxRows < 1)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(maxRows), maxRows, "CharacterModel.StepDecoder: maxRows must be at least 1.");
+                throw new global::System.ArgumentOutOfRangeException(nameof(maxRows), maxRows,
+                    "CharacterModel.StepDecoder: maxRows must be at least 1.");
             }
 
             __model = model;
@@ -98,7 +99,8 @@ partial class CharacterModel
         {
             if (rows < 1 || rows > __maxRows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(rows), rows, $"CharacterModel.StepDecoder.Begin: rows must be in [1, {__maxRows}] (maxRows).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(rows), rows,
+                    $"CharacterModel.StepDecoder.Begin: rows must be in [1, {__maxRows}] (maxRows).");
             }
 
             __rows = rows;
@@ -110,17 +112,21 @@ partial class CharacterModel
             int R = tokens.Length;
             if (R != __rows || R == 0)
             {
-                throw new global::System.ArgumentException($"CharacterModel.StepDecoder.Step: {R} tokens given for the {__rows} rows of the last Begin.", nameof(tokens));
+                throw new global::System.ArgumentException(
+                    $"CharacterModel.StepDecoder.Step: {R} tokens given for the {__rows} rows of the last Begin.", nameof(tokens));
             }
 
             if ((uint)step >= 64u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(step), step, "CharacterModel.StepDecoder.Step: step must be in [0, 64) (the decoded input's maximum length).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(step), step,
+                    "CharacterModel.StepDecoder.Step: step must be in [0, 64) (the decoded input's maximum length).");
             }
 
             if (logProbabilities.Length < R * 32)
             {
-                throw new global::System.ArgumentException($"CharacterModel.StepDecoder.Step: logProbabilities holds {logProbabilities.Length} floats; {R} rows need {R * 32}.", nameof(logProbabilities));
+                throw new global::System.ArgumentException(
+                    $"CharacterModel.StepDecoder.Step: logProbabilities holds {logProbabilities.Length} floats; {R} rows need {R * 32}.",
+                    nameof(logProbabilities));
             }
 
             global::System.Span<float> p = __model.__parameters.Span;
@@ -129,51 +135,94 @@ partial class CharacterModel
             // Tokens (Embedding) at position step
             global::ModelDsl.Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(0, 2048), tokens, 32, 64);
             // Positions (LearnedPositions) at position step
-            global::ModelDsl.Kernels.LearnedPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(2048 + (step * 64), 64), R, 1, 64);
+            global::ModelDsl.Kernels.LearnedPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(2048 + (step * 64), 64), R, 1, 64);
             // Blocks.Layer[0]: pre-norm, self-attention over the cached positions 0..step
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(55872, 64), p.Slice(55936, 64), R, 64, pool: pool);
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(55872, 64), p.Slice(55936, 64), R, 64, pool: pool);
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(6144, 4096), p.Slice(18432, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(10240, 4096), p.Slice(18496, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(14336, 4096), p.Slice(18560, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(6144, 4096), p.Slice(18432, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(10240, 4096), p.Slice(18496, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(14336, 4096), p.Slice(18560, 64), R, 64, 64, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 64) + step) * 64, 64));
-                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 64) + step) * 64, 64));
+                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 64) + step) * 64, 64));
+                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 64) + step) * 64, 64));
             }
-            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 64), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 64 * 64), global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 64 * 64), R, 1, 64, 4, 16, global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(18624, 4096), p.Slice(22720, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(56000, 64), p.Slice(56064, 64), R, 64, pool: pool);
+            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 64), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 64 * 64),
+                global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 64 * 64), R, 1, 64, 4, 16,
+                global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(18624, 4096), p.Slice(22720, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(56000, 64), p.Slice(56064, 64), R, 64, pool: pool);
             // feed-forward
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 256), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(22784, 16384), p.Slice(39168, 256), R, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 256), pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__h, 0, R * 256), p.Slice(39424, 16384), p.Slice(55808, 64), R, 256, 64, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 256),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(22784, 16384), p.Slice(39168, 256), R, 64, 256,
+                global::ModelDsl.Kernels.ActivationKind.Gelu, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 256), pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__h, 0, R * 256), p.Slice(39424, 16384), p.Slice(55808, 64), R, 256, 64, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
             // Blocks.Layer[1]: pre-norm, self-attention over the cached positions 0..step
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(105856, 64), p.Slice(105920, 64), R, 64, pool: pool);
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(105856, 64), p.Slice(105920, 64), R, 64, pool: pool);
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(56128, 4096), p.Slice(68416, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(60224, 4096), p.Slice(68480, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(64320, 4096), p.Slice(68544, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(56128, 4096), p.Slice(68416, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(60224, 4096), p.Slice(68480, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(64320, 4096), p.Slice(68544, 64), R, 64, 64, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(global::System.MemoryExtensions.AsSpan(__selfK0_1, ((r * 64) + step) * 64, 64));
-                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(global::System.MemoryExtensions.AsSpan(__selfV0_1, ((r * 64) + step) * 64, 64));
+                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfK0_1, ((r * 64) + step) * 64, 64));
+                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfV0_1, ((r * 64) + step) * 64, 64));
             }
-            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 64), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__selfK0_1, 0, R * 64 * 64), global::System.MemoryExtensions.AsSpan(__selfV0_1, 0, R * 64 * 64), R, 1, 64, 4, 16, global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(68608, 4096), p.Slice(72704, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(105984, 64), p.Slice(106048, 64), R, 64, pool: pool);
+            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 64), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__selfK0_1, 0, R * 64 * 64),
+                global::System.MemoryExtensions.AsSpan(__selfV0_1, 0, R * 64 * 64), R, 1, 64, 4, 16,
+                global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(68608, 4096), p.Slice(72704, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(105984, 64), p.Slice(106048, 64), R, 64, pool: pool);
             // feed-forward
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 256), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(72768, 16384), p.Slice(89152, 256), R, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 256), pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__h, 0, R * 256), p.Slice(89408, 16384), p.Slice(105792, 64), R, 256, 64, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 256),
+                global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), p.Slice(72768, 16384), p.Slice(89152, 256), R, 64, 256,
+                global::ModelDsl.Kernels.ActivationKind.Gelu, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 256), pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__h, 0, R * 256), p.Slice(89408, 16384), p.Slice(105792, 64), R, 256, 64, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
             // Blocks.Norm (final, pre-norm stack)
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(106112, 64), p.Slice(106176, 64), R, 64, pool: pool);
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(106112, 64), p.Slice(106176, 64), R, 64, pool: pool);
             // Head (Dense) at position step
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 32), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(0, 2048), default, R, 64, 32, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(0, 2048), default, R, 64, 32, pool: pool);
             // log-softmax over the 32 classes
-            global::ModelDsl.Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 32), global::System.MemoryExtensions.AsSpan(__logits, 0, R * 32), R, 32, pool);
+            global::ModelDsl.Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 32),
+                global::System.MemoryExtensions.AsSpan(__logits, 0, R * 32), R, 32, pool);
         }
 
         /// <inheritdoc/>
@@ -182,19 +231,22 @@ partial class CharacterModel
             int R = sources.Length;
             if (R != __rows)
             {
-                throw new global::System.ArgumentException($"CharacterModel.StepDecoder.Reorder: {R} sources given for the {__rows} rows of the last Begin.", nameof(sources));
+                throw new global::System.ArgumentException(
+                    $"CharacterModel.StepDecoder.Reorder: {R} sources given for the {__rows} rows of the last Begin.", nameof(sources));
             }
 
             if (steps < 0 || steps > 64)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(steps), steps, "CharacterModel.StepDecoder.Reorder: steps must be in [0, 64].");
+                throw new global::System.ArgumentOutOfRangeException(nameof(steps), steps,
+                    "CharacterModel.StepDecoder.Reorder: steps must be in [0, 64].");
             }
 
             for (int r = 0; r < R; r++)
             {
                 if ((uint)sources[r] >= (uint)R)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(sources), sources[r], $"CharacterModel.StepDecoder.Reorder: row {r} cannot continue row {sources[r]}.");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(sources), sources[r],
+                        $"CharacterModel.StepDecoder.Reorder: row {r} cannot continue row {sources[r]}.");
                 }
             }
 

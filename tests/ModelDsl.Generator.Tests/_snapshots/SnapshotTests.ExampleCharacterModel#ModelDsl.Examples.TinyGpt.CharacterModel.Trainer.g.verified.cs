@@ -16,7 +16,8 @@ partial class CharacterModel
     /// <param name="clipNorm">Clip the gradients to this global L2 norm before each update (0 = no clipping).</param>
     /// <param name="dropoutSeed">Seed of the dropout masks (each site has its own stream; the counter advances every optimizer step).</param>
     /// <returns>A new trainer bound to this model.</returns>
-    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1, global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
+    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1,
+        global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
         => new Trainer(this, optimizer, threads, schedule, clipNorm, dropoutSeed);
 
     /// <summary>
@@ -26,7 +27,8 @@ partial class CharacterModel
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see
+    /// cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
     /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -48,13 +50,16 @@ partial class CharacterModel
         internal int __t;
         private int __rows;
 
-        internal Trainer(CharacterModel model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
-            : base("CharacterModel", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 0)
+        internal Trainer(CharacterModel model, global::ModelDsl.Optim.Optimizer optimizer, int threads,
+            global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("CharacterModel", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm,
+                dropoutSeed, 0)
         {
             __model = model;
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(262144, global::ModelDsl.Kernels.Attention.ScratchLength(64, 64, Pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(
+                global::System.Math.Max(262144, global::ModelDsl.Kernels.Attention.ScratchLength(64, 64, Pool.ThreadCount)));
         }
 
         /// <summary>The model this trainer updates.</summary>
@@ -73,7 +78,8 @@ partial class CharacterModel
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters
+        /// afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
@@ -82,7 +88,8 @@ partial class CharacterModel
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
-                throw new global::System.InvalidOperationException($"CharacterModel.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
+                throw new global::System.InvalidOperationException(
+                    $"CharacterModel.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
             }
 
             float loss;
@@ -106,14 +113,16 @@ partial class CharacterModel
         /// <returns>The mean loss of the batch.</returns>
         public float Evaluate(Batch batch) => __Forward(batch, false);
 
-        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T + t</c>).</summary>
+        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T +
+        /// t</c>).</summary>
         /// <param name="row">Row of <see cref="Logits"/>.</param>
         /// <returns>The argmax class (the first on ties).</returns>
         public int Predict(int row)
         {
             if ((uint)row >= (uint)__rows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"CharacterModel.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"CharacterModel.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
             return ArgMax(Logits.Slice(row * 32, 32));
@@ -122,7 +131,8 @@ partial class CharacterModel
         /// <summary>
         /// Scheduled sampling: the probability, for optimizer step <c>s</c> (1-based), of feeding the model's own prediction instead of
         /// the given token at each position of <c>Text</c> after the first (Bengio et al. 2015, in the parallel two-pass form of
-        /// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher forcing.
+        /// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher
+        /// forcing.
         /// The draws depend on the dropout seed and the step only.
         /// </summary>
         public global::System.Func<long, float>? ScheduledSampling { get; set; }
@@ -188,7 +198,8 @@ partial class CharacterModel
                     int length = batch.TextLengths[b];
                     if (length < 1 || length > 64)
                     {
-                        throw new global::System.ArgumentException($"CharacterModel.Batch.Text: row {b} has length {length}; every row below Count needs 1 to 64 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"CharacterModel.Batch.Text: row {b} has length {length}; every row below Count needs 1 to 64 ids.", nameof(batch));
                     }
 
                     T = length > T ? length : T;
@@ -197,7 +208,8 @@ partial class CharacterModel
                 for (int b = 0; b < B; b++)
                 {
                     global::System.MemoryExtensions.AsSpan(batch.Text, b * 64, T).CopyTo(global::System.MemoryExtensions.AsSpan(__ids, b * T, T));
-                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 64, T).CopyTo(global::System.MemoryExtensions.AsSpan(__labels, b * T, T));
+                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 64, T).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__labels, b * T, T));
                 }
 
                 __t = T;
@@ -220,68 +232,94 @@ partial class CharacterModel
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __activations.Span;
             // Tokens (Embedding): [B,T] -> [B,T,64], tokens.weight params[0..2048)
-            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BT * 64), p.Slice(0, 2048), global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 32, 64);
+            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BT * 64), p.Slice(0, 2048), global::System.MemoryExtensions.AsSpan(__ids, 0, BT),
+                32, 64);
             // Positions (LearnedPositions): [B,T,64] -> [B,T,64], positions.weight params[2048..6144)
             global::ModelDsl.Kernels.LearnedPositions.Forward(a.Slice(65536, BT * 64), a.Slice(0, BT * 64), p.Slice(2048, 4096), B, T, 64);
             // Blocks.Layer[0]: pre-norm Transformer layer [B,T,64], 4 heads of 16, mask causal, ff 256
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
-                // Blocks.Layer[0].norm1: LayerNorm, blocks.layers.0.norm1.weight params[55872..55936), blocks.layers.0.norm1.bias params[55936..56000)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(131072, BT * 64), a.Slice(196608, BT), a.Slice(197632, BT), a.Slice(65536, BT * 64), p.Slice(55872, 64), p.Slice(55936, 64), BT, 64, pool: Pool);
+                // Blocks.Layer[0].norm1: LayerNorm, blocks.layers.0.norm1.weight params[55872..55936), blocks.layers.0.norm1.bias
+                // params[55936..56000)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(131072, BT * 64), a.Slice(196608, BT), a.Slice(197632, BT),
+                    a.Slice(65536, BT * 64), p.Slice(55872, 64), p.Slice(55936, 64), BT, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(198656, BT * 64), a.Slice(131072, BT * 64), p.Slice(6144, 4096), p.Slice(18432, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(198656, BT * 64), a.Slice(131072, BT * 64), p.Slice(6144, 4096), p.Slice(18432, 64),
+                    BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(264192, BT * 64), a.Slice(131072, BT * 64), p.Slice(10240, 4096), p.Slice(18496, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(264192, BT * 64), a.Slice(131072, BT * 64), p.Slice(10240, 4096), p.Slice(18496, 64),
+                    BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(329728, BT * 64), a.Slice(131072, BT * 64), p.Slice(14336, 4096), p.Slice(18560, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(329728, BT * 64), a.Slice(131072, BT * 64), p.Slice(14336, 4096), p.Slice(18560, 64),
+                    BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(657408, BT * 64), a.Slice(395264, B * 4 * T * T), a.Slice(198656, BT * 64), a.Slice(264192, BT * 64), a.Slice(329728, BT * 64), B, T, T, 4, 16, mask, 0.25f, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(657408, BT * 64), a.Slice(395264, B * 4 * T * T), a.Slice(198656, BT * 64),
+                    a.Slice(264192, BT * 64), a.Slice(329728, BT * 64), B, T, T, 4, 16, mask, 0.25f, Pool);
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[18624..22720)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(722944, BT * 64), a.Slice(657408, BT * 64), p.Slice(18624, 4096), p.Slice(22720, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(722944, BT * 64), a.Slice(657408, BT * 64), p.Slice(18624, 4096), p.Slice(22720, 64),
+                    BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(788480, BT * 64), a.Slice(65536, BT * 64), a.Slice(722944, BT * 64));
-                // Blocks.Layer[0].norm2: LayerNorm, blocks.layers.0.norm2.weight params[56000..56064), blocks.layers.0.norm2.bias params[56064..56128)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(854016, BT * 64), a.Slice(919552, BT), a.Slice(920576, BT), a.Slice(788480, BT * 64), p.Slice(56000, 64), p.Slice(56064, 64), BT, 64, pool: Pool);
+                // Blocks.Layer[0].norm2: LayerNorm, blocks.layers.0.norm2.weight params[56000..56064), blocks.layers.0.norm2.bias
+                // params[56064..56128)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(854016, BT * 64), a.Slice(919552, BT), a.Slice(920576, BT),
+                    a.Slice(788480, BT * 64), p.Slice(56000, 64), p.Slice(56064, 64), BT, 64, pool: Pool);
                 // Blocks.Layer[0].linear1 + activation, blocks.layers.0.linear1.weight params[22784..39168)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(921600, BT * 256), a.Slice(854016, BT * 64), p.Slice(22784, 16384), p.Slice(39168, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(1183744, BT * 256), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(921600, BT * 256), a.Slice(854016, BT * 64), p.Slice(22784, 16384),
+                    p.Slice(39168, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(1183744, BT * 256), Pool);
                 // Blocks.Layer[0].linear2, blocks.layers.0.linear2.weight params[39424..55808)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1445888, BT * 64), a.Slice(921600, BT * 256), p.Slice(39424, 16384), p.Slice(55808, 64), BT, 256, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1445888, BT * 64), a.Slice(921600, BT * 256), p.Slice(39424, 16384),
+                    p.Slice(55808, 64), BT, 256, 64, pool: Pool);
                 // Blocks.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(1511424, BT * 64), a.Slice(788480, BT * 64), a.Slice(1445888, BT * 64));
             }
             // Blocks.Layer[1]: pre-norm Transformer layer [B,T,64], 4 heads of 16, mask causal, ff 256
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
-                // Blocks.Layer[1].norm1: LayerNorm, blocks.layers.1.norm1.weight params[105856..105920), blocks.layers.1.norm1.bias params[105920..105984)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1576960, BT * 64), a.Slice(1642496, BT), a.Slice(1643520, BT), a.Slice(1511424, BT * 64), p.Slice(105856, 64), p.Slice(105920, 64), BT, 64, pool: Pool);
+                // Blocks.Layer[1].norm1: LayerNorm, blocks.layers.1.norm1.weight params[105856..105920), blocks.layers.1.norm1.bias
+                // params[105920..105984)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1576960, BT * 64), a.Slice(1642496, BT), a.Slice(1643520, BT),
+                    a.Slice(1511424, BT * 64), p.Slice(105856, 64), p.Slice(105920, 64), BT, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1644544, BT * 64), a.Slice(1576960, BT * 64), p.Slice(56128, 4096), p.Slice(68416, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1644544, BT * 64), a.Slice(1576960, BT * 64), p.Slice(56128, 4096),
+                    p.Slice(68416, 64), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1710080, BT * 64), a.Slice(1576960, BT * 64), p.Slice(60224, 4096), p.Slice(68480, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1710080, BT * 64), a.Slice(1576960, BT * 64), p.Slice(60224, 4096),
+                    p.Slice(68480, 64), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1775616, BT * 64), a.Slice(1576960, BT * 64), p.Slice(64320, 4096), p.Slice(68544, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1775616, BT * 64), a.Slice(1576960, BT * 64), p.Slice(64320, 4096),
+                    p.Slice(68544, 64), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(2103296, BT * 64), a.Slice(1841152, B * 4 * T * T), a.Slice(1644544, BT * 64), a.Slice(1710080, BT * 64), a.Slice(1775616, BT * 64), B, T, T, 4, 16, mask, 0.25f, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(2103296, BT * 64), a.Slice(1841152, B * 4 * T * T), a.Slice(1644544, BT * 64),
+                    a.Slice(1710080, BT * 64), a.Slice(1775616, BT * 64), B, T, T, 4, 16, mask, 0.25f, Pool);
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[68608..72704)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2168832, BT * 64), a.Slice(2103296, BT * 64), p.Slice(68608, 4096), p.Slice(72704, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2168832, BT * 64), a.Slice(2103296, BT * 64), p.Slice(68608, 4096),
+                    p.Slice(72704, 64), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(2234368, BT * 64), a.Slice(1511424, BT * 64), a.Slice(2168832, BT * 64));
-                // Blocks.Layer[1].norm2: LayerNorm, blocks.layers.1.norm2.weight params[105984..106048), blocks.layers.1.norm2.bias params[106048..106112)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(2299904, BT * 64), a.Slice(2365440, BT), a.Slice(2366464, BT), a.Slice(2234368, BT * 64), p.Slice(105984, 64), p.Slice(106048, 64), BT, 64, pool: Pool);
+                // Blocks.Layer[1].norm2: LayerNorm, blocks.layers.1.norm2.weight params[105984..106048), blocks.layers.1.norm2.bias
+                // params[106048..106112)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(2299904, BT * 64), a.Slice(2365440, BT), a.Slice(2366464, BT),
+                    a.Slice(2234368, BT * 64), p.Slice(105984, 64), p.Slice(106048, 64), BT, 64, pool: Pool);
                 // Blocks.Layer[1].linear1 + activation, blocks.layers.1.linear1.weight params[72768..89152)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2367488, BT * 256), a.Slice(2299904, BT * 64), p.Slice(72768, 16384), p.Slice(89152, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2629632, BT * 256), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2367488, BT * 256), a.Slice(2299904, BT * 64), p.Slice(72768, 16384),
+                    p.Slice(89152, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2629632, BT * 256), Pool);
                 // Blocks.Layer[1].linear2, blocks.layers.1.linear2.weight params[89408..105792)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2891776, BT * 64), a.Slice(2367488, BT * 256), p.Slice(89408, 16384), p.Slice(105792, 64), BT, 256, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2891776, BT * 64), a.Slice(2367488, BT * 256), p.Slice(89408, 16384),
+                    p.Slice(105792, 64), BT, 256, 64, pool: Pool);
                 // Blocks.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(2957312, BT * 64), a.Slice(2234368, BT * 64), a.Slice(2891776, BT * 64));
             }
             // Blocks.Norm (final, pre-norm stack): LayerNorm, blocks.norm.weight params[106112..106176), blocks.norm.bias params[106176..106240)
-            global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3022848, BT * 64), a.Slice(3088384, BT), a.Slice(3089408, BT), a.Slice(2957312, BT * 64), p.Slice(106112, 64), p.Slice(106176, 64), BT, 64, pool: Pool);
+            global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3022848, BT * 64), a.Slice(3088384, BT), a.Slice(3089408, BT),
+                a.Slice(2957312, BT * 64), p.Slice(106112, 64), p.Slice(106176, 64), BT, 64, pool: Pool);
             // Head (Dense): [B,T,64] -> [B,T,32], tokens.weight params[0..2048) (tied)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(3090432, BT * 32), a.Slice(3022848, BT * 64), p.Slice(0, 2048), default, BT, 64, 32, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(3090432, BT * 32), a.Slice(3022848, BT * 64), p.Slice(0, 2048), default, BT, 64, 32,
+                pool: Pool);
             // Loss: cross-entropy over BT rows of 32 classes, label smoothing 0, ignore index -1
             __rows = BT;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(3123200, BT * 32), a.Slice(3090432, BT * 32), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 32, 0.0f, -1, Pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(3123200, BT * 32), a.Slice(3090432, BT * 32),
+                global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 32, 0.0f, -1, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -297,36 +335,53 @@ partial class CharacterModel
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(3090432, BT * 32), 1f, a.Slice(3123200, BT * 32), global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 32, 0.0f, -1, Pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(3090432, BT * 32), 1f, a.Slice(3123200, BT * 32),
+                global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 32, 0.0f, -1, Pool);
             // Head (Dense): [B,T,64] -> [B,T,32], tokens.weight params[0..2048) (tied)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(3022848, BT * 64), g.Slice(0, 2048), default, d.Slice(3090432, BT * 32), a.Slice(3022848, BT * 64), p.Slice(0, 2048), BT, 64, 32, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(3022848, BT * 64), g.Slice(0, 2048), default, d.Slice(3090432, BT * 32),
+                a.Slice(3022848, BT * 64), p.Slice(0, 2048), BT, 64, 32, pool: Pool);
             // Blocks.Norm (final, pre-norm stack): LayerNorm
-            global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(2957312, BT * 64), g.Slice(106112, 64), g.Slice(106176, 64), d.Slice(3022848, BT * 64), a.Slice(2957312, BT * 64), p.Slice(106112, 64), a.Slice(3088384, BT), a.Slice(3089408, BT), BT, 64, Pool);
+            global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(2957312, BT * 64), g.Slice(106112, 64), g.Slice(106176, 64),
+                d.Slice(3022848, BT * 64), a.Slice(2957312, BT * 64), p.Slice(106112, 64), a.Slice(3088384, BT), a.Slice(3089408, BT), BT, 64, Pool);
             // Blocks.Layer[1] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 // Blocks.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(2234368, BT * 64), d.Slice(2891776, BT * 64), d.Slice(2957312, BT * 64));
                 // Blocks.Layer[1].linear2, blocks.layers.1.linear2.weight params[89408..105792)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2367488, BT * 256), g.Slice(89408, 16384), g.Slice(105792, 64), d.Slice(2891776, BT * 64), a.Slice(2367488, BT * 256), p.Slice(89408, 16384), BT, 256, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2367488, BT * 256), g.Slice(89408, 16384), g.Slice(105792, 64),
+                    d.Slice(2891776, BT * 64), a.Slice(2367488, BT * 256), p.Slice(89408, 16384), BT, 256, 64, pool: Pool);
                 // Blocks.Layer[1].linear1 + activation, blocks.layers.1.linear1.weight params[72768..89152)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2299904, BT * 64), g.Slice(72768, 16384), g.Slice(89152, 256), d.Slice(2367488, BT * 256), a.Slice(2299904, BT * 64), p.Slice(72768, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2629632, BT * 256), __scratch.Span.Slice(0, BT * 256), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2299904, BT * 64), g.Slice(72768, 16384), g.Slice(89152, 256),
+                    d.Slice(2367488, BT * 256), a.Slice(2299904, BT * 64), p.Slice(72768, 16384), BT, 64, 256,
+                    global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2629632, BT * 256), __scratch.Span.Slice(0, BT * 256), Pool);
                 // Blocks.Layer[1].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(2234368, BT * 64), g.Slice(105984, 64), g.Slice(106048, 64), d.Slice(2299904, BT * 64), a.Slice(2234368, BT * 64), p.Slice(105984, 64), a.Slice(2365440, BT), a.Slice(2366464, BT), BT, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(2234368, BT * 64), g.Slice(105984, 64), g.Slice(106048, 64),
+                    d.Slice(2299904, BT * 64), a.Slice(2234368, BT * 64), p.Slice(105984, 64), a.Slice(2365440, BT), a.Slice(2366464, BT), BT, 64,
+                    Pool);
                 // Blocks.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(1511424, BT * 64), d.Slice(2168832, BT * 64), d.Slice(2234368, BT * 64));
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[68608..72704)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2103296, BT * 64), g.Slice(68608, 4096), g.Slice(72704, 64), d.Slice(2168832, BT * 64), a.Slice(2103296, BT * 64), p.Slice(68608, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2103296, BT * 64), g.Slice(68608, 4096), g.Slice(72704, 64),
+                    d.Slice(2168832, BT * 64), a.Slice(2103296, BT * 64), p.Slice(68608, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(1644544, BT * 64), d.Slice(1710080, BT * 64), d.Slice(1775616, BT * 64), d.Slice(2103296, BT * 64), a.Slice(1644544, BT * 64), a.Slice(1710080, BT * 64), a.Slice(1775616, BT * 64), a.Slice(1841152, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(1644544, BT * 64), d.Slice(1710080, BT * 64), d.Slice(1775616, BT * 64),
+                    d.Slice(2103296, BT * 64), a.Slice(1644544, BT * 64), a.Slice(1710080, BT * 64), a.Slice(1775616, BT * 64),
+                    a.Slice(1841152, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
                 // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1576960, BT * 64), g.Slice(56128, 4096), g.Slice(68416, 64), d.Slice(1644544, BT * 64), a.Slice(1576960, BT * 64), p.Slice(56128, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1576960, BT * 64), g.Slice(56128, 4096), g.Slice(68416, 64),
+                    d.Slice(1644544, BT * 64), a.Slice(1576960, BT * 64), p.Slice(56128, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1576960, BT * 64), g.Slice(60224, 4096), g.Slice(68480, 64), d.Slice(1710080, BT * 64), a.Slice(1576960, BT * 64), p.Slice(60224, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1576960, BT * 64), g.Slice(60224, 4096), g.Slice(68480, 64),
+                    d.Slice(1710080, BT * 64), a.Slice(1576960, BT * 64), p.Slice(60224, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of blocks.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1576960, BT * 64), g.Slice(64320, 4096), g.Slice(68544, 64), d.Slice(1775616, BT * 64), a.Slice(1576960, BT * 64), p.Slice(64320, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1576960, BT * 64), g.Slice(64320, 4096), g.Slice(68544, 64),
+                    d.Slice(1775616, BT * 64), a.Slice(1576960, BT * 64), p.Slice(64320, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1511424, BT * 64), g.Slice(105856, 64), g.Slice(105920, 64), d.Slice(1576960, BT * 64), a.Slice(1511424, BT * 64), p.Slice(105856, 64), a.Slice(1642496, BT), a.Slice(1643520, BT), BT, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1511424, BT * 64), g.Slice(105856, 64), g.Slice(105920, 64),
+                    d.Slice(1576960, BT * 64), a.Slice(1511424, BT * 64), p.Slice(105856, 64), a.Slice(1642496, BT), a.Slice(1643520, BT), BT, 64,
+                    Pool);
             }
             // Blocks.Layer[0] (backward)
             {
@@ -334,30 +389,43 @@ partial class CharacterModel
                 // Blocks.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(788480, BT * 64), d.Slice(1445888, BT * 64), d.Slice(1511424, BT * 64));
                 // Blocks.Layer[0].linear2, blocks.layers.0.linear2.weight params[39424..55808)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(921600, BT * 256), g.Slice(39424, 16384), g.Slice(55808, 64), d.Slice(1445888, BT * 64), a.Slice(921600, BT * 256), p.Slice(39424, 16384), BT, 256, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(921600, BT * 256), g.Slice(39424, 16384), g.Slice(55808, 64),
+                    d.Slice(1445888, BT * 64), a.Slice(921600, BT * 256), p.Slice(39424, 16384), BT, 256, 64, pool: Pool);
                 // Blocks.Layer[0].linear1 + activation, blocks.layers.0.linear1.weight params[22784..39168)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(854016, BT * 64), g.Slice(22784, 16384), g.Slice(39168, 256), d.Slice(921600, BT * 256), a.Slice(854016, BT * 64), p.Slice(22784, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(1183744, BT * 256), __scratch.Span.Slice(0, BT * 256), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(854016, BT * 64), g.Slice(22784, 16384), g.Slice(39168, 256),
+                    d.Slice(921600, BT * 256), a.Slice(854016, BT * 64), p.Slice(22784, 16384), BT, 64, 256,
+                    global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(1183744, BT * 256), __scratch.Span.Slice(0, BT * 256), Pool);
                 // Blocks.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(788480, BT * 64), g.Slice(56000, 64), g.Slice(56064, 64), d.Slice(854016, BT * 64), a.Slice(788480, BT * 64), p.Slice(56000, 64), a.Slice(919552, BT), a.Slice(920576, BT), BT, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(788480, BT * 64), g.Slice(56000, 64), g.Slice(56064, 64),
+                    d.Slice(854016, BT * 64), a.Slice(788480, BT * 64), p.Slice(56000, 64), a.Slice(919552, BT), a.Slice(920576, BT), BT, 64, Pool);
                 // Blocks.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(65536, BT * 64), d.Slice(722944, BT * 64), d.Slice(788480, BT * 64));
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[18624..22720)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(657408, BT * 64), g.Slice(18624, 4096), g.Slice(22720, 64), d.Slice(722944, BT * 64), a.Slice(657408, BT * 64), p.Slice(18624, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(657408, BT * 64), g.Slice(18624, 4096), g.Slice(22720, 64), d.Slice(722944, BT * 64),
+                    a.Slice(657408, BT * 64), p.Slice(18624, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(198656, BT * 64), d.Slice(264192, BT * 64), d.Slice(329728, BT * 64), d.Slice(657408, BT * 64), a.Slice(198656, BT * 64), a.Slice(264192, BT * 64), a.Slice(329728, BT * 64), a.Slice(395264, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(198656, BT * 64), d.Slice(264192, BT * 64), d.Slice(329728, BT * 64),
+                    d.Slice(657408, BT * 64), a.Slice(198656, BT * 64), a.Slice(264192, BT * 64), a.Slice(329728, BT * 64),
+                    a.Slice(395264, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
                 // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(6144, 4096), g.Slice(18432, 64), d.Slice(198656, BT * 64), a.Slice(131072, BT * 64), p.Slice(6144, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(6144, 4096), g.Slice(18432, 64), d.Slice(198656, BT * 64),
+                    a.Slice(131072, BT * 64), p.Slice(6144, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(10240, 4096), g.Slice(18496, 64), d.Slice(264192, BT * 64), a.Slice(131072, BT * 64), p.Slice(10240, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(10240, 4096), g.Slice(18496, 64), d.Slice(264192, BT * 64),
+                    a.Slice(131072, BT * 64), p.Slice(10240, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of blocks.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(14336, 4096), g.Slice(18560, 64), d.Slice(329728, BT * 64), a.Slice(131072, BT * 64), p.Slice(14336, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(14336, 4096), g.Slice(18560, 64), d.Slice(329728, BT * 64),
+                    a.Slice(131072, BT * 64), p.Slice(14336, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(65536, BT * 64), g.Slice(55872, 64), g.Slice(55936, 64), d.Slice(131072, BT * 64), a.Slice(65536, BT * 64), p.Slice(55872, 64), a.Slice(196608, BT), a.Slice(197632, BT), BT, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(65536, BT * 64), g.Slice(55872, 64), g.Slice(55936, 64), d.Slice(131072, BT * 64),
+                    a.Slice(65536, BT * 64), p.Slice(55872, 64), a.Slice(196608, BT), a.Slice(197632, BT), BT, 64, Pool);
             }
             // Positions (LearnedPositions): [B,T,64] -> [B,T,64]
             global::ModelDsl.Kernels.LearnedPositions.Backward(d.Slice(0, BT * 64), g.Slice(2048, 4096), d.Slice(65536, BT * 64), B, T, 64);
             // Tokens (Embedding): [B,T] -> [B,T,64]
-            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 2048), d.Slice(0, BT * 64), global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 32, 64);
+            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 2048), d.Slice(0, BT * 64), global::System.MemoryExtensions.AsSpan(__ids, 0, BT),
+                32, 64);
         }
 
         /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>
@@ -367,7 +435,8 @@ partial class CharacterModel
             int B = batch.Count;
             if (B == 0)
             {
-                throw new global::System.ArgumentException("CharacterModel.StepDecoder: the batch is empty; fill the source rows and set Count.", nameof(batch));
+                throw new global::System.ArgumentException("CharacterModel.StepDecoder: the batch is empty; fill the source rows and set Count.",
+                    nameof(batch));
             }
 
             __b = B;

@@ -21,7 +21,8 @@ partial class DateModel
         /// <summary>Length of each row of <c>Source</c> (1 to 32).</summary>
         public int[] SourceLengths { get; } = new int[64];
 
-        /// <summary>Sets row <paramref name="row"/> of <c>Source</c> to <paramref name="ids"/> (1 to 32 ids, each in [0, 48)) and pads the rest.</summary>
+        /// <summary>Sets row <paramref name="row"/> of <c>Source</c> to <paramref name="ids"/> (1 to 32 ids, each in [0, 48)) and pads the
+        /// rest.</summary>
         /// <param name="row">Row in [0, MaxBatch).</param>
         /// <param name="ids">The row's token ids.</param>
         public void SetSource(int row, global::System.ReadOnlySpan<int> ids)
@@ -29,14 +30,16 @@ partial class DateModel
             __CheckRow(row, "Source");
             if (ids.Length < 1 || ids.Length > 32)
             {
-                throw new global::System.ArgumentException($"DateModel.Batch.Source: sequence length {ids.Length} must be between 1 and the maximum length SourceLength (32).", nameof(ids));
+                throw new global::System.ArgumentException(
+                    $"DateModel.Batch.Source: sequence length {ids.Length} must be between 1 and the maximum length SourceLength (32).", nameof(ids));
             }
 
             for (int i = 0; i < ids.Length; i++)
             {
                 if ((uint)ids[i] >= 48u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i], $"DateModel.Batch.Source: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (48)).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i],
+                        $"DateModel.Batch.Source: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (48)).");
                 }
             }
 
@@ -52,7 +55,8 @@ partial class DateModel
         /// <summary>Length of each row of <c>Target</c> (1 to 11).</summary>
         public int[] TargetLengths { get; } = new int[64];
 
-        /// <summary>Sets row <paramref name="row"/> of <c>Target</c> to <paramref name="ids"/> (1 to 11 ids, each in [0, 48)) and pads the rest.</summary>
+        /// <summary>Sets row <paramref name="row"/> of <c>Target</c> to <paramref name="ids"/> (1 to 11 ids, each in [0, 48)) and pads the
+        /// rest.</summary>
         /// <param name="row">Row in [0, MaxBatch).</param>
         /// <param name="ids">The row's token ids.</param>
         public void SetTarget(int row, global::System.ReadOnlySpan<int> ids)
@@ -60,14 +64,16 @@ partial class DateModel
             __CheckRow(row, "Target");
             if (ids.Length < 1 || ids.Length > 11)
             {
-                throw new global::System.ArgumentException($"DateModel.Batch.Target: sequence length {ids.Length} must be between 1 and the maximum length TargetLength (11).", nameof(ids));
+                throw new global::System.ArgumentException(
+                    $"DateModel.Batch.Target: sequence length {ids.Length} must be between 1 and the maximum length TargetLength (11).", nameof(ids));
             }
 
             for (int i = 0; i < ids.Length; i++)
             {
                 if ((uint)ids[i] >= 48u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i], $"DateModel.Batch.Target: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (48)).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i],
+                        $"DateModel.Batch.Target: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (48)).");
                 }
             }
 
@@ -88,7 +94,8 @@ partial class DateModel
             __CheckRow(row, "Labels");
             if (labels.Length < 1 || labels.Length > 11)
             {
-                throw new global::System.ArgumentException($"DateModel.Batch.Labels: {labels.Length} labels must be between 1 and 11.", nameof(labels));
+                throw new global::System.ArgumentException($"DateModel.Batch.Labels: {labels.Length} labels must be between 1 and 11.",
+                    nameof(labels));
             }
 
             for (int i = 0; i < labels.Length; i++)
@@ -96,7 +103,8 @@ partial class DateModel
                 int label = labels[i];
                 if ((label < 0 || label >= 48) && label != -100)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(labels), label, $"DateModel.Batch.Labels: label {label} at row {row}, position {i} must be in [0, Vocab (48)) or IgnoreIndex (-100).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(labels), label,
+                        $"DateModel.Batch.Labels: label {label} at row {row}, position {i} must be in [0, Vocab (48)) or IgnoreIndex (-100).");
                 }
             }
 
@@ -113,7 +121,8 @@ partial class DateModel
             {
                 if ((uint)value > 64u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $"DateModel.Batch: batch size {value} must be between 0 and MaxBatch (64).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value,
+                        $"DateModel.Batch: batch size {value} must be between 0 and MaxBatch (64).");
                 }
 
                 __count = value;
@@ -124,7 +133,8 @@ partial class DateModel
         {
             if ((uint)row >= 64u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"DateModel.Batch.{buffer}: row {row} must be in [0, MaxBatch (64)).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"DateModel.Batch.{buffer}: row {row} must be in [0, MaxBatch (64)).");
             }
         }
     }

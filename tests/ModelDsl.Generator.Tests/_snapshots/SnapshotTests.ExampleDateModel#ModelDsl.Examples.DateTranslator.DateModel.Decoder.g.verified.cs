@@ -119,7 +119,8 @@ partial class DateModel
             global::System.ArgumentNullException.ThrowIfNull(batch);
             if (width < 1 || (long)batch.Count * width > __maxRows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(width), width, $"DateModel.StepDecoder.Begin: Count ({batch.Count}) × width ({width}) must be 1 to maxRows ({__maxRows}).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(width), width,
+                    $"DateModel.StepDecoder.Begin: Count ({batch.Count}) × width ({width}) must be 1 to maxRows ({__maxRows}).");
             }
 
             __trainer.__Encode(batch);
@@ -136,13 +137,17 @@ partial class DateModel
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __trainer.__activations.Span;
             // Decoder: keys and values of Encoder [B, S, 64] for every layer's cross-attention, repeated for the width hypotheses of each source
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(94528, 4096), p.Slice(102784, 64), B * S, 64, 64, pool: __trainer.Pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64),
+                a.Slice(4337664, B * S * 64), p.Slice(94528, 4096), p.Slice(102784, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossK0_0, B, width, S * 64);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(98624, 4096), p.Slice(102848, 64), B * S, 64, 64, pool: __trainer.Pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64),
+                a.Slice(4337664, B * S * 64), p.Slice(98624, 4096), p.Slice(102848, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossV0_0, B, width, S * 64);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(144768, 4096), p.Slice(153024, 64), B * S, 64, 64, pool: __trainer.Pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64),
+                a.Slice(4337664, B * S * 64), p.Slice(144768, 4096), p.Slice(153024, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossK0_1, B, width, S * 64);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(148864, 4096), p.Slice(153088, 64), B * S, 64, 64, pool: __trainer.Pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64),
+                a.Slice(4337664, B * S * 64), p.Slice(148864, 4096), p.Slice(153088, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossV0_1, B, width, S * 64);
         }
 
@@ -164,7 +169,8 @@ partial class DateModel
             CheckRow(row);
             if ((uint)step >= 11u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(step), step, "DateModel.StepDecoder.CrossAttention: step must be in [0, 11).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(step), step,
+                    "DateModel.StepDecoder.CrossAttention: step must be in [0, 11).");
             }
 
             return global::System.MemoryExtensions.AsSpan(__history, ((row * 11) + step) * 32, __sourceLengths[row]);
@@ -174,7 +180,8 @@ partial class DateModel
         {
             if ((uint)row >= (uint)__rows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"DateModel.StepDecoder: row must be in [0, {__rows}) (the rows of the last Begin).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"DateModel.StepDecoder: row must be in [0, {__rows}) (the rows of the last Begin).");
             }
 
             return row;
@@ -186,17 +193,21 @@ partial class DateModel
             int R = tokens.Length;
             if (R != __rows || R == 0)
             {
-                throw new global::System.ArgumentException($"DateModel.StepDecoder.Step: {R} tokens given for the {__rows} rows of the last Begin.", nameof(tokens));
+                throw new global::System.ArgumentException($"DateModel.StepDecoder.Step: {R} tokens given for the {__rows} rows of the last Begin.",
+                    nameof(tokens));
             }
 
             if ((uint)step >= 11u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(step), step, "DateModel.StepDecoder.Step: step must be in [0, 11) (the decoded input's maximum length).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(step), step,
+                    "DateModel.StepDecoder.Step: step must be in [0, 11) (the decoded input's maximum length).");
             }
 
             if (logProbabilities.Length < R * 48)
             {
-                throw new global::System.ArgumentException($"DateModel.StepDecoder.Step: logProbabilities holds {logProbabilities.Length} floats; {R} rows need {R * 48}.", nameof(logProbabilities));
+                throw new global::System.ArgumentException(
+                    $"DateModel.StepDecoder.Step: logProbabilities holds {logProbabilities.Length} floats; {R} rows need {R * 48}.",
+                    nameof(logProbabilities));
             }
 
             global::System.Span<float> p = __model.__parameters.Span;
@@ -205,62 +216,121 @@ partial class DateModel
             // TargetEmbedding (Embedding) at position step
             global::ModelDsl.Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(70016, 3072), tokens, 48, 64);
             // TargetPositions (LearnedPositions) at position step
-            global::ModelDsl.Kernels.LearnedPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(73088 + (step * 64), 64), R, 1, 64);
+            global::ModelDsl.Kernels.LearnedPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(73088 + (step * 64), 64), R, 1, 64);
             // Decoder.Layer[0]: post-norm, self-attention over the cached positions 0..step, cross-attention to the encoder memory
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(73792, 4096), p.Slice(86080, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(77888, 4096), p.Slice(86144, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(81984, 4096), p.Slice(86208, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(73792, 4096), p.Slice(86080, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(77888, 4096), p.Slice(86144, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(81984, 4096), p.Slice(86208, 64), R, 64, 64, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 11) + step) * 64, 64));
-                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 11) + step) * 64, 64));
+                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 11) + step) * 64, 64));
+                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 11) + step) * 64, 64));
             }
-            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 11), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 11 * 64), global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 11 * 64), R, 1, 11, 4, 16, global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(86272, 4096), p.Slice(90368, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(123648, 64), p.Slice(123712, 64), R, 64, pool: pool);
+            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 11), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 11 * 64),
+                global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 11 * 64), R, 1, 11, 4, 16,
+                global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(86272, 4096), p.Slice(90368, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(123648, 64), p.Slice(123712, 64), R, 64, pool: pool);
             // cross-attention: queries of this position against the memory's keys and values from Begin
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(90432, 4096), p.Slice(102720, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * __s), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__crossK0_0, 0, R * __s * 64), global::System.MemoryExtensions.AsSpan(__crossV0_0, 0, R * __s * 64), R, 1, __s, 4, 16, global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R)), 0.25f, pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(102912, 4096), p.Slice(107008, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(123776, 64), p.Slice(123840, 64), R, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(90432, 4096), p.Slice(102720, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * __s), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__crossK0_0, 0, R * __s * 64),
+                global::System.MemoryExtensions.AsSpan(__crossV0_0, 0, R * __s * 64), R, 1, __s, 4, 16,
+                global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R)), 0.25f, pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(102912, 4096), p.Slice(107008, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(123776, 64), p.Slice(123840, 64), R, 64, pool: pool);
             // feed-forward
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 128), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(107072, 8192), p.Slice(115264, 128), R, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 128), pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__h, 0, R * 128), p.Slice(115392, 8192), p.Slice(123584, 64), R, 128, 64, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(123904, 64), p.Slice(123968, 64), R, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 128),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(107072, 8192), p.Slice(115264, 128), R, 64, 128,
+                global::ModelDsl.Kernels.ActivationKind.ReLU, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 128), pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__h, 0, R * 128), p.Slice(115392, 8192), p.Slice(123584, 64), R, 128, 64, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(123904, 64), p.Slice(123968, 64), R, 64, pool: pool);
             // Decoder.Layer[1]: post-norm, self-attention over the cached positions 0..step, cross-attention to the encoder memory
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(124032, 4096), p.Slice(136320, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(128128, 4096), p.Slice(136384, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(132224, 4096), p.Slice(136448, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(124032, 4096), p.Slice(136320, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(128128, 4096), p.Slice(136384, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(132224, 4096), p.Slice(136448, 64), R, 64, 64, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(global::System.MemoryExtensions.AsSpan(__selfK0_1, ((r * 11) + step) * 64, 64));
-                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(global::System.MemoryExtensions.AsSpan(__selfV0_1, ((r * 11) + step) * 64, 64));
+                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfK0_1, ((r * 11) + step) * 64, 64));
+                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfV0_1, ((r * 11) + step) * 64, 64));
             }
-            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 11), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__selfK0_1, 0, R * 11 * 64), global::System.MemoryExtensions.AsSpan(__selfV0_1, 0, R * 11 * 64), R, 1, 11, 4, 16, global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(136512, 4096), p.Slice(140608, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(173888, 64), p.Slice(173952, 64), R, 64, pool: pool);
+            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 11), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__selfK0_1, 0, R * 11 * 64),
+                global::System.MemoryExtensions.AsSpan(__selfV0_1, 0, R * 11 * 64), R, 1, 11, 4, 16,
+                global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(136512, 4096), p.Slice(140608, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(173888, 64), p.Slice(173952, 64), R, 64, pool: pool);
             // cross-attention: queries of this position against the memory's keys and values from Begin
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(140672, 4096), p.Slice(152960, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * __s), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__crossK0_1, 0, R * __s * 64), global::System.MemoryExtensions.AsSpan(__crossV0_1, 0, R * __s * 64), R, 1, __s, 4, 16, global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R)), 0.25f, pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(140672, 4096), p.Slice(152960, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * __s), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__crossK0_1, 0, R * __s * 64),
+                global::System.MemoryExtensions.AsSpan(__crossV0_1, 0, R * __s * 64), R, 1, __s, 4, 16,
+                global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R)), 0.25f, pool);
             RecordAttention(R, step);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(153152, 4096), p.Slice(157248, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(174016, 64), p.Slice(174080, 64), R, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(153152, 4096), p.Slice(157248, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(174016, 64), p.Slice(174080, 64), R, 64, pool: pool);
             // feed-forward
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 128), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(157312, 8192), p.Slice(165504, 128), R, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 128), pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__h, 0, R * 128), p.Slice(165632, 8192), p.Slice(173824, 64), R, 128, 64, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(174144, 64), p.Slice(174208, 64), R, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 128),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(157312, 8192), p.Slice(165504, 128), R, 64, 128,
+                global::ModelDsl.Kernels.ActivationKind.ReLU, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 128), pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__h, 0, R * 128), p.Slice(165632, 8192), p.Slice(173824, 64), R, 128, 64, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(174144, 64), p.Slice(174208, 64), R, 64, pool: pool);
             // Logits (Dense) at position step
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 48), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(174272, 3072), p.Slice(177344, 48), R, 64, 48, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(174272, 3072), p.Slice(177344, 48), R, 64, 48, pool: pool);
             // log-softmax over the 48 classes
-            global::ModelDsl.Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 48), global::System.MemoryExtensions.AsSpan(__logits, 0, R * 48), R, 48, pool);
+            global::ModelDsl.Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 48),
+                global::System.MemoryExtensions.AsSpan(__logits, 0, R * 48), R, 48, pool);
         }
 
         /// <inheritdoc/>
@@ -269,19 +339,22 @@ partial class DateModel
             int R = sources.Length;
             if (R != __rows)
             {
-                throw new global::System.ArgumentException($"DateModel.StepDecoder.Reorder: {R} sources given for the {__rows} rows of the last Begin.", nameof(sources));
+                throw new global::System.ArgumentException(
+                    $"DateModel.StepDecoder.Reorder: {R} sources given for the {__rows} rows of the last Begin.", nameof(sources));
             }
 
             if (steps < 0 || steps > 11)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(steps), steps, "DateModel.StepDecoder.Reorder: steps must be in [0, 11].");
+                throw new global::System.ArgumentOutOfRangeException(nameof(steps), steps,
+                    "DateModel.StepDecoder.Reorder: steps must be in [0, 11].");
             }
 
             for (int r = 0; r < R; r++)
             {
                 if ((uint)sources[r] >= (uint)R || sources[r] / __width != r / __width)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(sources), sources[r], $"DateModel.StepDecoder.Reorder: row {r} cannot continue row {sources[r]} (rows continue hypotheses of their own source).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(sources), sources[r],
+                        $"DateModel.StepDecoder.Reorder: row {r} cannot continue row {sources[r]} (rows continue hypotheses of their own source).");
                 }
             }
 
@@ -291,7 +364,8 @@ partial class DateModel
             global::ModelDsl.Decoding.HypothesisRows.Gather(__selfV0_1, sources, steps * 64, 11 * 64, __reorder);
         }
 
-        /// <summary>Keeps the mean over heads of the cross-attention weights in <c>__probs</c> as row r's history at <paramref name="step"/>.</summary>
+        /// <summary>Keeps the mean over heads of the cross-attention weights in <c>__probs</c> as row r's history at <paramref
+        /// name="step"/>.</summary>
         private void RecordAttention(int rows, int step)
         {
             int S = __s;

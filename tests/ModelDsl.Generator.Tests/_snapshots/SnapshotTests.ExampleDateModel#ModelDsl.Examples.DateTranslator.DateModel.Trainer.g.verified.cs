@@ -16,7 +16,8 @@ partial class DateModel
     /// <param name="clipNorm">Clip the gradients to this global L2 norm before each update (0 = no clipping).</param>
     /// <param name="dropoutSeed">Seed of the dropout masks (each site has its own stream; the counter advances every optimizer step).</param>
     /// <returns>A new trainer bound to this model.</returns>
-    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1, global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
+    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1,
+        global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
         => new Trainer(this, optimizer, threads, schedule, clipNorm, dropoutSeed);
 
     /// <summary>
@@ -26,7 +27,8 @@ partial class DateModel
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see
+    /// cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
     /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -51,13 +53,17 @@ partial class DateModel
         internal int __t_Target;
         private int __rows;
 
-        internal Trainer(DateModel model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+        internal Trainer(DateModel model, global::ModelDsl.Optim.Optimizer optimizer, int threads,
+            global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
             : base("DateModel", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 0)
         {
             __model = model;
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(262144, global::ModelDsl.Kernels.Attention.ScratchLength(32, 32, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(11, 11, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(11, 32, Pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(
+                global::System.Math.Max(262144, global::ModelDsl.Kernels.Attention.ScratchLength(32, 32, Pool.ThreadCount)),
+                global::ModelDsl.Kernels.Attention.ScratchLength(11, 11, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(11, 32,
+                Pool.ThreadCount)));
             global::ModelDsl.Kernels.SinusoidalPositions.Fill(__sinusoid0, 32, 64);
         }
 
@@ -77,7 +83,8 @@ partial class DateModel
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters
+        /// afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
@@ -86,7 +93,8 @@ partial class DateModel
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
-                throw new global::System.InvalidOperationException($"DateModel.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
+                throw new global::System.InvalidOperationException(
+                    $"DateModel.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
             }
 
             float loss;
@@ -110,14 +118,16 @@ partial class DateModel
         /// <returns>The mean loss of the batch.</returns>
         public float Evaluate(Batch batch) => __Forward(batch, false);
 
-        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T + t</c>).</summary>
+        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T +
+        /// t</c>).</summary>
         /// <param name="row">Row of <see cref="Logits"/>.</param>
         /// <returns>The argmax class (the first on ties).</returns>
         public int Predict(int row)
         {
             if ((uint)row >= (uint)__rows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"DateModel.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"DateModel.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
             return ArgMax(Logits.Slice(row * 48, 48));
@@ -126,7 +136,8 @@ partial class DateModel
         /// <summary>
         /// Scheduled sampling: the probability, for optimizer step <c>s</c> (1-based), of feeding the model's own prediction instead of
         /// the given token at each position of <c>Target</c> after the first (Bengio et al. 2015, in the parallel two-pass form of
-        /// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher forcing.
+        /// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher
+        /// forcing.
         /// The draws depend on the dropout seed and the step only.
         /// </summary>
         public global::System.Func<long, float>? ScheduledSampling { get; set; }
@@ -192,7 +203,8 @@ partial class DateModel
                     int length = batch.SourceLengths[b];
                     if (length < 1 || length > 32)
                     {
-                        throw new global::System.ArgumentException($"DateModel.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 32 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"DateModel.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 32 ids.", nameof(batch));
                     }
 
                     TSource = length > TSource ? length : TSource;
@@ -200,7 +212,8 @@ partial class DateModel
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 32, TSource).CopyTo(global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 32, TSource).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -212,7 +225,8 @@ partial class DateModel
                     int length = batch.TargetLengths[b];
                     if (length < 1 || length > 11)
                     {
-                        throw new global::System.ArgumentException($"DateModel.Batch.Target: row {b} has length {length}; every row below Count needs 1 to 11 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"DateModel.Batch.Target: row {b} has length {length}; every row below Count needs 1 to 11 ids.", nameof(batch));
                     }
 
                     TTarget = length > TTarget ? length : TTarget;
@@ -220,8 +234,10 @@ partial class DateModel
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Target, b * 11, TTarget).CopyTo(global::System.MemoryExtensions.AsSpan(__ids_Target, b * TTarget, TTarget));
-                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 11, TTarget).CopyTo(global::System.MemoryExtensions.AsSpan(__labels, b * TTarget, TTarget));
+                    global::System.MemoryExtensions.AsSpan(batch.Target, b * 11, TTarget).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__ids_Target, b * TTarget, TTarget));
+                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 11, TTarget).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__labels, b * TTarget, TTarget));
                 }
 
                 __t_Target = TTarget;
@@ -246,152 +262,234 @@ partial class DateModel
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __activations.Span;
             // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,64], source_embedding.weight params[0..3072)
-            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 64), p.Slice(0, 3072), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 48, 64);
+            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 64), p.Slice(0, 3072),
+                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 48, 64);
             // SourcePositions (SinusoidalPositions): [B,SourceLength,64] -> [B,SourceLength,64]: adds the fixed sinusoid table (32 x 64)
-            global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(131072, BTSource * 64), a.Slice(0, BTSource * 64), __sinusoid0, B, TSource, 64);
+            global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(131072, BTSource * 64), a.Slice(0, BTSource * 64), __sinusoid0, B, TSource,
+                64);
             // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(262144, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(3072, 4096), p.Slice(15360, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(262144, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(3072, 4096),
+                    p.Slice(15360, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(393216, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(7168, 4096), p.Slice(15424, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(393216, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(7168, 4096),
+                    p.Slice(15424, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(524288, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(11264, 4096), p.Slice(15488, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(524288, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(11264, 4096),
+                    p.Slice(15488, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(917504, BTSource * 64), a.Slice(655360, B * 4 * TSource * TSource), a.Slice(262144, BTSource * 64), a.Slice(393216, BTSource * 64), a.Slice(524288, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(917504, BTSource * 64), a.Slice(655360, B * 4 * TSource * TSource),
+                    a.Slice(262144, BTSource * 64), a.Slice(393216, BTSource * 64), a.Slice(524288, BTSource * 64), B, TSource, TSource, 4, 16, mask,
+                    0.25f, Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1048576, BTSource * 64), a.Slice(917504, BTSource * 64), p.Slice(15552, 4096), p.Slice(19648, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1048576, BTSource * 64), a.Slice(917504, BTSource * 64), p.Slice(15552, 4096),
+                    p.Slice(19648, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(1179648, BTSource * 64), a.Slice(131072, BTSource * 64), a.Slice(1048576, BTSource * 64));
-                // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36288..36352), encoder.layers.0.norm1.bias params[36352..36416)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1310720, BTSource * 64), a.Slice(1441792, BTSource), a.Slice(1443840, BTSource), a.Slice(1179648, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(1179648, BTSource * 64), a.Slice(131072, BTSource * 64),
+                    a.Slice(1048576, BTSource * 64));
+                // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36288..36352), encoder.layers.0.norm1.bias
+                // params[36352..36416)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1310720, BTSource * 64), a.Slice(1441792, BTSource), a.Slice(1443840, BTSource),
+                    a.Slice(1179648, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19712..27904)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1445888, BTSource * 128), a.Slice(1310720, BTSource * 64), p.Slice(19712, 8192), p.Slice(27904, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1708032, BTSource * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1445888, BTSource * 128), a.Slice(1310720, BTSource * 64), p.Slice(19712, 8192),
+                    p.Slice(27904, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1708032, BTSource * 128), Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28032..36224)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1970176, BTSource * 64), a.Slice(1445888, BTSource * 128), p.Slice(28032, 8192), p.Slice(36224, 64), BTSource, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1970176, BTSource * 64), a.Slice(1445888, BTSource * 128), p.Slice(28032, 8192),
+                    p.Slice(36224, 64), BTSource, 128, 64, pool: Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(2101248, BTSource * 64), a.Slice(1310720, BTSource * 64), a.Slice(1970176, BTSource * 64));
-                // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36416..36480), encoder.layers.0.norm2.bias params[36480..36544)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(2232320, BTSource * 64), a.Slice(2363392, BTSource), a.Slice(2365440, BTSource), a.Slice(2101248, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(2101248, BTSource * 64), a.Slice(1310720, BTSource * 64),
+                    a.Slice(1970176, BTSource * 64));
+                // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36416..36480), encoder.layers.0.norm2.bias
+                // params[36480..36544)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(2232320, BTSource * 64), a.Slice(2363392, BTSource), a.Slice(2365440, BTSource),
+                    a.Slice(2101248, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64, pool: Pool);
             }
             // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2367488, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(36544, 4096), p.Slice(48832, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2367488, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(36544, 4096),
+                    p.Slice(48832, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2498560, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(40640, 4096), p.Slice(48896, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2498560, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(40640, 4096),
+                    p.Slice(48896, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2629632, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(44736, 4096), p.Slice(48960, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(2629632, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(44736, 4096),
+                    p.Slice(48960, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(3022848, BTSource * 64), a.Slice(2760704, B * 4 * TSource * TSource), a.Slice(2367488, BTSource * 64), a.Slice(2498560, BTSource * 64), a.Slice(2629632, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(3022848, BTSource * 64), a.Slice(2760704, B * 4 * TSource * TSource),
+                    a.Slice(2367488, BTSource * 64), a.Slice(2498560, BTSource * 64), a.Slice(2629632, BTSource * 64), B, TSource, TSource, 4, 16,
+                    mask, 0.25f, Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3153920, BTSource * 64), a.Slice(3022848, BTSource * 64), p.Slice(49024, 4096), p.Slice(53120, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3153920, BTSource * 64), a.Slice(3022848, BTSource * 64), p.Slice(49024, 4096),
+                    p.Slice(53120, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(3284992, BTSource * 64), a.Slice(2232320, BTSource * 64), a.Slice(3153920, BTSource * 64));
-                // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[69760..69824), encoder.layers.1.norm1.bias params[69824..69888)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3416064, BTSource * 64), a.Slice(3547136, BTSource), a.Slice(3549184, BTSource), a.Slice(3284992, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(3284992, BTSource * 64), a.Slice(2232320, BTSource * 64),
+                    a.Slice(3153920, BTSource * 64));
+                // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[69760..69824), encoder.layers.1.norm1.bias
+                // params[69824..69888)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3416064, BTSource * 64), a.Slice(3547136, BTSource), a.Slice(3549184, BTSource),
+                    a.Slice(3284992, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64, pool: Pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53184..61376)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3551232, BTSource * 128), a.Slice(3416064, BTSource * 64), p.Slice(53184, 8192), p.Slice(61376, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(3813376, BTSource * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3551232, BTSource * 128), a.Slice(3416064, BTSource * 64), p.Slice(53184, 8192),
+                    p.Slice(61376, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(3813376, BTSource * 128), Pool);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61504..69696)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4075520, BTSource * 64), a.Slice(3551232, BTSource * 128), p.Slice(61504, 8192), p.Slice(69696, 64), BTSource, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4075520, BTSource * 64), a.Slice(3551232, BTSource * 128), p.Slice(61504, 8192),
+                    p.Slice(69696, 64), BTSource, 128, 64, pool: Pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(4206592, BTSource * 64), a.Slice(3416064, BTSource * 64), a.Slice(4075520, BTSource * 64));
-                // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[69888..69952), encoder.layers.1.norm2.bias params[69952..70016)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(4337664, BTSource * 64), a.Slice(4468736, BTSource), a.Slice(4470784, BTSource), a.Slice(4206592, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(4206592, BTSource * 64), a.Slice(3416064, BTSource * 64),
+                    a.Slice(4075520, BTSource * 64));
+                // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[69888..69952), encoder.layers.1.norm2.bias
+                // params[69952..70016)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(4337664, BTSource * 64), a.Slice(4468736, BTSource), a.Slice(4470784, BTSource),
+                    a.Slice(4206592, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64, pool: Pool);
             }
             // TargetEmbedding (Embedding): [B,TargetLength] -> [B,TargetLength,64], target_embedding.weight params[70016..73088)
-            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(4472832, BTTarget * 64), p.Slice(70016, 3072), global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 48, 64);
+            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(4472832, BTTarget * 64), p.Slice(70016, 3072),
+                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 48, 64);
             // TargetPositions (LearnedPositions): [B,TargetLength,64] -> [B,TargetLength,64], target_positions.weight params[73088..73792)
-            global::ModelDsl.Kernels.LearnedPositions.Forward(a.Slice(4517888, BTTarget * 64), a.Slice(4472832, BTTarget * 64), p.Slice(73088, 704), B, TTarget, 64);
-            // Decoder.Layer[0]: post-norm Transformer decoder layer [B,TTarget,64], 4 heads of 16, mask causal, cross-attention to Encoder (memory key padding), ff 128
+            global::ModelDsl.Kernels.LearnedPositions.Forward(a.Slice(4517888, BTTarget * 64), a.Slice(4472832, BTTarget * 64), p.Slice(73088, 704),
+                B, TTarget, 64);
+            // Decoder.Layer[0]: post-norm Transformer decoder layer [B,TTarget,64], 4 heads of 16, mask causal, cross-attention to Encoder (memory
+            // key padding), ff 128
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4562944, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(73792, 4096), p.Slice(86080, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4562944, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(73792, 4096),
+                    p.Slice(86080, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4608000, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(77888, 4096), p.Slice(86144, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4608000, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(77888, 4096),
+                    p.Slice(86144, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4653056, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(81984, 4096), p.Slice(86208, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4653056, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(81984, 4096),
+                    p.Slice(86208, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(4729088, BTTarget * 64), a.Slice(4698112, B * 4 * TTarget * TTarget), a.Slice(4562944, BTTarget * 64), a.Slice(4608000, BTTarget * 64), a.Slice(4653056, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(4729088, BTTarget * 64), a.Slice(4698112, B * 4 * TTarget * TTarget),
+                    a.Slice(4562944, BTTarget * 64), a.Slice(4608000, BTTarget * 64), a.Slice(4653056, BTTarget * 64), B, TTarget, TTarget, 4, 16,
+                    mask, 0.25f, Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4774144, BTTarget * 64), a.Slice(4729088, BTTarget * 64), p.Slice(86272, 4096), p.Slice(90368, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4774144, BTTarget * 64), a.Slice(4729088, BTTarget * 64), p.Slice(86272, 4096),
+                    p.Slice(90368, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(4819200, BTTarget * 64), a.Slice(4517888, BTTarget * 64), a.Slice(4774144, BTTarget * 64));
-                // Decoder.Layer[0].norm1: LayerNorm, decoder.layers.0.norm1.weight params[123648..123712), decoder.layers.0.norm1.bias params[123712..123776)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(4864256, BTTarget * 64), a.Slice(4909312, BTTarget), a.Slice(4910016, BTTarget), a.Slice(4819200, BTTarget * 64), p.Slice(123648, 64), p.Slice(123712, 64), BTTarget, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(4819200, BTTarget * 64), a.Slice(4517888, BTTarget * 64),
+                    a.Slice(4774144, BTTarget * 64));
+                // Decoder.Layer[0].norm1: LayerNorm, decoder.layers.0.norm1.weight params[123648..123712), decoder.layers.0.norm1.bias
+                // params[123712..123776)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(4864256, BTTarget * 64), a.Slice(4909312, BTTarget), a.Slice(4910016, BTTarget),
+                    a.Slice(4819200, BTTarget * 64), p.Slice(123648, 64), p.Slice(123712, 64), BTTarget, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4910720, BTTarget * 64), a.Slice(4864256, BTTarget * 64), p.Slice(90432, 4096), p.Slice(102720, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4910720, BTTarget * 64), a.Slice(4864256, BTTarget * 64), p.Slice(90432, 4096),
+                    p.Slice(102720, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4955776, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(94528, 4096), p.Slice(102784, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4955776, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(94528, 4096),
+                    p.Slice(102784, 64), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5086848, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(98624, 4096), p.Slice(102848, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5086848, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(98624, 4096),
+                    p.Slice(102848, 64), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(5308032, BTTarget * 64), a.Slice(5217920, B * 4 * TTarget * TSource), a.Slice(4910720, BTTarget * 64), a.Slice(4955776, BTSource * 64), a.Slice(5086848, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(5308032, BTTarget * 64), a.Slice(5217920, B * 4 * TTarget * TSource),
+                    a.Slice(4910720, BTTarget * 64), a.Slice(4955776, BTSource * 64), a.Slice(5086848, BTSource * 64), B, TTarget, TSource, 4, 16,
+                    memoryMask, 0.25f, Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5353088, BTTarget * 64), a.Slice(5308032, BTTarget * 64), p.Slice(102912, 4096), p.Slice(107008, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5353088, BTTarget * 64), a.Slice(5308032, BTTarget * 64), p.Slice(102912, 4096),
+                    p.Slice(107008, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(5398144, BTTarget * 64), a.Slice(4864256, BTTarget * 64), a.Slice(5353088, BTTarget * 64));
-                // Decoder.Layer[0].norm2: LayerNorm, decoder.layers.0.norm2.weight params[123776..123840), decoder.layers.0.norm2.bias params[123840..123904)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(5443200, BTTarget * 64), a.Slice(5488256, BTTarget), a.Slice(5488960, BTTarget), a.Slice(5398144, BTTarget * 64), p.Slice(123776, 64), p.Slice(123840, 64), BTTarget, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(5398144, BTTarget * 64), a.Slice(4864256, BTTarget * 64),
+                    a.Slice(5353088, BTTarget * 64));
+                // Decoder.Layer[0].norm2: LayerNorm, decoder.layers.0.norm2.weight params[123776..123840), decoder.layers.0.norm2.bias
+                // params[123840..123904)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(5443200, BTTarget * 64), a.Slice(5488256, BTTarget), a.Slice(5488960, BTTarget),
+                    a.Slice(5398144, BTTarget * 64), p.Slice(123776, 64), p.Slice(123840, 64), BTTarget, 64, pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[107072..115264)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5489664, BTTarget * 128), a.Slice(5443200, BTTarget * 64), p.Slice(107072, 8192), p.Slice(115264, 128), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(5579776, BTTarget * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5489664, BTTarget * 128), a.Slice(5443200, BTTarget * 64), p.Slice(107072, 8192),
+                    p.Slice(115264, 128), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(5579776, BTTarget * 128), Pool);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[115392..123584)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5669888, BTTarget * 64), a.Slice(5489664, BTTarget * 128), p.Slice(115392, 8192), p.Slice(123584, 64), BTTarget, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5669888, BTTarget * 64), a.Slice(5489664, BTTarget * 128), p.Slice(115392, 8192),
+                    p.Slice(123584, 64), BTTarget, 128, 64, pool: Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(5714944, BTTarget * 64), a.Slice(5443200, BTTarget * 64), a.Slice(5669888, BTTarget * 64));
-                // Decoder.Layer[0].norm3: LayerNorm, decoder.layers.0.norm3.weight params[123904..123968), decoder.layers.0.norm3.bias params[123968..124032)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(5760000, BTTarget * 64), a.Slice(5805056, BTTarget), a.Slice(5805760, BTTarget), a.Slice(5714944, BTTarget * 64), p.Slice(123904, 64), p.Slice(123968, 64), BTTarget, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(5714944, BTTarget * 64), a.Slice(5443200, BTTarget * 64),
+                    a.Slice(5669888, BTTarget * 64));
+                // Decoder.Layer[0].norm3: LayerNorm, decoder.layers.0.norm3.weight params[123904..123968), decoder.layers.0.norm3.bias
+                // params[123968..124032)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(5760000, BTTarget * 64), a.Slice(5805056, BTTarget), a.Slice(5805760, BTTarget),
+                    a.Slice(5714944, BTTarget * 64), p.Slice(123904, 64), p.Slice(123968, 64), BTTarget, 64, pool: Pool);
             }
-            // Decoder.Layer[1]: post-norm Transformer decoder layer [B,TTarget,64], 4 heads of 16, mask causal, cross-attention to Encoder (memory key padding), ff 128
+            // Decoder.Layer[1]: post-norm Transformer decoder layer [B,TTarget,64], 4 heads of 16, mask causal, cross-attention to Encoder (memory
+            // key padding), ff 128
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5806464, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(124032, 4096), p.Slice(136320, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5806464, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(124032, 4096),
+                    p.Slice(136320, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5851520, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(128128, 4096), p.Slice(136384, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5851520, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(128128, 4096),
+                    p.Slice(136384, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5896576, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(132224, 4096), p.Slice(136448, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5896576, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(132224, 4096),
+                    p.Slice(136448, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(5972608, BTTarget * 64), a.Slice(5941632, B * 4 * TTarget * TTarget), a.Slice(5806464, BTTarget * 64), a.Slice(5851520, BTTarget * 64), a.Slice(5896576, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(5972608, BTTarget * 64), a.Slice(5941632, B * 4 * TTarget * TTarget),
+                    a.Slice(5806464, BTTarget * 64), a.Slice(5851520, BTTarget * 64), a.Slice(5896576, BTTarget * 64), B, TTarget, TTarget, 4, 16,
+                    mask, 0.25f, Pool);
                 // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6017664, BTTarget * 64), a.Slice(5972608, BTTarget * 64), p.Slice(136512, 4096), p.Slice(140608, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6017664, BTTarget * 64), a.Slice(5972608, BTTarget * 64), p.Slice(136512, 4096),
+                    p.Slice(140608, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(6062720, BTTarget * 64), a.Slice(5760000, BTTarget * 64), a.Slice(6017664, BTTarget * 64));
-                // Decoder.Layer[1].norm1: LayerNorm, decoder.layers.1.norm1.weight params[173888..173952), decoder.layers.1.norm1.bias params[173952..174016)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(6107776, BTTarget * 64), a.Slice(6152832, BTTarget), a.Slice(6153536, BTTarget), a.Slice(6062720, BTTarget * 64), p.Slice(173888, 64), p.Slice(173952, 64), BTTarget, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(6062720, BTTarget * 64), a.Slice(5760000, BTTarget * 64),
+                    a.Slice(6017664, BTTarget * 64));
+                // Decoder.Layer[1].norm1: LayerNorm, decoder.layers.1.norm1.weight params[173888..173952), decoder.layers.1.norm1.bias
+                // params[173952..174016)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(6107776, BTTarget * 64), a.Slice(6152832, BTTarget), a.Slice(6153536, BTTarget),
+                    a.Slice(6062720, BTTarget * 64), p.Slice(173888, 64), p.Slice(173952, 64), BTTarget, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6154240, BTTarget * 64), a.Slice(6107776, BTTarget * 64), p.Slice(140672, 4096), p.Slice(152960, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6154240, BTTarget * 64), a.Slice(6107776, BTTarget * 64), p.Slice(140672, 4096),
+                    p.Slice(152960, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.1.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6199296, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(144768, 4096), p.Slice(153024, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6199296, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(144768, 4096),
+                    p.Slice(153024, 64), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.1.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6330368, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(148864, 4096), p.Slice(153088, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6330368, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(148864, 4096),
+                    p.Slice(153088, 64), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(6551552, BTTarget * 64), a.Slice(6461440, B * 4 * TTarget * TSource), a.Slice(6154240, BTTarget * 64), a.Slice(6199296, BTSource * 64), a.Slice(6330368, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(6551552, BTTarget * 64), a.Slice(6461440, B * 4 * TTarget * TSource),
+                    a.Slice(6154240, BTTarget * 64), a.Slice(6199296, BTSource * 64), a.Slice(6330368, BTSource * 64), B, TTarget, TSource, 4, 16,
+                    memoryMask, 0.25f, Pool);
                 // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6596608, BTTarget * 64), a.Slice(6551552, BTTarget * 64), p.Slice(153152, 4096), p.Slice(157248, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6596608, BTTarget * 64), a.Slice(6551552, BTTarget * 64), p.Slice(153152, 4096),
+                    p.Slice(157248, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1]: residual2 = x + cross-attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(6641664, BTTarget * 64), a.Slice(6107776, BTTarget * 64), a.Slice(6596608, BTTarget * 64));
-                // Decoder.Layer[1].norm2: LayerNorm, decoder.layers.1.norm2.weight params[174016..174080), decoder.layers.1.norm2.bias params[174080..174144)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(6686720, BTTarget * 64), a.Slice(6731776, BTTarget), a.Slice(6732480, BTTarget), a.Slice(6641664, BTTarget * 64), p.Slice(174016, 64), p.Slice(174080, 64), BTTarget, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(6641664, BTTarget * 64), a.Slice(6107776, BTTarget * 64),
+                    a.Slice(6596608, BTTarget * 64));
+                // Decoder.Layer[1].norm2: LayerNorm, decoder.layers.1.norm2.weight params[174016..174080), decoder.layers.1.norm2.bias
+                // params[174080..174144)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(6686720, BTTarget * 64), a.Slice(6731776, BTTarget), a.Slice(6732480, BTTarget),
+                    a.Slice(6641664, BTTarget * 64), p.Slice(174016, 64), p.Slice(174080, 64), BTTarget, 64, pool: Pool);
                 // Decoder.Layer[1].linear1 + activation, decoder.layers.1.linear1.weight params[157312..165504)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6733184, BTTarget * 128), a.Slice(6686720, BTTarget * 64), p.Slice(157312, 8192), p.Slice(165504, 128), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6823296, BTTarget * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6733184, BTTarget * 128), a.Slice(6686720, BTTarget * 64), p.Slice(157312, 8192),
+                    p.Slice(165504, 128), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6823296, BTTarget * 128), Pool);
                 // Decoder.Layer[1].linear2, decoder.layers.1.linear2.weight params[165632..173824)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6913408, BTTarget * 64), a.Slice(6733184, BTTarget * 128), p.Slice(165632, 8192), p.Slice(173824, 64), BTTarget, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(6913408, BTTarget * 64), a.Slice(6733184, BTTarget * 128), p.Slice(165632, 8192),
+                    p.Slice(173824, 64), BTTarget, 128, 64, pool: Pool);
                 // Decoder.Layer[1]: residual3 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(6958464, BTTarget * 64), a.Slice(6686720, BTTarget * 64), a.Slice(6913408, BTTarget * 64));
-                // Decoder.Layer[1].norm3: LayerNorm, decoder.layers.1.norm3.weight params[174144..174208), decoder.layers.1.norm3.bias params[174208..174272)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(7003520, BTTarget * 64), a.Slice(7048576, BTTarget), a.Slice(7049280, BTTarget), a.Slice(6958464, BTTarget * 64), p.Slice(174144, 64), p.Slice(174208, 64), BTTarget, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(6958464, BTTarget * 64), a.Slice(6686720, BTTarget * 64),
+                    a.Slice(6913408, BTTarget * 64));
+                // Decoder.Layer[1].norm3: LayerNorm, decoder.layers.1.norm3.weight params[174144..174208), decoder.layers.1.norm3.bias
+                // params[174208..174272)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(7003520, BTTarget * 64), a.Slice(7048576, BTTarget), a.Slice(7049280, BTTarget),
+                    a.Slice(6958464, BTTarget * 64), p.Slice(174144, 64), p.Slice(174208, 64), BTTarget, 64, pool: Pool);
             }
             // Logits (Dense): [B,TargetLength,64] -> [B,TargetLength,48], logits.weight params[174272..177344), logits.bias params[177344..177392)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(7049984, BTTarget * 48), a.Slice(7003520, BTTarget * 64), p.Slice(174272, 3072), p.Slice(177344, 48), BTTarget, 64, 48, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(7049984, BTTarget * 48), a.Slice(7003520, BTTarget * 64), p.Slice(174272, 3072),
+                p.Slice(177344, 48), BTTarget, 64, 48, pool: Pool);
             // Loss: cross-entropy over BTTarget rows of 48 classes, label smoothing 0, ignore index -100
             __rows = BTTarget;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(7083776, BTTarget * 48), a.Slice(7049984, BTTarget * 48), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, Pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(7083776, BTTarget * 48), a.Slice(7049984, BTTarget * 48),
+                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -409,151 +507,245 @@ partial class DateModel
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(7049984, BTTarget * 48), 1f, a.Slice(7083776, BTTarget * 48), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, Pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(7049984, BTTarget * 48), 1f, a.Slice(7083776, BTTarget * 48),
+                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, Pool);
             // Logits (Dense): [B,TargetLength,64] -> [B,TargetLength,48], logits.weight params[174272..177344), logits.bias params[177344..177392)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(7003520, BTTarget * 64), g.Slice(174272, 3072), g.Slice(177344, 48), d.Slice(7049984, BTTarget * 48), a.Slice(7003520, BTTarget * 64), p.Slice(174272, 3072), BTTarget, 64, 48, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(7003520, BTTarget * 64), g.Slice(174272, 3072), g.Slice(177344, 48),
+                d.Slice(7049984, BTTarget * 48), a.Slice(7003520, BTTarget * 64), p.Slice(174272, 3072), BTTarget, 64, 48, pool: Pool);
             // Decoder.Layer[1] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[1].norm3: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(6958464, BTTarget * 64), g.Slice(174144, 64), g.Slice(174208, 64), d.Slice(7003520, BTTarget * 64), a.Slice(6958464, BTTarget * 64), p.Slice(174144, 64), a.Slice(7048576, BTTarget), a.Slice(7049280, BTTarget), BTTarget, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(6958464, BTTarget * 64), g.Slice(174144, 64), g.Slice(174208, 64),
+                    d.Slice(7003520, BTTarget * 64), a.Slice(6958464, BTTarget * 64), p.Slice(174144, 64), a.Slice(7048576, BTTarget),
+                    a.Slice(7049280, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[1]: residual3 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(6686720, BTTarget * 64), d.Slice(6913408, BTTarget * 64), d.Slice(6958464, BTTarget * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(6686720, BTTarget * 64), d.Slice(6913408, BTTarget * 64),
+                    d.Slice(6958464, BTTarget * 64));
                 // Decoder.Layer[1].linear2, decoder.layers.1.linear2.weight params[165632..173824)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6733184, BTTarget * 128), g.Slice(165632, 8192), g.Slice(173824, 64), d.Slice(6913408, BTTarget * 64), a.Slice(6733184, BTTarget * 128), p.Slice(165632, 8192), BTTarget, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6733184, BTTarget * 128), g.Slice(165632, 8192), g.Slice(173824, 64),
+                    d.Slice(6913408, BTTarget * 64), a.Slice(6733184, BTTarget * 128), p.Slice(165632, 8192), BTTarget, 128, 64, pool: Pool);
                 // Decoder.Layer[1].linear1 + activation, decoder.layers.1.linear1.weight params[157312..165504)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6686720, BTTarget * 64), g.Slice(157312, 8192), g.Slice(165504, 128), d.Slice(6733184, BTTarget * 128), a.Slice(6686720, BTTarget * 64), p.Slice(157312, 8192), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6823296, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6686720, BTTarget * 64), g.Slice(157312, 8192), g.Slice(165504, 128),
+                    d.Slice(6733184, BTTarget * 128), a.Slice(6686720, BTTarget * 64), p.Slice(157312, 8192), BTTarget, 64, 128,
+                    global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6823296, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
                 // Decoder.Layer[1].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(6641664, BTTarget * 64), g.Slice(174016, 64), g.Slice(174080, 64), d.Slice(6686720, BTTarget * 64), a.Slice(6641664, BTTarget * 64), p.Slice(174016, 64), a.Slice(6731776, BTTarget), a.Slice(6732480, BTTarget), BTTarget, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(6641664, BTTarget * 64), g.Slice(174016, 64), g.Slice(174080, 64),
+                    d.Slice(6686720, BTTarget * 64), a.Slice(6641664, BTTarget * 64), p.Slice(174016, 64), a.Slice(6731776, BTTarget),
+                    a.Slice(6732480, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[1]: residual2 = x + cross-attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(6107776, BTTarget * 64), d.Slice(6596608, BTTarget * 64), d.Slice(6641664, BTTarget * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(6107776, BTTarget * 64), d.Slice(6596608, BTTarget * 64),
+                    d.Slice(6641664, BTTarget * 64));
                 // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6551552, BTTarget * 64), g.Slice(153152, 4096), g.Slice(157248, 64), d.Slice(6596608, BTTarget * 64), a.Slice(6551552, BTTarget * 64), p.Slice(153152, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6551552, BTTarget * 64), g.Slice(153152, 4096), g.Slice(157248, 64),
+                    d.Slice(6596608, BTTarget * 64), a.Slice(6551552, BTTarget * 64), p.Slice(153152, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(6154240, BTTarget * 64), d.Slice(6199296, BTSource * 64), d.Slice(6330368, BTSource * 64), d.Slice(6551552, BTTarget * 64), a.Slice(6154240, BTTarget * 64), a.Slice(6199296, BTSource * 64), a.Slice(6330368, BTSource * 64), a.Slice(6461440, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(6154240, BTTarget * 64), d.Slice(6199296, BTSource * 64),
+                    d.Slice(6330368, BTSource * 64), d.Slice(6551552, BTTarget * 64), a.Slice(6154240, BTTarget * 64),
+                    a.Slice(6199296, BTSource * 64), a.Slice(6330368, BTSource * 64), a.Slice(6461440, B * 4 * TTarget * TSource), B, TTarget,
+                    TSource, 4, 16, memoryMask, 0.25f,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6107776, BTTarget * 64), g.Slice(140672, 4096), g.Slice(152960, 64), d.Slice(6154240, BTTarget * 64), a.Slice(6107776, BTTarget * 64), p.Slice(140672, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6107776, BTTarget * 64), g.Slice(140672, 4096), g.Slice(152960, 64),
+                    d.Slice(6154240, BTTarget * 64), a.Slice(6107776, BTTarget * 64), p.Slice(140672, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.1.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(144768, 4096), g.Slice(153024, 64), d.Slice(6199296, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(144768, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(144768, 4096), g.Slice(153024, 64),
+                    d.Slice(6199296, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(144768, 4096), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.1.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(148864, 4096), g.Slice(153088, 64), d.Slice(6330368, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(148864, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(148864, 4096), g.Slice(153088, 64),
+                    d.Slice(6330368, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(148864, 4096), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[1].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(6062720, BTTarget * 64), g.Slice(173888, 64), g.Slice(173952, 64), d.Slice(6107776, BTTarget * 64), a.Slice(6062720, BTTarget * 64), p.Slice(173888, 64), a.Slice(6152832, BTTarget), a.Slice(6153536, BTTarget), BTTarget, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(6062720, BTTarget * 64), g.Slice(173888, 64), g.Slice(173952, 64),
+                    d.Slice(6107776, BTTarget * 64), a.Slice(6062720, BTTarget * 64), p.Slice(173888, 64), a.Slice(6152832, BTTarget),
+                    a.Slice(6153536, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[1]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(5760000, BTTarget * 64), d.Slice(6017664, BTTarget * 64), d.Slice(6062720, BTTarget * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(5760000, BTTarget * 64), d.Slice(6017664, BTTarget * 64),
+                    d.Slice(6062720, BTTarget * 64));
                 // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5972608, BTTarget * 64), g.Slice(136512, 4096), g.Slice(140608, 64), d.Slice(6017664, BTTarget * 64), a.Slice(5972608, BTTarget * 64), p.Slice(136512, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5972608, BTTarget * 64), g.Slice(136512, 4096), g.Slice(140608, 64),
+                    d.Slice(6017664, BTTarget * 64), a.Slice(5972608, BTTarget * 64), p.Slice(136512, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(5806464, BTTarget * 64), d.Slice(5851520, BTTarget * 64), d.Slice(5896576, BTTarget * 64), d.Slice(5972608, BTTarget * 64), a.Slice(5806464, BTTarget * 64), a.Slice(5851520, BTTarget * 64), a.Slice(5896576, BTTarget * 64), a.Slice(5941632, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(5806464, BTTarget * 64), d.Slice(5851520, BTTarget * 64),
+                    d.Slice(5896576, BTTarget * 64), d.Slice(5972608, BTTarget * 64), a.Slice(5806464, BTTarget * 64),
+                    a.Slice(5851520, BTTarget * 64), a.Slice(5896576, BTTarget * 64), a.Slice(5941632, B * 4 * TTarget * TTarget), B, TTarget,
+                    TTarget, 4, 16, mask, 0.25f,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5760000, BTTarget * 64), g.Slice(124032, 4096), g.Slice(136320, 64), d.Slice(5806464, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(124032, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5760000, BTTarget * 64), g.Slice(124032, 4096), g.Slice(136320, 64),
+                    d.Slice(5806464, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(124032, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5760000, BTTarget * 64), g.Slice(128128, 4096), g.Slice(136384, 64), d.Slice(5851520, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(128128, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5760000, BTTarget * 64), g.Slice(128128, 4096), g.Slice(136384, 64),
+                    d.Slice(5851520, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(128128, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5760000, BTTarget * 64), g.Slice(132224, 4096), g.Slice(136448, 64), d.Slice(5896576, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(132224, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5760000, BTTarget * 64), g.Slice(132224, 4096), g.Slice(136448, 64),
+                    d.Slice(5896576, BTTarget * 64), a.Slice(5760000, BTTarget * 64), p.Slice(132224, 4096), BTTarget, 64, 64, pool: Pool);
             }
             // Decoder.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].norm3: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(5714944, BTTarget * 64), g.Slice(123904, 64), g.Slice(123968, 64), d.Slice(5760000, BTTarget * 64), a.Slice(5714944, BTTarget * 64), p.Slice(123904, 64), a.Slice(5805056, BTTarget), a.Slice(5805760, BTTarget), BTTarget, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(5714944, BTTarget * 64), g.Slice(123904, 64), g.Slice(123968, 64),
+                    d.Slice(5760000, BTTarget * 64), a.Slice(5714944, BTTarget * 64), p.Slice(123904, 64), a.Slice(5805056, BTTarget),
+                    a.Slice(5805760, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(5443200, BTTarget * 64), d.Slice(5669888, BTTarget * 64), d.Slice(5714944, BTTarget * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(5443200, BTTarget * 64), d.Slice(5669888, BTTarget * 64),
+                    d.Slice(5714944, BTTarget * 64));
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[115392..123584)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5489664, BTTarget * 128), g.Slice(115392, 8192), g.Slice(123584, 64), d.Slice(5669888, BTTarget * 64), a.Slice(5489664, BTTarget * 128), p.Slice(115392, 8192), BTTarget, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5489664, BTTarget * 128), g.Slice(115392, 8192), g.Slice(123584, 64),
+                    d.Slice(5669888, BTTarget * 64), a.Slice(5489664, BTTarget * 128), p.Slice(115392, 8192), BTTarget, 128, 64, pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[107072..115264)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5443200, BTTarget * 64), g.Slice(107072, 8192), g.Slice(115264, 128), d.Slice(5489664, BTTarget * 128), a.Slice(5443200, BTTarget * 64), p.Slice(107072, 8192), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(5579776, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5443200, BTTarget * 64), g.Slice(107072, 8192), g.Slice(115264, 128),
+                    d.Slice(5489664, BTTarget * 128), a.Slice(5443200, BTTarget * 64), p.Slice(107072, 8192), BTTarget, 64, 128,
+                    global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(5579776, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
                 // Decoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(5398144, BTTarget * 64), g.Slice(123776, 64), g.Slice(123840, 64), d.Slice(5443200, BTTarget * 64), a.Slice(5398144, BTTarget * 64), p.Slice(123776, 64), a.Slice(5488256, BTTarget), a.Slice(5488960, BTTarget), BTTarget, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(5398144, BTTarget * 64), g.Slice(123776, 64), g.Slice(123840, 64),
+                    d.Slice(5443200, BTTarget * 64), a.Slice(5398144, BTTarget * 64), p.Slice(123776, 64), a.Slice(5488256, BTTarget),
+                    a.Slice(5488960, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(4864256, BTTarget * 64), d.Slice(5353088, BTTarget * 64), d.Slice(5398144, BTTarget * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(4864256, BTTarget * 64), d.Slice(5353088, BTTarget * 64),
+                    d.Slice(5398144, BTTarget * 64));
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5308032, BTTarget * 64), g.Slice(102912, 4096), g.Slice(107008, 64), d.Slice(5353088, BTTarget * 64), a.Slice(5308032, BTTarget * 64), p.Slice(102912, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5308032, BTTarget * 64), g.Slice(102912, 4096), g.Slice(107008, 64),
+                    d.Slice(5353088, BTTarget * 64), a.Slice(5308032, BTTarget * 64), p.Slice(102912, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(4910720, BTTarget * 64), d.Slice(4955776, BTSource * 64), d.Slice(5086848, BTSource * 64), d.Slice(5308032, BTTarget * 64), a.Slice(4910720, BTTarget * 64), a.Slice(4955776, BTSource * 64), a.Slice(5086848, BTSource * 64), a.Slice(5217920, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(4910720, BTTarget * 64), d.Slice(4955776, BTSource * 64),
+                    d.Slice(5086848, BTSource * 64), d.Slice(5308032, BTTarget * 64), a.Slice(4910720, BTTarget * 64),
+                    a.Slice(4955776, BTSource * 64), a.Slice(5086848, BTSource * 64), a.Slice(5217920, B * 4 * TTarget * TSource), B, TTarget,
+                    TSource, 4, 16, memoryMask, 0.25f,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4864256, BTTarget * 64), g.Slice(90432, 4096), g.Slice(102720, 64), d.Slice(4910720, BTTarget * 64), a.Slice(4864256, BTTarget * 64), p.Slice(90432, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4864256, BTTarget * 64), g.Slice(90432, 4096), g.Slice(102720, 64),
+                    d.Slice(4910720, BTTarget * 64), a.Slice(4864256, BTTarget * 64), p.Slice(90432, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(94528, 4096), g.Slice(102784, 64), d.Slice(4955776, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(94528, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(94528, 4096), g.Slice(102784, 64),
+                    d.Slice(4955776, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(94528, 4096), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(98624, 4096), g.Slice(102848, 64), d.Slice(5086848, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(98624, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4337664, BTSource * 64), g.Slice(98624, 4096), g.Slice(102848, 64),
+                    d.Slice(5086848, BTSource * 64), a.Slice(4337664, BTSource * 64), p.Slice(98624, 4096), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(4819200, BTTarget * 64), g.Slice(123648, 64), g.Slice(123712, 64), d.Slice(4864256, BTTarget * 64), a.Slice(4819200, BTTarget * 64), p.Slice(123648, 64), a.Slice(4909312, BTTarget), a.Slice(4910016, BTTarget), BTTarget, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(4819200, BTTarget * 64), g.Slice(123648, 64), g.Slice(123712, 64),
+                    d.Slice(4864256, BTTarget * 64), a.Slice(4819200, BTTarget * 64), p.Slice(123648, 64), a.Slice(4909312, BTTarget),
+                    a.Slice(4910016, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(4517888, BTTarget * 64), d.Slice(4774144, BTTarget * 64), d.Slice(4819200, BTTarget * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(4517888, BTTarget * 64), d.Slice(4774144, BTTarget * 64),
+                    d.Slice(4819200, BTTarget * 64));
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4729088, BTTarget * 64), g.Slice(86272, 4096), g.Slice(90368, 64), d.Slice(4774144, BTTarget * 64), a.Slice(4729088, BTTarget * 64), p.Slice(86272, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4729088, BTTarget * 64), g.Slice(86272, 4096), g.Slice(90368, 64),
+                    d.Slice(4774144, BTTarget * 64), a.Slice(4729088, BTTarget * 64), p.Slice(86272, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(4562944, BTTarget * 64), d.Slice(4608000, BTTarget * 64), d.Slice(4653056, BTTarget * 64), d.Slice(4729088, BTTarget * 64), a.Slice(4562944, BTTarget * 64), a.Slice(4608000, BTTarget * 64), a.Slice(4653056, BTTarget * 64), a.Slice(4698112, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(4562944, BTTarget * 64), d.Slice(4608000, BTTarget * 64),
+                    d.Slice(4653056, BTTarget * 64), d.Slice(4729088, BTTarget * 64), a.Slice(4562944, BTTarget * 64),
+                    a.Slice(4608000, BTTarget * 64), a.Slice(4653056, BTTarget * 64), a.Slice(4698112, B * 4 * TTarget * TTarget), B, TTarget,
+                    TTarget, 4, 16, mask, 0.25f,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4517888, BTTarget * 64), g.Slice(73792, 4096), g.Slice(86080, 64), d.Slice(4562944, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(73792, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4517888, BTTarget * 64), g.Slice(73792, 4096), g.Slice(86080, 64),
+                    d.Slice(4562944, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(73792, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4517888, BTTarget * 64), g.Slice(77888, 4096), g.Slice(86144, 64), d.Slice(4608000, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(77888, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4517888, BTTarget * 64), g.Slice(77888, 4096), g.Slice(86144, 64),
+                    d.Slice(4608000, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(77888, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4517888, BTTarget * 64), g.Slice(81984, 4096), g.Slice(86208, 64), d.Slice(4653056, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(81984, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4517888, BTTarget * 64), g.Slice(81984, 4096), g.Slice(86208, 64),
+                    d.Slice(4653056, BTTarget * 64), a.Slice(4517888, BTTarget * 64), p.Slice(81984, 4096), BTTarget, 64, 64, pool: Pool);
             }
             // TargetPositions (LearnedPositions): [B,TargetLength,64] -> [B,TargetLength,64]
-            global::ModelDsl.Kernels.LearnedPositions.Backward(d.Slice(4472832, BTTarget * 64), g.Slice(73088, 704), d.Slice(4517888, BTTarget * 64), B, TTarget, 64);
+            global::ModelDsl.Kernels.LearnedPositions.Backward(d.Slice(4472832, BTTarget * 64), g.Slice(73088, 704), d.Slice(4517888, BTTarget * 64),
+                B, TTarget, 64);
             // TargetEmbedding (Embedding): [B,TargetLength] -> [B,TargetLength,64]
-            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(70016, 3072), d.Slice(4472832, BTTarget * 64), global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 48, 64);
+            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(70016, 3072), d.Slice(4472832, BTTarget * 64),
+                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 48, 64);
             // Encoder.Layer[1] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[1].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(4206592, BTSource * 64), g.Slice(69888, 64), g.Slice(69952, 64), d.Slice(4337664, BTSource * 64), a.Slice(4206592, BTSource * 64), p.Slice(69888, 64), a.Slice(4468736, BTSource), a.Slice(4470784, BTSource), BTSource, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(4206592, BTSource * 64), g.Slice(69888, 64), g.Slice(69952, 64),
+                    d.Slice(4337664, BTSource * 64), a.Slice(4206592, BTSource * 64), p.Slice(69888, 64), a.Slice(4468736, BTSource),
+                    a.Slice(4470784, BTSource), BTSource, 64, Pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(3416064, BTSource * 64), d.Slice(4075520, BTSource * 64), d.Slice(4206592, BTSource * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(3416064, BTSource * 64), d.Slice(4075520, BTSource * 64),
+                    d.Slice(4206592, BTSource * 64));
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61504..69696)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3551232, BTSource * 128), g.Slice(61504, 8192), g.Slice(69696, 64), d.Slice(4075520, BTSource * 64), a.Slice(3551232, BTSource * 128), p.Slice(61504, 8192), BTSource, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3551232, BTSource * 128), g.Slice(61504, 8192), g.Slice(69696, 64),
+                    d.Slice(4075520, BTSource * 64), a.Slice(3551232, BTSource * 128), p.Slice(61504, 8192), BTSource, 128, 64, pool: Pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53184..61376)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3416064, BTSource * 64), g.Slice(53184, 8192), g.Slice(61376, 128), d.Slice(3551232, BTSource * 128), a.Slice(3416064, BTSource * 64), p.Slice(53184, 8192), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(3813376, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3416064, BTSource * 64), g.Slice(53184, 8192), g.Slice(61376, 128),
+                    d.Slice(3551232, BTSource * 128), a.Slice(3416064, BTSource * 64), p.Slice(53184, 8192), BTSource, 64, 128,
+                    global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(3813376, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
                 // Encoder.Layer[1].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(3284992, BTSource * 64), g.Slice(69760, 64), g.Slice(69824, 64), d.Slice(3416064, BTSource * 64), a.Slice(3284992, BTSource * 64), p.Slice(69760, 64), a.Slice(3547136, BTSource), a.Slice(3549184, BTSource), BTSource, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(3284992, BTSource * 64), g.Slice(69760, 64), g.Slice(69824, 64),
+                    d.Slice(3416064, BTSource * 64), a.Slice(3284992, BTSource * 64), p.Slice(69760, 64), a.Slice(3547136, BTSource),
+                    a.Slice(3549184, BTSource), BTSource, 64, Pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(2232320, BTSource * 64), d.Slice(3153920, BTSource * 64), d.Slice(3284992, BTSource * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(2232320, BTSource * 64), d.Slice(3153920, BTSource * 64),
+                    d.Slice(3284992, BTSource * 64));
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3022848, BTSource * 64), g.Slice(49024, 4096), g.Slice(53120, 64), d.Slice(3153920, BTSource * 64), a.Slice(3022848, BTSource * 64), p.Slice(49024, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3022848, BTSource * 64), g.Slice(49024, 4096), g.Slice(53120, 64),
+                    d.Slice(3153920, BTSource * 64), a.Slice(3022848, BTSource * 64), p.Slice(49024, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(2367488, BTSource * 64), d.Slice(2498560, BTSource * 64), d.Slice(2629632, BTSource * 64), d.Slice(3022848, BTSource * 64), a.Slice(2367488, BTSource * 64), a.Slice(2498560, BTSource * 64), a.Slice(2629632, BTSource * 64), a.Slice(2760704, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(2367488, BTSource * 64), d.Slice(2498560, BTSource * 64),
+                    d.Slice(2629632, BTSource * 64), d.Slice(3022848, BTSource * 64), a.Slice(2367488, BTSource * 64),
+                    a.Slice(2498560, BTSource * 64), a.Slice(2629632, BTSource * 64), a.Slice(2760704, B * 4 * TSource * TSource), B, TSource,
+                    TSource, 4, 16, mask, 0.25f,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2232320, BTSource * 64), g.Slice(36544, 4096), g.Slice(48832, 64), d.Slice(2367488, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(36544, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2232320, BTSource * 64), g.Slice(36544, 4096), g.Slice(48832, 64),
+                    d.Slice(2367488, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(36544, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2232320, BTSource * 64), g.Slice(40640, 4096), g.Slice(48896, 64), d.Slice(2498560, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(40640, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2232320, BTSource * 64), g.Slice(40640, 4096), g.Slice(48896, 64),
+                    d.Slice(2498560, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(40640, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2232320, BTSource * 64), g.Slice(44736, 4096), g.Slice(48960, 64), d.Slice(2629632, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(44736, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2232320, BTSource * 64), g.Slice(44736, 4096), g.Slice(48960, 64),
+                    d.Slice(2629632, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(44736, 4096), BTSource, 64, 64, pool: Pool);
             }
             // Encoder.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(2101248, BTSource * 64), g.Slice(36416, 64), g.Slice(36480, 64), d.Slice(2232320, BTSource * 64), a.Slice(2101248, BTSource * 64), p.Slice(36416, 64), a.Slice(2363392, BTSource), a.Slice(2365440, BTSource), BTSource, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(2101248, BTSource * 64), g.Slice(36416, 64), g.Slice(36480, 64),
+                    d.Slice(2232320, BTSource * 64), a.Slice(2101248, BTSource * 64), p.Slice(36416, 64), a.Slice(2363392, BTSource),
+                    a.Slice(2365440, BTSource), BTSource, 64, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(1310720, BTSource * 64), d.Slice(1970176, BTSource * 64), d.Slice(2101248, BTSource * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(1310720, BTSource * 64), d.Slice(1970176, BTSource * 64),
+                    d.Slice(2101248, BTSource * 64));
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28032..36224)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1445888, BTSource * 128), g.Slice(28032, 8192), g.Slice(36224, 64), d.Slice(1970176, BTSource * 64), a.Slice(1445888, BTSource * 128), p.Slice(28032, 8192), BTSource, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1445888, BTSource * 128), g.Slice(28032, 8192), g.Slice(36224, 64),
+                    d.Slice(1970176, BTSource * 64), a.Slice(1445888, BTSource * 128), p.Slice(28032, 8192), BTSource, 128, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19712..27904)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1310720, BTSource * 64), g.Slice(19712, 8192), g.Slice(27904, 128), d.Slice(1445888, BTSource * 128), a.Slice(1310720, BTSource * 64), p.Slice(19712, 8192), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1708032, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1310720, BTSource * 64), g.Slice(19712, 8192), g.Slice(27904, 128),
+                    d.Slice(1445888, BTSource * 128), a.Slice(1310720, BTSource * 64), p.Slice(19712, 8192), BTSource, 64, 128,
+                    global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1708032, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
                 // Encoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1179648, BTSource * 64), g.Slice(36288, 64), g.Slice(36352, 64), d.Slice(1310720, BTSource * 64), a.Slice(1179648, BTSource * 64), p.Slice(36288, 64), a.Slice(1441792, BTSource), a.Slice(1443840, BTSource), BTSource, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1179648, BTSource * 64), g.Slice(36288, 64), g.Slice(36352, 64),
+                    d.Slice(1310720, BTSource * 64), a.Slice(1179648, BTSource * 64), p.Slice(36288, 64), a.Slice(1441792, BTSource),
+                    a.Slice(1443840, BTSource), BTSource, 64, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(131072, BTSource * 64), d.Slice(1048576, BTSource * 64), d.Slice(1179648, BTSource * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(131072, BTSource * 64), d.Slice(1048576, BTSource * 64),
+                    d.Slice(1179648, BTSource * 64));
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(917504, BTSource * 64), g.Slice(15552, 4096), g.Slice(19648, 64), d.Slice(1048576, BTSource * 64), a.Slice(917504, BTSource * 64), p.Slice(15552, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(917504, BTSource * 64), g.Slice(15552, 4096), g.Slice(19648, 64),
+                    d.Slice(1048576, BTSource * 64), a.Slice(917504, BTSource * 64), p.Slice(15552, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(262144, BTSource * 64), d.Slice(393216, BTSource * 64), d.Slice(524288, BTSource * 64), d.Slice(917504, BTSource * 64), a.Slice(262144, BTSource * 64), a.Slice(393216, BTSource * 64), a.Slice(524288, BTSource * 64), a.Slice(655360, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(262144, BTSource * 64), d.Slice(393216, BTSource * 64),
+                    d.Slice(524288, BTSource * 64), d.Slice(917504, BTSource * 64), a.Slice(262144, BTSource * 64), a.Slice(393216, BTSource * 64),
+                    a.Slice(524288, BTSource * 64), a.Slice(655360, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BTSource * 64), g.Slice(3072, 4096), g.Slice(15360, 64), d.Slice(262144, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(3072, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BTSource * 64), g.Slice(3072, 4096), g.Slice(15360, 64),
+                    d.Slice(262144, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(3072, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BTSource * 64), g.Slice(7168, 4096), g.Slice(15424, 64), d.Slice(393216, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(7168, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BTSource * 64), g.Slice(7168, 4096), g.Slice(15424, 64),
+                    d.Slice(393216, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(7168, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BTSource * 64), g.Slice(11264, 4096), g.Slice(15488, 64), d.Slice(524288, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(11264, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BTSource * 64), g.Slice(11264, 4096), g.Slice(15488, 64),
+                    d.Slice(524288, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(11264, 4096), BTSource, 64, 64, pool: Pool);
             }
             // SourcePositions (SinusoidalPositions): [B,SourceLength,64] -> [B,SourceLength,64]
             global::ModelDsl.Kernels.SinusoidalPositions.Backward(d.Slice(0, BTSource * 64), d.Slice(131072, BTSource * 64), B, TSource, 64);
             // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,64]
-            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 3072), d.Slice(0, BTSource * 64), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 48, 64);
+            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 3072), d.Slice(0, BTSource * 64),
+                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 48, 64);
         }
 
         /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>
@@ -563,7 +755,8 @@ partial class DateModel
             int B = batch.Count;
             if (B == 0)
             {
-                throw new global::System.ArgumentException("DateModel.StepDecoder: the batch is empty; fill the source rows and set Count.", nameof(batch));
+                throw new global::System.ArgumentException("DateModel.StepDecoder: the batch is empty; fill the source rows and set Count.",
+                    nameof(batch));
             }
 
             __b = B;
@@ -574,7 +767,8 @@ partial class DateModel
                     int length = batch.SourceLengths[b];
                     if (length < 1 || length > 32)
                     {
-                        throw new global::System.ArgumentException($"DateModel.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 32 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"DateModel.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 32 ids.", nameof(batch));
                     }
 
                     TSource = length > TSource ? length : TSource;
@@ -582,7 +776,8 @@ partial class DateModel
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 32, TSource).CopyTo(global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 32, TSource).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -594,60 +789,94 @@ partial class DateModel
                 global::System.Span<float> p = __model.__parameters.Span;
                 global::System.Span<float> a = __activations.Span;
                 // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,64], source_embedding.weight params[0..3072)
-                global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 64), p.Slice(0, 3072), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 48, 64);
+                global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 64), p.Slice(0, 3072),
+                    global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 48, 64);
                 // SourcePositions (SinusoidalPositions): [B,SourceLength,64] -> [B,SourceLength,64]: adds the fixed sinusoid table (32 x 64)
-                global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(131072, BTSource * 64), a.Slice(0, BTSource * 64), __sinusoid0, B, TSource, 64);
+                global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(131072, BTSource * 64), a.Slice(0, BTSource * 64), __sinusoid0, B,
+                    TSource, 64);
                 // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                     // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(262144, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(3072, 4096), p.Slice(15360, 64), BTSource, 64, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(262144, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(3072, 4096),
+                        p.Slice(15360, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(393216, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(7168, 4096), p.Slice(15424, 64), BTSource, 64, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(393216, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(7168, 4096),
+                        p.Slice(15424, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(524288, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(11264, 4096), p.Slice(15488, 64), BTSource, 64, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(524288, BTSource * 64), a.Slice(131072, BTSource * 64), p.Slice(11264, 4096),
+                        p.Slice(15488, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(917504, BTSource * 64), a.Slice(655360, B * 4 * TSource * TSource), a.Slice(262144, BTSource * 64), a.Slice(393216, BTSource * 64), a.Slice(524288, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(917504, BTSource * 64), a.Slice(655360, B * 4 * TSource * TSource),
+                        a.Slice(262144, BTSource * 64), a.Slice(393216, BTSource * 64), a.Slice(524288, BTSource * 64), B, TSource, TSource, 4, 16,
+                        mask, 0.25f, Pool);
                     // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(1048576, BTSource * 64), a.Slice(917504, BTSource * 64), p.Slice(15552, 4096), p.Slice(19648, 64), BTSource, 64, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(1048576, BTSource * 64), a.Slice(917504, BTSource * 64), p.Slice(15552, 4096),
+                        p.Slice(19648, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0]: residual1 = x + self-attention
-                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(1179648, BTSource * 64), a.Slice(131072, BTSource * 64), a.Slice(1048576, BTSource * 64));
-                    // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36288..36352), encoder.layers.0.norm1.bias params[36352..36416)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1310720, BTSource * 64), a.Slice(1441792, BTSource), a.Slice(1443840, BTSource), a.Slice(1179648, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(1179648, BTSource * 64), a.Slice(131072, BTSource * 64),
+                        a.Slice(1048576, BTSource * 64));
+                    // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36288..36352), encoder.layers.0.norm1.bias
+                    // params[36352..36416)
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1310720, BTSource * 64), a.Slice(1441792, BTSource),
+                        a.Slice(1443840, BTSource), a.Slice(1179648, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64,
+                        pool: Pool);
                     // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19712..27904)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(1445888, BTSource * 128), a.Slice(1310720, BTSource * 64), p.Slice(19712, 8192), p.Slice(27904, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1708032, BTSource * 128), Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(1445888, BTSource * 128), a.Slice(1310720, BTSource * 64), p.Slice(19712, 8192),
+                        p.Slice(27904, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1708032, BTSource * 128), Pool);
                     // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28032..36224)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(1970176, BTSource * 64), a.Slice(1445888, BTSource * 128), p.Slice(28032, 8192), p.Slice(36224, 64), BTSource, 128, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(1970176, BTSource * 64), a.Slice(1445888, BTSource * 128), p.Slice(28032, 8192),
+                        p.Slice(36224, 64), BTSource, 128, 64, pool: Pool);
                     // Encoder.Layer[0]: residual2 = x + feed-forward
-                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(2101248, BTSource * 64), a.Slice(1310720, BTSource * 64), a.Slice(1970176, BTSource * 64));
-                    // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36416..36480), encoder.layers.0.norm2.bias params[36480..36544)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(2232320, BTSource * 64), a.Slice(2363392, BTSource), a.Slice(2365440, BTSource), a.Slice(2101248, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(2101248, BTSource * 64), a.Slice(1310720, BTSource * 64),
+                        a.Slice(1970176, BTSource * 64));
+                    // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36416..36480), encoder.layers.0.norm2.bias
+                    // params[36480..36544)
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(2232320, BTSource * 64), a.Slice(2363392, BTSource),
+                        a.Slice(2365440, BTSource), a.Slice(2101248, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64,
+                        pool: Pool);
                 }
                 // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                     // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(2367488, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(36544, 4096), p.Slice(48832, 64), BTSource, 64, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(2367488, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(36544, 4096),
+                        p.Slice(48832, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(2498560, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(40640, 4096), p.Slice(48896, 64), BTSource, 64, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(2498560, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(40640, 4096),
+                        p.Slice(48896, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(2629632, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(44736, 4096), p.Slice(48960, 64), BTSource, 64, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(2629632, BTSource * 64), a.Slice(2232320, BTSource * 64), p.Slice(44736, 4096),
+                        p.Slice(48960, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v
-                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(3022848, BTSource * 64), a.Slice(2760704, B * 4 * TSource * TSource), a.Slice(2367488, BTSource * 64), a.Slice(2498560, BTSource * 64), a.Slice(2629632, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(3022848, BTSource * 64), a.Slice(2760704, B * 4 * TSource * TSource),
+                        a.Slice(2367488, BTSource * 64), a.Slice(2498560, BTSource * 64), a.Slice(2629632, BTSource * 64), B, TSource, TSource, 4, 16,
+                        mask, 0.25f, Pool);
                     // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(3153920, BTSource * 64), a.Slice(3022848, BTSource * 64), p.Slice(49024, 4096), p.Slice(53120, 64), BTSource, 64, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(3153920, BTSource * 64), a.Slice(3022848, BTSource * 64), p.Slice(49024, 4096),
+                        p.Slice(53120, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[1]: residual1 = x + self-attention
-                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(3284992, BTSource * 64), a.Slice(2232320, BTSource * 64), a.Slice(3153920, BTSource * 64));
-                    // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[69760..69824), encoder.layers.1.norm1.bias params[69824..69888)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3416064, BTSource * 64), a.Slice(3547136, BTSource), a.Slice(3549184, BTSource), a.Slice(3284992, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(3284992, BTSource * 64), a.Slice(2232320, BTSource * 64),
+                        a.Slice(3153920, BTSource * 64));
+                    // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[69760..69824), encoder.layers.1.norm1.bias
+                    // params[69824..69888)
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3416064, BTSource * 64), a.Slice(3547136, BTSource),
+                        a.Slice(3549184, BTSource), a.Slice(3284992, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64,
+                        pool: Pool);
                     // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53184..61376)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(3551232, BTSource * 128), a.Slice(3416064, BTSource * 64), p.Slice(53184, 8192), p.Slice(61376, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(3813376, BTSource * 128), Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(3551232, BTSource * 128), a.Slice(3416064, BTSource * 64), p.Slice(53184, 8192),
+                        p.Slice(61376, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(3813376, BTSource * 128), Pool);
                     // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61504..69696)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(4075520, BTSource * 64), a.Slice(3551232, BTSource * 128), p.Slice(61504, 8192), p.Slice(69696, 64), BTSource, 128, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(4075520, BTSource * 64), a.Slice(3551232, BTSource * 128), p.Slice(61504, 8192),
+                        p.Slice(69696, 64), BTSource, 128, 64, pool: Pool);
                     // Encoder.Layer[1]: residual2 = x + feed-forward
-                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(4206592, BTSource * 64), a.Slice(3416064, BTSource * 64), a.Slice(4075520, BTSource * 64));
-                    // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[69888..69952), encoder.layers.1.norm2.bias params[69952..70016)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(4337664, BTSource * 64), a.Slice(4468736, BTSource), a.Slice(4470784, BTSource), a.Slice(4206592, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(4206592, BTSource * 64), a.Slice(3416064, BTSource * 64),
+                        a.Slice(4075520, BTSource * 64));
+                    // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[69888..69952), encoder.layers.1.norm2.bias
+                    // params[69952..70016)
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(4337664, BTSource * 64), a.Slice(4468736, BTSource),
+                        a.Slice(4470784, BTSource), a.Slice(4206592, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64,
+                        pool: Pool);
                 }
             }
         }

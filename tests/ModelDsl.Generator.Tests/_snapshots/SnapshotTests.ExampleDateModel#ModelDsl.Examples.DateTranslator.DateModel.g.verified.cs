@@ -29,7 +29,8 @@ partial class DateModel
     /// <summary>Floats the parameters own (tied tensors counted once, alignment padding excluded).</summary>
     public const int ParameterCount = 177392;
 
-    /// <summary>Floats in the parameter block, 16-float (64-byte) alignment padding included; gradients and optimizer state use the same layout.</summary>
+    /// <summary>Floats in the parameter block, 16-float (64-byte) alignment padding included; gradients and optimizer state use the same
+    /// layout.</summary>
     public const int ParameterBlockLength = 177392;
 
     /// <summary>Floats in the state block (non-trained buffers such as BatchNorm running statistics).</summary>

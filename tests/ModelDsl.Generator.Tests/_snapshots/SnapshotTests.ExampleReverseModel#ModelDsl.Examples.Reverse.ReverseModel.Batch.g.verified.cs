@@ -21,7 +21,8 @@ partial class ReverseModel
         /// <summary>Length of each row of <c>Source</c> (1 to 12).</summary>
         public int[] SourceLengths { get; } = new int[32];
 
-        /// <summary>Sets row <paramref name="row"/> of <c>Source</c> to <paramref name="ids"/> (1 to 12 ids, each in [0, 39)) and pads the rest.</summary>
+        /// <summary>Sets row <paramref name="row"/> of <c>Source</c> to <paramref name="ids"/> (1 to 12 ids, each in [0, 39)) and pads the
+        /// rest.</summary>
         /// <param name="row">Row in [0, MaxBatch).</param>
         /// <param name="ids">The row's token ids.</param>
         public void SetSource(int row, global::System.ReadOnlySpan<int> ids)
@@ -29,14 +30,17 @@ partial class ReverseModel
             __CheckRow(row, "Source");
             if (ids.Length < 1 || ids.Length > 12)
             {
-                throw new global::System.ArgumentException($"ReverseModel.Batch.Source: sequence length {ids.Length} must be between 1 and the maximum length SourceLength (12).", nameof(ids));
+                throw new global::System.ArgumentException(
+                    $"ReverseModel.Batch.Source: sequence length {ids.Length} must be between 1 and the maximum length SourceLength (12).",
+                    nameof(ids));
             }
 
             for (int i = 0; i < ids.Length; i++)
             {
                 if ((uint)ids[i] >= 39u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i], $"ReverseModel.Batch.Source: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (39)).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i],
+                        $"ReverseModel.Batch.Source: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (39)).");
                 }
             }
 
@@ -52,7 +56,8 @@ partial class ReverseModel
         /// <summary>Length of each row of <c>Target</c> (1 to 13).</summary>
         public int[] TargetLengths { get; } = new int[32];
 
-        /// <summary>Sets row <paramref name="row"/> of <c>Target</c> to <paramref name="ids"/> (1 to 13 ids, each in [0, 39)) and pads the rest.</summary>
+        /// <summary>Sets row <paramref name="row"/> of <c>Target</c> to <paramref name="ids"/> (1 to 13 ids, each in [0, 39)) and pads the
+        /// rest.</summary>
         /// <param name="row">Row in [0, MaxBatch).</param>
         /// <param name="ids">The row's token ids.</param>
         public void SetTarget(int row, global::System.ReadOnlySpan<int> ids)
@@ -60,14 +65,17 @@ partial class ReverseModel
             __CheckRow(row, "Target");
             if (ids.Length < 1 || ids.Length > 13)
             {
-                throw new global::System.ArgumentException($"ReverseModel.Batch.Target: sequence length {ids.Length} must be between 1 and the maximum length TargetLength (13).", nameof(ids));
+                throw new global::System.ArgumentException(
+                    $"ReverseModel.Batch.Target: sequence length {ids.Length} must be between 1 and the maximum length TargetLength (13).",
+                    nameof(ids));
             }
 
             for (int i = 0; i < ids.Length; i++)
             {
                 if ((uint)ids[i] >= 39u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i], $"ReverseModel.Batch.Target: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (39)).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i],
+                        $"ReverseModel.Batch.Target: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (39)).");
                 }
             }
 
@@ -88,7 +96,8 @@ partial class ReverseModel
             __CheckRow(row, "Labels");
             if (labels.Length < 1 || labels.Length > 13)
             {
-                throw new global::System.ArgumentException($"ReverseModel.Batch.Labels: {labels.Length} labels must be between 1 and 13.", nameof(labels));
+                throw new global::System.ArgumentException($"ReverseModel.Batch.Labels: {labels.Length} labels must be between 1 and 13.",
+                    nameof(labels));
             }
 
             for (int i = 0; i < labels.Length; i++)
@@ -96,7 +105,8 @@ partial class ReverseModel
                 int label = labels[i];
                 if ((label < 0 || label >= 39) && label != -100)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(labels), label, $"ReverseModel.Batch.Labels: label {label} at row {row}, position {i} must be in [0, Vocab (39)) or IgnoreIndex (-100).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(labels), label,
+                        $"ReverseModel.Batch.Labels: label {label} at row {row}, position {i} must be in [0, Vocab (39)) or IgnoreIndex (-100).");
                 }
             }
 
@@ -113,7 +123,8 @@ partial class ReverseModel
             {
                 if ((uint)value > 32u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $"ReverseModel.Batch: batch size {value} must be between 0 and MaxBatch (32).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value,
+                        $"ReverseModel.Batch: batch size {value} must be between 0 and MaxBatch (32).");
                 }
 
                 __count = value;
@@ -124,7 +135,8 @@ partial class ReverseModel
         {
             if ((uint)row >= 32u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"ReverseModel.Batch.{buffer}: row {row} must be in [0, MaxBatch (32)).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"ReverseModel.Batch.{buffer}: row {row} must be in [0, MaxBatch (32)).");
             }
         }
     }

@@ -56,7 +56,8 @@ partial class ReverseModel
             global::System.ArgumentNullException.ThrowIfNull(model);
             if (maxRows < 1)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(maxRows), maxRows, "ReverseModel.StepDecoder: maxRows must be at least 1.");
+                throw new global::System.ArgumentOutOfRangeException(nameof(maxRows), maxRows,
+                    "ReverseModel.StepDecoder: maxRows must be at least 1.");
             }
 
             __model = model;
@@ -111,7 +112,8 @@ partial class ReverseModel
             global::System.ArgumentNullException.ThrowIfNull(batch);
             if (width < 1 || (long)batch.Count * width > __maxRows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(width), width, $"ReverseModel.StepDecoder.Begin: Count ({batch.Count}) × width ({width}) must be 1 to maxRows ({__maxRows}).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(width), width,
+                    $"ReverseModel.StepDecoder.Begin: Count ({batch.Count}) × width ({width}) must be 1 to maxRows ({__maxRows}).");
             }
 
             __trainer.__Encode(batch);
@@ -128,9 +130,11 @@ partial class ReverseModel
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __trainer.__activations.Span;
             // Decoder: keys and values of Encoder [B, S, 64] for every layer's cross-attention, repeated for the width hypotheses of each source
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(387840, B * S * 64), p.Slice(60800, 4096), p.Slice(69056, 64), B * S, 64, 64, pool: __trainer.Pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64),
+                a.Slice(387840, B * S * 64), p.Slice(60800, 4096), p.Slice(69056, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossK0_0, B, width, S * 64);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(387840, B * S * 64), p.Slice(64896, 4096), p.Slice(69120, 64), B * S, 64, 64, pool: __trainer.Pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64),
+                a.Slice(387840, B * S * 64), p.Slice(64896, 4096), p.Slice(69120, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossV0_0, B, width, S * 64);
         }
 
@@ -152,7 +156,8 @@ partial class ReverseModel
             CheckRow(row);
             if ((uint)step >= 13u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(step), step, "ReverseModel.StepDecoder.CrossAttention: step must be in [0, 13).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(step), step,
+                    "ReverseModel.StepDecoder.CrossAttention: step must be in [0, 13).");
             }
 
             return global::System.MemoryExtensions.AsSpan(__history, ((row * 13) + step) * 12, __sourceLengths[row]);
@@ -162,7 +167,8 @@ partial class ReverseModel
         {
             if ((uint)row >= (uint)__rows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"ReverseModel.StepDecoder: row must be in [0, {__rows}) (the rows of the last Begin).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"ReverseModel.StepDecoder: row must be in [0, {__rows}) (the rows of the last Begin).");
             }
 
             return row;
@@ -174,17 +180,21 @@ partial class ReverseModel
             int R = tokens.Length;
             if (R != __rows || R == 0)
             {
-                throw new global::System.ArgumentException($"ReverseModel.StepDecoder.Step: {R} tokens given for the {__rows} rows of the last Begin.", nameof(tokens));
+                throw new global::System.ArgumentException(
+                    $"ReverseModel.StepDecoder.Step: {R} tokens given for the {__rows} rows of the last Begin.", nameof(tokens));
             }
 
             if ((uint)step >= 13u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(step), step, "ReverseModel.StepDecoder.Step: step must be in [0, 13) (the decoded input's maximum length).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(step), step,
+                    "ReverseModel.StepDecoder.Step: step must be in [0, 13) (the decoded input's maximum length).");
             }
 
             if (logProbabilities.Length < R * 39)
             {
-                throw new global::System.ArgumentException($"ReverseModel.StepDecoder.Step: logProbabilities holds {logProbabilities.Length} floats; {R} rows need {R * 39}.", nameof(logProbabilities));
+                throw new global::System.ArgumentException(
+                    $"ReverseModel.StepDecoder.Step: logProbabilities holds {logProbabilities.Length} floats; {R} rows need {R * 39}.",
+                    nameof(logProbabilities));
             }
 
             global::System.Span<float> p = __model.__parameters.Span;
@@ -193,37 +203,68 @@ partial class ReverseModel
             // TargetEmbedding (Embedding) at position step
             global::ModelDsl.Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(36736, 2496), tokens, 39, 64);
             // TargetPositions (LearnedPositions) at position step
-            global::ModelDsl.Kernels.LearnedPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(39232 + (step * 64), 64), R, 1, 64);
+            global::ModelDsl.Kernels.LearnedPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(39232 + (step * 64), 64), R, 1, 64);
             // Decoder.Layer[0]: post-norm, self-attention over the cached positions 0..step, cross-attention to the encoder memory
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(40064, 4096), p.Slice(52352, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(44160, 4096), p.Slice(52416, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(48256, 4096), p.Slice(52480, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(40064, 4096), p.Slice(52352, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(44160, 4096), p.Slice(52416, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(48256, 4096), p.Slice(52480, 64), R, 64, 64, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 13) + step) * 64, 64));
-                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 13) + step) * 64, 64));
+                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 13) + step) * 64, 64));
+                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 13) + step) * 64, 64));
             }
-            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 13), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 13 * 64), global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 13 * 64), R, 1, 13, 4, 16, global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(52544, 4096), p.Slice(56640, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(89920, 64), p.Slice(89984, 64), R, 64, pool: pool);
+            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 13), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 13 * 64),
+                global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 13 * 64), R, 1, 13, 4, 16,
+                global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(52544, 4096), p.Slice(56640, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(89920, 64), p.Slice(89984, 64), R, 64, pool: pool);
             // cross-attention: queries of this position against the memory's keys and values from Begin
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(56704, 4096), p.Slice(68992, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * __s), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__crossK0_0, 0, R * __s * 64), global::System.MemoryExtensions.AsSpan(__crossV0_0, 0, R * __s * 64), R, 1, __s, 4, 16, global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R)), 0.25f, pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(56704, 4096), p.Slice(68992, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * __s), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__crossK0_0, 0, R * __s * 64),
+                global::System.MemoryExtensions.AsSpan(__crossV0_0, 0, R * __s * 64), R, 1, __s, 4, 16,
+                global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R)), 0.25f, pool);
             RecordAttention(R, step);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(69184, 4096), p.Slice(73280, 64), R, 64, 64, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(90048, 64), p.Slice(90112, 64), R, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__c, 0, R * 64), p.Slice(69184, 4096), p.Slice(73280, 64), R, 64, 64, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(90048, 64), p.Slice(90112, 64), R, 64, pool: pool);
             // feed-forward
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 128), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(73344, 8192), p.Slice(81536, 128), R, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 128), pool);
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__h, 0, R * 128), p.Slice(81664, 8192), p.Slice(89856, 64), R, 128, 64, pool: pool);
-            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(90176, 64), p.Slice(90240, 64), R, 64, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 128),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(73344, 8192), p.Slice(81536, 128), R, 64, 128,
+                global::ModelDsl.Kernels.ActivationKind.ReLU, global::System.MemoryExtensions.AsSpan(__pre, 0, R * 128), pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__h, 0, R * 128), p.Slice(81664, 8192), p.Slice(89856, 64), R, 128, 64, pool: pool);
+            global::ModelDsl.Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            global::ModelDsl.Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__mean, 0, R), global::System.MemoryExtensions.AsSpan(__rstd, 0, R),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(90176, 64), p.Slice(90240, 64), R, 64, pool: pool);
             // Logits (Dense) at position step
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 39), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(90304, 2496), p.Slice(92800, 39), R, 64, 39, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 39),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(90304, 2496), p.Slice(92800, 39), R, 64, 39, pool: pool);
             // log-softmax over the 39 classes
-            global::ModelDsl.Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 39), global::System.MemoryExtensions.AsSpan(__logits, 0, R * 39), R, 39, pool);
+            global::ModelDsl.Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 39),
+                global::System.MemoryExtensions.AsSpan(__logits, 0, R * 39), R, 39, pool);
         }
 
         /// <inheritdoc/>
@@ -232,19 +273,22 @@ partial class ReverseModel
             int R = sources.Length;
             if (R != __rows)
             {
-                throw new global::System.ArgumentException($"ReverseModel.StepDecoder.Reorder: {R} sources given for the {__rows} rows of the last Begin.", nameof(sources));
+                throw new global::System.ArgumentException(
+                    $"ReverseModel.StepDecoder.Reorder: {R} sources given for the {__rows} rows of the last Begin.", nameof(sources));
             }
 
             if (steps < 0 || steps > 13)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(steps), steps, "ReverseModel.StepDecoder.Reorder: steps must be in [0, 13].");
+                throw new global::System.ArgumentOutOfRangeException(nameof(steps), steps,
+                    "ReverseModel.StepDecoder.Reorder: steps must be in [0, 13].");
             }
 
             for (int r = 0; r < R; r++)
             {
                 if ((uint)sources[r] >= (uint)R || sources[r] / __width != r / __width)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(sources), sources[r], $"ReverseModel.StepDecoder.Reorder: row {r} cannot continue row {sources[r]} (rows continue hypotheses of their own source).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(sources), sources[r],
+                        $"ReverseModel.StepDecoder.Reorder: row {r} cannot continue row {sources[r]} (rows continue hypotheses of their own source).");
                 }
             }
 
@@ -252,7 +296,8 @@ partial class ReverseModel
             global::ModelDsl.Decoding.HypothesisRows.Gather(__selfV0_0, sources, steps * 64, 13 * 64, __reorder);
         }
 
-        /// <summary>Keeps the mean over heads of the cross-attention weights in <c>__probs</c> as row r's history at <paramref name="step"/>.</summary>
+        /// <summary>Keeps the mean over heads of the cross-attention weights in <c>__probs</c> as row r's history at <paramref
+        /// name="step"/>.</summary>
         private void RecordAttention(int rows, int step)
         {
             int S = __s;

@@ -16,7 +16,8 @@ partial class ReverseModel
     /// <param name="clipNorm">Clip the gradients to this global L2 norm before each update (0 = no clipping).</param>
     /// <param name="dropoutSeed">Seed of the dropout masks (each site has its own stream; the counter advances every optimizer step).</param>
     /// <returns>A new trainer bound to this model.</returns>
-    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1, global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
+    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1,
+        global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
         => new Trainer(this, optimizer, threads, schedule, clipNorm, dropoutSeed);
 
     /// <summary>
@@ -26,7 +27,8 @@ partial class ReverseModel
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see
+    /// cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
     /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -50,13 +52,18 @@ partial class ReverseModel
         internal int __t_Target;
         private int __rows;
 
-        internal Trainer(ReverseModel model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
-            : base("ReverseModel", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 0)
+        internal Trainer(ReverseModel model, global::ModelDsl.Optim.Optimizer optimizer, int threads,
+            global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("ReverseModel", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed,
+                0)
         {
             __model = model;
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(53248, global::ModelDsl.Kernels.Attention.ScratchLength(12, 12, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(13, 13, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(13, 12, Pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(
+                global::System.Math.Max(53248, global::ModelDsl.Kernels.Attention.ScratchLength(12, 12, Pool.ThreadCount)),
+                global::ModelDsl.Kernels.Attention.ScratchLength(13, 13, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(13, 12,
+                Pool.ThreadCount)));
         }
 
         /// <summary>The model this trainer updates.</summary>
@@ -75,7 +82,8 @@ partial class ReverseModel
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters
+        /// afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
@@ -84,7 +92,8 @@ partial class ReverseModel
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
-                throw new global::System.InvalidOperationException($"ReverseModel.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
+                throw new global::System.InvalidOperationException(
+                    $"ReverseModel.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
             }
 
             float loss;
@@ -108,14 +117,16 @@ partial class ReverseModel
         /// <returns>The mean loss of the batch.</returns>
         public float Evaluate(Batch batch) => __Forward(batch, false);
 
-        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T + t</c>).</summary>
+        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T +
+        /// t</c>).</summary>
         /// <param name="row">Row of <see cref="Logits"/>.</param>
         /// <returns>The argmax class (the first on ties).</returns>
         public int Predict(int row)
         {
             if ((uint)row >= (uint)__rows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"ReverseModel.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"ReverseModel.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
             return ArgMax(Logits.Slice(row * 39, 39));
@@ -124,7 +135,8 @@ partial class ReverseModel
         /// <summary>
         /// Scheduled sampling: the probability, for optimizer step <c>s</c> (1-based), of feeding the model's own prediction instead of
         /// the given token at each position of <c>Target</c> after the first (Bengio et al. 2015, in the parallel two-pass form of
-        /// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher forcing.
+        /// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher
+        /// forcing.
         /// The draws depend on the dropout seed and the step only.
         /// </summary>
         public global::System.Func<long, float>? ScheduledSampling { get; set; }
@@ -190,7 +202,8 @@ partial class ReverseModel
                     int length = batch.SourceLengths[b];
                     if (length < 1 || length > 12)
                     {
-                        throw new global::System.ArgumentException($"ReverseModel.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 12 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"ReverseModel.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 12 ids.", nameof(batch));
                     }
 
                     TSource = length > TSource ? length : TSource;
@@ -198,7 +211,8 @@ partial class ReverseModel
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 12, TSource).CopyTo(global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 12, TSource).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -210,7 +224,8 @@ partial class ReverseModel
                     int length = batch.TargetLengths[b];
                     if (length < 1 || length > 13)
                     {
-                        throw new global::System.ArgumentException($"ReverseModel.Batch.Target: row {b} has length {length}; every row below Count needs 1 to 13 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"ReverseModel.Batch.Target: row {b} has length {length}; every row below Count needs 1 to 13 ids.", nameof(batch));
                     }
 
                     TTarget = length > TTarget ? length : TTarget;
@@ -218,8 +233,10 @@ partial class ReverseModel
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Target, b * 13, TTarget).CopyTo(global::System.MemoryExtensions.AsSpan(__ids_Target, b * TTarget, TTarget));
-                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 13, TTarget).CopyTo(global::System.MemoryExtensions.AsSpan(__labels, b * TTarget, TTarget));
+                    global::System.MemoryExtensions.AsSpan(batch.Target, b * 13, TTarget).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__ids_Target, b * TTarget, TTarget));
+                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 13, TTarget).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__labels, b * TTarget, TTarget));
                 }
 
                 __t_Target = TTarget;
@@ -244,85 +261,129 @@ partial class ReverseModel
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __activations.Span;
             // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,64], source_embedding.weight params[0..2496)
-            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 64), p.Slice(0, 2496), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 39, 64);
+            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 64), p.Slice(0, 2496),
+                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 39, 64);
             // SourcePositions (LearnedPositions): [B,SourceLength,64] -> [B,SourceLength,64], source_positions.weight params[2496..3264)
-            global::ModelDsl.Kernels.LearnedPositions.Forward(a.Slice(24576, BTSource * 64), a.Slice(0, BTSource * 64), p.Slice(2496, 768), B, TSource, 64);
+            global::ModelDsl.Kernels.LearnedPositions.Forward(a.Slice(24576, BTSource * 64), a.Slice(0, BTSource * 64), p.Slice(2496, 768), B,
+                TSource, 64);
             // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(49152, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(3264, 4096), p.Slice(15552, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(49152, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(3264, 4096),
+                    p.Slice(15552, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(73728, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(7360, 4096), p.Slice(15616, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(73728, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(7360, 4096),
+                    p.Slice(15616, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(98304, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(11456, 4096), p.Slice(15680, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(98304, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(11456, 4096),
+                    p.Slice(15680, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(141312, BTSource * 64), a.Slice(122880, B * 4 * TSource * TSource), a.Slice(49152, BTSource * 64), a.Slice(73728, BTSource * 64), a.Slice(98304, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(141312, BTSource * 64), a.Slice(122880, B * 4 * TSource * TSource),
+                    a.Slice(49152, BTSource * 64), a.Slice(73728, BTSource * 64), a.Slice(98304, BTSource * 64), B, TSource, TSource, 4, 16, mask,
+                    0.25f, Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15744..19840)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(165888, BTSource * 64), a.Slice(141312, BTSource * 64), p.Slice(15744, 4096), p.Slice(19840, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(165888, BTSource * 64), a.Slice(141312, BTSource * 64), p.Slice(15744, 4096),
+                    p.Slice(19840, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(190464, BTSource * 64), a.Slice(24576, BTSource * 64), a.Slice(165888, BTSource * 64));
-                // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36480..36544), encoder.layers.0.norm1.bias params[36544..36608)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(215040, BTSource * 64), a.Slice(239616, BTSource), a.Slice(240000, BTSource), a.Slice(190464, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(190464, BTSource * 64), a.Slice(24576, BTSource * 64),
+                    a.Slice(165888, BTSource * 64));
+                // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36480..36544), encoder.layers.0.norm1.bias
+                // params[36544..36608)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(215040, BTSource * 64), a.Slice(239616, BTSource), a.Slice(240000, BTSource),
+                    a.Slice(190464, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19904..28096)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(240384, BTSource * 128), a.Slice(215040, BTSource * 64), p.Slice(19904, 8192), p.Slice(28096, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(289536, BTSource * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(240384, BTSource * 128), a.Slice(215040, BTSource * 64), p.Slice(19904, 8192),
+                    p.Slice(28096, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(289536, BTSource * 128), Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28224..36416)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(338688, BTSource * 64), a.Slice(240384, BTSource * 128), p.Slice(28224, 8192), p.Slice(36416, 64), BTSource, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(338688, BTSource * 64), a.Slice(240384, BTSource * 128), p.Slice(28224, 8192),
+                    p.Slice(36416, 64), BTSource, 128, 64, pool: Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(363264, BTSource * 64), a.Slice(215040, BTSource * 64), a.Slice(338688, BTSource * 64));
-                // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36608..36672), encoder.layers.0.norm2.bias params[36672..36736)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(387840, BTSource * 64), a.Slice(412416, BTSource), a.Slice(412800, BTSource), a.Slice(363264, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(363264, BTSource * 64), a.Slice(215040, BTSource * 64),
+                    a.Slice(338688, BTSource * 64));
+                // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36608..36672), encoder.layers.0.norm2.bias
+                // params[36672..36736)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(387840, BTSource * 64), a.Slice(412416, BTSource), a.Slice(412800, BTSource),
+                    a.Slice(363264, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64, pool: Pool);
             }
             // TargetEmbedding (Embedding): [B,TargetLength] -> [B,TargetLength,64], target_embedding.weight params[36736..39232)
-            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(413184, BTTarget * 64), p.Slice(36736, 2496), global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 39, 64);
+            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(413184, BTTarget * 64), p.Slice(36736, 2496),
+                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 39, 64);
             // TargetPositions (LearnedPositions): [B,TargetLength,64] -> [B,TargetLength,64], target_positions.weight params[39232..40064)
-            global::ModelDsl.Kernels.LearnedPositions.Forward(a.Slice(439808, BTTarget * 64), a.Slice(413184, BTTarget * 64), p.Slice(39232, 832), B, TTarget, 64);
-            // Decoder.Layer[0]: post-norm Transformer decoder layer [B,TTarget,64], 4 heads of 16, mask causal, cross-attention to Encoder (memory key padding), ff 128
+            global::ModelDsl.Kernels.LearnedPositions.Forward(a.Slice(439808, BTTarget * 64), a.Slice(413184, BTTarget * 64), p.Slice(39232, 832), B,
+                TTarget, 64);
+            // Decoder.Layer[0]: post-norm Transformer decoder layer [B,TTarget,64], 4 heads of 16, mask causal, cross-attention to Encoder (memory
+            // key padding), ff 128
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(466432, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(40064, 4096), p.Slice(52352, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(466432, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(40064, 4096),
+                    p.Slice(52352, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(493056, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(44160, 4096), p.Slice(52416, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(493056, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(44160, 4096),
+                    p.Slice(52416, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(519680, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(48256, 4096), p.Slice(52480, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(519680, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(48256, 4096),
+                    p.Slice(52480, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(567936, BTTarget * 64), a.Slice(546304, B * 4 * TTarget * TTarget), a.Slice(466432, BTTarget * 64), a.Slice(493056, BTTarget * 64), a.Slice(519680, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(567936, BTTarget * 64), a.Slice(546304, B * 4 * TTarget * TTarget),
+                    a.Slice(466432, BTTarget * 64), a.Slice(493056, BTTarget * 64), a.Slice(519680, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask,
+                    0.25f, Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[52544..56640)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(594560, BTTarget * 64), a.Slice(567936, BTTarget * 64), p.Slice(52544, 4096), p.Slice(56640, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(594560, BTTarget * 64), a.Slice(567936, BTTarget * 64), p.Slice(52544, 4096),
+                    p.Slice(56640, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(621184, BTTarget * 64), a.Slice(439808, BTTarget * 64), a.Slice(594560, BTTarget * 64));
-                // Decoder.Layer[0].norm1: LayerNorm, decoder.layers.0.norm1.weight params[89920..89984), decoder.layers.0.norm1.bias params[89984..90048)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(647808, BTTarget * 64), a.Slice(674432, BTTarget), a.Slice(674848, BTTarget), a.Slice(621184, BTTarget * 64), p.Slice(89920, 64), p.Slice(89984, 64), BTTarget, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(621184, BTTarget * 64), a.Slice(439808, BTTarget * 64),
+                    a.Slice(594560, BTTarget * 64));
+                // Decoder.Layer[0].norm1: LayerNorm, decoder.layers.0.norm1.weight params[89920..89984), decoder.layers.0.norm1.bias
+                // params[89984..90048)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(647808, BTTarget * 64), a.Slice(674432, BTTarget), a.Slice(674848, BTTarget),
+                    a.Slice(621184, BTTarget * 64), p.Slice(89920, 64), p.Slice(89984, 64), BTTarget, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(675264, BTTarget * 64), a.Slice(647808, BTTarget * 64), p.Slice(56704, 4096), p.Slice(68992, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(675264, BTTarget * 64), a.Slice(647808, BTTarget * 64), p.Slice(56704, 4096),
+                    p.Slice(68992, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(701888, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(60800, 4096), p.Slice(69056, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(701888, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(60800, 4096),
+                    p.Slice(69056, 64), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(726464, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(64896, 4096), p.Slice(69120, 64), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(726464, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(64896, 4096),
+                    p.Slice(69120, 64), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(771008, BTTarget * 64), a.Slice(751040, B * 4 * TTarget * TSource), a.Slice(675264, BTTarget * 64), a.Slice(701888, BTSource * 64), a.Slice(726464, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(771008, BTTarget * 64), a.Slice(751040, B * 4 * TTarget * TSource),
+                    a.Slice(675264, BTTarget * 64), a.Slice(701888, BTSource * 64), a.Slice(726464, BTSource * 64), B, TTarget, TSource, 4, 16,
+                    memoryMask, 0.25f, Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[69184..73280)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(797632, BTTarget * 64), a.Slice(771008, BTTarget * 64), p.Slice(69184, 4096), p.Slice(73280, 64), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(797632, BTTarget * 64), a.Slice(771008, BTTarget * 64), p.Slice(69184, 4096),
+                    p.Slice(73280, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(824256, BTTarget * 64), a.Slice(647808, BTTarget * 64), a.Slice(797632, BTTarget * 64));
-                // Decoder.Layer[0].norm2: LayerNorm, decoder.layers.0.norm2.weight params[90048..90112), decoder.layers.0.norm2.bias params[90112..90176)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(850880, BTTarget * 64), a.Slice(877504, BTTarget), a.Slice(877920, BTTarget), a.Slice(824256, BTTarget * 64), p.Slice(90048, 64), p.Slice(90112, 64), BTTarget, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(824256, BTTarget * 64), a.Slice(647808, BTTarget * 64),
+                    a.Slice(797632, BTTarget * 64));
+                // Decoder.Layer[0].norm2: LayerNorm, decoder.layers.0.norm2.weight params[90048..90112), decoder.layers.0.norm2.bias
+                // params[90112..90176)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(850880, BTTarget * 64), a.Slice(877504, BTTarget), a.Slice(877920, BTTarget),
+                    a.Slice(824256, BTTarget * 64), p.Slice(90048, 64), p.Slice(90112, 64), BTTarget, 64, pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[73344..81536)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(878336, BTTarget * 128), a.Slice(850880, BTTarget * 64), p.Slice(73344, 8192), p.Slice(81536, 128), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(931584, BTTarget * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(878336, BTTarget * 128), a.Slice(850880, BTTarget * 64), p.Slice(73344, 8192),
+                    p.Slice(81536, 128), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(931584, BTTarget * 128), Pool);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[81664..89856)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(984832, BTTarget * 64), a.Slice(878336, BTTarget * 128), p.Slice(81664, 8192), p.Slice(89856, 64), BTTarget, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(984832, BTTarget * 64), a.Slice(878336, BTTarget * 128), p.Slice(81664, 8192),
+                    p.Slice(89856, 64), BTTarget, 128, 64, pool: Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Forward(a.Slice(1011456, BTTarget * 64), a.Slice(850880, BTTarget * 64), a.Slice(984832, BTTarget * 64));
-                // Decoder.Layer[0].norm3: LayerNorm, decoder.layers.0.norm3.weight params[90176..90240), decoder.layers.0.norm3.bias params[90240..90304)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1038080, BTTarget * 64), a.Slice(1064704, BTTarget), a.Slice(1065120, BTTarget), a.Slice(1011456, BTTarget * 64), p.Slice(90176, 64), p.Slice(90240, 64), BTTarget, 64, pool: Pool);
+                global::ModelDsl.Kernels.Residual.Forward(a.Slice(1011456, BTTarget * 64), a.Slice(850880, BTTarget * 64),
+                    a.Slice(984832, BTTarget * 64));
+                // Decoder.Layer[0].norm3: LayerNorm, decoder.layers.0.norm3.weight params[90176..90240), decoder.layers.0.norm3.bias
+                // params[90240..90304)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1038080, BTTarget * 64), a.Slice(1064704, BTTarget), a.Slice(1065120, BTTarget),
+                    a.Slice(1011456, BTTarget * 64), p.Slice(90176, 64), p.Slice(90240, 64), BTTarget, 64, pool: Pool);
             }
             // Logits (Dense): [B,TargetLength,64] -> [B,TargetLength,39], logits.weight params[90304..92800), logits.bias params[92800..92839)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(1065536, BTTarget * 39), a.Slice(1038080, BTTarget * 64), p.Slice(90304, 2496), p.Slice(92800, 39), BTTarget, 64, 39, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(1065536, BTTarget * 39), a.Slice(1038080, BTTarget * 64), p.Slice(90304, 2496),
+                p.Slice(92800, 39), BTTarget, 64, 39, pool: Pool);
             // Loss: cross-entropy over BTTarget rows of 39 classes, label smoothing 0, ignore index -100
             __rows = BTTarget;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(1081760, BTTarget * 39), a.Slice(1065536, BTTarget * 39), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 39, 0.0f, -100, Pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(1081760, BTTarget * 39), a.Slice(1065536, BTTarget * 39),
+                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 39, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -340,84 +401,132 @@ partial class ReverseModel
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(1065536, BTTarget * 39), 1f, a.Slice(1081760, BTTarget * 39), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 39, 0.0f, -100, Pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(1065536, BTTarget * 39), 1f, a.Slice(1081760, BTTarget * 39),
+                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 39, 0.0f, -100, Pool);
             // Logits (Dense): [B,TargetLength,64] -> [B,TargetLength,39], logits.weight params[90304..92800), logits.bias params[92800..92839)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(1038080, BTTarget * 64), g.Slice(90304, 2496), g.Slice(92800, 39), d.Slice(1065536, BTTarget * 39), a.Slice(1038080, BTTarget * 64), p.Slice(90304, 2496), BTTarget, 64, 39, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(1038080, BTTarget * 64), g.Slice(90304, 2496), g.Slice(92800, 39),
+                d.Slice(1065536, BTTarget * 39), a.Slice(1038080, BTTarget * 64), p.Slice(90304, 2496), BTTarget, 64, 39, pool: Pool);
             // Decoder.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.Causal();
                 var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].norm3: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1011456, BTTarget * 64), g.Slice(90176, 64), g.Slice(90240, 64), d.Slice(1038080, BTTarget * 64), a.Slice(1011456, BTTarget * 64), p.Slice(90176, 64), a.Slice(1064704, BTTarget), a.Slice(1065120, BTTarget), BTTarget, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1011456, BTTarget * 64), g.Slice(90176, 64), g.Slice(90240, 64),
+                    d.Slice(1038080, BTTarget * 64), a.Slice(1011456, BTTarget * 64), p.Slice(90176, 64), a.Slice(1064704, BTTarget),
+                    a.Slice(1065120, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(850880, BTTarget * 64), d.Slice(984832, BTTarget * 64), d.Slice(1011456, BTTarget * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(850880, BTTarget * 64), d.Slice(984832, BTTarget * 64),
+                    d.Slice(1011456, BTTarget * 64));
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[81664..89856)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(878336, BTTarget * 128), g.Slice(81664, 8192), g.Slice(89856, 64), d.Slice(984832, BTTarget * 64), a.Slice(878336, BTTarget * 128), p.Slice(81664, 8192), BTTarget, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(878336, BTTarget * 128), g.Slice(81664, 8192), g.Slice(89856, 64),
+                    d.Slice(984832, BTTarget * 64), a.Slice(878336, BTTarget * 128), p.Slice(81664, 8192), BTTarget, 128, 64, pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[73344..81536)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(850880, BTTarget * 64), g.Slice(73344, 8192), g.Slice(81536, 128), d.Slice(878336, BTTarget * 128), a.Slice(850880, BTTarget * 64), p.Slice(73344, 8192), BTTarget, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(931584, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(850880, BTTarget * 64), g.Slice(73344, 8192), g.Slice(81536, 128),
+                    d.Slice(878336, BTTarget * 128), a.Slice(850880, BTTarget * 64), p.Slice(73344, 8192), BTTarget, 64, 128,
+                    global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(931584, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
                 // Decoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(824256, BTTarget * 64), g.Slice(90048, 64), g.Slice(90112, 64), d.Slice(850880, BTTarget * 64), a.Slice(824256, BTTarget * 64), p.Slice(90048, 64), a.Slice(877504, BTTarget), a.Slice(877920, BTTarget), BTTarget, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(824256, BTTarget * 64), g.Slice(90048, 64), g.Slice(90112, 64),
+                    d.Slice(850880, BTTarget * 64), a.Slice(824256, BTTarget * 64), p.Slice(90048, 64), a.Slice(877504, BTTarget),
+                    a.Slice(877920, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(647808, BTTarget * 64), d.Slice(797632, BTTarget * 64), d.Slice(824256, BTTarget * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(647808, BTTarget * 64), d.Slice(797632, BTTarget * 64),
+                    d.Slice(824256, BTTarget * 64));
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[69184..73280)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(771008, BTTarget * 64), g.Slice(69184, 4096), g.Slice(73280, 64), d.Slice(797632, BTTarget * 64), a.Slice(771008, BTTarget * 64), p.Slice(69184, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(771008, BTTarget * 64), g.Slice(69184, 4096), g.Slice(73280, 64),
+                    d.Slice(797632, BTTarget * 64), a.Slice(771008, BTTarget * 64), p.Slice(69184, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(675264, BTTarget * 64), d.Slice(701888, BTSource * 64), d.Slice(726464, BTSource * 64), d.Slice(771008, BTTarget * 64), a.Slice(675264, BTTarget * 64), a.Slice(701888, BTSource * 64), a.Slice(726464, BTSource * 64), a.Slice(751040, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(675264, BTTarget * 64), d.Slice(701888, BTSource * 64),
+                    d.Slice(726464, BTSource * 64), d.Slice(771008, BTTarget * 64), a.Slice(675264, BTTarget * 64), a.Slice(701888, BTSource * 64),
+                    a.Slice(726464, BTSource * 64), a.Slice(751040, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(647808, BTTarget * 64), g.Slice(56704, 4096), g.Slice(68992, 64), d.Slice(675264, BTTarget * 64), a.Slice(647808, BTTarget * 64), p.Slice(56704, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(647808, BTTarget * 64), g.Slice(56704, 4096), g.Slice(68992, 64),
+                    d.Slice(675264, BTTarget * 64), a.Slice(647808, BTTarget * 64), p.Slice(56704, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(387840, BTSource * 64), g.Slice(60800, 4096), g.Slice(69056, 64), d.Slice(701888, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(60800, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(387840, BTSource * 64), g.Slice(60800, 4096), g.Slice(69056, 64),
+                    d.Slice(701888, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(60800, 4096), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(387840, BTSource * 64), g.Slice(64896, 4096), g.Slice(69120, 64), d.Slice(726464, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(64896, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(387840, BTSource * 64), g.Slice(64896, 4096), g.Slice(69120, 64),
+                    d.Slice(726464, BTSource * 64), a.Slice(387840, BTSource * 64), p.Slice(64896, 4096), BTSource, 64, 64, pool: Pool);
                 // Decoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(621184, BTTarget * 64), g.Slice(89920, 64), g.Slice(89984, 64), d.Slice(647808, BTTarget * 64), a.Slice(621184, BTTarget * 64), p.Slice(89920, 64), a.Slice(674432, BTTarget), a.Slice(674848, BTTarget), BTTarget, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(621184, BTTarget * 64), g.Slice(89920, 64), g.Slice(89984, 64),
+                    d.Slice(647808, BTTarget * 64), a.Slice(621184, BTTarget * 64), p.Slice(89920, 64), a.Slice(674432, BTTarget),
+                    a.Slice(674848, BTTarget), BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(439808, BTTarget * 64), d.Slice(594560, BTTarget * 64), d.Slice(621184, BTTarget * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(439808, BTTarget * 64), d.Slice(594560, BTTarget * 64),
+                    d.Slice(621184, BTTarget * 64));
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[52544..56640)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(567936, BTTarget * 64), g.Slice(52544, 4096), g.Slice(56640, 64), d.Slice(594560, BTTarget * 64), a.Slice(567936, BTTarget * 64), p.Slice(52544, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(567936, BTTarget * 64), g.Slice(52544, 4096), g.Slice(56640, 64),
+                    d.Slice(594560, BTTarget * 64), a.Slice(567936, BTTarget * 64), p.Slice(52544, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(466432, BTTarget * 64), d.Slice(493056, BTTarget * 64), d.Slice(519680, BTTarget * 64), d.Slice(567936, BTTarget * 64), a.Slice(466432, BTTarget * 64), a.Slice(493056, BTTarget * 64), a.Slice(519680, BTTarget * 64), a.Slice(546304, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(466432, BTTarget * 64), d.Slice(493056, BTTarget * 64),
+                    d.Slice(519680, BTTarget * 64), d.Slice(567936, BTTarget * 64), a.Slice(466432, BTTarget * 64), a.Slice(493056, BTTarget * 64),
+                    a.Slice(519680, BTTarget * 64), a.Slice(546304, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(439808, BTTarget * 64), g.Slice(40064, 4096), g.Slice(52352, 64), d.Slice(466432, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(40064, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(439808, BTTarget * 64), g.Slice(40064, 4096), g.Slice(52352, 64),
+                    d.Slice(466432, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(40064, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(439808, BTTarget * 64), g.Slice(44160, 4096), g.Slice(52416, 64), d.Slice(493056, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(44160, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(439808, BTTarget * 64), g.Slice(44160, 4096), g.Slice(52416, 64),
+                    d.Slice(493056, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(44160, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(439808, BTTarget * 64), g.Slice(48256, 4096), g.Slice(52480, 64), d.Slice(519680, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(48256, 4096), BTTarget, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(439808, BTTarget * 64), g.Slice(48256, 4096), g.Slice(52480, 64),
+                    d.Slice(519680, BTTarget * 64), a.Slice(439808, BTTarget * 64), p.Slice(48256, 4096), BTTarget, 64, 64, pool: Pool);
             }
             // TargetPositions (LearnedPositions): [B,TargetLength,64] -> [B,TargetLength,64]
-            global::ModelDsl.Kernels.LearnedPositions.Backward(d.Slice(413184, BTTarget * 64), g.Slice(39232, 832), d.Slice(439808, BTTarget * 64), B, TTarget, 64);
+            global::ModelDsl.Kernels.LearnedPositions.Backward(d.Slice(413184, BTTarget * 64), g.Slice(39232, 832), d.Slice(439808, BTTarget * 64), B,
+                TTarget, 64);
             // TargetEmbedding (Embedding): [B,TargetLength] -> [B,TargetLength,64]
-            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(36736, 2496), d.Slice(413184, BTTarget * 64), global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 39, 64);
+            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(36736, 2496), d.Slice(413184, BTTarget * 64),
+                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 39, 64);
             // Encoder.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(363264, BTSource * 64), g.Slice(36608, 64), g.Slice(36672, 64), d.Slice(387840, BTSource * 64), a.Slice(363264, BTSource * 64), p.Slice(36608, 64), a.Slice(412416, BTSource), a.Slice(412800, BTSource), BTSource, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(363264, BTSource * 64), g.Slice(36608, 64), g.Slice(36672, 64),
+                    d.Slice(387840, BTSource * 64), a.Slice(363264, BTSource * 64), p.Slice(36608, 64), a.Slice(412416, BTSource),
+                    a.Slice(412800, BTSource), BTSource, 64, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(215040, BTSource * 64), d.Slice(338688, BTSource * 64), d.Slice(363264, BTSource * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(215040, BTSource * 64), d.Slice(338688, BTSource * 64),
+                    d.Slice(363264, BTSource * 64));
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28224..36416)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(240384, BTSource * 128), g.Slice(28224, 8192), g.Slice(36416, 64), d.Slice(338688, BTSource * 64), a.Slice(240384, BTSource * 128), p.Slice(28224, 8192), BTSource, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(240384, BTSource * 128), g.Slice(28224, 8192), g.Slice(36416, 64),
+                    d.Slice(338688, BTSource * 64), a.Slice(240384, BTSource * 128), p.Slice(28224, 8192), BTSource, 128, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19904..28096)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(215040, BTSource * 64), g.Slice(19904, 8192), g.Slice(28096, 128), d.Slice(240384, BTSource * 128), a.Slice(215040, BTSource * 64), p.Slice(19904, 8192), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(289536, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(215040, BTSource * 64), g.Slice(19904, 8192), g.Slice(28096, 128),
+                    d.Slice(240384, BTSource * 128), a.Slice(215040, BTSource * 64), p.Slice(19904, 8192), BTSource, 64, 128,
+                    global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(289536, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
                 // Encoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(190464, BTSource * 64), g.Slice(36480, 64), g.Slice(36544, 64), d.Slice(215040, BTSource * 64), a.Slice(190464, BTSource * 64), p.Slice(36480, 64), a.Slice(239616, BTSource), a.Slice(240000, BTSource), BTSource, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(190464, BTSource * 64), g.Slice(36480, 64), g.Slice(36544, 64),
+                    d.Slice(215040, BTSource * 64), a.Slice(190464, BTSource * 64), p.Slice(36480, 64), a.Slice(239616, BTSource),
+                    a.Slice(240000, BTSource), BTSource, 64, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
-                global::ModelDsl.Kernels.Residual.Backward(d.Slice(24576, BTSource * 64), d.Slice(165888, BTSource * 64), d.Slice(190464, BTSource * 64));
+                global::ModelDsl.Kernels.Residual.Backward(d.Slice(24576, BTSource * 64), d.Slice(165888, BTSource * 64),
+                    d.Slice(190464, BTSource * 64));
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15744..19840)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(141312, BTSource * 64), g.Slice(15744, 4096), g.Slice(19840, 64), d.Slice(165888, BTSource * 64), a.Slice(141312, BTSource * 64), p.Slice(15744, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(141312, BTSource * 64), g.Slice(15744, 4096), g.Slice(19840, 64),
+                    d.Slice(165888, BTSource * 64), a.Slice(141312, BTSource * 64), p.Slice(15744, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(49152, BTSource * 64), d.Slice(73728, BTSource * 64), d.Slice(98304, BTSource * 64), d.Slice(141312, BTSource * 64), a.Slice(49152, BTSource * 64), a.Slice(73728, BTSource * 64), a.Slice(98304, BTSource * 64), a.Slice(122880, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(49152, BTSource * 64), d.Slice(73728, BTSource * 64),
+                    d.Slice(98304, BTSource * 64), d.Slice(141312, BTSource * 64), a.Slice(49152, BTSource * 64), a.Slice(73728, BTSource * 64),
+                    a.Slice(98304, BTSource * 64), a.Slice(122880, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BTSource * 64), g.Slice(3264, 4096), g.Slice(15552, 64), d.Slice(49152, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(3264, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BTSource * 64), g.Slice(3264, 4096), g.Slice(15552, 64),
+                    d.Slice(49152, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(3264, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BTSource * 64), g.Slice(7360, 4096), g.Slice(15616, 64), d.Slice(73728, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(7360, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BTSource * 64), g.Slice(7360, 4096), g.Slice(15616, 64),
+                    d.Slice(73728, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(7360, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BTSource * 64), g.Slice(11456, 4096), g.Slice(15680, 64), d.Slice(98304, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(11456, 4096), BTSource, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(24576, BTSource * 64), g.Slice(11456, 4096), g.Slice(15680, 64),
+                    d.Slice(98304, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(11456, 4096), BTSource, 64, 64, pool: Pool);
             }
             // SourcePositions (LearnedPositions): [B,SourceLength,64] -> [B,SourceLength,64]
-            global::ModelDsl.Kernels.LearnedPositions.Backward(d.Slice(0, BTSource * 64), g.Slice(2496, 768), d.Slice(24576, BTSource * 64), B, TSource, 64);
+            global::ModelDsl.Kernels.LearnedPositions.Backward(d.Slice(0, BTSource * 64), g.Slice(2496, 768), d.Slice(24576, BTSource * 64), B,
+                TSource, 64);
             // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,64]
-            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 2496), d.Slice(0, BTSource * 64), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 39, 64);
+            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 2496), d.Slice(0, BTSource * 64),
+                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 39, 64);
         }
 
         /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>
@@ -427,7 +536,8 @@ partial class ReverseModel
             int B = batch.Count;
             if (B == 0)
             {
-                throw new global::System.ArgumentException("ReverseModel.StepDecoder: the batch is empty; fill the source rows and set Count.", nameof(batch));
+                throw new global::System.ArgumentException("ReverseModel.StepDecoder: the batch is empty; fill the source rows and set Count.",
+                    nameof(batch));
             }
 
             __b = B;
@@ -438,7 +548,8 @@ partial class ReverseModel
                     int length = batch.SourceLengths[b];
                     if (length < 1 || length > 12)
                     {
-                        throw new global::System.ArgumentException($"ReverseModel.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 12 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"ReverseModel.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 12 ids.", nameof(batch));
                     }
 
                     TSource = length > TSource ? length : TSource;
@@ -446,7 +557,8 @@ partial class ReverseModel
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 12, TSource).CopyTo(global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 12, TSource).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -458,34 +570,50 @@ partial class ReverseModel
                 global::System.Span<float> p = __model.__parameters.Span;
                 global::System.Span<float> a = __activations.Span;
                 // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,64], source_embedding.weight params[0..2496)
-                global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 64), p.Slice(0, 2496), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 39, 64);
+                global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 64), p.Slice(0, 2496),
+                    global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 39, 64);
                 // SourcePositions (LearnedPositions): [B,SourceLength,64] -> [B,SourceLength,64], source_positions.weight params[2496..3264)
-                global::ModelDsl.Kernels.LearnedPositions.Forward(a.Slice(24576, BTSource * 64), a.Slice(0, BTSource * 64), p.Slice(2496, 768), B, TSource, 64);
+                global::ModelDsl.Kernels.LearnedPositions.Forward(a.Slice(24576, BTSource * 64), a.Slice(0, BTSource * 64), p.Slice(2496, 768), B,
+                    TSource, 64);
                 // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
                     // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(49152, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(3264, 4096), p.Slice(15552, 64), BTSource, 64, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(49152, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(3264, 4096),
+                        p.Slice(15552, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(73728, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(7360, 4096), p.Slice(15616, 64), BTSource, 64, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(73728, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(7360, 4096),
+                        p.Slice(15616, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(98304, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(11456, 4096), p.Slice(15680, 64), BTSource, 64, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(98304, BTSource * 64), a.Slice(24576, BTSource * 64), p.Slice(11456, 4096),
+                        p.Slice(15680, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v
-                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(141312, BTSource * 64), a.Slice(122880, B * 4 * TSource * TSource), a.Slice(49152, BTSource * 64), a.Slice(73728, BTSource * 64), a.Slice(98304, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                    global::ModelDsl.Kernels.Attention.Forward(a.Slice(141312, BTSource * 64), a.Slice(122880, B * 4 * TSource * TSource),
+                        a.Slice(49152, BTSource * 64), a.Slice(73728, BTSource * 64), a.Slice(98304, BTSource * 64), B, TSource, TSource, 4, 16, mask,
+                        0.25f, Pool);
                     // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15744..19840)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(165888, BTSource * 64), a.Slice(141312, BTSource * 64), p.Slice(15744, 4096), p.Slice(19840, 64), BTSource, 64, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(165888, BTSource * 64), a.Slice(141312, BTSource * 64), p.Slice(15744, 4096),
+                        p.Slice(19840, 64), BTSource, 64, 64, pool: Pool);
                     // Encoder.Layer[0]: residual1 = x + self-attention
-                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(190464, BTSource * 64), a.Slice(24576, BTSource * 64), a.Slice(165888, BTSource * 64));
-                    // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36480..36544), encoder.layers.0.norm1.bias params[36544..36608)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(215040, BTSource * 64), a.Slice(239616, BTSource), a.Slice(240000, BTSource), a.Slice(190464, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(190464, BTSource * 64), a.Slice(24576, BTSource * 64),
+                        a.Slice(165888, BTSource * 64));
+                    // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36480..36544), encoder.layers.0.norm1.bias
+                    // params[36544..36608)
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(215040, BTSource * 64), a.Slice(239616, BTSource), a.Slice(240000, BTSource),
+                        a.Slice(190464, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64, pool: Pool);
                     // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19904..28096)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(240384, BTSource * 128), a.Slice(215040, BTSource * 64), p.Slice(19904, 8192), p.Slice(28096, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(289536, BTSource * 128), Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(240384, BTSource * 128), a.Slice(215040, BTSource * 64), p.Slice(19904, 8192),
+                        p.Slice(28096, 128), BTSource, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(289536, BTSource * 128), Pool);
                     // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28224..36416)
-                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(338688, BTSource * 64), a.Slice(240384, BTSource * 128), p.Slice(28224, 8192), p.Slice(36416, 64), BTSource, 128, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Linear.Forward(a.Slice(338688, BTSource * 64), a.Slice(240384, BTSource * 128), p.Slice(28224, 8192),
+                        p.Slice(36416, 64), BTSource, 128, 64, pool: Pool);
                     // Encoder.Layer[0]: residual2 = x + feed-forward
-                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(363264, BTSource * 64), a.Slice(215040, BTSource * 64), a.Slice(338688, BTSource * 64));
-                    // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36608..36672), encoder.layers.0.norm2.bias params[36672..36736)
-                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(387840, BTSource * 64), a.Slice(412416, BTSource), a.Slice(412800, BTSource), a.Slice(363264, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64, pool: Pool);
+                    global::ModelDsl.Kernels.Residual.Forward(a.Slice(363264, BTSource * 64), a.Slice(215040, BTSource * 64),
+                        a.Slice(338688, BTSource * 64));
+                    // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36608..36672), encoder.layers.0.norm2.bias
+                    // params[36672..36736)
+                    global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(387840, BTSource * 64), a.Slice(412416, BTSource), a.Slice(412800, BTSource),
+                        a.Slice(363264, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64, pool: Pool);
                 }
             }
         }

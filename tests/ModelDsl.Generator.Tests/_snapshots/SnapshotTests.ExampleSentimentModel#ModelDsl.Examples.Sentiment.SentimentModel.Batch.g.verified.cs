@@ -21,7 +21,8 @@ partial class SentimentModel
         /// <summary>Length of each row of <c>Text</c> (1 to 24).</summary>
         public int[] TextLengths { get; } = new int[32];
 
-        /// <summary>Sets row <paramref name="row"/> of <c>Text</c> to <paramref name="ids"/> (1 to 24 ids, each in [0, 50)) and pads the rest.</summary>
+        /// <summary>Sets row <paramref name="row"/> of <c>Text</c> to <paramref name="ids"/> (1 to 24 ids, each in [0, 50)) and pads the
+        /// rest.</summary>
         /// <param name="row">Row in [0, MaxBatch).</param>
         /// <param name="ids">The row's token ids.</param>
         public void SetText(int row, global::System.ReadOnlySpan<int> ids)
@@ -29,14 +30,16 @@ partial class SentimentModel
             __CheckRow(row, "Text");
             if (ids.Length < 1 || ids.Length > 24)
             {
-                throw new global::System.ArgumentException($"SentimentModel.Batch.Text: sequence length {ids.Length} must be between 1 and the maximum length Length (24).", nameof(ids));
+                throw new global::System.ArgumentException(
+                    $"SentimentModel.Batch.Text: sequence length {ids.Length} must be between 1 and the maximum length Length (24).", nameof(ids));
             }
 
             for (int i = 0; i < ids.Length; i++)
             {
                 if ((uint)ids[i] >= 50u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i], $"SentimentModel.Batch.Text: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (50)).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i],
+                        $"SentimentModel.Batch.Text: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (50)).");
                 }
             }
 
@@ -57,7 +60,8 @@ partial class SentimentModel
             __CheckRow(row, "Labels");
             if ((label < 0 || label >= 2) && label != -100)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(label), label, $"SentimentModel.Batch.Labels: label {label} at row {row} must be in [0, Classes (2)) or IgnoreIndex (-100).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(label), label,
+                    $"SentimentModel.Batch.Labels: label {label} at row {row} must be in [0, Classes (2)) or IgnoreIndex (-100).");
             }
 
             Labels[row] = label;
@@ -71,7 +75,8 @@ partial class SentimentModel
             {
                 if ((uint)value > 32u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $"SentimentModel.Batch: batch size {value} must be between 0 and MaxBatch (32).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value,
+                        $"SentimentModel.Batch: batch size {value} must be between 0 and MaxBatch (32).");
                 }
 
                 __count = value;
@@ -82,7 +87,8 @@ partial class SentimentModel
         {
             if ((uint)row >= 32u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"SentimentModel.Batch.{buffer}: row {row} must be in [0, MaxBatch (32)).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"SentimentModel.Batch.{buffer}: row {row} must be in [0, MaxBatch (32)).");
             }
         }
     }

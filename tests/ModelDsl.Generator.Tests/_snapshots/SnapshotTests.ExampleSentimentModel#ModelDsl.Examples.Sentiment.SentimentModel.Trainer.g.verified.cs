@@ -16,7 +16,8 @@ partial class SentimentModel
     /// <param name="clipNorm">Clip the gradients to this global L2 norm before each update (0 = no clipping).</param>
     /// <param name="dropoutSeed">Seed of the dropout masks (each site has its own stream; the counter advances every optimizer step).</param>
     /// <returns>A new trainer bound to this model.</returns>
-    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1, global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
+    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1,
+        global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
         => new Trainer(this, optimizer, threads, schedule, clipNorm, dropoutSeed);
 
     /// <summary>
@@ -26,7 +27,8 @@ partial class SentimentModel
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see
+    /// cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
     /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -48,13 +50,16 @@ partial class SentimentModel
         internal int __t;
         private int __rows;
 
-        internal Trainer(SentimentModel model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
-            : base("SentimentModel", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 540672)
+        internal Trainer(SentimentModel model, global::ModelDsl.Optim.Optimizer optimizer, int threads,
+            global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("SentimentModel", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm,
+                dropoutSeed, 540672)
         {
             __model = model;
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(98304, global::ModelDsl.Kernels.Attention.ScratchLength(24, 24, Pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(
+                global::System.Math.Max(98304, global::ModelDsl.Kernels.Attention.ScratchLength(24, 24, Pool.ThreadCount)));
             global::ModelDsl.Kernels.SinusoidalPositions.Fill(__sinusoid0, 24, 64);
         }
 
@@ -74,7 +79,8 @@ partial class SentimentModel
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters
+        /// afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
@@ -97,7 +103,8 @@ partial class SentimentModel
         {
             if ((uint)row >= (uint)__rows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"SentimentModel.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"SentimentModel.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
             return ArgMax(Logits.Slice(row * 2, 2));
@@ -134,7 +141,8 @@ partial class SentimentModel
                     int length = batch.TextLengths[b];
                     if (length < 1 || length > 24)
                     {
-                        throw new global::System.ArgumentException($"SentimentModel.Batch.Text: row {b} has length {length}; every row below Count needs 1 to 24 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"SentimentModel.Batch.Text: row {b} has length {length}; every row below Count needs 1 to 24 ids.", nameof(batch));
                     }
 
                     T = length > T ? length : T;
@@ -165,80 +173,117 @@ partial class SentimentModel
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __activations.Span;
             // Tokens (Embedding): [B,T] -> [B,T,64], tokens.weight params[0..3200)
-            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BT * 64), p.Slice(0, 3200), global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 50, 64);
+            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BT * 64), p.Slice(0, 3200), global::System.MemoryExtensions.AsSpan(__ids, 0, BT),
+                50, 64);
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]: adds the fixed sinusoid table (24 x 64)
             global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(49152, BT * 64), a.Slice(0, BT * 64), __sinusoid0, B, T, 64);
-            // Encoder.Layer[0]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 128, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
+            // Encoder.Layer[0]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 128, dropout 0.1 (on the attention
+            // probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(98304, BT * 64), a.Slice(49152, BT * 64), p.Slice(3200, 4096), p.Slice(15488, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(98304, BT * 64), a.Slice(49152, BT * 64), p.Slice(3200, 4096), p.Slice(15488, 64), BT,
+                    64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(147456, BT * 64), a.Slice(49152, BT * 64), p.Slice(7296, 4096), p.Slice(15552, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(147456, BT * 64), a.Slice(49152, BT * 64), p.Slice(7296, 4096), p.Slice(15552, 64),
+                    BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(196608, BT * 64), a.Slice(49152, BT * 64), p.Slice(11392, 4096), p.Slice(15616, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(196608, BT * 64), a.Slice(49152, BT * 64), p.Slice(11392, 4096), p.Slice(15616, 64),
+                    BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, dropout p = 0.1 on the probabilities, stream 0UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(319488, BT * 64), a.Slice(245760, B * 4 * T * T), a.Slice(98304, BT * 64), a.Slice(147456, BT * 64), a.Slice(196608, BT * 64), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(319488, BT * 64), a.Slice(245760, B * 4 * T * T), a.Slice(98304, BT * 64),
+                    a.Slice(147456, BT * 64), a.Slice(196608, BT * 64), B, T, T, 4, 16, mask, 0.25f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15680..19776)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(368640, BT * 64), a.Slice(319488, BT * 64), p.Slice(15680, 4096), p.Slice(19776, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(368640, BT * 64), a.Slice(319488, BT * 64), p.Slice(15680, 4096), p.Slice(19776, 64),
+                    BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 1UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(417792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 64), a.Slice(368640, BT * 64), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(417792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 64),
+                    a.Slice(368640, BT * 64), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(466944, BT * 64), a.Slice(49152, BT * 64), a.Slice(417792, BT * 64));
-                // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36416..36480), encoder.layers.0.norm1.bias params[36480..36544)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(516096, BT * 64), a.Slice(565248, BT), a.Slice(566016, BT), a.Slice(466944, BT * 64), p.Slice(36416, 64), p.Slice(36480, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[36416..36480), encoder.layers.0.norm1.bias
+                // params[36480..36544)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(516096, BT * 64), a.Slice(565248, BT), a.Slice(566016, BT),
+                    a.Slice(466944, BT * 64), p.Slice(36416, 64), p.Slice(36480, 64), BT, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19840..28032)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(566784, BT * 128), a.Slice(516096, BT * 64), p.Slice(19840, 8192), p.Slice(28032, 128), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(665088, BT * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(566784, BT * 128), a.Slice(516096, BT * 64), p.Slice(19840, 8192),
+                    p.Slice(28032, 128), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(665088, BT * 128), Pool);
                 // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 2UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(763392, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 122880, BT * 128), a.Slice(566784, BT * 128), 0.1f, DropoutSeed, 2UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(763392, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 122880, BT * 128),
+                    a.Slice(566784, BT * 128), 0.1f, DropoutSeed, 2UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28160..36352)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(861696, BT * 64), a.Slice(763392, BT * 128), p.Slice(28160, 8192), p.Slice(36352, 64), BT, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(861696, BT * 64), a.Slice(763392, BT * 128), p.Slice(28160, 8192), p.Slice(36352, 64),
+                    BT, 128, 64, pool: Pool);
                 // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 3UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(910848, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 221184, BT * 64), a.Slice(861696, BT * 64), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(910848, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 221184, BT * 64),
+                    a.Slice(861696, BT * 64), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(960000, BT * 64), a.Slice(516096, BT * 64), a.Slice(910848, BT * 64));
-                // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36544..36608), encoder.layers.0.norm2.bias params[36608..36672)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1009152, BT * 64), a.Slice(1058304, BT), a.Slice(1059072, BT), a.Slice(960000, BT * 64), p.Slice(36544, 64), p.Slice(36608, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[36544..36608), encoder.layers.0.norm2.bias
+                // params[36608..36672)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1009152, BT * 64), a.Slice(1058304, BT), a.Slice(1059072, BT),
+                    a.Slice(960000, BT * 64), p.Slice(36544, 64), p.Slice(36608, 64), BT, 64, pool: Pool);
             }
-            // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 128, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
+            // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 128, dropout 0.1 (on the attention
+            // probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1059840, BT * 64), a.Slice(1009152, BT * 64), p.Slice(36672, 4096), p.Slice(48960, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1059840, BT * 64), a.Slice(1009152, BT * 64), p.Slice(36672, 4096),
+                    p.Slice(48960, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1108992, BT * 64), a.Slice(1009152, BT * 64), p.Slice(40768, 4096), p.Slice(49024, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1108992, BT * 64), a.Slice(1009152, BT * 64), p.Slice(40768, 4096),
+                    p.Slice(49024, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1158144, BT * 64), a.Slice(1009152, BT * 64), p.Slice(44864, 4096), p.Slice(49088, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1158144, BT * 64), a.Slice(1009152, BT * 64), p.Slice(44864, 4096),
+                    p.Slice(49088, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, dropout p = 0.1 on the probabilities, stream 4UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(1281024, BT * 64), a.Slice(1207296, B * 4 * T * T), a.Slice(1059840, BT * 64), a.Slice(1108992, BT * 64), a.Slice(1158144, BT * 64), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(1281024, BT * 64), a.Slice(1207296, B * 4 * T * T), a.Slice(1059840, BT * 64),
+                    a.Slice(1108992, BT * 64), a.Slice(1158144, BT * 64), B, T, T, 4, 16, mask, 0.25f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49152..53248)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1330176, BT * 64), a.Slice(1281024, BT * 64), p.Slice(49152, 4096), p.Slice(53248, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1330176, BT * 64), a.Slice(1281024, BT * 64), p.Slice(49152, 4096),
+                    p.Slice(53248, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].dropout1: dropout p = 0.1, stream 5UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1379328, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64), a.Slice(1330176, BT * 64), 0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1379328, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64),
+                    a.Slice(1330176, BT * 64), 0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(1428480, BT * 64), a.Slice(1009152, BT * 64), a.Slice(1379328, BT * 64));
-                // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[69888..69952), encoder.layers.1.norm1.bias params[69952..70016)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1477632, BT * 64), a.Slice(1526784, BT), a.Slice(1527552, BT), a.Slice(1428480, BT * 64), p.Slice(69888, 64), p.Slice(69952, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[69888..69952), encoder.layers.1.norm1.bias
+                // params[69952..70016)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1477632, BT * 64), a.Slice(1526784, BT), a.Slice(1527552, BT),
+                    a.Slice(1428480, BT * 64), p.Slice(69888, 64), p.Slice(69952, 64), BT, 64, pool: Pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53312..61504)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1528320, BT * 128), a.Slice(1477632, BT * 64), p.Slice(53312, 8192), p.Slice(61504, 128), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1626624, BT * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1528320, BT * 128), a.Slice(1477632, BT * 64), p.Slice(53312, 8192),
+                    p.Slice(61504, 128), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1626624, BT * 128), Pool);
                 // Encoder.Layer[1].dropout (FFN): dropout p = 0.1, stream 6UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1724928, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 393216, BT * 128), a.Slice(1528320, BT * 128), 0.1f, DropoutSeed, 6UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1724928, BT * 128),
+                    global::System.MemoryExtensions.AsSpan(__masks, 393216, BT * 128), a.Slice(1528320, BT * 128), 0.1f, DropoutSeed, 6UL,
+                    __dropoutOffset, training, Pool);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61632..69824)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1823232, BT * 64), a.Slice(1724928, BT * 128), p.Slice(61632, 8192), p.Slice(69824, 64), BT, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1823232, BT * 64), a.Slice(1724928, BT * 128), p.Slice(61632, 8192),
+                    p.Slice(69824, 64), BT, 128, 64, pool: Pool);
                 // Encoder.Layer[1].dropout2: dropout p = 0.1, stream 7UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1872384, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 491520, BT * 64), a.Slice(1823232, BT * 64), 0.1f, DropoutSeed, 7UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1872384, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 491520, BT * 64),
+                    a.Slice(1823232, BT * 64), 0.1f, DropoutSeed, 7UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(1921536, BT * 64), a.Slice(1477632, BT * 64), a.Slice(1872384, BT * 64));
-                // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[70016..70080), encoder.layers.1.norm2.bias params[70080..70144)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1970688, BT * 64), a.Slice(2019840, BT), a.Slice(2020608, BT), a.Slice(1921536, BT * 64), p.Slice(70016, 64), p.Slice(70080, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[70016..70080), encoder.layers.1.norm2.bias
+                // params[70080..70144)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1970688, BT * 64), a.Slice(2019840, BT), a.Slice(2020608, BT),
+                    a.Slice(1921536, BT * 64), p.Slice(70016, 64), p.Slice(70080, 64), BT, 64, pool: Pool);
             }
             // Pool (MeanPool): [B,T,64] -> [B,64]
-            global::ModelDsl.Kernels.Pooling.Forward(a.Slice(2021376, B * 64), a.Slice(1970688, BT * 64), global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, global::ModelDsl.Kernels.PoolingKind.Mean);
+            global::ModelDsl.Kernels.Pooling.Forward(a.Slice(2021376, B * 64), a.Slice(1970688, BT * 64),
+                global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, global::ModelDsl.Kernels.PoolingKind.Mean);
             // Head (Dense): [B,64] -> [B,2], head.weight params[70144..70272), head.bias params[70272..70274)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(2023424, B * 2), a.Slice(2021376, B * 64), p.Slice(70144, 128), p.Slice(70272, 2), B, 64, 2, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(2023424, B * 2), a.Slice(2021376, B * 64), p.Slice(70144, 128), p.Slice(70272, 2), B, 64,
+                2, pool: Pool);
             // Loss: cross-entropy over B rows of 2 classes, label smoothing 0, ignore index -100
             __rows = B;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(2023488, B * 2), a.Slice(2023424, B * 2), global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.0f, -100, Pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(2023488, B * 2), a.Slice(2023424, B * 2),
+                global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -254,79 +299,117 @@ partial class SentimentModel
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(2023424, B * 2), 1f, a.Slice(2023488, B * 2), global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.0f, -100, Pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(2023424, B * 2), 1f, a.Slice(2023488, B * 2),
+                global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.0f, -100, Pool);
             // Head (Dense): [B,64] -> [B,2], head.weight params[70144..70272), head.bias params[70272..70274)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(2021376, B * 64), g.Slice(70144, 128), g.Slice(70272, 2), d.Slice(2023424, B * 2), a.Slice(2021376, B * 64), p.Slice(70144, 128), B, 64, 2, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(2021376, B * 64), g.Slice(70144, 128), g.Slice(70272, 2), d.Slice(2023424, B * 2),
+                a.Slice(2021376, B * 64), p.Slice(70144, 128), B, 64, 2, pool: Pool);
             // Pool (MeanPool): [B,T,64] -> [B,64]
-            global::ModelDsl.Kernels.Pooling.Backward(d.Slice(1970688, BT * 64), d.Slice(2021376, B * 64), global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, global::ModelDsl.Kernels.PoolingKind.Mean);
+            global::ModelDsl.Kernels.Pooling.Backward(d.Slice(1970688, BT * 64), d.Slice(2021376, B * 64),
+                global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, global::ModelDsl.Kernels.PoolingKind.Mean);
             // Encoder.Layer[1] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1921536, BT * 64), g.Slice(70016, 64), g.Slice(70080, 64), d.Slice(1970688, BT * 64), a.Slice(1921536, BT * 64), p.Slice(70016, 64), a.Slice(2019840, BT), a.Slice(2020608, BT), BT, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1921536, BT * 64), g.Slice(70016, 64), g.Slice(70080, 64),
+                    d.Slice(1970688, BT * 64), a.Slice(1921536, BT * 64), p.Slice(70016, 64), a.Slice(2019840, BT), a.Slice(2020608, BT), BT, 64,
+                    Pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(1477632, BT * 64), d.Slice(1872384, BT * 64), d.Slice(1921536, BT * 64));
                 // Encoder.Layer[1].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1823232, BT * 64), d.Slice(1872384, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 491520, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1823232, BT * 64), d.Slice(1872384, BT * 64),
+                    global::System.MemoryExtensions.AsSpan(__masks, 491520, BT * 64), 0.1f, training);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61632..69824)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1724928, BT * 128), g.Slice(61632, 8192), g.Slice(69824, 64), d.Slice(1823232, BT * 64), a.Slice(1724928, BT * 128), p.Slice(61632, 8192), BT, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1724928, BT * 128), g.Slice(61632, 8192), g.Slice(69824, 64),
+                    d.Slice(1823232, BT * 64), a.Slice(1724928, BT * 128), p.Slice(61632, 8192), BT, 128, 64, pool: Pool);
                 // Encoder.Layer[1].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1528320, BT * 128), d.Slice(1724928, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 393216, BT * 128), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1528320, BT * 128), d.Slice(1724928, BT * 128),
+                    global::System.MemoryExtensions.AsSpan(__masks, 393216, BT * 128), 0.1f, training);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53312..61504)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1477632, BT * 64), g.Slice(53312, 8192), g.Slice(61504, 128), d.Slice(1528320, BT * 128), a.Slice(1477632, BT * 64), p.Slice(53312, 8192), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1626624, BT * 128), __scratch.Span.Slice(0, BT * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1477632, BT * 64), g.Slice(53312, 8192), g.Slice(61504, 128),
+                    d.Slice(1528320, BT * 128), a.Slice(1477632, BT * 64), p.Slice(53312, 8192), BT, 64, 128,
+                    global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(1626624, BT * 128), __scratch.Span.Slice(0, BT * 128), Pool);
                 // Encoder.Layer[1].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1428480, BT * 64), g.Slice(69888, 64), g.Slice(69952, 64), d.Slice(1477632, BT * 64), a.Slice(1428480, BT * 64), p.Slice(69888, 64), a.Slice(1526784, BT), a.Slice(1527552, BT), BT, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1428480, BT * 64), g.Slice(69888, 64), g.Slice(69952, 64),
+                    d.Slice(1477632, BT * 64), a.Slice(1428480, BT * 64), p.Slice(69888, 64), a.Slice(1526784, BT), a.Slice(1527552, BT), BT, 64,
+                    Pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(1009152, BT * 64), d.Slice(1379328, BT * 64), d.Slice(1428480, BT * 64));
                 // Encoder.Layer[1].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1330176, BT * 64), d.Slice(1379328, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1330176, BT * 64), d.Slice(1379328, BT * 64),
+                    global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64), 0.1f, training);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49152..53248)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1281024, BT * 64), g.Slice(49152, 4096), g.Slice(53248, 64), d.Slice(1330176, BT * 64), a.Slice(1281024, BT * 64), p.Slice(49152, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1281024, BT * 64), g.Slice(49152, 4096), g.Slice(53248, 64),
+                    d.Slice(1330176, BT * 64), a.Slice(1281024, BT * 64), p.Slice(49152, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(1059840, BT * 64), d.Slice(1108992, BT * 64), d.Slice(1158144, BT * 64), d.Slice(1281024, BT * 64), a.Slice(1059840, BT * 64), a.Slice(1108992, BT * 64), a.Slice(1158144, BT * 64), a.Slice(1207296, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(1059840, BT * 64), d.Slice(1108992, BT * 64), d.Slice(1158144, BT * 64),
+                    d.Slice(1281024, BT * 64), a.Slice(1059840, BT * 64), a.Slice(1108992, BT * 64), a.Slice(1158144, BT * 64),
+                    a.Slice(1207296, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, training,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1009152, BT * 64), g.Slice(36672, 4096), g.Slice(48960, 64), d.Slice(1059840, BT * 64), a.Slice(1009152, BT * 64), p.Slice(36672, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1009152, BT * 64), g.Slice(36672, 4096), g.Slice(48960, 64),
+                    d.Slice(1059840, BT * 64), a.Slice(1009152, BT * 64), p.Slice(36672, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1009152, BT * 64), g.Slice(40768, 4096), g.Slice(49024, 64), d.Slice(1108992, BT * 64), a.Slice(1009152, BT * 64), p.Slice(40768, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1009152, BT * 64), g.Slice(40768, 4096), g.Slice(49024, 64),
+                    d.Slice(1108992, BT * 64), a.Slice(1009152, BT * 64), p.Slice(40768, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1009152, BT * 64), g.Slice(44864, 4096), g.Slice(49088, 64), d.Slice(1158144, BT * 64), a.Slice(1009152, BT * 64), p.Slice(44864, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1009152, BT * 64), g.Slice(44864, 4096), g.Slice(49088, 64),
+                    d.Slice(1158144, BT * 64), a.Slice(1009152, BT * 64), p.Slice(44864, 4096), BT, 64, 64, pool: Pool);
             }
             // Encoder.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(960000, BT * 64), g.Slice(36544, 64), g.Slice(36608, 64), d.Slice(1009152, BT * 64), a.Slice(960000, BT * 64), p.Slice(36544, 64), a.Slice(1058304, BT), a.Slice(1059072, BT), BT, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(960000, BT * 64), g.Slice(36544, 64), g.Slice(36608, 64),
+                    d.Slice(1009152, BT * 64), a.Slice(960000, BT * 64), p.Slice(36544, 64), a.Slice(1058304, BT), a.Slice(1059072, BT), BT, 64,
+                    Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(516096, BT * 64), d.Slice(910848, BT * 64), d.Slice(960000, BT * 64));
                 // Encoder.Layer[0].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(861696, BT * 64), d.Slice(910848, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 221184, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(861696, BT * 64), d.Slice(910848, BT * 64),
+                    global::System.MemoryExtensions.AsSpan(__masks, 221184, BT * 64), 0.1f, training);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28160..36352)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(763392, BT * 128), g.Slice(28160, 8192), g.Slice(36352, 64), d.Slice(861696, BT * 64), a.Slice(763392, BT * 128), p.Slice(28160, 8192), BT, 128, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(763392, BT * 128), g.Slice(28160, 8192), g.Slice(36352, 64),
+                    d.Slice(861696, BT * 64), a.Slice(763392, BT * 128), p.Slice(28160, 8192), BT, 128, 64, pool: Pool);
                 // Encoder.Layer[0].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(566784, BT * 128), d.Slice(763392, BT * 128), global::System.MemoryExtensions.AsSpan(__masks, 122880, BT * 128), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(566784, BT * 128), d.Slice(763392, BT * 128),
+                    global::System.MemoryExtensions.AsSpan(__masks, 122880, BT * 128), 0.1f, training);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19840..28032)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(516096, BT * 64), g.Slice(19840, 8192), g.Slice(28032, 128), d.Slice(566784, BT * 128), a.Slice(516096, BT * 64), p.Slice(19840, 8192), BT, 64, 128, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(665088, BT * 128), __scratch.Span.Slice(0, BT * 128), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(516096, BT * 64), g.Slice(19840, 8192), g.Slice(28032, 128),
+                    d.Slice(566784, BT * 128), a.Slice(516096, BT * 64), p.Slice(19840, 8192), BT, 64, 128,
+                    global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(665088, BT * 128), __scratch.Span.Slice(0, BT * 128), Pool);
                 // Encoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(466944, BT * 64), g.Slice(36416, 64), g.Slice(36480, 64), d.Slice(516096, BT * 64), a.Slice(466944, BT * 64), p.Slice(36416, 64), a.Slice(565248, BT), a.Slice(566016, BT), BT, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(466944, BT * 64), g.Slice(36416, 64), g.Slice(36480, 64),
+                    d.Slice(516096, BT * 64), a.Slice(466944, BT * 64), p.Slice(36416, 64), a.Slice(565248, BT), a.Slice(566016, BT), BT, 64, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(49152, BT * 64), d.Slice(417792, BT * 64), d.Slice(466944, BT * 64));
                 // Encoder.Layer[0].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(368640, BT * 64), d.Slice(417792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(368640, BT * 64), d.Slice(417792, BT * 64),
+                    global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 64), 0.1f, training);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15680..19776)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(319488, BT * 64), g.Slice(15680, 4096), g.Slice(19776, 64), d.Slice(368640, BT * 64), a.Slice(319488, BT * 64), p.Slice(15680, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(319488, BT * 64), g.Slice(15680, 4096), g.Slice(19776, 64), d.Slice(368640, BT * 64),
+                    a.Slice(319488, BT * 64), p.Slice(15680, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(98304, BT * 64), d.Slice(147456, BT * 64), d.Slice(196608, BT * 64), d.Slice(319488, BT * 64), a.Slice(98304, BT * 64), a.Slice(147456, BT * 64), a.Slice(196608, BT * 64), a.Slice(245760, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(98304, BT * 64), d.Slice(147456, BT * 64), d.Slice(196608, BT * 64),
+                    d.Slice(319488, BT * 64), a.Slice(98304, BT * 64), a.Slice(147456, BT * 64), a.Slice(196608, BT * 64),
+                    a.Slice(245760, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T),
+                    0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(49152, BT * 64), g.Slice(3200, 4096), g.Slice(15488, 64), d.Slice(98304, BT * 64), a.Slice(49152, BT * 64), p.Slice(3200, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(49152, BT * 64), g.Slice(3200, 4096), g.Slice(15488, 64), d.Slice(98304, BT * 64),
+                    a.Slice(49152, BT * 64), p.Slice(3200, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(49152, BT * 64), g.Slice(7296, 4096), g.Slice(15552, 64), d.Slice(147456, BT * 64), a.Slice(49152, BT * 64), p.Slice(7296, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(49152, BT * 64), g.Slice(7296, 4096), g.Slice(15552, 64), d.Slice(147456, BT * 64),
+                    a.Slice(49152, BT * 64), p.Slice(7296, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(49152, BT * 64), g.Slice(11392, 4096), g.Slice(15616, 64), d.Slice(196608, BT * 64), a.Slice(49152, BT * 64), p.Slice(11392, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(49152, BT * 64), g.Slice(11392, 4096), g.Slice(15616, 64), d.Slice(196608, BT * 64),
+                    a.Slice(49152, BT * 64), p.Slice(11392, 4096), BT, 64, 64, pool: Pool);
             }
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]
             global::ModelDsl.Kernels.SinusoidalPositions.Backward(d.Slice(0, BT * 64), d.Slice(49152, BT * 64), B, T, 64);
             // Tokens (Embedding): [B,T] -> [B,T,64]
-            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 3200), d.Slice(0, BT * 64), global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 50, 64);
+            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 3200), d.Slice(0, BT * 64), global::System.MemoryExtensions.AsSpan(__ids, 0, BT),
+                50, 64);
         }
     }
 }

@@ -61,7 +61,8 @@ partial class Regressor
             {
                 if ((uint)value > 4u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $"Regressor.Batch: batch size {value} must be between 0 and MaxBatch (4).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value,
+                        $"Regressor.Batch: batch size {value} must be between 0 and MaxBatch (4).");
                 }
 
                 __count = value;
@@ -72,7 +73,8 @@ partial class Regressor
         {
             if ((uint)row >= 4u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"Regressor.Batch.{buffer}: row {row} must be in [0, MaxBatch (4)).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"Regressor.Batch.{buffer}: row {row} must be in [0, MaxBatch (4)).");
             }
         }
     }

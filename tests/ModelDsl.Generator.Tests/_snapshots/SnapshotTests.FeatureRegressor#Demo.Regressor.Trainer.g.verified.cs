@@ -16,7 +16,8 @@ partial class Regressor
     /// <param name="clipNorm">Clip the gradients to this global L2 norm before each update (0 = no clipping).</param>
     /// <param name="dropoutSeed">Seed of the dropout masks (each site has its own stream; the counter advances every optimizer step).</param>
     /// <returns>A new trainer bound to this model.</returns>
-    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1, global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
+    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1,
+        global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
         => new Trainer(this, optimizer, threads, schedule, clipNorm, dropoutSeed);
 
     /// <summary>
@@ -24,11 +25,14 @@ partial class Regressor
     /// the runtime kernels, no allocation per step after the first, the same bits for the same seed, batches and threads.
     /// </summary>
     /// <remarks>
-    /// <para>Each step runs on the batch's <c>Count</c> rows and, per sequence input, its longest row <c>T</c> (ids or feature vectors are packed to <c>[B, T]</c>); feature inputs are copied into the arena and get no gradient.</para>
+    /// <para>Each step runs on the batch's <c>Count</c> rows and, per sequence input, its longest row <c>T</c> (ids or feature vectors are packed to
+    /// <c>[B, T]</c>); feature inputs are copied into the arena and get no gradient.</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see
+    /// cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
     /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
-    /// <para>BatchNorm: <see cref="Step"/> and <see cref="ComputeGradients"/> normalize with the batch statistics (at least 2 rows or valid positions)
+    /// <para>BatchNorm: <see cref="Step"/> and <see cref="ComputeGradients"/> normalize with the batch statistics (at least 2 rows or valid
+    /// positions)
     /// and, like a PyTorch forward in training mode, update the running statistics in the model's <c>State</c> once per call (so once per
     /// <see cref="Step"/>); <see cref="Evaluate"/> normalizes with the running statistics and leaves them unchanged.</para>
     /// </remarks>
@@ -49,7 +53,8 @@ partial class Regressor
         internal int __b;
         private int __rows;
 
-        internal Trainer(Regressor model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+        internal Trainer(Regressor model, global::ModelDsl.Optim.Optimizer optimizer, int threads,
+            global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
             : base("Regressor", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 0)
         {
             __model = model;
@@ -74,7 +79,8 @@ partial class Regressor
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters
+        /// afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
@@ -85,7 +91,8 @@ partial class Regressor
             return loss;
         }
 
-        /// <summary>Forward pass and loss only (no gradients, no update, running statistics used and unchanged); fills <see cref="Predictions"/>.</summary>
+        /// <summary>Forward pass and loss only (no gradients, no update, running statistics used and unchanged); fills <see
+        /// cref="Predictions"/>.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float Evaluate(Batch batch) => __Forward(batch, false, batchStatistics: false);
@@ -117,7 +124,8 @@ partial class Regressor
             global::System.MemoryExtensions.AsSpan(batch.X, 0, B * 10).CopyTo(__activations.Span.Slice(0, B * 10)); // X [B, 10]
         }
 
-        /// <summary>Forward pass over the batch (dropout when <paramref name="training"/>; BatchNorm with batch statistics, updating the running ones, when <paramref name="batchStatistics"/>); returns the mean loss.</summary>
+        /// <summary>Forward pass over the batch (dropout when <paramref name="training"/>; BatchNorm with batch statistics, updating the running
+        /// ones, when <paramref name="batchStatistics"/>); returns the mean loss.</summary>
         private float __Forward(Batch batch, bool training, bool batchStatistics, bool prepared = false)
         {
             if (!prepared)
@@ -133,14 +141,19 @@ partial class Regressor
             global::System.Span<float> s = __model.__state.Span;
             global::System.Span<float> a = __activations.Span;
             // Hidden (Dense): [B,10] -> [B,16], hidden.weight params[0..160), hidden.bias params[160..176)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(48, B * 16), a.Slice(0, B * 10), p.Slice(0, 160), p.Slice(160, 16), B, 10, 16, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(112, B * 16), Pool);
-            // Norm (BatchNorm): [B,16] -> [B,16], norm.weight params[176..192), norm.bias params[192..208), running statistics state[0..32), momentum 0.1: batch statistics (updating the running ones) when batchStatistics, else the running statistics
-            global::ModelDsl.Kernels.BatchNorm.Forward(a.Slice(176, B * 16), a.Slice(240, 16), a.Slice(256, 16), s.Slice(0, 16), s.Slice(16, 16), a.Slice(48, B * 16), p.Slice(176, 16), p.Slice(192, 16), B, 16, batchStatistics, 0.1f, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(48, B * 16), a.Slice(0, B * 10), p.Slice(0, 160), p.Slice(160, 16), B, 10, 16,
+                global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(112, B * 16), Pool);
+            // Norm (BatchNorm): [B,16] -> [B,16], norm.weight params[176..192), norm.bias params[192..208), running statistics state[0..32), momentum
+            // 0.1: batch statistics (updating the running ones) when batchStatistics, else the running statistics
+            global::ModelDsl.Kernels.BatchNorm.Forward(a.Slice(176, B * 16), a.Slice(240, 16), a.Slice(256, 16), s.Slice(0, 16), s.Slice(16, 16),
+                a.Slice(48, B * 16), p.Slice(176, 16), p.Slice(192, 16), B, 16, batchStatistics, 0.1f, pool: Pool);
             // Out (Dense): [B,16] -> [B,3], out.weight params[208..256), out.bias params[256..259)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(272, B * 3), a.Slice(176, B * 16), p.Slice(208, 48), p.Slice(256, 3), B, 16, 3, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(272, B * 3), a.Slice(176, B * 16), p.Slice(208, 48), p.Slice(256, 3), B, 16, 3,
+                pool: Pool);
             // Loss: mean squared error over B rows of 3 values (mean over every element)
             __rows = B;
-            return global::ModelDsl.Kernels.MeanSquaredError.Forward(a.Slice(272, B * 3), global::System.MemoryExtensions.AsSpan(batch.Targets, 0, B * 3), B * 3);
+            return global::ModelDsl.Kernels.MeanSquaredError.Forward(a.Slice(272, B * 3),
+                global::System.MemoryExtensions.AsSpan(batch.Targets, 0, B * 3), B * 3);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -155,13 +168,18 @@ partial class Regressor
             bool batchStatistics = __batchStatistics;
             d.Clear();
             // Loss: d predictions = 2 (predictions - targets) / (B * 3)
-            global::ModelDsl.Kernels.MeanSquaredError.Backward(d.Slice(272, B * 3), 1f, a.Slice(272, B * 3), global::System.MemoryExtensions.AsSpan(batch.Targets, 0, B * 3), B * 3);
+            global::ModelDsl.Kernels.MeanSquaredError.Backward(d.Slice(272, B * 3), 1f, a.Slice(272, B * 3),
+                global::System.MemoryExtensions.AsSpan(batch.Targets, 0, B * 3), B * 3);
             // Out (Dense): [B,16] -> [B,3], out.weight params[208..256), out.bias params[256..259)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(176, B * 16), g.Slice(208, 48), g.Slice(256, 3), d.Slice(272, B * 3), a.Slice(176, B * 16), p.Slice(208, 48), B, 16, 3, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(176, B * 16), g.Slice(208, 48), g.Slice(256, 3), d.Slice(272, B * 3),
+                a.Slice(176, B * 16), p.Slice(208, 48), B, 16, 3, pool: Pool);
             // Norm (BatchNorm): [B,16] -> [B,16]
-            global::ModelDsl.Kernels.BatchNorm.Backward(d.Slice(48, B * 16), g.Slice(176, 16), g.Slice(192, 16), d.Slice(176, B * 16), a.Slice(48, B * 16), p.Slice(176, 16), a.Slice(240, 16), a.Slice(256, 16), B, 16, batchStatistics, Pool);
+            global::ModelDsl.Kernels.BatchNorm.Backward(d.Slice(48, B * 16), g.Slice(176, 16), g.Slice(192, 16), d.Slice(176, B * 16),
+                a.Slice(48, B * 16), p.Slice(176, 16), a.Slice(240, 16), a.Slice(256, 16), B, 16, batchStatistics, Pool);
             // Hidden (Dense): [B,10] -> [B,16], hidden.weight params[0..160), hidden.bias params[160..176)
-            global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(0, 160), g.Slice(160, 16), d.Slice(48, B * 16), a.Slice(0, B * 10), p.Slice(0, 160), B, 10, 16, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(112, B * 16), __scratch.Span.Slice(0, B * 16), Pool);
+            global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(0, 160), g.Slice(160, 16), d.Slice(48, B * 16), a.Slice(0, B * 10),
+                p.Slice(0, 160), B, 10, 16, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(112, B * 16), __scratch.Span.Slice(0, B * 16),
+                Pool);
         }
     }
 }

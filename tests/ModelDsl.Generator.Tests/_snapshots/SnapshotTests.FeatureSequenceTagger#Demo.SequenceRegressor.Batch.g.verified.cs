@@ -29,7 +29,9 @@ partial class SequenceRegressor
             __CheckRow(row, "Signal");
             if (values.Length == 0 || values.Length % 5 != 0 || values.Length > 60)
             {
-                throw new global::System.ArgumentException($"SequenceRegressor.Batch.Signal: {values.Length} values must be a whole number of 5-wide positions, 1 to Length (12) of them.", nameof(values));
+                throw new global::System.ArgumentException(
+                    $"SequenceRegressor.Batch.Signal: {values.Length} values must be a whole number of 5-wide positions, 1 to Length (12) of them.",
+                    nameof(values));
             }
 
             global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(Signal, row * 60, 60);
@@ -52,7 +54,9 @@ partial class SequenceRegressor
             __CheckRow(row, "Context");
             if (values.Length == 0 || values.Length % 16 != 0 || values.Length > 96)
             {
-                throw new global::System.ArgumentException($"SequenceRegressor.Batch.Context: {values.Length} values must be a whole number of 16-wide positions, 1 to ContextLength (6) of them.", nameof(values));
+                throw new global::System.ArgumentException(
+                    $"SequenceRegressor.Batch.Context: {values.Length} values must be a whole number of 16-wide positions, 1 to ContextLength (6) of them.",
+                    nameof(values));
             }
 
             global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(Context, row * 96, 96);
@@ -72,7 +76,9 @@ partial class SequenceRegressor
             __CheckRow(row, "Targets");
             if (values.Length == 0 || values.Length % 2 != 0 || values.Length > 24)
             {
-                throw new global::System.ArgumentException($"SequenceRegressor.Batch.Targets: {values.Length} values must be a whole number of 2-wide positions, at most 12.", nameof(values));
+                throw new global::System.ArgumentException(
+                    $"SequenceRegressor.Batch.Targets: {values.Length} values must be a whole number of 2-wide positions, at most 12.",
+                    nameof(values));
             }
 
             global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(Targets, row * 24, 24);
@@ -88,7 +94,8 @@ partial class SequenceRegressor
             {
                 if ((uint)value > 8u)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value, $"SequenceRegressor.Batch: batch size {value} must be between 0 and MaxBatch (8).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(value), value,
+                        $"SequenceRegressor.Batch: batch size {value} must be between 0 and MaxBatch (8).");
                 }
 
                 __count = value;
@@ -99,7 +106,8 @@ partial class SequenceRegressor
         {
             if ((uint)row >= 8u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"SequenceRegressor.Batch.{buffer}: row {row} must be in [0, MaxBatch (8)).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"SequenceRegressor.Batch.{buffer}: row {row} must be in [0, MaxBatch (8)).");
             }
         }
     }

@@ -16,7 +16,8 @@ partial class SequenceRegressor
     /// <param name="clipNorm">Clip the gradients to this global L2 norm before each update (0 = no clipping).</param>
     /// <param name="dropoutSeed">Seed of the dropout masks (each site has its own stream; the counter advances every optimizer step).</param>
     /// <returns>A new trainer bound to this model.</returns>
-    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1, global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
+    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1,
+        global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
         => new Trainer(this, optimizer, threads, schedule, clipNorm, dropoutSeed);
 
     /// <summary>
@@ -24,11 +25,14 @@ partial class SequenceRegressor
     /// the runtime kernels, no allocation per step after the first, the same bits for the same seed, batches and threads.
     /// </summary>
     /// <remarks>
-    /// <para>Each step runs on the batch's <c>Count</c> rows and, per sequence input, its longest row <c>T</c> (ids or feature vectors are packed to <c>[B, T]</c>); feature inputs are copied into the arena and get no gradient.</para>
+    /// <para>Each step runs on the batch's <c>Count</c> rows and, per sequence input, its longest row <c>T</c> (ids or feature vectors are packed to
+    /// <c>[B, T]</c>); feature inputs are copied into the arena and get no gradient.</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see
+    /// cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
     /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
-    /// <para>BatchNorm: <see cref="Step"/> and <see cref="ComputeGradients"/> normalize with the batch statistics (at least 2 rows or valid positions)
+    /// <para>BatchNorm: <see cref="Step"/> and <see cref="ComputeGradients"/> normalize with the batch statistics (at least 2 rows or valid
+    /// positions)
     /// and, like a PyTorch forward in training mode, update the running statistics in the model's <c>State</c> once per call (so once per
     /// <see cref="Step"/>); <see cref="Evaluate"/> normalizes with the running statistics and leaves them unchanged.</para>
     /// </remarks>
@@ -51,19 +55,24 @@ partial class SequenceRegressor
         internal int __t_Context;
         private int __rows;
 
-        internal Trainer(SequenceRegressor model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
-            : base("SequenceRegressor", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 0)
+        internal Trainer(SequenceRegressor model, global::ModelDsl.Optim.Optimizer optimizer, int threads,
+            global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("SequenceRegressor", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm,
+                dropoutSeed, 0)
         {
             __model = model;
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(1536, global::ModelDsl.Kernels.Attention.ScratchLength(12, 12, Pool.ThreadCount)), global::ModelDsl.Kernels.Attention.ScratchLength(12, 6, Pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(
+                global::System.Math.Max(1536, global::ModelDsl.Kernels.Attention.ScratchLength(12, 12, Pool.ThreadCount)),
+                global::ModelDsl.Kernels.Attention.ScratchLength(12, 6, Pool.ThreadCount)));
         }
 
         /// <summary>The model this trainer updates.</summary>
         public SequenceRegressor Model => __model;
 
-        /// <summary>Predictions (the output of Out) of the last forward pass, <c>[B, 2]</c> per position (<c>[B, T, 2]</c> with <c>T</c> the batch's longest row; padded positions are not meaningful), row-major.</summary>
+        /// <summary>Predictions (the output of Out) of the last forward pass, <c>[B, 2]</c> per position (<c>[B, T, 2]</c> with <c>T</c> the batch's
+        /// longest row; padded positions are not meaningful), row-major.</summary>
         public global::System.ReadOnlySpan<float> Predictions => __activations.Span.Slice(29696, __rows * 2);
 
         /// <summary>One training step: zero the gradients, forward, backward, optional clipping, optimizer update.</summary>
@@ -76,7 +85,8 @@ partial class SequenceRegressor
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters
+        /// afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
@@ -87,7 +97,8 @@ partial class SequenceRegressor
             return loss;
         }
 
-        /// <summary>Forward pass and loss only (no gradients, no update, running statistics used and unchanged); fills <see cref="Predictions"/>.</summary>
+        /// <summary>Forward pass and loss only (no gradients, no update, running statistics used and unchanged); fills <see
+        /// cref="Predictions"/>.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float Evaluate(Batch batch) => __Forward(batch, false, batchStatistics: false);
@@ -123,7 +134,9 @@ partial class SequenceRegressor
                     int length = batch.SignalLengths[b];
                     if (length < 1 || length > 12)
                     {
-                        throw new global::System.ArgumentException($"SequenceRegressor.Batch.Signal: row {b} has length {length}; every row below Count needs 1 to 12 positions.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"SequenceRegressor.Batch.Signal: row {b} has length {length}; every row below Count needs 1 to 12 positions.",
+                            nameof(batch));
                     }
 
                     TSignal = length > TSignal ? length : TSignal;
@@ -131,7 +144,8 @@ partial class SequenceRegressor
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Signal, b * 60, TSignal * 5).CopyTo(__activations.Span.Slice((b * TSignal * 5), TSignal * 5));
+                    global::System.MemoryExtensions.AsSpan(batch.Signal, b * 60, TSignal * 5).CopyTo(
+                        __activations.Span.Slice((b * TSignal * 5), TSignal * 5));
                 }
 
                 __t_Signal = TSignal;
@@ -143,7 +157,9 @@ partial class SequenceRegressor
                     int length = batch.ContextLengths[b];
                     if (length < 1 || length > 6)
                     {
-                        throw new global::System.ArgumentException($"SequenceRegressor.Batch.Context: row {b} has length {length}; every row below Count needs 1 to 6 positions.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"SequenceRegressor.Batch.Context: row {b} has length {length}; every row below Count needs 1 to 6 positions.",
+                            nameof(batch));
                     }
 
                     TContext = length > TContext ? length : TContext;
@@ -151,14 +167,16 @@ partial class SequenceRegressor
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Context, b * 96, TContext * 16).CopyTo(__activations.Span.Slice(480 + (b * TContext * 16), TContext * 16));
+                    global::System.MemoryExtensions.AsSpan(batch.Context, b * 96, TContext * 16).CopyTo(
+                        __activations.Span.Slice(480 + (b * TContext * 16), TContext * 16));
                 }
 
                 __t_Context = TContext;
             }
         }
 
-        /// <summary>Forward pass over the batch (dropout when <paramref name="training"/>; BatchNorm with batch statistics, updating the running ones, when <paramref name="batchStatistics"/>); returns the mean loss.</summary>
+        /// <summary>Forward pass over the batch (dropout when <paramref name="training"/>; BatchNorm with batch statistics, updating the running
+        /// ones, when <paramref name="batchStatistics"/>); returns the mean loss.</summary>
         private float __Forward(Batch batch, bool training, bool batchStatistics, bool prepared = false)
         {
             if (!prepared)
@@ -178,49 +196,70 @@ partial class SequenceRegressor
             global::System.Span<float> s = __model.__state.Span;
             global::System.Span<float> a = __activations.Span;
             // Project (Dense): [B,Length,5] -> [B,Length,16], project.weight params[0..80), project.bias params[80..96)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(1248, BTSignal * 16), a.Slice(0, BTSignal * 5), p.Slice(0, 80), p.Slice(80, 16), BTSignal, 5, 16, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2784, BTSignal * 16), Pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(1248, BTSignal * 16), a.Slice(0, BTSignal * 5), p.Slice(0, 80), p.Slice(80, 16), BTSignal,
+                5, 16, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2784, BTSignal * 16), Pool);
             // SelfAttention (MultiHeadAttention): [B,Length,16] -> [B,Length,16]: self-attention, mask key padding, 4 heads of 4
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B));
                 // SelfAttention q = x W_q^T + b_q, rows 0..16 of self_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4320, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(96, 256), p.Slice(864, 16), BTSignal, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4320, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(96, 256),
+                    p.Slice(864, 16), BTSignal, 16, 16, pool: Pool);
                 // SelfAttention k = x W_k^T + b_k, rows 16..32 of self_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5856, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(352, 256), p.Slice(880, 16), BTSignal, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5856, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(352, 256),
+                    p.Slice(880, 16), BTSignal, 16, 16, pool: Pool);
                 // SelfAttention v = x W_v^T + b_v, rows 32..48 of self_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(7392, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(608, 256), p.Slice(896, 16), BTSignal, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(7392, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(608, 256),
+                    p.Slice(896, 16), BTSignal, 16, 16, pool: Pool);
                 // SelfAttention: softmax(q k^T * 0.5f + mask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(13536, BTSignal * 16), a.Slice(8928, B * 4 * TSignal * TSignal), a.Slice(4320, BTSignal * 16), a.Slice(5856, BTSignal * 16), a.Slice(7392, BTSignal * 16), B, TSignal, TSignal, 4, 4, mask, 0.5f, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(13536, BTSignal * 16), a.Slice(8928, B * 4 * TSignal * TSignal),
+                    a.Slice(4320, BTSignal * 16), a.Slice(5856, BTSignal * 16), a.Slice(7392, BTSignal * 16), B, TSignal, TSignal, 4, 4, mask, 0.5f,
+                    Pool);
                 // SelfAttention.out_proj, self_attention.out_proj.weight params[912..1168)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(15072, BTSignal * 16), a.Slice(13536, BTSignal * 16), p.Slice(912, 256), p.Slice(1168, 16), BTSignal, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(15072, BTSignal * 16), a.Slice(13536, BTSignal * 16), p.Slice(912, 256),
+                    p.Slice(1168, 16), BTSignal, 16, 16, pool: Pool);
             }
             // CrossAttention (MultiHeadAttention): [B,Length,16] -> [B,Length,16]: cross-attention to Context (memory key padding), 4 heads of 4
             {
-                var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.ContextLengths, 0, B));
+                var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(
+                    global::System.MemoryExtensions.AsSpan(batch.ContextLengths, 0, B));
                 // CrossAttention q = x W_q^T + b_q, rows 0..16 of cross_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(16608, BTSignal * 16), a.Slice(15072, BTSignal * 16), p.Slice(1184, 256), p.Slice(1952, 16), BTSignal, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(16608, BTSignal * 16), a.Slice(15072, BTSignal * 16), p.Slice(1184, 256),
+                    p.Slice(1952, 16), BTSignal, 16, 16, pool: Pool);
                 // CrossAttention k = memory W_k^T + b_k, rows 16..32 of cross_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(18144, BTContext * 16), a.Slice(480, BTContext * 16), p.Slice(1440, 256), p.Slice(1968, 16), BTContext, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(18144, BTContext * 16), a.Slice(480, BTContext * 16), p.Slice(1440, 256),
+                    p.Slice(1968, 16), BTContext, 16, 16, pool: Pool);
                 // CrossAttention v = memory W_v^T + b_v, rows 32..48 of cross_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(18912, BTContext * 16), a.Slice(480, BTContext * 16), p.Slice(1696, 256), p.Slice(1984, 16), BTContext, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(18912, BTContext * 16), a.Slice(480, BTContext * 16), p.Slice(1696, 256),
+                    p.Slice(1984, 16), BTContext, 16, 16, pool: Pool);
                 // CrossAttention: softmax(q k^T * 0.5f + memoryMask) v
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(21984, BTSignal * 16), a.Slice(19680, B * 4 * TSignal * TContext), a.Slice(16608, BTSignal * 16), a.Slice(18144, BTContext * 16), a.Slice(18912, BTContext * 16), B, TSignal, TContext, 4, 4, memoryMask, 0.5f, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(21984, BTSignal * 16), a.Slice(19680, B * 4 * TSignal * TContext),
+                    a.Slice(16608, BTSignal * 16), a.Slice(18144, BTContext * 16), a.Slice(18912, BTContext * 16), B, TSignal, TContext, 4, 4,
+                    memoryMask, 0.5f, Pool);
                 // CrossAttention.out_proj, cross_attention.out_proj.weight params[2000..2256)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(23520, BTSignal * 16), a.Slice(21984, BTSignal * 16), p.Slice(2000, 256), p.Slice(2256, 16), BTSignal, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(23520, BTSignal * 16), a.Slice(21984, BTSignal * 16), p.Slice(2000, 256),
+                    p.Slice(2256, 16), BTSignal, 16, 16, pool: Pool);
             }
-            // Norm (BatchNorm): [B,Length,16] -> [B,Length,16], norm.weight params[2272..2288), norm.bias params[2288..2304), running statistics state[0..32), momentum 0.05: over the n valid positions of Signal (packed; padding is not counted and gives 0)
+            // Norm (BatchNorm): [B,Length,16] -> [B,Length,16], norm.weight params[2272..2288), norm.bias params[2288..2304), running statistics
+            // state[0..32), momentum 0.05: over the n valid positions of Signal (packed; padding is not counted and gives 0)
             {
                 int n = __Positions(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B);
-                __Pack(a.Slice(26624, n * 16), a.Slice(23520, BTSignal * 16), TSignal, global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
-                global::ModelDsl.Kernels.BatchNorm.Forward(a.Slice(28160, n * 16), a.Slice(26592, 16), a.Slice(26608, 16), s.Slice(0, 16), s.Slice(16, 16), a.Slice(26624, n * 16), p.Slice(2272, 16), p.Slice(2288, 16), n, 16, batchStatistics, 0.05f, pool: Pool);
-                __Unpack(a.Slice(25056, BTSignal * 16), a.Slice(28160, n * 16), TSignal, global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
+                __Pack(a.Slice(26624, n * 16), a.Slice(23520, BTSignal * 16), TSignal,
+                    global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
+                global::ModelDsl.Kernels.BatchNorm.Forward(a.Slice(28160, n * 16), a.Slice(26592, 16), a.Slice(26608, 16), s.Slice(0, 16),
+                    s.Slice(16, 16), a.Slice(26624, n * 16), p.Slice(2272, 16), p.Slice(2288, 16), n, 16, batchStatistics, 0.05f, pool: Pool);
+                __Unpack(a.Slice(25056, BTSignal * 16), a.Slice(28160, n * 16), TSignal,
+                    global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
             }
             // Out (Dense): [B,Length,16] -> [B,Length,2], out.weight params[2304..2336), out.bias params[2336..2338)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(29696, BTSignal * 2), a.Slice(25056, BTSignal * 16), p.Slice(2304, 32), p.Slice(2336, 2), BTSignal, 16, 2, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(29696, BTSignal * 2), a.Slice(25056, BTSignal * 16), p.Slice(2304, 32), p.Slice(2336, 2),
+                BTSignal, 16, 2, pool: Pool);
             // Loss: mean squared error over the n valid positions of Signal, 2 values each (packed: padding is not counted)
             {
                 int n = __Positions(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B);
-                __Pack(a.Slice(29888, n * 2), a.Slice(29696, BTSignal * 2), TSignal, global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 2);
-                __Pack(a.Slice(30080, n * 2), global::System.MemoryExtensions.AsSpan(batch.Targets, 0, B * 12 * 2), 12, global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 2);
+                __Pack(a.Slice(29888, n * 2), a.Slice(29696, BTSignal * 2), TSignal,
+                    global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 2);
+                __Pack(a.Slice(30080, n * 2), global::System.MemoryExtensions.AsSpan(batch.Targets, 0, B * 12 * 2), 12,
+                    global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 2);
                 __rows = BTSignal;
                 return global::ModelDsl.Kernels.MeanSquaredError.Forward(a.Slice(29888, n * 2), a.Slice(30080, n * 2), n * 2);
             }
@@ -245,47 +284,69 @@ partial class SequenceRegressor
             {
                 int n = __Positions(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B);
                 global::ModelDsl.Kernels.MeanSquaredError.Backward(d.Slice(29888, n * 2), 1f, a.Slice(29888, n * 2), a.Slice(30080, n * 2), n * 2);
-                __UnpackAdd(d.Slice(29696, BTSignal * 2), d.Slice(29888, n * 2), TSignal, global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 2);
+                __UnpackAdd(d.Slice(29696, BTSignal * 2), d.Slice(29888, n * 2), TSignal,
+                    global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 2);
             }
             // Out (Dense): [B,Length,16] -> [B,Length,2], out.weight params[2304..2336), out.bias params[2336..2338)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(25056, BTSignal * 16), g.Slice(2304, 32), g.Slice(2336, 2), d.Slice(29696, BTSignal * 2), a.Slice(25056, BTSignal * 16), p.Slice(2304, 32), BTSignal, 16, 2, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(25056, BTSignal * 16), g.Slice(2304, 32), g.Slice(2336, 2), d.Slice(29696, BTSignal * 2),
+                a.Slice(25056, BTSignal * 16), p.Slice(2304, 32), BTSignal, 16, 2, pool: Pool);
             // Norm (BatchNorm): [B,Length,16] -> [B,Length,16]
             {
                 int n = __Positions(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B);
-                __Pack(d.Slice(28160, n * 16), d.Slice(25056, BTSignal * 16), TSignal, global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
-                global::ModelDsl.Kernels.BatchNorm.Backward(d.Slice(26624, n * 16), g.Slice(2272, 16), g.Slice(2288, 16), d.Slice(28160, n * 16), a.Slice(26624, n * 16), p.Slice(2272, 16), a.Slice(26592, 16), a.Slice(26608, 16), n, 16, batchStatistics, Pool);
-                __UnpackAdd(d.Slice(23520, BTSignal * 16), d.Slice(26624, n * 16), TSignal, global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
+                __Pack(d.Slice(28160, n * 16), d.Slice(25056, BTSignal * 16), TSignal,
+                    global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
+                global::ModelDsl.Kernels.BatchNorm.Backward(d.Slice(26624, n * 16), g.Slice(2272, 16), g.Slice(2288, 16), d.Slice(28160, n * 16),
+                    a.Slice(26624, n * 16), p.Slice(2272, 16), a.Slice(26592, 16), a.Slice(26608, 16), n, 16, batchStatistics, Pool);
+                __UnpackAdd(d.Slice(23520, BTSignal * 16), d.Slice(26624, n * 16), TSignal,
+                    global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
             }
             // CrossAttention (MultiHeadAttention): [B,Length,16] -> [B,Length,16] (backward)
             {
-                var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.ContextLengths, 0, B));
+                var memoryMask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(
+                    global::System.MemoryExtensions.AsSpan(batch.ContextLengths, 0, B));
                 // CrossAttention.out_proj, cross_attention.out_proj.weight params[2000..2256)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(21984, BTSignal * 16), g.Slice(2000, 256), g.Slice(2256, 16), d.Slice(23520, BTSignal * 16), a.Slice(21984, BTSignal * 16), p.Slice(2000, 256), BTSignal, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(21984, BTSignal * 16), g.Slice(2000, 256), g.Slice(2256, 16),
+                    d.Slice(23520, BTSignal * 16), a.Slice(21984, BTSignal * 16), p.Slice(2000, 256), BTSignal, 16, 16, pool: Pool);
                 // CrossAttention: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(16608, BTSignal * 16), d.Slice(18144, BTContext * 16), d.Slice(18912, BTContext * 16), d.Slice(21984, BTSignal * 16), a.Slice(16608, BTSignal * 16), a.Slice(18144, BTContext * 16), a.Slice(18912, BTContext * 16), a.Slice(19680, B * 4 * TSignal * TContext), B, TSignal, TContext, 4, 4, memoryMask, 0.5f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSignal, TContext, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(16608, BTSignal * 16), d.Slice(18144, BTContext * 16),
+                    d.Slice(18912, BTContext * 16), d.Slice(21984, BTSignal * 16), a.Slice(16608, BTSignal * 16), a.Slice(18144, BTContext * 16),
+                    a.Slice(18912, BTContext * 16), a.Slice(19680, B * 4 * TSignal * TContext), B, TSignal, TContext, 4, 4, memoryMask, 0.5f,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSignal, TContext, Pool.ThreadCount)), Pool);
                 // CrossAttention q = x W_q^T + b_q, rows 0..16 of cross_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(15072, BTSignal * 16), g.Slice(1184, 256), g.Slice(1952, 16), d.Slice(16608, BTSignal * 16), a.Slice(15072, BTSignal * 16), p.Slice(1184, 256), BTSignal, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(15072, BTSignal * 16), g.Slice(1184, 256), g.Slice(1952, 16),
+                    d.Slice(16608, BTSignal * 16), a.Slice(15072, BTSignal * 16), p.Slice(1184, 256), BTSignal, 16, 16, pool: Pool);
                 // CrossAttention k = memory W_k^T + b_k, rows 16..32 of cross_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(1440, 256), g.Slice(1968, 16), d.Slice(18144, BTContext * 16), a.Slice(480, BTContext * 16), p.Slice(1440, 256), BTContext, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(1440, 256), g.Slice(1968, 16), d.Slice(18144, BTContext * 16),
+                    a.Slice(480, BTContext * 16), p.Slice(1440, 256), BTContext, 16, 16, pool: Pool);
                 // CrossAttention v = memory W_v^T + b_v, rows 32..48 of cross_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(1696, 256), g.Slice(1984, 16), d.Slice(18912, BTContext * 16), a.Slice(480, BTContext * 16), p.Slice(1696, 256), BTContext, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(1696, 256), g.Slice(1984, 16), d.Slice(18912, BTContext * 16),
+                    a.Slice(480, BTContext * 16), p.Slice(1696, 256), BTContext, 16, 16, pool: Pool);
             }
             // SelfAttention (MultiHeadAttention): [B,Length,16] -> [B,Length,16] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B));
                 // SelfAttention.out_proj, self_attention.out_proj.weight params[912..1168)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(13536, BTSignal * 16), g.Slice(912, 256), g.Slice(1168, 16), d.Slice(15072, BTSignal * 16), a.Slice(13536, BTSignal * 16), p.Slice(912, 256), BTSignal, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(13536, BTSignal * 16), g.Slice(912, 256), g.Slice(1168, 16),
+                    d.Slice(15072, BTSignal * 16), a.Slice(13536, BTSignal * 16), p.Slice(912, 256), BTSignal, 16, 16, pool: Pool);
                 // SelfAttention: attention
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(4320, BTSignal * 16), d.Slice(5856, BTSignal * 16), d.Slice(7392, BTSignal * 16), d.Slice(13536, BTSignal * 16), a.Slice(4320, BTSignal * 16), a.Slice(5856, BTSignal * 16), a.Slice(7392, BTSignal * 16), a.Slice(8928, B * 4 * TSignal * TSignal), B, TSignal, TSignal, 4, 4, mask, 0.5f, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSignal, TSignal, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(4320, BTSignal * 16), d.Slice(5856, BTSignal * 16), d.Slice(7392, BTSignal * 16),
+                    d.Slice(13536, BTSignal * 16), a.Slice(4320, BTSignal * 16), a.Slice(5856, BTSignal * 16), a.Slice(7392, BTSignal * 16),
+                    a.Slice(8928, B * 4 * TSignal * TSignal), B, TSignal, TSignal, 4, 4, mask, 0.5f,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(TSignal, TSignal, Pool.ThreadCount)), Pool);
                 // SelfAttention q = x W_q^T + b_q, rows 0..16 of self_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1248, BTSignal * 16), g.Slice(96, 256), g.Slice(864, 16), d.Slice(4320, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(96, 256), BTSignal, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1248, BTSignal * 16), g.Slice(96, 256), g.Slice(864, 16),
+                    d.Slice(4320, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(96, 256), BTSignal, 16, 16, pool: Pool);
                 // SelfAttention k = x W_k^T + b_k, rows 16..32 of self_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1248, BTSignal * 16), g.Slice(352, 256), g.Slice(880, 16), d.Slice(5856, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(352, 256), BTSignal, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1248, BTSignal * 16), g.Slice(352, 256), g.Slice(880, 16),
+                    d.Slice(5856, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(352, 256), BTSignal, 16, 16, pool: Pool);
                 // SelfAttention v = x W_v^T + b_v, rows 32..48 of self_attention.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1248, BTSignal * 16), g.Slice(608, 256), g.Slice(896, 16), d.Slice(7392, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(608, 256), BTSignal, 16, 16, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1248, BTSignal * 16), g.Slice(608, 256), g.Slice(896, 16),
+                    d.Slice(7392, BTSignal * 16), a.Slice(1248, BTSignal * 16), p.Slice(608, 256), BTSignal, 16, 16, pool: Pool);
             }
             // Project (Dense): [B,Length,5] -> [B,Length,16], project.weight params[0..80), project.bias params[80..96)
-            global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(0, 80), g.Slice(80, 16), d.Slice(1248, BTSignal * 16), a.Slice(0, BTSignal * 5), p.Slice(0, 80), BTSignal, 5, 16, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2784, BTSignal * 16), __scratch.Span.Slice(0, BTSignal * 16), Pool);
+            global::ModelDsl.Kernels.Linear.Backward(default, g.Slice(0, 80), g.Slice(80, 16), d.Slice(1248, BTSignal * 16), a.Slice(0, BTSignal * 5),
+                p.Slice(0, 80), BTSignal, 5, 16, global::ModelDsl.Kernels.ActivationKind.Gelu, a.Slice(2784, BTSignal * 16),
+                __scratch.Span.Slice(0, BTSignal * 16), Pool);
         }
 
         /// <summary>The valid positions of a batch: the sum of its rows' lengths.</summary>
@@ -300,8 +361,10 @@ partial class SequenceRegressor
             return n;
         }
 
-        /// <summary>Gathers the first <c>lengths[b]</c> positions of each row of <paramref name="source"/> <c>[B, stride, width]</c> into consecutive rows of <paramref name="packed"/>.</summary>
-        private static void __Pack(global::System.Span<float> packed, global::System.ReadOnlySpan<float> source, int stride, global::System.ReadOnlySpan<int> lengths, int B, int width)
+        /// <summary>Gathers the first <c>lengths[b]</c> positions of each row of <paramref name="source"/> <c>[B, stride, width]</c> into consecutive
+        /// rows of <paramref name="packed"/>.</summary>
+        private static void __Pack(global::System.Span<float> packed, global::System.ReadOnlySpan<float> source, int stride,
+            global::System.ReadOnlySpan<int> lengths, int B, int width)
         {
             int at = 0;
             for (int b = 0; b < B; b++)
@@ -312,8 +375,10 @@ partial class SequenceRegressor
             }
         }
 
-        /// <summary>The inverse of <see cref="__Pack"/>: writes the packed rows back to <paramref name="destination"/> <c>[B, stride, width]</c> and zeroes the padded positions.</summary>
-        private static void __Unpack(global::System.Span<float> destination, global::System.ReadOnlySpan<float> packed, int stride, global::System.ReadOnlySpan<int> lengths, int B, int width)
+        /// <summary>The inverse of <see cref="__Pack"/>: writes the packed rows back to <paramref name="destination"/> <c>[B, stride, width]</c> and
+        /// zeroes the padded positions.</summary>
+        private static void __Unpack(global::System.Span<float> destination, global::System.ReadOnlySpan<float> packed, int stride,
+            global::System.ReadOnlySpan<int> lengths, int B, int width)
         {
             int at = 0;
             for (int b = 0; b < B; b++)
@@ -326,8 +391,10 @@ partial class SequenceRegressor
             }
         }
 
-        /// <summary>Adds the packed rows into their positions of <paramref name="destination"/> <c>[B, stride, width]</c> (the backward of <see cref="__Pack"/>).</summary>
-        private static void __UnpackAdd(global::System.Span<float> destination, global::System.ReadOnlySpan<float> packed, int stride, global::System.ReadOnlySpan<int> lengths, int B, int width)
+        /// <summary>Adds the packed rows into their positions of <paramref name="destination"/> <c>[B, stride, width]</c> (the backward of <see
+        /// cref="__Pack"/>).</summary>
+        private static void __UnpackAdd(global::System.Span<float> destination, global::System.ReadOnlySpan<float> packed, int stride,
+            global::System.ReadOnlySpan<int> lengths, int B, int width)
         {
             int at = 0;
             for (int b = 0; b < B; b++)

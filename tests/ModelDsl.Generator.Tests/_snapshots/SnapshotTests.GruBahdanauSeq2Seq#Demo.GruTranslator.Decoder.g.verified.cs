@@ -59,7 +59,8 @@ partial class GruTranslator
             global::System.ArgumentNullException.ThrowIfNull(model);
             if (maxRows < 1)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(maxRows), maxRows, "GruTranslator.StepDecoder: maxRows must be at least 1.");
+                throw new global::System.ArgumentOutOfRangeException(nameof(maxRows), maxRows,
+                    "GruTranslator.StepDecoder: maxRows must be at least 1.");
             }
 
             __model = model;
@@ -86,7 +87,8 @@ partial class GruTranslator
             __rnnCell0 = new float[Trainer.__recurrentDecoder0.HasCellState ? checked(rows * 64) : 0];
             __rnnMemory0 = new float[checked(rows * 20 * Trainer.__recurrentDecoder0.MemorySize)];
             __rnnProjected0 = new float[checked(rows * 20 * Trainer.__recurrentDecoder0.ProjectedMemorySize)];
-            __rnnWeights0 = new float[Trainer.__recurrentDecoder0.Attention == global::ModelDsl.Kernels.DecoderAttention.None ? 0 : checked(rows * 20)];
+            __rnnWeights0 = new float[Trainer.__recurrentDecoder0.Attention == global::ModelDsl.Kernels.DecoderAttention.None ? 0 : checked(
+                rows * 20)];
             __rnnScratch0 = new float[global::ModelDsl.Kernels.RecurrentDecoder.StepScratchLength(maxRows, 20, Trainer.__recurrentDecoder0)];
             __rnnInitial0 = new float[4096];
             __sourceLengths = new int[maxRows];
@@ -117,7 +119,8 @@ partial class GruTranslator
             global::System.ArgumentNullException.ThrowIfNull(batch);
             if (width < 1 || (long)batch.Count * width > __maxRows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(width), width, $"GruTranslator.StepDecoder.Begin: Count ({batch.Count}) × width ({width}) must be 1 to maxRows ({__maxRows}).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(width), width,
+                    $"GruTranslator.StepDecoder.Begin: Count ({batch.Count}) × width ({width}) must be 1 to maxRows ({__maxRows}).");
             }
 
             __trainer.__Encode(batch);
@@ -144,10 +147,17 @@ partial class GruTranslator
                 int P = Trainer.__recurrentDecoder0.ProjectedMemorySize;
                 if (P > 0)
                 {
-                    global::ModelDsl.Kernels.RecurrentDecoder.ProjectMemory(global::System.MemoryExtensions.AsSpan(__rnnProjected0, 0, __rows * S * P), global::System.MemoryExtensions.AsSpan(__rnnMemory0, 0, __rows * S * M), new global::ModelDsl.Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288), BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144), ScoreVector = p.Slice(91584, 64) }, __rows, S, Trainer.__recurrentDecoder0, __trainer.Pool);
+                    global::ModelDsl.Kernels.RecurrentDecoder.ProjectMemory(global::System.MemoryExtensions.AsSpan(__rnnProjected0, 0,
+                        __rows * S * P), global::System.MemoryExtensions.AsSpan(__rnnMemory0, 0, __rows * S * M),
+                        new global::ModelDsl.Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288),
+                        BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096),
+                        MemoryWeight = p.Slice(85440, 6144), ScoreVector = p.Slice(91584, 64) }, __rows, S, Trainer.__recurrentDecoder0,
+                        __trainer.Pool);
                 }
 
-                global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__rnnInitial0, 0, B * 64), a.Slice(166912, B * 96), p.Slice(91648, 6144), p.Slice(97792, 64), B, 96, 64, global::ModelDsl.Kernels.ActivationKind.Tanh, global::System.MemoryExtensions.AsSpan(__rnnInitial0, 2048, B * 64), __trainer.Pool);
+                global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__rnnInitial0, 0, B * 64), a.Slice(166912, B * 96),
+                    p.Slice(91648, 6144), p.Slice(97792, 64), B, 96, 64, global::ModelDsl.Kernels.ActivationKind.Tanh,
+                    global::System.MemoryExtensions.AsSpan(__rnnInitial0, 2048, B * 64), __trainer.Pool);
                 global::ModelDsl.Decoding.HypothesisRows.Repeat(__rnnInitial0, __rnnState0, B, width, 64);
                 global::System.Array.Clear(__rnnCell0);
             }
@@ -171,7 +181,8 @@ partial class GruTranslator
             CheckRow(row);
             if ((uint)step >= 12u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(step), step, "GruTranslator.StepDecoder.CrossAttention: step must be in [0, 12).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(step), step,
+                    "GruTranslator.StepDecoder.CrossAttention: step must be in [0, 12).");
             }
 
             return global::System.MemoryExtensions.AsSpan(__history, ((row * 12) + step) * 20, __sourceLengths[row]);
@@ -181,7 +192,8 @@ partial class GruTranslator
         {
             if ((uint)row >= (uint)__rows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"GruTranslator.StepDecoder: row must be in [0, {__rows}) (the rows of the last Begin).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"GruTranslator.StepDecoder: row must be in [0, {__rows}) (the rows of the last Begin).");
             }
 
             return row;
@@ -193,17 +205,21 @@ partial class GruTranslator
             int R = tokens.Length;
             if (R != __rows || R == 0)
             {
-                throw new global::System.ArgumentException($"GruTranslator.StepDecoder.Step: {R} tokens given for the {__rows} rows of the last Begin.", nameof(tokens));
+                throw new global::System.ArgumentException(
+                    $"GruTranslator.StepDecoder.Step: {R} tokens given for the {__rows} rows of the last Begin.", nameof(tokens));
             }
 
             if ((uint)step >= 12u)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(step), step, "GruTranslator.StepDecoder.Step: step must be in [0, 12) (the decoded input's maximum length).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(step), step,
+                    "GruTranslator.StepDecoder.Step: step must be in [0, 12) (the decoded input's maximum length).");
             }
 
             if (logProbabilities.Length < R * 40)
             {
-                throw new global::System.ArgumentException($"GruTranslator.StepDecoder.Step: logProbabilities holds {logProbabilities.Length} floats; {R} rows need {R * 40}.", nameof(logProbabilities));
+                throw new global::System.ArgumentException(
+                    $"GruTranslator.StepDecoder.Step: logProbabilities holds {logProbabilities.Length} floats; {R} rows need {R * 40}.",
+                    nameof(logProbabilities));
             }
 
             global::System.Span<float> p = __model.__parameters.Span;
@@ -212,15 +228,28 @@ partial class GruTranslator
             // TargetEmbedding (Embedding) at position step
             global::ModelDsl.Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(35392, 2560), tokens, 40, 64);
             // Decoder (RecurrentDecoder) at position step: one recurrent step from each row's state, attending over the encoder states
-            global::ModelDsl.Kernels.RecurrentDecoder.Step(global::System.MemoryExtensions.AsSpan(__rnnState0, 0, R * 64), global::System.MemoryExtensions.AsSpan(__rnnCell0, 0, Trainer.__recurrentDecoder0.HasCellState ? R * 64 : 0), global::System.MemoryExtensions.AsSpan(__y, 0, R * 160), global::System.MemoryExtensions.AsSpan(__rnnWeights0, 0, R * __s), global::System.MemoryExtensions.AsSpan(__rnnScratch0, 0, global::ModelDsl.Kernels.RecurrentDecoder.StepScratchLength(R, __s, Trainer.__recurrentDecoder0)), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__rnnMemory0, 0, R * __s * Trainer.__recurrentDecoder0.MemorySize), global::System.MemoryExtensions.AsSpan(__rnnProjected0, 0, R * __s * Trainer.__recurrentDecoder0.ProjectedMemorySize), global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R), new global::ModelDsl.Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288), BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144), ScoreVector = p.Slice(91584, 64) }, R, __s, Trainer.__recurrentDecoder0, pool);
+            global::ModelDsl.Kernels.RecurrentDecoder.Step(global::System.MemoryExtensions.AsSpan(__rnnState0, 0, R * 64),
+                global::System.MemoryExtensions.AsSpan(__rnnCell0, 0, Trainer.__recurrentDecoder0.HasCellState ? R * 64 : 0),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 160), global::System.MemoryExtensions.AsSpan(__rnnWeights0, 0, R * __s),
+                global::System.MemoryExtensions.AsSpan(__rnnScratch0, 0,
+                global::ModelDsl.Kernels.RecurrentDecoder.StepScratchLength(R, __s, Trainer.__recurrentDecoder0)),
+                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__rnnMemory0, 0,
+                R * __s * Trainer.__recurrentDecoder0.MemorySize), global::System.MemoryExtensions.AsSpan(__rnnProjected0, 0,
+                R * __s * Trainer.__recurrentDecoder0.ProjectedMemorySize), global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R),
+                new global::ModelDsl.Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288),
+                BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144),
+                ScoreVector = p.Slice(91584, 64) }, R, __s, Trainer.__recurrentDecoder0, pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__rnnWeights0, r * __s, __s).CopyTo(global::System.MemoryExtensions.AsSpan(__history, ((r * 12) + step) * 20, __s));
+                global::System.MemoryExtensions.AsSpan(__rnnWeights0, r * __s, __s).CopyTo(
+                    global::System.MemoryExtensions.AsSpan(__history, ((r * 12) + step) * 20, __s));
             }
             // Logits (Dense) at position step
-            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 40), global::System.MemoryExtensions.AsSpan(__y, 0, R * 160), p.Slice(97856, 6400), p.Slice(104256, 40), R, 160, 40, pool: pool);
+            global::ModelDsl.Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 40),
+                global::System.MemoryExtensions.AsSpan(__y, 0, R * 160), p.Slice(97856, 6400), p.Slice(104256, 40), R, 160, 40, pool: pool);
             // log-softmax over the 40 classes
-            global::ModelDsl.Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 40), global::System.MemoryExtensions.AsSpan(__logits, 0, R * 40), R, 40, pool);
+            global::ModelDsl.Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 40),
+                global::System.MemoryExtensions.AsSpan(__logits, 0, R * 40), R, 40, pool);
         }
 
         /// <inheritdoc/>
@@ -229,19 +258,22 @@ partial class GruTranslator
             int R = sources.Length;
             if (R != __rows)
             {
-                throw new global::System.ArgumentException($"GruTranslator.StepDecoder.Reorder: {R} sources given for the {__rows} rows of the last Begin.", nameof(sources));
+                throw new global::System.ArgumentException(
+                    $"GruTranslator.StepDecoder.Reorder: {R} sources given for the {__rows} rows of the last Begin.", nameof(sources));
             }
 
             if (steps < 0 || steps > 12)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(steps), steps, "GruTranslator.StepDecoder.Reorder: steps must be in [0, 12].");
+                throw new global::System.ArgumentOutOfRangeException(nameof(steps), steps,
+                    "GruTranslator.StepDecoder.Reorder: steps must be in [0, 12].");
             }
 
             for (int r = 0; r < R; r++)
             {
                 if ((uint)sources[r] >= (uint)R || sources[r] / __width != r / __width)
                 {
-                    throw new global::System.ArgumentOutOfRangeException(nameof(sources), sources[r], $"GruTranslator.StepDecoder.Reorder: row {r} cannot continue row {sources[r]} (rows continue hypotheses of their own source).");
+                    throw new global::System.ArgumentOutOfRangeException(nameof(sources), sources[r],
+                        $"GruTranslator.StepDecoder.Reorder: row {r} cannot continue row {sources[r]} (rows continue hypotheses of their own source).");
                 }
             }
 

@@ -16,7 +16,8 @@ partial class GruTranslator
     /// <param name="clipNorm">Clip the gradients to this global L2 norm before each update (0 = no clipping).</param>
     /// <param name="dropoutSeed">Seed of the dropout masks (each site has its own stream; the counter advances every optimizer step).</param>
     /// <returns>A new trainer bound to this model.</returns>
-    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1, global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
+    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1,
+        global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
         => new Trainer(this, optimizer, threads, schedule, clipNorm, dropoutSeed);
 
     /// <summary>
@@ -26,7 +27,8 @@ partial class GruTranslator
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see
+    /// cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
     /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -45,7 +47,8 @@ partial class GruTranslator
         private readonly global::ModelDsl.Memory.AlignedBlock __recurrentSaved0;
         private readonly global::ModelDsl.Memory.AlignedBlock __recurrentSaved1;
         private readonly global::ModelDsl.Memory.AlignedBlock __recurrentSaved2;
-        internal static readonly global::ModelDsl.Kernels.RecurrentDecoderConfig __recurrentDecoder0 = new global::ModelDsl.Kernels.RecurrentDecoderConfig(global::ModelDsl.Kernels.RecurrentDecoderCell.Gru, global::ModelDsl.Kernels.DecoderAttention.Bahdanau, 64, 64, 96, 64);
+        internal static readonly global::ModelDsl.Kernels.RecurrentDecoderConfig __recurrentDecoder0 = new global::ModelDsl.Kernels.RecurrentDecoderConfig(
+            global::ModelDsl.Kernels.RecurrentDecoderCell.Gru, global::ModelDsl.Kernels.DecoderAttention.Bahdanau, 64, 64, 96, 64);
         private readonly byte[] __masks = new byte[0];
         private bool __training;
         private bool __disposed;
@@ -54,16 +57,21 @@ partial class GruTranslator
         internal int __t_Target;
         private int __rows;
 
-        internal Trainer(GruTranslator model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
-            : base("GruTranslator", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 0)
+        internal Trainer(GruTranslator model, global::ModelDsl.Optim.Optimizer optimizer, int threads,
+            global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("GruTranslator", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm,
+                dropoutSeed, 0)
         {
             __model = model;
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(global::System.Math.Max(2048, global::ModelDsl.Kernels.Gru.ScratchLength(32, 20, 48)), global::ModelDsl.Kernels.RecurrentDecoder.ScratchLength(32, 12, 20, __recurrentDecoder0)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(
+                global::System.Math.Max(2048, global::ModelDsl.Kernels.Gru.ScratchLength(32, 20, 48)),
+                global::ModelDsl.Kernels.RecurrentDecoder.ScratchLength(32, 12, 20, __recurrentDecoder0)));
             __recurrentSaved0 = new global::ModelDsl.Memory.AlignedBlock(global::ModelDsl.Kernels.Gru.SavedLength(32, 20, 48));
             __recurrentSaved1 = new global::ModelDsl.Memory.AlignedBlock(global::ModelDsl.Kernels.Gru.SavedLength(32, 20, 48));
-            __recurrentSaved2 = new global::ModelDsl.Memory.AlignedBlock(global::ModelDsl.Kernels.RecurrentDecoder.SavedLength(32, 12, 20, __recurrentDecoder0));
+            __recurrentSaved2 = new global::ModelDsl.Memory.AlignedBlock(
+                global::ModelDsl.Kernels.RecurrentDecoder.SavedLength(32, 12, 20, __recurrentDecoder0));
         }
 
         /// <summary>The model this trainer updates.</summary>
@@ -82,7 +90,8 @@ partial class GruTranslator
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters
+        /// afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
@@ -91,7 +100,8 @@ partial class GruTranslator
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
-                throw new global::System.InvalidOperationException($"GruTranslator.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
+                throw new global::System.InvalidOperationException(
+                    $"GruTranslator.Trainer.ScheduledSampling gave {sampling} for step {Steps + 1}; a probability must be in [0, 1].");
             }
 
             float loss;
@@ -115,14 +125,16 @@ partial class GruTranslator
         /// <returns>The mean loss of the batch.</returns>
         public float Evaluate(Batch batch) => __Forward(batch, false);
 
-        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T + t</c>).</summary>
+        /// <summary>The most likely class of logits row <paramref name="row"/> of the last forward pass (rows are positions: <c>b * T +
+        /// t</c>).</summary>
         /// <param name="row">Row of <see cref="Logits"/>.</param>
         /// <returns>The argmax class (the first on ties).</returns>
         public int Predict(int row)
         {
             if ((uint)row >= (uint)__rows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"GruTranslator.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"GruTranslator.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
             return ArgMax(Logits.Slice(row * 40, 40));
@@ -131,7 +143,8 @@ partial class GruTranslator
         /// <summary>
         /// Scheduled sampling: the probability, for optimizer step <c>s</c> (1-based), of feeding the model's own prediction instead of
         /// the given token at each position of <c>Target</c> after the first (Bengio et al. 2015, in the parallel two-pass form of
-        /// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher forcing.
+        /// Duckworth et al. 2019: a teacher-forced pass predicts every position, then the step trains on the mixed inputs). Null = pure teacher
+        /// forcing.
         /// The draws depend on the dropout seed and the step only.
         /// </summary>
         public global::System.Func<long, float>? ScheduledSampling { get; set; }
@@ -200,7 +213,8 @@ partial class GruTranslator
                     int length = batch.SourceLengths[b];
                     if (length < 1 || length > 20)
                     {
-                        throw new global::System.ArgumentException($"GruTranslator.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 20 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"GruTranslator.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 20 ids.", nameof(batch));
                     }
 
                     TSource = length > TSource ? length : TSource;
@@ -208,7 +222,8 @@ partial class GruTranslator
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 20, TSource).CopyTo(global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 20, TSource).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -220,7 +235,8 @@ partial class GruTranslator
                     int length = batch.TargetLengths[b];
                     if (length < 1 || length > 12)
                     {
-                        throw new global::System.ArgumentException($"GruTranslator.Batch.Target: row {b} has length {length}; every row below Count needs 1 to 12 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"GruTranslator.Batch.Target: row {b} has length {length}; every row below Count needs 1 to 12 ids.", nameof(batch));
                     }
 
                     TTarget = length > TTarget ? length : TTarget;
@@ -228,8 +244,10 @@ partial class GruTranslator
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Target, b * 12, TTarget).CopyTo(global::System.MemoryExtensions.AsSpan(__ids_Target, b * TTarget, TTarget));
-                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 12, TTarget).CopyTo(global::System.MemoryExtensions.AsSpan(__labels, b * TTarget, TTarget));
+                    global::System.MemoryExtensions.AsSpan(batch.Target, b * 12, TTarget).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__ids_Target, b * TTarget, TTarget));
+                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 12, TTarget).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__labels, b * TTarget, TTarget));
                 }
 
                 __t_Target = TTarget;
@@ -254,26 +272,47 @@ partial class GruTranslator
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __activations.Span;
             // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,64], source_embedding.weight params[0..2560)
-            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 64), p.Slice(0, 2560), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 40, 64);
+            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 64), p.Slice(0, 2560),
+                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 40, 64);
             // Encoder (RecurrentEncoder): [B,SourceLength,64] -> [B,SourceLength,96]: GRU, 1 layer(s), bidirectional
             // Encoder layer 0, encoder.weight_ih_l0 params[2560..11776)
-            global::ModelDsl.Kernels.Gru.Forward(a.Slice(40960, BTSource * 48), a.Slice(71680, B * 48), __recurrentSaved0.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default, p.Slice(2560, 9216), p.Slice(11776, 6912), p.Slice(18688, 144), p.Slice(18832, 144), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, Pool);
+            global::ModelDsl.Kernels.Gru.Forward(a.Slice(40960, BTSource * 48), a.Slice(71680, B * 48),
+                __recurrentSaved0.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)),
+                __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default,
+                p.Slice(2560, 9216), p.Slice(11776, 6912), p.Slice(18688, 144), p.Slice(18832, 144),
+                global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, Pool);
             // Encoder layer 0 (backward direction), encoder.weight_ih_l0_reverse params[18976..28192)
-            global::ModelDsl.Kernels.Gru.Forward(a.Slice(73216, BTSource * 48), a.Slice(103936, B * 48), __recurrentSaved1.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default, p.Slice(18976, 9216), p.Slice(28192, 6912), p.Slice(35104, 144), p.Slice(35248, 144), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, Pool);
+            global::ModelDsl.Kernels.Gru.Forward(a.Slice(73216, BTSource * 48), a.Slice(103936, B * 48),
+                __recurrentSaved1.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)),
+                __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default,
+                p.Slice(18976, 9216), p.Slice(28192, 6912), p.Slice(35104, 144), p.Slice(35248, 144),
+                global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, Pool);
             // Encoder layer 0: [forward; backward] states and final states
-            global::ModelDsl.Kernels.Concat.Forward(a.Slice(105472, BTSource * 96), a.Slice(40960, BTSource * 48), a.Slice(73216, BTSource * 48), BTSource, 48, 48);
+            global::ModelDsl.Kernels.Concat.Forward(a.Slice(105472, BTSource * 96), a.Slice(40960, BTSource * 48), a.Slice(73216, BTSource * 48),
+                BTSource, 48, 48);
             global::ModelDsl.Kernels.Concat.Forward(a.Slice(166912, B * 96), a.Slice(71680, B * 48), a.Slice(103936, B * 48), B, 48, 48);
             // TargetEmbedding (Embedding): [B,TargetLength] -> [B,TargetLength,64], target_embedding.weight params[35392..37952)
-            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(169984, BTTarget * 64), p.Slice(35392, 2560), global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 40, 64);
+            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(169984, BTTarget * 64), p.Slice(35392, 2560),
+                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 40, 64);
             // Decoder.bridge: s0 = tanh(W_b f + b_b) from Encoder's final state, decoder.bridge.weight params[91648..97792)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(194560, B * 64), a.Slice(166912, B * 96), p.Slice(91648, 6144), p.Slice(97792, 64), B, 96, 64, global::ModelDsl.Kernels.ActivationKind.Tanh, a.Slice(196608, B * 64), Pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(194560, B * 64), a.Slice(166912, B * 96), p.Slice(91648, 6144), p.Slice(97792, 64), B, 96,
+                64, global::ModelDsl.Kernels.ActivationKind.Tanh, a.Slice(196608, B * 64), Pool);
             // Decoder (RecurrentDecoder): [B,TargetLength,64] -> [B,TargetLength,160]: GRU decoder, attention Bahdanau over Encoder
-            global::ModelDsl.Kernels.RecurrentDecoder.Forward(a.Slice(198656, BTTarget * 160), __recurrentSaved2.Span.Slice(0, global::ModelDsl.Kernels.RecurrentDecoder.SavedLength(B, TTarget, TSource, __recurrentDecoder0)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.RecurrentDecoder.ScratchLength(B, TTarget, TSource, __recurrentDecoder0)), a.Slice(169984, BTTarget * 64), a.Slice(194560, B * 64), default, a.Slice(105472, BTSource * 96), new global::ModelDsl.Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288), BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144), ScoreVector = p.Slice(91584, 64) }, global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TTarget, TSource, __recurrentDecoder0, Pool);
+            global::ModelDsl.Kernels.RecurrentDecoder.Forward(a.Slice(198656, BTTarget * 160), __recurrentSaved2.Span.Slice(0,
+                global::ModelDsl.Kernels.RecurrentDecoder.SavedLength(B, TTarget, TSource, __recurrentDecoder0)), __scratch.Span.Slice(0,
+                global::ModelDsl.Kernels.RecurrentDecoder.ScratchLength(B, TTarget, TSource, __recurrentDecoder0)), a.Slice(169984, BTTarget * 64),
+                a.Slice(194560, B * 64), default, a.Slice(105472, BTSource * 96),
+                new global::ModelDsl.Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288),
+                BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144),
+                ScoreVector = p.Slice(91584, 64) }, global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B),
+                global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TTarget, TSource, __recurrentDecoder0, Pool);
             // Logits (Dense): [B,TargetLength,160] -> [B,TargetLength,40], logits.weight params[97856..104256), logits.bias params[104256..104296)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(260096, BTTarget * 40), a.Slice(198656, BTTarget * 160), p.Slice(97856, 6400), p.Slice(104256, 40), BTTarget, 160, 40, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(260096, BTTarget * 40), a.Slice(198656, BTTarget * 160), p.Slice(97856, 6400),
+                p.Slice(104256, 40), BTTarget, 160, 40, pool: Pool);
             // Loss: cross-entropy over BTTarget rows of 40 classes, label smoothing 0, ignore index -100
             __rows = BTTarget;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(275456, BTTarget * 40), a.Slice(260096, BTTarget * 40), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 40, 0.0f, -100, Pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(275456, BTTarget * 40), a.Slice(260096, BTTarget * 40),
+                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 40, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -291,24 +330,50 @@ partial class GruTranslator
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(260096, BTTarget * 40), 1f, a.Slice(275456, BTTarget * 40), global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 40, 0.0f, -100, Pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(260096, BTTarget * 40), 1f, a.Slice(275456, BTTarget * 40),
+                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 40, 0.0f, -100, Pool);
             // Logits (Dense): [B,TargetLength,160] -> [B,TargetLength,40], logits.weight params[97856..104256), logits.bias params[104256..104296)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(198656, BTTarget * 160), g.Slice(97856, 6400), g.Slice(104256, 40), d.Slice(260096, BTTarget * 40), a.Slice(198656, BTTarget * 160), p.Slice(97856, 6400), BTTarget, 160, 40, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(198656, BTTarget * 160), g.Slice(97856, 6400), g.Slice(104256, 40),
+                d.Slice(260096, BTTarget * 40), a.Slice(198656, BTTarget * 160), p.Slice(97856, 6400), BTTarget, 160, 40, pool: Pool);
             // Decoder (RecurrentDecoder): [B,TargetLength,64] -> [B,TargetLength,160]
-            global::ModelDsl.Kernels.RecurrentDecoder.Backward(d.Slice(169984, BTTarget * 64), d.Slice(194560, B * 64), default, d.Slice(105472, BTSource * 96), new global::ModelDsl.Kernels.RecurrentDecoderGradients { WeightIh = g.Slice(37952, 30720), WeightHh = g.Slice(68672, 12288), BiasIh = g.Slice(80960, 192), BiasHh = g.Slice(81152, 192), StateWeight = g.Slice(81344, 4096), MemoryWeight = g.Slice(85440, 6144), ScoreVector = g.Slice(91584, 64) }, __scratch.Span.Slice(0, global::ModelDsl.Kernels.RecurrentDecoder.ScratchLength(B, TTarget, TSource, __recurrentDecoder0)), d.Slice(198656, BTTarget * 160), a.Slice(169984, BTTarget * 64), a.Slice(105472, BTSource * 96), new global::ModelDsl.Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288), BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144), ScoreVector = p.Slice(91584, 64) }, __recurrentSaved2.Span.Slice(0, global::ModelDsl.Kernels.RecurrentDecoder.SavedLength(B, TTarget, TSource, __recurrentDecoder0)), global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TTarget, TSource, __recurrentDecoder0, Pool);
+            global::ModelDsl.Kernels.RecurrentDecoder.Backward(d.Slice(169984, BTTarget * 64), d.Slice(194560, B * 64), default, d.Slice(105472,
+                BTSource * 96), new global::ModelDsl.Kernels.RecurrentDecoderGradients { WeightIh = g.Slice(37952, 30720),
+                WeightHh = g.Slice(68672, 12288), BiasIh = g.Slice(80960, 192), BiasHh = g.Slice(81152, 192), StateWeight = g.Slice(81344, 4096),
+                MemoryWeight = g.Slice(85440, 6144), ScoreVector = g.Slice(91584, 64) }, __scratch.Span.Slice(0,
+                global::ModelDsl.Kernels.RecurrentDecoder.ScratchLength(B, TTarget, TSource, __recurrentDecoder0)), d.Slice(198656, BTTarget * 160),
+                a.Slice(169984, BTTarget * 64), a.Slice(105472, BTSource * 96),
+                new global::ModelDsl.Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288),
+                BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144),
+                ScoreVector = p.Slice(91584, 64) }, __recurrentSaved2.Span.Slice(0,
+                global::ModelDsl.Kernels.RecurrentDecoder.SavedLength(B, TTarget, TSource, __recurrentDecoder0)),
+                global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B),
+                B, TTarget, TSource, __recurrentDecoder0, Pool);
             // Decoder.bridge: s0 = tanh(W_b f + b_b) from Encoder's final state, decoder.bridge.weight params[91648..97792)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(166912, B * 96), g.Slice(91648, 6144), g.Slice(97792, 64), d.Slice(194560, B * 64), a.Slice(166912, B * 96), p.Slice(91648, 6144), B, 96, 64, global::ModelDsl.Kernels.ActivationKind.Tanh, a.Slice(196608, B * 64), __scratch.Span.Slice(0, B * 64), Pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(166912, B * 96), g.Slice(91648, 6144), g.Slice(97792, 64), d.Slice(194560, B * 64),
+                a.Slice(166912, B * 96), p.Slice(91648, 6144), B, 96, 64, global::ModelDsl.Kernels.ActivationKind.Tanh, a.Slice(196608, B * 64),
+                __scratch.Span.Slice(0, B * 64), Pool);
             // TargetEmbedding (Embedding): [B,TargetLength] -> [B,TargetLength,64]
-            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(35392, 2560), d.Slice(169984, BTTarget * 64), global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 40, 64);
+            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(35392, 2560), d.Slice(169984, BTTarget * 64),
+                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 40, 64);
             // Encoder layer 0: split the concatenations
-            global::ModelDsl.Kernels.Concat.Backward(d.Slice(40960, BTSource * 48), d.Slice(73216, BTSource * 48), d.Slice(105472, BTSource * 96), BTSource, 48, 48);
+            global::ModelDsl.Kernels.Concat.Backward(d.Slice(40960, BTSource * 48), d.Slice(73216, BTSource * 48), d.Slice(105472, BTSource * 96),
+                BTSource, 48, 48);
             global::ModelDsl.Kernels.Concat.Backward(d.Slice(71680, B * 48), d.Slice(103936, B * 48), d.Slice(166912, B * 96), B, 48, 48);
             // Encoder layer 0 (backward direction), encoder.weight_ih_l0_reverse params[18976..28192)
-            global::ModelDsl.Kernels.Gru.Backward(d.Slice(0, BTSource * 64), g.Slice(18976, 9216), g.Slice(28192, 6912), g.Slice(35104, 144), g.Slice(35248, 144), default, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), d.Slice(73216, BTSource * 48), d.Slice(103936, B * 48), a.Slice(0, BTSource * 64), p.Slice(18976, 9216), p.Slice(28192, 6912), __recurrentSaved1.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, Pool);
+            global::ModelDsl.Kernels.Gru.Backward(d.Slice(0, BTSource * 64), g.Slice(18976, 9216), g.Slice(28192, 6912), g.Slice(35104, 144),
+                g.Slice(35248, 144), default, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)),
+                d.Slice(73216, BTSource * 48), d.Slice(103936, B * 48), a.Slice(0, BTSource * 64), p.Slice(18976, 9216), p.Slice(28192, 6912),
+                __recurrentSaved1.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)),
+                global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, Pool);
             // Encoder layer 0, encoder.weight_ih_l0 params[2560..11776)
-            global::ModelDsl.Kernels.Gru.Backward(d.Slice(0, BTSource * 64), g.Slice(2560, 9216), g.Slice(11776, 6912), g.Slice(18688, 144), g.Slice(18832, 144), default, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), d.Slice(40960, BTSource * 48), d.Slice(71680, B * 48), a.Slice(0, BTSource * 64), p.Slice(2560, 9216), p.Slice(11776, 6912), __recurrentSaved0.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, Pool);
+            global::ModelDsl.Kernels.Gru.Backward(d.Slice(0, BTSource * 64), g.Slice(2560, 9216), g.Slice(11776, 6912), g.Slice(18688, 144),
+                g.Slice(18832, 144), default, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)),
+                d.Slice(40960, BTSource * 48), d.Slice(71680, B * 48), a.Slice(0, BTSource * 64), p.Slice(2560, 9216), p.Slice(11776, 6912),
+                __recurrentSaved0.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)),
+                global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, Pool);
             // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,64]
-            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 2560), d.Slice(0, BTSource * 64), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 40, 64);
+            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 2560), d.Slice(0, BTSource * 64),
+                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 40, 64);
         }
 
         /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>
@@ -318,7 +383,8 @@ partial class GruTranslator
             int B = batch.Count;
             if (B == 0)
             {
-                throw new global::System.ArgumentException("GruTranslator.StepDecoder: the batch is empty; fill the source rows and set Count.", nameof(batch));
+                throw new global::System.ArgumentException("GruTranslator.StepDecoder: the batch is empty; fill the source rows and set Count.",
+                    nameof(batch));
             }
 
             __b = B;
@@ -329,7 +395,8 @@ partial class GruTranslator
                     int length = batch.SourceLengths[b];
                     if (length < 1 || length > 20)
                     {
-                        throw new global::System.ArgumentException($"GruTranslator.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 20 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"GruTranslator.Batch.Source: row {b} has length {length}; every row below Count needs 1 to 20 ids.", nameof(batch));
                     }
 
                     TSource = length > TSource ? length : TSource;
@@ -337,7 +404,8 @@ partial class GruTranslator
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 20, TSource).CopyTo(global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 20, TSource).CopyTo(
+                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -349,14 +417,24 @@ partial class GruTranslator
                 global::System.Span<float> p = __model.__parameters.Span;
                 global::System.Span<float> a = __activations.Span;
                 // SourceEmbedding (Embedding): [B,SourceLength] -> [B,SourceLength,64], source_embedding.weight params[0..2560)
-                global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 64), p.Slice(0, 2560), global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 40, 64);
+                global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BTSource * 64), p.Slice(0, 2560),
+                    global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 40, 64);
                 // Encoder (RecurrentEncoder): [B,SourceLength,64] -> [B,SourceLength,96]: GRU, 1 layer(s), bidirectional
                 // Encoder layer 0, encoder.weight_ih_l0 params[2560..11776)
-                global::ModelDsl.Kernels.Gru.Forward(a.Slice(40960, BTSource * 48), a.Slice(71680, B * 48), __recurrentSaved0.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default, p.Slice(2560, 9216), p.Slice(11776, 6912), p.Slice(18688, 144), p.Slice(18832, 144), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, Pool);
+                global::ModelDsl.Kernels.Gru.Forward(a.Slice(40960, BTSource * 48), a.Slice(71680, B * 48),
+                    __recurrentSaved0.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)),
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default,
+                    p.Slice(2560, 9216), p.Slice(11776, 6912), p.Slice(18688, 144), p.Slice(18832, 144),
+                    global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, Pool);
                 // Encoder layer 0 (backward direction), encoder.weight_ih_l0_reverse params[18976..28192)
-                global::ModelDsl.Kernels.Gru.Forward(a.Slice(73216, BTSource * 48), a.Slice(103936, B * 48), __recurrentSaved1.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)), __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default, p.Slice(18976, 9216), p.Slice(28192, 6912), p.Slice(35104, 144), p.Slice(35248, 144), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, Pool);
+                global::ModelDsl.Kernels.Gru.Forward(a.Slice(73216, BTSource * 48), a.Slice(103936, B * 48),
+                    __recurrentSaved1.Span.Slice(0, global::ModelDsl.Kernels.Gru.SavedLength(B, TSource, 48)),
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(0, BTSource * 64), default,
+                    p.Slice(18976, 9216), p.Slice(28192, 6912), p.Slice(35104, 144), p.Slice(35248, 144),
+                    global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, Pool);
                 // Encoder layer 0: [forward; backward] states and final states
-                global::ModelDsl.Kernels.Concat.Forward(a.Slice(105472, BTSource * 96), a.Slice(40960, BTSource * 48), a.Slice(73216, BTSource * 48), BTSource, 48, 48);
+                global::ModelDsl.Kernels.Concat.Forward(a.Slice(105472, BTSource * 96), a.Slice(40960, BTSource * 48), a.Slice(73216, BTSource * 48),
+                    BTSource, 48, 48);
                 global::ModelDsl.Kernels.Concat.Forward(a.Slice(166912, B * 96), a.Slice(71680, B * 48), a.Slice(103936, B * 48), B, 48, 48);
             }
         }

@@ -27,7 +27,8 @@ partial class GruTranslator
     /// <summary>Floats the parameters own (tied tensors counted once, alignment padding excluded).</summary>
     public const int ParameterCount = 104296;
 
-    /// <summary>Floats in the parameter block, 16-float (64-byte) alignment padding included; gradients and optimizer state use the same layout.</summary>
+    /// <summary>Floats in the parameter block, 16-float (64-byte) alignment padding included; gradients and optimizer state use the same
+    /// layout.</summary>
     public const int ParameterBlockLength = 104296;
 
     /// <summary>Floats in the state block (non-trained buffers such as BatchNorm running statistics).</summary>

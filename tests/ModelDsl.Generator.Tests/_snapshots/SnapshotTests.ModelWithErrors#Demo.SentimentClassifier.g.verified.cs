@@ -12,15 +12,18 @@ partial class SentimentClassifier
 
     // Tokens: not generated because the model has errors (see the MDSL diagnostics).
     public partial global::ModelDsl.TokenEmbedding Tokens
-        => throw new global::System.InvalidOperationException("SentimentClassifier has ModelDsl errors; fix the MDSL diagnostics to generate Tokens.");
+        => throw new global::System.InvalidOperationException(
+            "SentimentClassifier has ModelDsl errors; fix the MDSL diagnostics to generate Tokens.");
 
     // Positions: not generated because the model has errors (see the MDSL diagnostics).
     public partial global::ModelDsl.Positions Positions
-        => throw new global::System.InvalidOperationException("SentimentClassifier has ModelDsl errors; fix the MDSL diagnostics to generate Positions.");
+        => throw new global::System.InvalidOperationException(
+            "SentimentClassifier has ModelDsl errors; fix the MDSL diagnostics to generate Positions.");
 
     // Encoder: not generated because the model has errors (see the MDSL diagnostics).
     public partial global::ModelDsl.EncoderStack Encoder
-        => throw new global::System.InvalidOperationException("SentimentClassifier has ModelDsl errors; fix the MDSL diagnostics to generate Encoder.");
+        => throw new global::System.InvalidOperationException(
+            "SentimentClassifier has ModelDsl errors; fix the MDSL diagnostics to generate Encoder.");
 
     // Pool: not generated because the model has errors (see the MDSL diagnostics).
     public partial global::ModelDsl.Pool Pool

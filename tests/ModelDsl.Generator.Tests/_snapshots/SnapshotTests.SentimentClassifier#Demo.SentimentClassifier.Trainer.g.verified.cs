@@ -16,7 +16,8 @@ partial class SentimentClassifier
     /// <param name="clipNorm">Clip the gradients to this global L2 norm before each update (0 = no clipping).</param>
     /// <param name="dropoutSeed">Seed of the dropout masks (each site has its own stream; the counter advances every optimizer step).</param>
     /// <returns>A new trainer bound to this model.</returns>
-    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1, global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
+    public Trainer CreateTrainer(global::ModelDsl.Optim.Optimizer optimizer, int threads = 1,
+        global::ModelDsl.Optim.LearningRateSchedule? schedule = null, float clipNorm = 0f, ulong dropoutSeed = 0)
         => new Trainer(this, optimizer, threads, schedule, clipNorm, dropoutSeed);
 
     /// <summary>
@@ -26,7 +27,8 @@ partial class SentimentClassifier
     /// <remarks>
     /// <para>Each step runs on the batch's <c>Count</c> rows and, per token input, its longest row <c>T</c> (ids are packed to <c>[B, T]</c>).</para>
     /// <para>Dropout (<c>[Dropout]</c> layers; in the stacks on the attention probabilities, after each sublayer and on the FFN
-    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
+    /// activation; in <c>[MultiHeadAttention(Dropout = p)]</c> on the probabilities) is applied by <see cref="Step"/> and <see
+    /// cref="ComputeGradients"/> while <see cref="global::ModelDsl.Training.TrainerBase.DropoutEnabled"/>; its masks
     /// depend on the seed and <see cref="global::ModelDsl.Training.TrainerBase.Steps"/> only. <see cref="Evaluate"/> never drops.</para>
     /// </remarks>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -48,13 +50,16 @@ partial class SentimentClassifier
         internal int __t;
         private int __rows;
 
-        internal Trainer(SentimentClassifier model, global::ModelDsl.Optim.Optimizer optimizer, int threads, global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
-            : base("SentimentClassifier", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm, dropoutSeed, 2621440)
+        internal Trainer(SentimentClassifier model, global::ModelDsl.Optim.Optimizer optimizer, int threads,
+            global::ModelDsl.Optim.LearningRateSchedule? schedule, float clipNorm, ulong dropoutSeed)
+            : base("SentimentClassifier", model.__parameters, ParameterTable, model.__state, StateTable, optimizer, threads, schedule, clipNorm,
+                dropoutSeed, 2621440)
         {
             __model = model;
             __activations = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
             __activationGradients = new global::ModelDsl.Memory.AlignedBlock(ArenaLength);
-            __scratch = new global::ModelDsl.Memory.AlignedBlock(global::System.Math.Max(524288, global::ModelDsl.Kernels.Attention.ScratchLength(64, 64, Pool.ThreadCount)));
+            __scratch = new global::ModelDsl.Memory.AlignedBlock(
+                global::System.Math.Max(524288, global::ModelDsl.Kernels.Attention.ScratchLength(64, 64, Pool.ThreadCount)));
             global::ModelDsl.Kernels.SinusoidalPositions.Fill(__sinusoid0, 64, 64);
         }
 
@@ -74,7 +79,8 @@ partial class SentimentClassifier
             return loss;
         }
 
-        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters afterwards.</summary>
+        /// <summary>Forward and backward without an update: <see cref="global::ModelDsl.Training.TrainerBase.Gradients"/> holds d loss / d parameters
+        /// afterwards.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
         /// <returns>The mean loss of the batch.</returns>
         public float ComputeGradients(Batch batch)
@@ -97,7 +103,8 @@ partial class SentimentClassifier
         {
             if ((uint)row >= (uint)__rows)
             {
-                throw new global::System.ArgumentOutOfRangeException(nameof(row), row, $"SentimentClassifier.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
+                throw new global::System.ArgumentOutOfRangeException(nameof(row), row,
+                    $"SentimentClassifier.Trainer.Predict: row {row} must be in [0, {__rows}) (the rows of the last forward pass).");
             }
 
             return ArgMax(Logits.Slice(row * 2, 2));
@@ -123,7 +130,8 @@ partial class SentimentClassifier
             int B = batch.Count;
             if (B == 0)
             {
-                throw new global::System.ArgumentException("SentimentClassifier.Trainer: the batch is empty; fill rows and set Count.", nameof(batch));
+                throw new global::System.ArgumentException("SentimentClassifier.Trainer: the batch is empty; fill rows and set Count.",
+                    nameof(batch));
             }
 
             __b = B;
@@ -134,7 +142,8 @@ partial class SentimentClassifier
                     int length = batch.TextLengths[b];
                     if (length < 1 || length > 64)
                     {
-                        throw new global::System.ArgumentException($"SentimentClassifier.Batch.Text: row {b} has length {length}; every row below Count needs 1 to 64 ids.", nameof(batch));
+                        throw new global::System.ArgumentException(
+                            $"SentimentClassifier.Batch.Text: row {b} has length {length}; every row below Count needs 1 to 64 ids.", nameof(batch));
                     }
 
                     T = length > T ? length : T;
@@ -165,80 +174,118 @@ partial class SentimentClassifier
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __activations.Span;
             // Tokens (Embedding): [B,T] -> [B,T,64], tokens.weight params[0..64000)
-            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BT * 64), p.Slice(0, 64000), global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 1000, 64);
+            global::ModelDsl.Kernels.Embedding.Forward(a.Slice(0, BT * 64), p.Slice(0, 64000), global::System.MemoryExtensions.AsSpan(__ids, 0, BT),
+                1000, 64);
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]: adds the fixed sinusoid table (64 x 64)
             global::ModelDsl.Kernels.SinusoidalPositions.Forward(a.Slice(131072, BT * 64), a.Slice(0, BT * 64), __sinusoid0, B, T, 64);
-            // Encoder.Layer[0]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
+            // Encoder.Layer[0]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (on the attention
+            // probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(262144, BT * 64), a.Slice(131072, BT * 64), p.Slice(64000, 4096), p.Slice(76288, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(262144, BT * 64), a.Slice(131072, BT * 64), p.Slice(64000, 4096), p.Slice(76288, 64),
+                    BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(393216, BT * 64), a.Slice(131072, BT * 64), p.Slice(68096, 4096), p.Slice(76352, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(393216, BT * 64), a.Slice(131072, BT * 64), p.Slice(68096, 4096), p.Slice(76352, 64),
+                    BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(524288, BT * 64), a.Slice(131072, BT * 64), p.Slice(72192, 4096), p.Slice(76416, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(524288, BT * 64), a.Slice(131072, BT * 64), p.Slice(72192, 4096), p.Slice(76416, 64),
+                    BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, dropout p = 0.1 on the probabilities, stream 0UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(1179648, BT * 64), a.Slice(655360, B * 4 * T * T), a.Slice(262144, BT * 64), a.Slice(393216, BT * 64), a.Slice(524288, BT * 64), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(1179648, BT * 64), a.Slice(655360, B * 4 * T * T), a.Slice(262144, BT * 64),
+                    a.Slice(393216, BT * 64), a.Slice(524288, BT * 64), B, T, T, 4, 16, mask, 0.25f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[76480..80576)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1310720, BT * 64), a.Slice(1179648, BT * 64), p.Slice(76480, 4096), p.Slice(80576, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1310720, BT * 64), a.Slice(1179648, BT * 64), p.Slice(76480, 4096),
+                    p.Slice(80576, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].dropout1: dropout p = 0.1, stream 1UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1441792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 524288, BT * 64), a.Slice(1310720, BT * 64), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(1441792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 524288, BT * 64),
+                    a.Slice(1310720, BT * 64), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(1572864, BT * 64), a.Slice(131072, BT * 64), a.Slice(1441792, BT * 64));
-                // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[113728..113792), encoder.layers.0.norm1.bias params[113792..113856)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1703936, BT * 64), a.Slice(1835008, BT), a.Slice(1837056, BT), a.Slice(1572864, BT * 64), p.Slice(113728, 64), p.Slice(113792, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[0].norm1: LayerNorm, encoder.layers.0.norm1.weight params[113728..113792), encoder.layers.0.norm1.bias
+                // params[113792..113856)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(1703936, BT * 64), a.Slice(1835008, BT), a.Slice(1837056, BT),
+                    a.Slice(1572864, BT * 64), p.Slice(113728, 64), p.Slice(113792, 64), BT, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[80640..97024)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1839104, BT * 256), a.Slice(1703936, BT * 64), p.Slice(80640, 16384), p.Slice(97024, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(2363392, BT * 256), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(1839104, BT * 256), a.Slice(1703936, BT * 64), p.Slice(80640, 16384),
+                    p.Slice(97024, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(2363392, BT * 256), Pool);
                 // Encoder.Layer[0].dropout (FFN): dropout p = 0.1, stream 2UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(2887680, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 655360, BT * 256), a.Slice(1839104, BT * 256), 0.1f, DropoutSeed, 2UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(2887680, BT * 256),
+                    global::System.MemoryExtensions.AsSpan(__masks, 655360, BT * 256), a.Slice(1839104, BT * 256), 0.1f, DropoutSeed, 2UL,
+                    __dropoutOffset, training, Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[97280..113664)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3411968, BT * 64), a.Slice(2887680, BT * 256), p.Slice(97280, 16384), p.Slice(113664, 64), BT, 256, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3411968, BT * 64), a.Slice(2887680, BT * 256), p.Slice(97280, 16384),
+                    p.Slice(113664, 64), BT, 256, 64, pool: Pool);
                 // Encoder.Layer[0].dropout2: dropout p = 0.1, stream 3UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(3543040, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1179648, BT * 64), a.Slice(3411968, BT * 64), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(3543040, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1179648, BT * 64),
+                    a.Slice(3411968, BT * 64), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(3674112, BT * 64), a.Slice(1703936, BT * 64), a.Slice(3543040, BT * 64));
-                // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[113856..113920), encoder.layers.0.norm2.bias params[113920..113984)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3805184, BT * 64), a.Slice(3936256, BT), a.Slice(3938304, BT), a.Slice(3674112, BT * 64), p.Slice(113856, 64), p.Slice(113920, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[0].norm2: LayerNorm, encoder.layers.0.norm2.weight params[113856..113920), encoder.layers.0.norm2.bias
+                // params[113920..113984)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(3805184, BT * 64), a.Slice(3936256, BT), a.Slice(3938304, BT),
+                    a.Slice(3674112, BT * 64), p.Slice(113856, 64), p.Slice(113920, 64), BT, 64, pool: Pool);
             }
-            // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
+            // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (on the attention
+            // probabilities, after each sublayer and in the FFN)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3940352, BT * 64), a.Slice(3805184, BT * 64), p.Slice(113984, 4096), p.Slice(126272, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(3940352, BT * 64), a.Slice(3805184, BT * 64), p.Slice(113984, 4096),
+                    p.Slice(126272, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4071424, BT * 64), a.Slice(3805184, BT * 64), p.Slice(118080, 4096), p.Slice(126336, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4071424, BT * 64), a.Slice(3805184, BT * 64), p.Slice(118080, 4096),
+                    p.Slice(126336, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4202496, BT * 64), a.Slice(3805184, BT * 64), p.Slice(122176, 4096), p.Slice(126400, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4202496, BT * 64), a.Slice(3805184, BT * 64), p.Slice(122176, 4096),
+                    p.Slice(126400, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, dropout p = 0.1 on the probabilities, stream 4UL
-                global::ModelDsl.Kernels.Attention.Forward(a.Slice(4857856, BT * 64), a.Slice(4333568, B * 4 * T * T), a.Slice(3940352, BT * 64), a.Slice(4071424, BT * 64), a.Slice(4202496, BT * 64), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 1310720, B * 4 * T * T), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Attention.Forward(a.Slice(4857856, BT * 64), a.Slice(4333568, B * 4 * T * T), a.Slice(3940352, BT * 64),
+                    a.Slice(4071424, BT * 64), a.Slice(4202496, BT * 64), B, T, T, 4, 16, mask, 0.25f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 1310720, B * 4 * T * T), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[126464..130560)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4988928, BT * 64), a.Slice(4857856, BT * 64), p.Slice(126464, 4096), p.Slice(130560, 64), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(4988928, BT * 64), a.Slice(4857856, BT * 64), p.Slice(126464, 4096),
+                    p.Slice(130560, 64), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].dropout1: dropout p = 0.1, stream 5UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(5120000, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1835008, BT * 64), a.Slice(4988928, BT * 64), 0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(5120000, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1835008, BT * 64),
+                    a.Slice(4988928, BT * 64), 0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(5251072, BT * 64), a.Slice(3805184, BT * 64), a.Slice(5120000, BT * 64));
-                // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[163712..163776), encoder.layers.1.norm1.bias params[163776..163840)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(5382144, BT * 64), a.Slice(5513216, BT), a.Slice(5515264, BT), a.Slice(5251072, BT * 64), p.Slice(163712, 64), p.Slice(163776, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[1].norm1: LayerNorm, encoder.layers.1.norm1.weight params[163712..163776), encoder.layers.1.norm1.bias
+                // params[163776..163840)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(5382144, BT * 64), a.Slice(5513216, BT), a.Slice(5515264, BT),
+                    a.Slice(5251072, BT * 64), p.Slice(163712, 64), p.Slice(163776, 64), BT, 64, pool: Pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[130624..147008)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5517312, BT * 256), a.Slice(5382144, BT * 64), p.Slice(130624, 16384), p.Slice(147008, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6041600, BT * 256), Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(5517312, BT * 256), a.Slice(5382144, BT * 64), p.Slice(130624, 16384),
+                    p.Slice(147008, 256), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6041600, BT * 256), Pool);
                 // Encoder.Layer[1].dropout (FFN): dropout p = 0.1, stream 6UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(6565888, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 1966080, BT * 256), a.Slice(5517312, BT * 256), 0.1f, DropoutSeed, 6UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(6565888, BT * 256),
+                    global::System.MemoryExtensions.AsSpan(__masks, 1966080, BT * 256), a.Slice(5517312, BT * 256), 0.1f, DropoutSeed, 6UL,
+                    __dropoutOffset, training, Pool);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[147264..163648)
-                global::ModelDsl.Kernels.Linear.Forward(a.Slice(7090176, BT * 64), a.Slice(6565888, BT * 256), p.Slice(147264, 16384), p.Slice(163648, 64), BT, 256, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Forward(a.Slice(7090176, BT * 64), a.Slice(6565888, BT * 256), p.Slice(147264, 16384),
+                    p.Slice(163648, 64), BT, 256, 64, pool: Pool);
                 // Encoder.Layer[1].dropout2: dropout p = 0.1, stream 7UL
-                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(7221248, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 2490368, BT * 64), a.Slice(7090176, BT * 64), 0.1f, DropoutSeed, 7UL, __dropoutOffset, training, Pool);
+                global::ModelDsl.Kernels.Dropout.Forward(a.Slice(7221248, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 2490368, BT * 64),
+                    a.Slice(7090176, BT * 64), 0.1f, DropoutSeed, 7UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Forward(a.Slice(7352320, BT * 64), a.Slice(5382144, BT * 64), a.Slice(7221248, BT * 64));
-                // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[163840..163904), encoder.layers.1.norm2.bias params[163904..163968)
-                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(7483392, BT * 64), a.Slice(7614464, BT), a.Slice(7616512, BT), a.Slice(7352320, BT * 64), p.Slice(163840, 64), p.Slice(163904, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[1].norm2: LayerNorm, encoder.layers.1.norm2.weight params[163840..163904), encoder.layers.1.norm2.bias
+                // params[163904..163968)
+                global::ModelDsl.Kernels.LayerNorm.Forward(a.Slice(7483392, BT * 64), a.Slice(7614464, BT), a.Slice(7616512, BT),
+                    a.Slice(7352320, BT * 64), p.Slice(163840, 64), p.Slice(163904, 64), BT, 64, pool: Pool);
             }
             // Pool (MeanPool): [B,T,64] -> [B,64]
-            global::ModelDsl.Kernels.Pooling.Forward(a.Slice(7618560, B * 64), a.Slice(7483392, BT * 64), global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, global::ModelDsl.Kernels.PoolingKind.Mean);
+            global::ModelDsl.Kernels.Pooling.Forward(a.Slice(7618560, B * 64), a.Slice(7483392, BT * 64),
+                global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, global::ModelDsl.Kernels.PoolingKind.Mean);
             // Head (Dense): [B,64] -> [B,2], head.weight params[163968..164096), head.bias params[164096..164098)
-            global::ModelDsl.Kernels.Linear.Forward(a.Slice(7620608, B * 2), a.Slice(7618560, B * 64), p.Slice(163968, 128), p.Slice(164096, 2), B, 64, 2, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Forward(a.Slice(7620608, B * 2), a.Slice(7618560, B * 64), p.Slice(163968, 128), p.Slice(164096, 2), B,
+                64, 2, pool: Pool);
             // Loss: cross-entropy over B rows of 2 classes, label smoothing 0.1, ignore index -100
             __rows = B;
-            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(7620672, B * 2), a.Slice(7620608, B * 2), global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.1f, -100, Pool);
+            return global::ModelDsl.Kernels.CrossEntropy.Forward(a.Slice(7620672, B * 2), a.Slice(7620608, B * 2),
+                global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.1f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -254,79 +301,118 @@ partial class SentimentClassifier
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(7620608, B * 2), 1f, a.Slice(7620672, B * 2), global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.1f, -100, Pool);
+            global::ModelDsl.Kernels.CrossEntropy.Backward(d.Slice(7620608, B * 2), 1f, a.Slice(7620672, B * 2),
+                global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.1f, -100, Pool);
             // Head (Dense): [B,64] -> [B,2], head.weight params[163968..164096), head.bias params[164096..164098)
-            global::ModelDsl.Kernels.Linear.Backward(d.Slice(7618560, B * 64), g.Slice(163968, 128), g.Slice(164096, 2), d.Slice(7620608, B * 2), a.Slice(7618560, B * 64), p.Slice(163968, 128), B, 64, 2, pool: Pool);
+            global::ModelDsl.Kernels.Linear.Backward(d.Slice(7618560, B * 64), g.Slice(163968, 128), g.Slice(164096, 2), d.Slice(7620608, B * 2),
+                a.Slice(7618560, B * 64), p.Slice(163968, 128), B, 64, 2, pool: Pool);
             // Pool (MeanPool): [B,T,64] -> [B,64]
-            global::ModelDsl.Kernels.Pooling.Backward(d.Slice(7483392, BT * 64), d.Slice(7618560, B * 64), global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, global::ModelDsl.Kernels.PoolingKind.Mean);
+            global::ModelDsl.Kernels.Pooling.Backward(d.Slice(7483392, BT * 64), d.Slice(7618560, B * 64),
+                global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, global::ModelDsl.Kernels.PoolingKind.Mean);
             // Encoder.Layer[1] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(7352320, BT * 64), g.Slice(163840, 64), g.Slice(163904, 64), d.Slice(7483392, BT * 64), a.Slice(7352320, BT * 64), p.Slice(163840, 64), a.Slice(7614464, BT), a.Slice(7616512, BT), BT, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(7352320, BT * 64), g.Slice(163840, 64), g.Slice(163904, 64),
+                    d.Slice(7483392, BT * 64), a.Slice(7352320, BT * 64), p.Slice(163840, 64), a.Slice(7614464, BT), a.Slice(7616512, BT), BT, 64,
+                    Pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(5382144, BT * 64), d.Slice(7221248, BT * 64), d.Slice(7352320, BT * 64));
                 // Encoder.Layer[1].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(7090176, BT * 64), d.Slice(7221248, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 2490368, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(7090176, BT * 64), d.Slice(7221248, BT * 64),
+                    global::System.MemoryExtensions.AsSpan(__masks, 2490368, BT * 64), 0.1f, training);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[147264..163648)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6565888, BT * 256), g.Slice(147264, 16384), g.Slice(163648, 64), d.Slice(7090176, BT * 64), a.Slice(6565888, BT * 256), p.Slice(147264, 16384), BT, 256, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(6565888, BT * 256), g.Slice(147264, 16384), g.Slice(163648, 64),
+                    d.Slice(7090176, BT * 64), a.Slice(6565888, BT * 256), p.Slice(147264, 16384), BT, 256, 64, pool: Pool);
                 // Encoder.Layer[1].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(5517312, BT * 256), d.Slice(6565888, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 1966080, BT * 256), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(5517312, BT * 256), d.Slice(6565888, BT * 256),
+                    global::System.MemoryExtensions.AsSpan(__masks, 1966080, BT * 256), 0.1f, training);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[130624..147008)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5382144, BT * 64), g.Slice(130624, 16384), g.Slice(147008, 256), d.Slice(5517312, BT * 256), a.Slice(5382144, BT * 64), p.Slice(130624, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6041600, BT * 256), __scratch.Span.Slice(0, BT * 256), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(5382144, BT * 64), g.Slice(130624, 16384), g.Slice(147008, 256),
+                    d.Slice(5517312, BT * 256), a.Slice(5382144, BT * 64), p.Slice(130624, 16384), BT, 64, 256,
+                    global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(6041600, BT * 256), __scratch.Span.Slice(0, BT * 256), Pool);
                 // Encoder.Layer[1].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(5251072, BT * 64), g.Slice(163712, 64), g.Slice(163776, 64), d.Slice(5382144, BT * 64), a.Slice(5251072, BT * 64), p.Slice(163712, 64), a.Slice(5513216, BT), a.Slice(5515264, BT), BT, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(5251072, BT * 64), g.Slice(163712, 64), g.Slice(163776, 64),
+                    d.Slice(5382144, BT * 64), a.Slice(5251072, BT * 64), p.Slice(163712, 64), a.Slice(5513216, BT), a.Slice(5515264, BT), BT, 64,
+                    Pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(3805184, BT * 64), d.Slice(5120000, BT * 64), d.Slice(5251072, BT * 64));
                 // Encoder.Layer[1].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(4988928, BT * 64), d.Slice(5120000, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1835008, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(4988928, BT * 64), d.Slice(5120000, BT * 64),
+                    global::System.MemoryExtensions.AsSpan(__masks, 1835008, BT * 64), 0.1f, training);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[126464..130560)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4857856, BT * 64), g.Slice(126464, 4096), g.Slice(130560, 64), d.Slice(4988928, BT * 64), a.Slice(4857856, BT * 64), p.Slice(126464, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(4857856, BT * 64), g.Slice(126464, 4096), g.Slice(130560, 64),
+                    d.Slice(4988928, BT * 64), a.Slice(4857856, BT * 64), p.Slice(126464, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(3940352, BT * 64), d.Slice(4071424, BT * 64), d.Slice(4202496, BT * 64), d.Slice(4857856, BT * 64), a.Slice(3940352, BT * 64), a.Slice(4071424, BT * 64), a.Slice(4202496, BT * 64), a.Slice(4333568, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 1310720, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(3940352, BT * 64), d.Slice(4071424, BT * 64), d.Slice(4202496, BT * 64),
+                    d.Slice(4857856, BT * 64), a.Slice(3940352, BT * 64), a.Slice(4071424, BT * 64), a.Slice(4202496, BT * 64),
+                    a.Slice(4333568, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 1310720, B * 4 * T * T), 0.1f, training,
+                    __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3805184, BT * 64), g.Slice(113984, 4096), g.Slice(126272, 64), d.Slice(3940352, BT * 64), a.Slice(3805184, BT * 64), p.Slice(113984, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3805184, BT * 64), g.Slice(113984, 4096), g.Slice(126272, 64),
+                    d.Slice(3940352, BT * 64), a.Slice(3805184, BT * 64), p.Slice(113984, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3805184, BT * 64), g.Slice(118080, 4096), g.Slice(126336, 64), d.Slice(4071424, BT * 64), a.Slice(3805184, BT * 64), p.Slice(118080, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3805184, BT * 64), g.Slice(118080, 4096), g.Slice(126336, 64),
+                    d.Slice(4071424, BT * 64), a.Slice(3805184, BT * 64), p.Slice(118080, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3805184, BT * 64), g.Slice(122176, 4096), g.Slice(126400, 64), d.Slice(4202496, BT * 64), a.Slice(3805184, BT * 64), p.Slice(122176, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(3805184, BT * 64), g.Slice(122176, 4096), g.Slice(126400, 64),
+                    d.Slice(4202496, BT * 64), a.Slice(3805184, BT * 64), p.Slice(122176, 4096), BT, 64, 64, pool: Pool);
             }
             // Encoder.Layer[0] (backward)
             {
                 var mask = global::ModelDsl.Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(3674112, BT * 64), g.Slice(113856, 64), g.Slice(113920, 64), d.Slice(3805184, BT * 64), a.Slice(3674112, BT * 64), p.Slice(113856, 64), a.Slice(3936256, BT), a.Slice(3938304, BT), BT, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(3674112, BT * 64), g.Slice(113856, 64), g.Slice(113920, 64),
+                    d.Slice(3805184, BT * 64), a.Slice(3674112, BT * 64), p.Slice(113856, 64), a.Slice(3936256, BT), a.Slice(3938304, BT), BT, 64,
+                    Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(1703936, BT * 64), d.Slice(3543040, BT * 64), d.Slice(3674112, BT * 64));
                 // Encoder.Layer[0].dropout2: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(3411968, BT * 64), d.Slice(3543040, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1179648, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(3411968, BT * 64), d.Slice(3543040, BT * 64),
+                    global::System.MemoryExtensions.AsSpan(__masks, 1179648, BT * 64), 0.1f, training);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[97280..113664)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2887680, BT * 256), g.Slice(97280, 16384), g.Slice(113664, 64), d.Slice(3411968, BT * 64), a.Slice(2887680, BT * 256), p.Slice(97280, 16384), BT, 256, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(2887680, BT * 256), g.Slice(97280, 16384), g.Slice(113664, 64),
+                    d.Slice(3411968, BT * 64), a.Slice(2887680, BT * 256), p.Slice(97280, 16384), BT, 256, 64, pool: Pool);
                 // Encoder.Layer[0].dropout (FFN): dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1839104, BT * 256), d.Slice(2887680, BT * 256), global::System.MemoryExtensions.AsSpan(__masks, 655360, BT * 256), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1839104, BT * 256), d.Slice(2887680, BT * 256),
+                    global::System.MemoryExtensions.AsSpan(__masks, 655360, BT * 256), 0.1f, training);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[80640..97024)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1703936, BT * 64), g.Slice(80640, 16384), g.Slice(97024, 256), d.Slice(1839104, BT * 256), a.Slice(1703936, BT * 64), p.Slice(80640, 16384), BT, 64, 256, global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(2363392, BT * 256), __scratch.Span.Slice(0, BT * 256), Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1703936, BT * 64), g.Slice(80640, 16384), g.Slice(97024, 256),
+                    d.Slice(1839104, BT * 256), a.Slice(1703936, BT * 64), p.Slice(80640, 16384), BT, 64, 256,
+                    global::ModelDsl.Kernels.ActivationKind.ReLU, a.Slice(2363392, BT * 256), __scratch.Span.Slice(0, BT * 256), Pool);
                 // Encoder.Layer[0].norm1: LayerNorm
-                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1572864, BT * 64), g.Slice(113728, 64), g.Slice(113792, 64), d.Slice(1703936, BT * 64), a.Slice(1572864, BT * 64), p.Slice(113728, 64), a.Slice(1835008, BT), a.Slice(1837056, BT), BT, 64, Pool);
+                global::ModelDsl.Kernels.LayerNorm.Backward(d.Slice(1572864, BT * 64), g.Slice(113728, 64), g.Slice(113792, 64),
+                    d.Slice(1703936, BT * 64), a.Slice(1572864, BT * 64), p.Slice(113728, 64), a.Slice(1835008, BT), a.Slice(1837056, BT), BT, 64,
+                    Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention
                 global::ModelDsl.Kernels.Residual.Backward(d.Slice(131072, BT * 64), d.Slice(1441792, BT * 64), d.Slice(1572864, BT * 64));
                 // Encoder.Layer[0].dropout1: dropout
-                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1310720, BT * 64), d.Slice(1441792, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 524288, BT * 64), 0.1f, training);
+                global::ModelDsl.Kernels.Dropout.Backward(d.Slice(1310720, BT * 64), d.Slice(1441792, BT * 64),
+                    global::System.MemoryExtensions.AsSpan(__masks, 524288, BT * 64), 0.1f, training);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[76480..80576)
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1179648, BT * 64), g.Slice(76480, 4096), g.Slice(80576, 64), d.Slice(1310720, BT * 64), a.Slice(1179648, BT * 64), p.Slice(76480, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(1179648, BT * 64), g.Slice(76480, 4096), g.Slice(80576, 64),
+                    d.Slice(1310720, BT * 64), a.Slice(1179648, BT * 64), p.Slice(76480, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention (dropout on the probabilities)
-                global::ModelDsl.Kernels.Attention.Backward(d.Slice(262144, BT * 64), d.Slice(393216, BT * 64), d.Slice(524288, BT * 64), d.Slice(1179648, BT * 64), a.Slice(262144, BT * 64), a.Slice(393216, BT * 64), a.Slice(524288, BT * 64), a.Slice(655360, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
+                global::ModelDsl.Kernels.Attention.Backward(d.Slice(262144, BT * 64), d.Slice(393216, BT * 64), d.Slice(524288, BT * 64),
+                    d.Slice(1179648, BT * 64), a.Slice(262144, BT * 64), a.Slice(393216, BT * 64), a.Slice(524288, BT * 64),
+                    a.Slice(655360, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T),
+                    0.1f, training, __scratch.Span.Slice(0, global::ModelDsl.Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(64000, 4096), g.Slice(76288, 64), d.Slice(262144, BT * 64), a.Slice(131072, BT * 64), p.Slice(64000, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(64000, 4096), g.Slice(76288, 64), d.Slice(262144, BT * 64),
+                    a.Slice(131072, BT * 64), p.Slice(64000, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(68096, 4096), g.Slice(76352, 64), d.Slice(393216, BT * 64), a.Slice(131072, BT * 64), p.Slice(68096, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(68096, 4096), g.Slice(76352, 64), d.Slice(393216, BT * 64),
+                    a.Slice(131072, BT * 64), p.Slice(68096, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight
-                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(72192, 4096), g.Slice(76416, 64), d.Slice(524288, BT * 64), a.Slice(131072, BT * 64), p.Slice(72192, 4096), BT, 64, 64, pool: Pool);
+                global::ModelDsl.Kernels.Linear.Backward(d.Slice(131072, BT * 64), g.Slice(72192, 4096), g.Slice(76416, 64), d.Slice(524288, BT * 64),
+                    a.Slice(131072, BT * 64), p.Slice(72192, 4096), BT, 64, 64, pool: Pool);
             }
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]
             global::ModelDsl.Kernels.SinusoidalPositions.Backward(d.Slice(0, BT * 64), d.Slice(131072, BT * 64), B, T, 64);
             // Tokens (Embedding): [B,T] -> [B,T,64]
-            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 64000), d.Slice(0, BT * 64), global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 1000, 64);
+            global::ModelDsl.Kernels.Embedding.Backward(g.Slice(0, 64000), d.Slice(0, BT * 64), global::System.MemoryExtensions.AsSpan(__ids, 0, BT),
+                1000, 64);
         }
     }
 }
