@@ -21,8 +21,14 @@ namespace ModelDsl.Generator.Emit;
 /// </remarks>
 internal sealed partial class TrainingEmitter
 {
-    /// <summary>The runtime's kernels namespace, as emitted.</summary>
-    internal const string K = "global::ModelDsl.Kernels.";
+    /// <summary>The runtime's kernels namespace, as emitted: the alias every generated file declares (<see cref="KernelsAlias"/>).</summary>
+    internal const string K = "__Kernels.";
+
+    /// <summary>
+    /// The using alias at the top of every generated file, so kernel calls read <c>__Kernels.Linear.Forward(...)</c> rather than
+    /// repeating <c>global::ModelDsl.Kernels.</c>; the <c>__</c> prefix is reserved for generated names (a user member or type cannot take it).
+    /// </summary>
+    internal const string KernelsAlias = "using __Kernels = global::ModelDsl.Kernels;";
 
     /// <summary>The emitted worker pool the kernels run on.</summary>
     internal const string Pool = "Pool";
@@ -37,6 +43,7 @@ internal sealed partial class TrainingEmitter
     private readonly List<(Sequence Query, Sequence Key)> _attentionShapes = [];
     private readonly Dictionary<string, (int Start, int End)> _layerLines = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Flow> _outputs = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _fields = new(StringComparer.Ordinal);
     private int _arenaLength;
     private long _maskLength;
     private int _dropoutSites;
@@ -220,24 +227,30 @@ internal sealed partial class TrainingEmitter
     /// <summary>A static readonly field of the trainer: its type, name and initializer.</summary>
     internal sealed record TrainerConstant(string Type, string Field, string Value);
 
-    /// <summary>One buffer of the arena; <see cref="Constant"/> for a copied input, whose gradient nothing needs.</summary>
-    internal sealed record Buffer(string Name, int Offset, long MaxLength, string Length)
+    /// <summary>
+    /// One buffer of the arena, named in the emitted code by its offset constant <c>Arena.{Field}</c> (the buffer's name with
+    /// <c>_</c> for <c>.</c>: <c>Arena.encoder_layers_0_self_attn_q</c>); <see cref="Constant"/> for a copied input, whose gradient nothing needs.
+    /// </summary>
+    internal sealed record Buffer(string Name, string Field, int Offset, long MaxLength, string Length)
     {
         public bool Constant { get; init; }
 
         /// <summary>The gradient slice to pass as a kernel's optional input gradient: <c>default</c> (skipped) for a constant.</summary>
         public string OptionalD => Constant ? "default" : D;
 
-        public string A => "a.Slice(" + Literals.Int(Offset) + ", " + Length + ")";
+        public string A => "a.Slice(" + ArenaClass + "." + Field + ", " + Length + ")";
 
-        public string D => "d.Slice(" + Literals.Int(Offset) + ", " + Length + ")";
+        public string D => "d.Slice(" + ArenaClass + "." + Field + ", " + Length + ")";
     }
 
     internal long MaxRows(Sequence? sequence) => sequence is null ? _plan.MaxBatch : _plan.MaxBatch * sequence.MaxLength;
 
     internal static string Rows(Sequence? sequence) => sequence is null ? "B" : sequence.BT;
 
-    private Sequence SequenceOfInput(string input)
+    private Sequence SequenceOfInput(string input) =>
+        FindSequence(input) ?? throw new InvalidOperationException("'" + input + "' is not a sequence input");
+
+    private Sequence? FindSequence(string input)
     {
         foreach (Sequence sequence in _sequences)
         {
@@ -247,7 +260,7 @@ internal sealed partial class TrainingEmitter
             }
         }
 
-        throw new InvalidOperationException("'" + input + "' is not a sequence input");
+        return null;
     }
 
     /// <summary>The token input an [Embedding] named <paramref name="source"/> reads.</summary>
@@ -271,7 +284,13 @@ internal sealed partial class TrainingEmitter
         }
 
         _arenaLength = (int)end;
-        var buffer = new Buffer(name, offset, maxLength, length);
+        string field = Identifiers.Escape(Identifier(name));
+        for (int i = 2; !_fields.Add(field); i++)
+        {
+            field = Identifier(name) + "_" + Literals.Int(i);
+        }
+
+        var buffer = new Buffer(name, field, offset, maxLength, length);
         _buffers.Add(buffer);
         return buffer;
     }
@@ -345,7 +364,7 @@ internal sealed partial class TrainingEmitter
 
     private void WalkLayer(LayerPlan layer, Dictionary<string, Flow> outputs)
     {
-        string title = "// " + layer.Name + " (" + KnownNames.AttributeName(layer.Kind) + "): " + layer.Input.Compact + " -> " + layer.Output.Compact;
+        string title = "// " + layer.Name + " (" + KnownNames.AttributeName(layer.Kind) + "): " + Dims(layer.Input) + " -> " + Dims(layer.Output);
         if (layer.Descriptor.EmitTraining(this, layer, title) is { } flow)
         {
             outputs[layer.Name] = flow;
