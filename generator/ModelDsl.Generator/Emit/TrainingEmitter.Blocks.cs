@@ -221,7 +221,7 @@ internal sealed partial class TrainingEmitter
     {
         _attentionShapes.Add((query, key));
         long maxProbabilities = _plan.MaxBatch * heads * query.MaxLength * key.MaxLength;
-        Buffer probs = Alloc(name + ".probs", maxProbabilities, "B * " + Literals.Int(heads) + " * " + query.T + " * " + key.T);
+        Buffer probs = Alloc(name + ".probs", maxProbabilities, "B * " + Literals.Int(heads) + " * " + query.T + " * " + key.T, ProbabilitiesShape(query, key, heads));
         Buffer context = Alloc(name + ".context", query, width);
         string attentionDims = "B, " + query.T + ", " + key.T + ", " + Literals.Int(heads) + ", " + Literals.Int(headDim) + ", " + mask + ", " + scale;
         string forwardDropout = string.Empty, backwardDropout = string.Empty, comment = string.Empty;

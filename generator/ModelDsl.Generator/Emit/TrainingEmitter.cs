@@ -44,13 +44,29 @@ internal sealed partial class TrainingEmitter
     private readonly Dictionary<string, (int Start, int End)> _layerLines = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Flow> _outputs = new(StringComparer.Ordinal);
     private readonly HashSet<string> _fields = new(StringComparer.Ordinal);
+    private readonly bool _layout;
+    private readonly List<ActivationPlan> _planned = [];
+    private readonly List<(string Layer, ActivationPlan Activation)> _laidOut = [];
+    private int _allocated;
+    private string? _layer;
     private int _arenaLength;
     private long _maskLength;
     private int _dropoutSites;
 
-    private TrainingEmitter(ModelPlan plan)
+    private TrainingEmitter(ModelPlan plan, bool layout)
     {
         _plan = plan;
+        _layout = layout;
+        if (!layout)
+        {
+            foreach (LayerPlan layer in plan.Layers)
+            {
+                _planned.AddRange(layer.Activations);
+            }
+
+            _planned.Sort((x, y) => x.Offset.CompareTo(y.Offset));
+        }
+
         foreach (LayerPlan layer in plan.Layers)
         {
             foreach (ParameterGroup group in layer.Groups)
@@ -78,13 +94,13 @@ internal sealed partial class TrainingEmitter
             if (input.MaxLength == 0)
             {
                 // Dense features [B, N]: copied from the batch into the arena (no gradient flows into an input).
-                _denseInputs.Add((input, Alloc(Naming.SnakeCase(input.Name) + ".input", _plan.MaxBatch * input.Features, "B * " + Literals.Int(input.Features)) with { Constant = true }));
+                _denseInputs.Add((input, Alloc(Naming.SnakeCase(input.Name) + ".input", _plan.MaxBatch * input.Features, "B * " + Literals.Int(input.Features), BatchShape(null, input.Features)) with { Constant = true }));
                 continue;
             }
 
             string suffix = single ? string.Empty : input.Name;
             string t = "T" + suffix;
-            Buffer? features = input.Tokens ? null : Alloc(Naming.SnakeCase(input.Name) + ".input", _plan.MaxBatch * input.MaxLength * input.Features, "B" + t + " * " + Literals.Int(input.Features)) with { Constant = true };
+            Buffer? features = input.Tokens ? null : Alloc(Naming.SnakeCase(input.Name) + ".input", _plan.MaxBatch * input.MaxLength * input.Features, "B" + t + " * " + Literals.Int(input.Features), BatchShape(input, input.Features)) with { Constant = true };
             _sequences.Add(new Sequence(
                 input,
                 t,
@@ -189,11 +205,16 @@ internal sealed partial class TrainingEmitter
     /// <summary>Activation buffers: name, offset, maximum length (for the generated docs).</summary>
     public IReadOnlyList<Buffer> Buffers => _buffers;
 
-    /// <summary>Plans and writes the forward and backward code of <paramref name="plan"/>.</summary>
+    /// <summary>Writes the forward and backward code of <paramref name="plan"/>, its buffers at the offsets of the plan's activation arena.</summary>
     public static TrainingEmitter Create(ModelPlan plan)
     {
-        var emitter = new TrainingEmitter(plan);
+        var emitter = new TrainingEmitter(plan, layout: false);
         emitter.Walk();
+        if (emitter._allocated != emitter._planned.Count)
+        {
+            throw new InvalidOperationException("the trainer uses " + emitter._allocated + " activation buffers, the plan has " + emitter._planned.Count);
+        }
+
         return emitter;
     }
 
@@ -266,35 +287,6 @@ internal sealed partial class TrainingEmitter
     /// <summary>The token input an [Embedding] named <paramref name="source"/> reads.</summary>
     internal Sequence SequenceOf(string source) => SequenceOfInput(source);
 
-    internal Buffer Alloc(string name, Sequence? sequence, long width)
-    {
-        long max = MaxRows(sequence) * width;
-        string length = Rows(sequence) + (width == 1 ? string.Empty : " * " + Literals.Int(width));
-        return Alloc(name, max, length);
-    }
-
-    internal Buffer Alloc(string name, long maxLength, string length)
-    {
-        int offset = _arenaLength;
-        long end = offset + maxLength;
-        end = (end + 15) / 16 * 16;
-        if (end > int.MaxValue)
-        {
-            throw new InvalidOperationException("the training arena exceeds 2^31 floats at MaxBatch; lower MaxBatch or the maximum length");
-        }
-
-        _arenaLength = (int)end;
-        string field = Identifiers.Escape(Identifier(name));
-        for (int i = 2; !_fields.Add(field); i++)
-        {
-            field = Identifier(name) + "_" + Literals.Int(i);
-        }
-
-        var buffer = new Buffer(name, field, offset, maxLength, length);
-        _buffers.Add(buffer);
-        return buffer;
-    }
-
     internal ParameterPlan Parameter(string name)
     {
         if (_parameters.TryGetValue(name, out ParameterPlan? parameter))
@@ -354,11 +346,13 @@ internal sealed partial class TrainingEmitter
         foreach (LayerPlan layer in _plan.Layers)
         {
             int firstLine = _forward.Count;
+            _layer = layer.Name;
             WalkLayer(layer, outputs);
             _layerLines[layer.Name] = (firstLine, _forward.Count);
         }
 
         Flow last = outputs[_plan.Layers[_plan.Layers.Count - 1].Name];
+        _layer = _plan.Layers[_plan.Layers.Count - 1].Name; // the loss's buffers belong to the head
         Loss(last.Buffer, last.Sequence, last.Width);
     }
 

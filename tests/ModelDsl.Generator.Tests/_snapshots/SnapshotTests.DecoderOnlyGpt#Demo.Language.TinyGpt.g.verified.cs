@@ -17,7 +17,7 @@ namespace Demo.Language;
 /// <item><term>Blocks (TransformerDecoder)</term><description>[B,T,48]; 56,640</description></item>
 /// <item><term>LmHead (Dense)</term><description>[B,T,512]; 0</description></item>
 /// </list>
-/// <para>82,752 parameters (331,008 bytes); activations 2,566,144 bytes at MaxBatch.</para>
+/// <para>82,752 parameters (331,008 bytes); activations 3,876,864 bytes at MaxBatch.</para>
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
 partial class TinyGpt
@@ -36,7 +36,7 @@ partial class TinyGpt
     public const int StateBlockLength = 0;
 
     /// <summary>Floats in the activation arena at MaxBatch and the maximum sequence lengths.</summary>
-    public const int ActivationBlockLength = 641536;
+    public const int ActivationBlockLength = 969216;
 
     /// <summary>The model's dimensions as constants, so loops over them have fixed bounds.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -204,32 +204,52 @@ partial class TinyGpt
         // EmbeddingDropout: [B,T,48] -> [B,T,48]
         new("embedding_dropout.output", 24576, 12288, 8, 32, 48), // [B,T,48]
         // Blocks: [B,T,48] -> [B,T,48]
-        new("blocks.layers.0.self_attn.qkv", 36864, 36864, 8, 32, 144), // [B,T,144]
-        new("blocks.layers.0.self_attn.probs", 73728, 32768, 8, 4, 32, 32), // [B,4,T,T]
-        new("blocks.layers.0.self_attn.context", 106496, 12288, 8, 32, 48), // [B,T,48]
-        new("blocks.layers.0.self_attn.output", 118784, 12288, 8, 32, 48), // [B,T,48]
-        new("blocks.layers.0.norm1.output", 131072, 12288, 8, 32, 48), // [B,T,48]
-        new("blocks.layers.0.norm1.stats", 143360, 512, 8, 32, 2), // [B,T,2]
-        new("blocks.layers.0.linear1.output", 143872, 49152, 8, 32, 192), // [B,T,192]
-        new("blocks.layers.0.activation.output", 193024, 49152, 8, 32, 192), // [B,T,192]
-        new("blocks.layers.0.linear2.output", 242176, 12288, 8, 32, 48), // [B,T,48]
-        new("blocks.layers.0.norm2.output", 254464, 12288, 8, 32, 48), // [B,T,48]
-        new("blocks.layers.0.norm2.stats", 266752, 512, 8, 32, 2), // [B,T,2]
-        new("blocks.layers.1.self_attn.qkv", 267264, 36864, 8, 32, 144), // [B,T,144]
-        new("blocks.layers.1.self_attn.probs", 304128, 32768, 8, 4, 32, 32), // [B,4,T,T]
-        new("blocks.layers.1.self_attn.context", 336896, 12288, 8, 32, 48), // [B,T,48]
-        new("blocks.layers.1.self_attn.output", 349184, 12288, 8, 32, 48), // [B,T,48]
-        new("blocks.layers.1.norm1.output", 361472, 12288, 8, 32, 48), // [B,T,48]
-        new("blocks.layers.1.norm1.stats", 373760, 512, 8, 32, 2), // [B,T,2]
-        new("blocks.layers.1.linear1.output", 374272, 49152, 8, 32, 192), // [B,T,192]
-        new("blocks.layers.1.activation.output", 423424, 49152, 8, 32, 192), // [B,T,192]
-        new("blocks.layers.1.linear2.output", 472576, 12288, 8, 32, 48), // [B,T,48]
-        new("blocks.layers.1.norm2.output", 484864, 12288, 8, 32, 48), // [B,T,48]
-        new("blocks.layers.1.norm2.stats", 497152, 512, 8, 32, 2), // [B,T,2]
-        new("blocks.norm.output", 497664, 12288, 8, 32, 48), // [B,T,48]
-        new("blocks.norm.stats", 509952, 512, 8, 32, 2), // [B,T,2]
+        new("blocks.layers.0.norm1.output", 36864, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.0.norm1.mean", 49152, 256, 8, 32, 1), // [B,T,1]
+        new("blocks.layers.0.norm1.rstd", 49408, 256, 8, 32, 1), // [B,T,1]
+        new("blocks.layers.0.self_attn.q", 49664, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.0.self_attn.k", 61952, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.0.self_attn.v", 74240, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.0.self_attn.probs", 86528, 32768, 8, 4, 32, 32), // [B,4,T,T]
+        new("blocks.layers.0.self_attn.context", 119296, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.0.self_attn.output", 131584, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.0.dropout1.output", 143872, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.0.residual1", 156160, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.0.norm2.output", 168448, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.0.norm2.mean", 180736, 256, 8, 32, 1), // [B,T,1]
+        new("blocks.layers.0.norm2.rstd", 180992, 256, 8, 32, 1), // [B,T,1]
+        new("blocks.layers.0.linear1.output", 181248, 49152, 8, 32, 192), // [B,T,192]
+        new("blocks.layers.0.linear1.output.pre_activation", 230400, 49152, 8, 32, 192), // [B,T,192]
+        new("blocks.layers.0.dropout.output", 279552, 49152, 8, 32, 192), // [B,T,192]
+        new("blocks.layers.0.linear2.output", 328704, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.0.dropout2.output", 340992, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.0.residual2", 353280, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.1.norm1.output", 365568, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.1.norm1.mean", 377856, 256, 8, 32, 1), // [B,T,1]
+        new("blocks.layers.1.norm1.rstd", 378112, 256, 8, 32, 1), // [B,T,1]
+        new("blocks.layers.1.self_attn.q", 378368, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.1.self_attn.k", 390656, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.1.self_attn.v", 402944, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.1.self_attn.probs", 415232, 32768, 8, 4, 32, 32), // [B,4,T,T]
+        new("blocks.layers.1.self_attn.context", 448000, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.1.self_attn.output", 460288, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.1.dropout1.output", 472576, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.1.residual1", 484864, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.1.norm2.output", 497152, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.1.norm2.mean", 509440, 256, 8, 32, 1), // [B,T,1]
+        new("blocks.layers.1.norm2.rstd", 509696, 256, 8, 32, 1), // [B,T,1]
+        new("blocks.layers.1.linear1.output", 509952, 49152, 8, 32, 192), // [B,T,192]
+        new("blocks.layers.1.linear1.output.pre_activation", 559104, 49152, 8, 32, 192), // [B,T,192]
+        new("blocks.layers.1.dropout.output", 608256, 49152, 8, 32, 192), // [B,T,192]
+        new("blocks.layers.1.linear2.output", 657408, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.1.dropout2.output", 669696, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.layers.1.residual2", 681984, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.norm.output", 694272, 12288, 8, 32, 48), // [B,T,48]
+        new("blocks.norm.mean", 706560, 256, 8, 32, 1), // [B,T,1]
+        new("blocks.norm.rstd", 706816, 256, 8, 32, 1), // [B,T,1]
         // LmHead: [B,T,48] -> [B,T,512]
-        new("lm_head.output", 510464, 131072, 8, 32, 512), // [B,T,512]
+        new("lm_head", 707072, 131072, 8, 32, 512), // [B,T,512]
+        new("loss.log_probs", 838144, 131072, 8, 32, 512), // [B,T,512]
     };
 
     private static readonly global::ModelDsl.LayerInfo[] __layerTable =
@@ -344,7 +364,7 @@ partial class TinyGpt
         "====================================================================================================\n" +
         "Total params: 82,752\n" +
         "Parameter bytes: 331,008 (block 331,008 with alignment)\n" +
-        "Activation bytes: 2,566,144 (MaxBatch 8, maximum lengths)\n" +
+        "Activation bytes: 3,876,864 (MaxBatch 8, maximum lengths)\n" +
         "Forward FLOPs per example: 5,505,024 (matrix products, maximum lengths)\n";
 
     // Initialization: stream = the tensor's index in ParameterTable, counter = the element index.

@@ -19,7 +19,7 @@ using __Kernels = global::ModelDsl.Kernels;
 /// <item><term>FinalNorm (LayerNorm)</term><description>[B,TargetLength,32]; 64</description></item>
 /// <item><term>Logits (Dense)</term><description>[B,TargetLength,300]; 9,900</description></item>
 /// </list>
-/// <para>50,540 parameters (202,160 bytes); activations 2,440,192 bytes at MaxBatch.</para>
+/// <para>50,540 parameters (202,160 bytes); activations 3,539,968 bytes at MaxBatch.</para>
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
 partial class Translator
@@ -38,7 +38,7 @@ partial class Translator
     public const int StateBlockLength = 0;
 
     /// <summary>Floats in the activation arena at MaxBatch and the maximum sequence lengths.</summary>
-    public const int ActivationBlockLength = 610048;
+    public const int ActivationBlockLength = 884992;
 
     /// <summary>The model's dimensions as constants, so loops over them have fixed bounds.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -264,45 +264,69 @@ partial class Translator
         // SourcePositions: [B,SourceLength,32] -> [B,SourceLength,32]
         new("source_positions.output", 10240, 10240, 16, 20, 32), // [B,SourceLength,32]
         // Encoder: [B,SourceLength,32] -> [B,SourceLength,32]
-        new("encoder.layers.0.self_attn.qkv", 20480, 30720, 16, 20, 96), // [B,SourceLength,96]
+        new("encoder.layers.0.self_attn.q", 20480, 10240, 16, 20, 32), // [B,SourceLength,32]
+        new("encoder.layers.0.self_attn.k", 30720, 10240, 16, 20, 32), // [B,SourceLength,32]
+        new("encoder.layers.0.self_attn.v", 40960, 10240, 16, 20, 32), // [B,SourceLength,32]
         new("encoder.layers.0.self_attn.probs", 51200, 25600, 16, 4, 20, 20), // [B,4,SourceLength,SourceLength]
         new("encoder.layers.0.self_attn.context", 76800, 10240, 16, 20, 32), // [B,SourceLength,32]
         new("encoder.layers.0.self_attn.output", 87040, 10240, 16, 20, 32), // [B,SourceLength,32]
-        new("encoder.layers.0.norm1.output", 97280, 10240, 16, 20, 32), // [B,SourceLength,32]
-        new("encoder.layers.0.norm1.stats", 107520, 640, 16, 20, 2), // [B,SourceLength,2]
-        new("encoder.layers.0.linear1.output", 108160, 20480, 16, 20, 64), // [B,SourceLength,64]
-        new("encoder.layers.0.activation.output", 128640, 20480, 16, 20, 64), // [B,SourceLength,64]
-        new("encoder.layers.0.linear2.output", 149120, 10240, 16, 20, 32), // [B,SourceLength,32]
-        new("encoder.layers.0.norm2.output", 159360, 10240, 16, 20, 32), // [B,SourceLength,32]
-        new("encoder.layers.0.norm2.stats", 169600, 640, 16, 20, 2), // [B,SourceLength,2]
+        new("encoder.layers.0.dropout1.output", 97280, 10240, 16, 20, 32), // [B,SourceLength,32]
+        new("encoder.layers.0.residual1", 107520, 10240, 16, 20, 32), // [B,SourceLength,32]
+        new("encoder.layers.0.norm1.output", 117760, 10240, 16, 20, 32), // [B,SourceLength,32]
+        new("encoder.layers.0.norm1.mean", 128000, 320, 16, 20, 1), // [B,SourceLength,1]
+        new("encoder.layers.0.norm1.rstd", 128320, 320, 16, 20, 1), // [B,SourceLength,1]
+        new("encoder.layers.0.linear1.output", 128640, 20480, 16, 20, 64), // [B,SourceLength,64]
+        new("encoder.layers.0.linear1.output.pre_activation", 149120, 20480, 16, 20, 64), // [B,SourceLength,64]
+        new("encoder.layers.0.dropout.output", 169600, 20480, 16, 20, 64), // [B,SourceLength,64]
+        new("encoder.layers.0.linear2.output", 190080, 10240, 16, 20, 32), // [B,SourceLength,32]
+        new("encoder.layers.0.dropout2.output", 200320, 10240, 16, 20, 32), // [B,SourceLength,32]
+        new("encoder.layers.0.residual2", 210560, 10240, 16, 20, 32), // [B,SourceLength,32]
+        new("encoder.layers.0.norm2.output", 220800, 10240, 16, 20, 32), // [B,SourceLength,32]
+        new("encoder.layers.0.norm2.mean", 231040, 320, 16, 20, 1), // [B,SourceLength,1]
+        new("encoder.layers.0.norm2.rstd", 231360, 320, 16, 20, 1), // [B,SourceLength,1]
         // TargetEmbedding: [B,TargetLength] -> [B,TargetLength,32]
-        new("target_embedding.output", 170240, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("target_embedding.output", 231680, 12288, 16, 24, 32), // [B,TargetLength,32]
         // TargetPositions: [B,TargetLength,32] -> [B,TargetLength,32]
-        new("target_positions.output", 182528, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("target_positions.output", 243968, 12288, 16, 24, 32), // [B,TargetLength,32]
         // Decoder: [B,TargetLength,32] -> [B,TargetLength,32]
-        new("decoder.layers.0.self_attn.qkv", 194816, 36864, 16, 24, 96), // [B,TargetLength,96]
-        new("decoder.layers.0.self_attn.probs", 231680, 36864, 16, 4, 24, 24), // [B,4,TargetLength,TargetLength]
-        new("decoder.layers.0.self_attn.context", 268544, 12288, 16, 24, 32), // [B,TargetLength,32]
-        new("decoder.layers.0.self_attn.output", 280832, 12288, 16, 24, 32), // [B,TargetLength,32]
-        new("decoder.layers.0.norm1.output", 293120, 12288, 16, 24, 32), // [B,TargetLength,32]
-        new("decoder.layers.0.norm1.stats", 305408, 768, 16, 24, 2), // [B,TargetLength,2]
-        new("decoder.layers.0.multihead_attn.q", 306176, 12288, 16, 24, 32), // [B,TargetLength,32]
-        new("decoder.layers.0.multihead_attn.kv", 318464, 20480, 16, 20, 64), // [B,SourceLength,64]
-        new("decoder.layers.0.multihead_attn.probs", 338944, 30720, 16, 4, 24, 20), // [B,4,TargetLength,SourceLength]
-        new("decoder.layers.0.multihead_attn.context", 369664, 12288, 16, 24, 32), // [B,TargetLength,32]
-        new("decoder.layers.0.multihead_attn.output", 381952, 12288, 16, 24, 32), // [B,TargetLength,32]
-        new("decoder.layers.0.norm2.output", 394240, 12288, 16, 24, 32), // [B,TargetLength,32]
-        new("decoder.layers.0.norm2.stats", 406528, 768, 16, 24, 2), // [B,TargetLength,2]
-        new("decoder.layers.0.linear1.output", 407296, 24576, 16, 24, 64), // [B,TargetLength,64]
-        new("decoder.layers.0.activation.output", 431872, 24576, 16, 24, 64), // [B,TargetLength,64]
-        new("decoder.layers.0.linear2.output", 456448, 12288, 16, 24, 32), // [B,TargetLength,32]
-        new("decoder.layers.0.norm3.output", 468736, 12288, 16, 24, 32), // [B,TargetLength,32]
-        new("decoder.layers.0.norm3.stats", 481024, 768, 16, 24, 2), // [B,TargetLength,2]
+        new("decoder.layers.0.self_attn.q", 256256, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.self_attn.k", 268544, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.self_attn.v", 280832, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.self_attn.probs", 293120, 36864, 16, 4, 24, 24), // [B,4,TargetLength,TargetLength]
+        new("decoder.layers.0.self_attn.context", 329984, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.self_attn.output", 342272, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.dropout1.output", 354560, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.residual1", 366848, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.norm1.output", 379136, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.norm1.mean", 391424, 384, 16, 24, 1), // [B,TargetLength,1]
+        new("decoder.layers.0.norm1.rstd", 391808, 384, 16, 24, 1), // [B,TargetLength,1]
+        new("decoder.layers.0.multihead_attn.q", 392192, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.multihead_attn.k", 404480, 10240, 16, 20, 32), // [B,SourceLength,32]
+        new("decoder.layers.0.multihead_attn.v", 414720, 10240, 16, 20, 32), // [B,SourceLength,32]
+        new("decoder.layers.0.multihead_attn.probs", 424960, 30720, 16, 4, 24, 20), // [B,4,TargetLength,SourceLength]
+        new("decoder.layers.0.multihead_attn.context", 455680, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.multihead_attn.output", 467968, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.dropout2.output", 480256, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.residual2", 492544, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.norm2.output", 504832, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.norm2.mean", 517120, 384, 16, 24, 1), // [B,TargetLength,1]
+        new("decoder.layers.0.norm2.rstd", 517504, 384, 16, 24, 1), // [B,TargetLength,1]
+        new("decoder.layers.0.linear1.output", 517888, 24576, 16, 24, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.linear1.output.pre_activation", 542464, 24576, 16, 24, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.dropout.output", 567040, 24576, 16, 24, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.linear2.output", 591616, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.dropout3.output", 603904, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.residual3", 616192, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.norm3.output", 628480, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("decoder.layers.0.norm3.mean", 640768, 384, 16, 24, 1), // [B,TargetLength,1]
+        new("decoder.layers.0.norm3.rstd", 641152, 384, 16, 24, 1), // [B,TargetLength,1]
         // FinalNorm: [B,TargetLength,32] -> [B,TargetLength,32]
-        new("final_norm.output", 481792, 12288, 16, 24, 32), // [B,TargetLength,32]
-        new("final_norm.stats", 494080, 768, 16, 24, 2), // [B,TargetLength,2]
+        new("final_norm.output", 641536, 12288, 16, 24, 32), // [B,TargetLength,32]
+        new("final_norm.mean", 653824, 384, 16, 24, 1), // [B,TargetLength,1]
+        new("final_norm.rstd", 654208, 384, 16, 24, 1), // [B,TargetLength,1]
         // Logits: [B,TargetLength,32] -> [B,TargetLength,300]
-        new("logits.output", 494848, 115200, 16, 24, 300), // [B,TargetLength,300]
+        new("logits", 654592, 115200, 16, 24, 300), // [B,TargetLength,300]
+        new("loss.log_probs", 769792, 115200, 16, 24, 300), // [B,TargetLength,300]
     };
 
     private static readonly global::ModelDsl.LayerInfo[] __layerTable =
@@ -468,7 +492,7 @@ partial class Translator
         "=========================================================================================================================================\n" +
         "Total params: 50,540\n" +
         "Parameter bytes: 202,160 (block 202,160 with alignment)\n" +
-        "Activation bytes: 2,440,192 (MaxBatch 16, maximum lengths)\n" +
+        "Activation bytes: 3,539,968 (MaxBatch 16, maximum lengths)\n" +
         "Forward FLOPs per example: 1,548,288 (matrix products, maximum lengths)\n";
 
     // Initialization: stream = the tensor's index in ParameterTable, counter = the element index.

@@ -16,7 +16,7 @@ namespace ModelDsl.Examples.TinyGpt;
 /// <item><term>Blocks (TransformerDecoder)</term><description>[B,T,64]; 100,096</description></item>
 /// <item><term>Head (Dense)</term><description>[B,T,32]; 0</description></item>
 /// </list>
-/// <para>106,240 parameters (424,960 bytes); activations 11,444,224 bytes at MaxBatch.</para>
+/// <para>106,240 parameters (424,960 bytes); activations 12,623,872 bytes at MaxBatch.</para>
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
 partial class CharacterModel
@@ -35,7 +35,7 @@ partial class CharacterModel
     public const int StateBlockLength = 0;
 
     /// <summary>Floats in the activation arena at MaxBatch and the maximum sequence lengths.</summary>
-    public const int ActivationBlockLength = 2861056;
+    public const int ActivationBlockLength = 3155968;
 
     /// <summary>The model's dimensions as constants, so loops over them have fixed bounds.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -192,32 +192,46 @@ partial class CharacterModel
         // Positions: [B,T,64] -> [B,T,64]
         new("positions.output", 65536, 65536, 16, 64, 64), // [B,T,64]
         // Blocks: [B,T,64] -> [B,T,64]
-        new("blocks.layers.0.self_attn.qkv", 131072, 196608, 16, 64, 192), // [B,T,192]
-        new("blocks.layers.0.self_attn.probs", 327680, 262144, 16, 4, 64, 64), // [B,4,T,T]
-        new("blocks.layers.0.self_attn.context", 589824, 65536, 16, 64, 64), // [B,T,64]
-        new("blocks.layers.0.self_attn.output", 655360, 65536, 16, 64, 64), // [B,T,64]
-        new("blocks.layers.0.norm1.output", 720896, 65536, 16, 64, 64), // [B,T,64]
-        new("blocks.layers.0.norm1.stats", 786432, 2048, 16, 64, 2), // [B,T,2]
-        new("blocks.layers.0.linear1.output", 788480, 262144, 16, 64, 256), // [B,T,256]
-        new("blocks.layers.0.activation.output", 1050624, 262144, 16, 64, 256), // [B,T,256]
-        new("blocks.layers.0.linear2.output", 1312768, 65536, 16, 64, 64), // [B,T,64]
-        new("blocks.layers.0.norm2.output", 1378304, 65536, 16, 64, 64), // [B,T,64]
-        new("blocks.layers.0.norm2.stats", 1443840, 2048, 16, 64, 2), // [B,T,2]
-        new("blocks.layers.1.self_attn.qkv", 1445888, 196608, 16, 64, 192), // [B,T,192]
-        new("blocks.layers.1.self_attn.probs", 1642496, 262144, 16, 4, 64, 64), // [B,4,T,T]
-        new("blocks.layers.1.self_attn.context", 1904640, 65536, 16, 64, 64), // [B,T,64]
-        new("blocks.layers.1.self_attn.output", 1970176, 65536, 16, 64, 64), // [B,T,64]
-        new("blocks.layers.1.norm1.output", 2035712, 65536, 16, 64, 64), // [B,T,64]
-        new("blocks.layers.1.norm1.stats", 2101248, 2048, 16, 64, 2), // [B,T,2]
-        new("blocks.layers.1.linear1.output", 2103296, 262144, 16, 64, 256), // [B,T,256]
-        new("blocks.layers.1.activation.output", 2365440, 262144, 16, 64, 256), // [B,T,256]
-        new("blocks.layers.1.linear2.output", 2627584, 65536, 16, 64, 64), // [B,T,64]
-        new("blocks.layers.1.norm2.output", 2693120, 65536, 16, 64, 64), // [B,T,64]
-        new("blocks.layers.1.norm2.stats", 2758656, 2048, 16, 64, 2), // [B,T,2]
-        new("blocks.norm.output", 2760704, 65536, 16, 64, 64), // [B,T,64]
-        new("blocks.norm.stats", 2826240, 2048, 16, 64, 2), // [B,T,2]
+        new("blocks.layers.0.norm1.output", 131072, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.0.norm1.mean", 196608, 1024, 16, 64, 1), // [B,T,1]
+        new("blocks.layers.0.norm1.rstd", 197632, 1024, 16, 64, 1), // [B,T,1]
+        new("blocks.layers.0.self_attn.q", 198656, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.0.self_attn.k", 264192, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.0.self_attn.v", 329728, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.0.self_attn.probs", 395264, 262144, 16, 4, 64, 64), // [B,4,T,T]
+        new("blocks.layers.0.self_attn.context", 657408, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.0.self_attn.output", 722944, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.0.residual1", 788480, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.0.norm2.output", 854016, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.0.norm2.mean", 919552, 1024, 16, 64, 1), // [B,T,1]
+        new("blocks.layers.0.norm2.rstd", 920576, 1024, 16, 64, 1), // [B,T,1]
+        new("blocks.layers.0.linear1.output", 921600, 262144, 16, 64, 256), // [B,T,256]
+        new("blocks.layers.0.linear1.output.pre_activation", 1183744, 262144, 16, 64, 256), // [B,T,256]
+        new("blocks.layers.0.linear2.output", 1445888, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.0.residual2", 1511424, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.1.norm1.output", 1576960, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.1.norm1.mean", 1642496, 1024, 16, 64, 1), // [B,T,1]
+        new("blocks.layers.1.norm1.rstd", 1643520, 1024, 16, 64, 1), // [B,T,1]
+        new("blocks.layers.1.self_attn.q", 1644544, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.1.self_attn.k", 1710080, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.1.self_attn.v", 1775616, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.1.self_attn.probs", 1841152, 262144, 16, 4, 64, 64), // [B,4,T,T]
+        new("blocks.layers.1.self_attn.context", 2103296, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.1.self_attn.output", 2168832, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.1.residual1", 2234368, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.1.norm2.output", 2299904, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.1.norm2.mean", 2365440, 1024, 16, 64, 1), // [B,T,1]
+        new("blocks.layers.1.norm2.rstd", 2366464, 1024, 16, 64, 1), // [B,T,1]
+        new("blocks.layers.1.linear1.output", 2367488, 262144, 16, 64, 256), // [B,T,256]
+        new("blocks.layers.1.linear1.output.pre_activation", 2629632, 262144, 16, 64, 256), // [B,T,256]
+        new("blocks.layers.1.linear2.output", 2891776, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.layers.1.residual2", 2957312, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.norm.output", 3022848, 65536, 16, 64, 64), // [B,T,64]
+        new("blocks.norm.mean", 3088384, 1024, 16, 64, 1), // [B,T,1]
+        new("blocks.norm.rstd", 3089408, 1024, 16, 64, 1), // [B,T,1]
         // Head: [B,T,64] -> [B,T,32]
-        new("head.output", 2828288, 32768, 16, 64, 32), // [B,T,32]
+        new("head", 3090432, 32768, 16, 64, 32), // [B,T,32]
+        new("loss.log_probs", 3123200, 32768, 16, 64, 32), // [B,T,32]
     };
 
     private static readonly global::ModelDsl.LayerInfo[] __layerTable =
@@ -322,7 +336,7 @@ partial class CharacterModel
         "=====================================================================================================\n" +
         "Total params: 106,240\n" +
         "Parameter bytes: 424,960 (block 424,960 with alignment)\n" +
-        "Activation bytes: 11,444,224 (MaxBatch 16, maximum lengths)\n" +
+        "Activation bytes: 12,623,872 (MaxBatch 16, maximum lengths)\n" +
         "Forward FLOPs per example: 14,942,208 (matrix products, maximum lengths)\n";
 
     // Initialization: stream = the tensor's index in ParameterTable, counter = the element index.

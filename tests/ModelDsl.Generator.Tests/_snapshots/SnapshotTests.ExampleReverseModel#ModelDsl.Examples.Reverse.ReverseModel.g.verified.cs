@@ -20,7 +20,7 @@ namespace ModelDsl.Examples.Reverse;
 /// <item><term>Decoder (TransformerDecoder)</term><description>[B,TargetLength,64]; 50,240</description></item>
 /// <item><term>Logits (Dense)</term><description>[B,TargetLength,39]; 2,535</description></item>
 /// </list>
-/// <para>92,839 parameters (371,356 bytes); activations 3,810,944 bytes at MaxBatch.</para>
+/// <para>92,839 parameters (371,356 bytes); activations 4,391,936 bytes at MaxBatch.</para>
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
 partial class ReverseModel
@@ -39,7 +39,7 @@ partial class ReverseModel
     public const int StateBlockLength = 0;
 
     /// <summary>Floats in the activation arena at MaxBatch and the maximum sequence lengths.</summary>
-    public const int ActivationBlockLength = 952736;
+    public const int ActivationBlockLength = 1097984;
 
     /// <summary>The model's dimensions as constants, so loops over them have fixed bounds.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -257,42 +257,58 @@ partial class ReverseModel
         // SourcePositions: [B,SourceLength,64] -> [B,SourceLength,64]
         new("source_positions.output", 24576, 24576, 32, 12, 64), // [B,SourceLength,64]
         // Encoder: [B,SourceLength,64] -> [B,SourceLength,64]
-        new("encoder.layers.0.self_attn.qkv", 49152, 73728, 32, 12, 192), // [B,SourceLength,192]
+        new("encoder.layers.0.self_attn.q", 49152, 24576, 32, 12, 64), // [B,SourceLength,64]
+        new("encoder.layers.0.self_attn.k", 73728, 24576, 32, 12, 64), // [B,SourceLength,64]
+        new("encoder.layers.0.self_attn.v", 98304, 24576, 32, 12, 64), // [B,SourceLength,64]
         new("encoder.layers.0.self_attn.probs", 122880, 18432, 32, 4, 12, 12), // [B,4,SourceLength,SourceLength]
         new("encoder.layers.0.self_attn.context", 141312, 24576, 32, 12, 64), // [B,SourceLength,64]
         new("encoder.layers.0.self_attn.output", 165888, 24576, 32, 12, 64), // [B,SourceLength,64]
-        new("encoder.layers.0.norm1.output", 190464, 24576, 32, 12, 64), // [B,SourceLength,64]
-        new("encoder.layers.0.norm1.stats", 215040, 768, 32, 12, 2), // [B,SourceLength,2]
-        new("encoder.layers.0.linear1.output", 215808, 49152, 32, 12, 128), // [B,SourceLength,128]
-        new("encoder.layers.0.activation.output", 264960, 49152, 32, 12, 128), // [B,SourceLength,128]
-        new("encoder.layers.0.linear2.output", 314112, 24576, 32, 12, 64), // [B,SourceLength,64]
-        new("encoder.layers.0.norm2.output", 338688, 24576, 32, 12, 64), // [B,SourceLength,64]
-        new("encoder.layers.0.norm2.stats", 363264, 768, 32, 12, 2), // [B,SourceLength,2]
+        new("encoder.layers.0.residual1", 190464, 24576, 32, 12, 64), // [B,SourceLength,64]
+        new("encoder.layers.0.norm1.output", 215040, 24576, 32, 12, 64), // [B,SourceLength,64]
+        new("encoder.layers.0.norm1.mean", 239616, 384, 32, 12, 1), // [B,SourceLength,1]
+        new("encoder.layers.0.norm1.rstd", 240000, 384, 32, 12, 1), // [B,SourceLength,1]
+        new("encoder.layers.0.linear1.output", 240384, 49152, 32, 12, 128), // [B,SourceLength,128]
+        new("encoder.layers.0.linear1.output.pre_activation", 289536, 49152, 32, 12, 128), // [B,SourceLength,128]
+        new("encoder.layers.0.linear2.output", 338688, 24576, 32, 12, 64), // [B,SourceLength,64]
+        new("encoder.layers.0.residual2", 363264, 24576, 32, 12, 64), // [B,SourceLength,64]
+        new("encoder.layers.0.norm2.output", 387840, 24576, 32, 12, 64), // [B,SourceLength,64]
+        new("encoder.layers.0.norm2.mean", 412416, 384, 32, 12, 1), // [B,SourceLength,1]
+        new("encoder.layers.0.norm2.rstd", 412800, 384, 32, 12, 1), // [B,SourceLength,1]
         // TargetEmbedding: [B,TargetLength] -> [B,TargetLength,64]
-        new("target_embedding.output", 364032, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("target_embedding.output", 413184, 26624, 32, 13, 64), // [B,TargetLength,64]
         // TargetPositions: [B,TargetLength,64] -> [B,TargetLength,64]
-        new("target_positions.output", 390656, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("target_positions.output", 439808, 26624, 32, 13, 64), // [B,TargetLength,64]
         // Decoder: [B,TargetLength,64] -> [B,TargetLength,64]
-        new("decoder.layers.0.self_attn.qkv", 417280, 79872, 32, 13, 192), // [B,TargetLength,192]
-        new("decoder.layers.0.self_attn.probs", 497152, 21632, 32, 4, 13, 13), // [B,4,TargetLength,TargetLength]
-        new("decoder.layers.0.self_attn.context", 518784, 26624, 32, 13, 64), // [B,TargetLength,64]
-        new("decoder.layers.0.self_attn.output", 545408, 26624, 32, 13, 64), // [B,TargetLength,64]
-        new("decoder.layers.0.norm1.output", 572032, 26624, 32, 13, 64), // [B,TargetLength,64]
-        new("decoder.layers.0.norm1.stats", 598656, 832, 32, 13, 2), // [B,TargetLength,2]
-        new("decoder.layers.0.multihead_attn.q", 599488, 26624, 32, 13, 64), // [B,TargetLength,64]
-        new("decoder.layers.0.multihead_attn.kv", 626112, 49152, 32, 12, 128), // [B,SourceLength,128]
-        new("decoder.layers.0.multihead_attn.probs", 675264, 19968, 32, 4, 13, 12), // [B,4,TargetLength,SourceLength]
-        new("decoder.layers.0.multihead_attn.context", 695232, 26624, 32, 13, 64), // [B,TargetLength,64]
-        new("decoder.layers.0.multihead_attn.output", 721856, 26624, 32, 13, 64), // [B,TargetLength,64]
-        new("decoder.layers.0.norm2.output", 748480, 26624, 32, 13, 64), // [B,TargetLength,64]
-        new("decoder.layers.0.norm2.stats", 775104, 832, 32, 13, 2), // [B,TargetLength,2]
-        new("decoder.layers.0.linear1.output", 775936, 53248, 32, 13, 128), // [B,TargetLength,128]
-        new("decoder.layers.0.activation.output", 829184, 53248, 32, 13, 128), // [B,TargetLength,128]
-        new("decoder.layers.0.linear2.output", 882432, 26624, 32, 13, 64), // [B,TargetLength,64]
-        new("decoder.layers.0.norm3.output", 909056, 26624, 32, 13, 64), // [B,TargetLength,64]
-        new("decoder.layers.0.norm3.stats", 935680, 832, 32, 13, 2), // [B,TargetLength,2]
+        new("decoder.layers.0.self_attn.q", 466432, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.self_attn.k", 493056, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.self_attn.v", 519680, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.self_attn.probs", 546304, 21632, 32, 4, 13, 13), // [B,4,TargetLength,TargetLength]
+        new("decoder.layers.0.self_attn.context", 567936, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.self_attn.output", 594560, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.residual1", 621184, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.norm1.output", 647808, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.norm1.mean", 674432, 416, 32, 13, 1), // [B,TargetLength,1]
+        new("decoder.layers.0.norm1.rstd", 674848, 416, 32, 13, 1), // [B,TargetLength,1]
+        new("decoder.layers.0.multihead_attn.q", 675264, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.multihead_attn.k", 701888, 24576, 32, 12, 64), // [B,SourceLength,64]
+        new("decoder.layers.0.multihead_attn.v", 726464, 24576, 32, 12, 64), // [B,SourceLength,64]
+        new("decoder.layers.0.multihead_attn.probs", 751040, 19968, 32, 4, 13, 12), // [B,4,TargetLength,SourceLength]
+        new("decoder.layers.0.multihead_attn.context", 771008, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.multihead_attn.output", 797632, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.residual2", 824256, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.norm2.output", 850880, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.norm2.mean", 877504, 416, 32, 13, 1), // [B,TargetLength,1]
+        new("decoder.layers.0.norm2.rstd", 877920, 416, 32, 13, 1), // [B,TargetLength,1]
+        new("decoder.layers.0.linear1.output", 878336, 53248, 32, 13, 128), // [B,TargetLength,128]
+        new("decoder.layers.0.linear1.output.pre_activation", 931584, 53248, 32, 13, 128), // [B,TargetLength,128]
+        new("decoder.layers.0.linear2.output", 984832, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.residual3", 1011456, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.norm3.output", 1038080, 26624, 32, 13, 64), // [B,TargetLength,64]
+        new("decoder.layers.0.norm3.mean", 1064704, 416, 32, 13, 1), // [B,TargetLength,1]
+        new("decoder.layers.0.norm3.rstd", 1065120, 416, 32, 13, 1), // [B,TargetLength,1]
         // Logits: [B,TargetLength,64] -> [B,TargetLength,39]
-        new("logits.output", 936512, 16224, 32, 13, 39), // [B,TargetLength,39]
+        new("logits", 1065536, 16224, 32, 13, 39), // [B,TargetLength,39]
+        new("loss.log_probs", 1081760, 16224, 32, 13, 39), // [B,TargetLength,39]
     };
 
     private static readonly global::ModelDsl.LayerInfo[] __layerTable =
@@ -450,7 +466,7 @@ partial class ReverseModel
         "========================================================================================================================\n" +
         "Total params: 92,839\n" +
         "Parameter bytes: 371,356 (block 371,356 with alignment)\n" +
-        "Activation bytes: 3,810,944 (MaxBatch 32, maximum lengths)\n" +
+        "Activation bytes: 4,391,936 (MaxBatch 32, maximum lengths)\n" +
         "Forward FLOPs per example: 2,232,960 (matrix products, maximum lengths)\n";
 
     // Initialization: stream = the tensor's index in ParameterTable, counter = the element index.

@@ -17,7 +17,7 @@ namespace ModelDsl.Examples.Sentiment;
 /// <item><term>Pool (MeanPool)</term><description>[B,64]; 0</description></item>
 /// <item><term>Head (Dense)</term><description>[B,2]; 130</description></item>
 /// </list>
-/// <para>70,274 parameters (281,096 bytes); activations 5,734,656 bytes at MaxBatch.</para>
+/// <para>70,274 parameters (281,096 bytes); activations 8,094,208 bytes at MaxBatch.</para>
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
 partial class SentimentModel
@@ -36,7 +36,7 @@ partial class SentimentModel
     public const int StateBlockLength = 0;
 
     /// <summary>Floats in the activation arena at MaxBatch and the maximum sequence lengths.</summary>
-    public const int ActivationBlockLength = 1433664;
+    public const int ActivationBlockLength = 2023552;
 
     /// <summary>The model's dimensions as constants, so loops over them have fixed bounds.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -199,32 +199,51 @@ partial class SentimentModel
         // Positions: [B,T,64] -> [B,T,64]
         new("positions.output", 49152, 49152, 32, 24, 64), // [B,T,64]
         // Encoder: [B,T,64] -> [B,T,64]
-        new("encoder.layers.0.self_attn.qkv", 98304, 147456, 32, 24, 192), // [B,T,192]
+        new("encoder.layers.0.self_attn.q", 98304, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.0.self_attn.k", 147456, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.0.self_attn.v", 196608, 49152, 32, 24, 64), // [B,T,64]
         new("encoder.layers.0.self_attn.probs", 245760, 73728, 32, 4, 24, 24), // [B,4,T,T]
         new("encoder.layers.0.self_attn.context", 319488, 49152, 32, 24, 64), // [B,T,64]
         new("encoder.layers.0.self_attn.output", 368640, 49152, 32, 24, 64), // [B,T,64]
-        new("encoder.layers.0.norm1.output", 417792, 49152, 32, 24, 64), // [B,T,64]
-        new("encoder.layers.0.norm1.stats", 466944, 1536, 32, 24, 2), // [B,T,2]
-        new("encoder.layers.0.linear1.output", 468480, 98304, 32, 24, 128), // [B,T,128]
-        new("encoder.layers.0.activation.output", 566784, 98304, 32, 24, 128), // [B,T,128]
-        new("encoder.layers.0.linear2.output", 665088, 49152, 32, 24, 64), // [B,T,64]
-        new("encoder.layers.0.norm2.output", 714240, 49152, 32, 24, 64), // [B,T,64]
-        new("encoder.layers.0.norm2.stats", 763392, 1536, 32, 24, 2), // [B,T,2]
-        new("encoder.layers.1.self_attn.qkv", 764928, 147456, 32, 24, 192), // [B,T,192]
-        new("encoder.layers.1.self_attn.probs", 912384, 73728, 32, 4, 24, 24), // [B,4,T,T]
-        new("encoder.layers.1.self_attn.context", 986112, 49152, 32, 24, 64), // [B,T,64]
-        new("encoder.layers.1.self_attn.output", 1035264, 49152, 32, 24, 64), // [B,T,64]
-        new("encoder.layers.1.norm1.output", 1084416, 49152, 32, 24, 64), // [B,T,64]
-        new("encoder.layers.1.norm1.stats", 1133568, 1536, 32, 24, 2), // [B,T,2]
-        new("encoder.layers.1.linear1.output", 1135104, 98304, 32, 24, 128), // [B,T,128]
-        new("encoder.layers.1.activation.output", 1233408, 98304, 32, 24, 128), // [B,T,128]
-        new("encoder.layers.1.linear2.output", 1331712, 49152, 32, 24, 64), // [B,T,64]
-        new("encoder.layers.1.norm2.output", 1380864, 49152, 32, 24, 64), // [B,T,64]
-        new("encoder.layers.1.norm2.stats", 1430016, 1536, 32, 24, 2), // [B,T,2]
+        new("encoder.layers.0.dropout1.output", 417792, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.0.residual1", 466944, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.0.norm1.output", 516096, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.0.norm1.mean", 565248, 768, 32, 24, 1), // [B,T,1]
+        new("encoder.layers.0.norm1.rstd", 566016, 768, 32, 24, 1), // [B,T,1]
+        new("encoder.layers.0.linear1.output", 566784, 98304, 32, 24, 128), // [B,T,128]
+        new("encoder.layers.0.linear1.output.pre_activation", 665088, 98304, 32, 24, 128), // [B,T,128]
+        new("encoder.layers.0.dropout.output", 763392, 98304, 32, 24, 128), // [B,T,128]
+        new("encoder.layers.0.linear2.output", 861696, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.0.dropout2.output", 910848, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.0.residual2", 960000, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.0.norm2.output", 1009152, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.0.norm2.mean", 1058304, 768, 32, 24, 1), // [B,T,1]
+        new("encoder.layers.0.norm2.rstd", 1059072, 768, 32, 24, 1), // [B,T,1]
+        new("encoder.layers.1.self_attn.q", 1059840, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.1.self_attn.k", 1108992, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.1.self_attn.v", 1158144, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.1.self_attn.probs", 1207296, 73728, 32, 4, 24, 24), // [B,4,T,T]
+        new("encoder.layers.1.self_attn.context", 1281024, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.1.self_attn.output", 1330176, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.1.dropout1.output", 1379328, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.1.residual1", 1428480, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.1.norm1.output", 1477632, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.1.norm1.mean", 1526784, 768, 32, 24, 1), // [B,T,1]
+        new("encoder.layers.1.norm1.rstd", 1527552, 768, 32, 24, 1), // [B,T,1]
+        new("encoder.layers.1.linear1.output", 1528320, 98304, 32, 24, 128), // [B,T,128]
+        new("encoder.layers.1.linear1.output.pre_activation", 1626624, 98304, 32, 24, 128), // [B,T,128]
+        new("encoder.layers.1.dropout.output", 1724928, 98304, 32, 24, 128), // [B,T,128]
+        new("encoder.layers.1.linear2.output", 1823232, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.1.dropout2.output", 1872384, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.1.residual2", 1921536, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.1.norm2.output", 1970688, 49152, 32, 24, 64), // [B,T,64]
+        new("encoder.layers.1.norm2.mean", 2019840, 768, 32, 24, 1), // [B,T,1]
+        new("encoder.layers.1.norm2.rstd", 2020608, 768, 32, 24, 1), // [B,T,1]
         // Pool: [B,T,64] -> [B,64]
-        new("pool.output", 1431552, 2048, 32, 64), // [B,64]
+        new("pool.output", 2021376, 2048, 32, 64), // [B,64]
         // Head: [B,64] -> [B,2]
-        new("head.output", 1433600, 64, 32, 2), // [B,2]
+        new("head", 2023424, 64, 32, 2), // [B,2]
+        new("loss.log_probs", 2023488, 64, 32, 2), // [B,2]
     };
 
     private static readonly global::ModelDsl.LayerInfo[] __layerTable =
@@ -335,7 +354,7 @@ partial class SentimentModel
         "===================================================================================================\n" +
         "Total params: 70,274\n" +
         "Parameter bytes: 281,096 (block 281,096 with alignment)\n" +
-        "Activation bytes: 5,734,656 (MaxBatch 32, maximum lengths)\n" +
+        "Activation bytes: 8,094,208 (MaxBatch 32, maximum lengths)\n" +
         "Forward FLOPs per example: 3,442,432 (matrix products, maximum lengths)\n";
 
     // Initialization: stream = the tensor's index in ParameterTable, counter = the element index.

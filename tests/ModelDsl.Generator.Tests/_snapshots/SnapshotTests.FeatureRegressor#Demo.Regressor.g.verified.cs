@@ -15,7 +15,7 @@ namespace Demo;
 /// <item><term>Norm (BatchNorm)</term><description>[B,16]; 32</description></item>
 /// <item><term>Out (Dense)</term><description>[B,3]; 51</description></item>
 /// </list>
-/// <para>259 parameters (1,036 bytes); activations 880 bytes at MaxBatch.</para>
+/// <para>259 parameters (1,036 bytes); activations 1,152 bytes at MaxBatch.</para>
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
 partial class Regressor
@@ -34,7 +34,7 @@ partial class Regressor
     public const int StateBlockLength = 32;
 
     /// <summary>Floats in the activation arena at MaxBatch and the maximum sequence lengths.</summary>
-    public const int ActivationBlockLength = 220;
+    public const int ActivationBlockLength = 288;
 
     /// <summary>The model's dimensions as constants, so loops over them have fixed bounds.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -139,14 +139,17 @@ partial class Regressor
 
     private static readonly global::ModelDsl.ParameterEntry[] __activationTable =
     {
+        // X: [B,10] -> [B,10]
+        new("x.input", 0, 40, 4, 10), // [B,10]
         // Hidden: [B,10] -> [B,16]
-        new("hidden.preactivation", 0, 64, 4, 16), // [B,16]
-        new("hidden.output", 64, 64, 4, 16), // [B,16]
+        new("hidden", 48, 64, 4, 16), // [B,16]
+        new("hidden.pre_activation", 112, 64, 4, 16), // [B,16]
         // Norm: [B,16] -> [B,16]
-        new("norm.output", 128, 64, 4, 16), // [B,16]
-        new("norm.stats", 192, 8, 4, 2), // [B,2]
+        new("norm.output", 176, 64, 4, 16), // [B,16]
+        new("norm.mean", 240, 16, 16), // [16]
+        new("norm.rstd", 256, 16, 16), // [16]
         // Out: [B,16] -> [B,3]
-        new("out.output", 208, 12, 4, 3), // [B,3]
+        new("out", 272, 12, 4, 3), // [B,3]
     };
 
     private static readonly global::ModelDsl.LayerInfo[] __layerTable =
@@ -217,7 +220,7 @@ partial class Regressor
         "Total params: 259\n" +
         "Parameter bytes: 1,036 (block 1,036 with alignment)\n" +
         "State bytes: 128\n" +
-        "Activation bytes: 880 (MaxBatch 4, maximum lengths)\n" +
+        "Activation bytes: 1,152 (MaxBatch 4, maximum lengths)\n" +
         "Forward FLOPs per example: 416 (matrix products, maximum lengths)\n";
 
     // Initialization: stream = the tensor's index in ParameterTable, counter = the element index.

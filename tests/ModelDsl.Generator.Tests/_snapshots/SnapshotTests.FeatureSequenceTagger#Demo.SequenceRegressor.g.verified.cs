@@ -18,7 +18,7 @@ namespace Demo;
 /// <item><term>Norm (BatchNorm)</term><description>[B,Length,16]; 32</description></item>
 /// <item><term>Out (Dense)</term><description>[B,Length,2]; 34</description></item>
 /// </list>
-/// <para>2,338 parameters (9,352 bytes); activations 102,912 bytes at MaxBatch.</para>
+/// <para>2,338 parameters (9,352 bytes); activations 121,088 bytes at MaxBatch.</para>
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
 partial class SequenceRegressor
@@ -37,7 +37,7 @@ partial class SequenceRegressor
     public const int StateBlockLength = 32;
 
     /// <summary>Floats in the activation arena at MaxBatch and the maximum sequence lengths.</summary>
-    public const int ActivationBlockLength = 25728;
+    public const int ActivationBlockLength = 30272;
 
     /// <summary>The model's dimensions as constants, so loops over them have fixed bounds.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -200,25 +200,37 @@ partial class SequenceRegressor
 
     private static readonly global::ModelDsl.ParameterEntry[] __activationTable =
     {
+        // Signal: [B,Length,5] -> [B,Length,5]
+        new("signal.input", 0, 480, 8, 12, 5), // [B,Length,5]
+        // Context: [B,ContextLength,16] -> [B,ContextLength,16]
+        new("context.input", 480, 768, 8, 6, 16), // [B,ContextLength,16]
         // Project: [B,Length,5] -> [B,Length,16]
-        new("project.preactivation", 0, 1536, 8, 12, 16), // [B,Length,16]
-        new("project.output", 1536, 1536, 8, 12, 16), // [B,Length,16]
+        new("project", 1248, 1536, 8, 12, 16), // [B,Length,16]
+        new("project.pre_activation", 2784, 1536, 8, 12, 16), // [B,Length,16]
         // SelfAttention: [B,Length,16] -> [B,Length,16]
-        new("self_attention.qkv", 3072, 4608, 8, 12, 48), // [B,Length,48]
-        new("self_attention.probs", 7680, 4608, 8, 4, 12, 12), // [B,4,Length,Length]
-        new("self_attention.context", 12288, 1536, 8, 12, 16), // [B,Length,16]
-        new("self_attention.output", 13824, 1536, 8, 12, 16), // [B,Length,16]
+        new("self_attention.q", 4320, 1536, 8, 12, 16), // [B,Length,16]
+        new("self_attention.k", 5856, 1536, 8, 12, 16), // [B,Length,16]
+        new("self_attention.v", 7392, 1536, 8, 12, 16), // [B,Length,16]
+        new("self_attention.probs", 8928, 4608, 8, 4, 12, 12), // [B,4,Length,Length]
+        new("self_attention.context", 13536, 1536, 8, 12, 16), // [B,Length,16]
+        new("self_attention.output", 15072, 1536, 8, 12, 16), // [B,Length,16]
         // CrossAttention: [B,Length,16] -> [B,Length,16]
-        new("cross_attention.q", 15360, 1536, 8, 12, 16), // [B,Length,16]
-        new("cross_attention.kv", 16896, 1536, 8, 6, 32), // [B,ContextLength,32]
-        new("cross_attention.probs", 18432, 2304, 8, 4, 12, 6), // [B,4,Length,ContextLength]
-        new("cross_attention.context", 20736, 1536, 8, 12, 16), // [B,Length,16]
-        new("cross_attention.output", 22272, 1536, 8, 12, 16), // [B,Length,16]
+        new("cross_attention.q", 16608, 1536, 8, 12, 16), // [B,Length,16]
+        new("cross_attention.k", 18144, 768, 8, 6, 16), // [B,ContextLength,16]
+        new("cross_attention.v", 18912, 768, 8, 6, 16), // [B,ContextLength,16]
+        new("cross_attention.probs", 19680, 2304, 8, 4, 12, 6), // [B,4,Length,ContextLength]
+        new("cross_attention.context", 21984, 1536, 8, 12, 16), // [B,Length,16]
+        new("cross_attention.output", 23520, 1536, 8, 12, 16), // [B,Length,16]
         // Norm: [B,Length,16] -> [B,Length,16]
-        new("norm.output", 23808, 1536, 8, 12, 16), // [B,Length,16]
-        new("norm.stats", 25344, 192, 8, 12, 2), // [B,Length,2]
+        new("norm.output", 25056, 1536, 8, 12, 16), // [B,Length,16]
+        new("norm.mean", 26592, 16, 16), // [16]
+        new("norm.rstd", 26608, 16, 16), // [16]
+        new("norm.packed_input", 26624, 1536, 8, 12, 16), // [B,Length,16]
+        new("norm.packed_output", 28160, 1536, 8, 12, 16), // [B,Length,16]
         // Out: [B,Length,16] -> [B,Length,2]
-        new("out.output", 25536, 192, 8, 12, 2), // [B,Length,2]
+        new("out", 29696, 192, 8, 12, 2), // [B,Length,2]
+        new("loss.packed_predictions", 29888, 192, 8, 12, 2), // [B,Length,2]
+        new("loss.packed_targets", 30080, 192, 8, 12, 2), // [B,Length,2]
     };
 
     private static readonly global::ModelDsl.LayerInfo[] __layerTable =
@@ -331,7 +343,7 @@ partial class SequenceRegressor
         "Total params: 2,338\n" +
         "Parameter bytes: 9,352 (block 9,352 with alignment)\n" +
         "State bytes: 128\n" +
-        "Activation bytes: 102,912 (MaxBatch 8, maximum lengths)\n" +
+        "Activation bytes: 121,088 (MaxBatch 8, maximum lengths)\n" +
         "Forward FLOPs per example: 59,520 (matrix products, maximum lengths)\n";
 
     // Initialization: stream = the tensor's index in ParameterTable, counter = the element index.

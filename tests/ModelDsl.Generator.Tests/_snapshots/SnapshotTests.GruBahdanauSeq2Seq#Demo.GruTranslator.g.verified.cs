@@ -18,7 +18,7 @@ namespace Demo;
 /// <item><term>Decoder (RecurrentDecoder)</term><description>[B,TargetLength,160]; 59,904</description></item>
 /// <item><term>Logits (Dense)</term><description>[B,TargetLength,40]; 6,440</description></item>
 /// </list>
-/// <para>104,296 parameters (417,184 bytes); activations 815,104 bytes at MaxBatch.</para>
+/// <para>104,296 parameters (417,184 bytes); activations 1,163,264 bytes at MaxBatch.</para>
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
 partial class GruTranslator
@@ -37,7 +37,7 @@ partial class GruTranslator
     public const int StateBlockLength = 0;
 
     /// <summary>Floats in the activation arena at MaxBatch and the maximum sequence lengths.</summary>
-    public const int ActivationBlockLength = 203776;
+    public const int ActivationBlockLength = 290816;
 
     /// <summary>The model's dimensions as constants, so loops over them have fixed bounds.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -189,13 +189,21 @@ partial class GruTranslator
         // SourceEmbedding: [B,SourceLength] -> [B,SourceLength,64]
         new("source_embedding.output", 0, 40960, 32, 20, 64), // [B,SourceLength,64]
         // Encoder: [B,SourceLength,64] -> [B,SourceLength,96]
-        new("encoder.output", 40960, 61440, 32, 20, 96), // [B,SourceLength,96]
+        new("encoder_l0.output", 40960, 30720, 32, 20, 48), // [B,SourceLength,48]
+        new("encoder_l0.final", 71680, 1536, 32, 48), // [B,48]
+        new("encoder_l0_reverse.output", 73216, 30720, 32, 20, 48), // [B,SourceLength,48]
+        new("encoder_l0_reverse.final", 103936, 1536, 32, 48), // [B,48]
+        new("encoder_l0.output", 105472, 61440, 32, 20, 96), // [B,SourceLength,96]
+        new("encoder_l0.final", 166912, 3072, 32, 96), // [B,96]
         // TargetEmbedding: [B,TargetLength] -> [B,TargetLength,64]
-        new("target_embedding.output", 102400, 24576, 32, 12, 64), // [B,TargetLength,64]
+        new("target_embedding.output", 169984, 24576, 32, 12, 64), // [B,TargetLength,64]
         // Decoder: [B,TargetLength,64] -> [B,TargetLength,160]
-        new("decoder.output", 126976, 61440, 32, 12, 160), // [B,TargetLength,160]
+        new("decoder.bridge", 194560, 2048, 32, 64), // [B,64]
+        new("decoder.bridge.pre_activation", 196608, 2048, 32, 64), // [B,64]
+        new("decoder.output", 198656, 61440, 32, 12, 160), // [B,TargetLength,160]
         // Logits: [B,TargetLength,160] -> [B,TargetLength,40]
-        new("logits.output", 188416, 15360, 32, 12, 40), // [B,TargetLength,40]
+        new("logits", 260096, 15360, 32, 12, 40), // [B,TargetLength,40]
+        new("loss.log_probs", 275456, 15360, 32, 12, 40), // [B,TargetLength,40]
     };
 
     private static readonly global::ModelDsl.LayerInfo[] __layerTable =
@@ -314,7 +322,7 @@ partial class GruTranslator
         "====================================================================================================================\n" +
         "Total params: 104,296\n" +
         "Parameter bytes: 417,184 (block 417,184 with alignment)\n" +
-        "Activation bytes: 815,104 (MaxBatch 32, maximum lengths)\n" +
+        "Activation bytes: 1,163,264 (MaxBatch 32, maximum lengths)\n" +
         "Forward FLOPs per example: 2,568,192 (matrix products, maximum lengths)\n";
 
     // Initialization: stream = the tensor's index in ParameterTable, counter = the element index.

@@ -17,7 +17,7 @@ namespace Demo;
 /// <item><term>Pool (MeanPool)</term><description>[B,64]; 0</description></item>
 /// <item><term>Head (Dense)</term><description>[B,2]; 130</description></item>
 /// </list>
-/// <para>164,098 parameters (656,392 bytes); activations 22,094,080 bytes at MaxBatch.</para>
+/// <para>164,098 parameters (656,392 bytes); activations 30,482,944 bytes at MaxBatch.</para>
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
 partial class SentimentClassifier
@@ -36,7 +36,7 @@ partial class SentimentClassifier
     public const int StateBlockLength = 0;
 
     /// <summary>Floats in the activation arena at MaxBatch and the maximum sequence lengths.</summary>
-    public const int ActivationBlockLength = 5523520;
+    public const int ActivationBlockLength = 7620736;
 
     /// <summary>The model's dimensions as constants, so loops over them have fixed bounds.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -199,32 +199,51 @@ partial class SentimentClassifier
         // Positions: [B,T,64] -> [B,T,64]
         new("positions.output", 131072, 131072, 32, 64, 64), // [B,T,64]
         // Encoder: [B,T,64] -> [B,T,64]
-        new("encoder.layers.0.self_attn.qkv", 262144, 393216, 32, 64, 192), // [B,T,192]
+        new("encoder.layers.0.self_attn.q", 262144, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.0.self_attn.k", 393216, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.0.self_attn.v", 524288, 131072, 32, 64, 64), // [B,T,64]
         new("encoder.layers.0.self_attn.probs", 655360, 524288, 32, 4, 64, 64), // [B,4,T,T]
         new("encoder.layers.0.self_attn.context", 1179648, 131072, 32, 64, 64), // [B,T,64]
         new("encoder.layers.0.self_attn.output", 1310720, 131072, 32, 64, 64), // [B,T,64]
-        new("encoder.layers.0.norm1.output", 1441792, 131072, 32, 64, 64), // [B,T,64]
-        new("encoder.layers.0.norm1.stats", 1572864, 4096, 32, 64, 2), // [B,T,2]
-        new("encoder.layers.0.linear1.output", 1576960, 524288, 32, 64, 256), // [B,T,256]
-        new("encoder.layers.0.activation.output", 2101248, 524288, 32, 64, 256), // [B,T,256]
-        new("encoder.layers.0.linear2.output", 2625536, 131072, 32, 64, 64), // [B,T,64]
-        new("encoder.layers.0.norm2.output", 2756608, 131072, 32, 64, 64), // [B,T,64]
-        new("encoder.layers.0.norm2.stats", 2887680, 4096, 32, 64, 2), // [B,T,2]
-        new("encoder.layers.1.self_attn.qkv", 2891776, 393216, 32, 64, 192), // [B,T,192]
-        new("encoder.layers.1.self_attn.probs", 3284992, 524288, 32, 4, 64, 64), // [B,4,T,T]
-        new("encoder.layers.1.self_attn.context", 3809280, 131072, 32, 64, 64), // [B,T,64]
-        new("encoder.layers.1.self_attn.output", 3940352, 131072, 32, 64, 64), // [B,T,64]
-        new("encoder.layers.1.norm1.output", 4071424, 131072, 32, 64, 64), // [B,T,64]
-        new("encoder.layers.1.norm1.stats", 4202496, 4096, 32, 64, 2), // [B,T,2]
-        new("encoder.layers.1.linear1.output", 4206592, 524288, 32, 64, 256), // [B,T,256]
-        new("encoder.layers.1.activation.output", 4730880, 524288, 32, 64, 256), // [B,T,256]
-        new("encoder.layers.1.linear2.output", 5255168, 131072, 32, 64, 64), // [B,T,64]
-        new("encoder.layers.1.norm2.output", 5386240, 131072, 32, 64, 64), // [B,T,64]
-        new("encoder.layers.1.norm2.stats", 5517312, 4096, 32, 64, 2), // [B,T,2]
+        new("encoder.layers.0.dropout1.output", 1441792, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.0.residual1", 1572864, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.0.norm1.output", 1703936, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.0.norm1.mean", 1835008, 2048, 32, 64, 1), // [B,T,1]
+        new("encoder.layers.0.norm1.rstd", 1837056, 2048, 32, 64, 1), // [B,T,1]
+        new("encoder.layers.0.linear1.output", 1839104, 524288, 32, 64, 256), // [B,T,256]
+        new("encoder.layers.0.linear1.output.pre_activation", 2363392, 524288, 32, 64, 256), // [B,T,256]
+        new("encoder.layers.0.dropout.output", 2887680, 524288, 32, 64, 256), // [B,T,256]
+        new("encoder.layers.0.linear2.output", 3411968, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.0.dropout2.output", 3543040, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.0.residual2", 3674112, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.0.norm2.output", 3805184, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.0.norm2.mean", 3936256, 2048, 32, 64, 1), // [B,T,1]
+        new("encoder.layers.0.norm2.rstd", 3938304, 2048, 32, 64, 1), // [B,T,1]
+        new("encoder.layers.1.self_attn.q", 3940352, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.1.self_attn.k", 4071424, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.1.self_attn.v", 4202496, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.1.self_attn.probs", 4333568, 524288, 32, 4, 64, 64), // [B,4,T,T]
+        new("encoder.layers.1.self_attn.context", 4857856, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.1.self_attn.output", 4988928, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.1.dropout1.output", 5120000, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.1.residual1", 5251072, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.1.norm1.output", 5382144, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.1.norm1.mean", 5513216, 2048, 32, 64, 1), // [B,T,1]
+        new("encoder.layers.1.norm1.rstd", 5515264, 2048, 32, 64, 1), // [B,T,1]
+        new("encoder.layers.1.linear1.output", 5517312, 524288, 32, 64, 256), // [B,T,256]
+        new("encoder.layers.1.linear1.output.pre_activation", 6041600, 524288, 32, 64, 256), // [B,T,256]
+        new("encoder.layers.1.dropout.output", 6565888, 524288, 32, 64, 256), // [B,T,256]
+        new("encoder.layers.1.linear2.output", 7090176, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.1.dropout2.output", 7221248, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.1.residual2", 7352320, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.1.norm2.output", 7483392, 131072, 32, 64, 64), // [B,T,64]
+        new("encoder.layers.1.norm2.mean", 7614464, 2048, 32, 64, 1), // [B,T,1]
+        new("encoder.layers.1.norm2.rstd", 7616512, 2048, 32, 64, 1), // [B,T,1]
         // Pool: [B,T,64] -> [B,64]
-        new("pool.output", 5521408, 2048, 32, 64), // [B,64]
+        new("pool.output", 7618560, 2048, 32, 64), // [B,64]
         // Head: [B,64] -> [B,2]
-        new("head.output", 5523456, 64, 32, 2), // [B,2]
+        new("head", 7620608, 64, 32, 2), // [B,2]
+        new("loss.log_probs", 7620672, 64, 32, 2), // [B,2]
     };
 
     private static readonly global::ModelDsl.LayerInfo[] __layerTable =
@@ -335,7 +354,7 @@ partial class SentimentClassifier
         "===================================================================================================\n" +
         "Total params: 164,098\n" +
         "Parameter bytes: 656,392 (block 656,392 with alignment)\n" +
-        "Activation bytes: 22,094,080 (MaxBatch 32, maximum lengths)\n" +
+        "Activation bytes: 30,482,944 (MaxBatch 32, maximum lengths)\n" +
         "Forward FLOPs per example: 14,684,416 (matrix products, maximum lengths)\n";
 
     // Initialization: stream = the tensor's index in ParameterTable, counter = the element index.
