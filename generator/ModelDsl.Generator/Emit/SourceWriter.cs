@@ -102,7 +102,20 @@ internal sealed class SourceWriter
     private static List<string> WrapComment(string lead, string body)
     {
         string marker = body.StartsWith("/// ", StringComparison.Ordinal) ? "/// " : "// ";
-        string[] words = body.Substring(marker.Length).Split(' ');
+        // "[B,T,64] -> [B,T,128]" stays on one line: an arrow joins the words on either side of it.
+        var words = new List<string>();
+        foreach (string word in body.Substring(marker.Length).Split(' '))
+        {
+            if (words.Count > 0 && (word == "->" || words[words.Count - 1].EndsWith(" ->", StringComparison.Ordinal)))
+            {
+                words[words.Count - 1] += " " + word;
+            }
+            else
+            {
+                words.Add(word);
+            }
+        }
+
         var lines = new List<string>();
         var line = new StringBuilder(lead).Append(marker);
         int empty = line.Length;

@@ -342,16 +342,16 @@ partial class Translator
             // probabilities, after each sublayer and in the FFN)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,32] ->
-                // [B,TSource,32]
+                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,32] -> [B,TSource,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 32),
                     a.Slice(Arena.source_positions_output, BTSource * 32), p.Slice(9600, 1024), p.Slice(12672, 32), BTSource, 32, 32, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,32] ->
-                // [B,TSource,32]
+                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,32] -> [B,TSource,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 32),
                     a.Slice(Arena.source_positions_output, BTSource * 32), p.Slice(10624, 1024), p.Slice(12704, 32), BTSource, 32, 32, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,32] ->
-                // [B,TSource,32]
+                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,32] -> [B,TSource,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 32),
                     a.Slice(Arena.source_positions_output, BTSource * 32), p.Slice(11648, 1024), p.Slice(12736, 32), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, q [B,TSource,32], k v [B,TSource,32], probs
@@ -362,8 +362,8 @@ partial class Translator
                     a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f,
                     global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training,
                     Pool);
-                // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792), [B,TSource,32] ->
-                // [B,TSource,32]
+                // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792),
+                // [B,TSource,32] -> [B,TSource,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 32),
                     a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 32), p.Slice(12768, 1024), p.Slice(13792, 32), BTSource, 32, 32,
                     pool: Pool);
@@ -415,16 +415,16 @@ partial class Translator
             {
                 var mask = __Kernels.AttentionMask.Causal().WithKeyPadding(global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B));
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.self_attn.in_proj_weight, [B,TTarget,32] ->
-                // [B,TTarget,32]
+                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 32),
                     a.Slice(Arena.target_positions_output, BTTarget * 32), p.Slice(27744, 1024), p.Slice(30816, 32), BTTarget, 32, 32, pool: Pool);
-                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of decoder.layers.0.self_attn.in_proj_weight, [B,TTarget,32] ->
-                // [B,TTarget,32]
+                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 32),
                     a.Slice(Arena.target_positions_output, BTTarget * 32), p.Slice(28768, 1024), p.Slice(30848, 32), BTTarget, 32, 32, pool: Pool);
-                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of decoder.layers.0.self_attn.in_proj_weight, [B,TTarget,32] ->
-                // [B,TTarget,32]
+                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 32),
                     a.Slice(Arena.target_positions_output, BTTarget * 32), p.Slice(29792, 1024), p.Slice(30880, 32), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, q [B,TTarget,32], k v [B,TTarget,32], probs
@@ -435,8 +435,8 @@ partial class Translator
                     a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 32), B, TTarget, TTarget, 4, 8, mask, 0.35355338f,
                     global::System.MemoryExtensions.AsSpan(__masks, 66560, B * 4 * TTarget * TTarget), 0.1f, DropoutSeed, 4UL, __dropoutOffset,
                     training, Pool);
-                // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[30912..31936), [B,TTarget,32] ->
-                // [B,TTarget,32]
+                // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[30912..31936),
+                // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 32),
                     a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 32), p.Slice(30912, 1024), p.Slice(31936, 32), BTTarget, 32, 32,
                     pool: Pool);
@@ -452,8 +452,8 @@ partial class Translator
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
                     a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
                     a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32), p.Slice(40384, 32), p.Slice(40416, 32), BTTarget, 32, pool: Pool);
-                // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.multihead_attn.in_proj_weight, [B,TTarget,32] ->
-                // [B,TTarget,32]
+                // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.multihead_attn.in_proj_weight,
+                // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 32),
                     a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32), p.Slice(31968, 1024), p.Slice(35040, 32), BTTarget, 32, 32,
                     pool: Pool);
@@ -475,8 +475,8 @@ partial class Translator
                     a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 32), B, TTarget, TSource, 4, 8, memoryMask, 0.35355338f,
                     global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, DropoutSeed, 6UL, __dropoutOffset,
                     training, Pool);
-                // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[35136..36160), [B,TTarget,32] ->
-                // [B,TTarget,32]
+                // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[35136..36160),
+                // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 32),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 32), p.Slice(35136, 1024), p.Slice(36160, 32), BTTarget, 32, 32,
                     pool: Pool);
@@ -522,8 +522,8 @@ partial class Translator
             __Kernels.LayerNorm.Forward(a.Slice(Arena.final_norm_output, BTTarget * 32), a.Slice(Arena.final_norm_mean, BTTarget),
                 a.Slice(Arena.final_norm_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 32), p.Slice(40576, 32),
                 p.Slice(40608, 32), BTTarget, 32, pool: Pool);
-            // Logits (Dense): [B,TTarget,32] -> [B,TTarget,300], logits.weight params[40640..50240), logits.bias params[50240..50540), [B,TTarget,32]
-            // -> [B,TTarget,300]
+            // Logits (Dense): [B,TTarget,32] -> [B,TTarget,300], logits.weight params[40640..50240), logits.bias params[50240..50540),
+            // [B,TTarget,32] -> [B,TTarget,300]
             __Kernels.Linear.Forward(a.Slice(Arena.logits, BTTarget * 300), a.Slice(Arena.final_norm_output, BTTarget * 32), p.Slice(40640, 9600),
                 p.Slice(50240, 300), BTTarget, 32, 300, pool: Pool);
             // Loss: cross-entropy over BTTarget rows of 300 classes, label smoothing 0, ignore index -100
@@ -549,8 +549,8 @@ partial class Translator
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 300), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 300),
                 global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, Pool);
-            // Logits (Dense): [B,TTarget,32] -> [B,TTarget,300], logits.weight params[40640..50240), logits.bias params[50240..50540), [B,TTarget,32]
-            // -> [B,TTarget,300]
+            // Logits (Dense): [B,TTarget,32] -> [B,TTarget,300], logits.weight params[40640..50240), logits.bias params[50240..50540),
+            // [B,TTarget,32] -> [B,TTarget,300]
             __Kernels.Linear.Backward(d.Slice(Arena.final_norm_output, BTTarget * 32), g.Slice(40640, 9600), g.Slice(50240, 300),
                 d.Slice(Arena.logits, BTTarget * 300), a.Slice(Arena.final_norm_output, BTTarget * 32), p.Slice(40640, 9600), BTTarget, 32, 300,
                 pool: Pool);
@@ -599,8 +599,8 @@ partial class Translator
                 __Kernels.Dropout.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 32),
                     d.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32),
                     global::System.MemoryExtensions.AsSpan(__masks, 146432, BTTarget * 32), 0.1f, training);
-                // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[35136..36160), [B,TTarget,32] ->
-                // [B,TTarget,32]
+                // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[35136..36160),
+                // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 32), g.Slice(35136, 1024),
                     g.Slice(36160, 32), d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 32),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 32), p.Slice(35136, 1024), BTTarget, 32, 32, pool: Pool);
@@ -613,8 +613,8 @@ partial class Translator
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 8, memoryMask,
                     0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.multihead_attn.in_proj_weight, [B,TTarget,32] ->
-                // [B,TTarget,32]
+                // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.multihead_attn.in_proj_weight,
+                // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32), g.Slice(31968, 1024), g.Slice(35040, 32),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 32), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
                     p.Slice(31968, 1024), BTTarget, 32, 32, pool: Pool);
@@ -640,8 +640,8 @@ partial class Translator
                 __Kernels.Dropout.Backward(d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 32),
                     d.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32),
                     global::System.MemoryExtensions.AsSpan(__masks, 103424, BTTarget * 32), 0.1f, training);
-                // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[30912..31936), [B,TTarget,32] ->
-                // [B,TTarget,32]
+                // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[30912..31936),
+                // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 32), g.Slice(30912, 1024), g.Slice(31936, 32),
                     d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 32),
                     p.Slice(30912, 1024), BTTarget, 32, 32, pool: Pool);
@@ -653,18 +653,18 @@ partial class Translator
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 8, mask, 0.35355338f,
                     global::System.MemoryExtensions.AsSpan(__masks, 66560, B * 4 * TTarget * TTarget), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.self_attn.in_proj_weight, [B,TTarget,32] ->
-                // [B,TTarget,32]
+                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 32), g.Slice(27744, 1024), g.Slice(30816, 32),
                     d.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 32), a.Slice(Arena.target_positions_output, BTTarget * 32),
                     p.Slice(27744, 1024), BTTarget, 32, 32, pool: Pool);
-                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of decoder.layers.0.self_attn.in_proj_weight, [B,TTarget,32] ->
-                // [B,TTarget,32]
+                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 32), g.Slice(28768, 1024), g.Slice(30848, 32),
                     d.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 32), a.Slice(Arena.target_positions_output, BTTarget * 32),
                     p.Slice(28768, 1024), BTTarget, 32, 32, pool: Pool);
-                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of decoder.layers.0.self_attn.in_proj_weight, [B,TTarget,32] ->
-                // [B,TTarget,32]
+                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 32), g.Slice(29792, 1024), g.Slice(30880, 32),
                     d.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 32), a.Slice(Arena.target_positions_output, BTTarget * 32),
                     p.Slice(29792, 1024), BTTarget, 32, 32, pool: Pool);
@@ -715,8 +715,8 @@ partial class Translator
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 32),
                     d.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32),
                     global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32), 0.1f, training);
-                // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792), [B,TSource,32] ->
-                // [B,TSource,32]
+                // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792),
+                // [B,TSource,32] -> [B,TSource,32]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 32), g.Slice(12768, 1024), g.Slice(13792, 32),
                     d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 32),
                     p.Slice(12768, 1024), BTSource, 32, 32, pool: Pool);
@@ -728,18 +728,18 @@ partial class Translator
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource), B, TSource, TSource, 4, 8, mask, 0.35355338f,
                     global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,32] ->
-                // [B,TSource,32]
+                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,32] -> [B,TSource,32]
                 __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 32), g.Slice(9600, 1024), g.Slice(12672, 32),
                     d.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 32), a.Slice(Arena.source_positions_output, BTSource * 32),
                     p.Slice(9600, 1024), BTSource, 32, 32, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,32] ->
-                // [B,TSource,32]
+                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,32] -> [B,TSource,32]
                 __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 32), g.Slice(10624, 1024), g.Slice(12704, 32),
                     d.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 32), a.Slice(Arena.source_positions_output, BTSource * 32),
                     p.Slice(10624, 1024), BTSource, 32, 32, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,32] ->
-                // [B,TSource,32]
+                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,32] -> [B,TSource,32]
                 __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 32), g.Slice(11648, 1024), g.Slice(12736, 32),
                     d.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 32), a.Slice(Arena.source_positions_output, BTSource * 32),
                     p.Slice(11648, 1024), BTSource, 32, 32, pool: Pool);
@@ -804,17 +804,17 @@ partial class Translator
                 // probabilities, after each sublayer and in the FFN)
                 {
                     var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
-                    // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,32] ->
-                    // [B,TSource,32]
+                    // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight,
+                    // [B,TSource,32] -> [B,TSource,32]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 32),
                         a.Slice(Arena.source_positions_output, BTSource * 32), p.Slice(9600, 1024), p.Slice(12672, 32), BTSource, 32, 32, pool: Pool);
-                    // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,32] ->
-                    // [B,TSource,32]
+                    // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight,
+                    // [B,TSource,32] -> [B,TSource,32]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 32),
                         a.Slice(Arena.source_positions_output, BTSource * 32), p.Slice(10624, 1024), p.Slice(12704, 32), BTSource, 32, 32,
                         pool: Pool);
-                    // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,32] ->
-                    // [B,TSource,32]
+                    // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight,
+                    // [B,TSource,32] -> [B,TSource,32]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 32),
                         a.Slice(Arena.source_positions_output, BTSource * 32), p.Slice(11648, 1024), p.Slice(12736, 32), BTSource, 32, 32,
                         pool: Pool);
@@ -826,8 +826,8 @@ partial class Translator
                         a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f,
                         global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, DropoutSeed, 0UL, __dropoutOffset,
                         training, Pool);
-                    // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792), [B,TSource,32] ->
-                    // [B,TSource,32]
+                    // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792),
+                    // [B,TSource,32] -> [B,TSource,32]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 32),
                         a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 32), p.Slice(12768, 1024), p.Slice(13792, 32), BTSource, 32, 32,
                         pool: Pool);

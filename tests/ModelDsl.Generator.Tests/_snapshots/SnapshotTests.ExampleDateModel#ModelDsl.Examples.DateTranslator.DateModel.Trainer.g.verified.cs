@@ -374,16 +374,16 @@ partial class DateModel
             // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
                     a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3072, 4096), p.Slice(15360, 64), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
                     a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(7168, 4096), p.Slice(15424, 64), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
                     a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(11264, 4096), p.Slice(15488, 64), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
@@ -391,8 +391,8 @@ partial class DateModel
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
                     a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
-                // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648), [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648),
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(15552, 4096), p.Slice(19648, 64), BTSource, 64, 64,
                     pool: Pool);
@@ -424,18 +424,18 @@ partial class DateModel
             // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight, [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(36544, 4096), p.Slice(48832, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight, [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(40640, 4096), p.Slice(48896, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight, [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(44736, 4096), p.Slice(48960, 64), BTSource, 64, 64,
                     pool: Pool);
@@ -444,8 +444,8 @@ partial class DateModel
                     a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource),
                     a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
-                // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120), [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120),
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), p.Slice(49024, 4096), p.Slice(53120, 64), BTSource, 64, 64,
                     pool: Pool);
@@ -485,16 +485,16 @@ partial class DateModel
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
                     a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(73792, 4096), p.Slice(86080, 64), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64),
                     a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(77888, 4096), p.Slice(86144, 64), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
                     a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(81984, 4096), p.Slice(86208, 64), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64], probs [B,4,TTarget,TTarget]
@@ -502,8 +502,8 @@ partial class DateModel
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget),
                     a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
-                // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368), [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368),
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), p.Slice(86272, 4096), p.Slice(90368, 64), BTTarget, 64, 64,
                     pool: Pool);
@@ -515,8 +515,8 @@ partial class DateModel
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
                     a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), p.Slice(123648, 64), p.Slice(123712, 64), BTTarget, 64, pool: Pool);
-                // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), p.Slice(90432, 4096), p.Slice(102720, 64), BTTarget, 64, 64,
                     pool: Pool);
@@ -536,8 +536,8 @@ partial class DateModel
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
-                // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008), [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008),
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(102912, 4096), p.Slice(107008, 64), BTTarget, 64,
                     64, pool: Pool);
@@ -572,18 +572,18 @@ partial class DateModel
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(124032, 4096), p.Slice(136320, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(128128, 4096), p.Slice(136384, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(132224, 4096), p.Slice(136448, 64), BTTarget, 64, 64,
                     pool: Pool);
@@ -592,8 +592,8 @@ partial class DateModel
                     a.Slice(Arena.decoder_layers_1_self_attn_probs, B * 4 * TTarget * TTarget),
                     a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
-                // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608), [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608),
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), p.Slice(136512, 4096), p.Slice(140608, 64), BTTarget, 64, 64,
                     pool: Pool);
@@ -605,8 +605,8 @@ partial class DateModel
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm1_rstd, BTTarget),
                     a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), p.Slice(173888, 64), p.Slice(173952, 64), BTTarget, 64, pool: Pool);
-                // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), p.Slice(140672, 4096), p.Slice(152960, 64), BTTarget, 64, 64,
                     pool: Pool);
@@ -626,8 +626,8 @@ partial class DateModel
                     a.Slice(Arena.decoder_layers_1_multihead_attn_probs, B * 4 * TTarget * TSource),
                     a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64),
                     a.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
-                // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248), [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248),
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), p.Slice(153152, 4096), p.Slice(157248, 64), BTTarget, 64,
                     64, pool: Pool);
@@ -718,8 +718,8 @@ partial class DateModel
                 // Decoder.Layer[1]: residual2 = x + cross-attention, [B,TTarget,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
                     d.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64));
-                // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248), [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248),
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), g.Slice(153152, 4096),
                     g.Slice(157248, 64), d.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), p.Slice(153152, 4096), BTTarget, 64, 64, pool: Pool);
@@ -731,8 +731,8 @@ partial class DateModel
                     a.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64),
                     a.Slice(Arena.decoder_layers_1_multihead_attn_probs, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), g.Slice(140672, 4096), g.Slice(152960, 64),
                     d.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
                     p.Slice(140672, 4096), BTTarget, 64, 64, pool: Pool);
@@ -754,8 +754,8 @@ partial class DateModel
                 // Decoder.Layer[1]: residual1 = x + self-attention, [B,TTarget,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
                     d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64));
-                // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608), [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608),
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), g.Slice(136512, 4096),
                     g.Slice(140608, 64), d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), p.Slice(136512, 4096), BTTarget, 64, 64, pool: Pool);
@@ -766,18 +766,18 @@ partial class DateModel
                     a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_probs, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(124032, 4096), g.Slice(136320, 64),
                     d.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
                     p.Slice(124032, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(128128, 4096), g.Slice(136384, 64),
                     d.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
                     p.Slice(128128, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(132224, 4096), g.Slice(136448, 64),
                     d.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
                     p.Slice(132224, 4096), BTTarget, 64, 64, pool: Pool);
@@ -811,8 +811,8 @@ partial class DateModel
                 // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64));
-                // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008), [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008),
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), g.Slice(102912, 4096),
                     g.Slice(107008, 64), d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(102912, 4096), BTTarget, 64, 64, pool: Pool);
@@ -824,8 +824,8 @@ partial class DateModel
                     a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), g.Slice(90432, 4096), g.Slice(102720, 64),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
                     p.Slice(90432, 4096), BTTarget, 64, 64, pool: Pool);
@@ -847,8 +847,8 @@ partial class DateModel
                 // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64),
                     d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64));
-                // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368), [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368),
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), g.Slice(86272, 4096), g.Slice(90368, 64),
                     d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64),
                     p.Slice(86272, 4096), BTTarget, 64, 64, pool: Pool);
@@ -859,18 +859,18 @@ partial class DateModel
                     a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(73792, 4096), g.Slice(86080, 64),
                     d.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
                     p.Slice(73792, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(77888, 4096), g.Slice(86144, 64),
                     d.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
                     p.Slice(77888, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight, [B,TTarget,64] ->
-                // [B,TTarget,64]
+                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(81984, 4096), g.Slice(86208, 64),
                     d.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
                     p.Slice(81984, 4096), BTTarget, 64, 64, pool: Pool);
@@ -909,8 +909,8 @@ partial class DateModel
                 // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
                     d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_1_residual1, BTSource * 64));
-                // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120), [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120),
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), g.Slice(49024, 4096), g.Slice(53120, 64),
                     d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64),
                     p.Slice(49024, 4096), BTSource, 64, 64, pool: Pool);
@@ -921,18 +921,18 @@ partial class DateModel
                     a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight, [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(36544, 4096), g.Slice(48832, 64),
                     d.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
                     p.Slice(36544, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight, [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(40640, 4096), g.Slice(48896, 64),
                     d.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
                     p.Slice(40640, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight, [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(44736, 4096), g.Slice(48960, 64),
                     d.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
                     p.Slice(44736, 4096), BTSource, 64, 64, pool: Pool);
@@ -965,8 +965,8 @@ partial class DateModel
                 // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.source_positions_output, BTSource * 64),
                     d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64));
-                // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648), [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648),
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), g.Slice(15552, 4096), g.Slice(19648, 64),
                     d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                     p.Slice(15552, 4096), BTSource, 64, 64, pool: Pool);
@@ -977,18 +977,18 @@ partial class DateModel
                     a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(3072, 4096), g.Slice(15360, 64),
                     d.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
                     p.Slice(3072, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(7168, 4096), g.Slice(15424, 64),
                     d.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
                     p.Slice(7168, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,64] ->
-                // [B,TSource,64]
+                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(11264, 4096), g.Slice(15488, 64),
                     d.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
                     p.Slice(11264, 4096), BTSource, 64, 64, pool: Pool);
@@ -1050,16 +1050,16 @@ partial class DateModel
                 // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
-                    // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,64] ->
-                    // [B,TSource,64]
+                    // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
+                    // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
                         a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3072, 4096), p.Slice(15360, 64), BTSource, 64, 64, pool: Pool);
-                    // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,64] ->
-                    // [B,TSource,64]
+                    // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
+                    // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
                         a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(7168, 4096), p.Slice(15424, 64), BTSource, 64, 64, pool: Pool);
-                    // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight, [B,TSource,64] ->
-                    // [B,TSource,64]
+                    // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
+                    // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
                         a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(11264, 4096), p.Slice(15488, 64), BTSource, 64, 64,
                         pool: Pool);
@@ -1068,8 +1068,8 @@ partial class DateModel
                         a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
                         a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
-                    // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648), [B,TSource,64] ->
-                    // [B,TSource,64]
+                    // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648),
+                    // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(15552, 4096), p.Slice(19648, 64), BTSource, 64, 64,
                         pool: Pool);
@@ -1101,18 +1101,18 @@ partial class DateModel
                 // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
-                    // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight, [B,TSource,64] ->
-                    // [B,TSource,64]
+                    // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
+                    // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(36544, 4096), p.Slice(48832, 64), BTSource, 64, 64,
                         pool: Pool);
-                    // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight, [B,TSource,64] ->
-                    // [B,TSource,64]
+                    // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
+                    // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(40640, 4096), p.Slice(48896, 64), BTSource, 64, 64,
                         pool: Pool);
-                    // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight, [B,TSource,64] ->
-                    // [B,TSource,64]
+                    // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
+                    // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(44736, 4096), p.Slice(48960, 64), BTSource, 64, 64,
                         pool: Pool);
@@ -1121,8 +1121,8 @@ partial class DateModel
                         a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource),
                         a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
                         a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
-                    // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120), [B,TSource,64] ->
-                    // [B,TSource,64]
+                    // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120),
+                    // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), p.Slice(49024, 4096), p.Slice(53120, 64), BTSource, 64, 64,
                         pool: Pool);

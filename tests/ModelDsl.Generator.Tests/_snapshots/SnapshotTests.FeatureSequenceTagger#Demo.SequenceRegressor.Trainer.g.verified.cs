@@ -229,8 +229,8 @@ partial class SequenceRegressor
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> s = __model.__state.Span;
             global::System.Span<float> a = __activations.Span;
-            // Project (Dense): [B,TSignal,5] -> [B,TSignal,16], project.weight params[0..80), project.bias params[80..96), [B,TSignal,5] ->
-            // [B,TSignal,16]
+            // Project (Dense): [B,TSignal,5] -> [B,TSignal,16], project.weight params[0..80), project.bias params[80..96),
+            // [B,TSignal,5] -> [B,TSignal,16]
             __Kernels.Linear.Forward(a.Slice(Arena.project, BTSignal * 16), a.Slice(Arena.signal_input, BTSignal * 5), p.Slice(0, 80),
                 p.Slice(80, 16), BTSignal, 5, 16, __Kernels.ActivationKind.Gelu, a.Slice(Arena.project_pre_activation, BTSignal * 16), Pool);
             // SelfAttention (MultiHeadAttention): [B,TSignal,16] -> [B,TSignal,16]: self-attention, mask key padding, 4 heads of 4
@@ -287,8 +287,8 @@ partial class SequenceRegressor
                 __Unpack(a.Slice(Arena.norm_output, BTSignal * 16), a.Slice(Arena.norm_packed_output, n * 16), TSignal,
                     global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
             }
-            // Out (Dense): [B,TSignal,16] -> [B,TSignal,2], out.weight params[2304..2336), out.bias params[2336..2338), [B,TSignal,16] ->
-            // [B,TSignal,2]
+            // Out (Dense): [B,TSignal,16] -> [B,TSignal,2], out.weight params[2304..2336), out.bias params[2336..2338),
+            // [B,TSignal,16] -> [B,TSignal,2]
             __Kernels.Linear.Forward(a.Slice(Arena.@out, BTSignal * 2), a.Slice(Arena.norm_output, BTSignal * 16), p.Slice(2304, 32),
                 p.Slice(2336, 2), BTSignal, 16, 2, pool: Pool);
             // Loss: mean squared error over the n valid positions of Signal, 2 values each (packed: padding is not counted)
@@ -327,8 +327,8 @@ partial class SequenceRegressor
                 __UnpackAdd(d.Slice(Arena.@out, BTSignal * 2), d.Slice(Arena.loss_packed_predictions, n * 2), TSignal,
                     global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 2);
             }
-            // Out (Dense): [B,TSignal,16] -> [B,TSignal,2], out.weight params[2304..2336), out.bias params[2336..2338), [B,TSignal,16] ->
-            // [B,TSignal,2]
+            // Out (Dense): [B,TSignal,16] -> [B,TSignal,2], out.weight params[2304..2336), out.bias params[2336..2338),
+            // [B,TSignal,16] -> [B,TSignal,2]
             __Kernels.Linear.Backward(d.Slice(Arena.norm_output, BTSignal * 16), g.Slice(2304, 32), g.Slice(2336, 2),
                 d.Slice(Arena.@out, BTSignal * 2), a.Slice(Arena.norm_output, BTSignal * 16), p.Slice(2304, 32), BTSignal, 16, 2, pool: Pool);
             // Norm (BatchNorm): [B,TSignal,16] -> [B,TSignal,16]
@@ -393,8 +393,8 @@ partial class SequenceRegressor
                     d.Slice(Arena.self_attention_v, BTSignal * 16), a.Slice(Arena.project, BTSignal * 16), p.Slice(608, 256), BTSignal, 16, 16,
                     pool: Pool);
             }
-            // Project (Dense): [B,TSignal,5] -> [B,TSignal,16], project.weight params[0..80), project.bias params[80..96), [B,TSignal,5] ->
-            // [B,TSignal,16]
+            // Project (Dense): [B,TSignal,5] -> [B,TSignal,16], project.weight params[0..80), project.bias params[80..96),
+            // [B,TSignal,5] -> [B,TSignal,16]
             __Kernels.Linear.Backward(default, g.Slice(0, 80), g.Slice(80, 16), d.Slice(Arena.project, BTSignal * 16),
                 a.Slice(Arena.signal_input, BTSignal * 5), p.Slice(0, 80), BTSignal, 5, 16, __Kernels.ActivationKind.Gelu,
                 a.Slice(Arena.project_pre_activation, BTSignal * 16), __scratch.Span.Slice(0, BTSignal * 16), Pool);
