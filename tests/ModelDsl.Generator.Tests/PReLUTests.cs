@@ -193,8 +193,8 @@ public sealed class PReLUTests
         Assert.Empty(outcome.GeneratedFileProblems());
         Assert.Empty(outcome.CompilationErrors());
         string steps = string.Join("\n", outcome.Sources.Select(source => source.SourceText.ToString()));
-        Assert.Contains("global::ModelDsl.Kernels.PReLU.Forward(", steps, StringComparison.Ordinal);
-        Assert.Contains("global::ModelDsl.Kernels.PReLU.Backward(", steps, StringComparison.Ordinal);
+        Assert.Contains("Kernels.PReLU.Forward(", steps, StringComparison.Ordinal);
+        Assert.Contains("Kernels.PReLU.Backward(", steps, StringComparison.Ordinal);
         Assert.Contains("act.weight [16]: 0.25 (nn.PReLU's init)", steps, StringComparison.Ordinal);
         Assert.Contains("Act (PReLU) at position step", steps, StringComparison.Ordinal); // on the decoded chain
     }

@@ -1,4 +1,5 @@
 using System.Linq;
+using System.Text.RegularExpressions;
 using ModelDsl.Generator.Tests.Support;
 
 namespace ModelDsl.Generator.Tests;
@@ -53,6 +54,7 @@ public sealed class SnapshotTests
         Assert.Empty(outcome.CompilationErrors()); // the stubs implement every layer property
         Assert.Empty(outcome.GeneratedFileProblems());
         Snapshot.Verify(outcome, nameof(SnapshotTests));
+        AssertReadableLines(outcome);
     }
 
     private static void Check(string source, string? expectedWarning = null, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
@@ -64,5 +66,59 @@ public sealed class SnapshotTests
         Assert.Empty(outcome.CompilationErrors());
         Assert.Empty(outcome.GeneratedFileProblems());
         Snapshot.Verify(outcome, nameof(SnapshotTests), test);
+        AssertReadableLines(outcome);
+        AssertOneActivationPlan(outcome);
+    }
+
+    /// <summary>
+    /// One activation plan (issue 16): the model's <c>ActivationBlockLength</c> is the trainer's <c>ArenaLength</c>, and every
+    /// <c>ActivationTable</c> entry is a trainer <c>Arena</c> constant at the same offset, and the other way round.
+    /// </summary>
+    private static void AssertOneActivationPlan(GeneratorOutcome outcome)
+    {
+        string[] parts = [".Trainer.g.cs", ".Batch.g.cs", ".Decoder.g.cs"];
+        string model = outcome.Sources.Single(s => !parts.Any(part => s.HintName.EndsWith(part, System.StringComparison.Ordinal))).SourceText.ToString();
+        string trainer = outcome.Sources.Single(s => s.HintName.EndsWith(".Trainer.g.cs", System.StringComparison.Ordinal)).SourceText.ToString();
+        Assert.Equal(
+            Regex.Match(model, @"public const int ActivationBlockLength = (\d+);").Groups[1].Value,
+            Regex.Match(trainer, @"public const int ArenaLength = (\d+);").Groups[1].Value);
+        string activationTable = model.Substring(model.IndexOf("__activationTable =", System.StringComparison.Ordinal));
+        activationTable = activationTable.Substring(0, activationTable.IndexOf("};", System.StringComparison.Ordinal));
+        var table = Regex.Matches(activationTable, @"new\(""([^""]+)"", (\d+), \d+, [\d, ]+\), //")
+            .Select(m => (Name: Regex.Replace(m.Groups[1].Value, "[^A-Za-z0-9_]", "_"), Offset: int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))
+            .OrderBy(entry => entry.Offset)
+            .ToList();
+        var arena = Regex.Matches(trainer, @"public const int @?(\w+) = (\d+); // ")
+            .Select(m => (Name: m.Groups[1].Value, Offset: int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))
+            .OrderBy(entry => entry.Offset)
+            .ToList();
+        Assert.NotEmpty(table);
+        Assert.Equal(table.Select(entry => entry.Offset), arena.Select(entry => entry.Offset));
+        for (int i = 0; i < table.Count; i++)
+        {
+            Assert.True(arena[i].Name == table[i].Name || arena[i].Name.StartsWith(table[i].Name + "_", System.StringComparison.Ordinal), arena[i].Name + " vs " + table[i].Name);
+        }
+    }
+
+    /// <summary>The longest line a generated file may have (issue 16: the trainer once had lines of 492 characters).</summary>
+    internal const int MaxGeneratedLineLength = 160;
+
+    /// <summary>Every line of every generated file of a snapshot model is at most <see cref="MaxGeneratedLineLength"/> characters.</summary>
+    private static void AssertReadableLines(GeneratorOutcome outcome)
+    {
+        var tooLong = new System.Collections.Generic.List<string>();
+        foreach (Microsoft.CodeAnalysis.GeneratedSourceResult source in outcome.Sources)
+        {
+            string[] lines = source.SourceText.ToString().Split('\n');
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (lines[i].TrimEnd('\r').Length > MaxGeneratedLineLength)
+                {
+                    tooLong.Add(source.HintName + "(" + (i + 1) + "): " + lines[i].TrimEnd('\r').Length + " characters: " + lines[i].Trim());
+                }
+            }
+        }
+
+        Assert.True(tooLong.Count == 0, tooLong.Count + " generated lines over " + MaxGeneratedLineLength + " characters:\n" + string.Join("\n", tooLong));
     }
 }

@@ -12,7 +12,7 @@ namespace ModelDsl.Generator.Emit;
 internal sealed class DecoderContext
 {
     /// <summary>The runtime's kernels namespace, as emitted.</summary>
-    public const string Kernels = "global::ModelDsl.Kernels.";
+    public const string Kernels = TrainingEmitter.K;
 
     /// <summary>The start of an emitted span over an array.</summary>
     public const string AsSpan = "global::System.MemoryExtensions.AsSpan(";

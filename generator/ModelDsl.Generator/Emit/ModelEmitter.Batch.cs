@@ -269,12 +269,11 @@ internal sealed partial class ModelEmitter
     // A NaN or infinite input would turn every parameter into NaN in one step: refused where it enters, named.
     private static void WriteFiniteCheck(SourceWriter writer, string prefix, long featuresPerPosition)
     {
+        string position = featuresPerPosition > 0 ? "i / " + Literals.Int(featuresPerPosition) : "-1";
+        string feature = featuresPerPosition > 0 ? "i % " + Literals.Int(featuresPerPosition) : "i";
         writer.Open("for (int i = 0; i < values.Length; i++)");
         writer.Open("if (!float.IsFinite(values[i]))");
-        string where = featuresPerPosition > 0
-            ? "row {row}, position {i / " + Literals.Int(featuresPerPosition) + "}, feature {i % " + Literals.Int(featuresPerPosition) + "}"
-            : "row {row}, feature {i}";
-        writer.Line("throw new global::System.ArgumentException($\"" + prefix + ": value {values[i].ToString(global::System.Globalization.CultureInfo.InvariantCulture)} at " + where + " is not finite; inputs and targets must be finite numbers.\", nameof(values));");
+        writer.Line("throw global::ModelDsl.Training.BatchErrors.NotFinite(" + Literals.String(prefix) + ", row, " + position + ", " + feature + ", values[i]);");
         writer.Close();
         writer.Close();
     }
@@ -325,10 +324,10 @@ internal sealed partial class ModelEmitter
         if (_plan.Target is { PerPosition: true, Source: { } source } target)
         {
             bool labels = target.Kind == LossKind.CrossEntropy;
-            string what = labels ? "labels (SetLabels)" : "target positions (SetTarget)";
             writer.Open("for (int row = 0; row < __count; row++)");
             writer.Open("if (__labelLengths[row] != " + source + "Lengths[row])");
-            writer.Line("throw new global::System.InvalidOperationException($\"" + _plan.ClassName + ".Batch: row {row} has " + source + " of length {" + source + "Lengths[row]} (Set" + source + ") but {__labelLengths[row]} " + what + "; they must be equal.\");");
+            writer.Line("throw global::ModelDsl.Training.BatchErrors.LengthMismatch(" + Literals.String(_plan.ClassName) + ", row, " + Literals.String(source)
+                + ", " + source + "Lengths[row], __labelLengths[row], labels: " + (labels ? "true" : "false") + ");");
             writer.Close();
             writer.Close();
         }

@@ -20,7 +20,7 @@ internal sealed partial class ModelEmitter
     // An encoder-decoder model is an ISeq2SeqModel (its StepDecoder begins from a Batch); a decoder-only one is not.
     private string EmitDecoder() => File(WriteDecoder, withRemarks: false,
         bases: _decoding?.MemorySequence is null ? null
-            : "global::ModelDsl.Training.ISeq2SeqModel<global::" + _plan.FullName + ".Batch, global::" + _plan.FullName + ".StepDecoder>");
+            : "global::ModelDsl.Training.ISeq2SeqModel<" + Identifiers.Escape(_plan.ClassName) + ".Batch, " + Identifiers.Escape(_plan.ClassName) + ".StepDecoder>");
 
     private void WriteDecoder(SourceWriter writer)
     {

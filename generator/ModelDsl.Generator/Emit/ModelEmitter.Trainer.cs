@@ -68,6 +68,8 @@ internal sealed partial class ModelEmitter
         writer.Line("/// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>");
         writer.Line("public const int ArenaLength = " + Literals.Int(training.ArenaLength) + ";");
         writer.Line();
+        training.WriteArena(writer);
+        writer.Line();
         writer.Line("private readonly " + Identifiers.Escape(model) + " __model;");
         writer.Line("internal readonly " + Runtime + "Memory.AlignedBlock __activations;");
         writer.Line("private readonly " + Runtime + "Memory.AlignedBlock __activationGradients;");

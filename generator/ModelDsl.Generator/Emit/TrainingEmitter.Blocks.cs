@@ -30,7 +30,7 @@ internal sealed partial class TrainingEmitter
         _maskLength += maxLength;
         string p = Literals.Float(probability);
         string stream = Literals.Int(_dropoutSites++) + "UL";
-        forward.Add(title + ": dropout p = " + Number(probability) + ", stream " + stream);
+        forward.Add(title + ": dropout p = " + Number(probability) + ", stream " + stream + ", " + Dims(sequence, width));
         forward.Add(K + "Dropout.Forward(" + output.A + ", " + mask + ", " + input.A + ", " + p + ", DropoutSeed, " + stream + ", __dropoutOffset, training, " + Pool + ");");
         backward.Add(title + ": dropout");
         backward.Add(K + "Dropout.Backward(" + input.D + ", " + output.D + ", " + mask + ", " + p + ", training);");
@@ -49,6 +49,7 @@ internal sealed partial class TrainingEmitter
         string b = bias is null ? "default" : P(bias, biasStart, units);
         string db = bias is null ? "default" : G(bias, biasStart, units);
         string dims = rows + ", " + Literals.Int(inWidth) + ", " + Literals.Int(units);
+        comment += ", " + Dims(sequence, inWidth) + " -> " + Dims(sequence, units);
         forward.Add(comment);
         backward.Add(comment);
         if (activation == 0)
@@ -76,9 +77,9 @@ internal sealed partial class TrainingEmitter
         Buffer mean = Alloc(name + ".mean", sequence, 1);
         Buffer rstd = Alloc(name + ".rstd", sequence, 1);
         string rows = Rows(sequence);
-        forward.Add(title + ": LayerNorm, " + Range(weight) + ", " + Range(bias));
+        forward.Add(title + ": LayerNorm " + Dims(sequence, width) + ", " + Range(weight) + ", " + Range(bias));
         forward.Add(K + "LayerNorm.Forward(" + output.A + ", " + mean.A + ", " + rstd.A + ", " + input.A + ", " + P(weight) + ", " + P(bias) + ", " + rows + ", " + Literals.Int(width) + ", pool: " + Pool + ");");
-        backward.Add(title + ": LayerNorm");
+        backward.Add(title + ": LayerNorm " + Dims(sequence, width));
         backward.Add(K + "LayerNorm.Backward(" + input.D + ", " + G(weight) + ", " + G(bias) + ", " + output.D + ", " + input.A + ", " + P(weight) + ", " + mean.A + ", " + rstd.A + ", " + rows + ", " + Literals.Int(width) + ", " + Pool + ");");
         return output;
     }
@@ -86,6 +87,7 @@ internal sealed partial class TrainingEmitter
     internal Buffer Residual(string name, string title, Buffer input, Buffer branch, Sequence sequence, long width, List<string> forward, List<string> backward)
     {
         Buffer output = Alloc(name, sequence, width);
+        title += ", " + Dims(sequence, width);
         forward.Add(title);
         forward.Add(K + "Residual.Forward(" + output.A + ", " + input.A + ", " + branch.A + ");");
         backward.Add(title);
@@ -219,7 +221,7 @@ internal sealed partial class TrainingEmitter
     {
         _attentionShapes.Add((query, key));
         long maxProbabilities = _plan.MaxBatch * heads * query.MaxLength * key.MaxLength;
-        Buffer probs = Alloc(name + ".probs", maxProbabilities, "B * " + Literals.Int(heads) + " * " + query.T + " * " + key.T);
+        Buffer probs = Alloc(name + ".probs", maxProbabilities, "B * " + Literals.Int(heads) + " * " + query.T + " * " + key.T, ProbabilitiesShape(query, key, heads));
         Buffer context = Alloc(name + ".context", query, width);
         string attentionDims = "B, " + query.T + ", " + key.T + ", " + Literals.Int(heads) + ", " + Literals.Int(headDim) + ", " + mask + ", " + scale;
         string forwardDropout = string.Empty, backwardDropout = string.Empty, comment = string.Empty;
@@ -234,7 +236,8 @@ internal sealed partial class TrainingEmitter
             backwardDropout = ", " + dropoutMask + ", " + p + ", training";
         }
 
-        fwd.Add(title + ": softmax(q k^T * " + scale + " + " + mask + ") v" + comment);
+        string shapes = ", q " + Dims(query, width) + ", k v " + Dims(key, width) + ", probs [B," + Literals.Int(heads) + "," + query.T + "," + key.T + "]";
+        fwd.Add(title + ": softmax(q k^T * " + scale + " + " + mask + ") v" + shapes + comment);
         fwd.Add(K + "Attention.Forward(" + context.A + ", " + probs.A + ", " + q.A + ", " + k.A + ", " + v.A + ", " + attentionDims + forwardDropout + ", " + Pool + ");");
         bwd.Add(
         [

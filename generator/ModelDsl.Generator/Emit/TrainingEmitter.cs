@@ -21,8 +21,14 @@ namespace ModelDsl.Generator.Emit;
 /// </remarks>
 internal sealed partial class TrainingEmitter
 {
-    /// <summary>The runtime's kernels namespace, as emitted.</summary>
-    internal const string K = "global::ModelDsl.Kernels.";
+    /// <summary>The runtime's kernels namespace, as emitted: the alias every generated file declares (<see cref="KernelsAlias"/>).</summary>
+    internal const string K = "__Kernels.";
+
+    /// <summary>
+    /// The using alias at the top of every generated file, so kernel calls read <c>__Kernels.Linear.Forward(...)</c> rather than
+    /// repeating <c>global::ModelDsl.Kernels.</c>; the <c>__</c> prefix is reserved for generated names (a user member or type cannot take it).
+    /// </summary>
+    internal const string KernelsAlias = "using __Kernels = global::ModelDsl.Kernels;";
 
     /// <summary>The emitted worker pool the kernels run on.</summary>
     internal const string Pool = "Pool";
@@ -37,13 +43,30 @@ internal sealed partial class TrainingEmitter
     private readonly List<(Sequence Query, Sequence Key)> _attentionShapes = [];
     private readonly Dictionary<string, (int Start, int End)> _layerLines = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Flow> _outputs = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _fields = new(StringComparer.Ordinal);
+    private readonly bool _layout;
+    private readonly List<ActivationPlan> _planned = [];
+    private readonly List<(string Layer, ActivationPlan Activation)> _laidOut = [];
+    private int _allocated;
+    private string? _layer;
     private int _arenaLength;
     private long _maskLength;
     private int _dropoutSites;
 
-    private TrainingEmitter(ModelPlan plan)
+    private TrainingEmitter(ModelPlan plan, bool layout)
     {
         _plan = plan;
+        _layout = layout;
+        if (!layout)
+        {
+            foreach (LayerPlan layer in plan.Layers)
+            {
+                _planned.AddRange(layer.Activations);
+            }
+
+            _planned.Sort((x, y) => x.Offset.CompareTo(y.Offset));
+        }
+
         foreach (LayerPlan layer in plan.Layers)
         {
             foreach (ParameterGroup group in layer.Groups)
@@ -71,13 +94,13 @@ internal sealed partial class TrainingEmitter
             if (input.MaxLength == 0)
             {
                 // Dense features [B, N]: copied from the batch into the arena (no gradient flows into an input).
-                _denseInputs.Add((input, Alloc(Naming.SnakeCase(input.Name) + ".input", _plan.MaxBatch * input.Features, "B * " + Literals.Int(input.Features)) with { Constant = true }));
+                _denseInputs.Add((input, Alloc(Naming.SnakeCase(input.Name) + ".input", _plan.MaxBatch * input.Features, "B * " + Literals.Int(input.Features), BatchShape(null, input.Features)) with { Constant = true }));
                 continue;
             }
 
             string suffix = single ? string.Empty : input.Name;
             string t = "T" + suffix;
-            Buffer? features = input.Tokens ? null : Alloc(Naming.SnakeCase(input.Name) + ".input", _plan.MaxBatch * input.MaxLength * input.Features, "B" + t + " * " + Literals.Int(input.Features)) with { Constant = true };
+            Buffer? features = input.Tokens ? null : Alloc(Naming.SnakeCase(input.Name) + ".input", _plan.MaxBatch * input.MaxLength * input.Features, "B" + t + " * " + Literals.Int(input.Features), BatchShape(input, input.Features)) with { Constant = true };
             _sequences.Add(new Sequence(
                 input,
                 t,
@@ -182,11 +205,16 @@ internal sealed partial class TrainingEmitter
     /// <summary>Activation buffers: name, offset, maximum length (for the generated docs).</summary>
     public IReadOnlyList<Buffer> Buffers => _buffers;
 
-    /// <summary>Plans and writes the forward and backward code of <paramref name="plan"/>.</summary>
+    /// <summary>Writes the forward and backward code of <paramref name="plan"/>, its buffers at the offsets of the plan's activation arena.</summary>
     public static TrainingEmitter Create(ModelPlan plan)
     {
-        var emitter = new TrainingEmitter(plan);
+        var emitter = new TrainingEmitter(plan, layout: false);
         emitter.Walk();
+        if (emitter._allocated != emitter._planned.Count)
+        {
+            throw new InvalidOperationException("the trainer uses " + emitter._allocated + " activation buffers, the plan has " + emitter._planned.Count);
+        }
+
         return emitter;
     }
 
@@ -220,24 +248,30 @@ internal sealed partial class TrainingEmitter
     /// <summary>A static readonly field of the trainer: its type, name and initializer.</summary>
     internal sealed record TrainerConstant(string Type, string Field, string Value);
 
-    /// <summary>One buffer of the arena; <see cref="Constant"/> for a copied input, whose gradient nothing needs.</summary>
-    internal sealed record Buffer(string Name, int Offset, long MaxLength, string Length)
+    /// <summary>
+    /// One buffer of the arena, named in the emitted code by its offset constant <c>Arena.{Field}</c> (the buffer's name with
+    /// <c>_</c> for <c>.</c>: <c>Arena.encoder_layers_0_self_attn_q</c>); <see cref="Constant"/> for a copied input, whose gradient nothing needs.
+    /// </summary>
+    internal sealed record Buffer(string Name, string Field, int Offset, long MaxLength, string Length)
     {
         public bool Constant { get; init; }
 
         /// <summary>The gradient slice to pass as a kernel's optional input gradient: <c>default</c> (skipped) for a constant.</summary>
         public string OptionalD => Constant ? "default" : D;
 
-        public string A => "a.Slice(" + Literals.Int(Offset) + ", " + Length + ")";
+        public string A => "a.Slice(" + ArenaClass + "." + Field + ", " + Length + ")";
 
-        public string D => "d.Slice(" + Literals.Int(Offset) + ", " + Length + ")";
+        public string D => "d.Slice(" + ArenaClass + "." + Field + ", " + Length + ")";
     }
 
     internal long MaxRows(Sequence? sequence) => sequence is null ? _plan.MaxBatch : _plan.MaxBatch * sequence.MaxLength;
 
     internal static string Rows(Sequence? sequence) => sequence is null ? "B" : sequence.BT;
 
-    private Sequence SequenceOfInput(string input)
+    private Sequence SequenceOfInput(string input) =>
+        FindSequence(input) ?? throw new InvalidOperationException("'" + input + "' is not a sequence input");
+
+    private Sequence? FindSequence(string input)
     {
         foreach (Sequence sequence in _sequences)
         {
@@ -247,34 +281,11 @@ internal sealed partial class TrainingEmitter
             }
         }
 
-        throw new InvalidOperationException("'" + input + "' is not a sequence input");
+        return null;
     }
 
     /// <summary>The token input an [Embedding] named <paramref name="source"/> reads.</summary>
     internal Sequence SequenceOf(string source) => SequenceOfInput(source);
-
-    internal Buffer Alloc(string name, Sequence? sequence, long width)
-    {
-        long max = MaxRows(sequence) * width;
-        string length = Rows(sequence) + (width == 1 ? string.Empty : " * " + Literals.Int(width));
-        return Alloc(name, max, length);
-    }
-
-    internal Buffer Alloc(string name, long maxLength, string length)
-    {
-        int offset = _arenaLength;
-        long end = offset + maxLength;
-        end = (end + 15) / 16 * 16;
-        if (end > int.MaxValue)
-        {
-            throw new InvalidOperationException("the training arena exceeds 2^31 floats at MaxBatch; lower MaxBatch or the maximum length");
-        }
-
-        _arenaLength = (int)end;
-        var buffer = new Buffer(name, offset, maxLength, length);
-        _buffers.Add(buffer);
-        return buffer;
-    }
 
     internal ParameterPlan Parameter(string name)
     {
@@ -335,17 +346,19 @@ internal sealed partial class TrainingEmitter
         foreach (LayerPlan layer in _plan.Layers)
         {
             int firstLine = _forward.Count;
+            _layer = layer.Name;
             WalkLayer(layer, outputs);
             _layerLines[layer.Name] = (firstLine, _forward.Count);
         }
 
         Flow last = outputs[_plan.Layers[_plan.Layers.Count - 1].Name];
+        _layer = _plan.Layers[_plan.Layers.Count - 1].Name; // the loss's buffers belong to the head
         Loss(last.Buffer, last.Sequence, last.Width);
     }
 
     private void WalkLayer(LayerPlan layer, Dictionary<string, Flow> outputs)
     {
-        string title = "// " + layer.Name + " (" + KnownNames.AttributeName(layer.Kind) + "): " + layer.Input.Compact + " -> " + layer.Output.Compact;
+        string title = "// " + layer.Name + " (" + KnownNames.AttributeName(layer.Kind) + "): " + Dims(layer.Input) + " -> " + Dims(layer.Output);
         if (layer.Descriptor.EmitTraining(this, layer, title) is { } flow)
         {
             outputs[layer.Name] = flow;

@@ -312,6 +312,12 @@ internal sealed partial class ModelPlanner
             Report(DiagnosticDescriptors.TrainingNotSupportedYet, _spec.ClassLocation, _spec.ClassName, unsupported);
             modelPlan = modelPlan with { Diagnostics = _diagnostics.ToEquatableArray() };
         }
+        else if (TrainingSupport.Unsupported(modelPlan) is null)
+        {
+            // One activation plan: a trainable model's arena is the one its trainer uses (every buffer its layers' training
+            // code and the loss need, in that order), so ActivationTable, ActivationBlockLength and Trainer.ArenaLength agree.
+            modelPlan = Emit.TrainingEmitter.WithTrainingArena(modelPlan);
+        }
 
         return modelPlan;
     }
