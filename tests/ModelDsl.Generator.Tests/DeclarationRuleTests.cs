@@ -36,6 +36,22 @@ public sealed class DeclarationRuleTests
             DiagnosticTests.Model(members: [Input, Embedding, Pool, "[Dense(Classes, [|TiedTo = nameof(Head)|])] [CrossEntropyLoss] public partial Dense Head { get; }"]),
             "Head: TiedTo = \"Head\" names the layer itself, which would be a cycle"
         },
+        // Size rules come before shape rules, at the argument that breaks them.
+        {
+            "MDSL1008",
+            DiagnosticTests.Model(members: [Input, Embedding, "[TransformerEncoder(Heads = 4, [|Width = -64|])] public partial EncoderStack Encoder { get; }", Pool, Head]),
+            "Encoder: Width (-64) must be positive (or left out: the input's width)"
+        },
+        {
+            "MDSL1008",
+            DiagnosticTests.Model(attribute: "[Model([|MaxBatch = int.MaxValue|])]", members: [Input, Embedding, Pool, Head]),
+            "M: MaxBatch (2147483647) must be at most 268,435,456 (the per-tensor limit)"
+        },
+        {
+            "MDSL1009",
+            DiagnosticTests.Model(members: [Input, Embedding, "[[|RecurrentEncoder(20000, Layers = 1)|]] public partial RecurrentStack Rnn { get; }", Pool, Head]),
+            "Rnn: weight_hh_l0 [60000, 20000] has 1,200,000,000 elements, more than the limit of 268,435,456"
+        },
         // One rule for every enum: a declared value, or for [Flags] a combination of declared flags.
         {
             "MDSL1008",

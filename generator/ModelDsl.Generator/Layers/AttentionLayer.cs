@@ -35,6 +35,11 @@ internal abstract class AttentionLayer : LayerDescriptor
         Dim width = input.Last;
         long d = width.Size;
         long declaredWidth = c.Int("Width", 0);
+        if (layer.Argument("Width") is not null && !c.CheckRange("Width", declaredWidth, 0, "positive (or left out: the input's width)"))
+        {
+            return; // a size rule before the width rule: -64 is not a width at all
+        }
+
         if (layer.Argument("Width") is not null && declaredWidth != 0 && declaredWidth != d)
         {
             c.Report(DiagnosticDescriptors.WidthMismatch, c.At("Width"), layer.Name, input.WithLast(c.StaticDim("Width", declaredWidth)).Named, from, input.Named);

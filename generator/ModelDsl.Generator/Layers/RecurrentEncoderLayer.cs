@@ -68,6 +68,13 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
             for (long direction = 0; direction < directions; direction++)
             {
                 string suffix = "_l" + k.ToString(CultureInfo.InvariantCulture) + (direction == 1 ? "_reverse" : string.Empty);
+                // The per-tensor limit, per weight: the message names the layer and the tensor.
+                if (!c.CheckTensor("weight_ih" + suffix + " [" + Sizes.Multiply(gates, hidden).ToString(CultureInfo.InvariantCulture) + ", " + width.ToString(CultureInfo.InvariantCulture) + "]", Sizes.Multiply(gates, hidden, width))
+                    || !c.CheckTensor("weight_hh" + suffix + " [" + Sizes.Multiply(gates, hidden).ToString(CultureInfo.InvariantCulture) + ", " + hidden.ToString(CultureInfo.InvariantCulture) + "]", Sizes.Multiply(gates, hidden, hidden)))
+                {
+                    return;
+                }
+
                 parameters.Add(LayerContext.Param(path + ".weight_ih" + suffix, InitKind.XavierUniform, gates * hidden, width));
                 parameters.Add(LayerContext.Param(path + ".weight_hh" + suffix, InitKind.XavierUniform, gates * hidden, hidden));
                 parameters.Add(LayerContext.Param(path + ".bias_ih" + suffix, InitKind.Zeros, gates * hidden));

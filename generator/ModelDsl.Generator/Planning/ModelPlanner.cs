@@ -113,6 +113,13 @@ internal sealed partial class ModelPlanner
         {
             Report(DiagnosticDescriptors.ArgumentOutOfRange, _spec.MaxBatchLocation, _spec.ClassName, "MaxBatch", _spec.MaxBatch, "at least 1");
         }
+        else if (_spec.MaxBatch > MaxTensorElements && _spec.MaxBatchLocation is not null)
+        {
+            // Reported where it was written: every buffer would be too large, the inputs' first.
+            Report(DiagnosticDescriptors.ArgumentOutOfRange, _spec.MaxBatchLocation, _spec.ClassName, "MaxBatch", _spec.MaxBatch,
+                "at most " + MaxTensorElements.ToString("N0", CultureInfo.InvariantCulture) + " (the per-tensor limit)");
+            return Invalid(_spec, _diagnostics.ToEquatableArray());
+        }
 
         for (int i = 0; i < _spec.Layers.Count; i++)
         {
