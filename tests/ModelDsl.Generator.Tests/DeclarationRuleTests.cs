@@ -65,6 +65,11 @@ public sealed class DeclarationRuleTests
         },
         {
             "MDSL1008",
+            DiagnosticTests.Model(members: [Input, Embedding, "[RecurrentEncoder(32, [|Cell = (RecurrentCell)7|])] public partial RecurrentStack Rnn { get; }", Pool, Head]),
+            "Rnn: Cell (7) must be one of the RecurrentCell values (Rnn, Gru, Lstm)"
+        },
+        {
+            "MDSL1008",
             DiagnosticTests.Model(members: [Input, Embedding, "[Dense(D, [|Activation = (Activation)(-1)|])] public partial Dense Hidden { get; }", Pool, Head]),
             "Hidden: Activation (-1) must be one of the Activation values (None, Relu, Gelu, GeluTanh, Tanh, Sigmoid, LeakyRelu)"
         },
