@@ -137,6 +137,11 @@ public sealed class DiagnosticTests
             "TargetEmbedding: reads 'Target' only because it is the member before it, while the model has several token inputs (Source, Target); write From = nameof(Target) if that is meant"
         },
         {
+            "MDSL0021",
+            Model(header: "public partial class [|M|]", members: [Input, Embedding, Encoder, "[Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }"]),
+            "Model 'M' predicts the tokens of its input per position but gets no StepDecoder (no CreateDecoder): 'Encoder' ([TransformerEncoder]) cannot run one position at a time (it sees later positions: not causal, or bidirectional)"
+        },
+        {
             "MDSL1001",
             Model(members: [Input, Embedding, "[TransformerEncoder(Heads = 4, [|Width = 128|])] public partial EncoderStack Encoder { get; }", Pool, Head]),
             "Encoder: expects input [B, T, 128] but 'Tokens' produces [B, T, D (64)]"
@@ -373,6 +378,8 @@ public sealed class DiagnosticTests
             [
                 "MDSL0018 'Source' is never read: no later member takes it as its input (From = nameof(Source)) or as its Memory; connect it or remove it",
                 "MDSL0019 SourceEmbedding: reads 'Target' only because it is the member before it, while the model has several token inputs (Source, Target); write From = nameof(Target) if that is meant",
+                // and the symptom the issue describes (no CreateDecoder) now says why:
+                "MDSL0021 Model 'M' predicts the tokens of its input per position but gets no StepDecoder (no CreateDecoder): 'Encoder' ([TransformerEncoder]) cannot run one position at a time (it sees later positions: not causal, or bidirectional)",
             ],
             outcome.GeneratorDiagnostics.OrderBy(d => d.Id, System.StringComparer.Ordinal)
                 .Select(d => d.Id + " " + d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)));

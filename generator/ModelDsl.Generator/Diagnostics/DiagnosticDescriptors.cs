@@ -150,6 +150,11 @@ internal static class DiagnosticDescriptors
         "{0}: reads '{1}' only because it is the member before it, while the model has several token inputs ({2}); write From = nameof({1}) if that is meant",
         Declaration, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL0019"));
 
+    public static readonly DiagnosticDescriptor NoStepDecoder = new(
+        "MDSL0021", "No StepDecoder for a model that predicts its own input",
+        "Model '{0}' predicts the tokens of its input per position but gets no StepDecoder (no CreateDecoder): {1}",
+        Declaration, DiagnosticSeverity.Info, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL0021"));
+
     public static readonly DiagnosticDescriptor InternalError = Error(
         "MDSL9001", Internal, "Internal generator error",
         "ModelDsl generator internal error while processing '{0}': {1}");

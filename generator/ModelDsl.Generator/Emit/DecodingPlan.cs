@@ -36,8 +36,26 @@ internal sealed class DecodingPlan
     public TrainingEmitter.Sequence? MemorySequence { get; }
 
     /// <summary>The plan, or null when the model is not an autoregressive decoder this emitter handles.</summary>
-    public static DecodingPlan? Create(ModelPlan plan, TrainingEmitter training)
+    public static DecodingPlan? Create(ModelPlan plan, TrainingEmitter training) => Create(plan, training, out _);
+
+    /// <summary>
+    /// Why a model that looks autoregressive (a per-position cross-entropy head over the vocabulary of the token input it
+    /// labels) gets no StepDecoder, or null when it gets one or does not look autoregressive (MDSL0021).
+    /// </summary>
+    public static string? WhyNoDecoder(ModelPlan plan)
     {
+        TrainingEmitter training = TrainingEmitter.Create(plan);
+        if (training.TargetSequence is not { } target || target.Input.Vocab <= 0 || plan.Target is not { } head || head.Width != target.Input.Vocab)
+        {
+            return null;
+        }
+
+        return Create(plan, training, out string? reason) is null ? reason : null;
+    }
+
+    private static DecodingPlan? Create(ModelPlan plan, TrainingEmitter training, out string? reason)
+    {
+        reason = null;
         if (training.TargetSequence is not { } target)
         {
             return null;
@@ -70,12 +88,15 @@ internal sealed class DecodingPlan
 
             if (source != previous)
             {
-                return null; // a branch inside the decoded chain
+                // a branch inside the decoded chain
+                reason = "'" + layer.Name + "' reads '" + source + "', not '" + previous + "' before it on the chain from '" + target.Input.Name + "' to the head";
+                return null;
             }
 
             LayerDescriptor descriptor = layer.Descriptor;
             if (!descriptor.CanDecodeStep(layer))
             {
+                reason = "'" + layer.Name + "' ([" + descriptor.AttributeName + "]) cannot run one position at a time (it sees later positions: not causal, or bidirectional)";
                 return null;
             }
 
@@ -84,6 +105,7 @@ internal sealed class DecodingPlan
                 // Memory computed once per source batch by the encoder; every attending layer must read the same source sequence.
                 if (targetSide.Contains(memory) || training.Output(memory).Sequence is not { } sequence || (memorySequence is not null && memorySequence != sequence))
                 {
+                    reason = "the memory of '" + layer.Name + "' ('" + memory + "') does not come from another input's sequence (it reads the decoded input, or two sources differ)";
                     return null;
                 }
 
@@ -98,6 +120,7 @@ internal sealed class DecodingPlan
         LayerPlan last = plan.Layers[plan.Layers.Count - 1];
         if (chain.Count == 0 || chain[chain.Count - 1] != last || !last.Descriptor.IsClassifierHead)
         {
+            reason = "the chain from '" + target.Input.Name + "' does not reach the head '" + last.Name + "' (it reads another member)";
             return null;
         }
 

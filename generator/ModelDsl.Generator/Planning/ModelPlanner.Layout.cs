@@ -317,6 +317,11 @@ internal sealed partial class ModelPlanner
             // One activation plan: a trainable model's arena is the one its trainer uses (every buffer its layers' training
             // code and the loss need, in that order), so ActivationTable, ActivationBlockLength and Trainer.ArenaLength agree.
             modelPlan = Emit.TrainingEmitter.WithTrainingArena(modelPlan);
+            if (Emit.DecodingPlan.WhyNoDecoder(modelPlan) is { } reason)
+            {
+                Report(DiagnosticDescriptors.NoStepDecoder, _spec.ClassLocation, _spec.ClassName, reason);
+                modelPlan = modelPlan with { Diagnostics = _diagnostics.ToEquatableArray() };
+            }
         }
 
         return modelPlan;
