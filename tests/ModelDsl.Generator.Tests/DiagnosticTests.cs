@@ -142,6 +142,18 @@ public sealed class DiagnosticTests
             "Model 'M' predicts the tokens of its input per position but gets no StepDecoder (no CreateDecoder): 'Encoder' ([TransformerEncoder]) cannot run one position at a time (it sees later positions: not causal, or bidirectional)"
         },
         {
+            "MDSL0020",
+            Model(members:
+            [
+                Input,
+                Embedding,
+                "[RecurrentEncoder(16, Bidirectional = true)] public partial RecurrentStack Encoder { get; }",
+                "[[|LastTokenPool|]] public partial Pool Pool { get; }",
+                Head,
+            ]),
+            "Pool: [LastTokenPool] reads the bidirectional encoder 'Encoder', whose reverse half at the last position has seen only the last token; use [FinalStatePool] for the final state of both directions (torch.cat([h_n[-2], h_n[-1]], -1))"
+        },
+        {
             "MDSL1001",
             Model(members: [Input, Embedding, "[TransformerEncoder(Heads = 4, [|Width = 128|])] public partial EncoderStack Encoder { get; }", Pool, Head]),
             "Encoder: expects input [B, T, 128] but 'Tokens' produces [B, T, D (64)]"

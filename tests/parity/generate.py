@@ -395,6 +395,39 @@ def recurrent_family():
     fam.write()
 
 
+def final_state_family():
+    """[FinalStatePool]: nn.GRU/nn.LSTM over pack_padded_sequence(enforce_sorted=False); `out` is the last layer's final state
+    in h_n's layout, torch.cat([h_n[-2], h_n[-1]], -1) (bidirectional) or h_n[-1], and `y` the padded encoder output the
+    pool reads. `grad.y` is the gradient of sum(out * dout) w.r.t. y through the same selection written in PyTorch
+    (forward half at length-1, reverse half at 0), which is asserted equal to h_n's cat first."""
+    fam = Family("final_state")
+    configs = [("GRU", 1, True, (4, 6, 3, 5)), ("GRU", 2, True, (3, 5, 4, 6)), ("LSTM", 1, True, (4, 6, 3, 5)),
+               ("LSTM", 2, True, (3, 5, 4, 6)), ("GRU", 1, False, (3, 5, 4, 6)), ("LSTM", 2, False, (4, 6, 3, 5))]
+    for i, (cell, layers, bidirectional, (b, t, inp, hid)) in enumerate(configs):
+        torch.manual_seed(7000 + i)
+        module = getattr(nn, cell)(inp, hid, num_layers=layers, bidirectional=bidirectional, batch_first=True)
+        x = torch.randn(b, t, inp)
+        lengths = torch.tensor([max(1, t - (2 * k) % t) if k else t for k in range(b)], dtype=torch.int64)
+        lengths[-1] = 1
+        lengths = torch.roll(lengths, 1)  # unsorted: the shortest row first
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        with torch.no_grad():
+            y, state = module(packed)
+            y, _ = nn.utils.rnn.pad_packed_sequence(y, batch_first=True, total_length=t)
+        hn = state[0] if cell == "LSTM" else state  # h_n, not the cell
+        final = torch.cat([hn[-2], hn[-1]], -1) if bidirectional else hn[-1]
+        y = y.clone().requires_grad_()
+        rows = torch.arange(b)
+        forward_half = y[rows, lengths - 1, :hid]
+        out = torch.cat([forward_half, y[:, 0, hid:]], -1) if bidirectional else forward_half
+        assert torch.allclose(out, final, rtol=0, atol=1e-6), (cell, layers, bidirectional)
+        dout, (dy,) = backward(out, y)
+        fam.case(f"{cell.lower()}{i}", dict(cell=cell, layers=layers, bidirectional=bidirectional, batch=b, length=t,
+                                         inputSize=inp, hiddenSize=hid),
+                 y=y, lengths=lengths, h_n=hn, out=final, dout=dout, grad__y=dy)
+    fam.write()
+
+
 def bahdanau_family():
     """Additive attention written out in PyTorch: e[b,j] = v . tanh(W s[b] + U h[b,j])."""
     fam = Family("bahdanau")
@@ -820,7 +853,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     families = [linear_family, activation_family, prelu_family, norm_family, embedding_loss_family, attention_family,
                 transformer_family, recurrent_family, bahdanau_family, optimizer_family, model_family, seq2seq_family,
-                seq2seq_models_family, rnn_seq2seq_models_family]
+                seq2seq_models_family, rnn_seq2seq_models_family, final_state_family]
     wanted = set(sys.argv[1:])
     for family in families:
         if not wanted or family.__name__.replace("_family", "") in wanted:

@@ -150,6 +150,11 @@ internal static class DiagnosticDescriptors
         "{0}: reads '{1}' only because it is the member before it, while the model has several token inputs ({2}); write From = nameof({1}) if that is meant",
         Declaration, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL0019"));
 
+    public static readonly DiagnosticDescriptor LastTokenOfBidirectionalEncoder = new(
+        "MDSL0020", "[LastTokenPool] reads a bidirectional encoder",
+        "{0}: [LastTokenPool] reads the bidirectional encoder '{1}', whose reverse half at the last position has seen only the last token; use [FinalStatePool] for the final state of both directions (torch.cat([h_n[-2], h_n[-1]], -1))",
+        Declaration, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL0020"));
+
     public static readonly DiagnosticDescriptor NoStepDecoder = new(
         "MDSL0021", "No StepDecoder for a model that predicts its own input",
         "Model '{0}' predicts the tokens of its input per position but gets no StepDecoder (no CreateDecoder): {1}",

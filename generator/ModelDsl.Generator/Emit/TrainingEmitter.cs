@@ -199,6 +199,20 @@ internal sealed partial class TrainingEmitter
     /// <summary>What the layer named <paramref name="layer"/> hands on.</summary>
     internal Flow FlowOf(string layer) => _outputs[layer];
 
+    /// <summary>The planned layer named <paramref name="name"/>.</summary>
+    internal LayerPlan LayerNamed(string name)
+    {
+        foreach (LayerPlan layer in _plan.Layers)
+        {
+            if (layer.Name == name)
+            {
+                return layer;
+            }
+        }
+
+        throw new InvalidOperationException("no planned layer is called " + name);
+    }
+
     /// <summary>What the layer <paramref name="layer"/> reads (its From, or the previous member).</summary>
     internal Flow SourceOf(LayerPlan layer) => _outputs[layer.Options.Source!];
 

@@ -1,3 +1,4 @@
+using ModelDsl.Generator.Diagnostics;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
 
@@ -17,4 +18,16 @@ internal sealed class LastTokenPoolLayer : PoolLayer
     public override string PoolingKind => "Last";
 
     protected override string Details => "last valid position";
+
+    /// <summary>A bidirectional encoder's reverse half at the last position has read one token: warn and point to [FinalStatePool].</summary>
+    protected override bool CheckSource(LayerContext c)
+    {
+        if (c.TryFind(c.From, out int index) && c.LayerAt(index) is { } source
+            && source.Kind == RecurrentEncoderLayer.Instance.Kind && source.Bool("Bidirectional", false))
+        {
+            c.Report(DiagnosticDescriptors.LastTokenOfBidirectionalEncoder, c.Layer.AttributeLocation, c.Layer.Name, c.From);
+        }
+
+        return true;
+    }
 }

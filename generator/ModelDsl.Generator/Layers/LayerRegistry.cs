@@ -33,6 +33,7 @@ internal static class LayerRegistry
         RecurrentEncoderLayer.Instance,
         RecurrentDecoderLayer.Instance,
         PReLULayer.Instance,
+        FinalStatePoolLayer.Instance,
     ];
 
     private static readonly Dictionary<LayerKind, LayerDescriptor> ByKind = Index(All, descriptor => descriptor.Kind);

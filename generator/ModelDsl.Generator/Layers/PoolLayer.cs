@@ -23,6 +23,9 @@ internal abstract class PoolLayer : LayerDescriptor
     /// <summary>FLOPs per row of <paramref name="length"/> positions of <paramref name="width"/>.</summary>
     protected virtual long Flops(long length, long width) => 0;
 
+    /// <summary>A kind's own check of the layer it reads, after the sequence check; false when it reported an error.</summary>
+    protected virtual bool CheckSource(LayerContext c) => true;
+
     public override void Plan(LayerContext c)
     {
         LayerSpec layer = c.Layer;
@@ -36,6 +39,11 @@ internal abstract class PoolLayer : LayerDescriptor
         if (!input.IsFloatSequence)
         {
             c.Report(DiagnosticDescriptors.PoolingNeedsSequence, layer.AttributeLocation, layer.Name, AttributeName, c.From, input.Named);
+            return;
+        }
+
+        if (!CheckSource(c))
+        {
             return;
         }
 

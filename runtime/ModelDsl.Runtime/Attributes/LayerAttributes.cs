@@ -113,6 +113,16 @@ public sealed class LastTokenPoolAttribute : LayerAttribute
 {
 }
 
+/// <summary>
+/// The final state of a <c>[RecurrentEncoder]</c>'s last layer, in PyTorch's <c>h_n</c> layout: <c>[B, T, 2H]</c> to <c>[B, 2H]</c>
+/// (<c>torch.cat([h_n[-2], h_n[-1]], -1)</c>) for a bidirectional encoder, <c>[B, T, H]</c> to <c>[B, H]</c> (<c>h_n[-1]</c>)
+/// for a unidirectional one. The forward half is the output at the row's last valid position, the reverse half the output at
+/// position 0. For an LSTM it is the hidden state <c>h_n</c>, not the cell.
+/// </summary>
+public sealed class FinalStatePoolAttribute : LayerAttribute
+{
+}
+
 /// <summary>Fully connected layer on the last dimension: <c>[..., In]</c> to <c>[..., Units]</c>; parameters <c>weight [Units, In]</c>, <c>bias [Units]</c>.</summary>
 /// <param name="units">Output width.</param>
 public sealed class DenseAttribute(int units) : LayerAttribute

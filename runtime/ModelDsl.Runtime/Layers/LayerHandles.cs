@@ -51,7 +51,7 @@ public sealed class AttentionBlock(LayerInfo info, AlignedBlock? parameters) : L
 {
 }
 
-/// <summary>A pooling over positions declared with <c>[MeanPool]</c>, <c>[FirstTokenPool]</c> or <c>[LastTokenPool]</c>.</summary>
+/// <summary>A pooling over positions declared with <c>[MeanPool]</c>, <c>[FirstTokenPool]</c>, <c>[LastTokenPool]</c> or <c>[FinalStatePool]</c>.</summary>
 /// <param name="info">The planned layer.</param>
 /// <param name="parameters">The model's parameter block.</param>
 public sealed class Pool(LayerInfo info, AlignedBlock? parameters) : Layer(info, parameters)
