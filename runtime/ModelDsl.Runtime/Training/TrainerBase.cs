@@ -107,12 +107,6 @@ public abstract class TrainerBase : IDisposable
     public WorkerPool Pool { get; }
 
     /// <summary>
-    /// The update after the gradients are computed: optional clipping to the global norm, then one optimizer step at
-    /// the schedule's rate for step <c>Steps + 1</c>.
-    /// </summary>
-    protected void Update() => Update(0f);
-
-    /// <summary>
     /// When set, <c>Step</c> checks the batch's loss and the gradients' global norm before the update and throws
     /// <see cref="InvalidOperationException"/> if either is NaN or infinite, leaving the parameters, the optimizer state
     /// and <see cref="Steps"/> untouched (PyTorch's <c>clip_grad_norm_(error_if_nonfinite=True)</c>, extended to the
@@ -121,8 +115,9 @@ public abstract class TrainerBase : IDisposable
     public bool ErrorIfNonfinite { get; set; }
 
     /// <summary>
-    /// <see cref="Update()"/> after a pass whose loss was <paramref name="loss"/>: with <see cref="ErrorIfNonfinite"/>
-    /// set, a non-finite loss or gradient norm throws before anything is changed.
+    /// The update after the gradients of a pass whose loss was <paramref name="loss"/> are computed: with
+    /// <see cref="ErrorIfNonfinite"/> set, a non-finite loss or gradient norm throws before anything is changed; then
+    /// optional clipping to the global norm and one optimizer step at the schedule's rate for step <c>Steps + 1</c>.
     /// </summary>
     protected void Update(float loss)
     {
