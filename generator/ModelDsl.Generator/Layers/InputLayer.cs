@@ -108,8 +108,6 @@ internal sealed class InputLayer : LayerDescriptor
         c.Complete(shape, shape, [], [], 0, tokens ? "token ids" : "features");
     }
 
-    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral) => neutral with { PadId = layer.Int("PadId", 0) };
-
     public override string? TrainingUnsupported(LayerPlan layer, bool readsTokens) => null;
 
     /// <summary>Names the generated Batch type uses for its own members.</summary>

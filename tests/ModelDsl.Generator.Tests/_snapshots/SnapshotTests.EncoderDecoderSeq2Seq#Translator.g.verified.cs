@@ -513,10 +513,10 @@ partial class Translator
         __Uniform(parameters.Slice(15936, 2048), seed, 7, 0.25f);
         // encoder.layers.0.linear2.bias [32]: zeros (the block starts zeroed)
         // encoder.layers.0.norm1.weight [32]: ones
-        parameters.Slice(18016, 32).Fill(1f);
+        parameters.Slice(18016, 32).Fill(1.0f);
         // encoder.layers.0.norm1.bias [32]: zeros (the block starts zeroed)
         // encoder.layers.0.norm2.weight [32]: ones
-        parameters.Slice(18080, 32).Fill(1f);
+        parameters.Slice(18080, 32).Fill(1.0f);
         // encoder.layers.0.norm2.bias [32]: zeros (the block starts zeroed)
         // target_embedding.weight [300, 32]: normal(0, 1)
         __Normal(parameters.Slice(18144, 9600), seed, 13);
@@ -539,16 +539,16 @@ partial class Translator
         __Uniform(parameters.Slice(38304, 2048), seed, 24, 0.25f);
         // decoder.layers.0.linear2.bias [32]: zeros (the block starts zeroed)
         // decoder.layers.0.norm1.weight [32]: ones
-        parameters.Slice(40384, 32).Fill(1f);
+        parameters.Slice(40384, 32).Fill(1.0f);
         // decoder.layers.0.norm1.bias [32]: zeros (the block starts zeroed)
         // decoder.layers.0.norm2.weight [32]: ones
-        parameters.Slice(40448, 32).Fill(1f);
+        parameters.Slice(40448, 32).Fill(1.0f);
         // decoder.layers.0.norm2.bias [32]: zeros (the block starts zeroed)
         // decoder.layers.0.norm3.weight [32]: ones
-        parameters.Slice(40512, 32).Fill(1f);
+        parameters.Slice(40512, 32).Fill(1.0f);
         // decoder.layers.0.norm3.bias [32]: zeros (the block starts zeroed)
         // final_norm.weight [32]: ones
-        parameters.Slice(40576, 32).Fill(1f);
+        parameters.Slice(40576, 32).Fill(1.0f);
         // final_norm.bias [32]: zeros (the block starts zeroed)
         // logits.weight [300, 32]: Xavier uniform, bound sqrt(6 / (32 + 300))
         __Uniform(parameters.Slice(40640, 9600), seed, 34, 0.13443321f);

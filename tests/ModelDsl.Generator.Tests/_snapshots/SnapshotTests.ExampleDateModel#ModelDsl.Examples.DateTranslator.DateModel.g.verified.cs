@@ -593,10 +593,10 @@ partial class DateModel
         __Uniform(parameters.Slice(28032, 8192), seed, 7, 0.17677669f);
         // encoder.layers.0.linear2.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.0.norm1.weight [64]: ones
-        parameters.Slice(36288, 64).Fill(1f);
+        parameters.Slice(36288, 64).Fill(1.0f);
         // encoder.layers.0.norm1.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.0.norm2.weight [64]: ones
-        parameters.Slice(36416, 64).Fill(1f);
+        parameters.Slice(36416, 64).Fill(1.0f);
         // encoder.layers.0.norm2.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.1.self_attn.in_proj_weight [192, 64]: Xavier uniform, bound sqrt(6 / (64 + 192))
         __Uniform(parameters.Slice(36544, 12288), seed, 13, 0.15309311f);
@@ -611,10 +611,10 @@ partial class DateModel
         __Uniform(parameters.Slice(61504, 8192), seed, 19, 0.17677669f);
         // encoder.layers.1.linear2.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.1.norm1.weight [64]: ones
-        parameters.Slice(69760, 64).Fill(1f);
+        parameters.Slice(69760, 64).Fill(1.0f);
         // encoder.layers.1.norm1.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.1.norm2.weight [64]: ones
-        parameters.Slice(69888, 64).Fill(1f);
+        parameters.Slice(69888, 64).Fill(1.0f);
         // encoder.layers.1.norm2.bias [64]: zeros (the block starts zeroed)
         // target_embedding.weight [48, 64]: normal(0, 1)
         __Normal(parameters.Slice(70016, 3072), seed, 25);
@@ -639,13 +639,13 @@ partial class DateModel
         __Uniform(parameters.Slice(115392, 8192), seed, 37, 0.17677669f);
         // decoder.layers.0.linear2.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.0.norm1.weight [64]: ones
-        parameters.Slice(123648, 64).Fill(1f);
+        parameters.Slice(123648, 64).Fill(1.0f);
         // decoder.layers.0.norm1.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.0.norm2.weight [64]: ones
-        parameters.Slice(123776, 64).Fill(1f);
+        parameters.Slice(123776, 64).Fill(1.0f);
         // decoder.layers.0.norm2.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.0.norm3.weight [64]: ones
-        parameters.Slice(123904, 64).Fill(1f);
+        parameters.Slice(123904, 64).Fill(1.0f);
         // decoder.layers.0.norm3.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.1.self_attn.in_proj_weight [192, 64]: Xavier uniform, bound sqrt(6 / (64 + 192))
         __Uniform(parameters.Slice(124032, 12288), seed, 45, 0.15309311f);
@@ -666,13 +666,13 @@ partial class DateModel
         __Uniform(parameters.Slice(165632, 8192), seed, 55, 0.17677669f);
         // decoder.layers.1.linear2.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.1.norm1.weight [64]: ones
-        parameters.Slice(173888, 64).Fill(1f);
+        parameters.Slice(173888, 64).Fill(1.0f);
         // decoder.layers.1.norm1.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.1.norm2.weight [64]: ones
-        parameters.Slice(174016, 64).Fill(1f);
+        parameters.Slice(174016, 64).Fill(1.0f);
         // decoder.layers.1.norm2.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.1.norm3.weight [64]: ones
-        parameters.Slice(174144, 64).Fill(1f);
+        parameters.Slice(174144, 64).Fill(1.0f);
         // decoder.layers.1.norm3.bias [64]: zeros (the block starts zeroed)
         // logits.weight [48, 64]: Xavier uniform, bound sqrt(6 / (64 + 48))
         __Uniform(parameters.Slice(174272, 3072), seed, 63, 0.23145503f);

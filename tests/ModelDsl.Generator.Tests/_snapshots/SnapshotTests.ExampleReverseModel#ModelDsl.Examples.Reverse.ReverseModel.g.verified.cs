@@ -489,10 +489,10 @@ partial class ReverseModel
         __Uniform(parameters.Slice(28224, 8192), seed, 8, 0.17677669f);
         // encoder.layers.0.linear2.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.0.norm1.weight [64]: ones
-        parameters.Slice(36480, 64).Fill(1f);
+        parameters.Slice(36480, 64).Fill(1.0f);
         // encoder.layers.0.norm1.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.0.norm2.weight [64]: ones
-        parameters.Slice(36608, 64).Fill(1f);
+        parameters.Slice(36608, 64).Fill(1.0f);
         // encoder.layers.0.norm2.bias [64]: zeros (the block starts zeroed)
         // target_embedding.weight [39, 64]: normal(0, 1)
         __Normal(parameters.Slice(36736, 2496), seed, 14);
@@ -517,13 +517,13 @@ partial class ReverseModel
         __Uniform(parameters.Slice(81664, 8192), seed, 26, 0.17677669f);
         // decoder.layers.0.linear2.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.0.norm1.weight [64]: ones
-        parameters.Slice(89920, 64).Fill(1f);
+        parameters.Slice(89920, 64).Fill(1.0f);
         // decoder.layers.0.norm1.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.0.norm2.weight [64]: ones
-        parameters.Slice(90048, 64).Fill(1f);
+        parameters.Slice(90048, 64).Fill(1.0f);
         // decoder.layers.0.norm2.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.0.norm3.weight [64]: ones
-        parameters.Slice(90176, 64).Fill(1f);
+        parameters.Slice(90176, 64).Fill(1.0f);
         // decoder.layers.0.norm3.bias [64]: zeros (the block starts zeroed)
         // logits.weight [39, 64]: Xavier uniform, bound sqrt(6 / (64 + 39))
         __Uniform(parameters.Slice(90304, 2496), seed, 34, 0.24135539f);

@@ -365,14 +365,14 @@ partial class SequenceRegressor
         __Uniform(parameters.Slice(2000, 256), seed, 8, 0.4330127f);
         // cross_attention.out_proj.bias [16]: zeros (the block starts zeroed)
         // norm.weight [16]: ones
-        parameters.Slice(2272, 16).Fill(1f);
+        parameters.Slice(2272, 16).Fill(1.0f);
         // norm.bias [16]: zeros (the block starts zeroed)
         // out.weight [2, 16]: Xavier uniform, bound sqrt(6 / (16 + 2))
         __Uniform(parameters.Slice(2304, 32), seed, 12, 0.57735026f);
         // out.bias [2]: zeros (the block starts zeroed)
         // norm.running_mean [16]: zeros (the block starts zeroed)
         // norm.running_var [16]: ones
-        state.Slice(16, 16).Fill(1f);
+        state.Slice(16, 16).Fill(1.0f);
     }
 
     private static void __Uniform(global::System.Span<float> values, ulong seed, ulong stream, float bound)
