@@ -64,7 +64,7 @@ internal sealed class InputLayer : LayerDescriptor
         if (maxLength > 0)
         {
             source = layer.Name;
-            dims.Add(new Dim(c.SequenceName(layer.Name), maxLength, DimKind.Sequence));
+            dims.Add(new Dim(c.SequenceName(layer.Name), maxLength, DimKind.Sequence) { Code = c.SequenceVariable(layer.Name) });
         }
 
         if (features > 0)

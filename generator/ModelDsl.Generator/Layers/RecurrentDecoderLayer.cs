@@ -282,8 +282,8 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
         c.Writer.Line("__rnnCell" + id + " = new float[" + config + ".HasCellState ? checked(rows * " + h + ") : 0];");
         c.Writer.Line("__rnnMemory" + id + " = new float[checked(rows * " + s + " * " + mWidth + ")];");
         c.Writer.Line("__rnnProjected" + id + " = new float[checked(rows * " + s + " * " + config + ".ProjectedMemorySize)];");
-        c.Writer.Line("__rnnWeights" + id + " = new float[" + config + ".Attention == global::ModelDsl.Kernels.DecoderAttention.None ? 0 : checked(rows * " + s + ")];");
-        c.Writer.Line("__rnnScratch" + id + " = new float[global::ModelDsl.Kernels.RecurrentDecoder.StepScratchLength(maxRows, " + s + ", " + config + ")];");
+        c.Writer.Line("__rnnWeights" + id + " = new float[" + config + ".Attention == " + K + "DecoderAttention.None ? 0 : checked(rows * " + s + ")];");
+        c.Writer.Line("__rnnScratch" + id + " = new float[" + K + "RecurrentDecoder.StepScratchLength(maxRows, " + s + ", " + config + ")];");
         c.Writer.Line("__rnnInitial" + id + " = new float[" + Literals.Int(2 * c.MaxBatch * layer.OptionsOf<RecurrentDecoderOptions>().Hidden) + "];");
     }
 

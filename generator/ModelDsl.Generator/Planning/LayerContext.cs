@@ -141,6 +141,9 @@ internal sealed class LayerContext
     /// <summary>The name ("T", "SourceLength"...) of the sequence dimension of the input <paramref name="layerName"/>.</summary>
     public string SequenceName(string layerName) => _planner.SequenceName(layerName);
 
+    /// <summary>The name ("T", "TSource"...) generated code gives the sequence length of the input <paramref name="layerName"/>.</summary>
+    public string SequenceVariable(string layerName) => _planner.SequenceVariable(layerName);
+
     /// <summary>A parameter; 2-D weights get fan-in and fan-out from their [out, in] shape.</summary>
     public static PendingParameter Param(string name, Init init, params long[] shape) =>
         new(name, shape, init, shape.Length == 2 ? shape[1] : 0, shape.Length == 2 ? shape[0] : 0, null);

@@ -57,6 +57,8 @@ internal sealed partial class ModelPlanner
 
     internal string SequenceName(string layerName) => _sequenceNames[layerName];
 
+    internal string SequenceVariable(string layerName) => _sequenceVariables[layerName];
+
     internal void RecordVocabulary(string source, long vocab, string display)
     {
         if (!_vocabBySource.TryGetValue(source, out long known) || vocab < known)
