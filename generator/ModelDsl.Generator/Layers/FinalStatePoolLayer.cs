@@ -40,6 +40,8 @@ internal sealed class FinalStatePoolLayer : PoolLayer
         return false;
     }
 
+    public override string? OnnxUnsupported(LayerPlan layer) => "it reads a recurrent encoder's final state, and recurrent layers have no ONNX nodes yet";
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

@@ -58,6 +58,21 @@ internal abstract class LayerDescriptor
     /// </summary>
     public abstract void Plan(LayerContext context);
 
+    // Export: ONNX
+
+    /// <summary>
+    /// Null when <see cref="EmitOnnx"/> writes the planned layer's ONNX nodes; otherwise why it cannot be exported yet (the generated
+    /// <c>ToOnnx</c>/<c>WriteOnnx</c> then throw, naming the layer and this reason, and no file is written).
+    /// </summary>
+    public virtual string? OnnxUnsupported(LayerPlan layer) => "no ONNX nodes are written for this layer kind yet";
+
+    /// <summary>
+    /// Writes the layer's inference forward pass into the generated <c>ToOnnx()</c> body: lines calling the <c>ModelDsl.Onnx.OnnxGraph</c>
+    /// <c>g</c>, reading <see cref="OnnxContext.SourceOf"/>. Returns what the layer hands on (its output value, sequence, width).
+    /// </summary>
+    public virtual OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title) =>
+        throw new System.InvalidOperationException("layer kind " + Kind + " has no ONNX nodes");
+
     /// <summary>
     /// The resolved options the emitters read (defaults applied), starting from <paramref name="neutral"/> (source and memory set,
     /// every kind-specific field neutral). <paramref name="input"/> is the planned input shape.
