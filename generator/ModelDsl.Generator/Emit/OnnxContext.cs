@@ -19,6 +19,9 @@ internal sealed class OnnxContext
         Writer = writer;
     }
 
+    /// <summary>The step graph's int64 <c>[1]</c> input holding the decoded position (0 for the first token).</summary>
+    public const string Position = "position";
+
     public ModelPlan Plan { get; }
 
     public SourceWriter Writer { get; }

@@ -14,7 +14,7 @@ namespace ModelDsl.Generator.Emit;
 /// the <c>ModelDsl.Onnx</c> assembly (the core package stays free of its protobuf dependency). A model with a layer that has no
 /// ONNX nodes gets both methods throwing <see cref="NotSupportedException"/> naming the layer and why, so no file is written.
 /// </summary>
-internal static class OnnxEmitter
+internal static partial class OnnxEmitter
 {
     /// <summary>The assembly whose reference turns the export on.</summary>
     public const string AssemblyName = "ModelDsl.Onnx";
@@ -115,6 +115,7 @@ internal static class OnnxEmitter
         writer.Line("g.Output(" + Literals.String(last!.Value) + ", " + Literals.String(OutputName(plan)) + ");");
         writer.Line("return g;");
         writer.Close();
+        WriteDecoding(writer, plan, cancellationToken);
         writer.Close();
         return writer.ToString();
     }

@@ -73,6 +73,20 @@ internal abstract class LayerDescriptor
     public virtual OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title) =>
         throw new System.InvalidOperationException("layer kind " + Kind + " has no ONNX nodes");
 
+    /// <summary>Null when <see cref="EmitOnnxStep"/> writes the layer's part of a decoding step graph; otherwise why not.</summary>
+    public virtual string? OnnxStepUnsupported(LayerPlan layer) => OnnxUnsupported(layer);
+
+    /// <summary>
+    /// Writes the layer's part of the ONNX decoding step (one new position per row, <c>[B, 1, width]</c>, at <c>position</c>); a layer
+    /// with caches declares them as step inputs (past) and outputs (present). Position-wise layers write their forward nodes.
+    /// </summary>
+    public virtual OnnxFlow EmitOnnxStep(OnnxContext c, LayerPlan layer, string title) => EmitOnnx(c, layer, title);
+
+    /// <summary>In the ONNX encoder graph: the outputs a decoding step reads from this layer's memory (e.g. cross-attention keys and values).</summary>
+    public virtual void EmitOnnxMemoryCaches(OnnxContext c, LayerPlan layer)
+    {
+    }
+
     /// <summary>
     /// The resolved options the emitters read (defaults applied), starting from <paramref name="neutral"/> (source and memory set,
     /// every kind-specific field neutral). <paramref name="input"/> is the planned input shape.

@@ -65,6 +65,15 @@ internal sealed class LearnedPositionsLayer : LayerDescriptor
         return new OnnxFlow(layer.Path, from.Sequence, from.Width);
     }
 
+    /// <summary>Adds the table's row at the step's position.</summary>
+    public override OnnxFlow EmitOnnxStep(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        c.Line(title + ": the row at the step's position");
+        c.Line("g.AddPositionAt(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(from.Value) + ", " + OnnxContext.ParamOf(layer, layer.Path + ".weight") + ", " + OnnxContext.Quote(OnnxContext.Position) + ");");
+        return @from with { Value = layer.Path };
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

@@ -51,6 +51,20 @@ internal sealed class SinusoidalPositionsLayer : LayerDescriptor
         return new OnnxFlow(layer.Path, from.Sequence, from.Width);
     }
 
+    /// <summary>Adds the fixed table's row at the step's position.</summary>
+    public override OnnxFlow EmitOnnxStep(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        long rows = layer.Input.Dims[1].Size;
+        c.Line(title + ": the fixed sinusoid table's row at the step's position");
+        c.Writer.Open();
+        c.Line("var table = new float[" + Literals.Int(rows) + " * " + Literals.Int(from.Width) + "];");
+        c.Line(K + "SinusoidalPositions.Fill(table, " + Literals.Int(rows) + ", " + Literals.Int(from.Width) + ");");
+        c.Line("g.AddPositionAt(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(from.Value) + ", g.Constant(" + OnnxContext.Quote(layer.Path + ".table") + ", table, " + Literals.Int(rows) + ", " + Literals.Int(from.Width) + "), " + OnnxContext.Quote(OnnxContext.Position) + ");");
+        c.Writer.Close();
+        return @from with { Value = layer.Path };
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

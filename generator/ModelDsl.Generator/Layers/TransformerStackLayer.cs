@@ -146,25 +146,34 @@ internal abstract class TransformerStackLayer : AttentionLayer
                 x = OnnxSublayer(c, layer, prefix, index++, x, input => OnnxAttention(layer, prefix + "multihead_attn", @from with { Value = input }, memory, memoryMask));
             }
 
-            x = OnnxSublayer(c, layer, prefix, index, x, input =>
-            {
-                c.Line("g.Linear(" + OnnxContext.Quote(prefix + "linear1") + ", " + input + ", " + OnnxContext.ParamOf(layer, prefix + "linear1.weight") + ", " + OnnxContext.ParamOf(layer, prefix + "linear1.bias") + ");");
-                c.Line("g.Activation(" + OnnxContext.Quote(prefix + "activation") + ", " + OnnxContext.Quote(prefix + "linear1") + ", " + Literals.Int(options.Activation) + ");");
-                return "g.Linear(" + OnnxContext.Quote(prefix + "linear2") + ", " + OnnxContext.Quote(prefix + "activation") + ", " + OnnxContext.ParamOf(layer, prefix + "linear2.weight") + ", " + OnnxContext.ParamOf(layer, prefix + "linear2.bias") + ")";
-            });
+            x = OnnxSublayer(c, layer, prefix, index, x, input => OnnxFeedForward(c, layer, prefix, input));
         }
 
-        if (options.NormFirst)
+        return @from with { Value = OnnxFinalNorm(c, layer, x) };
+    }
+
+    /// <summary>linear1, the activation, linear2: writes the first two and returns the expression of the last.</summary>
+    protected static string OnnxFeedForward(OnnxContext c, LayerPlan layer, string prefix, string input)
+    {
+        c.Line("g.Linear(" + OnnxContext.Quote(prefix + "linear1") + ", " + input + ", " + OnnxContext.ParamOf(layer, prefix + "linear1.weight") + ", " + OnnxContext.ParamOf(layer, prefix + "linear1.bias") + ");");
+        c.Line("g.Activation(" + OnnxContext.Quote(prefix + "activation") + ", " + OnnxContext.Quote(prefix + "linear1") + ", " + Literals.Int(layer.Options.Activation) + ");");
+        return "g.Linear(" + OnnxContext.Quote(prefix + "linear2") + ", " + OnnxContext.Quote(prefix + "activation") + ", " + OnnxContext.ParamOf(layer, prefix + "linear2.weight") + ", " + OnnxContext.ParamOf(layer, prefix + "linear2.bias") + ")";
+    }
+
+    /// <summary>A pre-norm stack's final norm (returns the value it hands on).</summary>
+    protected static string OnnxFinalNorm(OnnxContext c, LayerPlan layer, string x)
+    {
+        if (!layer.Options.NormFirst)
         {
-            c.Line("g.LayerNorm(" + OnnxContext.Quote(layer.Path + ".norm") + ", " + OnnxContext.Quote(x) + ", " + OnnxContext.ParamOf(layer, layer.Path + ".norm.weight") + ", " + OnnxContext.ParamOf(layer, layer.Path + ".norm.bias") + ");");
-            x = layer.Path + ".norm";
+            return x;
         }
 
-        return @from with { Value = x };
+        c.Line("g.LayerNorm(" + OnnxContext.Quote(layer.Path + ".norm") + ", " + OnnxContext.Quote(x) + ", " + OnnxContext.ParamOf(layer, layer.Path + ".norm.weight") + ", " + OnnxContext.ParamOf(layer, layer.Path + ".norm.bias") + ");");
+        return layer.Path + ".norm";
     }
 
     /// <summary>One residual sublayer: <paramref name="body"/> gets the C# expression of its input and returns the expression of its output.</summary>
-    private static string OnnxSublayer(OnnxContext c, LayerPlan layer, string prefix, int index, string x, Func<string, string> body)
+    protected static string OnnxSublayer(OnnxContext c, LayerPlan layer, string prefix, int index, string x, Func<string, string> body)
     {
         string norm = prefix + "norm" + Literals.Int(index);
         string residual = prefix + "residual" + Literals.Int(index);
