@@ -119,8 +119,7 @@ internal static partial class OnnxEmitter
         if (unsupported is not null)
         {
             writer.Line("/// <exception cref=\"global::System.NotSupportedException\">Always: " + Literals.Xml(unsupported) + ".</exception>");
-            writer.Line("public " + graph + " " + method + "() => throw new global::System.NotSupportedException(");
-            writer.Indent().Line(Literals.String(plan.ClassName + " cannot be exported to ONNX for decoding yet: " + unsupported + ".") + ");").Unindent();
+            WriteThrow(writer, "public " + graph + " " + method + "()", plan.ClassName + " cannot be exported to ONNX for decoding yet: ", unsupported);
             return true;
         }
 

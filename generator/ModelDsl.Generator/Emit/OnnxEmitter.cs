@@ -93,8 +93,8 @@ internal static partial class OnnxEmitter
         if (unsupported is not null)
         {
             writer.Line("/// <exception cref=\"global::System.NotSupportedException\">Always: " + Literals.Xml(unsupported) + ".</exception>");
-            writer.Line("public " + Graph + " ToOnnx() => throw new global::System.NotSupportedException(");
-            writer.Indent().Line(Literals.String(plan.ClassName + " cannot be exported to ONNX yet: " + unsupported + ".") + ");").Unindent();
+            WriteThrow(writer, "public " + Graph + " ToOnnx()", plan.ClassName + " cannot be exported to ONNX yet: ", unsupported);
+            WriteDecoding(writer, plan, cancellationToken);
             writer.Close();
             return writer.ToString();
         }
@@ -118,6 +118,24 @@ internal static partial class OnnxEmitter
         WriteDecoding(writer, plan, cancellationToken);
         writer.Close();
         return writer.ToString();
+    }
+
+    /// <summary>
+    /// Writes <paramref name="header"/> as a method throwing NotSupportedException with <paramref name="lead"/> and the reasons, one
+    /// string piece per reason so that no generated line runs past the line limit.
+    /// </summary>
+    private static void WriteThrow(SourceWriter writer, string header, string lead, string reasons)
+    {
+        writer.Line(header + " => throw new global::System.NotSupportedException(");
+        writer.Indent();
+        writer.Line(Literals.String(lead));
+        string[] pieces = reasons.Split(new[] { "; " }, StringSplitOptions.None);
+        for (int i = 0; i < pieces.Length; i++)
+        {
+            writer.Line("+ " + Literals.String(pieces[i] + (i == pieces.Length - 1 ? "." : "; ")) + (i == pieces.Length - 1 ? ");" : string.Empty));
+        }
+
+        writer.Unindent();
     }
 
     /// <summary><c>logits</c> for a model with a cross-entropy loss, <c>output</c> otherwise.</summary>
