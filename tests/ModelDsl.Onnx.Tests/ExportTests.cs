@@ -82,9 +82,9 @@ public sealed class ExportTests
         Assert.False(Directory.Exists(directory));
     }
 
-    /// <summary>The three recurrent DateTranslator variants: every export throws, naming the layers and why, and writes no file.</summary>
+    /// <summary>The three recurrent DateTranslator variants: every export throws, naming the decoder layer and why, and writes no file.</summary>
     [Fact]
-    public void RecurrentModelsCannotBeExportedYetAndNoFileIsWritten()
+    public void RecurrentDecoderModelsCannotBeExportedYetAndNoFileIsWritten()
     {
         string path = OnnxRun.TempPath();
         Action<string>[] writers =
@@ -95,8 +95,8 @@ public sealed class ExportTests
         foreach (Action<string> write in writers)
         {
             var error = Assert.Throws<NotSupportedException>(() => write(path));
-            Assert.Contains("Encoder ([RecurrentEncoder])", error.Message, StringComparison.Ordinal);
             Assert.Contains("Decoder ([RecurrentDecoder])", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("Encoder", error.Message, StringComparison.Ordinal); // the recurrent encoder itself is exported
             Assert.Contains("no ONNX nodes are written for this layer kind yet", error.Message, StringComparison.Ordinal);
             Assert.False(File.Exists(path));
         }

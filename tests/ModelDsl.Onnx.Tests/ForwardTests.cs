@@ -227,6 +227,73 @@ public sealed class ForwardTests
         OnnxRun.AssertClose(trainer.Predictions, actual, "GraphClassifier predictions");
     }
 
+    [Fact]
+    public void StackedBidirectionalGruFinalState()
+    {
+        var model = new GruClassifier(seed: 23);
+        var batch = new GruClassifier.Batch();
+        var random = new Random(23);
+        int[] lengths = [11, 4, 8, 1, 6];
+        for (int row = 0; row < lengths.Length; row++)
+        {
+            batch.SetText(row, RandomIds(random, lengths[row], GruClassifier.Vocab));
+            batch.SetLabel(row, row % 3);
+        }
+
+        batch.Count = lengths.Length;
+        using var trainer = model.CreateTrainer(new AdamW(1e-2f));
+        Train(() => trainer.Step(batch));
+        trainer.Evaluate(batch);
+        float[] actual = Export(model.WriteOnnx, [5, 3], OnnxRun.Ids("text", batch.Text, GruClassifier.Length, batch.Count, trainer.LongestText),
+            OnnxRun.Lengths("text_lengths", batch.TextLengths, batch.Count));
+        OnnxRun.AssertClose(trainer.Logits, actual, "GruClassifier logits");
+    }
+
+    [Fact]
+    public void BidirectionalLstmTagger()
+    {
+        var model = new LstmTagger(seed: 24);
+        var batch = new LstmTagger.Batch();
+        var random = new Random(24);
+        int[] lengths = [5, 9, 2];
+        for (int row = 0; row < lengths.Length; row++)
+        {
+            batch.SetText(row, RandomIds(random, lengths[row], LstmTagger.Vocab));
+            batch.SetLabels(row, RandomIds(random, lengths[row], 4));
+        }
+
+        batch.Count = lengths.Length;
+        using var trainer = model.CreateTrainer(new AdamW(1e-2f));
+        Train(() => trainer.Step(batch));
+        trainer.Evaluate(batch);
+        float[] actual = Export(model.WriteOnnx, [3, 9, 4], OnnxRun.Ids("text", batch.Text, LstmTagger.Length, batch.Count, trainer.LongestText),
+            OnnxRun.Lengths("text_lengths", batch.TextLengths, batch.Count));
+        OnnxRun.AssertClose(trainer.Logits, actual, "LstmTagger logits");
+    }
+
+    [Fact]
+    public void StackedRnnOverFeatures()
+    {
+        var model = new RnnRegressor(seed: 25);
+        var batch = new RnnRegressor.Batch();
+        var random = new Random(25);
+        int[] lengths = [10, 3, 7, 5];
+        for (int row = 0; row < lengths.Length; row++)
+        {
+            batch.SetSignal(row, RandomFloats(random, lengths[row] * RnnRegressor.Features));
+            batch.SetTarget(row, RandomFloats(random, 2));
+        }
+
+        batch.Count = lengths.Length;
+        using var trainer = model.CreateTrainer(new AdamW(1e-2f));
+        Train(() => trainer.Step(batch));
+        trainer.Evaluate(batch);
+        float[] actual = Export(model.WriteOnnx, [4, 2],
+            OnnxRun.Features("signal", batch.Signal, RnnRegressor.Length, RnnRegressor.Features, batch.Count, trainer.LongestSignal),
+            OnnxRun.Lengths("signal_lengths", batch.SignalLengths, batch.Count));
+        OnnxRun.AssertClose(trainer.Predictions, actual, "RnnRegressor predictions");
+    }
+
     internal static void Train(Func<float> step)
     {
         for (int i = 0; i < TrainSteps; i++)

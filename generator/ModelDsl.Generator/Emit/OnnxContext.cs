@@ -81,4 +81,8 @@ internal sealed class OnnxContext
 /// What a layer hands on in the ONNX graph: the name of its output value, the sequence input it runs along (the graph input whose
 /// <c>_lengths</c> and <c>_length</c> dimension apply; null after pooling or for a non-sequence input) and its width.
 /// </summary>
-internal sealed record OnnxFlow(string Value, string? Sequence, long Width);
+internal sealed record OnnxFlow(string Value, string? Sequence, long Width)
+{
+    /// <summary>A recurrent encoder's final state <c>[B, directions × H]</c> (PyTorch's <c>h_n</c> of the last layer), or null.</summary>
+    public string? Final { get; init; }
+}

@@ -75,3 +75,40 @@ public partial class SharedTranslator
     public partial DecoderStack Decoder { get; }
     [Dense(Vocab, TiedTo = nameof(SourceEmbedding), Bias = false)] [CrossEntropyLoss] public partial Dense Logits { get; }
 }
+
+/// <summary>A stacked bidirectional GRU encoder classifying by its final state (PyTorch's h_n).</summary>
+[Model(MaxBatch = 5)]
+public partial class GruClassifier
+{
+    public const int Vocab = 20, E = 12, H = 10, Length = 11;
+
+    [Input(Length)] public partial TokenInput Text { get; }
+    [Embedding(Vocab, E)] public partial TokenEmbedding Tokens { get; }
+    [RecurrentEncoder(H, Cell = RecurrentCell.Gru, Bidirectional = true, Layers = 2)] public partial RecurrentStack Encoder { get; }
+    [FinalStatePool] public partial Pool Final { get; }
+    [Dense(3)] [CrossEntropyLoss] public partial Dense Head { get; }
+}
+
+/// <summary>A bidirectional LSTM tagger: per-position logits.</summary>
+[Model(MaxBatch = 5)]
+public partial class LstmTagger
+{
+    public const int Vocab = 16, E = 8, H = 6, Length = 9;
+
+    [Input(Length)] public partial TokenInput Text { get; }
+    [Embedding(Vocab, E)] public partial TokenEmbedding Tokens { get; }
+    [RecurrentEncoder(H, Cell = RecurrentCell.Lstm, Bidirectional = true)] public partial RecurrentStack Encoder { get; }
+    [Dense(4)] [CrossEntropyLoss] public partial Dense Tags { get; }
+}
+
+/// <summary>A two-layer tanh RNN over feature sequences, mean-pooled, regressed with MSE.</summary>
+[Model(MaxBatch = 5)]
+public partial class RnnRegressor
+{
+    public const int Length = 10, Features = 3, H = 7;
+
+    [Input(Length, Features = Features)] public partial FeatureInput Signal { get; }
+    [RecurrentEncoder(H, Cell = RecurrentCell.Rnn, Layers = 2)] public partial RecurrentStack Encoder { get; }
+    [MeanPool] public partial Pool Pool { get; }
+    [Dense(2)] [MseLoss] public partial Dense Out { get; }
+}
