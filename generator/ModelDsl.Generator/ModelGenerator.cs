@@ -51,6 +51,27 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .Collect()
             .WithTrackingName(TrackingNames.AllSources);
 
+        // ONNX export (ToOnnx/WriteOnnx) only for a compilation that references ModelDsl.Onnx: see Emit/OnnxEmitter.cs.
+        IncrementalValueProvider<bool> onnxReferenced = context.CompilationProvider
+            .Select(static (compilation, _) => System.Linq.Enumerable.Any(compilation.ReferencedAssemblyNames, static a => a.Name == OnnxEmitter.AssemblyName));
+        IncrementalValuesProvider<EmitResult> onnx = plans
+            .Combine(onnxReferenced)
+            .Where(static pair => pair.Right)
+            .Select(static (pair, cancellationToken) => OnnxEmitter.Emit(pair.Left, cancellationToken))
+            .WithTrackingName(TrackingNames.Onnx);
+        context.RegisterSourceOutput(onnx, static (context, result) =>
+        {
+            foreach (DiagnosticInfo diagnostic in result.Diagnostics)
+            {
+                context.ReportDiagnostic(diagnostic.ToDiagnostic());
+            }
+
+            foreach (GeneratedSource file in result.Sources)
+            {
+                context.AddSource(file.HintName, SourceText.From(file.Text, System.Text.Encoding.UTF8));
+            }
+        });
+
         context.RegisterSourceOutput(diagnostics, static (context, diagnostics) =>
         {
             foreach (DiagnosticInfo diagnostic in diagnostics)

@@ -11,6 +11,9 @@ internal static class TrackingNames
     public const string Sources = "ModelDsl.Sources";
     public const string AllSources = "ModelDsl.AllSources";
 
+    /// <summary>The ONNX export step; it runs only when the compilation references ModelDsl.Onnx, so it is not in <see cref="All"/>.</summary>
+    public const string Onnx = "ModelDsl.Onnx";
+
     /// <summary>Every name above, for tests.</summary>
     public static readonly string[] All = [Parse, Models, Plan, Emit, Diagnostics, Sources, AllSources];
 }

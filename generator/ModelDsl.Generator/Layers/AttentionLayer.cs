@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using ModelDsl.Generator.Diagnostics;
+using ModelDsl.Generator.Emit;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
 
@@ -161,6 +162,72 @@ internal abstract class AttentionLayer : LayerDescriptor
         Mask: (int)layer.Int("Mask", DefaultMask),
         WindowRadius: layer.Int("WindowRadius", 0),
         Dropout: layer.Float("Dropout", DefaultDropout));
+
+    /// <summary>
+    /// Writes the ONNX mask of a self-attention over <paramref name="flow"/>'s sequence (the AND of the declared parts, bool, true =
+    /// may attend) and returns its C# expression: the quoted value name, or <c>null</c> when nothing is masked.
+    /// </summary>
+    protected static string OnnxSelfMask(OnnxContext c, LayerOptions options, string name, OnnxFlow flow)
+    {
+        string x = OnnxContext.Quote(flow.Value);
+        var parts = new List<(string Suffix, string Call)>();
+        if ((options.Mask & Masks.Causal) != 0)
+        {
+            parts.Add(("causal", "g.CausalMask({0}, " + x + ", " + x + ")"));
+        }
+
+        if ((options.Mask & Masks.KeyPadding) != 0)
+        {
+            parts.Add(("key_padding", "g.KeyPaddingMask({0}, " + x + ", " + OnnxContext.Lengths(flow.Sequence!) + ")"));
+        }
+
+        if ((options.Mask & Masks.LocalWindow) != 0)
+        {
+            parts.Add(("window", "g.WindowMask({0}, " + x + ", " + x + ", " + options.WindowRadius.ToString(CultureInfo.InvariantCulture) + ")"));
+        }
+
+        if ((options.Mask & Masks.Graph) != 0)
+        {
+            parts.Add(("graph", "g.AdjacencyMask({0}, g.Adjacency(" + OnnxContext.Quote(flow.Sequence!) + "))"));
+        }
+
+        if (parts.Count == 0)
+        {
+            return "null";
+        }
+
+        string combined = parts.Count == 1 ? name : name + "/" + parts[0].Suffix;
+        c.Line(parts[0].Call.Replace("{0}", OnnxContext.Quote(combined)) + ";");
+        for (int i = 1; i < parts.Count; i++)
+        {
+            string part = name + "/" + parts[i].Suffix;
+            string next = i == parts.Count - 1 ? name : part + "/and";
+            c.Line("g.And(" + OnnxContext.Quote(next) + ", " + OnnxContext.Quote(combined) + ", " + parts[i].Call.Replace("{0}", OnnxContext.Quote(part)) + ");");
+            combined = next;
+        }
+
+        return OnnxContext.Quote(name);
+    }
+
+    /// <summary>Writes the key-padding mask of a memory (its sequence's lengths) and returns its quoted value name.</summary>
+    protected static string OnnxMemoryMask(OnnxContext c, string name, OnnxFlow memory)
+    {
+        c.Line("g.KeyPaddingMask(" + OnnxContext.Quote(name) + ", " + OnnxContext.Quote(memory.Value) + ", " + OnnxContext.Lengths(memory.Sequence!) + ");");
+        return OnnxContext.Quote(name);
+    }
+
+    /// <summary>The C# expression of nn.MultiheadAttention <paramref name="module"/> over <paramref name="from"/> (to <paramref name="memory"/> if any).</summary>
+    protected static string OnnxAttention(LayerPlan layer, string module, OnnxFlow from, OnnxFlow? memory, string mask)
+    {
+        long width = from.Width;
+        long heads = layer.Options.Heads;
+        string scale = Literals.Float((float)(1.0 / System.Math.Sqrt(width / heads)));
+        string parameters = OnnxContext.ParamOf(layer, module + ".in_proj_weight") + ", " + OnnxContext.ParamOf(layer, module + ".in_proj_bias") + ", "
+            + OnnxContext.ParamOf(layer, module + ".out_proj.weight") + ", " + OnnxContext.ParamOf(layer, module + ".out_proj.bias");
+        string inputs = from.Value.StartsWith("\"", System.StringComparison.Ordinal) ? from.Value : OnnxContext.Quote(from.Value);
+        return (memory is null ? "g.SelfAttention(" : "g.CrossAttention(") + OnnxContext.Quote(module) + ", " + inputs
+            + (memory is null ? string.Empty : ", " + OnnxContext.Quote(memory.Value)) + ", " + parameters + ", " + Literals.Int(heads) + ", " + Literals.Int(width) + ", " + scale + ", " + mask + ")";
+    }
 
     protected static long SelfAttentionFlops(long t, long d) =>
         Sizes.Add(Sizes.Add(Sizes.Multiply(2, t, d, 3 * d), Sizes.Multiply(4, t, t, d)), Sizes.Multiply(2, t, d, d));

@@ -45,6 +45,20 @@ internal sealed class BatchNormLayer : LayerDescriptor
 
     public override bool UsesBatchStatistics => true;
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>Evaluation mode: normalized with the running statistics of the state block (as the trainer's <c>Evaluate</c>); on a sequence
+    /// padded positions give 0.</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        c.Line(title + ": evaluation mode, running statistics" + (@from.Sequence is null ? string.Empty : "; padded positions give 0"));
+        c.Line("g.BatchNorm(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(from.Value) + ", " + OnnxContext.ParamOf(layer, layer.Path + ".weight") + ", "
+            + OnnxContext.ParamOf(layer, layer.Path + ".bias") + ", " + OnnxContext.State(State(layer, ".running_mean")) + ", " + OnnxContext.State(State(layer, ".running_var")) + ", "
+            + K + "BatchNorm.DefaultEpsilon" + (@from.Sequence is null ? string.Empty : ", " + OnnxContext.Lengths(@from.Sequence)) + ");");
+        return @from with { Value = layer.Path };
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

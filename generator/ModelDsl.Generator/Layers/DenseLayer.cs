@@ -110,6 +110,25 @@ internal sealed class DenseLayer : LayerDescriptor
         Bias: layer.Bool("Bias", true),
         TiedTo: layer.Text("TiedTo"));
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary><c>x Wᵀ + b</c> (MatMul with the transposed weight, Add), then the activation if any.</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        ParameterPlan weight = OnnxContext.Parameter(layer, layer.Path + ".weight");
+        ParameterPlan? bias = OnnxContext.FindParameter(layer, layer.Path + ".bias");
+        string bare = layer.Options.Activation == 0 ? layer.Path : layer.Path + ".linear";
+        c.Line(title);
+        c.Line("g.Linear(" + OnnxContext.Quote(bare) + ", " + OnnxContext.Quote(from.Value) + ", " + OnnxContext.Param(weight) + ", " + (bias is null ? "null" : OnnxContext.Param(bias)) + ");");
+        if (layer.Options.Activation != 0)
+        {
+            c.Line("g.Activation(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(bare) + ", " + Literals.Int(layer.Options.Activation) + ");");
+        }
+
+        return new OnnxFlow(layer.Path, from.Sequence, weight.Shape[0]);
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

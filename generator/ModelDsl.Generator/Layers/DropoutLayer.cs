@@ -34,6 +34,15 @@ internal sealed class DropoutLayer : LayerDescriptor
     public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions wiring) =>
         new DropoutOptions(wiring.Source, wiring.Memory, layer.Float("Probability", 0f));
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>The identity at inference: no node, the layer hands on its input.</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        c.Line(title + ": the identity at inference");
+        return c.SourceOf(layer);
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

@@ -94,6 +94,18 @@ internal sealed class EmbeddingLayer : LayerDescriptor
     public override string? TrainingUnsupported(LayerPlan layer, bool readsTokens) =>
         readsTokens ? null : "training code for an [Embedding] that does not read a token input directly (" + layer.Name + ")";
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>Gather of the token ids' rows of the table (a shared table is stored once, under its owner's name).</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow ids = c.SourceOf(layer);
+        ParameterPlan weight = OnnxContext.Parameter(layer, layer.Path + ".weight");
+        c.Line(title);
+        c.Line("g.Embedding(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Param(weight) + ", " + OnnxContext.Quote(ids.Value) + ");");
+        return new OnnxFlow(layer.Path, ids.Sequence, weight.Shape[1]);
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Sequence tokens = e.SequenceOf(layer.Options.Source!);

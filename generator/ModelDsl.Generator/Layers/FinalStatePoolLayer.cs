@@ -40,6 +40,17 @@ internal sealed class FinalStatePoolLayer : PoolLayer
         return false;
     }
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>The recurrent encoder's final state, as its ONNX operator reports it (<c>Y_h</c> of the last layer, flattened).</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        c.Line(title + ": the encoder's final state");
+        c.Line("g.Identity(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(from.Final!) + ");");
+        return new OnnxFlow(layer.Path, null, from.Width);
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

@@ -115,6 +115,27 @@ internal sealed class InputLayer : LayerDescriptor
         name is "Count" or "Labels" or "Targets" or "SetLabel" or "SetLabels" or "SetTarget" or "Batch"
         || name.EndsWith("Lengths", System.StringComparison.Ordinal) || name.EndsWith("Adjacency", System.StringComparison.Ordinal);
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>A graph input named by the layer's path: token ids int64 <c>[batch, {path}_length]</c> or float features.</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        foreach (InputPlan input in c.Plan.Inputs)
+        {
+            if (input.Name == layer.Name)
+            {
+                bool sequence = input.Tokens || input.MaxLength > 0;
+                c.Line(title);
+                c.Line(input.Tokens
+                    ? "g.TokenInput(" + OnnxContext.Quote(layer.Path) + ");"
+                    : "g.FeatureInput(" + OnnxContext.Quote(layer.Path) + ", " + Literals.Int(input.Features) + ", sequence: " + (sequence ? "true" : "false") + ");");
+                return new OnnxFlow(layer.Path, sequence ? layer.Path : null, input.Tokens ? 0 : input.Features);
+            }
+        }
+
+        throw new System.InvalidOperationException("no input plan for " + layer.Name);
+    }
+
     /// <summary>Token ids are read by their embedding; feature vectors are copied into the arena by <c>__Prepare</c> and handed on.</summary>
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {

@@ -58,6 +58,35 @@ internal abstract class LayerDescriptor
     /// </summary>
     public abstract void Plan(LayerContext context);
 
+    // Export: ONNX
+
+    /// <summary>
+    /// Null when <see cref="EmitOnnx"/> writes the planned layer's ONNX nodes; otherwise why it cannot be exported yet (the generated
+    /// <c>ToOnnx</c>/<c>WriteOnnx</c> then throw, naming the layer and this reason, and no file is written).
+    /// </summary>
+    public virtual string? OnnxUnsupported(LayerPlan layer) => "no ONNX nodes are written for this layer kind yet";
+
+    /// <summary>
+    /// Writes the layer's inference forward pass into the generated <c>ToOnnx()</c> body: lines calling the <c>ModelDsl.Onnx.OnnxGraph</c>
+    /// <c>g</c>, reading <see cref="OnnxContext.SourceOf"/>. Returns what the layer hands on (its output value, sequence, width).
+    /// </summary>
+    public virtual OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title) =>
+        throw new System.InvalidOperationException("layer kind " + Kind + " has no ONNX nodes");
+
+    /// <summary>Null when <see cref="EmitOnnxStep"/> writes the layer's part of a decoding step graph; otherwise why not.</summary>
+    public virtual string? OnnxStepUnsupported(LayerPlan layer) => OnnxUnsupported(layer);
+
+    /// <summary>
+    /// Writes the layer's part of the ONNX decoding step (one new position per row, <c>[B, 1, width]</c>, at <c>position</c>); a layer
+    /// with caches declares them as step inputs (past) and outputs (present). Position-wise layers write their forward nodes.
+    /// </summary>
+    public virtual OnnxFlow EmitOnnxStep(OnnxContext c, LayerPlan layer, string title) => EmitOnnx(c, layer, title);
+
+    /// <summary>In the ONNX encoder graph: the outputs a decoding step reads from this layer's memory (e.g. cross-attention keys and values).</summary>
+    public virtual void EmitOnnxMemoryCaches(OnnxContext c, LayerPlan layer)
+    {
+    }
+
     /// <summary>
     /// The resolved options the emitters read (defaults applied, each default written once, in the descriptor): the kind's own
     /// options record derived from <see cref="LayerOptions"/>, built on <paramref name="wiring"/> (source and memory).

@@ -43,6 +43,17 @@ internal sealed class LayerNormLayer : LayerDescriptor
             details);
     }
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>LayerNormalization over the last dimension, eps 1e-5.</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        c.Line(title);
+        c.Line("g.LayerNorm(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(from.Value) + ", " + OnnxContext.ParamOf(layer, layer.Path + ".weight") + ", " + OnnxContext.ParamOf(layer, layer.Path + ".bias") + ");");
+        return @from with { Value = layer.Path };
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

@@ -54,6 +54,26 @@ internal sealed class LearnedPositionsLayer : LayerDescriptor
         c.Complete(input, [LayerContext.Group(layer.Name, input, input, LayerContext.Param(c.Path + ".weight", Init.Normal, maxLength, width))], [("output", input)], 0, "learned, " + maxLength.ToString(CultureInfo.InvariantCulture) + " positions");
     }
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>Adds the first T rows of the learned table.</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        c.Line(title);
+        c.Line("g.AddPositions(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(from.Value) + ", " + OnnxContext.ParamOf(layer, layer.Path + ".weight") + ");");
+        return new OnnxFlow(layer.Path, from.Sequence, from.Width);
+    }
+
+    /// <summary>Adds the table's row at the step's position.</summary>
+    public override OnnxFlow EmitOnnxStep(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        c.Line(title + ": the row at the step's position");
+        c.Line("g.AddPositionAt(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(from.Value) + ", " + OnnxContext.ParamOf(layer, layer.Path + ".weight") + ", " + OnnxContext.Quote(OnnxContext.Position) + ");");
+        return @from with { Value = layer.Path };
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

@@ -56,6 +56,19 @@ internal sealed class MultiHeadAttentionLayer : AttentionLayer
         return flops;
     }
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>nn.MultiheadAttention: self-attention under the declared mask, or cross-attention with the memory's key padding.</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        c.Line(title);
+        OnnxFlow? memory = layer.Options.Memory is { } attended ? c.FlowOf(attended) : null;
+        string mask = memory is null ? OnnxSelfMask(c, layer.Options, layer.Path + ".mask", from) : OnnxMemoryMask(c, layer.Path + ".memory_mask", memory);
+        c.Line(OnnxAttention(layer, layer.Path, from, memory, mask) + ";");
+        return @from with { Value = layer.Path };
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

@@ -60,6 +60,17 @@ internal sealed class PReLULayer : LayerDescriptor
             slopes == 1 ? "one shared slope" : slopes.ToString(CultureInfo.InvariantCulture) + " slopes, one per channel");
     }
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>PRelu with the slope (one, or one per channel over the last dimension).</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        c.Line(title);
+        c.Line("g.PRelu(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(from.Value) + ", " + OnnxContext.ParamOf(layer, layer.Path + ".weight") + ");");
+        return @from with { Value = layer.Path };
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

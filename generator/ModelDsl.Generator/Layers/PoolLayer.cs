@@ -51,6 +51,18 @@ internal abstract class PoolLayer : LayerDescriptor
         c.Complete(output, [], [("output", output)], Flops(input.Dims[1].Size, input.Last.Size), Details);
     }
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>Pools along the sequence with its lengths (<c>MeanPool</c>, <c>FirstTokenPool</c>, <c>LastTokenPool</c>).</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        string lengths = PoolingKind == "First" ? string.Empty : ", " + OnnxContext.Lengths(from.Sequence!);
+        c.Line(title);
+        c.Line("g." + AttributeName + "(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(from.Value) + lengths + ");");
+        return new OnnxFlow(layer.Path, null, from.Width);
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

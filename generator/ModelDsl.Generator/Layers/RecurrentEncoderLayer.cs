@@ -101,6 +101,33 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
         Hidden: layer.Int("Hidden", 0),
         Bidirectional: layer.Bool("Bidirectional", false));
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>ONNX's RNN/GRU/LSTM operator per layer (both directions in one node) with the rows' lengths; the final state for [FinalStatePool].</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        LayerOptions options = layer.Options;
+        int directions = options.Bidirectional ? 2 : 1;
+        c.Line(title);
+        c.Line("g.Recurrent(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(from.Value) + ", " + OnnxContext.Lengths(from.Sequence!) + ", "
+            + Literals.Int(options.Cell) + ", " + Literals.Int(options.Hidden) + ", " + (options.Bidirectional ? "true" : "false") + ",");
+        c.Writer.Indent().Line("[");
+        c.Writer.Indent();
+        for (long k = 0; k < options.Layers; k++)
+        {
+            for (int direction = 0; direction < directions; direction++)
+            {
+                string suffix = "_l" + Literals.Int(k) + (direction == 1 ? "_reverse" : string.Empty);
+                c.Line("(" + OnnxContext.ParamOf(layer, layer.Path + ".weight_ih" + suffix) + ", " + OnnxContext.ParamOf(layer, layer.Path + ".weight_hh" + suffix) + ", "
+                    + OnnxContext.ParamOf(layer, layer.Path + ".bias_ih" + suffix) + ", " + OnnxContext.ParamOf(layer, layer.Path + ".bias_hh" + suffix) + "),");
+            }
+        }
+
+        c.Writer.Unindent().Line("]);").Unindent();
+        return new OnnxFlow(layer.Path, from.Sequence, options.Hidden * directions) { Final = layer.Path + "/final" };
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

@@ -34,6 +34,37 @@ internal sealed class SinusoidalPositionsLayer : LayerDescriptor
         c.Complete(input, [], [("output", input)], 0, "sinusoidal");
     }
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>Adds the first T rows of the fixed table, stored as a constant filled by the runtime's own <c>SinusoidalPositions.Fill</c>.</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        long rows = layer.Input.Dims[1].Size;
+        string size = Literals.Int(rows) + " * " + Literals.Int(from.Width);
+        c.Line(title + ": adds the first T rows of the fixed sinusoid table (" + Literals.Int(rows) + " x " + Literals.Int(from.Width) + ")");
+        c.Writer.Open();
+        c.Line("var table = new float[" + size + "];");
+        c.Line(K + "SinusoidalPositions.Fill(table, " + Literals.Int(rows) + ", " + Literals.Int(from.Width) + ");");
+        c.Line("g.AddPositions(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(from.Value) + ", g.Constant(" + OnnxContext.Quote(layer.Path + ".table") + ", table, " + Literals.Int(rows) + ", " + Literals.Int(from.Width) + "));");
+        c.Writer.Close();
+        return new OnnxFlow(layer.Path, from.Sequence, from.Width);
+    }
+
+    /// <summary>Adds the fixed table's row at the step's position.</summary>
+    public override OnnxFlow EmitOnnxStep(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        long rows = layer.Input.Dims[1].Size;
+        c.Line(title + ": the fixed sinusoid table's row at the step's position");
+        c.Writer.Open();
+        c.Line("var table = new float[" + Literals.Int(rows) + " * " + Literals.Int(from.Width) + "];");
+        c.Line(K + "SinusoidalPositions.Fill(table, " + Literals.Int(rows) + ", " + Literals.Int(from.Width) + ");");
+        c.Line("g.AddPositionAt(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(from.Value) + ", g.Constant(" + OnnxContext.Quote(layer.Path + ".table") + ", table, " + Literals.Int(rows) + ", " + Literals.Int(from.Width) + "), " + OnnxContext.Quote(OnnxContext.Position) + ");");
+        c.Writer.Close();
+        return @from with { Value = layer.Path };
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

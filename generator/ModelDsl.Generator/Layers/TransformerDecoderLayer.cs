@@ -25,6 +25,83 @@ internal sealed class TransformerDecoderLayer : TransformerStackLayer
 
     public override bool IsAutoregressive(LayerSpec layer) => (layer.Int("Mask", DefaultMask) & Masks.Causal) != 0;
 
+    public override string? OnnxStepUnsupported(LayerPlan layer) => CanDecodeStep(layer) ? null : "only a causal stack without a window or graph mask decodes one position at a time";
+
+    /// <summary>
+    /// One new position per row: self-attention over the past keys and values (inputs <c>{prefix}past_key</c>, <c>past_value</c>
+    /// <c>[batch, past_length, D]</c>; outputs <c>present_key</c>, <c>present_value</c> with this position appended) and cross-attention
+    /// over the memory keys and values the encoder graph wrote (inputs <c>{prefix}memory_key</c>, <c>memory_value</c>).
+    /// </summary>
+    public override OnnxFlow EmitOnnxStep(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        LayerOptions options = layer.Options;
+        OnnxFlow? memory = options.Memory is { } memoryName ? c.FlowOf(memoryName) : null;
+        string width = Literals.Int(from.Width);
+        string scale = Literals.Float((float)(1.0 / Math.Sqrt(from.Width / options.Heads)));
+        c.Line(title + ": one position over the cached keys and values, " + Literals.Int(options.Layers) + " layers");
+        string memoryMask = "null";
+        string x = from.Value;
+        for (long l = 0; l < options.Layers; l++)
+        {
+            string prefix = layer.Path + ".layers." + Literals.Int(l) + ".";
+            string Q(string name) => OnnxContext.Quote(prefix + name);
+            c.Line("g.FloatInput(" + Q("past_key") + ", \"batch\", \"past_length\", " + width + "L);");
+            c.Line("g.FloatInput(" + Q("past_value") + ", \"batch\", \"past_length\", " + width + "L);");
+            if (memory is not null)
+            {
+                string length = "global::ModelDsl.Onnx.OnnxGraph.LengthDimension(" + OnnxContext.Quote(memory.Sequence!) + ")";
+                c.Line("g.FloatInput(" + Q("memory_key") + ", \"batch\", " + length + ", " + width + "L);");
+                c.Line("g.FloatInput(" + Q("memory_value") + ", \"batch\", " + length + ", " + width + "L);");
+                if (l == 0)
+                {
+                    memoryMask = OnnxContext.Quote(layer.Path + ".memory_mask");
+                    c.Line("g.KeyPaddingMask(" + memoryMask + ", " + Q("memory_key") + ", " + OnnxContext.Lengths(memory.Sequence!) + ");");
+                }
+            }
+
+            int index = 1;
+            x = OnnxSublayer(c, layer, prefix, index++, x, input => "g.CachedSelfAttention(" + Q("self_attn") + ", " + input + ", " + Projections(layer, prefix + "self_attn") + ", "
+                + Literals.Int(options.Heads) + ", " + width + ", " + scale + ", " + Q("past_key") + ", " + Q("past_value") + ", " + Q("present_key") + ", " + Q("present_value") + ")");
+            c.Line("g.Output(" + Q("present_key") + ", " + Q("present_key") + ");");
+            c.Line("g.Output(" + Q("present_value") + ", " + Q("present_value") + ");");
+            if (memory is not null)
+            {
+                x = OnnxSublayer(c, layer, prefix, index++, x, input => "g.CachedCrossAttention(" + Q("multihead_attn") + ", " + input + ", " + Projections(layer, prefix + "multihead_attn") + ", "
+                    + Literals.Int(options.Heads) + ", " + width + ", " + scale + ", " + Q("memory_key") + ", " + Q("memory_value") + ", " + memoryMask + ")");
+            }
+
+            x = OnnxSublayer(c, layer, prefix, index, x, input => OnnxFeedForward(c, layer, prefix, input));
+        }
+
+        return @from with { Value = OnnxFinalNorm(c, layer, x) };
+    }
+
+    /// <summary>In the encoder graph: each layer's cross-attention keys and values of the memory, outputs <c>{prefix}memory_key</c>, <c>memory_value</c>.</summary>
+    public override void EmitOnnxMemoryCaches(OnnxContext c, LayerPlan layer)
+    {
+        if (layer.Options.Memory is not { } memoryName)
+        {
+            return;
+        }
+
+        OnnxFlow memory = c.FlowOf(memoryName);
+        c.Line("// " + layer.Name + ": the memory keys and values of each layer's cross-attention, computed once per source batch");
+        for (long l = 0; l < layer.Options.Layers; l++)
+        {
+            string prefix = layer.Path + ".layers." + Literals.Int(l) + ".";
+            string module = prefix + "multihead_attn";
+            c.Line("g.CrossKeysValues(" + OnnxContext.Quote(module) + ", " + OnnxContext.Quote(memory.Value) + ", " + OnnxContext.ParamOf(layer, module + ".in_proj_weight") + ", "
+                + OnnxContext.ParamOf(layer, module + ".in_proj_bias") + ", " + Literals.Int(memory.Width) + ");");
+            c.Line("g.Output(" + OnnxContext.Quote(module + "/k") + ", " + OnnxContext.Quote(prefix + "memory_key") + ");");
+            c.Line("g.Output(" + OnnxContext.Quote(module + "/v") + ", " + OnnxContext.Quote(prefix + "memory_value") + ");");
+        }
+    }
+
+    private static string Projections(LayerPlan layer, string module) =>
+        OnnxContext.ParamOf(layer, module + ".in_proj_weight") + ", " + OnnxContext.ParamOf(layer, module + ".in_proj_bias") + ", "
+        + OnnxContext.ParamOf(layer, module + ".out_proj.weight") + ", " + OnnxContext.ParamOf(layer, module + ".out_proj.bias");
+
     /// <summary>A causal stack decodes with cached keys and values; a window or graph mask does not (it is not a prefix rule).</summary>
     public override bool CanDecodeStep(LayerPlan layer) =>
         (layer.OptionsOf<StackOptions>().Mask & Masks.Causal) != 0 && (layer.OptionsOf<StackOptions>().Mask & (Masks.LocalWindow | Masks.Graph)) == 0;

@@ -126,6 +126,76 @@ internal abstract class TransformerStackLayer : AttentionLayer
             NormFirst: layer.Bool("NormFirst", false));
     }
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>
+    /// Each layer as PyTorch's: post-norm <c>normN(x + f(x))</c> or pre-norm <c>x + f(normN(x))</c> for self-attention, cross-attention
+    /// (a Memory) and the feed-forward block; a pre-norm stack ends with its final norm. Dropout is the identity at inference.
+    /// </summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        OnnxFlow from = c.SourceOf(layer);
+        LayerOptions options = layer.Options;
+        OnnxFlow? memory = options.Memory is { } memoryName ? c.FlowOf(memoryName) : null;
+        c.Line(title + ": " + (options.NormFirst ? "pre-norm" : "post-norm") + ", " + Literals.Int(options.Layers) + " layers, " + Literals.Int(options.Heads) + " heads");
+        string mask = OnnxSelfMask(c, options, layer.Path + ".mask", from);
+        string memoryMask = memory is null ? "null" : OnnxMemoryMask(c, layer.Path + ".memory_mask", memory);
+        string x = from.Value;
+        for (long l = 0; l < options.Layers; l++)
+        {
+            string prefix = layer.Path + ".layers." + Literals.Int(l) + ".";
+            int index = 1;
+            x = OnnxSublayer(c, layer, prefix, index++, x, input => OnnxAttention(layer, prefix + "self_attn", @from with { Value = input }, null, mask));
+            if (memory is not null)
+            {
+                x = OnnxSublayer(c, layer, prefix, index++, x, input => OnnxAttention(layer, prefix + "multihead_attn", @from with { Value = input }, memory, memoryMask));
+            }
+
+            x = OnnxSublayer(c, layer, prefix, index, x, input => OnnxFeedForward(c, layer, prefix, input));
+        }
+
+        return @from with { Value = OnnxFinalNorm(c, layer, x) };
+    }
+
+    /// <summary>linear1, the activation, linear2: writes the first two and returns the expression of the last.</summary>
+    protected static string OnnxFeedForward(OnnxContext c, LayerPlan layer, string prefix, string input)
+    {
+        c.Line("g.Linear(" + OnnxContext.Quote(prefix + "linear1") + ", " + input + ", " + OnnxContext.ParamOf(layer, prefix + "linear1.weight") + ", " + OnnxContext.ParamOf(layer, prefix + "linear1.bias") + ");");
+        c.Line("g.Activation(" + OnnxContext.Quote(prefix + "activation") + ", " + OnnxContext.Quote(prefix + "linear1") + ", " + Literals.Int(layer.Options.Activation) + ");");
+        return "g.Linear(" + OnnxContext.Quote(prefix + "linear2") + ", " + OnnxContext.Quote(prefix + "activation") + ", " + OnnxContext.ParamOf(layer, prefix + "linear2.weight") + ", " + OnnxContext.ParamOf(layer, prefix + "linear2.bias") + ")";
+    }
+
+    /// <summary>A pre-norm stack's final norm (returns the value it hands on).</summary>
+    protected static string OnnxFinalNorm(OnnxContext c, LayerPlan layer, string x)
+    {
+        if (!layer.Options.NormFirst)
+        {
+            return x;
+        }
+
+        c.Line("g.LayerNorm(" + OnnxContext.Quote(layer.Path + ".norm") + ", " + OnnxContext.Quote(x) + ", " + OnnxContext.ParamOf(layer, layer.Path + ".norm.weight") + ", " + OnnxContext.ParamOf(layer, layer.Path + ".norm.bias") + ");");
+        return layer.Path + ".norm";
+    }
+
+    /// <summary>One residual sublayer: <paramref name="body"/> gets the C# expression of its input and returns the expression of its output.</summary>
+    protected static string OnnxSublayer(OnnxContext c, LayerPlan layer, string prefix, int index, string x, Func<string, string> body)
+    {
+        string norm = prefix + "norm" + Literals.Int(index);
+        string residual = prefix + "residual" + Literals.Int(index);
+        string normWeight = OnnxContext.ParamOf(layer, norm + ".weight");
+        string normBias = OnnxContext.ParamOf(layer, norm + ".bias");
+        if (layer.Options.NormFirst)
+        {
+            c.Line("g.LayerNorm(" + OnnxContext.Quote(norm) + ", " + OnnxContext.Quote(x) + ", " + normWeight + ", " + normBias + ");");
+            c.Line("g.Add(" + OnnxContext.Quote(residual) + ", " + OnnxContext.Quote(x) + ", " + body(OnnxContext.Quote(norm)) + ");");
+            return residual;
+        }
+
+        c.Line("g.Add(" + OnnxContext.Quote(residual) + ", " + OnnxContext.Quote(x) + ", " + body(OnnxContext.Quote(x)) + ");");
+        c.Line("g.LayerNorm(" + OnnxContext.Quote(norm) + ", " + OnnxContext.Quote(residual) + ", " + normWeight + ", " + normBias + ");");
+        return norm;
+    }
+
     /// <summary>Each layer of the stack writes its own backward block; a pre-norm stack's final norm one more.</summary>
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
