@@ -167,7 +167,7 @@ internal abstract class AttentionLayer : LayerDescriptor
     /// Writes the ONNX mask of a self-attention over <paramref name="flow"/>'s sequence (the AND of the declared parts, bool, true =
     /// may attend) and returns its C# expression: the quoted value name, or <c>null</c> when nothing is masked.
     /// </summary>
-    protected static string OnnxSelfMask(OnnxContext c, LayerOptions options, string name, OnnxFlow flow)
+    protected static string OnnxSelfMask(OnnxContext c, AttentionOptions options, string name, OnnxFlow flow)
     {
         string x = OnnxContext.Quote(flow.Value);
         var parts = new List<(string Suffix, string Call)>();
@@ -220,7 +220,7 @@ internal abstract class AttentionLayer : LayerDescriptor
     protected static string OnnxAttention(LayerPlan layer, string module, OnnxFlow from, OnnxFlow? memory, string mask)
     {
         long width = from.Width;
-        long heads = layer.Options.Heads;
+        long heads = layer.OptionsOf<AttentionOptions>().Heads;
         string scale = Literals.Float((float)(1.0 / System.Math.Sqrt(width / heads)));
         string parameters = OnnxContext.ParamOf(layer, module + ".in_proj_weight") + ", " + OnnxContext.ParamOf(layer, module + ".in_proj_bias") + ", "
             + OnnxContext.ParamOf(layer, module + ".out_proj.weight") + ", " + OnnxContext.ParamOf(layer, module + ".out_proj.bias");

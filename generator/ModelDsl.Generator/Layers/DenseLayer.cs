@@ -118,12 +118,12 @@ internal sealed class DenseLayer : LayerDescriptor
         OnnxFlow from = c.SourceOf(layer);
         ParameterPlan weight = OnnxContext.Parameter(layer, layer.Path + ".weight");
         ParameterPlan? bias = OnnxContext.FindParameter(layer, layer.Path + ".bias");
-        string bare = layer.Options.Activation == 0 ? layer.Path : layer.Path + ".linear";
+        string bare = layer.OptionsOf<DenseOptions>().Activation == 0 ? layer.Path : layer.Path + ".linear";
         c.Line(title);
         c.Line("g.Linear(" + OnnxContext.Quote(bare) + ", " + OnnxContext.Quote(from.Value) + ", " + OnnxContext.Param(weight) + ", " + (bias is null ? "null" : OnnxContext.Param(bias)) + ");");
-        if (layer.Options.Activation != 0)
+        if (layer.OptionsOf<DenseOptions>().Activation != 0)
         {
-            c.Line("g.Activation(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(bare) + ", " + Literals.Int(layer.Options.Activation) + ");");
+            c.Line("g.Activation(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(bare) + ", " + Literals.Int(layer.OptionsOf<DenseOptions>().Activation) + ");");
         }
 
         return new OnnxFlow(layer.Path, from.Sequence, weight.Shape[0]);

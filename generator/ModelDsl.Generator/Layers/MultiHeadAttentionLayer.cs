@@ -64,7 +64,7 @@ internal sealed class MultiHeadAttentionLayer : AttentionLayer
         OnnxFlow from = c.SourceOf(layer);
         c.Line(title);
         OnnxFlow? memory = layer.Options.Memory is { } attended ? c.FlowOf(attended) : null;
-        string mask = memory is null ? OnnxSelfMask(c, layer.Options, layer.Path + ".mask", from) : OnnxMemoryMask(c, layer.Path + ".memory_mask", memory);
+        string mask = memory is null ? OnnxSelfMask(c, layer.OptionsOf<AttentionOptions>(), layer.Path + ".mask", from) : OnnxMemoryMask(c, layer.Path + ".memory_mask", memory);
         c.Line(OnnxAttention(layer, layer.Path, from, memory, mask) + ";");
         return @from with { Value = layer.Path };
     }

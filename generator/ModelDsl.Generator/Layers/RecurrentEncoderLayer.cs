@@ -107,7 +107,7 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
     public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
     {
         OnnxFlow from = c.SourceOf(layer);
-        LayerOptions options = layer.Options;
+        RecurrentEncoderOptions options = layer.OptionsOf<RecurrentEncoderOptions>();
         int directions = options.Bidirectional ? 2 : 1;
         c.Line(title);
         c.Line("g.Recurrent(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(from.Value) + ", " + OnnxContext.Lengths(from.Sequence!) + ", "

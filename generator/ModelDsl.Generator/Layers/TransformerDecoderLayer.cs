@@ -35,7 +35,7 @@ internal sealed class TransformerDecoderLayer : TransformerStackLayer
     public override OnnxFlow EmitOnnxStep(OnnxContext c, LayerPlan layer, string title)
     {
         OnnxFlow from = c.SourceOf(layer);
-        LayerOptions options = layer.Options;
+        StackOptions options = layer.OptionsOf<StackOptions>();
         OnnxFlow? memory = options.Memory is { } memoryName ? c.FlowOf(memoryName) : null;
         string width = Literals.Int(from.Width);
         string scale = Literals.Float((float)(1.0 / Math.Sqrt(from.Width / options.Heads)));
@@ -87,7 +87,7 @@ internal sealed class TransformerDecoderLayer : TransformerStackLayer
 
         OnnxFlow memory = c.FlowOf(memoryName);
         c.Line("// " + layer.Name + ": the memory keys and values of each layer's cross-attention, computed once per source batch");
-        for (long l = 0; l < layer.Options.Layers; l++)
+        for (long l = 0; l < layer.OptionsOf<StackOptions>().Layers; l++)
         {
             string prefix = layer.Path + ".layers." + Literals.Int(l) + ".";
             string module = prefix + "multihead_attn";

@@ -135,7 +135,7 @@ internal abstract class TransformerStackLayer : AttentionLayer
     public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
     {
         OnnxFlow from = c.SourceOf(layer);
-        LayerOptions options = layer.Options;
+        StackOptions options = layer.OptionsOf<StackOptions>();
         OnnxFlow? memory = options.Memory is { } memoryName ? c.FlowOf(memoryName) : null;
         c.Line(title + ": " + (options.NormFirst ? "pre-norm" : "post-norm") + ", " + Literals.Int(options.Layers) + " layers, " + Literals.Int(options.Heads) + " heads");
         string mask = OnnxSelfMask(c, options, layer.Path + ".mask", from);
@@ -161,14 +161,14 @@ internal abstract class TransformerStackLayer : AttentionLayer
     protected static string OnnxFeedForward(OnnxContext c, LayerPlan layer, string prefix, string input)
     {
         c.Line("g.Linear(" + OnnxContext.Quote(prefix + "linear1") + ", " + input + ", " + OnnxContext.ParamOf(layer, prefix + "linear1.weight") + ", " + OnnxContext.ParamOf(layer, prefix + "linear1.bias") + ");");
-        c.Line("g.Activation(" + OnnxContext.Quote(prefix + "activation") + ", " + OnnxContext.Quote(prefix + "linear1") + ", " + Literals.Int(layer.Options.Activation) + ");");
+        c.Line("g.Activation(" + OnnxContext.Quote(prefix + "activation") + ", " + OnnxContext.Quote(prefix + "linear1") + ", " + Literals.Int(layer.OptionsOf<StackOptions>().Activation) + ");");
         return "g.Linear(" + OnnxContext.Quote(prefix + "linear2") + ", " + OnnxContext.Quote(prefix + "activation") + ", " + OnnxContext.ParamOf(layer, prefix + "linear2.weight") + ", " + OnnxContext.ParamOf(layer, prefix + "linear2.bias") + ")";
     }
 
     /// <summary>A pre-norm stack's final norm (returns the value it hands on).</summary>
     protected static string OnnxFinalNorm(OnnxContext c, LayerPlan layer, string x)
     {
-        if (!layer.Options.NormFirst)
+        if (!layer.OptionsOf<StackOptions>().NormFirst)
         {
             return x;
         }
@@ -184,7 +184,7 @@ internal abstract class TransformerStackLayer : AttentionLayer
         string residual = prefix + "residual" + Literals.Int(index);
         string normWeight = OnnxContext.ParamOf(layer, norm + ".weight");
         string normBias = OnnxContext.ParamOf(layer, norm + ".bias");
-        if (layer.Options.NormFirst)
+        if (layer.OptionsOf<StackOptions>().NormFirst)
         {
             c.Line("g.LayerNorm(" + OnnxContext.Quote(norm) + ", " + OnnxContext.Quote(x) + ", " + normWeight + ", " + normBias + ");");
             c.Line("g.Add(" + OnnxContext.Quote(residual) + ", " + OnnxContext.Quote(x) + ", " + body(OnnxContext.Quote(norm)) + ");");
