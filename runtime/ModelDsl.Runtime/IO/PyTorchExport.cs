@@ -21,6 +21,7 @@ public static partial class PyTorchExport
 CUDA (NCCL, one GPU per process) when available, else the CPU (gloo). Each process trains on every world-size-th batch
 of the batch file (Model.WriteBatches in C#); DDP averages the gradients. Rank 0 saves the weights under ModelDsl's
 parameter names (ParameterFile.Load reads them back) and prints the mean loss of each step over the processes.
+Debian's torch 1.13 under Python 3.11 cannot parse torchrun's default --redirects 0: add --redirects 1 --tee 1 there.
 """
 import argparse
 import importlib.util
@@ -86,7 +87,7 @@ def main():
         dist.all_reduce(mean)
         mean /= world
         if rank == 0 and (step % args.log_every == 0 or step == args.steps - 1):
-            print(f"step {step + 1} loss {mean.item():.6f}", flush=True)
+            print(f"step {step + 1} loss {mean.item():.9g}", flush=True)
 
     if rank == 0:
         m.save_weights(model, args.out, args.out_state)
