@@ -7,10 +7,13 @@ using ModelDsl.IO;
 
 namespace ModelDsl.Export;
 
-/// <summary>Debian's PyTorch (<c>/usr/bin/python3</c> with <c>torch</c>), which <c>.ci/run</c> installs when it can.</summary>
+/// <summary>
+/// Debian's PyTorch (<c>/usr/bin/python3</c> with <c>torch</c>), which <c>.ci/run</c> installs when it can; <c>MODELDSL_PYTHON</c>
+/// names another interpreter.
+/// </summary>
 internal static class PyTorch
 {
-    public const string Python = "/usr/bin/python3";
+    public static readonly string Python = Environment.GetEnvironmentVariable("MODELDSL_PYTHON") is { Length: > 0 } python ? python : "/usr/bin/python3";
 
     private static readonly Lazy<string?> Missing = new(() =>
     {
