@@ -88,6 +88,7 @@ internal sealed partial class ModelEmitter
             _training = TrainingEmitter.Create(_plan);
             _decoding = DecodingPlan.Create(_plan, _training);
             sources.Add(new GeneratedSource(HintName(".Trainer"), EmitTrainer()));
+            sources.Add(new GeneratedSource(HintName(".PyTorch"), EmitPyTorch()));
             if (_decoding is not null)
             {
                 _cancellationToken.ThrowIfCancellationRequested();

@@ -132,6 +132,18 @@ internal sealed class BatchNormLayer : LayerDescriptor
 
         throw new System.InvalidOperationException("state '" + layer.Path + suffix + "' is not in the plan");
     }
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary><c>nn.BatchNorm1d(D, momentum)</c> over the last dimension; on a sequence over the valid positions only.</summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer)
+    {
+        c.Init.Add(PyTorchContext.Self(layer) + " = nn.BatchNorm1d(" + PyTorchContext.Int(layer.Input.Last.Size) + ", momentum=" + PyTorchContext.Float(layer.OptionsOf<BatchNormOptions>().Momentum) + ")");
+        string lengths = layer.Input.HasSequence && layer.Input.Source is { } sequence ? ", " + PyTorchContext.Lengths(sequence) : string.Empty;
+        c.Forward.Add(PyTorchContext.Out(layer) + " = batch_norm(" + PyTorchContext.Self(layer) + ", " + c.In(layer) + lengths + ")");
+    }
 }
 
 /// <summary>[BatchNorm]'s options: the running statistics' momentum (PyTorch's convention: new = (1 - m)·old + m·batch).</summary>

@@ -167,6 +167,25 @@ internal sealed class DenseLayer : LayerDescriptor
 
         c.Width = units;
     }
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary><c>nn.Linear(in, Units, bias)</c> and the activation; a tied weight is the embedding's <c>weight</c> Parameter itself.</summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer)
+    {
+        ParameterPlan weight = layer.Groups[0].Parameters[0];
+        string self = PyTorchContext.Self(layer);
+        c.Init.Add(self + " = nn.Linear(" + PyTorchContext.Int(weight.Shape[1]) + ", " + PyTorchContext.Int(weight.Shape[0]) + ", bias=" + PyTorchContext.Bool(layer.OptionsOf<DenseOptions>().Bias) + ")");
+        if (weight.TiedTo is { } owner)
+        {
+            c.Init.Add(self + ".weight = self." + owner);
+        }
+
+        string linear = self + "(" + c.In(layer) + ")";
+        c.Forward.Add(PyTorchContext.Out(layer) + " = " + (layer.OptionsOf<DenseOptions>().Activation == Activations.None ? linear : PyTorchContext.Activation(layer.OptionsOf<DenseOptions>().Activation) + "(" + linear + ")"));
+    }
 }
 
 /// <summary>[Dense]'s options.</summary>

@@ -62,6 +62,17 @@ internal sealed class DropoutLayer : LayerDescriptor
 
     public override void WriteDecodeStep(DecoderContext c, LayerPlan layer, int index, string title) =>
         c.Writer.Line(title + ": the identity when decoding");
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary><c>nn.Dropout(p)</c>.</summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer)
+    {
+        c.Init.Add(PyTorchContext.Self(layer) + " = nn.Dropout(" + PyTorchContext.Float(layer.OptionsOf<DropoutOptions>().Probability) + ")");
+        c.Forward.Add(PyTorchContext.Out(layer) + " = " + PyTorchContext.Self(layer) + "(" + c.In(layer) + ")");
+    }
 }
 
 /// <summary>[Dropout]'s options: the probability of zeroing an element in training.</summary>

@@ -133,4 +133,21 @@ internal sealed class EmbeddingLayer : LayerDescriptor
         c.Writer.Line(title);
         c.Writer.Line(K + "Embedding.Forward(" + DecoderContext.Buffer(c.Current, "R * " + Literals.Int(c.Width)) + ", " + TrainingEmitter.P(weight) + ", tokens, " + Literals.Int(weight.Shape[0]) + ", " + Literals.Int(c.Width) + ");");
     }
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary><c>nn.Embedding(Vocab, Dimension)</c>; a shared table is the owner's <c>weight</c> Parameter itself.</summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer)
+    {
+        ParameterPlan weight = layer.Groups[0].Parameters[0];
+        c.Init.Add(PyTorchContext.Self(layer) + " = nn.Embedding(" + PyTorchContext.Int(weight.Shape[0]) + ", " + PyTorchContext.Int(weight.Shape[1]) + ")");
+        if (weight.TiedTo is { } owner)
+        {
+            c.Init.Add(PyTorchContext.Self(layer) + ".weight = self." + owner);
+        }
+
+        c.Forward.Add(PyTorchContext.Out(layer) + " = " + PyTorchContext.Self(layer) + "(" + c.In(layer) + ")");
+    }
 }

@@ -69,4 +69,9 @@ internal sealed class FinalStatePoolLayer : PoolLayer
         ]);
         return new Flow(output, null, width);
     }
+
+    // Export: PyTorch
+
+    protected override string PyTorchPool(PyTorchContext c, LayerPlan layer, string input, string lengths) =>
+        "final_state_pool(" + input + ", " + lengths + ", " + (c.Layer(layer.Options.Source!).OptionsOf<RecurrentEncoderOptions>().Bidirectional ? "2" : "1") + ")";
 }

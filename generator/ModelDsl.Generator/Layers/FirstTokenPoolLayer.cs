@@ -1,3 +1,4 @@
+using ModelDsl.Generator.Emit;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
 
@@ -17,4 +18,8 @@ internal sealed class FirstTokenPoolLayer : PoolLayer
     public override string PoolingKind => "First";
 
     protected override string Details => "first position";
+
+    // Export: PyTorch
+
+    protected override string PyTorchPool(PyTorchContext c, LayerPlan layer, string input, string lengths) => input + "[:, 0]";
 }

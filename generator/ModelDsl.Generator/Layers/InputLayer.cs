@@ -158,4 +158,13 @@ internal sealed class InputLayer : LayerDescriptor
 
         return flow;
     }
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary>The batch's ids or features, cut to the batch's longest row.</summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer) =>
+        c.Forward.Add(PyTorchContext.Out(layer) + " = batch[\"" + layer.Name + "\"]"
+            + (layer.Output.Source is { } sequence ? "[:, :" + PyTorchContext.T(sequence) + "]" : string.Empty));
 }

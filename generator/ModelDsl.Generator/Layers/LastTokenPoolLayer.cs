@@ -1,3 +1,4 @@
+using ModelDsl.Generator.Emit;
 using ModelDsl.Generator.Diagnostics;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
@@ -30,4 +31,8 @@ internal sealed class LastTokenPoolLayer : PoolLayer
 
         return true;
     }
+
+    // Export: PyTorch
+
+    protected override string PyTorchPool(PyTorchContext c, LayerPlan layer, string input, string lengths) => "last_pool(" + input + ", " + lengths + ")";
 }

@@ -161,4 +161,20 @@ internal abstract class LayerDescriptor
     public virtual void WriteAttentionRecorder(DecoderContext c, LayerPlan layer)
     {
     }
+
+    // Export: PyTorch
+
+    /// <summary>
+    /// Null when <see cref="WritePyTorch"/> exports the planned layer; otherwise why it cannot be exported yet (the generated
+    /// <c>PyTorchSource</c> and <c>WritePyTorch</c> then throw, naming the layer and this reason; no file is written).
+    /// </summary>
+    public virtual string? PyTorchUnsupported(LayerPlan layer) => "[" + AttributeName + "] has no PyTorch export yet";
+
+    /// <summary>
+    /// Writes the layer into the exported <c>nn.Module</c>: its submodules (named by the layer's state-dict path, so the module's
+    /// <c>state_dict</c> names are ModelDsl's parameter names) into <see cref="PyTorchContext.Init"/>, and its forward lines into
+    /// <see cref="PyTorchContext.Forward"/>, reading <see cref="PyTorchContext.In"/> and assigning <see cref="PyTorchContext.Out"/>.
+    /// </summary>
+    public virtual void WritePyTorch(PyTorchContext c, LayerPlan layer) =>
+        throw new System.InvalidOperationException("layer kind " + Kind + " has no PyTorch export");
 }

@@ -71,4 +71,15 @@ internal sealed class LayerNormLayer : LayerDescriptor
         c.WriteNorm(layer.Path, c.Current, c.Other, c.Width);
         c.Current = c.Other;
     }
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary><c>nn.LayerNorm(D)</c> (eps 1e-5).</summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer)
+    {
+        c.Init.Add(PyTorchContext.Self(layer) + " = nn.LayerNorm(" + PyTorchContext.Int(layer.Input.Last.Size) + ")");
+        c.Forward.Add(PyTorchContext.Out(layer) + " = " + PyTorchContext.Self(layer) + "(" + c.In(layer) + ")");
+    }
 }

@@ -102,4 +102,16 @@ internal sealed class LearnedPositionsLayer : LayerDescriptor
         c.Writer.Line(K + "LearnedPositions.Forward(" + DecoderContext.Buffer(c.Other, "R * " + D) + ", " + DecoderContext.Buffer(c.Current, "R * " + D) + ", p.Slice(" + Literals.Int(weight.Offset) + " + (step * " + D + "), " + D + "), R, 1, " + D + ");");
         c.Current = c.Other;
     }
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary>Adds the rows of an <c>nn.Embedding(MaxLength, D)</c> (its weight is <c>{path}.weight</c>).</summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer)
+    {
+        ParameterPlan weight = layer.Groups[0].Parameters[0];
+        c.Init.Add(PyTorchContext.Self(layer) + " = nn.Embedding(" + PyTorchContext.Int(weight.Shape[0]) + ", " + PyTorchContext.Int(weight.Shape[1]) + ")");
+        c.Forward.Add(PyTorchContext.Out(layer) + " = " + c.In(layer) + " + " + PyTorchContext.Self(layer) + ".weight[:" + PyTorchContext.T(PyTorchContext.SequenceOf(layer)) + "]");
+    }
 }

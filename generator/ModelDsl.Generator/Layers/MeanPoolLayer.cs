@@ -1,3 +1,4 @@
+using ModelDsl.Generator.Emit;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
 
@@ -19,4 +20,8 @@ internal sealed class MeanPoolLayer : PoolLayer
     protected override string Details => "mean of valid positions";
 
     protected override long Flops(long length, long width) => Sizes.Multiply(length, width);
+
+    // Export: PyTorch
+
+    protected override string PyTorchPool(PyTorchContext c, LayerPlan layer, string input, string lengths) => "mean_pool(" + input + ", " + lengths + ")";
 }

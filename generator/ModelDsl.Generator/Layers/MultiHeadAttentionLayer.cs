@@ -131,4 +131,24 @@ internal sealed class MultiHeadAttentionLayer : AttentionLayer
         backward.Add("}");
         return output;
     }
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary><c>nn.MultiheadAttention(D, Heads, dropout, batch_first=True)</c> run by the module's <c>attend</c> under the declared mask.</summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer)
+    {
+        AttentionOptions o = layer.OptionsOf<AttentionOptions>();
+        c.Init.Add(PyTorchContext.Self(layer) + " = nn.MultiheadAttention(" + PyTorchContext.Int(layer.Input.Last.Size) + ", " + PyTorchContext.Int(o.Heads)
+            + ", dropout=" + PyTorchContext.Float(o.Dropout) + ", batch_first=True)");
+        string sequence = PyTorchContext.SequenceOf(layer);
+        string input = c.In(layer);
+        string mask = "mask_" + layer.Path;
+        c.Forward.Add(mask + " = " + (o.Memory is { } memory
+            ? PyTorchContext.MemoryMask(sequence, PyTorchContext.SequenceOf(c.Layer(memory)))
+            : PyTorchContext.SelfMask(o.Mask, o.WindowRadius, sequence)));
+        string keys = o.Memory is { } attended ? PyTorchContext.Out(c.Layer(attended)) : input;
+        c.Forward.Add(PyTorchContext.Out(layer) + " = attend(" + PyTorchContext.Self(layer) + ", " + input + ", " + keys + ", " + mask + ")");
+    }
 }

@@ -97,4 +97,15 @@ internal sealed class PReLULayer : LayerDescriptor
         c.Writer.Line(K + "PReLU.Forward(" + AsSpan + c.Other + ", 0, R * " + D + "), " + AsSpan + c.Current + ", 0, R * " + D + "), " + TrainingEmitter.P(weight) + ", R, " + D + ");");
         c.Current = c.Other;
     }
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary><c>nn.PReLU(slopes)</c>'s weight, applied over the last dimension (PyTorch's own applies it over dimension 1).</summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer)
+    {
+        c.Init.Add(PyTorchContext.Self(layer) + " = nn.PReLU(" + PyTorchContext.Int(layer.Groups[0].Parameters[0].Shape[0]) + ")");
+        c.Forward.Add(PyTorchContext.Out(layer) + " = prelu(" + PyTorchContext.Self(layer) + ".weight, " + c.In(layer) + ")");
+    }
 }

@@ -79,4 +79,14 @@ internal abstract class PoolLayer : LayerDescriptor
         ]);
         return new Flow(output, null, width);
     }
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary>The Python expression of the pool over <paramref name="input"/> with the rows' <paramref name="lengths"/>.</summary>
+    protected abstract string PyTorchPool(PyTorchContext c, LayerPlan layer, string input, string lengths);
+
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer) =>
+        c.Forward.Add(PyTorchContext.Out(layer) + " = " + PyTorchPool(c, layer, c.In(layer), PyTorchContext.Lengths(layer.Input.Source!)));
 }

@@ -359,6 +359,49 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
         c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__rnnCell" + Literals.Int(index) + ", sources, " + h + ", " + h + ", __reorder);");
         c.Writer.Close();
     }
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary>
+    /// <c>nn.RNNCell</c> / <c>nn.GRUCell</c> / <c>nn.LSTMCell</c> named <c>{path}</c> with its attention Parameters under <c>{path}.attention</c>
+    /// and the bridge <c>{path}.bridge</c> (an <c>nn.Linear</c>), run by the module's <c>recurrent_decoder</c> loop.
+    /// </summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer)
+    {
+        string self = PyTorchContext.Self(layer);
+        string[] cells = ["RNNCell", "GRUCell", "LSTMCell"];
+        string[] modes = ["None", "Bahdanau", "LuongDot", "LuongGeneral"];
+        bool first = true;
+        foreach (ParameterPlan parameter in layer.Groups[0].Parameters)
+        {
+            string name = parameter.Name.Substring(layer.Path.Length + 1);
+            if (name == "weight_ih")
+            {
+                c.Init.Add(self + " = nn." + cells[layer.OptionsOf<RecurrentDecoderOptions>().Cell] + "(" + PyTorchContext.Int(parameter.Shape[1]) + ", " + PyTorchContext.Int(layer.OptionsOf<RecurrentDecoderOptions>().Hidden) + ")");
+            }
+            else if (name.StartsWith("attention.", System.StringComparison.Ordinal))
+            {
+                if (first)
+                {
+                    c.Init.Add(self + ".attention = nn.Module()");
+                    first = false;
+                }
+
+                c.Init.Add(self + "." + name + " = nn.Parameter(nn.init.xavier_uniform_(torch.empty(" + PyTorchContext.Int(parameter.Shape[0]) + ", " + PyTorchContext.Int(parameter.Shape[1]) + ")))");
+            }
+            else if (name == "bridge.weight")
+            {
+                c.Init.Add(self + ".bridge = nn.Linear(" + PyTorchContext.Int(parameter.Shape[1]) + ", " + PyTorchContext.Int(parameter.Shape[0]) + ")");
+            }
+        }
+
+        LayerPlan memory = c.Layer(layer.Options.Memory!);
+        c.Forward.Add(PyTorchContext.Out(layer) + " = recurrent_decoder(" + self + ", \"" + modes[layer.OptionsOf<RecurrentDecoderOptions>().Attention] + "\", " + c.In(layer) + ", "
+            + PyTorchContext.Lengths(PyTorchContext.SequenceOf(layer)) + ", " + PyTorchContext.Out(memory) + ", " + PyTorchContext.Lengths(PyTorchContext.SequenceOf(memory)) + ", "
+            + PyTorchContext.Final(memory) + ")");
+    }
 }
 
 /// <summary>[RecurrentDecoder]'s options.</summary>

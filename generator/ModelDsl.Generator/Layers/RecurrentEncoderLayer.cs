@@ -224,6 +224,20 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
         lastFinal = final!;
         return x;
     }
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary><c>nn.RNN</c> / <c>nn.GRU</c> / <c>nn.LSTM</c> (batch_first) over the packed valid positions; also the final state.</summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer)
+    {
+        RecurrentEncoderOptions o = layer.OptionsOf<RecurrentEncoderOptions>();
+        c.Init.Add(PyTorchContext.Self(layer) + " = nn." + (o.Cell == RecurrentCells.Gru ? "GRU" : RecurrentCells.Name(o.Cell)) + "(" + PyTorchContext.Int(layer.Input.Last.Size) + ", "
+            + PyTorchContext.Int(o.Hidden) + ", num_layers=" + PyTorchContext.Int(o.Layers) + ", bidirectional=" + PyTorchContext.Bool(o.Bidirectional) + ", batch_first=True)");
+        c.Forward.Add(PyTorchContext.Out(layer) + ", " + PyTorchContext.Final(layer) + " = recurrent_encoder(" + PyTorchContext.Self(layer) + ", " + c.In(layer) + ", "
+            + PyTorchContext.Lengths(PyTorchContext.SequenceOf(layer)) + ")");
+    }
 }
 
 /// <summary>[RecurrentEncoder]'s options.</summary>

@@ -94,4 +94,16 @@ internal sealed class SinusoidalPositionsLayer : LayerDescriptor
         c.Writer.Line(K + "SinusoidalPositions.Forward(" + DecoderContext.Buffer(c.Other, "R * " + D) + ", " + DecoderContext.Buffer(c.Current, "R * " + D) + ", " + AsSpan + "__trainer." + c.Training.LayerFields[layer.Name] + ", step * " + D + ", " + D + "), R, 1, " + D + ");");
         c.Current = c.Other;
     }
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary>Adds the fixed table, a non-persistent buffer <c>{path}_table</c> (not in the state_dict, as in ModelDsl).</summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer)
+    {
+        string table = layer.Path + "_table";
+        c.Init.Add("self.register_buffer(\"" + table + "\", sinusoid_table(" + PyTorchContext.Int(layer.Input.Dims[1].Size) + ", " + PyTorchContext.Int(layer.Input.Last.Size) + "), persistent=False)");
+        c.Forward.Add(PyTorchContext.Out(layer) + " = " + c.In(layer) + " + self." + table + "[:" + PyTorchContext.T(PyTorchContext.SequenceOf(layer)) + "]");
+    }
 }

@@ -275,6 +275,40 @@ internal abstract class TransformerStackLayer : AttentionLayer
 
         return x;
     }
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary>
+    /// <c>nn.TransformerEncoder</c> of <c>nn.TransformerEncoderLayer</c>s, or with a Memory <c>nn.TransformerDecoder</c> of
+    /// <c>nn.TransformerDecoderLayer</c>s (batch_first; a pre-norm stack with its final <c>norm</c>), run by the module's
+    /// <c>transformer_stack</c> under the declared mask; cross-attention sees the memory's valid positions.
+    /// </summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer)
+    {
+        StackOptions o = layer.OptionsOf<StackOptions>();
+        long d = layer.Input.Last.Size;
+        bool cross = o.Memory is not null;
+        string activation = o.Activation == Activations.Relu ? "\"relu\"" : o.Activation == 2 ? "\"gelu\"" : PyTorchContext.Activation(o.Activation);
+        string kind = cross ? "Decoder" : "Encoder";
+        c.Init.Add(PyTorchContext.Self(layer) + " = nn.Transformer" + kind + "(");
+        c.Init.Add("    nn.Transformer" + kind + "Layer(" + PyTorchContext.Int(d) + ", " + PyTorchContext.Int(o.Heads) + ", " + PyTorchContext.Int(o.FeedForward)
+            + ", dropout=" + PyTorchContext.Float(o.Dropout) + ", activation=" + activation + ", batch_first=True, norm_first=" + PyTorchContext.Bool(o.NormFirst) + "),");
+        c.Init.Add("    " + PyTorchContext.Int(o.Layers) + ", norm=" + (o.NormFirst ? "nn.LayerNorm(" + PyTorchContext.Int(d) + ")" : "None") + (cross ? ")" : ", enable_nested_tensor=False)"));
+        string sequence = PyTorchContext.SequenceOf(layer);
+        string mask = "mask_" + layer.Path;
+        c.Forward.Add(mask + " = " + PyTorchContext.SelfMask(o.Mask, o.WindowRadius, sequence));
+        string memory = string.Empty;
+        if (cross)
+        {
+            LayerPlan source = c.Layer(o.Memory!);
+            c.Forward.Add("memory_" + mask + " = " + PyTorchContext.MemoryMask(sequence, PyTorchContext.SequenceOf(source)));
+            memory = ", " + PyTorchContext.Out(source) + ", memory_" + mask;
+        }
+
+        c.Forward.Add(PyTorchContext.Out(layer) + " = transformer_stack(" + PyTorchContext.Self(layer) + ", " + c.In(layer) + ", " + mask + memory + ")");
+    }
 }
 
 /// <summary>A Transformer encoder or decoder stack's options.</summary>
