@@ -45,9 +45,9 @@ public sealed partial class OnnxGraph
 
     /// <summary>
     /// An activation by ModelDsl's <c>Activation</c> value: 1 ReLU, 2 GELU (erf), 3 GELU (tanh), 4 tanh, 5 sigmoid, 6 leaky ReLU
-    /// (slope 0.01); 0 is the identity.
+    /// (slope <paramref name="leakySlope"/>, 0.01 by default as a Dense's); 0 is the identity.
     /// </summary>
-    public string Activation(string output, string x, int activation)
+    public string Activation(string output, string x, int activation, float leakySlope = 0.01f)
     {
         switch (activation)
         {
@@ -81,7 +81,7 @@ public sealed partial class OnnxGraph
             case 5:
                 return Node("Sigmoid", output, [x]);
             case 6:
-                return Node("LeakyRelu", output, [x], ("alpha", 0.01f));
+                return Node("LeakyRelu", output, [x], ("alpha", leakySlope));
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown ModelDsl activation");
         }

@@ -32,7 +32,8 @@ public partial class WindowedSequenceRegressor
 
 /// <summary>
 /// Graph masks: an encoder and a standalone attention block over token embeddings attend along a run-time adjacency (with a
-/// query that has no neighbour: a zero context), first-token pool, PReLU per channel, dropout, cross-entropy with smoothing.
+/// query that has no neighbour: a zero context), first-token pool, PReLU per channel, a leaky ReLU of slope 0.2 as a layer,
+/// dropout, cross-entropy with smoothing.
 /// </summary>
 [Model(MaxBatch = 4)]
 public partial class GraphClassifier
@@ -45,6 +46,7 @@ public partial class GraphClassifier
     [MultiHeadAttention(4, Mask = Masks.Graph)] public partial AttentionBlock Neighbours { get; }
     [FirstTokenPool] public partial Pool Pool { get; }
     [PReLU(PerChannel = true)] public partial PReLULayer Slope { get; }
+    [Activation(Activation.LeakyRelu, Slope = 0.2f)] public partial ActivationLayer Leaky { get; }
     [Dropout(0.3f)] public partial DropoutLayer Drop { get; }
     [Dense(3)] [CrossEntropyLoss(LabelSmoothing = 0.1f)] public partial Dense Head { get; }
 }

@@ -59,6 +59,18 @@ internal sealed class ActivationLayer : LayerDescriptor
     public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions wiring) =>
         new ActivationOptions(wiring.Source, wiring.Memory, (int)layer.Int("Activation", Activations.None), layer.Float("Slope", DefaultSlope));
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>The activation's nodes (<c>g.Activation</c>, GELU composed from Erf at opset 17), LeakyRelu with the declared slope.</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
+    {
+        ActivationOptions options = layer.OptionsOf<ActivationOptions>();
+        OnnxFlow from = c.SourceOf(layer);
+        c.Line(title);
+        c.Line("g.Activation(" + OnnxContext.Quote(layer.Path) + ", " + OnnxContext.Quote(from.Value) + ", " + Literals.Int(options.Activation) + ", " + Literals.Float(options.Slope) + ");");
+        return @from with { Value = layer.Path };
+    }
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         ActivationOptions options = layer.OptionsOf<ActivationOptions>();
@@ -83,6 +95,19 @@ internal sealed class ActivationLayer : LayerDescriptor
         c.Writer.Line(K + "Activations.Forward(" + AsSpan + c.Other + ", 0, R * " + D + "), " + AsSpan + c.Current + ", 0, R * " + D + "), "
             + TrainingEmitter.ActivationKind(options.Activation) + ", " + Literals.Float(options.Slope) + ");");
         c.Current = c.Other;
+    }
+
+    // Export: PyTorch
+
+    public override string? PyTorchUnsupported(LayerPlan layer) => null;
+
+    /// <summary>The prelude's activation function (<c>F.leaky_relu(x, slope)</c> for LeakyRelu, with the declared slope); no module.</summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer)
+    {
+        ActivationOptions options = layer.OptionsOf<ActivationOptions>();
+        c.Forward.Add(PyTorchContext.Out(layer) + " = " + (options.Activation == LeakyRelu
+            ? "F.leaky_relu(" + c.In(layer) + ", " + TrainingEmitter.Number(options.Slope) + ")"
+            : PyTorchContext.Activation(options.Activation) + "(" + c.In(layer) + ")"));
     }
 }
 

@@ -25,7 +25,10 @@ public partial class SequenceRegressor
     [Dense(2)] [MseLoss] public partial Dense Out { get; }
 }
 
-/// <summary>Local-window attention with key padding, pre-norm, tanh-GELU, LayerNorm, PReLU, dropout, last-token pooling.</summary>
+/// <summary>
+/// Local-window attention with key padding, pre-norm, tanh-GELU, LayerNorm, GELU and leaky ReLU (slope 0.3) as layers, PReLU,
+/// dropout, last-token pooling.
+/// </summary>
 [Model(MaxBatch = 6)]
 public partial class WindowClassifier
 {
@@ -37,6 +40,8 @@ public partial class WindowClassifier
     [TransformerEncoder(Layers = 2, Heads = 3, FeedForward = 40, Mask = Masks.KeyPadding | Masks.LocalWindow, WindowRadius = 2, NormFirst = true, Activation = Activation.GeluTanh)]
     public partial EncoderStack Encoder { get; }
     [LayerNorm] public partial Norm Norm { get; }
+    [Activation(Activation.Gelu)] public partial ActivationLayer Gelu { get; }
+    [Activation(Activation.LeakyRelu, Slope = 0.3f)] public partial ActivationLayer Leaky { get; }
     [PReLU(PerChannel = true, Channels = D)] public partial PReLULayer Slope { get; }
     [Dropout(0.2f)] public partial DropoutLayer Drop { get; }
     [LastTokenPool] public partial Pool Pool { get; }
