@@ -4,7 +4,7 @@ using System.Globalization;
 using System.IO;
 using Microsoft.ML.Tokenizers;
 
-namespace ModelDsl.Text;
+namespace ModelDsl.Tokenization;
 
 /// <summary>
 /// A subword tokenizer of <c>Microsoft.ML.Tokenizers</c> (BPE, WordPiece, tiktoken) behind <see cref="ITokenizer"/>, so

@@ -1,7 +1,7 @@
 using System;
 using System.IO;
 using System.Linq;
-using ModelDsl.Text;
+using ModelDsl.Tokenization;
 
 namespace ModelDsl.Training.Tests;
 

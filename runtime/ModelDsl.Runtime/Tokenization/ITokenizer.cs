@@ -1,6 +1,6 @@
 using System;
 
-namespace ModelDsl.Text;
+namespace ModelDsl.Tokenization;
 
 /// <summary>
 /// Text to token ids and back: the small interface shared by <see cref="CharVocabulary"/>, <see cref="WordVocabulary"/>

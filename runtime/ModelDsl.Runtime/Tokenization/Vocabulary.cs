@@ -5,7 +5,7 @@ using System.IO;
 using System.Text;
 using System.Text.Json;
 
-namespace ModelDsl.Text;
+namespace ModelDsl.Tokenization;
 
 /// <summary>
 /// A fixed token list: the seven special tokens at ids 0 to 6 (<c>&lt;pad&gt; &lt;s&gt; &lt;/s&gt; &lt;unk&gt;
