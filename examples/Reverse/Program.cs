@@ -23,8 +23,8 @@ for (int i = 0; i < 5; i++)
     Console.WriteLine($"  {source,-12} -> {ReverseData.Reverse(source),-12}  ids {string.Join(' ', train.SourceIds(i).ToArray())} -> {string.Join(' ', train.TargetIds(i).ToArray())}");
 }
 
-// The library fills the generated batch: source, decoder input <s> y1..yn, labels y1..yn </s> (Rows.TeacherForcing).
-RowWriter<ReverseModel.Batch, TokenPair> teacherForcing = Rows.TeacherForcing<ReverseModel.Batch>(ReverseVocabulary.Bos, ReverseVocabulary.Eos, ReverseData.MaxLength);
+// The library fills the generated batch: source, decoder input <s> y1..yn, labels y1..yn </s> (RowWriters.TeacherForcing).
+RowWriter<ReverseModel.Batch, TokenPair> teacherForcing = RowWriters.TeacherForcing<ReverseModel.Batch>(ReverseVocabulary.Bos, ReverseVocabulary.Eos, ReverseData.MaxLength);
 var trainBatches = new BatchLoader<ReverseModel.Batch, TokenPair>(train.Pairs(), teacherForcing, new LoaderOptions { BatchSize = BatchSize, Seed = 2 });
 var validationBatches = new BatchLoader<ReverseModel.Batch, TokenPair>(validation.Pairs(), teacherForcing, new LoaderOptions { Shuffle = false });
 var modelBatch = new ReverseModel.Batch();

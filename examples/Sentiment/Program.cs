@@ -31,7 +31,7 @@ Review[] heldOut = new ReviewGenerator(2).Take(2_000);
 
 // Word ids and labels, checked once by the loaders (a review too long or a word id out of range is named by its index).
 LabeledTokens Encode(Review review) => new(review.Words.Select(word => index[word]).ToArray(), review.Positive ? 1 : 0);
-RowWriter<SentimentModel.Batch, LabeledTokens> rows = Rows.Classification<SentimentModel.Batch>();
+RowWriter<SentimentModel.Batch, LabeledTokens> rows = RowWriters.Classification<SentimentModel.Batch>();
 var trainBatches = new BatchLoader<SentimentModel.Batch, LabeledTokens>(train.Select(Encode).ToArray(), rows, new LoaderOptions { Seed = 1 });
 var heldOutBatches = new BatchLoader<SentimentModel.Batch, LabeledTokens>(heldOut.Select(Encode).ToArray(), rows, new LoaderOptions { Shuffle = false });
 

@@ -14,7 +14,7 @@ public sealed class BatchFillingTests
     public void Classification_pads_tokens_records_lengths_and_labels()
     {
         LabeledTokens[] examples = [new([3, 4, 5], 2), new([7], 0), new([1, 2, 3, 4, 5, 6], 1)];
-        var loader = new BatchLoader<TinyClassifier.Batch, LabeledTokens>(examples, Rows.Classification<TinyClassifier.Batch>(), InOrder);
+        var loader = new BatchLoader<TinyClassifier.Batch, LabeledTokens>(examples, RowWriters.Classification<TinyClassifier.Batch>(), InOrder);
         var batch = new TinyClassifier.Batch();
 
         int rows = loader.Fill(batch, 0);
@@ -37,7 +37,7 @@ public sealed class BatchFillingTests
     {
         const int Bos = 1, Eos = 2;
         TokenPair[] examples = [new([5, 6, 7], [8, 9]), new([10], [11, 12, 13, 14])];
-        var loader = new BatchLoader<TinyTranslator.Batch, TokenPair>(examples, Rows.TeacherForcing<TinyTranslator.Batch>(Bos, Eos, maxTargetLength: 4), InOrder);
+        var loader = new BatchLoader<TinyTranslator.Batch, TokenPair>(examples, RowWriters.TeacherForcing<TinyTranslator.Batch>(Bos, Eos, maxTargetLength: 4), InOrder);
         var batch = new TinyTranslator.Batch();
 
         loader.Fill(batch, 0);
@@ -54,14 +54,14 @@ public sealed class BatchFillingTests
     [Fact]
     public void Tagging_and_language_model_write_per_token_labels()
     {
-        var tagging = new BatchLoader<TinyTagger.Batch, TaggedTokens>([new([1, 2, 3], [4, 5, 6])], Rows.Tagging<TinyTagger.Batch>(), InOrder);
+        var tagging = new BatchLoader<TinyTagger.Batch, TaggedTokens>([new([1, 2, 3], [4, 5, 6])], RowWriters.Tagging<TinyTagger.Batch>(), InOrder);
         var batch = new TinyTagger.Batch();
         tagging.Fill(batch, 0);
         Assert.Equal(new[] { 1, 2, 3, 0, 0 }, batch.Text.AsSpan(0, 5).ToArray());
         Assert.Equal(new[] { 4, 5, 6, -100, -100 }, batch.Labels.AsSpan(0, 5).ToArray());
         Assert.Equal(new[] { 4, 5, 6 }, ((IBatchRows)batch).LabelsOf(0).ToArray());
 
-        var language = new BatchLoader<TinyTagger.Batch, int[]>([[1, 2, 3, 4]], Rows.LanguageModel<TinyTagger.Batch>(), InOrder);
+        var language = new BatchLoader<TinyTagger.Batch, int[]>([[1, 2, 3, 4]], RowWriters.LanguageModel<TinyTagger.Batch>(), InOrder);
         language.Fill(batch, 0);
         Assert.Equal(new[] { 1, 2, 3, 0, 0 }, batch.Text.AsSpan(0, 5).ToArray());
         Assert.Equal(3, batch.TextLengths[0]);
@@ -72,7 +72,7 @@ public sealed class BatchFillingTests
     public void Features_and_labels_are_copied()
     {
         var loader = new BatchLoader<FeatureClassifier.Batch, LabeledFeatures>(
-            [new([1f, 2f, 3f], 1), new([-1f, 0.5f, 4f], 0)], Rows.FeatureClassification<FeatureClassifier.Batch>(), InOrder);
+            [new([1f, 2f, 3f], 1), new([-1f, 0.5f, 4f], 0)], RowWriters.FeatureClassification<FeatureClassifier.Batch>(), InOrder);
         var batch = new FeatureClassifier.Batch();
         loader.Fill(batch, 0);
         Assert.Equal(new[] { 1f, 2f, 3f, -1f, 0.5f, 4f }, batch.X.AsSpan(0, 6).ToArray());
@@ -83,7 +83,7 @@ public sealed class BatchFillingTests
     public void The_last_batch_of_an_epoch_is_partial_and_epochs_wrap()
     {
         LabeledTokens[] examples = Enumerable.Range(0, 6).Select(i => new LabeledTokens([i + 1], i % 3)).ToArray();
-        var loader = new BatchLoader<TinyClassifier.Batch, LabeledTokens>(examples, Rows.Classification<TinyClassifier.Batch>(), InOrder);
+        var loader = new BatchLoader<TinyClassifier.Batch, LabeledTokens>(examples, RowWriters.Classification<TinyClassifier.Batch>(), InOrder);
         var batch = new TinyClassifier.Batch();
 
         Assert.Equal(2, loader.BatchesPerEpoch);
@@ -103,7 +103,7 @@ public sealed class BatchFillingTests
     public void A_bad_example_is_refused_with_its_index(int[] tokens, int label, string reason)
     {
         LabeledTokens[] examples = [new([1], 0), new([2], 1), new(tokens, label)];
-        var e = Assert.Throws<ArgumentException>(() => new BatchLoader<TinyClassifier.Batch, LabeledTokens>(examples, Rows.Classification<TinyClassifier.Batch>()));
+        var e = Assert.Throws<ArgumentException>(() => new BatchLoader<TinyClassifier.Batch, LabeledTokens>(examples, RowWriters.Classification<TinyClassifier.Batch>()));
         Assert.StartsWith("Example 2: TinyClassifier.Batch.", e.Message, StringComparison.Ordinal);
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
     }
@@ -112,7 +112,7 @@ public sealed class BatchFillingTests
     public void A_non_finite_feature_is_refused_with_its_index()
     {
         LabeledFeatures[] examples = [new([1f, 2f, 3f], 0), new([1f, float.NaN, 3f], 1)];
-        var e = Assert.Throws<ArgumentException>(() => new BatchLoader<FeatureClassifier.Batch, LabeledFeatures>(examples, Rows.FeatureClassification<FeatureClassifier.Batch>()));
+        var e = Assert.Throws<ArgumentException>(() => new BatchLoader<FeatureClassifier.Batch, LabeledFeatures>(examples, RowWriters.FeatureClassification<FeatureClassifier.Batch>()));
         Assert.StartsWith("Example 1: FeatureClassifier.Batch.X: value NaN at row 0, feature 1 is not finite", e.Message, StringComparison.Ordinal);
     }
 
@@ -120,7 +120,7 @@ public sealed class BatchFillingTests
     public void A_target_longer_than_the_teacher_forcing_writer_allows_is_refused_with_its_index()
     {
         TokenPair[] examples = [new([1], [3, 4, 5])];
-        var e = Assert.Throws<ArgumentException>(() => new BatchLoader<TinyTranslator.Batch, TokenPair>(examples, Rows.TeacherForcing<TinyTranslator.Batch>(1, 2, maxTargetLength: 2)));
+        var e = Assert.Throws<ArgumentException>(() => new BatchLoader<TinyTranslator.Batch, TokenPair>(examples, RowWriters.TeacherForcing<TinyTranslator.Batch>(1, 2, maxTargetLength: 2)));
         Assert.StartsWith("Example 0: The target has 3 tokens; the writer was made for at most 2.", e.Message, StringComparison.Ordinal);
     }
 
@@ -128,9 +128,9 @@ public sealed class BatchFillingTests
     public void Shuffling_is_a_seeded_permutation_per_epoch()
     {
         LabeledTokens[] examples = Enumerable.Range(0, 10).Select(i => new LabeledTokens([1], 0)).ToArray();
-        var a = new BatchLoader<TinyClassifier.Batch, LabeledTokens>(examples, Rows.Classification<TinyClassifier.Batch>(), new LoaderOptions { Seed = 7 });
-        var b = new BatchLoader<TinyClassifier.Batch, LabeledTokens>(examples, Rows.Classification<TinyClassifier.Batch>(), new LoaderOptions { Seed = 7 });
-        var c = new BatchLoader<TinyClassifier.Batch, LabeledTokens>(examples, Rows.Classification<TinyClassifier.Batch>(), new LoaderOptions { Seed = 8 });
+        var a = new BatchLoader<TinyClassifier.Batch, LabeledTokens>(examples, RowWriters.Classification<TinyClassifier.Batch>(), new LoaderOptions { Seed = 7 });
+        var b = new BatchLoader<TinyClassifier.Batch, LabeledTokens>(examples, RowWriters.Classification<TinyClassifier.Batch>(), new LoaderOptions { Seed = 7 });
+        var c = new BatchLoader<TinyClassifier.Batch, LabeledTokens>(examples, RowWriters.Classification<TinyClassifier.Batch>(), new LoaderOptions { Seed = 8 });
 
         int[] first = a.OrderOf(0);
         Assert.Equal(Enumerable.Range(0, 10), first.Order());
@@ -145,7 +145,7 @@ public sealed class BatchFillingTests
     {
         // 16 examples, lengths 1..4 four times over; one window covers the whole epoch, so each batch of 4 holds one length.
         LabeledTokens[] examples = Enumerable.Range(0, 16).Select(i => new LabeledTokens(Enumerable.Repeat(1, 1 + (i % 4)).ToArray(), 0)).ToArray();
-        var loader = new BatchLoader<TinyClassifier.Batch, LabeledTokens>(examples, Rows.Classification<TinyClassifier.Batch>(),
+        var loader = new BatchLoader<TinyClassifier.Batch, LabeledTokens>(examples, RowWriters.Classification<TinyClassifier.Batch>(),
             new LoaderOptions { Seed = 3, BucketWindow = 4 }, lengthOf: e => e.Tokens.Length);
         var batch = new TinyClassifier.Batch();
         var lengthsSeen = new System.Collections.Generic.List<int>();
@@ -175,7 +175,7 @@ public sealed class BatchFillingTests
     public void Filling_allocates_nothing_after_construction()
     {
         TokenPair[] examples = Enumerable.Range(0, 9).Select(i => new TokenPair([3 + (i % 5)], [4, 5 + (i % 3)])).ToArray();
-        var loader = new BatchLoader<TinyTranslator.Batch, TokenPair>(examples, Rows.TeacherForcing<TinyTranslator.Batch>(1, 2, 4),
+        var loader = new BatchLoader<TinyTranslator.Batch, TokenPair>(examples, RowWriters.TeacherForcing<TinyTranslator.Batch>(1, 2, 4),
             new LoaderOptions { Seed = 2 }, lengthOf: e => e.Source.Length);
         var batch = new TinyTranslator.Batch();
         long index = 0;

@@ -23,10 +23,10 @@ public sealed class FitTests : IDisposable
         Enumerable.Range(offset, count).Select(i => new LabeledTokens([3 + (i % 9), 1 + (i % 2), 2], (3 + (i % 9)) % 3)).ToArray();
 
     private static BatchLoader<TinyClassifier.Batch, LabeledTokens> Train(int count = 10) =>
-        new(Task(count, 0), Rows.Classification<TinyClassifier.Batch>(), new LoaderOptions { Seed = 11 });
+        new(Task(count, 0), RowWriters.Classification<TinyClassifier.Batch>(), new LoaderOptions { Seed = 11 });
 
     private static BatchLoader<TinyClassifier.Batch, LabeledTokens> Validation() =>
-        new(Task(6, 100), Rows.Classification<TinyClassifier.Batch>(), new LoaderOptions { Shuffle = false });
+        new(Task(6, 100), RowWriters.Classification<TinyClassifier.Batch>(), new LoaderOptions { Shuffle = false });
 
     private static TinyClassifier.Trainer NewTrainer(TinyClassifier model) => model.CreateTrainer(new AdamW(0.05f), dropoutSeed: 5);
 

@@ -23,7 +23,7 @@ public sealed class MetricsAndHistoryTests : IDisposable
     {
         // Three rows of different lengths in one batch; the metrics count labelled positions (IgnoreIndex excluded).
         TaggedTokens[] examples = [new([1, 2, 3], [4, 5, 6]), new([7], [8]), new([2, 2, 2, 2, 2], [1, 2, 3, 4, 5])];
-        var loader = new BatchLoader<TinyTagger.Batch, TaggedTokens>(examples, Rows.Tagging<TinyTagger.Batch>(), new LoaderOptions { Shuffle = false });
+        var loader = new BatchLoader<TinyTagger.Batch, TaggedTokens>(examples, RowWriters.Tagging<TinyTagger.Batch>(), new LoaderOptions { Shuffle = false });
         var model = new TinyTagger(seed: 3);
         using var trainer = model.CreateTrainer(new Adam(0.05f));
         var batch = new TinyTagger.Batch();
@@ -61,7 +61,7 @@ public sealed class MetricsAndHistoryTests : IDisposable
     [Fact]
     public void TokenAccuracy_on_a_pooled_head_says_to_use_Accuracy()
     {
-        var loader = new BatchLoader<TinyClassifier.Batch, LabeledTokens>([new([3], 0)], Rows.Classification<TinyClassifier.Batch>());
+        var loader = new BatchLoader<TinyClassifier.Batch, LabeledTokens>([new([3], 0)], RowWriters.Classification<TinyClassifier.Batch>());
         var model = new TinyClassifier(seed: 1);
         using var trainer = model.CreateTrainer(new Sgd(0.1f));
         var batch = new TinyClassifier.Batch();

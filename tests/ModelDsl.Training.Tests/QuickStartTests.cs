@@ -32,8 +32,8 @@ public sealed class QuickStartTests : IDisposable
         var model = new Review(seed: 1);
         using var trainer = model.CreateTrainer(new AdamW(0.05f));
         History history = trainer.Fit(
-            new BatchLoader<Review.Batch, LabeledTokens>(train, Rows.Classification<Review.Batch>()),
-            new BatchLoader<Review.Batch, LabeledTokens>(validation, Rows.Classification<Review.Batch>(), new() { Shuffle = false }),
+            new BatchLoader<Review.Batch, LabeledTokens>(train, RowWriters.Classification<Review.Batch>()),
+            new BatchLoader<Review.Batch, LabeledTokens>(validation, RowWriters.Classification<Review.Batch>(), new() { Shuffle = false }),
             new FitOptions { Epochs = 40, Metrics = [new Accuracy()], Callbacks = [new ConsoleLinesCallback(output, everySteps: 20)] });
 
         history.WriteCsv(Path.Combine(_folder, "history.csv"));

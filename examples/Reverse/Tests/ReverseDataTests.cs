@@ -89,7 +89,7 @@ public class ReverseDataTests
     public void Pairs_FillTeacherForcingRows_ThroughTheLibraryLoader()
     {
         var loader = new BatchLoader<ReverseModel.Batch, TokenPair>(Sets.Validation.Pairs(),
-            Rows.TeacherForcing<ReverseModel.Batch>(ReverseVocabulary.Bos, ReverseVocabulary.Eos, ReverseData.MaxLength), new LoaderOptions { Shuffle = false });
+            RowWriters.TeacherForcing<ReverseModel.Batch>(ReverseVocabulary.Bos, ReverseVocabulary.Eos, ReverseData.MaxLength), new LoaderOptions { Shuffle = false });
         var batch = new ReverseModel.Batch();
         Assert.Equal(ReverseModel.MaxBatch, loader.Fill(batch, 0));
         for (int row = 0; row < 8; row++)
@@ -110,7 +110,7 @@ public class ReverseDataTests
     public void Filling_AllocatesNothing()
     {
         var loader = new BatchLoader<ReverseModel.Batch, TokenPair>(Sets.Train.Pairs(),
-            Rows.TeacherForcing<ReverseModel.Batch>(ReverseVocabulary.Bos, ReverseVocabulary.Eos, ReverseData.MaxLength));
+            RowWriters.TeacherForcing<ReverseModel.Batch>(ReverseVocabulary.Bos, ReverseVocabulary.Eos, ReverseData.MaxLength));
         var batch = new ReverseModel.Batch();
         long index = 0;
         Assert.Equal(0, Allocations.Measure(() => loader.Fill(batch, index++)));

@@ -82,7 +82,7 @@ public sealed class BatchLoader<TBatch, TExample> : IBatchSource<TBatch>
 
     /// <summary>Checks every example and prepares the orders.</summary>
     /// <param name="examples">The examples (kept, not copied: do not change them while the loader is used).</param>
-    /// <param name="write">Writes one example into one row; see <see cref="Rows"/> for ready-made writers.</param>
+    /// <param name="write">Writes one example into one row; see <see cref="RowWriters"/> for ready-made writers.</param>
     /// <param name="options">Batch size, shuffling and bucketing; null for the defaults.</param>
     /// <param name="lengthOf">The length to bucket by (e.g. the source's token count), or null for no bucketing.</param>
     /// <exception cref="ArgumentException">An example does not fit the batch: the message names its index and what is wrong.</exception>

@@ -8,7 +8,7 @@ namespace ModelDsl.Data;
 /// <see cref="IBatchRows"/>). Each writes through the batch's own checked setters, so a bad example gets the model's
 /// message; none allocates per row.
 /// </summary>
-public static class Rows
+public static class RowWriters
 {
     /// <summary>Text classification: the tokens into the first token input, the label into the pooled head's labels.</summary>
     public static RowWriter<TBatch, LabeledTokens> Classification<TBatch>()
