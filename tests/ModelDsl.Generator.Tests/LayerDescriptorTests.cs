@@ -9,8 +9,7 @@ namespace ModelDsl.Generator.Tests;
 /// <summary>Per-kind facts the descriptors own: handle types, and each option's default written once (docs/architecture.md).</summary>
 public sealed class LayerDescriptorTests
 {
-    private static readonly LayerOptions Neutral = new(
-        "In", null, 0, 0, 0, 0, 0, 0, 0f, false, true, null, 0, 0f, 0, 0, false, 0, 0);
+    private static readonly LayerOptions Wiring = new("In", null);
 
     private static readonly Shape Sequence = Shape.Create(false, "In", new Dim("B", 8, DimKind.Batch), new Dim("T", 16, DimKind.Sequence), new Dim("D", 64, DimKind.Static));
 
@@ -40,22 +39,22 @@ public sealed class LayerDescriptorTests
     [Fact]
     public void Batch_norm_momentum_defaults_to_the_descriptor_constant()
     {
-        Assert.Equal(BatchNormLayer.DefaultMomentum, Options(LayerKind.BatchNorm).Momentum);
-        Assert.Equal(0.3f, Options(LayerKind.BatchNorm, Float("Momentum", 0.3f)).Momentum);
+        Assert.Equal(BatchNormLayer.DefaultMomentum, Options<BatchNormOptions>(LayerKind.BatchNorm).Momentum);
+        Assert.Equal(0.3f, Options<BatchNormOptions>(LayerKind.BatchNorm, Float("Momentum", 0.3f)).Momentum);
     }
 
     [Fact]
     public void Transformer_defaults_differ_by_kind_only_where_the_descriptors_say()
     {
-        LayerOptions decoder = Options(LayerKind.TransformerDecoder);
-        LayerOptions encoder = Options(LayerKind.TransformerEncoder);
-        LayerOptions block = Options(LayerKind.MultiHeadAttention);
+        StackOptions decoder = Options<StackOptions>(LayerKind.TransformerDecoder);
+        StackOptions encoder = Options<StackOptions>(LayerKind.TransformerEncoder);
+        AttentionOptions block = Options<AttentionOptions>(LayerKind.MultiHeadAttention);
         Assert.Equal(Generator.Layers.Masks.Causal, decoder.Mask);
         Assert.Equal(0, encoder.Mask);
         Assert.Equal(TransformerStackLayer.StackDropout, encoder.Dropout);
         Assert.Equal(0f, block.Dropout);
         Assert.Equal(4 * 64, encoder.FeedForward);
-        Assert.Equal(0, block.FeedForward);
+        Assert.IsNotType<StackOptions>(block); // a lone attention block has no feed-forward, layers or norm options
         Assert.Equal(Activations.Relu, decoder.Activation);
         Assert.Equal(1, encoder.Layers);
         Assert.Equal(1, block.Heads);
@@ -72,8 +71,9 @@ public sealed class LayerDescriptorTests
         Assert.False(TransformerDecoderLayer.Instance.IsAutoregressive(Spec(LayerKind.TransformerDecoder, Int("Mask", 2))));
     }
 
-    private static LayerOptions Options(LayerKind kind, params ArgumentSpec[] arguments) =>
-        LayerRegistry.Get(kind).Options(Spec(kind, arguments), Sequence, Neutral);
+    private static T Options<T>(LayerKind kind, params ArgumentSpec[] arguments)
+        where T : LayerOptions =>
+        Assert.IsAssignableFrom<T>(LayerRegistry.Get(kind).Options(Spec(kind, arguments), Sequence, Wiring));
 
     private static LayerSpec Spec(LayerKind kind, params ArgumentSpec[] arguments) =>
         new("Layer", kind, "public", null, true, null, null, arguments.ToEquatableArray(), null, false);

@@ -1,5 +1,6 @@
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using ModelDsl.Generator.Layers;
 using ModelDsl.Generator.Parsing;
 using ModelDsl.Generator.Planning;
 using ModelDsl.Generator.Tests.Support;
@@ -41,7 +42,7 @@ public sealed class PlannerTests
     public void Options_are_resolved_with_defaults()
     {
         ModelPlan seq2seq = Plan(TestModels.Seq2Seq);
-        LayerOptions decoder = seq2seq.Layers.Single(layer => layer.Name == "Decoder").Options;
+        StackOptions decoder = seq2seq.Layers.Single(layer => layer.Name == "Decoder").OptionsOf<StackOptions>();
         Assert.Equal("TargetPositions", decoder.Source);
         Assert.Equal("Encoder", decoder.Memory);
         Assert.Equal(1 | 2, decoder.Mask);
@@ -50,13 +51,13 @@ public sealed class PlannerTests
         Assert.Equal(1, decoder.Activation); // Relu by default
         Assert.Equal(0.1f, decoder.Dropout);
         Assert.Equal("Target", seq2seq.Layers.Single(layer => layer.Name == "TargetEmbedding").Options.Source);
-        Assert.Equal(1, seq2seq.Layers.Single(layer => layer.Name == "Target").Options.PadId);
+        Assert.Equal(1, seq2seq.Inputs.Single(input => input.Name == "Target").PadId);
 
         ModelPlan gpt = Plan(TestModels.Gpt);
-        LayerOptions head = gpt.Layers.Single(layer => layer.Name == "LmHead").Options;
+        DenseOptions head = gpt.Layers.Single(layer => layer.Name == "LmHead").OptionsOf<DenseOptions>();
         Assert.Equal("Wte", head.TiedTo);
         Assert.False(head.Bias);
-        LayerOptions blocks = gpt.Layers.Single(layer => layer.Name == "Blocks").Options;
+        StackOptions blocks = gpt.Layers.Single(layer => layer.Name == "Blocks").OptionsOf<StackOptions>();
         Assert.Equal(1, blocks.Mask); // decoder default: causal
         Assert.Equal(4 * 48, blocks.FeedForward); // 0 means 4 × D
         Assert.True(blocks.NormFirst);

@@ -15,7 +15,7 @@ internal sealed class DecoderContext
     public const string Kernels = TrainingEmitter.K;
 
     /// <summary>The start of an emitted span over an array.</summary>
-    public const string AsSpan = "global::System.MemoryExtensions.AsSpan(";
+    public const string AsSpan = TrainingEmitter.AsSpan;
 
     private readonly List<(LayerPlan Layer, int Index)> _layers = [];
 

@@ -14,8 +14,8 @@ namespace ModelDsl.Generator.Emit;
 /// </summary>
 internal sealed partial class ModelEmitter
 {
-    private const string Kernels = "global::ModelDsl.Kernels.";
-    private const string AsSpan = "global::System.MemoryExtensions.AsSpan(";
+    private const string Kernels = TrainingEmitter.K;
+    private const string AsSpan = TrainingEmitter.AsSpan;
 
     // An encoder-decoder model is an ISeq2SeqModel (its StepDecoder begins from a Batch); a decoder-only one is not.
     private string EmitDecoder() => File(WriteDecoder, withRemarks: false,
@@ -282,7 +282,7 @@ internal sealed partial class ModelEmitter
         writer.Line();
         writer.Line("global::System.Span<float> p = __model.__parameters.Span;");
         writer.Line("global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;");
-        writer.Line("global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);");
+        writer.Line(AsSpan + "__stepLengths, 0, R).Fill(step + 1);");
 
         foreach (LayerPlan layer in decoding.Chain)
         {

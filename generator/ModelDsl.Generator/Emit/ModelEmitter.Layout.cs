@@ -253,30 +253,27 @@ internal sealed partial class ModelEmitter
     {
         string slice = block + ".Slice(" + Literals.Int(parameter.Offset) + ", " + Literals.Int(parameter.Length) + ")";
         string shape = "[" + Literals.Ints(parameter.Shape) + "]";
-        switch (parameter.Init)
+        Init init = parameter.Init;
+        switch (init.Kind)
         {
             case InitKind.Zeros:
-                writer.Line("// " + parameter.Name + " " + shape + ": zeros (the block starts zeroed)");
+                writer.Line("// " + parameter.Name + " " + shape + ": " + init.Description);
                 break;
-            case InitKind.Ones:
-                writer.Line("// " + parameter.Name + " " + shape + ": ones");
-                writer.Line(slice + ".Fill(1f);");
+            case InitKind.Constant:
+                writer.Line("// " + parameter.Name + " " + shape + ": " + init.Description);
+                writer.Line(slice + ".Fill(" + Literals.Float(init.Value) + ");");
                 break;
             case InitKind.Normal:
-                writer.Line("// " + parameter.Name + " " + shape + ": normal(0, 1)");
+                writer.Line("// " + parameter.Name + " " + shape + ": " + init.Description);
                 writer.Line("__Normal(" + slice + ", seed, " + Literals.Int(parameter.Stream) + ");");
                 break;
             case InitKind.XavierUniform:
                 float bound = (float)Math.Sqrt(6.0 / (parameter.FanIn + parameter.FanOut));
-                writer.Line("// " + parameter.Name + " " + shape + ": Xavier uniform, bound sqrt(6 / (" + Literals.Int(parameter.FanIn) + " + " + Literals.Int(parameter.FanOut) + "))");
+                writer.Line("// " + parameter.Name + " " + shape + ": " + init.Description + ", bound sqrt(6 / (" + Literals.Int(parameter.FanIn) + " + " + Literals.Int(parameter.FanOut) + "))");
                 writer.Line("__Uniform(" + slice + ", seed, " + Literals.Int(parameter.Stream) + ", " + Literals.Float(bound) + ");");
                 break;
-            case InitKind.PReLUSlope:
-                writer.Line("// " + parameter.Name + " " + shape + ": 0.25 (nn.PReLU's init)");
-                writer.Line(slice + ".Fill(0.25f);");
-                break;
             default:
-                throw new InvalidOperationException("Unknown initialization " + parameter.Init.ToString() + " for " + parameter.Name + string.Empty.ToString(CultureInfo.InvariantCulture));
+                throw new InvalidOperationException("Unknown initialization " + init.Kind.ToString() + " for " + parameter.Name);
         }
     }
 }

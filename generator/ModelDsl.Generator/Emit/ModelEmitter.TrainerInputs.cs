@@ -131,7 +131,7 @@ internal sealed partial class ModelEmitter
         string name = sequence.Input.Name;
         string max = Literals.Int(sequence.MaxLength);
         string T = sequence.T;
-        string AsSpan = "global::System.MemoryExtensions.AsSpan(";
+        const string AsSpan = TrainingEmitter.AsSpan;
         writer.Open();
         writer.Line("int " + T + " = 0;");
         writer.Open("for (int b = 0; b < B; b++)");
@@ -178,7 +178,7 @@ internal sealed partial class ModelEmitter
         foreach ((InputPlan input, TrainingEmitter.Buffer buffer) in training.DenseInputs)
         {
             string length = "B * " + Literals.Int(input.Features);
-            writer.Line("global::System.MemoryExtensions.AsSpan(batch." + Identifiers.Escape(input.Name) + ", 0, " + length + ").CopyTo(__activations.Span.Slice(" + Literals.Int(buffer.Offset) + ", " + length + ")); // " + input.Name + " [B, " + Literals.Int(input.Features) + "]");
+            writer.Line(TrainingEmitter.AsSpan + "batch." + Identifiers.Escape(input.Name) + ", 0, " + length + ").CopyTo(__activations.Span.Slice(" + Literals.Int(buffer.Offset) + ", " + length + ")); // " + input.Name + " [B, " + Literals.Int(input.Features) + "]");
         }
     }
 

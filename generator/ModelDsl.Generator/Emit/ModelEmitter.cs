@@ -109,6 +109,7 @@ internal sealed partial class ModelEmitter
         writer.Line("#nullable enable");
         writer.Line();
         writer.Line(TrainingEmitter.KernelsAlias);
+        writer.Line(TrainingEmitter.MemoryAlias);
         writer.Line();
         if (_plan.Namespace.Length > 0)
         {

@@ -96,7 +96,7 @@ internal sealed partial class TrainingEmitter
     }
 
     /// <summary>The attention mask of a stack's self-attention over <paramref name="sequence"/>, and its name for the comment.</summary>
-    internal static (string Code, string Name) SelfMask(LayerOptions options, Sequence sequence)
+    internal static (string Code, string Name) SelfMask(AttentionOptions options, Sequence sequence)
     {
         var parts = new List<(string Factory, string With, string Name)>();
         if ((options.Mask & Masks.Causal) != 0)
@@ -145,7 +145,7 @@ internal sealed partial class TrainingEmitter
     /// One residual sublayer numbered <paramref name="index"/> (norm{index}, dropout{index}): pre-norm
     /// <c>x + dropout(f(norm(x)))</c>, post-norm <c>norm(x + dropout(f(x)))</c>. Backward blocks go to <paramref name="bwd"/> in forward order.
     /// </summary>
-    internal Buffer Sublayer(string prefix, string at, int index, string what, Buffer x, Sequence sequence, long width, LayerOptions options, List<string> fwd, List<List<string>> bwd, Func<Buffer, Buffer> body)
+    internal Buffer Sublayer(string prefix, string at, int index, string what, Buffer x, Sequence sequence, long width, StackOptions options, List<string> fwd, List<List<string>> bwd, Func<Buffer, Buffer> body)
     {
         string norm = "norm" + Literals.Int(index);
         Buffer branchInput = x;
@@ -253,7 +253,7 @@ internal sealed partial class TrainingEmitter
         return output;
     }
 
-    internal Buffer FeedForward(string prefix, string at, Buffer input, Sequence sequence, long width, long ff, LayerOptions options, List<string> fwd, List<List<string>> bwd)
+    internal Buffer FeedForward(string prefix, string at, Buffer input, Sequence sequence, long width, long ff, StackOptions options, List<string> fwd, List<List<string>> bwd)
     {
         var l1 = new List<string>();
         Buffer hidden = Linear(

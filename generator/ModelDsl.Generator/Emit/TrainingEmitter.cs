@@ -30,6 +30,14 @@ internal sealed partial class TrainingEmitter
     /// </summary>
     internal const string KernelsAlias = "using __Kernels = global::ModelDsl.Kernels;";
 
+    /// <summary><c>System.MemoryExtensions</c> as emitted (spans over arrays): the alias every generated file declares (<see cref="MemoryAlias"/>).</summary>
+    internal const string Memory = "__Memory.";
+
+    internal const string MemoryAlias = "using __Memory = global::System.MemoryExtensions;";
+
+    /// <summary>The start of an emitted span over an array: <c>__Memory.AsSpan(array, start, length)</c>.</summary>
+    internal const string AsSpan = Memory + "AsSpan(";
+
     /// <summary>The emitted worker pool the kernels run on.</summary>
     internal const string Pool = "Pool";
 
@@ -98,8 +106,7 @@ internal sealed partial class TrainingEmitter
                 continue;
             }
 
-            string suffix = single ? string.Empty : input.Name;
-            string t = "T" + suffix;
+            string t = SequenceDim(input).Compact;
             Buffer? features = input.Tokens ? null : Alloc(Naming.SnakeCase(input.Name) + ".input", _plan.MaxBatch * input.MaxLength * input.Features, "B" + t + " * " + Literals.Int(input.Features), BatchShape(input, input.Features)) with { Constant = true };
             _sequences.Add(new Sequence(
                 input,
@@ -350,7 +357,7 @@ internal sealed partial class TrainingEmitter
         _ => "None",
     };
 
-    internal static string Span(string array, string length) => "global::System.MemoryExtensions.AsSpan(" + array + ", 0, " + length + ")";
+    internal static string Span(string array, string length) => AsSpan + array + ", 0, " + length + ")";
 
     internal static string Number(float value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 

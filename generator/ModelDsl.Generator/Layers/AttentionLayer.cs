@@ -154,13 +154,13 @@ internal abstract class AttentionLayer : LayerDescriptor
     protected virtual long PlanBlock(LayerContext c, long heads, Shape? memory, List<PendingGroup> groups, List<(string, Shape)> activations) =>
         throw new System.InvalidOperationException(AttributeName + " is a stack");
 
-    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral) => neutral with
-    {
-        Heads = layer.Int("Heads", 1),
-        Mask = (int)layer.Int("Mask", DefaultMask),
-        WindowRadius = layer.Int("WindowRadius", 0),
-        Dropout = layer.Float("Dropout", DefaultDropout),
-    };
+    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions wiring) => new AttentionOptions(
+        wiring.Source,
+        wiring.Memory,
+        Heads: layer.Int("Heads", 1),
+        Mask: (int)layer.Int("Mask", DefaultMask),
+        WindowRadius: layer.Int("WindowRadius", 0),
+        Dropout: layer.Float("Dropout", DefaultDropout));
 
     protected static long SelfAttentionFlops(long t, long d) =>
         Sizes.Add(Sizes.Add(Sizes.Multiply(2, t, d, 3 * d), Sizes.Multiply(4, t, t, d)), Sizes.Multiply(2, t, d, d));
@@ -171,10 +171,10 @@ internal abstract class AttentionLayer : LayerDescriptor
     /// <summary><c>nn.MultiheadAttention</c>'s tensors under <paramref name="prefix"/>: in_proj [3d, d], its bias, out_proj.</summary>
     protected static PendingParameter[] AttentionParameters(string prefix, long d) =>
     [
-        new PendingParameter(prefix + "in_proj_weight", [Sizes.Multiply(3, d), d], InitKind.XavierUniform, d, Sizes.Multiply(3, d), null),
-        LayerContext.Param(prefix + "in_proj_bias", InitKind.Zeros, Sizes.Multiply(3, d)),
-        LayerContext.Param(prefix + "out_proj.weight", InitKind.XavierUniform, d, d),
-        LayerContext.Param(prefix + "out_proj.bias", InitKind.Zeros, d),
+        new PendingParameter(prefix + "in_proj_weight", [Sizes.Multiply(3, d), d], Init.XavierUniform, d, Sizes.Multiply(3, d), null),
+        LayerContext.Param(prefix + "in_proj_bias", Init.Zeros, Sizes.Multiply(3, d)),
+        LayerContext.Param(prefix + "out_proj.weight", Init.XavierUniform, d, d),
+        LayerContext.Param(prefix + "out_proj.bias", Init.Zeros, d),
     ];
 
     /// <summary>The attention weights' shape <c>[B, H, T, S]</c>.</summary>
@@ -201,3 +201,9 @@ internal abstract class AttentionLayer : LayerDescriptor
         return string.Join(" + ", parts);
     }
 }
+
+/// <summary>The options every attention kind has (a Transformer stack adds <see cref="StackOptions"/>'s).</summary>
+/// <param name="Mask">The <c>Masks</c> flags (Causal 1, KeyPadding 2, LocalWindow 4, Graph 8).</param>
+/// <param name="WindowRadius">Positions each side a LocalWindow mask keeps.</param>
+/// <param name="Dropout">Dropout probability on the attention weights (and a stack's sublayer outputs).</param>
+internal record AttentionOptions(string? Source, string? Memory, long Heads, int Mask, long WindowRadius, float Dropout) : LayerOptions(Source, Memory);

@@ -35,12 +35,13 @@ internal sealed class BatchNormLayer : LayerDescriptor
         }
 
         long width = c.Input.Last.Size;
-        c.AddState(c.Path + ".running_mean", [width], InitKind.Zeros);
-        c.AddState(c.Path + ".running_var", [width], InitKind.Ones);
+        c.AddState(c.Path + ".running_mean", [width], Init.Zeros);
+        c.AddState(c.Path + ".running_var", [width], Init.Ones);
         LayerNormLayer.PlanNorm(c, "batch statistics");
     }
 
-    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral) => neutral with { Momentum = layer.Float("Momentum", DefaultMomentum) };
+    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions wiring) =>
+        new BatchNormOptions(wiring.Source, wiring.Memory, layer.Float("Momentum", DefaultMomentum));
 
     public override bool UsesBatchStatistics => true;
 
@@ -70,8 +71,8 @@ internal sealed class BatchNormLayer : LayerDescriptor
         Buffer mean = e.Alloc(layer.Path + ".mean", width, C);
         Buffer rstd = e.Alloc(layer.Path + ".rstd", width, C);
         string running = "s.Slice(" + Literals.Int(runningMean.Offset) + ", " + C + "), s.Slice(" + Literals.Int(runningVar.Offset) + ", " + C + ")";
-        string momentum = Literals.Float(layer.Options.Momentum);
-        string comment = title + ", " + TrainingEmitter.Range(weight) + ", " + TrainingEmitter.Range(bias) + ", running statistics state[" + Literals.Int(runningMean.Offset) + ".." + Literals.Int(runningVar.Offset + runningVar.Length) + "), momentum " + TrainingEmitter.Number(layer.Options.Momentum);
+        string momentum = Literals.Float(layer.OptionsOf<BatchNormOptions>().Momentum);
+        string comment = title + ", " + TrainingEmitter.Range(weight) + ", " + TrainingEmitter.Range(bias) + ", running statistics state[" + Literals.Int(runningMean.Offset) + ".." + Literals.Int(runningVar.Offset + runningVar.Length) + "), momentum " + TrainingEmitter.Number(layer.OptionsOf<BatchNormOptions>().Momentum);
         if (sequence is null)
         {
             e.ForwardLines.Add(comment + ": batch statistics (updating the running ones) when batchStatistics, else the running statistics");
@@ -118,3 +119,6 @@ internal sealed class BatchNormLayer : LayerDescriptor
         throw new System.InvalidOperationException("state '" + layer.Path + suffix + "' is not in the plan");
     }
 }
+
+/// <summary>[BatchNorm]'s options: the running statistics' momentum (PyTorch's convention: new = (1 - m)·old + m·batch).</summary>
+internal sealed record BatchNormOptions(string? Source, string? Memory, float Momentum) : LayerOptions(Source, Memory);

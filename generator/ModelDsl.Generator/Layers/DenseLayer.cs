@@ -79,16 +79,16 @@ internal sealed class DenseLayer : LayerDescriptor
             }
 
             string tableOwner = embedding.Text("SharedWith") ?? tiedTo; // tie to the table's owner
-            parameters.Add(new PendingParameter(path + ".weight", [units, inWidth], InitKind.XavierUniform, inWidth, units, Naming.SnakeCase(tableOwner) + ".weight"));
+            parameters.Add(new PendingParameter(path + ".weight", [units, inWidth], Init.XavierUniform, inWidth, units, Naming.SnakeCase(tableOwner) + ".weight"));
         }
         else
         {
-            parameters.Add(LayerContext.Param(path + ".weight", InitKind.XavierUniform, units, inWidth));
+            parameters.Add(LayerContext.Param(path + ".weight", Init.XavierUniform, units, inWidth));
         }
 
         if (c.Bool("Bias", true))
         {
-            parameters.Add(LayerContext.Param(path + ".bias", InitKind.Zeros, units));
+            parameters.Add(LayerContext.Param(path + ".bias", Init.Zeros, units));
         }
 
         long rows = input.Rank == 3 ? input.Dims[1].Size : 1;
@@ -103,12 +103,12 @@ internal sealed class DenseLayer : LayerDescriptor
         c.Complete(output, [LayerContext.Group(layer.Name, input, output, [.. parameters])], [.. activations], Sizes.Multiply(2, rows, inWidth, units), Activations.Name(activation));
     }
 
-    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral) => neutral with
-    {
-        Activation = (int)layer.Int("Activation", Activations.None),
-        Bias = layer.Bool("Bias", true),
-        TiedTo = layer.Text("TiedTo"),
-    };
+    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions wiring) => new DenseOptions(
+        wiring.Source,
+        wiring.Memory,
+        Activation: (int)layer.Int("Activation", Activations.None),
+        Bias: layer.Bool("Bias", true),
+        TiedTo: layer.Text("TiedTo"));
 
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
@@ -116,9 +116,9 @@ internal sealed class DenseLayer : LayerDescriptor
         ParameterPlan weight = e.LayerParameter(layer, ".weight")!;
         ParameterPlan? bias = e.LayerParameter(layer, ".bias");
         long units = weight.Shape[0];
-        string comment = title + ", " + TrainingEmitter.Range(weight) + (layer.Options.TiedTo is not null ? " (tied)" : string.Empty) + (bias is null ? string.Empty : ", " + TrainingEmitter.Range(bias));
+        string comment = title + ", " + TrainingEmitter.Range(weight) + (layer.OptionsOf<DenseOptions>().TiedTo is not null ? " (tied)" : string.Empty) + (bias is null ? string.Empty : ", " + TrainingEmitter.Range(bias));
         var backward = new List<string>();
-        Buffer output = e.Linear(layer.Path, comment, from.Buffer, from.Sequence, from.Width, units, weight, 0, bias, 0, layer.Options.Activation, e.ForwardLines, backward);
+        Buffer output = e.Linear(layer.Path, comment, from.Buffer, from.Sequence, from.Width, units, weight, 0, bias, 0, layer.OptionsOf<DenseOptions>().Activation, e.ForwardLines, backward);
         e.AddBackward(backward);
         return new Flow(output, from.Sequence, units);
     }
@@ -134,7 +134,7 @@ internal sealed class DenseLayer : LayerDescriptor
         bool head = c.IsHead(layer);
         string output = head ? "__logits" : c.Other;
         c.Writer.Line(title);
-        c.WriteLinear(output, c.Current, weight, 0, bias, 0, c.Width, units, layer.Options.Activation);
+        c.WriteLinear(output, c.Current, weight, 0, bias, 0, c.Width, units, layer.OptionsOf<DenseOptions>().Activation);
         if (head)
         {
             string V = Literals.Int(units);
@@ -149,3 +149,8 @@ internal sealed class DenseLayer : LayerDescriptor
         c.Width = units;
     }
 }
+
+/// <summary>[Dense]'s options.</summary>
+/// <param name="Activation">The <c>Activation</c> value applied to the output (None 0 ... LeakyRelu 6).</param>
+/// <param name="TiedTo">The embedding whose weight the layer shares (transposed use, as in weight tying).</param>
+internal sealed record DenseOptions(string? Source, string? Memory, int Activation, bool Bias, string? TiedTo) : LayerOptions(Source, Memory);

@@ -31,19 +31,20 @@ internal sealed class DropoutLayer : LayerDescriptor
         }
     }
 
-    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral) => neutral with { Dropout = layer.Float("Probability", 0f) };
+    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions wiring) =>
+        new DropoutOptions(wiring.Source, wiring.Memory, layer.Float("Probability", 0f));
 
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);
-        if (layer.Options.Dropout <= 0f)
+        if (layer.OptionsOf<DropoutOptions>().Probability <= 0f)
         {
             e.ForwardLines.Add(title + ": p = 0, the identity");
             return from;
         }
 
         var backward = new List<string>();
-        Buffer output = e.Dropout(layer.Path + ".output", title, from.Buffer, from.Sequence, from.Width, layer.Options.Dropout, e.ForwardLines, backward);
+        Buffer output = e.Dropout(layer.Path + ".output", title, from.Buffer, from.Sequence, from.Width, layer.OptionsOf<DropoutOptions>().Probability, e.ForwardLines, backward);
         e.AddBackward(backward);
         return new Flow(output, from.Sequence, from.Width);
     }
@@ -53,3 +54,6 @@ internal sealed class DropoutLayer : LayerDescriptor
     public override void WriteDecodeStep(DecoderContext c, LayerPlan layer, int index, string title) =>
         c.Writer.Line(title + ": the identity when decoding");
 }
+
+/// <summary>[Dropout]'s options: the probability of zeroing an element in training.</summary>
+internal sealed record DropoutOptions(string? Source, string? Memory, float Probability) : LayerOptions(Source, Memory);

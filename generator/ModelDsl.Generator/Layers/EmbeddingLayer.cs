@@ -54,7 +54,7 @@ internal sealed class EmbeddingLayer : LayerDescriptor
             c.RecordVocabulary(source, vocab, layer.Argument("Vocab")?.Display ?? vocab.ToString(CultureInfo.InvariantCulture));
         }
 
-        PendingParameter weight = LayerContext.Param(path + ".weight", InitKind.Normal, vocab, dimension);
+        PendingParameter weight = LayerContext.Param(path + ".weight", Init.Normal, vocab, dimension);
         if (layer.Text("SharedWith") is { } shared)
         {
             // A second embedding (e.g. the target side of a translator) that uses another embedding's table.
@@ -79,7 +79,7 @@ internal sealed class EmbeddingLayer : LayerDescriptor
                 return;
             }
 
-            weight = new PendingParameter(path + ".weight", [vocab, dimension], InitKind.Normal, vocab, dimension, Naming.SnakeCase(shared) + ".weight");
+            weight = new PendingParameter(path + ".weight", [vocab, dimension], Init.Normal, vocab, dimension, Naming.SnakeCase(shared) + ".weight");
         }
 
         c.AddDim(layer.Name + "Vocab", vocab, layer.Name + ": vocabulary size");

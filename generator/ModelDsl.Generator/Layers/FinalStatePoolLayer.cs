@@ -46,7 +46,7 @@ internal sealed class FinalStatePoolLayer : PoolLayer
         Sequence sequence = from.Sequence!;
         long width = from.Width;
         LayerPlan encoder = e.LayerNamed(layer.Options.Source!);
-        long directions = encoder.Options.Bidirectional ? 2 : 1;
+        long directions = encoder.OptionsOf<RecurrentEncoderOptions>().Bidirectional ? 2 : 1;
         string dims = sequence.Lengths + ", B, " + sequence.T + ", " + Literals.Int(width / directions) + ", " + Literals.Int(directions);
         Buffer output = e.Alloc(layer.Path + ".output", null, width);
         e.ForwardLines.Add(title);

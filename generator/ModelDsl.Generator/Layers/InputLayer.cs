@@ -64,7 +64,7 @@ internal sealed class InputLayer : LayerDescriptor
         if (maxLength > 0)
         {
             source = layer.Name;
-            dims.Add(new Dim(c.SequenceName(layer.Name), maxLength, DimKind.Sequence));
+            dims.Add(new Dim(c.SequenceName(layer.Name), maxLength, DimKind.Sequence) { Code = c.SequenceVariable(layer.Name) });
         }
 
         if (features > 0)
@@ -107,8 +107,6 @@ internal sealed class InputLayer : LayerDescriptor
 
         c.Complete(shape, shape, [], [], 0, tokens ? "token ids" : "features");
     }
-
-    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral) => neutral with { PadId = layer.Int("PadId", 0) };
 
     public override string? TrainingUnsupported(LayerPlan layer, bool readsTokens) => null;
 

@@ -59,10 +59,11 @@ internal abstract class LayerDescriptor
     public abstract void Plan(LayerContext context);
 
     /// <summary>
-    /// The resolved options the emitters read (defaults applied), starting from <paramref name="neutral"/> (source and memory set,
-    /// every kind-specific field neutral). <paramref name="input"/> is the planned input shape.
+    /// The resolved options the emitters read (defaults applied, each default written once, in the descriptor): the kind's own
+    /// options record derived from <see cref="LayerOptions"/>, built on <paramref name="wiring"/> (source and memory).
+    /// <paramref name="input"/> is the planned input shape.
     /// </summary>
-    public virtual LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral) => neutral;
+    public virtual LayerOptions Options(LayerSpec layer, Shape input, LayerOptions wiring) => wiring;
 
     /// <summary>Null when the trainer emitter handles the planned layer; otherwise what is not supported, for MDSL2002.</summary>
     /// <param name="readsTokens">The layer reads a token input directly.</param>

@@ -37,7 +37,7 @@ internal sealed class LayerNormLayer : LayerDescriptor
         Shape stats = Shape.Create(false, input.Source, [.. LayerContext.DropLast(input), new Dim(null, 2, DimKind.Static)]);
         c.Complete(
             input,
-            [LayerContext.Group(c.Layer.Name, input, input, LayerContext.Param(c.Path + ".weight", InitKind.Ones, width), LayerContext.Param(c.Path + ".bias", InitKind.Zeros, width))],
+            [LayerContext.Group(c.Layer.Name, input, input, LayerContext.Param(c.Path + ".weight", Init.Ones, width), LayerContext.Param(c.Path + ".bias", Init.Zeros, width))],
             [("output", input), ("stats", stats)],
             0,
             details);

@@ -34,6 +34,7 @@ internal static class LayerRegistry
         RecurrentDecoderLayer.Instance,
         PReLULayer.Instance,
         FinalStatePoolLayer.Instance,
+        ActivationLayer.Instance,
     ];
 
     private static readonly Dictionary<LayerKind, LayerDescriptor> ByKind = Index(All, descriptor => descriptor.Kind);

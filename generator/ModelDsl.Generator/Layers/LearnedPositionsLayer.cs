@@ -51,7 +51,7 @@ internal sealed class LearnedPositionsLayer : LayerDescriptor
             return;
         }
 
-        c.Complete(input, [LayerContext.Group(layer.Name, input, input, LayerContext.Param(c.Path + ".weight", InitKind.Normal, maxLength, width))], [("output", input)], 0, "learned, " + maxLength.ToString(CultureInfo.InvariantCulture) + " positions");
+        c.Complete(input, [LayerContext.Group(layer.Name, input, input, LayerContext.Param(c.Path + ".weight", Init.Normal, maxLength, width))], [("output", input)], 0, "learned, " + maxLength.ToString(CultureInfo.InvariantCulture) + " positions");
     }
 
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)

@@ -71,7 +71,7 @@ internal sealed class MultiHeadAttentionLayer : AttentionLayer
     /// </summary>
     private static Buffer MultiHeadAttention(TrainingEmitter e, LayerPlan layer, string title, Buffer input, Sequence sequence, long width, Flow? memory, List<string> backward)
     {
-        LayerOptions options = layer.Options;
+        AttentionOptions options = layer.OptionsOf<AttentionOptions>();
         long heads = options.Heads;
         long headDim = width / heads;
         string scale = Literals.Float((float)(1.0 / Math.Sqrt(headDim)));

@@ -54,7 +54,7 @@ internal sealed class PReLULayer : LayerDescriptor
 
         c.Complete(
             input,
-            [LayerContext.Group(c.Layer.Name, input, input, LayerContext.Param(c.Path + ".weight", InitKind.PReLUSlope, slopes))],
+            [LayerContext.Group(c.Layer.Name, input, input, LayerContext.Param(c.Path + ".weight", Init.Constant(0.25f, "0.25 (nn.PReLU's init)"), slopes))],
             [("output", input)],
             Sizes.Multiply(2, input.MaxElements),
             slopes == 1 ? "one shared slope" : slopes.ToString(CultureInfo.InvariantCulture) + " slopes, one per channel");

@@ -107,24 +107,24 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
         long cellInput = attention == Bahdanau ? e + m : e;
         var parameters = new List<PendingParameter>
         {
-            LayerContext.Param(path + ".weight_ih", InitKind.XavierUniform, gates * hidden, cellInput),
-            LayerContext.Param(path + ".weight_hh", InitKind.XavierUniform, gates * hidden, hidden),
-            LayerContext.Param(path + ".bias_ih", InitKind.Zeros, gates * hidden),
-            LayerContext.Param(path + ".bias_hh", InitKind.Zeros, gates * hidden),
+            LayerContext.Param(path + ".weight_ih", Init.XavierUniform, gates * hidden, cellInput),
+            LayerContext.Param(path + ".weight_hh", Init.XavierUniform, gates * hidden, hidden),
+            LayerContext.Param(path + ".bias_ih", Init.Zeros, gates * hidden),
+            LayerContext.Param(path + ".bias_hh", Init.Zeros, gates * hidden),
         };
         switch (attention)
         {
             case Bahdanau:
-                parameters.Add(LayerContext.Param(path + ".attention.state_weight", InitKind.XavierUniform, a, hidden));
-                parameters.Add(LayerContext.Param(path + ".attention.memory_weight", InitKind.XavierUniform, a, m));
-                parameters.Add(LayerContext.Param(path + ".attention.score", InitKind.XavierUniform, 1, a));
+                parameters.Add(LayerContext.Param(path + ".attention.state_weight", Init.XavierUniform, a, hidden));
+                parameters.Add(LayerContext.Param(path + ".attention.memory_weight", Init.XavierUniform, a, m));
+                parameters.Add(LayerContext.Param(path + ".attention.score", Init.XavierUniform, 1, a));
                 break;
             case LuongDot:
-                parameters.Add(LayerContext.Param(path + ".attention.combine_weight", InitKind.XavierUniform, hidden, m + hidden));
+                parameters.Add(LayerContext.Param(path + ".attention.combine_weight", Init.XavierUniform, hidden, m + hidden));
                 break;
             case LuongGeneral:
-                parameters.Add(LayerContext.Param(path + ".attention.memory_weight", InitKind.XavierUniform, hidden, m));
-                parameters.Add(LayerContext.Param(path + ".attention.combine_weight", InitKind.XavierUniform, hidden, m + hidden));
+                parameters.Add(LayerContext.Param(path + ".attention.memory_weight", Init.XavierUniform, hidden, m));
+                parameters.Add(LayerContext.Param(path + ".attention.combine_weight", Init.XavierUniform, hidden, m + hidden));
                 break;
         }
 
@@ -132,8 +132,8 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
         long final = RecurrentEncoderLayer.FinalWidth(encoder);
         if (final != hidden)
         {
-            parameters.Add(LayerContext.Param(path + ".bridge.weight", InitKind.XavierUniform, hidden, final));
-            parameters.Add(LayerContext.Param(path + ".bridge.bias", InitKind.Zeros, hidden));
+            parameters.Add(LayerContext.Param(path + ".bridge.weight", Init.XavierUniform, hidden, final));
+            parameters.Add(LayerContext.Param(path + ".bridge.bias", Init.Zeros, hidden));
         }
 
         long outputWidth = attention == Bahdanau ? hidden + m : hidden;
@@ -152,17 +152,17 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
         c.Complete(output, [LayerContext.Group(layer.Name, input, output, [.. parameters])], [("output", output)], flops, details);
     }
 
-    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral)
+    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions wiring)
     {
         long hidden = layer.Int("Hidden", 0);
         long attention = layer.Int("Attention", Bahdanau);
-        return neutral with
-        {
-            Cell = (int)layer.Int("Cell", RecurrentCells.Gru),
-            Hidden = hidden,
-            RecurrentAttention = (int)attention,
-            AttentionSize = attention == Bahdanau ? (layer.Int("AttentionSize", 0) is > 0 and var size ? size : hidden) : 0,
-        };
+        return new RecurrentDecoderOptions(
+            wiring.Source,
+            wiring.Memory,
+            Cell: (int)layer.Int("Cell", RecurrentCells.Gru),
+            Hidden: hidden,
+            Attention: (int)attention,
+            AttentionSize: attention == Bahdanau ? (layer.Int("AttentionSize", 0) is > 0 and var size ? size : hidden) : 0);
     }
 
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
@@ -177,9 +177,9 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
     /// <summary>A teacher-forced recurrent decoder over the embedded decoder input, started from the encoder's final state.</summary>
     private static Buffer RecurrentDecoder(TrainingEmitter e, LayerPlan layer, string title, Buffer input, Sequence sequence, long inputWidth, Flow memory, List<string> backward)
     {
-        LayerOptions options = layer.Options;
+        RecurrentDecoderOptions options = layer.OptionsOf<RecurrentDecoderOptions>();
         long hidden = options.Hidden;
-        int attention = options.RecurrentAttention;
+        int attention = options.Attention;
         Sequence source = memory.Sequence!;
         long m = memory.Width;
         Buffer encoderFinal = memory.Final!;
@@ -255,11 +255,11 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
 
     public override string? DecodeMemory(LayerPlan layer) => layer.Options.Memory;
 
-    public override bool AttendsToMemoryWhenDecoding(LayerPlan layer) => layer.Options.RecurrentAttention != NoAttention;
+    public override bool AttendsToMemoryWhenDecoding(LayerPlan layer) => layer.OptionsOf<RecurrentDecoderOptions>().Attention != NoAttention;
 
-    public override long DecodeBufferWidth(LayerPlan layer) => System.Math.Max(layer.Output.Last.Size, layer.Options.Hidden);
+    public override long DecodeBufferWidth(LayerPlan layer) => System.Math.Max(layer.Output.Last.Size, layer.OptionsOf<RecurrentDecoderOptions>().Hidden);
 
-    public override long DecodeReorderWidth(LayerPlan layer, long maxSteps) => layer.Options.Hidden;
+    public override long DecodeReorderWidth(LayerPlan layer, long maxSteps) => layer.OptionsOf<RecurrentDecoderOptions>().Hidden;
 
     /// <summary>Per decoder: each row's state (and LSTM cell), the encoder states and their projection, the attention weights and scratch.</summary>
     public override void WriteDecoderFields(DecoderContext c, LayerPlan layer, int index)
@@ -275,16 +275,16 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
     {
         string id = Literals.Int(index);
         string config = "Trainer." + c.Training.LayerFields[layer.Name];
-        string h = Literals.Int(layer.Options.Hidden);
+        string h = Literals.Int(layer.OptionsOf<RecurrentDecoderOptions>().Hidden);
         string s = Literals.Int(c.MaxSource);
         string mWidth = config + ".MemorySize";
         c.Writer.Line("__rnnState" + id + " = new float[checked(rows * " + h + ")];");
         c.Writer.Line("__rnnCell" + id + " = new float[" + config + ".HasCellState ? checked(rows * " + h + ") : 0];");
         c.Writer.Line("__rnnMemory" + id + " = new float[checked(rows * " + s + " * " + mWidth + ")];");
         c.Writer.Line("__rnnProjected" + id + " = new float[checked(rows * " + s + " * " + config + ".ProjectedMemorySize)];");
-        c.Writer.Line("__rnnWeights" + id + " = new float[" + config + ".Attention == global::ModelDsl.Kernels.DecoderAttention.None ? 0 : checked(rows * " + s + ")];");
-        c.Writer.Line("__rnnScratch" + id + " = new float[global::ModelDsl.Kernels.RecurrentDecoder.StepScratchLength(maxRows, " + s + ", " + config + ")];");
-        c.Writer.Line("__rnnInitial" + id + " = new float[" + Literals.Int(2 * c.MaxBatch * layer.Options.Hidden) + "];");
+        c.Writer.Line("__rnnWeights" + id + " = new float[" + config + ".Attention == " + K + "DecoderAttention.None ? 0 : checked(rows * " + s + ")];");
+        c.Writer.Line("__rnnScratch" + id + " = new float[" + K + "RecurrentDecoder.StepScratchLength(maxRows, " + s + ", " + config + ")];");
+        c.Writer.Line("__rnnInitial" + id + " = new float[" + Literals.Int(2 * c.MaxBatch * layer.OptionsOf<RecurrentDecoderOptions>().Hidden) + "];");
     }
 
     /// <summary>The encoder states repeated per hypothesis, projected once for the attention, and the initial state from the encoder's final state.</summary>
@@ -297,8 +297,8 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
         TrainingEmitter.Flow encoderFlow = c.Training.FlowOf(encoder);
         int finalOffset = encoderFlow.Final!.Offset;
         long finalWidth = encoderFlow.FinalWidth;
-        string h = Literals.Int(layer.Options.Hidden);
-        string parameters = DecoderParameters(c.Training, layer, layer.Options.RecurrentAttention, "P");
+        string h = Literals.Int(layer.OptionsOf<RecurrentDecoderOptions>().Hidden);
+        string parameters = DecoderParameters(c.Training, layer, layer.OptionsOf<RecurrentDecoderOptions>().Attention, "P");
         c.Writer.Line("// " + layer.Name + ": encoder states repeated per hypothesis, their projection for the attention, and the initial state from " + encoder + "'s final state");
         c.Writer.Open();
         c.Writer.Line("int M = " + config + ".MemorySize;");
@@ -311,11 +311,11 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
         c.Writer.Line(K + "RecurrentDecoder.ProjectMemory(" + AsSpan + "__rnnProjected" + id + ", 0, __rows * S * P), " + AsSpan + "__rnnMemory" + id + ", 0, __rows * S * M), " + parameters + ", __rows, S, " + config + ", __trainer.Pool);");
         c.Writer.Close();
         c.Writer.Line();
-        if (finalWidth != layer.Options.Hidden)
+        if (finalWidth != layer.OptionsOf<RecurrentDecoderOptions>().Hidden)
         {
             ParameterPlan bridgeWeight = c.Training.Parameter(layer.Path + ".bridge.weight");
             ParameterPlan bridgeBias = c.Training.Parameter(layer.Path + ".bridge.bias");
-            c.Writer.Line(K + "Linear.Forward(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "), a.Slice(" + Literals.Int(finalOffset) + ", B * " + Literals.Int(finalWidth) + "), " + TrainingEmitter.P(bridgeWeight) + ", " + TrainingEmitter.P(bridgeBias) + ", B, " + Literals.Int(finalWidth) + ", " + h + ", " + K + "ActivationKind.Tanh, " + AsSpan + "__rnnInitial" + id + ", " + Literals.Int(c.MaxBatch * layer.Options.Hidden) + ", B * " + h + "), __trainer.Pool);");
+            c.Writer.Line(K + "Linear.Forward(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "), a.Slice(" + Literals.Int(finalOffset) + ", B * " + Literals.Int(finalWidth) + "), " + TrainingEmitter.P(bridgeWeight) + ", " + TrainingEmitter.P(bridgeBias) + ", B, " + Literals.Int(finalWidth) + ", " + h + ", " + K + "ActivationKind.Tanh, " + AsSpan + "__rnnInitial" + id + ", " + Literals.Int(c.MaxBatch * layer.OptionsOf<RecurrentDecoderOptions>().Hidden) + ", B * " + h + "), __trainer.Pool);");
             c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
         }
         else
@@ -333,12 +333,12 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
         string id = Literals.Int(index);
         string config = "Trainer." + c.Training.LayerFields[layer.Name];
         long outputWidth = layer.Output.Last.Size;
-        string h = Literals.Int(layer.Options.Hidden);
-        bool attention = layer.Options.RecurrentAttention != 0;
+        string h = Literals.Int(layer.OptionsOf<RecurrentDecoderOptions>().Hidden);
+        bool attention = layer.OptionsOf<RecurrentDecoderOptions>().Attention != 0;
         c.Writer.Line(title + ": one recurrent step from each row's state" + (attention ? ", attending over the encoder states" : string.Empty));
         c.Writer.Line(K + "RecurrentDecoder.Step(" + AsSpan + "__rnnState" + id + ", 0, R * " + h + "), " + AsSpan + "__rnnCell" + id + ", 0, " + config + ".HasCellState ? R * " + h + " : 0), " + DecoderContext.Buffer(c.Other, "R * " + Literals.Int(outputWidth)) + ", "
             + (attention ? AsSpan + "__rnnWeights" + id + ", 0, R * __s)" : "default") + ", " + AsSpan + "__rnnScratch" + id + ", 0, " + K + "RecurrentDecoder.StepScratchLength(R, __s, " + config + ")), " + DecoderContext.Buffer(c.Current, "R * " + Literals.Int(c.Width)) + ", "
-            + AsSpan + "__rnnMemory" + id + ", 0, R * __s * " + config + ".MemorySize), " + AsSpan + "__rnnProjected" + id + ", 0, R * __s * " + config + ".ProjectedMemorySize), " + AsSpan + "__sourceLengths, 0, R), " + DecoderParameters(c.Training, layer, layer.Options.RecurrentAttention, "P") + ", R, __s, " + config + ", pool);");
+            + AsSpan + "__rnnMemory" + id + ", 0, R * __s * " + config + ".MemorySize), " + AsSpan + "__rnnProjected" + id + ", 0, R * __s * " + config + ".ProjectedMemorySize), " + AsSpan + "__sourceLengths, 0, R), " + DecoderParameters(c.Training, layer, layer.OptionsOf<RecurrentDecoderOptions>().Attention, "P") + ", R, __s, " + config + ", pool);");
         if (attention && layer == c.LastAttention)
         {
             c.Writer.Open("for (int r = 0; r < R; r++)");
@@ -353,10 +353,16 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
     /// <summary>The states follow their hypotheses.</summary>
     public override void WriteDecoderReorder(DecoderContext c, LayerPlan layer, int index)
     {
-        string h = Literals.Int(layer.Options.Hidden);
+        string h = Literals.Int(layer.OptionsOf<RecurrentDecoderOptions>().Hidden);
         c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__rnnState" + Literals.Int(index) + ", sources, " + h + ", " + h + ", __reorder);");
         c.Writer.Open("if (__rnnCell" + Literals.Int(index) + ".Length > 0)");
         c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__rnnCell" + Literals.Int(index) + ", sources, " + h + ", " + h + ", __reorder);");
         c.Writer.Close();
     }
 }
+
+/// <summary>[RecurrentDecoder]'s options.</summary>
+/// <param name="Cell">The <c>RecurrentCell</c> value (Rnn 0, Gru 1, Lstm 2).</param>
+/// <param name="Attention">The <c>RecurrentAttention</c> value (None 0, Bahdanau 1, LuongDot 2, LuongGeneral 3).</param>
+/// <param name="AttentionSize">Bahdanau's scoring width (default the hidden size; 0 for other attentions).</param>
+internal sealed record RecurrentDecoderOptions(string? Source, string? Memory, int Cell, long Hidden, int Attention, long AttentionSize) : LayerOptions(Source, Memory);

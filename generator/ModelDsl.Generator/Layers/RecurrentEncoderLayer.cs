@@ -75,10 +75,10 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
                     return;
                 }
 
-                parameters.Add(LayerContext.Param(path + ".weight_ih" + suffix, InitKind.XavierUniform, gates * hidden, width));
-                parameters.Add(LayerContext.Param(path + ".weight_hh" + suffix, InitKind.XavierUniform, gates * hidden, hidden));
-                parameters.Add(LayerContext.Param(path + ".bias_ih" + suffix, InitKind.Zeros, gates * hidden));
-                parameters.Add(LayerContext.Param(path + ".bias_hh" + suffix, InitKind.Zeros, gates * hidden));
+                parameters.Add(LayerContext.Param(path + ".weight_ih" + suffix, Init.XavierUniform, gates * hidden, width));
+                parameters.Add(LayerContext.Param(path + ".weight_hh" + suffix, Init.XavierUniform, gates * hidden, hidden));
+                parameters.Add(LayerContext.Param(path + ".bias_ih" + suffix, Init.Zeros, gates * hidden));
+                parameters.Add(LayerContext.Param(path + ".bias_hh" + suffix, Init.Zeros, gates * hidden));
                 flops = Sizes.Add(flops, Sizes.Multiply(2, input.Dims[1].Size, gates * hidden, width + hidden));
             }
         }
@@ -93,13 +93,13 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
         c.Complete(output, [LayerContext.Group(layer.Name, input, output, [.. parameters])], [("output", output)], flops, details);
     }
 
-    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral) => neutral with
-    {
-        Layers = layer.Int("Layers", 1),
-        Cell = (int)layer.Int("Cell", RecurrentCells.Gru),
-        Hidden = layer.Int("Hidden", 0),
-        Bidirectional = layer.Bool("Bidirectional", false),
-    };
+    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions wiring) => new RecurrentEncoderOptions(
+        wiring.Source,
+        wiring.Memory,
+        Layers: layer.Int("Layers", 1),
+        Cell: (int)layer.Int("Cell", RecurrentCells.Gru),
+        Hidden: layer.Int("Hidden", 0),
+        Bidirectional: layer.Bool("Bidirectional", false));
 
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
@@ -107,7 +107,8 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
         var backward = new List<string>();
         Buffer output = RecurrentEncoder(e, layer, title, from.Buffer, from.Sequence!, from.Width, backward, out Buffer final);
         e.AddBackward(backward);
-        long width = layer.Options.Hidden * (layer.Options.Bidirectional ? 2 : 1);
+        RecurrentEncoderOptions options = layer.OptionsOf<RecurrentEncoderOptions>();
+        long width = options.Hidden * (options.Bidirectional ? 2 : 1);
         return new Flow(output, from.Sequence, width) { Final = final, FinalWidth = width };
     }
 
@@ -116,7 +117,7 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
     /// <summary>Stacked, optionally bidirectional RNN/GRU/LSTM layers; returns the last layer's final state (forward then backward) in <paramref name="lastFinal"/>.</summary>
     private static Buffer RecurrentEncoder(TrainingEmitter e, LayerPlan layer, string title, Buffer input, Sequence sequence, long inputWidth, List<string> backward, out Buffer lastFinal)
     {
-        LayerOptions options = layer.Options;
+        RecurrentEncoderOptions options = layer.OptionsOf<RecurrentEncoderOptions>();
         string kernel = CellKernel(options.Cell);
         bool lstm = options.Cell == 2;
         long hidden = options.Hidden;
@@ -197,3 +198,8 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
         return x;
     }
 }
+
+/// <summary>[RecurrentEncoder]'s options.</summary>
+/// <param name="Cell">The <c>RecurrentCell</c> value (Rnn 0, Gru 1, Lstm 2).</param>
+/// <param name="Hidden">Hidden size per direction.</param>
+internal sealed record RecurrentEncoderOptions(string? Source, string? Memory, long Layers, int Cell, long Hidden, bool Bidirectional) : LayerOptions(Source, Memory);

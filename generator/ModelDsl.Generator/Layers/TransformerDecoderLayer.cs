@@ -27,15 +27,15 @@ internal sealed class TransformerDecoderLayer : TransformerStackLayer
 
     /// <summary>A causal stack decodes with cached keys and values; a window or graph mask does not (it is not a prefix rule).</summary>
     public override bool CanDecodeStep(LayerPlan layer) =>
-        (layer.Options.Mask & Masks.Causal) != 0 && (layer.Options.Mask & (Masks.LocalWindow | Masks.Graph)) == 0;
+        (layer.OptionsOf<StackOptions>().Mask & Masks.Causal) != 0 && (layer.OptionsOf<StackOptions>().Mask & (Masks.LocalWindow | Masks.Graph)) == 0;
 
     public override string? DecodeMemory(LayerPlan layer) => layer.Options.Memory;
 
     public override bool AttendsToMemoryWhenDecoding(LayerPlan layer) => layer.Options.Memory is not null;
 
-    public override long DecodeBufferWidth(LayerPlan layer) => Math.Max(layer.Output.Last.Size, layer.Options.FeedForward);
+    public override long DecodeBufferWidth(LayerPlan layer) => Math.Max(layer.Output.Last.Size, layer.OptionsOf<StackOptions>().FeedForward);
 
-    public override long DecodeHeads(LayerPlan layer) => layer.Options.Heads;
+    public override long DecodeHeads(LayerPlan layer) => layer.OptionsOf<StackOptions>().Heads;
 
     public override long DecodeReorderWidth(LayerPlan layer, long maxSteps) => maxSteps * layer.Output.Last.Size;
 
@@ -44,7 +44,7 @@ internal sealed class TransformerDecoderLayer : TransformerStackLayer
     /// <summary>Per layer of the stack: the self-attention key and value caches <c>[rows, steps, D]</c>, and the memory's cross-attention keys and values.</summary>
     public override void WriteDecoderFields(DecoderContext c, LayerPlan layer, int index)
     {
-        for (long l = 0; l < layer.Options.Layers; l++)
+        for (long l = 0; l < layer.OptionsOf<StackOptions>().Layers; l++)
         {
             string id = Literals.Int(index) + "_" + Literals.Int(l);
             c.Writer.Line("private readonly float[] __selfK" + id + ";");
@@ -60,7 +60,7 @@ internal sealed class TransformerDecoderLayer : TransformerStackLayer
     public override void WriteDecoderAllocations(DecoderContext c, LayerPlan layer, int index)
     {
         string d = Literals.Int(layer.Output.Last.Size);
-        for (long l = 0; l < layer.Options.Layers; l++)
+        for (long l = 0; l < layer.OptionsOf<StackOptions>().Layers; l++)
         {
             string id = Literals.Int(index) + "_" + Literals.Int(l);
             c.Writer.Line("__selfK" + id + " = new float[checked(rows * " + c.Steps + " * " + d + ")];");
@@ -85,7 +85,7 @@ internal sealed class TransformerDecoderLayer : TransformerStackLayer
         string D = Literals.Int(d);
         int offset = c.Training.Output(memoryLayer).Offset;
         c.Writer.Line("// " + layer.Name + ": keys and values of " + memoryLayer + " [B, S, " + D + "] for every layer's cross-attention, repeated for the width hypotheses of each source");
-        for (long l = 0; l < layer.Options.Layers; l++)
+        for (long l = 0; l < layer.OptionsOf<StackOptions>().Layers; l++)
         {
             string id = Literals.Int(index) + "_" + Literals.Int(l);
             ParameterPlan weight = c.Training.Parameter(layer.Path + ".layers." + Literals.Int(l) + ".multihead_attn.in_proj_weight");
@@ -108,7 +108,7 @@ internal sealed class TransformerDecoderLayer : TransformerStackLayer
     public override void WriteDecoderReorder(DecoderContext c, LayerPlan layer, int index)
     {
         string D = Literals.Int(layer.Output.Last.Size);
-        for (long l = 0; l < layer.Options.Layers; l++)
+        for (long l = 0; l < layer.OptionsOf<StackOptions>().Layers; l++)
         {
             string id = Literals.Int(index) + "_" + Literals.Int(l);
             c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Gather(__selfK" + id + ", sources, steps * " + D + ", " + c.Steps + " * " + D + ", __reorder);");
@@ -119,7 +119,7 @@ internal sealed class TransformerDecoderLayer : TransformerStackLayer
     /// <summary>The last stack's cross-attention weights, averaged over heads, are kept per row and step.</summary>
     public override void WriteAttentionRecorder(DecoderContext c, LayerPlan layer)
     {
-        string heads = Literals.Int(layer.Options.Heads);
+        string heads = Literals.Int(layer.OptionsOf<StackOptions>().Heads);
         c.Writer.Line("/// <summary>Keeps the mean over heads of the cross-attention weights in <c>__probs</c> as row r's history at <paramref name=\"step\"/>.</summary>");
         c.Writer.Open("private void RecordAttention(int rows, int step)");
         c.Writer.Line("int S = __s;");
@@ -141,7 +141,7 @@ internal sealed class TransformerDecoderLayer : TransformerStackLayer
     /// <summary>One decoder stack at one position; returns the buffer holding its output.</summary>
     private static string WriteStepStack(DecoderContext c, LayerPlan stack, int stackIndex, string current, long width, bool recordHistory)
     {
-        LayerOptions options = stack.Options;
+        StackOptions options = stack.OptionsOf<StackOptions>();
         long heads = options.Heads;
         long headDim = width / heads;
         string D = Literals.Int(width);

@@ -69,10 +69,10 @@ internal abstract class TransformerStackLayer : AttentionLayer
                 name + ".FeedForward",
                 input,
                 input,
-                LayerContext.Param(prefix + "linear1.weight", InitKind.XavierUniform, feedForward, d),
-                LayerContext.Param(prefix + "linear1.bias", InitKind.Zeros, feedForward),
-                LayerContext.Param(prefix + "linear2.weight", InitKind.XavierUniform, d, feedForward),
-                LayerContext.Param(prefix + "linear2.bias", InitKind.Zeros, d)));
+                LayerContext.Param(prefix + "linear1.weight", Init.XavierUniform, feedForward, d),
+                LayerContext.Param(prefix + "linear1.bias", Init.Zeros, feedForward),
+                LayerContext.Param(prefix + "linear2.weight", Init.XavierUniform, d, feedForward),
+                LayerContext.Param(prefix + "linear2.bias", Init.Zeros, d)));
             string lastNorm = cross ? "norm3" : "norm2";
             activations.Add((prefix + "linear1.output", hidden));
             activations.Add((prefix + "activation.output", hidden));
@@ -82,15 +82,15 @@ internal abstract class TransformerStackLayer : AttentionLayer
             flops = Sizes.Add(flops, Sizes.Multiply(4, t, d, feedForward));
             var norms = new List<PendingParameter>
             {
-                LayerContext.Param(prefix + "norm1.weight", InitKind.Ones, d),
-                LayerContext.Param(prefix + "norm1.bias", InitKind.Zeros, d),
-                LayerContext.Param(prefix + "norm2.weight", InitKind.Ones, d),
-                LayerContext.Param(prefix + "norm2.bias", InitKind.Zeros, d),
+                LayerContext.Param(prefix + "norm1.weight", Init.Ones, d),
+                LayerContext.Param(prefix + "norm1.bias", Init.Zeros, d),
+                LayerContext.Param(prefix + "norm2.weight", Init.Ones, d),
+                LayerContext.Param(prefix + "norm2.bias", Init.Zeros, d),
             };
             if (cross)
             {
-                norms.Add(LayerContext.Param(prefix + "norm3.weight", InitKind.Ones, d));
-                norms.Add(LayerContext.Param(prefix + "norm3.bias", InitKind.Zeros, d));
+                norms.Add(LayerContext.Param(prefix + "norm3.weight", Init.Ones, d));
+                norms.Add(LayerContext.Param(prefix + "norm3.bias", Init.Zeros, d));
             }
 
             groups.Add(LayerContext.Group(name + ".Norms", input, input, [.. norms]));
@@ -99,7 +99,7 @@ internal abstract class TransformerStackLayer : AttentionLayer
         if (c.Bool("NormFirst", false))
         {
             // Pre-norm stacks end with a final LayerNorm (PyTorch: TransformerEncoder(norm=LayerNorm(d))).
-            groups.Add(LayerContext.Group(layer.Name + ".Norm", input, input, LayerContext.Param(path + ".norm.weight", InitKind.Ones, d), LayerContext.Param(path + ".norm.bias", InitKind.Zeros, d)));
+            groups.Add(LayerContext.Group(layer.Name + ".Norm", input, input, LayerContext.Param(path + ".norm.weight", Init.Ones, d), LayerContext.Param(path + ".norm.bias", Init.Zeros, d)));
             activations.Add((path + ".norm.output", input));
             activations.Add((path + ".norm.stats", stats));
         }
@@ -109,16 +109,21 @@ internal abstract class TransformerStackLayer : AttentionLayer
         return flops;
     }
 
-    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions neutral)
+    public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions wiring)
     {
+        var attention = (AttentionOptions)base.Options(layer, input, wiring);
         long feedForward = layer.Int("FeedForward", 0);
-        return base.Options(layer, input, neutral) with
-        {
-            Layers = layer.Int("Layers", 1),
-            FeedForward = feedForward == 0 ? Sizes.Multiply(4, input.Last.Size) : feedForward,
-            Activation = (int)layer.Int("Activation", Activations.Relu),
-            NormFirst = layer.Bool("NormFirst", false),
-        };
+        return new StackOptions(
+            attention.Source,
+            attention.Memory,
+            attention.Heads,
+            attention.Mask,
+            attention.WindowRadius,
+            attention.Dropout,
+            Layers: layer.Int("Layers", 1),
+            FeedForward: feedForward == 0 ? Sizes.Multiply(4, input.Last.Size) : feedForward,
+            Activation: (int)layer.Int("Activation", Activations.Relu),
+            NormFirst: layer.Bool("NormFirst", false));
     }
 
     /// <summary>Each layer of the stack writes its own backward block; a pre-norm stack's final norm one more.</summary>
@@ -132,7 +137,7 @@ internal abstract class TransformerStackLayer : AttentionLayer
 
     private static Buffer Stack(TrainingEmitter e, LayerPlan layer, Buffer input, Sequence sequence, long width, Flow? memory)
     {
-        LayerOptions options = layer.Options;
+        StackOptions options = layer.OptionsOf<StackOptions>();
         long heads = options.Heads;
         long headDim = width / heads;
         long ff = options.FeedForward;
@@ -201,3 +206,19 @@ internal abstract class TransformerStackLayer : AttentionLayer
         return x;
     }
 }
+
+/// <summary>A Transformer encoder or decoder stack's options.</summary>
+/// <param name="FeedForward">Hidden width of the feed-forward sublayer (default 4·D).</param>
+/// <param name="Activation">The feed-forward's <c>Activation</c> value (None 0, Relu 1, Gelu 2, GeluTanh 3, Tanh 4, Sigmoid 5, LeakyRelu 6).</param>
+/// <param name="NormFirst">Pre-norm (LayerNorm before each sublayer, one more after the stack) instead of post-norm.</param>
+internal sealed record StackOptions(
+    string? Source,
+    string? Memory,
+    long Heads,
+    int Mask,
+    long WindowRadius,
+    float Dropout,
+    long Layers,
+    long FeedForward,
+    int Activation,
+    bool NormFirst) : AttentionOptions(Source, Memory, Heads, Mask, WindowRadius, Dropout);

@@ -124,7 +124,7 @@ internal sealed class LayerContext
     public void AddDim(string name, long value, string comment) => _planner.AddDim(new DimConstant(name, value, comment));
 
     /// <summary>Declares a state tensor (e.g. running statistics), not trained, in the state block.</summary>
-    public void AddState(string name, long[] shape, InitKind init) => _planner.AddState(new PendingParameter(name, shape, init, 0, 0, null) { Layer = Index });
+    public void AddState(string name, long[] shape, Init init) => _planner.AddState(new PendingParameter(name, shape, init, 0, 0, null) { Layer = Index });
 
     /// <summary>Records the layer cross-attention (or a recurrent decoder) reads.</summary>
     public void SetMemory(string layerName) => _planner.SetMemory(Index, layerName);
@@ -141,8 +141,11 @@ internal sealed class LayerContext
     /// <summary>The name ("T", "SourceLength"...) of the sequence dimension of the input <paramref name="layerName"/>.</summary>
     public string SequenceName(string layerName) => _planner.SequenceName(layerName);
 
+    /// <summary>The name ("T", "TSource"...) generated code gives the sequence length of the input <paramref name="layerName"/>.</summary>
+    public string SequenceVariable(string layerName) => _planner.SequenceVariable(layerName);
+
     /// <summary>A parameter; 2-D weights get fan-in and fan-out from their [out, in] shape.</summary>
-    public static PendingParameter Param(string name, InitKind init, params long[] shape) =>
+    public static PendingParameter Param(string name, Init init, params long[] shape) =>
         new(name, shape, init, shape.Length == 2 ? shape[1] : 0, shape.Length == 2 ? shape[0] : 0, null);
 
     /// <summary>A commented block of parameters (a sublayer).</summary>

@@ -3,23 +3,42 @@ using ModelDsl.Generator.Parsing;
 
 namespace ModelDsl.Generator.Planning;
 
-/// <summary>How a parameter tensor is initialized (PyTorch's conventions).</summary>
+/// <summary>The schemes of <see cref="Init"/>.</summary>
 internal enum InitKind
 {
+    /// <summary>Zeros (the block starts zeroed: nothing is written).</summary>
     Zeros,
-    Ones,
+    /// <summary>One value everywhere (<see cref="Init.Value"/>).</summary>
+    Constant,
     /// <summary>Uniform in ±sqrt(6 / (fanIn + fanOut)).</summary>
     XavierUniform,
     /// <summary>Normal(0, 1), as nn.Embedding.</summary>
     Normal,
-    /// <summary>0.25 everywhere, as nn.PReLU's slope.</summary>
-    PReLUSlope,
+}
+
+/// <summary>
+/// How a parameter tensor is initialized (PyTorch's conventions). A descriptor that needs another constant declares it
+/// with <see cref="Constant"/> and says where the value comes from, e.g. <c>Init.Constant(0.25f, "0.25 (nn.PReLU's init)")</c>;
+/// the emitter writes the description as the comment of the generated fill.
+/// </summary>
+internal sealed record Init(InitKind Kind, float Value, string Description)
+{
+    public static readonly Init Zeros = new(InitKind.Zeros, 0f, "zeros (the block starts zeroed)");
+
+    public static readonly Init Ones = new(InitKind.Constant, 1f, "ones");
+
+    public static readonly Init XavierUniform = new(InitKind.XavierUniform, 0f, "Xavier uniform");
+
+    public static readonly Init Normal = new(InitKind.Normal, 0f, "normal(0, 1)");
+
+    /// <summary><paramref name="value"/> everywhere; <paramref name="description"/> says why (it becomes the emitted comment).</summary>
+    public static Init Constant(float value, string description) => new(InitKind.Constant, value, description);
 }
 
 /// <summary>One parameter (or state) tensor at its offset in its block.</summary>
 /// <param name="Stream">Random stream for its initialization (its index in the table).</param>
 /// <param name="TiedTo">State-dict name of the tensor this one shares storage with, if tied.</param>
-internal sealed record ParameterPlan(string Name, int Offset, int Length, EquatableArray<long> Shape, InitKind Init, long FanIn, long FanOut, int Stream, string? TiedTo);
+internal sealed record ParameterPlan(string Name, int Offset, int Length, EquatableArray<long> Shape, Init Init, long FanIn, long FanOut, int Stream, string? TiedTo);
 
 /// <summary>A commented block of parameters (a sublayer), e.g. <c>Encoder.Layer[1].SelfAttention</c>.</summary>
 internal sealed record ParameterGroup(string Title, Shape Input, Shape Output, EquatableArray<ParameterPlan> Parameters)
@@ -63,35 +82,13 @@ internal sealed record ParameterGroup(string Title, Shape Input, Shape Output, E
 internal sealed record ActivationPlan(string Name, Shape Shape, int Offset, int Length);
 
 /// <summary>
-/// A layer's resolved options (defaults applied), for the forward/backward emitters. Fields that do not apply
-/// to the layer's kind keep their neutral values.
+/// A layer's resolved options (defaults applied), for the emitters: the wiring every layer has. A kind with options of its own
+/// derives its record in its descriptor file (e.g. <c>DenseOptions</c> in <c>Layers/DenseLayer.cs</c>) and reads it back with
+/// <see cref="LayerPlan.OptionsOf{T}"/>.
 /// </summary>
 /// <param name="Source">The layer it reads (null for inputs).</param>
-/// <param name="Memory">The layer cross-attention reads, if any.</param>
-/// <param name="Mask">The <c>Masks</c> flags (Causal 1, KeyPadding 2, LocalWindow 4, Graph 8).</param>
-/// <param name="Activation">The <c>Activation</c> value (None 0, Relu 1, Gelu 2, GeluTanh 3, Tanh 4, Sigmoid 5, LeakyRelu 6).</param>
-/// <param name="Dropout">Dropout probability (Transformer stacks, attention, [Dropout]).</param>
-/// <param name="TiedTo">The embedding whose weight a tied [Dense] shares.</param>
-internal sealed record LayerOptions(
-    string? Source,
-    string? Memory,
-    long Heads,
-    long Layers,
-    long FeedForward,
-    int Mask,
-    long WindowRadius,
-    int Activation,
-    float Dropout,
-    bool NormFirst,
-    bool Bias,
-    string? TiedTo,
-    long PadId,
-    float Momentum,
-    int Cell,
-    long Hidden,
-    bool Bidirectional,
-    int RecurrentAttention,
-    long AttentionSize);
+/// <param name="Memory">The layer cross-attention (or a recurrent decoder) reads, if any.</param>
+internal record LayerOptions(string? Source, string? Memory);
 
 /// <summary>One planned layer.</summary>
 internal sealed record LayerPlan(
@@ -111,6 +108,11 @@ internal sealed record LayerPlan(
 {
     /// <summary>What the layer's kind means: its options, shape rule, parameters and emitted code.</summary>
     public Layers.LayerDescriptor Descriptor => Layers.LayerRegistry.Get(Kind);
+
+    /// <summary>The options as the record type the kind's descriptor made them (a mismatch is a generator bug).</summary>
+    public T OptionsOf<T>()
+        where T : LayerOptions =>
+        Options as T ?? throw new System.InvalidOperationException(Name + " (" + Kind.ToString() + ") has no " + typeof(T).Name);
 }
 
 /// <summary>An input's buffers in the generated Batch.</summary>

@@ -57,6 +57,8 @@ internal sealed partial class ModelPlanner
 
     internal string SequenceName(string layerName) => _sequenceNames[layerName];
 
+    internal string SequenceVariable(string layerName) => _sequenceVariables[layerName];
+
     internal void RecordVocabulary(string source, long vocab, string display)
     {
         if (!_vocabBySource.TryGetValue(source, out long known) || vocab < known)
@@ -75,38 +77,21 @@ internal sealed partial class ModelPlanner
     /// <summary>The resolved options of a planned layer, from its descriptor.</summary>
     private LayerOptions Options(int index, LayerSpec spec, Shape input)
     {
-        var neutral = new LayerOptions(
+        var wiring = new LayerOptions(
             _sourceNames.TryGetValue(index, out string? source) ? source : null,
-            _memoryNames.TryGetValue(index, out string? memory) ? memory : null,
-            Heads: 0,
-            Layers: 0,
-            FeedForward: 0,
-            Mask: 0,
-            WindowRadius: 0,
-            Activation: 0,
-            Dropout: 0f,
-            NormFirst: false,
-            Bias: true,
-            TiedTo: null,
-            PadId: 0,
-            Momentum: 0f,
-            Cell: 0,
-            Hidden: 0,
-            Bidirectional: false,
-            RecurrentAttention: 0,
-            AttentionSize: 0);
-        return LayerRegistry.Get(spec.Kind).Options(spec, input, neutral);
+            _memoryNames.TryGetValue(index, out string? memory) ? memory : null);
+        return LayerRegistry.Get(spec.Kind).Options(spec, input, wiring);
     }
 }
 
 /// <summary>A parameter (or state) tensor before layout.</summary>
-internal sealed class PendingParameter(string name, long[] shape, InitKind init, long fanIn, long fanOut, string? tiedTo)
+internal sealed class PendingParameter(string name, long[] shape, Init init, long fanIn, long fanOut, string? tiedTo)
 {
     public string Name { get; } = name;
 
     public long[] Shape { get; } = shape;
 
-    public InitKind Init { get; } = init;
+    public Init Init { get; } = init;
 
     public long FanIn { get; } = fanIn;
 

@@ -37,6 +37,9 @@ internal sealed partial class ModelPlanner
     private readonly Dictionary<string, long> _vocabBySource = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _vocabDisplayBySource = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _sequenceNames = new(StringComparer.Ordinal);
+
+    /// <summary>Each sequence input's length variable in generated code (<c>T</c>, or <c>T</c> + the input's name).</summary>
+    private readonly Dictionary<string, string> _sequenceVariables = new(StringComparer.Ordinal);
     private readonly Dictionary<int, string?> _sourceNames = [];
     private readonly Dictionary<int, string> _memoryNames = [];
 
@@ -165,7 +168,10 @@ internal sealed partial class ModelPlanner
     internal void Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo? location, params object?[] arguments) =>
         _diagnostics.Add(DiagnosticInfo.Create(descriptor, location, arguments));
 
-    /// <summary>One sequence input is "T"; several are named after their length constant (or T1, T2...).</summary>
+    /// <summary>
+    /// One sequence input is "T"; several are named after their length constant (or T1, T2...) in diagnostics, and
+    /// "T" + the input's name in generated code.
+    /// </summary>
     private void NameSequences()
     {
         var sequenceInputs = new List<LayerSpec>();
@@ -188,6 +194,7 @@ internal sealed partial class ModelPlanner
             }
 
             _sequenceNames[sequenceInputs[i].Name] = name;
+            _sequenceVariables[sequenceInputs[i].Name] = sequenceInputs.Count == 1 ? "T" : "T" + sequenceInputs[i].Name;
         }
     }
 

@@ -20,8 +20,14 @@ internal enum DimKind
 /// <summary>One dimension: its name (B, T, D or the constant the user wrote; null for a bare literal) and its (maximum) size.</summary>
 internal sealed record Dim(string? Name, long Size, DimKind Kind)
 {
-    /// <summary>"B", "T", or the value for a static size.</summary>
-    public string Compact => Kind == DimKind.Static ? Size.ToString(CultureInfo.InvariantCulture) : Name ?? "?";
+    /// <summary>
+    /// A sequence dimension's name in generated code: the batch's length variable (<c>T</c>, or <c>TSource</c>, <c>TTarget</c>
+    /// with several sequence inputs), while <see cref="Name"/> keeps the declared constant diagnostics speak of (<c>SourceLength</c>).
+    /// </summary>
+    public string? Code { get; init; }
+
+    /// <summary>As generated code names it: "B", "T" / "TSource", or the value for a static size.</summary>
+    public string Compact => Kind == DimKind.Static ? Size.ToString(CultureInfo.InvariantCulture) : Code ?? Name ?? "?";
 
     /// <summary>"B", "T", "D (64)" or "64".</summary>
     public string Named => Kind != DimKind.Static ? Name ?? "?" : Name is null ? Size.ToString(CultureInfo.InvariantCulture) : Name + " (" + Size.ToString(CultureInfo.InvariantCulture) + ")";

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo.Language;
 
@@ -132,99 +133,79 @@ partial class TinyGpt
 
             global::System.Span<float> p = __model.__parameters.Span;
             global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;
-            global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);
+            __Memory.AsSpan(__stepLengths, 0, R).Fill(step + 1);
             // Wte (Embedding) at position step
-            __Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 48), p.Slice(0, 24576), tokens, 512, 48);
+            __Kernels.Embedding.Forward(__Memory.AsSpan(__x, 0, R * 48), p.Slice(0, 24576), tokens, 512, 48);
             // Wpe (LearnedPositions) at position step
-            __Kernels.LearnedPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48),
-                global::System.MemoryExtensions.AsSpan(__x, 0, R * 48), p.Slice(24576 + (step * 48), 48), R, 1, 48);
+            __Kernels.LearnedPositions.Forward(__Memory.AsSpan(__y, 0, R * 48), __Memory.AsSpan(__x, 0, R * 48), p.Slice(24576 + (step * 48), 48), R,
+                1, 48);
             // EmbeddingDropout (Dropout) at position step: the identity when decoding
             // Blocks.Layer[0]: pre-norm, self-attention over the cached positions 0..step
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(54192, 48),
-                p.Slice(54240, 48), R, 48, pool: pool);
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__n, 0, R * 48), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 48), p.Slice(54192, 48), p.Slice(54240, 48), R, 48, pool: pool);
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 48), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48),
-                p.Slice(26112, 2304), p.Slice(33024, 48), R, 48, 48, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 48), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48),
-                p.Slice(28416, 2304), p.Slice(33072, 48), R, 48, 48, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 48), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48),
-                p.Slice(30720, 2304), p.Slice(33120, 48), R, 48, 48, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 48), __Memory.AsSpan(__n, 0, R * 48), p.Slice(26112, 2304), p.Slice(33024, 48), R,
+                48, 48, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__k, 0, R * 48), __Memory.AsSpan(__n, 0, R * 48), p.Slice(28416, 2304), p.Slice(33072, 48), R,
+                48, 48, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__v, 0, R * 48), __Memory.AsSpan(__n, 0, R * 48), p.Slice(30720, 2304), p.Slice(33120, 48), R,
+                48, 48, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 48, 48).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 32) + step) * 48, 48));
-                global::System.MemoryExtensions.AsSpan(__v, r * 48, 48).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 32) + step) * 48, 48));
+                __Memory.AsSpan(__k, r * 48, 48).CopyTo(__Memory.AsSpan(__selfK0_0, ((r * 32) + step) * 48, 48));
+                __Memory.AsSpan(__v, r * 48, 48).CopyTo(__Memory.AsSpan(__selfV0_0, ((r * 32) + step) * 48, 48));
             }
-            __Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 48),
-                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 32), global::System.MemoryExtensions.AsSpan(__q, 0, R * 48),
-                global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 32 * 48),
-                global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 32 * 48), R, 1, 32, 4, 12,
-                __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.28867513f, pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 48), global::System.MemoryExtensions.AsSpan(__c, 0, R * 48),
-                p.Slice(33168, 2304), p.Slice(35472, 48), R, 48, 48, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 48));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(54288, 48),
-                p.Slice(54336, 48), R, 48, pool: pool);
+            __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 48), __Memory.AsSpan(__probs, 0, R * 4 * 32), __Memory.AsSpan(__q, 0, R * 48),
+                __Memory.AsSpan(__selfK0_0, 0, R * 32 * 48), __Memory.AsSpan(__selfV0_0, 0, R * 32 * 48), R, 1, 32, 4, 12,
+                __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__stepLengths, 0, R)), 0.28867513f, pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 48), __Memory.AsSpan(__c, 0, R * 48), p.Slice(33168, 2304), p.Slice(35472, 48), R,
+                48, 48, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 48), __Memory.AsSpan(__y, 0, R * 48), __Memory.AsSpan(__o, 0, R * 48));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__n, 0, R * 48), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 48), p.Slice(54288, 48), p.Slice(54336, 48), R, 48, pool: pool);
             // feed-forward
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 192), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48),
-                p.Slice(35520, 9216), p.Slice(44736, 192), R, 48, 192, __Kernels.ActivationKind.Gelu,
-                global::System.MemoryExtensions.AsSpan(__pre, 0, R * 192), pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 48), global::System.MemoryExtensions.AsSpan(__h, 0, R * 192),
-                p.Slice(44928, 9216), p.Slice(54144, 48), R, 192, 48, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 48));
+            __Kernels.Linear.Forward(__Memory.AsSpan(__h, 0, R * 192), __Memory.AsSpan(__n, 0, R * 48), p.Slice(35520, 9216), p.Slice(44736, 192), R,
+                48, 192, __Kernels.ActivationKind.Gelu, __Memory.AsSpan(__pre, 0, R * 192), pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 48), __Memory.AsSpan(__h, 0, R * 192), p.Slice(44928, 9216), p.Slice(54144, 48), R,
+                192, 48, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 48), __Memory.AsSpan(__y, 0, R * 48), __Memory.AsSpan(__o, 0, R * 48));
             // Blocks.Layer[1]: pre-norm, self-attention over the cached positions 0..step
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(82464, 48),
-                p.Slice(82512, 48), R, 48, pool: pool);
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__n, 0, R * 48), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 48), p.Slice(82464, 48), p.Slice(82512, 48), R, 48, pool: pool);
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 48), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48),
-                p.Slice(54384, 2304), p.Slice(61296, 48), R, 48, 48, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 48), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48),
-                p.Slice(56688, 2304), p.Slice(61344, 48), R, 48, 48, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 48), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48),
-                p.Slice(58992, 2304), p.Slice(61392, 48), R, 48, 48, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 48), __Memory.AsSpan(__n, 0, R * 48), p.Slice(54384, 2304), p.Slice(61296, 48), R,
+                48, 48, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__k, 0, R * 48), __Memory.AsSpan(__n, 0, R * 48), p.Slice(56688, 2304), p.Slice(61344, 48), R,
+                48, 48, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__v, 0, R * 48), __Memory.AsSpan(__n, 0, R * 48), p.Slice(58992, 2304), p.Slice(61392, 48), R,
+                48, 48, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 48, 48).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfK0_1, ((r * 32) + step) * 48, 48));
-                global::System.MemoryExtensions.AsSpan(__v, r * 48, 48).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfV0_1, ((r * 32) + step) * 48, 48));
+                __Memory.AsSpan(__k, r * 48, 48).CopyTo(__Memory.AsSpan(__selfK0_1, ((r * 32) + step) * 48, 48));
+                __Memory.AsSpan(__v, r * 48, 48).CopyTo(__Memory.AsSpan(__selfV0_1, ((r * 32) + step) * 48, 48));
             }
-            __Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 48),
-                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 32), global::System.MemoryExtensions.AsSpan(__q, 0, R * 48),
-                global::System.MemoryExtensions.AsSpan(__selfK0_1, 0, R * 32 * 48),
-                global::System.MemoryExtensions.AsSpan(__selfV0_1, 0, R * 32 * 48), R, 1, 32, 4, 12,
-                __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.28867513f, pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 48), global::System.MemoryExtensions.AsSpan(__c, 0, R * 48),
-                p.Slice(61440, 2304), p.Slice(63744, 48), R, 48, 48, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 48));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 48), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(82560, 48),
-                p.Slice(82608, 48), R, 48, pool: pool);
+            __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 48), __Memory.AsSpan(__probs, 0, R * 4 * 32), __Memory.AsSpan(__q, 0, R * 48),
+                __Memory.AsSpan(__selfK0_1, 0, R * 32 * 48), __Memory.AsSpan(__selfV0_1, 0, R * 32 * 48), R, 1, 32, 4, 12,
+                __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__stepLengths, 0, R)), 0.28867513f, pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 48), __Memory.AsSpan(__c, 0, R * 48), p.Slice(61440, 2304), p.Slice(63744, 48), R,
+                48, 48, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 48), __Memory.AsSpan(__y, 0, R * 48), __Memory.AsSpan(__o, 0, R * 48));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__n, 0, R * 48), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 48), p.Slice(82560, 48), p.Slice(82608, 48), R, 48, pool: pool);
             // feed-forward
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 192), global::System.MemoryExtensions.AsSpan(__n, 0, R * 48),
-                p.Slice(63792, 9216), p.Slice(73008, 192), R, 48, 192, __Kernels.ActivationKind.Gelu,
-                global::System.MemoryExtensions.AsSpan(__pre, 0, R * 192), pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 48), global::System.MemoryExtensions.AsSpan(__h, 0, R * 192),
-                p.Slice(73200, 9216), p.Slice(82416, 48), R, 192, 48, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 48));
+            __Kernels.Linear.Forward(__Memory.AsSpan(__h, 0, R * 192), __Memory.AsSpan(__n, 0, R * 48), p.Slice(63792, 9216), p.Slice(73008, 192), R,
+                48, 192, __Kernels.ActivationKind.Gelu, __Memory.AsSpan(__pre, 0, R * 192), pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 48), __Memory.AsSpan(__h, 0, R * 192), p.Slice(73200, 9216), p.Slice(82416, 48), R,
+                192, 48, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 48), __Memory.AsSpan(__y, 0, R * 48), __Memory.AsSpan(__o, 0, R * 48));
             // Blocks.Norm (final, pre-norm stack)
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 48), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 48), p.Slice(82656, 48),
-                p.Slice(82704, 48), R, 48, pool: pool);
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__x, 0, R * 48), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 48), p.Slice(82656, 48), p.Slice(82704, 48), R, 48, pool: pool);
             // LmHead (Dense) at position step
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 512),
-                global::System.MemoryExtensions.AsSpan(__x, 0, R * 48), p.Slice(0, 24576), default, R, 48, 512, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__logits, 0, R * 512), __Memory.AsSpan(__x, 0, R * 48), p.Slice(0, 24576), default, R, 48, 512,
+                pool: pool);
             // log-softmax over the 512 classes
-            __Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 512), global::System.MemoryExtensions.AsSpan(__logits, 0, R * 512), R, 512,
-                pool);
+            __Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 512), __Memory.AsSpan(__logits, 0, R * 512), R, 512, pool);
         }
 
         /// <inheritdoc/>

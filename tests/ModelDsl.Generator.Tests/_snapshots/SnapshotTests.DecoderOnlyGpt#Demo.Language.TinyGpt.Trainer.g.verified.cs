@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo.Language;
 
@@ -300,9 +301,8 @@ partial class TinyGpt
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Tokens, b * 32, T).CopyTo(global::System.MemoryExtensions.AsSpan(__ids, b * T, T));
-                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 32, T).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__labels, b * T, T));
+                    __Memory.AsSpan(batch.Tokens, b * 32, T).CopyTo(__Memory.AsSpan(__ids, b * T, T));
+                    __Memory.AsSpan(batch.Labels, b * 32, T).CopyTo(__Memory.AsSpan(__labels, b * T, T));
                 }
 
                 __t = T;
@@ -325,8 +325,7 @@ partial class TinyGpt
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __activations.Span;
             // Wte (Embedding): [B,T] -> [B,T,48], wte.weight params[0..24576)
-            __Kernels.Embedding.Forward(a.Slice(Arena.wte_output, BT * 48), p.Slice(0, 24576), global::System.MemoryExtensions.AsSpan(__ids, 0, BT),
-                512, 48);
+            __Kernels.Embedding.Forward(a.Slice(Arena.wte_output, BT * 48), p.Slice(0, 24576), __Memory.AsSpan(__ids, 0, BT), 512, 48);
             // Wpe (LearnedPositions): [B,T,48] -> [B,T,48], wpe.weight params[24576..26112)
             __Kernels.LearnedPositions.Forward(a.Slice(Arena.wpe_output, BT * 48), a.Slice(Arena.wte_output, BT * 48), p.Slice(24576, 1536), B, T,
                 48);
@@ -461,7 +460,7 @@ partial class TinyGpt
             // Loss: cross-entropy over BT rows of 512 classes, label smoothing 0, ignore index -1
             __rows = BT;
             return __Kernels.CrossEntropy.Forward(a.Slice(Arena.loss_log_probs, BT * 512), a.Slice(Arena.lm_head, BT * 512),
-                global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, Pool);
+                __Memory.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -478,7 +477,7 @@ partial class TinyGpt
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.lm_head, BT * 512), 1f, a.Slice(Arena.loss_log_probs, BT * 512),
-                global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, Pool);
+                __Memory.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, Pool);
             // LmHead (Dense): [B,T,48] -> [B,T,512], wte.weight params[0..24576) (tied), [B,T,48] -> [B,T,512]
             __Kernels.Linear.Backward(d.Slice(Arena.blocks_norm_output, BT * 48), g.Slice(0, 24576), default, d.Slice(Arena.lm_head, BT * 512),
                 a.Slice(Arena.blocks_norm_output, BT * 48), p.Slice(0, 24576), BT, 48, 512, pool: Pool);
@@ -617,8 +616,7 @@ partial class TinyGpt
             __Kernels.LearnedPositions.Backward(d.Slice(Arena.wte_output, BT * 48), g.Slice(24576, 1536), d.Slice(Arena.wpe_output, BT * 48), B, T,
                 48);
             // Wte (Embedding): [B,T] -> [B,T,48]
-            __Kernels.Embedding.Backward(g.Slice(0, 24576), d.Slice(Arena.wte_output, BT * 48), global::System.MemoryExtensions.AsSpan(__ids, 0, BT),
-                512, 48);
+            __Kernels.Embedding.Backward(g.Slice(0, 24576), d.Slice(Arena.wte_output, BT * 48), __Memory.AsSpan(__ids, 0, BT), 512, 48);
         }
 
         /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>

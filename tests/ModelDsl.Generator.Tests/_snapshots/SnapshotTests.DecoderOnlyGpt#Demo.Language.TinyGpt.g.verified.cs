@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo.Language;
 
@@ -387,10 +388,10 @@ partial class TinyGpt
         __Uniform(parameters.Slice(44928, 9216), seed, 8, 0.15811388f);
         // blocks.layers.0.linear2.bias [48]: zeros (the block starts zeroed)
         // blocks.layers.0.norm1.weight [48]: ones
-        parameters.Slice(54192, 48).Fill(1f);
+        parameters.Slice(54192, 48).Fill(1.0f);
         // blocks.layers.0.norm1.bias [48]: zeros (the block starts zeroed)
         // blocks.layers.0.norm2.weight [48]: ones
-        parameters.Slice(54288, 48).Fill(1f);
+        parameters.Slice(54288, 48).Fill(1.0f);
         // blocks.layers.0.norm2.bias [48]: zeros (the block starts zeroed)
         // blocks.layers.1.self_attn.in_proj_weight [144, 48]: Xavier uniform, bound sqrt(6 / (48 + 144))
         __Uniform(parameters.Slice(54384, 6912), seed, 14, 0.17677669f);
@@ -405,13 +406,13 @@ partial class TinyGpt
         __Uniform(parameters.Slice(73200, 9216), seed, 20, 0.15811388f);
         // blocks.layers.1.linear2.bias [48]: zeros (the block starts zeroed)
         // blocks.layers.1.norm1.weight [48]: ones
-        parameters.Slice(82464, 48).Fill(1f);
+        parameters.Slice(82464, 48).Fill(1.0f);
         // blocks.layers.1.norm1.bias [48]: zeros (the block starts zeroed)
         // blocks.layers.1.norm2.weight [48]: ones
-        parameters.Slice(82560, 48).Fill(1f);
+        parameters.Slice(82560, 48).Fill(1.0f);
         // blocks.layers.1.norm2.bias [48]: zeros (the block starts zeroed)
         // blocks.norm.weight [48]: ones
-        parameters.Slice(82656, 48).Fill(1f);
+        parameters.Slice(82656, 48).Fill(1.0f);
         // blocks.norm.bias [48]: zeros (the block starts zeroed)
     }
 

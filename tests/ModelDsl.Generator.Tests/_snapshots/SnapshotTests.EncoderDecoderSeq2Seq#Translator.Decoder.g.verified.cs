@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 partial class Translator : global::ModelDsl.Training.ISeq2SeqModel<Translator.Batch, Translator.StepDecoder>
 {
@@ -129,11 +130,11 @@ partial class Translator : global::ModelDsl.Training.ISeq2SeqModel<Translator.Ba
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __trainer.__activations.Span;
             // Decoder: keys and values of Encoder [B, S, 32] for every layer's cross-attention, repeated for the width hypotheses of each source
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 32), a.Slice(220800, B * S * 32),
-                p.Slice(32992, 1024), p.Slice(35072, 32), B * S, 32, 32, pool: __trainer.Pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 32), a.Slice(220800, B * S * 32), p.Slice(32992, 1024),
+                p.Slice(35072, 32), B * S, 32, 32, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossK0_0, B, width, S * 32);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 32), a.Slice(220800, B * S * 32),
-                p.Slice(34016, 1024), p.Slice(35104, 32), B * S, 32, 32, pool: __trainer.Pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 32), a.Slice(220800, B * S * 32), p.Slice(34016, 1024),
+                p.Slice(35104, 32), B * S, 32, 32, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossV0_0, B, width, S * 32);
         }
 
@@ -159,7 +160,7 @@ partial class Translator : global::ModelDsl.Training.ISeq2SeqModel<Translator.Ba
                     "Translator.StepDecoder.CrossAttention: step must be in [0, 24).");
             }
 
-            return global::System.MemoryExtensions.AsSpan(__history, ((row * 24) + step) * 20, __sourceLengths[row]);
+            return __Memory.AsSpan(__history, ((row * 24) + step) * 20, __sourceLengths[row]);
         }
 
         private int CheckRow(int row)
@@ -198,77 +199,61 @@ partial class Translator : global::ModelDsl.Training.ISeq2SeqModel<Translator.Ba
 
             global::System.Span<float> p = __model.__parameters.Span;
             global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;
-            global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);
+            __Memory.AsSpan(__stepLengths, 0, R).Fill(step + 1);
             // TargetEmbedding (Embedding) at position step
-            __Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), p.Slice(18144, 9600), tokens, 300, 32);
+            __Kernels.Embedding.Forward(__Memory.AsSpan(__x, 0, R * 32), p.Slice(18144, 9600), tokens, 300, 32);
             // TargetPositions (SinusoidalPositions) at position step
-            __Kernels.SinusoidalPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32),
-                global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), global::System.MemoryExtensions.AsSpan(__trainer.__sinusoid1, step * 32, 32),
-                R, 1, 32);
+            __Kernels.SinusoidalPositions.Forward(__Memory.AsSpan(__y, 0, R * 32), __Memory.AsSpan(__x, 0, R * 32),
+                __Memory.AsSpan(__trainer.__sinusoid1, step * 32, 32), R, 1, 32);
             // Decoder.Layer[0]: post-norm, self-attention over the cached positions 0..step, cross-attention to the encoder memory
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 32), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32),
-                p.Slice(27744, 1024), p.Slice(30816, 32), R, 32, 32, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 32), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32),
-                p.Slice(28768, 1024), p.Slice(30848, 32), R, 32, 32, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 32), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32),
-                p.Slice(29792, 1024), p.Slice(30880, 32), R, 32, 32, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 32), __Memory.AsSpan(__y, 0, R * 32), p.Slice(27744, 1024), p.Slice(30816, 32), R,
+                32, 32, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__k, 0, R * 32), __Memory.AsSpan(__y, 0, R * 32), p.Slice(28768, 1024), p.Slice(30848, 32), R,
+                32, 32, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__v, 0, R * 32), __Memory.AsSpan(__y, 0, R * 32), p.Slice(29792, 1024), p.Slice(30880, 32), R,
+                32, 32, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 32, 32).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 24) + step) * 32, 32));
-                global::System.MemoryExtensions.AsSpan(__v, r * 32, 32).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 24) + step) * 32, 32));
+                __Memory.AsSpan(__k, r * 32, 32).CopyTo(__Memory.AsSpan(__selfK0_0, ((r * 24) + step) * 32, 32));
+                __Memory.AsSpan(__v, r * 32, 32).CopyTo(__Memory.AsSpan(__selfV0_0, ((r * 24) + step) * 32, 32));
             }
-            __Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 32),
-                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 24), global::System.MemoryExtensions.AsSpan(__q, 0, R * 32),
-                global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 24 * 32),
-                global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 24 * 32), R, 1, 24, 4, 8,
-                __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.35355338f, pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 32), global::System.MemoryExtensions.AsSpan(__c, 0, R * 32),
-                p.Slice(30912, 1024), p.Slice(31936, 32), R, 32, 32, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 32));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(40384, 32),
-                p.Slice(40416, 32), R, 32, pool: pool);
+            __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 32), __Memory.AsSpan(__probs, 0, R * 4 * 24), __Memory.AsSpan(__q, 0, R * 32),
+                __Memory.AsSpan(__selfK0_0, 0, R * 24 * 32), __Memory.AsSpan(__selfV0_0, 0, R * 24 * 32), R, 1, 24, 4, 8,
+                __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__stepLengths, 0, R)), 0.35355338f, pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 32), __Memory.AsSpan(__c, 0, R * 32), p.Slice(30912, 1024), p.Slice(31936, 32), R,
+                32, 32, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 32), __Memory.AsSpan(__y, 0, R * 32), __Memory.AsSpan(__o, 0, R * 32));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__x, 0, R * 32), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 32), p.Slice(40384, 32), p.Slice(40416, 32), R, 32, pool: pool);
             // cross-attention: queries of this position against the memory's keys and values from Begin
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 32), global::System.MemoryExtensions.AsSpan(__x, 0, R * 32),
-                p.Slice(31968, 1024), p.Slice(35040, 32), R, 32, 32, pool: pool);
-            __Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 32),
-                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * __s), global::System.MemoryExtensions.AsSpan(__q, 0, R * 32),
-                global::System.MemoryExtensions.AsSpan(__crossK0_0, 0, R * __s * 32),
-                global::System.MemoryExtensions.AsSpan(__crossV0_0, 0, R * __s * 32), R, 1, __s, 4, 8,
-                __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R)), 0.35355338f, pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 32), __Memory.AsSpan(__x, 0, R * 32), p.Slice(31968, 1024), p.Slice(35040, 32), R,
+                32, 32, pool: pool);
+            __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 32), __Memory.AsSpan(__probs, 0, R * 4 * __s), __Memory.AsSpan(__q, 0, R * 32),
+                __Memory.AsSpan(__crossK0_0, 0, R * __s * 32), __Memory.AsSpan(__crossV0_0, 0, R * __s * 32), R, 1, __s, 4, 8,
+                __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__sourceLengths, 0, R)), 0.35355338f, pool);
             RecordAttention(R, step);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 32), global::System.MemoryExtensions.AsSpan(__c, 0, R * 32),
-                p.Slice(35136, 1024), p.Slice(36160, 32), R, 32, 32, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), global::System.MemoryExtensions.AsSpan(__x, 0, R * 32),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 32));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), p.Slice(40448, 32),
-                p.Slice(40480, 32), R, 32, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 32), __Memory.AsSpan(__c, 0, R * 32), p.Slice(35136, 1024), p.Slice(36160, 32), R,
+                32, 32, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__x, 0, R * 32), __Memory.AsSpan(__x, 0, R * 32), __Memory.AsSpan(__o, 0, R * 32));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__y, 0, R * 32), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__x, 0, R * 32), p.Slice(40448, 32), p.Slice(40480, 32), R, 32, pool: pool);
             // feed-forward
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32),
-                p.Slice(36192, 2048), p.Slice(38240, 64), R, 32, 64, __Kernels.ActivationKind.ReLU,
-                global::System.MemoryExtensions.AsSpan(__pre, 0, R * 64), pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 32), global::System.MemoryExtensions.AsSpan(__h, 0, R * 64),
-                p.Slice(38304, 2048), p.Slice(40352, 32), R, 64, 32, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 32));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(40512, 32),
-                p.Slice(40544, 32), R, 32, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__h, 0, R * 64), __Memory.AsSpan(__y, 0, R * 32), p.Slice(36192, 2048), p.Slice(38240, 64), R,
+                32, 64, __Kernels.ActivationKind.ReLU, __Memory.AsSpan(__pre, 0, R * 64), pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 32), __Memory.AsSpan(__h, 0, R * 64), p.Slice(38304, 2048), p.Slice(40352, 32), R,
+                64, 32, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 32), __Memory.AsSpan(__y, 0, R * 32), __Memory.AsSpan(__o, 0, R * 32));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__x, 0, R * 32), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 32), p.Slice(40512, 32), p.Slice(40544, 32), R, 32, pool: pool);
             // FinalNorm (LayerNorm) at position step
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__x, 0, R * 32), p.Slice(40576, 32),
-                p.Slice(40608, 32), R, 32, pool: pool);
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__y, 0, R * 32), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__x, 0, R * 32), p.Slice(40576, 32), p.Slice(40608, 32), R, 32, pool: pool);
             // Logits (Dense) at position step
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 300),
-                global::System.MemoryExtensions.AsSpan(__y, 0, R * 32), p.Slice(40640, 9600), p.Slice(50240, 300), R, 32, 300, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__logits, 0, R * 300), __Memory.AsSpan(__y, 0, R * 32), p.Slice(40640, 9600),
+                p.Slice(50240, 300), R, 32, 300, pool: pool);
             // log-softmax over the 300 classes
-            __Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 300), global::System.MemoryExtensions.AsSpan(__logits, 0, R * 300), R, 300,
-                pool);
+            __Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 300), __Memory.AsSpan(__logits, 0, R * 300), R, 300, pool);
         }
 
         /// <inheritdoc/>
@@ -307,7 +292,7 @@ partial class Translator : global::ModelDsl.Training.ISeq2SeqModel<Translator.Ba
             int S = __s;
             for (int r = 0; r < rows; r++)
             {
-                global::System.Span<float> history = global::System.MemoryExtensions.AsSpan(__history, ((r * 24) + step) * 20, S);
+                global::System.Span<float> history = __Memory.AsSpan(__history, ((r * 24) + step) * 20, S);
                 for (int j = 0; j < S; j++)
                 {
                     float sum = 0f;

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 partial class Translator
 {
@@ -321,8 +322,7 @@ partial class Translator
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 20, TSource).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    __Memory.AsSpan(batch.Source, b * 20, TSource).CopyTo(__Memory.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -343,10 +343,8 @@ partial class Translator
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Target, b * 24, TTarget).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__ids_Target, b * TTarget, TTarget));
-                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 24, TTarget).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__labels, b * TTarget, TTarget));
+                    __Memory.AsSpan(batch.Target, b * 24, TTarget).CopyTo(__Memory.AsSpan(__ids_Target, b * TTarget, TTarget));
+                    __Memory.AsSpan(batch.Labels, b * 24, TTarget).CopyTo(__Memory.AsSpan(__labels, b * TTarget, TTarget));
                 }
 
                 __t_Target = TTarget;
@@ -372,14 +370,14 @@ partial class Translator
             global::System.Span<float> a = __activations.Span;
             // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,32], source_embedding.weight params[0..9600)
             __Kernels.Embedding.Forward(a.Slice(Arena.source_embedding_output, BTSource * 32), p.Slice(0, 9600),
-                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 300, 32);
+                __Memory.AsSpan(__ids_Source, 0, BTSource), 300, 32);
             // SourcePositions (SinusoidalPositions): [B,TSource,32] -> [B,TSource,32]: adds the fixed sinusoid table (20 x 32)
             __Kernels.SinusoidalPositions.Forward(a.Slice(Arena.source_positions_output, BTSource * 32),
                 a.Slice(Arena.source_embedding_output, BTSource * 32), __sinusoid0, B, TSource, 32);
             // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,32], 4 heads of 8, mask key padding, ff 64, dropout 0.1 (on the attention
             // probabilities, after each sublayer and in the FFN)
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight,
                 // [B,TSource,32] -> [B,TSource,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 32),
@@ -444,15 +442,15 @@ partial class Translator
             }
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,32], target_embedding.weight params[18144..27744)
             __Kernels.Embedding.Forward(a.Slice(Arena.target_embedding_output, BTTarget * 32), p.Slice(18144, 9600),
-                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 300, 32);
+                __Memory.AsSpan(__ids_Target, 0, BTTarget), 300, 32);
             // TargetPositions (SinusoidalPositions): [B,TTarget,32] -> [B,TTarget,32]: adds the fixed sinusoid table (24 x 32)
             __Kernels.SinusoidalPositions.Forward(a.Slice(Arena.target_positions_output, BTTarget * 32),
                 a.Slice(Arena.target_embedding_output, BTTarget * 32), __sinusoid1, B, TTarget, 32);
             // Decoder.Layer[0]: post-norm Transformer decoder layer [B,TTarget,32], 4 heads of 8, mask causal + key padding, cross-attention to
             // Encoder (memory key padding), ff 64, dropout 0.1 (on the attention probabilities, after each sublayer and in the FFN)
             {
-                var mask = __Kernels.AttentionMask.Causal().WithKeyPadding(global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B));
-                var memoryMask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var mask = __Kernels.AttentionMask.Causal().WithKeyPadding(__Memory.AsSpan(batch.TargetLengths, 0, B));
+                var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.self_attn.in_proj_weight,
                 // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 32),
@@ -567,7 +565,7 @@ partial class Translator
             // Loss: cross-entropy over BTTarget rows of 300 classes, label smoothing 0, ignore index -100
             __rows = BTTarget;
             return __Kernels.CrossEntropy.Forward(a.Slice(Arena.loss_log_probs, BTTarget * 300), a.Slice(Arena.logits, BTTarget * 300),
-                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, Pool);
+                __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -586,7 +584,7 @@ partial class Translator
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 300), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 300),
-                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, Pool);
+                __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, Pool);
             // Logits (Dense): [B,TTarget,32] -> [B,TTarget,300], logits.weight params[40640..50240), logits.bias params[50240..50540),
             // [B,TTarget,32] -> [B,TTarget,300]
             __Kernels.Linear.Backward(d.Slice(Arena.final_norm_output, BTTarget * 32), g.Slice(40640, 9600), g.Slice(50240, 300),
@@ -598,8 +596,8 @@ partial class Translator
                 a.Slice(Arena.final_norm_mean, BTTarget), a.Slice(Arena.final_norm_rstd, BTTarget), BTTarget, 32, Pool);
             // Decoder.Layer[0] (backward)
             {
-                var mask = __Kernels.AttentionMask.Causal().WithKeyPadding(global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B));
-                var memoryMask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var mask = __Kernels.AttentionMask.Causal().WithKeyPadding(__Memory.AsSpan(batch.TargetLengths, 0, B));
+                var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,32]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32), g.Slice(40512, 32), g.Slice(40544, 32),
                     d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32),
@@ -712,10 +710,10 @@ partial class Translator
                 d.Slice(Arena.target_positions_output, BTTarget * 32), B, TTarget, 32);
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,32]
             __Kernels.Embedding.Backward(g.Slice(18144, 9600), d.Slice(Arena.target_embedding_output, BTTarget * 32),
-                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 300, 32);
+                __Memory.AsSpan(__ids_Target, 0, BTTarget), 300, 32);
             // Encoder.Layer[0] (backward)
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm [B,TSource,32]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BTSource * 32), g.Slice(18080, 32), g.Slice(18112, 32),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32),
@@ -787,7 +785,7 @@ partial class Translator
                 d.Slice(Arena.source_positions_output, BTSource * 32), B, TSource, 32);
             // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,32]
             __Kernels.Embedding.Backward(g.Slice(0, 9600), d.Slice(Arena.source_embedding_output, BTSource * 32),
-                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 300, 32);
+                __Memory.AsSpan(__ids_Source, 0, BTSource), 300, 32);
         }
 
         /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>
@@ -818,8 +816,7 @@ partial class Translator
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 20, TSource).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    __Memory.AsSpan(batch.Source, b * 20, TSource).CopyTo(__Memory.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -834,14 +831,14 @@ partial class Translator
                 global::System.Span<float> a = __activations.Span;
                 // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,32], source_embedding.weight params[0..9600)
                 __Kernels.Embedding.Forward(a.Slice(Arena.source_embedding_output, BTSource * 32), p.Slice(0, 9600),
-                    global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 300, 32);
+                    __Memory.AsSpan(__ids_Source, 0, BTSource), 300, 32);
                 // SourcePositions (SinusoidalPositions): [B,TSource,32] -> [B,TSource,32]: adds the fixed sinusoid table (20 x 32)
                 __Kernels.SinusoidalPositions.Forward(a.Slice(Arena.source_positions_output, BTSource * 32),
                     a.Slice(Arena.source_embedding_output, BTSource * 32), __sinusoid0, B, TSource, 32);
                 // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,32], 4 heads of 8, mask key padding, ff 64, dropout 0.1 (on the attention
                 // probabilities, after each sublayer and in the FFN)
                 {
-                    var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                    var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                     // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight,
                     // [B,TSource,32] -> [B,TSource,32]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 32),

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace ModelDsl.Examples.TinyGpt;
 
@@ -133,97 +134,78 @@ partial class CharacterModel
 
             global::System.Span<float> p = __model.__parameters.Span;
             global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;
-            global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);
+            __Memory.AsSpan(__stepLengths, 0, R).Fill(step + 1);
             // Tokens (Embedding) at position step
-            __Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(0, 2048), tokens, 32, 64);
+            __Kernels.Embedding.Forward(__Memory.AsSpan(__x, 0, R * 64), p.Slice(0, 2048), tokens, 32, 64);
             // Positions (LearnedPositions) at position step
-            __Kernels.LearnedPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(2048 + (step * 64), 64), R, 1, 64);
+            __Kernels.LearnedPositions.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(2048 + (step * 64), 64), R,
+                1, 64);
             // Blocks.Layer[0]: pre-norm, self-attention over the cached positions 0..step
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(55872, 64),
-                p.Slice(55936, 64), R, 64, pool: pool);
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__n, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 64), p.Slice(55872, 64), p.Slice(55936, 64), R, 64, pool: pool);
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64),
-                p.Slice(6144, 4096), p.Slice(18432, 64), R, 64, 64, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64),
-                p.Slice(10240, 4096), p.Slice(18496, 64), R, 64, 64, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64),
-                p.Slice(14336, 4096), p.Slice(18560, 64), R, 64, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__n, 0, R * 64), p.Slice(6144, 4096), p.Slice(18432, 64), R, 64,
+                64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__k, 0, R * 64), __Memory.AsSpan(__n, 0, R * 64), p.Slice(10240, 4096), p.Slice(18496, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__v, 0, R * 64), __Memory.AsSpan(__n, 0, R * 64), p.Slice(14336, 4096), p.Slice(18560, 64), R,
+                64, 64, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 64) + step) * 64, 64));
-                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 64) + step) * 64, 64));
+                __Memory.AsSpan(__k, r * 64, 64).CopyTo(__Memory.AsSpan(__selfK0_0, ((r * 64) + step) * 64, 64));
+                __Memory.AsSpan(__v, r * 64, 64).CopyTo(__Memory.AsSpan(__selfV0_0, ((r * 64) + step) * 64, 64));
             }
-            __Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 64), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 64 * 64),
-                global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 64 * 64), R, 1, 64, 4, 16,
-                __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                p.Slice(18624, 4096), p.Slice(22720, 64), R, 64, 64, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(56000, 64),
-                p.Slice(56064, 64), R, 64, pool: pool);
+            __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 64), __Memory.AsSpan(__probs, 0, R * 4 * 64), __Memory.AsSpan(__q, 0, R * 64),
+                __Memory.AsSpan(__selfK0_0, 0, R * 64 * 64), __Memory.AsSpan(__selfV0_0, 0, R * 64 * 64), R, 1, 64, 4, 16,
+                __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(18624, 4096), p.Slice(22720, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__n, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 64), p.Slice(56000, 64), p.Slice(56064, 64), R, 64, pool: pool);
             // feed-forward
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 256), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64),
-                p.Slice(22784, 16384), p.Slice(39168, 256), R, 64, 256, __Kernels.ActivationKind.Gelu,
-                global::System.MemoryExtensions.AsSpan(__pre, 0, R * 256), pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__h, 0, R * 256),
-                p.Slice(39424, 16384), p.Slice(55808, 64), R, 256, 64, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            __Kernels.Linear.Forward(__Memory.AsSpan(__h, 0, R * 256), __Memory.AsSpan(__n, 0, R * 64), p.Slice(22784, 16384), p.Slice(39168, 256), R,
+                64, 256, __Kernels.ActivationKind.Gelu, __Memory.AsSpan(__pre, 0, R * 256), pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__h, 0, R * 256), p.Slice(39424, 16384), p.Slice(55808, 64), R,
+                256, 64, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
             // Blocks.Layer[1]: pre-norm, self-attention over the cached positions 0..step
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(105856, 64),
-                p.Slice(105920, 64), R, 64, pool: pool);
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__n, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 64), p.Slice(105856, 64), p.Slice(105920, 64), R, 64, pool: pool);
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64),
-                p.Slice(56128, 4096), p.Slice(68416, 64), R, 64, 64, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64),
-                p.Slice(60224, 4096), p.Slice(68480, 64), R, 64, 64, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64),
-                p.Slice(64320, 4096), p.Slice(68544, 64), R, 64, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__n, 0, R * 64), p.Slice(56128, 4096), p.Slice(68416, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__k, 0, R * 64), __Memory.AsSpan(__n, 0, R * 64), p.Slice(60224, 4096), p.Slice(68480, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__v, 0, R * 64), __Memory.AsSpan(__n, 0, R * 64), p.Slice(64320, 4096), p.Slice(68544, 64), R,
+                64, 64, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfK0_1, ((r * 64) + step) * 64, 64));
-                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfV0_1, ((r * 64) + step) * 64, 64));
+                __Memory.AsSpan(__k, r * 64, 64).CopyTo(__Memory.AsSpan(__selfK0_1, ((r * 64) + step) * 64, 64));
+                __Memory.AsSpan(__v, r * 64, 64).CopyTo(__Memory.AsSpan(__selfV0_1, ((r * 64) + step) * 64, 64));
             }
-            __Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 64), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__selfK0_1, 0, R * 64 * 64),
-                global::System.MemoryExtensions.AsSpan(__selfV0_1, 0, R * 64 * 64), R, 1, 64, 4, 16,
-                __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                p.Slice(68608, 4096), p.Slice(72704, 64), R, 64, 64, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__n, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(105984, 64),
-                p.Slice(106048, 64), R, 64, pool: pool);
+            __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 64), __Memory.AsSpan(__probs, 0, R * 4 * 64), __Memory.AsSpan(__q, 0, R * 64),
+                __Memory.AsSpan(__selfK0_1, 0, R * 64 * 64), __Memory.AsSpan(__selfV0_1, 0, R * 64 * 64), R, 1, 64, 4, 16,
+                __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(68608, 4096), p.Slice(72704, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__n, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 64), p.Slice(105984, 64), p.Slice(106048, 64), R, 64, pool: pool);
             // feed-forward
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 256), global::System.MemoryExtensions.AsSpan(__n, 0, R * 64),
-                p.Slice(72768, 16384), p.Slice(89152, 256), R, 64, 256, __Kernels.ActivationKind.Gelu,
-                global::System.MemoryExtensions.AsSpan(__pre, 0, R * 256), pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__h, 0, R * 256),
-                p.Slice(89408, 16384), p.Slice(105792, 64), R, 256, 64, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
+            __Kernels.Linear.Forward(__Memory.AsSpan(__h, 0, R * 256), __Memory.AsSpan(__n, 0, R * 64), p.Slice(72768, 16384), p.Slice(89152, 256), R,
+                64, 256, __Kernels.ActivationKind.Gelu, __Memory.AsSpan(__pre, 0, R * 256), pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__h, 0, R * 256), p.Slice(89408, 16384), p.Slice(105792, 64), R,
+                256, 64, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
             // Blocks.Norm (final, pre-norm stack)
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(106112, 64),
-                p.Slice(106176, 64), R, 64, pool: pool);
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 64), p.Slice(106112, 64), p.Slice(106176, 64), R, 64, pool: pool);
             // Head (Dense) at position step
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 32),
-                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(0, 2048), default, R, 64, 32, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__logits, 0, R * 32), __Memory.AsSpan(__x, 0, R * 64), p.Slice(0, 2048), default, R, 64, 32,
+                pool: pool);
             // log-softmax over the 32 classes
-            __Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 32), global::System.MemoryExtensions.AsSpan(__logits, 0, R * 32), R, 32, pool);
+            __Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 32), __Memory.AsSpan(__logits, 0, R * 32), R, 32, pool);
         }
 
         /// <inheritdoc/>

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace ModelDsl.Examples.TinyGpt;
 
@@ -293,9 +294,8 @@ partial class CharacterModel
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Text, b * 64, T).CopyTo(global::System.MemoryExtensions.AsSpan(__ids, b * T, T));
-                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 64, T).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__labels, b * T, T));
+                    __Memory.AsSpan(batch.Text, b * 64, T).CopyTo(__Memory.AsSpan(__ids, b * T, T));
+                    __Memory.AsSpan(batch.Labels, b * 64, T).CopyTo(__Memory.AsSpan(__labels, b * T, T));
                 }
 
                 __t = T;
@@ -318,8 +318,7 @@ partial class CharacterModel
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __activations.Span;
             // Tokens (Embedding): [B,T] -> [B,T,64], tokens.weight params[0..2048)
-            __Kernels.Embedding.Forward(a.Slice(Arena.tokens_output, BT * 64), p.Slice(0, 2048), global::System.MemoryExtensions.AsSpan(__ids, 0, BT),
-                32, 64);
+            __Kernels.Embedding.Forward(a.Slice(Arena.tokens_output, BT * 64), p.Slice(0, 2048), __Memory.AsSpan(__ids, 0, BT), 32, 64);
             // Positions (LearnedPositions): [B,T,64] -> [B,T,64], positions.weight params[2048..6144)
             __Kernels.LearnedPositions.Forward(a.Slice(Arena.positions_output, BT * 64), a.Slice(Arena.tokens_output, BT * 64), p.Slice(2048, 4096),
                 B, T, 64);
@@ -422,7 +421,7 @@ partial class CharacterModel
             // Loss: cross-entropy over BT rows of 32 classes, label smoothing 0, ignore index -1
             __rows = BT;
             return __Kernels.CrossEntropy.Forward(a.Slice(Arena.loss_log_probs, BT * 32), a.Slice(Arena.head, BT * 32),
-                global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 32, 0.0f, -1, Pool);
+                __Memory.AsSpan(__labels, 0, BT), BT, 32, 0.0f, -1, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -439,7 +438,7 @@ partial class CharacterModel
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.head, BT * 32), 1f, a.Slice(Arena.loss_log_probs, BT * 32),
-                global::System.MemoryExtensions.AsSpan(__labels, 0, BT), BT, 32, 0.0f, -1, Pool);
+                __Memory.AsSpan(__labels, 0, BT), BT, 32, 0.0f, -1, Pool);
             // Head (Dense): [B,T,64] -> [B,T,32], tokens.weight params[0..2048) (tied), [B,T,64] -> [B,T,32]
             __Kernels.Linear.Backward(d.Slice(Arena.blocks_norm_output, BT * 64), g.Slice(0, 2048), default, d.Slice(Arena.head, BT * 32),
                 a.Slice(Arena.blocks_norm_output, BT * 64), p.Slice(0, 2048), BT, 64, 32, pool: Pool);
@@ -549,8 +548,7 @@ partial class CharacterModel
             __Kernels.LearnedPositions.Backward(d.Slice(Arena.tokens_output, BT * 64), g.Slice(2048, 4096), d.Slice(Arena.positions_output, BT * 64),
                 B, T, 64);
             // Tokens (Embedding): [B,T] -> [B,T,64]
-            __Kernels.Embedding.Backward(g.Slice(0, 2048), d.Slice(Arena.tokens_output, BT * 64),
-                global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 32, 64);
+            __Kernels.Embedding.Backward(g.Slice(0, 2048), d.Slice(Arena.tokens_output, BT * 64), __Memory.AsSpan(__ids, 0, BT), 32, 64);
         }
 
         /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace ModelDsl.Examples.TinyGpt;
 
@@ -359,10 +360,10 @@ partial class CharacterModel
         __Uniform(parameters.Slice(39424, 16384), seed, 8, 0.13693064f);
         // blocks.layers.0.linear2.bias [64]: zeros (the block starts zeroed)
         // blocks.layers.0.norm1.weight [64]: ones
-        parameters.Slice(55872, 64).Fill(1f);
+        parameters.Slice(55872, 64).Fill(1.0f);
         // blocks.layers.0.norm1.bias [64]: zeros (the block starts zeroed)
         // blocks.layers.0.norm2.weight [64]: ones
-        parameters.Slice(56000, 64).Fill(1f);
+        parameters.Slice(56000, 64).Fill(1.0f);
         // blocks.layers.0.norm2.bias [64]: zeros (the block starts zeroed)
         // blocks.layers.1.self_attn.in_proj_weight [192, 64]: Xavier uniform, bound sqrt(6 / (64 + 192))
         __Uniform(parameters.Slice(56128, 12288), seed, 14, 0.15309311f);
@@ -377,13 +378,13 @@ partial class CharacterModel
         __Uniform(parameters.Slice(89408, 16384), seed, 20, 0.13693064f);
         // blocks.layers.1.linear2.bias [64]: zeros (the block starts zeroed)
         // blocks.layers.1.norm1.weight [64]: ones
-        parameters.Slice(105856, 64).Fill(1f);
+        parameters.Slice(105856, 64).Fill(1.0f);
         // blocks.layers.1.norm1.bias [64]: zeros (the block starts zeroed)
         // blocks.layers.1.norm2.weight [64]: ones
-        parameters.Slice(105984, 64).Fill(1f);
+        parameters.Slice(105984, 64).Fill(1.0f);
         // blocks.layers.1.norm2.bias [64]: zeros (the block starts zeroed)
         // blocks.norm.weight [64]: ones
-        parameters.Slice(106112, 64).Fill(1f);
+        parameters.Slice(106112, 64).Fill(1.0f);
         // blocks.norm.bias [64]: zeros (the block starts zeroed)
     }
 

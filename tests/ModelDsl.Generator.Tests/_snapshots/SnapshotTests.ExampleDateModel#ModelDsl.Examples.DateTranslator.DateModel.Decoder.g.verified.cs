@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace ModelDsl.Examples.DateTranslator;
 
@@ -139,17 +140,17 @@ partial class DateModel : global::ModelDsl.Training.ISeq2SeqModel<DateModel.Batc
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __trainer.__activations.Span;
             // Decoder: keys and values of Encoder [B, S, 64] for every layer's cross-attention, repeated for the width hypotheses of each source
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64),
-                p.Slice(94528, 4096), p.Slice(102784, 64), B * S, 64, 64, pool: __trainer.Pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(94528, 4096),
+                p.Slice(102784, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossK0_0, B, width, S * 64);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64),
-                p.Slice(98624, 4096), p.Slice(102848, 64), B * S, 64, 64, pool: __trainer.Pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(98624, 4096),
+                p.Slice(102848, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossV0_0, B, width, S * 64);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64),
-                p.Slice(144768, 4096), p.Slice(153024, 64), B * S, 64, 64, pool: __trainer.Pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(144768, 4096),
+                p.Slice(153024, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossK0_1, B, width, S * 64);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64),
-                p.Slice(148864, 4096), p.Slice(153088, 64), B * S, 64, 64, pool: __trainer.Pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(148864, 4096),
+                p.Slice(153088, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossV0_1, B, width, S * 64);
         }
 
@@ -175,7 +176,7 @@ partial class DateModel : global::ModelDsl.Training.ISeq2SeqModel<DateModel.Batc
                     "DateModel.StepDecoder.CrossAttention: step must be in [0, 11).");
             }
 
-            return global::System.MemoryExtensions.AsSpan(__history, ((row * 11) + step) * 32, __sourceLengths[row]);
+            return __Memory.AsSpan(__history, ((row * 11) + step) * 32, __sourceLengths[row]);
         }
 
         private int CheckRow(int row)
@@ -214,124 +215,98 @@ partial class DateModel : global::ModelDsl.Training.ISeq2SeqModel<DateModel.Batc
 
             global::System.Span<float> p = __model.__parameters.Span;
             global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;
-            global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);
+            __Memory.AsSpan(__stepLengths, 0, R).Fill(step + 1);
             // TargetEmbedding (Embedding) at position step
-            __Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(70016, 3072), tokens, 48, 64);
+            __Kernels.Embedding.Forward(__Memory.AsSpan(__x, 0, R * 64), p.Slice(70016, 3072), tokens, 48, 64);
             // TargetPositions (LearnedPositions) at position step
-            __Kernels.LearnedPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(73088 + (step * 64), 64), R, 1, 64);
+            __Kernels.LearnedPositions.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(73088 + (step * 64), 64), R,
+                1, 64);
             // Decoder.Layer[0]: post-norm, self-attention over the cached positions 0..step, cross-attention to the encoder memory
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                p.Slice(73792, 4096), p.Slice(86080, 64), R, 64, 64, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                p.Slice(77888, 4096), p.Slice(86144, 64), R, 64, 64, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                p.Slice(81984, 4096), p.Slice(86208, 64), R, 64, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(73792, 4096), p.Slice(86080, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__k, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(77888, 4096), p.Slice(86144, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__v, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(81984, 4096), p.Slice(86208, 64), R,
+                64, 64, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 11) + step) * 64, 64));
-                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 11) + step) * 64, 64));
+                __Memory.AsSpan(__k, r * 64, 64).CopyTo(__Memory.AsSpan(__selfK0_0, ((r * 11) + step) * 64, 64));
+                __Memory.AsSpan(__v, r * 64, 64).CopyTo(__Memory.AsSpan(__selfV0_0, ((r * 11) + step) * 64, 64));
             }
-            __Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 11), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 11 * 64),
-                global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 11 * 64), R, 1, 11, 4, 16,
-                __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                p.Slice(86272, 4096), p.Slice(90368, 64), R, 64, 64, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(123648, 64),
-                p.Slice(123712, 64), R, 64, pool: pool);
+            __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 64), __Memory.AsSpan(__probs, 0, R * 4 * 11), __Memory.AsSpan(__q, 0, R * 64),
+                __Memory.AsSpan(__selfK0_0, 0, R * 11 * 64), __Memory.AsSpan(__selfV0_0, 0, R * 11 * 64), R, 1, 11, 4, 16,
+                __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(86272, 4096), p.Slice(90368, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 64), p.Slice(123648, 64), p.Slice(123712, 64), R, 64, pool: pool);
             // cross-attention: queries of this position against the memory's keys and values from Begin
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
-                p.Slice(90432, 4096), p.Slice(102720, 64), R, 64, 64, pool: pool);
-            __Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * __s), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__crossK0_0, 0, R * __s * 64),
-                global::System.MemoryExtensions.AsSpan(__crossV0_0, 0, R * __s * 64), R, 1, __s, 4, 16,
-                __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R)), 0.25f, pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                p.Slice(102912, 4096), p.Slice(107008, 64), R, 64, 64, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(123776, 64),
-                p.Slice(123840, 64), R, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(90432, 4096), p.Slice(102720, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 64), __Memory.AsSpan(__probs, 0, R * 4 * __s), __Memory.AsSpan(__q, 0, R * 64),
+                __Memory.AsSpan(__crossK0_0, 0, R * __s * 64), __Memory.AsSpan(__crossV0_0, 0, R * __s * 64), R, 1, __s, 4, 16,
+                __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__sourceLengths, 0, R)), 0.25f, pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(102912, 4096), p.Slice(107008, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__x, 0, R * 64), p.Slice(123776, 64), p.Slice(123840, 64), R, 64, pool: pool);
             // feed-forward
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 128), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                p.Slice(107072, 8192), p.Slice(115264, 128), R, 64, 128, __Kernels.ActivationKind.ReLU,
-                global::System.MemoryExtensions.AsSpan(__pre, 0, R * 128), pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__h, 0, R * 128),
-                p.Slice(115392, 8192), p.Slice(123584, 64), R, 128, 64, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(123904, 64),
-                p.Slice(123968, 64), R, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__h, 0, R * 128), __Memory.AsSpan(__y, 0, R * 64), p.Slice(107072, 8192), p.Slice(115264, 128),
+                R, 64, 128, __Kernels.ActivationKind.ReLU, __Memory.AsSpan(__pre, 0, R * 128), pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__h, 0, R * 128), p.Slice(115392, 8192), p.Slice(123584, 64), R,
+                128, 64, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 64), p.Slice(123904, 64), p.Slice(123968, 64), R, 64, pool: pool);
             // Decoder.Layer[1]: post-norm, self-attention over the cached positions 0..step, cross-attention to the encoder memory
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
-                p.Slice(124032, 4096), p.Slice(136320, 64), R, 64, 64, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
-                p.Slice(128128, 4096), p.Slice(136384, 64), R, 64, 64, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
-                p.Slice(132224, 4096), p.Slice(136448, 64), R, 64, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(124032, 4096), p.Slice(136320, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__k, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(128128, 4096), p.Slice(136384, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__v, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(132224, 4096), p.Slice(136448, 64), R,
+                64, 64, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfK0_1, ((r * 11) + step) * 64, 64));
-                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfV0_1, ((r * 11) + step) * 64, 64));
+                __Memory.AsSpan(__k, r * 64, 64).CopyTo(__Memory.AsSpan(__selfK0_1, ((r * 11) + step) * 64, 64));
+                __Memory.AsSpan(__v, r * 64, 64).CopyTo(__Memory.AsSpan(__selfV0_1, ((r * 11) + step) * 64, 64));
             }
-            __Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 11), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__selfK0_1, 0, R * 11 * 64),
-                global::System.MemoryExtensions.AsSpan(__selfV0_1, 0, R * 11 * 64), R, 1, 11, 4, 16,
-                __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                p.Slice(136512, 4096), p.Slice(140608, 64), R, 64, 64, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(173888, 64),
-                p.Slice(173952, 64), R, 64, pool: pool);
+            __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 64), __Memory.AsSpan(__probs, 0, R * 4 * 11), __Memory.AsSpan(__q, 0, R * 64),
+                __Memory.AsSpan(__selfK0_1, 0, R * 11 * 64), __Memory.AsSpan(__selfV0_1, 0, R * 11 * 64), R, 1, 11, 4, 16,
+                __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(136512, 4096), p.Slice(140608, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__x, 0, R * 64), p.Slice(173888, 64), p.Slice(173952, 64), R, 64, pool: pool);
             // cross-attention: queries of this position against the memory's keys and values from Begin
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                p.Slice(140672, 4096), p.Slice(152960, 64), R, 64, 64, pool: pool);
-            __Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * __s), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__crossK0_1, 0, R * __s * 64),
-                global::System.MemoryExtensions.AsSpan(__crossV0_1, 0, R * __s * 64), R, 1, __s, 4, 16,
-                __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R)), 0.25f, pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(140672, 4096), p.Slice(152960, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 64), __Memory.AsSpan(__probs, 0, R * 4 * __s), __Memory.AsSpan(__q, 0, R * 64),
+                __Memory.AsSpan(__crossK0_1, 0, R * __s * 64), __Memory.AsSpan(__crossV0_1, 0, R * __s * 64), R, 1, __s, 4, 16,
+                __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__sourceLengths, 0, R)), 0.25f, pool);
             RecordAttention(R, step);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                p.Slice(153152, 4096), p.Slice(157248, 64), R, 64, 64, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(174016, 64),
-                p.Slice(174080, 64), R, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(153152, 4096), p.Slice(157248, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 64), p.Slice(174016, 64), p.Slice(174080, 64), R, 64, pool: pool);
             // feed-forward
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 128), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
-                p.Slice(157312, 8192), p.Slice(165504, 128), R, 64, 128, __Kernels.ActivationKind.ReLU,
-                global::System.MemoryExtensions.AsSpan(__pre, 0, R * 128), pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__h, 0, R * 128),
-                p.Slice(165632, 8192), p.Slice(173824, 64), R, 128, 64, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(174144, 64),
-                p.Slice(174208, 64), R, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__h, 0, R * 128), __Memory.AsSpan(__x, 0, R * 64), p.Slice(157312, 8192), p.Slice(165504, 128),
+                R, 64, 128, __Kernels.ActivationKind.ReLU, __Memory.AsSpan(__pre, 0, R * 128), pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__h, 0, R * 128), p.Slice(165632, 8192), p.Slice(173824, 64), R,
+                128, 64, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__x, 0, R * 64), p.Slice(174144, 64), p.Slice(174208, 64), R, 64, pool: pool);
             // Logits (Dense) at position step
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 48),
-                global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(174272, 3072), p.Slice(177344, 48), R, 64, 48, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__logits, 0, R * 48), __Memory.AsSpan(__y, 0, R * 64), p.Slice(174272, 3072),
+                p.Slice(177344, 48), R, 64, 48, pool: pool);
             // log-softmax over the 48 classes
-            __Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 48), global::System.MemoryExtensions.AsSpan(__logits, 0, R * 48), R, 48, pool);
+            __Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 48), __Memory.AsSpan(__logits, 0, R * 48), R, 48, pool);
         }
 
         /// <inheritdoc/>
@@ -372,7 +347,7 @@ partial class DateModel : global::ModelDsl.Training.ISeq2SeqModel<DateModel.Batc
             int S = __s;
             for (int r = 0; r < rows; r++)
             {
-                global::System.Span<float> history = global::System.MemoryExtensions.AsSpan(__history, ((r * 11) + step) * 32, S);
+                global::System.Span<float> history = __Memory.AsSpan(__history, ((r * 11) + step) * 32, S);
                 for (int j = 0; j < S; j++)
                 {
                     float sum = 0f;

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace ModelDsl.Examples.DateTranslator;
 
@@ -354,8 +355,7 @@ partial class DateModel
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 32, TSource).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    __Memory.AsSpan(batch.Source, b * 32, TSource).CopyTo(__Memory.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -376,10 +376,8 @@ partial class DateModel
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Target, b * 11, TTarget).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__ids_Target, b * TTarget, TTarget));
-                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 11, TTarget).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__labels, b * TTarget, TTarget));
+                    __Memory.AsSpan(batch.Target, b * 11, TTarget).CopyTo(__Memory.AsSpan(__ids_Target, b * TTarget, TTarget));
+                    __Memory.AsSpan(batch.Labels, b * 11, TTarget).CopyTo(__Memory.AsSpan(__labels, b * TTarget, TTarget));
                 }
 
                 __t_Target = TTarget;
@@ -405,13 +403,13 @@ partial class DateModel
             global::System.Span<float> a = __activations.Span;
             // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,64], source_embedding.weight params[0..3072)
             __Kernels.Embedding.Forward(a.Slice(Arena.source_embedding_output, BTSource * 64), p.Slice(0, 3072),
-                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 48, 64);
+                __Memory.AsSpan(__ids_Source, 0, BTSource), 48, 64);
             // SourcePositions (SinusoidalPositions): [B,TSource,64] -> [B,TSource,64]: adds the fixed sinusoid table (32 x 64)
             __Kernels.SinusoidalPositions.Forward(a.Slice(Arena.source_positions_output, BTSource * 64),
                 a.Slice(Arena.source_embedding_output, BTSource * 64), __sinusoid0, B, TSource, 64);
             // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
@@ -461,7 +459,7 @@ partial class DateModel
             }
             // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
@@ -514,7 +512,7 @@ partial class DateModel
             }
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,64], target_embedding.weight params[70016..73088)
             __Kernels.Embedding.Forward(a.Slice(Arena.target_embedding_output, BTTarget * 64), p.Slice(70016, 3072),
-                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 48, 64);
+                __Memory.AsSpan(__ids_Target, 0, BTTarget), 48, 64);
             // TargetPositions (LearnedPositions): [B,TTarget,64] -> [B,TTarget,64], target_positions.weight params[73088..73792)
             __Kernels.LearnedPositions.Forward(a.Slice(Arena.target_positions_output, BTTarget * 64),
                 a.Slice(Arena.target_embedding_output, BTTarget * 64), p.Slice(73088, 704), B, TTarget, 64);
@@ -522,7 +520,7 @@ partial class DateModel
             // key padding), ff 128
             {
                 var mask = __Kernels.AttentionMask.Causal();
-                var memoryMask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
@@ -609,7 +607,7 @@ partial class DateModel
             // key padding), ff 128
             {
                 var mask = __Kernels.AttentionMask.Causal();
-                var memoryMask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64),
@@ -702,7 +700,7 @@ partial class DateModel
             // Loss: cross-entropy over BTTarget rows of 48 classes, label smoothing 0, ignore index -100
             __rows = BTTarget;
             return __Kernels.CrossEntropy.Forward(a.Slice(Arena.loss_log_probs, BTTarget * 48), a.Slice(Arena.logits, BTTarget * 48),
-                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, Pool);
+                __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -721,7 +719,7 @@ partial class DateModel
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 48), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 48),
-                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, Pool);
+                __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, Pool);
             // Logits (Dense): [B,TTarget,64] -> [B,TTarget,48], logits.weight params[174272..177344), logits.bias params[177344..177392),
             // [B,TTarget,64] -> [B,TTarget,48]
             __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64), g.Slice(174272, 3072), g.Slice(177344, 48),
@@ -730,7 +728,7 @@ partial class DateModel
             // Decoder.Layer[1] (backward)
             {
                 var mask = __Kernels.AttentionMask.Causal();
-                var memoryMask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[1].norm3: LayerNorm [B,TTarget,64]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), g.Slice(174144, 64), g.Slice(174208, 64),
                     d.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64),
@@ -823,7 +821,7 @@ partial class DateModel
             // Decoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.Causal();
-                var memoryMask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), g.Slice(123904, 64), g.Slice(123968, 64),
                     d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
@@ -918,10 +916,10 @@ partial class DateModel
                 d.Slice(Arena.target_positions_output, BTTarget * 64), B, TTarget, 64);
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,64]
             __Kernels.Embedding.Backward(g.Slice(70016, 3072), d.Slice(Arena.target_embedding_output, BTTarget * 64),
-                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 48, 64);
+                __Memory.AsSpan(__ids_Target, 0, BTTarget), 48, 64);
             // Encoder.Layer[1] (backward)
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), g.Slice(69888, 64), g.Slice(69952, 64),
                     d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
@@ -977,7 +975,7 @@ partial class DateModel
             }
             // Encoder.Layer[0] (backward)
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), g.Slice(36416, 64), g.Slice(36480, 64),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
@@ -1036,7 +1034,7 @@ partial class DateModel
                 d.Slice(Arena.source_positions_output, BTSource * 64), B, TSource, 64);
             // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,64]
             __Kernels.Embedding.Backward(g.Slice(0, 3072), d.Slice(Arena.source_embedding_output, BTSource * 64),
-                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 48, 64);
+                __Memory.AsSpan(__ids_Source, 0, BTSource), 48, 64);
         }
 
         /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>
@@ -1067,8 +1065,7 @@ partial class DateModel
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 32, TSource).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    __Memory.AsSpan(batch.Source, b * 32, TSource).CopyTo(__Memory.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -1081,13 +1078,13 @@ partial class DateModel
                 global::System.Span<float> a = __activations.Span;
                 // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,64], source_embedding.weight params[0..3072)
                 __Kernels.Embedding.Forward(a.Slice(Arena.source_embedding_output, BTSource * 64), p.Slice(0, 3072),
-                    global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 48, 64);
+                    __Memory.AsSpan(__ids_Source, 0, BTSource), 48, 64);
                 // SourcePositions (SinusoidalPositions): [B,TSource,64] -> [B,TSource,64]: adds the fixed sinusoid table (32 x 64)
                 __Kernels.SinusoidalPositions.Forward(a.Slice(Arena.source_positions_output, BTSource * 64),
                     a.Slice(Arena.source_embedding_output, BTSource * 64), __sinusoid0, B, TSource, 64);
                 // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
-                    var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                    var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                     // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
                     // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
@@ -1138,7 +1135,7 @@ partial class DateModel
                 }
                 // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
-                    var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                    var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                     // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
                     // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace ModelDsl.Examples.Reverse;
 
@@ -132,11 +133,11 @@ partial class ReverseModel : global::ModelDsl.Training.ISeq2SeqModel<ReverseMode
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __trainer.__activations.Span;
             // Decoder: keys and values of Encoder [B, S, 64] for every layer's cross-attention, repeated for the width hypotheses of each source
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(387840, B * S * 64),
-                p.Slice(60800, 4096), p.Slice(69056, 64), B * S, 64, 64, pool: __trainer.Pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(387840, B * S * 64), p.Slice(60800, 4096),
+                p.Slice(69056, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossK0_0, B, width, S * 64);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(387840, B * S * 64),
-                p.Slice(64896, 4096), p.Slice(69120, 64), B * S, 64, 64, pool: __trainer.Pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(387840, B * S * 64), p.Slice(64896, 4096),
+                p.Slice(69120, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossV0_0, B, width, S * 64);
         }
 
@@ -162,7 +163,7 @@ partial class ReverseModel : global::ModelDsl.Training.ISeq2SeqModel<ReverseMode
                     "ReverseModel.StepDecoder.CrossAttention: step must be in [0, 13).");
             }
 
-            return global::System.MemoryExtensions.AsSpan(__history, ((row * 13) + step) * 12, __sourceLengths[row]);
+            return __Memory.AsSpan(__history, ((row * 13) + step) * 12, __sourceLengths[row]);
         }
 
         private int CheckRow(int row)
@@ -201,71 +202,58 @@ partial class ReverseModel : global::ModelDsl.Training.ISeq2SeqModel<ReverseMode
 
             global::System.Span<float> p = __model.__parameters.Span;
             global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;
-            global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);
+            __Memory.AsSpan(__stepLengths, 0, R).Fill(step + 1);
             // TargetEmbedding (Embedding) at position step
-            __Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(36736, 2496), tokens, 39, 64);
+            __Kernels.Embedding.Forward(__Memory.AsSpan(__x, 0, R * 64), p.Slice(36736, 2496), tokens, 39, 64);
             // TargetPositions (LearnedPositions) at position step
-            __Kernels.LearnedPositions.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(39232 + (step * 64), 64), R, 1, 64);
+            __Kernels.LearnedPositions.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(39232 + (step * 64), 64), R,
+                1, 64);
             // Decoder.Layer[0]: post-norm, self-attention over the cached positions 0..step, cross-attention to the encoder memory
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                p.Slice(40064, 4096), p.Slice(52352, 64), R, 64, 64, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__k, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                p.Slice(44160, 4096), p.Slice(52416, 64), R, 64, 64, pool: pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__v, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                p.Slice(48256, 4096), p.Slice(52480, 64), R, 64, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(40064, 4096), p.Slice(52352, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__k, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(44160, 4096), p.Slice(52416, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__v, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(48256, 4096), p.Slice(52480, 64), R,
+                64, 64, pool: pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__k, r * 64, 64).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfK0_0, ((r * 13) + step) * 64, 64));
-                global::System.MemoryExtensions.AsSpan(__v, r * 64, 64).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__selfV0_0, ((r * 13) + step) * 64, 64));
+                __Memory.AsSpan(__k, r * 64, 64).CopyTo(__Memory.AsSpan(__selfK0_0, ((r * 13) + step) * 64, 64));
+                __Memory.AsSpan(__v, r * 64, 64).CopyTo(__Memory.AsSpan(__selfV0_0, ((r * 13) + step) * 64, 64));
             }
-            __Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * 13), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__selfK0_0, 0, R * 13 * 64),
-                global::System.MemoryExtensions.AsSpan(__selfV0_0, 0, R * 13 * 64), R, 1, 13, 4, 16,
-                __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                p.Slice(52544, 4096), p.Slice(56640, 64), R, 64, 64, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(89920, 64),
-                p.Slice(89984, 64), R, 64, pool: pool);
+            __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 64), __Memory.AsSpan(__probs, 0, R * 4 * 13), __Memory.AsSpan(__q, 0, R * 64),
+                __Memory.AsSpan(__selfK0_0, 0, R * 13 * 64), __Memory.AsSpan(__selfV0_0, 0, R * 13 * 64), R, 1, 13, 4, 16,
+                __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(52544, 4096), p.Slice(56640, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 64), p.Slice(89920, 64), p.Slice(89984, 64), R, 64, pool: pool);
             // cross-attention: queries of this position against the memory's keys and values from Begin
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__q, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
-                p.Slice(56704, 4096), p.Slice(68992, 64), R, 64, 64, pool: pool);
-            __Kernels.Attention.Forward(global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__probs, 0, R * 4 * __s), global::System.MemoryExtensions.AsSpan(__q, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__crossK0_0, 0, R * __s * 64),
-                global::System.MemoryExtensions.AsSpan(__crossV0_0, 0, R * __s * 64), R, 1, __s, 4, 16,
-                __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R)), 0.25f, pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(56704, 4096), p.Slice(68992, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 64), __Memory.AsSpan(__probs, 0, R * 4 * __s), __Memory.AsSpan(__q, 0, R * 64),
+                __Memory.AsSpan(__crossK0_0, 0, R * __s * 64), __Memory.AsSpan(__crossV0_0, 0, R * __s * 64), R, 1, __s, 4, 16,
+                __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__sourceLengths, 0, R)), 0.25f, pool);
             RecordAttention(R, step);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__c, 0, R * 64),
-                p.Slice(69184, 4096), p.Slice(73280, 64), R, 64, 64, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(90048, 64),
-                p.Slice(90112, 64), R, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(69184, 4096), p.Slice(73280, 64), R,
+                64, 64, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__x, 0, R * 64), p.Slice(90048, 64), p.Slice(90112, 64), R, 64, pool: pool);
             // feed-forward
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__h, 0, R * 128), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                p.Slice(73344, 8192), p.Slice(81536, 128), R, 64, 128, __Kernels.ActivationKind.ReLU,
-                global::System.MemoryExtensions.AsSpan(__pre, 0, R * 128), pool);
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__o, 0, R * 64), global::System.MemoryExtensions.AsSpan(__h, 0, R * 128),
-                p.Slice(81664, 8192), p.Slice(89856, 64), R, 128, 64, pool: pool);
-            __Kernels.Residual.Forward(global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64),
-                global::System.MemoryExtensions.AsSpan(__o, 0, R * 64));
-            __Kernels.LayerNorm.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), global::System.MemoryExtensions.AsSpan(__mean, 0, R),
-                global::System.MemoryExtensions.AsSpan(__rstd, 0, R), global::System.MemoryExtensions.AsSpan(__y, 0, R * 64), p.Slice(90176, 64),
-                p.Slice(90240, 64), R, 64, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__h, 0, R * 128), __Memory.AsSpan(__y, 0, R * 64), p.Slice(73344, 8192), p.Slice(81536, 128), R,
+                64, 128, __Kernels.ActivationKind.ReLU, __Memory.AsSpan(__pre, 0, R * 128), pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__h, 0, R * 128), p.Slice(81664, 8192), p.Slice(89856, 64), R,
+                128, 64, pool: pool);
+            __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
+            __Kernels.LayerNorm.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
+                __Memory.AsSpan(__y, 0, R * 64), p.Slice(90176, 64), p.Slice(90240, 64), R, 64, pool: pool);
             // Logits (Dense) at position step
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 39),
-                global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(90304, 2496), p.Slice(92800, 39), R, 64, 39, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__logits, 0, R * 39), __Memory.AsSpan(__x, 0, R * 64), p.Slice(90304, 2496), p.Slice(92800, 39),
+                R, 64, 39, pool: pool);
             // log-softmax over the 39 classes
-            __Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 39), global::System.MemoryExtensions.AsSpan(__logits, 0, R * 39), R, 39, pool);
+            __Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 39), __Memory.AsSpan(__logits, 0, R * 39), R, 39, pool);
         }
 
         /// <inheritdoc/>
@@ -304,7 +292,7 @@ partial class ReverseModel : global::ModelDsl.Training.ISeq2SeqModel<ReverseMode
             int S = __s;
             for (int r = 0; r < rows; r++)
             {
-                global::System.Span<float> history = global::System.MemoryExtensions.AsSpan(__history, ((r * 13) + step) * 12, S);
+                global::System.Span<float> history = __Memory.AsSpan(__history, ((r * 13) + step) * 12, S);
                 for (int j = 0; j < S; j++)
                 {
                     float sum = 0f;

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace ModelDsl.Examples.Reverse;
 
@@ -309,8 +310,7 @@ partial class ReverseModel
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 12, TSource).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    __Memory.AsSpan(batch.Source, b * 12, TSource).CopyTo(__Memory.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -331,10 +331,8 @@ partial class ReverseModel
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Target, b * 13, TTarget).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__ids_Target, b * TTarget, TTarget));
-                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 13, TTarget).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__labels, b * TTarget, TTarget));
+                    __Memory.AsSpan(batch.Target, b * 13, TTarget).CopyTo(__Memory.AsSpan(__ids_Target, b * TTarget, TTarget));
+                    __Memory.AsSpan(batch.Labels, b * 13, TTarget).CopyTo(__Memory.AsSpan(__labels, b * TTarget, TTarget));
                 }
 
                 __t_Target = TTarget;
@@ -360,13 +358,13 @@ partial class ReverseModel
             global::System.Span<float> a = __activations.Span;
             // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,64], source_embedding.weight params[0..2496)
             __Kernels.Embedding.Forward(a.Slice(Arena.source_embedding_output, BTSource * 64), p.Slice(0, 2496),
-                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 39, 64);
+                __Memory.AsSpan(__ids_Source, 0, BTSource), 39, 64);
             // SourcePositions (LearnedPositions): [B,TSource,64] -> [B,TSource,64], source_positions.weight params[2496..3264)
             __Kernels.LearnedPositions.Forward(a.Slice(Arena.source_positions_output, BTSource * 64),
                 a.Slice(Arena.source_embedding_output, BTSource * 64), p.Slice(2496, 768), B, TSource, 64);
             // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
@@ -416,7 +414,7 @@ partial class ReverseModel
             }
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,64], target_embedding.weight params[36736..39232)
             __Kernels.Embedding.Forward(a.Slice(Arena.target_embedding_output, BTTarget * 64), p.Slice(36736, 2496),
-                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 39, 64);
+                __Memory.AsSpan(__ids_Target, 0, BTTarget), 39, 64);
             // TargetPositions (LearnedPositions): [B,TTarget,64] -> [B,TTarget,64], target_positions.weight params[39232..40064)
             __Kernels.LearnedPositions.Forward(a.Slice(Arena.target_positions_output, BTTarget * 64),
                 a.Slice(Arena.target_embedding_output, BTTarget * 64), p.Slice(39232, 832), B, TTarget, 64);
@@ -424,7 +422,7 @@ partial class ReverseModel
             // key padding), ff 128
             {
                 var mask = __Kernels.AttentionMask.Causal();
-                var memoryMask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
@@ -514,7 +512,7 @@ partial class ReverseModel
             // Loss: cross-entropy over BTTarget rows of 39 classes, label smoothing 0, ignore index -100
             __rows = BTTarget;
             return __Kernels.CrossEntropy.Forward(a.Slice(Arena.loss_log_probs, BTTarget * 39), a.Slice(Arena.logits, BTTarget * 39),
-                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 39, 0.0f, -100, Pool);
+                __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 39, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -533,7 +531,7 @@ partial class ReverseModel
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 39), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 39),
-                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 39, 0.0f, -100, Pool);
+                __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 39, 0.0f, -100, Pool);
             // Logits (Dense): [B,TTarget,64] -> [B,TTarget,39], logits.weight params[90304..92800), logits.bias params[92800..92839),
             // [B,TTarget,64] -> [B,TTarget,39]
             __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(90304, 2496), g.Slice(92800, 39),
@@ -542,7 +540,7 @@ partial class ReverseModel
             // Decoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.Causal();
-                var memoryMask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), g.Slice(90176, 64), g.Slice(90240, 64),
                     d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
@@ -637,10 +635,10 @@ partial class ReverseModel
                 d.Slice(Arena.target_positions_output, BTTarget * 64), B, TTarget, 64);
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,64]
             __Kernels.Embedding.Backward(g.Slice(36736, 2496), d.Slice(Arena.target_embedding_output, BTTarget * 64),
-                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 39, 64);
+                __Memory.AsSpan(__ids_Target, 0, BTTarget), 39, 64);
             // Encoder.Layer[0] (backward)
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), g.Slice(36608, 64), g.Slice(36672, 64),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
@@ -699,7 +697,7 @@ partial class ReverseModel
                 d.Slice(Arena.source_positions_output, BTSource * 64), B, TSource, 64);
             // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,64]
             __Kernels.Embedding.Backward(g.Slice(0, 2496), d.Slice(Arena.source_embedding_output, BTSource * 64),
-                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 39, 64);
+                __Memory.AsSpan(__ids_Source, 0, BTSource), 39, 64);
         }
 
         /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>
@@ -730,8 +728,7 @@ partial class ReverseModel
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 12, TSource).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    __Memory.AsSpan(batch.Source, b * 12, TSource).CopyTo(__Memory.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -744,13 +741,13 @@ partial class ReverseModel
                 global::System.Span<float> a = __activations.Span;
                 // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,64], source_embedding.weight params[0..2496)
                 __Kernels.Embedding.Forward(a.Slice(Arena.source_embedding_output, BTSource * 64), p.Slice(0, 2496),
-                    global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 39, 64);
+                    __Memory.AsSpan(__ids_Source, 0, BTSource), 39, 64);
                 // SourcePositions (LearnedPositions): [B,TSource,64] -> [B,TSource,64], source_positions.weight params[2496..3264)
                 __Kernels.LearnedPositions.Forward(a.Slice(Arena.source_positions_output, BTSource * 64),
                     a.Slice(Arena.source_embedding_output, BTSource * 64), p.Slice(2496, 768), B, TSource, 64);
                 // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
-                    var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+                    var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
                     // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
                     // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),

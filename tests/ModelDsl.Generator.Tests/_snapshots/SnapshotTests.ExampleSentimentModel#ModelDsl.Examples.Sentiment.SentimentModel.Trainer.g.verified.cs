@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace ModelDsl.Examples.Sentiment;
 
@@ -239,7 +240,7 @@ partial class SentimentModel
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Text, b * 24, T).CopyTo(global::System.MemoryExtensions.AsSpan(__ids, b * T, T));
+                    __Memory.AsSpan(batch.Text, b * 24, T).CopyTo(__Memory.AsSpan(__ids, b * T, T));
                 }
 
                 __t = T;
@@ -262,15 +263,14 @@ partial class SentimentModel
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __activations.Span;
             // Tokens (Embedding): [B,T] -> [B,T,64], tokens.weight params[0..3200)
-            __Kernels.Embedding.Forward(a.Slice(Arena.tokens_output, BT * 64), p.Slice(0, 3200), global::System.MemoryExtensions.AsSpan(__ids, 0, BT),
-                50, 64);
+            __Kernels.Embedding.Forward(a.Slice(Arena.tokens_output, BT * 64), p.Slice(0, 3200), __Memory.AsSpan(__ids, 0, BT), 50, 64);
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]: adds the fixed sinusoid table (24 x 64)
             __Kernels.SinusoidalPositions.Forward(a.Slice(Arena.positions_output, BT * 64), a.Slice(Arena.tokens_output, BT * 64), __sinusoid0, B, T,
                 64);
             // Encoder.Layer[0]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 128, dropout 0.1 (on the attention
             // probabilities, after each sublayer and in the FFN)
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64), a.Slice(Arena.positions_output, BT * 64),
                     p.Slice(3200, 4096), p.Slice(15488, 64), BT, 64, 64, pool: Pool);
@@ -329,7 +329,7 @@ partial class SentimentModel
             // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 128, dropout 0.1 (on the attention
             // probabilities, after each sublayer and in the FFN)
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
                     p.Slice(36672, 4096), p.Slice(48960, 64), BT, 64, 64, pool: Pool);
@@ -387,14 +387,14 @@ partial class SentimentModel
             }
             // Pool (MeanPool): [B,T,64] -> [B,64]
             __Kernels.Pooling.Forward(a.Slice(Arena.pool_output, B * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64),
-                global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, __Kernels.PoolingKind.Mean);
+                __Memory.AsSpan(batch.TextLengths, 0, B), B, T, 64, __Kernels.PoolingKind.Mean);
             // Head (Dense): [B,64] -> [B,2], head.weight params[70144..70272), head.bias params[70272..70274), [B,64] -> [B,2]
             __Kernels.Linear.Forward(a.Slice(Arena.head, B * 2), a.Slice(Arena.pool_output, B * 64), p.Slice(70144, 128), p.Slice(70272, 2), B, 64, 2,
                 pool: Pool);
             // Loss: cross-entropy over B rows of 2 classes, label smoothing 0, ignore index -100
             __rows = B;
             return __Kernels.CrossEntropy.Forward(a.Slice(Arena.loss_log_probs, B * 2), a.Slice(Arena.head, B * 2),
-                global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.0f, -100, Pool);
+                __Memory.AsSpan(batch.Labels, 0, B), B, 2, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -410,17 +410,17 @@ partial class SentimentModel
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            __Kernels.CrossEntropy.Backward(d.Slice(Arena.head, B * 2), 1f, a.Slice(Arena.loss_log_probs, B * 2),
-                global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.0f, -100, Pool);
+            __Kernels.CrossEntropy.Backward(d.Slice(Arena.head, B * 2), 1f, a.Slice(Arena.loss_log_probs, B * 2), __Memory.AsSpan(batch.Labels, 0, B),
+                B, 2, 0.0f, -100, Pool);
             // Head (Dense): [B,64] -> [B,2], head.weight params[70144..70272), head.bias params[70272..70274), [B,64] -> [B,2]
             __Kernels.Linear.Backward(d.Slice(Arena.pool_output, B * 64), g.Slice(70144, 128), g.Slice(70272, 2), d.Slice(Arena.head, B * 2),
                 a.Slice(Arena.pool_output, B * 64), p.Slice(70144, 128), B, 64, 2, pool: Pool);
             // Pool (MeanPool): [B,T,64] -> [B,64]
             __Kernels.Pooling.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BT * 64), d.Slice(Arena.pool_output, B * 64),
-                global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, __Kernels.PoolingKind.Mean);
+                __Memory.AsSpan(batch.TextLengths, 0, B), B, T, 64, __Kernels.PoolingKind.Mean);
             // Encoder.Layer[1] (backward)
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].norm2: LayerNorm [B,T,64]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual2, BT * 64), g.Slice(70016, 64), g.Slice(70080, 64),
                     d.Slice(Arena.encoder_layers_1_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_1_residual2, BT * 64), p.Slice(70016, 64),
@@ -483,7 +483,7 @@ partial class SentimentModel
             }
             // Encoder.Layer[0] (backward)
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm [B,T,64]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BT * 64), g.Slice(36544, 64), g.Slice(36608, 64),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_0_residual2, BT * 64), p.Slice(36544, 64),
@@ -547,8 +547,7 @@ partial class SentimentModel
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]
             __Kernels.SinusoidalPositions.Backward(d.Slice(Arena.tokens_output, BT * 64), d.Slice(Arena.positions_output, BT * 64), B, T, 64);
             // Tokens (Embedding): [B,T] -> [B,T,64]
-            __Kernels.Embedding.Backward(g.Slice(0, 3200), d.Slice(Arena.tokens_output, BT * 64),
-                global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 50, 64);
+            __Kernels.Embedding.Backward(g.Slice(0, 3200), d.Slice(Arena.tokens_output, BT * 64), __Memory.AsSpan(__ids, 0, BT), 50, 64);
         }
     }
 }

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace ModelDsl.Examples.Sentiment;
 
@@ -375,10 +376,10 @@ partial class SentimentModel
         __Uniform(parameters.Slice(28160, 8192), seed, 7, 0.17677669f);
         // encoder.layers.0.linear2.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.0.norm1.weight [64]: ones
-        parameters.Slice(36416, 64).Fill(1f);
+        parameters.Slice(36416, 64).Fill(1.0f);
         // encoder.layers.0.norm1.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.0.norm2.weight [64]: ones
-        parameters.Slice(36544, 64).Fill(1f);
+        parameters.Slice(36544, 64).Fill(1.0f);
         // encoder.layers.0.norm2.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.1.self_attn.in_proj_weight [192, 64]: Xavier uniform, bound sqrt(6 / (64 + 192))
         __Uniform(parameters.Slice(36672, 12288), seed, 13, 0.15309311f);
@@ -393,10 +394,10 @@ partial class SentimentModel
         __Uniform(parameters.Slice(61632, 8192), seed, 19, 0.17677669f);
         // encoder.layers.1.linear2.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.1.norm1.weight [64]: ones
-        parameters.Slice(69888, 64).Fill(1f);
+        parameters.Slice(69888, 64).Fill(1.0f);
         // encoder.layers.1.norm1.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.1.norm2.weight [64]: ones
-        parameters.Slice(70016, 64).Fill(1f);
+        parameters.Slice(70016, 64).Fill(1.0f);
         // encoder.layers.1.norm2.bias [64]: zeros (the block starts zeroed)
         // head.weight [2, 64]: Xavier uniform, bound sqrt(6 / (64 + 2))
         __Uniform(parameters.Slice(70144, 128), seed, 25, 0.30151135f);

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo;
 
@@ -148,7 +149,7 @@ partial class Regressor
             }
 
             __b = B;
-            global::System.MemoryExtensions.AsSpan(batch.X, 0, B * 10).CopyTo(__activations.Span.Slice(0, B * 10)); // X [B, 10]
+            __Memory.AsSpan(batch.X, 0, B * 10).CopyTo(__activations.Span.Slice(0, B * 10)); // X [B, 10]
         }
 
         /// <summary>Forward pass over the batch (dropout when <paramref name="training"/>; BatchNorm with batch statistics, updating the running
@@ -180,8 +181,7 @@ partial class Regressor
                 pool: Pool);
             // Loss: mean squared error over B rows of 3 values (mean over every element)
             __rows = B;
-            return __Kernels.MeanSquaredError.Forward(a.Slice(Arena.@out, B * 3), global::System.MemoryExtensions.AsSpan(batch.Targets, 0, B * 3),
-                B * 3);
+            return __Kernels.MeanSquaredError.Forward(a.Slice(Arena.@out, B * 3), __Memory.AsSpan(batch.Targets, 0, B * 3), B * 3);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -196,8 +196,8 @@ partial class Regressor
             bool batchStatistics = __batchStatistics;
             d.Clear();
             // Loss: d predictions = 2 (predictions - targets) / (B * 3)
-            __Kernels.MeanSquaredError.Backward(d.Slice(Arena.@out, B * 3), 1f, a.Slice(Arena.@out, B * 3),
-                global::System.MemoryExtensions.AsSpan(batch.Targets, 0, B * 3), B * 3);
+            __Kernels.MeanSquaredError.Backward(d.Slice(Arena.@out, B * 3), 1f, a.Slice(Arena.@out, B * 3), __Memory.AsSpan(batch.Targets, 0, B * 3),
+                B * 3);
             // Out (Dense): [B,16] -> [B,3], out.weight params[208..256), out.bias params[256..259), [B,16] -> [B,3]
             __Kernels.Linear.Backward(d.Slice(Arena.norm_output, B * 16), g.Slice(208, 48), g.Slice(256, 3), d.Slice(Arena.@out, B * 3),
                 a.Slice(Arena.norm_output, B * 16), p.Slice(208, 48), B, 16, 3, pool: Pool);

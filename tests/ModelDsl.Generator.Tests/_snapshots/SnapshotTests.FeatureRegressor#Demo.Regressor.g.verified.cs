@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo;
 
@@ -230,14 +231,14 @@ partial class Regressor
         __Uniform(parameters.Slice(0, 160), seed, 0, 0.48038447f);
         // hidden.bias [16]: zeros (the block starts zeroed)
         // norm.weight [16]: ones
-        parameters.Slice(176, 16).Fill(1f);
+        parameters.Slice(176, 16).Fill(1.0f);
         // norm.bias [16]: zeros (the block starts zeroed)
         // out.weight [3, 16]: Xavier uniform, bound sqrt(6 / (16 + 3))
         __Uniform(parameters.Slice(208, 48), seed, 4, 0.56195146f);
         // out.bias [3]: zeros (the block starts zeroed)
         // norm.running_mean [16]: zeros (the block starts zeroed)
         // norm.running_var [16]: ones
-        state.Slice(16, 16).Fill(1f);
+        state.Slice(16, 16).Fill(1.0f);
     }
 
     private static void __Uniform(global::System.Span<float> values, ulong seed, ulong stream, float bound)

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo;
 
@@ -194,8 +195,7 @@ partial class SequenceRegressor
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Signal, b * 60, TSignal * 5).CopyTo(
-                        __activations.Span.Slice((b * TSignal * 5), TSignal * 5));
+                    __Memory.AsSpan(batch.Signal, b * 60, TSignal * 5).CopyTo(__activations.Span.Slice((b * TSignal * 5), TSignal * 5));
                 }
 
                 __t_Signal = TSignal;
@@ -217,8 +217,7 @@ partial class SequenceRegressor
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Context, b * 96, TContext * 16).CopyTo(
-                        __activations.Span.Slice(480 + (b * TContext * 16), TContext * 16));
+                    __Memory.AsSpan(batch.Context, b * 96, TContext * 16).CopyTo(__activations.Span.Slice(480 + (b * TContext * 16), TContext * 16));
                 }
 
                 __t_Context = TContext;
@@ -251,7 +250,7 @@ partial class SequenceRegressor
                 p.Slice(80, 16), BTSignal, 5, 16, __Kernels.ActivationKind.Gelu, a.Slice(Arena.project_pre_activation, BTSignal * 16), Pool);
             // SelfAttention (MultiHeadAttention): [B,TSignal,16] -> [B,TSignal,16]: self-attention, mask key padding, 4 heads of 4
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SignalLengths, 0, B));
                 // SelfAttention q = x W_q^T + b_q, rows 0..16 of self_attention.in_proj_weight, [B,TSignal,16] -> [B,TSignal,16]
                 __Kernels.Linear.Forward(a.Slice(Arena.self_attention_q, BTSignal * 16), a.Slice(Arena.project, BTSignal * 16), p.Slice(96, 256),
                     p.Slice(864, 16), BTSignal, 16, 16, pool: Pool);
@@ -272,7 +271,7 @@ partial class SequenceRegressor
             }
             // CrossAttention (MultiHeadAttention): [B,TSignal,16] -> [B,TSignal,16]: cross-attention to Context (memory key padding), 4 heads of 4
             {
-                var memoryMask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.ContextLengths, 0, B));
+                var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.ContextLengths, 0, B));
                 // CrossAttention q = x W_q^T + b_q, rows 0..16 of cross_attention.in_proj_weight, [B,TSignal,16] -> [B,TSignal,16]
                 __Kernels.Linear.Forward(a.Slice(Arena.cross_attention_q, BTSignal * 16), a.Slice(Arena.self_attention_output, BTSignal * 16),
                     p.Slice(1184, 256), p.Slice(1952, 16), BTSignal, 16, 16, pool: Pool);
@@ -294,14 +293,14 @@ partial class SequenceRegressor
             // Norm (BatchNorm): [B,TSignal,16] -> [B,TSignal,16], norm.weight params[2272..2288), norm.bias params[2288..2304), running statistics
             // state[0..32), momentum 0.05: over the n valid positions of Signal (packed; padding is not counted and gives 0)
             {
-                int n = __Positions(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B);
+                int n = __Positions(__Memory.AsSpan(batch.SignalLengths, 0, B), B);
                 __Pack(a.Slice(Arena.norm_packed_input, n * 16), a.Slice(Arena.cross_attention_output, BTSignal * 16), TSignal,
-                    global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
+                    __Memory.AsSpan(batch.SignalLengths, 0, B), B, 16);
                 __Kernels.BatchNorm.Forward(a.Slice(Arena.norm_packed_output, n * 16), a.Slice(Arena.norm_mean, 16), a.Slice(Arena.norm_rstd, 16),
                     s.Slice(0, 16), s.Slice(16, 16), a.Slice(Arena.norm_packed_input, n * 16), p.Slice(2272, 16), p.Slice(2288, 16), n, 16,
                     batchStatistics, 0.05f, pool: Pool);
                 __Unpack(a.Slice(Arena.norm_output, BTSignal * 16), a.Slice(Arena.norm_packed_output, n * 16), TSignal,
-                    global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
+                    __Memory.AsSpan(batch.SignalLengths, 0, B), B, 16);
             }
             // Out (Dense): [B,TSignal,16] -> [B,TSignal,2], out.weight params[2304..2336), out.bias params[2336..2338),
             // [B,TSignal,16] -> [B,TSignal,2]
@@ -309,11 +308,11 @@ partial class SequenceRegressor
                 p.Slice(2336, 2), BTSignal, 16, 2, pool: Pool);
             // Loss: mean squared error over the n valid positions of Signal, 2 values each (packed: padding is not counted)
             {
-                int n = __Positions(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B);
+                int n = __Positions(__Memory.AsSpan(batch.SignalLengths, 0, B), B);
                 __Pack(a.Slice(Arena.loss_packed_predictions, n * 2), a.Slice(Arena.@out, BTSignal * 2), TSignal,
-                    global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 2);
-                __Pack(a.Slice(Arena.loss_packed_targets, n * 2), global::System.MemoryExtensions.AsSpan(batch.Targets, 0, B * 12 * 2), 12,
-                    global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 2);
+                    __Memory.AsSpan(batch.SignalLengths, 0, B), B, 2);
+                __Pack(a.Slice(Arena.loss_packed_targets, n * 2), __Memory.AsSpan(batch.Targets, 0, B * 12 * 2), 12,
+                    __Memory.AsSpan(batch.SignalLengths, 0, B), B, 2);
                 __rows = BTSignal;
                 return __Kernels.MeanSquaredError.Forward(a.Slice(Arena.loss_packed_predictions, n * 2), a.Slice(Arena.loss_packed_targets, n * 2),
                     n * 2);
@@ -337,11 +336,11 @@ partial class SequenceRegressor
             d.Clear();
             // Loss: d predictions = 2 (predictions - targets) / (n * 2) at the valid positions
             {
-                int n = __Positions(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B);
+                int n = __Positions(__Memory.AsSpan(batch.SignalLengths, 0, B), B);
                 __Kernels.MeanSquaredError.Backward(d.Slice(Arena.loss_packed_predictions, n * 2), 1f, a.Slice(Arena.loss_packed_predictions, n * 2),
                     a.Slice(Arena.loss_packed_targets, n * 2), n * 2);
                 __UnpackAdd(d.Slice(Arena.@out, BTSignal * 2), d.Slice(Arena.loss_packed_predictions, n * 2), TSignal,
-                    global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 2);
+                    __Memory.AsSpan(batch.SignalLengths, 0, B), B, 2);
             }
             // Out (Dense): [B,TSignal,16] -> [B,TSignal,2], out.weight params[2304..2336), out.bias params[2336..2338),
             // [B,TSignal,16] -> [B,TSignal,2]
@@ -349,18 +348,18 @@ partial class SequenceRegressor
                 d.Slice(Arena.@out, BTSignal * 2), a.Slice(Arena.norm_output, BTSignal * 16), p.Slice(2304, 32), BTSignal, 16, 2, pool: Pool);
             // Norm (BatchNorm): [B,TSignal,16] -> [B,TSignal,16]
             {
-                int n = __Positions(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B);
+                int n = __Positions(__Memory.AsSpan(batch.SignalLengths, 0, B), B);
                 __Pack(d.Slice(Arena.norm_packed_output, n * 16), d.Slice(Arena.norm_output, BTSignal * 16), TSignal,
-                    global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
+                    __Memory.AsSpan(batch.SignalLengths, 0, B), B, 16);
                 __Kernels.BatchNorm.Backward(d.Slice(Arena.norm_packed_input, n * 16), g.Slice(2272, 16), g.Slice(2288, 16),
                     d.Slice(Arena.norm_packed_output, n * 16), a.Slice(Arena.norm_packed_input, n * 16), p.Slice(2272, 16),
                     a.Slice(Arena.norm_mean, 16), a.Slice(Arena.norm_rstd, 16), n, 16, batchStatistics, Pool);
                 __UnpackAdd(d.Slice(Arena.cross_attention_output, BTSignal * 16), d.Slice(Arena.norm_packed_input, n * 16), TSignal,
-                    global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B), B, 16);
+                    __Memory.AsSpan(batch.SignalLengths, 0, B), B, 16);
             }
             // CrossAttention (MultiHeadAttention): [B,TSignal,16] -> [B,TSignal,16] (backward)
             {
-                var memoryMask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.ContextLengths, 0, B));
+                var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.ContextLengths, 0, B));
                 // CrossAttention.out_proj, cross_attention.out_proj.weight params[2000..2256), [B,TSignal,16] -> [B,TSignal,16]
                 __Kernels.Linear.Backward(d.Slice(Arena.cross_attention_context, BTSignal * 16), g.Slice(2000, 256), g.Slice(2256, 16),
                     d.Slice(Arena.cross_attention_output, BTSignal * 16), a.Slice(Arena.cross_attention_context, BTSignal * 16), p.Slice(2000, 256),
@@ -385,7 +384,7 @@ partial class SequenceRegressor
             }
             // SelfAttention (MultiHeadAttention): [B,TSignal,16] -> [B,TSignal,16] (backward)
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SignalLengths, 0, B));
                 // SelfAttention.out_proj, self_attention.out_proj.weight params[912..1168), [B,TSignal,16] -> [B,TSignal,16]
                 __Kernels.Linear.Backward(d.Slice(Arena.self_attention_context, BTSignal * 16), g.Slice(912, 256), g.Slice(1168, 16),
                     d.Slice(Arena.self_attention_output, BTSignal * 16), a.Slice(Arena.self_attention_context, BTSignal * 16), p.Slice(912, 256),

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo;
 
@@ -89,9 +90,8 @@ partial class GruTranslator : global::ModelDsl.Training.ISeq2SeqModel<GruTransla
             __rnnCell0 = new float[Trainer.__recurrentDecoder0.HasCellState ? checked(rows * 64) : 0];
             __rnnMemory0 = new float[checked(rows * 20 * Trainer.__recurrentDecoder0.MemorySize)];
             __rnnProjected0 = new float[checked(rows * 20 * Trainer.__recurrentDecoder0.ProjectedMemorySize)];
-            __rnnWeights0 = new float[Trainer.__recurrentDecoder0.Attention == global::ModelDsl.Kernels.DecoderAttention.None ? 0 : checked(
-                rows * 20)];
-            __rnnScratch0 = new float[global::ModelDsl.Kernels.RecurrentDecoder.StepScratchLength(maxRows, 20, Trainer.__recurrentDecoder0)];
+            __rnnWeights0 = new float[Trainer.__recurrentDecoder0.Attention == __Kernels.DecoderAttention.None ? 0 : checked(rows * 20)];
+            __rnnScratch0 = new float[__Kernels.RecurrentDecoder.StepScratchLength(maxRows, 20, Trainer.__recurrentDecoder0)];
             __rnnInitial0 = new float[4096];
             __sourceLengths = new int[maxRows];
             __memoryProjection = new float[640];
@@ -149,17 +149,15 @@ partial class GruTranslator : global::ModelDsl.Training.ISeq2SeqModel<GruTransla
                 int P = Trainer.__recurrentDecoder0.ProjectedMemorySize;
                 if (P > 0)
                 {
-                    __Kernels.RecurrentDecoder.ProjectMemory(global::System.MemoryExtensions.AsSpan(__rnnProjected0, 0, __rows * S * P),
-                        global::System.MemoryExtensions.AsSpan(__rnnMemory0, 0, __rows * S * M),
-                        new __Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288),
-                        BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096),
-                        MemoryWeight = p.Slice(85440, 6144), ScoreVector = p.Slice(91584, 64) }, __rows, S, Trainer.__recurrentDecoder0,
-                        __trainer.Pool);
+                    __Kernels.RecurrentDecoder.ProjectMemory(__Memory.AsSpan(__rnnProjected0, 0, __rows * S * P), __Memory.AsSpan(__rnnMemory0, 0,
+                        __rows * S * M), new __Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720),
+                        WeightHh = p.Slice(68672, 12288), BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192),
+                        StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144), ScoreVector = p.Slice(91584, 64) }, __rows, S,
+                        Trainer.__recurrentDecoder0, __trainer.Pool);
                 }
 
-                __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__rnnInitial0, 0, B * 64), a.Slice(166912, B * 96),
-                    p.Slice(91648, 6144), p.Slice(97792, 64), B, 96, 64, __Kernels.ActivationKind.Tanh,
-                    global::System.MemoryExtensions.AsSpan(__rnnInitial0, 2048, B * 64), __trainer.Pool);
+                __Kernels.Linear.Forward(__Memory.AsSpan(__rnnInitial0, 0, B * 64), a.Slice(166912, B * 96), p.Slice(91648, 6144), p.Slice(97792, 64),
+                    B, 96, 64, __Kernels.ActivationKind.Tanh, __Memory.AsSpan(__rnnInitial0, 2048, B * 64), __trainer.Pool);
                 global::ModelDsl.Decoding.HypothesisRows.Repeat(__rnnInitial0, __rnnState0, B, width, 64);
                 global::System.Array.Clear(__rnnCell0);
             }
@@ -187,7 +185,7 @@ partial class GruTranslator : global::ModelDsl.Training.ISeq2SeqModel<GruTransla
                     "GruTranslator.StepDecoder.CrossAttention: step must be in [0, 12).");
             }
 
-            return global::System.MemoryExtensions.AsSpan(__history, ((row * 12) + step) * 20, __sourceLengths[row]);
+            return __Memory.AsSpan(__history, ((row * 12) + step) * 20, __sourceLengths[row]);
         }
 
         private int CheckRow(int row)
@@ -226,30 +224,27 @@ partial class GruTranslator : global::ModelDsl.Training.ISeq2SeqModel<GruTransla
 
             global::System.Span<float> p = __model.__parameters.Span;
             global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;
-            global::System.MemoryExtensions.AsSpan(__stepLengths, 0, R).Fill(step + 1);
+            __Memory.AsSpan(__stepLengths, 0, R).Fill(step + 1);
             // TargetEmbedding (Embedding) at position step
-            __Kernels.Embedding.Forward(global::System.MemoryExtensions.AsSpan(__x, 0, R * 64), p.Slice(35392, 2560), tokens, 40, 64);
+            __Kernels.Embedding.Forward(__Memory.AsSpan(__x, 0, R * 64), p.Slice(35392, 2560), tokens, 40, 64);
             // Decoder (RecurrentDecoder) at position step: one recurrent step from each row's state, attending over the encoder states
-            __Kernels.RecurrentDecoder.Step(global::System.MemoryExtensions.AsSpan(__rnnState0, 0, R * 64), global::System.MemoryExtensions.AsSpan(
-                __rnnCell0, 0, Trainer.__recurrentDecoder0.HasCellState ? R * 64 : 0), global::System.MemoryExtensions.AsSpan(__y, 0, R * 160),
-                global::System.MemoryExtensions.AsSpan(__rnnWeights0, 0, R * __s), global::System.MemoryExtensions.AsSpan(__rnnScratch0, 0,
-                __Kernels.RecurrentDecoder.StepScratchLength(R, __s, Trainer.__recurrentDecoder0)), global::System.MemoryExtensions.AsSpan(__x, 0,
-                R * 64), global::System.MemoryExtensions.AsSpan(__rnnMemory0, 0, R * __s * Trainer.__recurrentDecoder0.MemorySize),
-                global::System.MemoryExtensions.AsSpan(__rnnProjected0, 0, R * __s * Trainer.__recurrentDecoder0.ProjectedMemorySize),
-                global::System.MemoryExtensions.AsSpan(__sourceLengths, 0, R),
+            __Kernels.RecurrentDecoder.Step(__Memory.AsSpan(__rnnState0, 0, R * 64), __Memory.AsSpan(__rnnCell0, 0,
+                Trainer.__recurrentDecoder0.HasCellState ? R * 64 : 0), __Memory.AsSpan(__y, 0, R * 160), __Memory.AsSpan(__rnnWeights0, 0, R * __s),
+                __Memory.AsSpan(__rnnScratch0, 0, __Kernels.RecurrentDecoder.StepScratchLength(R, __s, Trainer.__recurrentDecoder0)), __Memory.AsSpan(
+                __x, 0, R * 64), __Memory.AsSpan(__rnnMemory0, 0, R * __s * Trainer.__recurrentDecoder0.MemorySize), __Memory.AsSpan(__rnnProjected0,
+                0, R * __s * Trainer.__recurrentDecoder0.ProjectedMemorySize), __Memory.AsSpan(__sourceLengths, 0, R),
                 new __Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288),
                 BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144),
                 ScoreVector = p.Slice(91584, 64) }, R, __s, Trainer.__recurrentDecoder0, pool);
             for (int r = 0; r < R; r++)
             {
-                global::System.MemoryExtensions.AsSpan(__rnnWeights0, r * __s, __s).CopyTo(
-                    global::System.MemoryExtensions.AsSpan(__history, ((r * 12) + step) * 20, __s));
+                __Memory.AsSpan(__rnnWeights0, r * __s, __s).CopyTo(__Memory.AsSpan(__history, ((r * 12) + step) * 20, __s));
             }
             // Logits (Dense) at position step
-            __Kernels.Linear.Forward(global::System.MemoryExtensions.AsSpan(__logits, 0, R * 40),
-                global::System.MemoryExtensions.AsSpan(__y, 0, R * 160), p.Slice(97856, 6400), p.Slice(104256, 40), R, 160, 40, pool: pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__logits, 0, R * 40), __Memory.AsSpan(__y, 0, R * 160), p.Slice(97856, 6400),
+                p.Slice(104256, 40), R, 160, 40, pool: pool);
             // log-softmax over the 40 classes
-            __Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 40), global::System.MemoryExtensions.AsSpan(__logits, 0, R * 40), R, 40, pool);
+            __Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 40), __Memory.AsSpan(__logits, 0, R * 40), R, 40, pool);
         }
 
         /// <inheritdoc/>

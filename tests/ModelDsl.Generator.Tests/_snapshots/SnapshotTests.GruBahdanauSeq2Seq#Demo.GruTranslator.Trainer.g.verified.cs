@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo;
 
@@ -282,8 +283,7 @@ partial class GruTranslator
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 20, TSource).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    __Memory.AsSpan(batch.Source, b * 20, TSource).CopyTo(__Memory.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -304,10 +304,8 @@ partial class GruTranslator
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Target, b * 12, TTarget).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__ids_Target, b * TTarget, TTarget));
-                    global::System.MemoryExtensions.AsSpan(batch.Labels, b * 12, TTarget).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__labels, b * TTarget, TTarget));
+                    __Memory.AsSpan(batch.Target, b * 12, TTarget).CopyTo(__Memory.AsSpan(__ids_Target, b * TTarget, TTarget));
+                    __Memory.AsSpan(batch.Labels, b * 12, TTarget).CopyTo(__Memory.AsSpan(__labels, b * TTarget, TTarget));
                 }
 
                 __t_Target = TTarget;
@@ -333,20 +331,20 @@ partial class GruTranslator
             global::System.Span<float> a = __activations.Span;
             // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,64], source_embedding.weight params[0..2560)
             __Kernels.Embedding.Forward(a.Slice(Arena.source_embedding_output, BTSource * 64), p.Slice(0, 2560),
-                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 40, 64);
+                __Memory.AsSpan(__ids_Source, 0, BTSource), 40, 64);
             // Encoder (RecurrentEncoder): [B,TSource,64] -> [B,TSource,96]: GRU, 1 layer(s), bidirectional
             // Encoder layer 0, encoder.weight_ih_l0 params[2560..11776)
             __Kernels.Gru.Forward(a.Slice(Arena.encoder_l0_output, BTSource * 48), a.Slice(Arena.encoder_l0_final, B * 48),
                 __recurrentSaved0.Span.Slice(0, __Kernels.Gru.SavedLength(B, TSource, 48)),
                 __scratch.Span.Slice(0, __Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(Arena.source_embedding_output, BTSource * 64), default,
-                p.Slice(2560, 9216), p.Slice(11776, 6912), p.Slice(18688, 144), p.Slice(18832, 144),
-                global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, Pool);
+                p.Slice(2560, 9216), p.Slice(11776, 6912), p.Slice(18688, 144), p.Slice(18832, 144), __Memory.AsSpan(batch.SourceLengths, 0, B), B,
+                TSource, 64, 48, false, Pool);
             // Encoder layer 0 (backward direction), encoder.weight_ih_l0_reverse params[18976..28192)
             __Kernels.Gru.Forward(a.Slice(Arena.encoder_l0_reverse_output, BTSource * 48), a.Slice(Arena.encoder_l0_reverse_final, B * 48),
                 __recurrentSaved1.Span.Slice(0, __Kernels.Gru.SavedLength(B, TSource, 48)),
                 __scratch.Span.Slice(0, __Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(Arena.source_embedding_output, BTSource * 64), default,
-                p.Slice(18976, 9216), p.Slice(28192, 6912), p.Slice(35104, 144), p.Slice(35248, 144),
-                global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, Pool);
+                p.Slice(18976, 9216), p.Slice(28192, 6912), p.Slice(35104, 144), p.Slice(35248, 144), __Memory.AsSpan(batch.SourceLengths, 0, B), B,
+                TSource, 64, 48, true, Pool);
             // Encoder layer 0: [forward; backward] states and final states
             __Kernels.Concat.Forward(a.Slice(Arena.encoder_l0_output_2, BTSource * 96), a.Slice(Arena.encoder_l0_output, BTSource * 48),
                 a.Slice(Arena.encoder_l0_reverse_output, BTSource * 48), BTSource, 48, 48);
@@ -354,7 +352,7 @@ partial class GruTranslator
                 a.Slice(Arena.encoder_l0_reverse_final, B * 48), B, 48, 48);
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,64], target_embedding.weight params[35392..37952)
             __Kernels.Embedding.Forward(a.Slice(Arena.target_embedding_output, BTTarget * 64), p.Slice(35392, 2560),
-                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 40, 64);
+                __Memory.AsSpan(__ids_Target, 0, BTTarget), 40, 64);
             // Decoder.bridge: s0 = tanh(W_b f + b_b) from Encoder's final state, decoder.bridge.weight params[91648..97792), [B,96] -> [B,64]
             __Kernels.Linear.Forward(a.Slice(Arena.decoder_bridge, B * 64), a.Slice(Arena.encoder_l0_final_2, B * 96), p.Slice(91648, 6144),
                 p.Slice(97792, 64), B, 96, 64, __Kernels.ActivationKind.Tanh, a.Slice(Arena.decoder_bridge_pre_activation, B * 64), Pool);
@@ -365,8 +363,8 @@ partial class GruTranslator
                 BTTarget * 64), a.Slice(Arena.decoder_bridge, B * 64), default, a.Slice(Arena.encoder_l0_output_2, BTSource * 96),
                 new __Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288),
                 BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144),
-                ScoreVector = p.Slice(91584, 64) }, global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B),
-                global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TTarget, TSource, __recurrentDecoder0, Pool);
+                ScoreVector = p.Slice(91584, 64) }, __Memory.AsSpan(batch.TargetLengths, 0, B), __Memory.AsSpan(batch.SourceLengths, 0, B), B,
+                TTarget, TSource, __recurrentDecoder0, Pool);
             // Logits (Dense): [B,TTarget,160] -> [B,TTarget,40], logits.weight params[97856..104256), logits.bias params[104256..104296),
             // [B,TTarget,160] -> [B,TTarget,40]
             __Kernels.Linear.Forward(a.Slice(Arena.logits, BTTarget * 40), a.Slice(Arena.decoder_output, BTTarget * 160), p.Slice(97856, 6400),
@@ -374,7 +372,7 @@ partial class GruTranslator
             // Loss: cross-entropy over BTTarget rows of 40 classes, label smoothing 0, ignore index -100
             __rows = BTTarget;
             return __Kernels.CrossEntropy.Forward(a.Slice(Arena.loss_log_probs, BTTarget * 40), a.Slice(Arena.logits, BTTarget * 40),
-                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 40, 0.0f, -100, Pool);
+                __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 40, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -393,7 +391,7 @@ partial class GruTranslator
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 40), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 40),
-                global::System.MemoryExtensions.AsSpan(__labels, 0, BTTarget), BTTarget, 40, 0.0f, -100, Pool);
+                __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 40, 0.0f, -100, Pool);
             // Logits (Dense): [B,TTarget,160] -> [B,TTarget,40], logits.weight params[97856..104256), logits.bias params[104256..104296),
             // [B,TTarget,160] -> [B,TTarget,40]
             __Kernels.Linear.Backward(d.Slice(Arena.decoder_output, BTTarget * 160), g.Slice(97856, 6400), g.Slice(104256, 40),
@@ -409,16 +407,15 @@ partial class GruTranslator
                 new __Kernels.RecurrentDecoderParameters { WeightIh = p.Slice(37952, 30720), WeightHh = p.Slice(68672, 12288),
                 BiasIh = p.Slice(80960, 192), BiasHh = p.Slice(81152, 192), StateWeight = p.Slice(81344, 4096), MemoryWeight = p.Slice(85440, 6144),
                 ScoreVector = p.Slice(91584, 64) }, __recurrentSaved2.Span.Slice(0,
-                __Kernels.RecurrentDecoder.SavedLength(B, TTarget, TSource, __recurrentDecoder0)), global::System.MemoryExtensions.AsSpan(
-                batch.TargetLengths, 0, B), global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TTarget, TSource,
-                __recurrentDecoder0, Pool);
+                __Kernels.RecurrentDecoder.SavedLength(B, TTarget, TSource, __recurrentDecoder0)), __Memory.AsSpan(batch.TargetLengths, 0, B),
+                __Memory.AsSpan(batch.SourceLengths, 0, B), B, TTarget, TSource, __recurrentDecoder0, Pool);
             // Decoder.bridge: s0 = tanh(W_b f + b_b) from Encoder's final state, decoder.bridge.weight params[91648..97792), [B,96] -> [B,64]
             __Kernels.Linear.Backward(d.Slice(Arena.encoder_l0_final_2, B * 96), g.Slice(91648, 6144), g.Slice(97792, 64),
                 d.Slice(Arena.decoder_bridge, B * 64), a.Slice(Arena.encoder_l0_final_2, B * 96), p.Slice(91648, 6144), B, 96, 64,
                 __Kernels.ActivationKind.Tanh, a.Slice(Arena.decoder_bridge_pre_activation, B * 64), __scratch.Span.Slice(0, B * 64), Pool);
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,64]
             __Kernels.Embedding.Backward(g.Slice(35392, 2560), d.Slice(Arena.target_embedding_output, BTTarget * 64),
-                global::System.MemoryExtensions.AsSpan(__ids_Target, 0, BTTarget), 40, 64);
+                __Memory.AsSpan(__ids_Target, 0, BTTarget), 40, 64);
             // Encoder layer 0: split the concatenations
             __Kernels.Concat.Backward(d.Slice(Arena.encoder_l0_output, BTSource * 48), d.Slice(Arena.encoder_l0_reverse_output, BTSource * 48),
                 d.Slice(Arena.encoder_l0_output_2, BTSource * 96), BTSource, 48, 48);
@@ -429,18 +426,18 @@ partial class GruTranslator
                 g.Slice(35104, 144), g.Slice(35248, 144), default, __scratch.Span.Slice(0, __Kernels.Gru.ScratchLength(B, TSource, 48)),
                 d.Slice(Arena.encoder_l0_reverse_output, BTSource * 48), d.Slice(Arena.encoder_l0_reverse_final, B * 48),
                 a.Slice(Arena.source_embedding_output, BTSource * 64), p.Slice(18976, 9216), p.Slice(28192, 6912),
-                __recurrentSaved1.Span.Slice(0, __Kernels.Gru.SavedLength(B, TSource, 48)),
-                global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, Pool);
+                __recurrentSaved1.Span.Slice(0, __Kernels.Gru.SavedLength(B, TSource, 48)), __Memory.AsSpan(batch.SourceLengths, 0, B), B, TSource,
+                64, 48, true, Pool);
             // Encoder layer 0, encoder.weight_ih_l0 params[2560..11776)
             __Kernels.Gru.Backward(d.Slice(Arena.source_embedding_output, BTSource * 64), g.Slice(2560, 9216), g.Slice(11776, 6912),
                 g.Slice(18688, 144), g.Slice(18832, 144), default, __scratch.Span.Slice(0, __Kernels.Gru.ScratchLength(B, TSource, 48)),
                 d.Slice(Arena.encoder_l0_output, BTSource * 48), d.Slice(Arena.encoder_l0_final, B * 48),
                 a.Slice(Arena.source_embedding_output, BTSource * 64), p.Slice(2560, 9216), p.Slice(11776, 6912),
-                __recurrentSaved0.Span.Slice(0, __Kernels.Gru.SavedLength(B, TSource, 48)),
-                global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, Pool);
+                __recurrentSaved0.Span.Slice(0, __Kernels.Gru.SavedLength(B, TSource, 48)), __Memory.AsSpan(batch.SourceLengths, 0, B), B, TSource,
+                64, 48, false, Pool);
             // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,64]
             __Kernels.Embedding.Backward(g.Slice(0, 2560), d.Slice(Arena.source_embedding_output, BTSource * 64),
-                global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 40, 64);
+                __Memory.AsSpan(__ids_Source, 0, BTSource), 40, 64);
         }
 
         /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>
@@ -471,8 +468,7 @@ partial class GruTranslator
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Source, b * 20, TSource).CopyTo(
-                        global::System.MemoryExtensions.AsSpan(__ids_Source, b * TSource, TSource));
+                    __Memory.AsSpan(batch.Source, b * 20, TSource).CopyTo(__Memory.AsSpan(__ids_Source, b * TSource, TSource));
                 }
 
                 __t_Source = TSource;
@@ -485,20 +481,20 @@ partial class GruTranslator
                 global::System.Span<float> a = __activations.Span;
                 // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,64], source_embedding.weight params[0..2560)
                 __Kernels.Embedding.Forward(a.Slice(Arena.source_embedding_output, BTSource * 64), p.Slice(0, 2560),
-                    global::System.MemoryExtensions.AsSpan(__ids_Source, 0, BTSource), 40, 64);
+                    __Memory.AsSpan(__ids_Source, 0, BTSource), 40, 64);
                 // Encoder (RecurrentEncoder): [B,TSource,64] -> [B,TSource,96]: GRU, 1 layer(s), bidirectional
                 // Encoder layer 0, encoder.weight_ih_l0 params[2560..11776)
                 __Kernels.Gru.Forward(a.Slice(Arena.encoder_l0_output, BTSource * 48), a.Slice(Arena.encoder_l0_final, B * 48),
                     __recurrentSaved0.Span.Slice(0, __Kernels.Gru.SavedLength(B, TSource, 48)),
                     __scratch.Span.Slice(0, __Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(Arena.source_embedding_output, BTSource * 64),
                     default, p.Slice(2560, 9216), p.Slice(11776, 6912), p.Slice(18688, 144), p.Slice(18832, 144),
-                    global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, Pool);
+                    __Memory.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, false, Pool);
                 // Encoder layer 0 (backward direction), encoder.weight_ih_l0_reverse params[18976..28192)
                 __Kernels.Gru.Forward(a.Slice(Arena.encoder_l0_reverse_output, BTSource * 48), a.Slice(Arena.encoder_l0_reverse_final, B * 48),
                     __recurrentSaved1.Span.Slice(0, __Kernels.Gru.SavedLength(B, TSource, 48)),
                     __scratch.Span.Slice(0, __Kernels.Gru.ScratchLength(B, TSource, 48)), a.Slice(Arena.source_embedding_output, BTSource * 64),
                     default, p.Slice(18976, 9216), p.Slice(28192, 6912), p.Slice(35104, 144), p.Slice(35248, 144),
-                    global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, Pool);
+                    __Memory.AsSpan(batch.SourceLengths, 0, B), B, TSource, 64, 48, true, Pool);
                 // Encoder layer 0: [forward; backward] states and final states
                 __Kernels.Concat.Forward(a.Slice(Arena.encoder_l0_output_2, BTSource * 96), a.Slice(Arena.encoder_l0_output, BTSource * 48),
                     a.Slice(Arena.encoder_l0_reverse_output, BTSource * 48), BTSource, 48, 48);

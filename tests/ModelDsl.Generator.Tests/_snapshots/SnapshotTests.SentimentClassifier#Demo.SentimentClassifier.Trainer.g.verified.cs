@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo;
 
@@ -240,7 +241,7 @@ partial class SentimentClassifier
 
                 for (int b = 0; b < B; b++)
                 {
-                    global::System.MemoryExtensions.AsSpan(batch.Text, b * 64, T).CopyTo(global::System.MemoryExtensions.AsSpan(__ids, b * T, T));
+                    __Memory.AsSpan(batch.Text, b * 64, T).CopyTo(__Memory.AsSpan(__ids, b * T, T));
                 }
 
                 __t = T;
@@ -263,15 +264,14 @@ partial class SentimentClassifier
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __activations.Span;
             // Tokens (Embedding): [B,T] -> [B,T,64], tokens.weight params[0..64000)
-            __Kernels.Embedding.Forward(a.Slice(Arena.tokens_output, BT * 64), p.Slice(0, 64000),
-                global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 1000, 64);
+            __Kernels.Embedding.Forward(a.Slice(Arena.tokens_output, BT * 64), p.Slice(0, 64000), __Memory.AsSpan(__ids, 0, BT), 1000, 64);
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]: adds the fixed sinusoid table (64 x 64)
             __Kernels.SinusoidalPositions.Forward(a.Slice(Arena.positions_output, BT * 64), a.Slice(Arena.tokens_output, BT * 64), __sinusoid0, B, T,
                 64);
             // Encoder.Layer[0]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (on the attention
             // probabilities, after each sublayer and in the FFN)
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64), a.Slice(Arena.positions_output, BT * 64),
                     p.Slice(64000, 4096), p.Slice(76288, 64), BT, 64, 64, pool: Pool);
@@ -330,7 +330,7 @@ partial class SentimentClassifier
             // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (on the attention
             // probabilities, after each sublayer and in the FFN)
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
                     p.Slice(113984, 4096), p.Slice(126272, 64), BT, 64, 64, pool: Pool);
@@ -388,14 +388,14 @@ partial class SentimentClassifier
             }
             // Pool (MeanPool): [B,T,64] -> [B,64]
             __Kernels.Pooling.Forward(a.Slice(Arena.pool_output, B * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64),
-                global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, __Kernels.PoolingKind.Mean);
+                __Memory.AsSpan(batch.TextLengths, 0, B), B, T, 64, __Kernels.PoolingKind.Mean);
             // Head (Dense): [B,64] -> [B,2], head.weight params[163968..164096), head.bias params[164096..164098), [B,64] -> [B,2]
             __Kernels.Linear.Forward(a.Slice(Arena.head, B * 2), a.Slice(Arena.pool_output, B * 64), p.Slice(163968, 128), p.Slice(164096, 2), B, 64,
                 2, pool: Pool);
             // Loss: cross-entropy over B rows of 2 classes, label smoothing 0.1, ignore index -100
             __rows = B;
             return __Kernels.CrossEntropy.Forward(a.Slice(Arena.loss_log_probs, B * 2), a.Slice(Arena.head, B * 2),
-                global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.1f, -100, Pool);
+                __Memory.AsSpan(batch.Labels, 0, B), B, 2, 0.1f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -411,17 +411,17 @@ partial class SentimentClassifier
             bool training = __training;
             d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            __Kernels.CrossEntropy.Backward(d.Slice(Arena.head, B * 2), 1f, a.Slice(Arena.loss_log_probs, B * 2),
-                global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B), B, 2, 0.1f, -100, Pool);
+            __Kernels.CrossEntropy.Backward(d.Slice(Arena.head, B * 2), 1f, a.Slice(Arena.loss_log_probs, B * 2), __Memory.AsSpan(batch.Labels, 0, B),
+                B, 2, 0.1f, -100, Pool);
             // Head (Dense): [B,64] -> [B,2], head.weight params[163968..164096), head.bias params[164096..164098), [B,64] -> [B,2]
             __Kernels.Linear.Backward(d.Slice(Arena.pool_output, B * 64), g.Slice(163968, 128), g.Slice(164096, 2), d.Slice(Arena.head, B * 2),
                 a.Slice(Arena.pool_output, B * 64), p.Slice(163968, 128), B, 64, 2, pool: Pool);
             // Pool (MeanPool): [B,T,64] -> [B,64]
             __Kernels.Pooling.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BT * 64), d.Slice(Arena.pool_output, B * 64),
-                global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B), B, T, 64, __Kernels.PoolingKind.Mean);
+                __Memory.AsSpan(batch.TextLengths, 0, B), B, T, 64, __Kernels.PoolingKind.Mean);
             // Encoder.Layer[1] (backward)
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[1].norm2: LayerNorm [B,T,64]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual2, BT * 64), g.Slice(163840, 64), g.Slice(163904, 64),
                     d.Slice(Arena.encoder_layers_1_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_1_residual2, BT * 64), p.Slice(163840, 64),
@@ -484,7 +484,7 @@ partial class SentimentClassifier
             }
             // Encoder.Layer[0] (backward)
             {
-                var mask = __Kernels.AttentionMask.KeyPadding(global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
+                var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
                 // Encoder.Layer[0].norm2: LayerNorm [B,T,64]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BT * 64), g.Slice(113856, 64), g.Slice(113920, 64),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_0_residual2, BT * 64), p.Slice(113856, 64),
@@ -548,8 +548,7 @@ partial class SentimentClassifier
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]
             __Kernels.SinusoidalPositions.Backward(d.Slice(Arena.tokens_output, BT * 64), d.Slice(Arena.positions_output, BT * 64), B, T, 64);
             // Tokens (Embedding): [B,T] -> [B,T,64]
-            __Kernels.Embedding.Backward(g.Slice(0, 64000), d.Slice(Arena.tokens_output, BT * 64),
-                global::System.MemoryExtensions.AsSpan(__ids, 0, BT), 1000, 64);
+            __Kernels.Embedding.Backward(g.Slice(0, 64000), d.Slice(Arena.tokens_output, BT * 64), __Memory.AsSpan(__ids, 0, BT), 1000, 64);
         }
     }
 }
