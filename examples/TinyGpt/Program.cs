@@ -1,8 +1,11 @@
 using System;
 using System.Diagnostics;
 using System.Text;
+using ModelDsl.Data;
 using ModelDsl.Examples.TinyGpt;
+using ModelDsl.Metrics;
 using ModelDsl.Optim;
+using ModelDsl.Training;
 using Spectre.Console;
 
 // Trains the character model on sentences from a grammar the project owns, reports validation loss
@@ -54,63 +57,44 @@ var model = new CharacterModel(seed: 1);
 using var trainer = model.CreateTrainer(new AdamW(3e-3f, weightDecay: 0.01f), threads,
     new WarmupCosineSchedule(3e-3f, warmupSteps: 100, totalSteps: steps, floor: 3e-4f), clipNorm: 1f);
 var batch = new CharacterModel.Batch();
-var random = new System.Random(3);
-var window = new int[T];
-var next = new int[T];
 
-void FillWindow(int[] data, int row, int start)
+// Windows of T + 1 characters: the library's language-model rows read the first T as input and the last T as labels.
+// Training windows start every T / 2 characters (overlapping, shuffled each epoch); validation windows every T, the
+// first 640 of them (40 batches of 16, as before).
+int[][] Windows(int[] data, int stride, int limit)
 {
-    Array.Copy(data, start, window, 0, T);
-    Array.Copy(data, start + 1, next, 0, T);
-    batch.SetText(row, window);
-    batch.SetLabels(row, next);
-}
-
-double ValidationLoss()
-{
-    double sum = 0;
-    int batches = 0;
-    for (int start = 0; start + B * T + 1 < validation.Length && batches < 40; start += B * T, batches++)
+    var windows = new System.Collections.Generic.List<int[]>();
+    for (int start = 0; start + T + 1 <= data.Length && windows.Count < limit; start += stride)
     {
-        for (int b = 0; b < B; b++)
-        {
-            FillWindow(validation, b, start + b * T);
-        }
-
-        batch.Count = B;
-        sum += trainer.Evaluate(batch);
+        windows.Add(data[start..(start + T + 1)]);
     }
 
-    return sum / batches;
+    return [.. windows];
 }
 
+RowWriter<CharacterModel.Batch, int[]> languageModel = RowWriters.LanguageModel<CharacterModel.Batch>();
+var trainBatches = new BatchLoader<CharacterModel.Batch, int[]>(Windows(train, T / 2, int.MaxValue), languageModel, new LoaderOptions { BatchSize = B, Seed = 3 });
+var validationBatches = new BatchLoader<CharacterModel.Batch, int[]>(Windows(validation, T, 40 * B), languageModel, new LoaderOptions { BatchSize = B, Shuffle = false });
+
 var clock = Stopwatch.StartNew();
-float loss = 0;
+History history = null!;
 AnsiConsole.Progress()
     .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
     .Start(context =>
     {
         var task = context.AddTask("training", maxValue: steps);
-        for (int step = 1; step <= steps; step++)
+        history = trainer.Fit(trainBatches, validationBatches, new FitOptions
         {
-            for (int b = 0; b < B; b++)
-            {
-                FillWindow(train, b, random.Next(train.Length - T - 1));
-            }
-
-            batch.Count = B;
-            loss = trainer.Step(batch);
-            task.Increment(1);
-            if (step % 25 == 0)
-            {
-                task.Description = $"step {step:N0}  loss {loss:F3}  {step * B * T / clock.Elapsed.TotalSeconds:N0} chars/s";
-            }
-        }
+            Steps = steps,
+            EvaluateEvery = steps,
+            Metrics = [new Perplexity()],
+            Callbacks = [new SpectreProgress(task, B * T, clock)],
+        });
     });
 
-double validationLoss = ValidationLoss();
+double validationLoss = history.Evaluations[^1].Metrics["loss"];
 var table = new Table().AddColumns("model", "validation loss (nats/char)");
-table.AddRow("TinyGpt (2 pre-norm causal blocks, D=64)", $"{validationLoss:F3}");
+table.AddRow("TinyGpt (2 pre-norm causal blocks, D=64)", $"{validationLoss:F3} (perplexity {history.Evaluations[^1].Metrics["perplexity"]:F3})");
 table.AddRow("unigram baseline (character frequencies)", $"{unigram:F3}");
 AnsiConsole.Write(table);
 AnsiConsole.MarkupLine($"{steps:N0} steps of {B}×{T} characters in {clock.Elapsed.TotalSeconds:F1} s ({clock.Elapsed.TotalMilliseconds / steps:F1} ms/step)");
@@ -161,3 +145,16 @@ for (int produced = 0; produced < 300; produced++)
 AnsiConsole.MarkupLine("[bold]sample[/] (temperature 0.8):");
 Console.WriteLine(text.ToString());
 return validationLoss < unigram ? 0 : 1;
+
+// The Spectre progress bar as a Fit callback: one tick per step, the loss and throughput every 25 steps.
+internal sealed class SpectreProgress(ProgressTask task, int charactersPerStep, Stopwatch clock) : IFitCallback
+{
+    public void OnStepEnd(in FitStep step)
+    {
+        task.Increment(1);
+        if (step.Step % 25 == 0)
+        {
+            task.Description = $"step {step.Step:N0}  loss {step.Loss:F3}  {step.Step * charactersPerStep / clock.Elapsed.TotalSeconds:N0} chars/s";
+        }
+    }
+}
