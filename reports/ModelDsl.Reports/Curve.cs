@@ -52,6 +52,13 @@ public sealed class Curve
     /// <summary>The values, one per step.</summary>
     public IReadOnlyList<double> Values { get; }
 
+    /// <summary>The line's width in pixels when drawn (2 by default; 1 suits a noisy per-step series under its average).</summary>
+    public float LineWidth
+    {
+        get;
+        init => field = value > 0 && float.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(LineWidth), value, "A line width is positive.");
+    } = 2;
+
     /// <summary>Points in the series.</summary>
     public int Count => Steps.Count;
 

@@ -64,7 +64,11 @@ public static partial class TrainingCurves
     {
         ArgumentNullException.ThrowIfNull(history);
         Curve training = FromSeries(history.TrainingLoss(), "train_loss");
-        var curves = new List<Curve> { training, training.Smoothed("train_loss (avg)", LossSmoothing) };
+        var curves = new List<Curve>
+        {
+            new(training.Name, training.Steps, training.Values) { LineWidth = 1 }, // thin: noisy, under its average
+            training.Smoothed("train_loss (avg)", LossSmoothing),
+        };
         if (Contains(history.MetricNames, "loss") && history.Evaluations.Count > 0)
         {
             curves.Add(FromSeries(history.Metric("loss"), "val_loss"));

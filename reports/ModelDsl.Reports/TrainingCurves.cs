@@ -57,7 +57,7 @@ public static partial class TrainingCurves
 
             var scatter = plot.Add.Scatter(xs.ToArray(), ys.ToArray());
             scatter.LegendText = curve.Name;
-            scatter.LineWidth = 2;
+            scatter.LineWidth = curve.LineWidth;
             scatter.MarkerSize = xs.Count <= MarkerLimit ? 5 : 0;
         }
 

@@ -96,6 +96,7 @@ public sealed class TrainingCurvesTests : IDisposable
 
         IReadOnlyList<Curve> curves = TrainingCurves.LossCurves(history);
         Assert.Equal(["train_loss", "train_loss (avg)", "val_loss"], curves.Select(curve => curve.Name));
+        Assert.Equal([1f, 2f, 2f], curves.Select(curve => curve.LineWidth)); // the noisy per-step loss drawn thin, under its average
         Assert.Equal(Enumerable.Range(1, 100).Select(step => (double)(2f / step)), curves[0].Values);
         Assert.Equal([25L, 50, 75, 100], curves[2].Steps);
         Assert.Equal([1.0 / 25, 1.0 / 50, 1.0 / 75, 1.0 / 100], curves[2].Values);
