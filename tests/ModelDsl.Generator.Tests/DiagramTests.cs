@@ -16,7 +16,7 @@ namespace ModelDsl.Generator.Tests;
 /// </summary>
 public sealed class DiagramTests
 {
-    private static readonly Lazy<Assembly> Models = new(() => Load(TestModels.Seq2Seq, TestModels.Gpt));
+    private static readonly Lazy<Assembly> Models = new(() => Load("Models", TestModels.Seq2Seq, TestModels.Gpt));
 
     // Translator (TestModels.Seq2Seq): two inputs, From on both embeddings, Memory on the decoder.
     private static readonly string[] TranslatorLayers =
@@ -106,15 +106,36 @@ public sealed class DiagramTests
         Assert.Contains("\"    Features --> _1\\n\"", diagram, StringComparison.Ordinal);
     }
 
+    /// <summary>docs/reports.md and docs/images show the DateTranslator's diagram: it must be what the generator emits today.</summary>
+    [Fact]
+    public void The_committed_diagram_of_the_DateTranslator_is_current()
+    {
+        string root = DiagnosticTests.RepositoryRoot();
+        string source = File.ReadAllText(Path.Combine(root, "examples", "DateTranslator", "DateModel.cs"));
+        Assembly assembly = Load("DateModel", "using ModelDsl;\n" + source + "\npublic static class DateDataset { public const int TargetLength = 10; }\n");
+        Type model = assembly.GetType("ModelDsl.Examples.DateTranslator.DateModel")!;
+        foreach ((string method, string file) in (ReadOnlySpan<(string, string)>)[("Mermaid", "date-model.mmd"), ("Dot", "date-model.dot")])
+        {
+            string generated = (string)model.GetMethod(method)!.Invoke(null, null)!;
+            string committed = File.ReadAllText(Path.Combine(root, "docs", "images", file)).ReplaceLineEndings("\n");
+            Assert.True(generated == committed, $"docs/images/{file} differs from DateModel.{method}(); write the method's text to the file:\n{generated}");
+        }
+
+        // The page shows it inline too, in a mermaid block.
+        string page = File.ReadAllText(Path.Combine(root, "docs", "reports.md")).ReplaceLineEndings("\n");
+        Assert.Contains("```mermaid\n" + (string)model.GetMethod("Mermaid")!.Invoke(null, null)! + "```\n", page, StringComparison.Ordinal);
+    }
+
     private static string Call(string type, string method) =>
         (string)Models.Value.GetType(type)!.GetMethod(method, BindingFlags.Public | BindingFlags.Static)!.Invoke(null, null)!;
 
-    private static Assembly Load(params string[] sources)
+    private static Assembly Load(string name, params string[] sources)
     {
         GeneratorOutcome outcome = GeneratorHarness.Run(sources);
         Assert.Empty(outcome.GeneratorDiagnostics);
         using var stream = new MemoryStream();
-        EmitResult result = outcome.Output.Emit(stream);
+        // Own assembly name: other test classes load the default-named test assembly into the same context.
+        EmitResult result = outcome.Output.WithAssemblyName("ModelDsl.Generator.DiagramTests." + name).Emit(stream);
         Assert.True(result.Success, string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
         stream.Position = 0;
         return AssemblyLoadContext.Default.LoadFromStream(stream);
