@@ -13,7 +13,7 @@ namespace ModelDsl.Reports;
 
 /// <summary>
 /// A <c>Fit</c> callback that shows how training goes. On an interactive console: a live Spectre.Console progress bar
-/// (description, bar, percentage, elapsed, remaining) with the current step, loss, last metric and examples/s, redrawn by
+/// (description, bar, percentage, remaining time) with the current step, smoothed loss, last metric and examples/s, redrawn by
 /// a thread of its own while the steps run. When output is redirected (CI logs, files) or a <see cref="TextWriter"/> is
 /// given: a plain line each time another tenth of the run is done and at least every <see cref="PlainInterval"/>, a line
 /// per evaluation and a closing line.
@@ -308,8 +308,8 @@ public sealed class FitProgress : IFitCallback, IDisposable
         _liveDone = done;
         _liveThread = new Thread(() => AnsiConsole.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn { Width = 20 }, new PercentageColumn(),
-                new ElapsedTimeColumn(), new RemainingTimeColumn(), new StatusColumn(this))
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn { Width = 12 }, new PercentageColumn(),
+                new RemainingTimeColumn(), new StatusColumn(this))
             .Start(context =>
             {
                 ProgressTask task = context.AddTask(Markup.Escape(_description), maxValue: Math.Max(1, _total - _startStep));
@@ -350,9 +350,14 @@ public sealed class FitProgress : IFitCallback, IDisposable
         _liveDone = null;
     }
 
-    // Short enough that the whole live row fits 100 columns with a short description.
-    private string Status() => string.Create(CultureInfo.InvariantCulture,
-        $"step {Volatile.Read(ref _step)}  loss {Volatile.Read(ref _smoothed):F4}{MetricText()}  {ExamplesPerSecond(_time.GetTimestamp()):N0} ex/s");
+    // Short enough that the whole live row fits 80 columns with a short description (the closing line gives the elapsed time).
+    private string Status()
+    {
+        double metric = Volatile.Read(ref _metricValue);
+        string metricText = double.IsNaN(metric) ? string.Empty : " " + _shownMetric + " " + FormatValue(metric);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"step {Volatile.Read(ref _step)} loss {Volatile.Read(ref _smoothed):F4}{metricText} {ExamplesPerSecond(_time.GetTimestamp()):N0} ex/s");
+    }
 
     // The custom column: step, smoothed loss, the metric and examples/s, read from the running fit.
     private sealed class StatusColumn(FitProgress owner) : ProgressColumn
