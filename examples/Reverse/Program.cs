@@ -1,13 +1,17 @@
 using System;
 using System.Diagnostics;
 using System.Globalization;
+using ModelDsl.Data;
 using ModelDsl.Decoding;
 using ModelDsl.Examples.Reverse;
+using ModelDsl.Metrics;
 using ModelDsl.Optim;
+using ModelDsl.Training;
 
 // Sequence reversal: the smallest seq2seq task ("a7kq" -> "qk7a"); a model without attention must squeeze the whole
 // input into one state, one with attention learns an anti-diagonal alignment. Trains the Transformer encoder-decoder
-// of ReverseModel.cs and reports held-out exact match with greedy decoding.
+// of ReverseModel.cs with the library's Fit (teacher-forced token accuracy and exact match every 1,000 steps) and
+// reports held-out exact match with greedy decoding.
 // Usage: dotnet run -c Release --project examples/Reverse
 const int BatchSize = 32;
 (ReverseData train, ReverseData validation) = ReverseData.Create(trainCount: 20_000, validationCount: 1_000, seed: 1);
@@ -19,33 +23,25 @@ for (int i = 0; i < 5; i++)
     Console.WriteLine($"  {source,-12} -> {ReverseData.Reverse(source),-12}  ids {string.Join(' ', train.SourceIds(i).ToArray())} -> {string.Join(' ', train.TargetIds(i).ToArray())}");
 }
 
-var batch = new SequenceBatch(BatchSize, ReverseData.MaxLength, ReverseData.MaxLength);
-train.FillBatch(batch, 0);
-Console.WriteLine($"  batch row 0: source {string.Join(' ', batch.SourceRow(0).ToArray())}, decoder input {string.Join(' ', batch.DecoderInputRow(0).ToArray())}, labels {string.Join(' ', batch.LabelRow(0).ToArray())}");
+// The library fills the generated batch: source, decoder input <s> y1..yn, labels y1..yn </s> (Rows.TeacherForcing).
+RowWriter<ReverseModel.Batch, TokenPair> teacherForcing = Rows.TeacherForcing<ReverseModel.Batch>(ReverseVocabulary.Bos, ReverseVocabulary.Eos, ReverseData.MaxLength);
+var trainBatches = new BatchLoader<ReverseModel.Batch, TokenPair>(train.Pairs(), teacherForcing, new LoaderOptions { BatchSize = BatchSize, Seed = 2 });
+var validationBatches = new BatchLoader<ReverseModel.Batch, TokenPair>(validation.Pairs(), teacherForcing, new LoaderOptions { Shuffle = false });
+var modelBatch = new ReverseModel.Batch();
+trainBatches.Fill(modelBatch, 0);
+Console.WriteLine($"  batch row 0: source {string.Join(' ', modelBatch.Source.AsSpan(0, modelBatch.SourceLengths[0]).ToArray())}, decoder input {string.Join(' ', modelBatch.Target.AsSpan(0, modelBatch.TargetLengths[0]).ToArray())}, labels {string.Join(' ', ((IBatchRows)modelBatch).LabelsOf(0).ToArray())}");
 
 var model = new ReverseModel(seed: 1);
 using ReverseModel.Trainer trainer = model.CreateTrainer(new Adam(2e-3f), threads: Environment.ProcessorCount, clipNorm: 1f);
-var modelBatch = new ReverseModel.Batch();
-var random = new System.Random(2);
 var clock = Stopwatch.StartNew();
 const int Steps = 3000;
-for (int step = 1; step <= Steps; step++)
+History history = trainer.Fit(trainBatches, validationBatches, new FitOptions
 {
-    train.FillRandom(batch, random);
-    for (int row = 0; row < batch.Count; row++)
-    {
-        modelBatch.SetSource(row, batch.SourceRow(row));
-        modelBatch.SetTarget(row, batch.DecoderInputRow(row));
-        modelBatch.SetLabels(row, batch.LabelRow(row));
-    }
-
-    modelBatch.Count = batch.Count;
-    float loss = trainer.Step(modelBatch);
-    if (step % 250 == 0)
-    {
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  step {step,5}  loss {loss:F4}  {clock.Elapsed.TotalSeconds,5:F1} s"));
-    }
-}
+    Steps = Steps,
+    EvaluateEvery = 1000,
+    Metrics = [new TokenAccuracy(), new ExactMatch()],
+    Callbacks = [new ConsoleLinesCallback(Console.Out, everySteps: 250)],
+});
 
 // Held-out exact match with greedy decoding.
 using ReverseModel.StepDecoder decoder = model.CreateDecoder(maxRows: ReverseModel.MaxBatch);
@@ -74,5 +70,5 @@ for (int start = 0; start < validation.Count; start += ReverseModel.MaxBatch)
     }
 }
 
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"held-out exact match: {correct / (double)validation.Count:P2} ({correct} of {validation.Count}), trained {Steps} steps in {clock.Elapsed.TotalSeconds:F1} s"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"held-out exact match: {correct / (double)validation.Count:P2} ({correct} of {validation.Count}), trained {history.StepCount} steps in {clock.Elapsed.TotalSeconds:F1} s"));
 return 0;

@@ -1,12 +1,13 @@
 using System;
 using System.Collections.Generic;
+using ModelDsl.Data;
 
 namespace ModelDsl.Examples.Reverse;
 
 /// <summary>
 /// The classic seq2seq sanity task: random strings of digits and lowercase letters, 3 to 12 long, and their
-/// reversal ("a7kq" -> "qk7a"). The sequences are generated from a seed and encoded once; filling a
-/// <see cref="SequenceBatch"/> allocates nothing.
+/// reversal ("a7kq" -> "qk7a"). The sequences are generated from a seed and encoded once, then handed to the library's
+/// <see cref="BatchLoader{TBatch, TExample}"/> as <see cref="TokenPair"/>s.
 /// </summary>
 public sealed class ReverseData
 {
@@ -19,14 +20,12 @@ public sealed class ReverseData
     private readonly string[] _sources;
     private readonly int[] _ids;      // (Count, 2 * MaxLength): source ids then target ids, each padded
     private readonly int[] _lengths;  // (Count)
-    private readonly int[] _order;    // (Count) permutation read by FillBatch
 
     private ReverseData(string[] sources)
     {
         _sources = sources;
         _ids = new int[sources.Length * 2 * MaxLength];
         _lengths = new int[sources.Length];
-        _order = new int[sources.Length];
         for (int i = 0; i < sources.Length; i++)
         {
             Span<int> source = _ids.AsSpan(i * 2 * MaxLength, MaxLength);
@@ -35,7 +34,6 @@ public sealed class ReverseData
             source[..length].CopyTo(target);
             target[..length].Reverse();
             _lengths[i] = length;
-            _order[i] = i;
         }
     }
 
@@ -102,51 +100,16 @@ public sealed class ReverseData
         return _ids.AsSpan(index * 2 * MaxLength + MaxLength, _lengths[index]);
     }
 
-    /// <summary>Number of batches of <paramref name="batchSize"/> rows in one pass (the last may be partial).</summary>
-    public int BatchCount(int batchSize)
+    /// <summary>The sequences as source/target pairs (no special tokens) for the library's batch loader.</summary>
+    public TokenPair[] Pairs()
     {
-        Guard.Positive(batchSize);
-        return (Count + batchSize - 1) / batchSize;
-    }
-
-    /// <summary>Shuffles the order <see cref="FillBatch"/> reads, in place.</summary>
-    public void Shuffle(System.Random random)
-    {
-        ArgumentNullException.ThrowIfNull(random);
-        random.Shuffle(_order);
-    }
-
-    /// <summary>Fills <paramref name="batch"/> with batch <paramref name="batchIndex"/> of the current order; returns the rows filled.</summary>
-    public int FillBatch(SequenceBatch batch, int batchIndex)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        CheckColumns(batch);
-        Guard.InRange(batchIndex, BatchCount(batch.MaxBatch));
-        int start = batchIndex * batch.MaxBatch;
-        int count = Math.Min(batch.MaxBatch, Count - start);
-        for (int row = 0; row < count; row++)
+        var pairs = new TokenPair[Count];
+        for (int i = 0; i < pairs.Length; i++)
         {
-            int index = _order[start + row];
-            batch.SetRow(row, SourceIds(index), TargetIds(index));
+            pairs[i] = new TokenPair(SourceIds(i).ToArray(), TargetIds(i).ToArray());
         }
 
-        batch.Count = count;
-        return count;
-    }
-
-    /// <summary>Fills every row of <paramref name="batch"/> with sequences drawn uniformly with replacement.</summary>
-    public void FillRandom(SequenceBatch batch, System.Random random)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        ArgumentNullException.ThrowIfNull(random);
-        CheckColumns(batch);
-        for (int row = 0; row < batch.MaxBatch; row++)
-        {
-            int index = random.Next(Count);
-            batch.SetRow(row, SourceIds(index), TargetIds(index));
-        }
-
-        batch.Count = batch.MaxBatch;
+        return pairs;
     }
 
     private static string Next(System.Random random)
@@ -159,15 +122,5 @@ public sealed class ReverseData
                 span[i] = ReverseVocabulary.Characters[r.Next(ReverseVocabulary.Characters.Length)];
             }
         });
-    }
-
-    private static void CheckColumns(SequenceBatch batch)
-    {
-        if (batch.SourceColumns < MaxLength || batch.TargetColumns < MaxLength + 1)
-        {
-            throw new ArgumentException(
-                $"The batch has {batch.SourceColumns} source and {batch.TargetColumns} target columns; sequences need {MaxLength} and {MaxLength + 1}.",
-                nameof(batch));
-        }
     }
 }

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
+using ModelDsl.Data;
 using ModelDsl.Tests.Support;
+using ModelDsl.Training;
 
 namespace ModelDsl.Examples.Reverse.Tests;
 
@@ -84,28 +86,33 @@ public class ReverseDataTests
     }
 
     [Fact]
-    public void FillBatch_TeacherForcingRows()
+    public void Pairs_FillTeacherForcingRows_ThroughTheLibraryLoader()
     {
-        var batch = new SequenceBatch(8, ReverseData.MaxLength, ReverseData.MaxLength);
-        Assert.Equal(8, Sets.Validation.FillBatch(batch, 0));
+        var loader = new BatchLoader<ReverseModel.Batch, TokenPair>(Sets.Validation.Pairs(),
+            Rows.TeacherForcing<ReverseModel.Batch>(ReverseVocabulary.Bos, ReverseVocabulary.Eos, ReverseData.MaxLength), new LoaderOptions { Shuffle = false });
+        var batch = new ReverseModel.Batch();
+        Assert.Equal(ReverseModel.MaxBatch, loader.Fill(batch, 0));
         for (int row = 0; row < 8; row++)
         {
             string reversed = ReverseData.Reverse(Sets.Validation.Sources[row]);
-            Assert.Equal(ReverseVocabulary.Bos, batch.DecoderInputRow(row)[0]);
-            Assert.Equal(ReverseVocabulary.Eos, batch.LabelRow(row)[^1]);
-            Assert.Equal(reversed, ReverseVocabulary.Decode(batch.DecoderInputRow(row)));
-            Assert.Equal(reversed, ReverseVocabulary.Decode(batch.LabelRow(row)));
+            ReadOnlySpan<int> decoderInput = batch.Target.AsSpan(row * ReverseModel.TargetLength, batch.TargetLengths[row]);
+            ReadOnlySpan<int> labels = ((IBatchRows)batch).LabelsOf(row);
+            Assert.Equal(ReverseVocabulary.Bos, decoderInput[0]);
+            Assert.Equal(ReverseVocabulary.Eos, labels[^1]);
+            Assert.Equal(reversed, ReverseVocabulary.Decode(decoderInput));
+            Assert.Equal(reversed, ReverseVocabulary.Decode(labels));
             Assert.Equal(reversed.Length + 1, batch.TargetLengths[row]);
+            Assert.Equal(Sets.Validation.Sources[row], ReverseVocabulary.Decode(batch.Source.AsSpan(row * ReverseModel.SourceLength, batch.SourceLengths[row])));
         }
-
-        Assert.Equal(Sets.Validation.BatchCount(8) - 1, (Sets.Validation.Count - 1) / 8);
     }
 
     [Fact]
     public void Filling_AllocatesNothing()
     {
-        var batch = new SequenceBatch(32, ReverseData.MaxLength, ReverseData.MaxLength);
-        var random = new System.Random(1);
-        Assert.Equal(0, Allocations.Measure(() => Sets.Train.FillRandom(batch, random)));
+        var loader = new BatchLoader<ReverseModel.Batch, TokenPair>(Sets.Train.Pairs(),
+            Rows.TeacherForcing<ReverseModel.Batch>(ReverseVocabulary.Bos, ReverseVocabulary.Eos, ReverseData.MaxLength));
+        var batch = new ReverseModel.Batch();
+        long index = 0;
+        Assert.Equal(0, Allocations.Measure(() => loader.Fill(batch, index++)));
     }
 }

@@ -17,7 +17,7 @@ internal sealed partial class ModelEmitter
         writer.Line("/// MaxBatch (" + maxBatch + ") rows. Fill rows with the <c>Set</c> methods (they check every value) and set <see cref=\"Count\"/>.");
         writer.Line("/// </summary>");
         writer.Line(GeneratedCode);
-        writer.Open("public sealed class Batch : global::ModelDsl.Training.IBatch");
+        writer.Open("public sealed class Batch : global::ModelDsl.Training.IBatchRows");
         writer.Line("private int __count;");
         foreach (InputPlan input in _plan.Inputs)
         {
@@ -55,6 +55,8 @@ internal sealed partial class ModelEmitter
         WriteClear(writer);
         writer.Line();
         WriteValidate(writer);
+        writer.Line();
+        WriteRows(writer);
         writer.Line();
         writer.Open("private static void __CheckRow(int row, string buffer)");
         writer.Open("if ((uint)row >= " + maxBatch + "u)");
@@ -332,6 +334,97 @@ internal sealed partial class ModelEmitter
             writer.Close();
         }
 
+        writer.Close();
+    }
+
+    // IBatchRows, implemented explicitly (no clash with input names): the layout, and each generic setter forwarding to
+    // the typed one by input index, so the data helpers fill any model's batch with the same checks and messages.
+    private void WriteRows(SourceWriter writer)
+    {
+        const string Rows = "global::ModelDsl.Training.IBatchRows";
+        const string Errors = "global::ModelDsl.Data.BatchRowErrors";
+        writer.Line("private static readonly global::ModelDsl.Data.BatchLayout __layout = new(");
+        writer.Indent();
+        writer.Line(Literals.String(_plan.ClassName) + ",");
+        writer.Line("new global::ModelDsl.Data.BatchInput[]");
+        writer.Open();
+        foreach (InputPlan input in _plan.Inputs)
+        {
+            writer.Line("new(" + Literals.String(input.Name) + ", " + (input.Tokens ? "true" : "false") + ", " + Literals.Int(input.MaxLength) + ", "
+                + Literals.Int(input.Tokens ? input.Vocab : 0) + ", " + Literals.Int(input.Tokens ? 0 : input.Features) + ", " + Literals.Int(input.Tokens ? input.PadId : 0) + "),");
+        }
+
+        writer.Close(",");
+        if (_plan.Target is { } target)
+        {
+            string kind = target.Kind == LossKind.CrossEntropy
+                ? (target.PerPosition ? "ClassPerPosition" : "Class")
+                : (target.PerPosition ? "ValuesPerPosition" : "Values");
+            writer.Line("new global::ModelDsl.Data.BatchTarget(global::ModelDsl.Data.BatchTargetKind." + kind + ", " + Literals.Int(target.Width) + ", "
+                + Literals.Int(target.PerPosition ? target.MaxLength : 0) + ", " + Literals.Int(target.Kind == LossKind.CrossEntropy ? target.IgnoreIndex : 0) + ", "
+                + (target.Source is null ? "null" : Literals.String(target.Source)) + "));");
+        }
+        else
+        {
+            writer.Line("null);");
+        }
+
+        writer.Unindent();
+        writer.Line();
+        writer.Line("/// <summary>The buffers' shapes (inputs in declaration order, then the target), for the generic setters of IBatchRows.</summary>");
+        writer.Line("global::ModelDsl.Data.BatchLayout " + Rows + ".Layout => __layout;");
+        WriteInputSwitch(writer, Rows + ".SetTokens(int input, int row, global::System.ReadOnlySpan<int> ids)", tokens: true, Errors);
+        WriteInputSwitch(writer, Rows + ".SetFeatures(int input, int row, global::System.ReadOnlySpan<float> values)", tokens: false, Errors);
+        TargetPlan? plan = _plan.Target;
+        bool labels = plan is { Kind: LossKind.CrossEntropy };
+        string wrong = "throw " + Errors + ".WrongTarget(__layout, ";
+        Arrow(writer, "void " + Rows + ".SetLabel(int row, int label)", labels && !plan!.PerPosition ? "SetLabel(row, label);" : wrong + "\"SetLabel\");");
+        Arrow(writer, "void " + Rows + ".SetLabels(int row, global::System.ReadOnlySpan<int> labels)",
+            labels && plan!.PerPosition ? "SetLabels(row, labels);" : wrong + "\"SetLabels\");");
+        Arrow(writer, "void " + Rows + ".SetTargets(int row, global::System.ReadOnlySpan<float> values)",
+            plan is not null && !labels ? "SetTarget(row, values);" : wrong + "\"SetTargets\");");
+        Arrow(writer, "global::System.ReadOnlySpan<int> " + Rows + ".LabelsOf(int row)",
+            !labels ? wrong + "\"LabelsOf\");" : plan!.PerPosition ? "new(Labels, row * " + Literals.Int(plan.MaxLength) + ", __labelLengths[row]);" : "new(Labels, row, 1);");
+    }
+
+    private static void Arrow(SourceWriter writer, string signature, string body)
+    {
+        writer.Line();
+        writer.Line(signature + " =>");
+        writer.Indent();
+        writer.Line(body);
+        writer.Unindent();
+    }
+
+    private void WriteInputSwitch(SourceWriter writer, string signature, bool tokens, string errors)
+    {
+        string fail = "throw " + errors + ".WrongInput(__layout, input, tokens: " + (tokens ? "true" : "false") + ");";
+        bool any = false;
+        foreach (InputPlan input in _plan.Inputs)
+        {
+            any |= input.Tokens == tokens;
+        }
+
+        if (!any)
+        {
+            Arrow(writer, "void " + signature, fail);
+            return;
+        }
+
+        writer.Line();
+        writer.Open("void " + signature);
+        writer.Open("switch (input)");
+        for (int i = 0; i < _plan.Inputs.Count; i++)
+        {
+            InputPlan input = _plan.Inputs[i];
+            if (input.Tokens == tokens)
+            {
+                writer.Line("case " + Literals.Int(i) + ": Set" + input.Name + "(row, " + (tokens ? "ids" : "values") + "); return;");
+            }
+        }
+
+        writer.Line("default: " + fail);
+        writer.Close();
         writer.Close();
     }
 }

@@ -21,6 +21,39 @@ public interface IBatch
 }
 
 /// <summary>
+/// A generated <c>Batch</c> filled by index instead of by name, for code that serves any model (the data helpers of
+/// <c>ModelDsl.Data</c>). Each member calls the model's own checked setter (<c>SetSource</c>, <c>SetLabels</c>, ...),
+/// so a wrong length, token id or non-finite value throws the same message. Implemented explicitly, so these names never
+/// clash with the model's inputs.
+/// </summary>
+public interface IBatchRows : IBatch
+{
+    /// <summary>The buffers' shapes: the inputs in declaration order (their index here) and the target.</summary>
+    ModelDsl.Data.BatchLayout Layout { get; }
+
+    /// <summary>Sets row <paramref name="row"/> of token input <paramref name="input"/> (pads the rest, records the length).</summary>
+    void SetTokens(int input, int row, ReadOnlySpan<int> ids);
+
+    /// <summary>Sets row <paramref name="row"/> of feature input <paramref name="input"/>.</summary>
+    void SetFeatures(int input, int row, ReadOnlySpan<float> values);
+
+    /// <summary>Sets the class label of row <paramref name="row"/> (a pooled cross-entropy head).</summary>
+    void SetLabel(int row, int label);
+
+    /// <summary>Sets the per-position labels of row <paramref name="row"/> (a per-position cross-entropy head).</summary>
+    void SetLabels(int row, ReadOnlySpan<int> labels);
+
+    /// <summary>Sets the regression targets of row <paramref name="row"/>.</summary>
+    void SetTargets(int row, ReadOnlySpan<float> values);
+
+    /// <summary>
+    /// The labels of row <paramref name="row"/>: one for a pooled head, the row's labelled positions for a per-position
+    /// head (as many as <see cref="SetLabels"/> was given).
+    /// </summary>
+    ReadOnlySpan<int> LabelsOf(int row);
+}
+
+/// <summary>
 /// What every generated <c>Trainer</c> offers, whatever the model: one optimizer update, gradients without an
 /// update, evaluation, checkpoints. Lets one training method serve several models:
 /// <code>

@@ -82,6 +82,7 @@ public abstract class TrainerBase : IDisposable
         _clipNorm = clipNorm;
         _maskBytesPerStep = maskBytesPerStep;
         DropoutSeed = dropoutSeed;
+        LearningRate = optimizer.LearningRate;
         _ownsPool = threads > 1;
         Pool = threads > 1 ? new WorkerPool(threads) : WorkerPool.Serial;
         int length = parameters.Length;
@@ -99,6 +100,9 @@ public abstract class TrainerBase : IDisposable
 
     /// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>
     public long Steps { get; private set; }
+
+    /// <summary>The learning rate of the last update (the optimizer's rate before the first).</summary>
+    public float LearningRate { get; private set; }
 
     /// <summary>The seed of the dropout masks (and of scheduled sampling's draws).</summary>
     public ulong DropoutSeed { get; private set; }
@@ -144,6 +148,7 @@ public abstract class TrainerBase : IDisposable
 
         long step = ++Steps;
         float learningRate = _schedule is null ? _optimizer.LearningRate : _schedule.At(step);
+        LearningRate = learningRate;
         _optimizer.Step(_parameters.Span, _gradients.Span, _optimizerState.Span.Slice(0, _stateLength), learningRate, step);
     }
 

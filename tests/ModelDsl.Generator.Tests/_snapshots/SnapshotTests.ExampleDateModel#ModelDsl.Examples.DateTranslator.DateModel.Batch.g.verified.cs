@@ -13,7 +13,7 @@ partial class DateModel
     /// MaxBatch (64) rows. Fill rows with the <c>Set</c> methods (they check every value) and set <see cref="Count"/>.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Batch : global::ModelDsl.Training.IBatch
+    public sealed class Batch : global::ModelDsl.Training.IBatchRows
     {
         private int __count;
 
@@ -162,6 +162,43 @@ partial class DateModel
                 }
             }
         }
+
+        private static readonly global::ModelDsl.Data.BatchLayout __layout = new(
+            "DateModel",
+            new global::ModelDsl.Data.BatchInput[]
+            {
+                new("Source", true, 32, 48, 0, 0),
+                new("Target", true, 11, 48, 0, 0),
+            },
+            new global::ModelDsl.Data.BatchTarget(global::ModelDsl.Data.BatchTargetKind.ClassPerPosition, 48, 11, -100, "Target"));
+
+        /// <summary>The buffers' shapes (inputs in declaration order, then the target), for the generic setters of IBatchRows.</summary>
+        global::ModelDsl.Data.BatchLayout global::ModelDsl.Training.IBatchRows.Layout => __layout;
+
+        void global::ModelDsl.Training.IBatchRows.SetTokens(int input, int row, global::System.ReadOnlySpan<int> ids)
+        {
+            switch (input)
+            {
+                case 0: SetSource(row, ids); return;
+                case 1: SetTarget(row, ids); return;
+                default: throw global::ModelDsl.Data.BatchRowErrors.WrongInput(__layout, input, tokens: true);
+            }
+        }
+
+        void global::ModelDsl.Training.IBatchRows.SetFeatures(int input, int row, global::System.ReadOnlySpan<float> values) =>
+            throw global::ModelDsl.Data.BatchRowErrors.WrongInput(__layout, input, tokens: false);
+
+        void global::ModelDsl.Training.IBatchRows.SetLabel(int row, int label) =>
+            throw global::ModelDsl.Data.BatchRowErrors.WrongTarget(__layout, "SetLabel");
+
+        void global::ModelDsl.Training.IBatchRows.SetLabels(int row, global::System.ReadOnlySpan<int> labels) =>
+            SetLabels(row, labels);
+
+        void global::ModelDsl.Training.IBatchRows.SetTargets(int row, global::System.ReadOnlySpan<float> values) =>
+            throw global::ModelDsl.Data.BatchRowErrors.WrongTarget(__layout, "SetTargets");
+
+        global::System.ReadOnlySpan<int> global::ModelDsl.Training.IBatchRows.LabelsOf(int row) =>
+            new(Labels, row * 11, __labelLengths[row]);
 
         private static void __CheckRow(int row, string buffer)
         {

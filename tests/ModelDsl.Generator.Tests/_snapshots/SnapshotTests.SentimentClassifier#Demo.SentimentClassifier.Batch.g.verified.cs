@@ -13,7 +13,7 @@ partial class SentimentClassifier
     /// MaxBatch (32) rows. Fill rows with the <c>Set</c> methods (they check every value) and set <see cref="Count"/>.
     /// </summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
-    public sealed class Batch : global::ModelDsl.Training.IBatch
+    public sealed class Batch : global::ModelDsl.Training.IBatchRows
     {
         private int __count;
 
@@ -103,6 +103,41 @@ partial class SentimentClassifier
         internal void __Validate()
         {
         }
+
+        private static readonly global::ModelDsl.Data.BatchLayout __layout = new(
+            "SentimentClassifier",
+            new global::ModelDsl.Data.BatchInput[]
+            {
+                new("Text", true, 64, 1000, 0, 0),
+            },
+            new global::ModelDsl.Data.BatchTarget(global::ModelDsl.Data.BatchTargetKind.Class, 2, 0, -100, null));
+
+        /// <summary>The buffers' shapes (inputs in declaration order, then the target), for the generic setters of IBatchRows.</summary>
+        global::ModelDsl.Data.BatchLayout global::ModelDsl.Training.IBatchRows.Layout => __layout;
+
+        void global::ModelDsl.Training.IBatchRows.SetTokens(int input, int row, global::System.ReadOnlySpan<int> ids)
+        {
+            switch (input)
+            {
+                case 0: SetText(row, ids); return;
+                default: throw global::ModelDsl.Data.BatchRowErrors.WrongInput(__layout, input, tokens: true);
+            }
+        }
+
+        void global::ModelDsl.Training.IBatchRows.SetFeatures(int input, int row, global::System.ReadOnlySpan<float> values) =>
+            throw global::ModelDsl.Data.BatchRowErrors.WrongInput(__layout, input, tokens: false);
+
+        void global::ModelDsl.Training.IBatchRows.SetLabel(int row, int label) =>
+            SetLabel(row, label);
+
+        void global::ModelDsl.Training.IBatchRows.SetLabels(int row, global::System.ReadOnlySpan<int> labels) =>
+            throw global::ModelDsl.Data.BatchRowErrors.WrongTarget(__layout, "SetLabels");
+
+        void global::ModelDsl.Training.IBatchRows.SetTargets(int row, global::System.ReadOnlySpan<float> values) =>
+            throw global::ModelDsl.Data.BatchRowErrors.WrongTarget(__layout, "SetTargets");
+
+        global::System.ReadOnlySpan<int> global::ModelDsl.Training.IBatchRows.LabelsOf(int row) =>
+            new(Labels, row, 1);
 
         private static void __CheckRow(int row, string buffer)
         {
