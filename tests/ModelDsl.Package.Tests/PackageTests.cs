@@ -93,7 +93,7 @@ public sealed class PackageTests(PackageFixture package) : IClassFixture<Package
     }
 
     [Fact]
-    public void Consumer_ReferencingBothPackages_ReportsProgressWritesCurvesAndPrintsTheDiagram()
+    public void Consumer_ReferencingBothPackages_FitsWithTheReportsCallbacksAndPrintsTheDiagram()
     {
         ProcessResult run = package.Consumer("Reports", "run", "-c", "Release");
         Assert.True(run.ExitCode == 0, $"the consumer exited with {run.ExitCode}:\n{run.Text}");
@@ -101,11 +101,12 @@ public sealed class PackageTests(PackageFixture package) : IClassFixture<Package
         // The generated diagram (Mermaid), then the redirected progress: plain lines, one per evaluation, a closing line.
         Assert.Contains("flowchart TD", lines);
         Assert.Contains("    Encoder --> Pool", lines);
-        Assert.Contains("consumer: 300 steps (300 per epoch); metrics loss, accuracy", lines);
-        Assert.Contains(lines, line => line.StartsWith("consumer step 300/300 (100%)  epoch 0  loss ", StringComparison.Ordinal));
-        Assert.Contains(lines, line => line.StartsWith("consumer evaluation at step 200 (epoch 0): val loss ", StringComparison.Ordinal));
+        Assert.Contains("consumer: 300 steps (30 per epoch); metrics loss, accuracy", lines); // 960 examples in batches of 32
+        Assert.Contains(lines, line => line.StartsWith("consumer step 300/300 (100%)  epoch ", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.StartsWith("consumer evaluation at step 200 (epoch ", StringComparison.Ordinal) && line.Contains("): val loss ", StringComparison.Ordinal));
         Assert.Contains(lines, line => line.StartsWith("consumer: done after step 300 in ", StringComparison.Ordinal));
         Assert.Contains("ok: the classifier's loss fell", run.Text, StringComparison.Ordinal);
+        Assert.Contains("ok: CurvesCallback wrote two pictures and the CSV", run.Text, StringComparison.Ordinal);
         Assert.Contains("ok: training-loss.png is a PNG", run.Text, StringComparison.Ordinal);
         Assert.Contains("ok: training-accuracy.png is a PNG", run.Text, StringComparison.Ordinal);
         Assert.Contains("ok: training.csv has a header and one row per step", run.Text, StringComparison.Ordinal);

@@ -1,65 +1,35 @@
 using ModelDsl;
+using ModelDsl.Data;
+using ModelDsl.Metrics;
 using ModelDsl.Optim;
 using ModelDsl.Reports;
 using ModelDsl.Training;
 
-// A user's program built against the ModelDsl and ModelDsl.Reports packages only: trains a small classifier, reporting
-// through the Fit callbacks (plain progress lines, since output is redirected; curves and CSV at the end), and prints the
-// generated Mermaid diagram. Exit code 0 when every file was written and the loss fell.
+// A user's program built against the ModelDsl and ModelDsl.Reports packages only: trains a small classifier with Fit,
+// reporting through the ModelDsl.Reports callbacks (plain progress lines, since output is redirected; curves and CSV at
+// the end), and prints the generated Mermaid diagram. Exit code 0 when every file was written and the loss fell.
 // Usage: Reports [folder]   (the curves go there; a new temporary folder by default)
-const int Steps = 300, EvaluateEvery = 100, Examples = 32;
-const float LearningRate = 3e-3f;
 string folder = args.Length > 0 ? args[0] : Path.Combine(Path.GetTempPath(), "modeldsl-reports-consumer-" + Guid.NewGuid().ToString("N"));
 int failures = 0;
 
 Console.Write(TinyClassifier.Mermaid());
 
-var model = new TinyClassifier(seed: 1);
-using var trainer = model.CreateTrainer(new AdamW(LearningRate));
-var batch = new TinyClassifier.Batch();
-var validation = new TinyClassifier.Batch();
+// Is the first token larger than the last one? Random sequences of 2..Length tokens: 30 batches of 32 to train on.
 var random = new Random(1);
-int[] validationLabels = Fill(validation, new Random(2));
+LabeledTokens[] train = [.. Enumerable.Range(0, 960).Select(_ => Example(random))];
+LabeledTokens[] validation = [.. Enumerable.Range(0, 64).Select(_ => Example(random))];
 
-// The loop Fit runs, written out: the callbacks see what they would see inside Fit.
-IFitCallback[] callbacks = [new FitProgress("consumer", Console.Out), new CurvesCallback(folder)];
-var history = new History(["loss", "accuracy"], capacity: Steps);
-foreach (IFitCallback callback in callbacks)
-{
-    callback.OnFitBegin(new FitStart(Steps, Steps, 0, history.MetricNames));
-}
-
-for (int step = 1; step <= Steps; step++)
-{
-    Fill(batch, random);
-    float loss = trainer.Step(batch);
-    history.AddStep(step, loss);
-    var fitStep = new FitStep(step, 0, loss, LearningRate, (long)step * Examples);
-    foreach (IFitCallback callback in callbacks)
-    {
-        callback.OnStepEnd(in fitStep);
-    }
-
-    if (step % EvaluateEvery == 0)
-    {
-        float validationLoss = trainer.Evaluate(validation);
-        int correct = Enumerable.Range(0, validation.Count).Count(row => trainer.Predict(row) == validationLabels[row]);
-        var evaluation = new FitEvaluation(step, 0, new Dictionary<string, double> { ["loss"] = validationLoss, ["accuracy"] = correct / (double)validation.Count }, IsBest: false);
-        history.AddEvaluation(evaluation);
-        foreach (IFitCallback callback in callbacks)
-        {
-            callback.OnEvaluation(evaluation);
-        }
-    }
-}
-
-foreach (IFitCallback callback in callbacks)
-{
-    callback.OnFitEnd(history);
-}
+var model = new TinyClassifier(seed: 1);
+using var trainer = model.CreateTrainer(new AdamW(3e-3f));
+var curves = new CurvesCallback(folder);
+History history = trainer.Fit(
+    new BatchLoader<TinyClassifier.Batch, LabeledTokens>(train, Rows.Classification<TinyClassifier.Batch>()),
+    new BatchLoader<TinyClassifier.Batch, LabeledTokens>(validation, Rows.Classification<TinyClassifier.Batch>(), new() { Shuffle = false }),
+    new FitOptions { Steps = 300, EvaluateEvery = 100, Metrics = [new Accuracy()], Callbacks = [new FitProgress("consumer", Console.Out), curves] });
 
 float[] losses = history.StepLosses.ToArray();
-failures += Check(losses[^20..].Average() < 0.6f * losses[..20].Average(), "the classifier's loss fell below 60 % of its start");
+failures += Check(losses.Length == 300 && losses[^20..].Average() < 0.6f * losses[..20].Average(), "the classifier's loss fell below 60 % of its start");
+failures += Check(curves.Written.Select(Path.GetFileName).SequenceEqual(["training-loss.png", "training-accuracy.png", "training.csv"]), "CurvesCallback wrote two pictures and the CSV");
 foreach (string file in (string[])["training-loss.png", "training-accuracy.png"])
 {
     byte[] bytes = File.ReadAllBytes(Path.Combine(folder, file));
@@ -67,7 +37,7 @@ foreach (string file in (string[])["training-loss.png", "training-accuracy.png"]
 }
 
 string[] csv = File.ReadAllLines(Path.Combine(folder, "training.csv"));
-failures += Check(csv[0] == "step,epoch,train_loss,val_loss,val_accuracy" && csv.Length == Steps + 1, "training.csv has a header and one row per step");
+failures += Check(csv[0] == "step,epoch,train_loss,val_loss,val_accuracy" && csv.Length == 301, "training.csv has a header and one row per step");
 Console.WriteLine(failures == 0 ? "reports consumer: OK" : $"reports consumer: {failures} check(s) failed");
 return failures == 0 ? 0 : 1;
 
@@ -77,21 +47,10 @@ static int Check(bool condition, string what)
     return condition ? 0 : 1;
 }
 
-// Is the first token larger than the last one? Random sequences of 2..Length tokens; returns the labels.
-static int[] Fill(TinyClassifier.Batch batch, Random random)
+static LabeledTokens Example(Random random)
 {
-    batch.Count = TinyClassifier.MaxBatch;
-    var labels = new int[batch.Count];
-    for (int row = 0; row < batch.Count; row++)
-    {
-        int length = random.Next(2, TinyClassifier.Length + 1);
-        int[] tokens = Enumerable.Range(0, length).Select(_ => random.Next(TinyClassifier.Vocab)).ToArray();
-        batch.SetText(row, tokens);
-        labels[row] = tokens[0] > tokens[^1] ? 1 : 0;
-        batch.SetLabel(row, labels[row]);
-    }
-
-    return labels;
+    int[] tokens = [.. Enumerable.Range(0, random.Next(2, TinyClassifier.Length + 1)).Select(_ => random.Next(TinyClassifier.Vocab))];
+    return new LabeledTokens(tokens, tokens[0] > tokens[^1] ? 1 : 0);
 }
 
 [Model(MaxBatch = 32)]
