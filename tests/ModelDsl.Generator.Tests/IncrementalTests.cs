@@ -76,7 +76,7 @@ public sealed class IncrementalTests
             },
             other);
 
-        Assert.Equal(8, first.GeneratedSources.Length); // classifier and regressor: model, Batch, Trainer, PyTorch each
+        Assert.Equal(10, first.GeneratedSources.Length); // classifier and regressor: model, Batch, Diagram, Trainer, PyTorch each
         IncrementalStepRunReason[] emit = Reasons(second, TrackingNames.Emit);
         Assert.Equal(2, emit.Length);
         Assert.Equal(1, emit.Count(reason => reason == IncrementalStepRunReason.Modified));

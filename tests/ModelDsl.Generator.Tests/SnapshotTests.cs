@@ -76,7 +76,7 @@ public sealed class SnapshotTests
     /// </summary>
     private static void AssertOneActivationPlan(GeneratorOutcome outcome)
     {
-        string[] parts = [".Trainer.g.cs", ".Batch.g.cs", ".Decoder.g.cs", ".PyTorch.g.cs"];
+        string[] parts = [".Trainer.g.cs", ".Batch.g.cs", ".Decoder.g.cs", ".Diagram.g.cs", ".PyTorch.g.cs"];
         string model = outcome.Sources.Single(s => !parts.Any(part => s.HintName.EndsWith(part, System.StringComparison.Ordinal))).SourceText.ToString();
         string trainer = outcome.Sources.Single(s => s.HintName.EndsWith(".Trainer.g.cs", System.StringComparison.Ordinal)).SourceText.ToString();
         Assert.Equal(

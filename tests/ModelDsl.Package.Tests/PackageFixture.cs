@@ -8,7 +8,7 @@ using System.Reflection;
 namespace ModelDsl.Package.Tests;
 
 /// <summary>
-/// Packs the ModelDsl package from this build (the documented pack command, without rebuilding) into a temporary
+/// Packs the ModelDsl and ModelDsl.Reports packages from this build (the documented pack command, without rebuilding) into a temporary
 /// feed under a version no other cache can hold, and copies the consumer projects of tests/PackageConsumer next to
 /// it, outside the repository, so nothing of the repository's build settings reaches them.
 /// </summary>
@@ -30,6 +30,14 @@ public sealed class PackageFixture : IDisposable
         if (PackOutput.ExitCode != 0)
         {
             throw new InvalidOperationException("dotnet pack failed:\n" + PackOutput.Text);
+        }
+
+        // The companion package, same version: its dependency on ModelDsl is this version.
+        ProcessResult reports = Dotnet(Root, "pack", Path.Combine(Root, "reports", "ModelDsl.Reports", "ModelDsl.Reports.csproj"),
+            "-c", configuration, "--no-build", "-o", Feed, "-p:Version=" + Version);
+        if (reports.ExitCode != 0)
+        {
+            throw new InvalidOperationException("dotnet pack of ModelDsl.Reports failed:\n" + reports.Text);
         }
 
         string consumers = Path.Combine(Root, "tests", "PackageConsumer");
@@ -54,9 +62,12 @@ public sealed class PackageFixture : IDisposable
     /// <summary>Path of the packed .nupkg.</summary>
     public string PackagePath => Path.Combine(Feed, $"ModelDsl.{Version}.nupkg");
 
+    /// <summary>Path of the packed ModelDsl.Reports .nupkg.</summary>
+    public string ReportsPackagePath => Path.Combine(Feed, $"ModelDsl.Reports.{Version}.nupkg");
+
     /// <summary>
     /// Runs dotnet with <paramref name="arguments"/> in the consumer folder <paramref name="project"/>, restoring
-    /// ModelDsl from the feed only (into a package folder of its own; other packages come from the machine's
+    /// ModelDsl and ModelDsl.Reports from the feed only (into a package folder of its own; other packages come from the machine's
     /// package folder, so no network is needed for what the solution already restored).
     /// </summary>
     public ProcessResult Consumer(string project, params string[] arguments)

@@ -67,4 +67,49 @@ public sealed class PackageTests(PackageFixture package) : IClassFixture<Package
         // message; nothing else may be reported.
         Assert.Equal([$"Model.cs(12,56): MDSL1002: Encoder: Heads (5) must divide the model width D (64) ({HelpLinkBase}MDSL1002.md)"], errors);
     }
+
+    [Fact]
+    public void ReportsPackage_HoldsItsAssemblyAndDocs_AndDependsOnModelDslSpectreAndScottPlot()
+    {
+        using ZipArchive zip = ZipFile.OpenRead(package.ReportsPackagePath);
+        string[] entries = zip.Entries.Select(entry => entry.FullName).ToArray();
+        Assert.Contains("lib/net10.0/ModelDsl.Reports.dll", entries);
+        Assert.Contains("lib/net10.0/ModelDsl.Reports.xml", entries);
+        Assert.Contains("README.md", entries);
+        Assert.DoesNotContain(entries, entry => entry.StartsWith("analyzers/", StringComparison.Ordinal)); // the generator comes with ModelDsl
+
+        using Stream nuspecStream = zip.Entries.Single(entry => entry.FullName == "ModelDsl.Reports.nuspec").Open();
+        XElement metadata = XDocument.Load(nuspecStream).Root!.Elements().Single(element => element.Name.LocalName == "metadata");
+        Assert.Equal(package.Version, metadata.Elements().Single(element => element.Name.LocalName == "version").Value);
+        var dependencies = metadata.Descendants().Where(element => element.Name.LocalName == "dependency")
+            .ToDictionary(element => element.Attribute("id")!.Value, element => element.Attribute("version")!.Value);
+        Assert.Contains("ScottPlot", dependencies.Keys);
+        Assert.Contains("Spectre.Console", dependencies.Keys);
+        // Directory.Packages.props pins ScottPlot's drawing packages and ModelDsl's System.Numerics.Tensors (transitive pinning),
+        // so they are listed too; nothing else is.
+        Assert.All(dependencies.Keys.Where(id => id is not ("ModelDsl" or "ScottPlot" or "Spectre.Console" or "System.Numerics.Tensors")),
+            id => Assert.True(id.StartsWith("SkiaSharp", StringComparison.Ordinal) || id.StartsWith("HarfBuzzSharp", StringComparison.Ordinal), id));
+        Assert.Equal(package.Version, dependencies["ModelDsl"]);
+    }
+
+    [Fact]
+    public void Consumer_ReferencingBothPackages_FitsWithTheReportsCallbacksAndPrintsTheDiagram()
+    {
+        ProcessResult run = package.Consumer("Reports", "run", "-c", "Release");
+        Assert.True(run.ExitCode == 0, $"the consumer exited with {run.ExitCode}:\n{run.Text}");
+        string[] lines = run.Text.Split('\n');
+        // The generated diagram (Mermaid), then the redirected progress: plain lines, one per evaluation, a closing line.
+        Assert.Contains("flowchart TD", lines);
+        Assert.Contains("    Encoder --> Pool", lines);
+        Assert.Contains("consumer: 300 steps (30 per epoch); metrics loss, accuracy", lines); // 960 examples in batches of 32
+        Assert.Contains(lines, line => line.StartsWith("consumer step 300/300 (100%)  epoch ", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.StartsWith("consumer evaluation at step 200 (epoch ", StringComparison.Ordinal) && line.Contains("): val loss ", StringComparison.Ordinal));
+        Assert.Contains(lines, line => line.StartsWith("consumer: done after step 300 in ", StringComparison.Ordinal));
+        Assert.Contains("ok: the classifier's loss fell", run.Text, StringComparison.Ordinal);
+        Assert.Contains("ok: CurvesCallback wrote two pictures and the CSV", run.Text, StringComparison.Ordinal);
+        Assert.Contains("ok: training-loss.png is a PNG", run.Text, StringComparison.Ordinal);
+        Assert.Contains("ok: training-accuracy.png is a PNG", run.Text, StringComparison.Ordinal);
+        Assert.Contains("ok: training.csv has a header and one row per step", run.Text, StringComparison.Ordinal);
+        Assert.Contains("reports consumer: OK", run.Text, StringComparison.Ordinal);
+    }
 }

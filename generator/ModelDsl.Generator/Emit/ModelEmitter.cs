@@ -82,6 +82,7 @@ internal sealed partial class ModelEmitter
         sources.Add(new GeneratedSource(HintName(string.Empty), EmitModel()));
         _cancellationToken.ThrowIfCancellationRequested();
         sources.Add(new GeneratedSource(HintName(".Batch"), EmitBatch()));
+        sources.Add(new GeneratedSource(HintName(".Diagram"), EmitDiagram()));
         if (TrainingSupport.Unsupported(_plan) is null)
         {
             _cancellationToken.ThrowIfCancellationRequested();

@@ -23,7 +23,7 @@ internal static class KnownNames
     public static bool IsReserved(string memberName) => memberName.StartsWith("__", System.StringComparison.Ordinal) || memberName switch
     {
         "MaxBatch" or "Dims" or "Batch" or "Trainer" or "CreateTrainer" or "StepDecoder" or "CreateDecoder" or "ParameterTable" or "LayerTable" or "ParameterCount" or "ParameterBlockLength"
-            or "StateTable" or "StateBlockLength" or "ActivationTable" or "ActivationBlockLength" or "Summary"
+            or "StateTable" or "StateBlockLength" or "ActivationTable" or "ActivationBlockLength" or "Summary" or "Mermaid" or "Dot"
             or "Parameters" or "State" => true,
         _ => false,
     };
