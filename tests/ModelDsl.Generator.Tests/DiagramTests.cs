@@ -49,8 +49,8 @@ public sealed class DiagramTests
         }
 
         // Inputs are drawn rounded; the embedding shows its output shape and its 300 * 32 parameters.
-        Assert.Contains("    Source([\"Source (Input)<br/>[B,SourceLength]\"])", lines);
-        Assert.Contains("    SourceEmbedding[\"SourceEmbedding (Embedding)<br/>[B,SourceLength,32]<br/>9,600 params\"]", lines);
+        Assert.Contains("    Source([\"Source (Input)<br/>[B,TSource]\"])", lines);
+        Assert.Contains("    SourceEmbedding[\"SourceEmbedding (Embedding)<br/>[B,TSource,32]<br/>9,600 params\"]", lines);
         Assert.Contains("    __loss{{\"CrossEntropyLoss\"}}", lines);
 
         string[] edges = [.. lines.Where(line => line.Contains("-->", StringComparison.Ordinal) || line.Contains(".->", StringComparison.Ordinal))];
@@ -70,7 +70,7 @@ public sealed class DiagramTests
             Assert.Single(lines, line => line.StartsWith("    \"" + layer + "\" [label=\"" + layer + " (", StringComparison.Ordinal));
         }
 
-        Assert.Contains("    \"Source\" [label=\"Source (Input)\\n[B,SourceLength]\", shape=ellipse];", lines);
+        Assert.Contains("    \"Source\" [label=\"Source (Input)\\n[B,TSource]\", shape=ellipse];", lines);
         string[] edges = [.. lines.Where(line => line.Contains("\" -> \"", StringComparison.Ordinal))];
         string[] expected = [.. TranslatorEdges.Select(e => "    \"" + e.From + "\" -> \"" + e.To + "\"" + (e.Label is null ? string.Empty : " [style=dashed, label=\"" + e.Label + "\"]") + ";")];
         Assert.Equal(expected.Order(StringComparer.Ordinal), edges.Order(StringComparer.Ordinal));

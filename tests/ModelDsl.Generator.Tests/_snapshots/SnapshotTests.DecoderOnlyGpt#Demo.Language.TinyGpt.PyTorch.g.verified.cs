@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo.Language;
 
@@ -89,9 +90,9 @@ def create_model():
 
             file.BeginBatch();
             __CheckLengths(batch.TokensLengths, B, 32, index, "Tokens");
-            file.AddInts("Tokens", [B, 32], global::System.MemoryExtensions.AsSpan(batch.Tokens, 0, B * 32));
-            file.AddInts("TokensLengths", [B], global::System.MemoryExtensions.AsSpan(batch.TokensLengths, 0, B));
-            file.AddInts("Labels", [B, 32], global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B * 32));
+            file.AddInts("Tokens", [B, 32], __Memory.AsSpan(batch.Tokens, 0, B * 32));
+            file.AddInts("TokensLengths", [B], __Memory.AsSpan(batch.TokensLengths, 0, B));
+            file.AddInts("Labels", [B, 32], __Memory.AsSpan(batch.Labels, 0, B * 32));
         }
 
         file.Save(path);

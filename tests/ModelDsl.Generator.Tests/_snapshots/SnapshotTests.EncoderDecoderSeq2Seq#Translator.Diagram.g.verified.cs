@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 partial class Translator
 {
@@ -18,16 +19,16 @@ partial class Translator
 
     private const string __mermaid =
         "flowchart TD\n" +
-        "    Source([\"Source (Input)<br/>[B,SourceLength]\"])\n" +
-        "    Target([\"Target (Input)<br/>[B,TargetLength]\"])\n" +
-        "    SourceEmbedding[\"SourceEmbedding (Embedding)<br/>[B,SourceLength,32]<br/>9,600 params\"]\n" +
-        "    SourcePositions[\"SourcePositions (SinusoidalPositions)<br/>[B,SourceLength,32]\"]\n" +
-        "    Encoder[\"Encoder (TransformerEncoder)<br/>[B,SourceLength,32]<br/>8,544 params\"]\n" +
-        "    TargetEmbedding[\"TargetEmbedding (Embedding)<br/>[B,TargetLength,32]<br/>9,600 params\"]\n" +
-        "    TargetPositions[\"TargetPositions (SinusoidalPositions)<br/>[B,TargetLength,32]\"]\n" +
-        "    Decoder[\"Decoder (TransformerDecoder)<br/>[B,TargetLength,32]<br/>12,832 params\"]\n" +
-        "    FinalNorm[\"FinalNorm (LayerNorm)<br/>[B,TargetLength,32]<br/>64 params\"]\n" +
-        "    Logits[\"Logits (Dense)<br/>[B,TargetLength,300]<br/>9,900 params\"]\n" +
+        "    Source([\"Source (Input)<br/>[B,TSource]\"])\n" +
+        "    Target([\"Target (Input)<br/>[B,TTarget]\"])\n" +
+        "    SourceEmbedding[\"SourceEmbedding (Embedding)<br/>[B,TSource,32]<br/>9,600 params\"]\n" +
+        "    SourcePositions[\"SourcePositions (SinusoidalPositions)<br/>[B,TSource,32]\"]\n" +
+        "    Encoder[\"Encoder (TransformerEncoder)<br/>[B,TSource,32]<br/>8,544 params\"]\n" +
+        "    TargetEmbedding[\"TargetEmbedding (Embedding)<br/>[B,TTarget,32]<br/>9,600 params\"]\n" +
+        "    TargetPositions[\"TargetPositions (SinusoidalPositions)<br/>[B,TTarget,32]\"]\n" +
+        "    Decoder[\"Decoder (TransformerDecoder)<br/>[B,TTarget,32]<br/>12,832 params\"]\n" +
+        "    FinalNorm[\"FinalNorm (LayerNorm)<br/>[B,TTarget,32]<br/>64 params\"]\n" +
+        "    Logits[\"Logits (Dense)<br/>[B,TTarget,300]<br/>9,900 params\"]\n" +
         "    __loss{{\"CrossEntropyLoss\"}}\n" +
         "    Source --> SourceEmbedding\n" +
         "    SourceEmbedding --> SourcePositions\n" +
@@ -45,16 +46,16 @@ partial class Translator
         "    rankdir=TB;\n" +
         "    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n" +
         "    edge [fontname=\"Helvetica\", fontsize=10];\n" +
-        "    \"Source\" [label=\"Source (Input)\\n[B,SourceLength]\", shape=ellipse];\n" +
-        "    \"Target\" [label=\"Target (Input)\\n[B,TargetLength]\", shape=ellipse];\n" +
-        "    \"SourceEmbedding\" [label=\"SourceEmbedding (Embedding)\\n[B,SourceLength,32]\\n9,600 params\"];\n" +
-        "    \"SourcePositions\" [label=\"SourcePositions (SinusoidalPositions)\\n[B,SourceLength,32]\"];\n" +
-        "    \"Encoder\" [label=\"Encoder (TransformerEncoder)\\n[B,SourceLength,32]\\n8,544 params\"];\n" +
-        "    \"TargetEmbedding\" [label=\"TargetEmbedding (Embedding)\\n[B,TargetLength,32]\\n9,600 params\"];\n" +
-        "    \"TargetPositions\" [label=\"TargetPositions (SinusoidalPositions)\\n[B,TargetLength,32]\"];\n" +
-        "    \"Decoder\" [label=\"Decoder (TransformerDecoder)\\n[B,TargetLength,32]\\n12,832 params\"];\n" +
-        "    \"FinalNorm\" [label=\"FinalNorm (LayerNorm)\\n[B,TargetLength,32]\\n64 params\"];\n" +
-        "    \"Logits\" [label=\"Logits (Dense)\\n[B,TargetLength,300]\\n9,900 params\"];\n" +
+        "    \"Source\" [label=\"Source (Input)\\n[B,TSource]\", shape=ellipse];\n" +
+        "    \"Target\" [label=\"Target (Input)\\n[B,TTarget]\", shape=ellipse];\n" +
+        "    \"SourceEmbedding\" [label=\"SourceEmbedding (Embedding)\\n[B,TSource,32]\\n9,600 params\"];\n" +
+        "    \"SourcePositions\" [label=\"SourcePositions (SinusoidalPositions)\\n[B,TSource,32]\"];\n" +
+        "    \"Encoder\" [label=\"Encoder (TransformerEncoder)\\n[B,TSource,32]\\n8,544 params\"];\n" +
+        "    \"TargetEmbedding\" [label=\"TargetEmbedding (Embedding)\\n[B,TTarget,32]\\n9,600 params\"];\n" +
+        "    \"TargetPositions\" [label=\"TargetPositions (SinusoidalPositions)\\n[B,TTarget,32]\"];\n" +
+        "    \"Decoder\" [label=\"Decoder (TransformerDecoder)\\n[B,TTarget,32]\\n12,832 params\"];\n" +
+        "    \"FinalNorm\" [label=\"FinalNorm (LayerNorm)\\n[B,TTarget,32]\\n64 params\"];\n" +
+        "    \"Logits\" [label=\"Logits (Dense)\\n[B,TTarget,300]\\n9,900 params\"];\n" +
         "    \"__loss\" [label=\"CrossEntropyLoss\", shape=hexagon];\n" +
         "    \"Source\" -> \"SourceEmbedding\";\n" +
         "    \"SourceEmbedding\" -> \"SourcePositions\";\n" +

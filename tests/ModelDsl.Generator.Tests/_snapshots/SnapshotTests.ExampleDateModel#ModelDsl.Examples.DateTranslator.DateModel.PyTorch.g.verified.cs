@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace ModelDsl.Examples.DateTranslator;
 
@@ -99,12 +100,12 @@ def create_model():
 
             file.BeginBatch();
             __CheckLengths(batch.SourceLengths, B, 32, index, "Source");
-            file.AddInts("Source", [B, 32], global::System.MemoryExtensions.AsSpan(batch.Source, 0, B * 32));
-            file.AddInts("SourceLengths", [B], global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+            file.AddInts("Source", [B, 32], __Memory.AsSpan(batch.Source, 0, B * 32));
+            file.AddInts("SourceLengths", [B], __Memory.AsSpan(batch.SourceLengths, 0, B));
             __CheckLengths(batch.TargetLengths, B, 11, index, "Target");
-            file.AddInts("Target", [B, 11], global::System.MemoryExtensions.AsSpan(batch.Target, 0, B * 11));
-            file.AddInts("TargetLengths", [B], global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B));
-            file.AddInts("Labels", [B, 11], global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B * 11));
+            file.AddInts("Target", [B, 11], __Memory.AsSpan(batch.Target, 0, B * 11));
+            file.AddInts("TargetLengths", [B], __Memory.AsSpan(batch.TargetLengths, 0, B));
+            file.AddInts("Labels", [B, 11], __Memory.AsSpan(batch.Labels, 0, B * 11));
         }
 
         file.Save(path);

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace ModelDsl.Examples.Reverse;
 
@@ -20,15 +21,15 @@ partial class ReverseModel
 
     private const string __mermaid =
         "flowchart TD\n" +
-        "    Source([\"Source (Input)<br/>[B,SourceLength]\"])\n" +
-        "    Target([\"Target (Input)<br/>[B,TargetLength]\"])\n" +
-        "    SourceEmbedding[\"SourceEmbedding (Embedding)<br/>[B,SourceLength,64]<br/>2,496 params\"]\n" +
-        "    SourcePositions[\"SourcePositions (LearnedPositions)<br/>[B,SourceLength,64]<br/>768 params\"]\n" +
-        "    Encoder[\"Encoder (TransformerEncoder)<br/>[B,SourceLength,64]<br/>33,472 params\"]\n" +
-        "    TargetEmbedding[\"TargetEmbedding (Embedding)<br/>[B,TargetLength,64]<br/>2,496 params\"]\n" +
-        "    TargetPositions[\"TargetPositions (LearnedPositions)<br/>[B,TargetLength,64]<br/>832 params\"]\n" +
-        "    Decoder[\"Decoder (TransformerDecoder)<br/>[B,TargetLength,64]<br/>50,240 params\"]\n" +
-        "    Logits[\"Logits (Dense)<br/>[B,TargetLength,39]<br/>2,535 params\"]\n" +
+        "    Source([\"Source (Input)<br/>[B,TSource]\"])\n" +
+        "    Target([\"Target (Input)<br/>[B,TTarget]\"])\n" +
+        "    SourceEmbedding[\"SourceEmbedding (Embedding)<br/>[B,TSource,64]<br/>2,496 params\"]\n" +
+        "    SourcePositions[\"SourcePositions (LearnedPositions)<br/>[B,TSource,64]<br/>768 params\"]\n" +
+        "    Encoder[\"Encoder (TransformerEncoder)<br/>[B,TSource,64]<br/>33,472 params\"]\n" +
+        "    TargetEmbedding[\"TargetEmbedding (Embedding)<br/>[B,TTarget,64]<br/>2,496 params\"]\n" +
+        "    TargetPositions[\"TargetPositions (LearnedPositions)<br/>[B,TTarget,64]<br/>832 params\"]\n" +
+        "    Decoder[\"Decoder (TransformerDecoder)<br/>[B,TTarget,64]<br/>50,240 params\"]\n" +
+        "    Logits[\"Logits (Dense)<br/>[B,TTarget,39]<br/>2,535 params\"]\n" +
         "    __loss{{\"CrossEntropyLoss\"}}\n" +
         "    Source --> SourceEmbedding\n" +
         "    SourceEmbedding --> SourcePositions\n" +
@@ -45,15 +46,15 @@ partial class ReverseModel
         "    rankdir=TB;\n" +
         "    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n" +
         "    edge [fontname=\"Helvetica\", fontsize=10];\n" +
-        "    \"Source\" [label=\"Source (Input)\\n[B,SourceLength]\", shape=ellipse];\n" +
-        "    \"Target\" [label=\"Target (Input)\\n[B,TargetLength]\", shape=ellipse];\n" +
-        "    \"SourceEmbedding\" [label=\"SourceEmbedding (Embedding)\\n[B,SourceLength,64]\\n2,496 params\"];\n" +
-        "    \"SourcePositions\" [label=\"SourcePositions (LearnedPositions)\\n[B,SourceLength,64]\\n768 params\"];\n" +
-        "    \"Encoder\" [label=\"Encoder (TransformerEncoder)\\n[B,SourceLength,64]\\n33,472 params\"];\n" +
-        "    \"TargetEmbedding\" [label=\"TargetEmbedding (Embedding)\\n[B,TargetLength,64]\\n2,496 params\"];\n" +
-        "    \"TargetPositions\" [label=\"TargetPositions (LearnedPositions)\\n[B,TargetLength,64]\\n832 params\"];\n" +
-        "    \"Decoder\" [label=\"Decoder (TransformerDecoder)\\n[B,TargetLength,64]\\n50,240 params\"];\n" +
-        "    \"Logits\" [label=\"Logits (Dense)\\n[B,TargetLength,39]\\n2,535 params\"];\n" +
+        "    \"Source\" [label=\"Source (Input)\\n[B,TSource]\", shape=ellipse];\n" +
+        "    \"Target\" [label=\"Target (Input)\\n[B,TTarget]\", shape=ellipse];\n" +
+        "    \"SourceEmbedding\" [label=\"SourceEmbedding (Embedding)\\n[B,TSource,64]\\n2,496 params\"];\n" +
+        "    \"SourcePositions\" [label=\"SourcePositions (LearnedPositions)\\n[B,TSource,64]\\n768 params\"];\n" +
+        "    \"Encoder\" [label=\"Encoder (TransformerEncoder)\\n[B,TSource,64]\\n33,472 params\"];\n" +
+        "    \"TargetEmbedding\" [label=\"TargetEmbedding (Embedding)\\n[B,TTarget,64]\\n2,496 params\"];\n" +
+        "    \"TargetPositions\" [label=\"TargetPositions (LearnedPositions)\\n[B,TTarget,64]\\n832 params\"];\n" +
+        "    \"Decoder\" [label=\"Decoder (TransformerDecoder)\\n[B,TTarget,64]\\n50,240 params\"];\n" +
+        "    \"Logits\" [label=\"Logits (Dense)\\n[B,TTarget,39]\\n2,535 params\"];\n" +
         "    \"__loss\" [label=\"CrossEntropyLoss\", shape=hexagon];\n" +
         "    \"Source\" -> \"SourceEmbedding\";\n" +
         "    \"SourceEmbedding\" -> \"SourcePositions\";\n" +

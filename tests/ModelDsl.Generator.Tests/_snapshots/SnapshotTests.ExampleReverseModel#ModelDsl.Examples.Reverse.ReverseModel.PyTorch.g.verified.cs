@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace ModelDsl.Examples.Reverse;
 
@@ -99,12 +100,12 @@ def create_model():
 
             file.BeginBatch();
             __CheckLengths(batch.SourceLengths, B, 12, index, "Source");
-            file.AddInts("Source", [B, 12], global::System.MemoryExtensions.AsSpan(batch.Source, 0, B * 12));
-            file.AddInts("SourceLengths", [B], global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+            file.AddInts("Source", [B, 12], __Memory.AsSpan(batch.Source, 0, B * 12));
+            file.AddInts("SourceLengths", [B], __Memory.AsSpan(batch.SourceLengths, 0, B));
             __CheckLengths(batch.TargetLengths, B, 13, index, "Target");
-            file.AddInts("Target", [B, 13], global::System.MemoryExtensions.AsSpan(batch.Target, 0, B * 13));
-            file.AddInts("TargetLengths", [B], global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B));
-            file.AddInts("Labels", [B, 13], global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B * 13));
+            file.AddInts("Target", [B, 13], __Memory.AsSpan(batch.Target, 0, B * 13));
+            file.AddInts("TargetLengths", [B], __Memory.AsSpan(batch.TargetLengths, 0, B));
+            file.AddInts("Labels", [B, 13], __Memory.AsSpan(batch.Labels, 0, B * 13));
         }
 
         file.Save(path);

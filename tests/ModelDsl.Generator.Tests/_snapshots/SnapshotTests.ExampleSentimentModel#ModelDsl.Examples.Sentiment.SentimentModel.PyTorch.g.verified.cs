@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace ModelDsl.Examples.Sentiment;
 
@@ -87,9 +88,9 @@ def create_model():
 
             file.BeginBatch();
             __CheckLengths(batch.TextLengths, B, 24, index, "Text");
-            file.AddInts("Text", [B, 24], global::System.MemoryExtensions.AsSpan(batch.Text, 0, B * 24));
-            file.AddInts("TextLengths", [B], global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
-            file.AddInts("Labels", [B], global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B));
+            file.AddInts("Text", [B, 24], __Memory.AsSpan(batch.Text, 0, B * 24));
+            file.AddInts("TextLengths", [B], __Memory.AsSpan(batch.TextLengths, 0, B));
+            file.AddInts("Labels", [B], __Memory.AsSpan(batch.Labels, 0, B));
         }
 
         file.Save(path);

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo;
 
@@ -77,8 +78,8 @@ def create_model():
             }
 
             file.BeginBatch();
-            file.AddFloats("X", [B, 10], global::System.MemoryExtensions.AsSpan(batch.X, 0, B * 10));
-            file.AddFloats("Targets", [B, 3], global::System.MemoryExtensions.AsSpan(batch.Targets, 0, B * 3));
+            file.AddFloats("X", [B, 10], __Memory.AsSpan(batch.X, 0, B * 10));
+            file.AddFloats("Targets", [B, 3], __Memory.AsSpan(batch.Targets, 0, B * 3));
         }
 
         file.Save(path);

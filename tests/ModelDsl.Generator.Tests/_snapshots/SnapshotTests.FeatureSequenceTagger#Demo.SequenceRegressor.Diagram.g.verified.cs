@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo;
 
@@ -20,13 +21,13 @@ partial class SequenceRegressor
 
     private const string __mermaid =
         "flowchart TD\n" +
-        "    Signal([\"Signal (Input)<br/>[B,Length,5]\"])\n" +
-        "    Context([\"Context (Input)<br/>[B,ContextLength,16]\"])\n" +
-        "    Project[\"Project (Dense)<br/>[B,Length,16]<br/>96 params\"]\n" +
-        "    SelfAttention[\"SelfAttention (MultiHeadAttention)<br/>[B,Length,16]<br/>1,088 params\"]\n" +
-        "    CrossAttention[\"CrossAttention (MultiHeadAttention)<br/>[B,Length,16]<br/>1,088 params\"]\n" +
-        "    Norm[\"Norm (BatchNorm)<br/>[B,Length,16]<br/>32 params\"]\n" +
-        "    Out[\"Out (Dense)<br/>[B,Length,2]<br/>34 params\"]\n" +
+        "    Signal([\"Signal (Input)<br/>[B,TSignal,5]\"])\n" +
+        "    Context([\"Context (Input)<br/>[B,TContext,16]\"])\n" +
+        "    Project[\"Project (Dense)<br/>[B,TSignal,16]<br/>96 params\"]\n" +
+        "    SelfAttention[\"SelfAttention (MultiHeadAttention)<br/>[B,TSignal,16]<br/>1,088 params\"]\n" +
+        "    CrossAttention[\"CrossAttention (MultiHeadAttention)<br/>[B,TSignal,16]<br/>1,088 params\"]\n" +
+        "    Norm[\"Norm (BatchNorm)<br/>[B,TSignal,16]<br/>32 params\"]\n" +
+        "    Out[\"Out (Dense)<br/>[B,TSignal,2]<br/>34 params\"]\n" +
         "    __loss{{\"MseLoss\"}}\n" +
         "    Signal --> Project\n" +
         "    Project --> SelfAttention\n" +
@@ -41,13 +42,13 @@ partial class SequenceRegressor
         "    rankdir=TB;\n" +
         "    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n" +
         "    edge [fontname=\"Helvetica\", fontsize=10];\n" +
-        "    \"Signal\" [label=\"Signal (Input)\\n[B,Length,5]\", shape=ellipse];\n" +
-        "    \"Context\" [label=\"Context (Input)\\n[B,ContextLength,16]\", shape=ellipse];\n" +
-        "    \"Project\" [label=\"Project (Dense)\\n[B,Length,16]\\n96 params\"];\n" +
-        "    \"SelfAttention\" [label=\"SelfAttention (MultiHeadAttention)\\n[B,Length,16]\\n1,088 params\"];\n" +
-        "    \"CrossAttention\" [label=\"CrossAttention (MultiHeadAttention)\\n[B,Length,16]\\n1,088 params\"];\n" +
-        "    \"Norm\" [label=\"Norm (BatchNorm)\\n[B,Length,16]\\n32 params\"];\n" +
-        "    \"Out\" [label=\"Out (Dense)\\n[B,Length,2]\\n34 params\"];\n" +
+        "    \"Signal\" [label=\"Signal (Input)\\n[B,TSignal,5]\", shape=ellipse];\n" +
+        "    \"Context\" [label=\"Context (Input)\\n[B,TContext,16]\", shape=ellipse];\n" +
+        "    \"Project\" [label=\"Project (Dense)\\n[B,TSignal,16]\\n96 params\"];\n" +
+        "    \"SelfAttention\" [label=\"SelfAttention (MultiHeadAttention)\\n[B,TSignal,16]\\n1,088 params\"];\n" +
+        "    \"CrossAttention\" [label=\"CrossAttention (MultiHeadAttention)\\n[B,TSignal,16]\\n1,088 params\"];\n" +
+        "    \"Norm\" [label=\"Norm (BatchNorm)\\n[B,TSignal,16]\\n32 params\"];\n" +
+        "    \"Out\" [label=\"Out (Dense)\\n[B,TSignal,2]\\n34 params\"];\n" +
         "    \"__loss\" [label=\"MseLoss\", shape=hexagon];\n" +
         "    \"Signal\" -> \"Project\";\n" +
         "    \"Project\" -> \"SelfAttention\";\n" +

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo;
 
@@ -89,12 +90,12 @@ def create_model():
 
             file.BeginBatch();
             __CheckLengths(batch.SignalLengths, B, 12, index, "Signal");
-            file.AddFloats("Signal", [B, 12, 5], global::System.MemoryExtensions.AsSpan(batch.Signal, 0, B * 12 * 5));
-            file.AddInts("SignalLengths", [B], global::System.MemoryExtensions.AsSpan(batch.SignalLengths, 0, B));
+            file.AddFloats("Signal", [B, 12, 5], __Memory.AsSpan(batch.Signal, 0, B * 12 * 5));
+            file.AddInts("SignalLengths", [B], __Memory.AsSpan(batch.SignalLengths, 0, B));
             __CheckLengths(batch.ContextLengths, B, 6, index, "Context");
-            file.AddFloats("Context", [B, 6, 16], global::System.MemoryExtensions.AsSpan(batch.Context, 0, B * 6 * 16));
-            file.AddInts("ContextLengths", [B], global::System.MemoryExtensions.AsSpan(batch.ContextLengths, 0, B));
-            file.AddFloats("Targets", [B, 12, 2], global::System.MemoryExtensions.AsSpan(batch.Targets, 0, B * 12 * 2));
+            file.AddFloats("Context", [B, 6, 16], __Memory.AsSpan(batch.Context, 0, B * 6 * 16));
+            file.AddInts("ContextLengths", [B], __Memory.AsSpan(batch.ContextLengths, 0, B));
+            file.AddFloats("Targets", [B, 12, 2], __Memory.AsSpan(batch.Targets, 0, B * 12 * 2));
         }
 
         file.Save(path);

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo;
 
@@ -20,13 +21,13 @@ partial class GruTranslator
 
     private const string __mermaid =
         "flowchart TD\n" +
-        "    Source([\"Source (Input)<br/>[B,SourceLength]\"])\n" +
-        "    Target([\"Target (Input)<br/>[B,TargetLength]\"])\n" +
-        "    SourceEmbedding[\"SourceEmbedding (Embedding)<br/>[B,SourceLength,64]<br/>2,560 params\"]\n" +
-        "    Encoder[\"Encoder (RecurrentEncoder)<br/>[B,SourceLength,96]<br/>32,832 params\"]\n" +
-        "    TargetEmbedding[\"TargetEmbedding (Embedding)<br/>[B,TargetLength,64]<br/>2,560 params\"]\n" +
-        "    Decoder[\"Decoder (RecurrentDecoder)<br/>[B,TargetLength,160]<br/>59,904 params\"]\n" +
-        "    Logits[\"Logits (Dense)<br/>[B,TargetLength,40]<br/>6,440 params\"]\n" +
+        "    Source([\"Source (Input)<br/>[B,TSource]\"])\n" +
+        "    Target([\"Target (Input)<br/>[B,TTarget]\"])\n" +
+        "    SourceEmbedding[\"SourceEmbedding (Embedding)<br/>[B,TSource,64]<br/>2,560 params\"]\n" +
+        "    Encoder[\"Encoder (RecurrentEncoder)<br/>[B,TSource,96]<br/>32,832 params\"]\n" +
+        "    TargetEmbedding[\"TargetEmbedding (Embedding)<br/>[B,TTarget,64]<br/>2,560 params\"]\n" +
+        "    Decoder[\"Decoder (RecurrentDecoder)<br/>[B,TTarget,160]<br/>59,904 params\"]\n" +
+        "    Logits[\"Logits (Dense)<br/>[B,TTarget,40]<br/>6,440 params\"]\n" +
         "    __loss{{\"CrossEntropyLoss\"}}\n" +
         "    Source --> SourceEmbedding\n" +
         "    SourceEmbedding --> Encoder\n" +
@@ -41,13 +42,13 @@ partial class GruTranslator
         "    rankdir=TB;\n" +
         "    node [shape=box, style=rounded, fontname=\"Helvetica\"];\n" +
         "    edge [fontname=\"Helvetica\", fontsize=10];\n" +
-        "    \"Source\" [label=\"Source (Input)\\n[B,SourceLength]\", shape=ellipse];\n" +
-        "    \"Target\" [label=\"Target (Input)\\n[B,TargetLength]\", shape=ellipse];\n" +
-        "    \"SourceEmbedding\" [label=\"SourceEmbedding (Embedding)\\n[B,SourceLength,64]\\n2,560 params\"];\n" +
-        "    \"Encoder\" [label=\"Encoder (RecurrentEncoder)\\n[B,SourceLength,96]\\n32,832 params\"];\n" +
-        "    \"TargetEmbedding\" [label=\"TargetEmbedding (Embedding)\\n[B,TargetLength,64]\\n2,560 params\"];\n" +
-        "    \"Decoder\" [label=\"Decoder (RecurrentDecoder)\\n[B,TargetLength,160]\\n59,904 params\"];\n" +
-        "    \"Logits\" [label=\"Logits (Dense)\\n[B,TargetLength,40]\\n6,440 params\"];\n" +
+        "    \"Source\" [label=\"Source (Input)\\n[B,TSource]\", shape=ellipse];\n" +
+        "    \"Target\" [label=\"Target (Input)\\n[B,TTarget]\", shape=ellipse];\n" +
+        "    \"SourceEmbedding\" [label=\"SourceEmbedding (Embedding)\\n[B,TSource,64]\\n2,560 params\"];\n" +
+        "    \"Encoder\" [label=\"Encoder (RecurrentEncoder)\\n[B,TSource,96]\\n32,832 params\"];\n" +
+        "    \"TargetEmbedding\" [label=\"TargetEmbedding (Embedding)\\n[B,TTarget,64]\\n2,560 params\"];\n" +
+        "    \"Decoder\" [label=\"Decoder (RecurrentDecoder)\\n[B,TTarget,160]\\n59,904 params\"];\n" +
+        "    \"Logits\" [label=\"Logits (Dense)\\n[B,TTarget,40]\\n6,440 params\"];\n" +
         "    \"__loss\" [label=\"CrossEntropyLoss\", shape=hexagon];\n" +
         "    \"Source\" -> \"SourceEmbedding\";\n" +
         "    \"SourceEmbedding\" -> \"Encoder\";\n" +

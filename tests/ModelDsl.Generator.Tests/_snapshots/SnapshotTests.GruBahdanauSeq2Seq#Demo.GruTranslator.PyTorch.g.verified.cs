@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo;
 
@@ -93,12 +94,12 @@ def create_model():
 
             file.BeginBatch();
             __CheckLengths(batch.SourceLengths, B, 20, index, "Source");
-            file.AddInts("Source", [B, 20], global::System.MemoryExtensions.AsSpan(batch.Source, 0, B * 20));
-            file.AddInts("SourceLengths", [B], global::System.MemoryExtensions.AsSpan(batch.SourceLengths, 0, B));
+            file.AddInts("Source", [B, 20], __Memory.AsSpan(batch.Source, 0, B * 20));
+            file.AddInts("SourceLengths", [B], __Memory.AsSpan(batch.SourceLengths, 0, B));
             __CheckLengths(batch.TargetLengths, B, 12, index, "Target");
-            file.AddInts("Target", [B, 12], global::System.MemoryExtensions.AsSpan(batch.Target, 0, B * 12));
-            file.AddInts("TargetLengths", [B], global::System.MemoryExtensions.AsSpan(batch.TargetLengths, 0, B));
-            file.AddInts("Labels", [B, 12], global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B * 12));
+            file.AddInts("Target", [B, 12], __Memory.AsSpan(batch.Target, 0, B * 12));
+            file.AddInts("TargetLengths", [B], __Memory.AsSpan(batch.TargetLengths, 0, B));
+            file.AddInts("Labels", [B, 12], __Memory.AsSpan(batch.Labels, 0, B * 12));
         }
 
         file.Save(path);

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo;
 

@@ -3,6 +3,7 @@
 #nullable enable
 
 using __Kernels = global::ModelDsl.Kernels;
+using __Memory = global::System.MemoryExtensions;
 
 namespace Demo;
 
@@ -88,9 +89,9 @@ def create_model():
 
             file.BeginBatch();
             __CheckLengths(batch.TextLengths, B, 64, index, "Text");
-            file.AddInts("Text", [B, 64], global::System.MemoryExtensions.AsSpan(batch.Text, 0, B * 64));
-            file.AddInts("TextLengths", [B], global::System.MemoryExtensions.AsSpan(batch.TextLengths, 0, B));
-            file.AddInts("Labels", [B], global::System.MemoryExtensions.AsSpan(batch.Labels, 0, B));
+            file.AddInts("Text", [B, 64], __Memory.AsSpan(batch.Text, 0, B * 64));
+            file.AddInts("TextLengths", [B], __Memory.AsSpan(batch.TextLengths, 0, B));
+            file.AddInts("Labels", [B], __Memory.AsSpan(batch.Labels, 0, B));
         }
 
         file.Save(path);
