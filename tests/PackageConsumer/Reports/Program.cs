@@ -23,8 +23,8 @@ var model = new TinyClassifier(seed: 1);
 using var trainer = model.CreateTrainer(new AdamW(3e-3f));
 var curves = new CurvesCallback(folder);
 History history = trainer.Fit(
-    new BatchLoader<TinyClassifier.Batch, LabeledTokens>(train, Rows.Classification<TinyClassifier.Batch>()),
-    new BatchLoader<TinyClassifier.Batch, LabeledTokens>(validation, Rows.Classification<TinyClassifier.Batch>(), new() { Shuffle = false }),
+    new BatchLoader<TinyClassifier.Batch, LabeledTokens>(train, RowWriters.Classification<TinyClassifier.Batch>()),
+    new BatchLoader<TinyClassifier.Batch, LabeledTokens>(validation, RowWriters.Classification<TinyClassifier.Batch>(), new() { Shuffle = false }),
     new FitOptions { Steps = 300, EvaluateEvery = 100, Metrics = [new Accuracy()], Callbacks = [new FitProgress("consumer", Console.Out), curves] });
 
 float[] losses = history.StepLosses.ToArray();
