@@ -100,10 +100,11 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
 
 clock.Restart();
 tally.Clear();
-translator.ExactMatch(validation, validation.Count, greedy, tally);
+var bleu = new ModelDsl.Metrics.CorpusBleu();
+translator.ExactMatch(validation, validation.Count, greedy, tally, bleu);
 double exact = tally.Accuracy;
 AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-    $"[bold]held-out exact match: {exact:P2}[/] ({tally.TotalCorrect:N0} of {tally.TotalPairs:N0} dates, greedy decoding, {clock.Elapsed.TotalMilliseconds:F0} ms)"));
+    $"[bold]held-out exact match: {exact:P2}[/] ({tally.TotalCorrect:N0} of {tally.TotalPairs:N0} dates, greedy decoding, {clock.Elapsed.TotalMilliseconds:F0} ms); character BLEU-4 {100 * bleu.Score().Score:F2}"));
 var byLength = new Table().AddColumns("source characters", "dates", "exact", "exact match");
 for (int bucket = 0; bucket < tally.BucketCount; bucket++)
 {

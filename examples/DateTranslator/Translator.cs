@@ -156,7 +156,8 @@ public abstract class Translator : IDisposable
     /// <param name="count">How many of the first pairs to decode.</param>
     /// <param name="greedy">A search for at least <see cref="MaxBatch"/> sources, <see cref="TargetLength"/> steps and the model's vocabulary.</param>
     /// <param name="tally">Receives one count per pair (it is not cleared first).</param>
-    public void ExactMatch(DateDataset data, int count, GreedySearch greedy, ExactMatchByLength tally)
+    /// <param name="bleu">If given, also receives each decoded target against its reference (character ids), for corpus BLEU.</param>
+    public void ExactMatch(DateDataset data, int count, GreedySearch greedy, ExactMatchByLength tally, ModelDsl.Metrics.CorpusBleu? bleu = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(greedy);
@@ -172,6 +173,7 @@ public abstract class Translator : IDisposable
                 // Ids against ids: any id the model writes (even one past the characters) is simply wrong.
                 int index = start + row;
                 tally.Add(data.Pairs[index].Source.Length, greedy.Ended(row) && greedy.Tokens(row).SequenceEqual(data.TargetIds(index)));
+                bleu?.Add(greedy.Tokens(row), data.TargetIds(index));
             }
         }
     }
