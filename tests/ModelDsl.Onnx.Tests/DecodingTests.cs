@@ -6,6 +6,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using ModelDsl.Decoding;
 using ModelDsl.Examples.DateTranslator;
 using ModelDsl.Examples.TinyGpt;
+using ModelDsl.Onnx.Tests.Models;
 using ModelDsl.Optim;
 
 namespace ModelDsl.Onnx.Tests;
@@ -115,9 +116,40 @@ public sealed class DecodingTests
             OnnxRun.Lengths("source_lengths", batch.SourceLengths, rows), InitialStates);
     }
 
+    /// <summary>LstmLuongTranslator: the LSTM's cell is carried too (<c>past_cell</c> / <c>present_cell</c>, zeros from the encoder graph).</summary>
+    [Fact]
+    public void LstmLuongGreedyDecodeEqualsGreedySearch()
+    {
+        var model = new LstmLuongTranslator(seed: 54);
+        var batch = new LstmLuongTranslator.Batch();
+        int[] sources = [9, 4, 7, 2, 6];
+        var random = new Random(54);
+        for (int row = 0; row < sources.Length; row++)
+        {
+            batch.SetSource(row, ForwardTests.RandomIds(random, sources[row], LstmLuongTranslator.Vocab));
+            int[] target = ForwardTests.RandomIds(random, LstmLuongTranslator.TargetLength, LstmLuongTranslator.Vocab);
+            batch.SetTarget(row, target);
+            batch.SetLabels(row, target);
+        }
+
+        int rows = batch.Count = sources.Length;
+        using (var trainer = model.CreateTrainer(new AdamW(1e-2f)))
+        {
+            ForwardTests.Train(() => trainer.Step(batch));
+        }
+
+        using var decoder = model.CreateDecoder(maxRows: rows);
+        decoder.Begin(batch);
+        var greedy = new GreedySearch(rows, LstmLuongTranslator.TargetLength, LstmLuongTranslator.Vocab);
+        greedy.Run(decoder, rows, Start, End, LstmLuongTranslator.TargetLength);
+        AssertOnnxGreedy(greedy, model.WriteOnnxEncoder, model.WriteOnnxStep, rows,
+            OnnxRun.Ids("source", batch.Source, LstmLuongTranslator.SourceLength, rows, LongestSource(batch.SourceLengths, rows)),
+            OnnxRun.Lengths("source_lengths", batch.SourceLengths, rows), InitialStates, LstmLuongTranslator.TargetLength);
+    }
+
     /// <summary>Writes both decoding graphs, decodes greedily through ONNX Runtime and compares every row's tokens and end with <paramref name="greedy"/>.</summary>
     private static void AssertOnnxGreedy(GreedySearch greedy, Action<string> writeEncoder, Action<string> writeStep, int rows, NamedOnnxValue source,
-        NamedOnnxValue lengths, Func<Dictionary<string, (float[] Values, int[] Dims)>, List<NamedOnnxValue>> initialPast)
+        NamedOnnxValue lengths, Func<Dictionary<string, (float[] Values, int[] Dims)>, List<NamedOnnxValue>> initialPast, int steps = DateModel.TargetLength)
     {
         string encoderPath = OnnxRun.TempPath(), stepPath = OnnxRun.TempPath();
         try
@@ -128,7 +160,7 @@ public sealed class DecodingTests
             using var encoder = new InferenceSession(encoderPath, options);
             using var step = new InferenceSession(stepPath, options);
             var memory = OnnxRun.RunAll(encoder, [source, lengths]);
-            List<int>[] tokens = Decode(step, memory, lengths, rows, initialPast(memory), out bool[] ended);
+            List<int>[] tokens = Decode(step, memory, lengths, rows, initialPast(memory), steps, out bool[] ended);
             int compared = 0;
             for (int row = 0; row < rows; row++)
             {
@@ -249,7 +281,7 @@ public sealed class DecodingTests
     /// outputs (but the initial states) are fed at every step; every <c>*.present_*</c> output is the next step's <c>*.past_*</c>.
     /// </summary>
     private static List<int>[] Decode(InferenceSession step, Dictionary<string, (float[] Values, int[] Dims)> memory, NamedOnnxValue lengths, int rows,
-        List<NamedOnnxValue> past, out bool[] ended)
+        List<NamedOnnxValue> past, int steps, out bool[] ended)
     {
         var tokens = new List<int>[rows];
         ended = new bool[rows];
@@ -260,7 +292,7 @@ public sealed class DecodingTests
             feed[row] = Start;
         }
 
-        for (int position = 0; position < DateModel.TargetLength; position++)
+        for (int position = 0; position < steps; position++)
         {
             var tokenTensor = new DenseTensor<long>(new[] { rows, 1 });
             for (int row = 0; row < rows; row++)
@@ -286,7 +318,8 @@ public sealed class DecodingTests
 
             inputs.AddRange(past);
             var outputs = OnnxRun.RunAll(step, inputs);
-            float[] logits = outputs["logits"].Values;
+            (float[] logits, int[] logitDims) = outputs["logits"];
+            int vocab = logitDims[2];
             bool all = true;
             for (int row = 0; row < rows; row++)
             {
@@ -297,9 +330,9 @@ public sealed class DecodingTests
                 }
 
                 int best = 0;
-                for (int v = 1; v < DateModel.Vocab; v++)
+                for (int v = 1; v < vocab; v++)
                 {
-                    if (logits[(row * DateModel.Vocab) + v] > logits[(row * DateModel.Vocab) + best])
+                    if (logits[(row * vocab) + v] > logits[(row * vocab) + best])
                     {
                         best = v;
                     }
