@@ -4,6 +4,7 @@ using System.Linq;
 using Microsoft.ML.OnnxRuntime;
 using ModelDsl.Examples.DateTranslator;
 using ModelDsl.Examples.Sentiment;
+using ModelDsl.Onnx.Tests.Models;
 using Onnx;
 
 namespace ModelDsl.Onnx.Tests;
@@ -82,27 +83,25 @@ public sealed class ExportTests
         Assert.False(Directory.Exists(directory));
     }
 
-    /// <summary>The three recurrent DateTranslator variants: every export throws, naming the decoder layer and why, and writes no file.</summary>
+    /// <summary>
+    /// The recurrent decoders' decoding graphs: the encoder graph outputs the initial state (LSTM: and a zero cell), the memory and its
+    /// projection when the attention reads them; the step carries the state as past/present inputs and outputs.
+    /// </summary>
     [Fact]
-    public void RecurrentDecoderModelsCannotBeExportedYetAndNoFileIsWritten()
+    public void RecurrentDecoderGraphsCarryTheStateAndReadTheMemoryOnce()
     {
-        string path = OnnxRun.TempPath();
-        Action<string>[] writers =
-        [
-            new GruPlainModel(seed: 1).WriteOnnx, new GruBahdanauModel(seed: 1).WriteOnnx, new GruLuongModel(seed: 1).WriteOnnx,
-            new GruPlainModel(seed: 1).WriteOnnxEncoder, new GruBahdanauModel(seed: 1).WriteOnnxStep, new GruLuongModel(seed: 1).WriteOnnxStep,
-        ];
-        foreach (Action<string> write in writers)
-        {
-            var error = Assert.Throws<NotSupportedException>(() => write(path));
-            Assert.Contains("Decoder ([RecurrentDecoder])", error.Message, StringComparison.Ordinal);
-            Assert.DoesNotContain("Encoder", error.Message, StringComparison.Ordinal); // the recurrent encoder itself is exported
-            Assert.Contains("no ONNX nodes are written for this layer kind yet", error.Message, StringComparison.Ordinal);
-            Assert.False(File.Exists(path));
-        }
+        var lstm = new LstmLuongTranslator(seed: 1);
+        Assert.Equal(["decoder.initial_state", "decoder.initial_cell", "decoder.memory", "decoder.memory_projection"], lstm.ToOnnxEncoder().OutputNames);
+        OnnxGraph step = lstm.ToOnnxStep();
+        Assert.Equal(["target", "position", "decoder.past_state", "decoder.past_cell", "decoder.memory", "decoder.memory_projection", "source_lengths"], step.InputNames);
+        Assert.Equal(["decoder.present_state", "decoder.present_cell", "logits"], step.OutputNames);
+        Assert.DoesNotContain("decoder.attention.memory_weight", ForwardTests.Initializers(step)); // the encoder graph projects the memory
 
-        var luong = Assert.Throws<NotSupportedException>(() => new GruLuongModel(seed: 1).ToOnnx());
-        Assert.StartsWith("GruLuongModel cannot be exported to ONNX yet: ", luong.Message, StringComparison.Ordinal);
+        var plain = new GruPlainModel(seed: 1);
+        Assert.Equal(["decoder.initial_state"], plain.ToOnnxEncoder().OutputNames);
+        Assert.Equal(["target", "position", "decoder.past_state"], plain.ToOnnxStep().InputNames);
+        Assert.Contains("decoder.bridge.weight", ForwardTests.Initializers(plain.ToOnnxEncoder()));
+        Assert.Equal(["source", "target", "source_lengths", "target_lengths"], new GruBahdanauModel(seed: 1).ToOnnx().InputNames);
     }
 
     [Fact]

@@ -165,6 +165,17 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
             AttentionSize: attention == Bahdanau ? (layer.Int("AttentionSize", 0) is > 0 and var size ? size : hidden) : 0);
     }
 
+    public override string? OnnxUnsupported(LayerPlan layer) => null;
+
+    /// <summary>The teacher-forced forward, unrolled over the declared target length (see <see cref="RecurrentDecoderOnnx"/>).</summary>
+    public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title) => RecurrentDecoderOnnx.Forward(c, layer, title);
+
+    /// <summary>One position from each row's state (<c>{path}.past_state</c> in, <c>present_state</c> out; the cell too for LSTM).</summary>
+    public override OnnxFlow EmitOnnxStep(OnnxContext c, LayerPlan layer, string title) => RecurrentDecoderOnnx.Step(c, layer, title);
+
+    /// <summary>In the encoder graph: the initial state, the memory and its projection, which the step reads.</summary>
+    public override void EmitOnnxMemoryCaches(OnnxContext c, LayerPlan layer) => RecurrentDecoderOnnx.MemoryCaches(c, layer);
+
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
         Flow from = e.SourceOf(layer);

@@ -117,3 +117,35 @@ public partial class RnnRegressor
     [MeanPool] public partial Pool Pool { get; }
     [Dense(2)] [MseLoss] public partial Dense Out { get; }
 }
+
+/// <summary>An LSTM encoder-decoder with Luong general attention; the encoder's state is as wide as the decoder's (no bridge).</summary>
+[Model(MaxBatch = 5)]
+public partial class LstmLuongTranslator
+{
+    public const int Vocab = 14, E = 8, H = 6, SourceLength = 9, TargetLength = 7;
+
+    [Input(SourceLength)] public partial TokenInput Source { get; }
+    [Input(TargetLength)] public partial TokenInput Target { get; }
+    [Embedding(Vocab, E, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+    [RecurrentEncoder(H, Cell = RecurrentCell.Lstm)] public partial RecurrentStack Encoder { get; }
+    [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+    [RecurrentDecoder(H, Cell = RecurrentCell.Lstm, Attention = RecurrentAttention.LuongGeneral, Memory = nameof(Encoder))]
+    public partial RecurrentDecoderLayer Decoder { get; }
+    [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+}
+
+/// <summary>A tanh RNN decoder with Luong dot attention over a GRU encoder as wide as the decoder (no bridge).</summary>
+[Model(MaxBatch = 5)]
+public partial class RnnLuongDotTranslator
+{
+    public const int Vocab = 12, E = 5, H = 7, SourceLength = 8, TargetLength = 6;
+
+    [Input(SourceLength)] public partial TokenInput Source { get; }
+    [Input(TargetLength)] public partial TokenInput Target { get; }
+    [Embedding(Vocab, E, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+    [RecurrentEncoder(H, Cell = RecurrentCell.Gru)] public partial RecurrentStack Encoder { get; }
+    [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+    [RecurrentDecoder(H, Cell = RecurrentCell.Rnn, Attention = RecurrentAttention.LuongDot, Memory = nameof(Encoder))]
+    public partial RecurrentDecoderLayer Decoder { get; }
+    [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+}
