@@ -135,6 +135,7 @@ public static unsafe class Attention
         int batch, int queryLength, int keyLength, int heads, int headDim,
         in AttentionMask mask, float scale, in DropoutSettings dropout, WorkerPool? pool)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Attention);
         CheckDimensions(batch, queryLength, keyLength, heads, headDim);
         long width = (long)heads * headDim;
         Guard.Length(output, batch * queryLength * width);
@@ -260,6 +261,7 @@ public static unsafe class Attention
         int batch, int queryLength, int keyLength, int heads, int headDim,
         in AttentionMask mask, float scale, in DropoutSettings dropout, Span<float> scratch, WorkerPool? pool)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Attention);
         CheckDimensions(batch, queryLength, keyLength, heads, headDim);
         long width = (long)heads * headDim;
         Guard.Length(dQ, batch * queryLength * width);

@@ -122,6 +122,7 @@ public static unsafe class Gemm
         int m, int n, int k,
         float alpha = 1f, float beta = 0f, WorkerPool? pool = null)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Gemm);
         CheckArguments(c, ldc, a, lda, transposeA, b, ldb, transposeB, m, n, k);
         fixed (float* pc = c)
         fixed (float* pa = a)
@@ -175,6 +176,7 @@ public static unsafe class Gemm
         int batch, int m, int n, int k,
         float alpha = 1f, float beta = 0f, WorkerPool? pool = null)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Gemm);
         // Strides may be smaller than a matrix (heads interleaved in a row), so outputs are not
         // checked for overlap: the caller keeps the C matrices disjoint.
         Guard.NonNegative(batch);
@@ -238,6 +240,7 @@ public static unsafe class Gemm
         float* c, float* a, bool transposeA, float* b, bool transposeB, int m, int n, int k,
         float* bias, ActivationKind activation, float* preActivation, WorkerPool? pool)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Gemm);
         var problem = new Problem
         {
             A = a, Lda = Math.Max(1, transposeA ? m : k), TransA = transposeA,

@@ -51,6 +51,7 @@ public static unsafe class LayerNorm
         ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
         int rows, int width, float eps = DefaultEpsilon, WorkerPool? pool = null)
     {
+        using var profile = KernelProfile.Time(KernelFamily.LayerNorm);
         Guard.NonNegative(rows);
         Guard.Positive(width);
         long size = (long)rows * width;
@@ -102,6 +103,7 @@ public static unsafe class LayerNorm
         ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd,
         int rows, int width, WorkerPool? pool = null)
     {
+        using var profile = KernelProfile.Time(KernelFamily.LayerNorm);
         Guard.NonNegative(rows);
         Guard.Positive(width);
         long size = (long)rows * width;

@@ -109,6 +109,7 @@ public static unsafe class Linear
         if (activation != ActivationKind.None)
         {
             // (rows, out) dPre = dOut ⊙ f'(pre), one pass.
+            using var profile = KernelProfile.Time(KernelFamily.Activation);
             fixed (float* pDPre = scratch)
             fixed (float* pDOut = dOutput)
             fixed (float* pPre = preActivation)
@@ -126,6 +127,7 @@ public static unsafe class Linear
         if (!dBias.IsEmpty)
         {
             // Column sums in row order: a fixed reduction order.
+            using var profile = KernelProfile.Time(KernelFamily.BiasGradient);
             for (int r = 0; r < rows; r++)
             {
                 TensorPrimitives.Add(dBias, dPre.Slice(r * outFeatures, outFeatures), dBias);
