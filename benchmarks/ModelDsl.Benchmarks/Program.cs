@@ -18,6 +18,11 @@ public static class Program
             return KernelProfileRunner.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "--ab")
+        {
+            return AbRunner.Run(args[1..]);
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

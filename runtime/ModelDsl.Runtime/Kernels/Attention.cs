@@ -29,7 +29,7 @@ namespace ModelDsl.Kernels;
 /// <para>Work is split over (batch, head) pairs; each pair writes only its own slices, and the arithmetic of a pair
 /// does not depend on the thread that runs it, so results are bit-identical for any thread count.</para>
 /// </remarks>
-public static unsafe class Attention
+public static unsafe partial class Attention
 {
     /// <summary>Keys whose dropped probabilities the forward stages on the stack at a time (1 KiB).</summary>
     private const int DropoutChunk = 256;
@@ -161,16 +161,17 @@ public static unsafe class Attention
             };
             job.SetMask(mask, lengths, allowed, queryLength, keyLength);
             int pairs = batch * heads;
+            delegate*<void*, int, void> body = UsesBlocked(job) ? &ForwardPairBlocked : &ForwardPair;
             if (pool is null)
             {
                 for (int pair = 0; pair < pairs; pair++)
                 {
-                    ForwardPair(&job, pair);
+                    body(&job, pair);
                 }
             }
             else
             {
-                pool.Run(pairs, &ForwardPair, &job);
+                pool.Run(pairs, body, &job);
             }
         }
     }
@@ -590,9 +591,17 @@ public static unsafe class Attention
         int pairs = job->Batch * job->Heads;
         float* dS = job->Scratch + (long)part * job->QueryLength * job->KeyLength;
         int pair;
+        bool blocked = UsesBlocked(*job);
         while ((pair = Interlocked.Increment(ref job->NextPair) - 1) < pairs)
         {
-            BackwardPair(*job, pair, dS);
+            if (blocked)
+            {
+                BackwardPairBlocked(*job, pair, dS);
+            }
+            else
+            {
+                BackwardPair(*job, pair, dS);
+            }
         }
     }
 
