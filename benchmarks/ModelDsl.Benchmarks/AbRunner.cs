@@ -1,14 +1,14 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 
 namespace ModelDsl.Benchmarks;
 
 /// <summary>
 /// Back-to-back comparison of two variants in one process, for a loaded machine where only such comparisons mean
-/// anything: <c>ModelDsl.Benchmarks.dll --ab attention</c>. Alternates the variants over rounds and prints each one's
-/// median time per call.
+/// anything: <c>ModelDsl.Benchmarks.dll --ab attention</c> or <c>--ab models [threads]</c>. Alternates the variants over
+/// rounds and prints each one's median time per call, in the calling thread's CPU time (<see cref="ThreadClock"/>; with two
+/// threads that is the caller's share, spinning for workers included).
 /// </summary>
 internal static class AbRunner
 {
@@ -16,6 +16,16 @@ internal static class AbRunner
     public static int Run(string[] args)
     {
         string what = args.Length > 0 ? args[0] : "attention";
+        if (what == "models")
+        {
+            return Models(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1);
+        }
+
+        if (what == "softmax")
+        {
+            return SoftmaxRows();
+        }
+
         if (what != "attention")
         {
             Console.Error.WriteLine($"unknown comparison '{what}'");
@@ -42,13 +52,13 @@ internal static class AbRunner
                         for (int v = 0; v < 2; v++)
                         {
                             Kernels.Attention.BlockedPathEnabled = variants[v].Bench.Blocked;
-                            long start = Stopwatch.GetTimestamp();
+                            long start = ThreadClock.Nanoseconds();
                             for (int i = 0; i < 5; i++)
                             {
                                 variants[v].Bench.ForwardBackward();
                             }
 
-                            times[v].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds / 5);
+                            times[v].Add((ThreadClock.Nanoseconds() - start) / 5e6);
                         }
                     }
 
@@ -62,6 +72,111 @@ internal static class AbRunner
                         $"| {shape} {(causal ? "causal" : "no mask")} | {threads} | {row:F3} ms | {blockedTime:F3} ms | {row / blockedTime:F2}x |"));
                 }
             }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Training step and forward of every model, attention's row path against its blocked path.</summary>
+    private static int Models(int threads)
+    {
+        var cases = new List<(string Name, Func<float> Step, Func<float> Forward, IDisposable Owner)>();
+        foreach (string model in new[] { "Classifier B16 T32 D64 H4", "Classifier B16 T64 D128 H4", "Classifier B8 T128 D256 H8", "GPT B8 T64 D128 H4 L4" })
+        {
+            var bench = new ModelBenchmarks { Model = model, Threads = threads };
+            bench.Setup();
+            cases.Add((model, bench.Step, bench.Forward, bench));
+        }
+
+        var seq2seq = new Seq2SeqBenchmarks { Threads = threads };
+        seq2seq.Setup();
+        cases.Add(("DateTranslator B64", seq2seq.Step, seq2seq.Evaluate, seq2seq));
+        Console.WriteLine("| model | threads | step row | step blocked | ratio | forward row | forward blocked | ratio |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var (name, step, forward, owner) in cases)
+        {
+            var results = new double[4];
+            for (int f = 0; f < 2; f++)
+            {
+                Func<float> call = f == 0 ? step : forward;
+                var times = new List<double>[2] { new(), new() };
+                for (int round = 0; round < 11; round++)
+                {
+                    for (int v = 0; v < 2; v++)
+                    {
+                        Kernels.Attention.BlockedPathEnabled = v == 1;
+                        call();
+                        long start = ThreadClock.Nanoseconds();
+                        for (int i = 0; i < 3; i++)
+                        {
+                            call();
+                        }
+
+                        times[v].Add((ThreadClock.Nanoseconds() - start) / 3e6);
+                    }
+                }
+
+                results[2 * f] = Median(times[0]);
+                results[(2 * f) + 1] = Median(times[1]);
+            }
+
+            Kernels.Attention.BlockedPathEnabled = true;
+            owner.Dispose();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {name} | {threads} | {results[0]:F2} ms | {results[1]:F2} ms | {results[0] / results[1]:F2}x | {results[2]:F2} ms | {results[3]:F2} ms | {results[2] / results[3]:F2}x |"));
+        }
+
+        return 0;
+    }
+
+    /// <summary>One softmax row in place: TensorPrimitives' five calls against the attention's fused vector passes.</summary>
+    private static unsafe int SoftmaxRows()
+    {
+        foreach (int n in new[] { 11, 29, 32, 64, 128 })
+        {
+            var data = new float[n * 256];
+            var random = new Random(1);
+            for (int i = 0; i < data.Length; i++)
+            {
+                data[i] = (float)random.NextDouble() * 4;
+            }
+
+            var times = new List<double>[2] { new(), new() };
+            fixed (float* x = data)
+            {
+                for (int round = 0; round < 21; round++)
+                {
+                    for (int v = 0; v < 2; v++)
+                    {
+                        long start = ThreadClock.Nanoseconds();
+                        for (int repeat = 0; repeat < 20; repeat++)
+                        {
+                            for (int r = 0; r < 256; r++)
+                            {
+                                float* row = x + (r * n);
+                                if (v == 0)
+                                {
+                                    var span = new Span<float>(row, n);
+                                    float max = System.Numerics.Tensors.TensorPrimitives.Max<float>(span);
+                                    System.Numerics.Tensors.TensorPrimitives.Subtract(span, max, span);
+                                    System.Numerics.Tensors.TensorPrimitives.Exp(span, span);
+                                    float sum = System.Numerics.Tensors.TensorPrimitives.Sum<float>(span);
+                                    System.Numerics.Tensors.TensorPrimitives.Divide(span, sum, span);
+                                }
+                                else
+                                {
+                                    Kernels.Attention.SoftmaxInPlace(row, n);
+                                }
+                            }
+                        }
+
+                        times[v].Add((ThreadClock.Nanoseconds() - start) / (20.0 * 256));
+                    }
+                }
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| softmax row n={n} | TensorPrimitives {Median(times[0]):F1} ns | fused {Median(times[1]):F1} ns |"));
         }
 
         return 0;

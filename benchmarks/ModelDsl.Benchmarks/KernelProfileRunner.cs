@@ -14,12 +14,16 @@ namespace ModelDsl.Benchmarks;
 /// and <c>steps</c> forward passes and prints one markdown table per model: milliseconds per call by family, and
 /// what no kernel hook covered ("untimed": clearing gradient buffers, the trainer's own code, pool hand-offs).
 /// </summary>
-internal static class KernelProfileRunner
+internal static unsafe class KernelProfileRunner
 {
     private static readonly KernelFamily[] Families = Enum.GetValues<KernelFamily>();
+    private static bool s_cpu;
+
+    private static double NowMilliseconds() => s_cpu ? ThreadClock.Nanoseconds() / 1e6 : Stopwatch.GetTimestamp() * 1000.0 / Stopwatch.Frequency;
 
     /// <summary>Runs the profile; returns the process exit code.</summary>
-    /// <param name="args">Optional: steps to time (default 20) and threads (default 1; "1,2" runs both).</param>
+    /// <param name="args">Optional: steps to time (default 20), threads (default 1; "1,2" runs both), and the clock: "wall"
+    /// (default) or "cpu", the model thread's CPU time (<see cref="ThreadClock"/>), for a loaded machine.</param>
     public static int Run(string[] args)
     {
         if (!KernelProfile.Enabled)
@@ -30,8 +34,15 @@ internal static class KernelProfileRunner
 
         int steps = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
         string threadList = args.Length > 1 ? args[1] : "1";
+        s_cpu = args.Length > 2 && args[2] == "cpu";
+        if (s_cpu)
+        {
+            KernelProfile.UseClock(&ThreadClock.Nanoseconds, 1_000_000_000L);
+        }
+
         Console.WriteLine($"Vector512.IsHardwareAccelerated = {Vector512.IsHardwareAccelerated}, " +
-            $"Vector256.IsHardwareAccelerated = {Vector256.IsHardwareAccelerated}, {steps} timed steps per case");
+            $"Vector256.IsHardwareAccelerated = {Vector256.IsHardwareAccelerated}, {steps} timed steps per case, " +
+            (s_cpu ? "clock: the model thread's CPU time" : "clock: wall"));
         foreach (string part in threadList.Split(','))
         {
             int threads = int.Parse(part, CultureInfo.InvariantCulture);
@@ -88,13 +99,13 @@ internal static class KernelProfileRunner
         }
 
         KernelProfile.Reset();
-        long start = Stopwatch.GetTimestamp();
+        double start = NowMilliseconds();
         for (int i = 0; i < steps; i++)
         {
             call();
         }
 
-        double total = Stopwatch.GetElapsedTime(start).TotalMilliseconds / steps;
+        double total = (NowMilliseconds() - start) / steps;
         var families = new List<double>();
         foreach (KernelFamily family in Families)
         {

@@ -1,5 +1,5 @@
 using System;
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace ModelDsl.Kernels;
 
@@ -19,9 +19,15 @@ namespace ModelDsl.Kernels;
 /// </remarks>
 public static unsafe partial class Attention
 {
-    /// <summary>Queries (or keys) per block: a multiple of the GEMM's 6-row tile, and few enough that a causal block's
-    /// union range wastes little.</summary>
+    /// <summary>Queries (or keys) per block without a causal or window part: a multiple of the GEMM's 6-row tile.</summary>
     private const int QueryBlock = 48;
+
+    /// <summary>Queries (or keys) per block with a causal or window part, whose ranges differ from row to row: smaller, so
+    /// that a block's union range scores few masked entries.</summary>
+    private const int BandedQueryBlock = 24;
+
+    /// <summary>The block size for the job's mask.</summary>
+    private static int BlockFor(in Job job) => job.Causal || job.WindowRadius >= 0 ? BandedQueryBlock : QueryBlock;
 
     /// <summary>
     /// False sends every job down the per-query row path: for benchmarks that compare the two paths back to back in one
@@ -44,9 +50,10 @@ public static unsafe partial class Attention
         float* o = job.Output + (long)b * tq * width + h * dh;
         float* p = job.Probabilities + (long)pair * tq * tk;
 
-        for (int i0 = 0; i0 < tq; i0 += QueryBlock)
+        int block = BlockFor(job);
+        for (int i0 = 0; i0 < tq; i0 += block)
         {
-            int i1 = Math.Min(tq, i0 + QueryBlock), rows = i1 - i0;
+            int i1 = Math.Min(tq, i0 + block), rows = i1 - i0;
             KeyUnion(job, b, i0, i1, out int ks, out int ke);
             float* pBlock = p + (long)i0 * tk;
             if (ke <= ks)
@@ -90,12 +97,111 @@ public static unsafe partial class Attention
 
         new Span<float>(row, start).Clear();
         new Span<float>(row + end, tk - end).Clear();
-        var scores = new Span<float>(row + start, end - start);
-        float max = TensorPrimitives.Max<float>(scores);
-        TensorPrimitives.Subtract(scores, max, scores);
-        TensorPrimitives.Exp(scores, scores);
-        float sum = TensorPrimitives.Sum<float>(scores);
-        TensorPrimitives.Divide(scores, sum, scores);
+        SoftmaxInPlace(row + start, end - start);
+    }
+
+    /// <summary>
+    /// <c>x = exp(x − max) / Σ exp(x − max)</c> over <paramref name="n"/> floats, in three vector passes (max; exponentials and
+    /// their sum; scaling). A tail of fewer than 8 goes through the same vector formulas, padded, so every element is computed
+    /// the same way wherever it falls.
+    /// </summary>
+    internal static void SoftmaxInPlace(float* x, int n)
+    {
+        int full = n & ~7, tail = n - full;
+        var maxima = Vector256.Create(float.NegativeInfinity);
+        for (int j = 0; j < full; j += 8)
+        {
+            maxima = Vector256.Max(maxima, Vector256.Load(x + j));
+        }
+
+        float* pad = stackalloc float[8];
+        if (tail > 0)
+        {
+            Vector256.Create(float.NegativeInfinity).Store(pad);
+            new ReadOnlySpan<float>(x + full, tail).CopyTo(new Span<float>(pad, tail));
+            maxima = Vector256.Max(maxima, Vector256.Load(pad));
+        }
+
+        float max = HorizontalMax(maxima);
+        var shift = Vector256.Create(max);
+        var sums = Vector256<float>.Zero;
+        for (int j = 0; j < full; j += 8)
+        {
+            var e = Vector256.Exp(Vector256.Load(x + j) - shift);
+            e.Store(x + j);
+            sums += e;
+        }
+
+        if (tail > 0)
+        {
+            // Pad with the maximum, not −∞: the vector exponential leaves its fast path for arguments out of range.
+            shift.Store(pad);
+            new ReadOnlySpan<float>(x + full, tail).CopyTo(new Span<float>(pad, tail));
+            var inTail = Vector256.LessThan(Vector256.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f), Vector256.Create((float)tail));
+            var e = Vector256.ConditionalSelect(inTail, Vector256.Exp(Vector256.Load(pad) - shift), Vector256<float>.Zero);
+            e.Store(pad);
+            sums += e;
+            new ReadOnlySpan<float>(pad, tail).CopyTo(new Span<float>(x + full, tail));
+        }
+
+        var sum = Vector256.Create(Vector256.Sum(sums));
+        for (int j = 0; j < full; j += 8)
+        {
+            (Vector256.Load(x + j) / sum).Store(x + j);
+        }
+
+        if (tail > 0)
+        {
+            new ReadOnlySpan<float>(x + full, tail).CopyTo(new Span<float>(pad, tail));
+            (Vector256.Load(pad) / sum).Store(pad);
+            new ReadOnlySpan<float>(pad, tail).CopyTo(new Span<float>(x + full, tail));
+        }
+    }
+
+    /// <summary>
+    /// The softmax backward of one row, in place: <c>dS = scale · P ∘ (dP − Σ P ∘ dP)</c> over <paramref name="n"/> floats,
+    /// <paramref name="ds"/> holding <c>dP</c> on entry; two vector passes, the tail padded with zeros.
+    /// </summary>
+    internal static void SoftmaxBackwardInPlace(float* ds, float* p, int n, float scale)
+    {
+        int full = n & ~7, tail = n - full;
+        var dots = Vector256<float>.Zero;
+        for (int j = 0; j < full; j += 8)
+        {
+            dots += Vector256.Load(p + j) * Vector256.Load(ds + j);
+        }
+
+        float* padP = stackalloc float[8];
+        float* padD = stackalloc float[8];
+        if (tail > 0)
+        {
+            Vector256<float>.Zero.Store(padP);
+            Vector256<float>.Zero.Store(padD);
+            new ReadOnlySpan<float>(p + full, tail).CopyTo(new Span<float>(padP, tail));
+            new ReadOnlySpan<float>(ds + full, tail).CopyTo(new Span<float>(padD, tail));
+            dots += Vector256.Load(padP) * Vector256.Load(padD);
+        }
+
+        var dot = Vector256.Create(Vector256.Sum(dots));
+        var scales = Vector256.Create(scale);
+        for (int j = 0; j < full; j += 8)
+        {
+            (scales * Vector256.Load(p + j) * (Vector256.Load(ds + j) - dot)).Store(ds + j);
+        }
+
+        if (tail > 0)
+        {
+            (scales * Vector256.Load(padP) * (Vector256.Load(padD) - dot)).Store(padD);
+            new ReadOnlySpan<float>(padD, tail).CopyTo(new Span<float>(ds + full, tail));
+        }
+    }
+
+    private static float HorizontalMax(Vector256<float> v)
+    {
+        var m = Vector128.Max(v.GetLower(), v.GetUpper());
+        m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(2, 3, 0, 1)));
+        m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(1, 0, 3, 2)));
+        return m.ToScalar();
     }
 
     /// <summary>The union <c>[start, end)</c> of the key ranges of queries <c>[i0, i1)</c>; empty (end ≤ start) when none has a key.</summary>
@@ -141,9 +247,10 @@ public static unsafe partial class Attention
         float* p = job.Probabilities + (long)pair * tq * tk;
 
         // Query blocks: dP = dO Vᵀ into dS, then dS = scale · P ∘ (dP − rowsum(P ∘ dP)), then dQ += dS K.
-        for (int i0 = 0; i0 < tq; i0 += QueryBlock)
+        int block = BlockFor(job);
+        for (int i0 = 0; i0 < tq; i0 += block)
         {
-            int i1 = Math.Min(tq, i0 + QueryBlock), rows = i1 - i0;
+            int i1 = Math.Min(tq, i0 + block), rows = i1 - i0;
             KeyUnion(job, b, i0, i1, out int ks, out int ke);
             float* dsBlock = dS + (long)i0 * tk;
             if (ke <= ks)
@@ -167,12 +274,7 @@ public static unsafe partial class Attention
 
                     new Span<float>(ds, start).Clear();
                     new Span<float>(ds + end, tk - end).Clear();
-                    var row = new Span<float>(ds + start, end - start);
-                    var probabilities = new ReadOnlySpan<float>(p + (long)i * tk + start, end - start);
-                    float dot = TensorPrimitives.Dot(probabilities, row);
-                    TensorPrimitives.Subtract(row, dot, row);
-                    TensorPrimitives.Multiply(row, probabilities, row);
-                    TensorPrimitives.Multiply(row, job.Scale, row);
+                    SoftmaxBackwardInPlace(ds + start, p + (long)i * tk + start, end - start, job.Scale);
                 }
             }
 
@@ -180,9 +282,9 @@ public static unsafe partial class Attention
         }
 
         // Key blocks over the queries that may see them: dK += dSᵀ Q and dV += Pᵀ dO.
-        for (int j0 = 0; j0 < tk; j0 += QueryBlock)
+        for (int j0 = 0; j0 < tk; j0 += block)
         {
-            int j1 = Math.Min(tk, j0 + QueryBlock), keys = j1 - j0;
+            int j1 = Math.Min(tk, j0 + block), keys = j1 - j0;
             QueryUnion(job, b, j0, j1, out int qs, out int qe);
             if (qe <= qs)
             {

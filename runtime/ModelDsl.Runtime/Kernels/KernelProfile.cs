@@ -55,7 +55,7 @@ public enum KernelFamily
 /// Profiling is for
 /// benchmarks and diagnosis, not for production: it is not synchronized across threads that call <see cref="Reset"/>.</para>
 /// </remarks>
-public static class KernelProfile
+public static unsafe class KernelProfile
 {
     /// <summary>The <see cref="AppContext"/> switch that turns profiling on.</summary>
     public const string SwitchName = "ModelDsl.KernelProfile";
@@ -65,6 +65,8 @@ public static class KernelProfile
 
     private static readonly KernelTimeAccumulator Times = new();
     private static int s_owner = -1;
+    private static delegate*<long> s_clock = &Stopwatch.GetTimestamp;
+    private static long s_frequency = Stopwatch.Frequency;
 
     /// <summary>Clears every total and makes the calling thread the one whose kernel calls are timed.</summary>
     /// <exception cref="InvalidOperationException">Profiling is off (<see cref="Enabled"/> is false).</exception>
@@ -81,7 +83,20 @@ public static class KernelProfile
     }
 
     /// <summary>Exclusive time spent in <paramref name="family"/> since the last <see cref="Reset"/>.</summary>
-    public static TimeSpan Elapsed(KernelFamily family) => Stopwatch.GetElapsedTime(0, Times.Ticks(family));
+    public static TimeSpan Elapsed(KernelFamily family) =>
+        TimeSpan.FromTicks((long)(Times.Ticks(family) * ((double)TimeSpan.TicksPerSecond / s_frequency)));
+
+    /// <summary>
+    /// Replaces the clock (by default <see cref="Stopwatch.GetTimestamp"/>): a benchmark on a loaded machine passes the calling
+    /// thread's CPU-time clock, which does not run while the thread waits for a core. Call before <see cref="Reset"/>.
+    /// </summary>
+    /// <param name="clock">Returns the current time in units of 1 / <paramref name="frequency"/> seconds.</param>
+    /// <param name="frequency">Clock units per second.</param>
+    internal static void UseClock(delegate*<long> clock, long frequency)
+    {
+        s_clock = clock;
+        s_frequency = frequency;
+    }
 
     /// <summary>Kernel calls of <paramref name="family"/> since the last <see cref="Reset"/>.</summary>
     public static long Calls(KernelFamily family) => Times.Calls(family);
@@ -120,7 +135,7 @@ public static class KernelProfile
     {
         if (Environment.CurrentManagedThreadId == s_owner)
         {
-            Times.Begin(family, Stopwatch.GetTimestamp());
+            Times.Begin(family, s_clock());
         }
     }
 
@@ -129,7 +144,7 @@ public static class KernelProfile
     {
         if (Environment.CurrentManagedThreadId == s_owner)
         {
-            Times.End(Stopwatch.GetTimestamp());
+            Times.End(s_clock());
         }
     }
 }
