@@ -35,8 +35,15 @@ public static unsafe partial class Attention
     /// </summary>
     internal static bool BlockedPathEnabled { get; set; } = true;
 
-    /// <summary>Whether a job takes the blocked path: no adjacency matrix and no dropout.</summary>
-    private static bool UsesBlocked(in Job job) => BlockedPathEnabled && job.Allowed is null && job.Dropout.Mask is null;
+    /// <summary>
+    /// Fewest keys for the blocked path: below, a pair's products are too small for the GEMM's tiles, and the row path measured
+    /// faster (the DateTranslator model's 11 and 29 keys, benchmarks/README.md).
+    /// </summary>
+    private const int MinimumBlockedKeys = 32;
+
+    /// <summary>Whether a job takes the blocked path: no adjacency matrix, no dropout, and enough keys.</summary>
+    private static bool UsesBlocked(in Job job) =>
+        BlockedPathEnabled && job.Allowed is null && job.Dropout.Mask is null && job.KeyLength >= MinimumBlockedKeys;
 
     private static void ForwardPairBlocked(void* context, int pair)
     {
