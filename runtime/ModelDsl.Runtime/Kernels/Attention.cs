@@ -494,18 +494,14 @@ public static unsafe partial class Attention
         }
 
         var row = new Span<float>(scores, count);
-        float max = TensorPrimitives.Max<float>(row);
-        if (float.IsNegativeInfinity(max))
+        if (job.Allowed is not null && float.IsNegativeInfinity(TensorPrimitives.Max<float>(row)))
         {
             // Every key in range masked by the adjacency matrix.
             row.Clear();
             return false;
         }
 
-        TensorPrimitives.Subtract(row, max, row);
-        TensorPrimitives.Exp(row, row);
-        float sum = TensorPrimitives.Sum<float>(row);
-        TensorPrimitives.Divide(row, sum, row);
+        SoftmaxInPlace(scores, count);
         return true;
     }
 
@@ -734,12 +730,7 @@ public static unsafe partial class Attention
             Masked(ds + start, ds + start, keep + start, end - start, job.Dropout.Scale);
         }
 
-        var row = new Span<float>(ds + start, end - start);
-        var probabilities = new ReadOnlySpan<float>(p + start, end - start);
-        float dot = TensorPrimitives.Dot(probabilities, row);
-        TensorPrimitives.Subtract(row, dot, row);
-        TensorPrimitives.Multiply(row, probabilities, row);
-        TensorPrimitives.Multiply(row, job.Scale, row);
+        SoftmaxBackwardInPlace(ds + start, p + start, end - start, job.Scale);
     }
 
     /// <summary>
