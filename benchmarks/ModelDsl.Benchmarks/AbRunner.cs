@@ -21,6 +21,11 @@ internal static class AbRunner
             return Models(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1);
         }
 
+        if (what == "alloc")
+        {
+            return Allocations();
+        }
+
         if (what == "softmax")
         {
             return SoftmaxRows();
@@ -177,6 +182,47 @@ internal static class AbRunner
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| softmax row n={n} | TensorPrimitives {Median(times[0]):F1} ns | fused {Median(times[1]):F1} ns |"));
+        }
+
+        return 0;
+    }
+
+    /// <summary>Bytes the whole process allocates per call (every thread), after a warm-up, for each model at 1 and 2 threads.</summary>
+    private static int Allocations()
+    {
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var cases = new List<(string Name, Func<float> Call, IDisposable Owner)>();
+            foreach (string model in new[] { "Classifier B16 T64 D128 H4", "GPT B8 T64 D128 H4 L4" })
+            {
+                var bench = new ModelBenchmarks { Model = model, Threads = threads };
+                bench.Setup();
+                cases.Add((model + " step", bench.Step, bench));
+            }
+
+            var seq2seq = new Seq2SeqBenchmarks { Threads = threads };
+            seq2seq.Setup();
+            cases.Add(("DateTranslator step", seq2seq.Step, seq2seq));
+            var recurrent = new RecurrentSeq2SeqBenchmarks { Threads = threads };
+            recurrent.Setup();
+            cases.Add(("GRU step", recurrent.Step, recurrent));
+            foreach (var (name, call, owner) in cases)
+            {
+                for (int i = 0; i < 30; i++)
+                {
+                    call();
+                }
+
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                for (int i = 0; i < 50; i++)
+                {
+                    call();
+                }
+
+                long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {threads} | {bytes / 50.0:F1} B per call |"));
+                owner.Dispose();
+            }
         }
 
         return 0;
