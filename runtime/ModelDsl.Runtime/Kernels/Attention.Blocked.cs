@@ -116,29 +116,36 @@ public static unsafe partial class Attention
 
     /// <summary>
     /// <c>x = exp(x − max) / Σ exp(x − max)</c> over <paramref name="n"/> floats, in three vector passes (max; exponentials and
-    /// their sum; scaling). A tail of fewer than 8 goes through the same vector formulas, padded, so every element is computed
-    /// the same way wherever it falls.
+    /// their sum; scaling). A tail of fewer than 8 is the last 8 floats read as one overlapping vector whose first lanes
+    /// (already counted) are masked out; it is computed before the main loop overwrites those lanes and blended in after, so
+    /// every element goes through the same vector formulas. Rows under 8 floats take a scalar loop.
     /// </summary>
     internal static void SoftmaxInPlace(float* x, int n)
     {
+        if (n < 8)
+        {
+            SoftmaxScalar(x, n);
+            return;
+        }
+
         int full = n & ~7, tail = n - full;
-        var maxima = Vector256.Create(float.NegativeInfinity);
+        float* last = x + n - 8;
+        var inTail = Vector256.GreaterThanOrEqual(Vector256.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f), Vector256.Create((float)(8 - tail)));
+        var maxima = Vector256.Load(last); // max is idempotent: the overlap does not matter
         for (int j = 0; j < full; j += 8)
         {
             maxima = Vector256.Max(maxima, Vector256.Load(x + j));
         }
 
-        float* pad = stackalloc float[8];
+        var shift = Vector256.Create(HorizontalMax(maxima));
+        var tailValues = Vector256<float>.Zero;
+        var sums = Vector256<float>.Zero;
         if (tail > 0)
         {
-            Vector256.Create(float.NegativeInfinity).Store(pad);
-            new ReadOnlySpan<float>(x + full, tail).CopyTo(new Span<float>(pad, tail));
-            maxima = Vector256.Max(maxima, Vector256.Load(pad));
+            tailValues = Vector256.Exp(Vector256.Load(last) - shift);
+            sums = Vector256.ConditionalSelect(inTail, tailValues, Vector256<float>.Zero);
         }
 
-        float max = HorizontalMax(maxima);
-        var shift = Vector256.Create(max);
-        var sums = Vector256<float>.Zero;
         for (int j = 0; j < full; j += 8)
         {
             var e = Vector256.Exp(Vector256.Load(x + j) - shift);
@@ -146,19 +153,12 @@ public static unsafe partial class Attention
             sums += e;
         }
 
+        var sum = Vector256.Create(Vector256.Sum(sums));
         if (tail > 0)
         {
-            // Pad with the maximum, not −∞: the vector exponential leaves its fast path for arguments out of range.
-            shift.Store(pad);
-            new ReadOnlySpan<float>(x + full, tail).CopyTo(new Span<float>(pad, tail));
-            var inTail = Vector256.LessThan(Vector256.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f), Vector256.Create((float)tail));
-            var e = Vector256.ConditionalSelect(inTail, Vector256.Exp(Vector256.Load(pad) - shift), Vector256<float>.Zero);
-            e.Store(pad);
-            sums += e;
-            new ReadOnlySpan<float>(pad, tail).CopyTo(new Span<float>(x + full, tail));
+            tailValues /= sum;
         }
 
-        var sum = Vector256.Create(Vector256.Sum(sums));
         for (int j = 0; j < full; j += 8)
         {
             (Vector256.Load(x + j) / sum).Store(x + j);
@@ -166,38 +166,68 @@ public static unsafe partial class Attention
 
         if (tail > 0)
         {
-            new ReadOnlySpan<float>(x + full, tail).CopyTo(new Span<float>(pad, tail));
-            (Vector256.Load(pad) / sum).Store(pad);
-            new ReadOnlySpan<float>(pad, tail).CopyTo(new Span<float>(x + full, tail));
+            Vector256.ConditionalSelect(inTail, tailValues, Vector256.Load(last)).Store(last);
+        }
+    }
+
+    /// <summary>The softmax of a row shorter than one vector, in scalar code.</summary>
+    private static void SoftmaxScalar(float* x, int n)
+    {
+        float max = float.NegativeInfinity;
+        for (int j = 0; j < n; j++)
+        {
+            max = MathF.Max(max, x[j]);
+        }
+
+        float sum = 0f;
+        for (int j = 0; j < n; j++)
+        {
+            x[j] = MathF.Exp(x[j] - max);
+            sum += x[j];
+        }
+
+        for (int j = 0; j < n; j++)
+        {
+            x[j] /= sum;
         }
     }
 
     /// <summary>
     /// The softmax backward of one row, in place: <c>dS = scale · P ∘ (dP − Σ P ∘ dP)</c> over <paramref name="n"/> floats,
-    /// <paramref name="ds"/> holding <c>dP</c> on entry; two vector passes, the tail padded with zeros.
+    /// <paramref name="ds"/> holding <c>dP</c> on entry; two vector passes, a tail handled as in <see cref="SoftmaxInPlace"/>.
     /// </summary>
     internal static void SoftmaxBackwardInPlace(float* ds, float* p, int n, float scale)
     {
+        if (n < 8)
+        {
+            float dotScalar = 0f;
+            for (int j = 0; j < n; j++)
+            {
+                dotScalar += p[j] * ds[j];
+            }
+
+            for (int j = 0; j < n; j++)
+            {
+                ds[j] = scale * p[j] * (ds[j] - dotScalar);
+            }
+
+            return;
+        }
+
         int full = n & ~7, tail = n - full;
-        var dots = Vector256<float>.Zero;
+        float* lastD = ds + n - 8, lastP = p + n - 8;
+        var inTail = Vector256.GreaterThanOrEqual(Vector256.Create(0f, 1f, 2f, 3f, 4f, 5f, 6f, 7f), Vector256.Create((float)(8 - tail)));
+        var tailP = Vector256.Load(lastP);
+        var tailD = Vector256.Load(lastD);
+        var dots = tail > 0 ? Vector256.ConditionalSelect(inTail, tailP * tailD, Vector256<float>.Zero) : Vector256<float>.Zero;
         for (int j = 0; j < full; j += 8)
         {
             dots += Vector256.Load(p + j) * Vector256.Load(ds + j);
         }
 
-        float* padP = stackalloc float[8];
-        float* padD = stackalloc float[8];
-        if (tail > 0)
-        {
-            Vector256<float>.Zero.Store(padP);
-            Vector256<float>.Zero.Store(padD);
-            new ReadOnlySpan<float>(p + full, tail).CopyTo(new Span<float>(padP, tail));
-            new ReadOnlySpan<float>(ds + full, tail).CopyTo(new Span<float>(padD, tail));
-            dots += Vector256.Load(padP) * Vector256.Load(padD);
-        }
-
         var dot = Vector256.Create(Vector256.Sum(dots));
         var scales = Vector256.Create(scale);
+        var tailResult = scales * tailP * (tailD - dot);
         for (int j = 0; j < full; j += 8)
         {
             (scales * Vector256.Load(p + j) * (Vector256.Load(ds + j) - dot)).Store(ds + j);
@@ -205,8 +235,7 @@ public static unsafe partial class Attention
 
         if (tail > 0)
         {
-            (scales * Vector256.Load(padP) * (Vector256.Load(padD) - dot)).Store(padD);
-            new ReadOnlySpan<float>(padD, tail).CopyTo(new Span<float>(ds + full, tail));
+            Vector256.ConditionalSelect(inTail, tailResult, Vector256.Load(lastD)).Store(lastD);
         }
     }
 
