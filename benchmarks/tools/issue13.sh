@@ -9,7 +9,7 @@ before=${2:-}
 mkdir -p "$out"
 cd "$(dirname "$0")/.."
 dll=ModelDsl.Benchmarks/bin/Release/net10.0/ModelDsl.Benchmarks.dll
-bdn=(--launchCount 1 --warmupCount 3 --iterationCount 8 --iterationTime 250)
+bdn=(--inProcess --launchCount 1 --warmupCount 5 --iterationCount 10 --iterationTime 250)
 
 { date -u; uptime; lscpu | grep -E 'Model name|^CPU\(s\)|Flags'; dotnet --version; } > "$out/host.txt"
 if [ -n "$before" ]; then
