@@ -52,7 +52,7 @@ def read_bdn(path):
         methods = {row.get("Method") for row in rows}
         for row in rows:
             if "Model" in header:
-                name = row["Model"]
+                name = full_model(row["Model"])
             elif "Greedy" in methods:
                 name = "DateTranslator B64"
             else:
@@ -95,10 +95,25 @@ def peers(out):
     return table
 
 
+MODELS = ["Classifier B16 T32 D64 H4", "Classifier B16 T64 D128 H4", "Classifier B8 T128 D256 H8", "GPT B8 T64 D128 H4 L4"]
+
+
+def full_model(text):
+    """BenchmarkDotNet shortens long parameter values ('Class(...)28 H4 [26]'): match the visible ends."""
+    text = re.sub(r" \[\d+\]$", "", text.strip())
+    if "(...)" not in text:
+        return text
+    head, tail = text.split("(...)", 1)
+    for model in MODELS:
+        if model.startswith(head) and model.endswith(tail):
+            return model
+    return text
+
+
 def name_of(cls, params):
-    m = re.search(r"Model=([^,\]]+(?:, [^=,\]]+)*)", params)
+    m = re.search(r"Model=(.+?), Threads=", params)
     if cls == "ModelBenchmarks" and m:
-        return m.group(1)
+        return full_model(m.group(1))
     if cls == "Seq2SeqBenchmarks":
         return "DateTranslator B64"
     if cls == "RecurrentSeq2SeqBenchmarks":
