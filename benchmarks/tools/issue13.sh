@@ -13,10 +13,10 @@ bdn=(--inProcess --launchCount 1 --warmupCount 5 --iterationCount 10 --iteration
 
 { date -u; uptime; lscpu | grep -E 'Model name|^CPU\(s\)|Flags'; dotnet --version; } > "$out/host.txt"
 if [ -n "$before" ]; then
-  dotnet "$before" --profile 20 1 > "$out/profile-before-1t.md"
+  dotnet "$before" --profile 60 1 > "$out/profile-before-1t.md"
 fi
-dotnet "$dll" --profile 20 1,2 > "$out/profile-after.md"
-DOTNET_EnableAVX512=0 dotnet "$dll" --profile 20 1 > "$out/profile-after-avx2-1t.md"
+dotnet "$dll" --profile 60 1,2 > "$out/profile-after.md"
+DOTNET_EnableAVX512=0 dotnet "$dll" --profile 60 1 > "$out/profile-after-avx2-1t.md"
 uptime >> "$out/host.txt"
 for path in avx512 avx2; do
   if [ "$path" = avx2 ]; then export DOTNET_EnableAVX512=0; else unset DOTNET_EnableAVX512; fi
