@@ -29,6 +29,10 @@ public class AttentionBenchmarks
     [Params(1, 2)]
     public int Threads { get; set; }
 
+    /// <summary>The blocked (GEMM-tiled) path, or the per-query row path it replaced (issue 13's before/after).</summary>
+    [Params(true, false)]
+    public bool Blocked { get; set; } = true;
+
     /// <summary>Allocates and fills the buffers.</summary>
     [GlobalSetup]
     public void Setup()
@@ -57,12 +61,17 @@ public class AttentionBenchmarks
         _dV = new float[tokens];
         _probabilities = new float[_batch * _heads * _length * _length];
         _pool = new WorkerPool(Threads);
+        Attention.BlockedPathEnabled = Blocked;
         _scratch = new float[Attention.ScratchLength(_length, _length, Threads)];
     }
 
     /// <summary>Stops the pool's threads.</summary>
     [GlobalCleanup]
-    public void Cleanup() => _pool?.Dispose();
+    public void Cleanup()
+    {
+        Attention.BlockedPathEnabled = true;
+        _pool?.Dispose();
+    }
 
     /// <summary>Forward only.</summary>
     [Benchmark]

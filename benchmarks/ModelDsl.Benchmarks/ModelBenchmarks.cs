@@ -61,7 +61,7 @@ public partial class GptLike
 
 /// <summary>
 /// One training step (forward, loss, backward, Adam update) and one forward pass of the issue-3 models, on
-/// one thread; the PyTorch peer is <c>benchmarks/peers/torch_models.py</c>.
+/// one and two threads; the PyTorch peer is <c>benchmarks/peers/torch_models.py</c>.
 /// <c>dotnet run -c Release --project benchmarks/ModelDsl.Benchmarks -- --filter *ModelBenchmarks*</c>
 /// </summary>
 [MemoryDiagnoser]
@@ -75,6 +75,10 @@ public class ModelBenchmarks : IDisposable
     [Params("Classifier B16 T32 D64 H4", "Classifier B16 T64 D128 H4", "Classifier B8 T128 D256 H8", "GPT B8 T64 D128 H4 L4")]
     public string Model { get; set; } = "Classifier B16 T32 D64 H4";
 
+    /// <summary>Threads of the trainer's pool.</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; } = 1;
+
     /// <summary>Builds the model, its trainer and a full batch of fixed random tokens.</summary>
     [GlobalSetup]
     public void Setup()
@@ -84,7 +88,7 @@ public class ModelBenchmarks : IDisposable
         {
             case "Classifier B16 T32 D64 H4":
             {
-                var trainer = new ClassifierSmall(seed: 1).CreateTrainer(new Adam(1e-4f));
+                var trainer = new ClassifierSmall(seed: 1).CreateTrainer(new Adam(1e-4f), Threads);
                 var batch = new ClassifierSmall.Batch();
                 var ids = new int[ClassifierSmall.Length];
                 for (int b = 0; b < 16; b++)
@@ -101,7 +105,7 @@ public class ModelBenchmarks : IDisposable
 
             case "Classifier B16 T64 D128 H4":
             {
-                var trainer = new ClassifierMedium(seed: 1).CreateTrainer(new Adam(1e-4f));
+                var trainer = new ClassifierMedium(seed: 1).CreateTrainer(new Adam(1e-4f), Threads);
                 var batch = new ClassifierMedium.Batch();
                 var ids = new int[ClassifierMedium.Length];
                 for (int b = 0; b < 16; b++)
@@ -118,7 +122,7 @@ public class ModelBenchmarks : IDisposable
 
             case "Classifier B8 T128 D256 H8":
             {
-                var trainer = new ClassifierLarge(seed: 1).CreateTrainer(new Adam(1e-4f));
+                var trainer = new ClassifierLarge(seed: 1).CreateTrainer(new Adam(1e-4f), Threads);
                 var batch = new ClassifierLarge.Batch();
                 var ids = new int[ClassifierLarge.Length];
                 for (int b = 0; b < 8; b++)
@@ -135,7 +139,7 @@ public class ModelBenchmarks : IDisposable
 
             default:
             {
-                var trainer = new GptLike(seed: 1).CreateTrainer(new Adam(1e-4f));
+                var trainer = new GptLike(seed: 1).CreateTrainer(new Adam(1e-4f), Threads);
                 var batch = new GptLike.Batch();
                 var ids = new int[GptLike.Length];
                 var next = new int[GptLike.Length];

@@ -37,6 +37,10 @@ public class RecurrentSeq2SeqBenchmarks : IDisposable
     private GruBahdanauBenchmarkModel.Trainer? _trainer;
     private GruBahdanauBenchmarkModel.Batch? _batch;
 
+    /// <summary>Threads of the trainer's pool.</summary>
+    [Params(1, 2)]
+    public int Threads { get; set; } = 1;
+
     /// <summary>Builds the model, its trainer and a full batch of fixed random tokens.</summary>
     [GlobalSetup]
     public void Setup()
@@ -66,7 +70,7 @@ public class RecurrentSeq2SeqBenchmarks : IDisposable
         }
 
         _batch.Count = 32;
-        _trainer = new GruBahdanauBenchmarkModel(seed: 1).CreateTrainer(new Adam(1e-3f));
+        _trainer = new GruBahdanauBenchmarkModel(seed: 1).CreateTrainer(new Adam(1e-3f), Threads);
         _trainer.Step(_batch);
     }
 

@@ -61,8 +61,8 @@ def main():
     torch.set_num_threads(1)
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, 1 thread")
-    print("| model | step median | forward median |")
-    print("| --- | ---: | ---: |")
+    print("| model | step median | forward median (train mode, no_grad) | forward median (eval mode, no_grad) |")
+    print("| --- | ---: | ---: | ---: |")
     for name, batch, length, d, heads in [("Classifier B16 T32 D64 H4", 16, 32, 64, 4), ("Classifier B16 T64 D128 H4", 16, 64, 128, 4),
                                           ("Classifier B8 T128 D256 H8", 8, 128, 256, 8)]:
         model = Classifier(1000, d, heads, length)
@@ -80,7 +80,11 @@ def main():
             with torch.no_grad():
                 F.cross_entropy(model(ids, pad), labels)
 
-        print(f"| {name} | {median_seconds(step) * 1e3:.2f} ms | {median_seconds(forward) * 1e3:.2f} ms |")
+        step_time, train_forward = median_seconds(step), median_seconds(forward)
+        model.eval()
+        eval_forward = median_seconds(forward)
+        model.train()
+        print(f"| {name} | {step_time * 1e3:.2f} ms | {train_forward * 1e3:.2f} ms | {eval_forward * 1e3:.2f} ms |")
     model = Gpt(256, 128, 4, 64, 4)
     ids = torch.randint(0, 256, (8, 64))
     targets = torch.randint(0, 256, (8, 64))
@@ -95,7 +99,11 @@ def main():
         with torch.no_grad():
             F.cross_entropy(model(ids).reshape(-1, 256), targets.reshape(-1))
 
-    print(f"| GPT B8 T64 D128 H4 L4 | {median_seconds(gpt_step) * 1e3:.2f} ms | {median_seconds(gpt_forward) * 1e3:.2f} ms |")
+    step_time, train_forward = median_seconds(gpt_step), median_seconds(gpt_forward)
+    model.eval()
+    eval_forward = median_seconds(gpt_forward)
+    model.train()
+    print(f"| GPT B8 T64 D128 H4 L4 | {step_time * 1e3:.2f} ms | {train_forward * 1e3:.2f} ms | {eval_forward * 1e3:.2f} ms |")
 
 
 if __name__ == "__main__":

@@ -68,9 +68,18 @@ def main():
         start = time.perf_counter()
         step()
         samples.append(time.perf_counter() - start)
-    print(f"torch {torch.__version__}, 1 thread")
+    model.eval()
+    forward_samples = []
+    with torch.no_grad():
+        for i in range(60):
+            start = time.perf_counter()
+            logits = model(source, decoder_inputs)
+            F.cross_entropy(logits.reshape(-1, vocab), targets.reshape(-1))
+            if i >= 10:
+                forward_samples.append(time.perf_counter() - start)
+    print(f"torch {torch.__version__}, 1 thread; step median, then forward + loss median (eval mode, no_grad)")
     print(f"| seq2seq GRU+Bahdanau B{batch} S{source_length} T{target_length} E64 H128 A128 V{vocab} | "
-          f"{statistics.median(samples) * 1e3:.2f} ms |")
+          f"{statistics.median(samples) * 1e3:.2f} ms | {statistics.median(forward_samples) * 1e3:.2f} ms |")
 
 
 if __name__ == "__main__":

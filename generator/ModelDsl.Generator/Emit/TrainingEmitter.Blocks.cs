@@ -89,9 +89,9 @@ internal sealed partial class TrainingEmitter
         Buffer output = Alloc(name, sequence, width);
         title += ", " + Dims(sequence, width);
         forward.Add(title);
-        forward.Add(K + "Residual.Forward(" + output.A + ", " + input.A + ", " + branch.A + ");");
+        forward.Add(K + "Residual.Forward(" + output.A + ", " + input.A + ", " + branch.A + ", " + Pool + ");");
         backward.Add(title);
-        backward.Add(K + "Residual.Backward(" + input.D + ", " + branch.D + ", " + output.D + ");");
+        backward.Add(K + "Residual.Backward(" + input.D + ", " + branch.D + ", " + output.D + ", " + Pool + ");");
         return output;
     }
 

@@ -42,6 +42,7 @@ public static class Activations
     /// <param name="slope">Negative slope of <see cref="ActivationKind.LeakyReLU"/> (PyTorch default 0.01); ignored otherwise.</param>
     public static void Forward(Span<float> output, ReadOnlySpan<float> input, ActivationKind kind, float slope = 0.01f)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Activation);
         Guard.Length(output, input.Length);
         switch (kind)
         {
@@ -79,6 +80,7 @@ public static class Activations
     /// <param name="slope">Negative slope of <see cref="ActivationKind.LeakyReLU"/>; ignored otherwise.</param>
     public static void Backward(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> input, ActivationKind kind, float slope = 0.01f)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Activation);
         Guard.Length(dInput, input.Length);
         Guard.Length(dOutput, input.Length);
         switch (kind)

@@ -29,7 +29,7 @@ namespace ModelDsl.Kernels;
 /// <para>Work is split over (batch, head) pairs; each pair writes only its own slices, and the arithmetic of a pair
 /// does not depend on the thread that runs it, so results are bit-identical for any thread count.</para>
 /// </remarks>
-public static unsafe class Attention
+public static unsafe partial class Attention
 {
     /// <summary>Keys whose dropped probabilities the forward stages on the stack at a time (1 KiB).</summary>
     private const int DropoutChunk = 256;
@@ -135,6 +135,7 @@ public static unsafe class Attention
         int batch, int queryLength, int keyLength, int heads, int headDim,
         in AttentionMask mask, float scale, in DropoutSettings dropout, WorkerPool? pool)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Attention);
         CheckDimensions(batch, queryLength, keyLength, heads, headDim);
         long width = (long)heads * headDim;
         Guard.Length(output, batch * queryLength * width);
@@ -160,16 +161,17 @@ public static unsafe class Attention
             };
             job.SetMask(mask, lengths, allowed, queryLength, keyLength);
             int pairs = batch * heads;
+            delegate*<void*, int, void> body = UsesBlocked(job) ? &ForwardPairBlocked : &ForwardPair;
             if (pool is null)
             {
                 for (int pair = 0; pair < pairs; pair++)
                 {
-                    ForwardPair(&job, pair);
+                    body(&job, pair);
                 }
             }
             else
             {
-                pool.Run(pairs, &ForwardPair, &job);
+                pool.Run(pairs, body, &job);
             }
         }
     }
@@ -260,6 +262,7 @@ public static unsafe class Attention
         int batch, int queryLength, int keyLength, int heads, int headDim,
         in AttentionMask mask, float scale, in DropoutSettings dropout, Span<float> scratch, WorkerPool? pool)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Attention);
         CheckDimensions(batch, queryLength, keyLength, heads, headDim);
         long width = (long)heads * headDim;
         Guard.Length(dQ, batch * queryLength * width);
@@ -491,18 +494,14 @@ public static unsafe class Attention
         }
 
         var row = new Span<float>(scores, count);
-        float max = TensorPrimitives.Max<float>(row);
-        if (float.IsNegativeInfinity(max))
+        if (job.Allowed is not null && float.IsNegativeInfinity(TensorPrimitives.Max<float>(row)))
         {
             // Every key in range masked by the adjacency matrix.
             row.Clear();
             return false;
         }
 
-        TensorPrimitives.Subtract(row, max, row);
-        TensorPrimitives.Exp(row, row);
-        float sum = TensorPrimitives.Sum<float>(row);
-        TensorPrimitives.Divide(row, sum, row);
+        SoftmaxInPlace(scores, count);
         return true;
     }
 
@@ -588,9 +587,17 @@ public static unsafe class Attention
         int pairs = job->Batch * job->Heads;
         float* dS = job->Scratch + (long)part * job->QueryLength * job->KeyLength;
         int pair;
+        bool blocked = UsesBlocked(*job);
         while ((pair = Interlocked.Increment(ref job->NextPair) - 1) < pairs)
         {
-            BackwardPair(*job, pair, dS);
+            if (blocked)
+            {
+                BackwardPairBlocked(*job, pair, dS);
+            }
+            else
+            {
+                BackwardPair(*job, pair, dS);
+            }
         }
     }
 
@@ -723,12 +730,7 @@ public static unsafe class Attention
             Masked(ds + start, ds + start, keep + start, end - start, job.Dropout.Scale);
         }
 
-        var row = new Span<float>(ds + start, end - start);
-        var probabilities = new ReadOnlySpan<float>(p + start, end - start);
-        float dot = TensorPrimitives.Dot(probabilities, row);
-        TensorPrimitives.Subtract(row, dot, row);
-        TensorPrimitives.Multiply(row, probabilities, row);
-        TensorPrimitives.Multiply(row, job.Scale, row);
+        SoftmaxBackwardInPlace(ds + start, p + start, end - start, job.Scale);
     }
 
     /// <summary>

@@ -17,6 +17,7 @@ public static class Concat
     /// <param name="rightWidth">b.</param>
     public static void Forward(Span<float> output, ReadOnlySpan<float> left, ReadOnlySpan<float> right, int rows, int leftWidth, int rightWidth)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Copy);
         Check(rows, leftWidth, rightWidth);
         Guard.Length(output, (long)rows * (leftWidth + rightWidth));
         Guard.Length(left, (long)rows * leftWidth);
@@ -38,6 +39,7 @@ public static class Concat
     /// <param name="rightWidth">b.</param>
     public static void Backward(Span<float> dLeft, Span<float> dRight, ReadOnlySpan<float> dOutput, int rows, int leftWidth, int rightWidth)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Copy);
         Check(rows, leftWidth, rightWidth);
         Guard.Length(dOutput, (long)rows * (leftWidth + rightWidth));
         Guard.Length(dLeft, (long)rows * leftWidth);

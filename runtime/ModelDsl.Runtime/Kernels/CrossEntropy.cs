@@ -57,6 +57,7 @@ public static unsafe class CrossEntropy
     public static float Forward(Span<float> logProbs, ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int rows, int classes,
         float labelSmoothing = 0f, int ignoreIndex = DefaultIgnoreIndex, WorkerPool? pool = null)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Loss);
         Check(targets, rows, classes, labelSmoothing, ignoreIndex);
         Guard.Length(logProbs, (long)rows * classes);
         Guard.Length(logits, (long)rows * classes);
@@ -100,6 +101,7 @@ public static unsafe class CrossEntropy
     public static void Backward(Span<float> dLogits, float dLoss, ReadOnlySpan<float> logProbs, ReadOnlySpan<int> targets, int rows, int classes,
         float labelSmoothing = 0f, int ignoreIndex = DefaultIgnoreIndex, WorkerPool? pool = null)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Loss);
         Check(targets, rows, classes, labelSmoothing, ignoreIndex);
         Guard.Length(dLogits, (long)rows * classes);
         Guard.Length(logProbs, (long)rows * classes);

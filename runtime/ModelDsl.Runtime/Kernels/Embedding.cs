@@ -27,6 +27,7 @@ public static class Embedding
     /// <param name="paddingIndex">The padding id (its row gets no gradient), or -1 for none.</param>
     public static void Forward(Span<float> output, ReadOnlySpan<float> table, ReadOnlySpan<int> ids, int vocabulary, int width, int paddingIndex = -1)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Embedding);
         Check(ids, vocabulary, width, paddingIndex);
         Guard.Length(table, (long)vocabulary * width);
         Guard.Length(output, (long)ids.Length * width);
@@ -46,6 +47,7 @@ public static class Embedding
     /// <remarks>Positions are added in order <c>n = 0, 1, ...</c>, so repeated ids sum deterministically.</remarks>
     public static void Backward(Span<float> dTable, ReadOnlySpan<float> dOutput, ReadOnlySpan<int> ids, int vocabulary, int width, int paddingIndex = -1)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Embedding);
         Check(ids, vocabulary, width, paddingIndex);
         Guard.Length(dTable, (long)vocabulary * width);
         Guard.Length(dOutput, (long)ids.Length * width);

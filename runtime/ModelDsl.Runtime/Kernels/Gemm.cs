@@ -122,6 +122,7 @@ public static unsafe class Gemm
         int m, int n, int k,
         float alpha = 1f, float beta = 0f, WorkerPool? pool = null)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Gemm);
         CheckArguments(c, ldc, a, lda, transposeA, b, ldb, transposeB, m, n, k);
         fixed (float* pc = c)
         fixed (float* pa = a)
@@ -175,6 +176,7 @@ public static unsafe class Gemm
         int batch, int m, int n, int k,
         float alpha = 1f, float beta = 0f, WorkerPool? pool = null)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Gemm);
         // Strides may be smaller than a matrix (heads interleaved in a row), so outputs are not
         // checked for overlap: the caller keeps the C matrices disjoint.
         Guard.NonNegative(batch);
@@ -230,6 +232,31 @@ public static unsafe class Gemm
     }
 
     /// <summary>
+    /// <c>C = alpha · op(A) · op(B) + beta · C</c> on the calling thread, over raw pointers with leading dimensions, without
+    /// argument checks or profiling: for kernels that run many small products inside their own loops (the attention core,
+    /// one (batch, head) pair at a time, possibly on a pool worker). Same arithmetic as <see cref="Multiply(Span{float}, int,
+    /// ReadOnlySpan{float}, int, bool, ReadOnlySpan{float}, int, bool, int, int, int, float, float, WorkerPool?)"/>.
+    /// </summary>
+    internal static void MultiplyInline(
+        float* c, nint ldc, float* a, nint lda, bool transposeA, float* b, nint ldb, bool transposeB,
+        int m, int n, int k, float alpha, float beta)
+    {
+        if (m <= 0 || n <= 0)
+        {
+            return;
+        }
+
+        var problem = new Problem
+        {
+            A = a, Lda = lda, TransA = transposeA,
+            B = b, Ldb = ldb, TransB = transposeB,
+            C = c, Ldc = ldc,
+            M = m, N = n, K = k, Alpha = alpha, Beta = beta,
+        };
+        Compute(ref problem, 0, m, 0, n);
+    }
+
+    /// <summary>
     /// <c>C = op(A) · op(B) + bias</c>, then <c>C = f(C)</c> tile by tile while the tile is in cache,
     /// saving the pre-activation values in <paramref name="preActivation"/> when <paramref name="activation"/>
     /// is not <see cref="ActivationKind.None"/>. Contiguous operands; used by <see cref="Linear"/>.
@@ -238,6 +265,7 @@ public static unsafe class Gemm
         float* c, float* a, bool transposeA, float* b, bool transposeB, int m, int n, int k,
         float* bias, ActivationKind activation, float* preActivation, WorkerPool? pool)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Gemm);
         var problem = new Problem
         {
             A = a, Lda = Math.Max(1, transposeA ? m : k), TransA = transposeA,

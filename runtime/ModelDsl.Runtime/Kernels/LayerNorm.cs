@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using ModelDsl.Threading;
@@ -15,10 +16,11 @@ namespace ModelDsl.Kernels;
 /// <para>Statistics are computed in two passes (mean, then the mean squared deviation) in a fixed
 /// order, so the same inputs always give the same bits. <c>mean</c> and <c>rstd</c> are saved for
 /// the backward pass.</para>
-/// <para>With a <see cref="WorkerPool"/>, rows are split between threads for the forward pass and for
-/// <c>dInput</c>; in the same parallel loop <c>dWeight</c> and <c>dBias</c> are reduced over rows by
-/// other tasks that split the columns, each column summed in row order (no scratch memory needed). Every element is computed by the same operations in the
-/// same order whatever the thread count, so results are bit-identical with and without a pool.</para>
+/// <para>With a <see cref="WorkerPool"/>, rows are split between threads for the forward pass. The backward pass cuts the
+/// rows into fixed chunks of <see cref="ParameterChunkRows"/>: each chunk computes its rows' <c>dInput</c> and its own partial
+/// <c>dWeight</c>/<c>dBias</c> (rows in order), and the partials are then added in chunk order. The chunks do not depend on
+/// the thread count, only on the rows, so every element is computed by the same operations in the same order with or without
+/// a pool, and results are bit-identical for any thread count.</para>
 /// <para>Vector code uses <see cref="Vector512"/> blocks of 16, then <see cref="Vector256"/> blocks of 8,
 /// then a scalar tail, with fused multiply-add in every path.</para>
 /// </remarks>
@@ -27,8 +29,12 @@ public static unsafe class LayerNorm
     /// <summary>PyTorch's default epsilon for <c>nn.LayerNorm</c>.</summary>
     public const float DefaultEpsilon = 1e-5f;
 
-    /// <summary>Threads from which <see cref="Backward"/> splits its work (below, it runs on the calling thread).</summary>
-    internal const int MinimumBackwardThreads = 4;
+    /// <summary>Rows per chunk of <see cref="Backward"/>'s partial parameter gradients (a fixed number, whatever the threads).</summary>
+    internal const int ParameterChunkRows = 64;
+
+    /// <summary>The calling thread's buffer for <see cref="Backward"/>'s partial parameter gradients, grown on demand.</summary>
+    [ThreadStatic]
+    private static float[]? t_partials;
 
     /// <summary>Below this many elements a pool is not used: the loop is too short to pay for waking threads.</summary>
     private const int ParallelThreshold = 1 << 14;
@@ -51,6 +57,7 @@ public static unsafe class LayerNorm
         ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
         int rows, int width, float eps = DefaultEpsilon, WorkerPool? pool = null)
     {
+        using var profile = KernelProfile.Time(KernelFamily.LayerNorm);
         Guard.NonNegative(rows);
         Guard.Positive(width);
         long size = (long)rows * width;
@@ -102,6 +109,7 @@ public static unsafe class LayerNorm
         ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd,
         int rows, int width, WorkerPool? pool = null)
     {
+        using var profile = KernelProfile.Time(KernelFamily.LayerNorm);
         Guard.NonNegative(rows);
         Guard.Positive(width);
         long size = (long)rows * width;
@@ -122,13 +130,10 @@ public static unsafe class LayerNorm
             {
                 DX = dx, DW = dw, DB = db, DY = dy, X = x, W = w, Mean = m, Rstd = s, Rows = rows, Width = width,
             };
-            // The split below makes two passes (rows for dInput, columns for dWeight/dBias), each recomputing
-            // x̂, so it does about twice the serial work: with two threads it measured 2-3x slower than one
-            // (benchmarks/README.md). It is used only from MinimumBackwardThreads threads up.
-            if (!UsePool(pool, rows, size) || pool!.ThreadCount < MinimumBackwardThreads)
+            int chunks = (rows + ParameterChunkRows - 1) / ParameterChunkRows;
+            if (chunks <= 1)
             {
-                // One pass per row: the parameter gradients are accumulated row by row in order,
-                // exactly as the column-split pass below does.
+                // One pass per row, the parameter gradients accumulated row by row in order.
                 for (int r = 0; r < rows; r++)
                 {
                     BackwardRow(&job, r, parameters: true);
@@ -137,12 +142,38 @@ public static unsafe class LayerNorm
                 return;
             }
 
-            // One loop, two kinds of task: the first RowParts split rows (dInput), the rest split
-            // columns (dWeight, dBias). They write disjoint memory and read only inputs, so they
-            // may run in any order; one loop instead of two halves the synchronization.
-            job.RowParts = Math.Min(rows, pool!.ThreadCount * 4);
-            job.ColumnParts = Math.Min((width + 15) / 16, pool.ThreadCount * 2);
-            pool.Run(job.RowParts + job.ColumnParts, &BackwardPart, &job);
+            // Chunks of rows, each with its own partial dWeight and dBias (zeroed, then its rows in order), spread over the
+            // pool; then the partials are added into dWeight and dBias in chunk order.
+            int partialLength = 2 * width;
+            float[]? partials = t_partials;
+            if (partials is null || partials.Length < (long)chunks * partialLength)
+            {
+                t_partials = partials = new float[checked(chunks * partialLength)];
+            }
+
+            fixed (float* partial = partials)
+            {
+                job.Partials = partial;
+                job.Chunks = chunks;
+                if (UsePool(pool, rows, size))
+                {
+                    pool!.Run(chunks, &BackwardChunk, &job);
+                }
+                else
+                {
+                    for (int c = 0; c < chunks; c++)
+                    {
+                        BackwardChunk(&job, c);
+                    }
+                }
+
+                for (int c = 0; c < chunks; c++)
+                {
+                    float* chunk = partial + ((long)c * partialLength);
+                    TensorPrimitives.Add(dWeight, new ReadOnlySpan<float>(chunk, width), dWeight);
+                    TensorPrimitives.Add(dBias, new ReadOnlySpan<float>(chunk + width, width), dBias);
+                }
+            }
         }
     }
 
@@ -163,7 +194,8 @@ public static unsafe class LayerNorm
     private struct BackwardJob
     {
         public float* DX, DW, DB, DY, X, W, Mean, Rstd;
-        public int Rows, Width, RowParts, ColumnParts;
+        public float* Partials;      // [Chunks, 2, Width]: each chunk's partial dWeight, then dBias.
+        public int Rows, Width, Chunks;
     }
 
     private static void ForwardPart(void* context, int part)
@@ -189,34 +221,18 @@ public static unsafe class LayerNorm
         }
     }
 
-    private static void BackwardPart(void* context, int part)
+    /// <summary>Chunk <paramref name="chunk"/> of the backward: its rows' dInput, and its partial dWeight and dBias.</summary>
+    private static void BackwardChunk(void* context, int chunk)
     {
         var job = (BackwardJob*)context;
-        if (part < job->RowParts)
+        BackwardJob local = *job;
+        local.DW = job->Partials + ((long)chunk * 2 * job->Width);
+        local.DB = local.DW + job->Width;
+        new Span<float>(local.DW, 2 * job->Width).Clear();
+        int end = Math.Min(job->Rows, (chunk + 1) * ParameterChunkRows);
+        for (int r = chunk * ParameterChunkRows; r < end; r++)
         {
-            var (startRow, endRow) = ParallelRange.Chunk(job->Rows, job->RowParts, part);
-            for (int r = startRow; r < endRow; r++)
-            {
-                BackwardRow(job, r, parameters: false);
-            }
-
-            return;
-        }
-
-        int blocks = (job->Width + 15) / 16;
-        var (startBlock, endBlock) = ParallelRange.Chunk(blocks, job->ColumnParts, part - job->RowParts);
-        int start = startBlock * 16, end = Math.Min(endBlock * 16, job->Width);
-        int count = end - start;
-        if (count <= 0)
-        {
-            return;
-        }
-
-        for (int r = 0; r < job->Rows; r++)
-        {
-            long offset = (long)r * job->Width + start;
-            AccumulateParameters(job->DW + start, job->DB + start, job->DY + offset, job->X + offset,
-                count, job->Mean[r], job->Rstd[r]);
+            BackwardRow(&local, r, parameters: true);
         }
     }
 
@@ -233,7 +249,7 @@ public static unsafe class LayerNorm
         float* dw = job->DW, db = job->DB;
 
         // Pass 1: sums of g and g·xhat; with parameters, also dw += dy·xhat and db += dy
-        // (the same element-wise operations as AccumulateParameters).
+        // (element-wise, in row order).
         int j = 0;
         float sumG = 0f, sumGX = 0f;
         if (Vector512.IsHardwareAccelerated && n >= 16)
@@ -337,45 +353,6 @@ public static unsafe class LayerNorm
             float g = dy[j] * w[j];
             float t = MathF.FusedMultiplyAdd(xhat, negMeanGX, g - meanG);
             dx[j] = MathF.FusedMultiplyAdd(s, t, dx[j]);
-        }
-    }
-
-    /// <summary>dw += dy · xhat, db += dy over <paramref name="n"/> columns of one row (element-wise, so
-    /// every path gives the same bits for an element).</summary>
-    private static void AccumulateParameters(float* dw, float* db, float* dy, float* x, int n, float m, float s)
-    {
-        int j = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var vm = Vector512.Create(m);
-            var vs = Vector512.Create(s);
-            for (; j <= n - 16; j += 16)
-            {
-                var g = Vector512.Load(dy + j);
-                var xhat = (Vector512.Load(x + j) - vm) * vs;
-                Vector512.FusedMultiplyAdd(g, xhat, Vector512.Load(dw + j)).Store(dw + j);
-                (Vector512.Load(db + j) + g).Store(db + j);
-            }
-        }
-
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var vm = Vector256.Create(m);
-            var vs = Vector256.Create(s);
-            for (; j <= n - 8; j += 8)
-            {
-                var g = Vector256.Load(dy + j);
-                var xhat = (Vector256.Load(x + j) - vm) * vs;
-                Vector256.FusedMultiplyAdd(g, xhat, Vector256.Load(dw + j)).Store(dw + j);
-                (Vector256.Load(db + j) + g).Store(db + j);
-            }
-        }
-
-        for (; j < n; j++)
-        {
-            float xhat = (x[j] - m) * s;
-            dw[j] = MathF.FusedMultiplyAdd(dy[j], xhat, dw[j]);
-            db[j] += dy[j];
         }
     }
 

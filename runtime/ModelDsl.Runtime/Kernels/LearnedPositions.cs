@@ -18,6 +18,7 @@ public static class LearnedPositions
     /// <param name="width">Model width.</param>
     public static void Forward(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> table, int batch, int length, int width)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Embedding);
         Guard.Positive(batch);
         Guard.Positive(length);
         Guard.Positive(width);
@@ -48,6 +49,7 @@ public static class LearnedPositions
     /// <param name="width">Model width.</param>
     public static void Backward(Span<float> dInput, Span<float> dTable, ReadOnlySpan<float> dOutput, int batch, int length, int width)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Embedding);
         Guard.Positive(batch);
         Guard.Positive(length);
         Guard.Positive(width);

@@ -105,30 +105,32 @@ public static unsafe class Linear
         Guard.Length(preActivation, activation == ActivationKind.None ? 0 : outLength);
         Guard.Length(scratch, ScratchLength(rows, outFeatures, activation));
 
-        ReadOnlySpan<float> dPre = dOutput;
-        if (activation != ActivationKind.None)
+        ReadOnlySpan<float> dPre = activation == ActivationKind.None ? dOutput : scratch;
+        if (activation != ActivationKind.None || !dBias.IsEmpty)
         {
-            // (rows, out) dPre = dOut ⊙ f'(pre), one pass.
+            // (rows, out) dPre = dOut ⊙ f'(pre) and dBias += Σ_rows dPre, in one pass split by columns: each column's
+            // sum runs over the rows in order whatever the split, so the bits do not depend on the thread count.
+            using var profile = KernelProfile.Time(activation == ActivationKind.None ? KernelFamily.BiasGradient : KernelFamily.Activation);
             fixed (float* pDPre = scratch)
             fixed (float* pDOut = dOutput)
             fixed (float* pPre = preActivation)
+            fixed (float* pDBias = dBias)
             {
-                for (int r = 0; r < rows; r++)
+                var job = new EpilogueJob
                 {
-                    nint offset = (nint)r * outFeatures;
-                    LinearActivation.Backward(pDPre + offset, pDOut + offset, pPre + offset, outFeatures, activation);
+                    DPre = activation == ActivationKind.None ? null : pDPre, DOut = pDOut, Pre = pPre,
+                    DBias = dBias.IsEmpty ? null : pDBias, Rows = rows, Width = outFeatures, Activation = activation,
+                };
+                int units = (outFeatures + EpilogueColumns - 1) / EpilogueColumns;
+                job.Parts = pool is null || outLength < RowParallel.MinimumParallelElements ? 1 : Math.Min(pool.ThreadCount, units);
+                if (job.Parts == 1)
+                {
+                    EpiloguePart(&job, 0);
                 }
-            }
-
-            dPre = scratch;
-        }
-
-        if (!dBias.IsEmpty)
-        {
-            // Column sums in row order: a fixed reduction order.
-            for (int r = 0; r < rows; r++)
-            {
-                TensorPrimitives.Add(dBias, dPre.Slice(r * outFeatures, outFeatures), dBias);
+                else
+                {
+                    pool!.Run(job.Parts, &EpiloguePart, &job);
+                }
             }
         }
 
@@ -140,5 +142,48 @@ public static unsafe class Linear
 
         // (out, in) += (rows, out)ᵀ · (rows, in)
         Gemm.Multiply(dWeight, dPre, true, input, false, outFeatures, inFeatures, rows, 1f, 1f, pool);
+    }
+
+    /// <summary>Columns per unit of the backward epilogue's split: a multiple of the 8-lane activation vector.</summary>
+    private const int EpilogueColumns = 16;
+
+    private struct EpilogueJob
+    {
+        public float* DPre, DOut, Pre, DBias;
+        public int Rows, Width, Parts;
+        public ActivationKind Activation;
+    }
+
+    /// <summary>
+    /// Part <paramref name="part"/> of the backward epilogue: a range of whole <see cref="EpilogueColumns"/>-wide units, every
+    /// row in order; <c>dPre = dOut ⊙ f'(pre)</c> when there is an activation (<see cref="EpilogueJob.DPre"/> not null), then the
+    /// bias gradient from <c>dPre</c> (or <c>dOut</c>).
+    /// </summary>
+    private static void EpiloguePart(void* context, int part)
+    {
+        var job = (EpilogueJob*)context;
+        int units = (job->Width + EpilogueColumns - 1) / EpilogueColumns;
+        var (first, last) = ParallelRange.Chunk(units, job->Parts, part);
+        int c0 = first * EpilogueColumns, c1 = Math.Min(job->Width, last * EpilogueColumns), n = c1 - c0;
+        if (n <= 0)
+        {
+            return;
+        }
+
+        for (int r = 0; r < job->Rows; r++)
+        {
+            nint offset = ((nint)r * job->Width) + c0;
+            float* gradient = job->DOut + offset;
+            if (job->DPre != null)
+            {
+                LinearActivation.Backward(job->DPre + offset, gradient, job->Pre + offset, n, job->Activation);
+                gradient = job->DPre + offset;
+            }
+
+            if (job->DBias != null)
+            {
+                TensorPrimitives.Add(new ReadOnlySpan<float>(job->DBias + c0, n), new ReadOnlySpan<float>(gradient, n), new Span<float>(job->DBias + c0, n));
+            }
+        }
     }
 }

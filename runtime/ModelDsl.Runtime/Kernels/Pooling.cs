@@ -33,6 +33,7 @@ public static class Pooling
     public static void Forward(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<int> lengths,
         int batch, int length, int width, PoolingKind kind)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Copy);
         Check(output, input, lengths, batch, length, width);
         for (int b = 0; b < batch; b++)
         {
@@ -70,6 +71,7 @@ public static class Pooling
     public static void Backward(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<int> lengths,
         int batch, int length, int width, PoolingKind kind)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Copy);
         Check(dOutput, dInput, lengths, batch, length, width);
         for (int b = 0; b < batch; b++)
         {

@@ -90,6 +90,7 @@ internal static class Recurrent
         ReadOnlySpan<int> lengths, int batch, int steps, int inputSize, int hiddenSize, bool reverse, WorkerPool? pool)
         where TCell : struct, IRecurrentCell
     {
+        using var profile = KernelProfile.Time(KernelFamily.Recurrent);
         Guard.Positive(batch);
         Guard.Positive(steps);
         Guard.Positive(inputSize);
@@ -225,6 +226,7 @@ internal static class Recurrent
         ReadOnlySpan<int> lengths, int batch, int steps, int inputSize, int hiddenSize, bool reverse, WorkerPool? pool)
         where TCell : struct, IRecurrentCell
     {
+        using var profile = KernelProfile.Time(KernelFamily.Recurrent);
         Guard.Positive(batch);
         Guard.Positive(steps);
         Guard.Positive(inputSize);

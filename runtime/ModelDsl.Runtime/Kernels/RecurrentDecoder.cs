@@ -130,6 +130,7 @@ public static unsafe partial class RecurrentDecoder
         Span<float> projected, ReadOnlySpan<float> memory, in RecurrentDecoderParameters parameters,
         int batch, int sourceLength, RecurrentDecoderConfig config, WorkerPool? pool = null)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Recurrent);
         var d = new Dims(config, batch, 1, sourceLength);
         Guard.Length(projected, (long)d.B * d.S * d.P);
         if (d.P == 0)
@@ -165,6 +166,7 @@ public static unsafe partial class RecurrentDecoder
         in RecurrentDecoderParameters parameters, ReadOnlySpan<int> targetLengths, ReadOnlySpan<int> sourceLengths,
         int batch, int steps, int sourceLength, RecurrentDecoderConfig config, WorkerPool? pool = null)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Recurrent);
         var d = new Dims(config, batch, steps, sourceLength);
         Guard.Length(output, (long)d.B * d.T * d.O);
         Guard.Length(saved, SavedLength(batch, steps, sourceLength, config));
@@ -227,6 +229,7 @@ public static unsafe partial class RecurrentDecoder
         ReadOnlySpan<int> targetLengths, ReadOnlySpan<int> sourceLengths,
         int batch, int steps, int sourceLength, RecurrentDecoderConfig config, WorkerPool? pool = null)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Recurrent);
         var d = new Dims(config, batch, steps, sourceLength);
         CheckOptional(dInput, (long)d.B * d.T * d.E);
         CheckOptional(dInitialState, (long)d.B * d.H);
@@ -286,6 +289,7 @@ public static unsafe partial class RecurrentDecoder
         ReadOnlySpan<float> input, ReadOnlySpan<float> memory, ReadOnlySpan<float> projectedMemory, ReadOnlySpan<int> sourceLengths,
         in RecurrentDecoderParameters parameters, int rows, int sourceLength, RecurrentDecoderConfig config, WorkerPool? pool = null)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Recurrent);
         Guard.Positive(rows);
         var d = new Dims(config, rows, 1, sourceLength);
         Guard.Length(state, (long)d.B * d.H);

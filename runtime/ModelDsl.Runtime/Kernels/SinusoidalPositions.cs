@@ -54,6 +54,7 @@ public static class SinusoidalPositions
     /// <param name="width">Model width.</param>
     public static void Backward(Span<float> dInput, ReadOnlySpan<float> dOutput, int batch, int length, int width)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Embedding);
         Guard.Positive(batch);
         Guard.Positive(length);
         Guard.Positive(width);

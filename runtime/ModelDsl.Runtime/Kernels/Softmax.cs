@@ -102,6 +102,7 @@ public static unsafe class Softmax
 
     private static void RunForward(Span<float> output, ReadOnlySpan<float> input, int rows, int width, WorkerPool? pool, bool log)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Softmax);
         Guard.Positive(rows);
         Guard.Positive(width);
         Guard.Length(output, (long)rows * width);
@@ -115,6 +116,7 @@ public static unsafe class Softmax
 
     private static void RunBackward(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> output, int rows, int width, WorkerPool? pool, bool log)
     {
+        using var profile = KernelProfile.Time(KernelFamily.Softmax);
         Guard.Positive(rows);
         Guard.Positive(width);
         Guard.Length(dInput, (long)rows * width);

@@ -66,6 +66,7 @@ public abstract class Optimizer
     /// <param name="step">The 1-based number of this update (1 on the first call), used by bias corrections.</param>
     public void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, float learningRate, long step)
     {
+        using var profile = ModelDsl.Kernels.KernelProfile.Time(ModelDsl.Kernels.KernelFamily.Optimizer);
         Validate(parameters, gradients, state, learningRate, step);
         StepCore(parameters, gradients, state, learningRate, step, vectorized: true);
     }

@@ -366,7 +366,7 @@ partial class TinyGpt
                     DropoutSeed, 2UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[0]: residual1 = x + self-attention, [B,T,48]
                 __Kernels.Residual.Forward(a.Slice(Arena.blocks_layers_0_residual1, BT * 48), a.Slice(Arena.embedding_dropout_output, BT * 48),
-                    a.Slice(Arena.blocks_layers_0_dropout1_output, BT * 48));
+                    a.Slice(Arena.blocks_layers_0_dropout1_output, BT * 48), Pool);
                 // Blocks.Layer[0].norm2: LayerNorm [B,T,48], blocks.layers.0.norm2.weight params[54288..54336), blocks.layers.0.norm2.bias
                 // params[54336..54384)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.blocks_layers_0_norm2_output, BT * 48), a.Slice(Arena.blocks_layers_0_norm2_mean, BT),
@@ -389,7 +389,7 @@ partial class TinyGpt
                     DropoutSeed, 4UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[0]: residual2 = x + feed-forward, [B,T,48]
                 __Kernels.Residual.Forward(a.Slice(Arena.blocks_layers_0_residual2, BT * 48), a.Slice(Arena.blocks_layers_0_residual1, BT * 48),
-                    a.Slice(Arena.blocks_layers_0_dropout2_output, BT * 48));
+                    a.Slice(Arena.blocks_layers_0_dropout2_output, BT * 48), Pool);
             }
             // Blocks.Layer[1]: pre-norm Transformer layer [B,T,48], 4 heads of 12, mask causal, ff 192, dropout 0.1 (on the attention probabilities,
             // after each sublayer and in the FFN)
@@ -425,7 +425,7 @@ partial class TinyGpt
                     DropoutSeed, 6UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[1]: residual1 = x + self-attention, [B,T,48]
                 __Kernels.Residual.Forward(a.Slice(Arena.blocks_layers_1_residual1, BT * 48), a.Slice(Arena.blocks_layers_0_residual2, BT * 48),
-                    a.Slice(Arena.blocks_layers_1_dropout1_output, BT * 48));
+                    a.Slice(Arena.blocks_layers_1_dropout1_output, BT * 48), Pool);
                 // Blocks.Layer[1].norm2: LayerNorm [B,T,48], blocks.layers.1.norm2.weight params[82560..82608), blocks.layers.1.norm2.bias
                 // params[82608..82656)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.blocks_layers_1_norm2_output, BT * 48), a.Slice(Arena.blocks_layers_1_norm2_mean, BT),
@@ -448,7 +448,7 @@ partial class TinyGpt
                     DropoutSeed, 8UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[1]: residual2 = x + feed-forward, [B,T,48]
                 __Kernels.Residual.Forward(a.Slice(Arena.blocks_layers_1_residual2, BT * 48), a.Slice(Arena.blocks_layers_1_residual1, BT * 48),
-                    a.Slice(Arena.blocks_layers_1_dropout2_output, BT * 48));
+                    a.Slice(Arena.blocks_layers_1_dropout2_output, BT * 48), Pool);
             }
             // Blocks.Norm (final, pre-norm stack): LayerNorm [B,T,48], blocks.norm.weight params[82656..82704), blocks.norm.bias params[82704..82752)
             __Kernels.LayerNorm.Forward(a.Slice(Arena.blocks_norm_output, BT * 48), a.Slice(Arena.blocks_norm_mean, BT),
@@ -490,7 +490,7 @@ partial class TinyGpt
                 var mask = __Kernels.AttentionMask.Causal();
                 // Blocks.Layer[1]: residual2 = x + feed-forward, [B,T,48]
                 __Kernels.Residual.Backward(d.Slice(Arena.blocks_layers_1_residual1, BT * 48),
-                    d.Slice(Arena.blocks_layers_1_dropout2_output, BT * 48), d.Slice(Arena.blocks_layers_1_residual2, BT * 48));
+                    d.Slice(Arena.blocks_layers_1_dropout2_output, BT * 48), d.Slice(Arena.blocks_layers_1_residual2, BT * 48), Pool);
                 // Blocks.Layer[1].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.blocks_layers_1_linear2_output, BT * 48),
                     d.Slice(Arena.blocks_layers_1_dropout2_output, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 212992, BT * 48), 0.1f,
@@ -514,7 +514,7 @@ partial class TinyGpt
                     a.Slice(Arena.blocks_layers_1_norm2_mean, BT), a.Slice(Arena.blocks_layers_1_norm2_rstd, BT), BT, 48, Pool);
                 // Blocks.Layer[1]: residual1 = x + self-attention, [B,T,48]
                 __Kernels.Residual.Backward(d.Slice(Arena.blocks_layers_0_residual2, BT * 48),
-                    d.Slice(Arena.blocks_layers_1_dropout1_output, BT * 48), d.Slice(Arena.blocks_layers_1_residual1, BT * 48));
+                    d.Slice(Arena.blocks_layers_1_dropout1_output, BT * 48), d.Slice(Arena.blocks_layers_1_residual1, BT * 48), Pool);
                 // Blocks.Layer[1].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.blocks_layers_1_self_attn_output, BT * 48),
                     d.Slice(Arena.blocks_layers_1_dropout1_output, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 151552, BT * 48), 0.1f,
@@ -552,7 +552,7 @@ partial class TinyGpt
                 var mask = __Kernels.AttentionMask.Causal();
                 // Blocks.Layer[0]: residual2 = x + feed-forward, [B,T,48]
                 __Kernels.Residual.Backward(d.Slice(Arena.blocks_layers_0_residual1, BT * 48),
-                    d.Slice(Arena.blocks_layers_0_dropout2_output, BT * 48), d.Slice(Arena.blocks_layers_0_residual2, BT * 48));
+                    d.Slice(Arena.blocks_layers_0_dropout2_output, BT * 48), d.Slice(Arena.blocks_layers_0_residual2, BT * 48), Pool);
                 // Blocks.Layer[0].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.blocks_layers_0_linear2_output, BT * 48),
                     d.Slice(Arena.blocks_layers_0_dropout2_output, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 106496, BT * 48), 0.1f,
@@ -576,7 +576,7 @@ partial class TinyGpt
                     a.Slice(Arena.blocks_layers_0_norm2_mean, BT), a.Slice(Arena.blocks_layers_0_norm2_rstd, BT), BT, 48, Pool);
                 // Blocks.Layer[0]: residual1 = x + self-attention, [B,T,48]
                 __Kernels.Residual.Backward(d.Slice(Arena.embedding_dropout_output, BT * 48), d.Slice(Arena.blocks_layers_0_dropout1_output, BT * 48),
-                    d.Slice(Arena.blocks_layers_0_residual1, BT * 48));
+                    d.Slice(Arena.blocks_layers_0_residual1, BT * 48), Pool);
                 // Blocks.Layer[0].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.blocks_layers_0_self_attn_output, BT * 48),
                     d.Slice(Arena.blocks_layers_0_dropout1_output, BT * 48), global::System.MemoryExtensions.AsSpan(__masks, 45056, BT * 48), 0.1f,

@@ -409,7 +409,7 @@ partial class Translator
                     a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 32), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,32]
                 __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32),
-                    a.Slice(Arena.source_positions_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32));
+                    a.Slice(Arena.source_positions_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), Pool);
                 // Encoder.Layer[0].norm1: LayerNorm [B,TSource,32], encoder.layers.0.norm1.weight params[18016..18048), encoder.layers.0.norm1.bias
                 // params[18048..18080)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
@@ -433,7 +433,8 @@ partial class Translator
                     a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 32), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,32]
                 __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32),
-                    a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32));
+                    a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32),
+                    Pool);
                 // Encoder.Layer[0].norm2: LayerNorm [B,TSource,32], encoder.layers.0.norm2.weight params[18080..18112), encoder.layers.0.norm2.bias
                 // params[18112..18144)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32),
@@ -482,7 +483,7 @@ partial class Translator
                     a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 32), 0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,32]
                 __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32),
-                    a.Slice(Arena.target_positions_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32));
+                    a.Slice(Arena.target_positions_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32), Pool);
                 // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,32], decoder.layers.0.norm1.weight params[40384..40416), decoder.layers.0.norm1.bias
                 // params[40416..40448)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
@@ -522,7 +523,8 @@ partial class Translator
                     a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 32), 0.1f, DropoutSeed, 7UL, __dropoutOffset, training, Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,32]
                 __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32));
+                    a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32),
+                    Pool);
                 // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,32], decoder.layers.0.norm2.weight params[40448..40480), decoder.layers.0.norm2.bias
                 // params[40480..40512)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32),
@@ -546,7 +548,8 @@ partial class Translator
                     a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 32), 0.1f, DropoutSeed, 9UL, __dropoutOffset, training, Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,32]
                 __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32));
+                    a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32),
+                    Pool);
                 // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,32], decoder.layers.0.norm3.weight params[40512..40544), decoder.layers.0.norm3.bias
                 // params[40544..40576)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 32),
@@ -605,7 +608,7 @@ partial class Translator
                     BTTarget, 32, Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,32]
                 __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32),
-                    d.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32), d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32));
+                    d.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32), d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32), Pool);
                 // Decoder.Layer[0].dropout3: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 32),
                     d.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32),
@@ -630,7 +633,7 @@ partial class Translator
                     BTTarget, 32, Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,32]
                 __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
-                    d.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32), d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32));
+                    d.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32), d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32), Pool);
                 // Decoder.Layer[0].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 32),
                     d.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32),
@@ -671,7 +674,7 @@ partial class Translator
                     BTTarget, 32, Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,32]
                 __Kernels.Residual.Backward(d.Slice(Arena.target_positions_output, BTTarget * 32),
-                    d.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32), d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32));
+                    d.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32), d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32), Pool);
                 // Decoder.Layer[0].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 32),
                     d.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32),
@@ -721,7 +724,7 @@ partial class Translator
                     BTSource, 32, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,32]
                 __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
-                    d.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32), d.Slice(Arena.encoder_layers_0_residual2, BTSource * 32));
+                    d.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32), d.Slice(Arena.encoder_layers_0_residual2, BTSource * 32), Pool);
                 // Encoder.Layer[0].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 32),
                     d.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32),
@@ -746,7 +749,7 @@ partial class Translator
                     BTSource, 32, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,32]
                 __Kernels.Residual.Backward(d.Slice(Arena.source_positions_output, BTSource * 32),
-                    d.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), d.Slice(Arena.encoder_layers_0_residual1, BTSource * 32));
+                    d.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), d.Slice(Arena.encoder_layers_0_residual1, BTSource * 32), Pool);
                 // Encoder.Layer[0].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 32),
                     d.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32),
@@ -872,7 +875,7 @@ partial class Translator
                         a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 32), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
                     // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,32]
                     __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32),
-                        a.Slice(Arena.source_positions_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32));
+                        a.Slice(Arena.source_positions_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), Pool);
                     // Encoder.Layer[0].norm1: LayerNorm [B,TSource,32], encoder.layers.0.norm1.weight params[18016..18048),
                     // encoder.layers.0.norm1.bias params[18048..18080)
                     __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
@@ -896,7 +899,8 @@ partial class Translator
                         a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 32), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
                     // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,32]
                     __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32),
-                        a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32));
+                        a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32),
+                        Pool);
                     // Encoder.Layer[0].norm2: LayerNorm [B,TSource,32], encoder.layers.0.norm2.weight params[18080..18112),
                     // encoder.layers.0.norm2.bias params[18112..18144)
                     __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32),

@@ -349,7 +349,7 @@ partial class CharacterModel
                     a.Slice(Arena.blocks_layers_0_self_attn_context, BT * 64), p.Slice(18624, 4096), p.Slice(22720, 64), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0]: residual1 = x + self-attention, [B,T,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.blocks_layers_0_residual1, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    a.Slice(Arena.blocks_layers_0_self_attn_output, BT * 64));
+                    a.Slice(Arena.blocks_layers_0_self_attn_output, BT * 64), Pool);
                 // Blocks.Layer[0].norm2: LayerNorm [B,T,64], blocks.layers.0.norm2.weight params[56000..56064), blocks.layers.0.norm2.bias
                 // params[56064..56128)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.blocks_layers_0_norm2_output, BT * 64), a.Slice(Arena.blocks_layers_0_norm2_mean, BT),
@@ -364,7 +364,7 @@ partial class CharacterModel
                     a.Slice(Arena.blocks_layers_0_linear1_output, BT * 256), p.Slice(39424, 16384), p.Slice(55808, 64), BT, 256, 64, pool: Pool);
                 // Blocks.Layer[0]: residual2 = x + feed-forward, [B,T,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.blocks_layers_0_residual2, BT * 64), a.Slice(Arena.blocks_layers_0_residual1, BT * 64),
-                    a.Slice(Arena.blocks_layers_0_linear2_output, BT * 64));
+                    a.Slice(Arena.blocks_layers_0_linear2_output, BT * 64), Pool);
             }
             // Blocks.Layer[1]: pre-norm Transformer layer [B,T,64], 4 heads of 16, mask causal, ff 256
             {
@@ -393,7 +393,7 @@ partial class CharacterModel
                     a.Slice(Arena.blocks_layers_1_self_attn_context, BT * 64), p.Slice(68608, 4096), p.Slice(72704, 64), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1]: residual1 = x + self-attention, [B,T,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.blocks_layers_1_residual1, BT * 64), a.Slice(Arena.blocks_layers_0_residual2, BT * 64),
-                    a.Slice(Arena.blocks_layers_1_self_attn_output, BT * 64));
+                    a.Slice(Arena.blocks_layers_1_self_attn_output, BT * 64), Pool);
                 // Blocks.Layer[1].norm2: LayerNorm [B,T,64], blocks.layers.1.norm2.weight params[105984..106048), blocks.layers.1.norm2.bias
                 // params[106048..106112)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.blocks_layers_1_norm2_output, BT * 64), a.Slice(Arena.blocks_layers_1_norm2_mean, BT),
@@ -408,7 +408,7 @@ partial class CharacterModel
                     a.Slice(Arena.blocks_layers_1_linear1_output, BT * 256), p.Slice(89408, 16384), p.Slice(105792, 64), BT, 256, 64, pool: Pool);
                 // Blocks.Layer[1]: residual2 = x + feed-forward, [B,T,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.blocks_layers_1_residual2, BT * 64), a.Slice(Arena.blocks_layers_1_residual1, BT * 64),
-                    a.Slice(Arena.blocks_layers_1_linear2_output, BT * 64));
+                    a.Slice(Arena.blocks_layers_1_linear2_output, BT * 64), Pool);
             }
             // Blocks.Norm (final, pre-norm stack): LayerNorm [B,T,64], blocks.norm.weight params[106112..106176), blocks.norm.bias
             // params[106176..106240)
@@ -451,7 +451,7 @@ partial class CharacterModel
                 var mask = __Kernels.AttentionMask.Causal();
                 // Blocks.Layer[1]: residual2 = x + feed-forward, [B,T,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.blocks_layers_1_residual1, BT * 64), d.Slice(Arena.blocks_layers_1_linear2_output, BT * 64),
-                    d.Slice(Arena.blocks_layers_1_residual2, BT * 64));
+                    d.Slice(Arena.blocks_layers_1_residual2, BT * 64), Pool);
                 // Blocks.Layer[1].linear2, blocks.layers.1.linear2.weight params[89408..105792), [B,T,256] -> [B,T,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_1_linear1_output, BT * 256), g.Slice(89408, 16384), g.Slice(105792, 64),
                     d.Slice(Arena.blocks_layers_1_linear2_output, BT * 64), a.Slice(Arena.blocks_layers_1_linear1_output, BT * 256),
@@ -467,7 +467,7 @@ partial class CharacterModel
                     a.Slice(Arena.blocks_layers_1_norm2_mean, BT), a.Slice(Arena.blocks_layers_1_norm2_rstd, BT), BT, 64, Pool);
                 // Blocks.Layer[1]: residual1 = x + self-attention, [B,T,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.blocks_layers_0_residual2, BT * 64),
-                    d.Slice(Arena.blocks_layers_1_self_attn_output, BT * 64), d.Slice(Arena.blocks_layers_1_residual1, BT * 64));
+                    d.Slice(Arena.blocks_layers_1_self_attn_output, BT * 64), d.Slice(Arena.blocks_layers_1_residual1, BT * 64), Pool);
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[68608..72704), [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_1_self_attn_context, BT * 64), g.Slice(68608, 4096), g.Slice(72704, 64),
                     d.Slice(Arena.blocks_layers_1_self_attn_output, BT * 64), a.Slice(Arena.blocks_layers_1_self_attn_context, BT * 64),
@@ -500,7 +500,7 @@ partial class CharacterModel
                 var mask = __Kernels.AttentionMask.Causal();
                 // Blocks.Layer[0]: residual2 = x + feed-forward, [B,T,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.blocks_layers_0_residual1, BT * 64), d.Slice(Arena.blocks_layers_0_linear2_output, BT * 64),
-                    d.Slice(Arena.blocks_layers_0_residual2, BT * 64));
+                    d.Slice(Arena.blocks_layers_0_residual2, BT * 64), Pool);
                 // Blocks.Layer[0].linear2, blocks.layers.0.linear2.weight params[39424..55808), [B,T,256] -> [B,T,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_0_linear1_output, BT * 256), g.Slice(39424, 16384), g.Slice(55808, 64),
                     d.Slice(Arena.blocks_layers_0_linear2_output, BT * 64), a.Slice(Arena.blocks_layers_0_linear1_output, BT * 256),
@@ -516,7 +516,7 @@ partial class CharacterModel
                     a.Slice(Arena.blocks_layers_0_norm2_mean, BT), a.Slice(Arena.blocks_layers_0_norm2_rstd, BT), BT, 64, Pool);
                 // Blocks.Layer[0]: residual1 = x + self-attention, [B,T,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.positions_output, BT * 64), d.Slice(Arena.blocks_layers_0_self_attn_output, BT * 64),
-                    d.Slice(Arena.blocks_layers_0_residual1, BT * 64));
+                    d.Slice(Arena.blocks_layers_0_residual1, BT * 64), Pool);
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[18624..22720), [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_0_self_attn_context, BT * 64), g.Slice(18624, 4096), g.Slice(22720, 64),
                     d.Slice(Arena.blocks_layers_0_self_attn_output, BT * 64), a.Slice(Arena.blocks_layers_0_self_attn_context, BT * 64),

@@ -434,7 +434,7 @@ partial class DateModel
                     pool: Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64));
+                    a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), Pool);
                 // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight params[36288..36352), encoder.layers.0.norm1.bias
                 // params[36352..36416)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
@@ -450,7 +450,7 @@ partial class DateModel
                     pool: Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64));
+                    a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), Pool);
                 // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight params[36416..36480), encoder.layers.0.norm2.bias
                 // params[36480..36544)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
@@ -487,7 +487,8 @@ partial class DateModel
                     pool: Pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64));
+                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
+                    Pool);
                 // Encoder.Layer[1].norm1: LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight params[69760..69824), encoder.layers.1.norm1.bias
                 // params[69824..69888)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
@@ -503,7 +504,7 @@ partial class DateModel
                     pool: Pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64));
+                    a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), Pool);
                 // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight params[69888..69952), encoder.layers.1.norm2.bias
                 // params[69952..70016)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
@@ -545,7 +546,7 @@ partial class DateModel
                     pool: Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64));
+                    a.Slice(Arena.target_positions_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), Pool);
                 // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight params[123648..123712), decoder.layers.0.norm1.bias
                 // params[123712..123776)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
@@ -579,8 +580,8 @@ partial class DateModel
                     64, pool: Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64));
+                    a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
+                    Pool);
                 // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight params[123776..123840), decoder.layers.0.norm2.bias
                 // params[123840..123904)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
@@ -596,7 +597,7 @@ partial class DateModel
                     pool: Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64));
+                    a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), Pool);
                 // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight params[123904..123968), decoder.layers.0.norm3.bias
                 // params[123968..124032)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
@@ -635,7 +636,8 @@ partial class DateModel
                     pool: Pool);
                 // Decoder.Layer[1]: residual1 = x + self-attention, [B,TTarget,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64));
+                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
+                    Pool);
                 // Decoder.Layer[1].norm1: LayerNorm [B,TTarget,64], decoder.layers.1.norm1.weight params[173888..173952), decoder.layers.1.norm1.bias
                 // params[173952..174016)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
@@ -669,8 +671,8 @@ partial class DateModel
                     64, pool: Pool);
                 // Decoder.Layer[1]: residual2 = x + cross-attention, [B,TTarget,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64));
+                    a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64),
+                    Pool);
                 // Decoder.Layer[1].norm2: LayerNorm [B,TTarget,64], decoder.layers.1.norm2.weight params[174016..174080), decoder.layers.1.norm2.bias
                 // params[174080..174144)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
@@ -686,7 +688,7 @@ partial class DateModel
                     pool: Pool);
                 // Decoder.Layer[1]: residual3 = x + feed-forward, [B,TTarget,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64));
+                    a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), Pool);
                 // Decoder.Layer[1].norm3: LayerNorm [B,TTarget,64], decoder.layers.1.norm3.weight params[174144..174208), decoder.layers.1.norm3.bias
                 // params[174208..174272)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64),
@@ -736,7 +738,7 @@ partial class DateModel
                     BTTarget, 64, Pool);
                 // Decoder.Layer[1]: residual3 = x + feed-forward, [B,TTarget,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64));
+                    d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), Pool);
                 // Decoder.Layer[1].linear2, decoder.layers.1.linear2.weight params[165632..173824), [B,TTarget,128] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), g.Slice(165632, 8192), g.Slice(173824, 64),
                     d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128),
@@ -753,7 +755,8 @@ partial class DateModel
                     BTTarget, 64, Pool);
                 // Decoder.Layer[1]: residual2 = x + cross-attention, [B,TTarget,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64));
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64),
+                    Pool);
                 // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), g.Slice(153152, 4096),
@@ -789,7 +792,7 @@ partial class DateModel
                     BTTarget, 64, Pool);
                 // Decoder.Layer[1]: residual1 = x + self-attention, [B,TTarget,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64));
+                    d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), Pool);
                 // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), g.Slice(136512, 4096),
@@ -829,7 +832,7 @@ partial class DateModel
                     BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64));
+                    d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), Pool);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[115392..123584), [B,TTarget,128] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), g.Slice(115392, 8192), g.Slice(123584, 64),
                     d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128),
@@ -846,7 +849,8 @@ partial class DateModel
                     BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64));
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
+                    Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), g.Slice(102912, 4096),
@@ -882,7 +886,7 @@ partial class DateModel
                     BTTarget, 64, Pool);
                 // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64));
+                    d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), g.Slice(86272, 4096), g.Slice(90368, 64),
@@ -927,7 +931,7 @@ partial class DateModel
                     BTSource, 64, Pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), d.Slice(Arena.encoder_layers_1_residual2, BTSource * 64));
+                    d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), d.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), Pool);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61504..69696), [B,TSource,128] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), g.Slice(61504, 8192), g.Slice(69696, 64),
                     d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128),
@@ -944,7 +948,7 @@ partial class DateModel
                     BTSource, 64, Pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_1_residual1, BTSource * 64));
+                    d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), g.Slice(49024, 4096), g.Slice(53120, 64),
@@ -983,7 +987,7 @@ partial class DateModel
                     BTSource, 64, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64));
+                    d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28032..36224), [B,TSource,128] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), g.Slice(28032, 8192), g.Slice(36224, 64),
                     d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
@@ -1000,7 +1004,7 @@ partial class DateModel
                     BTSource, 64, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.source_positions_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64));
+                    d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), g.Slice(15552, 4096), g.Slice(19648, 64),
@@ -1110,7 +1114,7 @@ partial class DateModel
                         pool: Pool);
                     // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
                     __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64));
+                        a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), Pool);
                     // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight params[36288..36352),
                     // encoder.layers.0.norm1.bias params[36352..36416)
                     __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
@@ -1126,7 +1130,8 @@ partial class DateModel
                         pool: Pool);
                     // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
                     __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64));
+                        a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
+                        Pool);
                     // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight params[36416..36480),
                     // encoder.layers.0.norm2.bias params[36480..36544)
                     __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
@@ -1163,7 +1168,8 @@ partial class DateModel
                         pool: Pool);
                     // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
                     __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64));
+                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
+                        Pool);
                     // Encoder.Layer[1].norm1: LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight params[69760..69824),
                     // encoder.layers.1.norm1.bias params[69824..69888)
                     __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
@@ -1179,7 +1185,8 @@ partial class DateModel
                         pool: Pool);
                     // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
                     __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64));
+                        a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64),
+                        Pool);
                     // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight params[69888..69952),
                     // encoder.layers.1.norm2.bias params[69952..70016)
                     __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),

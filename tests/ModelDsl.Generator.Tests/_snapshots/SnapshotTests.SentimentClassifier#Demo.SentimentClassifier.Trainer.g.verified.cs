@@ -297,7 +297,7 @@ partial class SentimentClassifier
                     DropoutSeed, 1UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention, [B,T,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64));
+                    a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), Pool);
                 // Encoder.Layer[0].norm1: LayerNorm [B,T,64], encoder.layers.0.norm1.weight params[113728..113792), encoder.layers.0.norm1.bias
                 // params[113792..113856)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BT),
@@ -320,7 +320,7 @@ partial class SentimentClassifier
                     DropoutSeed, 3UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward, [B,T,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BT * 64), a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64));
+                    a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), Pool);
                 // Encoder.Layer[0].norm2: LayerNorm [B,T,64], encoder.layers.0.norm2.weight params[113856..113920), encoder.layers.0.norm2.bias
                 // params[113920..113984)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BT),
@@ -356,7 +356,7 @@ partial class SentimentClassifier
                     0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention, [B,T,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64));
+                    a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), Pool);
                 // Encoder.Layer[1].norm1: LayerNorm [B,T,64], encoder.layers.1.norm1.weight params[163712..163776), encoder.layers.1.norm1.bias
                 // params[163776..163840)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BT),
@@ -379,7 +379,7 @@ partial class SentimentClassifier
                     DropoutSeed, 7UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward, [B,T,64]
                 __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BT * 64), a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64));
+                    a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), Pool);
                 // Encoder.Layer[1].norm2: LayerNorm [B,T,64], encoder.layers.1.norm2.weight params[163840..163904), encoder.layers.1.norm2.bias
                 // params[163904..163968)
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BT),
@@ -428,7 +428,7 @@ partial class SentimentClassifier
                     a.Slice(Arena.encoder_layers_1_norm2_mean, BT), a.Slice(Arena.encoder_layers_1_norm2_rstd, BT), BT, 64, Pool);
                 // Encoder.Layer[1]: residual2 = x + feed-forward, [B,T,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), d.Slice(Arena.encoder_layers_1_residual2, BT * 64));
+                    d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), d.Slice(Arena.encoder_layers_1_residual2, BT * 64), Pool);
                 // Encoder.Layer[1].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_1_linear2_output, BT * 64),
                     d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 2490368, BT * 64), 0.1f,
@@ -452,7 +452,7 @@ partial class SentimentClassifier
                     a.Slice(Arena.encoder_layers_1_norm1_mean, BT), a.Slice(Arena.encoder_layers_1_norm1_rstd, BT), BT, 64, Pool);
                 // Encoder.Layer[1]: residual1 = x + self-attention, [B,T,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), d.Slice(Arena.encoder_layers_1_residual1, BT * 64));
+                    d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), d.Slice(Arena.encoder_layers_1_residual1, BT * 64), Pool);
                 // Encoder.Layer[1].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64),
                     d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1835008, BT * 64), 0.1f,
@@ -491,7 +491,7 @@ partial class SentimentClassifier
                     a.Slice(Arena.encoder_layers_0_norm2_mean, BT), a.Slice(Arena.encoder_layers_0_norm2_rstd, BT), BT, 64, Pool);
                 // Encoder.Layer[0]: residual2 = x + feed-forward, [B,T,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), d.Slice(Arena.encoder_layers_0_residual2, BT * 64));
+                    d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), d.Slice(Arena.encoder_layers_0_residual2, BT * 64), Pool);
                 // Encoder.Layer[0].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_linear2_output, BT * 64),
                     d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1179648, BT * 64), 0.1f,
@@ -515,7 +515,7 @@ partial class SentimentClassifier
                     a.Slice(Arena.encoder_layers_0_norm1_mean, BT), a.Slice(Arena.encoder_layers_0_norm1_rstd, BT), BT, 64, Pool);
                 // Encoder.Layer[0]: residual1 = x + self-attention, [B,T,64]
                 __Kernels.Residual.Backward(d.Slice(Arena.positions_output, BT * 64), d.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_residual1, BT * 64));
+                    d.Slice(Arena.encoder_layers_0_residual1, BT * 64), Pool);
                 // Encoder.Layer[0].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64),
                     d.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 524288, BT * 64), 0.1f,

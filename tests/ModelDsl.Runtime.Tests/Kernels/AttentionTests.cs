@@ -321,6 +321,36 @@ public sealed class AttentionTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(AllMasks))]
+    public void Tuned_BlockedPathShapes_MatchReferenceAndOneThreadBitForBit(MaskKind kind)
+    {
+        // At least 32 keys (96 with a causal or window part), so masks without an adjacency part take the blocked path: query and key
+        // blocks (48, or 24 with a causal or window part), partial last blocks, odd head widths. Tolerance as in
+        // Tuned_MatchesReference_RandomShapes, for sums over up to 100 keys/queries (still ~1e-5 absolute).
+        AttentionShape[] shapes = [new(2, 50, 70, 2, 16), new(1, 97, 97, 3, 8), new(2, 40, 33, 1, 24), new(1, 64, 64, 2, 5)];
+        using var pool = new WorkerPool(2);
+        for (int s = 0; s < shapes.Length; s++)
+        {
+            var shape = shapes[s];
+            if (kind is MaskKind.Causal or MaskKind.WindowCausal or MaskKind.KeyPaddingCausal)
+            {
+                shape = shape with { KeyLength = shape.QueryLength }; // self-attention
+            }
+
+            CompareWithReference(kind, shape, seed: 40 + s, s % 2 == 0 ? pool : null);
+            var spec = MaskSpec.Create(kind, shape.Batch, shape.QueryLength, shape.KeyLength, 3);
+            var inputs = Inputs.Create(shape, 50 + s);
+            var serial = Run(shape, spec, inputs, null);
+            var parallel = Run(shape, spec, inputs, pool);
+            Assert.Equal(serial.Output, parallel.Output);
+            Assert.Equal(serial.Probabilities, parallel.Probabilities);
+            Assert.Equal(serial.DQ, parallel.DQ);
+            Assert.Equal(serial.DK, parallel.DK);
+            Assert.Equal(serial.DV, parallel.DV);
+        }
+    }
+
     [Fact]
     public void Tuned_MatchesReference_BenchmarkSizedShape()
     {
@@ -351,8 +381,13 @@ public sealed class AttentionTests
     [InlineData(MaskKind.KeyPaddingCausal)]
     public void FullyMaskedBatch_GivesZeroRowsAndZeroGradients(MaskKind kind)
     {
+        FullyMaskedBatch(kind, new AttentionShape(3, 5, 6, 2, 8));
+        FullyMaskedBatch(kind, new AttentionShape(3, 100, 100, 2, 8)); // 100 keys: the blocked path, causal too
+    }
+
+    private static void FullyMaskedBatch(MaskKind kind, AttentionShape shape)
+    {
         // Batch element 2 has key length 0: every one of its queries attends to nothing.
-        var shape = new AttentionShape(3, 5, 6, 2, 8);
         var spec = MaskSpec.Create(kind, shape.Batch, shape.QueryLength, shape.KeyLength, 1);
         Assert.Equal(0, spec.Lengths[2]);
         var inputs = Inputs.Create(shape, 3);
@@ -619,7 +654,12 @@ public sealed class AttentionAllocationTests
     [MemberData(nameof(AllMasks))]
     public void ForwardAndBackward_AllocateNothing(MaskKind kind)
     {
-        var shape = new AttentionShape(2, 16, 16, 2, 8);
+        AllocatesNothing(kind, new AttentionShape(2, 16, 16, 2, 8));
+        AllocatesNothing(kind, new AttentionShape(2, 100, 100, 2, 8)); // 100 keys: the blocked path, causal too
+    }
+
+    private static void AllocatesNothing(MaskKind kind, AttentionShape shape)
+    {
         var (b, tq, tk, h, dh) = shape;
         var spec = MaskSpec.Create(kind, b, tq, tk, 1);
         using var pool = new WorkerPool(2);

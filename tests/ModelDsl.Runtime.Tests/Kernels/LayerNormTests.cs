@@ -138,12 +138,15 @@ public sealed class LayerNormTests
     }
 
     [Fact]
-    public void Tuned_WithFourThreads_MatchesReference()
+    public void Tuned_WithTwoAndFourThreads_MatchesReference()
     {
-        // Four threads: backward splits its work only from LayerNorm.MinimumBackwardThreads up.
-        using var pool = new WorkerPool(4);
-        CompareWithReference(64, 768, pool);
-        CompareWithReference(1031, 17, pool);
+        // Two and four threads: backward spreads its chunks of LayerNorm.ParameterChunkRows rows over the pool.
+        foreach (int threads in new[] { 2, 4 })
+        {
+            using var pool = new WorkerPool(threads);
+            CompareWithReference(64, 768, pool);
+            CompareWithReference(1031, 17, pool);
+        }
     }
 
     [Theory]
@@ -151,17 +154,20 @@ public sealed class LayerNormTests
     [InlineData(33, 768)]
     [InlineData(1031, 17)]
     [InlineData(200, 100)]
-    public void Tuned_SerialAndFourThreads_GiveIdenticalBits(int rows, int width)
+    public void Tuned_SerialTwoAndFourThreads_GiveIdenticalBits(int rows, int width)
     {
-        using var pool = new WorkerPool(LayerNorm.MinimumBackwardThreads);
         var serial = Run(rows, width, pool: null);
-        var parallel = Run(rows, width, pool);
-        Assert.Equal(serial.Y, parallel.Y);
-        Assert.Equal(serial.Mean, parallel.Mean);
-        Assert.Equal(serial.Rstd, parallel.Rstd);
-        Assert.Equal(serial.DX, parallel.DX);
-        Assert.Equal(serial.DW, parallel.DW);
-        Assert.Equal(serial.DB, parallel.DB);
+        foreach (int threads in new[] { 2, 4 })
+        {
+            using var pool = new WorkerPool(threads);
+            var parallel = Run(rows, width, pool);
+            Assert.Equal(serial.Y, parallel.Y);
+            Assert.Equal(serial.Mean, parallel.Mean);
+            Assert.Equal(serial.Rstd, parallel.Rstd);
+            Assert.Equal(serial.DX, parallel.DX);
+            Assert.Equal(serial.DW, parallel.DW);
+            Assert.Equal(serial.DB, parallel.DB);
+        }
     }
 
     [Fact]
@@ -277,7 +283,7 @@ public sealed class LayerNormAllocationTests
     [Fact]
     public void ForwardAndBackward_AllocateNothing()
     {
-        const int rows = 64, width = 768;
+        const int rows = 200, width = 768; // 4 chunks of backward partial sums
         float[] x = TestData.Uniform(rows * width, 1), w = TestData.Uniform(width, 2), b = TestData.Uniform(width, 3);
         float[] dy = TestData.Uniform(rows * width, 4);
         float[] y = new float[rows * width], mean = new float[rows], rstd = new float[rows];
@@ -295,8 +301,8 @@ public sealed class LayerNormAllocationTests
             LayerNorm.Backward(dx, dw, db, dy, x, w, mean, rstd, rows, width, pool);
         }));
 
-        // The split backward path, taken from LayerNorm.MinimumBackwardThreads threads.
-        using var wide = new WorkerPool(LayerNorm.MinimumBackwardThreads);
+        // The chunked backward path on four threads (the partial-sum buffer is allocated once per calling thread).
+        using var wide = new WorkerPool(4);
         Assert.Equal(0, Allocations.Measure(() => LayerNorm.Backward(dx, dw, db, dy, x, w, mean, rstd, rows, width, wide)));
     }
 }

@@ -96,6 +96,45 @@ public sealed class LinearTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Activations))]
+    public void Backward_ColumnSplitEpilogue_MatchesReferenceAndOneThreadBitForBit(ActivationKind activation)
+    {
+        // 300 x 83 = 24,900 outputs: over the 16K-element threshold, so two threads split the epilogue's columns
+        // (6 units of 16, the last one 3 wide); the bias gradient is a 300-term column sum.
+        const int Rows = 300, In = 20, Out = 83;
+        var input = TestData.Uniform(Rows * In, 21);
+        var weight = TestData.Uniform(Out * In, 22, 0.2f);
+        var dOutput = TestData.Uniform(Rows * Out, 23);
+        bool saves = activation != ActivationKind.None;
+        var pre = new float[saves ? Rows * Out : 0];
+        Linear.Forward(new float[Rows * Out], input, weight, TestData.Uniform(Out, 24), Rows, In, Out, activation, pre);
+
+        float[] Run(WorkerPool? pool, out float[] dWeight, out float[] dInput)
+        {
+            dInput = new float[Rows * In];
+            dWeight = new float[Out * In];
+            var dBias = TestData.Uniform(Out, 25);
+            var scratch = new float[Linear.ScratchLength(Rows, Out, activation)];
+            Linear.Backward(dInput, dWeight, dBias, dOutput, input, weight, Rows, In, Out, activation, pre, scratch, pool);
+            return dBias;
+        }
+
+        var one = Run(null, out var oneWeight, out var oneInput);
+        var two = Run(_pool, out var twoWeight, out var twoInput);
+        Assert.Equal(one, two);
+        Assert.Equal(oneWeight, twoWeight);
+        Assert.Equal(oneInput, twoInput);
+
+        var eBias = TestData.ToDouble(TestData.Uniform(Out, 25));
+        LinearReference.Backward<double>(new double[Rows * In], new double[Out * In], eBias, TestData.ToDouble(dOutput), TestData.ToDouble(input),
+            TestData.ToDouble(weight), Rows, In, Out, activation, TestData.ToDouble(pre));
+
+        // 300 terms of magnitude <= 1 on a start <= 1: (300+1)·u·301 ≈ 5.4e-3 bounds float rounding of the column sums
+        // in the worst case; random signs keep it far smaller in practice.
+        Compare.Close(TestData.ToSingle(eBias), two, rtol: 1e-5, atol: 5e-3, what: "dBias");
+    }
+
+    [Theory]
+    [MemberData(nameof(Activations))]
     public void Reference_GradientCheckInFloat64(ActivationKind activation)
     {
         foreach (var (rows, inF, outF) in new[] { (1, 1, 1), (3, 5, 4), (4, 9, 17) })
