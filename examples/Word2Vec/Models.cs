@@ -17,6 +17,22 @@ public static class Models
     [
         new("word2vec skip-gram", corpus => Word2VecVectors(corpus, Word2VecArchitecture.SkipGram, dimension, epochs, window, sample)),
         new("word2vec CBOW", corpus => Word2VecVectors(corpus, Word2VecArchitecture.Cbow, dimension, epochs, window, sample)),
+        new("GloVe", corpus =>
+        {
+            var glove = new GloVe(Cooccurrences.Count(corpus, window), corpus.Words,
+                new GloVeOptions { Dimension = dimension, Epochs = 3 * epochs, Seed = 1 });
+            glove.Train();
+            return glove.ToWordVectors();
+        }),
+        new("fastText subwords", corpus =>
+        {
+            var fastText = new FastText(corpus, new FastTextOptions
+            {
+                Dimension = dimension, Epochs = epochs, Window = window, Sample = sample, Buckets = 100_000, Seed = 1,
+            });
+            fastText.Train();
+            return fastText.ToWordVectors();
+        }),
     ];
 
     private static WordVectors Word2VecVectors(EmbeddingCorpus corpus, Word2VecArchitecture architecture, int dimension, int epochs, int window, double sample)

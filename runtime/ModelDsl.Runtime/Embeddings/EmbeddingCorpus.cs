@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace ModelDsl.Embeddings;
 
 /// <summary>
-/// A tokenized training corpus for <see cref="Word2Vec"/>, <c>FastText</c> and <c>GloVe</c>: the vocabulary
+/// A tokenized training corpus for <see cref="Word2Vec"/>, <see cref="FastText"/> and <see cref="GloVe"/>: the vocabulary
 /// (every word seen at least <c>minCount</c> times, most frequent first, ties in ordinal order, as word2vec.c sorts it),
 /// each word's count, and the corpus as word ids in sentences. Words below <c>minCount</c> are dropped from the token
 /// stream (word2vec.c does the same), and a sentence longer than <c>maxSentenceLength</c> is cut into pieces of that
