@@ -12,19 +12,30 @@ public sealed record EmbeddingMethod(string Name, Func<EmbeddingCorpus, WordVect
 /// <summary>The methods the example compares, with the settings it uses on each corpus.</summary>
 public static class Models
 {
-    /// <summary>The methods, at vector width <paramref name="dimension"/> and <paramref name="epochs"/> passes.</summary>
-    public static IReadOnlyList<EmbeddingMethod> All(int dimension, int epochs, int window, double sample) =>
-    [
-        new("word2vec skip-gram", corpus => Word2VecVectors(corpus, Word2VecArchitecture.SkipGram, dimension, epochs, window, sample)),
-        new("word2vec CBOW", corpus => Word2VecVectors(corpus, Word2VecArchitecture.Cbow, dimension, epochs, window, sample)),
-        new("GloVe", corpus =>
+    /// <summary>
+    /// The methods, at vector width <paramref name="dimension"/>, <paramref name="epochs"/> passes over the corpus
+    /// (<paramref name="gloveEpochs"/> over GloVe's co-occurrence entries), window radius <paramref name="window"/> and
+    /// subsampling threshold <paramref name="sample"/>; CBOW only when <paramref name="cbow"/>.
+    /// </summary>
+    public static IReadOnlyList<EmbeddingMethod> All(int dimension, int epochs, int gloveEpochs, int window, double sample, bool cbow)
+    {
+        var methods = new List<EmbeddingMethod>
+        {
+            new("word2vec skip-gram", corpus => Word2VecVectors(corpus, Word2VecArchitecture.SkipGram, dimension, epochs, window, sample)),
+        };
+        if (cbow)
+        {
+            methods.Add(new("word2vec CBOW", corpus => Word2VecVectors(corpus, Word2VecArchitecture.Cbow, dimension, epochs, window, sample)));
+        }
+
+        methods.Add(new("GloVe", corpus =>
         {
             var glove = new GloVe(Cooccurrences.Count(corpus, window), corpus.Words,
-                new GloVeOptions { Dimension = dimension, Epochs = 3 * epochs, Seed = 1 });
+                new GloVeOptions { Dimension = dimension, Epochs = gloveEpochs, Seed = 1 });
             glove.Train();
             return glove.ToWordVectors();
-        }),
-        new("fastText subwords", corpus =>
+        }));
+        methods.Add(new("fastText subwords", corpus =>
         {
             var fastText = new FastText(corpus, new FastTextOptions
             {
@@ -32,8 +43,28 @@ public static class Models
             });
             fastText.Train();
             return fastText.ToWordVectors();
-        }),
-    ];
+        }));
+        return methods;
+    }
+
+    /// <summary>
+    /// Trains every method on <paramref name="corpus"/> and scores it with <paramref name="score"/>, at most
+    /// <paramref name="threads"/> methods at a time (each trains single-threaded, so the vectors do not depend on it);
+    /// returns the results in the order of <paramref name="methods"/>.
+    /// </summary>
+    public static MethodResult<T>[] TrainAll<T>(IReadOnlyList<EmbeddingMethod> methods, EmbeddingCorpus corpus, int threads,
+        Func<WordVectors, T> score)
+    {
+        var results = new MethodResult<T>[methods.Count];
+        System.Threading.Tasks.Parallel.For(0, methods.Count, new System.Threading.Tasks.ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var vectors = methods[i].Train(corpus);
+            double seconds = clock.Elapsed.TotalSeconds;
+            results[i] = new MethodResult<T>(methods[i].Name, vectors, seconds, score(vectors));
+        });
+        return results;
+    }
 
     private static WordVectors Word2VecVectors(EmbeddingCorpus corpus, Word2VecArchitecture architecture, int dimension, int epochs, int window, double sample)
     {
@@ -45,3 +76,10 @@ public static class Models
         return model.ToWordVectors();
     }
 }
+
+/// <summary>What <see cref="Models.TrainAll"/> gives for one method.</summary>
+/// <param name="Name">The method.</param>
+/// <param name="Vectors">Its vectors.</param>
+/// <param name="Seconds">Wall time of its training.</param>
+/// <param name="Score">Its score.</param>
+public sealed record MethodResult<T>(string Name, WordVectors Vectors, double Seconds, T Score);
