@@ -288,6 +288,16 @@ public sealed class DiagnosticTests
             "Head: LabelSmoothing (1.5) must be in [0, 1)"
         },
         {
+            "MDSL1008",
+            Model(members: [Input, Embedding, Pool, "[Dense(Classes)] [KLDivergenceLoss([|Temperature = 0f|])] public partial Dense Head { get; }"]),
+            "Head: Temperature (0) must be a finite number > 0"
+        },
+        {
+            "MDSL1007",
+            Model(members: [Input, Embedding, Pool, "[Dense(1)] [[|SoftCrossEntropyLoss|]] public partial Dense Head { get; }"]),
+            "Head: [SoftCrossEntropyLoss] compares distributions over at least 2 classes, but 'Head' has 1 per row"
+        },
+        {
             "MDSL1009",
             Model(members: [Input, "[[|Embedding(1 << 20, 1024)|]] public partial TokenEmbedding Tokens { get; }", Pool, Head]),
             "Tokens: weight [1048576, 1024] has 1,073,741,824 elements, more than the limit of 268,435,456"

@@ -1,4 +1,5 @@
 using ModelDsl.Generator.Planning;
+using PyTorchContext = ModelDsl.Generator.Emit.PyTorchContext;
 using Buffer = ModelDsl.Generator.Emit.TrainingEmitter.Buffer;
 using Flow = ModelDsl.Generator.Emit.TrainingEmitter.Flow;
 using Literals = ModelDsl.Generator.Emit.Literals;
@@ -59,5 +60,24 @@ internal static class ElementwiseLoss
             "    __UnpackAdd(" + predictions.D + ", " + packed.D + ", " + sequence.T + ", " + lengths + ");",
             "}",
         ]);
+    }
+
+    /// <summary>
+    /// The exported <c>compute_loss</c> body for a loss with float targets: <c>function(output, targets)</c> over the whole batch, or over
+    /// the valid positions of a sequence (the prelude's <c>valid_positions</c> selects <c>[n, W]</c> rows of both).
+    /// </summary>
+    /// <param name="doc">The docstring after the opening bracket, e.g. <c>L1Loss]: the mean absolute error</c>.</param>
+    public static void WritePyTorch(System.Text.StringBuilder s, TargetPlan target, string doc, string function)
+    {
+        s.Append("    \"\"\"[").Append(doc).Append(target.PerPosition ? " over the valid positions" : string.Empty).Append(".\"\"\"\n");
+        s.Append("    function = ").Append(function).Append('\n');
+        if (!target.PerPosition)
+        {
+            s.Append("    return function(output, batch[\"Targets\"])\n");
+            return;
+        }
+
+        s.Append("    valid = valid_positions(batch[\"").Append(target.Source).Append("Lengths\"], output.shape[1])\n");
+        s.Append("    return function(output[valid], batch[\"Targets\"][:, :output.shape[1]][valid])\n");
     }
 }

@@ -61,4 +61,33 @@ internal sealed class LossContext
     /// </summary>
     public bool CheckDecodedVocabulary() =>
         !Output.HasSequence || Output.Source is not { } decoded || _planner.CheckDecodedVocabulary(Head, Loss, Output, decoded);
+
+    /// <summary>Reports MDSL1007 unless the head's output is float (not token ids); returns whether it is.</summary>
+    public bool RequireFloat(string attribute)
+    {
+        if (Output.Tokens)
+        {
+            Mismatch("[" + attribute + "] needs a float output, but '" + Head.Name + "' produces " + Output.Named);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Reports MDSL1007 unless the head's output is float with at least 2 values (classes) per row; returns whether it is.</summary>
+    public bool RequireClasses(string attribute)
+    {
+        if (!RequireFloat(attribute))
+        {
+            return false;
+        }
+
+        if (Output.Last.Size < 2)
+        {
+            Mismatch("[" + attribute + "] compares distributions over at least 2 classes, but '" + Head.Name + "' has " + Output.Last.Named + " per row");
+            return false;
+        }
+
+        return true;
+    }
 }

@@ -15,6 +15,10 @@ internal static class LossRegistry
     [
         CrossEntropyLoss.Instance,
         MseLoss.Instance,
+        L1Loss.Instance,
+        BceWithLogitsLoss.Instance,
+        SoftCrossEntropyLoss.Instance,
+        KLDivergenceLoss.Instance,
     ];
 
     private static readonly Dictionary<LossKind, LossDescriptor> ByKind = Index(All, descriptor => descriptor.Kind);

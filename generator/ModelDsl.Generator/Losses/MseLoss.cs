@@ -23,9 +23,8 @@ internal sealed class MseLoss : LossDescriptor
     /// <summary>Any float output.</summary>
     public override TargetPlan? Plan(LossContext c)
     {
-        if (c.Output.Tokens)
+        if (!c.RequireFloat(AttributeName))
         {
-            c.Mismatch("[" + AttributeName + "] needs a float output, but '" + c.Head.Name + "' produces " + c.Output.Named);
             return null;
         }
 

@@ -1,0 +1,47 @@
+namespace ModelDsl.Export;
+
+/// <summary>Multi-label head: every output an independent logit with a 0/1 target ([BceWithLogitsLoss]).</summary>
+[Model(MaxBatch = 6)]
+public partial class MultiLabelTagger
+{
+    [Input(Features = 6)] public partial FeatureInput X { get; }
+    [Dense(8, Activation = Activation.Tanh)] public partial Dense Hidden { get; }
+    [Dense(4)] [BceWithLogitsLoss] public partial Dense Labels { get; }
+}
+
+/// <summary>Per-position L1 regression over a feature sequence: only the valid positions count ([L1Loss]).</summary>
+[Model(MaxBatch = 4)]
+public partial class SequenceL1Regressor
+{
+    public const int Length = 5;
+    [Input(Length, Features = 3)] public partial FeatureInput X { get; }
+    [Dense(4, Activation = Activation.Tanh)] public partial Dense Hidden { get; }
+    [Dense(2)] [L1Loss] public partial Dense Out { get; }
+}
+
+/// <summary>Class logits against soft labels (a distribution per row, e.g. mixup) ([SoftCrossEntropyLoss]).</summary>
+[Model(MaxBatch = 6)]
+public partial class SoftLabelClassifier
+{
+    [Input(Features = 5)] public partial FeatureInput X { get; }
+    [Dense(8, Activation = Activation.Relu)] public partial Dense Hidden { get; }
+    [Dense(4)] [SoftCrossEntropyLoss] public partial Dense Head { get; }
+}
+
+/// <summary>A student trained on a teacher's logits softened at T = 2.5 ([KLDivergenceLoss]).</summary>
+[Model(MaxBatch = 6)]
+public partial class DistilledStudent
+{
+    [Input(Features = 5)] public partial FeatureInput X { get; }
+    [Dense(8, Activation = Activation.Gelu)] public partial Dense Hidden { get; }
+    [Dense(4)] [KLDivergenceLoss(Temperature = 2.5f)] public partial Dense Head { get; }
+}
+
+/// <summary>Distillation per position (T = 2): the rows are the valid positions ([KLDivergenceLoss] over a sequence).</summary>
+[Model(MaxBatch = 4)]
+public partial class SequenceDistilledStudent
+{
+    public const int Length = 4;
+    [Input(Length, Features = 3)] public partial FeatureInput X { get; }
+    [Dense(5)] [KLDivergenceLoss(Temperature = 2f)] public partial Dense Head { get; }
+}
