@@ -45,3 +45,12 @@ public partial class SequenceDistilledStudent
     [Input(Length, Features = 3)] public partial FeatureInput X { get; }
     [Dense(5)] [KLDivergenceLoss(Temperature = 2f)] public partial Dense Head { get; }
 }
+
+/// <summary>Class-weighted cross-entropy with label smoothing and an ignore index ([CrossEntropyLoss(ClassWeights = true)]).</summary>
+[Model(MaxBatch = 8)]
+public partial class WeightedClassifier
+{
+    [Input(Features = 5)] public partial FeatureInput X { get; }
+    [Dense(8, Activation = Activation.Tanh)] public partial Dense Hidden { get; }
+    [Dense(4)] [CrossEntropyLoss(ClassWeights = true, LabelSmoothing = 0.1f, IgnoreIndex = 3)] public partial Dense Head { get; }
+}

@@ -138,4 +138,33 @@ public sealed class LossParityTests(ITestOutputHelper output)
         float loss = trainer.ComputeGradients(batch);
         output.WriteLine(run.Check(loss, trainer.Predictions, trainer.Gradients.Span, model.State.Span));
     }
+
+    [PyTorchFact]
+    public void WeightedClassifier_ClassWeightsWithSmoothingAndIgnoreIndex_MatchPyTorch()
+    {
+        var model = new WeightedClassifier(seed: 46);
+        var batch = new WeightedClassifier.Batch();
+        var random = new Random(46);
+        int[] labels = [0, 1, 2, 3, 1, 0, 2];
+        for (int row = 0; row < labels.Length; row++)
+        {
+            batch.SetX(row, Normal(random, 5));
+            batch.SetLabel(row, labels[row]); // 3 is the ignore index
+        }
+
+        batch.Count = labels.Length;
+        using var trainer = model.CreateTrainer(new Sgd(0.1f));
+        float[] weights = [0.5f, 2f, 1.25f, 7f];
+        weights.CopyTo(trainer.ClassWeights, 0);
+        string python = "\nCLASS_WEIGHTS = [" + string.Join(", ", weights.Select(w => w.ToString("R", System.Globalization.CultureInfo.InvariantCulture))) + "]\n";
+        using var run = new ParityRun(folder =>
+        {
+            string module = WeightedClassifier.WritePyTorch(folder);
+            System.IO.File.AppendAllText(module, python);
+            return module;
+        }, WeightedClassifier.ParameterTable, WeightedClassifier.StateTable, model.Parameters.Span.ToArray(), model.State.Span.ToArray());
+        WeightedClassifier.WriteBatches(run.Batches, batch);
+        float loss = trainer.ComputeGradients(batch);
+        output.WriteLine(run.Check(loss, trainer.Logits, trainer.Gradients.Span, model.State.Span));
+    }
 }

@@ -16,7 +16,7 @@ public sealed class LossParityTests
         var c = Losses.Config(name);
         string op = c.GetProperty("op").GetString()!;
         int rows = c.GetProperty("rows").GetInt32(), width = c.GetProperty("width").GetInt32(), n = rows * width;
-        float[] logits = Losses.Floats(name, "logits"), target = Losses.Floats(name, "target");
+        float[] logits = Losses.Floats(name, "logits"), target = op == "weighted_ce" ? [] : Losses.Floats(name, "target");
         float[] a = new float[n], b = new float[n], d = new float[n];
         float loss;
         switch (op)
@@ -32,6 +32,14 @@ public sealed class LossParityTests
             case "soft_ce":
                 loss = SoftCrossEntropy.Forward(a, logits, target, rows, width);
                 SoftCrossEntropy.Backward(d, 1f, a, target, rows, width);
+                break;
+            case "weighted_ce":
+                int[] labels = Losses.Ints(name, "labels");
+                float[] weights = Losses.Floats(name, "weights");
+                float smoothing = c.GetProperty("labelSmoothing").GetSingle();
+                int ignore = c.GetProperty("ignoreIndex").GetInt32();
+                loss = CrossEntropy.WeightedForward(a, logits, labels, weights, rows, width, smoothing, ignore);
+                CrossEntropy.WeightedBackward(d, 1f, a, labels, weights, rows, width, smoothing, ignore);
                 break;
             default:
                 Assert.Equal("kl", op);

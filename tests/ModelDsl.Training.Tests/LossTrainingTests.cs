@@ -40,6 +40,14 @@ public partial class DistilledSequence
     [Dense(3)] [KLDivergenceLoss(Temperature = 3f)] public partial Dense Out { get; }
 }
 
+/// <summary>Class-weighted cross-entropy.</summary>
+[Model(MaxBatch = 8)]
+public partial class WeightedLabels
+{
+    [Input(Features = 4)] public partial FeatureInput X { get; }
+    [Dense(3)] [CrossEntropyLoss(ClassWeights = true, LabelSmoothing = 0.1f)] public partial Dense Out { get; }
+}
+
 /// <summary>
 /// The losses of issue 19 in generated trainers: each learns a fixed function of its inputs (the loss falls well below its start at
 /// equal steps) and a step allocates nothing. Targets are functions of the inputs, so a model that does not learn cannot pass.
@@ -248,8 +256,20 @@ public sealed class LossTrainingTests
         using var klTrainer = kl.CreateTrainer(new Adam(1e-3f));
         var klBatch = new DistilledSequence.Batch();
         Fill(klBatch, random);
+        var weighted = new WeightedLabels(seed: 1);
+        using var weightedTrainer = weighted.CreateTrainer(new Adam(1e-3f));
+        weightedTrainer.ClassWeights[2] = 4f;
+        var weightedBatch = new WeightedLabels.Batch();
+        for (int row = 0; row < Rows; row++)
+        {
+            weightedBatch.SetX(row, Uniform(random, 4));
+            weightedBatch.SetLabel(row, row % 3);
+        }
+
+        weightedBatch.Count = Rows;
         Assert.Equal(0, Allocations.Measure(() =>
         {
+            weightedTrainer.Step(weightedBatch);
             l1Trainer.Step(l1Batch);
             bceTrainer.Step(bceBatch);
             softTrainer.Step(softBatch);

@@ -4,6 +4,7 @@ Each case stores the inputs, the loss and d loss / d logits (the loss's upstream
 - l1:           F.l1_loss(pred, target)
 - bce:          F.binary_cross_entropy_with_logits(logits, target)  (0/1 targets, soft targets, logits of +-1e4)
 - soft_ce:      F.cross_entropy(logits, probabilities)              (probability targets, PyTorch >= 1.10)
+- weighted_ce:  F.cross_entropy(logits, labels, weight=w, ignore_index=..., label_smoothing=...)  (PyTorch's weighted mean)
 - kl:           F.kl_div(F.log_softmax(logits / T, -1), F.log_softmax(teacher / T, -1), reduction="batchmean",
                          log_target=True) * T * T                   (Hinton et al.'s distillation term)
 """
@@ -43,4 +44,14 @@ def losses_family():
         t = temperature
         loss = F.kl_div(F.log_softmax(logits / t, -1), F.log_softmax(teacher / t, -1), reduction="batchmean", log_target=True) * t * t
         add(f"kl_{i}", dict(op="kl", rows=rows, width=classes, temperature=t), loss, logits, target=teacher)
+    for i, (rows, classes, smoothing, ignore) in enumerate([(1, 2, 0.0, -100), (6, 4, 0.0, -100), (9, 5, 0.1, 2), (12, 7, 0.2, -100)]):
+        torch.manual_seed(1940 + i)
+        logits = leaf(rows, classes, scale=3.0)
+        labels = torch.randint(0, classes, (rows,))
+        if ignore >= 0:
+            labels[::4] = ignore
+        weights = torch.rand(classes) * 2
+        loss = F.cross_entropy(logits, labels, weight=weights, ignore_index=ignore, label_smoothing=smoothing)
+        add(f"weighted_ce_{i}", dict(op="weighted_ce", rows=rows, width=classes, labelSmoothing=smoothing, ignoreIndex=ignore), loss, logits,
+            labels=labels, weights=weights)
     fam.write()

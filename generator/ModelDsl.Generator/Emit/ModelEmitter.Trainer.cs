@@ -94,6 +94,13 @@ internal sealed partial class ModelEmitter
 
         foreach (TrainingEmitter.TrainerTable table in training.Tables)
         {
+            if (table.PublicSummary is { } summary)
+            {
+                writer.Line("/// <summary>" + summary + "</summary>");
+                writer.Line("public float[] " + table.Field + " { get; } = new float[" + Literals.Int(table.Length) + "];");
+                continue;
+            }
+
             writer.Line("internal readonly float[] " + table.Field + " = new float[" + Literals.Int(table.Length) + "];");
         }
 

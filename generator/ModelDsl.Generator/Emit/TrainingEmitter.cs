@@ -264,7 +264,11 @@ internal sealed partial class TrainingEmitter
     }
 
     /// <summary>A float table the trainer allocates (<paramref name="Length"/> floats) and fills once in its constructor with <paramref name="Fill"/>.</summary>
-    internal sealed record TrainerTable(string Field, long Length, string Fill);
+    internal sealed record TrainerTable(string Field, long Length, string Fill)
+    {
+        /// <summary>Non-null: the table is a public property of the trainer with this XML summary (users may write it).</summary>
+        public string? PublicSummary { get; init; }
+    }
 
     /// <summary>A static readonly field of the trainer: its type, name and initializer.</summary>
     internal sealed record TrainerConstant(string Type, string Field, string Value);

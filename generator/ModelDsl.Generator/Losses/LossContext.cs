@@ -40,6 +40,9 @@ internal sealed class LossContext
     /// <summary>The float argument <paramref name="name"/> of the loss, or <paramref name="fallback"/>.</summary>
     public float Float(string name, float fallback) => Loss.Argument(name) is { Kind: ArgumentKind.Float } argument ? argument.Float : fallback;
 
+    /// <summary>The bool argument <paramref name="name"/> of the loss, or <paramref name="fallback"/>.</summary>
+    public bool Bool(string name, bool fallback) => Loss.Argument(name) is { Kind: ArgumentKind.Bool } argument ? argument.Bool : fallback;
+
     /// <summary>The int argument <paramref name="name"/> of the loss, or <paramref name="fallback"/>.</summary>
     public long Int(string name, long fallback) => Loss.Argument(name) is { Kind: ArgumentKind.Int } argument ? argument.Int : fallback;
 

@@ -16,6 +16,12 @@ public sealed class CrossEntropyLossAttribute : LossAttribute
 
     /// <summary>Labels equal to this value contribute nothing (PyTorch's default -100).</summary>
     public int IgnoreIndex { get; set; } = -100;
+
+    /// <summary>
+    /// Weigh each class's rows (PyTorch's <c>weight=</c>): the trainer gets <c>ClassWeights</c> (one float per class, all 1 until set,
+    /// e.g. to inverse class frequencies) and the loss is the weighted mean <c>Σ w[y]·loss / Σ w[y]</c>.
+    /// </summary>
+    public bool ClassWeights { get; set; }
 }
 
 /// <summary>Mean squared error against float targets shaped like the output.</summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using ModelDsl.Kernels;
 using ModelDsl.Kernels.Reference;
 using ModelDsl.Tests.Support;
@@ -132,16 +133,59 @@ public sealed class LossKernelTests
     }
 
     [Fact]
+    public void WeightedCrossEntropy_MatchesHandComputation()
+    {
+        // Two rows, logits 0 (p = 1/2 each): row 0 label 0 (w 3), row 1 label 1 (w 1): loss = (3 ln 2 + ln 2) / (3 + 1) = ln 2.
+        // d row 0 = 3 (p - onehot) / 4 = [-3/8, 3/8]; d row 1 = 1 (p - onehot) / 4 = [1/8, -1/8]. An ignored row adds nothing.
+        float[] logits = new float[6], weights = [3f, 1f], logProbs = new float[6], d = new float[6];
+        int[] labels = [0, 1, -100];
+        Assert.Equal(Math.Log(2), CrossEntropy.WeightedForward(logProbs, logits, labels, weights, 3, 2), 1e-6);
+        CrossEntropy.WeightedBackward(d, 1f, logProbs, labels, weights, 3, 2);
+        Compare.Close([-0.375f, 0.375f, 0.125f, -0.125f, 0f, 0f], d, 1e-6, 1e-7);
+        Assert.Throws<ArgumentOutOfRangeException>(() => CrossEntropy.WeightedForward(logProbs, logits, labels, [1f, -1f], 3, 2));
+    }
+
+    [Fact]
+    public void WeightedCrossEntropy_GradientAndTunedMatchReference()
+    {
+        // Tolerances as in Tuned_MatchFloat64References: double sums, float element terms.
+        foreach ((int rows, int classes, float smoothing) in new[] { (1, 2, 0f), (5, 4, 0.1f), (9, 7, 0.3f) })
+        {
+            int n = rows * classes;
+            double[] x = TestData.UniformDouble(n, seed: n, scale: 3);
+            double[] w = Array.ConvertAll(TestData.UniformDouble(classes, seed: n + 1), v => Math.Abs(v) + 0.1);
+            int[] labels = new int[rows];
+            for (int r = 0; r < rows; r++)
+            {
+                labels[r] = r % 3 == 2 ? -1 : (r * 5) % classes;
+            }
+
+            double[] d = new double[n];
+            LossesReference.WeightedCrossEntropyBackward<double>(d, 1.2, x, labels, w, rows, classes, smoothing, -1);
+            GradientCheck.Check($"weighted ce {rows}x{classes}", x, d, () => 1.2 * LossesReference.WeightedCrossEntropyForward<double>(x, labels, w, rows, classes, smoothing, -1));
+
+            float[] xf = TestData.ToSingle(x), wf = TestData.ToSingle(w), logP = new float[n];
+            Loss($"weighted ce {rows}x{classes}", CrossEntropy.WeightedForward(logP, xf, labels, wf, rows, classes, smoothing, -1),
+                LossesReference.WeightedCrossEntropyForward<double>(TestData.ToDouble(xf), labels, TestData.ToDouble(wf), rows, classes, smoothing, -1));
+            Gradient($"weighted ce {rows}x{classes}", n, dt => CrossEntropy.WeightedBackward(dt, 0.7f, logP, labels, wf, rows, classes, smoothing, -1),
+                dr => LossesReference.WeightedCrossEntropyBackward<double>(dr, 0.7, TestData.ToDouble(xf), labels, TestData.ToDouble(wf), rows, classes, smoothing, -1));
+        }
+    }
+
+    [Fact]
     public void Kernels_AllocateNothing()
     {
         const int Rows = 16, Classes = 10, N = Rows * Classes;
         float[] x = TestData.Uniform(N, seed: 1), t = TestData.Uniform(N, seed: 2), d = new float[N], a = new float[N], b = new float[N];
+        float[] weights = [.. Enumerable.Range(1, Classes).Select(c => (float)c)];
+        int[] labels = [.. Enumerable.Range(0, Rows).Select(r => r % Classes)];
         Assert.Equal(0, Allocations.Measure(() =>
         {
             MeanAbsoluteError.Backward(d, MeanAbsoluteError.Forward(x, t, N), x, t, N);
             BinaryCrossEntropyWithLogits.Backward(d, BinaryCrossEntropyWithLogits.Forward(x, t, N), x, t, N);
             SoftCrossEntropy.Backward(d, SoftCrossEntropy.Forward(a, x, t, Rows, Classes), a, t, Rows, Classes);
             KLDivergence.Backward(d, KLDivergence.Forward(a, b, x, t, Rows, Classes, 2f), a, b, Rows, Classes, 2f);
+            CrossEntropy.WeightedBackward(d, CrossEntropy.WeightedForward(a, x, labels, weights, Rows, Classes, 0.1f), a, labels, weights, Rows, Classes, 0.1f);
         }));
     }
 

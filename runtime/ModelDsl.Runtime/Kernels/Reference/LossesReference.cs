@@ -5,7 +5,7 @@ namespace ModelDsl.Kernels.Reference;
 
 /// <summary>
 /// Textbook versions of <see cref="MeanAbsoluteError"/>, <see cref="BinaryCrossEntropyWithLogits"/>, <see cref="SoftCrossEntropy"/> and
-/// <see cref="KLDivergence"/>, generic over the element type, for tests: each loss written as its formula, each gradient as its
+/// <see cref="KLDivergence"/> and the class-weighted <see cref="CrossEntropy.WeightedForward"/>, generic over the element type, for tests: each loss written as its formula, each gradient as its
 /// derivative (the gradient checks compare the two).
 /// </summary>
 public static class LossesReference
@@ -118,6 +118,71 @@ public static class LossesReference
             dLogits[i] += dLoss * temperature * (T.Exp(logP[i]) - T.Exp(logQ[i])) / T.CreateChecked(rows);
         }
     }
+
+    /// <summary>
+    /// <c>Σ_r Σ_c w_c q_rc (-log p_rc) / Σ_r w[t_r]</c> over counted rows, with <c>q = (1 - ε) onehot(t) + ε/C</c> (PyTorch's weighted mean).
+    /// </summary>
+    public static T WeightedCrossEntropyForward<T>(ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, ReadOnlySpan<T> weights, int rows, int classes,
+        T labelSmoothing, int ignoreIndex)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var logP = new T[rows * classes];
+        SoftmaxReference.LogForward<T>(logP, logits, rows, classes);
+        T total = T.Zero, weight = T.Zero;
+        for (int r = 0; r < rows; r++)
+        {
+            if (targets[r] == ignoreIndex)
+            {
+                continue;
+            }
+
+            weight += weights[targets[r]];
+            for (int c = 0; c < classes; c++)
+            {
+                total -= weights[c] * Smoothed(c, targets[r], classes, labelSmoothing) * logP[(r * classes) + c];
+            }
+        }
+
+        return weight == T.Zero ? T.Zero : total / weight;
+    }
+
+    /// <summary><c>dLogits[r, c] += dLoss · (p_c Σ_k w_k q_k - w_c q_c) / Σ_r w[t_r]</c>.</summary>
+    public static void WeightedCrossEntropyBackward<T>(Span<T> dLogits, T dLoss, ReadOnlySpan<T> logits, ReadOnlySpan<int> targets, ReadOnlySpan<T> weights,
+        int rows, int classes, T labelSmoothing, int ignoreIndex)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var p = new T[rows * classes];
+        SoftmaxReference.Forward<T>(p, logits, rows, classes);
+        T weight = T.Zero;
+        for (int r = 0; r < rows; r++)
+        {
+            weight += targets[r] == ignoreIndex ? T.Zero : weights[targets[r]];
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            if (targets[r] == ignoreIndex)
+            {
+                continue;
+            }
+
+            T mass = T.Zero;
+            for (int k = 0; k < classes; k++)
+            {
+                mass += weights[k] * Smoothed(k, targets[r], classes, labelSmoothing);
+            }
+
+            for (int c = 0; c < classes; c++)
+            {
+                int i = (r * classes) + c;
+                dLogits[i] += dLoss * ((p[i] * mass) - (weights[c] * Smoothed(c, targets[r], classes, labelSmoothing))) / weight;
+            }
+        }
+    }
+
+    private static T Smoothed<T>(int c, int target, int classes, T labelSmoothing)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        (c == target ? T.One - labelSmoothing : T.Zero) + (labelSmoothing / T.CreateChecked(classes));
 
     private static (T[] LogP, T[] LogQ) Softened<T>(ReadOnlySpan<T> logits, ReadOnlySpan<T> teacherLogits, int rows, int classes, T temperature)
         where T : unmanaged, IFloatingPointIeee754<T>
