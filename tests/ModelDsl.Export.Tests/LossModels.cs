@@ -54,3 +54,32 @@ public partial class WeightedClassifier
     [Dense(8, Activation = Activation.Tanh)] public partial Dense Hidden { get; }
     [Dense(4)] [CrossEntropyLoss(ClassWeights = true, LabelSmoothing = 0.1f, IgnoreIndex = 3)] public partial Dense Head { get; }
 }
+
+/// <summary>[Add] and [Concat] on dense features, one of them the batch input itself (which takes no gradient).</summary>
+[Model(MaxBatch = 6)]
+public partial class MergedFeatures
+{
+    [Input(Features = 5)] public partial FeatureInput X { get; }
+    [Dense(5, Activation = Activation.Tanh)] public partial Dense Left { get; }
+    [Dense(5, From = nameof(X), Activation = Activation.Gelu)] public partial Dense Right { get; }
+    [Add(nameof(Left), nameof(Right))] public partial MergeLayer Sum { get; }
+    [Concat(nameof(Sum), nameof(X))] public partial MergeLayer Both { get; }
+    [Add(nameof(X), nameof(Left))] public partial MergeLayer Skip { get; }
+    [Concat(nameof(Both), nameof(Skip))] public partial MergeLayer All { get; }
+    [Dense(3)] [CrossEntropyLoss] public partial Dense Head { get; }
+}
+
+/// <summary>[Add] and [Concat] over one token sequence (key padding matters): embeddings plus a projection, then pooled.</summary>
+[Model(MaxBatch = 4)]
+public partial class MergedSequence
+{
+    public const int Vocab = 11, D = 6, Length = 5;
+    [Input(Length)] public partial TokenInput Text { get; }
+    [Embedding(Vocab, D)] public partial TokenEmbedding Tokens { get; }
+    [LearnedPositions(Length)] public partial Positions Positions { get; }
+    [Dense(D, From = nameof(Tokens), Activation = Activation.Tanh)] public partial Dense Projected { get; }
+    [Add(nameof(Positions), nameof(Projected))] public partial MergeLayer Sum { get; }
+    [Concat(nameof(Sum), nameof(Tokens))] public partial MergeLayer Both { get; }
+    [MeanPool] public partial Pool Pool { get; }
+    [Dense(3)] [CrossEntropyLoss] public partial Dense Head { get; }
+}

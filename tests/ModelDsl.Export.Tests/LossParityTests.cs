@@ -167,4 +167,45 @@ public sealed class LossParityTests(ITestOutputHelper output)
         float loss = trainer.ComputeGradients(batch);
         output.WriteLine(run.Check(loss, trainer.Logits, trainer.Gradients.Span, model.State.Span));
     }
+
+    [PyTorchFact]
+    public void MergedFeatures_AddAndConcatWithTheBatchInput_MatchPyTorch()
+    {
+        var model = new MergedFeatures(seed: 47);
+        var batch = new MergedFeatures.Batch();
+        var random = new Random(47);
+        for (int row = 0; row < 5; row++)
+        {
+            batch.SetX(row, Normal(random, 5));
+            batch.SetLabel(row, row % 3);
+        }
+
+        batch.Count = 5;
+        using var run = new ParityRun(MergedFeatures.WritePyTorch, MergedFeatures.ParameterTable, MergedFeatures.StateTable, model.Parameters.Span.ToArray(), model.State.Span.ToArray());
+        MergedFeatures.WriteBatches(run.Batches, batch);
+        using var trainer = model.CreateTrainer(new Sgd(0.1f));
+        float loss = trainer.ComputeGradients(batch);
+        output.WriteLine(run.Check(loss, trainer.Logits, trainer.Gradients.Span, model.State.Span));
+    }
+
+    [PyTorchFact]
+    public void MergedSequence_AddAndConcatOverTokens_MatchPyTorch()
+    {
+        var model = new MergedSequence(seed: 48);
+        var batch = new MergedSequence.Batch();
+        var random = new Random(48);
+        int[] lengths = [MergedSequence.Length, 2, 1, 4];
+        for (int row = 0; row < lengths.Length; row++)
+        {
+            batch.SetText(row, [.. Enumerable.Range(0, lengths[row]).Select(_ => random.Next(1, MergedSequence.Vocab))]);
+            batch.SetLabel(row, row % 3);
+        }
+
+        batch.Count = lengths.Length;
+        using var run = new ParityRun(MergedSequence.WritePyTorch, MergedSequence.ParameterTable, MergedSequence.StateTable, model.Parameters.Span.ToArray(), model.State.Span.ToArray());
+        MergedSequence.WriteBatches(run.Batches, batch);
+        using var trainer = model.CreateTrainer(new Sgd(0.1f));
+        float loss = trainer.ComputeGradients(batch);
+        output.WriteLine(run.Check(loss, trainer.Logits, trainer.Gradients.Span, model.State.Span));
+    }
 }

@@ -48,6 +48,17 @@ public partial class WeightedLabels
     [Dense(3)] [CrossEntropyLoss(ClassWeights = true, LabelSmoothing = 0.1f)] public partial Dense Out { get; }
 }
 
+/// <summary>[Add] and [Concat] over a feature sequence (one of them the batch input).</summary>
+[Model(MaxBatch = 8)]
+public partial class MergedSteps
+{
+    [Input(5, Features = 3)] public partial FeatureInput X { get; }
+    [Dense(3, Activation = Activation.Tanh)] public partial Dense Hidden { get; }
+    [Add(nameof(X), nameof(Hidden))] public partial MergeLayer Sum { get; }
+    [Concat(nameof(Sum), nameof(X))] public partial MergeLayer Both { get; }
+    [Dense(2)] [L1Loss] public partial Dense Out { get; }
+}
+
 /// <summary>
 /// The losses of issue 19 in generated trainers: each learns a fixed function of its inputs (the loss falls well below its start at
 /// equal steps) and a step allocates nothing. Targets are functions of the inputs, so a model that does not learn cannot pass.
@@ -237,7 +248,7 @@ public sealed class LossTrainingTests
     }
 
     [Fact]
-    public void Steps_allocate_nothing()
+    public void Steps_allocate_nothing() // every new loss, and the merge layers
     {
         var random = new Random(5);
         var l1 = new L1Sequence(seed: 1);
@@ -267,8 +278,20 @@ public sealed class LossTrainingTests
         }
 
         weightedBatch.Count = Rows;
+        var merged = new MergedSteps(seed: 1);
+        using var mergedTrainer = merged.CreateTrainer(new Adam(1e-3f));
+        var mergedBatch = new MergedSteps.Batch();
+        for (int row = 0; row < Rows; row++)
+        {
+            int length = 1 + (row % 5);
+            mergedBatch.SetX(row, Uniform(random, length * 3));
+            mergedBatch.SetTarget(row, Uniform(random, length * 2));
+        }
+
+        mergedBatch.Count = Rows;
         Assert.Equal(0, Allocations.Measure(() =>
         {
+            mergedTrainer.Step(mergedBatch);
             weightedTrainer.Step(weightedBatch);
             l1Trainer.Step(l1Batch);
             bceTrainer.Step(bceBatch);
