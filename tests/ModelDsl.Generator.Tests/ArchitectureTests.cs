@@ -6,13 +6,15 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using ModelDsl.Generator.Layers;
+using ModelDsl.Generator.Losses;
 using ModelDsl.Generator.Parsing;
 
 namespace ModelDsl.Generator.Tests;
 
 /// <summary>
 /// The generator's shape, read from its sources (docs/architecture.md): everything about a layer kind lives in its descriptor
-/// under <c>Layers/</c>, and only <c>Layers/</c> (with the registry) may dispatch on a kind; no generator file grows past 500 lines.
+/// under <c>Layers/</c>, and only <c>Layers/</c> (with the registry) may dispatch on a kind; likewise everything about a loss kind
+/// lives in its descriptor under <c>Losses/</c>; no generator file grows past 500 lines.
 /// </summary>
 public sealed partial class ArchitectureTests
 {
@@ -77,6 +79,69 @@ public sealed partial class ArchitectureTests
     }
 
     [Fact]
+    public void Every_loss_kind_has_one_descriptor_in_the_registry()
+    {
+        Assert.NotEmpty(LossRegistry.All);
+        foreach (LossDescriptor descriptor in LossRegistry.All)
+        {
+            Assert.NotEqual(LossKind.None, descriptor.Kind);
+            Assert.Equal(descriptor.Kind.Name, descriptor.AttributeName);
+            Assert.EndsWith("Loss", descriptor.AttributeName, StringComparison.Ordinal);
+            Assert.Same(descriptor, LossRegistry.Get(descriptor.Kind));
+            Assert.Same(descriptor, LossRegistry.FromAttribute(descriptor.AttributeClassName));
+            Assert.Equal(descriptor.Kind, KnownNames.LossKindOf(descriptor.AttributeClassName));
+        }
+
+        Assert.Null(LossRegistry.Find(LossKind.None));
+        Assert.Null(LossRegistry.FromAttribute("DenseAttribute"));
+        Assert.Equal(LossKind.None, KnownNames.LossKindOf("NoSuchLossAttribute"));
+    }
+
+    [Fact]
+    public void Every_loss_attribute_of_the_runtime_has_a_descriptor()
+    {
+        string[] attributes =
+        [
+            .. typeof(LossAttribute).Assembly.GetTypes()
+                .Where(type => !type.IsAbstract && typeof(LossAttribute).IsAssignableFrom(type))
+                .Select(type => type.Name)
+                .Order(StringComparer.Ordinal),
+        ];
+        Assert.NotEmpty(attributes);
+        Assert.Equal(attributes, LossRegistry.All.Select(descriptor => descriptor.AttributeClassName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Only_Losses_dispatches_on_a_loss_kind()
+    {
+        string root = GeneratorRoot();
+        string losses = Path.Combine(root, "Losses");
+        string[] descriptors = [.. Directory.GetFiles(losses, "*.cs").Select(Path.GetFileNameWithoutExtension).OfType<string>()];
+        string names = string.Join("|", LossRegistry.All.Select(descriptor => descriptor.AttributeName));
+        var descriptorTest = new Regex(@"\b(is|as)\s+(not\s+)?(" + string.Join("|", descriptors) + @")\b|\b(" + string.Join("|", descriptors) + @")\.Instance\b");
+        var attributeName = new Regex("\"(" + names + ")(Attribute)?\"");
+        var offenders = new List<string>();
+        foreach (string file in SourceFiles(root))
+        {
+            if (file.StartsWith(losses + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            string[] lines = File.ReadAllLines(file);
+            for (int i = 0; i < lines.Length; i++)
+            {
+                if (LossKindMember().IsMatch(lines[i]) || descriptorTest.IsMatch(lines[i]) || attributeName.IsMatch(lines[i]))
+                {
+                    offenders.Add(Path.GetRelativePath(root, file) + ":" + (i + 1) + ": " + lines[i].Trim());
+                }
+            }
+        }
+
+        Assert.True(offenders.Count == 0, "Loss-kind tests outside Losses/ (ask the loss's descriptor instead):\n" + string.Join("\n", offenders));
+    }
+
+    [Fact]
     public void No_generator_file_is_longer_than_500_lines()
     {
         string root = GeneratorRoot();
@@ -93,6 +158,10 @@ public sealed partial class ArchitectureTests
     /// <summary>A switch arm, case label, comparison or pattern naming a <c>LayerKind</c> member.</summary>
     [GeneratedRegex(@"case\s+LayerKind\.|LayerKind\.\w+\s*(=>|\bor\b|\band\b|==|!=)|(==|!=|\bis|\bis\s+not|\bor|\band|Kind:)\s*LayerKind\.")]
     private static partial Regex KindDispatch();
+
+    /// <summary>A <c>LossKind</c> member other than <c>None</c> (the kinds are the descriptors' own, named only in <c>Losses/</c>).</summary>
+    [GeneratedRegex(@"\bLossKind\.(?!None\b)\w+")]
+    private static partial Regex LossKindMember();
 
     private static IEnumerable<string> SourceFiles(string root) =>
         Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories)

@@ -288,6 +288,26 @@ public sealed class DiagnosticTests
             "Head: LabelSmoothing (1.5) must be in [0, 1)"
         },
         {
+            "MDSL1012",
+            Model(members: [Input, Embedding, Pool, "[Add(nameof(Tokens), [|nameof(Pool)|])] public partial MergeLayer Sum { get; }", "[MeanPool] public partial Pool Pool2 { get; }", Head]),
+            "Sum: [Add] cannot merge 'Tokens' [B, T, D (64)] with 'Pool' [B, D (64)]: both need the same rank (a sequence merges only with a sequence)"
+        },
+        {
+            "MDSL1012",
+            Model(members: [Input, Embedding, Pool, "[Dense(8)] public partial Dense Small { get; }", "[Add(nameof(Pool), [|nameof(Small)|])] public partial MergeLayer Sum { get; }", Head]),
+            "Sum: [Add] cannot merge 'Pool' [B, D (64)] with 'Small' [B, 8]: [Add] needs one width, but they are D (64) and 8"
+        },
+        {
+            "MDSL1008",
+            Model(members: [Input, Embedding, Pool, "[Dense(Classes)] [KLDivergenceLoss([|Temperature = 0f|])] public partial Dense Head { get; }"]),
+            "Head: Temperature (0) must be a finite number > 0"
+        },
+        {
+            "MDSL1007",
+            Model(members: [Input, Embedding, Pool, "[Dense(1)] [[|SoftCrossEntropyLoss|]] public partial Dense Head { get; }"]),
+            "Head: [SoftCrossEntropyLoss] compares distributions over at least 2 classes, but 'Head' has 1 per row"
+        },
+        {
             "MDSL1009",
             Model(members: [Input, "[[|Embedding(1 << 20, 1024)|]] public partial TokenEmbedding Tokens { get; }", Pool, Head]),
             "Tokens: weight [1048576, 1024] has 1,073,741,824 elements, more than the limit of 268,435,456"

@@ -41,6 +41,9 @@ public sealed class SnapshotTests
     [Fact]
     public void FeatureSequenceTagger() => Check(TestModels.SequenceRegressor); // feature sequences, standalone attention, BatchNorm and MSE over valid positions
 
+    [Fact]
+    public void SequenceDistillation() => Check(TestModels.SequenceDistillation); // [KLDivergenceLoss] over the valid positions (issue 19)
+
     /// <summary>A model with errors: the diagnostics snapshot (.verified.txt) and the throwing property stubs.</summary>
     [Fact]
     public void ModelWithErrors()

@@ -121,6 +121,10 @@ internal static class DiagnosticDescriptors
         "MDSL1011", Shapes, "Learned positions shorter than the sequence",
         "{0}: MaxLength ({1}) is shorter than the sequence of '{2}' {3}");
 
+    public static readonly DiagnosticDescriptor MergeMismatch = Error(
+        "MDSL1012", Shapes, "Merged members do not fit together",
+        "{0}: [{1}] cannot merge '{2}' {3} with '{4}' {5}: {6}");
+
     public static readonly DiagnosticDescriptor UnsupportedFeature = Error(
         "MDSL2001", Unsupported, "Unsupported combination",
         "{0}: {1} is not supported");

@@ -180,7 +180,7 @@ internal sealed partial class ModelEmitter
     {
         string prefix = _plan.ClassName + ".Batch.";
         string width = Literals.Int(target.Width);
-        if (target.Kind == LossKind.CrossEntropy)
+        if (target.HasLabels)
         {
             string ignore = Literals.Int(target.IgnoreIndex);
             string check = "(label < 0 || label >= " + width + ") && label != " + ignore;
@@ -304,7 +304,7 @@ internal sealed partial class ModelEmitter
 
         if (_plan.Target is { } target)
         {
-            writer.Line(target.Kind == LossKind.CrossEntropy
+            writer.Line(target.HasLabels
                 ? "global::System.Array.Fill(Labels, " + Literals.Int(target.IgnoreIndex) + ");"
                 : "global::System.Array.Clear(Targets);");
             if (target.PerPosition)
@@ -325,7 +325,7 @@ internal sealed partial class ModelEmitter
         writer.Open("internal void __Validate()");
         if (_plan.Target is { PerPosition: true, Source: { } source } target)
         {
-            bool labels = target.Kind == LossKind.CrossEntropy;
+            bool labels = target.HasLabels;
             writer.Open("for (int row = 0; row < __count; row++)");
             writer.Open("if (__labelLengths[row] != " + source + "Lengths[row])");
             writer.Line("throw global::ModelDsl.Training.BatchErrors.LengthMismatch(" + Literals.String(_plan.ClassName) + ", row, " + Literals.String(source)
@@ -357,11 +357,11 @@ internal sealed partial class ModelEmitter
         writer.Close(",");
         if (_plan.Target is { } target)
         {
-            string kind = target.Kind == LossKind.CrossEntropy
+            string kind = target.HasLabels
                 ? (target.PerPosition ? "ClassPerPosition" : "Class")
                 : (target.PerPosition ? "ValuesPerPosition" : "Values");
             writer.Line("new global::ModelDsl.Data.BatchTarget(global::ModelDsl.Data.BatchTargetKind." + kind + ", " + Literals.Int(target.Width) + ", "
-                + Literals.Int(target.PerPosition ? target.MaxLength : 0) + ", " + Literals.Int(target.Kind == LossKind.CrossEntropy ? target.IgnoreIndex : 0) + ", "
+                + Literals.Int(target.PerPosition ? target.MaxLength : 0) + ", " + Literals.Int(target.HasLabels ? target.IgnoreIndex : 0) + ", "
                 + (target.Source is null ? "null" : Literals.String(target.Source)) + "));");
         }
         else
@@ -376,7 +376,7 @@ internal sealed partial class ModelEmitter
         WriteInputSwitch(writer, Rows + ".SetTokens(int input, int row, global::System.ReadOnlySpan<int> ids)", tokens: true, Errors);
         WriteInputSwitch(writer, Rows + ".SetFeatures(int input, int row, global::System.ReadOnlySpan<float> values)", tokens: false, Errors);
         TargetPlan? plan = _plan.Target;
-        bool labels = plan is { Kind: LossKind.CrossEntropy };
+        bool labels = plan is { HasLabels: true };
         string wrong = "throw " + Errors + ".WrongTarget(__layout, ";
         Arrow(writer, "void " + Rows + ".SetLabel(int row, int label)", labels && !plan!.PerPosition ? "SetLabel(row, label);" : wrong + "\"SetLabel\");");
         Arrow(writer, "void " + Rows + ".SetLabels(int row, global::System.ReadOnlySpan<int> labels)",

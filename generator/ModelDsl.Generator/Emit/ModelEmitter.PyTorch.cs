@@ -113,7 +113,7 @@ internal sealed partial class ModelEmitter
         TargetPlan target = _plan.Target!;
         string rows = target.PerPosition ? "[B, " + Literals.Int(target.MaxLength) + "]" : "[B]";
         string perRow = target.PerPosition ? "B * " + Literals.Int(target.MaxLength) : "B";
-        if (target.Kind == LossKind.CrossEntropy)
+        if (target.HasLabels)
         {
             writer.Line("file.AddInts(\"Labels\", " + rows + ", " + TrainingEmitter.Span("batch.Labels", perRow) + ");");
         }

@@ -22,7 +22,7 @@ internal sealed partial class ModelEmitter
         string maxBatch = Literals.Int(_plan.MaxBatch);
         TargetPlan target = training.Target;
         long classes = target.Width;
-        bool regression = target.Kind == Parsing.LossKind.Mse;
+        bool regression = !target.Descriptor.IsClassifier;
         bool batchNorm = training.HasBatchNorm;
 
         writer.Line("/// <summary>");
@@ -63,7 +63,7 @@ internal sealed partial class ModelEmitter
         }
         writer.Line("/// </remarks>");
         writer.Line(GeneratedCode);
-        string interfaces = ", " + Runtime + "Training." + (_training!.Target.Kind == Parsing.LossKind.Mse ? "ITrainer<Batch>" : "IClassifierTrainer<Batch>");
+        string interfaces = ", " + Runtime + "Training." + (!_training!.Target.Descriptor.IsClassifier ? "ITrainer<Batch>" : "IClassifierTrainer<Batch>");
         writer.Open("public sealed class Trainer : " + Runtime + "Training.TrainerBase" + interfaces);
         writer.Line("/// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>");
         writer.Line("public const int ArenaLength = " + Literals.Int(training.ArenaLength) + ";");
@@ -94,6 +94,13 @@ internal sealed partial class ModelEmitter
 
         foreach (TrainingEmitter.TrainerTable table in training.Tables)
         {
+            if (table.PublicSummary is { } summary)
+            {
+                writer.Line("/// <summary>" + summary + "</summary>");
+                writer.Line("public float[] " + table.Field + " { get; } = new float[" + Literals.Int(table.Length) + "];");
+                continue;
+            }
+
             writer.Line("internal readonly float[] " + table.Field + " = new float[" + Literals.Int(table.Length) + "];");
         }
 
@@ -174,7 +181,7 @@ internal sealed partial class ModelEmitter
         string model = _plan.ClassName;
         TargetPlan target = training.Target;
         long classes = target.Width;
-        bool regression = target.Kind == Parsing.LossKind.Mse;
+        bool regression = !target.Descriptor.IsClassifier;
         bool batchNorm = training.HasBatchNorm;
 
         if (regression)

@@ -154,7 +154,7 @@ internal sealed partial class ModelEmitter
             writer.Line(AsSpan + "batch." + Identifiers.Escape(name) + ", b * " + max + ", " + T + ").CopyTo(" + AsSpan + sequence.IdsArray + ", b * " + T + ", " + T + "));");
         }
 
-        if (training.LabelSequence == sequence && target.Kind == Parsing.LossKind.CrossEntropy)
+        if (training.LabelSequence == sequence && target.HasLabels)
         {
             writer.Line(AsSpan + "batch.Labels, b * " + Literals.Int(target.MaxLength) + ", " + T + ").CopyTo(" + AsSpan + "__labels, b * " + T + ", " + T + "));");
         }

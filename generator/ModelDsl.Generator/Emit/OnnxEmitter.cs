@@ -139,5 +139,5 @@ internal static partial class OnnxEmitter
     }
 
     /// <summary><c>logits</c> for a model with a cross-entropy loss, <c>output</c> otherwise.</summary>
-    public static string OutputName(ModelPlan plan) => plan.Target?.Kind == LossKind.CrossEntropy ? "logits" : "output";
+    public static string OutputName(ModelPlan plan) => plan.Target?.Descriptor.IsClassifier == true ? "logits" : "output";
 }

@@ -55,7 +55,7 @@ internal static class PyTorchEmitter
         s.Append("\n\nclass ").Append(name).Append("(nn.Module):\n");
         s.Append("    \"\"\"").Append(plan.FullName.Replace("@", string.Empty)).Append(", exported by ModelDsl: its state_dict names and shapes are the model's\n");
         s.Append("    ParameterTable (and StateTable); forward(batch) takes a batch of read_batches() and returns the ");
-        s.Append(plan.Target!.Kind == LossKind.Mse ? "predictions" : "logits").Append(" of ").Append(plan.Target.Layer).Append(".\"\"\"\n\n");
+        s.Append(plan.Target!.Descriptor.IsClassifier ? "logits" : "predictions").Append(" of ").Append(plan.Target.Layer).Append(".\"\"\"\n\n");
         s.Append("    def __init__(self):\n        super().__init__()\n");
         foreach (string line in c.Init)
         {
@@ -150,20 +150,6 @@ internal static class PyTorchEmitter
     {
         TargetPlan target = plan.Target!;
         s.Append("def compute_loss(output, batch):\n");
-        string t = target.Source is { } source ? "int(batch[\"" + source + "Lengths\"].max())" : string.Empty;
-        if (target.Kind == LossKind.Mse)
-        {
-            s.Append("    \"\"\"[MseLoss]: the mean squared error").Append(target.PerPosition ? " over the valid positions" : string.Empty).Append(".\"\"\"\n");
-            s.Append(target.PerPosition
-                ? "    return mean_squared_error(output, batch[\"Targets\"][:, :" + t + "], batch[\"" + target.Source + "Lengths\"])\n"
-                : "    return mean_squared_error(output, batch[\"Targets\"])\n");
-            return;
-        }
-
-        s.Append("    \"\"\"[CrossEntropyLoss]: label smoothing ").Append(PyTorchContext.Float(target.LabelSmoothing)).Append(", ignore index ")
-            .Append(PyTorchContext.Int(target.IgnoreIndex)).Append(".\"\"\"\n");
-        s.Append("    labels = batch[\"Labels\"]").Append(target.PerPosition ? "[:, :" + t + "]" : string.Empty).Append('\n');
-        s.Append("    return cross_entropy(output, labels, ").Append(PyTorchContext.Int(target.IgnoreIndex)).Append(", ")
-            .Append(PyTorchContext.Float(target.LabelSmoothing)).Append(")\n");
+        target.Descriptor.WritePyTorch(s, target);
     }
 }

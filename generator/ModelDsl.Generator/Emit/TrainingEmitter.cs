@@ -121,7 +121,7 @@ internal sealed partial class TrainingEmitter
 
         Target = plan.Target!;
         LabelSequence = Target.PerPosition ? SequenceOfInput(Target.Source!) : null;
-        TargetSequence = Target.Kind == LossKind.CrossEntropy && LabelSequence is { Input.Tokens: true } ? LabelSequence : null;
+        TargetSequence = Target.HasLabels && LabelSequence is { Input.Tokens: true } ? LabelSequence : null;
         foreach (LayerPlan layer in plan.Layers)
         {
             HasBatchNorm |= layer.Descriptor.UsesBatchStatistics;
@@ -264,7 +264,11 @@ internal sealed partial class TrainingEmitter
     }
 
     /// <summary>A float table the trainer allocates (<paramref name="Length"/> floats) and fills once in its constructor with <paramref name="Fill"/>.</summary>
-    internal sealed record TrainerTable(string Field, long Length, string Fill);
+    internal sealed record TrainerTable(string Field, long Length, string Fill)
+    {
+        /// <summary>Non-null: the table is a public property of the trainer with this XML summary (users may write it).</summary>
+        public string? PublicSummary { get; init; }
+    }
 
     /// <summary>A static readonly field of the trainer: its type, name and initializer.</summary>
     internal sealed record TrainerConstant(string Type, string Field, string Value);
@@ -374,7 +378,8 @@ internal sealed partial class TrainingEmitter
 
         Flow last = outputs[_plan.Layers[_plan.Layers.Count - 1].Name];
         _layer = _plan.Layers[_plan.Layers.Count - 1].Name; // the loss's buffers belong to the head
-        Loss(last.Buffer, last.Sequence, last.Width);
+        LogitsOffset = last.Buffer.Offset;
+        Target.Descriptor.EmitTraining(this, Target, last);
     }
 
     private void WalkLayer(LayerPlan layer, Dictionary<string, Flow> outputs)
@@ -384,76 +389,5 @@ internal sealed partial class TrainingEmitter
         {
             outputs[layer.Name] = flow;
         }
-    }
-
-    private void Loss(Buffer logits, Sequence? sequence, long classes)
-    {
-        LogitsOffset = logits.Offset;
-        if (Target.Kind == LossKind.Mse)
-        {
-            MeanSquaredError(logits, sequence, classes);
-            return;
-        }
-
-        string rows = Rows(sequence);
-        Buffer logProbs = Alloc("loss.log_probs", sequence, classes);
-        string labels = sequence is not null ? Span("__labels", rows) : Span("batch.Labels", "B");
-        string options = Literals.Float(Target.LabelSmoothing) + ", " + Literals.Int(Target.IgnoreIndex);
-        _forward.Add("// Loss: cross-entropy over " + rows + " rows of " + Literals.Int(classes) + " classes, label smoothing " + Number(Target.LabelSmoothing) + ", ignore index " + Literals.Int(Target.IgnoreIndex));
-        _forward.Add("__rows = " + rows + ";");
-        _forward.Add("return " + K + "CrossEntropy.Forward(" + logProbs.A + ", " + logits.A + ", " + labels + ", " + rows + ", " + Literals.Int(classes) + ", " + options + ", " + Pool + ");");
-        _backward.Add(
-        [
-            "// Loss: d logits = (softmax - smoothed one-hot) / counted rows",
-            K + "CrossEntropy.Backward(" + logits.D + ", 1f, " + logProbs.A + ", " + labels + ", " + rows + ", " + Literals.Int(classes) + ", " + options + ", " + Pool + ");",
-        ]);
-    }
-
-    /// <summary>
-    /// [MseLoss]: <c>F.mse_loss</c> (mean over every element) of the head output against the batch's targets. Per position, only
-    /// the valid positions count: predictions and targets are packed (<c>__Pack</c>) to the <c>n</c> positions below each row's
-    /// length, so padding neither adds to the loss nor to the count, and gets no gradient.
-    /// </summary>
-    private void MeanSquaredError(Buffer predictions, Sequence? sequence, long width)
-    {
-        string W = Literals.Int(width);
-        if (sequence is null)
-        {
-            string targets = Span("batch.Targets", "B * " + W);
-            _forward.Add("// Loss: mean squared error over B rows of " + W + " values (mean over every element)");
-            _forward.Add("__rows = B;");
-            _forward.Add("return " + K + "MeanSquaredError.Forward(" + predictions.A + ", " + targets + ", B * " + W + ");");
-            _backward.Add(
-            [
-                "// Loss: d predictions = 2 (predictions - targets) / (B * " + W + ")",
-                K + "MeanSquaredError.Backward(" + predictions.D + ", 1f, " + predictions.A + ", " + targets + ", B * " + W + ");",
-            ]);
-            return;
-        }
-
-        UsesPacking = true;
-        string n = "n * " + W;
-        Buffer packed = Alloc("loss.packed_predictions", sequence, width) with { Length = n };
-        Buffer packedTargets = Alloc("loss.packed_targets", sequence, width) with { Length = n };
-        string positions = "int n = __Positions(" + sequence.Lengths + ", B);";
-        string lengths = sequence.Lengths + ", B, " + W;
-        string batchTargets = Span("batch.Targets", "B * " + Literals.Int(Target.MaxLength) + " * " + W);
-        _forward.Add("// Loss: mean squared error over the n valid positions of " + sequence.Input.Name + ", " + W + " values each (packed: padding is not counted)");
-        _forward.Add("{");
-        _forward.Add("    " + positions);
-        _forward.Add("    __Pack(" + packed.A + ", " + predictions.A + ", " + sequence.T + ", " + lengths + ");");
-        _forward.Add("    __Pack(" + packedTargets.A + ", " + batchTargets + ", " + Literals.Int(Target.MaxLength) + ", " + lengths + ");");
-        _forward.Add("    __rows = " + sequence.BT + ";");
-        _forward.Add("    return " + K + "MeanSquaredError.Forward(" + packed.A + ", " + packedTargets.A + ", " + n + ");");
-        _forward.Add("}");
-        _backward.Add(
-        [
-            "// Loss: d predictions = 2 (predictions - targets) / (n * " + W + ") at the valid positions",
-            "{",
-            "    " + positions,
-            "    " + K + "MeanSquaredError.Backward(" + packed.D + ", 1f, " + packed.A + ", " + packedTargets.A + ", " + n + ");",
-            "    __UnpackAdd(" + predictions.D + ", " + packed.D + ", " + sequence.T + ", " + lengths + ");",
-            "}",
-        ]);
     }
 }

@@ -35,6 +35,8 @@ internal static class LayerRegistry
         PReLULayer.Instance,
         FinalStatePoolLayer.Instance,
         ActivationLayer.Instance,
+        AddLayer.Instance,
+        ConcatLayer.Instance,
     ];
 
     private static readonly Dictionary<LayerKind, LayerDescriptor> ByKind = Index(All, descriptor => descriptor.Kind);

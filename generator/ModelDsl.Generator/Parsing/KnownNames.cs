@@ -6,18 +6,14 @@ internal static class KnownNames
     public const string Namespace = "ModelDsl";
     public const string ModelAttribute = "ModelDsl.ModelAttribute";
 
-    public static LossKind LossKindOf(string attributeName) => attributeName switch
-    {
-        "CrossEntropyLossAttribute" => LossKind.CrossEntropy,
-        "MseLossAttribute" => LossKind.Mse,
-        _ => LossKind.None,
-    };
+    /// <summary>The loss kind whose attribute class is <paramref name="attributeName"/>, or <see cref="LossKind.None"/>.</summary>
+    public static LossKind LossKindOf(string attributeName) => Losses.LossRegistry.FromAttribute(attributeName)?.Kind ?? LossKind.None;
 
     /// <summary>The attribute's name as written, e.g. <c>TransformerEncoder</c>.</summary>
     public static string AttributeName(LayerKind kind) => Layers.LayerRegistry.Find(kind)?.AttributeName ?? kind.ToString();
 
     /// <summary>The loss attribute's name as written.</summary>
-    public static string AttributeName(LossKind kind) => kind == LossKind.Mse ? "MseLoss" : "CrossEntropyLoss";
+    public static string AttributeName(LossKind kind) => Losses.LossRegistry.Find(kind)?.AttributeName ?? kind.ToString();
 
     /// <summary>Members the generator adds to every model; a user member with one of these names is an error.</summary>
     public static bool IsReserved(string memberName) => memberName.StartsWith("__", System.StringComparison.Ordinal) || memberName switch

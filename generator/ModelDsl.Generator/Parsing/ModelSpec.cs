@@ -58,12 +58,18 @@ internal readonly record struct LayerKind(string? Name)
     public override string ToString() => Name ?? "Unknown";
 }
 
-/// <summary>The loss attributes the generator knows.</summary>
-internal enum LossKind
+/// <summary>
+/// A loss kind, identified by its attribute's name as written (<c>CrossEntropyLoss</c> for <c>[CrossEntropyLoss]</c>). The kinds the
+/// generator knows are the descriptors listed in <c>LossRegistry.All</c> (one file each under <c>Losses/</c>); each declares its own
+/// kind, so a new loss adds nothing here. <see cref="None"/> (the default) is a member without a loss.
+/// </summary>
+/// <param name="Name">The attribute's name without <c>Attribute</c>; null for <see cref="None"/>.</param>
+internal readonly record struct LossKind(string? Name)
 {
-    None = 0,
-    CrossEntropy,
-    Mse,
+    public static readonly LossKind None = default;
+
+    /// <summary>The attribute's name, or <c>None</c>.</summary>
+    public override string ToString() => Name ?? "None";
 }
 
 /// <summary>One layer member.</summary>

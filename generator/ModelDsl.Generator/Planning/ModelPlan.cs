@@ -122,9 +122,21 @@ internal sealed record InputPlan(string Name, bool Tokens, long MaxLength, strin
 
 /// <summary>What the loss compares the output with.</summary>
 /// <param name="PerPosition">Labels/targets per position ([B, T]) rather than per row ([B]).</param>
-/// <param name="Width">Classes (cross-entropy) or target width (MSE).</param>
+/// <param name="Width">Classes (labels) or target width (float targets).</param>
+/// <param name="IgnoreIndex">The label that contributes nothing (the Batch fills empty label slots with it); 0 for float targets.</param>
+/// <param name="Options">The loss kind's own resolved options (see its descriptor under <c>Losses/</c>).</param>
 /// <param name="Source">The input whose lengths bound a per-position target.</param>
-internal sealed record TargetPlan(LossKind Kind, string Layer, bool PerPosition, long MaxLength, long Width, string WidthDisplay, long IgnoreIndex, float LabelSmoothing, string? Source);
+internal sealed record TargetPlan(LossKind Kind, string Layer, bool PerPosition, long MaxLength, long Width, string WidthDisplay, long IgnoreIndex, Losses.LossOptions Options, string? Source)
+{
+    /// <summary>The loss kind's descriptor.</summary>
+    public Losses.LossDescriptor Descriptor => Losses.LossRegistry.Get(Kind);
+
+    /// <summary>What the Batch holds for the loss: class labels or float targets.</summary>
+    public Losses.LossTargets Targets => Descriptor.Targets;
+
+    /// <summary>Whether the batch holds class labels (<c>Labels</c>) rather than float targets (<c>Targets</c>).</summary>
+    public bool HasLabels => Targets == Losses.LossTargets.Labels;
+}
 
 /// <summary>A constant emitted into the model's <c>Dims</c> class.</summary>
 internal sealed record DimConstant(string Name, long Value, string Comment);

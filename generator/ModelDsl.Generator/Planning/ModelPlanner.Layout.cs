@@ -47,43 +47,12 @@ internal sealed partial class ModelPlanner
             return null; // the head itself failed; that is reported
         }
 
-        if (loss.Kind == LossKind.Mse)
+        if (Losses.LossRegistry.Find(loss.Kind) is not { } descriptor)
         {
-            if (output.Tokens)
-            {
-                Report(DiagnosticDescriptors.LossHeadMismatch, loss.Location, head.Name, "[MseLoss] needs a float output, but '" + head.Name + "' produces " + output.Named);
-                return null;
-            }
-
-            return new TargetPlan(LossKind.Mse, head.Name, output.HasSequence, output.HasSequence ? output.Dims[1].Size : 0, output.Last.Size, output.Last.Named, 0, 0f, output.Source);
+            return null; // the parser only records known losses
         }
 
-        bool classifier = LayerRegistry.Find(head.Kind) is { IsClassifierHead: true };
-        if (!classifier || output.Last.Size < 2)
-        {
-            string why = !classifier
-                ? "'" + head.Name + "' is [" + KnownNames.AttributeName(head.Kind) + "] producing " + output.Named
-                : "'" + head.Name + "' has Units " + output.Last.Named;
-            Report(DiagnosticDescriptors.LossHeadMismatch, loss.Location, head.Name, "[CrossEntropyLoss] needs a [Dense] head with at least 2 units (the classes), but " + why);
-            return null;
-        }
-
-        ArgumentSpec? smoothing = loss.Argument("LabelSmoothing");
-        float labelSmoothing = smoothing is { Kind: ArgumentKind.Float } ? smoothing.Float : 0f;
-        if (float.IsNaN(labelSmoothing) || labelSmoothing < 0f || labelSmoothing >= 1f)
-        {
-            Report(DiagnosticDescriptors.ArgumentOutOfRange, smoothing?.Location ?? loss.Location, head.Name, "LabelSmoothing", labelSmoothing.ToString("R", CultureInfo.InvariantCulture), "in [0, 1)");
-            return null;
-        }
-
-        if (output.HasSequence && output.Source is { } decoded && !CheckDecodedVocabulary(head, loss, output, decoded))
-        {
-            return null;
-        }
-
-        ArgumentSpec? ignore = loss.Argument("IgnoreIndex");
-        long ignoreIndex = ignore is { Kind: ArgumentKind.Int } ? ignore.Int : -100;
-        return new TargetPlan(LossKind.CrossEntropy, head.Name, output.HasSequence, output.HasSequence ? output.Dims[1].Size : 0, output.Last.Size, output.Last.Named, ignoreIndex, labelSmoothing, output.Source);
+        return descriptor.Plan(new Losses.LossContext(this, head, output, loss));
     }
 
     /// <summary>
@@ -91,7 +60,7 @@ internal sealed partial class ModelPlanner
     /// <paramref name="decoded"/>) feeds its predictions back as that input's next tokens: the head's classes must be
     /// exactly the vocabulary of the [Embedding] that reads the input. (A per-position tagger without such a decoder may differ.)
     /// </summary>
-    private bool CheckDecodedVocabulary(LayerSpec head, LossSpec loss, Shape output, string decoded)
+    internal bool CheckDecodedVocabulary(LayerSpec head, LossSpec loss, Shape output, string decoded)
     {
         bool autoregressive = false;
         LayerSpec? embedding = null;

@@ -44,7 +44,7 @@ internal static class TrainingSupport
         }
 
         LayerPlan last = plan.Layers[plan.Layers.Count - 1];
-        if (plan.Target.Layer != last.Name || (plan.Target.Kind == LossKind.CrossEntropy && !last.Descriptor.IsClassifierHead))
+        if (plan.Target.Layer != last.Name || (plan.Target.HasLabels && !last.Descriptor.IsClassifierHead))
         {
             return "training code for a loss that is not on the last declared layer";
         }

@@ -27,7 +27,7 @@ namespace ModelDsl.Kernels;
 /// The loss is summed in double in row order, so it does not depend on the thread count.</para>
 /// </remarks>
 [SkipLocalsInit]
-public static unsafe class CrossEntropy
+public static unsafe partial class CrossEntropy
 {
     /// <summary>PyTorch's default <c>ignore_index</c>.</summary>
     public const int DefaultIgnoreIndex = -100;

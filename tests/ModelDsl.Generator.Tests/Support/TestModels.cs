@@ -120,6 +120,23 @@ internal static class TestModels
         }
         """;
 
+    /// <summary>Distillation per position: a student tagger against a teacher's logits softened at T = 2 (issue 19's RowLoss packing).</summary>
+    public const string SequenceDistillation = """
+        using ModelDsl;
+
+        namespace Demo;
+
+        [Model(MaxBatch = 8)]
+        public partial class SequenceStudent
+        {
+            public const int Length = 12, Features = 5, Classes = 6;
+
+            [Input(Length, Features = Features)] public partial FeatureInput Frames { get; }
+            [Dense(16, Activation = Activation.Gelu)] public partial Dense Hidden { get; }
+            [Dense(Classes)] [KLDivergenceLoss(Temperature = 2f)] public partial Dense Out { get; }
+        }
+        """;
+
     /// <summary>GRU encoder-decoder with Bahdanau attention and a tanh bridge (bidirectional encoder 2 x 48 -> decoder 64).</summary>
     public const string GruBahdanau = """
         using ModelDsl;
