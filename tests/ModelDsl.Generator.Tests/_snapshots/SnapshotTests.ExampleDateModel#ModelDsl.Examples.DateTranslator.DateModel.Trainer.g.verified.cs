@@ -48,9 +48,7 @@ partial class DateModel
         {
             public const int source_embedding_output = 0; // BTSource * 64 floats, at most 131,072
             public const int source_positions_output = 131072; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_q = 262144; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_k = 393216; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_v = 524288; // BTSource * 64 floats, at most 131,072
+            public const int encoder_layers_0_self_attn_qkv = 262144; // BTSource * 192 floats, at most 393,216
             public const int encoder_layers_0_self_attn_probs = 655360; // B * 4 * TSource * TSource floats, at most 262,144
             public const int encoder_layers_0_self_attn_context = 917504; // BTSource * 64 floats, at most 131,072
             public const int encoder_layers_0_self_attn_output = 1048576; // BTSource * 64 floats, at most 131,072
@@ -65,9 +63,7 @@ partial class DateModel
             public const int encoder_layers_0_norm2_output = 2232320; // BTSource * 64 floats, at most 131,072
             public const int encoder_layers_0_norm2_mean = 2363392; // BTSource floats, at most 2,048
             public const int encoder_layers_0_norm2_rstd = 2365440; // BTSource floats, at most 2,048
-            public const int encoder_layers_1_self_attn_q = 2367488; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_1_self_attn_k = 2498560; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_1_self_attn_v = 2629632; // BTSource * 64 floats, at most 131,072
+            public const int encoder_layers_1_self_attn_qkv = 2367488; // BTSource * 192 floats, at most 393,216
             public const int encoder_layers_1_self_attn_probs = 2760704; // B * 4 * TSource * TSource floats, at most 262,144
             public const int encoder_layers_1_self_attn_context = 3022848; // BTSource * 64 floats, at most 131,072
             public const int encoder_layers_1_self_attn_output = 3153920; // BTSource * 64 floats, at most 131,072
@@ -84,9 +80,7 @@ partial class DateModel
             public const int encoder_layers_1_norm2_rstd = 4470784; // BTSource floats, at most 2,048
             public const int target_embedding_output = 4472832; // BTTarget * 64 floats, at most 45,056
             public const int target_positions_output = 4517888; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_0_self_attn_q = 4562944; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_0_self_attn_k = 4608000; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_0_self_attn_v = 4653056; // BTTarget * 64 floats, at most 45,056
+            public const int decoder_layers_0_self_attn_qkv = 4562944; // BTTarget * 192 floats, at most 135,168
             public const int decoder_layers_0_self_attn_probs = 4698112; // B * 4 * TTarget * TTarget floats, at most 30,976
             public const int decoder_layers_0_self_attn_context = 4729088; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_0_self_attn_output = 4774144; // BTTarget * 64 floats, at most 45,056
@@ -95,8 +89,7 @@ partial class DateModel
             public const int decoder_layers_0_norm1_mean = 4909312; // BTTarget floats, at most 704
             public const int decoder_layers_0_norm1_rstd = 4910016; // BTTarget floats, at most 704
             public const int decoder_layers_0_multihead_attn_q = 4910720; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_0_multihead_attn_k = 4955776; // BTSource * 64 floats, at most 131,072
-            public const int decoder_layers_0_multihead_attn_v = 5086848; // BTSource * 64 floats, at most 131,072
+            public const int decoder_layers_0_multihead_attn_kv = 4955776; // BTSource * 128 floats, at most 262,144
             public const int decoder_layers_0_multihead_attn_probs = 5217920; // B * 4 * TTarget * TSource floats, at most 90,112
             public const int decoder_layers_0_multihead_attn_context = 5308032; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_0_multihead_attn_output = 5353088; // BTTarget * 64 floats, at most 45,056
@@ -111,9 +104,7 @@ partial class DateModel
             public const int decoder_layers_0_norm3_output = 5760000; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_0_norm3_mean = 5805056; // BTTarget floats, at most 704
             public const int decoder_layers_0_norm3_rstd = 5805760; // BTTarget floats, at most 704
-            public const int decoder_layers_1_self_attn_q = 5806464; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_1_self_attn_k = 5851520; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_1_self_attn_v = 5896576; // BTTarget * 64 floats, at most 45,056
+            public const int decoder_layers_1_self_attn_qkv = 5806464; // BTTarget * 192 floats, at most 135,168
             public const int decoder_layers_1_self_attn_probs = 5941632; // B * 4 * TTarget * TTarget floats, at most 30,976
             public const int decoder_layers_1_self_attn_context = 5972608; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_1_self_attn_output = 6017664; // BTTarget * 64 floats, at most 45,056
@@ -122,8 +113,7 @@ partial class DateModel
             public const int decoder_layers_1_norm1_mean = 6152832; // BTTarget floats, at most 704
             public const int decoder_layers_1_norm1_rstd = 6153536; // BTTarget floats, at most 704
             public const int decoder_layers_1_multihead_attn_q = 6154240; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_1_multihead_attn_k = 6199296; // BTSource * 64 floats, at most 131,072
-            public const int decoder_layers_1_multihead_attn_v = 6330368; // BTSource * 64 floats, at most 131,072
+            public const int decoder_layers_1_multihead_attn_kv = 6199296; // BTSource * 128 floats, at most 262,144
             public const int decoder_layers_1_multihead_attn_probs = 6461440; // B * 4 * TTarget * TSource floats, at most 90,112
             public const int decoder_layers_1_multihead_attn_context = 6551552; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_1_multihead_attn_output = 6596608; // BTTarget * 64 floats, at most 45,056
@@ -410,23 +400,18 @@ partial class DateModel
             // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3072, 4096), p.Slice(15360, 64), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(7168, 4096), p.Slice(15424, 64), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(11264, 4096), p.Slice(15488, 64), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TSource,64] -> [B,TSource,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3072, 12288), p.Slice(15360, 192), BTSource, 64, 192, pool: Pool);
+                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
+                // [B,4,TSource,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
-                    a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
+                    Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
@@ -460,26 +445,19 @@ partial class DateModel
             // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(36544, 4096), p.Slice(48832, 64), BTSource, 64, 64,
+                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,TSource,64] -> [B,TSource,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(36544, 12288), p.Slice(48832, 192), BTSource, 64, 192,
                     pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(40640, 4096), p.Slice(48896, 64), BTSource, 64, 64,
-                    pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(44736, 4096), p.Slice(48960, 64), BTSource, 64, 64,
-                    pool: Pool);
-                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
+                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
+                // [B,4,TSource,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource),
-                    a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
+                    Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
@@ -522,23 +500,18 @@ partial class DateModel
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(73792, 4096), p.Slice(86080, 64), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(77888, 4096), p.Slice(86144, 64), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(81984, 4096), p.Slice(86208, 64), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64], probs [B,4,TTarget,TTarget]
+                // Decoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TTarget,64] -> [B,TTarget,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(73792, 12288), p.Slice(86080, 192), BTTarget, 64, 192, pool: Pool);
+                // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64] (row strides 192, 192), probs
+                // [B,4,TTarget,TTarget]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget),
-                    a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192, B, TTarget, TTarget, 4, 16, mask, 0.25f,
+                    Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64),
@@ -557,22 +530,19 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), p.Slice(90432, 4096), p.Slice(102720, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(94528, 4096), p.Slice(102784, 64), BTSource, 64, 64,
+                // Decoder.Layer[0].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
+                // decoder.layers.0.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(94528, 8192), p.Slice(102784, 128), BTSource, 64, 128,
                     pool: Pool);
-                // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(98624, 4096), p.Slice(102848, 64), BTSource, 64, 64,
-                    pool: Pool);
-                // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64], probs
-                // [B,4,TTarget,TSource]
+                // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64] (row strides 64, 128),
+                // probs [B,4,TTarget,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128, B, TTarget, TSource, 4, 16, memoryMask,
+                    0.25f, Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
@@ -609,26 +579,19 @@ partial class DateModel
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(124032, 4096), p.Slice(136320, 64), BTTarget, 64, 64,
+                // Decoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,TTarget,64] -> [B,TTarget,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(124032, 12288), p.Slice(136320, 192), BTTarget, 64, 192,
                     pool: Pool);
-                // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(128128, 4096), p.Slice(136384, 64), BTTarget, 64, 64,
-                    pool: Pool);
-                // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(132224, 4096), p.Slice(136448, 64), BTTarget, 64, 64,
-                    pool: Pool);
-                // Decoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64], probs [B,4,TTarget,TTarget]
+                // Decoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64] (row strides 192, 192), probs
+                // [B,4,TTarget,TTarget]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_probs, B * 4 * TTarget * TTarget),
-                    a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192, B, TTarget, TTarget, 4, 16, mask, 0.25f,
+                    Pool);
                 // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
@@ -648,22 +611,19 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), p.Slice(140672, 4096), p.Slice(152960, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[1].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.1.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(144768, 4096), p.Slice(153024, 64), BTSource, 64, 64,
+                // Decoder.Layer[1].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
+                // decoder.layers.1.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(144768, 8192), p.Slice(153024, 128), BTSource, 64, 128,
                     pool: Pool);
-                // Decoder.Layer[1].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.1.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(148864, 4096), p.Slice(153088, 64), BTSource, 64, 64,
-                    pool: Pool);
-                // Decoder.Layer[1].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64], probs
-                // [B,4,TTarget,TSource]
+                // Decoder.Layer[1].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64] (row strides 64, 128),
+                // probs [B,4,TTarget,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_multihead_attn_probs, B * 4 * TTarget * TSource),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128, B, TTarget, TSource, 4, 16, memoryMask,
+                    0.25f, Pool);
                 // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64),
@@ -764,10 +724,12 @@ partial class DateModel
                     a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), p.Slice(153152, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn: attention
                 __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64), d.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_kv + 64, BTSource * 128 - 64),
                     d.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128,
                     a.Slice(Arena.decoder_layers_1_multihead_attn_probs, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight,
@@ -775,16 +737,11 @@ partial class DateModel
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), g.Slice(140672, 4096), g.Slice(152960, 64),
                     d.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
                     p.Slice(140672, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[1].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.1.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(144768, 4096), g.Slice(153024, 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    p.Slice(144768, 4096), BTSource, 64, 64, pool: Pool);
-                // Decoder.Layer[1].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.1.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(148864, 4096), g.Slice(153088, 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    p.Slice(148864, 4096), BTSource, 64, 64, pool: Pool);
+                // Decoder.Layer[1].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
+                // decoder.layers.1.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(144768, 8192), g.Slice(153024, 128),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                    p.Slice(144768, 8192), BTSource, 64, 128, pool: Pool);
                 // Decoder.Layer[1].norm1: LayerNorm [B,TTarget,64]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), g.Slice(173888, 64), g.Slice(173952, 64),
                     d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64),
@@ -799,27 +756,19 @@ partial class DateModel
                     g.Slice(140608, 64), d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), p.Slice(136512, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64), d.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
+                    d.Slice(Arena.decoder_layers_1_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    d.Slice(Arena.decoder_layers_1_self_attn_qkv + 128, BTTarget * 192 - 128),
+                    d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192,
                     a.Slice(Arena.decoder_layers_1_self_attn_probs, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(124032, 4096), g.Slice(136320, 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    p.Slice(124032, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(128128, 4096), g.Slice(136384, 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    p.Slice(128128, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(132224, 4096), g.Slice(136448, 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    p.Slice(132224, 4096), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,TTarget,64] -> [B,TTarget,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(124032, 12288), g.Slice(136320, 192),
+                    d.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    p.Slice(124032, 12288), BTTarget, 64, 192, pool: Pool);
             }
             // Decoder.Layer[0] (backward)
             {
@@ -858,10 +807,12 @@ partial class DateModel
                     a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(102912, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: attention
                 __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64), d.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128,
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight,
@@ -869,16 +820,11 @@ partial class DateModel
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), g.Slice(90432, 4096), g.Slice(102720, 64),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
                     p.Slice(90432, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(94528, 4096), g.Slice(102784, 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    p.Slice(94528, 4096), BTSource, 64, 64, pool: Pool);
-                // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(98624, 4096), g.Slice(102848, 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    p.Slice(98624, 4096), BTSource, 64, 64, pool: Pool);
+                // Decoder.Layer[0].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
+                // decoder.layers.0.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(94528, 8192), g.Slice(102784, 128),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                    p.Slice(94528, 8192), BTSource, 64, 128, pool: Pool);
                 // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,64]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), g.Slice(123648, 64), g.Slice(123712, 64),
                     d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
@@ -893,27 +839,19 @@ partial class DateModel
                     d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64),
                     p.Slice(86272, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), d.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128),
+                    d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192,
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(73792, 4096), g.Slice(86080, 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
-                    p.Slice(73792, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(77888, 4096), g.Slice(86144, 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
-                    p.Slice(77888, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(81984, 4096), g.Slice(86208, 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
-                    p.Slice(81984, 4096), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TTarget,64] -> [B,TTarget,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(73792, 12288), g.Slice(86080, 192),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192), a.Slice(Arena.target_positions_output, BTTarget * 64),
+                    p.Slice(73792, 12288), BTTarget, 64, 192, pool: Pool);
             }
             // TargetPositions (LearnedPositions): [B,TTarget,64] -> [B,TTarget,64]
             __Kernels.LearnedPositions.Backward(d.Slice(Arena.target_embedding_output, BTTarget * 64), g.Slice(73088, 704),
@@ -955,27 +893,19 @@ partial class DateModel
                     d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64),
                     p.Slice(49024, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64), d.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128),
+                    d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(36544, 4096), g.Slice(48832, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    p.Slice(36544, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(40640, 4096), g.Slice(48896, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    p.Slice(40640, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(44736, 4096), g.Slice(48960, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    p.Slice(44736, 4096), BTSource, 64, 64, pool: Pool);
+                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,TSource,64] -> [B,TSource,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(36544, 12288), g.Slice(48832, 192),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    p.Slice(36544, 12288), BTSource, 64, 192, pool: Pool);
             }
             // Encoder.Layer[0] (backward)
             {
@@ -1011,27 +941,19 @@ partial class DateModel
                     d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                     p.Slice(15552, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), d.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128),
+                    d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(3072, 4096), g.Slice(15360, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
-                    p.Slice(3072, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(7168, 4096), g.Slice(15424, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
-                    p.Slice(7168, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(11264, 4096), g.Slice(15488, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
-                    p.Slice(11264, 4096), BTSource, 64, 64, pool: Pool);
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TSource,64] -> [B,TSource,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(3072, 12288), g.Slice(15360, 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192), a.Slice(Arena.source_positions_output, BTSource * 64),
+                    p.Slice(3072, 12288), BTSource, 64, 192, pool: Pool);
             }
             // SourcePositions (SinusoidalPositions): [B,TSource,64] -> [B,TSource,64]
             __Kernels.SinusoidalPositions.Backward(d.Slice(Arena.source_embedding_output, BTSource * 64),
@@ -1089,24 +1011,19 @@ partial class DateModel
                 // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                    // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3072, 4096), p.Slice(15360, 64), BTSource, 64, 64, pool: Pool);
-                    // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(7168, 4096), p.Slice(15424, 64), BTSource, 64, 64, pool: Pool);
-                    // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(11264, 4096), p.Slice(15488, 64), BTSource, 64, 64,
+                    // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                    // [B,TSource,64] -> [B,TSource,192]
+                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3072, 12288), p.Slice(15360, 192), BTSource, 64, 192,
                         pool: Pool);
-                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
+                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
+                    // [B,4,TSource,TSource]
                     __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
-                        a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
+                        Pool);
                     // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648),
                     // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
@@ -1141,26 +1058,19 @@ partial class DateModel
                 // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                    // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(36544, 4096), p.Slice(48832, 64), BTSource, 64, 64,
+                    // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                    // [B,TSource,64] -> [B,TSource,192]
+                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(36544, 12288), p.Slice(48832, 192), BTSource, 64, 192,
                         pool: Pool);
-                    // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(40640, 4096), p.Slice(48896, 64), BTSource, 64, 64,
-                        pool: Pool);
-                    // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(44736, 4096), p.Slice(48960, 64), BTSource, 64, 64,
-                        pool: Pool);
-                    // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
+                    // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
+                    // [B,4,TSource,TSource]
                     __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64),
                         a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource),
-                        a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                        a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                        a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
+                        a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
+                        Pool);
                     // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120),
                     // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),

@@ -48,9 +48,7 @@ partial class SentimentModel
         {
             public const int tokens_output = 0; // BT * 64 floats, at most 49,152
             public const int positions_output = 49152; // BT * 64 floats, at most 49,152
-            public const int encoder_layers_0_self_attn_q = 98304; // BT * 64 floats, at most 49,152
-            public const int encoder_layers_0_self_attn_k = 147456; // BT * 64 floats, at most 49,152
-            public const int encoder_layers_0_self_attn_v = 196608; // BT * 64 floats, at most 49,152
+            public const int encoder_layers_0_self_attn_qkv = 98304; // BT * 192 floats, at most 147,456
             public const int encoder_layers_0_self_attn_probs = 245760; // B * 4 * T * T floats, at most 73,728
             public const int encoder_layers_0_self_attn_context = 319488; // BT * 64 floats, at most 49,152
             public const int encoder_layers_0_self_attn_output = 368640; // BT * 64 floats, at most 49,152
@@ -68,9 +66,7 @@ partial class SentimentModel
             public const int encoder_layers_0_norm2_output = 1009152; // BT * 64 floats, at most 49,152
             public const int encoder_layers_0_norm2_mean = 1058304; // BT floats, at most 768
             public const int encoder_layers_0_norm2_rstd = 1059072; // BT floats, at most 768
-            public const int encoder_layers_1_self_attn_q = 1059840; // BT * 64 floats, at most 49,152
-            public const int encoder_layers_1_self_attn_k = 1108992; // BT * 64 floats, at most 49,152
-            public const int encoder_layers_1_self_attn_v = 1158144; // BT * 64 floats, at most 49,152
+            public const int encoder_layers_1_self_attn_qkv = 1059840; // BT * 192 floats, at most 147,456
             public const int encoder_layers_1_self_attn_probs = 1207296; // B * 4 * T * T floats, at most 73,728
             public const int encoder_layers_1_self_attn_context = 1281024; // BT * 64 floats, at most 49,152
             public const int encoder_layers_1_self_attn_output = 1330176; // BT * 64 floats, at most 49,152
@@ -271,22 +267,17 @@ partial class SentimentModel
             // probabilities, after each sublayer and in the FFN)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    p.Slice(3200, 4096), p.Slice(15488, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    p.Slice(7296, 4096), p.Slice(15552, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    p.Slice(11392, 4096), p.Slice(15616, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64], probs [B,4,T,T], dropout p = 0.1 on the
-                // probabilities, stream 0UL
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.positions_output, BT * 64),
+                    p.Slice(3200, 12288), p.Slice(15488, 192), BT, 64, 192, pool: Pool);
+                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64] (row strides 192, 192), probs [B,4,T,T],
+                // dropout p = 0.1 on the probabilities, stream 0UL
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64), B, T, T, 4, 16, mask,
-                    0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training,
-                    Pool);
+                    a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BT * 192 - 128), 192, 192, B, T, T, 4, 16, mask, 0.25f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15680..19776), [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64), p.Slice(15680, 4096), p.Slice(19776, 64), BT, 64, 64, pool: Pool);
@@ -330,22 +321,17 @@ partial class SentimentModel
             // probabilities, after each sublayer and in the FFN)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(36672, 4096), p.Slice(48960, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(40768, 4096), p.Slice(49024, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(44864, 4096), p.Slice(49088, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64], probs [B,4,T,T], dropout p = 0.1 on the
-                // probabilities, stream 4UL
+                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192),
+                    a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), p.Slice(36672, 12288), p.Slice(48960, 192), BT, 64, 192, pool: Pool);
+                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64] (row strides 192, 192), probs [B,4,T,T],
+                // dropout p = 0.1 on the probabilities, stream 4UL
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64), B, T, T, 4, 16, mask,
-                    0.25f, global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training,
-                    Pool);
+                    a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BT * 192 - 128), 192, 192, B, T, T, 4, 16, mask, 0.25f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49152..53248), [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64), p.Slice(49152, 4096), p.Slice(53248, 64), BT, 64, 64, pool: Pool);
@@ -461,25 +447,19 @@ partial class SentimentModel
                     d.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64),
                     p.Slice(49152, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: attention (dropout on the probabilities)
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), d.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BT * 192 - 128), d.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192), a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BT * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f,
                     global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(36672, 4096), g.Slice(48960, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), p.Slice(36672, 4096),
-                    BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(40768, 4096), g.Slice(49024, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), p.Slice(40768, 4096),
-                    BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(44864, 4096), g.Slice(49088, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), p.Slice(44864, 4096),
-                    BT, 64, 64, pool: Pool);
+                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(36672, 12288), g.Slice(48960, 192),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    p.Slice(36672, 12288), BT, 64, 192, pool: Pool);
             }
             // Encoder.Layer[0] (backward)
             {
@@ -524,25 +504,19 @@ partial class SentimentModel
                     d.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64),
                     p.Slice(15680, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention (dropout on the probabilities)
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), d.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BT * 192 - 128), d.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BT * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f,
                     global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(3200, 4096), g.Slice(15488, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64), a.Slice(Arena.positions_output, BT * 64), p.Slice(3200, 4096), BT, 64, 64,
-                    pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(7296, 4096), g.Slice(15552, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.positions_output, BT * 64), p.Slice(7296, 4096), BT, 64, 64,
-                    pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(11392, 4096), g.Slice(15616, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64), a.Slice(Arena.positions_output, BT * 64), p.Slice(11392, 4096), BT, 64, 64,
-                    pool: Pool);
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(3200, 12288), g.Slice(15488, 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.positions_output, BT * 64), p.Slice(3200, 12288), BT, 64,
+                    192, pool: Pool);
             }
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]
             __Kernels.SinusoidalPositions.Backward(d.Slice(Arena.tokens_output, BT * 64), d.Slice(Arena.positions_output, BT * 64), B, T, 64);

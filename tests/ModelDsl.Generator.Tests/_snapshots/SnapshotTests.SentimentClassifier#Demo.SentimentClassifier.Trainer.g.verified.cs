@@ -48,9 +48,7 @@ partial class SentimentClassifier
         {
             public const int tokens_output = 0; // BT * 64 floats, at most 131,072
             public const int positions_output = 131072; // BT * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_q = 262144; // BT * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_k = 393216; // BT * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_v = 524288; // BT * 64 floats, at most 131,072
+            public const int encoder_layers_0_self_attn_qkv = 262144; // BT * 192 floats, at most 393,216
             public const int encoder_layers_0_self_attn_probs = 655360; // B * 4 * T * T floats, at most 524,288
             public const int encoder_layers_0_self_attn_context = 1179648; // BT * 64 floats, at most 131,072
             public const int encoder_layers_0_self_attn_output = 1310720; // BT * 64 floats, at most 131,072
@@ -68,9 +66,7 @@ partial class SentimentClassifier
             public const int encoder_layers_0_norm2_output = 3805184; // BT * 64 floats, at most 131,072
             public const int encoder_layers_0_norm2_mean = 3936256; // BT floats, at most 2,048
             public const int encoder_layers_0_norm2_rstd = 3938304; // BT floats, at most 2,048
-            public const int encoder_layers_1_self_attn_q = 3940352; // BT * 64 floats, at most 131,072
-            public const int encoder_layers_1_self_attn_k = 4071424; // BT * 64 floats, at most 131,072
-            public const int encoder_layers_1_self_attn_v = 4202496; // BT * 64 floats, at most 131,072
+            public const int encoder_layers_1_self_attn_qkv = 3940352; // BT * 192 floats, at most 393,216
             public const int encoder_layers_1_self_attn_probs = 4333568; // B * 4 * T * T floats, at most 524,288
             public const int encoder_layers_1_self_attn_context = 4857856; // BT * 64 floats, at most 131,072
             public const int encoder_layers_1_self_attn_output = 4988928; // BT * 64 floats, at most 131,072
@@ -272,22 +268,17 @@ partial class SentimentClassifier
             // probabilities, after each sublayer and in the FFN)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    p.Slice(64000, 4096), p.Slice(76288, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    p.Slice(68096, 4096), p.Slice(76352, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    p.Slice(72192, 4096), p.Slice(76416, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64], probs [B,4,T,T], dropout p = 0.1 on the
-                // probabilities, stream 0UL
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.positions_output, BT * 64),
+                    p.Slice(64000, 12288), p.Slice(76288, 192), BT, 64, 192, pool: Pool);
+                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64] (row strides 192, 192), probs [B,4,T,T],
+                // dropout p = 0.1 on the probabilities, stream 0UL
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64), B, T, T, 4, 16, mask,
-                    0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training,
-                    Pool);
+                    a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BT * 192 - 128), 192, 192, B, T, T, 4, 16, mask, 0.25f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[76480..80576), [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64), p.Slice(76480, 4096), p.Slice(80576, 64), BT, 64, 64, pool: Pool);
@@ -331,22 +322,17 @@ partial class SentimentClassifier
             // probabilities, after each sublayer and in the FFN)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(113984, 4096), p.Slice(126272, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(118080, 4096), p.Slice(126336, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(122176, 4096), p.Slice(126400, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64], probs [B,4,T,T], dropout p = 0.1 on the
-                // probabilities, stream 4UL
+                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192),
+                    a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), p.Slice(113984, 12288), p.Slice(126272, 192), BT, 64, 192, pool: Pool);
+                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64] (row strides 192, 192), probs [B,4,T,T],
+                // dropout p = 0.1 on the probabilities, stream 4UL
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64), B, T, T, 4, 16, mask,
-                    0.25f, global::System.MemoryExtensions.AsSpan(__masks, 1310720, B * 4 * T * T), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training,
-                    Pool);
+                    a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BT * 192 - 128), 192, 192, B, T, T, 4, 16, mask, 0.25f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 1310720, B * 4 * T * T), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[126464..130560), [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64), p.Slice(126464, 4096), p.Slice(130560, 64), BT, 64, 64, pool: Pool);
@@ -462,25 +448,19 @@ partial class SentimentClassifier
                     d.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64),
                     p.Slice(126464, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: attention (dropout on the probabilities)
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), d.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BT * 192 - 128), d.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192), a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BT * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f,
                     global::System.MemoryExtensions.AsSpan(__masks, 1310720, B * 4 * T * T), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(113984, 4096), g.Slice(126272, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(113984, 4096), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(118080, 4096), g.Slice(126336, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(118080, 4096), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(122176, 4096), g.Slice(126400, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(122176, 4096), BT, 64, 64, pool: Pool);
+                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(113984, 12288), g.Slice(126272, 192),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    p.Slice(113984, 12288), BT, 64, 192, pool: Pool);
             }
             // Encoder.Layer[0] (backward)
             {
@@ -525,25 +505,19 @@ partial class SentimentClassifier
                     d.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64),
                     p.Slice(76480, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention (dropout on the probabilities)
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), d.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BT * 192 - 128), d.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BT * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f,
                     global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(64000, 4096), g.Slice(76288, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64), a.Slice(Arena.positions_output, BT * 64), p.Slice(64000, 4096), BT, 64, 64,
-                    pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(68096, 4096), g.Slice(76352, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.positions_output, BT * 64), p.Slice(68096, 4096), BT, 64, 64,
-                    pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(72192, 4096), g.Slice(76416, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64), a.Slice(Arena.positions_output, BT * 64), p.Slice(72192, 4096), BT, 64, 64,
-                    pool: Pool);
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(64000, 12288), g.Slice(76288, 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.positions_output, BT * 64), p.Slice(64000, 12288), BT, 64,
+                    192, pool: Pool);
             }
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]
             __Kernels.SinusoidalPositions.Backward(d.Slice(Arena.tokens_output, BT * 64), d.Slice(Arena.positions_output, BT * 64), B, T, 64);
