@@ -161,16 +161,41 @@ internal sealed partial class TrainingEmitter
         branch = Dropout(prefix + "dropout" + Literals.Int(index) + ".output", at + ".dropout" + Literals.Int(index), branch, sequence, width, options.Dropout, fwd, db);
         bwd.Add(db);
         var rb = new List<string>();
-        Buffer sum = Residual(prefix + "residual" + Literals.Int(index), at + ": residual" + Literals.Int(index) + " = x + " + what, x, branch, sequence, width, fwd, rb);
-        bwd.Add(rb);
+        string residual = prefix + "residual" + Literals.Int(index);
+        string title = at + ": residual" + Literals.Int(index) + " = x + " + what;
         if (options.NormFirst)
         {
+            Buffer sum = Residual(residual, title, x, branch, sequence, width, fwd, rb);
+            bwd.Add(rb);
             return sum;
         }
 
-        var pb = new List<string>();
-        Buffer output = Norm(prefix + norm, prefix + norm, at + "." + norm, sum, sequence, width, fwd, pb);
-        bwd.Add(pb);
+        Buffer output = ResidualNorm(residual, prefix + norm, title + ", then " + norm + " (one pass)", x, branch, sequence, width, fwd, rb);
+        bwd.Add(rb);
+        return output;
+    }
+
+    /// <summary>
+    /// A post-norm sublayer's residual add and LayerNorm in one pass (<c>LayerNorm.ForwardResidual</c>): the sum buffer
+    /// <paramref name="name"/> (the norm's saved input) and the norm's output, mean and rstd, allocated in the order of the
+    /// separate residual and norm; the backward adds the sum's gradient straight to both inputs' gradients.
+    /// </summary>
+    internal Buffer ResidualNorm(string name, string norm, string title, Buffer input, Buffer branch, Sequence sequence, long width, List<string> forward, List<string> backward)
+    {
+        Buffer sum = Alloc(name, sequence, width);
+        ParameterPlan weight = Parameter(norm + ".weight");
+        ParameterPlan bias = Parameter(norm + ".bias");
+        Buffer output = Alloc(norm + ".output", sequence, width);
+        Buffer mean = Alloc(norm + ".mean", sequence, 1);
+        Buffer rstd = Alloc(norm + ".rstd", sequence, 1);
+        string rows = Rows(sequence), w = Literals.Int(width);
+        title += ", LayerNorm " + Dims(sequence, width) + ", " + Range(weight) + ", " + Range(bias);
+        forward.Add(title);
+        forward.Add(K + "LayerNorm.ForwardResidual(" + output.A + ", " + sum.A + ", " + mean.A + ", " + rstd.A + ", " + input.A + ", " + branch.A + ", "
+            + P(weight) + ", " + P(bias) + ", " + rows + ", " + w + ", pool: " + Pool + ");");
+        backward.Add(title);
+        backward.Add(K + "LayerNorm.BackwardResidual(" + input.D + ", " + branch.D + ", " + G(weight) + ", " + G(bias) + ", " + output.D + ", " + sum.A + ", "
+            + P(weight) + ", " + mean.A + ", " + rstd.A + ", " + rows + ", " + w + ", " + Pool + ");");
         return output;
     }
 

@@ -158,7 +158,7 @@ partial class Translator
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
@@ -395,14 +395,12 @@ partial class Translator
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32),
                     global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32),
                     a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 32), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,32]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32),
-                    a.Slice(Arena.source_positions_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,32], encoder.layers.0.norm1.weight params[18016..18048), encoder.layers.0.norm1.bias
-                // params[18048..18080)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
-                    a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: Pool);
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,32], encoder.layers.0.norm1.weight
+                // params[18016..18048), encoder.layers.0.norm1.bias params[18048..18080)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
+                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 32),
+                    a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[13824..15872), [B,TSource,32] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32), p.Slice(13824, 2048), p.Slice(15872, 64), BTSource, 32, 64,
@@ -419,15 +417,12 @@ partial class Translator
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32),
                     global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32),
                     a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 32), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,32]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32),
-                    a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32),
-                    Pool);
-                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,32], encoder.layers.0.norm2.weight params[18080..18112), encoder.layers.0.norm2.bias
-                // params[18112..18144)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32),
-                    a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: Pool);
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,32], encoder.layers.0.norm2.weight
+                // params[18080..18112), encoder.layers.0.norm2.bias params[18112..18144)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32),
+                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
+                    a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: Pool);
             }
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,32], target_embedding.weight params[18144..27744)
             __Kernels.Embedding.Forward(a.Slice(Arena.target_embedding_output, BTTarget * 32), p.Slice(18144, 9600),
@@ -462,14 +457,12 @@ partial class Translator
                 __Kernels.Dropout.Forward(a.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32),
                     global::System.MemoryExtensions.AsSpan(__masks, 103424, BTTarget * 32),
                     a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 32), 0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,32]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32),
-                    a.Slice(Arena.target_positions_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32), Pool);
-                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,32], decoder.layers.0.norm1.weight params[40384..40416), decoder.layers.0.norm1.bias
-                // params[40416..40448)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32), p.Slice(40384, 32), p.Slice(40416, 32), BTTarget, 32, pool: Pool);
+                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,32], decoder.layers.0.norm1.weight
+                // params[40384..40416), decoder.layers.0.norm1.bias params[40416..40448)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
+                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget), a.Slice(Arena.target_positions_output, BTTarget * 32),
+                    a.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32), p.Slice(40384, 32), p.Slice(40416, 32), BTTarget, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.multihead_attn.in_proj_weight,
                 // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 32),
@@ -497,15 +490,12 @@ partial class Translator
                 __Kernels.Dropout.Forward(a.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32),
                     global::System.MemoryExtensions.AsSpan(__masks, 146432, BTTarget * 32),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 32), 0.1f, DropoutSeed, 7UL, __dropoutOffset, training, Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,32]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32),
-                    Pool);
-                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,32], decoder.layers.0.norm2.weight params[40448..40480), decoder.layers.0.norm2.bias
-                // params[40480..40512)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32), p.Slice(40448, 32), p.Slice(40480, 32), BTTarget, 32, pool: Pool);
+                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,32], decoder.layers.0.norm2.weight
+                // params[40448..40480), decoder.layers.0.norm2.bias params[40480..40512)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32),
+                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
+                    a.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32), p.Slice(40448, 32), p.Slice(40480, 32), BTTarget, 32, pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[36192..38240), [B,TTarget,32] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32), p.Slice(36192, 2048), p.Slice(38240, 64), BTTarget, 32, 64,
@@ -522,15 +512,12 @@ partial class Translator
                 __Kernels.Dropout.Forward(a.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32),
                     global::System.MemoryExtensions.AsSpan(__masks, 183296, BTTarget * 32),
                     a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 32), 0.1f, DropoutSeed, 9UL, __dropoutOffset, training, Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,32]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32),
-                    Pool);
-                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,32], decoder.layers.0.norm3.weight params[40512..40544), decoder.layers.0.norm3.bias
-                // params[40544..40576)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32), p.Slice(40512, 32), p.Slice(40544, 32), BTTarget, 32, pool: Pool);
+                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,32], decoder.layers.0.norm3.weight
+                // params[40512..40544), decoder.layers.0.norm3.bias params[40544..40576)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 32),
+                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32),
+                    a.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32), p.Slice(40512, 32), p.Slice(40544, 32), BTTarget, 32, pool: Pool);
             }
             // FinalNorm (LayerNorm): [B,TTarget,32] -> [B,TTarget,32]: LayerNorm [B,TTarget,32], final_norm.weight params[40576..40608),
             // final_norm.bias params[40608..40640)
@@ -560,7 +547,7 @@ partial class Translator
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 300), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 300),
                 __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, Pool);
@@ -577,14 +564,13 @@ partial class Translator
             {
                 var mask = __Kernels.AttentionMask.Causal().WithKeyPadding(__Memory.AsSpan(batch.TargetLengths, 0, B));
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,32]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32), g.Slice(40512, 32), g.Slice(40544, 32),
+                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,32], decoder.layers.0.norm3.weight
+                // params[40512..40544), decoder.layers.0.norm3.bias params[40544..40576)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32),
+                    d.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32), g.Slice(40512, 32), g.Slice(40544, 32),
                     d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32),
                     p.Slice(40512, 32), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
                     BTTarget, 32, Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,32]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32),
-                    d.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32), d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32), Pool);
                 // Decoder.Layer[0].dropout3: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 32),
                     d.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32),
@@ -602,14 +588,13 @@ partial class Translator
                     d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32),
                     p.Slice(36192, 2048), BTTarget, 32, 64, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.decoder_layers_0_linear1_output_pre_activation, BTTarget * 64), __scratch.Span.Slice(0, BTTarget * 64), Pool);
-                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,32]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32), g.Slice(40448, 32), g.Slice(40480, 32),
+                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,32], decoder.layers.0.norm2.weight
+                // params[40448..40480), decoder.layers.0.norm2.bias params[40480..40512)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
+                    d.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32), g.Slice(40448, 32), g.Slice(40480, 32),
                     d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32),
                     p.Slice(40448, 32), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
                     BTTarget, 32, Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,32]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
-                    d.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32), d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32), Pool);
                 // Decoder.Layer[0].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 32),
                     d.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32),
@@ -639,14 +624,13 @@ partial class Translator
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32), g.Slice(32992, 2048), g.Slice(35072, 64),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32),
                     p.Slice(32992, 2048), BTSource, 32, 64, pool: Pool);
-                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,32]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32), g.Slice(40384, 32), g.Slice(40416, 32),
+                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,32], decoder.layers.0.norm1.weight
+                // params[40384..40416), decoder.layers.0.norm1.bias params[40416..40448)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.target_positions_output, BTTarget * 32),
+                    d.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32), g.Slice(40384, 32), g.Slice(40416, 32),
                     d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32),
                     p.Slice(40384, 32), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
                     BTTarget, 32, Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,32]
-                __Kernels.Residual.Backward(d.Slice(Arena.target_positions_output, BTTarget * 32),
-                    d.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32), d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32), Pool);
                 // Decoder.Layer[0].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 32),
                     d.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32),
@@ -681,14 +665,13 @@ partial class Translator
             // Encoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,32]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BTSource * 32), g.Slice(18080, 32), g.Slice(18112, 32),
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,32], encoder.layers.0.norm2.weight
+                // params[18080..18112), encoder.layers.0.norm2.bias params[18112..18144)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
+                    d.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32), g.Slice(18080, 32), g.Slice(18112, 32),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32),
                     p.Slice(18080, 32), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
                     BTSource, 32, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,32]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
-                    d.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32), d.Slice(Arena.encoder_layers_0_residual2, BTSource * 32), Pool);
                 // Encoder.Layer[0].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 32),
                     d.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32),
@@ -706,14 +689,13 @@ partial class Translator
                     d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
                     p.Slice(13824, 2048), BTSource, 32, 64, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BTSource * 64), __scratch.Span.Slice(0, BTSource * 64), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,32]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual1, BTSource * 32), g.Slice(18016, 32), g.Slice(18048, 32),
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,32], encoder.layers.0.norm1.weight
+                // params[18016..18048), encoder.layers.0.norm1.bias params[18048..18080)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.source_positions_output, BTSource * 32),
+                    d.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), g.Slice(18016, 32), g.Slice(18048, 32),
                     d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32),
                     p.Slice(18016, 32), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
                     BTSource, 32, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,32]
-                __Kernels.Residual.Backward(d.Slice(Arena.source_positions_output, BTSource * 32),
-                    d.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), d.Slice(Arena.encoder_layers_0_residual1, BTSource * 32), Pool);
                 // Encoder.Layer[0].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 32),
                     d.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32),
@@ -820,14 +802,13 @@ partial class Translator
                     __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32),
                         global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32),
                         a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 32), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
-                    // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,32]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32),
-                        a.Slice(Arena.source_positions_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), Pool);
-                    // Encoder.Layer[0].norm1: LayerNorm [B,TSource,32], encoder.layers.0.norm1.weight params[18016..18048),
-                    // encoder.layers.0.norm1.bias params[18048..18080)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
-                        a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: Pool);
+                    // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,32],
+                    // encoder.layers.0.norm1.weight params[18016..18048), encoder.layers.0.norm1.bias params[18048..18080)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
+                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 32),
+                        a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32,
+                        pool: Pool);
                     // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[13824..15872), [B,TSource,32] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32), p.Slice(13824, 2048), p.Slice(15872, 64), BTSource, 32, 64,
@@ -844,15 +825,13 @@ partial class Translator
                     __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32),
                         global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32),
                         a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 32), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
-                    // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,32]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32),
-                        a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32),
-                        Pool);
-                    // Encoder.Layer[0].norm2: LayerNorm [B,TSource,32], encoder.layers.0.norm2.weight params[18080..18112),
-                    // encoder.layers.0.norm2.bias params[18112..18144)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32),
-                        a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: Pool);
+                    // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,32], encoder.layers.0.norm2.weight
+                    // params[18080..18112), encoder.layers.0.norm2.bias params[18112..18144)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32),
+                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
+                        a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32,
+                        pool: Pool);
                 }
             }
         }

@@ -186,7 +186,7 @@ partial class DateModel
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
@@ -417,14 +417,13 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(15552, 4096), p.Slice(19648, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight params[36288..36352), encoder.layers.0.norm1.bias
-                // params[36352..36416)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight
+                // params[36288..36352), encoder.layers.0.norm1.bias params[36352..36416)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64,
+                    pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19712..27904), [B,TSource,64] -> [B,TSource,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
                     a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), p.Slice(19712, 8192), p.Slice(27904, 128), BTSource, 64, 128,
@@ -433,14 +432,12 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), p.Slice(28032, 8192), p.Slice(36224, 64), BTSource, 128, 64,
                     pool: Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), Pool);
-                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight params[36416..36480), encoder.layers.0.norm2.bias
-                // params[36480..36544)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                // params[36416..36480), encoder.layers.0.norm2.bias params[36480..36544)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64, pool: Pool);
             }
             // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
@@ -463,15 +460,13 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), p.Slice(49024, 4096), p.Slice(53120, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
-                    Pool);
-                // Encoder.Layer[1].norm1: LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight params[69760..69824), encoder.layers.1.norm1.bias
-                // params[69824..69888)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight
+                // params[69760..69824), encoder.layers.1.norm1.bias params[69824..69888)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64,
+                    pool: Pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53184..61376), [B,TSource,64] -> [B,TSource,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128),
                     a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), p.Slice(53184, 8192), p.Slice(61376, 128), BTSource, 64, 128,
@@ -480,14 +475,12 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), p.Slice(61504, 8192), p.Slice(69696, 64), BTSource, 128, 64,
                     pool: Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), Pool);
-                // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight params[69888..69952), encoder.layers.1.norm2.bias
-                // params[69952..70016)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight
+                // params[69888..69952), encoder.layers.1.norm2.bias params[69952..70016)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64, pool: Pool);
             }
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,64], target_embedding.weight params[70016..73088)
             __Kernels.Embedding.Forward(a.Slice(Arena.target_embedding_output, BTTarget * 64), p.Slice(70016, 3072),
@@ -517,14 +510,13 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), p.Slice(86272, 4096), p.Slice(90368, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), Pool);
-                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight params[123648..123712), decoder.layers.0.norm1.bias
-                // params[123712..123776)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), p.Slice(123648, 64), p.Slice(123712, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight
+                // params[123648..123712), decoder.layers.0.norm1.bias params[123712..123776)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget), a.Slice(Arena.target_positions_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), p.Slice(123648, 64), p.Slice(123712, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
@@ -548,15 +540,13 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(102912, 4096), p.Slice(107008, 64), BTTarget, 64,
                     64, pool: Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
-                    Pool);
-                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight params[123776..123840), decoder.layers.0.norm2.bias
-                // params[123840..123904)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), p.Slice(123776, 64), p.Slice(123840, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight
+                // params[123776..123840), decoder.layers.0.norm2.bias params[123840..123904)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), p.Slice(123776, 64), p.Slice(123840, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[107072..115264), [B,TTarget,64] -> [B,TTarget,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128),
                     a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), p.Slice(107072, 8192), p.Slice(115264, 128), BTTarget, 64, 128,
@@ -565,14 +555,13 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), p.Slice(115392, 8192), p.Slice(123584, 64), BTTarget, 128, 64,
                     pool: Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), Pool);
-                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight params[123904..123968), decoder.layers.0.norm3.bias
-                // params[123968..124032)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), p.Slice(123904, 64), p.Slice(123968, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight
+                // params[123904..123968), decoder.layers.0.norm3.bias params[123968..124032)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), p.Slice(123904, 64), p.Slice(123968, 64), BTTarget, 64,
+                    pool: Pool);
             }
             // Decoder.Layer[1]: post-norm Transformer decoder layer [B,TTarget,64], 4 heads of 16, mask causal, cross-attention to Encoder (memory
             // key padding), ff 128
@@ -597,15 +586,13 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), p.Slice(136512, 4096), p.Slice(140608, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[1]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
-                    Pool);
-                // Decoder.Layer[1].norm1: LayerNorm [B,TTarget,64], decoder.layers.1.norm1.weight params[173888..173952), decoder.layers.1.norm1.bias
-                // params[173952..174016)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm1_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), p.Slice(173888, 64), p.Slice(173952, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm1.weight
+                // params[173888..173952), decoder.layers.1.norm1.bias params[173952..174016)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm1_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_1_norm1_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), p.Slice(173888, 64), p.Slice(173952, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
@@ -629,15 +616,13 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), p.Slice(153152, 4096), p.Slice(157248, 64), BTTarget, 64,
                     64, pool: Pool);
-                // Decoder.Layer[1]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64),
-                    Pool);
-                // Decoder.Layer[1].norm2: LayerNorm [B,TTarget,64], decoder.layers.1.norm2.weight params[174016..174080), decoder.layers.1.norm2.bias
-                // params[174080..174144)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm2_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64), p.Slice(174016, 64), p.Slice(174080, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[1]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm2.weight
+                // params[174016..174080), decoder.layers.1.norm2.bias params[174080..174144)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm2_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_1_norm2_rstd, BTTarget), a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), p.Slice(174016, 64), p.Slice(174080, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[1].linear1 + activation, decoder.layers.1.linear1.weight params[157312..165504), [B,TTarget,64] -> [B,TTarget,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128),
                     a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), p.Slice(157312, 8192), p.Slice(165504, 128), BTTarget, 64, 128,
@@ -646,14 +631,13 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), p.Slice(165632, 8192), p.Slice(173824, 64), BTTarget, 128, 64,
                     pool: Pool);
-                // Decoder.Layer[1]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), Pool);
-                // Decoder.Layer[1].norm3: LayerNorm [B,TTarget,64], decoder.layers.1.norm3.weight params[174144..174208), decoder.layers.1.norm3.bias
-                // params[174208..174272)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm3_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), p.Slice(174144, 64), p.Slice(174208, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[1]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm3.weight
+                // params[174144..174208), decoder.layers.1.norm3.bias params[174208..174272)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm3_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_1_norm3_rstd, BTTarget), a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), p.Slice(174144, 64), p.Slice(174208, 64), BTTarget, 64,
+                    pool: Pool);
             }
             // Logits (Dense): [B,TTarget,64] -> [B,TTarget,48], logits.weight params[174272..177344), logits.bias params[177344..177392),
             // [B,TTarget,64] -> [B,TTarget,48]
@@ -678,7 +662,7 @@ partial class DateModel
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 48), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 48),
                 __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, Pool);
@@ -691,14 +675,13 @@ partial class DateModel
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[1].norm3: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), g.Slice(174144, 64), g.Slice(174208, 64),
+                // Decoder.Layer[1]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm3.weight
+                // params[174144..174208), decoder.layers.1.norm3.bias params[174208..174272)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), g.Slice(174144, 64), g.Slice(174208, 64),
                     d.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64),
                     p.Slice(174144, 64), a.Slice(Arena.decoder_layers_1_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm3_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[1]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), Pool);
                 // Decoder.Layer[1].linear2, decoder.layers.1.linear2.weight params[165632..173824), [B,TTarget,128] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), g.Slice(165632, 8192), g.Slice(173824, 64),
                     d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128),
@@ -708,15 +691,13 @@ partial class DateModel
                     d.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
                     p.Slice(157312, 8192), BTTarget, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.decoder_layers_1_linear1_output_pre_activation, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
-                // Decoder.Layer[1].norm2: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64), g.Slice(174016, 64), g.Slice(174080, 64),
+                // Decoder.Layer[1]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm2.weight
+                // params[174016..174080), decoder.layers.1.norm2.bias params[174080..174144)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), g.Slice(174016, 64), g.Slice(174080, 64),
                     d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64),
                     p.Slice(174016, 64), a.Slice(Arena.decoder_layers_1_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm2_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[1]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64),
-                    Pool);
                 // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), g.Slice(153152, 4096),
@@ -742,14 +723,13 @@ partial class DateModel
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(144768, 8192), g.Slice(153024, 128),
                     d.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
                     p.Slice(144768, 8192), BTSource, 64, 128, pool: Pool);
-                // Decoder.Layer[1].norm1: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), g.Slice(173888, 64), g.Slice(173952, 64),
+                // Decoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm1.weight
+                // params[173888..173952), decoder.layers.1.norm1.bias params[173952..174016)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), g.Slice(173888, 64), g.Slice(173952, 64),
                     d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64),
                     p.Slice(173888, 64), a.Slice(Arena.decoder_layers_1_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm1_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[1]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), Pool);
                 // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), g.Slice(136512, 4096),
@@ -774,14 +754,13 @@ partial class DateModel
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), g.Slice(123904, 64), g.Slice(123968, 64),
+                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight
+                // params[123904..123968), decoder.layers.0.norm3.bias params[123968..124032)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), g.Slice(123904, 64), g.Slice(123968, 64),
                     d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
                     p.Slice(123904, 64), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), Pool);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[115392..123584), [B,TTarget,128] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), g.Slice(115392, 8192), g.Slice(123584, 64),
                     d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128),
@@ -791,15 +770,13 @@ partial class DateModel
                     d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
                     p.Slice(107072, 8192), BTTarget, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.decoder_layers_0_linear1_output_pre_activation, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
-                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), g.Slice(123776, 64), g.Slice(123840, 64),
+                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight
+                // params[123776..123840), decoder.layers.0.norm2.bias params[123840..123904)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), g.Slice(123776, 64), g.Slice(123840, 64),
                     d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
                     p.Slice(123776, 64), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
-                    Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), g.Slice(102912, 4096),
@@ -825,14 +802,13 @@ partial class DateModel
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(94528, 8192), g.Slice(102784, 128),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
                     p.Slice(94528, 8192), BTSource, 64, 128, pool: Pool);
-                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), g.Slice(123648, 64), g.Slice(123712, 64),
+                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight
+                // params[123648..123712), decoder.layers.0.norm1.bias params[123712..123776)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.target_positions_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), g.Slice(123648, 64), g.Slice(123712, 64),
                     d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
                     p.Slice(123648, 64), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), g.Slice(86272, 4096), g.Slice(90368, 64),
@@ -862,14 +838,13 @@ partial class DateModel
             // Encoder.Layer[1] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), g.Slice(69888, 64), g.Slice(69952, 64),
+                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight
+                // params[69888..69952), encoder.layers.1.norm2.bias params[69952..70016)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), g.Slice(69888, 64), g.Slice(69952, 64),
                     d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
                     p.Slice(69888, 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), d.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), Pool);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61504..69696), [B,TSource,128] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), g.Slice(61504, 8192), g.Slice(69696, 64),
                     d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128),
@@ -879,14 +854,13 @@ partial class DateModel
                     d.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
                     p.Slice(53184, 8192), BTSource, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_1_linear1_output_pre_activation, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
-                // Encoder.Layer[1].norm1: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), g.Slice(69760, 64), g.Slice(69824, 64),
+                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight
+                // params[69760..69824), encoder.layers.1.norm1.bias params[69824..69888)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), g.Slice(69760, 64), g.Slice(69824, 64),
                     d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64),
                     p.Slice(69760, 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), g.Slice(49024, 4096), g.Slice(53120, 64),
@@ -910,14 +884,13 @@ partial class DateModel
             // Encoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), g.Slice(36416, 64), g.Slice(36480, 64),
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                // params[36416..36480), encoder.layers.0.norm2.bias params[36480..36544)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), g.Slice(36416, 64), g.Slice(36480, 64),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
                     p.Slice(36416, 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28032..36224), [B,TSource,128] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), g.Slice(28032, 8192), g.Slice(36224, 64),
                     d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
@@ -927,14 +900,13 @@ partial class DateModel
                     d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
                     p.Slice(19712, 8192), BTSource, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), g.Slice(36288, 64), g.Slice(36352, 64),
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight
+                // params[36288..36352), encoder.layers.0.norm1.bias params[36352..36416)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.source_positions_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), g.Slice(36288, 64), g.Slice(36352, 64),
                     d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
                     p.Slice(36288, 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.source_positions_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), g.Slice(15552, 4096), g.Slice(19648, 64),
@@ -1029,14 +1001,13 @@ partial class DateModel
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(15552, 4096), p.Slice(19648, 64), BTSource, 64, 64,
                         pool: Pool);
-                    // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), Pool);
-                    // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight params[36288..36352),
-                    // encoder.layers.0.norm1.bias params[36352..36416)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64],
+                    // encoder.layers.0.norm1.weight params[36288..36352), encoder.layers.0.norm1.bias params[36352..36416)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64,
+                        pool: Pool);
                     // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19712..27904), [B,TSource,64] -> [B,TSource,128]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
                         a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), p.Slice(19712, 8192), p.Slice(27904, 128), BTSource, 64, 128,
@@ -1045,15 +1016,13 @@ partial class DateModel
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), p.Slice(28032, 8192), p.Slice(36224, 64), BTSource, 128, 64,
                         pool: Pool);
-                    // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
-                        Pool);
-                    // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight params[36416..36480),
-                    // encoder.layers.0.norm2.bias params[36480..36544)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                    // params[36416..36480), encoder.layers.0.norm2.bias params[36480..36544)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64,
+                        pool: Pool);
                 }
                 // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
@@ -1076,15 +1045,13 @@ partial class DateModel
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), p.Slice(49024, 4096), p.Slice(53120, 64), BTSource, 64, 64,
                         pool: Pool);
-                    // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
-                        Pool);
-                    // Encoder.Layer[1].norm1: LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight params[69760..69824),
-                    // encoder.layers.1.norm1.bias params[69824..69888)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64],
+                    // encoder.layers.1.norm1.weight params[69760..69824), encoder.layers.1.norm1.bias params[69824..69888)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64,
+                        pool: Pool);
                     // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53184..61376), [B,TSource,64] -> [B,TSource,128]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128),
                         a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), p.Slice(53184, 8192), p.Slice(61376, 128), BTSource, 64, 128,
@@ -1093,15 +1060,13 @@ partial class DateModel
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), p.Slice(61504, 8192), p.Slice(69696, 64), BTSource, 128, 64,
                         pool: Pool);
-                    // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64),
-                        Pool);
-                    // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight params[69888..69952),
-                    // encoder.layers.1.norm2.bias params[69952..70016)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight
+                    // params[69888..69952), encoder.layers.1.norm2.bias params[69952..70016)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64,
+                        pool: Pool);
                 }
             }
         }

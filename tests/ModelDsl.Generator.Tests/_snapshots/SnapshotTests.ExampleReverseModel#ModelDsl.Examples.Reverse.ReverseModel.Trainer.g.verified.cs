@@ -146,7 +146,7 @@ partial class ReverseModel
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
@@ -377,14 +377,13 @@ partial class ReverseModel
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(15744, 4096), p.Slice(19840, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight params[36480..36544), encoder.layers.0.norm1.bias
-                // params[36544..36608)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight
+                // params[36480..36544), encoder.layers.0.norm1.bias params[36544..36608)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64,
+                    pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19904..28096), [B,TSource,64] -> [B,TSource,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
                     a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), p.Slice(19904, 8192), p.Slice(28096, 128), BTSource, 64, 128,
@@ -393,14 +392,12 @@ partial class ReverseModel
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), p.Slice(28224, 8192), p.Slice(36416, 64), BTSource, 128, 64,
                     pool: Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), Pool);
-                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight params[36608..36672), encoder.layers.0.norm2.bias
-                // params[36672..36736)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                // params[36608..36672), encoder.layers.0.norm2.bias params[36672..36736)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64, pool: Pool);
             }
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,64], target_embedding.weight params[36736..39232)
             __Kernels.Embedding.Forward(a.Slice(Arena.target_embedding_output, BTTarget * 64), p.Slice(36736, 2496),
@@ -430,14 +427,13 @@ partial class ReverseModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), p.Slice(52544, 4096), p.Slice(56640, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), Pool);
-                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight params[89920..89984), decoder.layers.0.norm1.bias
-                // params[89984..90048)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), p.Slice(89920, 64), p.Slice(89984, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight
+                // params[89920..89984), decoder.layers.0.norm1.bias params[89984..90048)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget), a.Slice(Arena.target_positions_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), p.Slice(89920, 64), p.Slice(89984, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
@@ -461,15 +457,13 @@ partial class ReverseModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(69184, 4096), p.Slice(73280, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
-                    Pool);
-                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight params[90048..90112), decoder.layers.0.norm2.bias
-                // params[90112..90176)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), p.Slice(90048, 64), p.Slice(90112, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight
+                // params[90048..90112), decoder.layers.0.norm2.bias params[90112..90176)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), p.Slice(90048, 64), p.Slice(90112, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[73344..81536), [B,TTarget,64] -> [B,TTarget,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128),
                     a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), p.Slice(73344, 8192), p.Slice(81536, 128), BTTarget, 64, 128,
@@ -478,14 +472,12 @@ partial class ReverseModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), p.Slice(81664, 8192), p.Slice(89856, 64), BTTarget, 128, 64,
                     pool: Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), Pool);
-                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight params[90176..90240), decoder.layers.0.norm3.bias
-                // params[90240..90304)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), p.Slice(90176, 64), p.Slice(90240, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight
+                // params[90176..90240), decoder.layers.0.norm3.bias params[90240..90304)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), p.Slice(90176, 64), p.Slice(90240, 64), BTTarget, 64, pool: Pool);
             }
             // Logits (Dense): [B,TTarget,64] -> [B,TTarget,39], logits.weight params[90304..92800), logits.bias params[92800..92839),
             // [B,TTarget,64] -> [B,TTarget,39]
@@ -510,7 +502,7 @@ partial class ReverseModel
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 39), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 39),
                 __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 39, 0.0f, -100, Pool);
@@ -523,14 +515,13 @@ partial class ReverseModel
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), g.Slice(90176, 64), g.Slice(90240, 64),
+                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight
+                // params[90176..90240), decoder.layers.0.norm3.bias params[90240..90304)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), g.Slice(90176, 64), g.Slice(90240, 64),
                     d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
                     p.Slice(90176, 64), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), Pool);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[81664..89856), [B,TTarget,128] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), g.Slice(81664, 8192), g.Slice(89856, 64),
                     d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128),
@@ -540,15 +531,13 @@ partial class ReverseModel
                     d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
                     p.Slice(73344, 8192), BTTarget, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.decoder_layers_0_linear1_output_pre_activation, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
-                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), g.Slice(90048, 64), g.Slice(90112, 64),
+                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight
+                // params[90048..90112), decoder.layers.0.norm2.bias params[90112..90176)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), g.Slice(90048, 64), g.Slice(90112, 64),
                     d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
                     p.Slice(90048, 64), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
-                    Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[69184..73280),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), g.Slice(69184, 4096),
@@ -574,14 +563,13 @@ partial class ReverseModel
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(60800, 8192), g.Slice(69056, 128),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
                     p.Slice(60800, 8192), BTSource, 64, 128, pool: Pool);
-                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), g.Slice(89920, 64), g.Slice(89984, 64),
+                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight
+                // params[89920..89984), decoder.layers.0.norm1.bias params[89984..90048)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.target_positions_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), g.Slice(89920, 64), g.Slice(89984, 64),
                     d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
                     p.Slice(89920, 64), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[52544..56640),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), g.Slice(52544, 4096), g.Slice(56640, 64),
@@ -611,14 +599,13 @@ partial class ReverseModel
             // Encoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), g.Slice(36608, 64), g.Slice(36672, 64),
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                // params[36608..36672), encoder.layers.0.norm2.bias params[36672..36736)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), g.Slice(36608, 64), g.Slice(36672, 64),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
                     p.Slice(36608, 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28224..36416), [B,TSource,128] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), g.Slice(28224, 8192), g.Slice(36416, 64),
                     d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
@@ -628,14 +615,13 @@ partial class ReverseModel
                     d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
                     p.Slice(19904, 8192), BTSource, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), g.Slice(36480, 64), g.Slice(36544, 64),
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight
+                // params[36480..36544), encoder.layers.0.norm1.bias params[36544..36608)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.source_positions_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), g.Slice(36480, 64), g.Slice(36544, 64),
                     d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
                     p.Slice(36480, 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.source_positions_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15744..19840),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), g.Slice(15744, 4096), g.Slice(19840, 64),
@@ -730,14 +716,13 @@ partial class ReverseModel
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(15744, 4096), p.Slice(19840, 64), BTSource, 64, 64,
                         pool: Pool);
-                    // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), Pool);
-                    // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight params[36480..36544),
-                    // encoder.layers.0.norm1.bias params[36544..36608)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64],
+                    // encoder.layers.0.norm1.weight params[36480..36544), encoder.layers.0.norm1.bias params[36544..36608)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64,
+                        pool: Pool);
                     // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19904..28096), [B,TSource,64] -> [B,TSource,128]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
                         a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), p.Slice(19904, 8192), p.Slice(28096, 128), BTSource, 64, 128,
@@ -746,15 +731,13 @@ partial class ReverseModel
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), p.Slice(28224, 8192), p.Slice(36416, 64), BTSource, 128, 64,
                         pool: Pool);
-                    // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
-                        Pool);
-                    // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight params[36608..36672),
-                    // encoder.layers.0.norm2.bias params[36672..36736)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                    // params[36608..36672), encoder.layers.0.norm2.bias params[36672..36736)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64,
+                        pool: Pool);
                 }
             }
         }

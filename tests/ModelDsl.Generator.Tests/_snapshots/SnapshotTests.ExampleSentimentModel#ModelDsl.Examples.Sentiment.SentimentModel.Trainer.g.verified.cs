@@ -139,7 +139,7 @@ partial class SentimentModel
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float loss = __Forward(batch, DropoutEnabled);
             __Backward(batch);
             return loss;
@@ -285,14 +285,12 @@ partial class SentimentModel
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64), 0.1f,
                     DropoutSeed, 1UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,T,64], encoder.layers.0.norm1.weight params[36416..36480), encoder.layers.0.norm1.bias
-                // params[36480..36544)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BT),
-                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BT), a.Slice(Arena.encoder_layers_0_residual1, BT * 64), p.Slice(36416, 64),
-                    p.Slice(36480, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm1.weight
+                // params[36416..36480), encoder.layers.0.norm1.bias params[36480..36544)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_residual1, BT * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BT),
+                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BT), a.Slice(Arena.positions_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), p.Slice(36416, 64), p.Slice(36480, 64), BT, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19840..28032), [B,T,64] -> [B,T,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BT * 128),
                     a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64), p.Slice(19840, 8192), p.Slice(28032, 128), BT, 64, 128,
@@ -308,14 +306,12 @@ partial class SentimentModel
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 221184, BT * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BT * 64), 0.1f,
                     DropoutSeed, 3UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BT * 64), a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), Pool);
-                // Encoder.Layer[0].norm2: LayerNorm [B,T,64], encoder.layers.0.norm2.weight params[36544..36608), encoder.layers.0.norm2.bias
-                // params[36608..36672)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BT),
-                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BT), a.Slice(Arena.encoder_layers_0_residual2, BT * 64), p.Slice(36544, 64),
-                    p.Slice(36608, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm2.weight
+                // params[36544..36608), encoder.layers.0.norm2.bias params[36608..36672)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_residual2, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BT),
+                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BT), a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), p.Slice(36544, 64), p.Slice(36608, 64), BT, 64, pool: Pool);
             }
             // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 128, dropout 0.1 (on the attention
             // probabilities, after each sublayer and in the FFN)
@@ -339,14 +335,12 @@ partial class SentimentModel
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64), 0.1f,
                     DropoutSeed, 5UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), Pool);
-                // Encoder.Layer[1].norm1: LayerNorm [B,T,64], encoder.layers.1.norm1.weight params[69888..69952), encoder.layers.1.norm1.bias
-                // params[69952..70016)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BT),
-                    a.Slice(Arena.encoder_layers_1_norm1_rstd, BT), a.Slice(Arena.encoder_layers_1_residual1, BT * 64), p.Slice(69888, 64),
-                    p.Slice(69952, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm1.weight
+                // params[69888..69952), encoder.layers.1.norm1.bias params[69952..70016)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_residual1, BT * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BT),
+                    a.Slice(Arena.encoder_layers_1_norm1_rstd, BT), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), p.Slice(69888, 64), p.Slice(69952, 64), BT, 64, pool: Pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53312..61504), [B,T,64] -> [B,T,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear1_output, BT * 128),
                     a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64), p.Slice(53312, 8192), p.Slice(61504, 128), BT, 64, 128,
@@ -362,14 +356,12 @@ partial class SentimentModel
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 491520, BT * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BT * 64), 0.1f,
                     DropoutSeed, 7UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BT * 64), a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), Pool);
-                // Encoder.Layer[1].norm2: LayerNorm [B,T,64], encoder.layers.1.norm2.weight params[70016..70080), encoder.layers.1.norm2.bias
-                // params[70080..70144)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BT),
-                    a.Slice(Arena.encoder_layers_1_norm2_rstd, BT), a.Slice(Arena.encoder_layers_1_residual2, BT * 64), p.Slice(70016, 64),
-                    p.Slice(70080, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm2.weight
+                // params[70016..70080), encoder.layers.1.norm2.bias params[70080..70144)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_residual2, BT * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BT),
+                    a.Slice(Arena.encoder_layers_1_norm2_rstd, BT), a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), p.Slice(70016, 64), p.Slice(70080, 64), BT, 64, pool: Pool);
             }
             // Pool (MeanPool): [B,T,64] -> [B,64]
             __Kernels.Pooling.Forward(a.Slice(Arena.pool_output, B * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64),
@@ -394,7 +386,7 @@ partial class SentimentModel
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.head, B * 2), 1f, a.Slice(Arena.loss_log_probs, B * 2), __Memory.AsSpan(batch.Labels, 0, B),
                 B, 2, 0.0f, -100, Pool);
@@ -407,13 +399,12 @@ partial class SentimentModel
             // Encoder.Layer[1] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[1].norm2: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual2, BT * 64), g.Slice(70016, 64), g.Slice(70080, 64),
+                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm2.weight
+                // params[70016..70080), encoder.layers.1.norm2.bias params[70080..70144)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), g.Slice(70016, 64), g.Slice(70080, 64),
                     d.Slice(Arena.encoder_layers_1_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_1_residual2, BT * 64), p.Slice(70016, 64),
                     a.Slice(Arena.encoder_layers_1_norm2_mean, BT), a.Slice(Arena.encoder_layers_1_norm2_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), d.Slice(Arena.encoder_layers_1_residual2, BT * 64), Pool);
                 // Encoder.Layer[1].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_1_linear2_output, BT * 64),
                     d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 491520, BT * 64), 0.1f,
@@ -431,13 +422,12 @@ partial class SentimentModel
                     d.Slice(Arena.encoder_layers_1_linear1_output, BT * 128), a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
                     p.Slice(53312, 8192), BT, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_1_linear1_output_pre_activation, BT * 128), __scratch.Span.Slice(0, BT * 128), Pool);
-                // Encoder.Layer[1].norm1: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual1, BT * 64), g.Slice(69888, 64), g.Slice(69952, 64),
+                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm1.weight
+                // params[69888..69952), encoder.layers.1.norm1.bias params[69952..70016)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), g.Slice(69888, 64), g.Slice(69952, 64),
                     d.Slice(Arena.encoder_layers_1_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_1_residual1, BT * 64), p.Slice(69888, 64),
                     a.Slice(Arena.encoder_layers_1_norm1_mean, BT), a.Slice(Arena.encoder_layers_1_norm1_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), d.Slice(Arena.encoder_layers_1_residual1, BT * 64), Pool);
                 // Encoder.Layer[1].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64),
                     d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64), 0.1f,
@@ -464,13 +454,12 @@ partial class SentimentModel
             // Encoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[0].norm2: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BT * 64), g.Slice(36544, 64), g.Slice(36608, 64),
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm2.weight
+                // params[36544..36608), encoder.layers.0.norm2.bias params[36608..36672)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), g.Slice(36544, 64), g.Slice(36608, 64),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_0_residual2, BT * 64), p.Slice(36544, 64),
                     a.Slice(Arena.encoder_layers_0_norm2_mean, BT), a.Slice(Arena.encoder_layers_0_norm2_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), d.Slice(Arena.encoder_layers_0_residual2, BT * 64), Pool);
                 // Encoder.Layer[0].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_linear2_output, BT * 64),
                     d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 221184, BT * 64), 0.1f,
@@ -488,13 +477,12 @@ partial class SentimentModel
                     d.Slice(Arena.encoder_layers_0_linear1_output, BT * 128), a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
                     p.Slice(19840, 8192), BT, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BT * 128), __scratch.Span.Slice(0, BT * 128), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual1, BT * 64), g.Slice(36416, 64), g.Slice(36480, 64),
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm1.weight
+                // params[36416..36480), encoder.layers.0.norm1.bias params[36480..36544)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.positions_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), g.Slice(36416, 64), g.Slice(36480, 64),
                     d.Slice(Arena.encoder_layers_0_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_0_residual1, BT * 64), p.Slice(36416, 64),
                     a.Slice(Arena.encoder_layers_0_norm1_mean, BT), a.Slice(Arena.encoder_layers_0_norm1_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.positions_output, BT * 64), d.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_residual1, BT * 64), Pool);
                 // Encoder.Layer[0].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64),
                     d.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 64), 0.1f,

@@ -125,7 +125,7 @@ partial class SequenceRegressor
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float loss = __Forward(batch, DropoutEnabled, batchStatistics: true);
             __Backward(batch);
             return loss;
@@ -325,7 +325,7 @@ partial class SequenceRegressor
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
             bool batchStatistics = __batchStatistics;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d predictions = 2 (predictions - targets) / (n * 2) at the valid positions
             {
                 int n = __Positions(__Memory.AsSpan(batch.SignalLengths, 0, B), B);

@@ -139,7 +139,7 @@ partial class SentimentClassifier
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float loss = __Forward(batch, DropoutEnabled);
             __Backward(batch);
             return loss;
@@ -286,14 +286,12 @@ partial class SentimentClassifier
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 524288, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64), 0.1f,
                     DropoutSeed, 1UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,T,64], encoder.layers.0.norm1.weight params[113728..113792), encoder.layers.0.norm1.bias
-                // params[113792..113856)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BT),
-                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BT), a.Slice(Arena.encoder_layers_0_residual1, BT * 64), p.Slice(113728, 64),
-                    p.Slice(113792, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm1.weight
+                // params[113728..113792), encoder.layers.0.norm1.bias params[113792..113856)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_residual1, BT * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BT),
+                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BT), a.Slice(Arena.positions_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), p.Slice(113728, 64), p.Slice(113792, 64), BT, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[80640..97024), [B,T,64] -> [B,T,256]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BT * 256),
                     a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64), p.Slice(80640, 16384), p.Slice(97024, 256), BT, 64, 256,
@@ -309,14 +307,12 @@ partial class SentimentClassifier
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 1179648, BT * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BT * 64), 0.1f,
                     DropoutSeed, 3UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BT * 64), a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), Pool);
-                // Encoder.Layer[0].norm2: LayerNorm [B,T,64], encoder.layers.0.norm2.weight params[113856..113920), encoder.layers.0.norm2.bias
-                // params[113920..113984)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BT),
-                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BT), a.Slice(Arena.encoder_layers_0_residual2, BT * 64), p.Slice(113856, 64),
-                    p.Slice(113920, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm2.weight
+                // params[113856..113920), encoder.layers.0.norm2.bias params[113920..113984)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_residual2, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BT),
+                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BT), a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), p.Slice(113856, 64), p.Slice(113920, 64), BT, 64, pool: Pool);
             }
             // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (on the attention
             // probabilities, after each sublayer and in the FFN)
@@ -340,14 +336,12 @@ partial class SentimentClassifier
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 1835008, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64),
                     0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), Pool);
-                // Encoder.Layer[1].norm1: LayerNorm [B,T,64], encoder.layers.1.norm1.weight params[163712..163776), encoder.layers.1.norm1.bias
-                // params[163776..163840)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BT),
-                    a.Slice(Arena.encoder_layers_1_norm1_rstd, BT), a.Slice(Arena.encoder_layers_1_residual1, BT * 64), p.Slice(163712, 64),
-                    p.Slice(163776, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm1.weight
+                // params[163712..163776), encoder.layers.1.norm1.bias params[163776..163840)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_residual1, BT * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BT),
+                    a.Slice(Arena.encoder_layers_1_norm1_rstd, BT), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), p.Slice(163712, 64), p.Slice(163776, 64), BT, 64, pool: Pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[130624..147008), [B,T,64] -> [B,T,256]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear1_output, BT * 256),
                     a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64), p.Slice(130624, 16384), p.Slice(147008, 256), BT, 64, 256,
@@ -363,14 +357,12 @@ partial class SentimentClassifier
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 2490368, BT * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BT * 64), 0.1f,
                     DropoutSeed, 7UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BT * 64), a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), Pool);
-                // Encoder.Layer[1].norm2: LayerNorm [B,T,64], encoder.layers.1.norm2.weight params[163840..163904), encoder.layers.1.norm2.bias
-                // params[163904..163968)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BT),
-                    a.Slice(Arena.encoder_layers_1_norm2_rstd, BT), a.Slice(Arena.encoder_layers_1_residual2, BT * 64), p.Slice(163840, 64),
-                    p.Slice(163904, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm2.weight
+                // params[163840..163904), encoder.layers.1.norm2.bias params[163904..163968)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_residual2, BT * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BT),
+                    a.Slice(Arena.encoder_layers_1_norm2_rstd, BT), a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), p.Slice(163840, 64), p.Slice(163904, 64), BT, 64, pool: Pool);
             }
             // Pool (MeanPool): [B,T,64] -> [B,64]
             __Kernels.Pooling.Forward(a.Slice(Arena.pool_output, B * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64),
@@ -395,7 +387,7 @@ partial class SentimentClassifier
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.head, B * 2), 1f, a.Slice(Arena.loss_log_probs, B * 2), __Memory.AsSpan(batch.Labels, 0, B),
                 B, 2, 0.1f, -100, Pool);
@@ -408,13 +400,12 @@ partial class SentimentClassifier
             // Encoder.Layer[1] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[1].norm2: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual2, BT * 64), g.Slice(163840, 64), g.Slice(163904, 64),
+                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm2.weight
+                // params[163840..163904), encoder.layers.1.norm2.bias params[163904..163968)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), g.Slice(163840, 64), g.Slice(163904, 64),
                     d.Slice(Arena.encoder_layers_1_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_1_residual2, BT * 64), p.Slice(163840, 64),
                     a.Slice(Arena.encoder_layers_1_norm2_mean, BT), a.Slice(Arena.encoder_layers_1_norm2_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), d.Slice(Arena.encoder_layers_1_residual2, BT * 64), Pool);
                 // Encoder.Layer[1].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_1_linear2_output, BT * 64),
                     d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 2490368, BT * 64), 0.1f,
@@ -432,13 +423,12 @@ partial class SentimentClassifier
                     d.Slice(Arena.encoder_layers_1_linear1_output, BT * 256), a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
                     p.Slice(130624, 16384), BT, 64, 256, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_1_linear1_output_pre_activation, BT * 256), __scratch.Span.Slice(0, BT * 256), Pool);
-                // Encoder.Layer[1].norm1: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual1, BT * 64), g.Slice(163712, 64), g.Slice(163776, 64),
+                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm1.weight
+                // params[163712..163776), encoder.layers.1.norm1.bias params[163776..163840)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), g.Slice(163712, 64), g.Slice(163776, 64),
                     d.Slice(Arena.encoder_layers_1_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_1_residual1, BT * 64), p.Slice(163712, 64),
                     a.Slice(Arena.encoder_layers_1_norm1_mean, BT), a.Slice(Arena.encoder_layers_1_norm1_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), d.Slice(Arena.encoder_layers_1_residual1, BT * 64), Pool);
                 // Encoder.Layer[1].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64),
                     d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1835008, BT * 64), 0.1f,
@@ -465,13 +455,12 @@ partial class SentimentClassifier
             // Encoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[0].norm2: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BT * 64), g.Slice(113856, 64), g.Slice(113920, 64),
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm2.weight
+                // params[113856..113920), encoder.layers.0.norm2.bias params[113920..113984)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), g.Slice(113856, 64), g.Slice(113920, 64),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_0_residual2, BT * 64), p.Slice(113856, 64),
                     a.Slice(Arena.encoder_layers_0_norm2_mean, BT), a.Slice(Arena.encoder_layers_0_norm2_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), d.Slice(Arena.encoder_layers_0_residual2, BT * 64), Pool);
                 // Encoder.Layer[0].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_linear2_output, BT * 64),
                     d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1179648, BT * 64), 0.1f,
@@ -489,13 +478,12 @@ partial class SentimentClassifier
                     d.Slice(Arena.encoder_layers_0_linear1_output, BT * 256), a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
                     p.Slice(80640, 16384), BT, 64, 256, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BT * 256), __scratch.Span.Slice(0, BT * 256), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual1, BT * 64), g.Slice(113728, 64), g.Slice(113792, 64),
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm1.weight
+                // params[113728..113792), encoder.layers.0.norm1.bias params[113792..113856)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.positions_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), g.Slice(113728, 64), g.Slice(113792, 64),
                     d.Slice(Arena.encoder_layers_0_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_0_residual1, BT * 64), p.Slice(113728, 64),
                     a.Slice(Arena.encoder_layers_0_norm1_mean, BT), a.Slice(Arena.encoder_layers_0_norm1_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.positions_output, BT * 64), d.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_residual1, BT * 64), Pool);
                 // Encoder.Layer[0].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64),
                     d.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 524288, BT * 64), 0.1f,
