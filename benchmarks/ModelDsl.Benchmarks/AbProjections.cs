@@ -11,8 +11,9 @@ namespace ModelDsl.Benchmarks;
 /// <summary>
 /// Back-to-back comparisons for the second round of issue 13, in the calling thread's CPU time (<see cref="ThreadClock"/>):
 /// <c>--ab qkv [threads]</c> (q, k, v as three GEMMs of width D and unstrided attention against one GEMM of width 3D and
-/// strided attention, forward and backward of the whole self-attention input side) and <c>--ab optimizer</c> (AdamW's step
-/// and the gradient clearing serial against split over a pool of two).
+/// strided attention, forward and backward of the whole self-attention input side), <c>--ab optimizer</c> (AdamW's step
+/// and the gradient clearing serial against split over a pool of two) and <c>--ab residualnorm [threads]</c> (residual add and
+/// LayerNorm as separate kernels against <see cref="LayerNorm.ForwardResidual"/> and <see cref="LayerNorm.BackwardResidual"/>).
 /// </summary>
 internal static class AbProjections
 {
@@ -103,6 +104,41 @@ internal static class AbProjections
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| AdamW step | {length:N0} | {serial:F3} ms | {split:F3} ms | {serial / split:F2}x |"));
             var (clear, parallelClear) = Alternate(() => ParallelClear.Clear(gradients, null), () => ParallelClear.Clear(gradients, pool), rounds: 15, calls: 10);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| clear | {length:N0} | {clear:F3} ms | {parallelClear:F3} ms | {clear / parallelClear:F2}x |"));
+        }
+
+        return 0;
+    }
+
+    /// <summary>A post-norm sublayer's residual add and LayerNorm, forward and backward: separate kernels against the fused pass.</summary>
+    public static int ResidualNorm(int threads)
+    {
+        Console.WriteLine($"Vector512.IsHardwareAccelerated = {Vector512.IsHardwareAccelerated}, threads {threads}, clock: the calling thread's CPU time");
+        Console.WriteLine("| rows x width | threads | Residual + LayerNorm | fused | speed-up |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+        using var pool = new WorkerPool(threads);
+        foreach (var (rows, width) in new[] { (512, 64), (1600, 64), (1024, 128), (1024, 256) })
+        {
+            int size = rows * width;
+            float[] x = Data(size, 1), branch = Data(size, 2), weight = Data(width, 3), bias = Data(width, 4), dOut = Data(size, 5);
+            float[] sum = new float[size], output = new float[size], mean = new float[rows], rstd = new float[rows];
+            float[] dx = new float[size], dBranch = new float[size], dSum = new float[size], dw = new float[width], db = new float[width];
+            var (separate, fused) = Alternate(
+                () =>
+                {
+                    Residual.Forward(sum, x, branch, pool);
+                    LayerNorm.Forward(output, mean, rstd, sum, weight, bias, rows, width, pool: pool);
+                    Array.Clear(dSum); // the generated trainer's d.Clear() does this once per step for every buffer
+                    LayerNorm.Backward(dSum, dw, db, dOut, sum, weight, mean, rstd, rows, width, pool);
+                    Residual.Backward(dx, dBranch, dSum, pool);
+                },
+                () =>
+                {
+                    LayerNorm.ForwardResidual(output, sum, mean, rstd, x, branch, weight, bias, rows, width, pool: pool);
+                    LayerNorm.BackwardResidual(dx, dBranch, dw, db, dOut, sum, weight, mean, rstd, rows, width, pool);
+                },
+                rounds: 15,
+                calls: 20);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {rows} x {width} | {threads} | {separate:F3} ms | {fused:F3} ms | {separate / fused:F2}x |"));
         }
 
         return 0;
