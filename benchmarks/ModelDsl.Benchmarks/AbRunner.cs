@@ -6,7 +6,7 @@ namespace ModelDsl.Benchmarks;
 
 /// <summary>
 /// Back-to-back comparison of two variants in one process, for a loaded machine where only such comparisons mean
-/// anything: <c>ModelDsl.Benchmarks.dll --ab attention</c> or <c>--ab models [threads]</c>. Alternates the variants over
+/// anything: <c>ModelDsl.Benchmarks.dll --ab attention</c>, <c>--ab models [threads]</c>, <c>--ab qkv [threads]</c>, <c>--ab residualnorm [threads]</c> or <c>--ab optimizer</c>. Alternates the variants over
 /// rounds and prints each one's median time per call, in the calling thread's CPU time (<see cref="ThreadClock"/>; with two
 /// threads that is the caller's share, spinning for workers included).
 /// </summary>
@@ -29,6 +29,21 @@ internal static class AbRunner
         if (what == "softmax")
         {
             return SoftmaxRows();
+        }
+
+        if (what == "qkv")
+        {
+            return AbProjections.Qkv(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1);
+        }
+
+        if (what == "residualnorm")
+        {
+            return AbProjections.ResidualNorm(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1);
+        }
+
+        if (what == "optimizer")
+        {
+            return AbProjections.OptimizerAndClear();
         }
 
         if (what != "attention")

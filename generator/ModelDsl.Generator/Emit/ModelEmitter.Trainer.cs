@@ -211,7 +211,7 @@ internal sealed partial class ModelEmitter
         writer.Open("public float ComputeGradients(Batch batch)");
         writer.Line("global::System.ArgumentNullException.ThrowIfNull(batch);");
         writer.Line("batch.__Validate();");
-        writer.Line("Gradients.Span.Clear();");
+        writer.Line(Runtime + "Threading.ParallelClear.Clear(Gradients.Span, Pool);");
         if (_decoding is not null)
         {
             writer.Line("float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);");
@@ -354,7 +354,7 @@ internal sealed partial class ModelEmitter
             writer.Line("bool batchStatistics = __batchStatistics;");
         }
 
-        writer.Line("d.Clear();");
+        writer.Line(Runtime + "Threading.ParallelClear.Clear(d, Pool);");
         IReadOnlyList<List<string>> backward = training.Backward;
         for (int i = backward.Count - 1; i >= 0; i--)
         {

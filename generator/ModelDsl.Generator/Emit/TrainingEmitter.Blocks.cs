@@ -161,39 +161,68 @@ internal sealed partial class TrainingEmitter
         branch = Dropout(prefix + "dropout" + Literals.Int(index) + ".output", at + ".dropout" + Literals.Int(index), branch, sequence, width, options.Dropout, fwd, db);
         bwd.Add(db);
         var rb = new List<string>();
-        Buffer sum = Residual(prefix + "residual" + Literals.Int(index), at + ": residual" + Literals.Int(index) + " = x + " + what, x, branch, sequence, width, fwd, rb);
-        bwd.Add(rb);
+        string residual = prefix + "residual" + Literals.Int(index);
+        string title = at + ": residual" + Literals.Int(index) + " = x + " + what;
         if (options.NormFirst)
         {
+            Buffer sum = Residual(residual, title, x, branch, sequence, width, fwd, rb);
+            bwd.Add(rb);
             return sum;
         }
 
-        var pb = new List<string>();
-        Buffer output = Norm(prefix + norm, prefix + norm, at + "." + norm, sum, sequence, width, fwd, pb);
-        bwd.Add(pb);
+        Buffer output = ResidualNorm(residual, prefix + norm, title + ", then " + norm + " (one pass)", x, branch, sequence, width, fwd, rb);
+        bwd.Add(rb);
         return output;
     }
 
-    /// <summary>Self-attention of the module <paramref name="module"/> (<c>{module}.in_proj_weight</c>, ...): q, k, v projections of the input, then <see cref="AttentionCore"/> under the block's <c>mask</c>.</summary>
+    /// <summary>
+    /// A post-norm sublayer's residual add and LayerNorm in one pass (<c>LayerNorm.ForwardResidual</c>): the sum buffer
+    /// <paramref name="name"/> (the norm's saved input) and the norm's output, mean and rstd, allocated in the order of the
+    /// separate residual and norm; the backward adds the sum's gradient straight to both inputs' gradients.
+    /// </summary>
+    internal Buffer ResidualNorm(string name, string norm, string title, Buffer input, Buffer branch, Sequence sequence, long width, List<string> forward, List<string> backward)
+    {
+        Buffer sum = Alloc(name, sequence, width);
+        ParameterPlan weight = Parameter(norm + ".weight");
+        ParameterPlan bias = Parameter(norm + ".bias");
+        Buffer output = Alloc(norm + ".output", sequence, width);
+        Buffer mean = Alloc(norm + ".mean", sequence, 1);
+        Buffer rstd = Alloc(norm + ".rstd", sequence, 1);
+        string rows = Rows(sequence), w = Literals.Int(width);
+        title += ", LayerNorm " + Dims(sequence, width) + ", " + Range(weight) + ", " + Range(bias);
+        forward.Add(title);
+        forward.Add(K + "LayerNorm.ForwardResidual(" + output.A + ", " + sum.A + ", " + mean.A + ", " + rstd.A + ", " + input.A + ", " + branch.A + ", "
+            + P(weight) + ", " + P(bias) + ", " + rows + ", " + w + ", pool: " + Pool + ");");
+        backward.Add(title);
+        backward.Add(K + "LayerNorm.BackwardResidual(" + input.D + ", " + branch.D + ", " + G(weight) + ", " + G(bias) + ", " + output.D + ", " + sum.A + ", "
+            + P(weight) + ", " + mean.A + ", " + rstd.A + ", " + rows + ", " + w + ", " + Pool + ");");
+        return output;
+    }
+
+    /// <summary>
+    /// Self-attention of the module <paramref name="module"/> (<c>{module}.in_proj_weight</c>, ...): q, k and v as ONE projection
+    /// of width 3·D (<c>in_proj_weight</c> is PyTorch's <c>[3D, D]</c> block, so its rows are already W_q, W_k, W_v one after
+    /// the other; one GEMM forward, one dX and one dW GEMM backward), then <see cref="AttentionCore"/> under the block's
+    /// <c>mask</c>, reading q, k and v as column blocks of the <c>[rows, 3D]</c> result (row stride 3D).
+    /// </summary>
     internal Buffer SelfAttention(string module, string title, Buffer input, Sequence sequence, long width, long heads, long headDim, string scale, float dropout, List<string> fwd, List<List<string>> bwd)
     {
         ParameterPlan inWeight = Parameter(module + ".in_proj_weight");
         ParameterPlan inBias = Parameter(module + ".in_proj_bias");
         var qkvBackward = new List<string>();
-        string[] names = ["q", "k", "v"];
-        var projections = new Buffer[3];
-        for (int i = 0; i < 3; i++)
-        {
-            projections[i] = Linear(
-                module + "." + names[i], title + " " + names[i] + " = x W_" + names[i] + "^T + b_" + names[i] + ", rows " + Literals.Int(i * width) + ".." + Literals.Int((i + 1) * width) + " of " + inWeight.Name,
-                input, sequence, width, width, inWeight, i * width * width, inBias, i * width, 0, fwd, qkvBackward);
-        }
-
+        string d = Literals.Int(width);
+        Buffer qkv = Linear(
+            module + ".qkv", title + " [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over " + inWeight.Name + " [" + Literals.Int(3 * width) + ", " + d + "]",
+            input, sequence, width, 3 * width, inWeight, 0, inBias, 0, 0, fwd, qkvBackward);
         bwd.Add(qkvBackward);
-        return AttentionCore(module, title, projections[0], projections[1], projections[2], sequence, sequence, "mask", width, heads, headDim, scale, dropout, fwd, bwd);
+        var operands = new AttentionOperands(qkv, 0, qkv, width, qkv, 2 * width, 3 * width, 3 * width);
+        return AttentionCore(module, title, operands, sequence, sequence, "mask", width, heads, headDim, scale, dropout, fwd, bwd);
     }
 
-    /// <summary>Cross-attention of the module <paramref name="module"/>: queries from the input, keys and values from the memory, under the block's <c>memoryMask</c>.</summary>
+    /// <summary>
+    /// Cross-attention of the module <paramref name="module"/>: queries from the input (rows 0..D of <c>in_proj_weight</c>), keys and
+    /// values from the memory as ONE projection of width 2·D (rows D..3D, contiguous), under the block's <c>memoryMask</c>.
+    /// </summary>
     internal Buffer CrossAttention(string module, string title, Buffer input, Sequence sequence, Flow memory, long width, long heads, long headDim, string scale, float dropout, List<string> fwd, List<List<string>> bwd)
     {
         ParameterPlan inWeight = Parameter(module + ".in_proj_weight");
@@ -202,14 +231,39 @@ internal sealed partial class TrainingEmitter
         Buffer q = Linear(
             module + ".q", title + " q = x W_q^T + b_q, rows 0.." + Literals.Int(width) + " of " + inWeight.Name,
             input, sequence, width, width, inWeight, 0, inBias, 0, 0, fwd, projectionBackward);
-        Buffer k = Linear(
-            module + ".k", title + " k = memory W_k^T + b_k, rows " + Literals.Int(width) + ".." + Literals.Int(2 * width) + " of " + inWeight.Name,
-            memory.Buffer, memory.Sequence, width, width, inWeight, width * width, inBias, width, 0, fwd, projectionBackward);
-        Buffer v = Linear(
-            module + ".v", title + " v = memory W_v^T + b_v, rows " + Literals.Int(2 * width) + ".." + Literals.Int(3 * width) + " of " + inWeight.Name,
-            memory.Buffer, memory.Sequence, width, width, inWeight, 2 * width * width, inBias, 2 * width, 0, fwd, projectionBackward);
+        Buffer kv = Linear(
+            module + ".kv", title + " [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows " + Literals.Int(width) + ".." + Literals.Int(3 * width) + " of " + inWeight.Name,
+            memory.Buffer, memory.Sequence, width, 2 * width, inWeight, width * width, inBias, width, 0, fwd, projectionBackward);
         bwd.Add(projectionBackward);
-        return AttentionCore(module, title, q, k, v, sequence, memory.Sequence!, "memoryMask", width, heads, headDim, scale, dropout, fwd, bwd);
+        var operands = new AttentionOperands(q, 0, kv, 0, kv, width, width, 2 * width);
+        return AttentionCore(module, title, operands, sequence, memory.Sequence!, "memoryMask", width, heads, headDim, scale, dropout, fwd, bwd);
+    }
+
+    /// <summary>
+    /// Where attention reads q, k and v: column <paramref name="QColumn"/> of <paramref name="QBuffer"/> (rows <paramref name="QStride"/>
+    /// apart), columns <paramref name="KColumn"/> / <paramref name="VColumn"/> of <paramref name="KBuffer"/> / <paramref name="VBuffer"/>
+    /// (rows <paramref name="KVStride"/> apart). The gradients live at the same places of the gradient arena.
+    /// </summary>
+    internal sealed record AttentionOperands(Buffer QBuffer, long QColumn, Buffer KBuffer, long KColumn, Buffer VBuffer, long VColumn, long QStride, long KVStride)
+    {
+        public string Q => View("a", QBuffer, QColumn);
+
+        public string K => View("a", KBuffer, KColumn);
+
+        public string V => View("a", VBuffer, VColumn);
+
+        public string DQ => View("d", QBuffer, QColumn);
+
+        public string DK => View("d", KBuffer, KColumn);
+
+        public string DV => View("d", VBuffer, VColumn);
+
+        public string Strides => Literals.Int(QStride) + ", " + Literals.Int(KVStride);
+
+        /// <summary>The buffer from column <paramref name="column"/> of its first row to its end.</summary>
+        private static string View(string arena, Buffer buffer, long column) => column == 0
+            ? arena + ".Slice(" + ArenaClass + "." + buffer.Field + ", " + buffer.Length + ")"
+            : arena + ".Slice(" + ArenaClass + "." + buffer.Field + " + " + Literals.Int(column) + ", " + buffer.Length + " - " + Literals.Int(column) + ")";
     }
 
     /// <summary>
@@ -217,7 +271,7 @@ internal sealed partial class TrainingEmitter
     /// &gt; 0 (PyTorch's <c>nn.MultiheadAttention(dropout = p)</c>) the probabilities are dropped before they weight v, as a dropout
     /// site of its own (stream, mask region <c>[B, H, Tq, Tk]</c> in <c>__masks</c>, counter offset <c>__dropoutOffset</c>); the identity in evaluation.
     /// </summary>
-    internal Buffer AttentionCore(string name, string title, Buffer q, Buffer k, Buffer v, Sequence query, Sequence key, string mask, long width, long heads, long headDim, string scale, float dropout, List<string> fwd, List<List<string>> bwd)
+    internal Buffer AttentionCore(string name, string title, AttentionOperands x, Sequence query, Sequence key, string mask, long width, long heads, long headDim, string scale, float dropout, List<string> fwd, List<List<string>> bwd)
     {
         _attentionShapes.Add((query, key));
         long maxProbabilities = _plan.MaxBatch * heads * query.MaxLength * key.MaxLength;
@@ -236,13 +290,14 @@ internal sealed partial class TrainingEmitter
             backwardDropout = ", " + dropoutMask + ", " + p + ", training";
         }
 
-        string shapes = ", q " + Dims(query, width) + ", k v " + Dims(key, width) + ", probs [B," + Literals.Int(heads) + "," + query.T + "," + key.T + "]";
+        string shapes = ", q " + Dims(query, width) + ", k v " + Dims(key, width) + " (row strides " + Literals.Int(x.QStride) + ", " + Literals.Int(x.KVStride) + ")"
+            + ", probs [B," + Literals.Int(heads) + "," + query.T + "," + key.T + "]";
         fwd.Add(title + ": softmax(q k^T * " + scale + " + " + mask + ") v" + shapes + comment);
-        fwd.Add(K + "Attention.Forward(" + context.A + ", " + probs.A + ", " + q.A + ", " + k.A + ", " + v.A + ", " + attentionDims + forwardDropout + ", " + Pool + ");");
+        fwd.Add(K + "Attention.Forward(" + context.A + ", " + probs.A + ", " + x.Q + ", " + x.K + ", " + x.V + ", " + x.Strides + ", " + attentionDims + forwardDropout + ", " + Pool + ");");
         bwd.Add(
         [
             title + ": attention" + (dropout > 0f ? " (dropout on the probabilities)" : string.Empty),
-            K + "Attention.Backward(" + q.D + ", " + k.D + ", " + v.D + ", " + context.D + ", " + q.A + ", " + k.A + ", " + v.A + ", " + probs.A + ", " + attentionDims + backwardDropout + ", __scratch.Span.Slice(0, " + K + "Attention.ScratchLength(" + query.T + ", " + key.T + ", " + Pool + ".ThreadCount)), " + Pool + ");",
+            K + "Attention.Backward(" + x.DQ + ", " + x.DK + ", " + x.DV + ", " + context.D + ", " + x.Q + ", " + x.K + ", " + x.V + ", " + x.Strides + ", " + probs.A + ", " + attentionDims + backwardDropout + ", __scratch.Span.Slice(0, " + K + "Attention.ScratchLength(" + query.T + ", " + key.T + ", " + Pool + ".ThreadCount)), " + Pool + ");",
         ]);
         var ob = new List<string>();
         ParameterPlan outWeight = Parameter(name + ".out_proj.weight");

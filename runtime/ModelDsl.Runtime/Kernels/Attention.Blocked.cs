@@ -57,10 +57,10 @@ public static unsafe partial class Attention
         ref readonly Job job = ref *(Job*)context;
         int b = pair / job.Heads, h = pair % job.Heads;
         int tq = job.QueryLength, tk = job.KeyLength, dh = job.HeadDim;
-        int width = job.Heads * dh;
-        float* q = job.Q + (long)b * tq * width + h * dh;
-        float* k = job.K + (long)b * tk * width + h * dh;
-        float* v = job.V + (long)b * tk * width + h * dh;
+        int width = job.Heads * dh, qs = job.QStride, kvs = job.KVStride;
+        float* q = job.Q + (long)b * tq * qs + h * dh;
+        float* k = job.K + (long)b * tk * kvs + h * dh;
+        float* v = job.V + (long)b * tk * kvs + h * dh;
         float* o = job.Output + (long)b * tq * width + h * dh;
         float* p = job.Probabilities + (long)pair * tq * tk;
 
@@ -82,7 +82,7 @@ public static unsafe partial class Attention
             }
 
             // (rows, ke-ks) S = scale · Q[i0:i1] · K[ks:ke]ᵀ, in place in the probability rows.
-            Gemm.MultiplyInline(pBlock + ks, tk, q + (long)i0 * width, width, false, k + (long)ks * width, width, true, rows, ke - ks, dh, job.Scale, 0f);
+            Gemm.MultiplyInline(pBlock + ks, tk, q + (long)i0 * qs, qs, false, k + (long)ks * kvs, kvs, true, rows, ke - ks, dh, job.Scale, 0f);
             using (KernelProfile.Time(KernelFamily.Softmax))
             {
                 for (int i = i0; i < i1; i++)
@@ -93,7 +93,7 @@ public static unsafe partial class Attention
             }
 
             // (rows, dh) O = P[i0:i1, ks:ke] · V[ks:ke]; rows with no key are all-zero probabilities, so zero outputs.
-            Gemm.MultiplyInline(o + (long)i0 * width, width, pBlock + ks, tk, false, v + (long)ks * width, width, false, rows, dh, ke - ks, 1f, 0f);
+            Gemm.MultiplyInline(o + (long)i0 * width, width, pBlock + ks, tk, false, v + (long)ks * kvs, kvs, false, rows, dh, ke - ks, 1f, 0f);
         }
     }
 
@@ -283,9 +283,9 @@ public static unsafe partial class Attention
     {
         int b = pair / job.Heads, h = pair % job.Heads;
         int tq = job.QueryLength, tk = job.KeyLength, dh = job.HeadDim;
-        int width = job.Heads * dh;
-        long queryBase = (long)b * tq * width + h * dh, keyBase = (long)b * tk * width + h * dh;
-        float* q = job.Q + queryBase, dq = job.DQ + queryBase, dO = job.DOutput + queryBase;
+        int width = job.Heads * dh, qst = job.QStride, kvs = job.KVStride;
+        long queryBase = (long)b * tq * qst + h * dh, keyBase = (long)b * tk * kvs + h * dh, outputBase = (long)b * tq * width + h * dh;
+        float* q = job.Q + queryBase, dq = job.DQ + queryBase, dO = job.DOutput + outputBase;
         float* k = job.K + keyBase, v = job.V + keyBase, dk = job.DK + keyBase, dv = job.DV + keyBase;
         float* p = job.Probabilities + (long)pair * tq * tk;
 
@@ -302,7 +302,7 @@ public static unsafe partial class Attention
                 continue;
             }
 
-            Gemm.MultiplyInline(dsBlock + ks, tk, dO + (long)i0 * width, width, false, v + (long)ks * width, width, true, rows, ke - ks, dh, 1f, 0f);
+            Gemm.MultiplyInline(dsBlock + ks, tk, dO + (long)i0 * width, width, false, v + (long)ks * kvs, kvs, true, rows, ke - ks, dh, 1f, 0f);
             using (KernelProfile.Time(KernelFamily.Softmax))
             {
                 for (int i = i0; i < i1; i++)
@@ -321,7 +321,7 @@ public static unsafe partial class Attention
                 }
             }
 
-            Gemm.MultiplyInline(dq + (long)i0 * width, width, dsBlock + ks, tk, false, k + (long)ks * width, width, false, rows, dh, ke - ks, 1f, 1f);
+            Gemm.MultiplyInline(dq + (long)i0 * qst, qst, dsBlock + ks, tk, false, k + (long)ks * kvs, kvs, false, rows, dh, ke - ks, 1f, 1f);
         }
 
         // Key blocks over the queries that may see them: dK += dSᵀ Q and dV += Pᵀ dO.
@@ -335,8 +335,8 @@ public static unsafe partial class Attention
             }
 
             long offset = (long)qs * tk + j0;
-            Gemm.MultiplyInline(dk + (long)j0 * width, width, dS + offset, tk, true, q + (long)qs * width, width, false, keys, dh, qe - qs, 1f, 1f);
-            Gemm.MultiplyInline(dv + (long)j0 * width, width, p + offset, tk, true, dO + (long)qs * width, width, false, keys, dh, qe - qs, 1f, 1f);
+            Gemm.MultiplyInline(dk + (long)j0 * kvs, kvs, dS + offset, tk, true, q + (long)qs * qst, qst, false, keys, dh, qe - qs, 1f, 1f);
+            Gemm.MultiplyInline(dv + (long)j0 * kvs, kvs, p + offset, tk, true, dO + (long)qs * width, width, false, keys, dh, qe - qs, 1f, 1f);
         }
     }
 }

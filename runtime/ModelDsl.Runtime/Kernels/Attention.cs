@@ -75,7 +75,7 @@ public static unsafe partial class Attention
         ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         int batch, int queryLength, int keyLength, int heads, int headDim,
         in AttentionMask mask, float scale, WorkerPool? pool = null) =>
-        ForwardCore(output, probabilities, q, k, v, batch, queryLength, keyLength, heads, headDim, mask, scale, default, pool);
+        ForwardCore(output, probabilities, q, k, v, heads * headDim, heads * headDim, batch, queryLength, keyLength, heads, headDim, mask, scale, default, pool);
 
     /// <summary>
     /// Forward with dropout on the probabilities: as the overload without dropout, but in training the values are weighted by
@@ -114,7 +114,7 @@ public static unsafe partial class Attention
         CheckDropout(dropout);
         if (!training || dropout == 0f)
         {
-            ForwardCore(output, probabilities, q, k, v, batch, queryLength, keyLength, heads, headDim, mask, scale, default, pool);
+            ForwardCore(output, probabilities, q, k, v, heads * headDim, heads * headDim, batch, queryLength, keyLength, heads, headDim, mask, scale, default, pool);
             dropoutMask.Fill(1);
             return;
         }
@@ -125,13 +125,13 @@ public static unsafe partial class Attention
             {
                 Mask = keep, P = dropout, Scale = Dropout.KeepScale(dropout), Seed = seed, Stream = stream, Offset = offset,
             };
-            ForwardCore(output, probabilities, q, k, v, batch, queryLength, keyLength, heads, headDim, mask, scale, settings, pool);
+            ForwardCore(output, probabilities, q, k, v, heads * headDim, heads * headDim, batch, queryLength, keyLength, heads, headDim, mask, scale, settings, pool);
         }
     }
 
     private static void ForwardCore(
         Span<float> output, Span<float> probabilities,
-        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, int queryStride, int keyValueStride,
         int batch, int queryLength, int keyLength, int heads, int headDim,
         in AttentionMask mask, float scale, in DropoutSettings dropout, WorkerPool? pool)
     {
@@ -140,9 +140,9 @@ public static unsafe partial class Attention
         long width = (long)heads * headDim;
         Guard.Length(output, batch * queryLength * width);
         Guard.Length(probabilities, (long)batch * heads * queryLength * keyLength);
-        Guard.Length(q, batch * queryLength * width);
-        Guard.Length(k, batch * keyLength * width);
-        Guard.Length(v, batch * keyLength * width);
+        CheckStrided(q, queryStride, batch * queryLength, width);
+        CheckStrided(k, keyValueStride, batch * keyLength, width);
+        CheckStrided(v, keyValueStride, batch * keyLength, width);
         Guard.NoOverlap<float>(output, q);
         Guard.NoOverlap<float>(output, k);
         Guard.NoOverlap<float>(output, v);
@@ -155,7 +155,7 @@ public static unsafe partial class Attention
         {
             var job = new Job
             {
-                Output = o, Probabilities = p, Q = qp, K = kp, V = vp,
+                Output = o, Probabilities = p, Q = qp, K = kp, V = vp, QStride = queryStride, KVStride = keyValueStride,
                 Batch = batch, QueryLength = queryLength, KeyLength = keyLength, Heads = heads, HeadDim = headDim,
                 Scale = scale, Dropout = dropout,
             };
@@ -204,7 +204,7 @@ public static unsafe partial class Attention
         ReadOnlySpan<float> probabilities,
         int batch, int queryLength, int keyLength, int heads, int headDim,
         in AttentionMask mask, float scale, Span<float> scratch, WorkerPool? pool = null) =>
-        BackwardCore(dQ, dK, dV, dOutput, q, k, v, probabilities, batch, queryLength, keyLength, heads, headDim, mask, scale, default, scratch, pool);
+        BackwardCore(dQ, dK, dV, dOutput, q, k, v, heads * headDim, heads * headDim, probabilities, batch, queryLength, keyLength, heads, headDim, mask, scale, default, scratch, pool);
 
     /// <summary>
     /// Backward of the forward with dropout on the probabilities: <c>dP = (dO Vᵀ) ∘ M / (1 − p)</c> goes through the softmax
@@ -244,20 +244,20 @@ public static unsafe partial class Attention
         CheckDropout(dropout);
         if (!training || dropout == 0f)
         {
-            BackwardCore(dQ, dK, dV, dOutput, q, k, v, probabilities, batch, queryLength, keyLength, heads, headDim, mask, scale, default, scratch, pool);
+            BackwardCore(dQ, dK, dV, dOutput, q, k, v, heads * headDim, heads * headDim, probabilities, batch, queryLength, keyLength, heads, headDim, mask, scale, default, scratch, pool);
             return;
         }
 
         fixed (byte* keep = dropoutMask)
         {
             var settings = new DropoutSettings { Mask = keep, P = dropout, Scale = Dropout.KeepScale(dropout) };
-            BackwardCore(dQ, dK, dV, dOutput, q, k, v, probabilities, batch, queryLength, keyLength, heads, headDim, mask, scale, settings, scratch, pool);
+            BackwardCore(dQ, dK, dV, dOutput, q, k, v, heads * headDim, heads * headDim, probabilities, batch, queryLength, keyLength, heads, headDim, mask, scale, settings, scratch, pool);
         }
     }
 
     private static void BackwardCore(
         Span<float> dQ, Span<float> dK, Span<float> dV,
-        ReadOnlySpan<float> dOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        ReadOnlySpan<float> dOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, int queryStride, int keyValueStride,
         ReadOnlySpan<float> probabilities,
         int batch, int queryLength, int keyLength, int heads, int headDim,
         in AttentionMask mask, float scale, in DropoutSettings dropout, Span<float> scratch, WorkerPool? pool)
@@ -265,13 +265,13 @@ public static unsafe partial class Attention
         using var profile = KernelProfile.Time(KernelFamily.Attention);
         CheckDimensions(batch, queryLength, keyLength, heads, headDim);
         long width = (long)heads * headDim;
-        Guard.Length(dQ, batch * queryLength * width);
-        Guard.Length(dK, batch * keyLength * width);
-        Guard.Length(dV, batch * keyLength * width);
+        CheckStrided(dQ, queryStride, batch * queryLength, width);
+        CheckStrided(dK, keyValueStride, batch * keyLength, width);
+        CheckStrided(dV, keyValueStride, batch * keyLength, width);
         Guard.Length(dOutput, batch * queryLength * width);
-        Guard.Length(q, batch * queryLength * width);
-        Guard.Length(k, batch * keyLength * width);
-        Guard.Length(v, batch * keyLength * width);
+        CheckStrided(q, queryStride, batch * queryLength, width);
+        CheckStrided(k, keyValueStride, batch * keyLength, width);
+        CheckStrided(v, keyValueStride, batch * keyLength, width);
         Guard.Length(probabilities, (long)batch * heads * queryLength * keyLength);
         int threads = pool?.ThreadCount ?? 1;
         Guard.AtLeast<float>(scratch, ScratchLength(queryLength, keyLength, threads));
@@ -285,6 +285,7 @@ public static unsafe partial class Attention
             var job = new Job
             {
                 DQ = dq, DK = dk, DV = dv, DOutput = dO, Q = qp, K = kp, V = vp, Probabilities = p, Scratch = s,
+                QStride = queryStride, KVStride = keyValueStride,
                 Batch = batch, QueryLength = queryLength, KeyLength = keyLength, Heads = heads, HeadDim = headDim,
                 Scale = scale, Dropout = dropout, Parts = Math.Min(threads, pairs),
             };
@@ -301,6 +302,27 @@ public static unsafe partial class Attention
                 pool.Run(job.Parts, &BackwardPart, &job);
             }
         }
+    }
+
+    /// <summary>
+    /// Checks a row-strided operand of <paramref name="rows"/> rows of <paramref name="width"/> floats, row r at
+    /// <c>r · stride</c>: the stride is at least the width, and the span reaches the last row's end. With
+    /// <c>stride = width</c> the span must hold exactly the rows (as the unstrided overloads always required).
+    /// </summary>
+    private static void CheckStrided(ReadOnlySpan<float> span, int stride, long rows, long width, [CallerArgumentExpression(nameof(span))] string? name = null)
+    {
+        if (stride < width)
+        {
+            throw new ArgumentOutOfRangeException(name, stride, $"the row stride of {name} ({stride}) must be at least the width H·dh ({width}).");
+        }
+
+        if (stride == width)
+        {
+            Guard.Length(span, rows * width, name);
+            return;
+        }
+
+        Guard.AtLeast(span, ((rows - 1) * stride) + width, name);
     }
 
     private static void CheckDimensions(int batch, int queryLength, int keyLength, int heads, int headDim)
@@ -332,6 +354,7 @@ public static unsafe partial class Attention
     private struct Job
     {
         public float* Output, Probabilities, Q, K, V, DOutput, DQ, DK, DV, Scratch;
+        public int QStride, KVStride; // row strides of q/dQ and of k, v, dK, dV (the output's and dOutput's is H·dh).
         public int Batch, QueryLength, KeyLength, Heads, HeadDim, Parts;
         public int NextPair;         // backward: the next (batch, head) pair to hand out.
         public float Scale;
@@ -393,10 +416,10 @@ public static unsafe partial class Attention
         ref readonly Job job = ref *(Job*)context;
         int b = pair / job.Heads, h = pair % job.Heads;
         int tq = job.QueryLength, tk = job.KeyLength, dh = job.HeadDim;
-        int width = job.Heads * dh;
-        float* q = job.Q + (long)b * tq * width + h * dh;
-        float* k = job.K + (long)b * tk * width + h * dh;
-        float* v = job.V + (long)b * tk * width + h * dh;
+        int width = job.Heads * dh, qs = job.QStride, kvs = job.KVStride;
+        float* q = job.Q + (long)b * tq * qs + h * dh;
+        float* k = job.K + (long)b * tk * kvs + h * dh;
+        float* v = job.V + (long)b * tk * kvs + h * dh;
         float* o = job.Output + (long)b * tq * width + h * dh;
         float* p = job.Probabilities + (long)pair * tq * tk;
         bool pairs = Avx.IsSupported && dh % Vector256<float>.Count == 0;
@@ -404,7 +427,7 @@ public static unsafe partial class Attention
         int i = 0;
         while (i < tq)
         {
-            long row = (long)i * width;
+            long row = (long)i * qs, outRow = (long)i * width;
             float* p0 = p + (long)i * tk;
             job.KeyRange(b, i, out int start0, out int end0);
             if (pairs && i + 1 < tq)
@@ -415,27 +438,27 @@ public static unsafe partial class Attention
                 if (sharedEnd - shared >= 8)
                 {
                     float* p1 = p0 + tk;
-                    DotsTwoRows(p0 + shared, p1 + shared, q + row, q + row + width, k + (long)shared * width, width, sharedEnd - shared, dh, job.Scale);
-                    bool any0 = ScoreRemainder(job, b, i, p0, q + row, k, width, start0, end0, shared, sharedEnd);
-                    bool any1 = ScoreRemainder(job, b, i + 1, p1, q + row + width, k, width, start1, end1, shared, sharedEnd);
+                    DotsTwoRows(p0 + shared, p1 + shared, q + row, q + row + qs, k + (long)shared * kvs, kvs, sharedEnd - shared, dh, job.Scale);
+                    bool any0 = ScoreRemainder(job, b, i, p0, q + row, k, kvs, start0, end0, shared, sharedEnd);
+                    bool any1 = ScoreRemainder(job, b, i + 1, p1, q + row + qs, k, kvs, start1, end1, shared, sharedEnd);
                     if (job.Dropout.Mask is not null)
                     {
-                        DroppedRowOutput(job, b, pair, i, o + row, p0, v, width, start0, end0, any0);
-                        DroppedRowOutput(job, b, pair, i + 1, o + row + width, p1, v, width, start1, end1, any1);
+                        DroppedRowOutput(job, b, pair, i, o + outRow, p0, v, kvs, start0, end0, any0);
+                        DroppedRowOutput(job, b, pair, i + 1, o + outRow + width, p1, v, kvs, start1, end1, any1);
                     }
                     else if (any0 && any1)
                     {
-                        float* o0 = o + row, o1 = o0 + width;
-                        WeightedRowSumTwoRows(o0, o1, accumulate: false, p0 + shared, p1 + shared, 1, v + (long)shared * width, width, sharedEnd - shared, dh);
-                        WeightedRowSum(o0, accumulate: true, p0 + start0, 1, v + (long)start0 * width, width, shared - start0, dh);
-                        WeightedRowSum(o0, accumulate: true, p0 + sharedEnd, 1, v + (long)sharedEnd * width, width, end0 - sharedEnd, dh);
-                        WeightedRowSum(o1, accumulate: true, p1 + start1, 1, v + (long)start1 * width, width, shared - start1, dh);
-                        WeightedRowSum(o1, accumulate: true, p1 + sharedEnd, 1, v + (long)sharedEnd * width, width, end1 - sharedEnd, dh);
+                        float* o0 = o + outRow, o1 = o0 + width;
+                        WeightedRowSumTwoRows(o0, o1, accumulate: false, p0 + shared, p1 + shared, 1, v + (long)shared * kvs, kvs, sharedEnd - shared, dh);
+                        WeightedRowSum(o0, accumulate: true, p0 + start0, 1, v + (long)start0 * kvs, kvs, shared - start0, dh);
+                        WeightedRowSum(o0, accumulate: true, p0 + sharedEnd, 1, v + (long)sharedEnd * kvs, kvs, end0 - sharedEnd, dh);
+                        WeightedRowSum(o1, accumulate: true, p1 + start1, 1, v + (long)start1 * kvs, kvs, shared - start1, dh);
+                        WeightedRowSum(o1, accumulate: true, p1 + sharedEnd, 1, v + (long)sharedEnd * kvs, kvs, end1 - sharedEnd, dh);
                     }
                     else
                     {
-                        RowOutput(o + row, p0, v, width, start0, end0, any0, dh);
-                        RowOutput(o + row + width, p1, v, width, start1, end1, any1, dh);
+                        RowOutput(o + outRow, p0, v, kvs, start0, end0, any0, dh);
+                        RowOutput(o + outRow + width, p1, v, kvs, start1, end1, any1, dh);
                     }
 
                     i += 2;
@@ -446,8 +469,8 @@ public static unsafe partial class Attention
             bool any = false;
             if (end0 > start0)
             {
-                Dots(p0 + start0, q + row, k + (long)start0 * width, width, end0 - start0, dh, job.Scale);
-                any = ScoreRemainder(job, b, i, p0, q + row, k, width, start0, end0, start0, end0);
+                Dots(p0 + start0, q + row, k + (long)start0 * kvs, kvs, end0 - start0, dh, job.Scale);
+                any = ScoreRemainder(job, b, i, p0, q + row, k, kvs, start0, end0, start0, end0);
             }
             else
             {
@@ -456,11 +479,11 @@ public static unsafe partial class Attention
 
             if (job.Dropout.Mask is not null)
             {
-                DroppedRowOutput(job, b, pair, i, o + row, p0, v, width, start0, end0, any);
+                DroppedRowOutput(job, b, pair, i, o + outRow, p0, v, kvs, start0, end0, any);
             }
             else
             {
-                RowOutput(o + row, p0, v, width, start0, end0, any, dh);
+                RowOutput(o + outRow, p0, v, kvs, start0, end0, any, dh);
             }
 
             i++;
@@ -472,11 +495,11 @@ public static unsafe partial class Attention
     /// the already scored <c>[scored, scoredEnd)</c>, zeroes the keys outside <c>[start, end)</c>, applies the adjacency matrix
     /// and the softmax. Returns false when every key is masked (the row is then all zero).
     /// </summary>
-    private static bool ScoreRemainder(in Job job, int b, int i, float* p, float* q, float* k, int width, int start, int end, int scored, int scoredEnd)
+    private static bool ScoreRemainder(in Job job, int b, int i, float* p, float* q, float* k, int keyStride, int start, int end, int scored, int scoredEnd)
     {
         int tk = job.KeyLength, dh = job.HeadDim;
-        Dots(p + start, q, k + (long)start * width, width, scored - start, dh, job.Scale);
-        Dots(p + scoredEnd, q, k + (long)scoredEnd * width, width, end - scoredEnd, dh, job.Scale);
+        Dots(p + start, q, k + (long)start * keyStride, keyStride, scored - start, dh, job.Scale);
+        Dots(p + scoredEnd, q, k + (long)scoredEnd * keyStride, keyStride, end - scoredEnd, dh, job.Scale);
         new Span<float>(p, start).Clear();
         new Span<float>(p + end, tk - end).Clear();
         int count = end - start;
@@ -506,7 +529,7 @@ public static unsafe partial class Attention
     }
 
     /// <summary>One query's output: <c>Σ_j p[j] v_j</c> over <c>[start, end)</c>, or zeros when no key is allowed.</summary>
-    private static void RowOutput(float* o, float* p, float* v, int width, int start, int end, bool any, int dh)
+    private static void RowOutput(float* o, float* p, float* v, int valueStride, int start, int end, bool any, int dh)
     {
         if (!any)
         {
@@ -514,7 +537,7 @@ public static unsafe partial class Attention
             return;
         }
 
-        WeightedRowSum(o, accumulate: false, p + start, 1, v + (long)start * width, width, end - start, dh);
+        WeightedRowSum(o, accumulate: false, p + start, 1, v + (long)start * valueStride, valueStride, end - start, dh);
     }
 
     /// <summary>
@@ -522,7 +545,7 @@ public static unsafe partial class Attention
     /// (allowed keys of <c>[start, end)</c> only; every other byte 0), then <c>Σ_j p[j] · mask[j] / (1 − p) · v_j</c>, the
     /// dropped weights staged through a stack buffer of <see cref="DropoutChunk"/> keys at a time.
     /// </summary>
-    private static void DroppedRowOutput(in Job job, int b, int pair, int i, float* o, float* p, float* v, int width, int start, int end, bool any)
+    private static void DroppedRowOutput(in Job job, int b, int pair, int i, float* o, float* p, float* v, int valueStride, int start, int end, bool any)
     {
         int tk = job.KeyLength, dh = job.HeadDim;
         long element = ((long)pair * job.QueryLength + i) * tk;
@@ -548,7 +571,7 @@ public static unsafe partial class Attention
         {
             int n = Math.Min(DropoutChunk, end - c);
             Masked(dropped, p + c, keep + c, n, job.Dropout.Scale);
-            WeightedRowSum(o, accumulate: c != start, dropped, 1, v + (long)c * width, width, n, dh);
+            WeightedRowSum(o, accumulate: c != start, dropped, 1, v + (long)c * valueStride, valueStride, n, dh);
         }
     }
 
@@ -605,9 +628,9 @@ public static unsafe partial class Attention
     {
         int b = pair / job.Heads, h = pair % job.Heads;
         int tq = job.QueryLength, tk = job.KeyLength, dh = job.HeadDim;
-        int width = job.Heads * dh;
-        long queryBase = (long)b * tq * width + h * dh, keyBase = (long)b * tk * width + h * dh;
-        float* q = job.Q + queryBase, dq = job.DQ + queryBase, dO = job.DOutput + queryBase;
+        int width = job.Heads * dh, qs = job.QStride, kvs = job.KVStride;
+        long queryBase = (long)b * tq * qs + h * dh, keyBase = (long)b * tk * kvs + h * dh, outputBase = (long)b * tq * width + h * dh;
+        float* q = job.Q + queryBase, dq = job.DQ + queryBase, dO = job.DOutput + outputBase;
         float* k = job.K + keyBase, v = job.V + keyBase, dk = job.DK + keyBase, dv = job.DV + keyBase;
         float* p = job.Probabilities + (long)pair * tq * tk;
         byte* keep = job.Dropout.Mask is null ? null : job.Dropout.Mask + (long)pair * tq * tk;
@@ -628,7 +651,7 @@ public static unsafe partial class Attention
         while (i < tq)
         {
             job.KeyRange(b, i, out int start0, out int end0);
-            float* ds0 = dS + (long)i * tk, dO0 = dO + (long)i * width, dq0 = dq + (long)i * width;
+            float* ds0 = dS + (long)i * tk, dO0 = dO + (long)i * width, dq0 = dq + (long)i * qs;
             byte* keep0 = keep is null ? null : keep + (long)i * tk;
             if (pairs && i + 1 < tq)
             {
@@ -636,16 +659,16 @@ public static unsafe partial class Attention
                 int shared = Math.Max(start0, start1), sharedEnd = Math.Min(end0, end1);
                 if (sharedEnd - shared >= 8)
                 {
-                    float* ds1 = ds0 + tk, dO1 = dO0 + width, dq1 = dq0 + width;
+                    float* ds1 = ds0 + tk, dO1 = dO0 + width, dq1 = dq0 + qs;
                     byte* keep1 = keep is null ? null : keep0 + tk;
-                    DotsTwoRows(ds0 + shared, ds1 + shared, dO0, dO1, v + (long)shared * width, width, sharedEnd - shared, dh, 1f);
-                    ScoreGradientRow(job, ds0, p + (long)i * tk, keep0, dO0, v, width, start0, end0, shared, sharedEnd);
-                    ScoreGradientRow(job, ds1, p + (long)(i + 1) * tk, keep1, dO1, v, width, start1, end1, shared, sharedEnd);
-                    WeightedRowSumTwoRows(dq0, dq1, accumulate: true, ds0 + shared, ds1 + shared, 1, k + (long)shared * width, width, sharedEnd - shared, dh);
-                    WeightedRowSum(dq0, accumulate: true, ds0 + start0, 1, k + (long)start0 * width, width, shared - start0, dh);
-                    WeightedRowSum(dq0, accumulate: true, ds0 + sharedEnd, 1, k + (long)sharedEnd * width, width, end0 - sharedEnd, dh);
-                    WeightedRowSum(dq1, accumulate: true, ds1 + start1, 1, k + (long)start1 * width, width, shared - start1, dh);
-                    WeightedRowSum(dq1, accumulate: true, ds1 + sharedEnd, 1, k + (long)sharedEnd * width, width, end1 - sharedEnd, dh);
+                    DotsTwoRows(ds0 + shared, ds1 + shared, dO0, dO1, v + (long)shared * kvs, kvs, sharedEnd - shared, dh, 1f);
+                    ScoreGradientRow(job, ds0, p + (long)i * tk, keep0, dO0, v, kvs, start0, end0, shared, sharedEnd);
+                    ScoreGradientRow(job, ds1, p + (long)(i + 1) * tk, keep1, dO1, v, kvs, start1, end1, shared, sharedEnd);
+                    WeightedRowSumTwoRows(dq0, dq1, accumulate: true, ds0 + shared, ds1 + shared, 1, k + (long)shared * kvs, kvs, sharedEnd - shared, dh);
+                    WeightedRowSum(dq0, accumulate: true, ds0 + start0, 1, k + (long)start0 * kvs, kvs, shared - start0, dh);
+                    WeightedRowSum(dq0, accumulate: true, ds0 + sharedEnd, 1, k + (long)sharedEnd * kvs, kvs, end0 - sharedEnd, dh);
+                    WeightedRowSum(dq1, accumulate: true, ds1 + start1, 1, k + (long)start1 * kvs, kvs, shared - start1, dh);
+                    WeightedRowSum(dq1, accumulate: true, ds1 + sharedEnd, 1, k + (long)sharedEnd * kvs, kvs, end1 - sharedEnd, dh);
                     i += 2;
                     continue;
                 }
@@ -657,9 +680,9 @@ public static unsafe partial class Attention
             }
             else
             {
-                Dots(ds0 + start0, dO0, v + (long)start0 * width, width, end0 - start0, dh, 1f);
-                ScoreGradientRow(job, ds0, p + (long)i * tk, keep0, dO0, v, width, start0, end0, start0, end0);
-                WeightedRowSum(dq0, accumulate: true, ds0 + start0, 1, k + (long)start0 * width, width, end0 - start0, dh);
+                Dots(ds0 + start0, dO0, v + (long)start0 * kvs, kvs, end0 - start0, dh, 1f);
+                ScoreGradientRow(job, ds0, p + (long)i * tk, keep0, dO0, v, kvs, start0, end0, start0, end0);
+                WeightedRowSum(dq0, accumulate: true, ds0 + start0, 1, k + (long)start0 * kvs, kvs, end0 - start0, dh);
             }
 
             i++;
@@ -677,13 +700,13 @@ public static unsafe partial class Attention
     private static void Columns(in Job job, int b, float* dk, float* dS, float* q, float* dv, float* weights, float* dO)
     {
         int tk = job.KeyLength, dh = job.HeadDim;
-        int width = job.Heads * dh;
+        int width = job.Heads * dh, qs = job.QStride, kvs = job.KVStride;
         bool pairs = Avx.IsSupported && dh % Vector256<float>.Count == 0;
         int j = 0;
         while (j < tk)
         {
             job.QueryRange(b, j, out int start0, out int end0);
-            float* dk0 = dk is null ? null : dk + (long)j * width, dv0 = dv is null ? null : dv + (long)j * width;
+            float* dk0 = dk is null ? null : dk + (long)j * kvs, dv0 = dv is null ? null : dv + (long)j * kvs;
             if (pairs && j + 1 < tk)
             {
                 job.QueryRange(b, j + 1, out int start1, out int end1);
@@ -693,22 +716,22 @@ public static unsafe partial class Attention
                     long offset = (long)shared * tk + j;
                     if (dk is not null)
                     {
-                        WeightedRowSumTwoRows(dk0, dk0 + width, accumulate: true, dS + offset, dS + offset + 1, tk, q + (long)shared * width, width, sharedEnd - shared, dh);
+                        WeightedRowSumTwoRows(dk0, dk0 + kvs, accumulate: true, dS + offset, dS + offset + 1, tk, q + (long)shared * qs, qs, sharedEnd - shared, dh);
                     }
 
                     if (dv is not null)
                     {
-                        WeightedRowSumTwoRows(dv0, dv0 + width, accumulate: true, weights + offset, weights + offset + 1, tk, dO + (long)shared * width, width, sharedEnd - shared, dh);
+                        WeightedRowSumTwoRows(dv0, dv0 + kvs, accumulate: true, weights + offset, weights + offset + 1, tk, dO + (long)shared * width, width, sharedEnd - shared, dh);
                     }
 
-                    ColumnRemainder(dk0, dv0, dS, weights, q, dO, tk, width, dh, j, start0, end0, shared, sharedEnd);
-                    ColumnRemainder(dk0 is null ? null : dk0 + width, dv0 is null ? null : dv0 + width, dS, weights, q, dO, tk, width, dh, j + 1, start1, end1, shared, sharedEnd);
+                    ColumnRemainder(dk0, dv0, dS, weights, q, qs, dO, width, tk, dh, j, start0, end0, shared, sharedEnd);
+                    ColumnRemainder(dk0 is null ? null : dk0 + kvs, dv0 is null ? null : dv0 + kvs, dS, weights, q, qs, dO, width, tk, dh, j + 1, start1, end1, shared, sharedEnd);
                     j += 2;
                     continue;
                 }
             }
 
-            ColumnRemainder(dk0, dv0, dS, weights, q, dO, tk, width, dh, j, start0, end0, end0, end0);
+            ColumnRemainder(dk0, dv0, dS, weights, q, qs, dO, width, tk, dh, j, start0, end0, end0, end0);
             j++;
         }
     }
@@ -718,11 +741,11 @@ public static unsafe partial class Attention
     /// outside the already computed <c>[done, doneEnd)</c>, zeroes the keys outside <c>[start, end)</c>, applies the row's
     /// dropout mask <paramref name="keep"/> (null without dropout) and scale, then <c>dS = scale · P ∘ (dP − P·dP)</c> in place.
     /// </summary>
-    private static void ScoreGradientRow(in Job job, float* ds, float* p, byte* keep, float* dO, float* v, int width, int start, int end, int done, int doneEnd)
+    private static void ScoreGradientRow(in Job job, float* ds, float* p, byte* keep, float* dO, float* v, int valueStride, int start, int end, int done, int doneEnd)
     {
         int tk = job.KeyLength, dh = job.HeadDim;
-        Dots(ds + start, dO, v + (long)start * width, width, done - start, dh, 1f);
-        Dots(ds + doneEnd, dO, v + (long)doneEnd * width, width, end - doneEnd, dh, 1f);
+        Dots(ds + start, dO, v + (long)start * valueStride, valueStride, done - start, dh, 1f);
+        Dots(ds + doneEnd, dO, v + (long)doneEnd * valueStride, valueStride, end - doneEnd, dh, 1f);
         new Span<float>(ds, start).Clear();
         new Span<float>(ds + end, tk - end).Clear();
         if (keep is not null)
@@ -737,7 +760,7 @@ public static unsafe partial class Attention
     /// Adds key <paramref name="j"/>'s <c>dK</c> and <c>dV</c> terms (each skipped when its destination is null) of the queries in
     /// <c>[start, end)</c> outside <c>[done, doneEnd)</c>; <paramref name="weights"/> weight <c>dV</c>.
     /// </summary>
-    private static void ColumnRemainder(float* dk, float* dv, float* dS, float* weights, float* q, float* dO, int tk, int width, int dh, int j, int start, int end, int done, int doneEnd)
+    private static void ColumnRemainder(float* dk, float* dv, float* dS, float* weights, float* q, int queryStride, float* dO, int outputStride, int tk, int dh, int j, int start, int end, int done, int doneEnd)
     {
         if (end <= start)
         {
@@ -749,23 +772,23 @@ public static unsafe partial class Attention
         long offset = (long)start * tk + j;
         if (dk is not null)
         {
-            WeightedRowSum(dk, accumulate: true, dS + offset, tk, q + (long)start * width, width, done - start, dh);
+            WeightedRowSum(dk, accumulate: true, dS + offset, tk, q + (long)start * queryStride, queryStride, done - start, dh);
         }
 
         if (dv is not null)
         {
-            WeightedRowSum(dv, accumulate: true, weights + offset, tk, dO + (long)start * width, width, done - start, dh);
+            WeightedRowSum(dv, accumulate: true, weights + offset, tk, dO + (long)start * outputStride, outputStride, done - start, dh);
         }
 
         offset = (long)doneEnd * tk + j;
         if (dk is not null)
         {
-            WeightedRowSum(dk, accumulate: true, dS + offset, tk, q + (long)doneEnd * width, width, end - doneEnd, dh);
+            WeightedRowSum(dk, accumulate: true, dS + offset, tk, q + (long)doneEnd * queryStride, queryStride, end - doneEnd, dh);
         }
 
         if (dv is not null)
         {
-            WeightedRowSum(dv, accumulate: true, weights + offset, tk, dO + (long)doneEnd * width, width, end - doneEnd, dh);
+            WeightedRowSum(dv, accumulate: true, weights + offset, tk, dO + (long)doneEnd * outputStride, outputStride, end - doneEnd, dh);
         }
     }
 

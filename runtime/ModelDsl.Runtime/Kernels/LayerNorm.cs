@@ -55,7 +55,46 @@ public static unsafe class LayerNorm
     public static void Forward(
         Span<float> output, Span<float> mean, Span<float> rstd,
         ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        int rows, int width, float eps = DefaultEpsilon, WorkerPool? pool = null) =>
+        ForwardCore(output, mean, rstd, input, default, default, weight, bias, rows, width, eps, pool);
+
+    /// <summary>
+    /// The residual add fused with the LayerNorm after it (a post-norm Transformer sublayer, <c>norm(x + f(x))</c>): per row,
+    /// <c>sum = input + branch</c> (saved: it is the norm's input for <see cref="BackwardResidual"/>) and
+    /// <c>output = LayerNorm(sum)</c>, in one pass over the rows. Same bits as <see cref="Residual.Forward"/> then
+    /// <see cref="Forward"/>.
+    /// </summary>
+    /// <param name="output"><c>[rows, width]</c>, overwritten.</param>
+    /// <param name="sum"><c>[rows, width]</c>: <c>input + branch</c>, overwritten.</param>
+    /// <param name="mean"><c>[rows]</c>, overwritten.</param>
+    /// <param name="rstd"><c>[rows]</c>, overwritten.</param>
+    /// <param name="input"><c>[rows, width]</c>, the residual stream.</param>
+    /// <param name="branch"><c>[rows, width]</c>, the sublayer's output.</param>
+    /// <param name="weight"><c>[width]</c>.</param>
+    /// <param name="bias"><c>[width]</c>.</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="width">Normalized width.</param>
+    /// <param name="eps">Added to the variance.</param>
+    /// <param name="pool">Threads to use; null runs on the calling thread.</param>
+    public static void ForwardResidual(
+        Span<float> output, Span<float> sum, Span<float> mean, Span<float> rstd,
+        ReadOnlySpan<float> input, ReadOnlySpan<float> branch, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
         int rows, int width, float eps = DefaultEpsilon, WorkerPool? pool = null)
+    {
+        long size = (long)rows * width;
+        Guard.Length(branch, size);
+        Guard.Length(sum, size);
+        Guard.NoOverlap(sum, input);
+        Guard.NoOverlap(sum, branch);
+        Guard.NoOverlap(output, branch);
+        Guard.NoOverlap(output, sum);
+        ForwardCore(output, mean, rstd, input, branch, sum, weight, bias, rows, width, eps, pool);
+    }
+
+    private static void ForwardCore(
+        Span<float> output, Span<float> mean, Span<float> rstd,
+        ReadOnlySpan<float> input, ReadOnlySpan<float> branch, Span<float> sum, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        int rows, int width, float eps, WorkerPool? pool)
     {
         using var profile = KernelProfile.Time(KernelFamily.LayerNorm);
         Guard.NonNegative(rows);
@@ -74,9 +113,13 @@ public static unsafe class LayerNorm
 
         Guard.NoOverlap(output, input);
 
-        fixed (float* y = output, m = mean, s = rstd, x = input, w = weight, b = bias)
+        fixed (float* y = output, m = mean, s = rstd, x = input, w = weight, b = bias, branchRows = branch, sumRows = sum)
         {
-            var job = new ForwardJob { Y = y, Mean = m, Rstd = s, X = x, W = w, B = b, Rows = rows, Width = width, Eps = eps };
+            var job = new ForwardJob
+            {
+                Y = y, Mean = m, Rstd = s, X = x, W = w, B = b, Rows = rows, Width = width, Eps = eps,
+                Branch = branch.IsEmpty ? null : branchRows, Sum = sumRows,
+            };
             if (!UsePool(pool, rows, size))
             {
                 ForwardRows(&job, 0, rows);
@@ -107,7 +150,45 @@ public static unsafe class LayerNorm
         Span<float> dInput, Span<float> dWeight, Span<float> dBias,
         ReadOnlySpan<float> dOutput, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd,
+        int rows, int width, WorkerPool? pool = null) =>
+        BackwardCore(dInput, default, dWeight, dBias, dOutput, input, weight, mean, rstd, rows, width, pool);
+
+    /// <summary>
+    /// The backward of <see cref="ForwardResidual"/>: the gradient of the sum, <c>dSum</c>, is added (<c>+=</c>) to both
+    /// <paramref name="dInput"/> and <paramref name="dBranch"/> without being stored, and <paramref name="dWeight"/>,
+    /// <paramref name="dBias"/> accumulate as in <see cref="Backward"/>. Same bits as <see cref="Backward"/> into a zeroed
+    /// <c>dSum</c> followed by <see cref="Residual.Backward"/>.
+    /// </summary>
+    /// <param name="dInput"><c>[rows, width]</c>, accumulated.</param>
+    /// <param name="dBranch"><c>[rows, width]</c>, accumulated.</param>
+    /// <param name="dWeight"><c>[width]</c>, accumulated.</param>
+    /// <param name="dBias"><c>[width]</c>, accumulated.</param>
+    /// <param name="dOutput"><c>[rows, width]</c>.</param>
+    /// <param name="sum"><c>[rows, width]</c>, the sum saved by the forward.</param>
+    /// <param name="weight"><c>[width]</c>.</param>
+    /// <param name="mean"><c>[rows]</c> from the forward.</param>
+    /// <param name="rstd"><c>[rows]</c> from the forward.</param>
+    /// <param name="rows">Rows.</param>
+    /// <param name="width">Normalized width.</param>
+    /// <param name="pool">Threads to use; null runs on the calling thread.</param>
+    public static void BackwardResidual(
+        Span<float> dInput, Span<float> dBranch, Span<float> dWeight, Span<float> dBias,
+        ReadOnlySpan<float> dOutput, ReadOnlySpan<float> sum, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd,
         int rows, int width, WorkerPool? pool = null)
+    {
+        Guard.Length(dBranch, (long)rows * width);
+        Guard.NoOverlap(dBranch, dInput);
+        Guard.NoOverlap(dBranch, dOutput);
+        Guard.NoOverlap(dBranch, sum);
+        BackwardCore(dInput, dBranch, dWeight, dBias, dOutput, sum, weight, mean, rstd, rows, width, pool);
+    }
+
+    private static void BackwardCore(
+        Span<float> dInput, Span<float> dBranch, Span<float> dWeight, Span<float> dBias,
+        ReadOnlySpan<float> dOutput, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd,
+        int rows, int width, WorkerPool? pool)
     {
         using var profile = KernelProfile.Time(KernelFamily.LayerNorm);
         Guard.NonNegative(rows);
@@ -124,11 +205,12 @@ public static unsafe class LayerNorm
         Guard.NoOverlap(dInput, dOutput);
         Guard.NoOverlap(dInput, input);
 
-        fixed (float* dx = dInput, dw = dWeight, db = dBias, dy = dOutput, x = input, w = weight, m = mean, s = rstd)
+        fixed (float* dx = dInput, dw = dWeight, db = dBias, dy = dOutput, x = input, w = weight, m = mean, s = rstd, dBranchRows = dBranch)
         {
             var job = new BackwardJob
             {
                 DX = dx, DW = dw, DB = db, DY = dy, X = x, W = w, Mean = m, Rstd = s, Rows = rows, Width = width,
+                DBranch = dBranch.IsEmpty ? null : dBranchRows,
             };
             int chunks = (rows + ParameterChunkRows - 1) / ParameterChunkRows;
             if (chunks <= 1)
@@ -187,6 +269,7 @@ public static unsafe class LayerNorm
     private struct ForwardJob
     {
         public float* Y, Mean, Rstd, X, W, B;
+        public float* Branch, Sum;   // fused residual: X + Branch is written to Sum and normalized; null otherwise.
         public int Rows, Width, Parts;
         public float Eps;
     }
@@ -194,6 +277,7 @@ public static unsafe class LayerNorm
     private struct BackwardJob
     {
         public float* DX, DW, DB, DY, X, W, Mean, Rstd;
+        public float* DBranch;       // fused residual: the row's dx is added to DX and to DBranch; null otherwise.
         public float* Partials;      // [Chunks, 2, Width]: each chunk's partial dWeight, then dBias.
         public int Rows, Width, Chunks;
     }
@@ -212,6 +296,14 @@ public static unsafe class LayerNorm
         {
             float* x = job->X + (long)r * n;
             float* y = job->Y + (long)r * n;
+            if (job->Branch is not null)
+            {
+                // The residual sum of this row, normalized while it is in the L1 cache.
+                float* sum = job->Sum + (long)r * n;
+                TensorPrimitives.Add(new ReadOnlySpan<float>(x, n), new ReadOnlySpan<float>(job->Branch + (long)r * n, n), new Span<float>(sum, n));
+                x = sum;
+            }
+
             float m = Sum(x, n) / n;
             float variance = SumSquaredDeviation(x, n, m) / n;
             float s = 1f / MathF.Sqrt(variance + job->Eps);
@@ -315,7 +407,14 @@ public static unsafe class LayerNorm
 
         float meanG = sumG / n, negMeanGX = -(sumGX / n);
 
-        // Pass 2: dx += s · ((g - meanG) - xhat · meanGX).
+        // Pass 2: dx += s · ((g - meanG) - xhat · meanGX); with a fused residual, the product s · (...) rounded to a float is
+        // added to both destinations (exactly what the unfused kernel's fma into a zeroed d(sum) and the residual's two adds do).
+        if (job->DBranch is not null)
+        {
+            ResidualInputGradient(dx, job->DBranch + offset, x, dy, w, n, m, s, meanG, negMeanGX);
+            return;
+        }
+
         j = 0;
         if (Vector512.IsHardwareAccelerated)
         {
@@ -357,6 +456,52 @@ public static unsafe class LayerNorm
     }
 
     /// <summary>y = (x - m) · s · w + b.</summary>
+    /// <summary>Pass 2 of a fused residual row: <c>v = s · ((g − meanG) − xhat · meanGX)</c>, then <c>dx += v</c> and <c>dBranch += v</c>.</summary>
+    private static void ResidualInputGradient(float* dx, float* dBranch, float* x, float* dy, float* w, int n, float m, float s, float meanG, float negMeanGX)
+    {
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vm = Vector512.Create(m);
+            var vs = Vector512.Create(s);
+            var vMeanG = Vector512.Create(meanG);
+            var vNegMeanGX = Vector512.Create(negMeanGX);
+            for (; j <= n - 16; j += 16)
+            {
+                var xhat = (Vector512.Load(x + j) - vm) * vs;
+                var g = Vector512.Load(dy + j) * Vector512.Load(w + j);
+                var v = vs * Vector512.FusedMultiplyAdd(xhat, vNegMeanGX, g - vMeanG);
+                (Vector512.Load(dx + j) + v).Store(dx + j);
+                (Vector512.Load(dBranch + j) + v).Store(dBranch + j);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vm = Vector256.Create(m);
+            var vs = Vector256.Create(s);
+            var vMeanG = Vector256.Create(meanG);
+            var vNegMeanGX = Vector256.Create(negMeanGX);
+            for (; j <= n - 8; j += 8)
+            {
+                var xhat = (Vector256.Load(x + j) - vm) * vs;
+                var g = Vector256.Load(dy + j) * Vector256.Load(w + j);
+                var v = vs * Vector256.FusedMultiplyAdd(xhat, vNegMeanGX, g - vMeanG);
+                (Vector256.Load(dx + j) + v).Store(dx + j);
+                (Vector256.Load(dBranch + j) + v).Store(dBranch + j);
+            }
+        }
+
+        for (; j < n; j++)
+        {
+            float xhat = (x[j] - m) * s;
+            float g = dy[j] * w[j];
+            float v = s * MathF.FusedMultiplyAdd(xhat, negMeanGX, g - meanG);
+            dx[j] += v;
+            dBranch[j] += v;
+        }
+    }
+
     private static void NormalizeAffine(float* y, float* x, float* w, float* b, int n, float m, float s)
     {
         int j = 0;

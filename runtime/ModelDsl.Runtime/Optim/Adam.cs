@@ -58,8 +58,17 @@ public sealed class Adam : Optimizer
     /// <inheritdoc/>
     protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state,
         float learningRate, long step, bool vectorized) =>
-        AdamKernel.Step(parameters, gradients, state, learningRate, step, Beta1, Beta2, Epsilon,
+        AdamKernel.Step(parameters, gradients, state, parameters.Length, learningRate, step, Beta1, Beta2, Epsilon,
             l2: WeightDecay, decay: 1f, vectorized);
+
+    /// <inheritdoc/>
+    private protected override bool UpdatesSlotChunks => true;
+
+    /// <inheritdoc/>
+    private protected override void StepSlotsCore(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, int slotStride,
+        float learningRate, long step) =>
+        AdamKernel.Step(parameters, gradients, state, slotStride, learningRate, step, Beta1, Beta2, Epsilon,
+            l2: WeightDecay, decay: 1f, vectorized: true);
 }
 
 /// <summary>The element-wise Adam update shared by <see cref="Adam"/> (L2) and <see cref="AdamW"/> (decoupled decay).</summary>
@@ -67,15 +76,15 @@ internal static class AdamKernel
 {
     /// <summary>
     /// One Adam step. <paramref name="l2"/> is folded into the gradient; <paramref name="decay"/>
-    /// multiplies the parameters first (1 = none). State: <c>m</c> then <c>v</c>.
+    /// multiplies the parameters first (1 = none). State: <c>m[i]</c> at <c>state[i]</c>, <c>v[i]</c> at <c>state[slotStride + i]</c>.
     /// </summary>
-    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state,
+    public static void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, int slotStride,
         float learningRate, long step, float beta1, float beta2, float epsilon, float l2, float decay, bool vectorized)
     {
         int n = parameters.Length;
         double bc1 = 1.0 - Math.Pow(beta1, step);
         double bc2 = 1.0 - Math.Pow(beta2, step);
-        var update = new Update(parameters, gradients, state[..n], state.Slice(n, n))
+        var update = new Update(parameters, gradients, state[..n], state.Slice(slotStride, n))
         {
             NegStepSize = (float)(-learningRate / bc1),
             InvBc2Sqrt = (float)(1.0 / Math.Sqrt(bc2)),

@@ -52,6 +52,15 @@ public sealed class AdamW : Optimizer
     /// <inheritdoc/>
     protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state,
         float learningRate, long step, bool vectorized) =>
-        AdamKernel.Step(parameters, gradients, state, learningRate, step, Beta1, Beta2, Epsilon,
+        AdamKernel.Step(parameters, gradients, state, parameters.Length, learningRate, step, Beta1, Beta2, Epsilon,
             l2: 0f, decay: (float)(1.0 - (double)learningRate * WeightDecay), vectorized);
+
+    /// <inheritdoc/>
+    private protected override bool UpdatesSlotChunks => true;
+
+    /// <inheritdoc/>
+    private protected override void StepSlotsCore(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, int slotStride,
+        float learningRate, long step) =>
+        AdamKernel.Step(parameters, gradients, state, slotStride, learningRate, step, Beta1, Beta2, Epsilon,
+            l2: 0f, decay: (float)(1.0 - (double)learningRate * WeightDecay), vectorized: true);
 }

@@ -1,5 +1,7 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using ModelDsl.Threading;
 
 namespace ModelDsl.Optim;
 
@@ -16,8 +18,14 @@ namespace ModelDsl.Optim;
 /// <see cref="System.Runtime.Intrinsics.Vector256{T}"/> and FMA, and its scalar tail performs the same
 /// operations in the same order, so an element's result does not depend on where it falls.
 /// </remarks>
-public abstract class Optimizer
+public abstract unsafe class Optimizer
 {
+    /// <summary>
+    /// Floats per chunk of a step split over a pool (a multiple of 16). Fixed, so the elements of a chunk never depend on the
+    /// thread count; each element is updated by exactly one worker with the same arithmetic as the serial loop.
+    /// </summary>
+    internal const int ChunkLength = 16384;
+
     /// <summary>Creates an optimizer whose base learning rate is <paramref name="learningRate"/>.</summary>
     protected Optimizer(float learningRate)
     {
@@ -69,6 +77,91 @@ public abstract class Optimizer
         using var profile = ModelDsl.Kernels.KernelProfile.Time(ModelDsl.Kernels.KernelFamily.Optimizer);
         Validate(parameters, gradients, state, learningRate, step);
         StepCore(parameters, gradients, state, learningRate, step, vectorized: true);
+    }
+
+    /// <summary>
+    /// The same update as <see cref="Step(Span{float}, ReadOnlySpan{float}, Span{float}, float, long)"/>, split over
+    /// <paramref name="pool"/> in fixed chunks of 16,384 floats: every parameter element is updated by exactly one worker, with
+    /// the arithmetic of the serial loop, so the results are bit-identical for any thread count. Runs serially without a pool,
+    /// on one thread, below two chunks, or for an optimizer of two or more state slots that cannot update a chunk (a
+    /// subclass outside this library).
+    /// </summary>
+    /// <param name="parameters">The parameter block, updated in place.</param>
+    /// <param name="gradients">The gradient block, same length; not modified.</param>
+    /// <param name="state"><see cref="StateSlots"/> blocks of the parameters' length, one after another.</param>
+    /// <param name="learningRate">The rate for this step.</param>
+    /// <param name="step">The 1-based number of this update.</param>
+    /// <param name="pool">Threads to use; null runs on the calling thread.</param>
+    public void Step(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, float learningRate, long step, WorkerPool? pool)
+    {
+        using var profile = ModelDsl.Kernels.KernelProfile.Time(ModelDsl.Kernels.KernelFamily.Optimizer);
+        Validate(parameters, gradients, state, learningRate, step);
+        int chunks = (int)(((long)parameters.Length + ChunkLength - 1) / ChunkLength);
+        if (pool is null || pool.ThreadCount == 1 || chunks < 2 || (StateSlots > 1 && !UpdatesSlotChunks))
+        {
+            StepCore(parameters, gradients, state, learningRate, step, vectorized: true);
+            return;
+        }
+
+        GCHandle self = GCHandle.Alloc(this);
+        try
+        {
+            fixed (float* p = parameters, g = gradients, s = state)
+            {
+                var job = new SplitStep
+                {
+                    Optimizer = GCHandle.ToIntPtr(self), Parameters = p, Gradients = g, State = s,
+                    Length = parameters.Length, LearningRate = learningRate, Step = step,
+                };
+                pool.Run(chunks, &StepChunk, &job);
+            }
+        }
+        finally
+        {
+            self.Free();
+        }
+    }
+
+    /// <summary>Whether <see cref="StepSlotsCore"/> is implemented (needed to split an optimizer of two or more state slots).</summary>
+    private protected virtual bool UpdatesSlotChunks => false;
+
+    /// <summary>
+    /// The update of a chunk of parameters whose state slots are <paramref name="slotStride"/> floats apart: slot <c>k</c> of
+    /// element <c>i</c> is <c>state[k · slotStride + i]</c>. Only for optimizers of two or more slots (one slot of a chunk is
+    /// contiguous and goes through <see cref="StepCore"/>).
+    /// </summary>
+    private protected virtual void StepSlotsCore(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, int slotStride,
+        float learningRate, long step) =>
+        throw new NotSupportedException(GetType().Name + " does not update chunks of several state slots.");
+
+    private static void StepChunk(void* context, int chunk)
+    {
+        ref readonly SplitStep job = ref *(SplitStep*)context;
+        var optimizer = (Optimizer)GCHandle.FromIntPtr(job.Optimizer).Target!;
+        int start = chunk * ChunkLength, count = Math.Min(ChunkLength, job.Length - start);
+        var parameters = new Span<float>(job.Parameters + start, count);
+        var gradients = new ReadOnlySpan<float>(job.Gradients + start, count);
+        int slots = optimizer.StateSlots;
+        if (slots <= 1)
+        {
+            var state = slots == 0 ? default : new Span<float>(job.State + start, count);
+            optimizer.StepCore(parameters, gradients, state, job.LearningRate, job.Step, vectorized: true);
+        }
+        else
+        {
+            var state = new Span<float>(job.State + start, ((slots - 1) * job.Length) + count);
+            optimizer.StepSlotsCore(parameters, gradients, state, job.Length, job.LearningRate, job.Step);
+        }
+    }
+
+    /// <summary>A split step's arguments, pinned by the caller for the duration of <see cref="WorkerPool.Run"/>.</summary>
+    private struct SplitStep
+    {
+        public IntPtr Optimizer;
+        public float* Parameters, Gradients, State;
+        public int Length;
+        public float LearningRate;
+        public long Step;
     }
 
     /// <summary>The same update as <see cref="Step(Span{float}, ReadOnlySpan{float}, Span{float}, float, long)"/> with the scalar loop only (for tests).</summary>

@@ -149,7 +149,7 @@ public abstract class TrainerBase : IDisposable
         long step = ++Steps;
         float learningRate = _schedule is null ? _optimizer.LearningRate : _schedule.At(step);
         LearningRate = learningRate;
-        _optimizer.Step(_parameters.Span, _gradients.Span, _optimizerState.Span.Slice(0, _stateLength), learningRate, step);
+        _optimizer.Step(_parameters.Span, _gradients.Span, _optimizerState.Span.Slice(0, _stateLength), learningRate, step, Pool);
     }
 
     /// <summary>The first index of the largest value (the predicted class of a logits row).</summary>

@@ -52,9 +52,7 @@ partial class TinyGpt
             public const int blocks_layers_0_norm1_output = 36864; // BT * 48 floats, at most 12,288
             public const int blocks_layers_0_norm1_mean = 49152; // BT floats, at most 256
             public const int blocks_layers_0_norm1_rstd = 49408; // BT floats, at most 256
-            public const int blocks_layers_0_self_attn_q = 49664; // BT * 48 floats, at most 12,288
-            public const int blocks_layers_0_self_attn_k = 61952; // BT * 48 floats, at most 12,288
-            public const int blocks_layers_0_self_attn_v = 74240; // BT * 48 floats, at most 12,288
+            public const int blocks_layers_0_self_attn_qkv = 49664; // BT * 144 floats, at most 36,864
             public const int blocks_layers_0_self_attn_probs = 86528; // B * 4 * T * T floats, at most 32,768
             public const int blocks_layers_0_self_attn_context = 119296; // BT * 48 floats, at most 12,288
             public const int blocks_layers_0_self_attn_output = 131584; // BT * 48 floats, at most 12,288
@@ -72,9 +70,7 @@ partial class TinyGpt
             public const int blocks_layers_1_norm1_output = 365568; // BT * 48 floats, at most 12,288
             public const int blocks_layers_1_norm1_mean = 377856; // BT floats, at most 256
             public const int blocks_layers_1_norm1_rstd = 378112; // BT floats, at most 256
-            public const int blocks_layers_1_self_attn_q = 378368; // BT * 48 floats, at most 12,288
-            public const int blocks_layers_1_self_attn_k = 390656; // BT * 48 floats, at most 12,288
-            public const int blocks_layers_1_self_attn_v = 402944; // BT * 48 floats, at most 12,288
+            public const int blocks_layers_1_self_attn_qkv = 378368; // BT * 144 floats, at most 36,864
             public const int blocks_layers_1_self_attn_probs = 415232; // B * 4 * T * T floats, at most 32,768
             public const int blocks_layers_1_self_attn_context = 448000; // BT * 48 floats, at most 12,288
             public const int blocks_layers_1_self_attn_output = 460288; // BT * 48 floats, at most 12,288
@@ -145,7 +141,7 @@ partial class TinyGpt
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
@@ -341,22 +337,17 @@ partial class TinyGpt
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.blocks_layers_0_norm1_output, BT * 48), a.Slice(Arena.blocks_layers_0_norm1_mean, BT),
                     a.Slice(Arena.blocks_layers_0_norm1_rstd, BT), a.Slice(Arena.embedding_dropout_output, BT * 48), p.Slice(54192, 48),
                     p.Slice(54240, 48), BT, 48, pool: Pool);
-                // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.0.self_attn.in_proj_weight, [B,T,48] -> [B,T,48]
-                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_0_self_attn_q, BT * 48), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 48),
-                    p.Slice(26112, 2304), p.Slice(33024, 48), BT, 48, 48, pool: Pool);
-                // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.0.self_attn.in_proj_weight, [B,T,48] -> [B,T,48]
-                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_0_self_attn_k, BT * 48), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 48),
-                    p.Slice(28416, 2304), p.Slice(33072, 48), BT, 48, 48, pool: Pool);
-                // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.0.self_attn.in_proj_weight, [B,T,48] -> [B,T,48]
-                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_0_self_attn_v, BT * 48), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 48),
-                    p.Slice(30720, 2304), p.Slice(33120, 48), BT, 48, 48, pool: Pool);
-                // Blocks.Layer[0].self_attn: softmax(q k^T * 0.28867513f + mask) v, q [B,T,48], k v [B,T,48], probs [B,4,T,T], dropout p = 0.1 on the
-                // probabilities, stream 1UL
+                // Blocks.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over blocks.layers.0.self_attn.in_proj_weight [144, 48],
+                // [B,T,48] -> [B,T,144]
+                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_0_self_attn_qkv, BT * 144), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 48),
+                    p.Slice(26112, 6912), p.Slice(33024, 144), BT, 48, 144, pool: Pool);
+                // Blocks.Layer[0].self_attn: softmax(q k^T * 0.28867513f + mask) v, q [B,T,48], k v [B,T,48] (row strides 144, 144), probs [B,4,T,T],
+                // dropout p = 0.1 on the probabilities, stream 1UL
                 __Kernels.Attention.Forward(a.Slice(Arena.blocks_layers_0_self_attn_context, BT * 48),
-                    a.Slice(Arena.blocks_layers_0_self_attn_probs, B * 4 * T * T), a.Slice(Arena.blocks_layers_0_self_attn_q, BT * 48),
-                    a.Slice(Arena.blocks_layers_0_self_attn_k, BT * 48), a.Slice(Arena.blocks_layers_0_self_attn_v, BT * 48), B, T, T, 4, 12, mask,
-                    0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 12288, B * 4 * T * T), 0.1f, DropoutSeed, 1UL, __dropoutOffset,
-                    training, Pool);
+                    a.Slice(Arena.blocks_layers_0_self_attn_probs, B * 4 * T * T), a.Slice(Arena.blocks_layers_0_self_attn_qkv, BT * 144),
+                    a.Slice(Arena.blocks_layers_0_self_attn_qkv + 48, BT * 144 - 48),
+                    a.Slice(Arena.blocks_layers_0_self_attn_qkv + 96, BT * 144 - 96), 144, 144, B, T, T, 4, 12, mask, 0.28867513f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 12288, B * 4 * T * T), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[33168..35472), [B,T,48] -> [B,T,48]
                 __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_0_self_attn_output, BT * 48),
                     a.Slice(Arena.blocks_layers_0_self_attn_context, BT * 48), p.Slice(33168, 2304), p.Slice(35472, 48), BT, 48, 48, pool: Pool);
@@ -400,22 +391,17 @@ partial class TinyGpt
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.blocks_layers_1_norm1_output, BT * 48), a.Slice(Arena.blocks_layers_1_norm1_mean, BT),
                     a.Slice(Arena.blocks_layers_1_norm1_rstd, BT), a.Slice(Arena.blocks_layers_0_residual2, BT * 48), p.Slice(82464, 48),
                     p.Slice(82512, 48), BT, 48, pool: Pool);
-                // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.1.self_attn.in_proj_weight, [B,T,48] -> [B,T,48]
-                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_1_self_attn_q, BT * 48), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 48),
-                    p.Slice(54384, 2304), p.Slice(61296, 48), BT, 48, 48, pool: Pool);
-                // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.1.self_attn.in_proj_weight, [B,T,48] -> [B,T,48]
-                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_1_self_attn_k, BT * 48), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 48),
-                    p.Slice(56688, 2304), p.Slice(61344, 48), BT, 48, 48, pool: Pool);
-                // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.1.self_attn.in_proj_weight, [B,T,48] -> [B,T,48]
-                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_1_self_attn_v, BT * 48), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 48),
-                    p.Slice(58992, 2304), p.Slice(61392, 48), BT, 48, 48, pool: Pool);
-                // Blocks.Layer[1].self_attn: softmax(q k^T * 0.28867513f + mask) v, q [B,T,48], k v [B,T,48], probs [B,4,T,T], dropout p = 0.1 on the
-                // probabilities, stream 5UL
+                // Blocks.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over blocks.layers.1.self_attn.in_proj_weight [144, 48],
+                // [B,T,48] -> [B,T,144]
+                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_1_self_attn_qkv, BT * 144), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 48),
+                    p.Slice(54384, 6912), p.Slice(61296, 144), BT, 48, 144, pool: Pool);
+                // Blocks.Layer[1].self_attn: softmax(q k^T * 0.28867513f + mask) v, q [B,T,48], k v [B,T,48] (row strides 144, 144), probs [B,4,T,T],
+                // dropout p = 0.1 on the probabilities, stream 5UL
                 __Kernels.Attention.Forward(a.Slice(Arena.blocks_layers_1_self_attn_context, BT * 48),
-                    a.Slice(Arena.blocks_layers_1_self_attn_probs, B * 4 * T * T), a.Slice(Arena.blocks_layers_1_self_attn_q, BT * 48),
-                    a.Slice(Arena.blocks_layers_1_self_attn_k, BT * 48), a.Slice(Arena.blocks_layers_1_self_attn_v, BT * 48), B, T, T, 4, 12, mask,
-                    0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 118784, B * 4 * T * T), 0.1f, DropoutSeed, 5UL, __dropoutOffset,
-                    training, Pool);
+                    a.Slice(Arena.blocks_layers_1_self_attn_probs, B * 4 * T * T), a.Slice(Arena.blocks_layers_1_self_attn_qkv, BT * 144),
+                    a.Slice(Arena.blocks_layers_1_self_attn_qkv + 48, BT * 144 - 48),
+                    a.Slice(Arena.blocks_layers_1_self_attn_qkv + 96, BT * 144 - 96), 144, 144, B, T, T, 4, 12, mask, 0.28867513f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 118784, B * 4 * T * T), 0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[61440..63744), [B,T,48] -> [B,T,48]
                 __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_1_self_attn_output, BT * 48),
                     a.Slice(Arena.blocks_layers_1_self_attn_context, BT * 48), p.Slice(61440, 2304), p.Slice(63744, 48), BT, 48, 48, pool: Pool);
@@ -474,7 +460,7 @@ partial class TinyGpt
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.lm_head, BT * 512), 1f, a.Slice(Arena.loss_log_probs, BT * 512),
                 __Memory.AsSpan(__labels, 0, BT), BT, 512, 0.0f, -1, Pool);
@@ -524,24 +510,19 @@ partial class TinyGpt
                     d.Slice(Arena.blocks_layers_1_self_attn_output, BT * 48), a.Slice(Arena.blocks_layers_1_self_attn_context, BT * 48),
                     p.Slice(61440, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[1].self_attn: attention (dropout on the probabilities)
-                __Kernels.Attention.Backward(d.Slice(Arena.blocks_layers_1_self_attn_q, BT * 48), d.Slice(Arena.blocks_layers_1_self_attn_k, BT * 48),
-                    d.Slice(Arena.blocks_layers_1_self_attn_v, BT * 48), d.Slice(Arena.blocks_layers_1_self_attn_context, BT * 48),
-                    a.Slice(Arena.blocks_layers_1_self_attn_q, BT * 48), a.Slice(Arena.blocks_layers_1_self_attn_k, BT * 48),
-                    a.Slice(Arena.blocks_layers_1_self_attn_v, BT * 48), a.Slice(Arena.blocks_layers_1_self_attn_probs, B * 4 * T * T), B, T, T, 4,
-                    12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 118784, B * 4 * T * T), 0.1f, training,
+                __Kernels.Attention.Backward(d.Slice(Arena.blocks_layers_1_self_attn_qkv, BT * 144),
+                    d.Slice(Arena.blocks_layers_1_self_attn_qkv + 48, BT * 144 - 48),
+                    d.Slice(Arena.blocks_layers_1_self_attn_qkv + 96, BT * 144 - 96), d.Slice(Arena.blocks_layers_1_self_attn_context, BT * 48),
+                    a.Slice(Arena.blocks_layers_1_self_attn_qkv, BT * 144), a.Slice(Arena.blocks_layers_1_self_attn_qkv + 48, BT * 144 - 48),
+                    a.Slice(Arena.blocks_layers_1_self_attn_qkv + 96, BT * 144 - 96), 144, 144,
+                    a.Slice(Arena.blocks_layers_1_self_attn_probs, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 118784, B * 4 * T * T), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
-                // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.1.self_attn.in_proj_weight, [B,T,48] -> [B,T,48]
-                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_1_norm1_output, BT * 48), g.Slice(54384, 2304), g.Slice(61296, 48),
-                    d.Slice(Arena.blocks_layers_1_self_attn_q, BT * 48), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 48), p.Slice(54384, 2304),
-                    BT, 48, 48, pool: Pool);
-                // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.1.self_attn.in_proj_weight, [B,T,48] -> [B,T,48]
-                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_1_norm1_output, BT * 48), g.Slice(56688, 2304), g.Slice(61344, 48),
-                    d.Slice(Arena.blocks_layers_1_self_attn_k, BT * 48), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 48), p.Slice(56688, 2304),
-                    BT, 48, 48, pool: Pool);
-                // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.1.self_attn.in_proj_weight, [B,T,48] -> [B,T,48]
-                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_1_norm1_output, BT * 48), g.Slice(58992, 2304), g.Slice(61392, 48),
-                    d.Slice(Arena.blocks_layers_1_self_attn_v, BT * 48), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 48), p.Slice(58992, 2304),
-                    BT, 48, 48, pool: Pool);
+                // Blocks.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over blocks.layers.1.self_attn.in_proj_weight [144, 48],
+                // [B,T,48] -> [B,T,144]
+                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_1_norm1_output, BT * 48), g.Slice(54384, 6912), g.Slice(61296, 144),
+                    d.Slice(Arena.blocks_layers_1_self_attn_qkv, BT * 144), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 48),
+                    p.Slice(54384, 6912), BT, 48, 144, pool: Pool);
                 // Blocks.Layer[1].norm1: LayerNorm [B,T,48]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.blocks_layers_0_residual2, BT * 48), g.Slice(82464, 48), g.Slice(82512, 48),
                     d.Slice(Arena.blocks_layers_1_norm1_output, BT * 48), a.Slice(Arena.blocks_layers_0_residual2, BT * 48), p.Slice(82464, 48),
@@ -586,24 +567,19 @@ partial class TinyGpt
                     d.Slice(Arena.blocks_layers_0_self_attn_output, BT * 48), a.Slice(Arena.blocks_layers_0_self_attn_context, BT * 48),
                     p.Slice(33168, 2304), BT, 48, 48, pool: Pool);
                 // Blocks.Layer[0].self_attn: attention (dropout on the probabilities)
-                __Kernels.Attention.Backward(d.Slice(Arena.blocks_layers_0_self_attn_q, BT * 48), d.Slice(Arena.blocks_layers_0_self_attn_k, BT * 48),
-                    d.Slice(Arena.blocks_layers_0_self_attn_v, BT * 48), d.Slice(Arena.blocks_layers_0_self_attn_context, BT * 48),
-                    a.Slice(Arena.blocks_layers_0_self_attn_q, BT * 48), a.Slice(Arena.blocks_layers_0_self_attn_k, BT * 48),
-                    a.Slice(Arena.blocks_layers_0_self_attn_v, BT * 48), a.Slice(Arena.blocks_layers_0_self_attn_probs, B * 4 * T * T), B, T, T, 4,
-                    12, mask, 0.28867513f, global::System.MemoryExtensions.AsSpan(__masks, 12288, B * 4 * T * T), 0.1f, training,
+                __Kernels.Attention.Backward(d.Slice(Arena.blocks_layers_0_self_attn_qkv, BT * 144),
+                    d.Slice(Arena.blocks_layers_0_self_attn_qkv + 48, BT * 144 - 48),
+                    d.Slice(Arena.blocks_layers_0_self_attn_qkv + 96, BT * 144 - 96), d.Slice(Arena.blocks_layers_0_self_attn_context, BT * 48),
+                    a.Slice(Arena.blocks_layers_0_self_attn_qkv, BT * 144), a.Slice(Arena.blocks_layers_0_self_attn_qkv + 48, BT * 144 - 48),
+                    a.Slice(Arena.blocks_layers_0_self_attn_qkv + 96, BT * 144 - 96), 144, 144,
+                    a.Slice(Arena.blocks_layers_0_self_attn_probs, B * 4 * T * T), B, T, T, 4, 12, mask, 0.28867513f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 12288, B * 4 * T * T), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
-                // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..48 of blocks.layers.0.self_attn.in_proj_weight, [B,T,48] -> [B,T,48]
-                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_0_norm1_output, BT * 48), g.Slice(26112, 2304), g.Slice(33024, 48),
-                    d.Slice(Arena.blocks_layers_0_self_attn_q, BT * 48), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 48), p.Slice(26112, 2304),
-                    BT, 48, 48, pool: Pool);
-                // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 48..96 of blocks.layers.0.self_attn.in_proj_weight, [B,T,48] -> [B,T,48]
-                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_0_norm1_output, BT * 48), g.Slice(28416, 2304), g.Slice(33072, 48),
-                    d.Slice(Arena.blocks_layers_0_self_attn_k, BT * 48), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 48), p.Slice(28416, 2304),
-                    BT, 48, 48, pool: Pool);
-                // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 96..144 of blocks.layers.0.self_attn.in_proj_weight, [B,T,48] -> [B,T,48]
-                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_0_norm1_output, BT * 48), g.Slice(30720, 2304), g.Slice(33120, 48),
-                    d.Slice(Arena.blocks_layers_0_self_attn_v, BT * 48), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 48), p.Slice(30720, 2304),
-                    BT, 48, 48, pool: Pool);
+                // Blocks.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over blocks.layers.0.self_attn.in_proj_weight [144, 48],
+                // [B,T,48] -> [B,T,144]
+                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_0_norm1_output, BT * 48), g.Slice(26112, 6912), g.Slice(33024, 144),
+                    d.Slice(Arena.blocks_layers_0_self_attn_qkv, BT * 144), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 48),
+                    p.Slice(26112, 6912), BT, 48, 144, pool: Pool);
                 // Blocks.Layer[0].norm1: LayerNorm [B,T,48]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.embedding_dropout_output, BT * 48), g.Slice(54192, 48), g.Slice(54240, 48),
                     d.Slice(Arena.blocks_layers_0_norm1_output, BT * 48), a.Slice(Arena.embedding_dropout_output, BT * 48), p.Slice(54192, 48),

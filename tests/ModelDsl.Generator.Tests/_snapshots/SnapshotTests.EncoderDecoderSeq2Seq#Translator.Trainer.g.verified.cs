@@ -46,9 +46,7 @@ partial class Translator
         {
             public const int source_embedding_output = 0; // BTSource * 32 floats, at most 10,240
             public const int source_positions_output = 10240; // BTSource * 32 floats, at most 10,240
-            public const int encoder_layers_0_self_attn_q = 20480; // BTSource * 32 floats, at most 10,240
-            public const int encoder_layers_0_self_attn_k = 30720; // BTSource * 32 floats, at most 10,240
-            public const int encoder_layers_0_self_attn_v = 40960; // BTSource * 32 floats, at most 10,240
+            public const int encoder_layers_0_self_attn_qkv = 20480; // BTSource * 96 floats, at most 30,720
             public const int encoder_layers_0_self_attn_probs = 51200; // B * 4 * TSource * TSource floats, at most 25,600
             public const int encoder_layers_0_self_attn_context = 76800; // BTSource * 32 floats, at most 10,240
             public const int encoder_layers_0_self_attn_output = 87040; // BTSource * 32 floats, at most 10,240
@@ -68,9 +66,7 @@ partial class Translator
             public const int encoder_layers_0_norm2_rstd = 231360; // BTSource floats, at most 320
             public const int target_embedding_output = 231680; // BTTarget * 32 floats, at most 12,288
             public const int target_positions_output = 243968; // BTTarget * 32 floats, at most 12,288
-            public const int decoder_layers_0_self_attn_q = 256256; // BTTarget * 32 floats, at most 12,288
-            public const int decoder_layers_0_self_attn_k = 268544; // BTTarget * 32 floats, at most 12,288
-            public const int decoder_layers_0_self_attn_v = 280832; // BTTarget * 32 floats, at most 12,288
+            public const int decoder_layers_0_self_attn_qkv = 256256; // BTTarget * 96 floats, at most 36,864
             public const int decoder_layers_0_self_attn_probs = 293120; // B * 4 * TTarget * TTarget floats, at most 36,864
             public const int decoder_layers_0_self_attn_context = 329984; // BTTarget * 32 floats, at most 12,288
             public const int decoder_layers_0_self_attn_output = 342272; // BTTarget * 32 floats, at most 12,288
@@ -80,8 +76,7 @@ partial class Translator
             public const int decoder_layers_0_norm1_mean = 391424; // BTTarget floats, at most 384
             public const int decoder_layers_0_norm1_rstd = 391808; // BTTarget floats, at most 384
             public const int decoder_layers_0_multihead_attn_q = 392192; // BTTarget * 32 floats, at most 12,288
-            public const int decoder_layers_0_multihead_attn_k = 404480; // BTSource * 32 floats, at most 10,240
-            public const int decoder_layers_0_multihead_attn_v = 414720; // BTSource * 32 floats, at most 10,240
+            public const int decoder_layers_0_multihead_attn_kv = 404480; // BTSource * 64 floats, at most 20,480
             public const int decoder_layers_0_multihead_attn_probs = 424960; // B * 4 * TTarget * TSource floats, at most 30,720
             public const int decoder_layers_0_multihead_attn_context = 455680; // BTTarget * 32 floats, at most 12,288
             public const int decoder_layers_0_multihead_attn_output = 467968; // BTTarget * 32 floats, at most 12,288
@@ -163,7 +158,7 @@ partial class Translator
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
@@ -378,24 +373,17 @@ partial class Translator
             // probabilities, after each sublayer and in the FFN)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,32] -> [B,TSource,32]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 32),
-                    a.Slice(Arena.source_positions_output, BTSource * 32), p.Slice(9600, 1024), p.Slice(12672, 32), BTSource, 32, 32, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,32] -> [B,TSource,32]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 32),
-                    a.Slice(Arena.source_positions_output, BTSource * 32), p.Slice(10624, 1024), p.Slice(12704, 32), BTSource, 32, 32, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,32] -> [B,TSource,32]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 32),
-                    a.Slice(Arena.source_positions_output, BTSource * 32), p.Slice(11648, 1024), p.Slice(12736, 32), BTSource, 32, 32, pool: Pool);
-                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, q [B,TSource,32], k v [B,TSource,32], probs
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [96, 32],
+                // [B,TSource,32] -> [B,TSource,96]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 96),
+                    a.Slice(Arena.source_positions_output, BTSource * 32), p.Slice(9600, 3072), p.Slice(12672, 96), BTSource, 32, 96, pool: Pool);
+                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, q [B,TSource,32], k v [B,TSource,32] (row strides 96, 96), probs
                 // [B,4,TSource,TSource], dropout p = 0.1 on the probabilities, stream 0UL
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 32),
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
-                    a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 32), a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 32),
-                    a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f,
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 96),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 32, BTSource * 96 - 32),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 96 - 64), 96, 96, B, TSource, TSource, 4, 8, mask, 0.35355338f,
                     global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training,
                     Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792),
@@ -407,14 +395,12 @@ partial class Translator
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32),
                     global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32),
                     a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 32), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,32]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32),
-                    a.Slice(Arena.source_positions_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,32], encoder.layers.0.norm1.weight params[18016..18048), encoder.layers.0.norm1.bias
-                // params[18048..18080)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
-                    a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: Pool);
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,32], encoder.layers.0.norm1.weight
+                // params[18016..18048), encoder.layers.0.norm1.bias params[18048..18080)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
+                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 32),
+                    a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[13824..15872), [B,TSource,32] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32), p.Slice(13824, 2048), p.Slice(15872, 64), BTSource, 32, 64,
@@ -431,15 +417,12 @@ partial class Translator
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32),
                     global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32),
                     a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 32), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,32]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32),
-                    a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32),
-                    Pool);
-                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,32], encoder.layers.0.norm2.weight params[18080..18112), encoder.layers.0.norm2.bias
-                // params[18112..18144)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32),
-                    a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: Pool);
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,32], encoder.layers.0.norm2.weight
+                // params[18080..18112), encoder.layers.0.norm2.bias params[18112..18144)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32),
+                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
+                    a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: Pool);
             }
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,32], target_embedding.weight params[18144..27744)
             __Kernels.Embedding.Forward(a.Slice(Arena.target_embedding_output, BTTarget * 32), p.Slice(18144, 9600),
@@ -452,24 +435,17 @@ partial class Translator
             {
                 var mask = __Kernels.AttentionMask.Causal().WithKeyPadding(__Memory.AsSpan(batch.TargetLengths, 0, B));
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,32] -> [B,TTarget,32]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 32),
-                    a.Slice(Arena.target_positions_output, BTTarget * 32), p.Slice(27744, 1024), p.Slice(30816, 32), BTTarget, 32, 32, pool: Pool);
-                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,32] -> [B,TTarget,32]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 32),
-                    a.Slice(Arena.target_positions_output, BTTarget * 32), p.Slice(28768, 1024), p.Slice(30848, 32), BTTarget, 32, 32, pool: Pool);
-                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,32] -> [B,TTarget,32]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 32),
-                    a.Slice(Arena.target_positions_output, BTTarget * 32), p.Slice(29792, 1024), p.Slice(30880, 32), BTTarget, 32, 32, pool: Pool);
-                // Decoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, q [B,TTarget,32], k v [B,TTarget,32], probs
+                // Decoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.0.self_attn.in_proj_weight [96, 32],
+                // [B,TTarget,32] -> [B,TTarget,96]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 96),
+                    a.Slice(Arena.target_positions_output, BTTarget * 32), p.Slice(27744, 3072), p.Slice(30816, 96), BTTarget, 32, 96, pool: Pool);
+                // Decoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, q [B,TTarget,32], k v [B,TTarget,32] (row strides 96, 96), probs
                 // [B,4,TTarget,TTarget], dropout p = 0.1 on the probabilities, stream 4UL
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 32),
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget),
-                    a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 32), a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 32), B, TTarget, TTarget, 4, 8, mask, 0.35355338f,
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 96),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 32, BTTarget * 96 - 32),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 96 - 64), 96, 96, B, TTarget, TTarget, 4, 8, mask, 0.35355338f,
                     global::System.MemoryExtensions.AsSpan(__masks, 66560, B * 4 * TTarget * TTarget), 0.1f, DropoutSeed, 4UL, __dropoutOffset,
                     training, Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[30912..31936),
@@ -481,37 +457,30 @@ partial class Translator
                 __Kernels.Dropout.Forward(a.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32),
                     global::System.MemoryExtensions.AsSpan(__masks, 103424, BTTarget * 32),
                     a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 32), 0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,32]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32),
-                    a.Slice(Arena.target_positions_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32), Pool);
-                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,32], decoder.layers.0.norm1.weight params[40384..40416), decoder.layers.0.norm1.bias
-                // params[40416..40448)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32), p.Slice(40384, 32), p.Slice(40416, 32), BTTarget, 32, pool: Pool);
+                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,32], decoder.layers.0.norm1.weight
+                // params[40384..40416), decoder.layers.0.norm1.bias params[40416..40448)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
+                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget), a.Slice(Arena.target_positions_output, BTTarget * 32),
+                    a.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32), p.Slice(40384, 32), p.Slice(40416, 32), BTTarget, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.multihead_attn.in_proj_weight,
                 // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 32),
                     a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32), p.Slice(31968, 1024), p.Slice(35040, 32), BTTarget, 32, 32,
                     pool: Pool);
-                // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 32..64 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,32] -> [B,TSource,32]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 32),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32), p.Slice(32992, 1024), p.Slice(35072, 32), BTSource, 32, 32,
+                // Decoder.Layer[0].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 32..96 of
+                // decoder.layers.0.multihead_attn.in_proj_weight, [B,TSource,32] -> [B,TSource,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32), p.Slice(32992, 2048), p.Slice(35072, 64), BTSource, 32, 64,
                     pool: Pool);
-                // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 64..96 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,32] -> [B,TSource,32]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 32),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32), p.Slice(34016, 1024), p.Slice(35104, 32), BTSource, 32, 32,
-                    pool: Pool);
-                // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.35355338f + memoryMask) v, q [B,TTarget,32], k v [B,TSource,32], probs
-                // [B,4,TTarget,TSource], dropout p = 0.1 on the probabilities, stream 6UL
+                // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.35355338f + memoryMask) v, q [B,TTarget,32], k v [B,TSource,32] (row strides 32,
+                // 64), probs [B,4,TTarget,TSource], dropout p = 0.1 on the probabilities, stream 6UL
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 32),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 32), a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 32),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 32), B, TTarget, TSource, 4, 8, memoryMask, 0.35355338f,
-                    global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, DropoutSeed, 6UL, __dropoutOffset,
-                    training, Pool);
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 32), a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv + 32, BTSource * 64 - 32), 32, 64, B, TTarget, TSource, 4, 8, memoryMask,
+                    0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, DropoutSeed, 6UL,
+                    __dropoutOffset, training, Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[35136..36160),
                 // [B,TTarget,32] -> [B,TTarget,32]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 32),
@@ -521,15 +490,12 @@ partial class Translator
                 __Kernels.Dropout.Forward(a.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32),
                     global::System.MemoryExtensions.AsSpan(__masks, 146432, BTTarget * 32),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 32), 0.1f, DropoutSeed, 7UL, __dropoutOffset, training, Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,32]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32),
-                    Pool);
-                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,32], decoder.layers.0.norm2.weight params[40448..40480), decoder.layers.0.norm2.bias
-                // params[40480..40512)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32), p.Slice(40448, 32), p.Slice(40480, 32), BTTarget, 32, pool: Pool);
+                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,32], decoder.layers.0.norm2.weight
+                // params[40448..40480), decoder.layers.0.norm2.bias params[40480..40512)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32),
+                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
+                    a.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32), p.Slice(40448, 32), p.Slice(40480, 32), BTTarget, 32, pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[36192..38240), [B,TTarget,32] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32), p.Slice(36192, 2048), p.Slice(38240, 64), BTTarget, 32, 64,
@@ -546,15 +512,12 @@ partial class Translator
                 __Kernels.Dropout.Forward(a.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32),
                     global::System.MemoryExtensions.AsSpan(__masks, 183296, BTTarget * 32),
                     a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 32), 0.1f, DropoutSeed, 9UL, __dropoutOffset, training, Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,32]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32),
-                    Pool);
-                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,32], decoder.layers.0.norm3.weight params[40512..40544), decoder.layers.0.norm3.bias
-                // params[40544..40576)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32), p.Slice(40512, 32), p.Slice(40544, 32), BTTarget, 32, pool: Pool);
+                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,32], decoder.layers.0.norm3.weight
+                // params[40512..40544), decoder.layers.0.norm3.bias params[40544..40576)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 32),
+                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32),
+                    a.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32), p.Slice(40512, 32), p.Slice(40544, 32), BTTarget, 32, pool: Pool);
             }
             // FinalNorm (LayerNorm): [B,TTarget,32] -> [B,TTarget,32]: LayerNorm [B,TTarget,32], final_norm.weight params[40576..40608),
             // final_norm.bias params[40608..40640)
@@ -584,7 +547,7 @@ partial class Translator
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 300), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 300),
                 __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 300, 0.0f, -100, Pool);
@@ -601,14 +564,13 @@ partial class Translator
             {
                 var mask = __Kernels.AttentionMask.Causal().WithKeyPadding(__Memory.AsSpan(batch.TargetLengths, 0, B));
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,32]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32), g.Slice(40512, 32), g.Slice(40544, 32),
+                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,32], decoder.layers.0.norm3.weight
+                // params[40512..40544), decoder.layers.0.norm3.bias params[40544..40576)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32),
+                    d.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32), g.Slice(40512, 32), g.Slice(40544, 32),
                     d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32),
                     p.Slice(40512, 32), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
                     BTTarget, 32, Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,32]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32),
-                    d.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32), d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 32), Pool);
                 // Decoder.Layer[0].dropout3: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 32),
                     d.Slice(Arena.decoder_layers_0_dropout3_output, BTTarget * 32),
@@ -626,14 +588,13 @@ partial class Translator
                     d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32),
                     p.Slice(36192, 2048), BTTarget, 32, 64, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.decoder_layers_0_linear1_output_pre_activation, BTTarget * 64), __scratch.Span.Slice(0, BTTarget * 64), Pool);
-                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,32]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32), g.Slice(40448, 32), g.Slice(40480, 32),
+                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,32], decoder.layers.0.norm2.weight
+                // params[40448..40480), decoder.layers.0.norm2.bias params[40480..40512)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
+                    d.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32), g.Slice(40448, 32), g.Slice(40480, 32),
                     d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32),
                     p.Slice(40448, 32), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
                     BTTarget, 32, Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,32]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
-                    d.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32), d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 32), Pool);
                 // Decoder.Layer[0].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 32),
                     d.Slice(Arena.decoder_layers_0_dropout2_output, BTTarget * 32),
@@ -645,10 +606,11 @@ partial class Translator
                     a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 32), p.Slice(35136, 1024), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: attention (dropout on the probabilities)
                 __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 32),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 32), d.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 32),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv + 32, BTSource * 64 - 32),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 32), a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 32),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 32),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 32), a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv + 32, BTSource * 64 - 32), 32, 64,
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 8, memoryMask,
                     0.35355338f, global::System.MemoryExtensions.AsSpan(__masks, 115712, B * 4 * TTarget * TSource), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
@@ -657,24 +619,18 @@ partial class Translator
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32), g.Slice(31968, 1024), g.Slice(35040, 32),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 32), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32),
                     p.Slice(31968, 1024), BTTarget, 32, 32, pool: Pool);
-                // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 32..64 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,32] -> [B,TSource,32]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32), g.Slice(32992, 1024), g.Slice(35072, 32),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 32), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32),
-                    p.Slice(32992, 1024), BTSource, 32, 32, pool: Pool);
-                // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 64..96 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,32] -> [B,TSource,32]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32), g.Slice(34016, 1024), g.Slice(35104, 32),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 32), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32),
-                    p.Slice(34016, 1024), BTSource, 32, 32, pool: Pool);
-                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,32]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32), g.Slice(40384, 32), g.Slice(40416, 32),
+                // Decoder.Layer[0].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 32..96 of
+                // decoder.layers.0.multihead_attn.in_proj_weight, [B,TSource,32] -> [B,TSource,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32), g.Slice(32992, 2048), g.Slice(35072, 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32),
+                    p.Slice(32992, 2048), BTSource, 32, 64, pool: Pool);
+                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,32], decoder.layers.0.norm1.weight
+                // params[40384..40416), decoder.layers.0.norm1.bias params[40416..40448)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.target_positions_output, BTTarget * 32),
+                    d.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32), g.Slice(40384, 32), g.Slice(40416, 32),
                     d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32),
                     p.Slice(40384, 32), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
                     BTTarget, 32, Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,32]
-                __Kernels.Residual.Backward(d.Slice(Arena.target_positions_output, BTTarget * 32),
-                    d.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32), d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 32), Pool);
                 // Decoder.Layer[0].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 32),
                     d.Slice(Arena.decoder_layers_0_dropout1_output, BTTarget * 32),
@@ -685,28 +641,20 @@ partial class Translator
                     d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 32), a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 32),
                     p.Slice(30912, 1024), BTTarget, 32, 32, pool: Pool);
                 // Decoder.Layer[0].self_attn: attention (dropout on the probabilities)
-                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 32),
-                    d.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 32), d.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 32),
-                    d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 32), a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 32),
-                    a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 32), a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 32),
+                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 96),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv + 32, BTTarget * 96 - 32),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 96 - 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 32), a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 96),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 32, BTTarget * 96 - 32),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 96 - 64), 96, 96,
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 8, mask, 0.35355338f,
                     global::System.MemoryExtensions.AsSpan(__masks, 66560, B * 4 * TTarget * TTarget), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,32] -> [B,TTarget,32]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 32), g.Slice(27744, 1024), g.Slice(30816, 32),
-                    d.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 32), a.Slice(Arena.target_positions_output, BTTarget * 32),
-                    p.Slice(27744, 1024), BTTarget, 32, 32, pool: Pool);
-                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,32] -> [B,TTarget,32]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 32), g.Slice(28768, 1024), g.Slice(30848, 32),
-                    d.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 32), a.Slice(Arena.target_positions_output, BTTarget * 32),
-                    p.Slice(28768, 1024), BTTarget, 32, 32, pool: Pool);
-                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,32] -> [B,TTarget,32]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 32), g.Slice(29792, 1024), g.Slice(30880, 32),
-                    d.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 32), a.Slice(Arena.target_positions_output, BTTarget * 32),
-                    p.Slice(29792, 1024), BTTarget, 32, 32, pool: Pool);
+                // Decoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.0.self_attn.in_proj_weight [96, 32],
+                // [B,TTarget,32] -> [B,TTarget,96]
+                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 32), g.Slice(27744, 3072), g.Slice(30816, 96),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 96), a.Slice(Arena.target_positions_output, BTTarget * 32),
+                    p.Slice(27744, 3072), BTTarget, 32, 96, pool: Pool);
             }
             // TargetPositions (SinusoidalPositions): [B,TTarget,32] -> [B,TTarget,32]
             __Kernels.SinusoidalPositions.Backward(d.Slice(Arena.target_embedding_output, BTTarget * 32),
@@ -717,14 +665,13 @@ partial class Translator
             // Encoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,32]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BTSource * 32), g.Slice(18080, 32), g.Slice(18112, 32),
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,32], encoder.layers.0.norm2.weight
+                // params[18080..18112), encoder.layers.0.norm2.bias params[18112..18144)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
+                    d.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32), g.Slice(18080, 32), g.Slice(18112, 32),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32),
                     p.Slice(18080, 32), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
                     BTSource, 32, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,32]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
-                    d.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32), d.Slice(Arena.encoder_layers_0_residual2, BTSource * 32), Pool);
                 // Encoder.Layer[0].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 32),
                     d.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32),
@@ -742,14 +689,13 @@ partial class Translator
                     d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
                     p.Slice(13824, 2048), BTSource, 32, 64, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BTSource * 64), __scratch.Span.Slice(0, BTSource * 64), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,32]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual1, BTSource * 32), g.Slice(18016, 32), g.Slice(18048, 32),
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,32], encoder.layers.0.norm1.weight
+                // params[18016..18048), encoder.layers.0.norm1.bias params[18048..18080)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.source_positions_output, BTSource * 32),
+                    d.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), g.Slice(18016, 32), g.Slice(18048, 32),
                     d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32),
                     p.Slice(18016, 32), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
                     BTSource, 32, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,32]
-                __Kernels.Residual.Backward(d.Slice(Arena.source_positions_output, BTSource * 32),
-                    d.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), d.Slice(Arena.encoder_layers_0_residual1, BTSource * 32), Pool);
                 // Encoder.Layer[0].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 32),
                     d.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32),
@@ -760,28 +706,20 @@ partial class Translator
                     d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 32),
                     p.Slice(12768, 1024), BTSource, 32, 32, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention (dropout on the probabilities)
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 32),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 32), d.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 32),
-                    d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 32), a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 32),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 32), a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 32),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 96),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 32, BTSource * 96 - 32),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 96 - 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 32), a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 96),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 32, BTSource * 96 - 32),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 96 - 64), 96, 96,
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource), B, TSource, TSource, 4, 8, mask, 0.35355338f,
                     global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,32] -> [B,TSource,32]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 32), g.Slice(9600, 1024), g.Slice(12672, 32),
-                    d.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 32), a.Slice(Arena.source_positions_output, BTSource * 32),
-                    p.Slice(9600, 1024), BTSource, 32, 32, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,32] -> [B,TSource,32]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 32), g.Slice(10624, 1024), g.Slice(12704, 32),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 32), a.Slice(Arena.source_positions_output, BTSource * 32),
-                    p.Slice(10624, 1024), BTSource, 32, 32, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,32] -> [B,TSource,32]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 32), g.Slice(11648, 1024), g.Slice(12736, 32),
-                    d.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 32), a.Slice(Arena.source_positions_output, BTSource * 32),
-                    p.Slice(11648, 1024), BTSource, 32, 32, pool: Pool);
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [96, 32],
+                // [B,TSource,32] -> [B,TSource,96]
+                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 32), g.Slice(9600, 3072), g.Slice(12672, 96),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 96), a.Slice(Arena.source_positions_output, BTSource * 32),
+                    p.Slice(9600, 3072), BTSource, 32, 96, pool: Pool);
             }
             // SourcePositions (SinusoidalPositions): [B,TSource,32] -> [B,TSource,32]
             __Kernels.SinusoidalPositions.Backward(d.Slice(Arena.source_embedding_output, BTSource * 32),
@@ -842,26 +780,17 @@ partial class Translator
                 // probabilities, after each sublayer and in the FFN)
                 {
                     var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                    // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..32 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,32] -> [B,TSource,32]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 32),
-                        a.Slice(Arena.source_positions_output, BTSource * 32), p.Slice(9600, 1024), p.Slice(12672, 32), BTSource, 32, 32, pool: Pool);
-                    // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 32..64 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,32] -> [B,TSource,32]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 32),
-                        a.Slice(Arena.source_positions_output, BTSource * 32), p.Slice(10624, 1024), p.Slice(12704, 32), BTSource, 32, 32,
-                        pool: Pool);
-                    // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 64..96 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,32] -> [B,TSource,32]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 32),
-                        a.Slice(Arena.source_positions_output, BTSource * 32), p.Slice(11648, 1024), p.Slice(12736, 32), BTSource, 32, 32,
-                        pool: Pool);
-                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, q [B,TSource,32], k v [B,TSource,32], probs
-                    // [B,4,TSource,TSource], dropout p = 0.1 on the probabilities, stream 0UL
+                    // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [96, 32],
+                    // [B,TSource,32] -> [B,TSource,96]
+                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 96),
+                        a.Slice(Arena.source_positions_output, BTSource * 32), p.Slice(9600, 3072), p.Slice(12672, 96), BTSource, 32, 96, pool: Pool);
+                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, q [B,TSource,32], k v [B,TSource,32] (row strides 96, 96),
+                    // probs [B,4,TSource,TSource], dropout p = 0.1 on the probabilities, stream 0UL
                     __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 32),
                         a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
-                        a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 32), a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 32),
-                        a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 32), B, TSource, TSource, 4, 8, mask, 0.35355338f,
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 96),
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv + 32, BTSource * 96 - 32),
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 96 - 64), 96, 96, B, TSource, TSource, 4, 8, mask, 0.35355338f,
                         global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * TSource * TSource), 0.1f, DropoutSeed, 0UL, __dropoutOffset,
                         training, Pool);
                     // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[12768..13792),
@@ -873,14 +802,13 @@ partial class Translator
                     __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32),
                         global::System.MemoryExtensions.AsSpan(__masks, 25600, BTSource * 32),
                         a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 32), 0.1f, DropoutSeed, 1UL, __dropoutOffset, training, Pool);
-                    // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,32]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32),
-                        a.Slice(Arena.source_positions_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), Pool);
-                    // Encoder.Layer[0].norm1: LayerNorm [B,TSource,32], encoder.layers.0.norm1.weight params[18016..18048),
-                    // encoder.layers.0.norm1.bias params[18048..18080)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
-                        a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32, pool: Pool);
+                    // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,32],
+                    // encoder.layers.0.norm1.weight params[18016..18048), encoder.layers.0.norm1.bias params[18048..18080)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
+                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 32), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 32),
+                        a.Slice(Arena.encoder_layers_0_dropout1_output, BTSource * 32), p.Slice(18016, 32), p.Slice(18048, 32), BTSource, 32,
+                        pool: Pool);
                     // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[13824..15872), [B,TSource,32] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32), p.Slice(13824, 2048), p.Slice(15872, 64), BTSource, 32, 64,
@@ -897,15 +825,13 @@ partial class Translator
                     __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32),
                         global::System.MemoryExtensions.AsSpan(__masks, 56320, BTSource * 32),
                         a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 32), 0.1f, DropoutSeed, 3UL, __dropoutOffset, training, Pool);
-                    // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,32]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32),
-                        a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32), a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32),
-                        Pool);
-                    // Encoder.Layer[0].norm2: LayerNorm [B,TSource,32], encoder.layers.0.norm2.weight params[18080..18112),
-                    // encoder.layers.0.norm2.bias params[18112..18144)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32),
-                        a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32, pool: Pool);
+                    // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,32], encoder.layers.0.norm2.weight
+                    // params[18080..18112), encoder.layers.0.norm2.bias params[18112..18144)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 32),
+                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 32), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 32),
+                        a.Slice(Arena.encoder_layers_0_dropout2_output, BTSource * 32), p.Slice(18080, 32), p.Slice(18112, 32), BTSource, 32,
+                        pool: Pool);
                 }
             }
         }

@@ -51,9 +51,7 @@ partial class CharacterModel
             public const int blocks_layers_0_norm1_output = 131072; // BT * 64 floats, at most 65,536
             public const int blocks_layers_0_norm1_mean = 196608; // BT floats, at most 1,024
             public const int blocks_layers_0_norm1_rstd = 197632; // BT floats, at most 1,024
-            public const int blocks_layers_0_self_attn_q = 198656; // BT * 64 floats, at most 65,536
-            public const int blocks_layers_0_self_attn_k = 264192; // BT * 64 floats, at most 65,536
-            public const int blocks_layers_0_self_attn_v = 329728; // BT * 64 floats, at most 65,536
+            public const int blocks_layers_0_self_attn_qkv = 198656; // BT * 192 floats, at most 196,608
             public const int blocks_layers_0_self_attn_probs = 395264; // B * 4 * T * T floats, at most 262,144
             public const int blocks_layers_0_self_attn_context = 657408; // BT * 64 floats, at most 65,536
             public const int blocks_layers_0_self_attn_output = 722944; // BT * 64 floats, at most 65,536
@@ -68,9 +66,7 @@ partial class CharacterModel
             public const int blocks_layers_1_norm1_output = 1576960; // BT * 64 floats, at most 65,536
             public const int blocks_layers_1_norm1_mean = 1642496; // BT floats, at most 1,024
             public const int blocks_layers_1_norm1_rstd = 1643520; // BT floats, at most 1,024
-            public const int blocks_layers_1_self_attn_q = 1644544; // BT * 64 floats, at most 65,536
-            public const int blocks_layers_1_self_attn_k = 1710080; // BT * 64 floats, at most 65,536
-            public const int blocks_layers_1_self_attn_v = 1775616; // BT * 64 floats, at most 65,536
+            public const int blocks_layers_1_self_attn_qkv = 1644544; // BT * 192 floats, at most 196,608
             public const int blocks_layers_1_self_attn_probs = 1841152; // B * 4 * T * T floats, at most 262,144
             public const int blocks_layers_1_self_attn_context = 2103296; // BT * 64 floats, at most 65,536
             public const int blocks_layers_1_self_attn_output = 2168832; // BT * 64 floats, at most 65,536
@@ -138,7 +134,7 @@ partial class CharacterModel
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
@@ -330,20 +326,15 @@ partial class CharacterModel
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.blocks_layers_0_norm1_output, BT * 64), a.Slice(Arena.blocks_layers_0_norm1_mean, BT),
                     a.Slice(Arena.blocks_layers_0_norm1_rstd, BT), a.Slice(Arena.positions_output, BT * 64), p.Slice(55872, 64), p.Slice(55936, 64),
                     BT, 64, pool: Pool);
-                // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of blocks.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_0_self_attn_q, BT * 64), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 64),
-                    p.Slice(6144, 4096), p.Slice(18432, 64), BT, 64, 64, pool: Pool);
-                // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of blocks.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_0_self_attn_k, BT * 64), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 64),
-                    p.Slice(10240, 4096), p.Slice(18496, 64), BT, 64, 64, pool: Pool);
-                // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of blocks.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_0_self_attn_v, BT * 64), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 64),
-                    p.Slice(14336, 4096), p.Slice(18560, 64), BT, 64, 64, pool: Pool);
-                // Blocks.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64], probs [B,4,T,T]
+                // Blocks.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over blocks.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 64),
+                    p.Slice(6144, 12288), p.Slice(18432, 192), BT, 64, 192, pool: Pool);
+                // Blocks.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64] (row strides 192, 192), probs [B,4,T,T]
                 __Kernels.Attention.Forward(a.Slice(Arena.blocks_layers_0_self_attn_context, BT * 64),
-                    a.Slice(Arena.blocks_layers_0_self_attn_probs, B * 4 * T * T), a.Slice(Arena.blocks_layers_0_self_attn_q, BT * 64),
-                    a.Slice(Arena.blocks_layers_0_self_attn_k, BT * 64), a.Slice(Arena.blocks_layers_0_self_attn_v, BT * 64), B, T, T, 4, 16, mask,
-                    0.25f, Pool);
+                    a.Slice(Arena.blocks_layers_0_self_attn_probs, B * 4 * T * T), a.Slice(Arena.blocks_layers_0_self_attn_qkv, BT * 192),
+                    a.Slice(Arena.blocks_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.blocks_layers_0_self_attn_qkv + 128, BT * 192 - 128), 192, 192, B, T, T, 4, 16, mask, 0.25f, Pool);
                 // Blocks.Layer[0].self_attn.out_proj, blocks.layers.0.self_attn.out_proj.weight params[18624..22720), [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_0_self_attn_output, BT * 64),
                     a.Slice(Arena.blocks_layers_0_self_attn_context, BT * 64), p.Slice(18624, 4096), p.Slice(22720, 64), BT, 64, 64, pool: Pool);
@@ -374,20 +365,15 @@ partial class CharacterModel
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.blocks_layers_1_norm1_output, BT * 64), a.Slice(Arena.blocks_layers_1_norm1_mean, BT),
                     a.Slice(Arena.blocks_layers_1_norm1_rstd, BT), a.Slice(Arena.blocks_layers_0_residual2, BT * 64), p.Slice(105856, 64),
                     p.Slice(105920, 64), BT, 64, pool: Pool);
-                // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of blocks.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_1_self_attn_q, BT * 64), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 64),
-                    p.Slice(56128, 4096), p.Slice(68416, 64), BT, 64, 64, pool: Pool);
-                // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of blocks.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_1_self_attn_k, BT * 64), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 64),
-                    p.Slice(60224, 4096), p.Slice(68480, 64), BT, 64, 64, pool: Pool);
-                // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of blocks.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_1_self_attn_v, BT * 64), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 64),
-                    p.Slice(64320, 4096), p.Slice(68544, 64), BT, 64, 64, pool: Pool);
-                // Blocks.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64], probs [B,4,T,T]
+                // Blocks.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over blocks.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_1_self_attn_qkv, BT * 192), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 64),
+                    p.Slice(56128, 12288), p.Slice(68416, 192), BT, 64, 192, pool: Pool);
+                // Blocks.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64] (row strides 192, 192), probs [B,4,T,T]
                 __Kernels.Attention.Forward(a.Slice(Arena.blocks_layers_1_self_attn_context, BT * 64),
-                    a.Slice(Arena.blocks_layers_1_self_attn_probs, B * 4 * T * T), a.Slice(Arena.blocks_layers_1_self_attn_q, BT * 64),
-                    a.Slice(Arena.blocks_layers_1_self_attn_k, BT * 64), a.Slice(Arena.blocks_layers_1_self_attn_v, BT * 64), B, T, T, 4, 16, mask,
-                    0.25f, Pool);
+                    a.Slice(Arena.blocks_layers_1_self_attn_probs, B * 4 * T * T), a.Slice(Arena.blocks_layers_1_self_attn_qkv, BT * 192),
+                    a.Slice(Arena.blocks_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.blocks_layers_1_self_attn_qkv + 128, BT * 192 - 128), 192, 192, B, T, T, 4, 16, mask, 0.25f, Pool);
                 // Blocks.Layer[1].self_attn.out_proj, blocks.layers.1.self_attn.out_proj.weight params[68608..72704), [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.blocks_layers_1_self_attn_output, BT * 64),
                     a.Slice(Arena.blocks_layers_1_self_attn_context, BT * 64), p.Slice(68608, 4096), p.Slice(72704, 64), BT, 64, 64, pool: Pool);
@@ -435,7 +421,7 @@ partial class CharacterModel
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.head, BT * 32), 1f, a.Slice(Arena.loss_log_probs, BT * 32),
                 __Memory.AsSpan(__labels, 0, BT), BT, 32, 0.0f, -1, Pool);
@@ -473,23 +459,18 @@ partial class CharacterModel
                     d.Slice(Arena.blocks_layers_1_self_attn_output, BT * 64), a.Slice(Arena.blocks_layers_1_self_attn_context, BT * 64),
                     p.Slice(68608, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[1].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.blocks_layers_1_self_attn_q, BT * 64), d.Slice(Arena.blocks_layers_1_self_attn_k, BT * 64),
-                    d.Slice(Arena.blocks_layers_1_self_attn_v, BT * 64), d.Slice(Arena.blocks_layers_1_self_attn_context, BT * 64),
-                    a.Slice(Arena.blocks_layers_1_self_attn_q, BT * 64), a.Slice(Arena.blocks_layers_1_self_attn_k, BT * 64),
-                    a.Slice(Arena.blocks_layers_1_self_attn_v, BT * 64), a.Slice(Arena.blocks_layers_1_self_attn_probs, B * 4 * T * T), B, T, T, 4,
-                    16, mask, 0.25f, __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
-                // Blocks.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of blocks.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_1_norm1_output, BT * 64), g.Slice(56128, 4096), g.Slice(68416, 64),
-                    d.Slice(Arena.blocks_layers_1_self_attn_q, BT * 64), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 64), p.Slice(56128, 4096),
-                    BT, 64, 64, pool: Pool);
-                // Blocks.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of blocks.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_1_norm1_output, BT * 64), g.Slice(60224, 4096), g.Slice(68480, 64),
-                    d.Slice(Arena.blocks_layers_1_self_attn_k, BT * 64), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 64), p.Slice(60224, 4096),
-                    BT, 64, 64, pool: Pool);
-                // Blocks.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of blocks.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_1_norm1_output, BT * 64), g.Slice(64320, 4096), g.Slice(68544, 64),
-                    d.Slice(Arena.blocks_layers_1_self_attn_v, BT * 64), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 64), p.Slice(64320, 4096),
-                    BT, 64, 64, pool: Pool);
+                __Kernels.Attention.Backward(d.Slice(Arena.blocks_layers_1_self_attn_qkv, BT * 192),
+                    d.Slice(Arena.blocks_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    d.Slice(Arena.blocks_layers_1_self_attn_qkv + 128, BT * 192 - 128), d.Slice(Arena.blocks_layers_1_self_attn_context, BT * 64),
+                    a.Slice(Arena.blocks_layers_1_self_attn_qkv, BT * 192), a.Slice(Arena.blocks_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.blocks_layers_1_self_attn_qkv + 128, BT * 192 - 128), 192, 192,
+                    a.Slice(Arena.blocks_layers_1_self_attn_probs, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f,
+                    __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
+                // Blocks.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over blocks.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_1_norm1_output, BT * 64), g.Slice(56128, 12288), g.Slice(68416, 192),
+                    d.Slice(Arena.blocks_layers_1_self_attn_qkv, BT * 192), a.Slice(Arena.blocks_layers_1_norm1_output, BT * 64),
+                    p.Slice(56128, 12288), BT, 64, 192, pool: Pool);
                 // Blocks.Layer[1].norm1: LayerNorm [B,T,64]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.blocks_layers_0_residual2, BT * 64), g.Slice(105856, 64), g.Slice(105920, 64),
                     d.Slice(Arena.blocks_layers_1_norm1_output, BT * 64), a.Slice(Arena.blocks_layers_0_residual2, BT * 64), p.Slice(105856, 64),
@@ -522,23 +503,18 @@ partial class CharacterModel
                     d.Slice(Arena.blocks_layers_0_self_attn_output, BT * 64), a.Slice(Arena.blocks_layers_0_self_attn_context, BT * 64),
                     p.Slice(18624, 4096), BT, 64, 64, pool: Pool);
                 // Blocks.Layer[0].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.blocks_layers_0_self_attn_q, BT * 64), d.Slice(Arena.blocks_layers_0_self_attn_k, BT * 64),
-                    d.Slice(Arena.blocks_layers_0_self_attn_v, BT * 64), d.Slice(Arena.blocks_layers_0_self_attn_context, BT * 64),
-                    a.Slice(Arena.blocks_layers_0_self_attn_q, BT * 64), a.Slice(Arena.blocks_layers_0_self_attn_k, BT * 64),
-                    a.Slice(Arena.blocks_layers_0_self_attn_v, BT * 64), a.Slice(Arena.blocks_layers_0_self_attn_probs, B * 4 * T * T), B, T, T, 4,
-                    16, mask, 0.25f, __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
-                // Blocks.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of blocks.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_0_norm1_output, BT * 64), g.Slice(6144, 4096), g.Slice(18432, 64),
-                    d.Slice(Arena.blocks_layers_0_self_attn_q, BT * 64), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 64), p.Slice(6144, 4096),
-                    BT, 64, 64, pool: Pool);
-                // Blocks.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of blocks.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_0_norm1_output, BT * 64), g.Slice(10240, 4096), g.Slice(18496, 64),
-                    d.Slice(Arena.blocks_layers_0_self_attn_k, BT * 64), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 64), p.Slice(10240, 4096),
-                    BT, 64, 64, pool: Pool);
-                // Blocks.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of blocks.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_0_norm1_output, BT * 64), g.Slice(14336, 4096), g.Slice(18560, 64),
-                    d.Slice(Arena.blocks_layers_0_self_attn_v, BT * 64), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 64), p.Slice(14336, 4096),
-                    BT, 64, 64, pool: Pool);
+                __Kernels.Attention.Backward(d.Slice(Arena.blocks_layers_0_self_attn_qkv, BT * 192),
+                    d.Slice(Arena.blocks_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    d.Slice(Arena.blocks_layers_0_self_attn_qkv + 128, BT * 192 - 128), d.Slice(Arena.blocks_layers_0_self_attn_context, BT * 64),
+                    a.Slice(Arena.blocks_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.blocks_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.blocks_layers_0_self_attn_qkv + 128, BT * 192 - 128), 192, 192,
+                    a.Slice(Arena.blocks_layers_0_self_attn_probs, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f,
+                    __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
+                // Blocks.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over blocks.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.blocks_layers_0_norm1_output, BT * 64), g.Slice(6144, 12288), g.Slice(18432, 192),
+                    d.Slice(Arena.blocks_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.blocks_layers_0_norm1_output, BT * 64),
+                    p.Slice(6144, 12288), BT, 64, 192, pool: Pool);
                 // Blocks.Layer[0].norm1: LayerNorm [B,T,64]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(55872, 64), g.Slice(55936, 64),
                     d.Slice(Arena.blocks_layers_0_norm1_output, BT * 64), a.Slice(Arena.positions_output, BT * 64), p.Slice(55872, 64),

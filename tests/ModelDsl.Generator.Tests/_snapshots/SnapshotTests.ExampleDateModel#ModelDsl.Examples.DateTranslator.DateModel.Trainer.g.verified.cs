@@ -48,9 +48,7 @@ partial class DateModel
         {
             public const int source_embedding_output = 0; // BTSource * 64 floats, at most 131,072
             public const int source_positions_output = 131072; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_q = 262144; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_k = 393216; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_v = 524288; // BTSource * 64 floats, at most 131,072
+            public const int encoder_layers_0_self_attn_qkv = 262144; // BTSource * 192 floats, at most 393,216
             public const int encoder_layers_0_self_attn_probs = 655360; // B * 4 * TSource * TSource floats, at most 262,144
             public const int encoder_layers_0_self_attn_context = 917504; // BTSource * 64 floats, at most 131,072
             public const int encoder_layers_0_self_attn_output = 1048576; // BTSource * 64 floats, at most 131,072
@@ -65,9 +63,7 @@ partial class DateModel
             public const int encoder_layers_0_norm2_output = 2232320; // BTSource * 64 floats, at most 131,072
             public const int encoder_layers_0_norm2_mean = 2363392; // BTSource floats, at most 2,048
             public const int encoder_layers_0_norm2_rstd = 2365440; // BTSource floats, at most 2,048
-            public const int encoder_layers_1_self_attn_q = 2367488; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_1_self_attn_k = 2498560; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_1_self_attn_v = 2629632; // BTSource * 64 floats, at most 131,072
+            public const int encoder_layers_1_self_attn_qkv = 2367488; // BTSource * 192 floats, at most 393,216
             public const int encoder_layers_1_self_attn_probs = 2760704; // B * 4 * TSource * TSource floats, at most 262,144
             public const int encoder_layers_1_self_attn_context = 3022848; // BTSource * 64 floats, at most 131,072
             public const int encoder_layers_1_self_attn_output = 3153920; // BTSource * 64 floats, at most 131,072
@@ -84,9 +80,7 @@ partial class DateModel
             public const int encoder_layers_1_norm2_rstd = 4470784; // BTSource floats, at most 2,048
             public const int target_embedding_output = 4472832; // BTTarget * 64 floats, at most 45,056
             public const int target_positions_output = 4517888; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_0_self_attn_q = 4562944; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_0_self_attn_k = 4608000; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_0_self_attn_v = 4653056; // BTTarget * 64 floats, at most 45,056
+            public const int decoder_layers_0_self_attn_qkv = 4562944; // BTTarget * 192 floats, at most 135,168
             public const int decoder_layers_0_self_attn_probs = 4698112; // B * 4 * TTarget * TTarget floats, at most 30,976
             public const int decoder_layers_0_self_attn_context = 4729088; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_0_self_attn_output = 4774144; // BTTarget * 64 floats, at most 45,056
@@ -95,8 +89,7 @@ partial class DateModel
             public const int decoder_layers_0_norm1_mean = 4909312; // BTTarget floats, at most 704
             public const int decoder_layers_0_norm1_rstd = 4910016; // BTTarget floats, at most 704
             public const int decoder_layers_0_multihead_attn_q = 4910720; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_0_multihead_attn_k = 4955776; // BTSource * 64 floats, at most 131,072
-            public const int decoder_layers_0_multihead_attn_v = 5086848; // BTSource * 64 floats, at most 131,072
+            public const int decoder_layers_0_multihead_attn_kv = 4955776; // BTSource * 128 floats, at most 262,144
             public const int decoder_layers_0_multihead_attn_probs = 5217920; // B * 4 * TTarget * TSource floats, at most 90,112
             public const int decoder_layers_0_multihead_attn_context = 5308032; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_0_multihead_attn_output = 5353088; // BTTarget * 64 floats, at most 45,056
@@ -111,9 +104,7 @@ partial class DateModel
             public const int decoder_layers_0_norm3_output = 5760000; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_0_norm3_mean = 5805056; // BTTarget floats, at most 704
             public const int decoder_layers_0_norm3_rstd = 5805760; // BTTarget floats, at most 704
-            public const int decoder_layers_1_self_attn_q = 5806464; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_1_self_attn_k = 5851520; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_1_self_attn_v = 5896576; // BTTarget * 64 floats, at most 45,056
+            public const int decoder_layers_1_self_attn_qkv = 5806464; // BTTarget * 192 floats, at most 135,168
             public const int decoder_layers_1_self_attn_probs = 5941632; // B * 4 * TTarget * TTarget floats, at most 30,976
             public const int decoder_layers_1_self_attn_context = 5972608; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_1_self_attn_output = 6017664; // BTTarget * 64 floats, at most 45,056
@@ -122,8 +113,7 @@ partial class DateModel
             public const int decoder_layers_1_norm1_mean = 6152832; // BTTarget floats, at most 704
             public const int decoder_layers_1_norm1_rstd = 6153536; // BTTarget floats, at most 704
             public const int decoder_layers_1_multihead_attn_q = 6154240; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_1_multihead_attn_k = 6199296; // BTSource * 64 floats, at most 131,072
-            public const int decoder_layers_1_multihead_attn_v = 6330368; // BTSource * 64 floats, at most 131,072
+            public const int decoder_layers_1_multihead_attn_kv = 6199296; // BTSource * 128 floats, at most 262,144
             public const int decoder_layers_1_multihead_attn_probs = 6461440; // B * 4 * TTarget * TSource floats, at most 90,112
             public const int decoder_layers_1_multihead_attn_context = 6551552; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_1_multihead_attn_output = 6596608; // BTTarget * 64 floats, at most 45,056
@@ -196,7 +186,7 @@ partial class DateModel
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
@@ -410,36 +400,30 @@ partial class DateModel
             // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3072, 4096), p.Slice(15360, 64), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(7168, 4096), p.Slice(15424, 64), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(11264, 4096), p.Slice(15488, 64), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TSource,64] -> [B,TSource,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3072, 12288), p.Slice(15360, 192), BTSource, 64, 192, pool: Pool);
+                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
+                // [B,4,TSource,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
-                    a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
+                    Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(15552, 4096), p.Slice(19648, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight params[36288..36352), encoder.layers.0.norm1.bias
-                // params[36352..36416)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight
+                // params[36288..36352), encoder.layers.0.norm1.bias params[36352..36416)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64,
+                    pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19712..27904), [B,TSource,64] -> [B,TSource,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
                     a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), p.Slice(19712, 8192), p.Slice(27904, 128), BTSource, 64, 128,
@@ -448,52 +432,41 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), p.Slice(28032, 8192), p.Slice(36224, 64), BTSource, 128, 64,
                     pool: Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), Pool);
-                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight params[36416..36480), encoder.layers.0.norm2.bias
-                // params[36480..36544)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                // params[36416..36480), encoder.layers.0.norm2.bias params[36480..36544)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64, pool: Pool);
             }
             // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(36544, 4096), p.Slice(48832, 64), BTSource, 64, 64,
+                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,TSource,64] -> [B,TSource,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(36544, 12288), p.Slice(48832, 192), BTSource, 64, 192,
                     pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(40640, 4096), p.Slice(48896, 64), BTSource, 64, 64,
-                    pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(44736, 4096), p.Slice(48960, 64), BTSource, 64, 64,
-                    pool: Pool);
-                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
+                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
+                // [B,4,TSource,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource),
-                    a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
+                    Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), p.Slice(49024, 4096), p.Slice(53120, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
-                    Pool);
-                // Encoder.Layer[1].norm1: LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight params[69760..69824), encoder.layers.1.norm1.bias
-                // params[69824..69888)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight
+                // params[69760..69824), encoder.layers.1.norm1.bias params[69824..69888)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64,
+                    pool: Pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53184..61376), [B,TSource,64] -> [B,TSource,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128),
                     a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), p.Slice(53184, 8192), p.Slice(61376, 128), BTSource, 64, 128,
@@ -502,14 +475,12 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), p.Slice(61504, 8192), p.Slice(69696, 64), BTSource, 128, 64,
                     pool: Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), Pool);
-                // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight params[69888..69952), encoder.layers.1.norm2.bias
-                // params[69952..70016)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight
+                // params[69888..69952), encoder.layers.1.norm2.bias params[69952..70016)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64, pool: Pool);
             }
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,64], target_embedding.weight params[70016..73088)
             __Kernels.Embedding.Forward(a.Slice(Arena.target_embedding_output, BTTarget * 64), p.Slice(70016, 3072),
@@ -522,71 +493,60 @@ partial class DateModel
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(73792, 4096), p.Slice(86080, 64), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(77888, 4096), p.Slice(86144, 64), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(81984, 4096), p.Slice(86208, 64), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64], probs [B,4,TTarget,TTarget]
+                // Decoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TTarget,64] -> [B,TTarget,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(73792, 12288), p.Slice(86080, 192), BTTarget, 64, 192, pool: Pool);
+                // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64] (row strides 192, 192), probs
+                // [B,4,TTarget,TTarget]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget),
-                    a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192, B, TTarget, TTarget, 4, 16, mask, 0.25f,
+                    Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), p.Slice(86272, 4096), p.Slice(90368, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), Pool);
-                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight params[123648..123712), decoder.layers.0.norm1.bias
-                // params[123712..123776)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), p.Slice(123648, 64), p.Slice(123712, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight
+                // params[123648..123712), decoder.layers.0.norm1.bias params[123712..123776)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget), a.Slice(Arena.target_positions_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), p.Slice(123648, 64), p.Slice(123712, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), p.Slice(90432, 4096), p.Slice(102720, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(94528, 4096), p.Slice(102784, 64), BTSource, 64, 64,
+                // Decoder.Layer[0].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
+                // decoder.layers.0.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(94528, 8192), p.Slice(102784, 128), BTSource, 64, 128,
                     pool: Pool);
-                // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(98624, 4096), p.Slice(102848, 64), BTSource, 64, 64,
-                    pool: Pool);
-                // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64], probs
-                // [B,4,TTarget,TSource]
+                // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64] (row strides 64, 128),
+                // probs [B,4,TTarget,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128, B, TTarget, TSource, 4, 16, memoryMask,
+                    0.25f, Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(102912, 4096), p.Slice(107008, 64), BTTarget, 64,
                     64, pool: Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
-                    Pool);
-                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight params[123776..123840), decoder.layers.0.norm2.bias
-                // params[123840..123904)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), p.Slice(123776, 64), p.Slice(123840, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight
+                // params[123776..123840), decoder.layers.0.norm2.bias params[123840..123904)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), p.Slice(123776, 64), p.Slice(123840, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[107072..115264), [B,TTarget,64] -> [B,TTarget,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128),
                     a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), p.Slice(107072, 8192), p.Slice(115264, 128), BTTarget, 64, 128,
@@ -595,89 +555,74 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), p.Slice(115392, 8192), p.Slice(123584, 64), BTTarget, 128, 64,
                     pool: Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), Pool);
-                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight params[123904..123968), decoder.layers.0.norm3.bias
-                // params[123968..124032)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), p.Slice(123904, 64), p.Slice(123968, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight
+                // params[123904..123968), decoder.layers.0.norm3.bias params[123968..124032)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), p.Slice(123904, 64), p.Slice(123968, 64), BTTarget, 64,
+                    pool: Pool);
             }
             // Decoder.Layer[1]: post-norm Transformer decoder layer [B,TTarget,64], 4 heads of 16, mask causal, cross-attention to Encoder (memory
             // key padding), ff 128
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(124032, 4096), p.Slice(136320, 64), BTTarget, 64, 64,
+                // Decoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,TTarget,64] -> [B,TTarget,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(124032, 12288), p.Slice(136320, 192), BTTarget, 64, 192,
                     pool: Pool);
-                // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(128128, 4096), p.Slice(136384, 64), BTTarget, 64, 64,
-                    pool: Pool);
-                // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(132224, 4096), p.Slice(136448, 64), BTTarget, 64, 64,
-                    pool: Pool);
-                // Decoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64], probs [B,4,TTarget,TTarget]
+                // Decoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64] (row strides 192, 192), probs
+                // [B,4,TTarget,TTarget]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_probs, B * 4 * TTarget * TTarget),
-                    a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192, B, TTarget, TTarget, 4, 16, mask, 0.25f,
+                    Pool);
                 // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), p.Slice(136512, 4096), p.Slice(140608, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[1]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
-                    Pool);
-                // Decoder.Layer[1].norm1: LayerNorm [B,TTarget,64], decoder.layers.1.norm1.weight params[173888..173952), decoder.layers.1.norm1.bias
-                // params[173952..174016)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm1_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), p.Slice(173888, 64), p.Slice(173952, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm1.weight
+                // params[173888..173952), decoder.layers.1.norm1.bias params[173952..174016)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm1_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_1_norm1_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), p.Slice(173888, 64), p.Slice(173952, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), p.Slice(140672, 4096), p.Slice(152960, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[1].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.1.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(144768, 4096), p.Slice(153024, 64), BTSource, 64, 64,
+                // Decoder.Layer[1].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
+                // decoder.layers.1.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(144768, 8192), p.Slice(153024, 128), BTSource, 64, 128,
                     pool: Pool);
-                // Decoder.Layer[1].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.1.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(148864, 4096), p.Slice(153088, 64), BTSource, 64, 64,
-                    pool: Pool);
-                // Decoder.Layer[1].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64], probs
-                // [B,4,TTarget,TSource]
+                // Decoder.Layer[1].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64] (row strides 64, 128),
+                // probs [B,4,TTarget,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_multihead_attn_probs, B * 4 * TTarget * TSource),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128, B, TTarget, TSource, 4, 16, memoryMask,
+                    0.25f, Pool);
                 // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), p.Slice(153152, 4096), p.Slice(157248, 64), BTTarget, 64,
                     64, pool: Pool);
-                // Decoder.Layer[1]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64),
-                    Pool);
-                // Decoder.Layer[1].norm2: LayerNorm [B,TTarget,64], decoder.layers.1.norm2.weight params[174016..174080), decoder.layers.1.norm2.bias
-                // params[174080..174144)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm2_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64), p.Slice(174016, 64), p.Slice(174080, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[1]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm2.weight
+                // params[174016..174080), decoder.layers.1.norm2.bias params[174080..174144)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm2_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_1_norm2_rstd, BTTarget), a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), p.Slice(174016, 64), p.Slice(174080, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[1].linear1 + activation, decoder.layers.1.linear1.weight params[157312..165504), [B,TTarget,64] -> [B,TTarget,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128),
                     a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), p.Slice(157312, 8192), p.Slice(165504, 128), BTTarget, 64, 128,
@@ -686,14 +631,13 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), p.Slice(165632, 8192), p.Slice(173824, 64), BTTarget, 128, 64,
                     pool: Pool);
-                // Decoder.Layer[1]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), Pool);
-                // Decoder.Layer[1].norm3: LayerNorm [B,TTarget,64], decoder.layers.1.norm3.weight params[174144..174208), decoder.layers.1.norm3.bias
-                // params[174208..174272)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm3_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), p.Slice(174144, 64), p.Slice(174208, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[1]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm3.weight
+                // params[174144..174208), decoder.layers.1.norm3.bias params[174208..174272)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm3_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_1_norm3_rstd, BTTarget), a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), p.Slice(174144, 64), p.Slice(174208, 64), BTTarget, 64,
+                    pool: Pool);
             }
             // Logits (Dense): [B,TTarget,64] -> [B,TTarget,48], logits.weight params[174272..177344), logits.bias params[177344..177392),
             // [B,TTarget,64] -> [B,TTarget,48]
@@ -718,7 +662,7 @@ partial class DateModel
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 48), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 48),
                 __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, Pool);
@@ -731,14 +675,13 @@ partial class DateModel
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[1].norm3: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), g.Slice(174144, 64), g.Slice(174208, 64),
+                // Decoder.Layer[1]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm3.weight
+                // params[174144..174208), decoder.layers.1.norm3.bias params[174208..174272)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), g.Slice(174144, 64), g.Slice(174208, 64),
                     d.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64),
                     p.Slice(174144, 64), a.Slice(Arena.decoder_layers_1_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm3_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[1]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), Pool);
                 // Decoder.Layer[1].linear2, decoder.layers.1.linear2.weight params[165632..173824), [B,TTarget,128] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), g.Slice(165632, 8192), g.Slice(173824, 64),
                     d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128),
@@ -748,15 +691,13 @@ partial class DateModel
                     d.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
                     p.Slice(157312, 8192), BTTarget, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.decoder_layers_1_linear1_output_pre_activation, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
-                // Decoder.Layer[1].norm2: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64), g.Slice(174016, 64), g.Slice(174080, 64),
+                // Decoder.Layer[1]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm2.weight
+                // params[174016..174080), decoder.layers.1.norm2.bias params[174080..174144)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), g.Slice(174016, 64), g.Slice(174080, 64),
                     d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64),
                     p.Slice(174016, 64), a.Slice(Arena.decoder_layers_1_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm2_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[1]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64),
-                    Pool);
                 // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), g.Slice(153152, 4096),
@@ -764,10 +705,12 @@ partial class DateModel
                     a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), p.Slice(153152, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn: attention
                 __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64), d.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_kv + 64, BTSource * 128 - 64),
                     d.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128,
                     a.Slice(Arena.decoder_layers_1_multihead_attn_probs, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight,
@@ -775,64 +718,49 @@ partial class DateModel
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), g.Slice(140672, 4096), g.Slice(152960, 64),
                     d.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
                     p.Slice(140672, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[1].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.1.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(144768, 4096), g.Slice(153024, 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    p.Slice(144768, 4096), BTSource, 64, 64, pool: Pool);
-                // Decoder.Layer[1].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.1.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(148864, 4096), g.Slice(153088, 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    p.Slice(148864, 4096), BTSource, 64, 64, pool: Pool);
-                // Decoder.Layer[1].norm1: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), g.Slice(173888, 64), g.Slice(173952, 64),
+                // Decoder.Layer[1].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
+                // decoder.layers.1.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(144768, 8192), g.Slice(153024, 128),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                    p.Slice(144768, 8192), BTSource, 64, 128, pool: Pool);
+                // Decoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm1.weight
+                // params[173888..173952), decoder.layers.1.norm1.bias params[173952..174016)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), g.Slice(173888, 64), g.Slice(173952, 64),
                     d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64),
                     p.Slice(173888, 64), a.Slice(Arena.decoder_layers_1_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm1_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[1]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), Pool);
                 // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), g.Slice(136512, 4096),
                     g.Slice(140608, 64), d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), p.Slice(136512, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64), d.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
+                    d.Slice(Arena.decoder_layers_1_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    d.Slice(Arena.decoder_layers_1_self_attn_qkv + 128, BTTarget * 192 - 128),
+                    d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192,
                     a.Slice(Arena.decoder_layers_1_self_attn_probs, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(124032, 4096), g.Slice(136320, 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    p.Slice(124032, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(128128, 4096), g.Slice(136384, 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    p.Slice(128128, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(132224, 4096), g.Slice(136448, 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    p.Slice(132224, 4096), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,TTarget,64] -> [B,TTarget,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(124032, 12288), g.Slice(136320, 192),
+                    d.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    p.Slice(124032, 12288), BTTarget, 64, 192, pool: Pool);
             }
             // Decoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), g.Slice(123904, 64), g.Slice(123968, 64),
+                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight
+                // params[123904..123968), decoder.layers.0.norm3.bias params[123968..124032)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), g.Slice(123904, 64), g.Slice(123968, 64),
                     d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
                     p.Slice(123904, 64), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), Pool);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[115392..123584), [B,TTarget,128] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), g.Slice(115392, 8192), g.Slice(123584, 64),
                     d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128),
@@ -842,15 +770,13 @@ partial class DateModel
                     d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
                     p.Slice(107072, 8192), BTTarget, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.decoder_layers_0_linear1_output_pre_activation, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
-                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), g.Slice(123776, 64), g.Slice(123840, 64),
+                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight
+                // params[123776..123840), decoder.layers.0.norm2.bias params[123840..123904)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), g.Slice(123776, 64), g.Slice(123840, 64),
                     d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
                     p.Slice(123776, 64), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
-                    Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), g.Slice(102912, 4096),
@@ -858,10 +784,12 @@ partial class DateModel
                     a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(102912, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: attention
                 __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64), d.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128,
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight,
@@ -869,51 +797,37 @@ partial class DateModel
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), g.Slice(90432, 4096), g.Slice(102720, 64),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
                     p.Slice(90432, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(94528, 4096), g.Slice(102784, 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    p.Slice(94528, 4096), BTSource, 64, 64, pool: Pool);
-                // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(98624, 4096), g.Slice(102848, 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    p.Slice(98624, 4096), BTSource, 64, 64, pool: Pool);
-                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), g.Slice(123648, 64), g.Slice(123712, 64),
+                // Decoder.Layer[0].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
+                // decoder.layers.0.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(94528, 8192), g.Slice(102784, 128),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                    p.Slice(94528, 8192), BTSource, 64, 128, pool: Pool);
+                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight
+                // params[123648..123712), decoder.layers.0.norm1.bias params[123712..123776)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.target_positions_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), g.Slice(123648, 64), g.Slice(123712, 64),
                     d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
                     p.Slice(123648, 64), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), g.Slice(86272, 4096), g.Slice(90368, 64),
                     d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64),
                     p.Slice(86272, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), d.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128),
+                    d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192,
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(73792, 4096), g.Slice(86080, 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
-                    p.Slice(73792, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(77888, 4096), g.Slice(86144, 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
-                    p.Slice(77888, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(81984, 4096), g.Slice(86208, 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
-                    p.Slice(81984, 4096), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TTarget,64] -> [B,TTarget,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(73792, 12288), g.Slice(86080, 192),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192), a.Slice(Arena.target_positions_output, BTTarget * 64),
+                    p.Slice(73792, 12288), BTTarget, 64, 192, pool: Pool);
             }
             // TargetPositions (LearnedPositions): [B,TTarget,64] -> [B,TTarget,64]
             __Kernels.LearnedPositions.Backward(d.Slice(Arena.target_embedding_output, BTTarget * 64), g.Slice(73088, 704),
@@ -924,14 +838,13 @@ partial class DateModel
             // Encoder.Layer[1] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), g.Slice(69888, 64), g.Slice(69952, 64),
+                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight
+                // params[69888..69952), encoder.layers.1.norm2.bias params[69952..70016)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), g.Slice(69888, 64), g.Slice(69952, 64),
                     d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
                     p.Slice(69888, 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), d.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), Pool);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61504..69696), [B,TSource,128] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), g.Slice(61504, 8192), g.Slice(69696, 64),
                     d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128),
@@ -941,53 +854,43 @@ partial class DateModel
                     d.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
                     p.Slice(53184, 8192), BTSource, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_1_linear1_output_pre_activation, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
-                // Encoder.Layer[1].norm1: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), g.Slice(69760, 64), g.Slice(69824, 64),
+                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight
+                // params[69760..69824), encoder.layers.1.norm1.bias params[69824..69888)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), g.Slice(69760, 64), g.Slice(69824, 64),
                     d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64),
                     p.Slice(69760, 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), g.Slice(49024, 4096), g.Slice(53120, 64),
                     d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64),
                     p.Slice(49024, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64), d.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128),
+                    d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(36544, 4096), g.Slice(48832, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    p.Slice(36544, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(40640, 4096), g.Slice(48896, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    p.Slice(40640, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(44736, 4096), g.Slice(48960, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    p.Slice(44736, 4096), BTSource, 64, 64, pool: Pool);
+                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,TSource,64] -> [B,TSource,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(36544, 12288), g.Slice(48832, 192),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    p.Slice(36544, 12288), BTSource, 64, 192, pool: Pool);
             }
             // Encoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), g.Slice(36416, 64), g.Slice(36480, 64),
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                // params[36416..36480), encoder.layers.0.norm2.bias params[36480..36544)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), g.Slice(36416, 64), g.Slice(36480, 64),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
                     p.Slice(36416, 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28032..36224), [B,TSource,128] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), g.Slice(28032, 8192), g.Slice(36224, 64),
                     d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
@@ -997,41 +900,32 @@ partial class DateModel
                     d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
                     p.Slice(19712, 8192), BTSource, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), g.Slice(36288, 64), g.Slice(36352, 64),
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight
+                // params[36288..36352), encoder.layers.0.norm1.bias params[36352..36416)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.source_positions_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), g.Slice(36288, 64), g.Slice(36352, 64),
                     d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
                     p.Slice(36288, 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.source_positions_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), g.Slice(15552, 4096), g.Slice(19648, 64),
                     d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                     p.Slice(15552, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), d.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128),
+                    d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(3072, 4096), g.Slice(15360, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
-                    p.Slice(3072, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(7168, 4096), g.Slice(15424, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
-                    p.Slice(7168, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(11264, 4096), g.Slice(15488, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
-                    p.Slice(11264, 4096), BTSource, 64, 64, pool: Pool);
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TSource,64] -> [B,TSource,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(3072, 12288), g.Slice(15360, 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192), a.Slice(Arena.source_positions_output, BTSource * 64),
+                    p.Slice(3072, 12288), BTSource, 64, 192, pool: Pool);
             }
             // SourcePositions (SinusoidalPositions): [B,TSource,64] -> [B,TSource,64]
             __Kernels.SinusoidalPositions.Backward(d.Slice(Arena.source_embedding_output, BTSource * 64),
@@ -1089,37 +983,31 @@ partial class DateModel
                 // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                    // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3072, 4096), p.Slice(15360, 64), BTSource, 64, 64, pool: Pool);
-                    // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(7168, 4096), p.Slice(15424, 64), BTSource, 64, 64, pool: Pool);
-                    // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(11264, 4096), p.Slice(15488, 64), BTSource, 64, 64,
+                    // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                    // [B,TSource,64] -> [B,TSource,192]
+                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3072, 12288), p.Slice(15360, 192), BTSource, 64, 192,
                         pool: Pool);
-                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
+                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
+                    // [B,4,TSource,TSource]
                     __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
-                        a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
+                        Pool);
                     // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648),
                     // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(15552, 4096), p.Slice(19648, 64), BTSource, 64, 64,
                         pool: Pool);
-                    // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), Pool);
-                    // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight params[36288..36352),
-                    // encoder.layers.0.norm1.bias params[36352..36416)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64],
+                    // encoder.layers.0.norm1.weight params[36288..36352), encoder.layers.0.norm1.bias params[36352..36416)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64,
+                        pool: Pool);
                     // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19712..27904), [B,TSource,64] -> [B,TSource,128]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
                         a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), p.Slice(19712, 8192), p.Slice(27904, 128), BTSource, 64, 128,
@@ -1128,53 +1016,42 @@ partial class DateModel
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), p.Slice(28032, 8192), p.Slice(36224, 64), BTSource, 128, 64,
                         pool: Pool);
-                    // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
-                        Pool);
-                    // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight params[36416..36480),
-                    // encoder.layers.0.norm2.bias params[36480..36544)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                    // params[36416..36480), encoder.layers.0.norm2.bias params[36480..36544)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64,
+                        pool: Pool);
                 }
                 // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                    // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(36544, 4096), p.Slice(48832, 64), BTSource, 64, 64,
+                    // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                    // [B,TSource,64] -> [B,TSource,192]
+                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(36544, 12288), p.Slice(48832, 192), BTSource, 64, 192,
                         pool: Pool);
-                    // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(40640, 4096), p.Slice(48896, 64), BTSource, 64, 64,
-                        pool: Pool);
-                    // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(44736, 4096), p.Slice(48960, 64), BTSource, 64, 64,
-                        pool: Pool);
-                    // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
+                    // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
+                    // [B,4,TSource,TSource]
                     __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64),
                         a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource),
-                        a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                        a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                        a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
+                        a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
+                        Pool);
                     // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120),
                     // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), p.Slice(49024, 4096), p.Slice(53120, 64), BTSource, 64, 64,
                         pool: Pool);
-                    // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
-                        Pool);
-                    // Encoder.Layer[1].norm1: LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight params[69760..69824),
-                    // encoder.layers.1.norm1.bias params[69824..69888)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64],
+                    // encoder.layers.1.norm1.weight params[69760..69824), encoder.layers.1.norm1.bias params[69824..69888)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64,
+                        pool: Pool);
                     // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53184..61376), [B,TSource,64] -> [B,TSource,128]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128),
                         a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), p.Slice(53184, 8192), p.Slice(61376, 128), BTSource, 64, 128,
@@ -1183,15 +1060,13 @@ partial class DateModel
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), p.Slice(61504, 8192), p.Slice(69696, 64), BTSource, 128, 64,
                         pool: Pool);
-                    // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64),
-                        Pool);
-                    // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight params[69888..69952),
-                    // encoder.layers.1.norm2.bias params[69952..70016)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight
+                    // params[69888..69952), encoder.layers.1.norm2.bias params[69952..70016)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64,
+                        pool: Pool);
                 }
             }
         }

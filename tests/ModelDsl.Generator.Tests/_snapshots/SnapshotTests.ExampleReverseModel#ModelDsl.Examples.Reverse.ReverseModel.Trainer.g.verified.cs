@@ -48,9 +48,7 @@ partial class ReverseModel
         {
             public const int source_embedding_output = 0; // BTSource * 64 floats, at most 24,576
             public const int source_positions_output = 24576; // BTSource * 64 floats, at most 24,576
-            public const int encoder_layers_0_self_attn_q = 49152; // BTSource * 64 floats, at most 24,576
-            public const int encoder_layers_0_self_attn_k = 73728; // BTSource * 64 floats, at most 24,576
-            public const int encoder_layers_0_self_attn_v = 98304; // BTSource * 64 floats, at most 24,576
+            public const int encoder_layers_0_self_attn_qkv = 49152; // BTSource * 192 floats, at most 73,728
             public const int encoder_layers_0_self_attn_probs = 122880; // B * 4 * TSource * TSource floats, at most 18,432
             public const int encoder_layers_0_self_attn_context = 141312; // BTSource * 64 floats, at most 24,576
             public const int encoder_layers_0_self_attn_output = 165888; // BTSource * 64 floats, at most 24,576
@@ -67,9 +65,7 @@ partial class ReverseModel
             public const int encoder_layers_0_norm2_rstd = 412800; // BTSource floats, at most 384
             public const int target_embedding_output = 413184; // BTTarget * 64 floats, at most 26,624
             public const int target_positions_output = 439808; // BTTarget * 64 floats, at most 26,624
-            public const int decoder_layers_0_self_attn_q = 466432; // BTTarget * 64 floats, at most 26,624
-            public const int decoder_layers_0_self_attn_k = 493056; // BTTarget * 64 floats, at most 26,624
-            public const int decoder_layers_0_self_attn_v = 519680; // BTTarget * 64 floats, at most 26,624
+            public const int decoder_layers_0_self_attn_qkv = 466432; // BTTarget * 192 floats, at most 79,872
             public const int decoder_layers_0_self_attn_probs = 546304; // B * 4 * TTarget * TTarget floats, at most 21,632
             public const int decoder_layers_0_self_attn_context = 567936; // BTTarget * 64 floats, at most 26,624
             public const int decoder_layers_0_self_attn_output = 594560; // BTTarget * 64 floats, at most 26,624
@@ -78,8 +74,7 @@ partial class ReverseModel
             public const int decoder_layers_0_norm1_mean = 674432; // BTTarget floats, at most 416
             public const int decoder_layers_0_norm1_rstd = 674848; // BTTarget floats, at most 416
             public const int decoder_layers_0_multihead_attn_q = 675264; // BTTarget * 64 floats, at most 26,624
-            public const int decoder_layers_0_multihead_attn_k = 701888; // BTSource * 64 floats, at most 24,576
-            public const int decoder_layers_0_multihead_attn_v = 726464; // BTSource * 64 floats, at most 24,576
+            public const int decoder_layers_0_multihead_attn_kv = 701888; // BTSource * 128 floats, at most 49,152
             public const int decoder_layers_0_multihead_attn_probs = 751040; // B * 4 * TTarget * TSource floats, at most 19,968
             public const int decoder_layers_0_multihead_attn_context = 771008; // BTTarget * 64 floats, at most 26,624
             public const int decoder_layers_0_multihead_attn_output = 797632; // BTTarget * 64 floats, at most 26,624
@@ -151,7 +146,7 @@ partial class ReverseModel
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
@@ -365,36 +360,30 @@ partial class ReverseModel
             // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3264, 4096), p.Slice(15552, 64), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(7360, 4096), p.Slice(15616, 64), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(11456, 4096), p.Slice(15680, 64), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TSource,64] -> [B,TSource,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3264, 12288), p.Slice(15552, 192), BTSource, 64, 192, pool: Pool);
+                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
+                // [B,4,TSource,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
-                    a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
+                    Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15744..19840),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(15744, 4096), p.Slice(19840, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight params[36480..36544), encoder.layers.0.norm1.bias
-                // params[36544..36608)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight
+                // params[36480..36544), encoder.layers.0.norm1.bias params[36544..36608)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64,
+                    pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19904..28096), [B,TSource,64] -> [B,TSource,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
                     a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), p.Slice(19904, 8192), p.Slice(28096, 128), BTSource, 64, 128,
@@ -403,14 +392,12 @@ partial class ReverseModel
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), p.Slice(28224, 8192), p.Slice(36416, 64), BTSource, 128, 64,
                     pool: Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), Pool);
-                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight params[36608..36672), encoder.layers.0.norm2.bias
-                // params[36672..36736)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                // params[36608..36672), encoder.layers.0.norm2.bias params[36672..36736)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64, pool: Pool);
             }
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,64], target_embedding.weight params[36736..39232)
             __Kernels.Embedding.Forward(a.Slice(Arena.target_embedding_output, BTTarget * 64), p.Slice(36736, 2496),
@@ -423,71 +410,60 @@ partial class ReverseModel
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(40064, 4096), p.Slice(52352, 64), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(44160, 4096), p.Slice(52416, 64), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(48256, 4096), p.Slice(52480, 64), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64], probs [B,4,TTarget,TTarget]
+                // Decoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TTarget,64] -> [B,TTarget,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(40064, 12288), p.Slice(52352, 192), BTTarget, 64, 192, pool: Pool);
+                // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64] (row strides 192, 192), probs
+                // [B,4,TTarget,TTarget]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget),
-                    a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192, B, TTarget, TTarget, 4, 16, mask, 0.25f,
+                    Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[52544..56640),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), p.Slice(52544, 4096), p.Slice(56640, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), Pool);
-                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight params[89920..89984), decoder.layers.0.norm1.bias
-                // params[89984..90048)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), p.Slice(89920, 64), p.Slice(89984, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight
+                // params[89920..89984), decoder.layers.0.norm1.bias params[89984..90048)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget), a.Slice(Arena.target_positions_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), p.Slice(89920, 64), p.Slice(89984, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), p.Slice(56704, 4096), p.Slice(68992, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(60800, 4096), p.Slice(69056, 64), BTSource, 64, 64,
+                // Decoder.Layer[0].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
+                // decoder.layers.0.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(60800, 8192), p.Slice(69056, 128), BTSource, 64, 128,
                     pool: Pool);
-                // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(64896, 4096), p.Slice(69120, 64), BTSource, 64, 64,
-                    pool: Pool);
-                // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64], probs
-                // [B,4,TTarget,TSource]
+                // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64] (row strides 64, 128),
+                // probs [B,4,TTarget,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128, B, TTarget, TSource, 4, 16, memoryMask,
+                    0.25f, Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[69184..73280),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(69184, 4096), p.Slice(73280, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
-                    Pool);
-                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight params[90048..90112), decoder.layers.0.norm2.bias
-                // params[90112..90176)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), p.Slice(90048, 64), p.Slice(90112, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight
+                // params[90048..90112), decoder.layers.0.norm2.bias params[90112..90176)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), p.Slice(90048, 64), p.Slice(90112, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[73344..81536), [B,TTarget,64] -> [B,TTarget,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128),
                     a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), p.Slice(73344, 8192), p.Slice(81536, 128), BTTarget, 64, 128,
@@ -496,14 +472,12 @@ partial class ReverseModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), p.Slice(81664, 8192), p.Slice(89856, 64), BTTarget, 128, 64,
                     pool: Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), Pool);
-                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight params[90176..90240), decoder.layers.0.norm3.bias
-                // params[90240..90304)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), p.Slice(90176, 64), p.Slice(90240, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight
+                // params[90176..90240), decoder.layers.0.norm3.bias params[90240..90304)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), p.Slice(90176, 64), p.Slice(90240, 64), BTTarget, 64, pool: Pool);
             }
             // Logits (Dense): [B,TTarget,64] -> [B,TTarget,39], logits.weight params[90304..92800), logits.bias params[92800..92839),
             // [B,TTarget,64] -> [B,TTarget,39]
@@ -528,7 +502,7 @@ partial class ReverseModel
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 39), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 39),
                 __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 39, 0.0f, -100, Pool);
@@ -541,14 +515,13 @@ partial class ReverseModel
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), g.Slice(90176, 64), g.Slice(90240, 64),
+                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight
+                // params[90176..90240), decoder.layers.0.norm3.bias params[90240..90304)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), g.Slice(90176, 64), g.Slice(90240, 64),
                     d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
                     p.Slice(90176, 64), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), Pool);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[81664..89856), [B,TTarget,128] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), g.Slice(81664, 8192), g.Slice(89856, 64),
                     d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128),
@@ -558,15 +531,13 @@ partial class ReverseModel
                     d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
                     p.Slice(73344, 8192), BTTarget, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.decoder_layers_0_linear1_output_pre_activation, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
-                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), g.Slice(90048, 64), g.Slice(90112, 64),
+                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight
+                // params[90048..90112), decoder.layers.0.norm2.bias params[90112..90176)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), g.Slice(90048, 64), g.Slice(90112, 64),
                     d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
                     p.Slice(90048, 64), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
-                    Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[69184..73280),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), g.Slice(69184, 4096),
@@ -574,10 +545,12 @@ partial class ReverseModel
                     a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(69184, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: attention
                 __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64), d.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128,
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight,
@@ -585,51 +558,37 @@ partial class ReverseModel
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), g.Slice(56704, 4096), g.Slice(68992, 64),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
                     p.Slice(56704, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(60800, 4096), g.Slice(69056, 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    p.Slice(60800, 4096), BTSource, 64, 64, pool: Pool);
-                // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(64896, 4096), g.Slice(69120, 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    p.Slice(64896, 4096), BTSource, 64, 64, pool: Pool);
-                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), g.Slice(89920, 64), g.Slice(89984, 64),
+                // Decoder.Layer[0].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
+                // decoder.layers.0.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(60800, 8192), g.Slice(69056, 128),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    p.Slice(60800, 8192), BTSource, 64, 128, pool: Pool);
+                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight
+                // params[89920..89984), decoder.layers.0.norm1.bias params[89984..90048)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.target_positions_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), g.Slice(89920, 64), g.Slice(89984, 64),
                     d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
                     p.Slice(89920, 64), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[52544..56640),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), g.Slice(52544, 4096), g.Slice(56640, 64),
                     d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64),
                     p.Slice(52544, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), d.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128),
+                    d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192,
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(40064, 4096), g.Slice(52352, 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
-                    p.Slice(40064, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(44160, 4096), g.Slice(52416, 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
-                    p.Slice(44160, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(48256, 4096), g.Slice(52480, 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
-                    p.Slice(48256, 4096), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TTarget,64] -> [B,TTarget,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(40064, 12288), g.Slice(52352, 192),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192), a.Slice(Arena.target_positions_output, BTTarget * 64),
+                    p.Slice(40064, 12288), BTTarget, 64, 192, pool: Pool);
             }
             // TargetPositions (LearnedPositions): [B,TTarget,64] -> [B,TTarget,64]
             __Kernels.LearnedPositions.Backward(d.Slice(Arena.target_embedding_output, BTTarget * 64), g.Slice(39232, 832),
@@ -640,14 +599,13 @@ partial class ReverseModel
             // Encoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), g.Slice(36608, 64), g.Slice(36672, 64),
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                // params[36608..36672), encoder.layers.0.norm2.bias params[36672..36736)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), g.Slice(36608, 64), g.Slice(36672, 64),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
                     p.Slice(36608, 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28224..36416), [B,TSource,128] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), g.Slice(28224, 8192), g.Slice(36416, 64),
                     d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
@@ -657,41 +615,32 @@ partial class ReverseModel
                     d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
                     p.Slice(19904, 8192), BTSource, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), g.Slice(36480, 64), g.Slice(36544, 64),
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight
+                // params[36480..36544), encoder.layers.0.norm1.bias params[36544..36608)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.source_positions_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), g.Slice(36480, 64), g.Slice(36544, 64),
                     d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
                     p.Slice(36480, 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.source_positions_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15744..19840),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), g.Slice(15744, 4096), g.Slice(19840, 64),
                     d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                     p.Slice(15744, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), d.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128),
+                    d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(3264, 4096), g.Slice(15552, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
-                    p.Slice(3264, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(7360, 4096), g.Slice(15616, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
-                    p.Slice(7360, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(11456, 4096), g.Slice(15680, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
-                    p.Slice(11456, 4096), BTSource, 64, 64, pool: Pool);
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TSource,64] -> [B,TSource,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(3264, 12288), g.Slice(15552, 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192), a.Slice(Arena.source_positions_output, BTSource * 64),
+                    p.Slice(3264, 12288), BTSource, 64, 192, pool: Pool);
             }
             // SourcePositions (LearnedPositions): [B,TSource,64] -> [B,TSource,64]
             __Kernels.LearnedPositions.Backward(d.Slice(Arena.source_embedding_output, BTSource * 64), g.Slice(2496, 768),
@@ -749,37 +698,31 @@ partial class ReverseModel
                 // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                    // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3264, 4096), p.Slice(15552, 64), BTSource, 64, 64, pool: Pool);
-                    // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(7360, 4096), p.Slice(15616, 64), BTSource, 64, 64, pool: Pool);
-                    // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(11456, 4096), p.Slice(15680, 64), BTSource, 64, 64,
+                    // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                    // [B,TSource,64] -> [B,TSource,192]
+                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3264, 12288), p.Slice(15552, 192), BTSource, 64, 192,
                         pool: Pool);
-                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
+                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
+                    // [B,4,TSource,TSource]
                     __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
-                        a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
+                        Pool);
                     // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15744..19840),
                     // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(15744, 4096), p.Slice(19840, 64), BTSource, 64, 64,
                         pool: Pool);
-                    // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), Pool);
-                    // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight params[36480..36544),
-                    // encoder.layers.0.norm1.bias params[36544..36608)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64],
+                    // encoder.layers.0.norm1.weight params[36480..36544), encoder.layers.0.norm1.bias params[36544..36608)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), p.Slice(36480, 64), p.Slice(36544, 64), BTSource, 64,
+                        pool: Pool);
                     // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19904..28096), [B,TSource,64] -> [B,TSource,128]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
                         a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), p.Slice(19904, 8192), p.Slice(28096, 128), BTSource, 64, 128,
@@ -788,15 +731,13 @@ partial class ReverseModel
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), p.Slice(28224, 8192), p.Slice(36416, 64), BTSource, 128, 64,
                         pool: Pool);
-                    // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
-                        Pool);
-                    // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight params[36608..36672),
-                    // encoder.layers.0.norm2.bias params[36672..36736)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                    // params[36608..36672), encoder.layers.0.norm2.bias params[36672..36736)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), p.Slice(36608, 64), p.Slice(36672, 64), BTSource, 64,
+                        pool: Pool);
                 }
             }
         }

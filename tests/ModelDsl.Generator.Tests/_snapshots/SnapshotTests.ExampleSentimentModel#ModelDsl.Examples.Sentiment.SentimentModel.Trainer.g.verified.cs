@@ -48,9 +48,7 @@ partial class SentimentModel
         {
             public const int tokens_output = 0; // BT * 64 floats, at most 49,152
             public const int positions_output = 49152; // BT * 64 floats, at most 49,152
-            public const int encoder_layers_0_self_attn_q = 98304; // BT * 64 floats, at most 49,152
-            public const int encoder_layers_0_self_attn_k = 147456; // BT * 64 floats, at most 49,152
-            public const int encoder_layers_0_self_attn_v = 196608; // BT * 64 floats, at most 49,152
+            public const int encoder_layers_0_self_attn_qkv = 98304; // BT * 192 floats, at most 147,456
             public const int encoder_layers_0_self_attn_probs = 245760; // B * 4 * T * T floats, at most 73,728
             public const int encoder_layers_0_self_attn_context = 319488; // BT * 64 floats, at most 49,152
             public const int encoder_layers_0_self_attn_output = 368640; // BT * 64 floats, at most 49,152
@@ -68,9 +66,7 @@ partial class SentimentModel
             public const int encoder_layers_0_norm2_output = 1009152; // BT * 64 floats, at most 49,152
             public const int encoder_layers_0_norm2_mean = 1058304; // BT floats, at most 768
             public const int encoder_layers_0_norm2_rstd = 1059072; // BT floats, at most 768
-            public const int encoder_layers_1_self_attn_q = 1059840; // BT * 64 floats, at most 49,152
-            public const int encoder_layers_1_self_attn_k = 1108992; // BT * 64 floats, at most 49,152
-            public const int encoder_layers_1_self_attn_v = 1158144; // BT * 64 floats, at most 49,152
+            public const int encoder_layers_1_self_attn_qkv = 1059840; // BT * 192 floats, at most 147,456
             public const int encoder_layers_1_self_attn_probs = 1207296; // B * 4 * T * T floats, at most 73,728
             public const int encoder_layers_1_self_attn_context = 1281024; // BT * 64 floats, at most 49,152
             public const int encoder_layers_1_self_attn_output = 1330176; // BT * 64 floats, at most 49,152
@@ -143,7 +139,7 @@ partial class SentimentModel
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float loss = __Forward(batch, DropoutEnabled);
             __Backward(batch);
             return loss;
@@ -271,22 +267,17 @@ partial class SentimentModel
             // probabilities, after each sublayer and in the FFN)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    p.Slice(3200, 4096), p.Slice(15488, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    p.Slice(7296, 4096), p.Slice(15552, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    p.Slice(11392, 4096), p.Slice(15616, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64], probs [B,4,T,T], dropout p = 0.1 on the
-                // probabilities, stream 0UL
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.positions_output, BT * 64),
+                    p.Slice(3200, 12288), p.Slice(15488, 192), BT, 64, 192, pool: Pool);
+                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64] (row strides 192, 192), probs [B,4,T,T],
+                // dropout p = 0.1 on the probabilities, stream 0UL
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64), B, T, T, 4, 16, mask,
-                    0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training,
-                    Pool);
+                    a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BT * 192 - 128), 192, 192, B, T, T, 4, 16, mask, 0.25f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15680..19776), [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64), p.Slice(15680, 4096), p.Slice(19776, 64), BT, 64, 64, pool: Pool);
@@ -294,14 +285,12 @@ partial class SentimentModel
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64), 0.1f,
                     DropoutSeed, 1UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,T,64], encoder.layers.0.norm1.weight params[36416..36480), encoder.layers.0.norm1.bias
-                // params[36480..36544)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BT),
-                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BT), a.Slice(Arena.encoder_layers_0_residual1, BT * 64), p.Slice(36416, 64),
-                    p.Slice(36480, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm1.weight
+                // params[36416..36480), encoder.layers.0.norm1.bias params[36480..36544)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_residual1, BT * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BT),
+                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BT), a.Slice(Arena.positions_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), p.Slice(36416, 64), p.Slice(36480, 64), BT, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19840..28032), [B,T,64] -> [B,T,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BT * 128),
                     a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64), p.Slice(19840, 8192), p.Slice(28032, 128), BT, 64, 128,
@@ -317,35 +306,28 @@ partial class SentimentModel
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 221184, BT * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BT * 64), 0.1f,
                     DropoutSeed, 3UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BT * 64), a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), Pool);
-                // Encoder.Layer[0].norm2: LayerNorm [B,T,64], encoder.layers.0.norm2.weight params[36544..36608), encoder.layers.0.norm2.bias
-                // params[36608..36672)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BT),
-                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BT), a.Slice(Arena.encoder_layers_0_residual2, BT * 64), p.Slice(36544, 64),
-                    p.Slice(36608, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm2.weight
+                // params[36544..36608), encoder.layers.0.norm2.bias params[36608..36672)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_residual2, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BT),
+                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BT), a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), p.Slice(36544, 64), p.Slice(36608, 64), BT, 64, pool: Pool);
             }
             // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 128, dropout 0.1 (on the attention
             // probabilities, after each sublayer and in the FFN)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(36672, 4096), p.Slice(48960, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(40768, 4096), p.Slice(49024, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(44864, 4096), p.Slice(49088, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64], probs [B,4,T,T], dropout p = 0.1 on the
-                // probabilities, stream 4UL
+                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192),
+                    a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), p.Slice(36672, 12288), p.Slice(48960, 192), BT, 64, 192, pool: Pool);
+                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64] (row strides 192, 192), probs [B,4,T,T],
+                // dropout p = 0.1 on the probabilities, stream 4UL
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64), B, T, T, 4, 16, mask,
-                    0.25f, global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training,
-                    Pool);
+                    a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BT * 192 - 128), 192, 192, B, T, T, 4, 16, mask, 0.25f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49152..53248), [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64), p.Slice(49152, 4096), p.Slice(53248, 64), BT, 64, 64, pool: Pool);
@@ -353,14 +335,12 @@ partial class SentimentModel
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64), 0.1f,
                     DropoutSeed, 5UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), Pool);
-                // Encoder.Layer[1].norm1: LayerNorm [B,T,64], encoder.layers.1.norm1.weight params[69888..69952), encoder.layers.1.norm1.bias
-                // params[69952..70016)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BT),
-                    a.Slice(Arena.encoder_layers_1_norm1_rstd, BT), a.Slice(Arena.encoder_layers_1_residual1, BT * 64), p.Slice(69888, 64),
-                    p.Slice(69952, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm1.weight
+                // params[69888..69952), encoder.layers.1.norm1.bias params[69952..70016)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_residual1, BT * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BT),
+                    a.Slice(Arena.encoder_layers_1_norm1_rstd, BT), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), p.Slice(69888, 64), p.Slice(69952, 64), BT, 64, pool: Pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53312..61504), [B,T,64] -> [B,T,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear1_output, BT * 128),
                     a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64), p.Slice(53312, 8192), p.Slice(61504, 128), BT, 64, 128,
@@ -376,14 +356,12 @@ partial class SentimentModel
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 491520, BT * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BT * 64), 0.1f,
                     DropoutSeed, 7UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BT * 64), a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), Pool);
-                // Encoder.Layer[1].norm2: LayerNorm [B,T,64], encoder.layers.1.norm2.weight params[70016..70080), encoder.layers.1.norm2.bias
-                // params[70080..70144)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BT),
-                    a.Slice(Arena.encoder_layers_1_norm2_rstd, BT), a.Slice(Arena.encoder_layers_1_residual2, BT * 64), p.Slice(70016, 64),
-                    p.Slice(70080, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm2.weight
+                // params[70016..70080), encoder.layers.1.norm2.bias params[70080..70144)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_residual2, BT * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BT),
+                    a.Slice(Arena.encoder_layers_1_norm2_rstd, BT), a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), p.Slice(70016, 64), p.Slice(70080, 64), BT, 64, pool: Pool);
             }
             // Pool (MeanPool): [B,T,64] -> [B,64]
             __Kernels.Pooling.Forward(a.Slice(Arena.pool_output, B * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64),
@@ -408,7 +386,7 @@ partial class SentimentModel
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.head, B * 2), 1f, a.Slice(Arena.loss_log_probs, B * 2), __Memory.AsSpan(batch.Labels, 0, B),
                 B, 2, 0.0f, -100, Pool);
@@ -421,13 +399,12 @@ partial class SentimentModel
             // Encoder.Layer[1] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[1].norm2: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual2, BT * 64), g.Slice(70016, 64), g.Slice(70080, 64),
+                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm2.weight
+                // params[70016..70080), encoder.layers.1.norm2.bias params[70080..70144)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), g.Slice(70016, 64), g.Slice(70080, 64),
                     d.Slice(Arena.encoder_layers_1_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_1_residual2, BT * 64), p.Slice(70016, 64),
                     a.Slice(Arena.encoder_layers_1_norm2_mean, BT), a.Slice(Arena.encoder_layers_1_norm2_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), d.Slice(Arena.encoder_layers_1_residual2, BT * 64), Pool);
                 // Encoder.Layer[1].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_1_linear2_output, BT * 64),
                     d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 491520, BT * 64), 0.1f,
@@ -445,13 +422,12 @@ partial class SentimentModel
                     d.Slice(Arena.encoder_layers_1_linear1_output, BT * 128), a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
                     p.Slice(53312, 8192), BT, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_1_linear1_output_pre_activation, BT * 128), __scratch.Span.Slice(0, BT * 128), Pool);
-                // Encoder.Layer[1].norm1: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual1, BT * 64), g.Slice(69888, 64), g.Slice(69952, 64),
+                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm1.weight
+                // params[69888..69952), encoder.layers.1.norm1.bias params[69952..70016)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), g.Slice(69888, 64), g.Slice(69952, 64),
                     d.Slice(Arena.encoder_layers_1_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_1_residual1, BT * 64), p.Slice(69888, 64),
                     a.Slice(Arena.encoder_layers_1_norm1_mean, BT), a.Slice(Arena.encoder_layers_1_norm1_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), d.Slice(Arena.encoder_layers_1_residual1, BT * 64), Pool);
                 // Encoder.Layer[1].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64),
                     d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 344064, BT * 64), 0.1f,
@@ -461,36 +437,29 @@ partial class SentimentModel
                     d.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64),
                     p.Slice(49152, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: attention (dropout on the probabilities)
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), d.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BT * 192 - 128), d.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192), a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BT * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f,
                     global::System.MemoryExtensions.AsSpan(__masks, 270336, B * 4 * T * T), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(36672, 4096), g.Slice(48960, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), p.Slice(36672, 4096),
-                    BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(40768, 4096), g.Slice(49024, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), p.Slice(40768, 4096),
-                    BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(44864, 4096), g.Slice(49088, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), p.Slice(44864, 4096),
-                    BT, 64, 64, pool: Pool);
+                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(36672, 12288), g.Slice(48960, 192),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    p.Slice(36672, 12288), BT, 64, 192, pool: Pool);
             }
             // Encoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[0].norm2: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BT * 64), g.Slice(36544, 64), g.Slice(36608, 64),
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm2.weight
+                // params[36544..36608), encoder.layers.0.norm2.bias params[36608..36672)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), g.Slice(36544, 64), g.Slice(36608, 64),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_0_residual2, BT * 64), p.Slice(36544, 64),
                     a.Slice(Arena.encoder_layers_0_norm2_mean, BT), a.Slice(Arena.encoder_layers_0_norm2_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), d.Slice(Arena.encoder_layers_0_residual2, BT * 64), Pool);
                 // Encoder.Layer[0].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_linear2_output, BT * 64),
                     d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 221184, BT * 64), 0.1f,
@@ -508,13 +477,12 @@ partial class SentimentModel
                     d.Slice(Arena.encoder_layers_0_linear1_output, BT * 128), a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
                     p.Slice(19840, 8192), BT, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BT * 128), __scratch.Span.Slice(0, BT * 128), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual1, BT * 64), g.Slice(36416, 64), g.Slice(36480, 64),
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm1.weight
+                // params[36416..36480), encoder.layers.0.norm1.bias params[36480..36544)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.positions_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), g.Slice(36416, 64), g.Slice(36480, 64),
                     d.Slice(Arena.encoder_layers_0_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_0_residual1, BT * 64), p.Slice(36416, 64),
                     a.Slice(Arena.encoder_layers_0_norm1_mean, BT), a.Slice(Arena.encoder_layers_0_norm1_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.positions_output, BT * 64), d.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_residual1, BT * 64), Pool);
                 // Encoder.Layer[0].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64),
                     d.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 73728, BT * 64), 0.1f,
@@ -524,25 +492,19 @@ partial class SentimentModel
                     d.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64),
                     p.Slice(15680, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention (dropout on the probabilities)
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), d.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BT * 192 - 128), d.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BT * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f,
                     global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(3200, 4096), g.Slice(15488, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64), a.Slice(Arena.positions_output, BT * 64), p.Slice(3200, 4096), BT, 64, 64,
-                    pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(7296, 4096), g.Slice(15552, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.positions_output, BT * 64), p.Slice(7296, 4096), BT, 64, 64,
-                    pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(11392, 4096), g.Slice(15616, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64), a.Slice(Arena.positions_output, BT * 64), p.Slice(11392, 4096), BT, 64, 64,
-                    pool: Pool);
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(3200, 12288), g.Slice(15488, 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.positions_output, BT * 64), p.Slice(3200, 12288), BT, 64,
+                    192, pool: Pool);
             }
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]
             __Kernels.SinusoidalPositions.Backward(d.Slice(Arena.tokens_output, BT * 64), d.Slice(Arena.positions_output, BT * 64), B, T, 64);

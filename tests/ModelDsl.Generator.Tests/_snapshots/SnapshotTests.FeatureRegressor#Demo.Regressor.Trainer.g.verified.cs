@@ -105,7 +105,7 @@ partial class Regressor
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float loss = __Forward(batch, DropoutEnabled, batchStatistics: true);
             __Backward(batch);
             return loss;
@@ -194,7 +194,7 @@ partial class Regressor
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
             bool batchStatistics = __batchStatistics;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d predictions = 2 (predictions - targets) / (B * 3)
             __Kernels.MeanSquaredError.Backward(d.Slice(Arena.@out, B * 3), 1f, a.Slice(Arena.@out, B * 3), __Memory.AsSpan(batch.Targets, 0, B * 3),
                 B * 3);

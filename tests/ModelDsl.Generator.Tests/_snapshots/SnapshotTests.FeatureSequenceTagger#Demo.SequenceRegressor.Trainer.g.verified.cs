@@ -55,15 +55,12 @@ partial class SequenceRegressor
             public const int context_input = 480; // BTContext * 16 floats, at most 768
             public const int project = 1248; // BTSignal * 16 floats, at most 1,536
             public const int project_pre_activation = 2784; // BTSignal * 16 floats, at most 1,536
-            public const int self_attention_q = 4320; // BTSignal * 16 floats, at most 1,536
-            public const int self_attention_k = 5856; // BTSignal * 16 floats, at most 1,536
-            public const int self_attention_v = 7392; // BTSignal * 16 floats, at most 1,536
+            public const int self_attention_qkv = 4320; // BTSignal * 48 floats, at most 4,608
             public const int self_attention_probs = 8928; // B * 4 * TSignal * TSignal floats, at most 4,608
             public const int self_attention_context = 13536; // BTSignal * 16 floats, at most 1,536
             public const int self_attention_output = 15072; // BTSignal * 16 floats, at most 1,536
             public const int cross_attention_q = 16608; // BTSignal * 16 floats, at most 1,536
-            public const int cross_attention_k = 18144; // BTContext * 16 floats, at most 768
-            public const int cross_attention_v = 18912; // BTContext * 16 floats, at most 768
+            public const int cross_attention_kv = 18144; // BTContext * 32 floats, at most 1,536
             public const int cross_attention_probs = 19680; // B * 4 * TSignal * TContext floats, at most 2,304
             public const int cross_attention_context = 21984; // BTSignal * 16 floats, at most 1,536
             public const int cross_attention_output = 23520; // BTSignal * 16 floats, at most 1,536
@@ -128,7 +125,7 @@ partial class SequenceRegressor
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float loss = __Forward(batch, DropoutEnabled, batchStatistics: true);
             __Backward(batch);
             return loss;
@@ -251,20 +248,16 @@ partial class SequenceRegressor
             // SelfAttention (MultiHeadAttention): [B,TSignal,16] -> [B,TSignal,16]: self-attention, mask key padding, 4 heads of 4
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SignalLengths, 0, B));
-                // SelfAttention q = x W_q^T + b_q, rows 0..16 of self_attention.in_proj_weight, [B,TSignal,16] -> [B,TSignal,16]
-                __Kernels.Linear.Forward(a.Slice(Arena.self_attention_q, BTSignal * 16), a.Slice(Arena.project, BTSignal * 16), p.Slice(96, 256),
-                    p.Slice(864, 16), BTSignal, 16, 16, pool: Pool);
-                // SelfAttention k = x W_k^T + b_k, rows 16..32 of self_attention.in_proj_weight, [B,TSignal,16] -> [B,TSignal,16]
-                __Kernels.Linear.Forward(a.Slice(Arena.self_attention_k, BTSignal * 16), a.Slice(Arena.project, BTSignal * 16), p.Slice(352, 256),
-                    p.Slice(880, 16), BTSignal, 16, 16, pool: Pool);
-                // SelfAttention v = x W_v^T + b_v, rows 32..48 of self_attention.in_proj_weight, [B,TSignal,16] -> [B,TSignal,16]
-                __Kernels.Linear.Forward(a.Slice(Arena.self_attention_v, BTSignal * 16), a.Slice(Arena.project, BTSignal * 16), p.Slice(608, 256),
-                    p.Slice(896, 16), BTSignal, 16, 16, pool: Pool);
-                // SelfAttention: softmax(q k^T * 0.5f + mask) v, q [B,TSignal,16], k v [B,TSignal,16], probs [B,4,TSignal,TSignal]
+                // SelfAttention [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over self_attention.in_proj_weight [48, 16],
+                // [B,TSignal,16] -> [B,TSignal,48]
+                __Kernels.Linear.Forward(a.Slice(Arena.self_attention_qkv, BTSignal * 48), a.Slice(Arena.project, BTSignal * 16), p.Slice(96, 768),
+                    p.Slice(864, 48), BTSignal, 16, 48, pool: Pool);
+                // SelfAttention: softmax(q k^T * 0.5f + mask) v, q [B,TSignal,16], k v [B,TSignal,16] (row strides 48, 48), probs
+                // [B,4,TSignal,TSignal]
                 __Kernels.Attention.Forward(a.Slice(Arena.self_attention_context, BTSignal * 16),
-                    a.Slice(Arena.self_attention_probs, B * 4 * TSignal * TSignal), a.Slice(Arena.self_attention_q, BTSignal * 16),
-                    a.Slice(Arena.self_attention_k, BTSignal * 16), a.Slice(Arena.self_attention_v, BTSignal * 16), B, TSignal, TSignal, 4, 4, mask,
-                    0.5f, Pool);
+                    a.Slice(Arena.self_attention_probs, B * 4 * TSignal * TSignal), a.Slice(Arena.self_attention_qkv, BTSignal * 48),
+                    a.Slice(Arena.self_attention_qkv + 16, BTSignal * 48 - 16), a.Slice(Arena.self_attention_qkv + 32, BTSignal * 48 - 32), 48, 48, B,
+                    TSignal, TSignal, 4, 4, mask, 0.5f, Pool);
                 // SelfAttention.out_proj, self_attention.out_proj.weight params[912..1168), [B,TSignal,16] -> [B,TSignal,16]
                 __Kernels.Linear.Forward(a.Slice(Arena.self_attention_output, BTSignal * 16), a.Slice(Arena.self_attention_context, BTSignal * 16),
                     p.Slice(912, 256), p.Slice(1168, 16), BTSignal, 16, 16, pool: Pool);
@@ -275,17 +268,16 @@ partial class SequenceRegressor
                 // CrossAttention q = x W_q^T + b_q, rows 0..16 of cross_attention.in_proj_weight, [B,TSignal,16] -> [B,TSignal,16]
                 __Kernels.Linear.Forward(a.Slice(Arena.cross_attention_q, BTSignal * 16), a.Slice(Arena.self_attention_output, BTSignal * 16),
                     p.Slice(1184, 256), p.Slice(1952, 16), BTSignal, 16, 16, pool: Pool);
-                // CrossAttention k = memory W_k^T + b_k, rows 16..32 of cross_attention.in_proj_weight, [B,TContext,16] -> [B,TContext,16]
-                __Kernels.Linear.Forward(a.Slice(Arena.cross_attention_k, BTContext * 16), a.Slice(Arena.context_input, BTContext * 16),
-                    p.Slice(1440, 256), p.Slice(1968, 16), BTContext, 16, 16, pool: Pool);
-                // CrossAttention v = memory W_v^T + b_v, rows 32..48 of cross_attention.in_proj_weight, [B,TContext,16] -> [B,TContext,16]
-                __Kernels.Linear.Forward(a.Slice(Arena.cross_attention_v, BTContext * 16), a.Slice(Arena.context_input, BTContext * 16),
-                    p.Slice(1696, 256), p.Slice(1984, 16), BTContext, 16, 16, pool: Pool);
-                // CrossAttention: softmax(q k^T * 0.5f + memoryMask) v, q [B,TSignal,16], k v [B,TContext,16], probs [B,4,TSignal,TContext]
+                // CrossAttention [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 16..48 of cross_attention.in_proj_weight,
+                // [B,TContext,16] -> [B,TContext,32]
+                __Kernels.Linear.Forward(a.Slice(Arena.cross_attention_kv, BTContext * 32), a.Slice(Arena.context_input, BTContext * 16),
+                    p.Slice(1440, 512), p.Slice(1968, 32), BTContext, 16, 32, pool: Pool);
+                // CrossAttention: softmax(q k^T * 0.5f + memoryMask) v, q [B,TSignal,16], k v [B,TContext,16] (row strides 16, 32), probs
+                // [B,4,TSignal,TContext]
                 __Kernels.Attention.Forward(a.Slice(Arena.cross_attention_context, BTSignal * 16),
                     a.Slice(Arena.cross_attention_probs, B * 4 * TSignal * TContext), a.Slice(Arena.cross_attention_q, BTSignal * 16),
-                    a.Slice(Arena.cross_attention_k, BTContext * 16), a.Slice(Arena.cross_attention_v, BTContext * 16), B, TSignal, TContext, 4, 4,
-                    memoryMask, 0.5f, Pool);
+                    a.Slice(Arena.cross_attention_kv, BTContext * 32), a.Slice(Arena.cross_attention_kv + 16, BTContext * 32 - 16), 16, 32, B,
+                    TSignal, TContext, 4, 4, memoryMask, 0.5f, Pool);
                 // CrossAttention.out_proj, cross_attention.out_proj.weight params[2000..2256), [B,TSignal,16] -> [B,TSignal,16]
                 __Kernels.Linear.Forward(a.Slice(Arena.cross_attention_output, BTSignal * 16), a.Slice(Arena.cross_attention_context, BTSignal * 16),
                     p.Slice(2000, 256), p.Slice(2256, 16), BTSignal, 16, 16, pool: Pool);
@@ -333,7 +325,7 @@ partial class SequenceRegressor
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
             bool batchStatistics = __batchStatistics;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d predictions = 2 (predictions - targets) / (n * 2) at the valid positions
             {
                 int n = __Positions(__Memory.AsSpan(batch.SignalLengths, 0, B), B);
@@ -365,22 +357,20 @@ partial class SequenceRegressor
                     d.Slice(Arena.cross_attention_output, BTSignal * 16), a.Slice(Arena.cross_attention_context, BTSignal * 16), p.Slice(2000, 256),
                     BTSignal, 16, 16, pool: Pool);
                 // CrossAttention: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.cross_attention_q, BTSignal * 16), d.Slice(Arena.cross_attention_k, BTContext * 16),
-                    d.Slice(Arena.cross_attention_v, BTContext * 16), d.Slice(Arena.cross_attention_context, BTSignal * 16),
-                    a.Slice(Arena.cross_attention_q, BTSignal * 16), a.Slice(Arena.cross_attention_k, BTContext * 16),
-                    a.Slice(Arena.cross_attention_v, BTContext * 16), a.Slice(Arena.cross_attention_probs, B * 4 * TSignal * TContext), B, TSignal,
-                    TContext, 4, 4, memoryMask, 0.5f, __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSignal, TContext, Pool.ThreadCount)),
-                    Pool);
+                __Kernels.Attention.Backward(d.Slice(Arena.cross_attention_q, BTSignal * 16), d.Slice(Arena.cross_attention_kv, BTContext * 32),
+                    d.Slice(Arena.cross_attention_kv + 16, BTContext * 32 - 16), d.Slice(Arena.cross_attention_context, BTSignal * 16),
+                    a.Slice(Arena.cross_attention_q, BTSignal * 16), a.Slice(Arena.cross_attention_kv, BTContext * 32),
+                    a.Slice(Arena.cross_attention_kv + 16, BTContext * 32 - 16), 16, 32,
+                    a.Slice(Arena.cross_attention_probs, B * 4 * TSignal * TContext), B, TSignal, TContext, 4, 4, memoryMask, 0.5f,
+                    __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSignal, TContext, Pool.ThreadCount)), Pool);
                 // CrossAttention q = x W_q^T + b_q, rows 0..16 of cross_attention.in_proj_weight, [B,TSignal,16] -> [B,TSignal,16]
                 __Kernels.Linear.Backward(d.Slice(Arena.self_attention_output, BTSignal * 16), g.Slice(1184, 256), g.Slice(1952, 16),
                     d.Slice(Arena.cross_attention_q, BTSignal * 16), a.Slice(Arena.self_attention_output, BTSignal * 16), p.Slice(1184, 256),
                     BTSignal, 16, 16, pool: Pool);
-                // CrossAttention k = memory W_k^T + b_k, rows 16..32 of cross_attention.in_proj_weight, [B,TContext,16] -> [B,TContext,16]
-                __Kernels.Linear.Backward(default, g.Slice(1440, 256), g.Slice(1968, 16), d.Slice(Arena.cross_attention_k, BTContext * 16),
-                    a.Slice(Arena.context_input, BTContext * 16), p.Slice(1440, 256), BTContext, 16, 16, pool: Pool);
-                // CrossAttention v = memory W_v^T + b_v, rows 32..48 of cross_attention.in_proj_weight, [B,TContext,16] -> [B,TContext,16]
-                __Kernels.Linear.Backward(default, g.Slice(1696, 256), g.Slice(1984, 16), d.Slice(Arena.cross_attention_v, BTContext * 16),
-                    a.Slice(Arena.context_input, BTContext * 16), p.Slice(1696, 256), BTContext, 16, 16, pool: Pool);
+                // CrossAttention [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 16..48 of cross_attention.in_proj_weight,
+                // [B,TContext,16] -> [B,TContext,32]
+                __Kernels.Linear.Backward(default, g.Slice(1440, 512), g.Slice(1968, 32), d.Slice(Arena.cross_attention_kv, BTContext * 32),
+                    a.Slice(Arena.context_input, BTContext * 16), p.Slice(1440, 512), BTContext, 16, 32, pool: Pool);
             }
             // SelfAttention (MultiHeadAttention): [B,TSignal,16] -> [B,TSignal,16] (backward)
             {
@@ -390,22 +380,16 @@ partial class SequenceRegressor
                     d.Slice(Arena.self_attention_output, BTSignal * 16), a.Slice(Arena.self_attention_context, BTSignal * 16), p.Slice(912, 256),
                     BTSignal, 16, 16, pool: Pool);
                 // SelfAttention: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.self_attention_q, BTSignal * 16), d.Slice(Arena.self_attention_k, BTSignal * 16),
-                    d.Slice(Arena.self_attention_v, BTSignal * 16), d.Slice(Arena.self_attention_context, BTSignal * 16),
-                    a.Slice(Arena.self_attention_q, BTSignal * 16), a.Slice(Arena.self_attention_k, BTSignal * 16),
-                    a.Slice(Arena.self_attention_v, BTSignal * 16), a.Slice(Arena.self_attention_probs, B * 4 * TSignal * TSignal), B, TSignal,
-                    TSignal, 4, 4, mask, 0.5f, __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSignal, TSignal, Pool.ThreadCount)), Pool);
-                // SelfAttention q = x W_q^T + b_q, rows 0..16 of self_attention.in_proj_weight, [B,TSignal,16] -> [B,TSignal,16]
-                __Kernels.Linear.Backward(d.Slice(Arena.project, BTSignal * 16), g.Slice(96, 256), g.Slice(864, 16),
-                    d.Slice(Arena.self_attention_q, BTSignal * 16), a.Slice(Arena.project, BTSignal * 16), p.Slice(96, 256), BTSignal, 16, 16,
-                    pool: Pool);
-                // SelfAttention k = x W_k^T + b_k, rows 16..32 of self_attention.in_proj_weight, [B,TSignal,16] -> [B,TSignal,16]
-                __Kernels.Linear.Backward(d.Slice(Arena.project, BTSignal * 16), g.Slice(352, 256), g.Slice(880, 16),
-                    d.Slice(Arena.self_attention_k, BTSignal * 16), a.Slice(Arena.project, BTSignal * 16), p.Slice(352, 256), BTSignal, 16, 16,
-                    pool: Pool);
-                // SelfAttention v = x W_v^T + b_v, rows 32..48 of self_attention.in_proj_weight, [B,TSignal,16] -> [B,TSignal,16]
-                __Kernels.Linear.Backward(d.Slice(Arena.project, BTSignal * 16), g.Slice(608, 256), g.Slice(896, 16),
-                    d.Slice(Arena.self_attention_v, BTSignal * 16), a.Slice(Arena.project, BTSignal * 16), p.Slice(608, 256), BTSignal, 16, 16,
+                __Kernels.Attention.Backward(d.Slice(Arena.self_attention_qkv, BTSignal * 48),
+                    d.Slice(Arena.self_attention_qkv + 16, BTSignal * 48 - 16), d.Slice(Arena.self_attention_qkv + 32, BTSignal * 48 - 32),
+                    d.Slice(Arena.self_attention_context, BTSignal * 16), a.Slice(Arena.self_attention_qkv, BTSignal * 48),
+                    a.Slice(Arena.self_attention_qkv + 16, BTSignal * 48 - 16), a.Slice(Arena.self_attention_qkv + 32, BTSignal * 48 - 32), 48, 48,
+                    a.Slice(Arena.self_attention_probs, B * 4 * TSignal * TSignal), B, TSignal, TSignal, 4, 4, mask, 0.5f,
+                    __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSignal, TSignal, Pool.ThreadCount)), Pool);
+                // SelfAttention [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over self_attention.in_proj_weight [48, 16],
+                // [B,TSignal,16] -> [B,TSignal,48]
+                __Kernels.Linear.Backward(d.Slice(Arena.project, BTSignal * 16), g.Slice(96, 768), g.Slice(864, 48),
+                    d.Slice(Arena.self_attention_qkv, BTSignal * 48), a.Slice(Arena.project, BTSignal * 16), p.Slice(96, 768), BTSignal, 16, 48,
                     pool: Pool);
             }
             // Project (Dense): [B,TSignal,5] -> [B,TSignal,16], project.weight params[0..80), project.bias params[80..96),

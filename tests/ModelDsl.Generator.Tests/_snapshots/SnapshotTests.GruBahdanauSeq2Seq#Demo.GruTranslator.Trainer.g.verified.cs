@@ -121,7 +121,7 @@ partial class GruTranslator
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
@@ -388,7 +388,7 @@ partial class GruTranslator
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 40), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 40),
                 __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 40, 0.0f, -100, Pool);

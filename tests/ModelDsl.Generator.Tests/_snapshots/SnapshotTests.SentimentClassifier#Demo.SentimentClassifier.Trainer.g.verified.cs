@@ -48,9 +48,7 @@ partial class SentimentClassifier
         {
             public const int tokens_output = 0; // BT * 64 floats, at most 131,072
             public const int positions_output = 131072; // BT * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_q = 262144; // BT * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_k = 393216; // BT * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_v = 524288; // BT * 64 floats, at most 131,072
+            public const int encoder_layers_0_self_attn_qkv = 262144; // BT * 192 floats, at most 393,216
             public const int encoder_layers_0_self_attn_probs = 655360; // B * 4 * T * T floats, at most 524,288
             public const int encoder_layers_0_self_attn_context = 1179648; // BT * 64 floats, at most 131,072
             public const int encoder_layers_0_self_attn_output = 1310720; // BT * 64 floats, at most 131,072
@@ -68,9 +66,7 @@ partial class SentimentClassifier
             public const int encoder_layers_0_norm2_output = 3805184; // BT * 64 floats, at most 131,072
             public const int encoder_layers_0_norm2_mean = 3936256; // BT floats, at most 2,048
             public const int encoder_layers_0_norm2_rstd = 3938304; // BT floats, at most 2,048
-            public const int encoder_layers_1_self_attn_q = 3940352; // BT * 64 floats, at most 131,072
-            public const int encoder_layers_1_self_attn_k = 4071424; // BT * 64 floats, at most 131,072
-            public const int encoder_layers_1_self_attn_v = 4202496; // BT * 64 floats, at most 131,072
+            public const int encoder_layers_1_self_attn_qkv = 3940352; // BT * 192 floats, at most 393,216
             public const int encoder_layers_1_self_attn_probs = 4333568; // B * 4 * T * T floats, at most 524,288
             public const int encoder_layers_1_self_attn_context = 4857856; // BT * 64 floats, at most 131,072
             public const int encoder_layers_1_self_attn_output = 4988928; // BT * 64 floats, at most 131,072
@@ -143,7 +139,7 @@ partial class SentimentClassifier
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float loss = __Forward(batch, DropoutEnabled);
             __Backward(batch);
             return loss;
@@ -272,22 +268,17 @@ partial class SentimentClassifier
             // probabilities, after each sublayer and in the FFN)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    p.Slice(64000, 4096), p.Slice(76288, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    p.Slice(68096, 4096), p.Slice(76352, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    p.Slice(72192, 4096), p.Slice(76416, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64], probs [B,4,T,T], dropout p = 0.1 on the
-                // probabilities, stream 0UL
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.positions_output, BT * 64),
+                    p.Slice(64000, 12288), p.Slice(76288, 192), BT, 64, 192, pool: Pool);
+                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64] (row strides 192, 192), probs [B,4,T,T],
+                // dropout p = 0.1 on the probabilities, stream 0UL
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64), B, T, T, 4, 16, mask,
-                    0.25f, global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training,
-                    Pool);
+                    a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BT * 192 - 128), 192, 192, B, T, T, 4, 16, mask, 0.25f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, DropoutSeed, 0UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[76480..80576), [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64), p.Slice(76480, 4096), p.Slice(80576, 64), BT, 64, 64, pool: Pool);
@@ -295,14 +286,12 @@ partial class SentimentClassifier
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 524288, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64), 0.1f,
                     DropoutSeed, 1UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BT * 64), a.Slice(Arena.positions_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,T,64], encoder.layers.0.norm1.weight params[113728..113792), encoder.layers.0.norm1.bias
-                // params[113792..113856)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BT),
-                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BT), a.Slice(Arena.encoder_layers_0_residual1, BT * 64), p.Slice(113728, 64),
-                    p.Slice(113792, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm1.weight
+                // params[113728..113792), encoder.layers.0.norm1.bias params[113792..113856)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_residual1, BT * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BT),
+                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BT), a.Slice(Arena.positions_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), p.Slice(113728, 64), p.Slice(113792, 64), BT, 64, pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[80640..97024), [B,T,64] -> [B,T,256]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BT * 256),
                     a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64), p.Slice(80640, 16384), p.Slice(97024, 256), BT, 64, 256,
@@ -318,35 +307,28 @@ partial class SentimentClassifier
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 1179648, BT * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BT * 64), 0.1f,
                     DropoutSeed, 3UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BT * 64), a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), Pool);
-                // Encoder.Layer[0].norm2: LayerNorm [B,T,64], encoder.layers.0.norm2.weight params[113856..113920), encoder.layers.0.norm2.bias
-                // params[113920..113984)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BT),
-                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BT), a.Slice(Arena.encoder_layers_0_residual2, BT * 64), p.Slice(113856, 64),
-                    p.Slice(113920, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm2.weight
+                // params[113856..113920), encoder.layers.0.norm2.bias params[113920..113984)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_residual2, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BT),
+                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BT), a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), p.Slice(113856, 64), p.Slice(113920, 64), BT, 64, pool: Pool);
             }
             // Encoder.Layer[1]: post-norm Transformer layer [B,T,64], 4 heads of 16, mask key padding, ff 256, dropout 0.1 (on the attention
             // probabilities, after each sublayer and in the FFN)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(113984, 4096), p.Slice(126272, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(118080, 4096), p.Slice(126336, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(122176, 4096), p.Slice(126400, 64), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64], probs [B,4,T,T], dropout p = 0.1 on the
-                // probabilities, stream 4UL
+                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192),
+                    a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), p.Slice(113984, 12288), p.Slice(126272, 192), BT, 64, 192, pool: Pool);
+                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,T,64], k v [B,T,64] (row strides 192, 192), probs [B,4,T,T],
+                // dropout p = 0.1 on the probabilities, stream 4UL
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64), B, T, T, 4, 16, mask,
-                    0.25f, global::System.MemoryExtensions.AsSpan(__masks, 1310720, B * 4 * T * T), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training,
-                    Pool);
+                    a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * T * T), a.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BT * 192 - 128), 192, 192, B, T, T, 4, 16, mask, 0.25f,
+                    global::System.MemoryExtensions.AsSpan(__masks, 1310720, B * 4 * T * T), 0.1f, DropoutSeed, 4UL, __dropoutOffset, training, Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[126464..130560), [B,T,64] -> [B,T,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64), p.Slice(126464, 4096), p.Slice(130560, 64), BT, 64, 64, pool: Pool);
@@ -354,14 +336,12 @@ partial class SentimentClassifier
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 1835008, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64),
                     0.1f, DropoutSeed, 5UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), Pool);
-                // Encoder.Layer[1].norm1: LayerNorm [B,T,64], encoder.layers.1.norm1.weight params[163712..163776), encoder.layers.1.norm1.bias
-                // params[163776..163840)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BT),
-                    a.Slice(Arena.encoder_layers_1_norm1_rstd, BT), a.Slice(Arena.encoder_layers_1_residual1, BT * 64), p.Slice(163712, 64),
-                    p.Slice(163776, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm1.weight
+                // params[163712..163776), encoder.layers.1.norm1.bias params[163776..163840)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_residual1, BT * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BT),
+                    a.Slice(Arena.encoder_layers_1_norm1_rstd, BT), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), p.Slice(163712, 64), p.Slice(163776, 64), BT, 64, pool: Pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[130624..147008), [B,T,64] -> [B,T,256]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear1_output, BT * 256),
                     a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64), p.Slice(130624, 16384), p.Slice(147008, 256), BT, 64, 256,
@@ -377,14 +357,12 @@ partial class SentimentClassifier
                 __Kernels.Dropout.Forward(a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64),
                     global::System.MemoryExtensions.AsSpan(__masks, 2490368, BT * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BT * 64), 0.1f,
                     DropoutSeed, 7UL, __dropoutOffset, training, Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BT * 64), a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), Pool);
-                // Encoder.Layer[1].norm2: LayerNorm [B,T,64], encoder.layers.1.norm2.weight params[163840..163904), encoder.layers.1.norm2.bias
-                // params[163904..163968)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BT),
-                    a.Slice(Arena.encoder_layers_1_norm2_rstd, BT), a.Slice(Arena.encoder_layers_1_residual2, BT * 64), p.Slice(163840, 64),
-                    p.Slice(163904, 64), BT, 64, pool: Pool);
+                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm2.weight
+                // params[163840..163904), encoder.layers.1.norm2.bias params[163904..163968)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_residual2, BT * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BT),
+                    a.Slice(Arena.encoder_layers_1_norm2_rstd, BT), a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), p.Slice(163840, 64), p.Slice(163904, 64), BT, 64, pool: Pool);
             }
             // Pool (MeanPool): [B,T,64] -> [B,64]
             __Kernels.Pooling.Forward(a.Slice(Arena.pool_output, B * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64),
@@ -409,7 +387,7 @@ partial class SentimentClassifier
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.head, B * 2), 1f, a.Slice(Arena.loss_log_probs, B * 2), __Memory.AsSpan(batch.Labels, 0, B),
                 B, 2, 0.1f, -100, Pool);
@@ -422,13 +400,12 @@ partial class SentimentClassifier
             // Encoder.Layer[1] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[1].norm2: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual2, BT * 64), g.Slice(163840, 64), g.Slice(163904, 64),
+                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm2.weight
+                // params[163840..163904), encoder.layers.1.norm2.bias params[163904..163968)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), g.Slice(163840, 64), g.Slice(163904, 64),
                     d.Slice(Arena.encoder_layers_1_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_1_residual2, BT * 64), p.Slice(163840, 64),
                     a.Slice(Arena.encoder_layers_1_norm2_mean, BT), a.Slice(Arena.encoder_layers_1_norm2_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), d.Slice(Arena.encoder_layers_1_residual2, BT * 64), Pool);
                 // Encoder.Layer[1].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_1_linear2_output, BT * 64),
                     d.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 2490368, BT * 64), 0.1f,
@@ -446,13 +423,12 @@ partial class SentimentClassifier
                     d.Slice(Arena.encoder_layers_1_linear1_output, BT * 256), a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
                     p.Slice(130624, 16384), BT, 64, 256, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_1_linear1_output_pre_activation, BT * 256), __scratch.Span.Slice(0, BT * 256), Pool);
-                // Encoder.Layer[1].norm1: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual1, BT * 64), g.Slice(163712, 64), g.Slice(163776, 64),
+                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.1.norm1.weight
+                // params[163712..163776), encoder.layers.1.norm1.bias params[163776..163840)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), g.Slice(163712, 64), g.Slice(163776, 64),
                     d.Slice(Arena.encoder_layers_1_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_1_residual1, BT * 64), p.Slice(163712, 64),
                     a.Slice(Arena.encoder_layers_1_norm1_mean, BT), a.Slice(Arena.encoder_layers_1_norm1_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), d.Slice(Arena.encoder_layers_1_residual1, BT * 64), Pool);
                 // Encoder.Layer[1].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64),
                     d.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1835008, BT * 64), 0.1f,
@@ -462,36 +438,29 @@ partial class SentimentClassifier
                     d.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64),
                     p.Slice(126464, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: attention (dropout on the probabilities)
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), d.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BT * 192 - 128), d.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192), a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BT * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f,
                     global::System.MemoryExtensions.AsSpan(__masks, 1310720, B * 4 * T * T), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(113984, 4096), g.Slice(126272, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_q, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(113984, 4096), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(118080, 4096), g.Slice(126336, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(118080, 4096), BT, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(122176, 4096), g.Slice(126400, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_v, BT * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
-                    p.Slice(122176, 4096), BT, 64, 64, pool: Pool);
+                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), g.Slice(113984, 12288), g.Slice(126272, 192),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192), a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                    p.Slice(113984, 12288), BT, 64, 192, pool: Pool);
             }
             // Encoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.TextLengths, 0, B));
-                // Encoder.Layer[0].norm2: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BT * 64), g.Slice(113856, 64), g.Slice(113920, 64),
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm2.weight
+                // params[113856..113920), encoder.layers.0.norm2.bias params[113920..113984)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), g.Slice(113856, 64), g.Slice(113920, 64),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BT * 64), a.Slice(Arena.encoder_layers_0_residual2, BT * 64), p.Slice(113856, 64),
                     a.Slice(Arena.encoder_layers_0_norm2_mean, BT), a.Slice(Arena.encoder_layers_0_norm2_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), d.Slice(Arena.encoder_layers_0_residual2, BT * 64), Pool);
                 // Encoder.Layer[0].dropout2: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_linear2_output, BT * 64),
                     d.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 1179648, BT * 64), 0.1f,
@@ -509,13 +478,12 @@ partial class SentimentClassifier
                     d.Slice(Arena.encoder_layers_0_linear1_output, BT * 256), a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
                     p.Slice(80640, 16384), BT, 64, 256, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BT * 256), __scratch.Span.Slice(0, BT * 256), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,T,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual1, BT * 64), g.Slice(113728, 64), g.Slice(113792, 64),
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,T,64], encoder.layers.0.norm1.weight
+                // params[113728..113792), encoder.layers.0.norm1.bias params[113792..113856)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.positions_output, BT * 64),
+                    d.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), g.Slice(113728, 64), g.Slice(113792, 64),
                     d.Slice(Arena.encoder_layers_0_norm1_output, BT * 64), a.Slice(Arena.encoder_layers_0_residual1, BT * 64), p.Slice(113728, 64),
                     a.Slice(Arena.encoder_layers_0_norm1_mean, BT), a.Slice(Arena.encoder_layers_0_norm1_rstd, BT), BT, 64, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,T,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.positions_output, BT * 64), d.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_residual1, BT * 64), Pool);
                 // Encoder.Layer[0].dropout1: dropout
                 __Kernels.Dropout.Backward(d.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64),
                     d.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64), global::System.MemoryExtensions.AsSpan(__masks, 524288, BT * 64), 0.1f,
@@ -525,25 +493,19 @@ partial class SentimentClassifier
                     d.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64),
                     p.Slice(76480, 4096), BT, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention (dropout on the probabilities)
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), d.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BT * 192 - 128), d.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BT * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BT * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * T * T), B, T, T, 4, 16, mask, 0.25f,
                     global::System.MemoryExtensions.AsSpan(__masks, 0, B * 4 * T * T), 0.1f, training,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(T, T, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(64000, 4096), g.Slice(76288, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_q, BT * 64), a.Slice(Arena.positions_output, BT * 64), p.Slice(64000, 4096), BT, 64, 64,
-                    pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(68096, 4096), g.Slice(76352, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BT * 64), a.Slice(Arena.positions_output, BT * 64), p.Slice(68096, 4096), BT, 64, 64,
-                    pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight, [B,T,64] -> [B,T,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(72192, 4096), g.Slice(76416, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_v, BT * 64), a.Slice(Arena.positions_output, BT * 64), p.Slice(72192, 4096), BT, 64, 64,
-                    pool: Pool);
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,T,64] -> [B,T,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.positions_output, BT * 64), g.Slice(64000, 12288), g.Slice(76288, 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192), a.Slice(Arena.positions_output, BT * 64), p.Slice(64000, 12288), BT, 64,
+                    192, pool: Pool);
             }
             // Positions (SinusoidalPositions): [B,T,64] -> [B,T,64]
             __Kernels.SinusoidalPositions.Backward(d.Slice(Arena.tokens_output, BT * 64), d.Slice(Arena.positions_output, BT * 64), B, T, 64);

@@ -1,0 +1,104 @@
+using System;
+using ModelDsl.Optim;
+using ModelDsl.Tests.Support;
+using ModelDsl.Threading;
+
+namespace ModelDsl.Tests.Optim;
+
+/// <summary>
+/// The optimizer step and the gradient clearing split over a pool: every element is updated by one worker with the serial
+/// loop's arithmetic, so 1, 2 and 3 threads give the same bits (parameters and state), and nothing is allocated.
+/// </summary>
+public sealed class OptimizerSplitTests
+{
+    /// <summary>Three full chunks and an odd tail, so chunks of every kind (full, partial, vector and scalar tails) run.</summary>
+    private const int Length = (3 * 16384) + 37;
+
+    public static readonly TheoryData<string> Optimizers = new("sgd", "momentum", "nesterov", "adagrad", "adam", "adamw");
+
+    [Theory]
+    [MemberData(nameof(Optimizers))]
+    public void SplitStep_OneTwoAndThreeThreads_BitIdentical(string name)
+    {
+        var (serialParameters, serialState) = ThreeSteps(name, null);
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            using var pool = new WorkerPool(threads);
+            var (parameters, state) = ThreeSteps(name, pool);
+            Assert.Equal(serialParameters, parameters);
+            Assert.Equal(serialState, state);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Optimizers))]
+    public void SplitStep_ChangesTheParameters(string name)
+    {
+        // Guards the test above against a split that does nothing on every path.
+        var initial = TestData.Uniform(Length, 1);
+        using var pool = new WorkerPool(2);
+        var (parameters, _) = ThreeSteps(name, pool);
+        int changed = 0;
+        for (int i = 0; i < Length; i++)
+        {
+            changed += parameters[i] != initial[i] ? 1 : 0;
+        }
+
+        Assert.True(changed > Length - 100, $"{name}: only {changed} of {Length} parameters changed");
+    }
+
+    [Fact]
+    public void SplitStep_AllocatesNothing()
+    {
+        var optimizer = new AdamW(weightDecay: 0.01f);
+        var parameters = TestData.Uniform(Length, 1);
+        var gradients = TestData.Uniform(Length, 2);
+        var state = new float[optimizer.StateLength(Length)];
+        using var pool = new WorkerPool(2);
+        long step = 0;
+        long bytes = Allocations.Measure(() => optimizer.Step(parameters, gradients, state, 1e-3f, ++step, pool));
+        Assert.Equal(0, bytes);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ParallelClear_ZeroesEveryElementAndAllocatesNothing(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        foreach (int length in new[] { 0, 5, ParallelClear.ChunkLength, (2 * ParallelClear.ChunkLength) + 3 })
+        {
+            var buffer = TestData.Uniform(length, 3);
+            buffer.AsSpan().Replace(0f, 1f);
+            ParallelClear.Clear(buffer, pool);
+            Assert.All(buffer, x => Assert.Equal(0f, x));
+        }
+
+        var big = new float[(2 * ParallelClear.ChunkLength) + 3];
+        Assert.Equal(0, Allocations.Measure(() => ParallelClear.Clear(big, pool)));
+    }
+
+    private static (float[] Parameters, float[] State) ThreeSteps(string name, WorkerPool? pool)
+    {
+        Optimizer optimizer = name switch
+        {
+            "sgd" => new Sgd(0.1f, weightDecay: 0.01f),
+            "momentum" => new Momentum(0.1f, momentum: 0.8f, dampening: 0.3f),
+            "nesterov" => new Momentum(0.1f, weightDecay: 0.01f, nesterov: true),
+            "adagrad" => new Adagrad(0.1f, weightDecay: 0.01f, initialAccumulator: 0.25f),
+            "adam" => new Adam(0.01f, weightDecay: 0.01f),
+            "adamw" => new AdamW(0.01f, weightDecay: 0.1f),
+            _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        };
+        var parameters = TestData.Uniform(Length, 1);
+        var state = new float[optimizer.StateLength(Length)];
+        optimizer.InitializeState(state, Length);
+        for (int step = 1; step <= 3; step++)
+        {
+            var gradients = TestData.Uniform(Length, 10 + step);
+            optimizer.Step(parameters, gradients, state, 0.05f * step, step, pool);
+        }
+
+        return (parameters, state);
+    }
+}
