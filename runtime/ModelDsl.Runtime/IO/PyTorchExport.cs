@@ -53,6 +53,8 @@ def main():
     parser.add_argument("--out-state", help="where rank 0 saves the state (BatchNorm running statistics)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--log-every", type=int, default=1)
+    parser.add_argument("--loss-log", help="file where rank 0 also writes one 'step loss' line per logged step "
+                        "(torchrun's --tee can interleave other output with stdout lines)")
     args = parser.parse_args()
 
     m = load_module()
@@ -75,6 +77,7 @@ def main():
     if not mine:
         raise SystemExit(f"rank {rank}: {args.batches} holds {len(batches)} batches, fewer than the {world} processes")
 
+    loss_log = open(args.loss_log, "w", encoding="utf-8") if rank == 0 and args.loss_log else None
     for step in range(args.steps):
         batch = m.batch_to(mine[step % len(mine)], device)
         loss = m.compute_loss(ddp(batch), batch)
@@ -88,6 +91,11 @@ def main():
         mean /= world
         if rank == 0 and (step % args.log_every == 0 or step == args.steps - 1):
             print(f"step {step + 1} loss {mean.item():.9g}", flush=True)
+            if loss_log is not None:
+                loss_log.write(f"{step + 1} {mean.item():.9g}\n")
+
+    if loss_log is not None:
+        loss_log.close()
 
     if rank == 0:
         m.save_weights(model, args.out, args.out_state)
