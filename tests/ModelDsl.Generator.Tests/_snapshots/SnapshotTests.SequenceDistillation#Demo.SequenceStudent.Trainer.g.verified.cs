@@ -104,7 +104,7 @@ partial class SequenceStudent
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float loss = __Forward(batch, DropoutEnabled);
             __Backward(batch);
             return loss;
@@ -218,7 +218,7 @@ partial class SequenceStudent
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = T (softmax(logits / T) - softmax(teacher / T)) / rows at the valid positions
             {
                 int n = __Positions(__Memory.AsSpan(batch.FramesLengths, 0, B), B);
