@@ -5,6 +5,7 @@ using ModelDsl.Data;
 using ModelDsl.Examples.TinyGpt;
 using ModelDsl.Metrics;
 using ModelDsl.Optim;
+using ModelDsl.Reports;
 using ModelDsl.Training;
 using Spectre.Console;
 
@@ -76,21 +77,16 @@ RowWriter<CharacterModel.Batch, int[]> languageModel = RowWriters.LanguageModel<
 var trainBatches = new BatchLoader<CharacterModel.Batch, int[]>(Windows(train, T / 2, int.MaxValue), languageModel, new LoaderOptions { BatchSize = B, Seed = 3 });
 var validationBatches = new BatchLoader<CharacterModel.Batch, int[]>(Windows(validation, T, 40 * B), languageModel, new LoaderOptions { BatchSize = B, Shuffle = false });
 
+// The library's progress display: a live bar on a console, plain lines when the output is redirected.
 var clock = Stopwatch.StartNew();
-History history = null!;
-AnsiConsole.Progress()
-    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-    .Start(context =>
-    {
-        var task = context.AddTask("training", maxValue: steps);
-        history = trainer.Fit(trainBatches, validationBatches, new FitOptions
-        {
-            Steps = steps,
-            EvaluateEvery = steps,
-            Metrics = [new Perplexity()],
-            Callbacks = [new SpectreProgress(task, B * T, clock)],
-        });
-    });
+using var progress = new FitProgress("TinyGpt");
+History history = trainer.Fit(trainBatches, validationBatches, new FitOptions
+{
+    Steps = steps,
+    EvaluateEvery = steps,
+    Metrics = [new Perplexity()],
+    Callbacks = [progress],
+});
 
 double validationLoss = history.Evaluations[^1].Metrics["loss"];
 var table = new Table().AddColumns("model", "validation loss (nats/char)");
@@ -145,16 +141,3 @@ for (int produced = 0; produced < 300; produced++)
 AnsiConsole.MarkupLine("[bold]sample[/] (temperature 0.8):");
 Console.WriteLine(text.ToString());
 return validationLoss < unigram ? 0 : 1;
-
-// The Spectre progress bar as a Fit callback: one tick per step, the loss and throughput every 25 steps.
-internal sealed class SpectreProgress(ProgressTask task, int charactersPerStep, Stopwatch clock) : IFitCallback
-{
-    public void OnStepEnd(in FitStep step)
-    {
-        task.Increment(1);
-        if (step.Step % 25 == 0)
-        {
-            task.Description = $"step {step.Step:N0}  loss {step.Loss:F3}  {step.Step * charactersPerStep / clock.Elapsed.TotalSeconds:N0} chars/s";
-        }
-    }
-}
