@@ -52,6 +52,17 @@ public sealed class TimeLimitTests
     }
 
     [Fact]
+    public void A_step_allocates_nothing()
+    {
+        var clock = new SteppedClock();
+        IFitCallback limit = new TimeLimit(TimeSpan.FromHours(1), clock);
+        limit.OnFitBegin(new FitStart(10, 10, 0, ["loss"]));
+        var step = new FitStep(1, 0, 1f, 0.1f, 1);
+
+        Assert.Equal(0, ModelDsl.Tests.Support.Allocations.Measure(() => limit.OnStepEnd(in step)));
+    }
+
+    [Fact]
     public void A_budget_that_is_not_positive_is_refused_and_steps_before_the_begin_are_an_error()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new TimeLimit(TimeSpan.Zero));
