@@ -1,12 +1,15 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using ModelDsl.Data;
+using ModelDsl.Tokenization;
 
 namespace ModelDsl.Examples.DateTranslator;
 
 /// <summary>
-/// Date pairs encoded once into flat id arrays, with batch filling that allocates nothing.
-/// <see cref="Create"/> builds a training set and a held-out validation set that share no source text.
+/// Date pairs encoded once with the library's <see cref="CharVocabulary"/> into <see cref="TokenPair"/> examples, the
+/// form the library's batch loader and teacher-forcing row writer take. <see cref="Create"/> builds a training set and a
+/// held-out validation set that share no source text.
 /// </summary>
 public sealed class DateDataset
 {
@@ -14,10 +17,7 @@ public sealed class DateDataset
     public const int TargetLength = 10;
 
     private readonly DatePair[] _pairs;
-    private readonly int[] _sources;      // (Count, SourceColumns) row-major, PAD after each length
-    private readonly int[] _sourceLengths; // (Count)
-    private readonly int[] _targets;      // (Count, TargetLength)
-    private readonly int[] _order;        // (Count) permutation used by FillBatch
+    private readonly TokenPair[] _examples;
 
     private DateDataset(DatePair[] pairs)
     {
@@ -32,23 +32,26 @@ public sealed class DateDataset
 
         LongestSource = longest;
         MeanSourceLength = pairs.Length == 0 ? 0 : total / (double)pairs.Length;
-        SourceColumns = Math.Max(1, longest);
-        _sources = new int[pairs.Length * SourceColumns];
-        _sourceLengths = new int[pairs.Length];
-        _targets = new int[pairs.Length * TargetLength];
-        _order = new int[pairs.Length];
+        _examples = new TokenPair[pairs.Length];
         for (int i = 0; i < pairs.Length; i++)
         {
-            _sourceLengths[i] = CharVocabulary.WriteSource(pairs[i].Source, _sources.AsSpan(i * SourceColumns, SourceColumns));
-            int written = CharVocabulary.Encode(pairs[i].Target, _targets.AsSpan(i * TargetLength, TargetLength));
-            if (written != TargetLength)
+            int[] target = Encode(pairs[i].Target);
+            if (target.Length != TargetLength)
             {
-                throw new InvalidOperationException($"The target \"{pairs[i].Target}\" has {written} characters; expected {TargetLength}.");
+                throw new InvalidOperationException($"The target \"{pairs[i].Target}\" has {target.Length} characters; expected {TargetLength}.");
             }
 
-            _order[i] = i;
+            _examples[i] = new TokenPair(Encode(pairs[i].Source), target);
         }
     }
+
+    /// <summary>
+    /// The token ids of the task, shared by source and target: the library's seven special tokens (<c>&lt;pad&gt;</c> 0,
+    /// <c>&lt;s&gt;</c> 1, <c>&lt;/s&gt;</c> 2, ... <c>&lt;sep&gt;</c> 6), then the characters of
+    /// <see cref="DateGenerator.Alphabet"/> in its sorted order (each seen once, so ties keep the ordinal order), so the
+    /// ids do not depend on the sample. The target alphabet (digits and '-') is part of the source alphabet.
+    /// </summary>
+    public static CharVocabulary Vocabulary { get; } = CharVocabulary.Build([DateGenerator.Alphabet]);
 
     /// <summary>
     /// The longest source any date in 1950–2049 can have in any of <see cref="DateGenerator.Formats"/> (29:
@@ -73,8 +76,8 @@ public sealed class DateDataset
     /// <summary>Mean source length in characters.</summary>
     public double MeanSourceLength { get; }
 
-    /// <summary>Columns of the stored source rows (the longest source, at least 1).</summary>
-    public int SourceColumns { get; }
+    /// <summary>The pairs as token ids without special tokens, in the order of <see cref="Pairs"/>: what the batch loader reads.</summary>
+    public IReadOnlyList<TokenPair> Examples => _examples;
 
     /// <summary>
     /// Makes a training set of <paramref name="trainCount"/> pairs from <c>new DateGenerator(seed)</c> and a
@@ -125,83 +128,32 @@ public sealed class DateDataset
     public ReadOnlySpan<int> SourceIds(int index)
     {
         Guard.InRange(index, Count);
-        return _sources.AsSpan(index * SourceColumns, _sourceLengths[index]);
+        return _examples[index].Source;
     }
 
     /// <summary>The target ids of pair <paramref name="index"/> (no special tokens), <see cref="TargetLength"/> long.</summary>
     public ReadOnlySpan<int> TargetIds(int index)
     {
         Guard.InRange(index, Count);
-        return _targets.AsSpan(index * TargetLength, TargetLength);
+        return _examples[index].Target;
     }
 
-    /// <summary>Number of batches of <paramref name="batchSize"/> rows in one pass (the last one may be partial).</summary>
-    public int BatchCount(int batchSize)
+    /// <summary>The ids of the characters of <paramref name="text"/> (no special tokens).</summary>
+    /// <exception cref="ArgumentException">A character is not in <see cref="Vocabulary"/>: a date the generator cannot
+    /// write; the message names the character and its position (the library would give it <c>&lt;unk&gt;</c>).</exception>
+    public static int[] Encode(string text)
     {
-        Guard.Positive(batchSize);
-        return (Count + batchSize - 1) / batchSize;
-    }
-
-    /// <summary>Shuffles the order <see cref="FillBatch"/> reads in place (Fisher–Yates); call once per epoch.</summary>
-    public void Shuffle(System.Random random)
-    {
-        ArgumentNullException.ThrowIfNull(random);
-        random.Shuffle(_order);
-    }
-
-    /// <summary>Restores the generated order (for a validation pass that is the same every time).</summary>
-    public void ResetOrder()
-    {
-        for (int i = 0; i < _order.Length; i++)
-        {
-            _order[i] = i;
-        }
-    }
-
-    /// <summary>
-    /// Fills <paramref name="batch"/> with batch number <paramref name="batchIndex"/> of the current order, batches
-    /// being <see cref="SequenceBatch.MaxBatch"/> rows, and returns the rows filled (less than MaxBatch for the last).
-    /// </summary>
-    public int FillBatch(SequenceBatch batch, int batchIndex)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        CheckColumns(batch);
-        Guard.InRange(batchIndex, BatchCount(batch.MaxBatch));
-        int start = batchIndex * batch.MaxBatch;
-        int count = Math.Min(batch.MaxBatch, Count - start);
-        for (int row = 0; row < count; row++)
-        {
-            int index = _order[start + row];
-            batch.SetRow(row, SourceIds(index), TargetIds(index));
-        }
-
-        batch.Count = count;
-        return count;
-    }
-
-    /// <summary>Fills all <see cref="SequenceBatch.MaxBatch"/> rows of <paramref name="batch"/> with pairs drawn uniformly with replacement.</summary>
-    public void FillRandom(SequenceBatch batch, System.Random random)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        ArgumentNullException.ThrowIfNull(random);
-        CheckColumns(batch);
-        for (int row = 0; row < batch.MaxBatch; row++)
-        {
-            int index = random.Next(Count);
-            batch.SetRow(row, SourceIds(index), TargetIds(index));
-        }
-
-        batch.Count = batch.MaxBatch;
-    }
-
-    private void CheckColumns(SequenceBatch batch)
-    {
-        if (batch.SourceColumns < LongestSource || batch.TargetColumns < TargetLength + 1)
+        ArgumentNullException.ThrowIfNull(text);
+        int[] ids = Vocabulary.Encode(text);
+        int unknown = Array.IndexOf(ids, Vocabulary.Special.Unknown);
+        if (unknown >= 0)
         {
             throw new ArgumentException(
-                $"The batch has {batch.SourceColumns} source and {batch.TargetColumns} target columns; this set needs {LongestSource} and {TargetLength + 1}.",
-                nameof(batch));
+                $"The character '{text[unknown]}' (U+{(int)text[unknown]:X4}) at position {unknown} of \"{text}\" is not in the date vocabulary \"{DateGenerator.Alphabet}\".",
+                nameof(text));
         }
+
+        return ids;
     }
 
     private static int ComputeLongestPossibleSource()

@@ -8,8 +8,11 @@ namespace ModelDsl.Examples.DateTranslator;
 [Model(MaxBatch = 64)]
 public partial class DateModel
 {
-    /// <summary>Token ids: pad, start, end and the characters (checked against <see cref="CharVocabulary.Size"/> at start-up).</summary>
-    public const int Vocab = 48;
+    /// <summary>
+    /// Token ids: the library vocabulary's seven special tokens and the 44 characters (51 ids; checked against
+    /// <c>DateDataset.Vocabulary.VocabularySize</c> at start-up), rounded up to a multiple of 8.
+    /// </summary>
+    public const int Vocab = 56;
 
     /// <summary>Model width.</summary>
     public const int D = 64;

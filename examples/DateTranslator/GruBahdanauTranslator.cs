@@ -1,6 +1,5 @@
 using System;
 using System.Globalization;
-using ModelDsl.Decoding;
 using ModelDsl.Optim;
 
 namespace ModelDsl.Examples.DateTranslator;
@@ -9,10 +8,8 @@ namespace ModelDsl.Examples.DateTranslator;
 /// <see cref="GruBahdanauModel"/> (bidirectional GRU encoder, GRU decoder with additive attention) as a
 /// <see cref="Translator"/>: Adam with 100 warm-up steps to 3e-3, cosine decay to 1e-4, gradients clipped to norm 1.
 /// </summary>
-public sealed class GruBahdanauTranslator : Translator
+public sealed class GruBahdanauTranslator : Translator<GruBahdanauModel.Batch>
 {
-    private readonly GruBahdanauModel.Batch _batch = new();
-    private readonly GruBahdanauModel.Trainer _trainer;
     private readonly GruBahdanauModel.StepDecoder _decoder;
 
     /// <summary>Creates the model (seed 7), its trainer and a decoder for <c>MaxBatch × maxWidth</c> rows.</summary>
@@ -20,53 +17,26 @@ public sealed class GruBahdanauTranslator : Translator
     /// <param name="threads">Worker threads.</param>
     /// <param name="maxWidth">Largest beam width.</param>
     public GruBahdanauTranslator(int steps, int threads, int maxWidth)
-        : base(ModelKind.GruBahdanau,
-            string.Create(CultureInfo.InvariantCulture, $"GRU + Bahdanau attention, embedding {GruBahdanauModel.E}, bidirectional encoder 2 x {GruBahdanauModel.H}, decoder {GruBahdanauModel.H}; Adam, warmup 100 + cosine, peak 3e-3"),
-            GruBahdanauModel.ParameterCount, GruBahdanauModel.MaxBatch, GruBahdanauModel.SourceLength, GruBahdanauModel.TargetLength,
-            attention: "Bahdanau attention", target: 0.97)
+        : this(new GruBahdanauModel(seed: 7), Math.Max(RequirePositive(steps), 101), threads, GruBahdanauModel.MaxBatch * RequirePositive(maxWidth))
     {
-        Guard.Positive(steps);
-        Guard.Positive(maxWidth);
-        var model = new GruBahdanauModel(seed: 7);
-        _trainer = model.CreateTrainer(
-            new Adam(3e-3f), threads, new WarmupCosineSchedule(3e-3f, warmupSteps: 100, totalSteps: Math.Max(steps, 101), floor: 1e-4f), clipNorm: 1f);
-        _decoder = model.CreateDecoder(maxRows: GruBahdanauModel.MaxBatch * maxWidth, threads);
     }
 
-    /// <inheritdoc/>
-    public override IIncrementalDecoder Decoder => _decoder;
+    private GruBahdanauTranslator(GruBahdanauModel model, int totalSteps, int threads, int maxRows)
+        : this(model.CreateTrainer(new Adam(3e-3f), threads, new WarmupCosineSchedule(3e-3f, warmupSteps: 100, totalSteps, floor: 1e-4f), clipNorm: 1f),
+            model.CreateDecoder(maxRows, threads))
+    {
+    }
+
+    private GruBahdanauTranslator(GruBahdanauModel.Trainer trainer, GruBahdanauModel.StepDecoder decoder)
+        : base(ModelKind.GruBahdanau,
+            string.Create(CultureInfo.InvariantCulture, $"GRU + Bahdanau attention, embedding {GruBahdanauModel.E}, bidirectional encoder 2 x {GruBahdanauModel.H}, decoder {GruBahdanauModel.H}; Adam, warmup 100 + cosine, peak 3e-3"),
+            GruBahdanauModel.ParameterCount, GruBahdanauModel.SourceLength, GruBahdanauModel.TargetLength, attention: "Bahdanau attention", target: 0.97,
+            trainer, decoder) =>
+        _decoder = decoder;
 
     /// <inheritdoc/>
     public override int DecodedSourceLength(int row) => _decoder.SourceLength(row);
 
     /// <inheritdoc/>
-    protected override void SetSource(int row, ReadOnlySpan<int> ids) => _batch.SetSource(row, ids);
-
-    /// <inheritdoc/>
-    protected override void SetTarget(int row, ReadOnlySpan<int> ids) => _batch.SetTarget(row, ids);
-
-    /// <inheritdoc/>
-    protected override void SetLabels(int row, ReadOnlySpan<int> labels) => _batch.SetLabels(row, labels);
-
-    /// <inheritdoc/>
-    protected override void SetCount(int count) => _batch.Count = count;
-
-    /// <inheritdoc/>
-    protected override float TrainStep() => _trainer.Step(_batch);
-
-    /// <inheritdoc/>
-    protected override void BeginDecoder(int width) => _decoder.Begin(_batch, width);
-
-    /// <inheritdoc/>
     protected override ReadOnlySpan<float> DecoderCrossAttention(int row, int step) => _decoder.CrossAttention(row, step);
-
-    /// <inheritdoc/>
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _decoder.Dispose();
-            _trainer.Dispose();
-        }
-    }
 }

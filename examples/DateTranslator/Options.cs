@@ -17,8 +17,9 @@ public sealed record Options
           --steps N      training steps (default 3000)
           --minutes M    stop training after M minutes even if steps remain (default 5)
           --threads N    worker threads (default: all processors)
-          --out DIR      folder for attention-MODEL.png (default examples/DateTranslator/output when run
-                         from the repository root, else ./output)
+          --out DIR      folder for attention-MODEL.png, training-MODEL-loss.png (and the other curves),
+                         training-MODEL.csv and vocabulary.json (default examples/DateTranslator/output
+                         when run from the repository root, else ./output)
           --help         this text
         """;
 

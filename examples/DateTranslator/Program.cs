@@ -1,19 +1,25 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using ModelDsl.Data;
 using ModelDsl.Decoding;
 using ModelDsl.Examples.DateTranslator;
+using ModelDsl.Metrics;
+using ModelDsl.Reports;
+using ModelDsl.Tokenization;
+using ModelDsl.Training;
 using Spectre.Console;
 
 // Date translator: reads dates written the way people write them ("Monday, November 23, 2026", "23.11.26") and
 // writes the ISO form ("2026-11-23") with one of four encoder-decoders declared in this folder: the Transformer of
 // DateModel.cs, or a GRU encoder-decoder with Bahdanau attention, Luong attention or none (GruBahdanauModel.cs,
-// GruLuongModel.cs, GruPlainModel.cs). Every model goes through the same path (Translator.cs and its adapters): train
-// on generated pairs, report exact match on held-out dates (greedy decoding) overall and by source length, compare
-// greedy with beam search on a few inputs and draw the attention of one translation (PNG heatmap and console
-// rendering; the model without attention has none to draw).
+// GruLuongModel.cs, GruPlainModel.cs). Every model goes through the same path (Translator.cs and its adapters): the
+// library's character vocabulary, batch loader and trainer.Fit (progress, curves, a time limit), then exact match on
+// held-out dates (greedy decoding) overall and by source length, character BLEU, greedy next to beam search on a few
+// inputs, and the attention of one translation (PNG heatmap and console rendering; the model without attention has none).
 // Usage: dotnet run -c Release --project examples/DateTranslator -- [--model transformer|gru-bahdanau|gru-luong|gru-plain]
 //        [--steps N] [--minutes M] [--threads N] [--out DIR]
 Options options;
@@ -40,15 +46,17 @@ if (Console.IsOutputRedirected)
     AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 160);
 }
 
-const int BatchSize = 64, TrainCount = 50_000, ValidationCount = 10_000, BeamWidth = 4;
+const int BatchSize = 64, TrainCount = 50_000, ValidationCount = 10_000, EvaluatedDuringTraining = 512, BeamWidth = 4;
+string name = Options.Name(options.Model);
 var clock = Stopwatch.StartNew();
 (DateDataset train, DateDataset validation) = DateDataset.Create(TrainCount, ValidationCount, seed: 1);
+CharVocabulary vocabulary = DateDataset.Vocabulary;
 int longestSource = DateDataset.LongestPossibleSource;
 
 AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-    $"[bold]DateTranslator[/] ({Options.Name(options.Model)}): {train.Count:N0} training and {validation.Count:N0} held-out pairs (no source text in both), {options.Threads} thread(s), built in {clock.Elapsed.TotalMilliseconds:F0} ms"));
+    $"[bold]DateTranslator[/] ({name}): {train.Count:N0} training and {validation.Count:N0} held-out pairs (no source text in both), {options.Threads} thread(s), built in {clock.Elapsed.TotalMilliseconds:F0} ms"));
 AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-    $"  vocabulary: {CharVocabulary.Size} ids = <pad> <s> </s> + {CharVocabulary.Characters.Length} characters [grey]{Markup.Escape(CharVocabulary.Characters)}[/]"));
+    $"  vocabulary: {vocabulary.VocabularySize} ids = {SpecialTokens.Texts.Length} special tokens ({Markup.Escape(string.Join(' ', SpecialTokens.Texts))}) + {DateGenerator.Alphabet.Length} characters [grey]{Markup.Escape(DateGenerator.Alphabet)}[/]"));
 AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
     $"  source length: longest {train.LongestSource} (train), {validation.LongestSource} (held out), {longestSource} possible; mean {train.MeanSourceLength:F1}; target {DateDataset.TargetLength} + <s>/</s>"));
 
@@ -62,45 +70,50 @@ for (int i = 0; i < 6; i++)
 AnsiConsole.Write(examples);
 
 using Translator translator = Translator.Create(options.Model, options.Steps, options.Threads, BeamWidth);
-int vocabulary = translator.Decoder.Vocabulary;
-if (CharVocabulary.Size > vocabulary || longestSource > translator.SourceLength)
+if (vocabulary.VocabularySize > translator.Decoder.Vocabulary || longestSource > translator.SourceLength)
 {
-    Console.Error.WriteLine($"The {Options.Name(options.Model)} model is too small: vocabulary {vocabulary} < {CharVocabulary.Size} ids or source length {translator.SourceLength} < {longestSource} characters.");
+    Console.Error.WriteLine($"The {name} model is too small: vocabulary {translator.Decoder.Vocabulary} < {vocabulary.VocabularySize} ids or source length {translator.SourceLength} < {longestSource} characters.");
     return 1;
 }
 
 AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
     $"  model: {translator.ParameterCount:N0} parameters; {Markup.Escape(translator.Description)}"));
+Directory.CreateDirectory(options.OutputDirectory);
+string vocabularyFile = Path.Combine(options.OutputDirectory, "vocabulary.json");
+vocabulary.Save(vocabularyFile);
 
-var batch = new SequenceBatch(BatchSize, longestSource, DateDataset.TargetLength);
-var greedy = new GreedySearch(translator.MaxBatch, translator.TargetLength, vocabulary);
-var tally = new ExactMatchByLength(10, 15, 20, 25);
-
-var random = new System.Random(2);
-TrainingResult result = TrainingProgress.Run("training", options.Steps, options.TimeLimit, BatchSize, (step, progress) =>
+// Training: Fit over shuffled epochs of the 50,000 pairs (batch 64, seed 2), teacher-forced token accuracy and exact
+// match on the first 512 held-out pairs every 250 steps, a live progress bar (plain lines when redirected), the curves
+// as PNG (the loss on a log scale) and CSV at the end, and the time limit.
+using var progress = new FitProgress("training " + name);
+var curves = new CurvesCallback(options.OutputDirectory, "training-" + name, logLoss: true);
+var callbacks = new List<IFitCallback> { progress, curves };
+if (options.TimeLimit is { } budget)
 {
-    train.FillRandom(batch, random);
-    float loss = translator.Step(batch);
-    if (step % 1000 == 0)
-    {
-        tally.Clear();
-        translator.ExactMatch(validation, 512, greedy, tally);
-        progress.Log(string.Create(CultureInfo.InvariantCulture, $"step {step}: loss {loss:F4}, held-out exact match {tally.Accuracy:P2} (first 512 pairs, greedy)"));
-        if (tally.Accuracy == 1.0 && step >= 3000)
-        {
-            progress.Stop();
-        }
-    }
-
-    return loss;
-});
-double msPerStep = result.Elapsed.TotalMilliseconds / Math.Max(1, result.Steps);
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{result.Steps} steps in {result.Elapsed.TotalSeconds:F1} s ({msPerStep:F1} ms/step, {result.ExamplesPerSecond:N0} examples/s), last loss {result.LastLoss:F4}, smoothed {result.SmoothedLoss:F4}, stopped by {result.StopReason}"));
+    callbacks.Add(new TimeLimit(budget));
+}
 
 clock.Restart();
+History history = translator.Fit(train.Examples, validation.Examples.Take(EvaluatedDuringTraining).ToArray(), new FitOptions
+{
+    Steps = options.Steps,
+    EvaluateEvery = 250,
+    Metrics = [new TokenAccuracy(), new ExactMatch()],
+    Callbacks = callbacks,
+}, new LoaderOptions { BatchSize = BatchSize, Seed = 2 });
+TimeSpan trainingTime = clock.Elapsed;
+double msPerStep = trainingTime.TotalMilliseconds / Math.Max(1, history.StepCount);
+IReadOnlyDictionary<string, double> last = history.Evaluations[^1].Metrics;
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"{history.StepCount} steps in {trainingTime.TotalSeconds:F1} s ({msPerStep:F1} ms/step), last loss {history.StepLosses[^1]:F4}, {history.StopReason}; teacher-forced on {EvaluatedDuringTraining} held-out pairs: token accuracy {last["token_accuracy"]:P2}, exact match {last["exact_match"]:P2}"));
+Console.WriteLine($"curves written to {string.Join(", ", curves.Written.Select(Path.GetFullPath))}; vocabulary to {Path.GetFullPath(vocabularyFile)}");
+
+var greedy = new GreedySearch(translator.MaxBatch, translator.TargetLength, translator.Decoder.Vocabulary);
+var tally = new ExactMatchByLength(10, 15, 20, 25);
+int bos = vocabulary.Special.Bos, eos = vocabulary.Special.Eos;
+clock.Restart();
 tally.Clear();
-var bleu = new ModelDsl.Metrics.CorpusBleu();
+var bleu = new CorpusBleu();
 translator.ExactMatch(validation, validation.Count, greedy, tally, bleu);
 double exact = tally.Accuracy;
 AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
@@ -116,14 +129,14 @@ AnsiConsole.Write(byLength);
 
 // One line with the run's figures, for comparing models across runs.
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"summary {Options.Name(options.Model)}: {result.Steps} steps, {result.Elapsed.TotalSeconds:F0} s, {msPerStep:F1} ms/step, exact {exact:P2}; by source length {string.Join(", ", Enumerable.Range(0, tally.BucketCount).Select(bucket => string.Create(CultureInfo.InvariantCulture, $"{tally.Label(bucket)}: {Percent(tally.BucketAccuracy(bucket))} ({tally.Correct(bucket)}/{tally.Pairs(bucket)})")))}"));
+    $"summary {name}: {history.StepCount} steps, {trainingTime.TotalSeconds:F0} s, {msPerStep:F1} ms/step, exact {exact:P2}; by source length {string.Join(", ", Enumerable.Range(0, tally.BucketCount).Select(bucket => string.Create(CultureInfo.InvariantCulture, $"{tally.Label(bucket)}: {Percent(tally.BucketAccuracy(bucket))} ({tally.Correct(bucket)}/{tally.Pairs(bucket)})")))}"));
 
 // A few translations: greedy next to beam search (width 4), with the model's log-probability of each.
-var beam = new BeamSearch(translator.MaxBatch, BeamWidth, translator.TargetLength, vocabulary);
+var beam = new BeamSearch(translator.MaxBatch, BeamWidth, translator.TargetLength, translator.Decoder.Vocabulary);
 var shownPairs = new Table().AddColumns("written", "expected", "greedy", "beam 4", "log p (beam)");
 string[] samples = ["Monday, November 30, 2026", "30.11.26", "11/30/2026", "30 Nov 2026", "November 2026, 30", "Sun, Jan 1, 1950", "31-Dec-2049"];
 translator.Begin(samples);
-greedy.Run(translator.Decoder, samples.Length, CharVocabulary.Bos, CharVocabulary.Eos, translator.TargetLength);
+greedy.Run(translator.Decoder, samples.Length, bos, eos, translator.TargetLength);
 string[] greedyText = new string[samples.Length];
 for (int i = 0; i < samples.Length; i++)
 {
@@ -131,7 +144,7 @@ for (int i = 0; i < samples.Length; i++)
 }
 
 translator.Begin(samples, BeamWidth);
-beam.Run(translator.Decoder, samples.Length, BeamWidth, CharVocabulary.Bos, CharVocabulary.Eos, translator.TargetLength);
+beam.Run(translator.Decoder, samples.Length, BeamWidth, bos, eos, translator.TargetLength);
 for (int i = 0; i < samples.Length; i++)
 {
     string expected = DateGenerator.TryParse(samples[i], out DateOnly date) ? date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "?";
@@ -146,16 +159,11 @@ if (translator.HasAttention)
 {
     DatePair shown = validation.Pairs.First(pair => pair.Source.Contains(',', StringComparison.Ordinal));
     translator.Begin([shown.Source]);
-    greedy.Run(translator.Decoder, 1, CharVocabulary.Bos, CharVocabulary.Eos, translator.TargetLength);
+    greedy.Run(translator.Decoder, 1, bos, eos, translator.TargetLength);
     string translated = Show(greedy.Tokens(0));
     int rows = greedy.Tokens(0).Length + (greedy.Ended(0) ? 1 : 0), columns = translator.DecodedSourceLength(0);
-    float[] attention = new float[rows * columns];
-    for (int t = 0; t < rows; t++)
-    {
-        translator.CrossAttention(0, t).CopyTo(attention.AsSpan(t * columns, columns));
-    }
-
-    string png = Path.Combine(options.OutputDirectory, $"attention-{Options.Name(options.Model)}.png");
+    float[] attention = AttentionHeatmap.Collect(translator.CrossAttention, row: 0, steps: rows, columns);
+    string png = Path.Combine(options.OutputDirectory, $"attention-{name}.png");
     AttentionHeatmap.WritePng(png, attention, rows, columns, shown.Source, translated,
         $"{translator.Attention}: \"{shown.Source}\" -> \"{translated}\"");
     Console.WriteLine($"attention map written to {Path.GetFullPath(png)}");
@@ -163,20 +171,21 @@ if (translator.HasAttention)
 }
 else
 {
-    Console.WriteLine($"no attention map: the {Options.Name(options.Model)} model has no attention (its decoder sees only the encoder's final state).");
+    Console.WriteLine($"no attention map: the {name} model has no attention (its decoder sees only the encoder's final state).");
 }
 
 // Exit 1 when the model misses the exact match its issue asked for (the attention-free baseline has no bar).
 return translator.Target is { } target && exact < target ? 1 : 0;
 
-// The decoded characters, one per token; '?' for an id that is not a character (a barely trained model may write one).
+// The decoded characters, one per token; '?' for an id that is not a character (a special token or an id past the
+// vocabulary, which a barely trained model may write).
 static string Show(ReadOnlySpan<int> tokens)
 {
     char[] text = new char[tokens.Length];
     for (int i = 0; i < tokens.Length; i++)
     {
-        int character = tokens[i] - CharVocabulary.FirstCharacter;
-        text[i] = (uint)character < (uint)CharVocabulary.Characters.Length ? CharVocabulary.Characters[character] : '?';
+        int id = tokens[i];
+        text[i] = id >= SpecialTokens.Texts.Length && id < DateDataset.Vocabulary.VocabularySize ? DateDataset.Vocabulary.TokenOf(id)[0] : '?';
     }
 
     return new string(text);

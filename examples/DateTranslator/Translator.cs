@@ -1,19 +1,25 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+using ModelDsl.Data;
 using ModelDsl.Decoding;
+using ModelDsl.Metrics;
+using ModelDsl.Tokenization;
+using ModelDsl.Training;
 
 namespace ModelDsl.Examples.DateTranslator;
 
 /// <summary>
 /// One of the example's encoder-decoders behind a model-independent face, so the program trains, evaluates and draws
-/// every architecture through one path: <see cref="Step"/> copies a <see cref="SequenceBatch"/> into the model's
-/// generated Batch and runs its Trainer; <see cref="Begin(DateDataset, int, int, int)"/> prepares the generated
-/// StepDecoder, which <see cref="Decoder"/> hands to <see cref="GreedySearch"/> or <see cref="BeamSearch"/>.
-/// Each generated model gets a small sealed adapter (<see cref="TransformerTranslator"/>, <see cref="GruBahdanauTranslator"/>,
-/// <see cref="GruLuongTranslator"/>, <see cref="GruPlainTranslator"/>); <see cref="Create"/> picks one.
+/// every architecture through one path: <see cref="Fit"/> trains with the library's <c>trainer.Fit</c> on batches its
+/// <see cref="BatchLoader{TBatch, TExample}"/> fills (<see cref="Translator{TBatch}"/>);
+/// <see cref="Begin(DateDataset, int, int, int)"/> prepares the generated StepDecoder, which <see cref="Decoder"/> hands
+/// to <see cref="GreedySearch"/> or <see cref="BeamSearch"/>. Each generated model gets a small sealed adapter
+/// (<see cref="TransformerTranslator"/>, <see cref="GruBahdanauTranslator"/>, <see cref="GruLuongTranslator"/>,
+/// <see cref="GruPlainTranslator"/>); <see cref="Create"/> picks one.
 /// </summary>
-/// <remarks>Nothing here allocates after construction: training steps and decoding are allocation-free.</remarks>
+/// <remarks>Decoding allocates nothing after construction; a training step inside <c>Fit</c> neither.</remarks>
 public abstract class Translator : IDisposable
 {
     /// <summary>Sets the shape every adapter reports.</summary>
@@ -87,23 +93,18 @@ public abstract class Translator : IDisposable
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown model kind."),
     };
 
-    /// <summary>One training step (forward, backward, update) on the rows of <paramref name="batch"/>.</summary>
-    /// <param name="batch">1 to <see cref="MaxBatch"/> rows.</param>
-    /// <returns>The batch's mean loss before the update.</returns>
-    public float Step(SequenceBatch batch)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        CheckRows(batch.Count, 1, nameof(batch));
-        for (int row = 0; row < batch.Count; row++)
-        {
-            SetSource(row, batch.SourceRow(row));
-            SetTarget(row, batch.DecoderInputRow(row));
-            SetLabels(row, batch.LabelRow(row));
-        }
-
-        SetCount(batch.Count);
-        return TrainStep();
-    }
+    /// <summary>
+    /// Trains with the library's <c>Fit</c>: <paramref name="train"/> through a <see cref="BatchLoader{TBatch, TExample}"/>
+    /// (shuffled each epoch with <paramref name="loader"/>'s seed) and the teacher-forcing row writer (decoder input
+    /// <c>&lt;s&gt; y1 .. yn</c>, labels <c>y1 .. yn &lt;/s&gt;</c>), evaluating on <paramref name="validation"/> as
+    /// <paramref name="options"/> say.
+    /// </summary>
+    /// <param name="train">Training pairs (token ids without special tokens).</param>
+    /// <param name="validation">Validation pairs (not shuffled), or null for no evaluation.</param>
+    /// <param name="options">Steps, evaluation, metrics, callbacks.</param>
+    /// <param name="loader">Batch size and shuffle seed of the training batches.</param>
+    /// <returns>The run's history.</returns>
+    public abstract History Fit(IReadOnlyList<TokenPair> train, IReadOnlyList<TokenPair>? validation, FitOptions options, LoaderOptions loader);
 
     /// <summary>Encodes pairs <c>[start, start + count)</c> of <paramref name="data"/> and prepares <c>count × width</c> decoder rows.</summary>
     /// <param name="data">The pairs.</param>
@@ -136,11 +137,15 @@ public abstract class Translator : IDisposable
     {
         ArgumentNullException.ThrowIfNull(sources);
         CheckRows(sources.Count, width, nameof(sources));
-        Span<int> ids = stackalloc int[SourceLength];
         for (int row = 0; row < sources.Count; row++)
         {
-            int length = CharVocabulary.Encode(sources[row], ids);
-            SetSource(row, ids[..length]);
+            int[] ids = DateDataset.Encode(sources[row]);
+            if (ids.Length > SourceLength)
+            {
+                throw new ArgumentException($"\"{sources[row]}\" has {ids.Length} characters; the model reads at most {SourceLength}.", nameof(sources));
+            }
+
+            SetSource(row, ids);
         }
 
         SetCount(sources.Count);
@@ -157,17 +162,18 @@ public abstract class Translator : IDisposable
     /// <param name="greedy">A search for at least <see cref="MaxBatch"/> sources, <see cref="TargetLength"/> steps and the model's vocabulary.</param>
     /// <param name="tally">Receives one count per pair (it is not cleared first).</param>
     /// <param name="bleu">If given, also receives each decoded target against its reference (character ids), for corpus BLEU.</param>
-    public void ExactMatch(DateDataset data, int count, GreedySearch greedy, ExactMatchByLength tally, ModelDsl.Metrics.CorpusBleu? bleu = null)
+    public void ExactMatch(DateDataset data, int count, GreedySearch greedy, ExactMatchByLength tally, CorpusBleu? bleu = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(greedy);
         ArgumentNullException.ThrowIfNull(tally);
         Guard.InRange(count, data.Count + 1);
+        SpecialTokens special = DateDataset.Vocabulary.Special;
         for (int start = 0; start < count; start += MaxBatch)
         {
             int rows = Math.Min(MaxBatch, count - start);
             Begin(data, start, rows);
-            greedy.Run(Decoder, rows, CharVocabulary.Bos, CharVocabulary.Eos, TargetLength);
+            greedy.Run(Decoder, rows, special.Bos, special.Eos, TargetLength);
             for (int row = 0; row < rows; row++)
             {
                 // Ids against ids: any id the model writes (even one past the characters) is simply wrong.
@@ -204,17 +210,15 @@ public abstract class Translator : IDisposable
     /// <summary>Writes row <paramref name="row"/>'s source ids into the model's batch.</summary>
     protected abstract void SetSource(int row, ReadOnlySpan<int> ids);
 
-    /// <summary>Writes row <paramref name="row"/>'s decoder input (BOS, then the target) into the model's batch.</summary>
-    protected abstract void SetTarget(int row, ReadOnlySpan<int> ids);
-
-    /// <summary>Writes row <paramref name="row"/>'s labels (the target, then EOS) into the model's batch.</summary>
-    protected abstract void SetLabels(int row, ReadOnlySpan<int> labels);
-
     /// <summary>Sets the rows in use of the model's batch.</summary>
     protected abstract void SetCount(int count);
 
-    /// <summary>Runs the model's trainer on its batch.</summary>
-    protected abstract float TrainStep();
+    /// <summary>Returns <paramref name="value"/>, or throws naming it when it is not positive (for constructor chains).</summary>
+    protected static int RequirePositive(int value, [CallerArgumentExpression(nameof(value))] string? name = null)
+    {
+        Guard.Positive(value, name);
+        return value;
+    }
 
     /// <summary>Runs the model's StepDecoder.Begin on its batch.</summary>
     protected abstract void BeginDecoder(int width);
@@ -230,5 +234,73 @@ public abstract class Translator : IDisposable
         }
 
         Guard.Positive(width);
+    }
+}
+
+/// <summary>
+/// The part of a <see cref="Translator"/> that is the same for every generated model: training through the model's
+/// trainer and <c>Fit</c>, and sources written into its generated <c>Batch</c> through the batch's generic setters
+/// (<see cref="IBatchRows"/>) for its StepDecoder. An adapter only creates the model, its trainer and decoder.
+/// </summary>
+/// <typeparam name="TBatch">The model's generated <c>Batch</c>.</typeparam>
+public abstract class Translator<TBatch> : Translator
+    where TBatch : IBatchRows, new()
+{
+    private readonly TBatch _batch = new();
+    private readonly int _sourceInput;
+    private readonly ITrainer<TBatch> _trainer;
+    private readonly IStepDecoder<TBatch> _decoder;
+
+    /// <summary>Takes the model's trainer and decoder (disposed with the translator) and the shape every adapter reports.</summary>
+    /// <param name="kind">The architecture.</param>
+    /// <param name="description">One line about the architecture and its training set-up.</param>
+    /// <param name="parameterCount">Trainable parameters.</param>
+    /// <param name="sourceLength">The model's longest source, in tokens.</param>
+    /// <param name="targetLength">The model's decoder positions (start token included).</param>
+    /// <param name="attention">What the cross-attention shows, or null when the decoder does not attend.</param>
+    /// <param name="target">The held-out exact match the model is expected to reach, or null for none.</param>
+    /// <param name="trainer">The model's trainer.</param>
+    /// <param name="decoder">The model's StepDecoder.</param>
+    protected Translator(ModelKind kind, string description, int parameterCount, int sourceLength, int targetLength, string? attention, double? target,
+        ITrainer<TBatch> trainer, IStepDecoder<TBatch> decoder)
+        : base(kind, description, parameterCount, new TBatch().MaxBatch, sourceLength, targetLength, attention, target)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        ArgumentNullException.ThrowIfNull(decoder);
+        _trainer = trainer;
+        _decoder = decoder;
+        _sourceInput = _batch.Layout.IndexOf("Source");
+    }
+
+    /// <inheritdoc/>
+    public override IIncrementalDecoder Decoder => _decoder;
+
+    /// <inheritdoc/>
+    public override History Fit(IReadOnlyList<TokenPair> train, IReadOnlyList<TokenPair>? validation, FitOptions options, LoaderOptions loader)
+    {
+        SpecialTokens special = DateDataset.Vocabulary.Special;
+        RowWriter<TBatch, TokenPair> teacherForcing = RowWriters.TeacherForcing<TBatch>(special.Bos, special.Eos, DateDataset.TargetLength);
+        var trainBatches = new BatchLoader<TBatch, TokenPair>(train, teacherForcing, loader);
+        var validationBatches = validation is null ? null : new BatchLoader<TBatch, TokenPair>(validation, teacherForcing, new LoaderOptions { Shuffle = false });
+        return _trainer.Fit(trainBatches, validationBatches, options);
+    }
+
+    /// <inheritdoc/>
+    protected override void SetSource(int row, ReadOnlySpan<int> ids) => _batch.SetTokens(_sourceInput, row, ids);
+
+    /// <inheritdoc/>
+    protected override void SetCount(int count) => _batch.Count = count;
+
+    /// <inheritdoc/>
+    protected override void BeginDecoder(int width) => _decoder.Begin(_batch, width);
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _decoder.Dispose();
+            _trainer.Dispose();
+        }
     }
 }

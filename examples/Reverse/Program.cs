@@ -1,22 +1,27 @@
 using System;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using ModelDsl.Data;
 using ModelDsl.Decoding;
 using ModelDsl.Examples.Reverse;
 using ModelDsl.Metrics;
 using ModelDsl.Optim;
+using ModelDsl.Tokenization;
 using ModelDsl.Training;
 
 // Sequence reversal: the smallest seq2seq task ("a7kq" -> "qk7a"); a model without attention must squeeze the whole
 // input into one state, one with attention learns an anti-diagonal alignment. Trains the Transformer encoder-decoder
 // of ReverseModel.cs with the library's Fit (teacher-forced token accuracy and exact match every 1,000 steps) and
-// reports held-out exact match with greedy decoding.
+// reports held-out exact match with greedy decoding. The ids come from the library's CharVocabulary, reserving only
+// <pad> <s> </s> (ReverseData.Vocabulary).
 // Usage: dotnet run -c Release --project examples/Reverse
 const int BatchSize = 32;
 (ReverseData train, ReverseData validation) = ReverseData.Create(trainCount: 20_000, validationCount: 1_000, seed: 1);
+CharVocabulary vocabulary = ReverseData.Vocabulary;
+int bos = vocabulary.Special.Bos, eos = vocabulary.Special.Eos;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"Reverse: {train.Count:N0} training and {validation.Count:N0} held-out sequences (none in both), lengths {ReverseData.MinLength}..{ReverseData.MaxLength}, vocabulary {ReverseVocabulary.Size} ids (<pad> <s> </s> + {ReverseVocabulary.Characters})"));
+    $"Reverse: {train.Count:N0} training and {validation.Count:N0} held-out sequences (none in both), lengths {ReverseData.MinLength}..{ReverseData.MaxLength}, vocabulary {vocabulary.VocabularySize} ids ({string.Join(' ', vocabulary.Tokens.Take(vocabulary.SpecialCount))} + {ReverseData.Characters})"));
 for (int i = 0; i < 5; i++)
 {
     string source = train.Sources[i];
@@ -24,7 +29,7 @@ for (int i = 0; i < 5; i++)
 }
 
 // The library fills the generated batch: source, decoder input <s> y1..yn, labels y1..yn </s> (RowWriters.TeacherForcing).
-RowWriter<ReverseModel.Batch, TokenPair> teacherForcing = RowWriters.TeacherForcing<ReverseModel.Batch>(ReverseVocabulary.Bos, ReverseVocabulary.Eos, ReverseData.MaxLength);
+RowWriter<ReverseModel.Batch, TokenPair> teacherForcing = RowWriters.TeacherForcing<ReverseModel.Batch>(bos, eos, ReverseData.MaxLength);
 var trainBatches = new BatchLoader<ReverseModel.Batch, TokenPair>(train.Pairs(), teacherForcing, new LoaderOptions { BatchSize = BatchSize, Seed = 2 });
 var validationBatches = new BatchLoader<ReverseModel.Batch, TokenPair>(validation.Pairs(), teacherForcing, new LoaderOptions { Shuffle = false });
 var modelBatch = new ReverseModel.Batch();
@@ -57,11 +62,11 @@ for (int start = 0; start < validation.Count; start += ReverseModel.MaxBatch)
 
     modelBatch.Count = rows;
     decoder.Begin(modelBatch);
-    greedy.Run(decoder, rows, ReverseVocabulary.Bos, ReverseVocabulary.Eos, ReverseModel.TargetLength);
+    greedy.Run(decoder, rows, bos, eos, ReverseModel.TargetLength);
     for (int row = 0; row < rows; row++)
     {
         string expected = ReverseData.Reverse(validation.Sources[start + row]);
-        string actual = ReverseVocabulary.Decode(greedy.Tokens(row));
+        string actual = vocabulary.Decode(greedy.Tokens(row));
         correct += greedy.Ended(row) && actual == expected ? 1 : 0;
         if (start == 0 && row < 4)
         {

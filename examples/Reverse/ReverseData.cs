@@ -1,13 +1,15 @@
 using System;
 using System.Collections.Generic;
 using ModelDsl.Data;
+using ModelDsl.Tokenization;
 
 namespace ModelDsl.Examples.Reverse;
 
 /// <summary>
 /// The classic seq2seq sanity task: random strings of digits and lowercase letters, 3 to 12 long, and their
-/// reversal ("a7kq" -> "qk7a"). The sequences are generated from a seed and encoded once, then handed to the library's
-/// <see cref="BatchLoader{TBatch, TExample}"/> as <see cref="TokenPair"/>s.
+/// reversal ("a7kq" -> "qk7a"). The sequences are generated from a seed and encoded once with the library's
+/// <see cref="CharVocabulary"/> (<see cref="Vocabulary"/>), then handed to its <see cref="BatchLoader{TBatch, TExample}"/>
+/// as <see cref="TokenPair"/>s.
 /// </summary>
 public sealed class ReverseData
 {
@@ -16,6 +18,22 @@ public sealed class ReverseData
 
     /// <summary>Longest sequence (source and target alike).</summary>
     public const int MaxLength = 12;
+
+    /// <summary>The characters of the task: digits and lowercase letters.</summary>
+    public const string Characters = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+    /// <summary>Number of token ids: the three reserved specials plus the 36 characters (a constant for the model
+    /// declaration; a test checks it equals <see cref="Vocabulary"/>'s size).</summary>
+    public const int Vocab = 39;
+
+    /// <summary>
+    /// The token ids, shared by source and target: the library's character vocabulary reserving only the specials the
+    /// task uses, <c>&lt;pad&gt;</c> 0, <c>&lt;s&gt;</c> 1 (the decoder's first input), <c>&lt;/s&gt;</c> 2 (the last
+    /// label), then <see cref="Characters"/> in order (each seen once, so ordinal order): '0' is 3, 'a' is 13. Any other
+    /// character is an error naming it, as there is no <c>&lt;unk&gt;</c>.
+    /// </summary>
+    public static CharVocabulary Vocabulary { get; } =
+        CharVocabulary.Build([Characters], specials: SpecialTokenSet.Pad | SpecialTokenSet.Bos | SpecialTokenSet.Eos);
 
     private readonly string[] _sources;
     private readonly int[] _ids;      // (Count, 2 * MaxLength): source ids then target ids, each padded
@@ -30,7 +48,7 @@ public sealed class ReverseData
         {
             Span<int> source = _ids.AsSpan(i * 2 * MaxLength, MaxLength);
             Span<int> target = _ids.AsSpan(i * 2 * MaxLength + MaxLength, MaxLength);
-            int length = ReverseVocabulary.Encode(sources[i], source);
+            int length = Vocabulary.Encode(sources[i], source);
             source[..length].CopyTo(target);
             target[..length].Reverse();
             _lengths[i] = length;
@@ -119,7 +137,7 @@ public sealed class ReverseData
         {
             for (int i = 0; i < span.Length; i++)
             {
-                span[i] = ReverseVocabulary.Characters[r.Next(ReverseVocabulary.Characters.Length)];
+                span[i] = Characters[r.Next(Characters.Length)];
             }
         });
     }

@@ -7,8 +7,8 @@ namespace ModelDsl.Examples.Reverse;
 [Model(MaxBatch = 32)]
 public partial class ReverseModel
 {
-    /// <summary>Token ids: pad, start, end, digits and letters.</summary>
-    public const int Vocab = ReverseVocabulary.Size;
+    /// <summary>Token ids: pad, start, end, digits and letters (<see cref="ReverseData.Vocabulary"/>).</summary>
+    public const int Vocab = ReverseData.Vocab;
 
     /// <summary>Model width.</summary>
     public const int D = 64;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using ModelDsl.Tokenization;
 
 namespace ModelDsl.Examples.Sentiment;
 
@@ -32,8 +33,12 @@ public sealed class ReviewGenerator
     /// <summary>Creates a generator; the same seed always yields the same reviews.</summary>
     public ReviewGenerator(int seed) => _random = new System.Random(seed);
 
-    /// <summary>Every word any review can contain, in a fixed order, with "&lt;pad&gt;" first.</summary>
-    public static IReadOnlyList<string> Vocabulary { get; } = BuildVocabulary();
+    /// <summary>
+    /// Every word any review can contain, as the library's word vocabulary: it reserves only <c>&lt;pad&gt;</c> (id 0,
+    /// the padding the batch rows use), then the words in a fixed order. There is no <c>&lt;unk&gt;</c>: a word outside
+    /// it is an error naming the word.
+    /// </summary>
+    public static WordVocabulary Vocabulary { get; } = new(BuildVocabulary(), specials: SpecialTokenSet.Pad);
 
     /// <summary>The next review; positive and negative are equally likely.</summary>
     public Review Next()
@@ -114,7 +119,7 @@ public sealed class ReviewGenerator
 
     private static List<string> BuildVocabulary()
     {
-        var words = new List<string> { "<pad>", ",", "but", "although", "the" };
+        var words = new List<string> { SpecialTokens.Texts[0], ",", "but", "although", "the" };
         foreach (var list in new[] { Good, Bad, Subjects, Intensifiers, Verbs, Negators })
         {
             words.AddRange(list);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Text;
+using ModelDsl.Tokenization;
 
 namespace ModelDsl.Examples.TinyGpt;
 
@@ -37,8 +38,12 @@ public sealed class GrammarCorpus
     /// <summary>Creates a corpus generator; the same seed gives the same text.</summary>
     public GrammarCorpus(int seed) => _random = new System.Random(seed);
 
-    /// <summary>The characters any sentence can contain, sorted, so ids are stable.</summary>
-    public static string Alphabet { get; } = BuildAlphabet();
+    /// <summary>
+    /// The characters any sentence can contain, as the library's character vocabulary without special tokens (a language
+    /// model over a closed alphabet needs none): each character seen once, so in ordinal order and the ids are stable.
+    /// A character outside it is an error naming it, as there is no <c>&lt;unk&gt;</c>.
+    /// </summary>
+    public static CharVocabulary Vocabulary { get; } = CharVocabulary.Build([BuildAlphabet()], specials: SpecialTokenSet.None);
 
     /// <summary>Text of at least <paramref name="characters"/> characters made of whole sentences.</summary>
     public string Text(int characters)

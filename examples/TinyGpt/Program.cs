@@ -5,6 +5,8 @@ using ModelDsl.Data;
 using ModelDsl.Examples.TinyGpt;
 using ModelDsl.Metrics;
 using ModelDsl.Optim;
+using ModelDsl.Reports;
+using ModelDsl.Tokenization;
 using ModelDsl.Training;
 using Spectre.Console;
 
@@ -14,29 +16,20 @@ int threads = args.Length > 0 && int.TryParse(args[0], out int t) ? t : Environm
 int steps = args.Length > 1 && int.TryParse(args[1], out int s) ? s : 1500;
 const int B = 16, T = CharacterModel.Context;
 
-string alphabet = GrammarCorpus.Alphabet;
-if (alphabet.Length > CharacterModel.Vocab)
+// Character ids from the library's CharVocabulary, without special tokens (GrammarCorpus.Vocabulary).
+CharVocabulary vocabulary = GrammarCorpus.Vocabulary;
+int alphabet = vocabulary.VocabularySize;
+if (alphabet > CharacterModel.Vocab)
 {
-    throw new InvalidOperationException($"The corpus has {alphabet.Length} characters; CharacterModel.Vocab is {CharacterModel.Vocab}.");
+    throw new InvalidOperationException($"The corpus has {alphabet} characters; CharacterModel.Vocab is {CharacterModel.Vocab}.");
 }
 
 string trainText = new GrammarCorpus(seed: 1).Text(400_000);
 string validationText = new GrammarCorpus(seed: 2).Text(40_000);
-int[] Encode(string text)
-{
-    var ids = new int[text.Length];
-    for (int i = 0; i < text.Length; i++)
-    {
-        ids[i] = alphabet.IndexOf(text[i], StringComparison.Ordinal);
-    }
-
-    return ids;
-}
-
-int[] train = Encode(trainText), validation = Encode(validationText);
+int[] train = vocabulary.Encode(trainText), validation = vocabulary.Encode(validationText);
 
 // Unigram baseline: cross-entropy of predicting every character from the training frequencies.
-var counts = new double[alphabet.Length];
+var counts = new double[alphabet];
 foreach (int id in train)
 {
     counts[id]++;
@@ -49,7 +42,7 @@ foreach (int id in validation)
 }
 
 unigram /= validation.Length;
-AnsiConsole.MarkupLine($"[bold]TinyGpt[/]: {train.Length:N0} training and {validation.Length:N0} validation characters, alphabet {alphabet.Length}, {threads} thread(s)");
+AnsiConsole.MarkupLine($"[bold]TinyGpt[/]: {train.Length:N0} training and {validation.Length:N0} validation characters, alphabet {alphabet}, {threads} thread(s)");
 AnsiConsole.MarkupLine($"  e.g. [grey]{Markup.Escape(trainText[..trainText.IndexOf('\n', StringComparison.Ordinal)])}[/]");
 Console.WriteLine(CharacterModel.Summary());
 
@@ -76,21 +69,16 @@ RowWriter<CharacterModel.Batch, int[]> languageModel = RowWriters.LanguageModel<
 var trainBatches = new BatchLoader<CharacterModel.Batch, int[]>(Windows(train, T / 2, int.MaxValue), languageModel, new LoaderOptions { BatchSize = B, Seed = 3 });
 var validationBatches = new BatchLoader<CharacterModel.Batch, int[]>(Windows(validation, T, 40 * B), languageModel, new LoaderOptions { BatchSize = B, Shuffle = false });
 
+// The library's progress display: a live bar on a console, plain lines when the output is redirected.
 var clock = Stopwatch.StartNew();
-History history = null!;
-AnsiConsole.Progress()
-    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-    .Start(context =>
-    {
-        var task = context.AddTask("training", maxValue: steps);
-        history = trainer.Fit(trainBatches, validationBatches, new FitOptions
-        {
-            Steps = steps,
-            EvaluateEvery = steps,
-            Metrics = [new Perplexity()],
-            Callbacks = [new SpectreProgress(task, B * T, clock)],
-        });
-    });
+using var progress = new FitProgress("TinyGpt");
+History history = trainer.Fit(trainBatches, validationBatches, new FitOptions
+{
+    Steps = steps,
+    EvaluateEvery = steps,
+    Metrics = [new Perplexity()],
+    Callbacks = [progress],
+});
 
 double validationLoss = history.Evaluations[^1].Metrics["loss"];
 var table = new Table().AddColumns("model", "validation loss (nats/char)");
@@ -109,27 +97,27 @@ var probabilities = new double[CharacterModel.Vocab];
 for (int produced = 0; produced < 300; produced++)
 {
     int length = Math.Min(text.Length, T);
-    var context = Encode(text.ToString(text.Length - length, length));
+    var context = vocabulary.Encode(text.ToString(text.Length - length, length));
     batch.SetText(0, context);
     batch.SetLabels(0, ignore.AsSpan(0, length));
     batch.Count = 1;
     trainer.Evaluate(batch);
     var logits = trainer.Logits.Slice((length - 1) * CharacterModel.Vocab, CharacterModel.Vocab);
     double max = double.NegativeInfinity, total = 0;
-    for (int c = 0; c < alphabet.Length; c++)
+    for (int c = 0; c < alphabet; c++)
     {
         max = Math.Max(max, logits[c]);
     }
 
-    for (int c = 0; c < alphabet.Length; c++)
+    for (int c = 0; c < alphabet; c++)
     {
         probabilities[c] = Math.Exp((logits[c] - max) / 0.8);
         total += probabilities[c];
     }
 
     double u = sampler.NextDouble() * total;
-    int chosen = alphabet.Length - 1;
-    for (int c = 0; c < alphabet.Length; c++)
+    int chosen = alphabet - 1;
+    for (int c = 0; c < alphabet; c++)
     {
         u -= probabilities[c];
         if (u <= 0)
@@ -139,22 +127,9 @@ for (int produced = 0; produced < 300; produced++)
         }
     }
 
-    text.Append(alphabet[chosen]);
+    text.Append(vocabulary.TokenOf(chosen));
 }
 
 AnsiConsole.MarkupLine("[bold]sample[/] (temperature 0.8):");
 Console.WriteLine(text.ToString());
 return validationLoss < unigram ? 0 : 1;
-
-// The Spectre progress bar as a Fit callback: one tick per step, the loss and throughput every 25 steps.
-internal sealed class SpectreProgress(ProgressTask task, int charactersPerStep, Stopwatch clock) : IFitCallback
-{
-    public void OnStepEnd(in FitStep step)
-    {
-        task.Increment(1);
-        if (step.Step % 25 == 0)
-        {
-            task.Description = $"step {step.Step:N0}  loss {step.Loss:F3}  {step.Step * charactersPerStep / clock.Elapsed.TotalSeconds:N0} chars/s";
-        }
-    }
-}

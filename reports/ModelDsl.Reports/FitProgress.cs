@@ -18,7 +18,7 @@ namespace ModelDsl.Reports;
 /// given: a plain line each time another tenth of the run is done and at least every <see cref="PlainInterval"/>, a line
 /// per evaluation and a closing line.
 /// <code>
-/// History history = trainer.Fit(train, validation, options, new FitProgress("sentiment"));
+/// History history = trainer.Fit(train, validation, options with { Callbacks = [new FitProgress("sentiment")] });
 /// </code>
 /// A plain line reads:
 /// <code>

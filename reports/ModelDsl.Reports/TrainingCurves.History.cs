@@ -22,8 +22,10 @@ public static partial class TrainingCurves
     /// <param name="history">The run's history (what <c>Fit</c> returns, or what <see cref="IFitCallback.OnFitEnd"/> gets).</param>
     /// <param name="folder">Where the files go.</param>
     /// <param name="name">The files' common prefix.</param>
+    /// <param name="logLoss">Draw the loss picture on a log scale (base 10): a loss that falls by orders of magnitude,
+    /// as a seq2seq model's does, stays readable after the first steps.</param>
     /// <returns>The paths written, loss picture first, CSV last.</returns>
-    public static IReadOnlyList<string> Write(History history, string folder, string name = "training")
+    public static IReadOnlyList<string> Write(History history, string folder, string name = "training", bool logLoss = false)
     {
         ArgumentNullException.ThrowIfNull(history);
         ArgumentException.ThrowIfNullOrEmpty(folder);
@@ -35,7 +37,7 @@ public static partial class TrainingCurves
 
         var written = new List<string>();
         string lossPath = Path.Combine(folder, name + "-loss.png");
-        WritePng(lossPath, LossCurves(history), title: "loss", yLabel: "loss");
+        WritePng(lossPath, LossCurves(history), title: logLoss ? "loss (log scale)" : "loss", yLabel: "loss", logY: logLoss);
         written.Add(lossPath);
         foreach (string metric in history.MetricNames)
         {

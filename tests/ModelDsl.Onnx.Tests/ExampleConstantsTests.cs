@@ -18,10 +18,9 @@ public sealed class ExampleConstantsTests
         }
 
         Assert.Contains("public const int TargetLength = " + DateDataset.TargetLength + ";", Read(root, "examples/DateTranslator/DateDataset.cs"), StringComparison.Ordinal);
-        string vocabulary = Read(root, "examples/Reverse/ReverseVocabulary.cs");
-        Assert.Contains("public const int FirstCharacter = " + ReverseVocabulary.FirstCharacter + ";", vocabulary, StringComparison.Ordinal);
-        Assert.Contains("public const int Size = FirstCharacter + 36;", vocabulary, StringComparison.Ordinal);
-        Assert.Contains("public const int MaxLength = " + ReverseData.MaxLength + ";", Read(root, "examples/Reverse/ReverseData.cs"), StringComparison.Ordinal);
+        string reverseData = Read(root, "examples/Reverse/ReverseData.cs");
+        Assert.Contains("public const int MaxLength = " + ReverseData.MaxLength + ";", reverseData, StringComparison.Ordinal);
+        Assert.Contains("public const int Vocab = " + ReverseData.Vocab + ";", reverseData, StringComparison.Ordinal);
     }
 
     private static string Read(string root, string path) => File.ReadAllText(Path.Combine(root, path));

@@ -115,6 +115,25 @@ public sealed class TrainingCurvesTests : IDisposable
     }
 
     [Fact]
+    public void CurvesCallback_can_draw_the_loss_on_a_log_scale()
+    {
+        var history = new History(["loss"]);
+        for (int step = 1; step <= 200; step++)
+        {
+            history.AddStep(step, MathF.Pow(10, -step / 50f)); // 1 down to 1e-4
+        }
+
+        IFitCallback linear = new CurvesCallback(Path.Combine(_folder, "linear"));
+        IFitCallback log = new CurvesCallback(Path.Combine(_folder, "log"), logLoss: true);
+        linear.OnFitEnd(history);
+        log.OnFitEnd(history);
+
+        string linearPng = ((CurvesCallback)linear).Written[0], logPng = ((CurvesCallback)log).Written[0];
+        Assert.Equal(Pictures.AssertPng(linearPng), Pictures.AssertPng(logPng));
+        Assert.NotEqual(File.ReadAllBytes(linearPng), File.ReadAllBytes(logPng)); // the option reaches the picture
+    }
+
+    [Fact]
     public void Smoothing_is_the_documented_moving_average()
     {
         Curve smoothed = new Curve("x", [1, 2, 3, 4], [double.NaN, 1, 3, 2]).Smoothed("s", 0.5);

@@ -47,13 +47,3 @@ public partial class FeatureClassifier
     [Input(Features = 3)] public partial FeatureInput X { get; }
     [Dense(2)] [CrossEntropyLoss] public partial Dense Out { get; }
 }
-
-/// <summary>The README quick start's model: words, mean, two classes.</summary>
-[Model(MaxBatch = 8)]
-public partial class Review
-{
-    [Input(8)] public partial TokenInput Text { get; }
-    [Embedding(32, 16)] public partial TokenEmbedding Words { get; }
-    [MeanPool] public partial Pool Pool { get; }
-    [Dense(2)] [CrossEntropyLoss] public partial Dense Head { get; }
-}

@@ -65,6 +65,74 @@ public sealed class TokenizerTests : IDisposable
         Assert.Equal(["chars.json", "words.json"], Directory.GetFiles(_folder).Select(Path.GetFileName).Order());
     }
 
+    [Fact]
+    public void Chosen_specials_take_the_first_ids_in_the_standard_order_and_the_others_are_absent()
+    {
+        var chars = CharVocabulary.Build(["abcab", "ba"], specials: SpecialTokenSet.Eos | SpecialTokenSet.Pad | SpecialTokenSet.Bos);
+        Assert.Equal(["<pad>", "<s>", "</s>", "a", "b", "c"], chars.Tokens);
+        Assert.Equal(new SpecialTokens(0, 1, 2, -1, -1, -1, -1), chars.Special);
+        Assert.Equal(3, chars.SpecialCount);
+        Assert.Equal("cab", chars.Decode([1, 5, 3, 4, 2, 3, 0]));
+
+        var words = WordVocabulary.Build(["x y y"], specials: SpecialTokenSet.Unknown | SpecialTokenSet.Sep);
+        Assert.Equal(["<unk>", "<sep>", "y", "x"], words.Tokens);
+        Assert.Equal(new SpecialTokens(-1, -1, -1, 0, -1, -1, 1), words.Special);
+        Assert.Equal(new[] { 3, 0, 2 }, words.Encode("x z y"));
+
+        var none = CharVocabulary.Build(["ba b"], specials: SpecialTokenSet.None);
+        Assert.Equal(["b", " ", "a"], none.Tokens);
+        Assert.Equal(new SpecialTokens(-1, -1, -1, -1, -1, -1, -1), none.Special);
+        Assert.Equal(new[] { 2, 0 }, none.Encode("ab"));
+        Assert.Equal("ab b", none.Decode([2, 0, 1, 0]));
+    }
+
+    [Fact]
+    public void Without_unk_an_unknown_token_is_an_error_naming_it_and_its_position()
+    {
+        var chars = CharVocabulary.Build(["ab"], specials: SpecialTokenSet.Pad);
+        var e = Assert.Throws<ArgumentException>(() => chars.Encode("abz"));
+        Assert.Contains("\"z\" at position 2 is not in the vocabulary and it reserves no <unk> token", e.Message, StringComparison.Ordinal);
+
+        var words = WordVocabulary.Build(["the cat"], specials: SpecialTokenSet.None);
+        e = Assert.Throws<ArgumentException>(() => words.Encode("the dog"));
+        Assert.Contains("\"dog\" at position 1 is not in the vocabulary", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ArgumentException>(() => words.IdOf("bird"));
+        Assert.Contains("\"bird\" is not in the vocabulary", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, words.IdOf("cat"));
+    }
+
+    [Fact]
+    public void Chosen_specials_round_trip_through_json()
+    {
+        string path = Path.Combine(_folder, "specials.json");
+        var words = WordVocabulary.Build(["hello world hello"], specials: SpecialTokenSet.Pad | SpecialTokenSet.Cls);
+        words.Save(path);
+        Assert.Contains("\"specials\": [", File.ReadAllText(path), StringComparison.Ordinal);
+
+        var loaded = WordVocabulary.Load(path);
+        Assert.Equal(SpecialTokenSet.Pad | SpecialTokenSet.Cls, loaded.Reserved);
+        Assert.Equal(new SpecialTokens(0, -1, -1, -1, -1, 1, -1), loaded.Special);
+        Assert.Equal(["<pad>", "<cls>", "hello", "world"], loaded.Tokens);
+        Assert.Equal(new[] { 3, 2 }, loaded.Encode("world hello"));
+    }
+
+    [Fact]
+    public void A_file_without_specials_reserves_all_seven()
+    {
+        string path = Path.Combine(_folder, "old.json");
+        File.WriteAllText(path, """{"format":"modeldsl.vocabulary","version":1,"kind":"char","lowercase":false,"tokens":["<pad>","<s>","</s>","<unk>","<mask>","<cls>","<sep>","a"]}""");
+        var loaded = CharVocabulary.Load(path);
+        Assert.Equal(SpecialTokenSet.All, loaded.Reserved);
+        Assert.Equal(SpecialTokens.Standard, loaded.Special);
+    }
+
+    [Fact]
+    public void An_undefined_special_flag_is_refused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => CharVocabulary.Build(["a"], specials: (SpecialTokenSet)128));
+        Assert.Contains("128 is not a set of special tokens", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("{", "not a ModelDsl vocabulary")]
     [InlineData("[]", "the top level must be an object")]
@@ -75,6 +143,8 @@ public sealed class TokenizerTests : IDisposable
     [InlineData("""{"format":"modeldsl.vocabulary","version":1,"kind":"char","lowercase":false,"tokens":["<s>"]}""", "Token 0 is \"<s>\"; ids 0 to 6 must be the special tokens")]
     [InlineData("""{"format":"modeldsl.vocabulary","version":1,"kind":"char","lowercase":false,"tokens":["<pad>","<s>","</s>","<unk>","<mask>","<cls>","<sep>","a","a"]}""", "Token 8 \"a\" is already token 7")]
     [InlineData("""{"format":"modeldsl.vocabulary","version":1,"kind":"char","lowercase":false,"tokens":["<pad>","<s>","</s>","<unk>","<mask>","<cls>","<sep>","ab"]}""", "Token 7 \"ab\" of a character vocabulary must be one character")]
+    [InlineData("""{"format":"modeldsl.vocabulary","version":1,"kind":"char","lowercase":false,"specials":["<pad>","<eos>"],"tokens":["<pad>"]}""", "specials[1] is \"<eos>\", not one of")]
+    [InlineData("""{"format":"modeldsl.vocabulary","version":1,"kind":"char","lowercase":false,"specials":["<pad>","</s>"],"tokens":["<pad>","<s>","a"]}""", "Token 1 is \"<s>\"; ids 0 to 1 must be the special tokens <pad> </s> in that order")]
     [InlineData("""{"format":"modeldsl.vocabulary","version":1,"kind":"bytes","lowercase":false,"tokens":["<pad>","<s>","</s>","<unk>","<mask>","<cls>","<sep>"]}""", "\"kind\" is \"bytes\"")]
     public void A_malformed_vocabulary_file_is_refused_with_its_name_and_fault(string json, string fault)
     {

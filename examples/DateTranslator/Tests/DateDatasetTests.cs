@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using ModelDsl.Tests.Support;
+using ModelDsl.Data;
 
 namespace ModelDsl.Examples.DateTranslator.Tests;
 
@@ -42,8 +42,8 @@ public class DateDatasetTests
         for (int i = 0; i < Sets.Validation.Count; i++)
         {
             DatePair pair = Sets.Validation.Pairs[i];
-            Assert.Equal(pair.Source, CharVocabulary.Decode(Sets.Validation.SourceIds(i)));
-            Assert.Equal(pair.Target, CharVocabulary.Decode(Sets.Validation.TargetIds(i)));
+            Assert.Equal(pair.Source, DateDataset.Vocabulary.Decode(Sets.Validation.SourceIds(i)));
+            Assert.Equal(pair.Target, DateDataset.Vocabulary.Decode(Sets.Validation.TargetIds(i)));
             Assert.Equal(pair.Date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), pair.Target);
         }
     }
@@ -81,79 +81,55 @@ public class DateDatasetTests
     }
 
     [Fact]
-    public void FillBatch_OnePass_VisitsEveryPairOnce_LastBatchPartial()
+    public void Examples_FillTheGeneratedBatch_ForTeacherForcing()
     {
-        var (train, _) = DateDataset.Create(100, 10, seed: 3);
-        var batch = new SequenceBatch(32, DateDataset.LongestPossibleSource, DateDataset.TargetLength);
-        train.Shuffle(new System.Random(5));
-        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
-        int rows = 0;
-        Assert.Equal(4, train.BatchCount(32));
-        for (int b = 0; b < 4; b++)
-        {
-            int count = train.FillBatch(batch, b);
-            Assert.Equal(b < 3 ? 32 : 4, count);
-            Assert.Equal(count, batch.Count);
-            for (int row = 0; row < count; row++)
-            {
-                string source = CharVocabulary.Decode(batch.SourceRow(row));
-                seen[source] = seen.GetValueOrDefault(source) + 1;
-                rows++;
-            }
-        }
+        // The library's loader and teacher-forcing writer, as Translator.Fit uses them, on the first two pairs: rows
+        // built here by hand from the pairs' text (source, <s> + target, target + </s>; pad 0, ignored labels -100).
+        var writer = RowWriters.TeacherForcing<DateModel.Batch>(bos: 1, eos: 2, DateDataset.TargetLength);
+        var loader = new BatchLoader<DateModel.Batch, TokenPair>(Sets.Validation.Examples, writer, new LoaderOptions { BatchSize = 2, Shuffle = false });
+        var batch = new DateModel.Batch();
 
-        var expected = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var pair in train.Pairs)
+        Assert.Equal(2, loader.Fill(batch, 0));
+        for (int row = 0; row < 2; row++)
         {
-            expected[pair.Source] = expected.GetValueOrDefault(pair.Source) + 1;
-        }
+            DatePair pair = Sets.Validation.Pairs[row];
+            int[] source = Ids(pair.Source), target = Ids(pair.Target);
+            int[] sourceRow = new int[DateModel.SourceLength];
+            source.CopyTo(sourceRow, 0);
+            int[] decoderInput = new int[DateModel.TargetLength], labels = new int[DateModel.TargetLength];
+            decoderInput[0] = 1;
+            target.CopyTo(decoderInput, 1);
+            target.CopyTo(labels, 0);
+            labels[10] = 2;
 
-        Assert.Equal(100, rows);
-        Assert.Equal(expected, seen);
-    }
-
-    [Fact]
-    public void FillRandom_RowsAreConsistentPairs()
-    {
-        var batch = new SequenceBatch(16, DateDataset.LongestPossibleSource, DateDataset.TargetLength);
-        Sets.Train.FillRandom(batch, new System.Random(1));
-        Assert.Equal(16, batch.Count);
-        for (int row = 0; row < 16; row++)
-        {
-            string source = CharVocabulary.Decode(batch.SourceRow(row));
-            DatePair pair = Sets.Train.Pairs[IndexOf(Sets.Train, source)];
-            Assert.Equal(pair.Target, CharVocabulary.Decode(batch.LabelRow(row)));
-            Assert.Equal(pair.Target, CharVocabulary.Decode(batch.DecoderInputRow(row)));
+            Assert.Equal(sourceRow, batch.Source.AsSpan(row * DateModel.SourceLength, DateModel.SourceLength).ToArray());
+            Assert.Equal(pair.Source.Length, batch.SourceLengths[row]);
+            Assert.Equal(decoderInput, batch.Target.AsSpan(row * DateModel.TargetLength, DateModel.TargetLength).ToArray());
+            Assert.Equal(11, batch.TargetLengths[row]);
+            Assert.Equal(labels, batch.Labels.AsSpan(row * DateModel.TargetLength, DateModel.TargetLength).ToArray());
         }
     }
 
     [Fact]
-    public void Filling_AllocatesNothing()
+    public void Examples_AreTheEncodedPairs()
     {
-        var batch = new SequenceBatch(32, DateDataset.LongestPossibleSource, DateDataset.TargetLength);
-        var random = new System.Random(1);
-        Assert.Equal(0, Allocations.Measure(() => Sets.Train.FillRandom(batch, random)));
-        Assert.Equal(0, Allocations.Measure(() => Sets.Train.FillBatch(batch, 3)));
-    }
-
-    [Fact]
-    public void Fill_BatchTooNarrow_Throws()
-    {
-        var narrow = new SequenceBatch(4, Sets.Train.LongestSource - 1, DateDataset.TargetLength);
-        var error = Assert.Throws<ArgumentException>(() => Sets.Train.FillBatch(narrow, 0));
-        Assert.Equal("batch", error.ParamName);
-    }
-
-    private static int IndexOf(DateDataset set, string source)
-    {
-        for (int i = 0; i < set.Count; i++)
+        Assert.Equal(Sets.Train.Count, Sets.Train.Examples.Count);
+        for (int i = 0; i < 50; i++)
         {
-            if (set.Pairs[i].Source == source)
-            {
-                return i;
-            }
+            Assert.Equal(Ids(Sets.Train.Pairs[i].Source), Sets.Train.Examples[i].Source);
+            Assert.Equal(Ids(Sets.Train.Pairs[i].Target), Sets.Train.Examples[i].Target);
+        }
+    }
+
+    // The ids of a text written out from the alphabet: the 7 special tokens, then the sorted characters.
+    private static int[] Ids(string text)
+    {
+        int[] ids = new int[text.Length];
+        for (int i = 0; i < text.Length; i++)
+        {
+            ids[i] = 7 + DateGenerator.Alphabet.IndexOf(text[i], StringComparison.Ordinal);
         }
 
-        throw new InvalidOperationException($"'{source}' is not in the set.");
+        return ids;
     }
 }

@@ -2,7 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using ModelDsl.Data;
 using ModelDsl.Decoding;
+using ModelDsl.Metrics;
+using ModelDsl.Training;
 using ModelDsl.Tests.Support;
 
 namespace ModelDsl.Examples.DateTranslator.Tests;
@@ -66,31 +69,9 @@ public class TranslatorTests
     }
 
     [Fact]
-    public void Step_CopiesEveryRowOfTheBatch()
-    {
-        using var oracle = new OracleTranslator(Iso);
-        var batch = new SequenceBatch(4, DateDataset.LongestPossibleSource, DateDataset.TargetLength);
-        batch.SetRow(0, [5, 6, 7], [9, 10]);
-        batch.SetRow(1, [8], [11, 12, 13]);
-        batch.Count = 2;
-
-        Assert.Equal(OracleTranslator.Loss, oracle.Step(batch));
-
-        Assert.Equal(2, oracle.Count);
-        Assert.Equal([5, 6, 7], oracle.Sources[0]);
-        Assert.Equal([8], oracle.Sources[1]);
-        Assert.Equal([CharVocabulary.Bos, 9, 10], oracle.Targets[0]);
-        Assert.Equal([CharVocabulary.Bos, 11, 12, 13], oracle.Targets[1]);
-        Assert.Equal([9, 10, CharVocabulary.Eos], oracle.Labels[0]);
-        Assert.Equal([11, 12, 13, CharVocabulary.Eos], oracle.Labels[1]);
-    }
-
-    [Fact]
     public void BadArguments_Throw()
     {
         using var oracle = new OracleTranslator(Iso);
-        var empty = new SequenceBatch(4, 4, 2);
-        Assert.Throws<ArgumentOutOfRangeException>(() => oracle.Step(empty));
         Assert.Throws<ArgumentOutOfRangeException>(() => oracle.Begin(["1.1.50", "2.1.50", "3.1.50", "4.1.50", "5.1.50"]));
         Assert.Throws<ArgumentOutOfRangeException>(() => oracle.Begin(Data, Data.Count - 2, 3));
         Assert.Throws<NotSupportedException>(() => oracle.CrossAttention(0, 0).Length);
@@ -101,23 +82,23 @@ public class TranslatorTests
     [InlineData(ModelKind.GruBahdanau)]
     [InlineData(ModelKind.GruLuong)]
     [InlineData(ModelKind.GruPlain)]
-    public void GeneratedModels_TrainAndDecodeWithoutAllocating(ModelKind kind)
+    public void GeneratedModels_TrainWithFitAndDecodeWithoutAllocating(ModelKind kind)
     {
         using Translator translator = Translator.Create(kind, steps: 100, threads: 2, maxWidth: 2);
-        var batch = new SequenceBatch(4, DateDataset.LongestPossibleSource, DateDataset.TargetLength);
-        var random = new System.Random(5);
-        Data.FillRandom(batch, random);
         var greedy = new GreedySearch(translator.MaxBatch, translator.TargetLength, translator.Decoder.Vocabulary);
         var tally = new ExactMatchByLength(10, 20);
 
-        float first = translator.Step(batch);
-        Assert.Equal(0, Allocations.Measure(() => translator.Step(batch)));
-        Assert.Equal(0, Allocations.Measure(() => translator.ExactMatch(Data, 6, greedy, tally)));
-
-        // 141 steps on the same 4 pairs: the loss must have come down from where it started (memorising 4 pairs
-        // is easy for every model; a trainer that is not wired to the batch would not get there).
-        float last = translator.Step(batch);
+        // 141 steps of Fit on the same 4 pairs (one batch an epoch), evaluated on them with the teacher-forced metrics:
+        // the loss must have come down from where it started (memorising 4 pairs is easy for every model; a loader
+        // that is not wired to the model's batch would not get there). A step inside Fit allocates nothing: the
+        // library's FitTests.A_step_inside_fit_allocates_nothing.
+        TokenPair[] pairs = [.. Data.Examples.Take(4)];
+        History history = translator.Fit(pairs, pairs, new FitOptions { Steps = 141, EvaluateEvery = 141, Metrics = [new TokenAccuracy(), new ExactMatch()] }, new LoaderOptions { Seed = 5 });
+        float first = history.StepLosses[0], last = history.StepLosses[^1];
+        Assert.Equal(141, history.StepCount);
         Assert.True(float.IsFinite(first) && last < first / 2, $"{kind}: loss {first} at the first step, {last} after 141");
+        Assert.Equal(141, Assert.Single(history.Evaluations).Step);
+        Assert.Equal(0, Allocations.Measure(() => translator.ExactMatch(Data, 6, greedy, tally)));
         Assert.Equal(kind, translator.Kind);
         Assert.Equal(DateModel.SourceLength, translator.SourceLength);
         Assert.Equal(DateModel.TargetLength, translator.TargetLength);
@@ -136,7 +117,7 @@ public class TranslatorTests
         string[] sources = ["Monday, November 30, 2026", "30.11.26"];
         translator.Begin(sources);
         var greedy = new GreedySearch(translator.MaxBatch, translator.TargetLength, translator.Decoder.Vocabulary);
-        greedy.Run(translator.Decoder, sources.Length, CharVocabulary.Bos, CharVocabulary.Eos, translator.TargetLength);
+        greedy.Run(translator.Decoder, sources.Length, startToken: 1, endToken: 2, translator.TargetLength);
 
         Assert.Equal(attends, translator.HasAttention);
         if (!attends)
@@ -163,7 +144,7 @@ public class TranslatorTests
         }
     }
 
-    private static GreedySearch Greedy() => new(OracleTranslator.Rows, DateModel.TargetLength, CharVocabulary.Size);
+    private static GreedySearch Greedy() => new(OracleTranslator.Rows, DateModel.TargetLength, DateDataset.Vocabulary.VocabularySize);
 
     private static string Iso(string source) =>
         DateGenerator.TryParse(source, out DateOnly date)
@@ -178,14 +159,9 @@ public class TranslatorTests
         : Translator(ModelKind.Transformer, "oracle", 0, Rows, DateModel.SourceLength, DateModel.TargetLength, attention: null, target: null)
     {
         public const int Rows = 4;
-        public const float Loss = 0.25f;
         private readonly OracleDecoder _decoder = new(answer, writesEnd);
 
         public List<int[]> Sources { get; } = [.. new int[Rows][]];
-
-        public List<int[]> Targets { get; } = [.. new int[Rows][]];
-
-        public List<int[]> Labels { get; } = [.. new int[Rows][]];
 
         public int Count { get; private set; }
 
@@ -195,15 +171,12 @@ public class TranslatorTests
 
         protected override void SetSource(int row, ReadOnlySpan<int> ids) => Sources[row] = ids.ToArray();
 
-        protected override void SetTarget(int row, ReadOnlySpan<int> ids) => Targets[row] = ids.ToArray();
-
-        protected override void SetLabels(int row, ReadOnlySpan<int> labels) => Labels[row] = labels.ToArray();
-
         protected override void SetCount(int count) => Count = count;
 
-        protected override float TrainStep() => Loss;
+        public override History Fit(IReadOnlyList<TokenPair> train, IReadOnlyList<TokenPair>? validation, FitOptions options, LoaderOptions loader) =>
+            throw new NotSupportedException("The oracle is not trained.");
 
-        protected override void BeginDecoder(int width) => _decoder.Begin(Sources.Take(Count).Select(ids => CharVocabulary.Decode(ids)).ToArray());
+        protected override void BeginDecoder(int width) => _decoder.Begin(Sources.Take(Count).Select(ids => DateDataset.Vocabulary.Decode(ids)).ToArray());
 
         protected override ReadOnlySpan<float> DecoderCrossAttention(int row, int step) => throw new InvalidOperationException("not called");
 
@@ -218,7 +191,7 @@ public class TranslatorTests
 
         public int[] SourceLengths { get; private set; } = [];
 
-        public int Vocabulary => CharVocabulary.Size;
+        public int Vocabulary => DateDataset.Vocabulary.VocabularySize;
 
         public int MaxRows => OracleTranslator.Rows;
 
@@ -230,9 +203,7 @@ public class TranslatorTests
             _answers = sources.Select(source =>
             {
                 string text = answer(source);
-                int[] ids = new int[text.Length];
-                CharVocabulary.Encode(text, ids);
-                return ids;
+                return DateDataset.Encode(text);
             }).ToArray();
         }
 
@@ -242,7 +213,7 @@ public class TranslatorTests
             for (int row = 0; row < tokens.Length; row++)
             {
                 int[] ids = _answers[row];
-                int next = step < ids.Length ? ids[step] : writesEnd ? CharVocabulary.Eos : CharVocabulary.FirstCharacter;
+                int next = step < ids.Length ? ids[step] : writesEnd ? DateDataset.Vocabulary.Special.Eos : DateDataset.Encode("0")[0];
                 logProbabilities[(row * Vocabulary) + next] = 0f;
             }
         }

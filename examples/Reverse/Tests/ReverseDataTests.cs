@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using ModelDsl.Data;
 using ModelDsl.Tests.Support;
+using ModelDsl.Tokenization;
 using ModelDsl.Training;
 
 namespace ModelDsl.Examples.Reverse.Tests;
@@ -10,33 +11,37 @@ public class ReverseDataTests
 {
     private static readonly (ReverseData Train, ReverseData Validation) Sets = ReverseData.Create(5_000, 500, seed: 4);
 
+    private static CharVocabulary Vocabulary => ReverseData.Vocabulary;
+
     [Fact]
-    public void Vocabulary_SizeCountsSpecialTokensAndCharacters()
+    public void Vocabulary_ReservesPadBosEos_ThenTheCharactersInOrder()
     {
-        // Size is a constant (usable in a model declaration); it must match the characters.
-        Assert.Equal(ReverseVocabulary.Size, 3 + ReverseVocabulary.Characters.Length);
-        var ids = new int[ReverseVocabulary.Characters.Length];
-        ReverseVocabulary.Encode(ReverseVocabulary.Characters, ids);
+        // Vocab is a constant (usable in the model declaration); it must match the library vocabulary's size.
+        Assert.Equal(ReverseModel.Vocab, Vocabulary.VocabularySize);
+        Assert.Equal(ReverseData.Vocab, 3 + ReverseData.Characters.Length);
+        Assert.Equal(new SpecialTokens(0, 1, 2, -1, -1, -1, -1), Vocabulary.Special);
+        var ids = new int[ReverseData.Characters.Length];
+        Vocabulary.Encode(ReverseData.Characters, ids);
         for (int i = 0; i < ids.Length; i++)
         {
             Assert.Equal(3 + i, ids[i]);
         }
 
-        Assert.Equal(ReverseVocabulary.Characters, ReverseVocabulary.Decode(ids));
+        Assert.Equal(ReverseData.Characters, Vocabulary.Decode(ids));
     }
 
     [Fact]
     public void Vocabulary_UnknownCharacter_IsNamed()
     {
-        var error = Assert.Throws<ArgumentException>(() => ReverseVocabulary.Encode("abC", new int[3]));
-        Assert.Contains("'C'", error.Message, StringComparison.Ordinal);
+        var error = Assert.Throws<ArgumentException>(() => Vocabulary.Encode("abC", new int[3]));
+        Assert.Contains("\"C\"", error.Message, StringComparison.Ordinal);
         Assert.Contains("position 2", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Vocabulary_DecodeStopsAtEos()
     {
-        Assert.Equal("0a", ReverseVocabulary.Decode([1, 3, 0, 13, 2, 4]));
+        Assert.Equal("0a", Vocabulary.Decode([1, 3, 0, 13, 2, 4]));
     }
 
     [Fact]
@@ -64,8 +69,8 @@ public class ReverseDataTests
             string source = Sets.Validation.Sources[i];
             char[] reversed = source.ToCharArray();
             Array.Reverse(reversed);
-            Assert.Equal(source, ReverseVocabulary.Decode(Sets.Validation.SourceIds(i)));
-            Assert.Equal(new string(reversed), ReverseVocabulary.Decode(Sets.Validation.TargetIds(i)));
+            Assert.Equal(source, Vocabulary.Decode(Sets.Validation.SourceIds(i)));
+            Assert.Equal(new string(reversed), Vocabulary.Decode(Sets.Validation.TargetIds(i)));
             Assert.Equal(new string(reversed), ReverseData.Reverse(source));
         }
     }
@@ -89,7 +94,7 @@ public class ReverseDataTests
     public void Pairs_FillTeacherForcingRows_ThroughTheLibraryLoader()
     {
         var loader = new BatchLoader<ReverseModel.Batch, TokenPair>(Sets.Validation.Pairs(),
-            RowWriters.TeacherForcing<ReverseModel.Batch>(ReverseVocabulary.Bos, ReverseVocabulary.Eos, ReverseData.MaxLength), new LoaderOptions { Shuffle = false });
+            RowWriters.TeacherForcing<ReverseModel.Batch>(Vocabulary.Special.Bos, Vocabulary.Special.Eos, ReverseData.MaxLength), new LoaderOptions { Shuffle = false });
         var batch = new ReverseModel.Batch();
         Assert.Equal(ReverseModel.MaxBatch, loader.Fill(batch, 0));
         for (int row = 0; row < 8; row++)
@@ -97,12 +102,12 @@ public class ReverseDataTests
             string reversed = ReverseData.Reverse(Sets.Validation.Sources[row]);
             ReadOnlySpan<int> decoderInput = batch.Target.AsSpan(row * ReverseModel.TargetLength, batch.TargetLengths[row]);
             ReadOnlySpan<int> labels = ((IBatchRows)batch).LabelsOf(row);
-            Assert.Equal(ReverseVocabulary.Bos, decoderInput[0]);
-            Assert.Equal(ReverseVocabulary.Eos, labels[^1]);
-            Assert.Equal(reversed, ReverseVocabulary.Decode(decoderInput));
-            Assert.Equal(reversed, ReverseVocabulary.Decode(labels));
+            Assert.Equal(Vocabulary.Special.Bos, decoderInput[0]);
+            Assert.Equal(Vocabulary.Special.Eos, labels[^1]);
+            Assert.Equal(reversed, Vocabulary.Decode(decoderInput));
+            Assert.Equal(reversed, Vocabulary.Decode(labels));
             Assert.Equal(reversed.Length + 1, batch.TargetLengths[row]);
-            Assert.Equal(Sets.Validation.Sources[row], ReverseVocabulary.Decode(batch.Source.AsSpan(row * ReverseModel.SourceLength, batch.SourceLengths[row])));
+            Assert.Equal(Sets.Validation.Sources[row], Vocabulary.Decode(batch.Source.AsSpan(row * ReverseModel.SourceLength, batch.SourceLengths[row])));
         }
     }
 
@@ -110,7 +115,7 @@ public class ReverseDataTests
     public void Filling_AllocatesNothing()
     {
         var loader = new BatchLoader<ReverseModel.Batch, TokenPair>(Sets.Train.Pairs(),
-            RowWriters.TeacherForcing<ReverseModel.Batch>(ReverseVocabulary.Bos, ReverseVocabulary.Eos, ReverseData.MaxLength));
+            RowWriters.TeacherForcing<ReverseModel.Batch>(Vocabulary.Special.Bos, Vocabulary.Special.Eos, ReverseData.MaxLength));
         var batch = new ReverseModel.Batch();
         long index = 0;
         Assert.Equal(0, Allocations.Measure(() => loader.Fill(batch, index++)));

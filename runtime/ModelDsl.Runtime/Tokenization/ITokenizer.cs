@@ -38,3 +38,39 @@ public sealed record SpecialTokens(int Pad, int Bos, int Eos, int Unknown, int M
     /// <summary>The ids <see cref="Vocabulary"/> gives them: 0 to 6 in the order of <see cref="Texts"/>.</summary>
     public static SpecialTokens Standard { get; } = new(0, 1, 2, 3, 4, 5, 6);
 }
+
+/// <summary>
+/// Which special tokens a <see cref="Vocabulary"/> reserves: those chosen take the first ids, in the order of
+/// <see cref="SpecialTokens.Texts"/> (<c>Pad | Bos | Eos</c> gives <c>&lt;pad&gt;</c> 0, <c>&lt;s&gt;</c> 1, <c>&lt;/s&gt;</c> 2);
+/// the others have id -1 in <see cref="ITokenizer.Special"/>. <see cref="All"/> (the default) reserves the seven.
+/// </summary>
+[Flags]
+public enum SpecialTokenSet
+{
+    /// <summary>No special token: ids start with the corpus's tokens.</summary>
+    None = 0,
+
+    /// <summary><c>&lt;pad&gt;</c>.</summary>
+    Pad = 1,
+
+    /// <summary><c>&lt;s&gt;</c>.</summary>
+    Bos = 2,
+
+    /// <summary><c>&lt;/s&gt;</c>.</summary>
+    Eos = 4,
+
+    /// <summary><c>&lt;unk&gt;</c>: without it, encoding a token outside the vocabulary throws.</summary>
+    Unknown = 8,
+
+    /// <summary><c>&lt;mask&gt;</c>.</summary>
+    Mask = 16,
+
+    /// <summary><c>&lt;cls&gt;</c>.</summary>
+    Cls = 32,
+
+    /// <summary><c>&lt;sep&gt;</c>.</summary>
+    Sep = 64,
+
+    /// <summary>The seven, at ids 0 to 6 (<see cref="SpecialTokens.Standard"/>).</summary>
+    All = Pad | Bos | Eos | Unknown | Mask | Cls | Sep,
+}

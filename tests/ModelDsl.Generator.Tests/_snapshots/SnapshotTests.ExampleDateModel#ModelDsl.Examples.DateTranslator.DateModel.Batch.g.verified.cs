@@ -24,7 +24,7 @@ partial class DateModel
         /// <summary>Length of each row of <c>Source</c> (1 to 32).</summary>
         public int[] SourceLengths { get; } = new int[64];
 
-        /// <summary>Sets row <paramref name="row"/> of <c>Source</c> to <paramref name="ids"/> (1 to 32 ids, each in [0, 48)) and pads the
+        /// <summary>Sets row <paramref name="row"/> of <c>Source</c> to <paramref name="ids"/> (1 to 32 ids, each in [0, 56)) and pads the
         /// rest.</summary>
         /// <param name="row">Row in [0, MaxBatch).</param>
         /// <param name="ids">The row's token ids.</param>
@@ -39,10 +39,10 @@ partial class DateModel
 
             for (int i = 0; i < ids.Length; i++)
             {
-                if ((uint)ids[i] >= 48u)
+                if ((uint)ids[i] >= 56u)
                 {
                     throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i],
-                        $"DateModel.Batch.Source: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (48)).");
+                        $"DateModel.Batch.Source: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (56)).");
                 }
             }
 
@@ -58,7 +58,7 @@ partial class DateModel
         /// <summary>Length of each row of <c>Target</c> (1 to 11).</summary>
         public int[] TargetLengths { get; } = new int[64];
 
-        /// <summary>Sets row <paramref name="row"/> of <c>Target</c> to <paramref name="ids"/> (1 to 11 ids, each in [0, 48)) and pads the
+        /// <summary>Sets row <paramref name="row"/> of <c>Target</c> to <paramref name="ids"/> (1 to 11 ids, each in [0, 56)) and pads the
         /// rest.</summary>
         /// <param name="row">Row in [0, MaxBatch).</param>
         /// <param name="ids">The row's token ids.</param>
@@ -73,10 +73,10 @@ partial class DateModel
 
             for (int i = 0; i < ids.Length; i++)
             {
-                if ((uint)ids[i] >= 48u)
+                if ((uint)ids[i] >= 56u)
                 {
                     throw new global::System.ArgumentOutOfRangeException(nameof(ids), ids[i],
-                        $"DateModel.Batch.Target: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (48)).");
+                        $"DateModel.Batch.Target: token id {ids[i]} at row {row}, position {i} must be in [0, Vocab (56)).");
                 }
             }
 
@@ -86,7 +86,7 @@ partial class DateModel
             TargetLengths[row] = ids.Length;
         }
 
-        /// <summary>Class label per position, <c>[MaxBatch, 11]</c>, in [0, 48) or IgnoreIndex -100.</summary>
+        /// <summary>Class label per position, <c>[MaxBatch, 11]</c>, in [0, 56) or IgnoreIndex -100.</summary>
         public int[] Labels { get; } = new int[704];
 
         /// <summary>Sets the labels of row <paramref name="row"/> (1 to 11); the remaining positions get IgnoreIndex -100.</summary>
@@ -104,10 +104,10 @@ partial class DateModel
             for (int i = 0; i < labels.Length; i++)
             {
                 int label = labels[i];
-                if ((label < 0 || label >= 48) && label != -100)
+                if ((label < 0 || label >= 56) && label != -100)
                 {
                     throw new global::System.ArgumentOutOfRangeException(nameof(labels), label,
-                        $"DateModel.Batch.Labels: label {label} at row {row}, position {i} must be in [0, Vocab (48)) or IgnoreIndex (-100).");
+                        $"DateModel.Batch.Labels: label {label} at row {row}, position {i} must be in [0, Vocab (56)) or IgnoreIndex (-100).");
                 }
             }
 
@@ -168,10 +168,10 @@ partial class DateModel
             "DateModel",
             new global::ModelDsl.Data.BatchInput[]
             {
-                new("Source", true, 32, 48, 0, 0),
-                new("Target", true, 11, 48, 0, 0),
+                new("Source", true, 32, 56, 0, 0),
+                new("Target", true, 11, 56, 0, 0),
             },
-            new global::ModelDsl.Data.BatchTarget(global::ModelDsl.Data.BatchTargetKind.ClassPerPosition, 48, 11, -100, "Target"));
+            new global::ModelDsl.Data.BatchTarget(global::ModelDsl.Data.BatchTargetKind.ClassPerPosition, 56, 11, -100, "Target"));
 
         /// <summary>The buffers' shapes (inputs in declaration order, then the target), for the generic setters of IBatchRows.</summary>
         global::ModelDsl.Data.BatchLayout global::ModelDsl.Training.IBatchRows.Layout => __layout;

@@ -83,7 +83,7 @@ partial class DateModel : global::ModelDsl.Training.ISeq2SeqModel<DateModel.Batc
             __mean = new float[maxRows];
             __rstd = new float[maxRows];
             __probs = new float[checked(rows * 128)];
-            __logits = new float[checked(rows * 48)];
+            __logits = new float[checked(rows * 56)];
             __stepLengths = new int[maxRows];
             __reorder = new float[checked(rows * 704)];
             __selfK0_0 = new float[checked(rows * 11 * 64)];
@@ -100,7 +100,7 @@ partial class DateModel : global::ModelDsl.Training.ISeq2SeqModel<DateModel.Batc
         }
 
         /// <inheritdoc/>
-        public int Vocabulary => 48;
+        public int Vocabulary => 56;
 
         /// <inheritdoc/>
         public int MaxRows => __maxRows;
@@ -140,17 +140,17 @@ partial class DateModel : global::ModelDsl.Training.ISeq2SeqModel<DateModel.Batc
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __trainer.__activations.Span;
             // Decoder: keys and values of Encoder [B, S, 64] for every layer's cross-attention, repeated for the width hypotheses of each source
-            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(94528, 4096),
-                p.Slice(102784, 64), B * S, 64, 64, pool: __trainer.Pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(95552, 4096),
+                p.Slice(103808, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossK0_0, B, width, S * 64);
-            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(98624, 4096),
-                p.Slice(102848, 64), B * S, 64, 64, pool: __trainer.Pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(99648, 4096),
+                p.Slice(103872, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossV0_0, B, width, S * 64);
-            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(144768, 4096),
-                p.Slice(153024, 64), B * S, 64, 64, pool: __trainer.Pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(145792, 4096),
+                p.Slice(154048, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossK0_1, B, width, S * 64);
-            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(148864, 4096),
-                p.Slice(153088, 64), B * S, 64, 64, pool: __trainer.Pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__memoryProjection, 0, B * S * 64), a.Slice(4337664, B * S * 64), p.Slice(149888, 4096),
+                p.Slice(154112, 64), B * S, 64, 64, pool: __trainer.Pool);
             global::ModelDsl.Decoding.HypothesisRows.Repeat(__memoryProjection, __crossV0_1, B, width, S * 64);
         }
 
@@ -206,10 +206,10 @@ partial class DateModel : global::ModelDsl.Training.ISeq2SeqModel<DateModel.Batc
                     "DateModel.StepDecoder.Step: step must be in [0, 11) (the decoded input's maximum length).");
             }
 
-            if (logProbabilities.Length < R * 48)
+            if (logProbabilities.Length < R * 56)
             {
                 throw new global::System.ArgumentException(
-                    $"DateModel.StepDecoder.Step: logProbabilities holds {logProbabilities.Length} floats; {R} rows need {R * 48}.",
+                    $"DateModel.StepDecoder.Step: logProbabilities holds {logProbabilities.Length} floats; {R} rows need {R * 56}.",
                     nameof(logProbabilities));
             }
 
@@ -217,17 +217,17 @@ partial class DateModel : global::ModelDsl.Training.ISeq2SeqModel<DateModel.Batc
             global::ModelDsl.Threading.WorkerPool pool = __trainer.Pool;
             __Memory.AsSpan(__stepLengths, 0, R).Fill(step + 1);
             // TargetEmbedding (Embedding) at position step
-            __Kernels.Embedding.Forward(__Memory.AsSpan(__x, 0, R * 64), p.Slice(70016, 3072), tokens, 48, 64);
+            __Kernels.Embedding.Forward(__Memory.AsSpan(__x, 0, R * 64), p.Slice(70528, 3584), tokens, 56, 64);
             // TargetPositions (LearnedPositions) at position step
-            __Kernels.LearnedPositions.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(73088 + (step * 64), 64), R,
+            __Kernels.LearnedPositions.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(74112 + (step * 64), 64), R,
                 1, 64);
             // Decoder.Layer[0]: post-norm, self-attention over the cached positions 0..step, cross-attention to the encoder memory
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(73792, 4096), p.Slice(86080, 64), R,
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(74816, 4096), p.Slice(87104, 64), R,
                 64, 64, pool: pool);
-            __Kernels.Linear.Forward(__Memory.AsSpan(__k, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(77888, 4096), p.Slice(86144, 64), R,
+            __Kernels.Linear.Forward(__Memory.AsSpan(__k, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(78912, 4096), p.Slice(87168, 64), R,
                 64, 64, pool: pool);
-            __Kernels.Linear.Forward(__Memory.AsSpan(__v, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(81984, 4096), p.Slice(86208, 64), R,
+            __Kernels.Linear.Forward(__Memory.AsSpan(__v, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(83008, 4096), p.Slice(87232, 64), R,
                 64, 64, pool: pool);
             for (int r = 0; r < R; r++)
             {
@@ -237,37 +237,37 @@ partial class DateModel : global::ModelDsl.Training.ISeq2SeqModel<DateModel.Batc
             __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 64), __Memory.AsSpan(__probs, 0, R * 4 * 11), __Memory.AsSpan(__q, 0, R * 64),
                 __Memory.AsSpan(__selfK0_0, 0, R * 11 * 64), __Memory.AsSpan(__selfV0_0, 0, R * 11 * 64), R, 1, 11, 4, 16,
                 __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
-            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(86272, 4096), p.Slice(90368, 64), R,
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(87296, 4096), p.Slice(91392, 64), R,
                 64, 64, pool: pool);
             __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
             __Kernels.LayerNorm.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
-                __Memory.AsSpan(__y, 0, R * 64), p.Slice(123648, 64), p.Slice(123712, 64), R, 64, pool: pool);
+                __Memory.AsSpan(__y, 0, R * 64), p.Slice(124672, 64), p.Slice(124736, 64), R, 64, pool: pool);
             // cross-attention: queries of this position against the memory's keys and values from Begin
-            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(90432, 4096), p.Slice(102720, 64), R,
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(91456, 4096), p.Slice(103744, 64), R,
                 64, 64, pool: pool);
             __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 64), __Memory.AsSpan(__probs, 0, R * 4 * __s), __Memory.AsSpan(__q, 0, R * 64),
                 __Memory.AsSpan(__crossK0_0, 0, R * __s * 64), __Memory.AsSpan(__crossV0_0, 0, R * __s * 64), R, 1, __s, 4, 16,
                 __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__sourceLengths, 0, R)), 0.25f, pool);
-            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(102912, 4096), p.Slice(107008, 64), R,
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(103936, 4096), p.Slice(108032, 64), R,
                 64, 64, pool: pool);
             __Kernels.Residual.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
             __Kernels.LayerNorm.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
-                __Memory.AsSpan(__x, 0, R * 64), p.Slice(123776, 64), p.Slice(123840, 64), R, 64, pool: pool);
+                __Memory.AsSpan(__x, 0, R * 64), p.Slice(124800, 64), p.Slice(124864, 64), R, 64, pool: pool);
             // feed-forward
-            __Kernels.Linear.Forward(__Memory.AsSpan(__h, 0, R * 128), __Memory.AsSpan(__y, 0, R * 64), p.Slice(107072, 8192), p.Slice(115264, 128),
+            __Kernels.Linear.Forward(__Memory.AsSpan(__h, 0, R * 128), __Memory.AsSpan(__y, 0, R * 64), p.Slice(108096, 8192), p.Slice(116288, 128),
                 R, 64, 128, __Kernels.ActivationKind.ReLU, __Memory.AsSpan(__pre, 0, R * 128), pool);
-            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__h, 0, R * 128), p.Slice(115392, 8192), p.Slice(123584, 64), R,
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__h, 0, R * 128), p.Slice(116416, 8192), p.Slice(124608, 64), R,
                 128, 64, pool: pool);
             __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
             __Kernels.LayerNorm.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
-                __Memory.AsSpan(__y, 0, R * 64), p.Slice(123904, 64), p.Slice(123968, 64), R, 64, pool: pool);
+                __Memory.AsSpan(__y, 0, R * 64), p.Slice(124928, 64), p.Slice(124992, 64), R, 64, pool: pool);
             // Decoder.Layer[1]: post-norm, self-attention over the cached positions 0..step, cross-attention to the encoder memory
             // self-attention: q, k, v of this position; k and v join the cache at position step
-            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(124032, 4096), p.Slice(136320, 64), R,
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(125056, 4096), p.Slice(137344, 64), R,
                 64, 64, pool: pool);
-            __Kernels.Linear.Forward(__Memory.AsSpan(__k, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(128128, 4096), p.Slice(136384, 64), R,
+            __Kernels.Linear.Forward(__Memory.AsSpan(__k, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(129152, 4096), p.Slice(137408, 64), R,
                 64, 64, pool: pool);
-            __Kernels.Linear.Forward(__Memory.AsSpan(__v, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(132224, 4096), p.Slice(136448, 64), R,
+            __Kernels.Linear.Forward(__Memory.AsSpan(__v, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), p.Slice(133248, 4096), p.Slice(137472, 64), R,
                 64, 64, pool: pool);
             for (int r = 0; r < R; r++)
             {
@@ -277,36 +277,36 @@ partial class DateModel : global::ModelDsl.Training.ISeq2SeqModel<DateModel.Batc
             __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 64), __Memory.AsSpan(__probs, 0, R * 4 * 11), __Memory.AsSpan(__q, 0, R * 64),
                 __Memory.AsSpan(__selfK0_1, 0, R * 11 * 64), __Memory.AsSpan(__selfV0_1, 0, R * 11 * 64), R, 1, 11, 4, 16,
                 __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__stepLengths, 0, R)), 0.25f, pool);
-            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(136512, 4096), p.Slice(140608, 64), R,
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(137536, 4096), p.Slice(141632, 64), R,
                 64, 64, pool: pool);
             __Kernels.Residual.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
             __Kernels.LayerNorm.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
-                __Memory.AsSpan(__x, 0, R * 64), p.Slice(173888, 64), p.Slice(173952, 64), R, 64, pool: pool);
+                __Memory.AsSpan(__x, 0, R * 64), p.Slice(174912, 64), p.Slice(174976, 64), R, 64, pool: pool);
             // cross-attention: queries of this position against the memory's keys and values from Begin
-            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(140672, 4096), p.Slice(152960, 64), R,
+            __Kernels.Linear.Forward(__Memory.AsSpan(__q, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), p.Slice(141696, 4096), p.Slice(153984, 64), R,
                 64, 64, pool: pool);
             __Kernels.Attention.Forward(__Memory.AsSpan(__c, 0, R * 64), __Memory.AsSpan(__probs, 0, R * 4 * __s), __Memory.AsSpan(__q, 0, R * 64),
                 __Memory.AsSpan(__crossK0_1, 0, R * __s * 64), __Memory.AsSpan(__crossV0_1, 0, R * __s * 64), R, 1, __s, 4, 16,
                 __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(__sourceLengths, 0, R)), 0.25f, pool);
             RecordAttention(R, step);
-            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(153152, 4096), p.Slice(157248, 64), R,
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__c, 0, R * 64), p.Slice(154176, 4096), p.Slice(158272, 64), R,
                 64, 64, pool: pool);
             __Kernels.Residual.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
             __Kernels.LayerNorm.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
-                __Memory.AsSpan(__y, 0, R * 64), p.Slice(174016, 64), p.Slice(174080, 64), R, 64, pool: pool);
+                __Memory.AsSpan(__y, 0, R * 64), p.Slice(175040, 64), p.Slice(175104, 64), R, 64, pool: pool);
             // feed-forward
-            __Kernels.Linear.Forward(__Memory.AsSpan(__h, 0, R * 128), __Memory.AsSpan(__x, 0, R * 64), p.Slice(157312, 8192), p.Slice(165504, 128),
+            __Kernels.Linear.Forward(__Memory.AsSpan(__h, 0, R * 128), __Memory.AsSpan(__x, 0, R * 64), p.Slice(158336, 8192), p.Slice(166528, 128),
                 R, 64, 128, __Kernels.ActivationKind.ReLU, __Memory.AsSpan(__pre, 0, R * 128), pool);
-            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__h, 0, R * 128), p.Slice(165632, 8192), p.Slice(173824, 64), R,
+            __Kernels.Linear.Forward(__Memory.AsSpan(__o, 0, R * 64), __Memory.AsSpan(__h, 0, R * 128), p.Slice(166656, 8192), p.Slice(174848, 64), R,
                 128, 64, pool: pool);
             __Kernels.Residual.Forward(__Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__x, 0, R * 64), __Memory.AsSpan(__o, 0, R * 64));
             __Kernels.LayerNorm.Forward(__Memory.AsSpan(__y, 0, R * 64), __Memory.AsSpan(__mean, 0, R), __Memory.AsSpan(__rstd, 0, R),
-                __Memory.AsSpan(__x, 0, R * 64), p.Slice(174144, 64), p.Slice(174208, 64), R, 64, pool: pool);
+                __Memory.AsSpan(__x, 0, R * 64), p.Slice(175168, 64), p.Slice(175232, 64), R, 64, pool: pool);
             // Logits (Dense) at position step
-            __Kernels.Linear.Forward(__Memory.AsSpan(__logits, 0, R * 48), __Memory.AsSpan(__y, 0, R * 64), p.Slice(174272, 3072),
-                p.Slice(177344, 48), R, 64, 48, pool: pool);
-            // log-softmax over the 48 classes
-            __Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 48), __Memory.AsSpan(__logits, 0, R * 48), R, 48, pool);
+            __Kernels.Linear.Forward(__Memory.AsSpan(__logits, 0, R * 56), __Memory.AsSpan(__y, 0, R * 64), p.Slice(175296, 3584),
+                p.Slice(178880, 56), R, 64, 56, pool: pool);
+            // log-softmax over the 56 classes
+            __Kernels.Softmax.LogForward(logProbabilities.Slice(0, R * 56), __Memory.AsSpan(__logits, 0, R * 56), R, 56, pool);
         }
 
         /// <inheritdoc/>

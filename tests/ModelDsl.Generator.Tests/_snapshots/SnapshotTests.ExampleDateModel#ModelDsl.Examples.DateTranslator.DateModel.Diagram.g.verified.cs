@@ -23,13 +23,13 @@ partial class DateModel
         "flowchart TD\n" +
         "    Source([\"Source (Input)<br/>[B,TSource]\"])\n" +
         "    Target([\"Target (Input)<br/>[B,TTarget]\"])\n" +
-        "    SourceEmbedding[\"SourceEmbedding (Embedding)<br/>[B,TSource,64]<br/>3,072 params\"]\n" +
+        "    SourceEmbedding[\"SourceEmbedding (Embedding)<br/>[B,TSource,64]<br/>3,584 params\"]\n" +
         "    SourcePositions[\"SourcePositions (SinusoidalPositions)<br/>[B,TSource,64]\"]\n" +
         "    Encoder[\"Encoder (TransformerEncoder)<br/>[B,TSource,64]<br/>66,944 params\"]\n" +
-        "    TargetEmbedding[\"TargetEmbedding (Embedding)<br/>[B,TTarget,64]<br/>3,072 params\"]\n" +
+        "    TargetEmbedding[\"TargetEmbedding (Embedding)<br/>[B,TTarget,64]<br/>3,584 params\"]\n" +
         "    TargetPositions[\"TargetPositions (LearnedPositions)<br/>[B,TTarget,64]<br/>704 params\"]\n" +
         "    Decoder[\"Decoder (TransformerDecoder)<br/>[B,TTarget,64]<br/>100,480 params\"]\n" +
-        "    Logits[\"Logits (Dense)<br/>[B,TTarget,48]<br/>3,120 params\"]\n" +
+        "    Logits[\"Logits (Dense)<br/>[B,TTarget,56]<br/>3,640 params\"]\n" +
         "    __loss{{\"CrossEntropyLoss\"}}\n" +
         "    Source --> SourceEmbedding\n" +
         "    SourceEmbedding --> SourcePositions\n" +
@@ -48,13 +48,13 @@ partial class DateModel
         "    edge [fontname=\"Helvetica\", fontsize=10];\n" +
         "    \"Source\" [label=\"Source (Input)\\n[B,TSource]\", shape=ellipse];\n" +
         "    \"Target\" [label=\"Target (Input)\\n[B,TTarget]\", shape=ellipse];\n" +
-        "    \"SourceEmbedding\" [label=\"SourceEmbedding (Embedding)\\n[B,TSource,64]\\n3,072 params\"];\n" +
+        "    \"SourceEmbedding\" [label=\"SourceEmbedding (Embedding)\\n[B,TSource,64]\\n3,584 params\"];\n" +
         "    \"SourcePositions\" [label=\"SourcePositions (SinusoidalPositions)\\n[B,TSource,64]\"];\n" +
         "    \"Encoder\" [label=\"Encoder (TransformerEncoder)\\n[B,TSource,64]\\n66,944 params\"];\n" +
-        "    \"TargetEmbedding\" [label=\"TargetEmbedding (Embedding)\\n[B,TTarget,64]\\n3,072 params\"];\n" +
+        "    \"TargetEmbedding\" [label=\"TargetEmbedding (Embedding)\\n[B,TTarget,64]\\n3,584 params\"];\n" +
         "    \"TargetPositions\" [label=\"TargetPositions (LearnedPositions)\\n[B,TTarget,64]\\n704 params\"];\n" +
         "    \"Decoder\" [label=\"Decoder (TransformerDecoder)\\n[B,TTarget,64]\\n100,480 params\"];\n" +
-        "    \"Logits\" [label=\"Logits (Dense)\\n[B,TTarget,48]\\n3,120 params\"];\n" +
+        "    \"Logits\" [label=\"Logits (Dense)\\n[B,TTarget,56]\\n3,640 params\"];\n" +
         "    \"__loss\" [label=\"CrossEntropyLoss\", shape=hexagon];\n" +
         "    \"Source\" -> \"SourceEmbedding\";\n" +
         "    \"SourceEmbedding\" -> \"SourcePositions\";\n" +

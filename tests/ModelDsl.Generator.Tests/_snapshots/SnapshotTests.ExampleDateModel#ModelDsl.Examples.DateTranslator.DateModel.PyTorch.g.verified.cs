@@ -25,17 +25,17 @@ class DateModel(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.source_embedding = nn.Embedding(48, 64)
+        self.source_embedding = nn.Embedding(56, 64)
         self.register_buffer("source_positions_table", sinusoid_table(32, 64), persistent=False)
         self.encoder = nn.TransformerEncoder(
             nn.TransformerEncoderLayer(64, 4, 128, dropout=0.0, activation="relu", batch_first=True, norm_first=False),
             2, norm=None, enable_nested_tensor=False)
-        self.target_embedding = nn.Embedding(48, 64)
+        self.target_embedding = nn.Embedding(56, 64)
         self.target_positions = nn.Embedding(11, 64)
         self.decoder = nn.TransformerDecoder(
             nn.TransformerDecoderLayer(64, 4, 128, dropout=0.0, activation="relu", batch_first=True, norm_first=False),
             2, norm=None)
-        self.logits = nn.Linear(64, 48, bias=True)
+        self.logits = nn.Linear(64, 56, bias=True)
 
     def forward(self, batch):
         lengths_source = batch["SourceLengths"]

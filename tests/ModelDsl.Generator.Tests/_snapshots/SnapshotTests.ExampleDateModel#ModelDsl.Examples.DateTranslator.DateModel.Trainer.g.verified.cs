@@ -38,7 +38,7 @@ partial class DateModel
     public sealed class Trainer : global::ModelDsl.Training.TrainerBase, global::ModelDsl.Training.IClassifierTrainer<Batch>
     {
         /// <summary>Floats in the trainer's activation arena (and in its gradient arena) at MaxBatch and the inputs' maximum lengths.</summary>
-        public const int ArenaLength = 7117568;
+        public const int ArenaLength = 7128832;
 
         /// <summary>
         /// Float offsets of the activations in the arena <c>a</c> and its gradient <c>d</c> (same layout), planned for MaxBatch and the
@@ -48,7 +48,9 @@ partial class DateModel
         {
             public const int source_embedding_output = 0; // BTSource * 64 floats, at most 131,072
             public const int source_positions_output = 131072; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_qkv = 262144; // BTSource * 192 floats, at most 393,216
+            public const int encoder_layers_0_self_attn_q = 262144; // BTSource * 64 floats, at most 131,072
+            public const int encoder_layers_0_self_attn_k = 393216; // BTSource * 64 floats, at most 131,072
+            public const int encoder_layers_0_self_attn_v = 524288; // BTSource * 64 floats, at most 131,072
             public const int encoder_layers_0_self_attn_probs = 655360; // B * 4 * TSource * TSource floats, at most 262,144
             public const int encoder_layers_0_self_attn_context = 917504; // BTSource * 64 floats, at most 131,072
             public const int encoder_layers_0_self_attn_output = 1048576; // BTSource * 64 floats, at most 131,072
@@ -63,7 +65,9 @@ partial class DateModel
             public const int encoder_layers_0_norm2_output = 2232320; // BTSource * 64 floats, at most 131,072
             public const int encoder_layers_0_norm2_mean = 2363392; // BTSource floats, at most 2,048
             public const int encoder_layers_0_norm2_rstd = 2365440; // BTSource floats, at most 2,048
-            public const int encoder_layers_1_self_attn_qkv = 2367488; // BTSource * 192 floats, at most 393,216
+            public const int encoder_layers_1_self_attn_q = 2367488; // BTSource * 64 floats, at most 131,072
+            public const int encoder_layers_1_self_attn_k = 2498560; // BTSource * 64 floats, at most 131,072
+            public const int encoder_layers_1_self_attn_v = 2629632; // BTSource * 64 floats, at most 131,072
             public const int encoder_layers_1_self_attn_probs = 2760704; // B * 4 * TSource * TSource floats, at most 262,144
             public const int encoder_layers_1_self_attn_context = 3022848; // BTSource * 64 floats, at most 131,072
             public const int encoder_layers_1_self_attn_output = 3153920; // BTSource * 64 floats, at most 131,072
@@ -80,7 +84,9 @@ partial class DateModel
             public const int encoder_layers_1_norm2_rstd = 4470784; // BTSource floats, at most 2,048
             public const int target_embedding_output = 4472832; // BTTarget * 64 floats, at most 45,056
             public const int target_positions_output = 4517888; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_0_self_attn_qkv = 4562944; // BTTarget * 192 floats, at most 135,168
+            public const int decoder_layers_0_self_attn_q = 4562944; // BTTarget * 64 floats, at most 45,056
+            public const int decoder_layers_0_self_attn_k = 4608000; // BTTarget * 64 floats, at most 45,056
+            public const int decoder_layers_0_self_attn_v = 4653056; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_0_self_attn_probs = 4698112; // B * 4 * TTarget * TTarget floats, at most 30,976
             public const int decoder_layers_0_self_attn_context = 4729088; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_0_self_attn_output = 4774144; // BTTarget * 64 floats, at most 45,056
@@ -89,7 +95,8 @@ partial class DateModel
             public const int decoder_layers_0_norm1_mean = 4909312; // BTTarget floats, at most 704
             public const int decoder_layers_0_norm1_rstd = 4910016; // BTTarget floats, at most 704
             public const int decoder_layers_0_multihead_attn_q = 4910720; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_0_multihead_attn_kv = 4955776; // BTSource * 128 floats, at most 262,144
+            public const int decoder_layers_0_multihead_attn_k = 4955776; // BTSource * 64 floats, at most 131,072
+            public const int decoder_layers_0_multihead_attn_v = 5086848; // BTSource * 64 floats, at most 131,072
             public const int decoder_layers_0_multihead_attn_probs = 5217920; // B * 4 * TTarget * TSource floats, at most 90,112
             public const int decoder_layers_0_multihead_attn_context = 5308032; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_0_multihead_attn_output = 5353088; // BTTarget * 64 floats, at most 45,056
@@ -104,7 +111,9 @@ partial class DateModel
             public const int decoder_layers_0_norm3_output = 5760000; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_0_norm3_mean = 5805056; // BTTarget floats, at most 704
             public const int decoder_layers_0_norm3_rstd = 5805760; // BTTarget floats, at most 704
-            public const int decoder_layers_1_self_attn_qkv = 5806464; // BTTarget * 192 floats, at most 135,168
+            public const int decoder_layers_1_self_attn_q = 5806464; // BTTarget * 64 floats, at most 45,056
+            public const int decoder_layers_1_self_attn_k = 5851520; // BTTarget * 64 floats, at most 45,056
+            public const int decoder_layers_1_self_attn_v = 5896576; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_1_self_attn_probs = 5941632; // B * 4 * TTarget * TTarget floats, at most 30,976
             public const int decoder_layers_1_self_attn_context = 5972608; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_1_self_attn_output = 6017664; // BTTarget * 64 floats, at most 45,056
@@ -113,7 +122,8 @@ partial class DateModel
             public const int decoder_layers_1_norm1_mean = 6152832; // BTTarget floats, at most 704
             public const int decoder_layers_1_norm1_rstd = 6153536; // BTTarget floats, at most 704
             public const int decoder_layers_1_multihead_attn_q = 6154240; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_1_multihead_attn_kv = 6199296; // BTSource * 128 floats, at most 262,144
+            public const int decoder_layers_1_multihead_attn_k = 6199296; // BTSource * 64 floats, at most 131,072
+            public const int decoder_layers_1_multihead_attn_v = 6330368; // BTSource * 64 floats, at most 131,072
             public const int decoder_layers_1_multihead_attn_probs = 6461440; // B * 4 * TTarget * TSource floats, at most 90,112
             public const int decoder_layers_1_multihead_attn_context = 6551552; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_1_multihead_attn_output = 6596608; // BTTarget * 64 floats, at most 45,056
@@ -128,8 +138,8 @@ partial class DateModel
             public const int decoder_layers_1_norm3_output = 7003520; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_1_norm3_mean = 7048576; // BTTarget floats, at most 704
             public const int decoder_layers_1_norm3_rstd = 7049280; // BTTarget floats, at most 704
-            public const int logits = 7049984; // BTTarget * 48 floats, at most 33,792
-            public const int loss_log_probs = 7083776; // BTTarget * 48 floats, at most 33,792
+            public const int logits = 7049984; // BTTarget * 56 floats, at most 39,424
+            public const int loss_log_probs = 7089408; // BTTarget * 56 floats, at most 39,424
         }
 
         private readonly DateModel __model;
@@ -165,8 +175,8 @@ partial class DateModel
         /// <summary>The model this trainer updates.</summary>
         public DateModel Model => __model;
 
-        /// <summary>Logits of the last forward pass, <c>[B, 48]</c> per position (<c>[B, T, 48]</c>), row-major.</summary>
-        public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(7049984, __rows * 48);
+        /// <summary>Logits of the last forward pass, <c>[B, 56]</c> per position (<c>[B, T, 56]</c>), row-major.</summary>
+        public global::System.ReadOnlySpan<float> Logits => __activations.Span.Slice(7049984, __rows * 56);
 
         /// <summary>One training step: zero the gradients, forward, backward, optional clipping, optimizer update.</summary>
         /// <param name="batch">The batch (its <c>Count</c> rows are used).</param>
@@ -186,7 +196,7 @@ partial class DateModel
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
+            Gradients.Span.Clear();
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
@@ -235,7 +245,7 @@ partial class DateModel
         /// <exception cref="global::System.InvalidOperationException">Always: Logits predicts per position; use <see cref="Predict(int,
         /// int)"/>.</exception>
         public int Predict(int row) => throw new global::System.InvalidOperationException(
-            "DateModel.Trainer.Predict(row): Logits predicts one class per position ([B, T, 48]); call Predict(row, position).");
+            "DateModel.Trainer.Predict(row): Logits predicts one class per position ([B, T, 56]); call Predict(row, position).");
 
         /// <summary>The most likely class at <paramref name="position"/> of row <paramref name="row"/> of the last forward pass, for a per-position
         /// head.</summary>
@@ -244,7 +254,7 @@ partial class DateModel
         /// <returns>The argmax class (the first on ties).</returns>
         public int Predict(int row, int position) => ArgMax(LogitsOf(row, position));
 
-        /// <summary>The logits at <paramref name="position"/> of row <paramref name="row"/> of the last forward pass, <c>[48]</c>.</summary>
+        /// <summary>The logits at <paramref name="position"/> of row <paramref name="row"/> of the last forward pass, <c>[56]</c>.</summary>
         public global::System.ReadOnlySpan<float> LogitsOf(int row, int position)
         {
             CheckRow(row);
@@ -254,7 +264,7 @@ partial class DateModel
                     $"DateModel.Trainer: position {position} must be in [0, {__t_Target}) (the longest Target row of the last forward pass).");
             }
 
-            return Logits.Slice((row * __t_Target + position) * 48, 48);
+            return Logits.Slice((row * __t_Target + position) * 56, 56);
         }
 
         private void CheckRow(int row)
@@ -279,7 +289,7 @@ partial class DateModel
         {
             int B = __b;
             int T = __t_Target;
-            global::System.ReadOnlySpan<float> logits = __activations.Span.Slice(7049984, B * T * 48);
+            global::System.ReadOnlySpan<float> logits = __activations.Span.Slice(7049984, B * T * 56);
             ulong counter = (ulong)Steps * 704UL;
             for (int b = 0; b < B; b++)
             {
@@ -290,7 +300,7 @@ partial class DateModel
                         continue;
                     }
 
-                    global::System.ReadOnlySpan<float> row = logits.Slice(((b * T) + t - 1) * 48, 48);
+                    global::System.ReadOnlySpan<float> row = logits.Slice(((b * T) + t - 1) * 56, 56);
                     int best = 0;
                     for (int c = 1; c < row.Length; c++)
                     {
@@ -391,262 +401,308 @@ partial class DateModel
             int BTTarget = B * TTarget;
             global::System.Span<float> p = __model.__parameters.Span;
             global::System.Span<float> a = __activations.Span;
-            // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,64], source_embedding.weight params[0..3072)
-            __Kernels.Embedding.Forward(a.Slice(Arena.source_embedding_output, BTSource * 64), p.Slice(0, 3072),
-                __Memory.AsSpan(__ids_Source, 0, BTSource), 48, 64);
+            // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,64], source_embedding.weight params[0..3584)
+            __Kernels.Embedding.Forward(a.Slice(Arena.source_embedding_output, BTSource * 64), p.Slice(0, 3584),
+                __Memory.AsSpan(__ids_Source, 0, BTSource), 56, 64);
             // SourcePositions (SinusoidalPositions): [B,TSource,64] -> [B,TSource,64]: adds the fixed sinusoid table (32 x 64)
             __Kernels.SinusoidalPositions.Forward(a.Slice(Arena.source_positions_output, BTSource * 64),
                 a.Slice(Arena.source_embedding_output, BTSource * 64), __sinusoid0, B, TSource, 64);
             // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
-                // [B,TSource,64] -> [B,TSource,192]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3072, 12288), p.Slice(15360, 192), BTSource, 64, 192, pool: Pool);
-                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
-                // [B,4,TSource,TSource]
+                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
+                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3584, 4096), p.Slice(15872, 64), BTSource, 64, 64, pool: Pool);
+                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
+                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(7680, 4096), p.Slice(15936, 64), BTSource, 64, 64, pool: Pool);
+                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
+                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(11776, 4096), p.Slice(16000, 64), BTSource, 64, 64, pool: Pool);
+                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
-                    a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
-                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
-                    Pool);
-                // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648),
+                    a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[16064..20160),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(15552, 4096), p.Slice(19648, 64), BTSource, 64, 64,
+                    a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(16064, 4096), p.Slice(20160, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight
-                // params[36288..36352), encoder.layers.0.norm1.bias params[36352..36416)
-                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
-                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64,
-                    pool: Pool);
-                // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19712..27904), [B,TSource,64] -> [B,TSource,128]
+                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
+                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
+                    a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), Pool);
+                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight params[36800..36864), encoder.layers.0.norm1.bias
+                // params[36864..36928)
+                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
+                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), p.Slice(36800, 64), p.Slice(36864, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[20224..28416), [B,TSource,64] -> [B,TSource,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
-                    a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), p.Slice(19712, 8192), p.Slice(27904, 128), BTSource, 64, 128,
+                    a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), p.Slice(20224, 8192), p.Slice(28416, 128), BTSource, 64, 128,
                     __Kernels.ActivationKind.ReLU, a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BTSource * 128), Pool);
-                // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28032..36224), [B,TSource,128] -> [B,TSource,64]
+                // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28544..36736), [B,TSource,128] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), p.Slice(28032, 8192), p.Slice(36224, 64), BTSource, 128, 64,
+                    a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), p.Slice(28544, 8192), p.Slice(36736, 64), BTSource, 128, 64,
                     pool: Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
-                // params[36416..36480), encoder.layers.0.norm2.bias params[36480..36544)
-                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
-                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
+                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), Pool);
+                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight params[36928..36992), encoder.layers.0.norm2.bias
+                // params[36992..37056)
+                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
+                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), p.Slice(36928, 64), p.Slice(36992, 64), BTSource, 64, pool: Pool);
             }
             // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
-                // [B,TSource,64] -> [B,TSource,192]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(36544, 12288), p.Slice(48832, 192), BTSource, 64, 192,
+                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(37056, 4096), p.Slice(49344, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
-                // [B,4,TSource,TSource]
+                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(41152, 4096), p.Slice(49408, 64), BTSource, 64, 64,
+                    pool: Pool);
+                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(45248, 4096), p.Slice(49472, 64), BTSource, 64, 64,
+                    pool: Pool);
+                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource),
-                    a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
-                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
-                    Pool);
-                // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120),
+                    a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49536..53632),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), p.Slice(49024, 4096), p.Slice(53120, 64), BTSource, 64, 64,
+                    a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), p.Slice(49536, 4096), p.Slice(53632, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight
-                // params[69760..69824), encoder.layers.1.norm1.bias params[69824..69888)
-                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource),
-                    a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64,
-                    pool: Pool);
-                // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53184..61376), [B,TSource,64] -> [B,TSource,128]
+                // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
+                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
+                    Pool);
+                // Encoder.Layer[1].norm1: LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight params[70272..70336), encoder.layers.1.norm1.bias
+                // params[70336..70400)
+                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource),
+                    a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), p.Slice(70272, 64), p.Slice(70336, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53696..61888), [B,TSource,64] -> [B,TSource,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128),
-                    a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), p.Slice(53184, 8192), p.Slice(61376, 128), BTSource, 64, 128,
+                    a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), p.Slice(53696, 8192), p.Slice(61888, 128), BTSource, 64, 128,
                     __Kernels.ActivationKind.ReLU, a.Slice(Arena.encoder_layers_1_linear1_output_pre_activation, BTSource * 128), Pool);
-                // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61504..69696), [B,TSource,128] -> [B,TSource,64]
+                // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[62016..70208), [B,TSource,128] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), p.Slice(61504, 8192), p.Slice(69696, 64), BTSource, 128, 64,
+                    a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), p.Slice(62016, 8192), p.Slice(70208, 64), BTSource, 128, 64,
                     pool: Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight
-                // params[69888..69952), encoder.layers.1.norm2.bias params[69952..70016)
-                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource),
-                    a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
+                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), Pool);
+                // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight params[70400..70464), encoder.layers.1.norm2.bias
+                // params[70464..70528)
+                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource),
+                    a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), p.Slice(70400, 64), p.Slice(70464, 64), BTSource, 64, pool: Pool);
             }
-            // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,64], target_embedding.weight params[70016..73088)
-            __Kernels.Embedding.Forward(a.Slice(Arena.target_embedding_output, BTTarget * 64), p.Slice(70016, 3072),
-                __Memory.AsSpan(__ids_Target, 0, BTTarget), 48, 64);
-            // TargetPositions (LearnedPositions): [B,TTarget,64] -> [B,TTarget,64], target_positions.weight params[73088..73792)
+            // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,64], target_embedding.weight params[70528..74112)
+            __Kernels.Embedding.Forward(a.Slice(Arena.target_embedding_output, BTTarget * 64), p.Slice(70528, 3584),
+                __Memory.AsSpan(__ids_Target, 0, BTTarget), 56, 64);
+            // TargetPositions (LearnedPositions): [B,TTarget,64] -> [B,TTarget,64], target_positions.weight params[74112..74816)
             __Kernels.LearnedPositions.Forward(a.Slice(Arena.target_positions_output, BTTarget * 64),
-                a.Slice(Arena.target_embedding_output, BTTarget * 64), p.Slice(73088, 704), B, TTarget, 64);
+                a.Slice(Arena.target_embedding_output, BTTarget * 64), p.Slice(74112, 704), B, TTarget, 64);
             // Decoder.Layer[0]: post-norm Transformer decoder layer [B,TTarget,64], 4 heads of 16, mask causal, cross-attention to Encoder (memory
             // key padding), ff 128
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.0.self_attn.in_proj_weight [192, 64],
-                // [B,TTarget,64] -> [B,TTarget,192]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(73792, 12288), p.Slice(86080, 192), BTTarget, 64, 192, pool: Pool);
-                // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64] (row strides 192, 192), probs
-                // [B,4,TTarget,TTarget]
+                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
+                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(74816, 4096), p.Slice(87104, 64), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64),
+                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(78912, 4096), p.Slice(87168, 64), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
+                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(83008, 4096), p.Slice(87232, 64), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64], probs [B,4,TTarget,TTarget]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget),
-                    a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
-                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
-                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192, B, TTarget, TTarget, 4, 16, mask, 0.25f,
-                    Pool);
-                // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368),
+                    a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
+                // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[87296..91392),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), p.Slice(86272, 4096), p.Slice(90368, 64), BTTarget, 64, 64,
+                    a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), p.Slice(87296, 4096), p.Slice(91392, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight
-                // params[123648..123712), decoder.layers.0.norm1.bias params[123712..123776)
-                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget), a.Slice(Arena.target_positions_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), p.Slice(123648, 64), p.Slice(123712, 64), BTTarget, 64,
-                    pool: Pool);
+                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
+                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
+                    a.Slice(Arena.target_positions_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), Pool);
+                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight params[124672..124736), decoder.layers.0.norm1.bias
+                // params[124736..124800)
+                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), p.Slice(124672, 64), p.Slice(124736, 64), BTTarget, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), p.Slice(90432, 4096), p.Slice(102720, 64), BTTarget, 64, 64,
+                    a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), p.Slice(91456, 4096), p.Slice(103744, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[0].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
-                // decoder.layers.0.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
-                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(94528, 8192), p.Slice(102784, 128), BTSource, 64, 128,
+                // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(95552, 4096), p.Slice(103808, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64] (row strides 64, 128),
-                // probs [B,4,TTarget,TSource]
+                // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(99648, 4096), p.Slice(103872, 64), BTSource, 64, 64,
+                    pool: Pool);
+                // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64], probs
+                // [B,4,TTarget,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128, B, TTarget, TSource, 4, 16, memoryMask,
-                    0.25f, Pool);
-                // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
+                // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[103936..108032),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(102912, 4096), p.Slice(107008, 64), BTTarget, 64,
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(103936, 4096), p.Slice(108032, 64), BTTarget, 64,
                     64, pool: Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight
-                // params[123776..123840), decoder.layers.0.norm2.bias params[123840..123904)
-                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), p.Slice(123776, 64), p.Slice(123840, 64), BTTarget, 64,
-                    pool: Pool);
-                // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[107072..115264), [B,TTarget,64] -> [B,TTarget,128]
+                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
+                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
+                    Pool);
+                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight params[124800..124864), decoder.layers.0.norm2.bias
+                // params[124864..124928)
+                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), p.Slice(124800, 64), p.Slice(124864, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[108096..116288), [B,TTarget,64] -> [B,TTarget,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128),
-                    a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), p.Slice(107072, 8192), p.Slice(115264, 128), BTTarget, 64, 128,
+                    a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), p.Slice(108096, 8192), p.Slice(116288, 128), BTTarget, 64, 128,
                     __Kernels.ActivationKind.ReLU, a.Slice(Arena.decoder_layers_0_linear1_output_pre_activation, BTTarget * 128), Pool);
-                // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[115392..123584), [B,TTarget,128] -> [B,TTarget,64]
+                // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[116416..124608), [B,TTarget,128] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), p.Slice(115392, 8192), p.Slice(123584, 64), BTTarget, 128, 64,
+                    a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), p.Slice(116416, 8192), p.Slice(124608, 64), BTTarget, 128, 64,
                     pool: Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight
-                // params[123904..123968), decoder.layers.0.norm3.bias params[123968..124032)
-                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), p.Slice(123904, 64), p.Slice(123968, 64), BTTarget, 64,
-                    pool: Pool);
+                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,64]
+                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), Pool);
+                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight params[124928..124992), decoder.layers.0.norm3.bias
+                // params[124992..125056)
+                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), p.Slice(124928, 64), p.Slice(124992, 64), BTTarget, 64, pool: Pool);
             }
             // Decoder.Layer[1]: post-norm Transformer decoder layer [B,TTarget,64], 4 heads of 16, mask causal, cross-attention to Encoder (memory
             // key padding), ff 128
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.1.self_attn.in_proj_weight [192, 64],
-                // [B,TTarget,64] -> [B,TTarget,192]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
-                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(124032, 12288), p.Slice(136320, 192), BTTarget, 64, 192,
+                // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(125056, 4096), p.Slice(137344, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64] (row strides 192, 192), probs
-                // [B,4,TTarget,TTarget]
+                // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(129152, 4096), p.Slice(137408, 64), BTTarget, 64, 64,
+                    pool: Pool);
+                // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(133248, 4096), p.Slice(137472, 64), BTTarget, 64, 64,
+                    pool: Pool);
+                // Decoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64], probs [B,4,TTarget,TTarget]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_probs, B * 4 * TTarget * TTarget),
-                    a.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
-                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 64, BTTarget * 192 - 64),
-                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192, B, TTarget, TTarget, 4, 16, mask, 0.25f,
-                    Pool);
-                // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608),
+                    a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
+                // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[137536..141632),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), p.Slice(136512, 4096), p.Slice(140608, 64), BTTarget, 64, 64,
+                    a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), p.Slice(137536, 4096), p.Slice(141632, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm1.weight
-                // params[173888..173952), decoder.layers.1.norm1.bias params[173952..174016)
-                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm1_mean, BTTarget),
-                    a.Slice(Arena.decoder_layers_1_norm1_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), p.Slice(173888, 64), p.Slice(173952, 64), BTTarget, 64,
-                    pool: Pool);
+                // Decoder.Layer[1]: residual1 = x + self-attention, [B,TTarget,64]
+                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
+                    Pool);
+                // Decoder.Layer[1].norm1: LayerNorm [B,TTarget,64], decoder.layers.1.norm1.weight params[174912..174976), decoder.layers.1.norm1.bias
+                // params[174976..175040)
+                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm1_rstd, BTTarget),
+                    a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), p.Slice(174912, 64), p.Slice(174976, 64), BTTarget, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), p.Slice(140672, 4096), p.Slice(152960, 64), BTTarget, 64, 64,
+                    a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), p.Slice(141696, 4096), p.Slice(153984, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[1].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
-                // decoder.layers.1.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
-                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(144768, 8192), p.Slice(153024, 128), BTSource, 64, 128,
+                // Decoder.Layer[1].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.1.multihead_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(145792, 4096), p.Slice(154048, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[1].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64] (row strides 64, 128),
-                // probs [B,4,TTarget,TSource]
+                // Decoder.Layer[1].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.1.multihead_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(149888, 4096), p.Slice(154112, 64), BTSource, 64, 64,
+                    pool: Pool);
+                // Decoder.Layer[1].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64], probs
+                // [B,4,TTarget,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_multihead_attn_probs, B * 4 * TTarget * TSource),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128, B, TTarget, TSource, 4, 16, memoryMask,
-                    0.25f, Pool);
-                // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
+                // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[154176..158272),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), p.Slice(153152, 4096), p.Slice(157248, 64), BTTarget, 64,
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), p.Slice(154176, 4096), p.Slice(158272, 64), BTTarget, 64,
                     64, pool: Pool);
-                // Decoder.Layer[1]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm2.weight
-                // params[174016..174080), decoder.layers.1.norm2.bias params[174080..174144)
-                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm2_mean, BTTarget),
-                    a.Slice(Arena.decoder_layers_1_norm2_rstd, BTTarget), a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), p.Slice(174016, 64), p.Slice(174080, 64), BTTarget, 64,
-                    pool: Pool);
-                // Decoder.Layer[1].linear1 + activation, decoder.layers.1.linear1.weight params[157312..165504), [B,TTarget,64] -> [B,TTarget,128]
+                // Decoder.Layer[1]: residual2 = x + cross-attention, [B,TTarget,64]
+                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64),
+                    Pool);
+                // Decoder.Layer[1].norm2: LayerNorm [B,TTarget,64], decoder.layers.1.norm2.weight params[175040..175104), decoder.layers.1.norm2.bias
+                // params[175104..175168)
+                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm2_rstd, BTTarget),
+                    a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64), p.Slice(175040, 64), p.Slice(175104, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[1].linear1 + activation, decoder.layers.1.linear1.weight params[158336..166528), [B,TTarget,64] -> [B,TTarget,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128),
-                    a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), p.Slice(157312, 8192), p.Slice(165504, 128), BTTarget, 64, 128,
+                    a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), p.Slice(158336, 8192), p.Slice(166528, 128), BTTarget, 64, 128,
                     __Kernels.ActivationKind.ReLU, a.Slice(Arena.decoder_layers_1_linear1_output_pre_activation, BTTarget * 128), Pool);
-                // Decoder.Layer[1].linear2, decoder.layers.1.linear2.weight params[165632..173824), [B,TTarget,128] -> [B,TTarget,64]
+                // Decoder.Layer[1].linear2, decoder.layers.1.linear2.weight params[166656..174848), [B,TTarget,128] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), p.Slice(165632, 8192), p.Slice(173824, 64), BTTarget, 128, 64,
+                    a.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), p.Slice(166656, 8192), p.Slice(174848, 64), BTTarget, 128, 64,
                     pool: Pool);
-                // Decoder.Layer[1]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm3.weight
-                // params[174144..174208), decoder.layers.1.norm3.bias params[174208..174272)
-                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm3_mean, BTTarget),
-                    a.Slice(Arena.decoder_layers_1_norm3_rstd, BTTarget), a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), p.Slice(174144, 64), p.Slice(174208, 64), BTTarget, 64,
-                    pool: Pool);
+                // Decoder.Layer[1]: residual3 = x + feed-forward, [B,TTarget,64]
+                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), Pool);
+                // Decoder.Layer[1].norm3: LayerNorm [B,TTarget,64], decoder.layers.1.norm3.weight params[175168..175232), decoder.layers.1.norm3.bias
+                // params[175232..175296)
+                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm3_rstd, BTTarget),
+                    a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), p.Slice(175168, 64), p.Slice(175232, 64), BTTarget, 64, pool: Pool);
             }
-            // Logits (Dense): [B,TTarget,64] -> [B,TTarget,48], logits.weight params[174272..177344), logits.bias params[177344..177392),
-            // [B,TTarget,64] -> [B,TTarget,48]
-            __Kernels.Linear.Forward(a.Slice(Arena.logits, BTTarget * 48), a.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64),
-                p.Slice(174272, 3072), p.Slice(177344, 48), BTTarget, 64, 48, pool: Pool);
-            // Loss: cross-entropy over BTTarget rows of 48 classes, label smoothing 0, ignore index -100
+            // Logits (Dense): [B,TTarget,64] -> [B,TTarget,56], logits.weight params[175296..178880), logits.bias params[178880..178936),
+            // [B,TTarget,64] -> [B,TTarget,56]
+            __Kernels.Linear.Forward(a.Slice(Arena.logits, BTTarget * 56), a.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64),
+                p.Slice(175296, 3584), p.Slice(178880, 56), BTTarget, 64, 56, pool: Pool);
+            // Loss: cross-entropy over BTTarget rows of 56 classes, label smoothing 0, ignore index -100
             __rows = BTTarget;
-            return __Kernels.CrossEntropy.Forward(a.Slice(Arena.loss_log_probs, BTTarget * 48), a.Slice(Arena.logits, BTTarget * 48),
-                __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, Pool);
+            return __Kernels.CrossEntropy.Forward(a.Slice(Arena.loss_log_probs, BTTarget * 56), a.Slice(Arena.logits, BTTarget * 56),
+                __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 56, 0.0f, -100, Pool);
         }
 
         /// <summary>Backward pass of the last forward: accumulates into the (zeroed) gradients, the forward in reverse.</summary>
@@ -662,277 +718,327 @@ partial class DateModel
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
+            d.Clear();
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
-            __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 48), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 48),
-                __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 48, 0.0f, -100, Pool);
-            // Logits (Dense): [B,TTarget,64] -> [B,TTarget,48], logits.weight params[174272..177344), logits.bias params[177344..177392),
-            // [B,TTarget,64] -> [B,TTarget,48]
-            __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64), g.Slice(174272, 3072), g.Slice(177344, 48),
-                d.Slice(Arena.logits, BTTarget * 48), a.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64), p.Slice(174272, 3072), BTTarget,
-                64, 48, pool: Pool);
+            __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 56), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 56),
+                __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 56, 0.0f, -100, Pool);
+            // Logits (Dense): [B,TTarget,64] -> [B,TTarget,56], logits.weight params[175296..178880), logits.bias params[178880..178936),
+            // [B,TTarget,64] -> [B,TTarget,56]
+            __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64), g.Slice(175296, 3584), g.Slice(178880, 56),
+                d.Slice(Arena.logits, BTTarget * 56), a.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64), p.Slice(175296, 3584), BTTarget,
+                64, 56, pool: Pool);
             // Decoder.Layer[1] (backward)
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[1]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm3.weight
-                // params[174144..174208), decoder.layers.1.norm3.bias params[174208..174272)
-                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), g.Slice(174144, 64), g.Slice(174208, 64),
+                // Decoder.Layer[1].norm3: LayerNorm [B,TTarget,64]
+                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), g.Slice(175168, 64), g.Slice(175232, 64),
                     d.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64),
-                    p.Slice(174144, 64), a.Slice(Arena.decoder_layers_1_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm3_rstd, BTTarget),
+                    p.Slice(175168, 64), a.Slice(Arena.decoder_layers_1_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm3_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[1].linear2, decoder.layers.1.linear2.weight params[165632..173824), [B,TTarget,128] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), g.Slice(165632, 8192), g.Slice(173824, 64),
+                // Decoder.Layer[1]: residual3 = x + feed-forward, [B,TTarget,64]
+                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), Pool);
+                // Decoder.Layer[1].linear2, decoder.layers.1.linear2.weight params[166656..174848), [B,TTarget,128] -> [B,TTarget,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), g.Slice(166656, 8192), g.Slice(174848, 64),
                     d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128),
-                    p.Slice(165632, 8192), BTTarget, 128, 64, pool: Pool);
-                // Decoder.Layer[1].linear1 + activation, decoder.layers.1.linear1.weight params[157312..165504), [B,TTarget,64] -> [B,TTarget,128]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), g.Slice(157312, 8192), g.Slice(165504, 128),
+                    p.Slice(166656, 8192), BTTarget, 128, 64, pool: Pool);
+                // Decoder.Layer[1].linear1 + activation, decoder.layers.1.linear1.weight params[158336..166528), [B,TTarget,64] -> [B,TTarget,128]
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), g.Slice(158336, 8192), g.Slice(166528, 128),
                     d.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
-                    p.Slice(157312, 8192), BTTarget, 64, 128, __Kernels.ActivationKind.ReLU,
+                    p.Slice(158336, 8192), BTTarget, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.decoder_layers_1_linear1_output_pre_activation, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
-                // Decoder.Layer[1]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm2.weight
-                // params[174016..174080), decoder.layers.1.norm2.bias params[174080..174144)
-                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), g.Slice(174016, 64), g.Slice(174080, 64),
+                // Decoder.Layer[1].norm2: LayerNorm [B,TTarget,64]
+                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64), g.Slice(175040, 64), g.Slice(175104, 64),
                     d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64),
-                    p.Slice(174016, 64), a.Slice(Arena.decoder_layers_1_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm2_rstd, BTTarget),
+                    p.Slice(175040, 64), a.Slice(Arena.decoder_layers_1_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm2_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[153152..157248),
+                // Decoder.Layer[1]: residual2 = x + cross-attention, [B,TTarget,64]
+                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64),
+                    Pool);
+                // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[154176..158272),
                 // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), g.Slice(153152, 4096),
-                    g.Slice(157248, 64), d.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), p.Slice(153152, 4096), BTTarget, 64, 64, pool: Pool);
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), g.Slice(154176, 4096),
+                    g.Slice(158272, 64), d.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), p.Slice(154176, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn: attention
                 __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_kv + 64, BTSource * 128 - 64),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64), d.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64),
                     d.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128,
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64),
                     a.Slice(Arena.decoder_layers_1_multihead_attn_probs, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), g.Slice(140672, 4096), g.Slice(152960, 64),
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), g.Slice(141696, 4096), g.Slice(153984, 64),
                     d.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
-                    p.Slice(140672, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[1].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
-                // decoder.layers.1.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(144768, 8192), g.Slice(153024, 128),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    p.Slice(144768, 8192), BTSource, 64, 128, pool: Pool);
-                // Decoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm1.weight
-                // params[173888..173952), decoder.layers.1.norm1.bias params[173952..174016)
-                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), g.Slice(173888, 64), g.Slice(173952, 64),
+                    p.Slice(141696, 4096), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[1].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.1.multihead_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(145792, 4096), g.Slice(154048, 64),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                    p.Slice(145792, 4096), BTSource, 64, 64, pool: Pool);
+                // Decoder.Layer[1].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.1.multihead_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(149888, 4096), g.Slice(154112, 64),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                    p.Slice(149888, 4096), BTSource, 64, 64, pool: Pool);
+                // Decoder.Layer[1].norm1: LayerNorm [B,TTarget,64]
+                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), g.Slice(174912, 64), g.Slice(174976, 64),
                     d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64),
-                    p.Slice(173888, 64), a.Slice(Arena.decoder_layers_1_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm1_rstd, BTTarget),
+                    p.Slice(174912, 64), a.Slice(Arena.decoder_layers_1_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm1_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[136512..140608),
+                // Decoder.Layer[1]: residual1 = x + self-attention, [B,TTarget,64]
+                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), Pool);
+                // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[137536..141632),
                 // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), g.Slice(136512, 4096),
-                    g.Slice(140608, 64), d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), p.Slice(136512, 4096), BTTarget, 64, 64, pool: Pool);
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), g.Slice(137536, 4096),
+                    g.Slice(141632, 64), d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), p.Slice(137536, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
-                    d.Slice(Arena.decoder_layers_1_self_attn_qkv + 64, BTTarget * 192 - 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_qkv + 128, BTTarget * 192 - 128),
-                    d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
-                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 64, BTTarget * 192 - 64),
-                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192,
+                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64), d.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_probs, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.1.self_attn.in_proj_weight [192, 64],
-                // [B,TTarget,64] -> [B,TTarget,192]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(124032, 12288), g.Slice(136320, 192),
-                    d.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    p.Slice(124032, 12288), BTTarget, 64, 192, pool: Pool);
+                // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(125056, 4096), g.Slice(137344, 64),
+                    d.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    p.Slice(125056, 4096), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(129152, 4096), g.Slice(137408, 64),
+                    d.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    p.Slice(129152, 4096), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(133248, 4096), g.Slice(137472, 64),
+                    d.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    p.Slice(133248, 4096), BTTarget, 64, 64, pool: Pool);
             }
             // Decoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight
-                // params[123904..123968), decoder.layers.0.norm3.bias params[123968..124032)
-                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), g.Slice(123904, 64), g.Slice(123968, 64),
+                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64]
+                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), g.Slice(124928, 64), g.Slice(124992, 64),
                     d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
-                    p.Slice(123904, 64), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
+                    p.Slice(124928, 64), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[115392..123584), [B,TTarget,128] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), g.Slice(115392, 8192), g.Slice(123584, 64),
+                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,64]
+                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), Pool);
+                // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[116416..124608), [B,TTarget,128] -> [B,TTarget,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), g.Slice(116416, 8192), g.Slice(124608, 64),
                     d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128),
-                    p.Slice(115392, 8192), BTTarget, 128, 64, pool: Pool);
-                // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[107072..115264), [B,TTarget,64] -> [B,TTarget,128]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), g.Slice(107072, 8192), g.Slice(115264, 128),
+                    p.Slice(116416, 8192), BTTarget, 128, 64, pool: Pool);
+                // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[108096..116288), [B,TTarget,64] -> [B,TTarget,128]
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), g.Slice(108096, 8192), g.Slice(116288, 128),
                     d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    p.Slice(107072, 8192), BTTarget, 64, 128, __Kernels.ActivationKind.ReLU,
+                    p.Slice(108096, 8192), BTTarget, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.decoder_layers_0_linear1_output_pre_activation, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight
-                // params[123776..123840), decoder.layers.0.norm2.bias params[123840..123904)
-                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), g.Slice(123776, 64), g.Slice(123840, 64),
+                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,64]
+                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), g.Slice(124800, 64), g.Slice(124864, 64),
                     d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
-                    p.Slice(123776, 64), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
+                    p.Slice(124800, 64), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[102912..107008),
+                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
+                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
+                    Pool);
+                // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[103936..108032),
                 // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), g.Slice(102912, 4096),
-                    g.Slice(107008, 64), d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(102912, 4096), BTTarget, 64, 64, pool: Pool);
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), g.Slice(103936, 4096),
+                    g.Slice(108032, 64), d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(103936, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: attention
                 __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64), d.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128,
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), g.Slice(90432, 4096), g.Slice(102720, 64),
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), g.Slice(91456, 4096), g.Slice(103744, 64),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    p.Slice(90432, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
-                // decoder.layers.0.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(94528, 8192), g.Slice(102784, 128),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    p.Slice(94528, 8192), BTSource, 64, 128, pool: Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight
-                // params[123648..123712), decoder.layers.0.norm1.bias params[123712..123776)
-                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.target_positions_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), g.Slice(123648, 64), g.Slice(123712, 64),
+                    p.Slice(91456, 4096), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(95552, 4096), g.Slice(103808, 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                    p.Slice(95552, 4096), BTSource, 64, 64, pool: Pool);
+                // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(99648, 4096), g.Slice(103872, 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                    p.Slice(99648, 4096), BTSource, 64, 64, pool: Pool);
+                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,64]
+                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), g.Slice(124672, 64), g.Slice(124736, 64),
                     d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
-                    p.Slice(123648, 64), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
+                    p.Slice(124672, 64), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[86272..90368),
+                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
+                __Kernels.Residual.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), Pool);
+                // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[87296..91392),
                 // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), g.Slice(86272, 4096), g.Slice(90368, 64),
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), g.Slice(87296, 4096), g.Slice(91392, 64),
                     d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64),
-                    p.Slice(86272, 4096), BTTarget, 64, 64, pool: Pool);
+                    p.Slice(87296, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
-                    d.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128),
-                    d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
-                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
-                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192,
+                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), d.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.0.self_attn.in_proj_weight [192, 64],
-                // [B,TTarget,64] -> [B,TTarget,192]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(73792, 12288), g.Slice(86080, 192),
-                    d.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192), a.Slice(Arena.target_positions_output, BTTarget * 64),
-                    p.Slice(73792, 12288), BTTarget, 64, 192, pool: Pool);
+                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(74816, 4096), g.Slice(87104, 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
+                    p.Slice(74816, 4096), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(78912, 4096), g.Slice(87168, 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
+                    p.Slice(78912, 4096), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight,
+                // [B,TTarget,64] -> [B,TTarget,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(83008, 4096), g.Slice(87232, 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
+                    p.Slice(83008, 4096), BTTarget, 64, 64, pool: Pool);
             }
             // TargetPositions (LearnedPositions): [B,TTarget,64] -> [B,TTarget,64]
-            __Kernels.LearnedPositions.Backward(d.Slice(Arena.target_embedding_output, BTTarget * 64), g.Slice(73088, 704),
+            __Kernels.LearnedPositions.Backward(d.Slice(Arena.target_embedding_output, BTTarget * 64), g.Slice(74112, 704),
                 d.Slice(Arena.target_positions_output, BTTarget * 64), B, TTarget, 64);
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,64]
-            __Kernels.Embedding.Backward(g.Slice(70016, 3072), d.Slice(Arena.target_embedding_output, BTTarget * 64),
-                __Memory.AsSpan(__ids_Target, 0, BTTarget), 48, 64);
+            __Kernels.Embedding.Backward(g.Slice(70528, 3584), d.Slice(Arena.target_embedding_output, BTTarget * 64),
+                __Memory.AsSpan(__ids_Target, 0, BTTarget), 56, 64);
             // Encoder.Layer[1] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight
-                // params[69888..69952), encoder.layers.1.norm2.bias params[69952..70016)
-                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), g.Slice(69888, 64), g.Slice(69952, 64),
+                // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64]
+                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), g.Slice(70400, 64), g.Slice(70464, 64),
                     d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
-                    p.Slice(69888, 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource),
+                    p.Slice(70400, 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61504..69696), [B,TSource,128] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), g.Slice(61504, 8192), g.Slice(69696, 64),
+                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
+                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), d.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), Pool);
+                // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[62016..70208), [B,TSource,128] -> [B,TSource,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), g.Slice(62016, 8192), g.Slice(70208, 64),
                     d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128),
-                    p.Slice(61504, 8192), BTSource, 128, 64, pool: Pool);
-                // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53184..61376), [B,TSource,64] -> [B,TSource,128]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), g.Slice(53184, 8192), g.Slice(61376, 128),
+                    p.Slice(62016, 8192), BTSource, 128, 64, pool: Pool);
+                // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53696..61888), [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), g.Slice(53696, 8192), g.Slice(61888, 128),
                     d.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                    p.Slice(53184, 8192), BTSource, 64, 128, __Kernels.ActivationKind.ReLU,
+                    p.Slice(53696, 8192), BTSource, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_1_linear1_output_pre_activation, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight
-                // params[69760..69824), encoder.layers.1.norm1.bias params[69824..69888)
-                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), g.Slice(69760, 64), g.Slice(69824, 64),
+                // Encoder.Layer[1].norm1: LayerNorm [B,TSource,64]
+                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), g.Slice(70272, 64), g.Slice(70336, 64),
                     d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64),
-                    p.Slice(69760, 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource),
+                    p.Slice(70272, 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120),
+                // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
+                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), Pool);
+                // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49536..53632),
                 // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), g.Slice(49024, 4096), g.Slice(53120, 64),
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), g.Slice(49536, 4096), g.Slice(53632, 64),
                     d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64),
-                    p.Slice(49024, 4096), BTSource, 64, 64, pool: Pool);
+                    p.Slice(49536, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
-                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128),
-                    d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
-                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192,
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64), d.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
-                // [B,TSource,64] -> [B,TSource,192]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(36544, 12288), g.Slice(48832, 192),
-                    d.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    p.Slice(36544, 12288), BTSource, 64, 192, pool: Pool);
+                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(37056, 4096), g.Slice(49344, 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    p.Slice(37056, 4096), BTSource, 64, 64, pool: Pool);
+                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(41152, 4096), g.Slice(49408, 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    p.Slice(41152, 4096), BTSource, 64, 64, pool: Pool);
+                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(45248, 4096), g.Slice(49472, 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    p.Slice(45248, 4096), BTSource, 64, 64, pool: Pool);
             }
             // Encoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
-                // params[36416..36480), encoder.layers.0.norm2.bias params[36480..36544)
-                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), g.Slice(36416, 64), g.Slice(36480, 64),
+                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64]
+                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), g.Slice(36928, 64), g.Slice(36992, 64),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
-                    p.Slice(36416, 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
+                    p.Slice(36928, 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28032..36224), [B,TSource,128] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), g.Slice(28032, 8192), g.Slice(36224, 64),
+                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
+                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), Pool);
+                // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28544..36736), [B,TSource,128] -> [B,TSource,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), g.Slice(28544, 8192), g.Slice(36736, 64),
                     d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
-                    p.Slice(28032, 8192), BTSource, 128, 64, pool: Pool);
-                // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19712..27904), [B,TSource,64] -> [B,TSource,128]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), g.Slice(19712, 8192), g.Slice(27904, 128),
+                    p.Slice(28544, 8192), BTSource, 128, 64, pool: Pool);
+                // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[20224..28416), [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), g.Slice(20224, 8192), g.Slice(28416, 128),
                     d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    p.Slice(19712, 8192), BTSource, 64, 128, __Kernels.ActivationKind.ReLU,
+                    p.Slice(20224, 8192), BTSource, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight
-                // params[36288..36352), encoder.layers.0.norm1.bias params[36352..36416)
-                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.source_positions_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), g.Slice(36288, 64), g.Slice(36352, 64),
+                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64]
+                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), g.Slice(36800, 64), g.Slice(36864, 64),
                     d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
-                    p.Slice(36288, 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
+                    p.Slice(36800, 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648),
+                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
+                __Kernels.Residual.Backward(d.Slice(Arena.source_positions_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), Pool);
+                // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[16064..20160),
                 // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), g.Slice(15552, 4096), g.Slice(19648, 64),
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), g.Slice(16064, 4096), g.Slice(20160, 64),
                     d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
-                    p.Slice(15552, 4096), BTSource, 64, 64, pool: Pool);
+                    p.Slice(16064, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
-                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128),
-                    d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
-                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192,
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), d.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
-                // [B,TSource,64] -> [B,TSource,192]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(3072, 12288), g.Slice(15360, 192),
-                    d.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192), a.Slice(Arena.source_positions_output, BTSource * 64),
-                    p.Slice(3072, 12288), BTSource, 64, 192, pool: Pool);
+                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(3584, 4096), g.Slice(15872, 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
+                    p.Slice(3584, 4096), BTSource, 64, 64, pool: Pool);
+                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(7680, 4096), g.Slice(15936, 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
+                    p.Slice(7680, 4096), BTSource, 64, 64, pool: Pool);
+                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
+                // [B,TSource,64] -> [B,TSource,64]
+                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(11776, 4096), g.Slice(16000, 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
+                    p.Slice(11776, 4096), BTSource, 64, 64, pool: Pool);
             }
             // SourcePositions (SinusoidalPositions): [B,TSource,64] -> [B,TSource,64]
             __Kernels.SinusoidalPositions.Backward(d.Slice(Arena.source_embedding_output, BTSource * 64),
                 d.Slice(Arena.source_positions_output, BTSource * 64), B, TSource, 64);
             // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,64]
-            __Kernels.Embedding.Backward(g.Slice(0, 3072), d.Slice(Arena.source_embedding_output, BTSource * 64),
-                __Memory.AsSpan(__ids_Source, 0, BTSource), 48, 64);
+            __Kernels.Embedding.Backward(g.Slice(0, 3584), d.Slice(Arena.source_embedding_output, BTSource * 64),
+                __Memory.AsSpan(__ids_Source, 0, BTSource), 56, 64);
         }
 
         /// <summary>Runs the layers that do not read the decoded input (the encoder) on the batch's other inputs, dropout off.</summary>
@@ -974,99 +1080,118 @@ partial class DateModel
                 int BTSource = B * TSource;
                 global::System.Span<float> p = __model.__parameters.Span;
                 global::System.Span<float> a = __activations.Span;
-                // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,64], source_embedding.weight params[0..3072)
-                __Kernels.Embedding.Forward(a.Slice(Arena.source_embedding_output, BTSource * 64), p.Slice(0, 3072),
-                    __Memory.AsSpan(__ids_Source, 0, BTSource), 48, 64);
+                // SourceEmbedding (Embedding): [B,TSource] -> [B,TSource,64], source_embedding.weight params[0..3584)
+                __Kernels.Embedding.Forward(a.Slice(Arena.source_embedding_output, BTSource * 64), p.Slice(0, 3584),
+                    __Memory.AsSpan(__ids_Source, 0, BTSource), 56, 64);
                 // SourcePositions (SinusoidalPositions): [B,TSource,64] -> [B,TSource,64]: adds the fixed sinusoid table (32 x 64)
                 __Kernels.SinusoidalPositions.Forward(a.Slice(Arena.source_positions_output, BTSource * 64),
                     a.Slice(Arena.source_embedding_output, BTSource * 64), __sinusoid0, B, TSource, 64);
                 // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                    // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
-                    // [B,TSource,64] -> [B,TSource,192]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3072, 12288), p.Slice(15360, 192), BTSource, 64, 192,
+                    // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
+                    // [B,TSource,64] -> [B,TSource,64]
+                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
+                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3584, 4096), p.Slice(15872, 64), BTSource, 64, 64, pool: Pool);
+                    // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
+                    // [B,TSource,64] -> [B,TSource,64]
+                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
+                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(7680, 4096), p.Slice(15936, 64), BTSource, 64, 64, pool: Pool);
+                    // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
+                    // [B,TSource,64] -> [B,TSource,64]
+                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
+                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(11776, 4096), p.Slice(16000, 64), BTSource, 64, 64,
                         pool: Pool);
-                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
-                    // [B,4,TSource,TSource]
+                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
                     __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
-                        a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
-                        a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
-                        a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
-                        Pool);
-                    // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[15552..19648),
+                        a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                    // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[16064..20160),
                     // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(15552, 4096), p.Slice(19648, 64), BTSource, 64, 64,
+                        a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(16064, 4096), p.Slice(20160, 64), BTSource, 64, 64,
                         pool: Pool);
-                    // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64],
-                    // encoder.layers.0.norm1.weight params[36288..36352), encoder.layers.0.norm1.bias params[36352..36416)
-                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
-                        a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), p.Slice(36288, 64), p.Slice(36352, 64), BTSource, 64,
-                        pool: Pool);
-                    // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[19712..27904), [B,TSource,64] -> [B,TSource,128]
+                    // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
+                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
+                        a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), Pool);
+                    // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight params[36800..36864),
+                    // encoder.layers.0.norm1.bias params[36864..36928)
+                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
+                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), p.Slice(36800, 64), p.Slice(36864, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[20224..28416), [B,TSource,64] -> [B,TSource,128]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
-                        a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), p.Slice(19712, 8192), p.Slice(27904, 128), BTSource, 64, 128,
+                        a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), p.Slice(20224, 8192), p.Slice(28416, 128), BTSource, 64, 128,
                         __Kernels.ActivationKind.ReLU, a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BTSource * 128), Pool);
-                    // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28032..36224), [B,TSource,128] -> [B,TSource,64]
+                    // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28544..36736), [B,TSource,128] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), p.Slice(28032, 8192), p.Slice(36224, 64), BTSource, 128, 64,
+                        a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), p.Slice(28544, 8192), p.Slice(36736, 64), BTSource, 128, 64,
                         pool: Pool);
-                    // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
-                    // params[36416..36480), encoder.layers.0.norm2.bias params[36480..36544)
-                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
-                        a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), p.Slice(36416, 64), p.Slice(36480, 64), BTSource, 64,
-                        pool: Pool);
+                    // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
+                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
+                        Pool);
+                    // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight params[36928..36992),
+                    // encoder.layers.0.norm2.bias params[36992..37056)
+                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
+                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), p.Slice(36928, 64), p.Slice(36992, 64), BTSource, 64, pool: Pool);
                 }
                 // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                    // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
-                    // [B,TSource,64] -> [B,TSource,192]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
-                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(36544, 12288), p.Slice(48832, 192), BTSource, 64, 192,
+                    // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
+                    // [B,TSource,64] -> [B,TSource,64]
+                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(37056, 4096), p.Slice(49344, 64), BTSource, 64, 64,
                         pool: Pool);
-                    // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
-                    // [B,4,TSource,TSource]
+                    // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
+                    // [B,TSource,64] -> [B,TSource,64]
+                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(41152, 4096), p.Slice(49408, 64), BTSource, 64, 64,
+                        pool: Pool);
+                    // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
+                    // [B,TSource,64] -> [B,TSource,64]
+                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(45248, 4096), p.Slice(49472, 64), BTSource, 64, 64,
+                        pool: Pool);
+                    // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
                     __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64),
                         a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource),
-                        a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
-                        a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
-                        a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
-                        Pool);
-                    // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49024..53120),
+                        a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                    // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49536..53632),
                     // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), p.Slice(49024, 4096), p.Slice(53120, 64), BTSource, 64, 64,
+                        a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), p.Slice(49536, 4096), p.Slice(53632, 64), BTSource, 64, 64,
                         pool: Pool);
-                    // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64],
-                    // encoder.layers.1.norm1.weight params[69760..69824), encoder.layers.1.norm1.bias params[69824..69888)
-                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource),
-                        a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), p.Slice(69760, 64), p.Slice(69824, 64), BTSource, 64,
-                        pool: Pool);
-                    // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53184..61376), [B,TSource,64] -> [B,TSource,128]
+                    // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
+                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
+                        Pool);
+                    // Encoder.Layer[1].norm1: LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight params[70272..70336),
+                    // encoder.layers.1.norm1.bias params[70336..70400)
+                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource),
+                        a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), p.Slice(70272, 64), p.Slice(70336, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53696..61888), [B,TSource,64] -> [B,TSource,128]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128),
-                        a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), p.Slice(53184, 8192), p.Slice(61376, 128), BTSource, 64, 128,
+                        a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), p.Slice(53696, 8192), p.Slice(61888, 128), BTSource, 64, 128,
                         __Kernels.ActivationKind.ReLU, a.Slice(Arena.encoder_layers_1_linear1_output_pre_activation, BTSource * 128), Pool);
-                    // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[61504..69696), [B,TSource,128] -> [B,TSource,64]
+                    // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[62016..70208), [B,TSource,128] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), p.Slice(61504, 8192), p.Slice(69696, 64), BTSource, 128, 64,
+                        a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), p.Slice(62016, 8192), p.Slice(70208, 64), BTSource, 128, 64,
                         pool: Pool);
-                    // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight
-                    // params[69888..69952), encoder.layers.1.norm2.bias params[69952..70016)
-                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource),
-                        a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), p.Slice(69888, 64), p.Slice(69952, 64), BTSource, 64,
-                        pool: Pool);
+                    // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
+                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64),
+                        Pool);
+                    // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight params[70400..70464),
+                    // encoder.layers.1.norm2.bias params[70464..70528)
+                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource),
+                        a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), p.Slice(70400, 64), p.Slice(70464, 64), BTSource, 64, pool: Pool);
                 }
             }
         }

@@ -13,15 +13,15 @@ namespace ModelDsl.Examples.DateTranslator;
 /// <listheader><term>Layer</term><description>Output shape; parameters</description></listheader>
 /// <item><term>Source (Input)</term><description>[B,TSource]; 0</description></item>
 /// <item><term>Target (Input)</term><description>[B,TTarget]; 0</description></item>
-/// <item><term>SourceEmbedding (Embedding)</term><description>[B,TSource,64]; 3,072</description></item>
+/// <item><term>SourceEmbedding (Embedding)</term><description>[B,TSource,64]; 3,584</description></item>
 /// <item><term>SourcePositions (SinusoidalPositions)</term><description>[B,TSource,64]; 0</description></item>
 /// <item><term>Encoder (TransformerEncoder)</term><description>[B,TSource,64]; 66,944</description></item>
-/// <item><term>TargetEmbedding (Embedding)</term><description>[B,TTarget,64]; 3,072</description></item>
+/// <item><term>TargetEmbedding (Embedding)</term><description>[B,TTarget,64]; 3,584</description></item>
 /// <item><term>TargetPositions (LearnedPositions)</term><description>[B,TTarget,64]; 704</description></item>
 /// <item><term>Decoder (TransformerDecoder)</term><description>[B,TTarget,64]; 100,480</description></item>
-/// <item><term>Logits (Dense)</term><description>[B,TTarget,48]; 3,120</description></item>
+/// <item><term>Logits (Dense)</term><description>[B,TTarget,56]; 3,640</description></item>
 /// </list>
-/// <para>177,392 parameters (709,568 bytes); activations 28,470,272 bytes at MaxBatch.</para>
+/// <para>178,936 parameters (715,744 bytes); activations 28,515,328 bytes at MaxBatch.</para>
 /// </remarks>
 [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
 partial class DateModel
@@ -30,17 +30,17 @@ partial class DateModel
     public const int MaxBatch = 64;
 
     /// <summary>Floats the parameters own (tied tensors counted once, alignment padding excluded).</summary>
-    public const int ParameterCount = 177392;
+    public const int ParameterCount = 178936;
 
     /// <summary>Floats in the parameter block, 16-float (64-byte) alignment padding included; gradients and optimizer state use the same
     /// layout.</summary>
-    public const int ParameterBlockLength = 177392;
+    public const int ParameterBlockLength = 178936;
 
     /// <summary>Floats in the state block (non-trained buffers such as BatchNorm running statistics).</summary>
     public const int StateBlockLength = 0;
 
     /// <summary>Floats in the activation arena at MaxBatch and the maximum sequence lengths.</summary>
-    public const int ActivationBlockLength = 7117568;
+    public const int ActivationBlockLength = 7128832;
 
     /// <summary>The model's dimensions as constants, so loops over them have fixed bounds.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("ModelDsl.Generator", "1.0.0.0")]
@@ -56,7 +56,7 @@ partial class DateModel
         public const int TargetLength = 11;
 
         /// <summary>SourceEmbedding: vocabulary size.</summary>
-        public const int SourceEmbeddingVocab = 48;
+        public const int SourceEmbeddingVocab = 56;
 
         /// <summary>Encoder: number of layers.</summary>
         public const int EncoderLayers = 2;
@@ -71,7 +71,7 @@ partial class DateModel
         public const int EncoderHeadDim = 16;
 
         /// <summary>TargetEmbedding: vocabulary size.</summary>
-        public const int TargetEmbeddingVocab = 48;
+        public const int TargetEmbeddingVocab = 56;
 
         /// <summary>Decoder: number of layers.</summary>
         public const int DecoderLayers = 2;
@@ -103,8 +103,8 @@ partial class DateModel
         /// <summary>Decoder: output width, output shape [B,TTarget,64].</summary>
         public const int DecoderWidth = 64;
 
-        /// <summary>Logits: output width, output shape [B,TTarget,48].</summary>
-        public const int LogitsWidth = 48;
+        /// <summary>Logits: output width, output shape [B,TTarget,56].</summary>
+        public const int LogitsWidth = 56;
     }
 
     // Layer properties: each returns a handle with the layer's planned shapes and parameter views.
@@ -122,7 +122,7 @@ partial class DateModel
 
     private global::ModelDsl.TokenEmbedding? __source_embedding;
 
-    // SourceEmbedding: [B,TSource] -> [B,TSource,64], 3,072 parameters
+    // SourceEmbedding: [B,TSource] -> [B,TSource,64], 3,584 parameters
     public partial global::ModelDsl.TokenEmbedding SourceEmbedding
         => __source_embedding ??= new global::ModelDsl.TokenEmbedding(__layerTable[2], __parameters);
 
@@ -140,7 +140,7 @@ partial class DateModel
 
     private global::ModelDsl.TokenEmbedding? __target_embedding;
 
-    // TargetEmbedding: [B,TTarget] -> [B,TTarget,64], 3,072 parameters
+    // TargetEmbedding: [B,TTarget] -> [B,TTarget,64], 3,584 parameters
     public partial global::ModelDsl.TokenEmbedding TargetEmbedding
         => __target_embedding ??= new global::ModelDsl.TokenEmbedding(__layerTable[5], __parameters);
 
@@ -158,7 +158,7 @@ partial class DateModel
 
     private global::ModelDsl.Dense? __logits;
 
-    // Logits: [B,TTarget,64] -> [B,TTarget,48], 3,120 parameters
+    // Logits: [B,TTarget,64] -> [B,TTarget,56], 3,640 parameters
     public partial global::ModelDsl.Dense Logits
         => __logits ??= new global::ModelDsl.Dense(__layerTable[8], __parameters);
 
@@ -197,89 +197,89 @@ partial class DateModel
 
     private static readonly global::ModelDsl.ParameterEntry[] __parameterTable =
     {
-        // SourceEmbedding: [B,TSource] -> [B,TSource,64], params[0..3072)
-        new("source_embedding.weight", 0, 3072, 48, 64),
-        // Encoder.Layer[0].SelfAttention: [B,TSource,64] -> [B,TSource,64], params[3072..19712)
-        new("encoder.layers.0.self_attn.in_proj_weight", 3072, 12288, 192, 64),
-        new("encoder.layers.0.self_attn.in_proj_bias", 15360, 192, 192),
-        new("encoder.layers.0.self_attn.out_proj.weight", 15552, 4096, 64, 64),
-        new("encoder.layers.0.self_attn.out_proj.bias", 19648, 64, 64),
-        // Encoder.Layer[0].FeedForward: [B,TSource,64] -> [B,TSource,64], params[19712..36288)
-        new("encoder.layers.0.linear1.weight", 19712, 8192, 128, 64),
-        new("encoder.layers.0.linear1.bias", 27904, 128, 128),
-        new("encoder.layers.0.linear2.weight", 28032, 8192, 64, 128),
-        new("encoder.layers.0.linear2.bias", 36224, 64, 64),
-        // Encoder.Layer[0].Norms: [B,TSource,64] -> [B,TSource,64], params[36288..36544)
-        new("encoder.layers.0.norm1.weight", 36288, 64, 64),
-        new("encoder.layers.0.norm1.bias", 36352, 64, 64),
-        new("encoder.layers.0.norm2.weight", 36416, 64, 64),
-        new("encoder.layers.0.norm2.bias", 36480, 64, 64),
-        // Encoder.Layer[1].SelfAttention: [B,TSource,64] -> [B,TSource,64], params[36544..53184)
-        new("encoder.layers.1.self_attn.in_proj_weight", 36544, 12288, 192, 64),
-        new("encoder.layers.1.self_attn.in_proj_bias", 48832, 192, 192),
-        new("encoder.layers.1.self_attn.out_proj.weight", 49024, 4096, 64, 64),
-        new("encoder.layers.1.self_attn.out_proj.bias", 53120, 64, 64),
-        // Encoder.Layer[1].FeedForward: [B,TSource,64] -> [B,TSource,64], params[53184..69760)
-        new("encoder.layers.1.linear1.weight", 53184, 8192, 128, 64),
-        new("encoder.layers.1.linear1.bias", 61376, 128, 128),
-        new("encoder.layers.1.linear2.weight", 61504, 8192, 64, 128),
-        new("encoder.layers.1.linear2.bias", 69696, 64, 64),
-        // Encoder.Layer[1].Norms: [B,TSource,64] -> [B,TSource,64], params[69760..70016)
-        new("encoder.layers.1.norm1.weight", 69760, 64, 64),
-        new("encoder.layers.1.norm1.bias", 69824, 64, 64),
-        new("encoder.layers.1.norm2.weight", 69888, 64, 64),
-        new("encoder.layers.1.norm2.bias", 69952, 64, 64),
-        // TargetEmbedding: [B,TTarget] -> [B,TTarget,64], params[70016..73088)
-        new("target_embedding.weight", 70016, 3072, 48, 64),
-        // TargetPositions: [B,TTarget,64] -> [B,TTarget,64], params[73088..73792)
-        new("target_positions.weight", 73088, 704, 11, 64),
-        // Decoder.Layer[0].SelfAttention: [B,TTarget,64] -> [B,TTarget,64], params[73792..90432)
-        new("decoder.layers.0.self_attn.in_proj_weight", 73792, 12288, 192, 64),
-        new("decoder.layers.0.self_attn.in_proj_bias", 86080, 192, 192),
-        new("decoder.layers.0.self_attn.out_proj.weight", 86272, 4096, 64, 64),
-        new("decoder.layers.0.self_attn.out_proj.bias", 90368, 64, 64),
-        // Decoder.Layer[0].CrossAttention: [B,TTarget,64] -> [B,TTarget,64], params[90432..107072)
-        new("decoder.layers.0.multihead_attn.in_proj_weight", 90432, 12288, 192, 64),
-        new("decoder.layers.0.multihead_attn.in_proj_bias", 102720, 192, 192),
-        new("decoder.layers.0.multihead_attn.out_proj.weight", 102912, 4096, 64, 64),
-        new("decoder.layers.0.multihead_attn.out_proj.bias", 107008, 64, 64),
-        // Decoder.Layer[0].FeedForward: [B,TTarget,64] -> [B,TTarget,64], params[107072..123648)
-        new("decoder.layers.0.linear1.weight", 107072, 8192, 128, 64),
-        new("decoder.layers.0.linear1.bias", 115264, 128, 128),
-        new("decoder.layers.0.linear2.weight", 115392, 8192, 64, 128),
-        new("decoder.layers.0.linear2.bias", 123584, 64, 64),
-        // Decoder.Layer[0].Norms: [B,TTarget,64] -> [B,TTarget,64], params[123648..124032)
-        new("decoder.layers.0.norm1.weight", 123648, 64, 64),
-        new("decoder.layers.0.norm1.bias", 123712, 64, 64),
-        new("decoder.layers.0.norm2.weight", 123776, 64, 64),
-        new("decoder.layers.0.norm2.bias", 123840, 64, 64),
-        new("decoder.layers.0.norm3.weight", 123904, 64, 64),
-        new("decoder.layers.0.norm3.bias", 123968, 64, 64),
-        // Decoder.Layer[1].SelfAttention: [B,TTarget,64] -> [B,TTarget,64], params[124032..140672)
-        new("decoder.layers.1.self_attn.in_proj_weight", 124032, 12288, 192, 64),
-        new("decoder.layers.1.self_attn.in_proj_bias", 136320, 192, 192),
-        new("decoder.layers.1.self_attn.out_proj.weight", 136512, 4096, 64, 64),
-        new("decoder.layers.1.self_attn.out_proj.bias", 140608, 64, 64),
-        // Decoder.Layer[1].CrossAttention: [B,TTarget,64] -> [B,TTarget,64], params[140672..157312)
-        new("decoder.layers.1.multihead_attn.in_proj_weight", 140672, 12288, 192, 64),
-        new("decoder.layers.1.multihead_attn.in_proj_bias", 152960, 192, 192),
-        new("decoder.layers.1.multihead_attn.out_proj.weight", 153152, 4096, 64, 64),
-        new("decoder.layers.1.multihead_attn.out_proj.bias", 157248, 64, 64),
-        // Decoder.Layer[1].FeedForward: [B,TTarget,64] -> [B,TTarget,64], params[157312..173888)
-        new("decoder.layers.1.linear1.weight", 157312, 8192, 128, 64),
-        new("decoder.layers.1.linear1.bias", 165504, 128, 128),
-        new("decoder.layers.1.linear2.weight", 165632, 8192, 64, 128),
-        new("decoder.layers.1.linear2.bias", 173824, 64, 64),
-        // Decoder.Layer[1].Norms: [B,TTarget,64] -> [B,TTarget,64], params[173888..174272)
-        new("decoder.layers.1.norm1.weight", 173888, 64, 64),
-        new("decoder.layers.1.norm1.bias", 173952, 64, 64),
-        new("decoder.layers.1.norm2.weight", 174016, 64, 64),
-        new("decoder.layers.1.norm2.bias", 174080, 64, 64),
-        new("decoder.layers.1.norm3.weight", 174144, 64, 64),
-        new("decoder.layers.1.norm3.bias", 174208, 64, 64),
-        // Logits: [B,TTarget,64] -> [B,TTarget,48], params[174272..177392)
-        new("logits.weight", 174272, 3072, 48, 64),
-        new("logits.bias", 177344, 48, 48),
+        // SourceEmbedding: [B,TSource] -> [B,TSource,64], params[0..3584)
+        new("source_embedding.weight", 0, 3584, 56, 64),
+        // Encoder.Layer[0].SelfAttention: [B,TSource,64] -> [B,TSource,64], params[3584..20224)
+        new("encoder.layers.0.self_attn.in_proj_weight", 3584, 12288, 192, 64),
+        new("encoder.layers.0.self_attn.in_proj_bias", 15872, 192, 192),
+        new("encoder.layers.0.self_attn.out_proj.weight", 16064, 4096, 64, 64),
+        new("encoder.layers.0.self_attn.out_proj.bias", 20160, 64, 64),
+        // Encoder.Layer[0].FeedForward: [B,TSource,64] -> [B,TSource,64], params[20224..36800)
+        new("encoder.layers.0.linear1.weight", 20224, 8192, 128, 64),
+        new("encoder.layers.0.linear1.bias", 28416, 128, 128),
+        new("encoder.layers.0.linear2.weight", 28544, 8192, 64, 128),
+        new("encoder.layers.0.linear2.bias", 36736, 64, 64),
+        // Encoder.Layer[0].Norms: [B,TSource,64] -> [B,TSource,64], params[36800..37056)
+        new("encoder.layers.0.norm1.weight", 36800, 64, 64),
+        new("encoder.layers.0.norm1.bias", 36864, 64, 64),
+        new("encoder.layers.0.norm2.weight", 36928, 64, 64),
+        new("encoder.layers.0.norm2.bias", 36992, 64, 64),
+        // Encoder.Layer[1].SelfAttention: [B,TSource,64] -> [B,TSource,64], params[37056..53696)
+        new("encoder.layers.1.self_attn.in_proj_weight", 37056, 12288, 192, 64),
+        new("encoder.layers.1.self_attn.in_proj_bias", 49344, 192, 192),
+        new("encoder.layers.1.self_attn.out_proj.weight", 49536, 4096, 64, 64),
+        new("encoder.layers.1.self_attn.out_proj.bias", 53632, 64, 64),
+        // Encoder.Layer[1].FeedForward: [B,TSource,64] -> [B,TSource,64], params[53696..70272)
+        new("encoder.layers.1.linear1.weight", 53696, 8192, 128, 64),
+        new("encoder.layers.1.linear1.bias", 61888, 128, 128),
+        new("encoder.layers.1.linear2.weight", 62016, 8192, 64, 128),
+        new("encoder.layers.1.linear2.bias", 70208, 64, 64),
+        // Encoder.Layer[1].Norms: [B,TSource,64] -> [B,TSource,64], params[70272..70528)
+        new("encoder.layers.1.norm1.weight", 70272, 64, 64),
+        new("encoder.layers.1.norm1.bias", 70336, 64, 64),
+        new("encoder.layers.1.norm2.weight", 70400, 64, 64),
+        new("encoder.layers.1.norm2.bias", 70464, 64, 64),
+        // TargetEmbedding: [B,TTarget] -> [B,TTarget,64], params[70528..74112)
+        new("target_embedding.weight", 70528, 3584, 56, 64),
+        // TargetPositions: [B,TTarget,64] -> [B,TTarget,64], params[74112..74816)
+        new("target_positions.weight", 74112, 704, 11, 64),
+        // Decoder.Layer[0].SelfAttention: [B,TTarget,64] -> [B,TTarget,64], params[74816..91456)
+        new("decoder.layers.0.self_attn.in_proj_weight", 74816, 12288, 192, 64),
+        new("decoder.layers.0.self_attn.in_proj_bias", 87104, 192, 192),
+        new("decoder.layers.0.self_attn.out_proj.weight", 87296, 4096, 64, 64),
+        new("decoder.layers.0.self_attn.out_proj.bias", 91392, 64, 64),
+        // Decoder.Layer[0].CrossAttention: [B,TTarget,64] -> [B,TTarget,64], params[91456..108096)
+        new("decoder.layers.0.multihead_attn.in_proj_weight", 91456, 12288, 192, 64),
+        new("decoder.layers.0.multihead_attn.in_proj_bias", 103744, 192, 192),
+        new("decoder.layers.0.multihead_attn.out_proj.weight", 103936, 4096, 64, 64),
+        new("decoder.layers.0.multihead_attn.out_proj.bias", 108032, 64, 64),
+        // Decoder.Layer[0].FeedForward: [B,TTarget,64] -> [B,TTarget,64], params[108096..124672)
+        new("decoder.layers.0.linear1.weight", 108096, 8192, 128, 64),
+        new("decoder.layers.0.linear1.bias", 116288, 128, 128),
+        new("decoder.layers.0.linear2.weight", 116416, 8192, 64, 128),
+        new("decoder.layers.0.linear2.bias", 124608, 64, 64),
+        // Decoder.Layer[0].Norms: [B,TTarget,64] -> [B,TTarget,64], params[124672..125056)
+        new("decoder.layers.0.norm1.weight", 124672, 64, 64),
+        new("decoder.layers.0.norm1.bias", 124736, 64, 64),
+        new("decoder.layers.0.norm2.weight", 124800, 64, 64),
+        new("decoder.layers.0.norm2.bias", 124864, 64, 64),
+        new("decoder.layers.0.norm3.weight", 124928, 64, 64),
+        new("decoder.layers.0.norm3.bias", 124992, 64, 64),
+        // Decoder.Layer[1].SelfAttention: [B,TTarget,64] -> [B,TTarget,64], params[125056..141696)
+        new("decoder.layers.1.self_attn.in_proj_weight", 125056, 12288, 192, 64),
+        new("decoder.layers.1.self_attn.in_proj_bias", 137344, 192, 192),
+        new("decoder.layers.1.self_attn.out_proj.weight", 137536, 4096, 64, 64),
+        new("decoder.layers.1.self_attn.out_proj.bias", 141632, 64, 64),
+        // Decoder.Layer[1].CrossAttention: [B,TTarget,64] -> [B,TTarget,64], params[141696..158336)
+        new("decoder.layers.1.multihead_attn.in_proj_weight", 141696, 12288, 192, 64),
+        new("decoder.layers.1.multihead_attn.in_proj_bias", 153984, 192, 192),
+        new("decoder.layers.1.multihead_attn.out_proj.weight", 154176, 4096, 64, 64),
+        new("decoder.layers.1.multihead_attn.out_proj.bias", 158272, 64, 64),
+        // Decoder.Layer[1].FeedForward: [B,TTarget,64] -> [B,TTarget,64], params[158336..174912)
+        new("decoder.layers.1.linear1.weight", 158336, 8192, 128, 64),
+        new("decoder.layers.1.linear1.bias", 166528, 128, 128),
+        new("decoder.layers.1.linear2.weight", 166656, 8192, 64, 128),
+        new("decoder.layers.1.linear2.bias", 174848, 64, 64),
+        // Decoder.Layer[1].Norms: [B,TTarget,64] -> [B,TTarget,64], params[174912..175296)
+        new("decoder.layers.1.norm1.weight", 174912, 64, 64),
+        new("decoder.layers.1.norm1.bias", 174976, 64, 64),
+        new("decoder.layers.1.norm2.weight", 175040, 64, 64),
+        new("decoder.layers.1.norm2.bias", 175104, 64, 64),
+        new("decoder.layers.1.norm3.weight", 175168, 64, 64),
+        new("decoder.layers.1.norm3.bias", 175232, 64, 64),
+        // Logits: [B,TTarget,64] -> [B,TTarget,56], params[175296..178936)
+        new("logits.weight", 175296, 3584, 56, 64),
+        new("logits.bias", 178880, 56, 56),
     };
 
     private static readonly global::ModelDsl.ParameterEntry[] __stateTable =
@@ -376,9 +376,9 @@ partial class DateModel
         new("decoder.layers.1.norm3.output", 7003520, 45056, 64, 11, 64), // [B,TTarget,64]
         new("decoder.layers.1.norm3.mean", 7048576, 704, 64, 11, 1), // [B,TTarget,1]
         new("decoder.layers.1.norm3.rstd", 7049280, 704, 64, 11, 1), // [B,TTarget,1]
-        // Logits: [B,TTarget,64] -> [B,TTarget,48]
-        new("logits", 7049984, 33792, 64, 11, 48), // [B,TTarget,48]
-        new("loss.log_probs", 7083776, 33792, 64, 11, 48), // [B,TTarget,48]
+        // Logits: [B,TTarget,64] -> [B,TTarget,56]
+        new("logits", 7049984, 39424, 64, 11, 56), // [B,TTarget,56]
+        new("loss.log_probs", 7089408, 39424, 64, 11, 56), // [B,TTarget,56]
     };
 
     private static readonly global::ModelDsl.LayerInfo[] __layerTable =
@@ -409,9 +409,9 @@ partial class DateModel
             new global::ModelDsl.TensorShape("[B,TSource,64]", 64, 32, 64),
             new global::ModelDsl.ParameterEntry[]
             {
-                new("source_embedding.weight", 0, 3072, 48, 64),
+                new("source_embedding.weight", 0, 3584, 56, 64),
             },
-            3072,
+            3584,
             0),
         new(
             "SourcePositions",
@@ -430,30 +430,30 @@ partial class DateModel
             new global::ModelDsl.TensorShape("[B,TSource,64]", 64, 32, 64),
             new global::ModelDsl.ParameterEntry[]
             {
-                new("encoder.layers.0.self_attn.in_proj_weight", 3072, 12288, 192, 64),
-                new("encoder.layers.0.self_attn.in_proj_bias", 15360, 192, 192),
-                new("encoder.layers.0.self_attn.out_proj.weight", 15552, 4096, 64, 64),
-                new("encoder.layers.0.self_attn.out_proj.bias", 19648, 64, 64),
-                new("encoder.layers.0.linear1.weight", 19712, 8192, 128, 64),
-                new("encoder.layers.0.linear1.bias", 27904, 128, 128),
-                new("encoder.layers.0.linear2.weight", 28032, 8192, 64, 128),
-                new("encoder.layers.0.linear2.bias", 36224, 64, 64),
-                new("encoder.layers.0.norm1.weight", 36288, 64, 64),
-                new("encoder.layers.0.norm1.bias", 36352, 64, 64),
-                new("encoder.layers.0.norm2.weight", 36416, 64, 64),
-                new("encoder.layers.0.norm2.bias", 36480, 64, 64),
-                new("encoder.layers.1.self_attn.in_proj_weight", 36544, 12288, 192, 64),
-                new("encoder.layers.1.self_attn.in_proj_bias", 48832, 192, 192),
-                new("encoder.layers.1.self_attn.out_proj.weight", 49024, 4096, 64, 64),
-                new("encoder.layers.1.self_attn.out_proj.bias", 53120, 64, 64),
-                new("encoder.layers.1.linear1.weight", 53184, 8192, 128, 64),
-                new("encoder.layers.1.linear1.bias", 61376, 128, 128),
-                new("encoder.layers.1.linear2.weight", 61504, 8192, 64, 128),
-                new("encoder.layers.1.linear2.bias", 69696, 64, 64),
-                new("encoder.layers.1.norm1.weight", 69760, 64, 64),
-                new("encoder.layers.1.norm1.bias", 69824, 64, 64),
-                new("encoder.layers.1.norm2.weight", 69888, 64, 64),
-                new("encoder.layers.1.norm2.bias", 69952, 64, 64),
+                new("encoder.layers.0.self_attn.in_proj_weight", 3584, 12288, 192, 64),
+                new("encoder.layers.0.self_attn.in_proj_bias", 15872, 192, 192),
+                new("encoder.layers.0.self_attn.out_proj.weight", 16064, 4096, 64, 64),
+                new("encoder.layers.0.self_attn.out_proj.bias", 20160, 64, 64),
+                new("encoder.layers.0.linear1.weight", 20224, 8192, 128, 64),
+                new("encoder.layers.0.linear1.bias", 28416, 128, 128),
+                new("encoder.layers.0.linear2.weight", 28544, 8192, 64, 128),
+                new("encoder.layers.0.linear2.bias", 36736, 64, 64),
+                new("encoder.layers.0.norm1.weight", 36800, 64, 64),
+                new("encoder.layers.0.norm1.bias", 36864, 64, 64),
+                new("encoder.layers.0.norm2.weight", 36928, 64, 64),
+                new("encoder.layers.0.norm2.bias", 36992, 64, 64),
+                new("encoder.layers.1.self_attn.in_proj_weight", 37056, 12288, 192, 64),
+                new("encoder.layers.1.self_attn.in_proj_bias", 49344, 192, 192),
+                new("encoder.layers.1.self_attn.out_proj.weight", 49536, 4096, 64, 64),
+                new("encoder.layers.1.self_attn.out_proj.bias", 53632, 64, 64),
+                new("encoder.layers.1.linear1.weight", 53696, 8192, 128, 64),
+                new("encoder.layers.1.linear1.bias", 61888, 128, 128),
+                new("encoder.layers.1.linear2.weight", 62016, 8192, 64, 128),
+                new("encoder.layers.1.linear2.bias", 70208, 64, 64),
+                new("encoder.layers.1.norm1.weight", 70272, 64, 64),
+                new("encoder.layers.1.norm1.bias", 70336, 64, 64),
+                new("encoder.layers.1.norm2.weight", 70400, 64, 64),
+                new("encoder.layers.1.norm2.bias", 70464, 64, 64),
             },
             66944,
             4718592),
@@ -465,9 +465,9 @@ partial class DateModel
             new global::ModelDsl.TensorShape("[B,TTarget,64]", 64, 11, 64),
             new global::ModelDsl.ParameterEntry[]
             {
-                new("target_embedding.weight", 70016, 3072, 48, 64),
+                new("target_embedding.weight", 70528, 3584, 56, 64),
             },
-            3072,
+            3584,
             0),
         new(
             "TargetPositions",
@@ -477,7 +477,7 @@ partial class DateModel
             new global::ModelDsl.TensorShape("[B,TTarget,64]", 64, 11, 64),
             new global::ModelDsl.ParameterEntry[]
             {
-                new("target_positions.weight", 73088, 704, 11, 64),
+                new("target_positions.weight", 74112, 704, 11, 64),
             },
             704,
             0),
@@ -489,42 +489,42 @@ partial class DateModel
             new global::ModelDsl.TensorShape("[B,TTarget,64]", 64, 11, 64),
             new global::ModelDsl.ParameterEntry[]
             {
-                new("decoder.layers.0.self_attn.in_proj_weight", 73792, 12288, 192, 64),
-                new("decoder.layers.0.self_attn.in_proj_bias", 86080, 192, 192),
-                new("decoder.layers.0.self_attn.out_proj.weight", 86272, 4096, 64, 64),
-                new("decoder.layers.0.self_attn.out_proj.bias", 90368, 64, 64),
-                new("decoder.layers.0.multihead_attn.in_proj_weight", 90432, 12288, 192, 64),
-                new("decoder.layers.0.multihead_attn.in_proj_bias", 102720, 192, 192),
-                new("decoder.layers.0.multihead_attn.out_proj.weight", 102912, 4096, 64, 64),
-                new("decoder.layers.0.multihead_attn.out_proj.bias", 107008, 64, 64),
-                new("decoder.layers.0.linear1.weight", 107072, 8192, 128, 64),
-                new("decoder.layers.0.linear1.bias", 115264, 128, 128),
-                new("decoder.layers.0.linear2.weight", 115392, 8192, 64, 128),
-                new("decoder.layers.0.linear2.bias", 123584, 64, 64),
-                new("decoder.layers.0.norm1.weight", 123648, 64, 64),
-                new("decoder.layers.0.norm1.bias", 123712, 64, 64),
-                new("decoder.layers.0.norm2.weight", 123776, 64, 64),
-                new("decoder.layers.0.norm2.bias", 123840, 64, 64),
-                new("decoder.layers.0.norm3.weight", 123904, 64, 64),
-                new("decoder.layers.0.norm3.bias", 123968, 64, 64),
-                new("decoder.layers.1.self_attn.in_proj_weight", 124032, 12288, 192, 64),
-                new("decoder.layers.1.self_attn.in_proj_bias", 136320, 192, 192),
-                new("decoder.layers.1.self_attn.out_proj.weight", 136512, 4096, 64, 64),
-                new("decoder.layers.1.self_attn.out_proj.bias", 140608, 64, 64),
-                new("decoder.layers.1.multihead_attn.in_proj_weight", 140672, 12288, 192, 64),
-                new("decoder.layers.1.multihead_attn.in_proj_bias", 152960, 192, 192),
-                new("decoder.layers.1.multihead_attn.out_proj.weight", 153152, 4096, 64, 64),
-                new("decoder.layers.1.multihead_attn.out_proj.bias", 157248, 64, 64),
-                new("decoder.layers.1.linear1.weight", 157312, 8192, 128, 64),
-                new("decoder.layers.1.linear1.bias", 165504, 128, 128),
-                new("decoder.layers.1.linear2.weight", 165632, 8192, 64, 128),
-                new("decoder.layers.1.linear2.bias", 173824, 64, 64),
-                new("decoder.layers.1.norm1.weight", 173888, 64, 64),
-                new("decoder.layers.1.norm1.bias", 173952, 64, 64),
-                new("decoder.layers.1.norm2.weight", 174016, 64, 64),
-                new("decoder.layers.1.norm2.bias", 174080, 64, 64),
-                new("decoder.layers.1.norm3.weight", 174144, 64, 64),
-                new("decoder.layers.1.norm3.bias", 174208, 64, 64),
+                new("decoder.layers.0.self_attn.in_proj_weight", 74816, 12288, 192, 64),
+                new("decoder.layers.0.self_attn.in_proj_bias", 87104, 192, 192),
+                new("decoder.layers.0.self_attn.out_proj.weight", 87296, 4096, 64, 64),
+                new("decoder.layers.0.self_attn.out_proj.bias", 91392, 64, 64),
+                new("decoder.layers.0.multihead_attn.in_proj_weight", 91456, 12288, 192, 64),
+                new("decoder.layers.0.multihead_attn.in_proj_bias", 103744, 192, 192),
+                new("decoder.layers.0.multihead_attn.out_proj.weight", 103936, 4096, 64, 64),
+                new("decoder.layers.0.multihead_attn.out_proj.bias", 108032, 64, 64),
+                new("decoder.layers.0.linear1.weight", 108096, 8192, 128, 64),
+                new("decoder.layers.0.linear1.bias", 116288, 128, 128),
+                new("decoder.layers.0.linear2.weight", 116416, 8192, 64, 128),
+                new("decoder.layers.0.linear2.bias", 124608, 64, 64),
+                new("decoder.layers.0.norm1.weight", 124672, 64, 64),
+                new("decoder.layers.0.norm1.bias", 124736, 64, 64),
+                new("decoder.layers.0.norm2.weight", 124800, 64, 64),
+                new("decoder.layers.0.norm2.bias", 124864, 64, 64),
+                new("decoder.layers.0.norm3.weight", 124928, 64, 64),
+                new("decoder.layers.0.norm3.bias", 124992, 64, 64),
+                new("decoder.layers.1.self_attn.in_proj_weight", 125056, 12288, 192, 64),
+                new("decoder.layers.1.self_attn.in_proj_bias", 137344, 192, 192),
+                new("decoder.layers.1.self_attn.out_proj.weight", 137536, 4096, 64, 64),
+                new("decoder.layers.1.self_attn.out_proj.bias", 141632, 64, 64),
+                new("decoder.layers.1.multihead_attn.in_proj_weight", 141696, 12288, 192, 64),
+                new("decoder.layers.1.multihead_attn.in_proj_bias", 153984, 192, 192),
+                new("decoder.layers.1.multihead_attn.out_proj.weight", 154176, 4096, 64, 64),
+                new("decoder.layers.1.multihead_attn.out_proj.bias", 158272, 64, 64),
+                new("decoder.layers.1.linear1.weight", 158336, 8192, 128, 64),
+                new("decoder.layers.1.linear1.bias", 166528, 128, 128),
+                new("decoder.layers.1.linear2.weight", 166656, 8192, 64, 128),
+                new("decoder.layers.1.linear2.bias", 174848, 64, 64),
+                new("decoder.layers.1.norm1.weight", 174912, 64, 64),
+                new("decoder.layers.1.norm1.bias", 174976, 64, 64),
+                new("decoder.layers.1.norm2.weight", 175040, 64, 64),
+                new("decoder.layers.1.norm2.bias", 175104, 64, 64),
+                new("decoder.layers.1.norm3.weight", 175168, 64, 64),
+                new("decoder.layers.1.norm3.bias", 175232, 64, 64),
             },
             100480,
             3092992),
@@ -533,14 +533,14 @@ partial class DateModel
             "logits",
             "Dense",
             new global::ModelDsl.TensorShape("[B,TTarget,64]", 64, 11, 64),
-            new global::ModelDsl.TensorShape("[B,TTarget,48]", 64, 11, 48),
+            new global::ModelDsl.TensorShape("[B,TTarget,56]", 64, 11, 56),
             new global::ModelDsl.ParameterEntry[]
             {
-                new("logits.weight", 174272, 3072, 48, 64),
-                new("logits.bias", 177344, 48, 48),
+                new("logits.weight", 175296, 3584, 56, 64),
+                new("logits.bias", 178880, 56, 56),
             },
-            3120,
-            67584),
+            3640,
+            78848),
     };
 
     /// <summary>A Keras-style table of the layers (output shape, parameter count) with totals, bytes and FLOPs.</summary>
@@ -553,121 +553,121 @@ partial class DateModel
         "======================================================================================================================\n" +
         "Source (Input)                         [B,TSource]           0  token ids\n" +
         "Target (Input)                         [B,TTarget]           0  token ids\n" +
-        "SourceEmbedding (Embedding)            [B,TSource,64]    3,072  vocab 48\n" +
+        "SourceEmbedding (Embedding)            [B,TSource,64]    3,584  vocab 56\n" +
         "SourcePositions (SinusoidalPositions)  [B,TSource,64]        0  sinusoidal\n" +
         "Encoder (TransformerEncoder)           [B,TSource,64]   66,944  2 layers, 4 heads, ff 128, mask key padding\n" +
-        "TargetEmbedding (Embedding)            [B,TTarget,64]    3,072  vocab 48\n" +
+        "TargetEmbedding (Embedding)            [B,TTarget,64]    3,584  vocab 56\n" +
         "TargetPositions (LearnedPositions)     [B,TTarget,64]      704  learned, 11 positions\n" +
         "Decoder (TransformerDecoder)           [B,TTarget,64]  100,480  2 layers, 4 heads, ff 128, mask causal, memory Encoder\n" +
-        "Logits (Dense)                         [B,TTarget,48]    3,120  linear\n" +
+        "Logits (Dense)                         [B,TTarget,56]    3,640  linear\n" +
         "======================================================================================================================\n" +
-        "Total params: 177,392\n" +
-        "Parameter bytes: 709,568 (block 709,568 with alignment)\n" +
-        "Activation bytes: 28,470,272 (MaxBatch 64, maximum lengths)\n" +
-        "Forward FLOPs per example: 7,879,168 (matrix products, maximum lengths)\n";
+        "Total params: 178,936\n" +
+        "Parameter bytes: 715,744 (block 715,744 with alignment)\n" +
+        "Activation bytes: 28,515,328 (MaxBatch 64, maximum lengths)\n" +
+        "Forward FLOPs per example: 7,890,432 (matrix products, maximum lengths)\n";
 
     // Initialization: stream = the tensor's index in ParameterTable, counter = the element index.
     private static void __Initialize(global::System.Span<float> parameters, global::System.Span<float> state, ulong seed)
     {
-        // source_embedding.weight [48, 64]: normal(0, 1)
-        __Normal(parameters.Slice(0, 3072), seed, 0);
+        // source_embedding.weight [56, 64]: normal(0, 1)
+        __Normal(parameters.Slice(0, 3584), seed, 0);
         // encoder.layers.0.self_attn.in_proj_weight [192, 64]: Xavier uniform, bound sqrt(6 / (64 + 192))
-        __Uniform(parameters.Slice(3072, 12288), seed, 1, 0.15309311f);
+        __Uniform(parameters.Slice(3584, 12288), seed, 1, 0.15309311f);
         // encoder.layers.0.self_attn.in_proj_bias [192]: zeros (the block starts zeroed)
         // encoder.layers.0.self_attn.out_proj.weight [64, 64]: Xavier uniform, bound sqrt(6 / (64 + 64))
-        __Uniform(parameters.Slice(15552, 4096), seed, 3, 0.21650635f);
+        __Uniform(parameters.Slice(16064, 4096), seed, 3, 0.21650635f);
         // encoder.layers.0.self_attn.out_proj.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.0.linear1.weight [128, 64]: Xavier uniform, bound sqrt(6 / (64 + 128))
-        __Uniform(parameters.Slice(19712, 8192), seed, 5, 0.17677669f);
+        __Uniform(parameters.Slice(20224, 8192), seed, 5, 0.17677669f);
         // encoder.layers.0.linear1.bias [128]: zeros (the block starts zeroed)
         // encoder.layers.0.linear2.weight [64, 128]: Xavier uniform, bound sqrt(6 / (128 + 64))
-        __Uniform(parameters.Slice(28032, 8192), seed, 7, 0.17677669f);
+        __Uniform(parameters.Slice(28544, 8192), seed, 7, 0.17677669f);
         // encoder.layers.0.linear2.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.0.norm1.weight [64]: ones
-        parameters.Slice(36288, 64).Fill(1.0f);
+        parameters.Slice(36800, 64).Fill(1.0f);
         // encoder.layers.0.norm1.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.0.norm2.weight [64]: ones
-        parameters.Slice(36416, 64).Fill(1.0f);
+        parameters.Slice(36928, 64).Fill(1.0f);
         // encoder.layers.0.norm2.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.1.self_attn.in_proj_weight [192, 64]: Xavier uniform, bound sqrt(6 / (64 + 192))
-        __Uniform(parameters.Slice(36544, 12288), seed, 13, 0.15309311f);
+        __Uniform(parameters.Slice(37056, 12288), seed, 13, 0.15309311f);
         // encoder.layers.1.self_attn.in_proj_bias [192]: zeros (the block starts zeroed)
         // encoder.layers.1.self_attn.out_proj.weight [64, 64]: Xavier uniform, bound sqrt(6 / (64 + 64))
-        __Uniform(parameters.Slice(49024, 4096), seed, 15, 0.21650635f);
+        __Uniform(parameters.Slice(49536, 4096), seed, 15, 0.21650635f);
         // encoder.layers.1.self_attn.out_proj.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.1.linear1.weight [128, 64]: Xavier uniform, bound sqrt(6 / (64 + 128))
-        __Uniform(parameters.Slice(53184, 8192), seed, 17, 0.17677669f);
+        __Uniform(parameters.Slice(53696, 8192), seed, 17, 0.17677669f);
         // encoder.layers.1.linear1.bias [128]: zeros (the block starts zeroed)
         // encoder.layers.1.linear2.weight [64, 128]: Xavier uniform, bound sqrt(6 / (128 + 64))
-        __Uniform(parameters.Slice(61504, 8192), seed, 19, 0.17677669f);
+        __Uniform(parameters.Slice(62016, 8192), seed, 19, 0.17677669f);
         // encoder.layers.1.linear2.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.1.norm1.weight [64]: ones
-        parameters.Slice(69760, 64).Fill(1.0f);
+        parameters.Slice(70272, 64).Fill(1.0f);
         // encoder.layers.1.norm1.bias [64]: zeros (the block starts zeroed)
         // encoder.layers.1.norm2.weight [64]: ones
-        parameters.Slice(69888, 64).Fill(1.0f);
+        parameters.Slice(70400, 64).Fill(1.0f);
         // encoder.layers.1.norm2.bias [64]: zeros (the block starts zeroed)
-        // target_embedding.weight [48, 64]: normal(0, 1)
-        __Normal(parameters.Slice(70016, 3072), seed, 25);
+        // target_embedding.weight [56, 64]: normal(0, 1)
+        __Normal(parameters.Slice(70528, 3584), seed, 25);
         // target_positions.weight [11, 64]: normal(0, 1)
-        __Normal(parameters.Slice(73088, 704), seed, 26);
+        __Normal(parameters.Slice(74112, 704), seed, 26);
         // decoder.layers.0.self_attn.in_proj_weight [192, 64]: Xavier uniform, bound sqrt(6 / (64 + 192))
-        __Uniform(parameters.Slice(73792, 12288), seed, 27, 0.15309311f);
+        __Uniform(parameters.Slice(74816, 12288), seed, 27, 0.15309311f);
         // decoder.layers.0.self_attn.in_proj_bias [192]: zeros (the block starts zeroed)
         // decoder.layers.0.self_attn.out_proj.weight [64, 64]: Xavier uniform, bound sqrt(6 / (64 + 64))
-        __Uniform(parameters.Slice(86272, 4096), seed, 29, 0.21650635f);
+        __Uniform(parameters.Slice(87296, 4096), seed, 29, 0.21650635f);
         // decoder.layers.0.self_attn.out_proj.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.0.multihead_attn.in_proj_weight [192, 64]: Xavier uniform, bound sqrt(6 / (64 + 192))
-        __Uniform(parameters.Slice(90432, 12288), seed, 31, 0.15309311f);
+        __Uniform(parameters.Slice(91456, 12288), seed, 31, 0.15309311f);
         // decoder.layers.0.multihead_attn.in_proj_bias [192]: zeros (the block starts zeroed)
         // decoder.layers.0.multihead_attn.out_proj.weight [64, 64]: Xavier uniform, bound sqrt(6 / (64 + 64))
-        __Uniform(parameters.Slice(102912, 4096), seed, 33, 0.21650635f);
+        __Uniform(parameters.Slice(103936, 4096), seed, 33, 0.21650635f);
         // decoder.layers.0.multihead_attn.out_proj.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.0.linear1.weight [128, 64]: Xavier uniform, bound sqrt(6 / (64 + 128))
-        __Uniform(parameters.Slice(107072, 8192), seed, 35, 0.17677669f);
+        __Uniform(parameters.Slice(108096, 8192), seed, 35, 0.17677669f);
         // decoder.layers.0.linear1.bias [128]: zeros (the block starts zeroed)
         // decoder.layers.0.linear2.weight [64, 128]: Xavier uniform, bound sqrt(6 / (128 + 64))
-        __Uniform(parameters.Slice(115392, 8192), seed, 37, 0.17677669f);
+        __Uniform(parameters.Slice(116416, 8192), seed, 37, 0.17677669f);
         // decoder.layers.0.linear2.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.0.norm1.weight [64]: ones
-        parameters.Slice(123648, 64).Fill(1.0f);
+        parameters.Slice(124672, 64).Fill(1.0f);
         // decoder.layers.0.norm1.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.0.norm2.weight [64]: ones
-        parameters.Slice(123776, 64).Fill(1.0f);
+        parameters.Slice(124800, 64).Fill(1.0f);
         // decoder.layers.0.norm2.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.0.norm3.weight [64]: ones
-        parameters.Slice(123904, 64).Fill(1.0f);
+        parameters.Slice(124928, 64).Fill(1.0f);
         // decoder.layers.0.norm3.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.1.self_attn.in_proj_weight [192, 64]: Xavier uniform, bound sqrt(6 / (64 + 192))
-        __Uniform(parameters.Slice(124032, 12288), seed, 45, 0.15309311f);
+        __Uniform(parameters.Slice(125056, 12288), seed, 45, 0.15309311f);
         // decoder.layers.1.self_attn.in_proj_bias [192]: zeros (the block starts zeroed)
         // decoder.layers.1.self_attn.out_proj.weight [64, 64]: Xavier uniform, bound sqrt(6 / (64 + 64))
-        __Uniform(parameters.Slice(136512, 4096), seed, 47, 0.21650635f);
+        __Uniform(parameters.Slice(137536, 4096), seed, 47, 0.21650635f);
         // decoder.layers.1.self_attn.out_proj.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.1.multihead_attn.in_proj_weight [192, 64]: Xavier uniform, bound sqrt(6 / (64 + 192))
-        __Uniform(parameters.Slice(140672, 12288), seed, 49, 0.15309311f);
+        __Uniform(parameters.Slice(141696, 12288), seed, 49, 0.15309311f);
         // decoder.layers.1.multihead_attn.in_proj_bias [192]: zeros (the block starts zeroed)
         // decoder.layers.1.multihead_attn.out_proj.weight [64, 64]: Xavier uniform, bound sqrt(6 / (64 + 64))
-        __Uniform(parameters.Slice(153152, 4096), seed, 51, 0.21650635f);
+        __Uniform(parameters.Slice(154176, 4096), seed, 51, 0.21650635f);
         // decoder.layers.1.multihead_attn.out_proj.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.1.linear1.weight [128, 64]: Xavier uniform, bound sqrt(6 / (64 + 128))
-        __Uniform(parameters.Slice(157312, 8192), seed, 53, 0.17677669f);
+        __Uniform(parameters.Slice(158336, 8192), seed, 53, 0.17677669f);
         // decoder.layers.1.linear1.bias [128]: zeros (the block starts zeroed)
         // decoder.layers.1.linear2.weight [64, 128]: Xavier uniform, bound sqrt(6 / (128 + 64))
-        __Uniform(parameters.Slice(165632, 8192), seed, 55, 0.17677669f);
+        __Uniform(parameters.Slice(166656, 8192), seed, 55, 0.17677669f);
         // decoder.layers.1.linear2.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.1.norm1.weight [64]: ones
-        parameters.Slice(173888, 64).Fill(1.0f);
+        parameters.Slice(174912, 64).Fill(1.0f);
         // decoder.layers.1.norm1.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.1.norm2.weight [64]: ones
-        parameters.Slice(174016, 64).Fill(1.0f);
+        parameters.Slice(175040, 64).Fill(1.0f);
         // decoder.layers.1.norm2.bias [64]: zeros (the block starts zeroed)
         // decoder.layers.1.norm3.weight [64]: ones
-        parameters.Slice(174144, 64).Fill(1.0f);
+        parameters.Slice(175168, 64).Fill(1.0f);
         // decoder.layers.1.norm3.bias [64]: zeros (the block starts zeroed)
-        // logits.weight [48, 64]: Xavier uniform, bound sqrt(6 / (64 + 48))
-        __Uniform(parameters.Slice(174272, 3072), seed, 63, 0.23145503f);
-        // logits.bias [48]: zeros (the block starts zeroed)
+        // logits.weight [56, 64]: Xavier uniform, bound sqrt(6 / (64 + 56))
+        __Uniform(parameters.Slice(175296, 3584), seed, 63, 0.2236068f);
+        // logits.bias [56]: zeros (the block starts zeroed)
     }
 
     private static void __Uniform(global::System.Span<float> values, ulong seed, ulong stream, float bound)

@@ -10,15 +10,10 @@ namespace ModelDsl.Examples.DateTranslator
 
 namespace ModelDsl.Examples.Reverse
 {
-    internal static class ReverseVocabulary
-    {
-        public const int FirstCharacter = 3;
-
-        public const int Size = FirstCharacter + 36;
-    }
-
     internal static class ReverseData
     {
         public const int MaxLength = 12;
+
+        public const int Vocab = 39;
     }
 }
