@@ -48,9 +48,7 @@ partial class DateModel
         {
             public const int source_embedding_output = 0; // BTSource * 64 floats, at most 131,072
             public const int source_positions_output = 131072; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_q = 262144; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_k = 393216; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_0_self_attn_v = 524288; // BTSource * 64 floats, at most 131,072
+            public const int encoder_layers_0_self_attn_qkv = 262144; // BTSource * 192 floats, at most 393,216
             public const int encoder_layers_0_self_attn_probs = 655360; // B * 4 * TSource * TSource floats, at most 262,144
             public const int encoder_layers_0_self_attn_context = 917504; // BTSource * 64 floats, at most 131,072
             public const int encoder_layers_0_self_attn_output = 1048576; // BTSource * 64 floats, at most 131,072
@@ -65,9 +63,7 @@ partial class DateModel
             public const int encoder_layers_0_norm2_output = 2232320; // BTSource * 64 floats, at most 131,072
             public const int encoder_layers_0_norm2_mean = 2363392; // BTSource floats, at most 2,048
             public const int encoder_layers_0_norm2_rstd = 2365440; // BTSource floats, at most 2,048
-            public const int encoder_layers_1_self_attn_q = 2367488; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_1_self_attn_k = 2498560; // BTSource * 64 floats, at most 131,072
-            public const int encoder_layers_1_self_attn_v = 2629632; // BTSource * 64 floats, at most 131,072
+            public const int encoder_layers_1_self_attn_qkv = 2367488; // BTSource * 192 floats, at most 393,216
             public const int encoder_layers_1_self_attn_probs = 2760704; // B * 4 * TSource * TSource floats, at most 262,144
             public const int encoder_layers_1_self_attn_context = 3022848; // BTSource * 64 floats, at most 131,072
             public const int encoder_layers_1_self_attn_output = 3153920; // BTSource * 64 floats, at most 131,072
@@ -84,9 +80,7 @@ partial class DateModel
             public const int encoder_layers_1_norm2_rstd = 4470784; // BTSource floats, at most 2,048
             public const int target_embedding_output = 4472832; // BTTarget * 64 floats, at most 45,056
             public const int target_positions_output = 4517888; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_0_self_attn_q = 4562944; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_0_self_attn_k = 4608000; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_0_self_attn_v = 4653056; // BTTarget * 64 floats, at most 45,056
+            public const int decoder_layers_0_self_attn_qkv = 4562944; // BTTarget * 192 floats, at most 135,168
             public const int decoder_layers_0_self_attn_probs = 4698112; // B * 4 * TTarget * TTarget floats, at most 30,976
             public const int decoder_layers_0_self_attn_context = 4729088; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_0_self_attn_output = 4774144; // BTTarget * 64 floats, at most 45,056
@@ -95,8 +89,7 @@ partial class DateModel
             public const int decoder_layers_0_norm1_mean = 4909312; // BTTarget floats, at most 704
             public const int decoder_layers_0_norm1_rstd = 4910016; // BTTarget floats, at most 704
             public const int decoder_layers_0_multihead_attn_q = 4910720; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_0_multihead_attn_k = 4955776; // BTSource * 64 floats, at most 131,072
-            public const int decoder_layers_0_multihead_attn_v = 5086848; // BTSource * 64 floats, at most 131,072
+            public const int decoder_layers_0_multihead_attn_kv = 4955776; // BTSource * 128 floats, at most 262,144
             public const int decoder_layers_0_multihead_attn_probs = 5217920; // B * 4 * TTarget * TSource floats, at most 90,112
             public const int decoder_layers_0_multihead_attn_context = 5308032; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_0_multihead_attn_output = 5353088; // BTTarget * 64 floats, at most 45,056
@@ -111,9 +104,7 @@ partial class DateModel
             public const int decoder_layers_0_norm3_output = 5760000; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_0_norm3_mean = 5805056; // BTTarget floats, at most 704
             public const int decoder_layers_0_norm3_rstd = 5805760; // BTTarget floats, at most 704
-            public const int decoder_layers_1_self_attn_q = 5806464; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_1_self_attn_k = 5851520; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_1_self_attn_v = 5896576; // BTTarget * 64 floats, at most 45,056
+            public const int decoder_layers_1_self_attn_qkv = 5806464; // BTTarget * 192 floats, at most 135,168
             public const int decoder_layers_1_self_attn_probs = 5941632; // B * 4 * TTarget * TTarget floats, at most 30,976
             public const int decoder_layers_1_self_attn_context = 5972608; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_1_self_attn_output = 6017664; // BTTarget * 64 floats, at most 45,056
@@ -122,8 +113,7 @@ partial class DateModel
             public const int decoder_layers_1_norm1_mean = 6152832; // BTTarget floats, at most 704
             public const int decoder_layers_1_norm1_rstd = 6153536; // BTTarget floats, at most 704
             public const int decoder_layers_1_multihead_attn_q = 6154240; // BTTarget * 64 floats, at most 45,056
-            public const int decoder_layers_1_multihead_attn_k = 6199296; // BTSource * 64 floats, at most 131,072
-            public const int decoder_layers_1_multihead_attn_v = 6330368; // BTSource * 64 floats, at most 131,072
+            public const int decoder_layers_1_multihead_attn_kv = 6199296; // BTSource * 128 floats, at most 262,144
             public const int decoder_layers_1_multihead_attn_probs = 6461440; // B * 4 * TTarget * TSource floats, at most 90,112
             public const int decoder_layers_1_multihead_attn_context = 6551552; // BTTarget * 64 floats, at most 45,056
             public const int decoder_layers_1_multihead_attn_output = 6596608; // BTTarget * 64 floats, at most 45,056
@@ -196,7 +186,7 @@ partial class DateModel
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float sampling = ScheduledSampling is null ? 0f : ScheduledSampling(Steps + 1);
             if (!(sampling >= 0f && sampling <= 1f))
             {
@@ -410,36 +400,30 @@ partial class DateModel
             // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3584, 4096), p.Slice(15872, 64), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(7680, 4096), p.Slice(15936, 64), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(11776, 4096), p.Slice(16000, 64), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TSource,64] -> [B,TSource,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3584, 12288), p.Slice(15872, 192), BTSource, 64, 192, pool: Pool);
+                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
+                // [B,4,TSource,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
-                    a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
+                    Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[16064..20160),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(16064, 4096), p.Slice(20160, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
-                    a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight params[36800..36864), encoder.layers.0.norm1.bias
-                // params[36864..36928)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), p.Slice(36800, 64), p.Slice(36864, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight
+                // params[36800..36864), encoder.layers.0.norm1.bias params[36864..36928)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), p.Slice(36800, 64), p.Slice(36864, 64), BTSource, 64,
+                    pool: Pool);
                 // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[20224..28416), [B,TSource,64] -> [B,TSource,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
                     a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), p.Slice(20224, 8192), p.Slice(28416, 128), BTSource, 64, 128,
@@ -448,52 +432,41 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), p.Slice(28544, 8192), p.Slice(36736, 64), BTSource, 128, 64,
                     pool: Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), Pool);
-                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight params[36928..36992), encoder.layers.0.norm2.bias
-                // params[36992..37056)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), p.Slice(36928, 64), p.Slice(36992, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                // params[36928..36992), encoder.layers.0.norm2.bias params[36992..37056)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), p.Slice(36928, 64), p.Slice(36992, 64), BTSource, 64, pool: Pool);
             }
             // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(37056, 4096), p.Slice(49344, 64), BTSource, 64, 64,
+                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,TSource,64] -> [B,TSource,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(37056, 12288), p.Slice(49344, 192), BTSource, 64, 192,
                     pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(41152, 4096), p.Slice(49408, 64), BTSource, 64, 64,
-                    pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(45248, 4096), p.Slice(49472, 64), BTSource, 64, 64,
-                    pool: Pool);
-                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
+                // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
+                // [B,4,TSource,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource),
-                    a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
+                    Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49536..53632),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), p.Slice(49536, 4096), p.Slice(53632, 64), BTSource, 64, 64,
                     pool: Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
-                    Pool);
-                // Encoder.Layer[1].norm1: LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight params[70272..70336), encoder.layers.1.norm1.bias
-                // params[70336..70400)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), p.Slice(70272, 64), p.Slice(70336, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight
+                // params[70272..70336), encoder.layers.1.norm1.bias params[70336..70400)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), p.Slice(70272, 64), p.Slice(70336, 64), BTSource, 64,
+                    pool: Pool);
                 // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53696..61888), [B,TSource,64] -> [B,TSource,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128),
                     a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), p.Slice(53696, 8192), p.Slice(61888, 128), BTSource, 64, 128,
@@ -502,14 +475,12 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64),
                     a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), p.Slice(62016, 8192), p.Slice(70208, 64), BTSource, 128, 64,
                     pool: Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), Pool);
-                // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight params[70400..70464), encoder.layers.1.norm2.bias
-                // params[70464..70528)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource),
-                    a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), p.Slice(70400, 64), p.Slice(70464, 64), BTSource, 64, pool: Pool);
+                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight
+                // params[70400..70464), encoder.layers.1.norm2.bias params[70464..70528)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource),
+                    a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                    a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), p.Slice(70400, 64), p.Slice(70464, 64), BTSource, 64, pool: Pool);
             }
             // TargetEmbedding (Embedding): [B,TTarget] -> [B,TTarget,64], target_embedding.weight params[70528..74112)
             __Kernels.Embedding.Forward(a.Slice(Arena.target_embedding_output, BTTarget * 64), p.Slice(70528, 3584),
@@ -522,71 +493,60 @@ partial class DateModel
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(74816, 4096), p.Slice(87104, 64), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(78912, 4096), p.Slice(87168, 64), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(83008, 4096), p.Slice(87232, 64), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64], probs [B,4,TTarget,TTarget]
+                // Decoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TTarget,64] -> [B,TTarget,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.target_positions_output, BTTarget * 64), p.Slice(74816, 12288), p.Slice(87104, 192), BTTarget, 64, 192, pool: Pool);
+                // Decoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64] (row strides 192, 192), probs
+                // [B,4,TTarget,TTarget]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget),
-                    a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192, B, TTarget, TTarget, 4, 16, mask, 0.25f,
+                    Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[87296..91392),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), p.Slice(87296, 4096), p.Slice(91392, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
-                    a.Slice(Arena.target_positions_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), Pool);
-                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight params[124672..124736), decoder.layers.0.norm1.bias
-                // params[124736..124800)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), p.Slice(124672, 64), p.Slice(124736, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight
+                // params[124672..124736), decoder.layers.0.norm1.bias params[124736..124800)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget), a.Slice(Arena.target_positions_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), p.Slice(124672, 64), p.Slice(124736, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), p.Slice(91456, 4096), p.Slice(103744, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(95552, 4096), p.Slice(103808, 64), BTSource, 64, 64,
+                // Decoder.Layer[0].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
+                // decoder.layers.0.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(95552, 8192), p.Slice(103808, 128), BTSource, 64, 128,
                     pool: Pool);
-                // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(99648, 4096), p.Slice(103872, 64), BTSource, 64, 64,
-                    pool: Pool);
-                // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64], probs
-                // [B,4,TTarget,TSource]
+                // Decoder.Layer[0].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64] (row strides 64, 128),
+                // probs [B,4,TTarget,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128, B, TTarget, TSource, 4, 16, memoryMask,
+                    0.25f, Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[103936..108032),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(103936, 4096), p.Slice(108032, 64), BTTarget, 64,
                     64, pool: Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
-                    Pool);
-                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight params[124800..124864), decoder.layers.0.norm2.bias
-                // params[124864..124928)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), p.Slice(124800, 64), p.Slice(124864, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight
+                // params[124800..124864), decoder.layers.0.norm2.bias params[124864..124928)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), p.Slice(124800, 64), p.Slice(124864, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[0].linear1 + activation, decoder.layers.0.linear1.weight params[108096..116288), [B,TTarget,64] -> [B,TTarget,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128),
                     a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), p.Slice(108096, 8192), p.Slice(116288, 128), BTTarget, 64, 128,
@@ -595,89 +555,74 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), p.Slice(116416, 8192), p.Slice(124608, 64), BTTarget, 128, 64,
                     pool: Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), Pool);
-                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight params[124928..124992), decoder.layers.0.norm3.bias
-                // params[124992..125056)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), p.Slice(124928, 64), p.Slice(124992, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight
+                // params[124928..124992), decoder.layers.0.norm3.bias params[124992..125056)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), p.Slice(124928, 64), p.Slice(124992, 64), BTTarget, 64,
+                    pool: Pool);
             }
             // Decoder.Layer[1]: post-norm Transformer decoder layer [B,TTarget,64], 4 heads of 16, mask causal, cross-attention to Encoder (memory
             // key padding), ff 128
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(125056, 4096), p.Slice(137344, 64), BTTarget, 64, 64,
+                // Decoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,TTarget,64] -> [B,TTarget,192]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(125056, 12288), p.Slice(137344, 192), BTTarget, 64, 192,
                     pool: Pool);
-                // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(129152, 4096), p.Slice(137408, 64), BTTarget, 64, 64,
-                    pool: Pool);
-                // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), p.Slice(133248, 4096), p.Slice(137472, 64), BTTarget, 64, 64,
-                    pool: Pool);
-                // Decoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64], probs [B,4,TTarget,TTarget]
+                // Decoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TTarget,64], k v [B,TTarget,64] (row strides 192, 192), probs
+                // [B,4,TTarget,TTarget]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_probs, B * 4 * TTarget * TTarget),
-                    a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64), B, TTarget, TTarget, 4, 16, mask, 0.25f, Pool);
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192, B, TTarget, TTarget, 4, 16, mask, 0.25f,
+                    Pool);
                 // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[137536..141632),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), p.Slice(137536, 4096), p.Slice(141632, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[1]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
-                    Pool);
-                // Decoder.Layer[1].norm1: LayerNorm [B,TTarget,64], decoder.layers.1.norm1.weight params[174912..174976), decoder.layers.1.norm1.bias
-                // params[174976..175040)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm1_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), p.Slice(174912, 64), p.Slice(174976, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm1.weight
+                // params[174912..174976), decoder.layers.1.norm1.bias params[174976..175040)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm1_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_1_norm1_rstd, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), p.Slice(174912, 64), p.Slice(174976, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight,
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), p.Slice(141696, 4096), p.Slice(153984, 64), BTTarget, 64, 64,
                     pool: Pool);
-                // Decoder.Layer[1].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.1.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(145792, 4096), p.Slice(154048, 64), BTSource, 64, 64,
+                // Decoder.Layer[1].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
+                // decoder.layers.1.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(145792, 8192), p.Slice(154048, 128), BTSource, 64, 128,
                     pool: Pool);
-                // Decoder.Layer[1].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.1.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), p.Slice(149888, 4096), p.Slice(154112, 64), BTSource, 64, 64,
-                    pool: Pool);
-                // Decoder.Layer[1].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64], probs
-                // [B,4,TTarget,TSource]
+                // Decoder.Layer[1].multihead_attn: softmax(q k^T * 0.25f + memoryMask) v, q [B,TTarget,64], k v [B,TSource,64] (row strides 64, 128),
+                // probs [B,4,TTarget,TSource]
                 __Kernels.Attention.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_multihead_attn_probs, B * 4 * TTarget * TSource),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64), B, TTarget, TSource, 4, 16, memoryMask, 0.25f, Pool);
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128, B, TTarget, TSource, 4, 16, memoryMask,
+                    0.25f, Pool);
                 // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[154176..158272),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), p.Slice(154176, 4096), p.Slice(158272, 64), BTTarget, 64,
                     64, pool: Pool);
-                // Decoder.Layer[1]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64),
-                    Pool);
-                // Decoder.Layer[1].norm2: LayerNorm [B,TTarget,64], decoder.layers.1.norm2.weight params[175040..175104), decoder.layers.1.norm2.bias
-                // params[175104..175168)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm2_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64), p.Slice(175040, 64), p.Slice(175104, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[1]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm2.weight
+                // params[175040..175104), decoder.layers.1.norm2.bias params[175104..175168)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm2_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_1_norm2_rstd, BTTarget), a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), p.Slice(175040, 64), p.Slice(175104, 64), BTTarget, 64,
+                    pool: Pool);
                 // Decoder.Layer[1].linear1 + activation, decoder.layers.1.linear1.weight params[158336..166528), [B,TTarget,64] -> [B,TTarget,128]
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128),
                     a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), p.Slice(158336, 8192), p.Slice(166528, 128), BTTarget, 64, 128,
@@ -686,14 +631,13 @@ partial class DateModel
                 __Kernels.Linear.Forward(a.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), p.Slice(166656, 8192), p.Slice(174848, 64), BTTarget, 128, 64,
                     pool: Pool);
-                // Decoder.Layer[1]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Forward(a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), Pool);
-                // Decoder.Layer[1].norm3: LayerNorm [B,TTarget,64], decoder.layers.1.norm3.weight params[175168..175232), decoder.layers.1.norm3.bias
-                // params[175232..175296)
-                __Kernels.LayerNorm.Forward(a.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm3_rstd, BTTarget),
-                    a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), p.Slice(175168, 64), p.Slice(175232, 64), BTTarget, 64, pool: Pool);
+                // Decoder.Layer[1]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm3.weight
+                // params[175168..175232), decoder.layers.1.norm3.bias params[175232..175296)
+                __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm3_mean, BTTarget),
+                    a.Slice(Arena.decoder_layers_1_norm3_rstd, BTTarget), a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), p.Slice(175168, 64), p.Slice(175232, 64), BTTarget, 64,
+                    pool: Pool);
             }
             // Logits (Dense): [B,TTarget,64] -> [B,TTarget,56], logits.weight params[175296..178880), logits.bias params[178880..178936),
             // [B,TTarget,64] -> [B,TTarget,56]
@@ -718,7 +662,7 @@ partial class DateModel
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.logits, BTTarget * 56), 1f, a.Slice(Arena.loss_log_probs, BTTarget * 56),
                 __Memory.AsSpan(__labels, 0, BTTarget), BTTarget, 56, 0.0f, -100, Pool);
@@ -731,14 +675,13 @@ partial class DateModel
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[1].norm3: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), g.Slice(175168, 64), g.Slice(175232, 64),
+                // Decoder.Layer[1]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm3.weight
+                // params[175168..175232), decoder.layers.1.norm3.bias params[175232..175296)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), g.Slice(175168, 64), g.Slice(175232, 64),
                     d.Slice(Arena.decoder_layers_1_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64),
                     p.Slice(175168, 64), a.Slice(Arena.decoder_layers_1_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm3_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[1]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual3, BTTarget * 64), Pool);
                 // Decoder.Layer[1].linear2, decoder.layers.1.linear2.weight params[166656..174848), [B,TTarget,128] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), g.Slice(166656, 8192), g.Slice(174848, 64),
                     d.Slice(Arena.decoder_layers_1_linear2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128),
@@ -748,15 +691,13 @@ partial class DateModel
                     d.Slice(Arena.decoder_layers_1_linear1_output, BTTarget * 128), a.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64),
                     p.Slice(158336, 8192), BTTarget, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.decoder_layers_1_linear1_output_pre_activation, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
-                // Decoder.Layer[1].norm2: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64), g.Slice(175040, 64), g.Slice(175104, 64),
+                // Decoder.Layer[1]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm2.weight
+                // params[175040..175104), decoder.layers.1.norm2.bias params[175104..175168)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), g.Slice(175040, 64), g.Slice(175104, 64),
                     d.Slice(Arena.decoder_layers_1_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64),
                     p.Slice(175040, 64), a.Slice(Arena.decoder_layers_1_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm2_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[1]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual2, BTTarget * 64),
-                    Pool);
                 // Decoder.Layer[1].multihead_attn.out_proj, decoder.layers.1.multihead_attn.out_proj.weight params[154176..158272),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), g.Slice(154176, 4096),
@@ -764,10 +705,12 @@ partial class DateModel
                     a.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64), p.Slice(154176, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].multihead_attn: attention
                 __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64), d.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_kv + 64, BTSource * 128 - 64),
                     d.Slice(Arena.decoder_layers_1_multihead_attn_context, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.decoder_layers_1_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128,
                     a.Slice(Arena.decoder_layers_1_multihead_attn_probs, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[1].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.multihead_attn.in_proj_weight,
@@ -775,64 +718,49 @@ partial class DateModel
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), g.Slice(141696, 4096), g.Slice(153984, 64),
                     d.Slice(Arena.decoder_layers_1_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64),
                     p.Slice(141696, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[1].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.1.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(145792, 4096), g.Slice(154048, 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    p.Slice(145792, 4096), BTSource, 64, 64, pool: Pool);
-                // Decoder.Layer[1].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.1.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(149888, 4096), g.Slice(154112, 64),
-                    d.Slice(Arena.decoder_layers_1_multihead_attn_v, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    p.Slice(149888, 4096), BTSource, 64, 64, pool: Pool);
-                // Decoder.Layer[1].norm1: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), g.Slice(174912, 64), g.Slice(174976, 64),
+                // Decoder.Layer[1].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
+                // decoder.layers.1.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(145792, 8192), g.Slice(154048, 128),
+                    d.Slice(Arena.decoder_layers_1_multihead_attn_kv, BTSource * 128), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                    p.Slice(145792, 8192), BTSource, 64, 128, pool: Pool);
+                // Decoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.1.norm1.weight
+                // params[174912..174976), decoder.layers.1.norm1.bias params[174976..175040)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), g.Slice(174912, 64), g.Slice(174976, 64),
                     d.Slice(Arena.decoder_layers_1_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64),
                     p.Slice(174912, 64), a.Slice(Arena.decoder_layers_1_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_1_norm1_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[1]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_1_residual1, BTTarget * 64), Pool);
                 // Decoder.Layer[1].self_attn.out_proj, decoder.layers.1.self_attn.out_proj.weight params[137536..141632),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), g.Slice(137536, 4096),
                     g.Slice(141632, 64), d.Slice(Arena.decoder_layers_1_self_attn_output, BTTarget * 64),
                     a.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), p.Slice(137536, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[1].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64), d.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
+                    d.Slice(Arena.decoder_layers_1_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    d.Slice(Arena.decoder_layers_1_self_attn_qkv + 128, BTTarget * 192 - 128),
+                    d.Slice(Arena.decoder_layers_1_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    a.Slice(Arena.decoder_layers_1_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192,
                     a.Slice(Arena.decoder_layers_1_self_attn_probs, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(125056, 4096), g.Slice(137344, 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    p.Slice(125056, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(129152, 4096), g.Slice(137408, 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    p.Slice(129152, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.1.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(133248, 4096), g.Slice(137472, 64),
-                    d.Slice(Arena.decoder_layers_1_self_attn_v, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
-                    p.Slice(133248, 4096), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,TTarget,64] -> [B,TTarget,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), g.Slice(125056, 12288), g.Slice(137344, 192),
+                    d.Slice(Arena.decoder_layers_1_self_attn_qkv, BTTarget * 192), a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                    p.Slice(125056, 12288), BTTarget, 64, 192, pool: Pool);
             }
             // Decoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.Causal();
                 var memoryMask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Decoder.Layer[0].norm3: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), g.Slice(124928, 64), g.Slice(124992, 64),
+                // Decoder.Layer[0]: residual3 = x + feed-forward, then norm3 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm3.weight
+                // params[124928..124992), decoder.layers.0.norm3.bias params[124992..125056)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), g.Slice(124928, 64), g.Slice(124992, 64),
                     d.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
                     p.Slice(124928, 64), a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual3 = x + feed-forward, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64), Pool);
                 // Decoder.Layer[0].linear2, decoder.layers.0.linear2.weight params[116416..124608), [B,TTarget,128] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), g.Slice(116416, 8192), g.Slice(124608, 64),
                     d.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128),
@@ -842,15 +770,13 @@ partial class DateModel
                     d.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128), a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
                     p.Slice(108096, 8192), BTTarget, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.decoder_layers_0_linear1_output_pre_activation, BTTarget * 128), __scratch.Span.Slice(0, BTTarget * 128), Pool);
-                // Decoder.Layer[0].norm2: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64), g.Slice(124800, 64), g.Slice(124864, 64),
+                // Decoder.Layer[0]: residual2 = x + cross-attention, then norm2 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm2.weight
+                // params[124800..124864), decoder.layers.0.norm2.bias params[124864..124928)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), g.Slice(124800, 64), g.Slice(124864, 64),
                     d.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
                     p.Slice(124800, 64), a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual2 = x + cross-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
-                    Pool);
                 // Decoder.Layer[0].multihead_attn.out_proj, decoder.layers.0.multihead_attn.out_proj.weight params[103936..108032),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), g.Slice(103936, 4096),
@@ -858,10 +784,12 @@ partial class DateModel
                     a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64), p.Slice(103936, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].multihead_attn: attention
                 __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64), d.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64),
-                    a.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                    a.Slice(Arena.decoder_layers_0_multihead_attn_kv + 64, BTSource * 128 - 64), 64, 128,
                     a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource), B, TTarget, TSource, 4, 16, memoryMask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TSource, Pool.ThreadCount)), Pool);
                 // Decoder.Layer[0].multihead_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.multihead_attn.in_proj_weight,
@@ -869,51 +797,37 @@ partial class DateModel
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), g.Slice(91456, 4096), g.Slice(103744, 64),
                     d.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64), a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
                     p.Slice(91456, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].multihead_attn k = memory W_k^T + b_k, rows 64..128 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(95552, 4096), g.Slice(103808, 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    p.Slice(95552, 4096), BTSource, 64, 64, pool: Pool);
-                // Decoder.Layer[0].multihead_attn v = memory W_v^T + b_v, rows 128..192 of decoder.layers.0.multihead_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(99648, 4096), g.Slice(103872, 64),
-                    d.Slice(Arena.decoder_layers_0_multihead_attn_v, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                    p.Slice(99648, 4096), BTSource, 64, 64, pool: Pool);
-                // Decoder.Layer[0].norm1: LayerNorm [B,TTarget,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), g.Slice(124672, 64), g.Slice(124736, 64),
+                // Decoder.Layer[0].multihead_attn [k|v] = memory [W_k|W_v]^T + b, one GEMM over rows 64..192 of
+                // decoder.layers.0.multihead_attn.in_proj_weight, [B,TSource,64] -> [B,TSource,128]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), g.Slice(95552, 8192), g.Slice(103808, 128),
+                    d.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128), a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                    p.Slice(95552, 8192), BTSource, 64, 128, pool: Pool);
+                // Decoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TTarget,64], decoder.layers.0.norm1.weight
+                // params[124672..124736), decoder.layers.0.norm1.bias params[124736..124800)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.target_positions_output, BTTarget * 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), g.Slice(124672, 64), g.Slice(124736, 64),
                     d.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
                     p.Slice(124672, 64), a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget), a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
                     BTTarget, 64, Pool);
-                // Decoder.Layer[0]: residual1 = x + self-attention, [B,TTarget,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), d.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64), Pool);
                 // Decoder.Layer[0].self_attn.out_proj, decoder.layers.0.self_attn.out_proj.weight params[87296..91392),
                 // [B,TTarget,64] -> [B,TTarget,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), g.Slice(87296, 4096), g.Slice(91392, 64),
                     d.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64),
                     p.Slice(87296, 4096), BTTarget, 64, 64, pool: Pool);
                 // Decoder.Layer[0].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), d.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64),
-                    a.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128),
+                    d.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64), a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 64, BTTarget * 192 - 64),
+                    a.Slice(Arena.decoder_layers_0_self_attn_qkv + 128, BTTarget * 192 - 128), 192, 192,
                     a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget), B, TTarget, TTarget, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TTarget, TTarget, Pool.ThreadCount)), Pool);
-                // Decoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(74816, 4096), g.Slice(87104, 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_q, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
-                    p.Slice(74816, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(78912, 4096), g.Slice(87168, 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_k, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
-                    p.Slice(78912, 4096), BTTarget, 64, 64, pool: Pool);
-                // Decoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of decoder.layers.0.self_attn.in_proj_weight,
-                // [B,TTarget,64] -> [B,TTarget,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(83008, 4096), g.Slice(87232, 64),
-                    d.Slice(Arena.decoder_layers_0_self_attn_v, BTTarget * 64), a.Slice(Arena.target_positions_output, BTTarget * 64),
-                    p.Slice(83008, 4096), BTTarget, 64, 64, pool: Pool);
+                // Decoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over decoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TTarget,64] -> [B,TTarget,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.target_positions_output, BTTarget * 64), g.Slice(74816, 12288), g.Slice(87104, 192),
+                    d.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192), a.Slice(Arena.target_positions_output, BTTarget * 64),
+                    p.Slice(74816, 12288), BTTarget, 64, 192, pool: Pool);
             }
             // TargetPositions (LearnedPositions): [B,TTarget,64] -> [B,TTarget,64]
             __Kernels.LearnedPositions.Backward(d.Slice(Arena.target_embedding_output, BTTarget * 64), g.Slice(74112, 704),
@@ -924,14 +838,13 @@ partial class DateModel
             // Encoder.Layer[1] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), g.Slice(70400, 64), g.Slice(70464, 64),
+                // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight
+                // params[70400..70464), encoder.layers.1.norm2.bias params[70464..70528)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), g.Slice(70400, 64), g.Slice(70464, 64),
                     d.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
                     p.Slice(70400, 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), d.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), Pool);
                 // Encoder.Layer[1].linear2, encoder.layers.1.linear2.weight params[62016..70208), [B,TSource,128] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), g.Slice(62016, 8192), g.Slice(70208, 64),
                     d.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128),
@@ -941,53 +854,43 @@ partial class DateModel
                     d.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
                     p.Slice(53696, 8192), BTSource, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_1_linear1_output_pre_activation, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
-                // Encoder.Layer[1].norm1: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), g.Slice(70272, 64), g.Slice(70336, 64),
+                // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight
+                // params[70272..70336), encoder.layers.1.norm1.bias params[70336..70400)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), g.Slice(70272, 64), g.Slice(70336, 64),
                     d.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64),
                     p.Slice(70272, 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), Pool);
                 // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49536..53632),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), g.Slice(49536, 4096), g.Slice(53632, 64),
                     d.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64),
                     p.Slice(49536, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[1].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64), d.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128),
+                    d.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
+                    a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(37056, 4096), g.Slice(49344, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    p.Slice(37056, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(41152, 4096), g.Slice(49408, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    p.Slice(41152, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(45248, 4096), g.Slice(49472, 64),
-                    d.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                    p.Slice(45248, 4096), BTSource, 64, 64, pool: Pool);
+                // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                // [B,TSource,64] -> [B,TSource,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), g.Slice(37056, 12288), g.Slice(49344, 192),
+                    d.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                    p.Slice(37056, 12288), BTSource, 64, 192, pool: Pool);
             }
             // Encoder.Layer[0] (backward)
             {
                 var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), g.Slice(36928, 64), g.Slice(36992, 64),
+                // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                // params[36928..36992), encoder.layers.0.norm2.bias params[36992..37056)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), g.Slice(36928, 64), g.Slice(36992, 64),
                     d.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
                     p.Slice(36928, 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), Pool);
                 // Encoder.Layer[0].linear2, encoder.layers.0.linear2.weight params[28544..36736), [B,TSource,128] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), g.Slice(28544, 8192), g.Slice(36736, 64),
                     d.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
@@ -997,41 +900,32 @@ partial class DateModel
                     d.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
                     p.Slice(20224, 8192), BTSource, 64, 128, __Kernels.ActivationKind.ReLU,
                     a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BTSource * 128), __scratch.Span.Slice(0, BTSource * 128), Pool);
-                // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64]
-                __Kernels.LayerNorm.Backward(d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), g.Slice(36800, 64), g.Slice(36864, 64),
+                // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight
+                // params[36800..36864), encoder.layers.0.norm1.bias params[36864..36928)
+                __Kernels.LayerNorm.BackwardResidual(d.Slice(Arena.source_positions_output, BTSource * 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), g.Slice(36800, 64), g.Slice(36864, 64),
                     d.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
                     p.Slice(36800, 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
                     BTSource, 64, Pool);
-                // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                __Kernels.Residual.Backward(d.Slice(Arena.source_positions_output, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), d.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[16064..20160),
                 // [B,TSource,64] -> [B,TSource,64]
                 __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), g.Slice(16064, 4096), g.Slice(20160, 64),
                     d.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                     p.Slice(16064, 4096), BTSource, 64, 64, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), d.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128),
+                    d.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192,
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource), B, TSource, TSource, 4, 16, mask, 0.25f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(TSource, TSource, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(3584, 4096), g.Slice(15872, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
-                    p.Slice(3584, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(7680, 4096), g.Slice(15936, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
-                    p.Slice(7680, 4096), BTSource, 64, 64, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
-                // [B,TSource,64] -> [B,TSource,64]
-                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(11776, 4096), g.Slice(16000, 64),
-                    d.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), a.Slice(Arena.source_positions_output, BTSource * 64),
-                    p.Slice(11776, 4096), BTSource, 64, 64, pool: Pool);
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                // [B,TSource,64] -> [B,TSource,192]
+                __Kernels.Linear.Backward(d.Slice(Arena.source_positions_output, BTSource * 64), g.Slice(3584, 12288), g.Slice(15872, 192),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192), a.Slice(Arena.source_positions_output, BTSource * 64),
+                    p.Slice(3584, 12288), BTSource, 64, 192, pool: Pool);
             }
             // SourcePositions (SinusoidalPositions): [B,TSource,64] -> [B,TSource,64]
             __Kernels.SinusoidalPositions.Backward(d.Slice(Arena.source_embedding_output, BTSource * 64),
@@ -1089,37 +983,31 @@ partial class DateModel
                 // Encoder.Layer[0]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                    // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3584, 4096), p.Slice(15872, 64), BTSource, 64, 64, pool: Pool);
-                    // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(7680, 4096), p.Slice(15936, 64), BTSource, 64, 64, pool: Pool);
-                    // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.0.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(11776, 4096), p.Slice(16000, 64), BTSource, 64, 64,
+                    // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [192, 64],
+                    // [B,TSource,64] -> [B,TSource,192]
+                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                        a.Slice(Arena.source_positions_output, BTSource * 64), p.Slice(3584, 12288), p.Slice(15872, 192), BTSource, 64, 192,
                         pool: Pool);
-                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
+                    // Encoder.Layer[0].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
+                    // [B,4,TSource,TSource]
                     __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
-                        a.Slice(Arena.encoder_layers_0_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_k, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv + 64, BTSource * 192 - 64),
+                        a.Slice(Arena.encoder_layers_0_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
+                        Pool);
                     // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[16064..20160),
                     // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64), p.Slice(16064, 4096), p.Slice(20160, 64), BTSource, 64, 64,
                         pool: Pool);
-                    // Encoder.Layer[0]: residual1 = x + self-attention, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
-                        a.Slice(Arena.source_positions_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), Pool);
-                    // Encoder.Layer[0].norm1: LayerNorm [B,TSource,64], encoder.layers.0.norm1.weight params[36800..36864),
-                    // encoder.layers.0.norm1.bias params[36864..36928)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), p.Slice(36800, 64), p.Slice(36864, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[0]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64],
+                    // encoder.layers.0.norm1.weight params[36800..36864), encoder.layers.0.norm1.bias params[36864..36928)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource), a.Slice(Arena.source_positions_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64), p.Slice(36800, 64), p.Slice(36864, 64), BTSource, 64,
+                        pool: Pool);
                     // Encoder.Layer[0].linear1 + activation, encoder.layers.0.linear1.weight params[20224..28416), [B,TSource,64] -> [B,TSource,128]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
                         a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), p.Slice(20224, 8192), p.Slice(28416, 128), BTSource, 64, 128,
@@ -1128,53 +1016,42 @@ partial class DateModel
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128), p.Slice(28544, 8192), p.Slice(36736, 64), BTSource, 128, 64,
                         pool: Pool);
-                    // Encoder.Layer[0]: residual2 = x + feed-forward, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
-                        Pool);
-                    // Encoder.Layer[0].norm2: LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight params[36928..36992),
-                    // encoder.layers.0.norm2.bias params[36992..37056)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), p.Slice(36928, 64), p.Slice(36992, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[0]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.0.norm2.weight
+                    // params[36928..36992), encoder.layers.0.norm2.bias params[36992..37056)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64), p.Slice(36928, 64), p.Slice(36992, 64), BTSource, 64,
+                        pool: Pool);
                 }
                 // Encoder.Layer[1]: post-norm Transformer layer [B,TSource,64], 4 heads of 16, mask key padding, ff 128
                 {
                     var mask = __Kernels.AttentionMask.KeyPadding(__Memory.AsSpan(batch.SourceLengths, 0, B));
-                    // Encoder.Layer[1].self_attn q = x W_q^T + b_q, rows 0..64 of encoder.layers.1.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(37056, 4096), p.Slice(49344, 64), BTSource, 64, 64,
+                    // Encoder.Layer[1].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.1.self_attn.in_proj_weight [192, 64],
+                    // [B,TSource,64] -> [B,TSource,192]
+                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(37056, 12288), p.Slice(49344, 192), BTSource, 64, 192,
                         pool: Pool);
-                    // Encoder.Layer[1].self_attn k = x W_k^T + b_k, rows 64..128 of encoder.layers.1.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(41152, 4096), p.Slice(49408, 64), BTSource, 64, 64,
-                        pool: Pool);
-                    // Encoder.Layer[1].self_attn v = x W_v^T + b_v, rows 128..192 of encoder.layers.1.self_attn.in_proj_weight,
-                    // [B,TSource,64] -> [B,TSource,64]
-                    __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), p.Slice(45248, 4096), p.Slice(49472, 64), BTSource, 64, 64,
-                        pool: Pool);
-                    // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64], probs [B,4,TSource,TSource]
+                    // Encoder.Layer[1].self_attn: softmax(q k^T * 0.25f + mask) v, q [B,TSource,64], k v [B,TSource,64] (row strides 192, 192), probs
+                    // [B,4,TSource,TSource]
                     __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64),
                         a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * TSource * TSource),
-                        a.Slice(Arena.encoder_layers_1_self_attn_q, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_k, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_self_attn_v, BTSource * 64), B, TSource, TSource, 4, 16, mask, 0.25f, Pool);
+                        a.Slice(Arena.encoder_layers_1_self_attn_qkv, BTSource * 192),
+                        a.Slice(Arena.encoder_layers_1_self_attn_qkv + 64, BTSource * 192 - 64),
+                        a.Slice(Arena.encoder_layers_1_self_attn_qkv + 128, BTSource * 192 - 128), 192, 192, B, TSource, TSource, 4, 16, mask, 0.25f,
+                        Pool);
                     // Encoder.Layer[1].self_attn.out_proj, encoder.layers.1.self_attn.out_proj.weight params[49536..53632),
                     // [B,TSource,64] -> [B,TSource,64]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_1_self_attn_context, BTSource * 64), p.Slice(49536, 4096), p.Slice(53632, 64), BTSource, 64, 64,
                         pool: Pool);
-                    // Encoder.Layer[1]: residual1 = x + self-attention, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64),
-                        Pool);
-                    // Encoder.Layer[1].norm1: LayerNorm [B,TSource,64], encoder.layers.1.norm1.weight params[70272..70336),
-                    // encoder.layers.1.norm1.bias params[70336..70400)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), p.Slice(70272, 64), p.Slice(70336, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[1]: residual1 = x + self-attention, then norm1 (one pass), LayerNorm [B,TSource,64],
+                    // encoder.layers.1.norm1.weight params[70272..70336), encoder.layers.1.norm1.bias params[70336..70400)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_residual1, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm1_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_1_norm1_rstd, BTSource), a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_self_attn_output, BTSource * 64), p.Slice(70272, 64), p.Slice(70336, 64), BTSource, 64,
+                        pool: Pool);
                     // Encoder.Layer[1].linear1 + activation, encoder.layers.1.linear1.weight params[53696..61888), [B,TSource,64] -> [B,TSource,128]
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128),
                         a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), p.Slice(53696, 8192), p.Slice(61888, 128), BTSource, 64, 128,
@@ -1183,15 +1060,13 @@ partial class DateModel
                     __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64),
                         a.Slice(Arena.encoder_layers_1_linear1_output, BTSource * 128), p.Slice(62016, 8192), p.Slice(70208, 64), BTSource, 128, 64,
                         pool: Pool);
-                    // Encoder.Layer[1]: residual2 = x + feed-forward, [B,TSource,64]
-                    __Kernels.Residual.Forward(a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64), a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64),
-                        Pool);
-                    // Encoder.Layer[1].norm2: LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight params[70400..70464),
-                    // encoder.layers.1.norm2.bias params[70464..70528)
-                    __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
-                        a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource), a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource),
-                        a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), p.Slice(70400, 64), p.Slice(70464, 64), BTSource, 64, pool: Pool);
+                    // Encoder.Layer[1]: residual2 = x + feed-forward, then norm2 (one pass), LayerNorm [B,TSource,64], encoder.layers.1.norm2.weight
+                    // params[70400..70464), encoder.layers.1.norm2.bias params[70464..70528)
+                    __Kernels.LayerNorm.ForwardResidual(a.Slice(Arena.encoder_layers_1_norm2_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_residual2, BTSource * 64), a.Slice(Arena.encoder_layers_1_norm2_mean, BTSource),
+                        a.Slice(Arena.encoder_layers_1_norm2_rstd, BTSource), a.Slice(Arena.encoder_layers_1_norm1_output, BTSource * 64),
+                        a.Slice(Arena.encoder_layers_1_linear2_output, BTSource * 64), p.Slice(70400, 64), p.Slice(70464, 64), BTSource, 64,
+                        pool: Pool);
                 }
             }
         }
