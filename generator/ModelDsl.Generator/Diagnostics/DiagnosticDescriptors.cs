@@ -121,6 +121,10 @@ internal static class DiagnosticDescriptors
         "MDSL1011", Shapes, "Learned positions shorter than the sequence",
         "{0}: MaxLength ({1}) is shorter than the sequence of '{2}' {3}");
 
+    public static readonly DiagnosticDescriptor EmptyImageOutput = Error(
+        "MDSL1020", Shapes, "Convolution or pooling output would be empty",
+        "{0}: the output {1} would be {2} = {3}; the window must fit the padded input");
+
     public static readonly DiagnosticDescriptor UnsupportedFeature = Error(
         "MDSL2001", Unsupported, "Unsupported combination",
         "{0}: {1} is not supported");

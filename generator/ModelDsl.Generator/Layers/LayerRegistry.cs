@@ -35,6 +35,11 @@ internal static class LayerRegistry
         PReLULayer.Instance,
         FinalStatePoolLayer.Instance,
         ActivationLayer.Instance,
+        Conv2dLayer.Instance,
+        MaxPool2dLayer.Instance,
+        AvgPool2dLayer.Instance,
+        GlobalAvgPool2dLayer.Instance,
+        FlattenLayer.Instance,
     ];
 
     private static readonly Dictionary<LayerKind, LayerDescriptor> ByKind = Index(All, descriptor => descriptor.Kind);

@@ -49,9 +49,9 @@ internal sealed partial class ModelPlanner
 
         if (loss.Kind == LossKind.Mse)
         {
-            if (output.Tokens)
+            if (output.Tokens || output.Rank == 4)
             {
-                Report(DiagnosticDescriptors.LossHeadMismatch, loss.Location, head.Name, "[MseLoss] needs a float output, but '" + head.Name + "' produces " + output.Named);
+                Report(DiagnosticDescriptors.LossHeadMismatch, loss.Location, head.Name, "[MseLoss] needs a float output [B, D] or [B, T, D], but '" + head.Name + "' produces " + output.Named);
                 return null;
             }
 
