@@ -854,6 +854,7 @@ def main():
     families = [linear_family, activation_family, prelu_family, norm_family, embedding_loss_family, attention_family,
                 transformer_family, recurrent_family, bahdanau_family, optimizer_family, model_family, seq2seq_family,
                 seq2seq_models_family, rnn_seq2seq_models_family, final_state_family]
+    families.append(__import__("vision").vision_family)  # tests/parity/vision.py: the image layers (issue 20)
     wanted = set(sys.argv[1:])
     for family in families:
         if not wanted or family.__name__.replace("_family", "") in wanted:
