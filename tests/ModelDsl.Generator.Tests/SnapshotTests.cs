@@ -28,6 +28,7 @@ public sealed class SnapshotTests
     [InlineData("examples/Sentiment/SentimentModel.cs", "")]
     [InlineData("examples/TinyGpt/CharacterModel.cs", "")]
     [InlineData("examples/DateTranslator/DateModel.cs", "public static class DateDataset { public const int TargetLength = 10; }")]
+    [InlineData("examples/Vision/DigitCnn.cs", "")]
     [InlineData("examples/Reverse/ReverseModel.cs", "public static class ReverseVocabulary { public const int Size = 39; } public static class ReverseData { public const int MaxLength = 12; }")]
     public void Example(string path, string stubs)
     {
