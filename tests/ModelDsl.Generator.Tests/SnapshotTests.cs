@@ -43,6 +43,9 @@ public sealed class SnapshotTests
     public void ImageClassifier() => Check(VisionTests.Cnn); // image input, Conv2d (padding, dilation, groups), max/avg pooling, flatten, Dense
 
     [Fact]
+    public void VisionTransformer() => Check(VisionTests.Vit); // image input, PatchEmbedding (class token, positions), pre-norm encoder, first-token pool
+
+    [Fact]
     public void FeatureSequenceTagger() => Check(TestModels.SequenceRegressor); // feature sequences, standalone attention, BatchNorm and MSE over valid positions
 
     /// <summary>A model with errors: the diagnostics snapshot (.verified.txt) and the throwing property stubs.</summary>

@@ -7,7 +7,7 @@ using ModelDsl.Generator.Tests.Support;
 namespace ModelDsl.Generator.Tests;
 
 /// <summary>
-/// Image inputs and the image layers ([Conv2d], [MaxPool2d], [AvgPool2d], [GlobalAvgPool2d], [Flatten]) in the generator: the
+/// Image inputs and the image layers ([Conv2d], [MaxPool2d], [AvgPool2d], [GlobalAvgPool2d], [Flatten], [PatchEmbedding]) in the generator: the
 /// declarations generate code that compiles, every size rule is reported at the argument that breaks it, naming the dims.
 /// (Gradient checks, allocations and the Batch's checks of a generated CNN: ModelDsl.Training.Tests/VisionModelTests.cs;
 /// PyTorch parity: ModelDsl.Parity.Tests/VisionParityTests.cs.)
@@ -35,6 +35,38 @@ public sealed class VisionTests
             [Dense(Classes)] [CrossEntropyLoss] public partial Dense Head { get; }
         }
         """;
+
+    /// <summary>The snapshot ViT (SnapshotTests.VisionTransformer): 16 patches of 2x2 plus the class token, a pre-norm encoder, the class token's row to the head.</summary>
+    public const string Vit = """
+        using ModelDsl;
+
+        namespace Demo;
+
+        [Model(MaxBatch = 16)]
+        public partial class DigitVit
+        {
+            public const int Side = 8, Patch = 2, D = 16, Classes = 10;
+
+            [Input(Channels = 1, Height = Side, Width = Side)] public partial ImageInput Pixels { get; }
+            [PatchEmbedding(Patch, D)] public partial PatchEmbeddingLayer Patches { get; }
+            [TransformerEncoder(Layers = 1, Heads = 2, FeedForward = 2 * D, NormFirst = true, Dropout = 0f)] public partial EncoderStack Encoder { get; }
+            [FirstTokenPool] public partial Pool Cls { get; }
+            [Dense(Classes)] [CrossEntropyLoss] public partial Dense Head { get; }
+        }
+        """;
+
+    [Fact]
+    public void A_vit_generates_code_that_compiles()
+    {
+        GeneratorOutcome outcome = GeneratorHarness.Run(Vit);
+        Assert.Empty(outcome.GeneratorDiagnostics);
+        Assert.Empty(outcome.GeneratedFileProblems());
+        Assert.Empty(outcome.CompilationErrors());
+        string code = string.Join("\n", outcome.Sources.Select(source => source.SourceText.ToString()));
+        Assert.Contains("Kernels.PatchEmbedding.Backward(", code, StringComparison.Ordinal);
+        Assert.Contains("patches.proj.weight [16, 1, 2, 2]", code, StringComparison.Ordinal); // nn.Conv2d(C, D, P, stride=P)'s layout
+        Assert.Contains("patches.pos_embed [1, 17, 16]", code, StringComparison.Ordinal); // 1 + (8/2)·(8/2) positions
+    }
 
     [Fact]
     public void Image_layers_generate_code_that_compiles()
@@ -89,6 +121,16 @@ public sealed class VisionTests
             "Pool: the output height would be (Side (6) + 2·Padding (0) - (Kernel (7) - 1) - 1) / Stride (7) + 1 = less than 1; the window must fit the padded input"
         },
         {
+            "[PatchEmbedding([|4|], 8)] public partial PatchEmbeddingLayer Patches { get; }", "MDSL1008",
+            "Patches: PatchSize (4) must be a divisor of the image's height Side (6) and width 9 (the patches do not overlap and cover the image)"
+        },
+        {
+            "[PatchEmbedding([|2|], 8)] public partial PatchEmbeddingLayer Patches { get; }", "MDSL1008",
+            "Patches: PatchSize (2) must be a divisor of the image's height Side (6) and width 9 (the patches do not overlap and cover the image)"
+        },
+        { "[PatchEmbedding([|0|], 8)] public partial PatchEmbeddingLayer Patches { get; }", "MDSL1008", "Patches: PatchSize (0) must be at least 1" },
+        { "[PatchEmbedding(3, [|0|])] public partial PatchEmbeddingLayer Patches { get; }", "MDSL1008", "Patches: D (0) must be at least 1" },
+        {
             "[[|Dense(5)|]] public partial Dense Hidden { get; }", "MDSL1010",
             "Hidden: [Dense] needs floats [B, D] or [B, T, D]; flatten the image first ([Flatten] or [GlobalAvgPool2d]) but 'Image' produces [B, Channels (4), Side (6), 9]"
         },
@@ -123,6 +165,7 @@ public sealed class VisionTests
         { "[[|AvgPool2d(2)|]] public partial Pool2dLayer Pool { get; }", "Pool: [AvgPool2d] needs an image [B, C, H, W]" },
         { "[[|GlobalAvgPool2d|]] public partial Pool2dLayer Pool { get; }", "Pool: [GlobalAvgPool2d] needs an image [B, C, H, W]" },
         { "[[|Flatten|]] public partial FlattenLayer Flat { get; }", "Flat: [Flatten] needs an image [B, C, H, W]" },
+        { "[[|PatchEmbedding(2, 8)|]] public partial PatchEmbeddingLayer Patches { get; }", "Patches: [PatchEmbedding] needs an image [B, C, H, W]" },
     };
 
     [Theory]

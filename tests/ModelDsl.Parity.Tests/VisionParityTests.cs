@@ -37,12 +37,23 @@ public partial class SmallGlobalCnn
     [Dense(3)] [CrossEntropyLoss] public partial Dense Head { get; }
 }
 
+/// <summary>SmallVit in tests/parity/vision.py: a patch embedding (class token, positions), a pre-norm encoder, the class token to the head.</summary>
+[Model(MaxBatch = 3)]
+public partial class SmallVit
+{
+    [Input(Channels = 2, Height = 8, Width = 6)] public partial ImageInput Images { get; }
+    [PatchEmbedding(2, 8)] public partial PatchEmbeddingLayer Patches { get; }
+    [TransformerEncoder(Layers = 2, Heads = 2, FeedForward = 16, NormFirst = true, Dropout = 0f)] public partial EncoderStack Encoder { get; }
+    [FirstTokenPool] public partial Pool Cls { get; }
+    [Dense(4)] [CrossEntropyLoss] public partial Dense Head { get; }
+}
+
 #pragma warning restore CS1591
 
 /// <summary>
 /// The image layers against PyTorch (tests/parity/vision.py): <c>nn.Conv2d</c> over a sweep of kernel, stride, padding, dilation,
 /// groups and bias; <c>F.max_pool2d</c> and <c>F.avg_pool2d</c> over kernel, stride and padding; global average pooling; and two
-/// whole generated CNNs (forward, loss and every parameter gradient), weights loaded under PyTorch's state_dict names. All at
+/// whole generated CNNs and a ViT (forward, loss and every parameter gradient), weights loaded under PyTorch's state_dict names. All at
 /// <c>assert_close</c>'s float32 defaults.
 /// </summary>
 public sealed class VisionParityTests : IDisposable
@@ -169,6 +180,28 @@ public sealed class VisionParityTests : IDisposable
         Tolerance.Close(Vision.Floats("cnn_global", "loss"), [loss], "loss");
         Tolerance.Close(Vision.Floats("cnn_global", "logits"), trainer.Logits, "logits");
         CompareGradients("cnn_global", SmallGlobalCnn.ParameterTable, trainer.Gradients.Span);
+    }
+
+    [Fact]
+    public void SmallVit_LossLogitsAndEveryGradient_MatchTorch()
+    {
+        var model = new SmallVit(seed: 1);
+        ParameterFile.Load(StateDict("vit", SmallVit.ParameterTable), Infos(SmallVit.ParameterTable), model.Parameters.Span);
+        using var trainer = model.CreateTrainer(new Sgd(0.1f), threads: 2);
+        var batch = new SmallVit.Batch();
+        float[] images = Vision.Floats("vit", "images");
+        int[] labels = Vision.Ints("vit", "labels");
+        for (int b = 0; b < labels.Length; b++)
+        {
+            batch.SetImages(b, images.AsSpan(b * 96, 96));
+            batch.SetLabel(b, labels[b]);
+        }
+
+        batch.Count = labels.Length;
+        float loss = trainer.ComputeGradients(batch);
+        Tolerance.Close(Vision.Floats("vit", "loss"), [loss], "loss");
+        Tolerance.Close(Vision.Floats("vit", "logits"), trainer.Logits, "logits");
+        CompareGradients("vit", SmallVit.ParameterTable, trainer.Gradients.Span);
     }
 
     private static ParameterInfo[] Infos(IReadOnlyList<ParameterEntry> table) => [.. table.Select(e => new ParameterInfo(e.Name, e.Offset, [.. e.Shape]))];

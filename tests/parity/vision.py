@@ -7,7 +7,8 @@ Family "vision" (fixtures/vision.safetensors):
   [O, C/groups, k, k], bias [O], out, dout, grad.x, grad.weight, grad.bias (loss = sum(out * dout)).
 - maxpool.*, avgpool.*: F.max_pool2d / F.avg_pool2d (count_include_pad=True, ceil_mode=False) over kernel/stride/padding.
 - globalpool.*: x.mean(dim=(2, 3)).
-- cnn, cnn_global: two whole CNNs as ModelDsl generates them (VisionParityTests' SmallCnn and SmallGlobalCnn): images,
+- cnn, cnn_global, vit: two whole CNNs and a ViT as ModelDsl generates them (VisionParityTests' SmallCnn, SmallGlobalCnn and
+  SmallVit: patch embedding, class token, positions, a pre-norm encoder, the class token's row to the head): images,
   labels, "param.<state_dict name>", logits, loss (cross-entropy, mean over the rows) and "grad.<name>".
 """
 import torch
@@ -45,6 +46,36 @@ class SmallGlobalCnn(nn.Module):
     def forward(self, x):
         h = self.conv2(F.gelu(self.conv1(x)))
         return self.head(h.mean(dim=(2, 3)))
+
+
+class PatchEmbed(nn.Module):
+    """[PatchEmbedding(P, D)]: nn.Conv2d(C, D, P, stride=P) over the image, the patches row by row, a class token prepended and
+    learned positions added (ModelDsl's names: proj, cls_token, pos_embed)."""
+
+    def __init__(self, channels, patch, d, tokens):
+        super().__init__()
+        self.proj = nn.Conv2d(channels, d, patch, stride=patch)
+        self.cls_token = nn.Parameter(torch.randn(1, 1, d))
+        self.pos_embed = nn.Parameter(torch.randn(1, tokens, d))
+
+    def forward(self, x):
+        h = self.proj(x).flatten(2).transpose(1, 2)
+        return torch.cat([self.cls_token.expand(x.shape[0], -1, -1), h], dim=1) + self.pos_embed
+
+
+class SmallVit(nn.Module):
+    """[Input(2, 8, 6)] -> PatchEmbedding(2, 8) (12 patches + the class token) -> TransformerEncoder(Layers = 2, Heads = 2,
+    FeedForward = 16, NormFirst = true, Dropout = 0) with its final LayerNorm -> FirstTokenPool -> Dense(4)."""
+
+    def __init__(self):
+        super().__init__()
+        self.patches = PatchEmbed(2, 2, 8, 13)
+        layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(8), enable_nested_tensor=False)
+        self.head = nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.head(self.encoder(self.patches(x))[:, 0])
 
 
 def model_case(fam, name, model, batch, shape, classes, seed):
@@ -106,4 +137,6 @@ def vision_family():
     model_case(fam, "cnn", SmallCnn(), 4, (1, 8, 8), 5, 2301)
     torch.manual_seed(2310)
     model_case(fam, "cnn_global", SmallGlobalCnn(), 3, (3, 7, 9), 3, 2311)
+    torch.manual_seed(2320)
+    model_case(fam, "vit", SmallVit(), 3, (2, 8, 6), 4, 2321)
     fam.write()

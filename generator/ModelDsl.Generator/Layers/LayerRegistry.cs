@@ -40,6 +40,7 @@ internal static class LayerRegistry
         AvgPool2dLayer.Instance,
         GlobalAvgPool2dLayer.Instance,
         FlattenLayer.Instance,
+        PatchEmbeddingLayer.Instance,
     ];
 
     private static readonly Dictionary<LayerKind, LayerDescriptor> ByKind = Index(All, descriptor => descriptor.Kind);

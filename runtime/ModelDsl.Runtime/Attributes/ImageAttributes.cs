@@ -85,3 +85,21 @@ public sealed class GlobalAvgPool2dAttribute : LayerAttribute
 public sealed class FlattenAttribute : LayerAttribute
 {
 }
+
+/// <summary>
+/// The Vision Transformer's patch embedding on images <c>[B, C, H, W]</c>: non-overlapping <c>PatchSize × PatchSize</c> patches, each
+/// projected to <c>D</c> (PyTorch's <c>nn.Conv2d(C, D, PatchSize, stride=PatchSize)</c>: <c>proj.weight</c> <c>[D, C, P, P]</c>, Xavier
+/// uniform, <c>proj.bias</c> <c>[D]</c>, zeros), read row by row as a sequence, a learned <c>cls_token</c> <c>[1, 1, D]</c> (zeros)
+/// prepended and learned positions <c>pos_embed</c> <c>[1, 1 + N, D]</c> (normal) added: output <c>[B, 1 + (H/P)·(W/P), D]</c>, a
+/// sequence a <c>[TransformerEncoder]</c> and a <c>[FirstTokenPool]</c> read. H and W must be multiples of <c>PatchSize</c>.
+/// </summary>
+/// <param name="patchSize">Side P of the square patches.</param>
+/// <param name="d">Embedding width D.</param>
+public sealed class PatchEmbeddingAttribute(int patchSize, int d) : LayerAttribute
+{
+    /// <summary>Side P of the square patches.</summary>
+    public int PatchSize { get; } = patchSize;
+
+    /// <summary>Embedding width D.</summary>
+    public int D { get; } = d;
+}

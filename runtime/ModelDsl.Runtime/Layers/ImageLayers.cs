@@ -29,3 +29,10 @@ public sealed class Pool2dLayer(LayerInfo info, AlignedBlock? parameters) : Laye
 public sealed class FlattenLayer(LayerInfo info, AlignedBlock? parameters) : Layer(info, parameters)
 {
 }
+
+/// <summary>A Vision Transformer patch embedding (patches, class token, positions) declared with <c>[PatchEmbedding]</c>.</summary>
+/// <param name="info">The planned layer.</param>
+/// <param name="parameters">The model's parameter block.</param>
+public sealed class PatchEmbeddingLayer(LayerInfo info, AlignedBlock? parameters) : Layer(info, parameters)
+{
+}
