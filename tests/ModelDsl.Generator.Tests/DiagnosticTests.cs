@@ -323,6 +323,11 @@ public sealed class DiagnosticTests
             "Positions: MaxLength (8) is shorter than the sequence of 'Tokens' [B, T, D (64)] with T up to 16"
         },
         {
+            "MDSL1020",
+            Model(members: ["[Input(Channels = 1, Height = 8, Width = 8)] public partial ImageInput Image { get; }", "[Conv2d(4, [|9|])] public partial Conv2dLayer Conv { get; }", "[Flatten] public partial FlattenLayer Flat { get; }", Head]),
+            "Conv: the output height would be (8 + 2·Padding (0) - (Kernel (9) - 1) - 1) / Stride (1) + 1 = less than 1; the window must fit the padded input"
+        },
+        {
             "MDSL2001",
             Model(members: [Input, Embedding, "[MultiHeadAttention(4, Memory = nameof(Tokens), [|Mask = Masks.Causal|])] public partial AttentionBlock Attention { get; }", Pool, Head]),
             "Attention: a Causal, LocalWindow or Graph mask on cross-attention (queries and keys come from different sequences) is not supported"

@@ -28,6 +28,7 @@ public sealed class SnapshotTests
     [InlineData("examples/Sentiment/SentimentModel.cs", "")]
     [InlineData("examples/TinyGpt/CharacterModel.cs", "")]
     [InlineData("examples/DateTranslator/DateModel.cs", "public static class DateDataset { public const int TargetLength = 10; }")]
+    [InlineData("examples/Vision/DigitCnn.cs", "")]
     [InlineData("examples/Reverse/ReverseModel.cs", "public static class ReverseData { public const int MaxLength = 12; public const int Vocab = 39; }")]
     public void Example(string path, string stubs)
     {
@@ -37,6 +38,12 @@ public sealed class SnapshotTests
 
     [Fact]
     public void FeatureRegressor() => Check(TestModels.Regressor); // dense feature input, BatchNorm, per-row MSE
+
+    [Fact]
+    public void ImageClassifier() => Check(VisionTests.Cnn); // image input, Conv2d (padding, dilation, groups), max/avg pooling, flatten, Dense
+
+    [Fact]
+    public void VisionTransformer() => Check(VisionTests.Vit); // image input, PatchEmbedding (class token, positions), pre-norm encoder, first-token pool
 
     [Fact]
     public void FeatureSequenceTagger() => Check(TestModels.SequenceRegressor); // feature sequences, standalone attention, BatchNorm and MSE over valid positions

@@ -856,6 +856,7 @@ def main():
                 seq2seq_models_family, rnn_seq2seq_models_family, final_state_family]
     families.append(__import__("embeddings").embeddings_family)  # tests/parity/embeddings.py (issue 21)
     families.append(__import__("losses").losses_family)  # tests/parity/losses.py (issue 19)
+    families.append(__import__("vision").vision_family)  # tests/parity/vision.py: the image layers (issue 20)
     wanted = set(sys.argv[1:])
     for family in families:
         if not wanted or family.__name__.replace("_family", "") in wanted:

@@ -124,6 +124,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor MergeMismatch = Error(
         "MDSL1012", Shapes, "Merged members do not fit together",
         "{0}: [{1}] cannot merge '{2}' {3} with '{4}' {5}: {6}");
+    public static readonly DiagnosticDescriptor EmptyImageOutput = Error(
+        "MDSL1020", Shapes, "Convolution or pooling output would be empty",
+        "{0}: the output {1} would be {2} = {3}; the window must fit the padded input");
 
     public static readonly DiagnosticDescriptor UnsupportedFeature = Error(
         "MDSL2001", Unsupported, "Unsupported combination",

@@ -106,6 +106,10 @@ internal sealed partial class ModelEmitter
             writer.Line(name + "Lengths[row] = ids.Length;");
             writer.Close();
         }
+        else if (input.Image.Count == 3)
+        {
+            WriteImageInput(writer, input);
+        }
         else
         {
             string features = Literals.Int(input.Features);
@@ -174,6 +178,34 @@ internal sealed partial class ModelEmitter
             writer.Line(name + "Adjacency[(((row * " + max + ") + query) * " + max + ") + key] = allowed;");
             writer.Close();
         }
+    }
+
+    // An image [C, H, W] per row, stored flat in NCHW order; a NaN or infinite pixel is refused with its channel, y and x.
+    private void WriteImageInput(SourceWriter writer, InputPlan input)
+    {
+        string name = input.Name;
+        string c = Literals.Int(input.Image[0]), h = Literals.Int(input.Image[1]), w = Literals.Int(input.Image[2]), features = Literals.Int(input.Features);
+        writer.Line("/// <summary>Images of <c>" + name + "</c>, <c>[MaxBatch, " + c + ", " + h + ", " + w + "]</c> row-major (NCHW, as PyTorch).</summary>");
+        writer.Line("public float[] " + Identifiers.Escape(name) + " { get; } = new float[" + Literals.Int(_plan.MaxBatch * input.Features) + "];");
+        writer.Line();
+        writer.Line("/// <summary>Sets image <paramref name=\"row\"/> of <c>" + name + "</c>: exactly " + features + " values, <c>[" + c + ", " + h + ", " + w + "]</c> channel by channel, row by row.</summary>");
+        writer.Line("/// <param name=\"row\">Row in [0, MaxBatch).</param>");
+        writer.Line("/// <param name=\"values\">The image's values, each finite.</param>");
+        writer.Open("public void Set" + name + "(int row, global::System.ReadOnlySpan<float> values)");
+        writer.Line("__CheckRow(row, " + Literals.String(name) + ");");
+        writer.Open("if (values.Length != " + features + ")");
+        writer.Line("throw new global::System.ArgumentException($\"" + _plan.ClassName + ".Batch." + name + ": expected an image of " + c + " x " + h + " x " + w + " = " + features
+            + " values (channels x height x width), got {values.Length}.\", nameof(values));");
+        writer.Close();
+        writer.Line();
+        writer.Open("for (int i = 0; i < values.Length; i++)");
+        writer.Open("if (!float.IsFinite(values[i]))");
+        writer.Line("throw global::ModelDsl.Training.BatchErrors.NotFinitePixel(" + Literals.String(_plan.ClassName + ".Batch." + name) + ", row, i, " + h + ", " + w + ", values[i]);");
+        writer.Close();
+        writer.Close();
+        writer.Line();
+        writer.Line("values.CopyTo(global::System.MemoryExtensions.AsSpan(" + Identifiers.Escape(name) + ", row * " + features + ", " + features + "));");
+        writer.Close();
     }
 
     private void WriteTarget(SourceWriter writer, TargetPlan target)

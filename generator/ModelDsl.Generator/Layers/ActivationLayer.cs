@@ -32,7 +32,7 @@ internal sealed class ActivationLayer : LayerDescriptor
 
     public override void Plan(LayerContext c)
     {
-        if (!c.RequireFloat())
+        if (!c.RequireFloat(images: true))
         {
             return;
         }

@@ -25,7 +25,7 @@ internal sealed class DropoutLayer : LayerDescriptor
     public override void Plan(LayerContext c)
     {
         float probability = c.Float("Probability", 0f);
-        if (c.RequireFloat() && c.CheckProbability("Probability", probability))
+        if (c.RequireFloat(images: true) && c.CheckProbability("Probability", probability))
         {
             c.Complete(c.Input, [], [("output", c.Input)], 0, "p = " + probability.ToString("R", CultureInfo.InvariantCulture));
         }

@@ -11,7 +11,10 @@ using Sequence = ModelDsl.Generator.Emit.TrainingEmitter.Sequence;
 
 namespace ModelDsl.Generator.Layers;
 
-/// <summary>[Input(MaxLength)] token ids or [Input(Features = N)] feature vectors (optionally a sequence of them).</summary>
+/// <summary>
+/// [Input(MaxLength)] token ids, [Input(Features = N)] feature vectors (optionally a sequence of them), or
+/// [Input(Channels = C, Height = H, Width = W)] images [B, C, H, W] (NCHW; the batch and the arena hold C·H·W floats per row).
+/// </summary>
 internal sealed class InputLayer : LayerDescriptor
 {
     public static readonly InputLayer Instance = new();
@@ -24,13 +27,18 @@ internal sealed class InputLayer : LayerDescriptor
 
     public override string HandleType => "TokenInput";
 
-    public override string[] HandleTypes => ["TokenInput", "FeatureInput"];
+    public override string[] HandleTypes => ["TokenInput", "FeatureInput", "ImageInput"];
 
     public override bool IsInput => true;
 
     /// <summary>A feature input (Features written and non-zero) is a <c>FeatureInput</c>; token ids are a <c>TokenInput</c>.</summary>
     public override string HandleTypeFor(EquatableArray<ArgumentSpec> arguments)
     {
+        if (IsImage(arguments))
+        {
+            return "ImageInput";
+        }
+
         foreach (ArgumentSpec argument in arguments)
         {
             if (argument.Name == "Features" && argument.Kind == ArgumentKind.Int && argument.Int != 0)
@@ -42,9 +50,29 @@ internal sealed class InputLayer : LayerDescriptor
         return "TokenInput";
     }
 
+    /// <summary>An image input: Channels, Height or Width written.</summary>
+    private static bool IsImage(EquatableArray<ArgumentSpec> arguments)
+    {
+        foreach (ArgumentSpec argument in arguments)
+        {
+            if (argument.Name is "Channels" or "Height" or "Width")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public override void Plan(LayerContext c)
     {
         LayerSpec layer = c.Layer;
+        if (IsImage(layer.Arguments))
+        {
+            PlanImage(c);
+            return;
+        }
+
         long maxLength = c.Int("MaxLength", 0);
         long features = c.Int("Features", 0);
         if (maxLength == 0 && features == 0)
@@ -108,6 +136,47 @@ internal sealed class InputLayer : LayerDescriptor
         c.Complete(shape, shape, [], [], 0, tokens ? "token ids" : "features");
     }
 
+    /// <summary>Images [B, C, H, W]: all three sizes at least 1, no length or features beside them.</summary>
+    private static void PlanImage(LayerContext c)
+    {
+        LayerSpec layer = c.Layer;
+        foreach (string other in new[] { "MaxLength", "Features" })
+        {
+            if (layer.Argument(other) is { } argument)
+            {
+                c.Report(DiagnosticDescriptors.ArgumentOutOfRange, c.At(other), layer.Name, other, argument.Display, "left unset for an image input (Channels, Height, Width)");
+                return;
+            }
+        }
+
+        long channels = c.Int("Channels", 0), height = c.Int("Height", 0), width = c.Int("Width", 0);
+        if (!c.CheckRange("Channels", channels, 1, "at least 1 (an image input declares Channels, Height and Width)")
+            || !c.CheckRange("Height", height, 1, "at least 1 (an image input declares Channels, Height and Width)")
+            || !c.CheckRange("Width", width, 1, "at least 1 (an image input declares Channels, Height and Width)"))
+        {
+            return;
+        }
+
+        if (IsBatchMember(layer.Name))
+        {
+            c.Report(DiagnosticDescriptors.ReservedName, layer.MemberLocation, layer.Name, c.ClassName + ".Batch");
+            return;
+        }
+
+        var shape = Shape.Create(false, null, new Dim("B", c.MaxBatch, DimKind.Batch), c.StaticDim("Channels", channels), c.StaticDim("Height", height), c.StaticDim("Width", width));
+        long features = Sizes.Multiply(channels, height, width);
+        if (!c.CheckTensor("the input " + shape.Named, shape.MaxElements))
+        {
+            return;
+        }
+
+        c.AddInput(new InputPlan(layer.Name, false, 0, "0", features, 0, 0, string.Empty, false) { Image = new[] { channels, height, width }.ToEquatableArray() });
+        c.AddDim(layer.Name + "Channels", channels, layer.Name + ": image channels");
+        c.AddDim(layer.Name + "Height", height, layer.Name + ": image height");
+        c.AddDim(layer.Name + "Width", width, layer.Name + ": image width");
+        c.Complete(shape, shape, [], [], 0, "images");
+    }
+
     public override string? TrainingUnsupported(LayerPlan layer, bool readsTokens) => null;
 
     /// <summary>Names the generated Batch type uses for its own members.</summary>
@@ -115,7 +184,8 @@ internal sealed class InputLayer : LayerDescriptor
         name is "Count" or "Labels" or "Targets" or "SetLabel" or "SetLabels" or "SetTarget" or "Batch"
         || name.EndsWith("Lengths", System.StringComparison.Ordinal) || name.EndsWith("Adjacency", System.StringComparison.Ordinal);
 
-    public override string? OnnxUnsupported(LayerPlan layer) => null;
+    public override string? OnnxUnsupported(LayerPlan layer) =>
+        layer.Output.Rank == 4 ? "image inputs [B, C, H, W] have no ONNX export yet (issue 20)" : null;
 
     /// <summary>A graph input named by the layer's path: token ids int64 <c>[batch, {path}_length]</c> or float features.</summary>
     public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title)
@@ -163,8 +233,17 @@ internal sealed class InputLayer : LayerDescriptor
 
     public override string? PyTorchUnsupported(LayerPlan layer) => null;
 
-    /// <summary>The batch's ids or features, cut to the batch's longest row.</summary>
-    public override void WritePyTorch(PyTorchContext c, LayerPlan layer) =>
+    /// <summary>The batch's ids or features, cut to the batch's longest row; images (stored [B, C·H·W]) viewed as [B, C, H, W].</summary>
+    public override void WritePyTorch(PyTorchContext c, LayerPlan layer)
+    {
+        if (layer.Output.Rank == 4)
+        {
+            c.Forward.Add(PyTorchContext.Out(layer) + " = batch[\"" + layer.Name + "\"].reshape(-1, " + PyTorchContext.Int(layer.Output.Dims[1].Size) + ", "
+                + PyTorchContext.Int(layer.Output.Dims[2].Size) + ", " + PyTorchContext.Int(layer.Output.Dims[3].Size) + ")");
+            return;
+        }
+
         c.Forward.Add(PyTorchContext.Out(layer) + " = batch[\"" + layer.Name + "\"]"
             + (layer.Output.Source is { } sequence ? "[:, :" + PyTorchContext.T(sequence) + "]" : string.Empty));
+    }
 }

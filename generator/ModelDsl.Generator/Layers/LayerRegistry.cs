@@ -37,6 +37,12 @@ internal static class LayerRegistry
         ActivationLayer.Instance,
         AddLayer.Instance,
         ConcatLayer.Instance,
+        Conv2dLayer.Instance,
+        MaxPool2dLayer.Instance,
+        AvgPool2dLayer.Instance,
+        GlobalAvgPool2dLayer.Instance,
+        FlattenLayer.Instance,
+        PatchEmbeddingLayer.Instance,
     ];
 
     private static readonly Dictionary<LayerKind, LayerDescriptor> ByKind = Index(All, descriptor => descriptor.Kind);

@@ -65,12 +65,13 @@ internal sealed class LossContext
     public bool CheckDecodedVocabulary() =>
         !Output.HasSequence || Output.Source is not { } decoded || _planner.CheckDecodedVocabulary(Head, Loss, Output, decoded);
 
-    /// <summary>Reports MDSL1007 unless the head's output is float (not token ids); returns whether it is.</summary>
+    /// <summary>Reports MDSL1007 unless the head's output is float (not token ids) of rank 2 or 3; returns whether it is.</summary>
     public bool RequireFloat(string attribute)
     {
-        if (Output.Tokens)
+        if (Output.Tokens || Output.Rank == 4)
         {
-            Mismatch("[" + attribute + "] needs a float output, but '" + Head.Name + "' produces " + Output.Named);
+            // An image [B, C, H, W] has no loss yet: a head flattens or pools it first.
+            Mismatch("[" + attribute + "] needs a float output [B, D] or [B, T, D], but '" + Head.Name + "' produces " + Output.Named);
             return false;
         }
 

@@ -96,12 +96,21 @@ internal sealed class LayerContext
         return true;
     }
 
-    /// <summary>Reports a token input where floats are needed; returns whether the input is floats.</summary>
-    public bool RequireFloat()
+    /// <summary>
+    /// Reports a token input where floats are needed, and an image [B, C, H, W] unless the layer is element-wise
+    /// (<paramref name="images"/>); returns whether the input is usable.
+    /// </summary>
+    public bool RequireFloat(bool images = false)
     {
         if (Input.Tokens)
         {
             Report(DiagnosticDescriptors.InputKindMismatch, Layer.AttributeLocation, Layer.Name, KnownNames.AttributeName(Layer.Kind), "floats ([B, D] or [B, T, D]); embed token ids first", From, Input.Named);
+            return false;
+        }
+
+        if (!images && Input.Rank == 4)
+        {
+            Report(DiagnosticDescriptors.InputKindMismatch, Layer.AttributeLocation, Layer.Name, KnownNames.AttributeName(Layer.Kind), "floats [B, D] or [B, T, D]; flatten the image first ([Flatten] or [GlobalAvgPool2d])", From, Input.Named);
             return false;
         }
 

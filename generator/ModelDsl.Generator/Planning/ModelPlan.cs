@@ -118,7 +118,11 @@ internal sealed record LayerPlan(
 /// <summary>An input's buffers in the generated Batch.</summary>
 /// <param name="Vocab">Token ids must be below this (0 = unchecked: the input feeds no embedding).</param>
 /// <param name="NeedsAdjacency">A Graph-masked attention reads this input's sequence.</param>
-internal sealed record InputPlan(string Name, bool Tokens, long MaxLength, string MaxLengthDisplay, long Features, long PadId, long Vocab, string VocabDisplay, bool NeedsAdjacency);
+internal sealed record InputPlan(string Name, bool Tokens, long MaxLength, string MaxLengthDisplay, long Features, long PadId, long Vocab, string VocabDisplay, bool NeedsAdjacency)
+{
+    /// <summary>An image input <c>[B, C, H, W]</c> (its <see cref="Features"/> are <c>C·H·W</c> per row): C, H, W; empty otherwise.</summary>
+    public EquatableArray<long> Image { get; init; } = EquatableArray<long>.Empty;
+}
 
 /// <summary>What the loss compares the output with.</summary>
 /// <param name="PerPosition">Labels/targets per position ([B, T]) rather than per row ([B]).</param>

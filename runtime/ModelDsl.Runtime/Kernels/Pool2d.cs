@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.InteropServices;
 
 namespace ModelDsl.Kernels;
 
@@ -127,6 +128,17 @@ public static class MaxPool2d
         }
     }
 
+    /// <summary>
+    /// As <see cref="Forward(Span{float}, Span{int}, ReadOnlySpan{float}, in Pool2dShape)"/>, keeping the indices as the int bits of a
+    /// float buffer (a generated trainer's saved block is floats); read them back with the matching <c>Backward</c> overload.
+    /// </summary>
+    public static void Forward(Span<float> output, Span<float> indexBits, ReadOnlySpan<float> input, in Pool2dShape shape) =>
+        Forward(output, MemoryMarshal.Cast<float, int>(indexBits), input, shape);
+
+    /// <summary>As <see cref="Backward(Span{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, in Pool2dShape)"/>, with the indices the float overload of <c>Forward</c> kept.</summary>
+    public static void Backward(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<float> indexBits, in Pool2dShape shape) =>
+        Backward(dInput, dOutput, MemoryMarshal.Cast<float, int>(indexBits), shape);
+
     /// <summary>Adds each output gradient to the input position its maximum came from.</summary>
     public static void Backward(Span<float> dInput, ReadOnlySpan<float> dOutput, ReadOnlySpan<int> indices, in Pool2dShape shape)
     {
@@ -210,6 +222,74 @@ public static class AvgPool2d
                     }
                 }
             }
+        }
+    }
+}
+
+/// <summary>
+/// Global average pooling: <c>[B, C, H, W]</c> to <c>[B, C]</c>, the mean of each plane (PyTorch's <c>nn.AdaptiveAvgPool2d(1)</c>
+/// then <c>flatten(1)</c>). Each plane is summed in order, so results do not depend on threads. The plain version is
+/// <see cref="Reference.Pool2dReference.GlobalAverageForward"/>.
+/// </summary>
+public static class GlobalAvgPool2d
+{
+    /// <summary>Writes the mean of each of the <paramref name="planes"/> planes of <paramref name="area"/> values.</summary>
+    /// <param name="output">Result <c>[planes]</c> (<c>planes = B·C</c>).</param>
+    /// <param name="input">Input <c>[planes, area]</c> (<c>area = H·W</c>).</param>
+    /// <param name="planes">B·C.</param>
+    /// <param name="area">H·W, at least 1.</param>
+    public static void Forward(Span<float> output, ReadOnlySpan<float> input, int planes, int area)
+    {
+        Check(output.Length, input.Length, planes, area, nameof(output), nameof(input));
+        float scale = 1f / area;
+        for (int plane = 0; plane < planes; plane++)
+        {
+            ReadOnlySpan<float> values = input.Slice(plane * area, area);
+            float sum = 0f;
+            for (int i = 0; i < values.Length; i++)
+            {
+                sum += values[i];
+            }
+
+            output[plane] = sum * scale;
+        }
+    }
+
+    /// <summary>Adds <c>dOutput / area</c> to every input position of each plane.</summary>
+    /// <param name="dInput">Gradient of the input <c>[planes, area]</c>, accumulated.</param>
+    /// <param name="dOutput">Gradient of the output <c>[planes]</c>.</param>
+    /// <param name="planes">B·C.</param>
+    /// <param name="area">H·W, at least 1.</param>
+    public static void Backward(Span<float> dInput, ReadOnlySpan<float> dOutput, int planes, int area)
+    {
+        Check(dOutput.Length, dInput.Length, planes, area, nameof(dOutput), nameof(dInput));
+        float scale = 1f / area;
+        for (int plane = 0; plane < planes; plane++)
+        {
+            Span<float> values = dInput.Slice(plane * area, area);
+            float g = dOutput[plane] * scale;
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] += g;
+            }
+        }
+    }
+
+    private static void Check(int output, int input, int planes, int area, string outputName, string inputName)
+    {
+        if (planes < 0 || area < 1)
+        {
+            throw new ArgumentOutOfRangeException(area < 1 ? nameof(area) : nameof(planes), $"planes ({planes}) must be 0 or more and area ({area}) at least 1.");
+        }
+
+        if (output != planes)
+        {
+            throw new ArgumentException($"{outputName} has {output} floats; expected planes = {planes}.", outputName);
+        }
+
+        if ((long)planes * area != input)
+        {
+            throw new ArgumentException($"{inputName} has {input} floats; expected planes·area = {(long)planes * area}.", inputName);
         }
     }
 }

@@ -26,6 +26,20 @@ public static class BatchErrors
             $"{buffer}: value {value} at {where} is not finite; inputs and targets must be finite numbers."), "values");
     }
 
+    /// <summary>A NaN or infinite pixel given to an image setter.</summary>
+    /// <param name="buffer">The batch buffer, e.g. <c>DigitCnn.Batch.Pixels</c>.</param>
+    /// <param name="row">The row (image) being set.</param>
+    /// <param name="index">The value's index in the row, <c>(channel · Height + y) · Width + x</c>.</param>
+    /// <param name="height">The image's height.</param>
+    /// <param name="width">The image's width.</param>
+    /// <param name="value">The value refused.</param>
+    public static ArgumentException NotFinitePixel(string buffer, int row, int index, int height, int width, float value)
+    {
+        int channel = index / (height * width), y = index / width % height, x = index % width;
+        return new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+            $"{buffer}: value {value} at row {row}, index {index} (channel {channel}, y {y}, x {x}) is not finite; inputs must be finite numbers."), "values");
+    }
+
     /// <summary>A row whose per-position target is not as long as the input row it labels.</summary>
     /// <param name="model">The model's name.</param>
     /// <param name="row">The row.</param>

@@ -5,7 +5,10 @@ using ModelDsl.Tests.Support;
 
 namespace ModelDsl.Tests.Kernels;
 
-/// <summary>MaxPool2d and AvgPool2d: references against central differences, kernels against references, ties, rules, 0 bytes.</summary>
+/// <summary>
+/// MaxPool2d, AvgPool2d and GlobalAvgPool2d: references against central differences, kernels against references, ties, rules,
+/// 0 bytes.
+/// </summary>
 public sealed class Pool2dTests
 {
     // batch, channels, height, width, kernel, stride (0 = kernel), padding
@@ -112,5 +115,74 @@ public sealed class Pool2dTests
             AvgPool2d.Forward(y, x, s);
             AvgPool2d.Backward(dx, dy, s);
         }));
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(6, 35)]
+    [InlineData(16, 64)]
+    public void Global_average_reference_matches_central_differences_and_the_kernel_matches_it(int planes, int area)
+    {
+        double[] x = TestData.UniformDouble(planes * area, area), dy = TestData.UniformDouble(planes, planes);
+        var y = new double[planes];
+        var dx = new double[planes * area];
+        Pool2dReference.GlobalAverageBackward<double>(dx, dy, planes, area);
+        GradientCheck.Check("global dInput", x, dx, () =>
+        {
+            Pool2dReference.GlobalAverageForward<double>(y, x, planes, area);
+            return GradientCheck.Dot(y, dy);
+        });
+
+        float[] xf = TestData.Uniform(planes * area, 5), dyf = TestData.Uniform(planes, 6);
+        float[] expected = new float[planes], actual = new float[planes];
+        Pool2dReference.GlobalAverageForward<float>(expected, xf, planes, area);
+        GlobalAvgPool2d.Forward(actual, xf, planes, area);
+        // sum · (1/area) against sum / area, the same sum: within a float32 ulp or two.
+        Compare.Close(expected, actual, rtol: 1e-6, atol: 1e-6, "global output");
+        float[] dxE = TestData.Uniform(planes * area, 7), dxA = (float[])dxE.Clone();
+        Pool2dReference.GlobalAverageBackward<float>(dxE, dyf, planes, area);
+        GlobalAvgPool2d.Backward(dxA, dyf, planes, area);
+        Compare.Close(dxE, dxA, rtol: 1e-6, atol: 1e-6, "global dInput");
+
+        // As AvgPool2d with the whole plane as its window (square planes).
+        int side = (int)Math.Sqrt(area);
+        if (side * side == area)
+        {
+            Pool2dShape whole = Pool2dShape.Create(planes, 1, side, side, side);
+            var pooled = new float[planes];
+            AvgPool2d.Forward(pooled, xf, whole);
+            Compare.Close(pooled, actual, rtol: 1e-6, atol: 1e-6, "global vs AvgPool2d");
+        }
+    }
+
+    [Fact]
+    public void Global_average_rules_and_allocations()
+    {
+        Assert.Equal("area", Assert.Throws<ArgumentOutOfRangeException>(() => GlobalAvgPool2d.Forward(new float[2], new float[0], 2, 0)).ParamName);
+        Assert.Equal("output", Assert.Throws<ArgumentException>(() => GlobalAvgPool2d.Forward(new float[3], new float[8], 2, 4)).ParamName);
+        Assert.Equal("input", Assert.Throws<ArgumentException>(() => GlobalAvgPool2d.Forward(new float[2], new float[7], 2, 4)).ParamName);
+        float[] x = TestData.Uniform(6 * 49, 1), y = new float[6], dx = new float[6 * 49];
+        Assert.Equal(0, Allocations.Measure(() =>
+        {
+            GlobalAvgPool2d.Forward(y, x, 6, 49);
+            GlobalAvgPool2d.Backward(dx, y, 6, 49);
+        }));
+    }
+
+    [Fact]
+    public void Max_indices_kept_in_a_float_buffer_give_the_same_results()
+    {
+        Pool2dShape s = Pool2dShape.Create(2, 3, 7, 6, 3, 2, 1);
+        float[] x = TestData.Uniform(s.InputLength, 9), dy = TestData.Uniform(s.OutputLength, 10);
+        float[] expected = new float[s.OutputLength], actual = new float[s.OutputLength];
+        var indices = new int[s.OutputLength];
+        var bits = new float[s.OutputLength];
+        MaxPool2d.Forward(expected, indices, x, s);
+        MaxPool2d.Forward(actual, bits, x, s);
+        Assert.Equal(expected, actual);
+        float[] dxE = new float[s.InputLength], dxA = new float[s.InputLength];
+        MaxPool2d.Backward(dxE, dy, indices, s);
+        MaxPool2d.Backward(dxA, dy, bits, s);
+        Assert.Equal(dxE, dxA);
     }
 }

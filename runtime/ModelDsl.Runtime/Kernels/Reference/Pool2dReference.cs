@@ -71,6 +71,34 @@ public static class Pool2dReference
         }
     }
 
+    /// <summary>Global average pooling: each of the <paramref name="planes"/> outputs is its plane's sum / <paramref name="area"/>.</summary>
+    public static void GlobalAverageForward<T>(Span<T> output, ReadOnlySpan<T> input, int planes, int area)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T count = T.CreateChecked(area);
+        for (int plane = 0; plane < planes; plane++)
+        {
+            T sum = T.Zero;
+            foreach (T value in input.Slice(plane * area, area))
+            {
+                sum += value;
+            }
+
+            output[plane] = sum / count;
+        }
+    }
+
+    /// <summary>The global-average gradient: dOutput / area to every position of the plane.</summary>
+    public static void GlobalAverageBackward<T>(Span<T> dInput, ReadOnlySpan<T> dOutput, int planes, int area)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T count = T.CreateChecked(area);
+        for (int i = 0; i < planes * area; i++)
+        {
+            dInput[i] += dOutput[i / area] / count;
+        }
+    }
+
     /// <summary>(output index, input index, first in its window) for each in-image window position, row-major.</summary>
     private static System.Collections.Generic.List<(int Output, int Input, bool First)> Windows(in Pool2dShape s)
     {
