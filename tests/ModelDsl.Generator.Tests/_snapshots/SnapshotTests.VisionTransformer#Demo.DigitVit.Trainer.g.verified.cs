@@ -52,9 +52,7 @@ partial class DigitVit
             public const int encoder_layers_0_norm1_output = 5376; // B * 17 * 16 floats, at most 4,352
             public const int encoder_layers_0_norm1_mean = 9728; // B * 17 floats, at most 272
             public const int encoder_layers_0_norm1_rstd = 10000; // B * 17 floats, at most 272
-            public const int encoder_layers_0_self_attn_q = 10272; // B * 17 * 16 floats, at most 4,352
-            public const int encoder_layers_0_self_attn_k = 14624; // B * 17 * 16 floats, at most 4,352
-            public const int encoder_layers_0_self_attn_v = 18976; // B * 17 * 16 floats, at most 4,352
+            public const int encoder_layers_0_self_attn_qkv = 10272; // B * 17 * 48 floats, at most 13,056
             public const int encoder_layers_0_self_attn_probs = 23328; // B * 2 * 17 * 17 floats, at most 9,248
             public const int encoder_layers_0_self_attn_context = 32576; // B * 17 * 16 floats, at most 4,352
             public const int encoder_layers_0_self_attn_output = 36928; // B * 17 * 16 floats, at most 4,352
@@ -120,7 +118,7 @@ partial class DigitVit
         {
             global::System.ArgumentNullException.ThrowIfNull(batch);
             batch.__Validate();
-            Gradients.Span.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(Gradients.Span, Pool);
             float loss = __Forward(batch, DropoutEnabled);
             __Backward(batch);
             return loss;
@@ -226,20 +224,16 @@ partial class DigitVit
                 __Kernels.LayerNorm.Forward(a.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16),
                     a.Slice(Arena.encoder_layers_0_norm1_mean, B * 17), a.Slice(Arena.encoder_layers_0_norm1_rstd, B * 17),
                     a.Slice(Arena.patches_output, B * 17 * 16), p.Slice(2528, 16), p.Slice(2544, 16), B * 17, 16, pool: Pool);
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..16 of encoder.layers.0.self_attn.in_proj_weight, [B,17,16] -> [B,17,16]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_q, B * 17 * 16),
-                    a.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16), p.Slice(368, 256), p.Slice(1136, 16), B * 17, 16, 16, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 16..32 of encoder.layers.0.self_attn.in_proj_weight, [B,17,16] -> [B,17,16]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_k, B * 17 * 16),
-                    a.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16), p.Slice(624, 256), p.Slice(1152, 16), B * 17, 16, 16, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 32..48 of encoder.layers.0.self_attn.in_proj_weight, [B,17,16] -> [B,17,16]
-                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_v, B * 17 * 16),
-                    a.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16), p.Slice(880, 256), p.Slice(1168, 16), B * 17, 16, 16, pool: Pool);
-                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, q [B,17,16], k v [B,17,16], probs [B,2,17,17]
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [48, 16],
+                // [B,17,16] -> [B,17,48]
+                __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_qkv, B * 17 * 48),
+                    a.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16), p.Slice(368, 768), p.Slice(1136, 48), B * 17, 16, 48, pool: Pool);
+                // Encoder.Layer[0].self_attn: softmax(q k^T * 0.35355338f + mask) v, q [B,17,16], k v [B,17,16] (row strides 48, 48), probs
+                // [B,2,17,17]
                 __Kernels.Attention.Forward(a.Slice(Arena.encoder_layers_0_self_attn_context, B * 17 * 16),
-                    a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 2 * 17 * 17), a.Slice(Arena.encoder_layers_0_self_attn_q, B * 17 * 16),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, B * 17 * 16), a.Slice(Arena.encoder_layers_0_self_attn_v, B * 17 * 16), B, 17, 17, 2,
-                    8, mask, 0.35355338f, Pool);
+                    a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 2 * 17 * 17), a.Slice(Arena.encoder_layers_0_self_attn_qkv, B * 17 * 48),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 16, B * 17 * 48 - 16),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 32, B * 17 * 48 - 32), 48, 48, B, 17, 17, 2, 8, mask, 0.35355338f, Pool);
                 // Encoder.Layer[0].self_attn.out_proj, encoder.layers.0.self_attn.out_proj.weight params[1184..1440), [B,17,16] -> [B,17,16]
                 __Kernels.Linear.Forward(a.Slice(Arena.encoder_layers_0_self_attn_output, B * 17 * 16),
                     a.Slice(Arena.encoder_layers_0_self_attn_context, B * 17 * 16), p.Slice(1184, 256), p.Slice(1440, 16), B * 17, 16, 16,
@@ -288,7 +282,7 @@ partial class DigitVit
             global::System.Span<float> a = __activations.Span;
             global::System.Span<float> d = __activationGradients.Span;
             bool training = __training;
-            d.Clear();
+            global::ModelDsl.Threading.ParallelClear.Clear(d, Pool);
             // Loss: d logits = (softmax - smoothed one-hot) / counted rows
             __Kernels.CrossEntropy.Backward(d.Slice(Arena.head, B * 10), 1f, a.Slice(Arena.loss_log_probs, B * 10),
                 __Memory.AsSpan(batch.Labels, 0, B), B, 10, 0.0f, -100, Pool);
@@ -330,24 +324,19 @@ partial class DigitVit
                     d.Slice(Arena.encoder_layers_0_self_attn_output, B * 17 * 16), a.Slice(Arena.encoder_layers_0_self_attn_context, B * 17 * 16),
                     p.Slice(1184, 256), B * 17, 16, 16, pool: Pool);
                 // Encoder.Layer[0].self_attn: attention
-                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_q, B * 17 * 16),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, B * 17 * 16), d.Slice(Arena.encoder_layers_0_self_attn_v, B * 17 * 16),
-                    d.Slice(Arena.encoder_layers_0_self_attn_context, B * 17 * 16), a.Slice(Arena.encoder_layers_0_self_attn_q, B * 17 * 16),
-                    a.Slice(Arena.encoder_layers_0_self_attn_k, B * 17 * 16), a.Slice(Arena.encoder_layers_0_self_attn_v, B * 17 * 16),
+                __Kernels.Attention.Backward(d.Slice(Arena.encoder_layers_0_self_attn_qkv, B * 17 * 48),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 16, B * 17 * 48 - 16),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv + 32, B * 17 * 48 - 32),
+                    d.Slice(Arena.encoder_layers_0_self_attn_context, B * 17 * 16), a.Slice(Arena.encoder_layers_0_self_attn_qkv, B * 17 * 48),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 16, B * 17 * 48 - 16),
+                    a.Slice(Arena.encoder_layers_0_self_attn_qkv + 32, B * 17 * 48 - 32), 48, 48,
                     a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 2 * 17 * 17), B, 17, 17, 2, 8, mask, 0.35355338f,
                     __scratch.Span.Slice(0, __Kernels.Attention.ScratchLength(17, 17, Pool.ThreadCount)), Pool);
-                // Encoder.Layer[0].self_attn q = x W_q^T + b_q, rows 0..16 of encoder.layers.0.self_attn.in_proj_weight, [B,17,16] -> [B,17,16]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16), g.Slice(368, 256), g.Slice(1136, 16),
-                    d.Slice(Arena.encoder_layers_0_self_attn_q, B * 17 * 16), a.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16),
-                    p.Slice(368, 256), B * 17, 16, 16, pool: Pool);
-                // Encoder.Layer[0].self_attn k = x W_k^T + b_k, rows 16..32 of encoder.layers.0.self_attn.in_proj_weight, [B,17,16] -> [B,17,16]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16), g.Slice(624, 256), g.Slice(1152, 16),
-                    d.Slice(Arena.encoder_layers_0_self_attn_k, B * 17 * 16), a.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16),
-                    p.Slice(624, 256), B * 17, 16, 16, pool: Pool);
-                // Encoder.Layer[0].self_attn v = x W_v^T + b_v, rows 32..48 of encoder.layers.0.self_attn.in_proj_weight, [B,17,16] -> [B,17,16]
-                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16), g.Slice(880, 256), g.Slice(1168, 16),
-                    d.Slice(Arena.encoder_layers_0_self_attn_v, B * 17 * 16), a.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16),
-                    p.Slice(880, 256), B * 17, 16, 16, pool: Pool);
+                // Encoder.Layer[0].self_attn [q|k|v] = x [W_q|W_k|W_v]^T + b, one GEMM over encoder.layers.0.self_attn.in_proj_weight [48, 16],
+                // [B,17,16] -> [B,17,48]
+                __Kernels.Linear.Backward(d.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16), g.Slice(368, 768), g.Slice(1136, 48),
+                    d.Slice(Arena.encoder_layers_0_self_attn_qkv, B * 17 * 48), a.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16),
+                    p.Slice(368, 768), B * 17, 16, 48, pool: Pool);
                 // Encoder.Layer[0].norm1: LayerNorm [B,17,16]
                 __Kernels.LayerNorm.Backward(d.Slice(Arena.patches_output, B * 17 * 16), g.Slice(2528, 16), g.Slice(2544, 16),
                     d.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16), a.Slice(Arena.patches_output, B * 17 * 16), p.Slice(2528, 16),
