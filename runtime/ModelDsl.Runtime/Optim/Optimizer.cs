@@ -111,7 +111,7 @@ public abstract unsafe class Optimizer
                 var job = new SplitStep
                 {
                     Optimizer = GCHandle.ToIntPtr(self), Parameters = p, Gradients = g, State = s,
-                    Length = parameters.Length, LearningRate = learningRate, Step = step,
+                    Length = parameters.Length, Start = 0, End = parameters.Length, LearningRate = learningRate, Step = step,
                 };
                 pool.Run(chunks, &StepChunk, &job);
             }
@@ -121,6 +121,70 @@ public abstract unsafe class Optimizer
             self.Free();
         }
     }
+
+    /// <summary>
+    /// The update of <see cref="Step(Span{float}, ReadOnlySpan{float}, Span{float}, float, long, WorkerPool?)"/> restricted to the
+    /// elements <c>[start, start + count)</c> of each range in <paramref name="ranges"/> (pairs of start and count): the other
+    /// parameters and their state slots are not touched. An element's result is the one the whole-block step would give it
+    /// (the update is element-wise, whatever the chunk it falls in). Used by a trainer with frozen parameters.
+    /// </summary>
+    internal void StepRanges(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, ReadOnlySpan<int> ranges,
+        float learningRate, long step, WorkerPool? pool)
+    {
+        using var profile = ModelDsl.Kernels.KernelProfile.Time(ModelDsl.Kernels.KernelFamily.Optimizer);
+        Validate(parameters, gradients, state, learningRate, step);
+        if (!UpdatesPartialBlocks)
+        {
+            throw new NotSupportedException(GetType().Name + " cannot update part of the parameters (it has several state slots and no chunked update), so nothing can be frozen with it.");
+        }
+
+        for (int r = 0; r + 1 < ranges.Length; r += 2)
+        {
+            int start = ranges[r], count = ranges[r + 1];
+            int chunks = (int)(((long)count + ChunkLength - 1) / ChunkLength);
+            if (pool is null || pool.ThreadCount == 1 || chunks < 2)
+            {
+                StepOneRange(parameters, gradients, state, start, count, learningRate, step);
+                continue;
+            }
+
+            GCHandle self = GCHandle.Alloc(this);
+            try
+            {
+                fixed (float* p = parameters, g = gradients, s = state)
+                {
+                    var job = new SplitStep
+                    {
+                        Optimizer = GCHandle.ToIntPtr(self), Parameters = p, Gradients = g, State = s,
+                        Length = parameters.Length, Start = start, End = start + count, LearningRate = learningRate, Step = step,
+                    };
+                    pool.Run(chunks, &StepChunk, &job);
+                }
+            }
+            finally
+            {
+                self.Free();
+            }
+        }
+    }
+
+    private void StepOneRange(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state, int start, int count, float learningRate, long step)
+    {
+        int slots = StateSlots;
+        var p = parameters.Slice(start, count);
+        var g = gradients.Slice(start, count);
+        if (slots <= 1)
+        {
+            StepCore(p, g, slots == 0 ? default : state.Slice(start, count), learningRate, step, vectorized: true);
+        }
+        else
+        {
+            StepSlotsCore(p, g, state.Slice(start, ((slots - 1) * parameters.Length) + count), parameters.Length, learningRate, step);
+        }
+    }
+
+    /// <summary>Whether <see cref="StepRanges"/> can update part of the block (one state slot or none, or a chunked update).</summary>
+    internal bool UpdatesPartialBlocks => StateSlots <= 1 || UpdatesSlotChunks;
 
     /// <summary>Whether <see cref="StepSlotsCore"/> is implemented (needed to split an optimizer of two or more state slots).</summary>
     private protected virtual bool UpdatesSlotChunks => false;
@@ -138,7 +202,7 @@ public abstract unsafe class Optimizer
     {
         ref readonly SplitStep job = ref *(SplitStep*)context;
         var optimizer = (Optimizer)GCHandle.FromIntPtr(job.Optimizer).Target!;
-        int start = chunk * ChunkLength, count = Math.Min(ChunkLength, job.Length - start);
+        int start = job.Start + (chunk * ChunkLength), count = Math.Min(ChunkLength, job.End - start);
         var parameters = new Span<float>(job.Parameters + start, count);
         var gradients = new ReadOnlySpan<float>(job.Gradients + start, count);
         int slots = optimizer.StateSlots;
@@ -159,7 +223,7 @@ public abstract unsafe class Optimizer
     {
         public IntPtr Optimizer;
         public float* Parameters, Gradients, State;
-        public int Length;
+        public int Length, Start, End;
         public float LearningRate;
         public long Step;
     }

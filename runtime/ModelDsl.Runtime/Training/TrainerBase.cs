@@ -29,6 +29,9 @@ public abstract class TrainerBase : IDisposable
     private readonly long _maskBytesPerStep;
     private readonly AlignedBlock _gradients;
     private readonly AlignedBlock _optimizerState;
+    private readonly bool[] _frozen;
+    private int[] _frozenRanges = [];
+    private int[] _activeRanges = [];
     private bool _disposed;
 
     /// <summary>Checks the arguments and allocates the gradients, the optimizer state and the pool.</summary>
@@ -90,6 +93,7 @@ public abstract class TrainerBase : IDisposable
         _stateLength = checked((int)optimizer.StateLength(length));
         _optimizerState = new AlignedBlock(_stateLength);
         optimizer.InitializeState(_optimizerState.Span, length);
+        _frozen = new bool[parameterTable.Count];
     }
 
     /// <summary>Gradients of the last <c>Step</c> or <c>ComputeGradients</c>, laid out as the model's parameters.</summary>
@@ -125,6 +129,12 @@ public abstract class TrainerBase : IDisposable
     /// </summary>
     protected void Update(float loss)
     {
+        // Frozen parameters have no gradient (PyTorch: requires_grad=False leaves .grad None): cleared before the checks and clipping.
+        for (int r = 0; r < _frozenRanges.Length; r += 2)
+        {
+            _gradients.Span.Slice(_frozenRanges[r], _frozenRanges[r + 1]).Clear();
+        }
+
         if (ErrorIfNonfinite)
         {
             if (!float.IsFinite(loss))
@@ -149,7 +159,118 @@ public abstract class TrainerBase : IDisposable
         long step = ++Steps;
         float learningRate = _schedule is null ? _optimizer.LearningRate : _schedule.At(step);
         LearningRate = learningRate;
-        _optimizer.Step(_parameters.Span, _gradients.Span, _optimizerState.Span.Slice(0, _stateLength), learningRate, step, Pool);
+        if (_frozenRanges.Length == 0)
+        {
+            _optimizer.Step(_parameters.Span, _gradients.Span, _optimizerState.Span.Slice(0, _stateLength), learningRate, step, Pool);
+        }
+        else
+        {
+            _optimizer.StepRanges(_parameters.Span, _gradients.Span, _optimizerState.Span.Slice(0, _stateLength), _activeRanges, learningRate, step, Pool);
+        }
+    }
+
+    /// <summary>
+    /// Freezes every parameter of a declared member: <c>Step</c> no longer updates them, nor their optimizer state (moments,
+    /// accumulators), nor applies weight decay to them, and clears their gradients before the non-finite check and clipping,
+    /// so they count in neither (PyTorch's <c>requires_grad_(False)</c>, whose parameters get no <c>.grad</c> and are skipped by
+    /// the optimizer and by <c>clip_grad_norm_</c>). <c>ComputeGradients</c> still computes their gradients. The other
+    /// parameters are updated exactly as they would be without freezing. Freezing allocates; a step afterwards does not.
+    /// </summary>
+    /// <param name="member">
+    /// The member's name, <c>nameof(Model.Encoder)</c>, or a state-dict prefix such as <c>encoder.layers.0</c>. A weight tied
+    /// to another member's (a head sharing the embedding table) belongs to the member that owns it.
+    /// </param>
+    /// <exception cref="ArgumentException">No parameter belongs to <paramref name="member"/>; the message lists the members that have parameters.</exception>
+    /// <exception cref="NotSupportedException">The optimizer cannot update part of the parameters (a subclass of several state slots from outside this library).</exception>
+    public void Freeze(string member) => SetFrozen(member, frozen: true);
+
+    /// <summary>Undoes <see cref="Freeze"/>: the member's parameters are updated again from the next <c>Step</c>, their optimizer state as it was when frozen.</summary>
+    /// <param name="member">The member's name or state-dict prefix, as for <see cref="Freeze"/>.</param>
+    /// <exception cref="ArgumentException">No parameter belongs to <paramref name="member"/>.</exception>
+    public void Unfreeze(string member) => SetFrozen(member, frozen: false);
+
+    /// <summary>The state-dict names of the parameters <c>Step</c> does not update, in the order of the parameter table.</summary>
+    public IReadOnlyList<string> FrozenParameters => _parameterTable.Where((_, i) => _frozen[i]).Select(entry => entry.Name).ToArray();
+
+    private void SetFrozen(string member, bool frozen)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        if (frozen && !_optimizer.UpdatesPartialBlocks)
+        {
+            throw new NotSupportedException($"{Name}: {_optimizer.GetType().Name} cannot update part of the parameters (several state slots, no chunked update), so '{member}' cannot be frozen with it.");
+        }
+
+        string prefix = MemberNames.StateDictPrefix(member);
+        bool any = false;
+        for (int i = 0; i < _parameterTable.Count; i++)
+        {
+            string name = _parameterTable[i].Name;
+            if (prefix.Length > 0 && (name == prefix || name.StartsWith(prefix + ".", StringComparison.Ordinal)))
+            {
+                _frozen[i] = frozen;
+                any = true;
+            }
+        }
+
+        if (!any)
+        {
+            string members = string.Join(", ", _parameterTable.Select(entry => entry.Name.Split('.')[0]).Distinct(StringComparer.Ordinal));
+            throw new ArgumentException(
+                $"{Name}: '{member}' (state-dict prefix '{prefix}') names no parameters of {_modelName}. The members with parameters are: {members} (their state-dict prefixes; pass nameof(Member) or a prefix).",
+                nameof(member));
+        }
+
+        ComputeRanges();
+    }
+
+    /// <summary>Merges the frozen tensors into sorted [start, count) pairs, and their complement over the block into the updated ones.</summary>
+    private void ComputeRanges()
+    {
+        var frozen = new List<(int Start, int End)>();
+        for (int i = 0; i < _parameterTable.Count; i++)
+        {
+            if (_frozen[i])
+            {
+                frozen.Add((_parameterTable[i].Offset, _parameterTable[i].Offset + _parameterTable[i].Length));
+            }
+        }
+
+        frozen.Sort();
+        var merged = new List<int>();
+        var active = new List<int>();
+        int cursor = 0, length = _parameters.Length;
+        foreach ((int start, int end) in frozen)
+        {
+            if (merged.Count > 0 && start <= merged[^2] + merged[^1])
+            {
+                merged[^1] = Math.Max(merged[^2] + merged[^1], end) - merged[^2];
+            }
+            else
+            {
+                merged.Add(start);
+                merged.Add(end - start);
+            }
+        }
+
+        for (int r = 0; r < merged.Count; r += 2)
+        {
+            if (merged[r] > cursor)
+            {
+                active.Add(cursor);
+                active.Add(merged[r] - cursor);
+            }
+
+            cursor = merged[r] + merged[r + 1];
+        }
+
+        if (cursor < length)
+        {
+            active.Add(cursor);
+            active.Add(length - cursor);
+        }
+
+        _frozenRanges = [.. merged];
+        _activeRanges = [.. active];
     }
 
     /// <summary>The first index of the largest value (the predicted class of a logits row).</summary>

@@ -78,25 +78,61 @@ public sealed class OptimizerSplitTests
         Assert.Equal(0, Allocations.Measure(() => ParallelClear.Clear(big, pool)));
     }
 
-    private static (float[] Parameters, float[] State) ThreeSteps(string name, WorkerPool? pool)
+    [Theory]
+    [MemberData(nameof(Optimizers))]
+    public void RangeStep_UpdatesTheRangesAsTheWholeStepAndLeavesTheRestBitIdentical(string name)
     {
-        Optimizer optimizer = name switch
+        // Two ranges: one over two chunks (split over the pool) with a scalar tail, one short (serial); the rest is "frozen".
+        int[] ranges = [100, (2 * 16384) + 5, 40000, 1234];
+        var (whole, wholeState) = ThreeSteps(name, null);
+        foreach (int threads in new[] { 1, 2 })
         {
-            "sgd" => new Sgd(0.1f, weightDecay: 0.01f),
-            "momentum" => new Momentum(0.1f, momentum: 0.8f, dampening: 0.3f),
-            "nesterov" => new Momentum(0.1f, weightDecay: 0.01f, nesterov: true),
-            "adagrad" => new Adagrad(0.1f, weightDecay: 0.01f, initialAccumulator: 0.25f),
-            "adam" => new Adam(0.01f, weightDecay: 0.01f),
-            "adamw" => new AdamW(0.01f, weightDecay: 0.1f),
-            _ => throw new ArgumentOutOfRangeException(nameof(name)),
-        };
+            using var pool = new WorkerPool(threads);
+            var (parameters, state) = ThreeSteps(name, pool, ranges);
+            var initial = TestData.Uniform(Length, 1);
+            var initialState = new float[state.Length];
+            Create(name).InitializeState(initialState, Length);
+            int slots = state.Length / Length;
+            for (int i = 0; i < Length; i++)
+            {
+                bool active = (i >= ranges[0] && i < ranges[0] + ranges[1]) || (i >= ranges[2] && i < ranges[2] + ranges[3]);
+                Assert.Equal(active ? whole[i] : initial[i], parameters[i]);
+                for (int k = 0; k < slots; k++)
+                {
+                    Assert.Equal(active ? wholeState[(k * Length) + i] : initialState[(k * Length) + i], state[(k * Length) + i]);
+                }
+            }
+        }
+    }
+
+    private static Optimizer Create(string name) => name switch
+    {
+        "sgd" => new Sgd(0.1f, weightDecay: 0.01f),
+        "momentum" => new Momentum(0.1f, momentum: 0.8f, dampening: 0.3f),
+        "nesterov" => new Momentum(0.1f, weightDecay: 0.01f, nesterov: true),
+        "adagrad" => new Adagrad(0.1f, weightDecay: 0.01f, initialAccumulator: 0.25f),
+        "adam" => new Adam(0.01f, weightDecay: 0.01f),
+        "adamw" => new AdamW(0.01f, weightDecay: 0.1f),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    private static (float[] Parameters, float[] State) ThreeSteps(string name, WorkerPool? pool, int[]? ranges = null)
+    {
+        Optimizer optimizer = Create(name);
         var parameters = TestData.Uniform(Length, 1);
         var state = new float[optimizer.StateLength(Length)];
         optimizer.InitializeState(state, Length);
         for (int step = 1; step <= 3; step++)
         {
             var gradients = TestData.Uniform(Length, 10 + step);
-            optimizer.Step(parameters, gradients, state, 0.05f * step, step, pool);
+            if (ranges is null)
+            {
+                optimizer.Step(parameters, gradients, state, 0.05f * step, step, pool);
+            }
+            else
+            {
+                optimizer.StepRanges(parameters, gradients, state, ranges, 0.05f * step, step, pool);
+            }
         }
 
         return (parameters, state);
