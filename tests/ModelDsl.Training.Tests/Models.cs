@@ -47,3 +47,15 @@ public partial class FeatureClassifier
     [Input(Features = 3)] public partial FeatureInput X { get; }
     [Dense(2)] [CrossEntropyLoss] public partial Dense Out { get; }
 }
+
+/// <summary>TinyClassifier's encoder with a five-class head: the target of a transfer (same embedding, another head shape).</summary>
+[Model(MaxBatch = 4)]
+public partial class FiveClassClassifier
+{
+    public const int Classes = 5;
+
+    [Input(TinyClassifier.Length)] public partial TokenInput Text { get; }
+    [Embedding(TinyClassifier.Vocab, TinyClassifier.D)] public partial TokenEmbedding Tokens { get; }
+    [MeanPool] public partial Pool Pool { get; }
+    [Dense(Classes)] [CrossEntropyLoss] public partial Dense Head { get; }
+}

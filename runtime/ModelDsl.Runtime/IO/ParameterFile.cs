@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text;
 
 namespace ModelDsl.IO;
@@ -69,6 +70,77 @@ public static class ParameterFile
         using var file = SafeTensorsFile.Open(path);
         CheckMatches(file, parameters, block.Length, ignore);
         ReadInto(file, parameters, block);
+    }
+
+    /// <summary>
+    /// Non-strict load for transfer learning (PyTorch's <c>load_state_dict(strict=False)</c>): every tensor of
+    /// <paramref name="parameters"/> that <paramref name="path"/> holds under the same name, with the same shape and a float
+    /// dtype, is loaded into <paramref name="block"/>; the others keep their values. The returned report lists what was
+    /// loaded and what was skipped and why (missing in the file, unexpected in the file, shapes differing, with both shapes).
+    /// A checkpoint's optimizer state is not a parameter and is neither loaded nor reported. A malformed file is rejected
+    /// by <see cref="SafeTensorsFile.Open"/> before anything is read, and the loaded tensors are staged and copied in only
+    /// once all of them have been read, so a failed load leaves <paramref name="block"/> untouched.
+    /// </summary>
+    /// <param name="path">The safetensors file (a <see cref="Save"/> output, a checkpoint, or a PyTorch state dict).</param>
+    /// <param name="parameters">The model's tensors.</param>
+    /// <param name="block">The block to fill.</param>
+    /// <returns>What was loaded and what was skipped.</returns>
+    public static LoadReport LoadMatching(string path, IReadOnlyList<ParameterInfo> parameters, Span<float> block)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        TemporaryFiles.RemoveStale(System.IO.Path.GetFullPath(path));
+        using var file = SafeTensorsFile.Open(path);
+        string? ignore = file.Metadata.ContainsKey("modeldsl.optimizer") ? "optimizer.state" : null;
+        var matching = new List<ParameterInfo>();
+        var skipped = new List<SkippedTensor>();
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in parameters)
+        {
+            CheckInBlock(p, block.Length);
+            expected.Add(p.Name);
+            if (!file.TryGet(p.Name, out var info))
+            {
+                skipped.Add(new SkippedTensor(p.Name, SkipReason.MissingInFile, null, p.Shape));
+            }
+            else if (!SameShape(info.Shape, p.Shape))
+            {
+                skipped.Add(new SkippedTensor(p.Name, SkipReason.ShapeMismatch, info.Shape, p.Shape));
+            }
+            else if (info.DType is not (SafeTensorsDType.F32 or SafeTensorsDType.F16 or SafeTensorsDType.BF16 or SafeTensorsDType.F64))
+            {
+                skipped.Add(new SkippedTensor(p.Name, SkipReason.NotFloat, info.Shape, p.Shape));
+            }
+            else
+            {
+                matching.Add(p);
+            }
+        }
+
+        foreach (var tensor in file.Tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
+        {
+            if (!expected.Contains(tensor.Name) && tensor.Name != ignore)
+            {
+                skipped.Add(new SkippedTensor(tensor.Name, SkipReason.UnexpectedInFile, tensor.Shape, null));
+            }
+        }
+
+        var staging = new float[matching.Sum(p => p.Length)];
+        int at = 0;
+        foreach (var p in matching)
+        {
+            file.Read(p.Name, staging.AsSpan(at, p.Length));
+            at += p.Length;
+        }
+
+        at = 0;
+        foreach (var p in matching)
+        {
+            staging.AsSpan(at, p.Length).CopyTo(block.Slice(p.Offset, p.Length));
+            at += p.Length;
+        }
+
+        return new LoadReport(file.Path, [.. matching.Select(p => p.Name)], skipped);
     }
 
     /// <summary>

@@ -325,6 +325,29 @@ public abstract class TrainerBase : IDisposable
         DropoutSeed = position.Seed;
     }
 
+    /// <summary>
+    /// Non-strict load for transfer learning: loads every parameter and state buffer of the model that
+    /// <paramref name="path"/> (a parameter file, a checkpoint of another model, a PyTorch state dict) holds under the same name
+    /// and shape, leaves the others as they are, and reports what was loaded and what was skipped and why (see
+    /// <see cref="ParameterFile.LoadMatching"/>). The optimizer state, <see cref="Steps"/> and the seed are not touched.
+    /// </summary>
+    /// <param name="path">The safetensors file to read.</param>
+    /// <returns>The loaded names and the skipped tensors with their reasons.</returns>
+    public LoadReport LoadMatchingParameters(string path)
+    {
+        float[] block = new float[_parameters.Length + StateLength];
+        _parameters.Span.CopyTo(block);
+        _state?.Span.Slice(0, StateLength).CopyTo(block.AsSpan(_parameters.Length));
+        LoadReport report = ParameterFile.LoadMatching(path, Layout(), block);
+        block.AsSpan(0, _parameters.Length).CopyTo(_parameters.Span);
+        if (_state is not null)
+        {
+            block.AsSpan(_parameters.Length, StateLength).CopyTo(_state.Span);
+        }
+
+        return report;
+    }
+
     /// <summary>Frees the gradients, the optimizer state and the worker pool (the model stays usable).</summary>
     public void Dispose()
     {
