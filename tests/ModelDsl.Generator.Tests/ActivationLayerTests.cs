@@ -62,6 +62,26 @@ public sealed class ActivationLayerTests
             [MeanPool] public partial Pool Pool { get; }
             [Dense(3)] [CrossEntropyLoss] public partial Dense Head { get; }
         }
+
+        /// <summary>RReLU with PyTorch's default bounds as a layer of its own.</summary>
+        [Model(MaxBatch = 8)]
+        public partial class Randomized
+        {
+            [Input(Features = 5)] public partial FeatureInput X { get; }
+            [Dense(12)] public partial Dense Hidden { get; }
+            [Activation(Activation.RRelu)] public partial ActivationLayer A { get; }
+            [Dense(2)] [MseLoss] public partial Dense Out { get; }
+        }
+
+        /// <summary>Randomized in evaluation: LeakyReLU with the mean slope (1/8 + 1/3) / 2 rounded to float.</summary>
+        [Model(MaxBatch = 8)]
+        public partial class MeanSlope
+        {
+            [Input(Features = 5)] public partial FeatureInput X { get; }
+            [Dense(12)] public partial Dense Hidden { get; }
+            [Activation(Activation.LeakyRelu, Slope = 0.22916667f)] public partial ActivationLayer A { get; }
+            [Dense(2)] [MseLoss] public partial Dense Out { get; }
+        }
         """;
 
     private const string Harness = """
@@ -129,6 +149,61 @@ public sealed class ActivationLayerTests
                 return results;
             }
 
+            private static (Randomized.Batch, MeanSlope.Batch) RandomizedBatches()
+            {
+                var random = new Random(8);
+                var batch = new Randomized.Batch();
+                var mean = new MeanSlope.Batch();
+                for (int row = 0; row < 8; row++)
+                {
+                    float[] x = Values(random, 5, 2f);
+                    float[] y = Values(random, 2);
+                    batch.SetX(row, x); batch.SetTarget(row, y);
+                    mean.SetX(row, x); mean.SetTarget(row, y);
+                }
+
+                batch.Count = mean.Count = 8;
+                return (batch, mean);
+            }
+
+            /// <summary>Evaluate of Randomized and MeanSlope from the same seed; Randomized's training loss; Randomized's training loss after one step at rate 0.</summary>
+            public static float[] RandomizedLosses()
+            {
+                var (batch, mean) = RandomizedBatches();
+                using var randomized = new Randomized(seed: 3).CreateTrainer(new Sgd(0f), dropoutSeed: 11);
+                using var meanSlope = new MeanSlope(seed: 3).CreateTrainer(new Sgd(0f));
+                float evaluated = randomized.Evaluate(batch);
+                float expected = meanSlope.Evaluate(mean);
+                float training = randomized.ComputeGradients(batch);
+                float again = randomized.ComputeGradients(batch);
+                randomized.Step(batch); // rate 0: the parameters stay, the step count (and so the slopes' stream) moves
+                float next = randomized.ComputeGradients(batch);
+                return [evaluated, expected, training, again, next];
+            }
+
+            /// <summary>Training-mode gradients of Randomized against differences of its training loss (the same slopes: same seed and step).</summary>
+            public static List<(string Name, float Analytic, float Numeric)> CheckRandomized()
+            {
+                var model = new Randomized(seed: 6);
+                var (batch, _) = RandomizedBatches();
+                using var trainer = model.CreateTrainer(new Sgd(0.1f), dropoutSeed: 2);
+                trainer.ComputeGradients(batch);
+                float[] g = trainer.Gradients.Span.ToArray();
+                var results = new List<(string, float, float)>();
+                foreach (ParameterEntry entry in Randomized.ParameterTable)
+                {
+                    for (int s = 0; s < Math.Min(6, entry.Length); s++)
+                    {
+                        int i = entry.Offset + (int)(((s * 7919L) + 13) % entry.Length);
+                        double coarse = Difference(model.Parameters, i, 2e-3f, () => trainer.ComputeGradients(batch));
+                        double fine = Difference(model.Parameters, i, 1e-3f, () => trainer.ComputeGradients(batch));
+                        results.Add((entry.Name, g[i], (float)(((4 * fine) - coarse) / 3)));
+                    }
+                }
+
+                return results;
+            }
+
             private static double Difference(ModelDsl.Memory.AlignedBlock parameters, int i, float h, Func<float> loss)
             {
                 float saved = parameters.Span[i];
@@ -175,6 +250,36 @@ public sealed class ActivationLayerTests
     }
 
     [Fact]
+    public void RRelu_evaluates_as_leaky_relu_with_the_mean_slope_and_draws_reproducible_slopes_per_step_in_training()
+    {
+        float[] losses = (float[])Call("RandomizedLosses")!;
+
+        // Evaluation: the same function as LeakyReLU(0.22916667) on the same weights, so the same bits.
+        Assert.Equal(losses[1], losses[0]);
+
+        // Training: random slopes, so another loss than evaluation's; the same slopes again at the same step (seeded);
+        // new slopes after a step (the parameters did not move: rate 0).
+        Assert.NotEqual(losses[0], losses[2]);
+        Assert.Equal(losses[2], losses[3]);
+        Assert.NotEqual(losses[2], losses[4]);
+    }
+
+    [Fact]
+    public void RRelu_backward_matches_finite_differences_with_the_slopes_of_the_step()
+    {
+        var results = (List<(string Name, float Analytic, float Numeric)>)Call("CheckRandomized")!;
+
+        // As above: float32 Richardson estimate with small steps (an input crossing 0 would change its slope); a wrong slope
+        // (the mean instead of the drawn one, or 1) is off by tens of percent.
+        var failures = results
+            .Where(r => Math.Abs(r.Analytic - r.Numeric) > 1e-3 + (0.02 * Math.Abs(r.Numeric)))
+            .Select(r => r.Name + ": analytic " + r.Analytic + ", numeric " + r.Numeric)
+            .ToList();
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Contains(results, r => r.Name.StartsWith("hidden.", StringComparison.Ordinal) && Math.Abs(r.Numeric) > 1e-4);
+    }
+
+    [Fact]
     public void It_compiles_on_a_decoded_chain_and_after_an_input()
     {
         string models = """
@@ -201,6 +306,23 @@ public sealed class ActivationLayerTests
                 [Activation(Activation.Tanh)] public partial ActivationLayer Squash { get; }
                 [Dense(1)] [MseLoss] public partial Dense Out { get; }
             }
+
+            /// <summary>RReLU in an encoder: its lines also run in the StepDecoder's encoding pass (evaluation, the mean slope).</summary>
+            [Model(MaxBatch = 4)]
+            public partial class Translator
+            {
+                public const int Vocab = 16, D = 8;
+
+                [Input(5)] public partial TokenInput Source { get; }
+                [Input(5)] public partial TokenInput Target { get; }
+                [Embedding(Vocab, D, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+                [TransformerEncoder(Heads = 2, FeedForward = 16)] public partial EncoderStack Encoder { get; }
+                [Activation(Activation.RRelu, Lower = 0.1f, Upper = 0.2f)] public partial ActivationLayer Noise { get; }
+                [Embedding(Vocab, D, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+                [TransformerDecoder(Heads = 2, FeedForward = 16, Memory = nameof(Noise))] public partial DecoderStack Decoder { get; }
+                [Activation(Activation.RRelu)] public partial ActivationLayer Act { get; }
+                [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+            }
             """;
         GeneratorOutcome outcome = GeneratorHarness.Run(models);
         Assert.Empty(outcome.GeneratorDiagnostics);
@@ -211,13 +333,28 @@ public sealed class ActivationLayerTests
         Assert.Contains("Kernels.Activations.Backward(", code, StringComparison.Ordinal);
         Assert.Contains("Act (Activation) at position step", code, StringComparison.Ordinal); // on the decoded chain
         Assert.Contains("its input (the batch) takes no gradient", code, StringComparison.Ordinal);
+        Assert.Contains("Kernels.RRelu.Forward(", code, StringComparison.Ordinal);
+        Assert.Contains("Kernels.RRelu.Backward(", code, StringComparison.Ordinal);
+        Assert.Contains("0.22916667f", code, StringComparison.Ordinal); // the decoding step: LeakyReLU with the mean slope (1/8 + 1/3) / 2, no draw
     }
 
     public static TheoryData<string, string> BadArguments => new()
     {
         {
             "[Activation([|Activation.None|])] public partial ActivationLayer Act { get; }",
-            "Act: Activation (Activation.None) must be a function: Relu, Gelu, GeluTanh, Tanh, Sigmoid or LeakyRelu"
+            "Act: Activation (Activation.None) must be a function: Relu, Gelu, GeluTanh, Tanh, Sigmoid, LeakyRelu or RRelu"
+        },
+        {
+            "[Activation(Activation.Gelu, [|Lower = 0.2f|])] public partial ActivationLayer Act { get; }",
+            "Act: Lower (0.2) must be left unset: it bounds RRelu's random slope"
+        },
+        {
+            "[Activation(Activation.RRelu, Lower = 0.3f, [|Upper = 0.2f|])] public partial ActivationLayer Act { get; }",
+            "Act: Upper (0.2) must be 0 <= Lower <= Upper"
+        },
+        {
+            "[Dense(8, [|Activation = Activation.RRelu|])] public partial Dense Act { get; }",
+            "Act: Activation (Activation.RRelu) must be a function without per-element state (None, Relu, Gelu, GeluTanh, Tanh, Sigmoid or LeakyRelu); RRelu goes in an [Activation(Activation.RRelu)] layer of its own"
         },
         {
             "[Activation(Activation.Gelu, [|Slope = 0.2f|])] public partial ActivationLayer Act { get; }",

@@ -93,6 +93,11 @@ internal sealed class DenseLayer : LayerDescriptor
 
         long rows = input.Rank == 3 ? input.Dims[1].Size : 1;
         long activation = c.Int("Activation", Activations.None);
+        if (!Activations.CheckFused(c, activation))
+        {
+            return;
+        }
+
         var activations = new List<(string, Shape)>();
         if (activation != 0)
         {

@@ -27,6 +27,7 @@ internal abstract class TransformerStackLayer : AttentionLayer
     protected override long PlanStack(LayerContext c, long layers, long feedForward, long heads, Shape? memory, List<PendingGroup> groups, List<(string, Shape)> activations)
     {
         LayerSpec layer = c.Layer;
+        Activations.CheckFused(c, c.Int("Activation", Activations.Relu)); // an error stops the model's emission; the shapes are still planned
         Shape input = c.Input;
         long d = input.Last.Size;
         Dim length = input.Dims[1];

@@ -23,4 +23,11 @@ public enum Activation
 
     /// <summary>Leaky ReLU with slope 0.01.</summary>
     LeakyRelu,
+
+    /// <summary>
+    /// Randomized leaky ReLU (<c>nn.RReLU</c>): in training each negative element gets its own slope drawn uniformly from
+    /// <c>[Lower, Upper]</c> (default <c>[1/8, 1/3]</c>), in evaluation the slope <c>(Lower + Upper) / 2</c>. Only as a layer,
+    /// <c>[Activation(Activation.RRelu)]</c> (it saves one slope per element); not fused into a Dense or a Transformer.
+    /// </summary>
+    RRelu,
 }

@@ -14,4 +14,10 @@ public sealed class ActivationAttribute(Activation activation) : LayerAttribute
 
     /// <summary>The negative slope of <see cref="Activation.LeakyRelu"/> (PyTorch's <c>negative_slope</c>, default 0.01); only with LeakyRelu.</summary>
     public float Slope { get; set; } = 0.01f;
+
+    /// <summary>The lower bound of <see cref="Activation.RRelu"/>'s random slope (PyTorch's <c>lower</c>, default 1/8); only with RRelu.</summary>
+    public float Lower { get; set; } = 0.125f;
+
+    /// <summary>The upper bound of <see cref="Activation.RRelu"/>'s random slope (PyTorch's <c>upper</c>, default 1/3); only with RRelu.</summary>
+    public float Upper { get; set; } = 1f / 3f;
 }
