@@ -56,7 +56,7 @@ public sealed class DeclarationRuleTests
         {
             "MDSL1008",
             DiagnosticTests.Model(members: [Input, Embedding, "[TransformerEncoder(Heads = 4, [|Activation = (Activation)99|])] public partial EncoderStack Encoder { get; }", Pool, Head]),
-            "Encoder: Activation (99) must be one of the Activation values (None, Relu, Gelu, GeluTanh, Tanh, Sigmoid, LeakyRelu)"
+            "Encoder: Activation (99) must be one of the Activation values (None, Relu, Gelu, GeluTanh, Tanh, Sigmoid, LeakyRelu, RRelu)"
         },
         {
             "MDSL1008",
@@ -71,7 +71,7 @@ public sealed class DeclarationRuleTests
         {
             "MDSL1008",
             DiagnosticTests.Model(members: [Input, Embedding, "[Dense(D, [|Activation = (Activation)(-1)|])] public partial Dense Hidden { get; }", Pool, Head]),
-            "Hidden: Activation (-1) must be one of the Activation values (None, Relu, Gelu, GeluTanh, Tanh, Sigmoid, LeakyRelu)"
+            "Hidden: Activation (-1) must be one of the Activation values (None, Relu, Gelu, GeluTanh, Tanh, Sigmoid, LeakyRelu, RRelu)"
         },
     };
 

@@ -178,6 +178,20 @@ public sealed class FreezeTests
             trainer.FrozenParameters);
     }
 
+    [Fact]
+    public void MemberNames_FollowTheGeneratorsStateDictPrefixes()
+    {
+        // Freeze maps a member to its parameters by the generator's naming rule: the runtime's copy must agree with the
+        // paths the generator wrote into the layer table.
+        foreach (LayerInfo layer in TinyTranslator.LayerTable.Concat(FiveClassClassifier.LayerTable))
+        {
+            Assert.Equal(layer.Path, MemberNames.StateDictPrefix(layer.Name));
+        }
+
+        Assert.Equal("lm_head", MemberNames.StateDictPrefix("LMHead"));
+        Assert.Equal("encoder.layers.0", MemberNames.StateDictPrefix("encoder.layers.0"));
+    }
+
     private static TinyTranslator.Batch Batch()
     {
         var batch = new TinyTranslator.Batch();
