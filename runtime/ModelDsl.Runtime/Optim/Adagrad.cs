@@ -51,6 +51,9 @@ public sealed class Adagrad : Optimizer
     public float Epsilon { get; }
 
     /// <inheritdoc/>
+    internal override Optimizer WithoutWeightDecay() => new Adagrad(LearningRate, LearningRateDecay, 0f, InitialAccumulator, Epsilon);
+
+    /// <inheritdoc/>
     public override int StateSlots => 1;
 
     /// <inheritdoc/>

@@ -53,6 +53,9 @@ public sealed class Adam : Optimizer
     public float WeightDecay { get; }
 
     /// <inheritdoc/>
+    internal override Optimizer WithoutWeightDecay() => new Adam(LearningRate, Beta1, Beta2, Epsilon, 0f);
+
+    /// <inheritdoc/>
     public override int StateSlots => 2;
 
     /// <inheritdoc/>

@@ -47,6 +47,9 @@ public sealed class AdamW : Optimizer
     public float WeightDecay { get; }
 
     /// <inheritdoc/>
+    internal override Optimizer WithoutWeightDecay() => new AdamW(LearningRate, Beta1, Beta2, Epsilon, 0f);
+
+    /// <inheritdoc/>
     public override int StateSlots => 2;
 
     /// <inheritdoc/>

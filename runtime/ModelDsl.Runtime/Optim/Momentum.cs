@@ -56,6 +56,9 @@ public sealed class Momentum : Optimizer
     public bool Nesterov { get; }
 
     /// <inheritdoc/>
+    internal override Optimizer WithoutWeightDecay() => new Momentum(LearningRate, MomentumFactor, Dampening, 0f, Nesterov);
+
+    /// <inheritdoc/>
     public override int StateSlots => 1;
 
     /// <inheritdoc/>

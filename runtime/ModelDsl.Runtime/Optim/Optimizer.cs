@@ -183,6 +183,12 @@ public abstract unsafe class Optimizer
         }
     }
 
+    /// <summary>
+    /// The same optimizer with weight decay 0 (a PyTorch parameter group with <c>weight_decay=0</c>), sharing the state layout, so
+    /// the two can update disjoint ranges of one block; null for a subclass from outside this library.
+    /// </summary>
+    internal virtual Optimizer? WithoutWeightDecay() => null;
+
     /// <summary>Whether <see cref="StepRanges"/> can update part of the block (one state slot or none, or a chunked update).</summary>
     internal bool UpdatesPartialBlocks => StateSlots <= 1 || UpdatesSlotChunks;
 

@@ -32,6 +32,9 @@ public sealed class Sgd : Optimizer
     public override int StateSlots => 0;
 
     /// <inheritdoc/>
+    internal override Optimizer WithoutWeightDecay() => new Sgd(LearningRate, 0f);
+
+    /// <inheritdoc/>
     protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state,
         float learningRate, long step, bool vectorized)
     {

@@ -30,8 +30,12 @@ public abstract class TrainerBase : IDisposable
     private readonly AlignedBlock _gradients;
     private readonly AlignedBlock _optimizerState;
     private readonly bool[] _frozen;
+    private readonly bool[] _noDecay;
+    private Optimizer? _withoutDecay;
     private int[] _frozenRanges = [];
     private int[] _activeRanges = [];
+    private int[] _noDecayRanges = [];
+    private bool _partial;
     private bool _disposed;
 
     /// <summary>Checks the arguments and allocates the gradients, the optimizer state and the pool.</summary>
@@ -94,6 +98,7 @@ public abstract class TrainerBase : IDisposable
         _optimizerState = new AlignedBlock(_stateLength);
         optimizer.InitializeState(_optimizerState.Span, length);
         _frozen = new bool[parameterTable.Count];
+        _noDecay = new bool[parameterTable.Count];
     }
 
     /// <summary>Gradients of the last <c>Step</c> or <c>ComputeGradients</c>, laid out as the model's parameters.</summary>
@@ -159,13 +164,14 @@ public abstract class TrainerBase : IDisposable
         long step = ++Steps;
         float learningRate = _schedule is null ? _optimizer.LearningRate : _schedule.At(step);
         LearningRate = learningRate;
-        if (_frozenRanges.Length == 0)
+        if (!_partial)
         {
             _optimizer.Step(_parameters.Span, _gradients.Span, _optimizerState.Span.Slice(0, _stateLength), learningRate, step, Pool);
         }
         else
         {
             _optimizer.StepRanges(_parameters.Span, _gradients.Span, _optimizerState.Span.Slice(0, _stateLength), _activeRanges, learningRate, step, Pool);
+            _withoutDecay?.StepRanges(_parameters.Span, _gradients.Span, _optimizerState.Span.Slice(0, _stateLength), _noDecayRanges, learningRate, step, Pool);
         }
     }
 
@@ -188,6 +194,39 @@ public abstract class TrainerBase : IDisposable
     /// <param name="member">The member's name or state-dict prefix, as for <see cref="Freeze"/>.</param>
     /// <exception cref="ArgumentException">No parameter belongs to <paramref name="member"/>.</exception>
     public void Unfreeze(string member) => SetFrozen(member, frozen: false);
+
+    /// <summary>
+    /// Puts the parameters <paramref name="exclude"/> selects in a second parameter group with weight decay 0, as PyTorch
+    /// recipes do with two groups (<c>{"params": decay}, {"params": no_decay, "weight_decay": 0.0}</c>): the optimizer's L2 or
+    /// decoupled decay no longer applies to them; everything else about their update is unchanged. The common choice is
+    /// <see cref="BiasesAndNorms"/>. Call it again to change the selection (<c>_ =&gt; false</c> puts every parameter back).
+    /// Allocates; a step afterwards does not.
+    /// </summary>
+    /// <param name="exclude">Whether a parameter tensor gets no weight decay.</param>
+    /// <exception cref="NotSupportedException">The optimizer is a subclass from outside this library.</exception>
+    public void ExcludeFromWeightDecay(Func<ParameterEntry, bool> exclude)
+    {
+        ArgumentNullException.ThrowIfNull(exclude);
+        Optimizer? withoutDecay = _optimizer.WithoutWeightDecay();
+        if (withoutDecay is null || !_optimizer.UpdatesPartialBlocks)
+        {
+            throw new NotSupportedException($"{Name}: {_optimizer.GetType().Name} has no weight-decay-free twin, so no parameter can be excluded from its weight decay.");
+        }
+
+        for (int i = 0; i < _parameterTable.Count; i++)
+        {
+            _noDecay[i] = exclude(_parameterTable[i]);
+        }
+
+        _withoutDecay = withoutDecay;
+        ComputeRanges();
+    }
+
+    /// <summary>
+    /// The tensors of fewer than two dimensions: biases, LayerNorm/BatchNorm weights and biases, PReLU slopes (nanoGPT's rule
+    /// <c>p.dim() &lt; 2</c>; embeddings and weight matrices keep their decay).
+    /// </summary>
+    public static Func<ParameterEntry, bool> BiasesAndNorms { get; } = entry => entry.Shape.Count < 2;
 
     /// <summary>The state-dict names of the parameters <c>Step</c> does not update, in the order of the parameter table.</summary>
     public IReadOnlyList<string> FrozenParameters => _parameterTable.Where((_, i) => _frozen[i]).Select(entry => entry.Name).ToArray();
@@ -223,54 +262,48 @@ public abstract class TrainerBase : IDisposable
         ComputeRanges();
     }
 
-    /// <summary>Merges the frozen tensors into sorted [start, count) pairs, and their complement over the block into the updated ones.</summary>
+    /// <summary>
+    /// Splits the block into [start, count) runs: frozen (not updated), without weight decay, and updated by the optimizer
+    /// (every other element, gaps between tensors included, as a whole-block step would).
+    /// </summary>
     private void ComputeRanges()
     {
-        var frozen = new List<(int Start, int End)>();
+        const byte Decay = 0, NoDecay = 1, Frozen = 2;
+        var group = new byte[_parameters.Length];
+        for (int i = 0; i < _parameterTable.Count; i++)
+        {
+            if (_noDecay[i] && !_frozen[i])
+            {
+                group.AsSpan(_parameterTable[i].Offset, _parameterTable[i].Length).Fill(NoDecay);
+            }
+        }
+
         for (int i = 0; i < _parameterTable.Count; i++)
         {
             if (_frozen[i])
             {
-                frozen.Add((_parameterTable[i].Offset, _parameterTable[i].Offset + _parameterTable[i].Length));
+                group.AsSpan(_parameterTable[i].Offset, _parameterTable[i].Length).Fill(Frozen);
             }
         }
 
-        frozen.Sort();
-        var merged = new List<int>();
-        var active = new List<int>();
-        int cursor = 0, length = _parameters.Length;
-        foreach ((int start, int end) in frozen)
+        var runs = new[] { new List<int>(), new List<int>(), new List<int>() };
+        for (int start = 0; start < group.Length;)
         {
-            if (merged.Count > 0 && start <= merged[^2] + merged[^1])
+            int end = start + 1;
+            while (end < group.Length && group[end] == group[start])
             {
-                merged[^1] = Math.Max(merged[^2] + merged[^1], end) - merged[^2];
-            }
-            else
-            {
-                merged.Add(start);
-                merged.Add(end - start);
-            }
-        }
-
-        for (int r = 0; r < merged.Count; r += 2)
-        {
-            if (merged[r] > cursor)
-            {
-                active.Add(cursor);
-                active.Add(merged[r] - cursor);
+                end++;
             }
 
-            cursor = merged[r] + merged[r + 1];
+            runs[group[start]].Add(start);
+            runs[group[start]].Add(end - start);
+            start = end;
         }
 
-        if (cursor < length)
-        {
-            active.Add(cursor);
-            active.Add(length - cursor);
-        }
-
-        _frozenRanges = [.. merged];
-        _activeRanges = [.. active];
+        _activeRanges = [.. runs[Decay]];
+        _noDecayRanges = [.. runs[NoDecay]];
+        _frozenRanges = [.. runs[Frozen]];
+        _partial = _frozenRanges.Length > 0 || _noDecayRanges.Length > 0;
     }
 
     /// <summary>The first index of the largest value (the predicted class of a logits row).</summary>
