@@ -11,7 +11,7 @@ public static class PredictionGrid
 {
     // ScottPlot's Fonts.Sans picks the first installed family when it knows none of its own choices (a serif on a plain
     // Linux), so look for a common sans-serif family first (as examples/DateTranslator does).
-    private static readonly Lazy<string> SansFont = new(() =>
+    internal static readonly Lazy<string> SansFont = new(() =>
     {
         foreach (string family in (string[])["DejaVu Sans", "Liberation Sans", "Noto Sans", "Arial", "Helvetica"])
         {

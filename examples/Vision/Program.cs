@@ -12,7 +12,7 @@ using ModelDsl.Training;
 // Trains the generated DigitCnn on the UCI optical digits (scikit-learn's copy, data/digits.csv.gz) with the fixed 80/20
 // split of Digits.Split, with the library's Fit (shuffled epochs, AdamW, warmup + cosine), draws the first test scans with
 // its predictions, then trains the generated DigitVit (a Vision Transformer) on the same split for twice the epochs, and
-// prints both test accuracies.
+// prints both test accuracies and draws the ViT's attention from the class token over the patches.
 // Usage: dotnet run -c Release --project examples/Vision [threads = 2] [epochs = 40] [output folder = examples/Vision/output]
 int threads = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2;
 int epochs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 40;
@@ -82,6 +82,32 @@ History vitHistory = vitTrainer.Fit(vitTrain, vitTest, new FitOptions
 });
 vitClock.Stop();
 double vitAccuracy = vitHistory.Evaluations[^1].Metrics["accuracy"];
+
+// The class token's attention over the 4x4 patches in the last encoder layer, averaged over the heads, for the first test
+// scans: the probabilities the trainer kept from its last forward pass (Evaluate, dropout off), read by name.
+const int AttentionShown = 8, GridSide = DigitVit.Side / DigitVit.Patch, Tokens = 1 + (GridSide * GridSide);
+var vitBatch = new DigitVit.Batch();
+for (int row = 0; row < AttentionShown; row++)
+{
+    vitBatch.SetPixels(row, test[row].Pixels);
+    vitBatch.SetLabel(row, test[row].Digit);
+}
+
+vitBatch.Count = AttentionShown;
+vitTrainer.Evaluate(vitBatch);
+string lastLayer = FormattableString.Invariant($"encoder_layers_{DigitVit.Dims.EncoderLayers - 1}_self_attn_probs");
+ReadOnlySpan<float> probs = vitTrainer.Activation(lastLayer);
+float[][] maps = new float[AttentionShown][];
+for (int row = 0; row < AttentionShown; row++)
+{
+    maps[row] = ClassTokenAttention.PatchWeights(probs, row, DigitVit.Dims.EncoderHeads, Tokens);
+}
+
+int[] vitPredictions = [.. Enumerable.Range(0, AttentionShown).Select(row => vitTrainer.Predict(row))];
+string attentionPng = Path.Combine(output, "vit-attention.png");
+ClassTokenAttention.WritePng(attentionPng, test[..AttentionShown], maps, vitPredictions, GridSide, columns: 4,
+    string.Create(CultureInfo.InvariantCulture, $"DigitVit: class-token attention over the 4x4 patches (last layer, mean of {DigitVit.Dims.EncoderHeads} heads)"));
+Console.WriteLine($"class-token attention drawn in {Path.GetFullPath(attentionPng)}");
 
 Console.WriteLine(FormattableString.Invariant($"CNN (generated) test accuracy: {accuracy:P2} ({Math.Round(accuracy * test.Length)} of {test.Length}), {clock.Elapsed.TotalSeconds:F1} s, {epochs} epochs"));
 Console.WriteLine(FormattableString.Invariant($"ViT (generated) test accuracy: {vitAccuracy:P2} ({Math.Round(vitAccuracy * test.Length)} of {test.Length}), {vitClock.Elapsed.TotalSeconds:F1} s, {vitEpochs} epochs"));

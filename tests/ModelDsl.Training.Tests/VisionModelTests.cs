@@ -241,6 +241,66 @@ public sealed class VisionModelTests
     }
 
     [Fact]
+    public void Activation_gives_the_last_passes_buffers_by_name_with_attention_as_softmax_of_the_saved_queries_and_keys()
+    {
+        var model = new VisionCheckVit(seed: 5);
+        VisionCheckVit.Batch batch = VitBatch();
+        using var trainer = model.CreateTrainer(new Sgd(0.1f), threads: 2);
+        Assert.Equal(0, trainer.Activation("encoder_layers_0_self_attn_probs").Length); // no pass yet
+        trainer.Evaluate(batch);
+
+        // The input buffer holds the batch's pixels; the head's buffer is the logits.
+        Assert.Equal(batch.Pixels.AsSpan(0, 5 * 96).ToArray(), trainer.Activation("pixels_input").ToArray());
+        Assert.Equal(trainer.Logits.ToArray(), trainer.Activation("head").ToArray());
+
+        // probs [B, heads, T, T] against softmax(q k^T / sqrt(d)) computed here from the fused qkv buffer [B, T, 3 D]
+        // (q, k, v side by side, head h in columns h d .. h d + d of each): every row is full (key-padding mask, no padding).
+        const int B = 5, heads = 2, T = 13, d = 4, D = heads * d;
+        ReadOnlySpan<float> qkv = trainer.Activation("encoder_layers_0_self_attn_qkv");
+        ReadOnlySpan<float> probs = trainer.Activation("encoder_layers_0_self_attn_probs");
+        Assert.Equal(B * T * 3 * D, qkv.Length);
+        Assert.Equal(B * heads * T * T, probs.Length);
+        var scores = new double[T];
+        for (int b = 0; b < B; b++)
+        {
+            for (int h = 0; h < heads; h++)
+            {
+                for (int i = 0; i < T; i++)
+                {
+                    double max = double.NegativeInfinity, sum = 0;
+                    for (int j = 0; j < T; j++)
+                    {
+                        double dot = 0;
+                        for (int c = 0; c < d; c++)
+                        {
+                            dot += (double)qkv[(((b * T) + i) * 3 * D) + (h * d) + c] * qkv[(((b * T) + j) * 3 * D) + D + (h * d) + c];
+                        }
+
+                        scores[j] = dot / Math.Sqrt(d);
+                        max = Math.Max(max, scores[j]);
+                    }
+
+                    for (int j = 0; j < T; j++)
+                    {
+                        scores[j] = Math.Exp(scores[j] - max);
+                        sum += scores[j];
+                    }
+
+                    for (int j = 0; j < T; j++)
+                    {
+                        // 1e-5 absolute: float softmax of float scores (products of 4 terms of magnitude ~1) against this double one.
+                        Assert.Equal(scores[j] / sum, probs[(((((b * heads) + h) * T) + i) * T) + j], 1e-5);
+                    }
+                }
+            }
+        }
+
+        Assert.Contains("encoder_layers_0_self_attn_probs", VisionCheckVit.Trainer.ActivationNames);
+        var unknown = Assert.Throws<ArgumentException>(() => trainer.Activation("encoder_layers_1_self_attn_probs"));
+        Assert.StartsWith("VisionCheckVit.Trainer has no activation named 'encoder_layers_1_self_attn_probs'", unknown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_vit_learns_which_patch_column_is_bright()
     {
         // Label = the column of 2x2 patches (0, 1 or 2) holding a bright bar on noise: the class token must attend to that patch.

@@ -249,6 +249,8 @@ internal sealed partial class ModelEmitter
         writer.Close();
         writer.Line();
         WriteBatchShape(writer, training);
+        training.WriteActivationAccessor(writer, model);
+        writer.Line();
         if (!regression)
         {
             WritePredict(writer, training, model, classes);

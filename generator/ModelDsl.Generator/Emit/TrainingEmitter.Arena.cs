@@ -164,6 +164,54 @@ internal sealed partial class TrainingEmitter
         writer.Close();
     }
 
+    /// <summary>
+    /// Writes the trainer's public <c>Activation(name)</c>: a saved buffer of the last forward pass by its <c>Arena</c> name,
+    /// sliced as the forward wrote it (the batch's rows and each sequence at its longest row), so a user can read what the
+    /// code keeps anyway (attention probabilities, pooled features) without a second forward.
+    /// </summary>
+    internal void WriteActivationAccessor(SourceWriter writer, string model)
+    {
+        writer.Line("/// <summary>");
+        writer.Line("/// A saved activation of the last forward pass (<c>Step</c>, <c>ComputeGradients</c> or <c>Evaluate</c>) by its name in the trainer's");
+        writer.Line("/// arena, e.g. <c>encoder_layers_0_self_attn_probs</c> (<c>[B, heads, T, T]</c>): row-major, packed for the pass's");
+        writer.Line("/// <see cref=\"BatchCount\"/> rows and each sequence at its longest row; empty before the first pass; overwritten by the next.");
+        writer.Line("/// </summary>");
+        writer.Line("/// <param name=\"name\">The buffer's name, as in <see cref=\"ActivationNames\"/>.</param>");
+        writer.Line("/// <exception cref=\"global::System.ArgumentException\">No buffer has that name.</exception>");
+        writer.Open("public global::System.ReadOnlySpan<float> Activation(string name)");
+        writer.Line("int B = __b;");
+        foreach (Sequence sequence in _sequences)
+        {
+            writer.Line("int " + sequence.T + " = " + sequence.Field + ";");
+            writer.Line("int " + sequence.BT + " = B * " + sequence.T + ";");
+        }
+
+        writer.Line("global::System.ReadOnlySpan<float> a = __activations.Span;");
+        writer.Line("return name switch");
+        writer.Line("{");
+        writer.Indent();
+        foreach (Buffer buffer in _buffers)
+        {
+            writer.Line("\"" + buffer.Field + "\" => " + buffer.A + ",");
+        }
+
+        writer.Line("_ => throw new global::System.ArgumentException(\"" + model + ".Trainer has no activation named '\" + name + \"'; see ActivationNames.\", nameof(name)),");
+        writer.Unindent();
+        writer.Line("};");
+        writer.Close();
+        writer.Line();
+        writer.Line("/// <summary>The names <see cref=\"Activation\"/> takes, in arena order.</summary>");
+        writer.Line("public static global::System.Collections.Generic.IReadOnlyList<string> ActivationNames => __activationNames;");
+        writer.Line();
+        writer.Open("private static readonly string[] __activationNames =");
+        foreach (Buffer buffer in _buffers)
+        {
+            writer.Line("\"" + buffer.Field + "\",");
+        }
+
+        writer.Close(";");
+    }
+
     /// <summary><paramref name="shape"/> in the emitted code's dimension names: <c>B</c>, each sequence's <c>T</c> (<c>[B,TSource,64]</c>), sizes.</summary>
     internal string Dims(Shape shape)
     {

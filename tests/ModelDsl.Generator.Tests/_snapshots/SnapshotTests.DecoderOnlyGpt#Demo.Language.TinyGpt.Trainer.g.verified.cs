@@ -181,6 +181,121 @@ partial class TinyGpt
         /// <summary>The longest Tokens row of the last forward pass (its <c>T</c>).</summary>
         public int LongestTokens => __t;
 
+        /// <summary>
+        /// A saved activation of the last forward pass (<c>Step</c>, <c>ComputeGradients</c> or <c>Evaluate</c>) by its name in the trainer's
+        /// arena, e.g. <c>encoder_layers_0_self_attn_probs</c> (<c>[B, heads, T, T]</c>): row-major, packed for the pass's
+        /// <see cref="BatchCount"/> rows and each sequence at its longest row; empty before the first pass; overwritten by the next.
+        /// </summary>
+        /// <param name="name">The buffer's name, as in <see cref="ActivationNames"/>.</param>
+        /// <exception cref="global::System.ArgumentException">No buffer has that name.</exception>
+        public global::System.ReadOnlySpan<float> Activation(string name)
+        {
+            int B = __b;
+            int T = __t;
+            int BT = B * T;
+            global::System.ReadOnlySpan<float> a = __activations.Span;
+            return name switch
+            {
+                "wte_output" => a.Slice(Arena.wte_output, BT * 48),
+                "wpe_output" => a.Slice(Arena.wpe_output, BT * 48),
+                "embedding_dropout_output" => a.Slice(Arena.embedding_dropout_output, BT * 48),
+                "blocks_layers_0_norm1_output" => a.Slice(Arena.blocks_layers_0_norm1_output, BT * 48),
+                "blocks_layers_0_norm1_mean" => a.Slice(Arena.blocks_layers_0_norm1_mean, BT),
+                "blocks_layers_0_norm1_rstd" => a.Slice(Arena.blocks_layers_0_norm1_rstd, BT),
+                "blocks_layers_0_self_attn_qkv" => a.Slice(Arena.blocks_layers_0_self_attn_qkv, BT * 144),
+                "blocks_layers_0_self_attn_probs" => a.Slice(Arena.blocks_layers_0_self_attn_probs, B * 4 * T * T),
+                "blocks_layers_0_self_attn_context" => a.Slice(Arena.blocks_layers_0_self_attn_context, BT * 48),
+                "blocks_layers_0_self_attn_output" => a.Slice(Arena.blocks_layers_0_self_attn_output, BT * 48),
+                "blocks_layers_0_dropout1_output" => a.Slice(Arena.blocks_layers_0_dropout1_output, BT * 48),
+                "blocks_layers_0_residual1" => a.Slice(Arena.blocks_layers_0_residual1, BT * 48),
+                "blocks_layers_0_norm2_output" => a.Slice(Arena.blocks_layers_0_norm2_output, BT * 48),
+                "blocks_layers_0_norm2_mean" => a.Slice(Arena.blocks_layers_0_norm2_mean, BT),
+                "blocks_layers_0_norm2_rstd" => a.Slice(Arena.blocks_layers_0_norm2_rstd, BT),
+                "blocks_layers_0_linear1_output" => a.Slice(Arena.blocks_layers_0_linear1_output, BT * 192),
+                "blocks_layers_0_linear1_output_pre_activation" => a.Slice(Arena.blocks_layers_0_linear1_output_pre_activation, BT * 192),
+                "blocks_layers_0_dropout_output" => a.Slice(Arena.blocks_layers_0_dropout_output, BT * 192),
+                "blocks_layers_0_linear2_output" => a.Slice(Arena.blocks_layers_0_linear2_output, BT * 48),
+                "blocks_layers_0_dropout2_output" => a.Slice(Arena.blocks_layers_0_dropout2_output, BT * 48),
+                "blocks_layers_0_residual2" => a.Slice(Arena.blocks_layers_0_residual2, BT * 48),
+                "blocks_layers_1_norm1_output" => a.Slice(Arena.blocks_layers_1_norm1_output, BT * 48),
+                "blocks_layers_1_norm1_mean" => a.Slice(Arena.blocks_layers_1_norm1_mean, BT),
+                "blocks_layers_1_norm1_rstd" => a.Slice(Arena.blocks_layers_1_norm1_rstd, BT),
+                "blocks_layers_1_self_attn_qkv" => a.Slice(Arena.blocks_layers_1_self_attn_qkv, BT * 144),
+                "blocks_layers_1_self_attn_probs" => a.Slice(Arena.blocks_layers_1_self_attn_probs, B * 4 * T * T),
+                "blocks_layers_1_self_attn_context" => a.Slice(Arena.blocks_layers_1_self_attn_context, BT * 48),
+                "blocks_layers_1_self_attn_output" => a.Slice(Arena.blocks_layers_1_self_attn_output, BT * 48),
+                "blocks_layers_1_dropout1_output" => a.Slice(Arena.blocks_layers_1_dropout1_output, BT * 48),
+                "blocks_layers_1_residual1" => a.Slice(Arena.blocks_layers_1_residual1, BT * 48),
+                "blocks_layers_1_norm2_output" => a.Slice(Arena.blocks_layers_1_norm2_output, BT * 48),
+                "blocks_layers_1_norm2_mean" => a.Slice(Arena.blocks_layers_1_norm2_mean, BT),
+                "blocks_layers_1_norm2_rstd" => a.Slice(Arena.blocks_layers_1_norm2_rstd, BT),
+                "blocks_layers_1_linear1_output" => a.Slice(Arena.blocks_layers_1_linear1_output, BT * 192),
+                "blocks_layers_1_linear1_output_pre_activation" => a.Slice(Arena.blocks_layers_1_linear1_output_pre_activation, BT * 192),
+                "blocks_layers_1_dropout_output" => a.Slice(Arena.blocks_layers_1_dropout_output, BT * 192),
+                "blocks_layers_1_linear2_output" => a.Slice(Arena.blocks_layers_1_linear2_output, BT * 48),
+                "blocks_layers_1_dropout2_output" => a.Slice(Arena.blocks_layers_1_dropout2_output, BT * 48),
+                "blocks_layers_1_residual2" => a.Slice(Arena.blocks_layers_1_residual2, BT * 48),
+                "blocks_norm_output" => a.Slice(Arena.blocks_norm_output, BT * 48),
+                "blocks_norm_mean" => a.Slice(Arena.blocks_norm_mean, BT),
+                "blocks_norm_rstd" => a.Slice(Arena.blocks_norm_rstd, BT),
+                "lm_head" => a.Slice(Arena.lm_head, BT * 512),
+                "loss_log_probs" => a.Slice(Arena.loss_log_probs, BT * 512),
+                _ => throw new global::System.ArgumentException("TinyGpt.Trainer has no activation named '" + name + "'; see ActivationNames.",
+                    nameof(name)),
+            };
+        }
+
+        /// <summary>The names <see cref="Activation"/> takes, in arena order.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<string> ActivationNames => __activationNames;
+
+        private static readonly string[] __activationNames =
+        {
+            "wte_output",
+            "wpe_output",
+            "embedding_dropout_output",
+            "blocks_layers_0_norm1_output",
+            "blocks_layers_0_norm1_mean",
+            "blocks_layers_0_norm1_rstd",
+            "blocks_layers_0_self_attn_qkv",
+            "blocks_layers_0_self_attn_probs",
+            "blocks_layers_0_self_attn_context",
+            "blocks_layers_0_self_attn_output",
+            "blocks_layers_0_dropout1_output",
+            "blocks_layers_0_residual1",
+            "blocks_layers_0_norm2_output",
+            "blocks_layers_0_norm2_mean",
+            "blocks_layers_0_norm2_rstd",
+            "blocks_layers_0_linear1_output",
+            "blocks_layers_0_linear1_output_pre_activation",
+            "blocks_layers_0_dropout_output",
+            "blocks_layers_0_linear2_output",
+            "blocks_layers_0_dropout2_output",
+            "blocks_layers_0_residual2",
+            "blocks_layers_1_norm1_output",
+            "blocks_layers_1_norm1_mean",
+            "blocks_layers_1_norm1_rstd",
+            "blocks_layers_1_self_attn_qkv",
+            "blocks_layers_1_self_attn_probs",
+            "blocks_layers_1_self_attn_context",
+            "blocks_layers_1_self_attn_output",
+            "blocks_layers_1_dropout1_output",
+            "blocks_layers_1_residual1",
+            "blocks_layers_1_norm2_output",
+            "blocks_layers_1_norm2_mean",
+            "blocks_layers_1_norm2_rstd",
+            "blocks_layers_1_linear1_output",
+            "blocks_layers_1_linear1_output_pre_activation",
+            "blocks_layers_1_dropout_output",
+            "blocks_layers_1_linear2_output",
+            "blocks_layers_1_dropout2_output",
+            "blocks_layers_1_residual2",
+            "blocks_norm_output",
+            "blocks_norm_mean",
+            "blocks_norm_rstd",
+            "lm_head",
+            "loss_log_probs",
+        };
+
         /// <summary>The most likely class of row <paramref name="row"/> of the last forward pass, for a head with one prediction per row.</summary>
         /// <param name="row">Row of the batch, below <see cref="BatchCount"/>.</param>
         /// <returns>The argmax class (the first on ties).</returns>

@@ -189,6 +189,125 @@ partial class ReverseModel
         /// <summary>The longest Target row of the last forward pass (its <c>T</c>).</summary>
         public int LongestTarget => __t_Target;
 
+        /// <summary>
+        /// A saved activation of the last forward pass (<c>Step</c>, <c>ComputeGradients</c> or <c>Evaluate</c>) by its name in the trainer's
+        /// arena, e.g. <c>encoder_layers_0_self_attn_probs</c> (<c>[B, heads, T, T]</c>): row-major, packed for the pass's
+        /// <see cref="BatchCount"/> rows and each sequence at its longest row; empty before the first pass; overwritten by the next.
+        /// </summary>
+        /// <param name="name">The buffer's name, as in <see cref="ActivationNames"/>.</param>
+        /// <exception cref="global::System.ArgumentException">No buffer has that name.</exception>
+        public global::System.ReadOnlySpan<float> Activation(string name)
+        {
+            int B = __b;
+            int TSource = __t_Source;
+            int BTSource = B * TSource;
+            int TTarget = __t_Target;
+            int BTTarget = B * TTarget;
+            global::System.ReadOnlySpan<float> a = __activations.Span;
+            return name switch
+            {
+                "source_embedding_output" => a.Slice(Arena.source_embedding_output, BTSource * 64),
+                "source_positions_output" => a.Slice(Arena.source_positions_output, BTSource * 64),
+                "encoder_layers_0_self_attn_qkv" => a.Slice(Arena.encoder_layers_0_self_attn_qkv, BTSource * 192),
+                "encoder_layers_0_self_attn_probs" => a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * TSource * TSource),
+                "encoder_layers_0_self_attn_context" => a.Slice(Arena.encoder_layers_0_self_attn_context, BTSource * 64),
+                "encoder_layers_0_self_attn_output" => a.Slice(Arena.encoder_layers_0_self_attn_output, BTSource * 64),
+                "encoder_layers_0_residual1" => a.Slice(Arena.encoder_layers_0_residual1, BTSource * 64),
+                "encoder_layers_0_norm1_output" => a.Slice(Arena.encoder_layers_0_norm1_output, BTSource * 64),
+                "encoder_layers_0_norm1_mean" => a.Slice(Arena.encoder_layers_0_norm1_mean, BTSource),
+                "encoder_layers_0_norm1_rstd" => a.Slice(Arena.encoder_layers_0_norm1_rstd, BTSource),
+                "encoder_layers_0_linear1_output" => a.Slice(Arena.encoder_layers_0_linear1_output, BTSource * 128),
+                "encoder_layers_0_linear1_output_pre_activation" => a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BTSource * 128),
+                "encoder_layers_0_linear2_output" => a.Slice(Arena.encoder_layers_0_linear2_output, BTSource * 64),
+                "encoder_layers_0_residual2" => a.Slice(Arena.encoder_layers_0_residual2, BTSource * 64),
+                "encoder_layers_0_norm2_output" => a.Slice(Arena.encoder_layers_0_norm2_output, BTSource * 64),
+                "encoder_layers_0_norm2_mean" => a.Slice(Arena.encoder_layers_0_norm2_mean, BTSource),
+                "encoder_layers_0_norm2_rstd" => a.Slice(Arena.encoder_layers_0_norm2_rstd, BTSource),
+                "target_embedding_output" => a.Slice(Arena.target_embedding_output, BTTarget * 64),
+                "target_positions_output" => a.Slice(Arena.target_positions_output, BTTarget * 64),
+                "decoder_layers_0_self_attn_qkv" => a.Slice(Arena.decoder_layers_0_self_attn_qkv, BTTarget * 192),
+                "decoder_layers_0_self_attn_probs" => a.Slice(Arena.decoder_layers_0_self_attn_probs, B * 4 * TTarget * TTarget),
+                "decoder_layers_0_self_attn_context" => a.Slice(Arena.decoder_layers_0_self_attn_context, BTTarget * 64),
+                "decoder_layers_0_self_attn_output" => a.Slice(Arena.decoder_layers_0_self_attn_output, BTTarget * 64),
+                "decoder_layers_0_residual1" => a.Slice(Arena.decoder_layers_0_residual1, BTTarget * 64),
+                "decoder_layers_0_norm1_output" => a.Slice(Arena.decoder_layers_0_norm1_output, BTTarget * 64),
+                "decoder_layers_0_norm1_mean" => a.Slice(Arena.decoder_layers_0_norm1_mean, BTTarget),
+                "decoder_layers_0_norm1_rstd" => a.Slice(Arena.decoder_layers_0_norm1_rstd, BTTarget),
+                "decoder_layers_0_multihead_attn_q" => a.Slice(Arena.decoder_layers_0_multihead_attn_q, BTTarget * 64),
+                "decoder_layers_0_multihead_attn_kv" => a.Slice(Arena.decoder_layers_0_multihead_attn_kv, BTSource * 128),
+                "decoder_layers_0_multihead_attn_probs" => a.Slice(Arena.decoder_layers_0_multihead_attn_probs, B * 4 * TTarget * TSource),
+                "decoder_layers_0_multihead_attn_context" => a.Slice(Arena.decoder_layers_0_multihead_attn_context, BTTarget * 64),
+                "decoder_layers_0_multihead_attn_output" => a.Slice(Arena.decoder_layers_0_multihead_attn_output, BTTarget * 64),
+                "decoder_layers_0_residual2" => a.Slice(Arena.decoder_layers_0_residual2, BTTarget * 64),
+                "decoder_layers_0_norm2_output" => a.Slice(Arena.decoder_layers_0_norm2_output, BTTarget * 64),
+                "decoder_layers_0_norm2_mean" => a.Slice(Arena.decoder_layers_0_norm2_mean, BTTarget),
+                "decoder_layers_0_norm2_rstd" => a.Slice(Arena.decoder_layers_0_norm2_rstd, BTTarget),
+                "decoder_layers_0_linear1_output" => a.Slice(Arena.decoder_layers_0_linear1_output, BTTarget * 128),
+                "decoder_layers_0_linear1_output_pre_activation" => a.Slice(Arena.decoder_layers_0_linear1_output_pre_activation, BTTarget * 128),
+                "decoder_layers_0_linear2_output" => a.Slice(Arena.decoder_layers_0_linear2_output, BTTarget * 64),
+                "decoder_layers_0_residual3" => a.Slice(Arena.decoder_layers_0_residual3, BTTarget * 64),
+                "decoder_layers_0_norm3_output" => a.Slice(Arena.decoder_layers_0_norm3_output, BTTarget * 64),
+                "decoder_layers_0_norm3_mean" => a.Slice(Arena.decoder_layers_0_norm3_mean, BTTarget),
+                "decoder_layers_0_norm3_rstd" => a.Slice(Arena.decoder_layers_0_norm3_rstd, BTTarget),
+                "logits" => a.Slice(Arena.logits, BTTarget * 39),
+                "loss_log_probs" => a.Slice(Arena.loss_log_probs, BTTarget * 39),
+                _ => throw new global::System.ArgumentException("ReverseModel.Trainer has no activation named '" + name + "'; see ActivationNames.",
+                    nameof(name)),
+            };
+        }
+
+        /// <summary>The names <see cref="Activation"/> takes, in arena order.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<string> ActivationNames => __activationNames;
+
+        private static readonly string[] __activationNames =
+        {
+            "source_embedding_output",
+            "source_positions_output",
+            "encoder_layers_0_self_attn_qkv",
+            "encoder_layers_0_self_attn_probs",
+            "encoder_layers_0_self_attn_context",
+            "encoder_layers_0_self_attn_output",
+            "encoder_layers_0_residual1",
+            "encoder_layers_0_norm1_output",
+            "encoder_layers_0_norm1_mean",
+            "encoder_layers_0_norm1_rstd",
+            "encoder_layers_0_linear1_output",
+            "encoder_layers_0_linear1_output_pre_activation",
+            "encoder_layers_0_linear2_output",
+            "encoder_layers_0_residual2",
+            "encoder_layers_0_norm2_output",
+            "encoder_layers_0_norm2_mean",
+            "encoder_layers_0_norm2_rstd",
+            "target_embedding_output",
+            "target_positions_output",
+            "decoder_layers_0_self_attn_qkv",
+            "decoder_layers_0_self_attn_probs",
+            "decoder_layers_0_self_attn_context",
+            "decoder_layers_0_self_attn_output",
+            "decoder_layers_0_residual1",
+            "decoder_layers_0_norm1_output",
+            "decoder_layers_0_norm1_mean",
+            "decoder_layers_0_norm1_rstd",
+            "decoder_layers_0_multihead_attn_q",
+            "decoder_layers_0_multihead_attn_kv",
+            "decoder_layers_0_multihead_attn_probs",
+            "decoder_layers_0_multihead_attn_context",
+            "decoder_layers_0_multihead_attn_output",
+            "decoder_layers_0_residual2",
+            "decoder_layers_0_norm2_output",
+            "decoder_layers_0_norm2_mean",
+            "decoder_layers_0_norm2_rstd",
+            "decoder_layers_0_linear1_output",
+            "decoder_layers_0_linear1_output_pre_activation",
+            "decoder_layers_0_linear2_output",
+            "decoder_layers_0_residual3",
+            "decoder_layers_0_norm3_output",
+            "decoder_layers_0_norm3_mean",
+            "decoder_layers_0_norm3_rstd",
+            "logits",
+            "loss_log_probs",
+        };
+
         /// <summary>The most likely class of row <paramref name="row"/> of the last forward pass, for a head with one prediction per row.</summary>
         /// <param name="row">Row of the batch, below <see cref="BatchCount"/>.</param>
         /// <returns>The argmax class (the first on ties).</returns>

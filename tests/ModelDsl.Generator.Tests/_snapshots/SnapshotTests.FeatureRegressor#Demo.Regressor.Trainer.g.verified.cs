@@ -125,6 +125,45 @@ partial class Regressor
         /// <summary>Rows (examples) of the last forward pass.</summary>
         public int BatchCount => __b;
 
+        /// <summary>
+        /// A saved activation of the last forward pass (<c>Step</c>, <c>ComputeGradients</c> or <c>Evaluate</c>) by its name in the trainer's
+        /// arena, e.g. <c>encoder_layers_0_self_attn_probs</c> (<c>[B, heads, T, T]</c>): row-major, packed for the pass's
+        /// <see cref="BatchCount"/> rows and each sequence at its longest row; empty before the first pass; overwritten by the next.
+        /// </summary>
+        /// <param name="name">The buffer's name, as in <see cref="ActivationNames"/>.</param>
+        /// <exception cref="global::System.ArgumentException">No buffer has that name.</exception>
+        public global::System.ReadOnlySpan<float> Activation(string name)
+        {
+            int B = __b;
+            global::System.ReadOnlySpan<float> a = __activations.Span;
+            return name switch
+            {
+                "x_input" => a.Slice(Arena.x_input, B * 10),
+                "hidden" => a.Slice(Arena.hidden, B * 16),
+                "hidden_pre_activation" => a.Slice(Arena.hidden_pre_activation, B * 16),
+                "norm_output" => a.Slice(Arena.norm_output, B * 16),
+                "norm_mean" => a.Slice(Arena.norm_mean, 16),
+                "norm_rstd" => a.Slice(Arena.norm_rstd, 16),
+                "@out" => a.Slice(Arena.@out, B * 3),
+                _ => throw new global::System.ArgumentException("Regressor.Trainer has no activation named '" + name + "'; see ActivationNames.",
+                    nameof(name)),
+            };
+        }
+
+        /// <summary>The names <see cref="Activation"/> takes, in arena order.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<string> ActivationNames => __activationNames;
+
+        private static readonly string[] __activationNames =
+        {
+            "x_input",
+            "hidden",
+            "hidden_pre_activation",
+            "norm_output",
+            "norm_mean",
+            "norm_rstd",
+            "@out",
+        };
+
         /// <inheritdoc/>
         protected override void Dispose(bool disposing)
         {

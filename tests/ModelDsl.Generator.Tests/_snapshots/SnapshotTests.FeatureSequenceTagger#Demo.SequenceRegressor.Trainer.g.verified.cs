@@ -151,6 +151,77 @@ partial class SequenceRegressor
         /// <summary>The longest Context row of the last forward pass (its <c>T</c>).</summary>
         public int LongestContext => __t_Context;
 
+        /// <summary>
+        /// A saved activation of the last forward pass (<c>Step</c>, <c>ComputeGradients</c> or <c>Evaluate</c>) by its name in the trainer's
+        /// arena, e.g. <c>encoder_layers_0_self_attn_probs</c> (<c>[B, heads, T, T]</c>): row-major, packed for the pass's
+        /// <see cref="BatchCount"/> rows and each sequence at its longest row; empty before the first pass; overwritten by the next.
+        /// </summary>
+        /// <param name="name">The buffer's name, as in <see cref="ActivationNames"/>.</param>
+        /// <exception cref="global::System.ArgumentException">No buffer has that name.</exception>
+        public global::System.ReadOnlySpan<float> Activation(string name)
+        {
+            int B = __b;
+            int TSignal = __t_Signal;
+            int BTSignal = B * TSignal;
+            int TContext = __t_Context;
+            int BTContext = B * TContext;
+            global::System.ReadOnlySpan<float> a = __activations.Span;
+            return name switch
+            {
+                "signal_input" => a.Slice(Arena.signal_input, BTSignal * 5),
+                "context_input" => a.Slice(Arena.context_input, BTContext * 16),
+                "project" => a.Slice(Arena.project, BTSignal * 16),
+                "project_pre_activation" => a.Slice(Arena.project_pre_activation, BTSignal * 16),
+                "self_attention_qkv" => a.Slice(Arena.self_attention_qkv, BTSignal * 48),
+                "self_attention_probs" => a.Slice(Arena.self_attention_probs, B * 4 * TSignal * TSignal),
+                "self_attention_context" => a.Slice(Arena.self_attention_context, BTSignal * 16),
+                "self_attention_output" => a.Slice(Arena.self_attention_output, BTSignal * 16),
+                "cross_attention_q" => a.Slice(Arena.cross_attention_q, BTSignal * 16),
+                "cross_attention_kv" => a.Slice(Arena.cross_attention_kv, BTContext * 32),
+                "cross_attention_probs" => a.Slice(Arena.cross_attention_probs, B * 4 * TSignal * TContext),
+                "cross_attention_context" => a.Slice(Arena.cross_attention_context, BTSignal * 16),
+                "cross_attention_output" => a.Slice(Arena.cross_attention_output, BTSignal * 16),
+                "norm_output" => a.Slice(Arena.norm_output, BTSignal * 16),
+                "norm_mean" => a.Slice(Arena.norm_mean, 16),
+                "norm_rstd" => a.Slice(Arena.norm_rstd, 16),
+                "norm_packed_input" => a.Slice(Arena.norm_packed_input, BTSignal * 16),
+                "norm_packed_output" => a.Slice(Arena.norm_packed_output, BTSignal * 16),
+                "@out" => a.Slice(Arena.@out, BTSignal * 2),
+                "loss_packed_predictions" => a.Slice(Arena.loss_packed_predictions, BTSignal * 2),
+                "loss_packed_targets" => a.Slice(Arena.loss_packed_targets, BTSignal * 2),
+                _ => throw new global::System.ArgumentException(
+                    "SequenceRegressor.Trainer has no activation named '" + name + "'; see ActivationNames.", nameof(name)),
+            };
+        }
+
+        /// <summary>The names <see cref="Activation"/> takes, in arena order.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<string> ActivationNames => __activationNames;
+
+        private static readonly string[] __activationNames =
+        {
+            "signal_input",
+            "context_input",
+            "project",
+            "project_pre_activation",
+            "self_attention_qkv",
+            "self_attention_probs",
+            "self_attention_context",
+            "self_attention_output",
+            "cross_attention_q",
+            "cross_attention_kv",
+            "cross_attention_probs",
+            "cross_attention_context",
+            "cross_attention_output",
+            "norm_output",
+            "norm_mean",
+            "norm_rstd",
+            "norm_packed_input",
+            "norm_packed_output",
+            "@out",
+            "loss_packed_predictions",
+            "loss_packed_targets",
+        };
+
         /// <inheritdoc/>
         protected override void Dispose(bool disposing)
         {

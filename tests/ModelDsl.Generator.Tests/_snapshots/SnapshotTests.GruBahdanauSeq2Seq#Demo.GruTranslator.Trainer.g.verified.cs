@@ -164,6 +164,61 @@ partial class GruTranslator
         /// <summary>The longest Target row of the last forward pass (its <c>T</c>).</summary>
         public int LongestTarget => __t_Target;
 
+        /// <summary>
+        /// A saved activation of the last forward pass (<c>Step</c>, <c>ComputeGradients</c> or <c>Evaluate</c>) by its name in the trainer's
+        /// arena, e.g. <c>encoder_layers_0_self_attn_probs</c> (<c>[B, heads, T, T]</c>): row-major, packed for the pass's
+        /// <see cref="BatchCount"/> rows and each sequence at its longest row; empty before the first pass; overwritten by the next.
+        /// </summary>
+        /// <param name="name">The buffer's name, as in <see cref="ActivationNames"/>.</param>
+        /// <exception cref="global::System.ArgumentException">No buffer has that name.</exception>
+        public global::System.ReadOnlySpan<float> Activation(string name)
+        {
+            int B = __b;
+            int TSource = __t_Source;
+            int BTSource = B * TSource;
+            int TTarget = __t_Target;
+            int BTTarget = B * TTarget;
+            global::System.ReadOnlySpan<float> a = __activations.Span;
+            return name switch
+            {
+                "source_embedding_output" => a.Slice(Arena.source_embedding_output, BTSource * 64),
+                "encoder_l0_output" => a.Slice(Arena.encoder_l0_output, BTSource * 48),
+                "encoder_l0_final" => a.Slice(Arena.encoder_l0_final, B * 48),
+                "encoder_l0_reverse_output" => a.Slice(Arena.encoder_l0_reverse_output, BTSource * 48),
+                "encoder_l0_reverse_final" => a.Slice(Arena.encoder_l0_reverse_final, B * 48),
+                "encoder_l0_output_2" => a.Slice(Arena.encoder_l0_output_2, BTSource * 96),
+                "encoder_l0_final_2" => a.Slice(Arena.encoder_l0_final_2, B * 96),
+                "target_embedding_output" => a.Slice(Arena.target_embedding_output, BTTarget * 64),
+                "decoder_bridge" => a.Slice(Arena.decoder_bridge, B * 64),
+                "decoder_bridge_pre_activation" => a.Slice(Arena.decoder_bridge_pre_activation, B * 64),
+                "decoder_output" => a.Slice(Arena.decoder_output, BTTarget * 160),
+                "logits" => a.Slice(Arena.logits, BTTarget * 40),
+                "loss_log_probs" => a.Slice(Arena.loss_log_probs, BTTarget * 40),
+                _ => throw new global::System.ArgumentException("GruTranslator.Trainer has no activation named '" + name + "'; see ActivationNames.",
+                    nameof(name)),
+            };
+        }
+
+        /// <summary>The names <see cref="Activation"/> takes, in arena order.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<string> ActivationNames => __activationNames;
+
+        private static readonly string[] __activationNames =
+        {
+            "source_embedding_output",
+            "encoder_l0_output",
+            "encoder_l0_final",
+            "encoder_l0_reverse_output",
+            "encoder_l0_reverse_final",
+            "encoder_l0_output_2",
+            "encoder_l0_final_2",
+            "target_embedding_output",
+            "decoder_bridge",
+            "decoder_bridge_pre_activation",
+            "decoder_output",
+            "logits",
+            "loss_log_probs",
+        };
+
         /// <summary>The most likely class of row <paramref name="row"/> of the last forward pass, for a head with one prediction per row.</summary>
         /// <param name="row">Row of the batch, below <see cref="BatchCount"/>.</param>
         /// <returns>The argmax class (the first on ties).</returns>

@@ -122,6 +122,47 @@ partial class DigitCnn
         /// <summary>Rows (examples) of the last forward pass.</summary>
         public int BatchCount => __b;
 
+        /// <summary>
+        /// A saved activation of the last forward pass (<c>Step</c>, <c>ComputeGradients</c> or <c>Evaluate</c>) by its name in the trainer's
+        /// arena, e.g. <c>encoder_layers_0_self_attn_probs</c> (<c>[B, heads, T, T]</c>): row-major, packed for the pass's
+        /// <see cref="BatchCount"/> rows and each sequence at its longest row; empty before the first pass; overwritten by the next.
+        /// </summary>
+        /// <param name="name">The buffer's name, as in <see cref="ActivationNames"/>.</param>
+        /// <exception cref="global::System.ArgumentException">No buffer has that name.</exception>
+        public global::System.ReadOnlySpan<float> Activation(string name)
+        {
+            int B = __b;
+            global::System.ReadOnlySpan<float> a = __activations.Span;
+            return name switch
+            {
+                "pixels_input" => a.Slice(Arena.pixels_input, B * 64),
+                "conv1_output" => a.Slice(Arena.conv1_output, B * 512),
+                "relu1_output" => a.Slice(Arena.relu1_output, B * 512),
+                "pool1_output" => a.Slice(Arena.pool1_output, B * 128),
+                "conv2_output" => a.Slice(Arena.conv2_output, B * 256),
+                "pool2_output" => a.Slice(Arena.pool2_output, B * 64),
+                "head" => a.Slice(Arena.head, B * 10),
+                "loss_log_probs" => a.Slice(Arena.loss_log_probs, B * 10),
+                _ => throw new global::System.ArgumentException("DigitCnn.Trainer has no activation named '" + name + "'; see ActivationNames.",
+                    nameof(name)),
+            };
+        }
+
+        /// <summary>The names <see cref="Activation"/> takes, in arena order.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<string> ActivationNames => __activationNames;
+
+        private static readonly string[] __activationNames =
+        {
+            "pixels_input",
+            "conv1_output",
+            "relu1_output",
+            "pool1_output",
+            "conv2_output",
+            "pool2_output",
+            "head",
+            "loss_log_probs",
+        };
+
         /// <summary>The most likely class of row <paramref name="row"/> of the last forward pass, for a head with one prediction per row.</summary>
         /// <param name="row">Row of the batch, below <see cref="BatchCount"/>.</param>
         /// <returns>The argmax class (the first on ties).</returns>

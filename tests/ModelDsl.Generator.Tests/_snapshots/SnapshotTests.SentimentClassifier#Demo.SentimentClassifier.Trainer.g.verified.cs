@@ -161,6 +161,115 @@ partial class SentimentClassifier
         /// <summary>The longest Text row of the last forward pass (its <c>T</c>).</summary>
         public int LongestText => __t;
 
+        /// <summary>
+        /// A saved activation of the last forward pass (<c>Step</c>, <c>ComputeGradients</c> or <c>Evaluate</c>) by its name in the trainer's
+        /// arena, e.g. <c>encoder_layers_0_self_attn_probs</c> (<c>[B, heads, T, T]</c>): row-major, packed for the pass's
+        /// <see cref="BatchCount"/> rows and each sequence at its longest row; empty before the first pass; overwritten by the next.
+        /// </summary>
+        /// <param name="name">The buffer's name, as in <see cref="ActivationNames"/>.</param>
+        /// <exception cref="global::System.ArgumentException">No buffer has that name.</exception>
+        public global::System.ReadOnlySpan<float> Activation(string name)
+        {
+            int B = __b;
+            int T = __t;
+            int BT = B * T;
+            global::System.ReadOnlySpan<float> a = __activations.Span;
+            return name switch
+            {
+                "tokens_output" => a.Slice(Arena.tokens_output, BT * 64),
+                "positions_output" => a.Slice(Arena.positions_output, BT * 64),
+                "encoder_layers_0_self_attn_qkv" => a.Slice(Arena.encoder_layers_0_self_attn_qkv, BT * 192),
+                "encoder_layers_0_self_attn_probs" => a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 4 * T * T),
+                "encoder_layers_0_self_attn_context" => a.Slice(Arena.encoder_layers_0_self_attn_context, BT * 64),
+                "encoder_layers_0_self_attn_output" => a.Slice(Arena.encoder_layers_0_self_attn_output, BT * 64),
+                "encoder_layers_0_dropout1_output" => a.Slice(Arena.encoder_layers_0_dropout1_output, BT * 64),
+                "encoder_layers_0_residual1" => a.Slice(Arena.encoder_layers_0_residual1, BT * 64),
+                "encoder_layers_0_norm1_output" => a.Slice(Arena.encoder_layers_0_norm1_output, BT * 64),
+                "encoder_layers_0_norm1_mean" => a.Slice(Arena.encoder_layers_0_norm1_mean, BT),
+                "encoder_layers_0_norm1_rstd" => a.Slice(Arena.encoder_layers_0_norm1_rstd, BT),
+                "encoder_layers_0_linear1_output" => a.Slice(Arena.encoder_layers_0_linear1_output, BT * 256),
+                "encoder_layers_0_linear1_output_pre_activation" => a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, BT * 256),
+                "encoder_layers_0_dropout_output" => a.Slice(Arena.encoder_layers_0_dropout_output, BT * 256),
+                "encoder_layers_0_linear2_output" => a.Slice(Arena.encoder_layers_0_linear2_output, BT * 64),
+                "encoder_layers_0_dropout2_output" => a.Slice(Arena.encoder_layers_0_dropout2_output, BT * 64),
+                "encoder_layers_0_residual2" => a.Slice(Arena.encoder_layers_0_residual2, BT * 64),
+                "encoder_layers_0_norm2_output" => a.Slice(Arena.encoder_layers_0_norm2_output, BT * 64),
+                "encoder_layers_0_norm2_mean" => a.Slice(Arena.encoder_layers_0_norm2_mean, BT),
+                "encoder_layers_0_norm2_rstd" => a.Slice(Arena.encoder_layers_0_norm2_rstd, BT),
+                "encoder_layers_1_self_attn_qkv" => a.Slice(Arena.encoder_layers_1_self_attn_qkv, BT * 192),
+                "encoder_layers_1_self_attn_probs" => a.Slice(Arena.encoder_layers_1_self_attn_probs, B * 4 * T * T),
+                "encoder_layers_1_self_attn_context" => a.Slice(Arena.encoder_layers_1_self_attn_context, BT * 64),
+                "encoder_layers_1_self_attn_output" => a.Slice(Arena.encoder_layers_1_self_attn_output, BT * 64),
+                "encoder_layers_1_dropout1_output" => a.Slice(Arena.encoder_layers_1_dropout1_output, BT * 64),
+                "encoder_layers_1_residual1" => a.Slice(Arena.encoder_layers_1_residual1, BT * 64),
+                "encoder_layers_1_norm1_output" => a.Slice(Arena.encoder_layers_1_norm1_output, BT * 64),
+                "encoder_layers_1_norm1_mean" => a.Slice(Arena.encoder_layers_1_norm1_mean, BT),
+                "encoder_layers_1_norm1_rstd" => a.Slice(Arena.encoder_layers_1_norm1_rstd, BT),
+                "encoder_layers_1_linear1_output" => a.Slice(Arena.encoder_layers_1_linear1_output, BT * 256),
+                "encoder_layers_1_linear1_output_pre_activation" => a.Slice(Arena.encoder_layers_1_linear1_output_pre_activation, BT * 256),
+                "encoder_layers_1_dropout_output" => a.Slice(Arena.encoder_layers_1_dropout_output, BT * 256),
+                "encoder_layers_1_linear2_output" => a.Slice(Arena.encoder_layers_1_linear2_output, BT * 64),
+                "encoder_layers_1_dropout2_output" => a.Slice(Arena.encoder_layers_1_dropout2_output, BT * 64),
+                "encoder_layers_1_residual2" => a.Slice(Arena.encoder_layers_1_residual2, BT * 64),
+                "encoder_layers_1_norm2_output" => a.Slice(Arena.encoder_layers_1_norm2_output, BT * 64),
+                "encoder_layers_1_norm2_mean" => a.Slice(Arena.encoder_layers_1_norm2_mean, BT),
+                "encoder_layers_1_norm2_rstd" => a.Slice(Arena.encoder_layers_1_norm2_rstd, BT),
+                "pool_output" => a.Slice(Arena.pool_output, B * 64),
+                "head" => a.Slice(Arena.head, B * 2),
+                "loss_log_probs" => a.Slice(Arena.loss_log_probs, B * 2),
+                _ => throw new global::System.ArgumentException(
+                    "SentimentClassifier.Trainer has no activation named '" + name + "'; see ActivationNames.", nameof(name)),
+            };
+        }
+
+        /// <summary>The names <see cref="Activation"/> takes, in arena order.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<string> ActivationNames => __activationNames;
+
+        private static readonly string[] __activationNames =
+        {
+            "tokens_output",
+            "positions_output",
+            "encoder_layers_0_self_attn_qkv",
+            "encoder_layers_0_self_attn_probs",
+            "encoder_layers_0_self_attn_context",
+            "encoder_layers_0_self_attn_output",
+            "encoder_layers_0_dropout1_output",
+            "encoder_layers_0_residual1",
+            "encoder_layers_0_norm1_output",
+            "encoder_layers_0_norm1_mean",
+            "encoder_layers_0_norm1_rstd",
+            "encoder_layers_0_linear1_output",
+            "encoder_layers_0_linear1_output_pre_activation",
+            "encoder_layers_0_dropout_output",
+            "encoder_layers_0_linear2_output",
+            "encoder_layers_0_dropout2_output",
+            "encoder_layers_0_residual2",
+            "encoder_layers_0_norm2_output",
+            "encoder_layers_0_norm2_mean",
+            "encoder_layers_0_norm2_rstd",
+            "encoder_layers_1_self_attn_qkv",
+            "encoder_layers_1_self_attn_probs",
+            "encoder_layers_1_self_attn_context",
+            "encoder_layers_1_self_attn_output",
+            "encoder_layers_1_dropout1_output",
+            "encoder_layers_1_residual1",
+            "encoder_layers_1_norm1_output",
+            "encoder_layers_1_norm1_mean",
+            "encoder_layers_1_norm1_rstd",
+            "encoder_layers_1_linear1_output",
+            "encoder_layers_1_linear1_output_pre_activation",
+            "encoder_layers_1_dropout_output",
+            "encoder_layers_1_linear2_output",
+            "encoder_layers_1_dropout2_output",
+            "encoder_layers_1_residual2",
+            "encoder_layers_1_norm2_output",
+            "encoder_layers_1_norm2_mean",
+            "encoder_layers_1_norm2_rstd",
+            "pool_output",
+            "head",
+            "loss_log_probs",
+        };
+
         /// <summary>The most likely class of row <paramref name="row"/> of the last forward pass, for a head with one prediction per row.</summary>
         /// <param name="row">Row of the batch, below <see cref="BatchCount"/>.</param>
         /// <returns>The argmax class (the first on ties).</returns>

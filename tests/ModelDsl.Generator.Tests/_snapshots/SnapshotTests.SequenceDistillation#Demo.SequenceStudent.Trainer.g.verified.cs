@@ -126,6 +126,49 @@ partial class SequenceStudent
         /// <summary>The longest Frames row of the last forward pass (its <c>T</c>).</summary>
         public int LongestFrames => __t;
 
+        /// <summary>
+        /// A saved activation of the last forward pass (<c>Step</c>, <c>ComputeGradients</c> or <c>Evaluate</c>) by its name in the trainer's
+        /// arena, e.g. <c>encoder_layers_0_self_attn_probs</c> (<c>[B, heads, T, T]</c>): row-major, packed for the pass's
+        /// <see cref="BatchCount"/> rows and each sequence at its longest row; empty before the first pass; overwritten by the next.
+        /// </summary>
+        /// <param name="name">The buffer's name, as in <see cref="ActivationNames"/>.</param>
+        /// <exception cref="global::System.ArgumentException">No buffer has that name.</exception>
+        public global::System.ReadOnlySpan<float> Activation(string name)
+        {
+            int B = __b;
+            int T = __t;
+            int BT = B * T;
+            global::System.ReadOnlySpan<float> a = __activations.Span;
+            return name switch
+            {
+                "frames_input" => a.Slice(Arena.frames_input, BT * 5),
+                "hidden" => a.Slice(Arena.hidden, BT * 16),
+                "hidden_pre_activation" => a.Slice(Arena.hidden_pre_activation, BT * 16),
+                "@out" => a.Slice(Arena.@out, BT * 6),
+                "loss_log_probs" => a.Slice(Arena.loss_log_probs, BT * 6),
+                "loss_teacher_log_probs" => a.Slice(Arena.loss_teacher_log_probs, BT * 6),
+                "loss_packed_logits" => a.Slice(Arena.loss_packed_logits, BT * 6),
+                "loss_packed_targets" => a.Slice(Arena.loss_packed_targets, BT * 6),
+                _ => throw new global::System.ArgumentException(
+                    "SequenceStudent.Trainer has no activation named '" + name + "'; see ActivationNames.", nameof(name)),
+            };
+        }
+
+        /// <summary>The names <see cref="Activation"/> takes, in arena order.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<string> ActivationNames => __activationNames;
+
+        private static readonly string[] __activationNames =
+        {
+            "frames_input",
+            "hidden",
+            "hidden_pre_activation",
+            "@out",
+            "loss_log_probs",
+            "loss_teacher_log_probs",
+            "loss_packed_logits",
+            "loss_packed_targets",
+        };
+
         /// <inheritdoc/>
         protected override void Dispose(bool disposing)
         {

@@ -137,6 +137,77 @@ partial class DigitVit
         /// <summary>Rows (examples) of the last forward pass.</summary>
         public int BatchCount => __b;
 
+        /// <summary>
+        /// A saved activation of the last forward pass (<c>Step</c>, <c>ComputeGradients</c> or <c>Evaluate</c>) by its name in the trainer's
+        /// arena, e.g. <c>encoder_layers_0_self_attn_probs</c> (<c>[B, heads, T, T]</c>): row-major, packed for the pass's
+        /// <see cref="BatchCount"/> rows and each sequence at its longest row; empty before the first pass; overwritten by the next.
+        /// </summary>
+        /// <param name="name">The buffer's name, as in <see cref="ActivationNames"/>.</param>
+        /// <exception cref="global::System.ArgumentException">No buffer has that name.</exception>
+        public global::System.ReadOnlySpan<float> Activation(string name)
+        {
+            int B = __b;
+            global::System.ReadOnlySpan<float> a = __activations.Span;
+            return name switch
+            {
+                "pixels_input" => a.Slice(Arena.pixels_input, B * 64),
+                "patches_output" => a.Slice(Arena.patches_output, B * 17 * 16),
+                "encoder_layers_0_norm1_output" => a.Slice(Arena.encoder_layers_0_norm1_output, B * 17 * 16),
+                "encoder_layers_0_norm1_mean" => a.Slice(Arena.encoder_layers_0_norm1_mean, B * 17),
+                "encoder_layers_0_norm1_rstd" => a.Slice(Arena.encoder_layers_0_norm1_rstd, B * 17),
+                "encoder_layers_0_self_attn_qkv" => a.Slice(Arena.encoder_layers_0_self_attn_qkv, B * 17 * 48),
+                "encoder_layers_0_self_attn_probs" => a.Slice(Arena.encoder_layers_0_self_attn_probs, B * 2 * 17 * 17),
+                "encoder_layers_0_self_attn_context" => a.Slice(Arena.encoder_layers_0_self_attn_context, B * 17 * 16),
+                "encoder_layers_0_self_attn_output" => a.Slice(Arena.encoder_layers_0_self_attn_output, B * 17 * 16),
+                "encoder_layers_0_residual1" => a.Slice(Arena.encoder_layers_0_residual1, B * 17 * 16),
+                "encoder_layers_0_norm2_output" => a.Slice(Arena.encoder_layers_0_norm2_output, B * 17 * 16),
+                "encoder_layers_0_norm2_mean" => a.Slice(Arena.encoder_layers_0_norm2_mean, B * 17),
+                "encoder_layers_0_norm2_rstd" => a.Slice(Arena.encoder_layers_0_norm2_rstd, B * 17),
+                "encoder_layers_0_linear1_output" => a.Slice(Arena.encoder_layers_0_linear1_output, B * 17 * 32),
+                "encoder_layers_0_linear1_output_pre_activation" => a.Slice(Arena.encoder_layers_0_linear1_output_pre_activation, B * 17 * 32),
+                "encoder_layers_0_linear2_output" => a.Slice(Arena.encoder_layers_0_linear2_output, B * 17 * 16),
+                "encoder_layers_0_residual2" => a.Slice(Arena.encoder_layers_0_residual2, B * 17 * 16),
+                "encoder_norm_output" => a.Slice(Arena.encoder_norm_output, B * 17 * 16),
+                "encoder_norm_mean" => a.Slice(Arena.encoder_norm_mean, B * 17),
+                "encoder_norm_rstd" => a.Slice(Arena.encoder_norm_rstd, B * 17),
+                "cls_output" => a.Slice(Arena.cls_output, B * 16),
+                "head" => a.Slice(Arena.head, B * 10),
+                "loss_log_probs" => a.Slice(Arena.loss_log_probs, B * 10),
+                _ => throw new global::System.ArgumentException("DigitVit.Trainer has no activation named '" + name + "'; see ActivationNames.",
+                    nameof(name)),
+            };
+        }
+
+        /// <summary>The names <see cref="Activation"/> takes, in arena order.</summary>
+        public static global::System.Collections.Generic.IReadOnlyList<string> ActivationNames => __activationNames;
+
+        private static readonly string[] __activationNames =
+        {
+            "pixels_input",
+            "patches_output",
+            "encoder_layers_0_norm1_output",
+            "encoder_layers_0_norm1_mean",
+            "encoder_layers_0_norm1_rstd",
+            "encoder_layers_0_self_attn_qkv",
+            "encoder_layers_0_self_attn_probs",
+            "encoder_layers_0_self_attn_context",
+            "encoder_layers_0_self_attn_output",
+            "encoder_layers_0_residual1",
+            "encoder_layers_0_norm2_output",
+            "encoder_layers_0_norm2_mean",
+            "encoder_layers_0_norm2_rstd",
+            "encoder_layers_0_linear1_output",
+            "encoder_layers_0_linear1_output_pre_activation",
+            "encoder_layers_0_linear2_output",
+            "encoder_layers_0_residual2",
+            "encoder_norm_output",
+            "encoder_norm_mean",
+            "encoder_norm_rstd",
+            "cls_output",
+            "head",
+            "loss_log_probs",
+        };
+
         /// <summary>The most likely class of row <paramref name="row"/> of the last forward pass, for a head with one prediction per row.</summary>
         /// <param name="row">Row of the batch, below <see cref="BatchCount"/>.</param>
         /// <returns>The argmax class (the first on ties).</returns>
