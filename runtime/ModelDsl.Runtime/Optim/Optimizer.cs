@@ -26,6 +26,17 @@ public abstract unsafe class Optimizer
     /// </summary>
     internal const int ChunkLength = 16384;
 
+    /// <summary>
+    /// The fewest floats a step (or a range of <see cref="StepRanges"/>) must have to be split over a pool. Below it the hand-off
+    /// to the worker costs more than the halved update: on a quiet 2-core host AdamW split over two threads took 0.24-0.68x the
+    /// serial speed at 100,000-420,000 floats and 1.6-1.8x at 1,600,000 (`--ab optimizer`, benchmarks/README.md).
+    /// </summary>
+    internal const int SplitThreshold = 1 << 20;
+
+    /// <summary>Whether a step over <paramref name="count"/> floats is split over <paramref name="pool"/>.</summary>
+    internal static bool Splits(long count, WorkerPool? pool) =>
+        pool is not null && pool.ThreadCount > 1 && count >= SplitThreshold;
+
     /// <summary>Creates an optimizer whose base learning rate is <paramref name="learningRate"/>.</summary>
     protected Optimizer(float learningRate)
     {
@@ -81,9 +92,9 @@ public abstract unsafe class Optimizer
 
     /// <summary>
     /// The same update as <see cref="Step(Span{float}, ReadOnlySpan{float}, Span{float}, float, long)"/>, split over
-    /// <paramref name="pool"/> in fixed chunks of 16,384 floats: every parameter element is updated by exactly one worker, with
+    /// <paramref name="pool"/> in fixed chunks of 16,384 floats when it has at least 1,048,576 of them (<see cref="SplitThreshold"/>): every parameter element is updated by exactly one worker, with
     /// the arithmetic of the serial loop, so the results are bit-identical for any thread count. Runs serially without a pool,
-    /// on one thread, below two chunks, or for an optimizer of two or more state slots that cannot update a chunk (a
+    /// on one thread, below the threshold, or for an optimizer of two or more state slots that cannot update a chunk (a
     /// subclass outside this library).
     /// </summary>
     /// <param name="parameters">The parameter block, updated in place.</param>
@@ -97,7 +108,7 @@ public abstract unsafe class Optimizer
         using var profile = ModelDsl.Kernels.KernelProfile.Time(ModelDsl.Kernels.KernelFamily.Optimizer);
         Validate(parameters, gradients, state, learningRate, step);
         int chunks = (int)(((long)parameters.Length + ChunkLength - 1) / ChunkLength);
-        if (pool is null || pool.ThreadCount == 1 || chunks < 2 || (StateSlots > 1 && !UpdatesSlotChunks))
+        if (!Splits(parameters.Length, pool) || (StateSlots > 1 && !UpdatesSlotChunks))
         {
             StepCore(parameters, gradients, state, learningRate, step, vectorized: true);
             return;
@@ -113,7 +124,7 @@ public abstract unsafe class Optimizer
                     Optimizer = GCHandle.ToIntPtr(self), Parameters = p, Gradients = g, State = s,
                     Length = parameters.Length, Start = 0, End = parameters.Length, LearningRate = learningRate, Step = step,
                 };
-                pool.Run(chunks, &StepChunk, &job);
+                pool!.Run(chunks, &StepChunk, &job);
             }
         }
         finally
@@ -142,7 +153,7 @@ public abstract unsafe class Optimizer
         {
             int start = ranges[r], count = ranges[r + 1];
             int chunks = (int)(((long)count + ChunkLength - 1) / ChunkLength);
-            if (pool is null || pool.ThreadCount == 1 || chunks < 2)
+            if (!Splits(count, pool))
             {
                 StepOneRange(parameters, gradients, state, start, count, learningRate, step);
                 continue;
@@ -158,7 +169,7 @@ public abstract unsafe class Optimizer
                         Optimizer = GCHandle.ToIntPtr(self), Parameters = p, Gradients = g, State = s,
                         Length = parameters.Length, Start = start, End = start + count, LearningRate = learningRate, Step = step,
                     };
-                    pool.Run(chunks, &StepChunk, &job);
+                    pool!.Run(chunks, &StepChunk, &job);
                 }
             }
             finally

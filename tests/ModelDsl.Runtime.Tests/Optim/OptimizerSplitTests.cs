@@ -11,8 +11,11 @@ namespace ModelDsl.Tests.Optim;
 /// </summary>
 public sealed class OptimizerSplitTests
 {
-    /// <summary>Three full chunks and an odd tail, so chunks of every kind (full, partial, vector and scalar tails) run.</summary>
-    private const int Length = (3 * 16384) + 37;
+    /// <summary>
+    /// Above the split threshold by three chunks and an odd tail, so the step is split and chunks of every kind (full, partial,
+    /// vector and scalar tails) run.
+    /// </summary>
+    private const int Length = Optimizer.SplitThreshold + (3 * Optimizer.ChunkLength) + 37;
 
     public static readonly TheoryData<string> Optimizers = new("sgd", "momentum", "nesterov", "adagrad", "adam", "adamw");
 
@@ -28,6 +31,18 @@ public sealed class OptimizerSplitTests
             Assert.Equal(serialParameters, parameters);
             Assert.Equal(serialState, state);
         }
+    }
+
+    [Fact]
+    public void Splits_OnlyAboveTheThresholdWithTwoOrMoreThreads()
+    {
+        using var one = new WorkerPool(1);
+        using var two = new WorkerPool(2);
+        Assert.True(Optimizer.Splits(Length, two));
+        Assert.True(Optimizer.Splits(Optimizer.SplitThreshold, two));
+        Assert.False(Optimizer.Splits(Optimizer.SplitThreshold - 1, two));
+        Assert.False(Optimizer.Splits(Length, one));
+        Assert.False(Optimizer.Splits(Length, null));
     }
 
     [Theory]
@@ -82,8 +97,9 @@ public sealed class OptimizerSplitTests
     [MemberData(nameof(Optimizers))]
     public void RangeStep_UpdatesTheRangesAsTheWholeStepAndLeavesTheRestBitIdentical(string name)
     {
-        // Two ranges: one over two chunks (split over the pool) with a scalar tail, one short (serial); the rest is "frozen".
-        int[] ranges = [100, (2 * 16384) + 5, 40000, 1234];
+        // Two ranges: one above the split threshold (split over the pool) with a scalar tail, one short (serial); the rest is
+        // "frozen".
+        int[] ranges = [100, Optimizer.SplitThreshold + (2 * Optimizer.ChunkLength) + 5, Optimizer.SplitThreshold + (2 * Optimizer.ChunkLength) + 200, 1234];
         var (whole, wholeState) = ThreeSteps(name, null);
         foreach (int threads in new[] { 1, 2 })
         {
