@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch peer for Seq2SeqBenchmarks: the DateTranslator Transformer encoder-decoder (vocabulary 48, D 64, 4 heads,
+"""PyTorch peer for Seq2SeqBenchmarks: the DateTranslator Transformer encoder-decoder as of wave 1 (vocabulary 48, D 64, 4 heads,
 FFN 128, ReLU, 2 post-norm encoder + 2 post-norm decoder layers, no final norms, dropout 0; sinusoidal source
 positions, learned target positions) on a batch of 64 pairs, sources of 20-29 tokens padded to the batch's longest,
 targets of 11 tokens. Prints the median over 40 runs after 5 warm-up runs of:
