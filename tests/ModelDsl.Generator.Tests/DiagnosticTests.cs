@@ -298,6 +298,11 @@ public sealed class DiagnosticTests
             "Sum: [Add] cannot merge 'Pool' [B, D (64)] with 'Small' [B, 8]: [Add] needs one width, but they are D (64) and 8"
         },
         {
+            "MDSL1030",
+            Model(members: [Input, Embedding, "[[|Freeze|]] [MeanPool] public partial Pool Pool { get; }", Head]),
+            "Pool: [Freeze] has nothing to freeze: a [MeanPool] member owns no parameters (a tied weight belongs to the member that owns it)"
+        },
+        {
             "MDSL1008",
             Model(members: [Input, Embedding, Pool, "[Dense(Classes)] [KLDivergenceLoss([|Temperature = 0f|])] public partial Dense Head { get; }"]),
             "Head: Temperature (0) must be a finite number > 0"

@@ -128,6 +128,11 @@ internal static class DiagnosticDescriptors
         "MDSL1020", Shapes, "Convolution or pooling output would be empty",
         "{0}: the output {1} would be {2} = {3}; the window must fit the padded input");
 
+    public static readonly DiagnosticDescriptor FreezeWithoutParameters = new(
+        "MDSL1030", "[Freeze] on a member without parameters",
+        "{0}: [Freeze] has nothing to freeze: a [{1}] member owns no parameters (a tied weight belongs to the member that owns it)",
+        Shapes, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL1030"));
+
     public static readonly DiagnosticDescriptor UnsupportedFeature = Error(
         "MDSL2001", Unsupported, "Unsupported combination",
         "{0}: {1} is not supported");

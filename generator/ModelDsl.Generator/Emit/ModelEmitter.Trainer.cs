@@ -163,6 +163,15 @@ internal sealed partial class ModelEmitter
             writer.Line(table.Fill);
         }
 
+        foreach (LayerPlan layer in _plan.Layers)
+        {
+            if (layer.Frozen)
+            {
+                writer.Line("// [Freeze] on " + layer.Name + ": the trainer starts with it frozen; Unfreeze(nameof(" + Identifiers.Escape(model) + "." + layer.Name + ")) trains it.");
+                writer.Line("Freeze(" + Literals.String(layer.Name) + ");");
+            }
+        }
+
         writer.Close();
         writer.Line();
 

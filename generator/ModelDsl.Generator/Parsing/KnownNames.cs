@@ -6,6 +6,9 @@ internal static class KnownNames
     public const string Namespace = "ModelDsl";
     public const string ModelAttribute = "ModelDsl.ModelAttribute";
 
+    /// <summary>The class name of <c>[Freeze]</c> (the trainer starts with the member frozen).</summary>
+    public const string FreezeAttribute = "FreezeAttribute";
+
     /// <summary>The loss kind whose attribute class is <paramref name="attributeName"/>, or <see cref="LossKind.None"/>.</summary>
     public static LossKind LossKindOf(string attributeName) => Losses.LossRegistry.FromAttribute(attributeName)?.Kind ?? LossKind.None;
 

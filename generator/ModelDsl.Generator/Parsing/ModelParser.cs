@@ -215,11 +215,18 @@ internal static partial class ModelParser
         LayerKind kind = LayerKind.Unknown;
         AttributeData? lossAttribute = null;
         LossKind lossKind = LossKind.None;
+        LocationInfo? freeze = null;
         foreach (AttributeData attribute in member.GetAttributes())
         {
             if (attribute.AttributeClass is not { } attributeClass || attributeClass.ContainingNamespace?.ToDisplayString() != KnownNames.Namespace)
             {
                 continue; // not ours: other attributes are left alone
+            }
+
+            if (attributeClass.Name == KnownNames.FreezeAttribute)
+            {
+                freeze = LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken));
+                continue;
             }
 
             LayerKind? candidate = Layers.LayerRegistry.FromAttribute(attributeClass.Name)?.Kind;
@@ -367,7 +374,10 @@ internal static partial class ModelParser
             attributeLocation,
             arguments,
             loss,
-            broken);
+            broken)
+        {
+            FreezeLocation = freeze,
+        };
     }
 
     private static string KindName(ISymbol member) => member switch

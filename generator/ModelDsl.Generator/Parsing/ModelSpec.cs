@@ -91,6 +91,9 @@ internal sealed record LayerSpec(
     LossSpec? Loss,
     bool Broken)
 {
+    /// <summary>Where <c>[Freeze]</c> is written on the member, or null without it.</summary>
+    public LocationInfo? FreezeLocation { get; init; }
+
     public ArgumentSpec? Argument(string name)
     {
         foreach (ArgumentSpec argument in Arguments)

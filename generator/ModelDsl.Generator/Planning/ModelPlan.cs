@@ -106,6 +106,9 @@ internal sealed record LayerPlan(
     long Flops,
     string Details)
 {
+    /// <summary>Written with <c>[Freeze]</c> and owning parameters: the generated trainer starts with it frozen.</summary>
+    public bool Frozen { get; init; }
+
     /// <summary>What the layer's kind means: its options, shape rule, parameters and emitted code.</summary>
     public Layers.LayerDescriptor Descriptor => Layers.LayerRegistry.Get(Kind);
 

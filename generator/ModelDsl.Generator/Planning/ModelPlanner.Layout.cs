@@ -205,6 +205,11 @@ internal sealed partial class ModelPlanner
                 }
             }
 
+            if (spec.FreezeLocation is not null && parameters == 0)
+            {
+                Report(DiagnosticDescriptors.FreezeWithoutParameters, spec.FreezeLocation, spec.Name, KnownNames.AttributeName(spec.Kind));
+            }
+
             layerIndex[layer.Index] = layers.Count;
             flops = Sizes.Add(flops, layer.Flops);
             layers.Add(new LayerPlan(
@@ -220,7 +225,10 @@ internal sealed partial class ModelPlanner
                 activationsByLayer[layer.Index].ToEquatableArray(),
                 parameters,
                 layer.Flops,
-                layer.Details));
+                layer.Details)
+            {
+                Frozen = spec.FreezeLocation is not null && parameters > 0,
+            });
         }
 
         var inputs = new List<InputPlan>();

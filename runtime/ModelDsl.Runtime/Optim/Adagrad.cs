@@ -51,7 +51,7 @@ public sealed class Adagrad : Optimizer
     public float Epsilon { get; }
 
     /// <inheritdoc/>
-    internal override Optimizer WithoutWeightDecay() => new Adagrad(LearningRate, LearningRateDecay, 0f, InitialAccumulator, Epsilon);
+    internal override Optimizer WithWeightDecay(float weightDecay) => new Adagrad(LearningRate, LearningRateDecay, weightDecay, InitialAccumulator, Epsilon);
 
     /// <inheritdoc/>
     public override int StateSlots => 1;

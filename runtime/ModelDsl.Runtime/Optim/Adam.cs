@@ -53,7 +53,7 @@ public sealed class Adam : Optimizer
     public float WeightDecay { get; }
 
     /// <inheritdoc/>
-    internal override Optimizer WithoutWeightDecay() => new Adam(LearningRate, Beta1, Beta2, Epsilon, 0f);
+    internal override Optimizer WithWeightDecay(float weightDecay) => new Adam(LearningRate, Beta1, Beta2, Epsilon, weightDecay);
 
     /// <inheritdoc/>
     public override int StateSlots => 2;

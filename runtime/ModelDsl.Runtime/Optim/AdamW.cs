@@ -47,7 +47,7 @@ public sealed class AdamW : Optimizer
     public float WeightDecay { get; }
 
     /// <inheritdoc/>
-    internal override Optimizer WithoutWeightDecay() => new AdamW(LearningRate, Beta1, Beta2, Epsilon, 0f);
+    internal override Optimizer WithWeightDecay(float weightDecay) => new AdamW(LearningRate, Beta1, Beta2, Epsilon, weightDecay);
 
     /// <inheritdoc/>
     public override int StateSlots => 2;

@@ -56,7 +56,7 @@ public sealed class Momentum : Optimizer
     public bool Nesterov { get; }
 
     /// <inheritdoc/>
-    internal override Optimizer WithoutWeightDecay() => new Momentum(LearningRate, MomentumFactor, Dampening, 0f, Nesterov);
+    internal override Optimizer WithWeightDecay(float weightDecay) => new Momentum(LearningRate, MomentumFactor, Dampening, weightDecay, Nesterov);
 
     /// <inheritdoc/>
     public override int StateSlots => 1;

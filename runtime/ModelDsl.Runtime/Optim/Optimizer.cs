@@ -198,7 +198,15 @@ public abstract unsafe class Optimizer
     /// The same optimizer with weight decay 0 (a PyTorch parameter group with <c>weight_decay=0</c>), sharing the state layout, so
     /// the two can update disjoint ranges of one block; null for a subclass from outside this library.
     /// </summary>
-    internal virtual Optimizer? WithoutWeightDecay() => null;
+    internal Optimizer? WithoutWeightDecay() => WithWeightDecay(0f);
+
+    /// <summary>
+    /// The same optimizer with weight decay <paramref name="weightDecay"/> (a PyTorch parameter group with its own
+    /// <c>weight_decay</c>), sharing the state layout, so the two can update disjoint ranges of one block; null for a subclass from
+    /// outside this library.
+    /// </summary>
+    /// <param name="weightDecay">The group's weight decay (L2 or decoupled, as the optimizer applies it), finite and zero or greater.</param>
+    internal virtual Optimizer? WithWeightDecay(float weightDecay) => null;
 
     /// <summary>Whether <see cref="StepRanges"/> can update part of the block (one state slot or none, or a chunked update).</summary>
     internal bool UpdatesPartialBlocks => StateSlots <= 1 || UpdatesSlotChunks;

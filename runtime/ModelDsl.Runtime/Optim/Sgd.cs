@@ -32,7 +32,7 @@ public sealed class Sgd : Optimizer
     public override int StateSlots => 0;
 
     /// <inheritdoc/>
-    internal override Optimizer WithoutWeightDecay() => new Sgd(LearningRate, 0f);
+    internal override Optimizer WithWeightDecay(float weightDecay) => new Sgd(LearningRate, weightDecay);
 
     /// <inheritdoc/>
     protected override void StepCore(Span<float> parameters, ReadOnlySpan<float> gradients, Span<float> state,

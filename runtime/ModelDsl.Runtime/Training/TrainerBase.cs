@@ -14,7 +14,7 @@ namespace ModelDsl.Training;
 /// seed, checkpoints, and disposal. The generated subclass adds the model's arenas, its forward and backward passes and
 /// its <c>Batch</c>-typed <c>Step</c>, <c>ComputeGradients</c> and <c>Evaluate</c>.
 /// </summary>
-public abstract class TrainerBase : IDisposable
+public abstract partial class TrainerBase : IDisposable
 {
     private readonly string _modelName;
     private readonly AlignedBlock _parameters;
@@ -31,11 +31,7 @@ public abstract class TrainerBase : IDisposable
     private readonly AlignedBlock _optimizerState;
     private readonly bool[] _frozen;
     private readonly bool[] _noDecay;
-    private Optimizer? _withoutDecay;
     private int[] _frozenRanges = [];
-    private int[] _activeRanges = [];
-    private int[] _noDecayRanges = [];
-    private bool _partial;
     private bool _disposed;
 
     /// <summary>Checks the arguments and allocates the gradients, the optimizer state and the pool.</summary>
@@ -99,6 +95,7 @@ public abstract class TrainerBase : IDisposable
         optimizer.InitializeState(_optimizerState.Span, length);
         _frozen = new bool[parameterTable.Count];
         _noDecay = new bool[parameterTable.Count];
+        _groupOf = new int[parameterTable.Count];
     }
 
     /// <summary>Gradients of the last <c>Step</c> or <c>ComputeGradients</c>, laid out as the model's parameters.</summary>
@@ -162,17 +159,9 @@ public abstract class TrainerBase : IDisposable
         }
 
         long step = ++Steps;
-        float learningRate = _schedule is null ? _optimizer.LearningRate : _schedule.At(step);
+        float learningRate = RateOfStep(step);
         LearningRate = learningRate;
-        if (!_partial)
-        {
-            _optimizer.Step(_parameters.Span, _gradients.Span, _optimizerState.Span.Slice(0, _stateLength), learningRate, step, Pool);
-        }
-        else
-        {
-            _optimizer.StepRanges(_parameters.Span, _gradients.Span, _optimizerState.Span.Slice(0, _stateLength), _activeRanges, learningRate, step, Pool);
-            _withoutDecay?.StepRanges(_parameters.Span, _gradients.Span, _optimizerState.Span.Slice(0, _stateLength), _noDecayRanges, learningRate, step, Pool);
-        }
+        StepParameterGroups(learningRate, step);
     }
 
     /// <summary>
@@ -207,8 +196,7 @@ public abstract class TrainerBase : IDisposable
     public void ExcludeFromWeightDecay(Func<ParameterEntry, bool> exclude)
     {
         ArgumentNullException.ThrowIfNull(exclude);
-        Optimizer? withoutDecay = _optimizer.WithoutWeightDecay();
-        if (withoutDecay is null || !_optimizer.UpdatesPartialBlocks)
+        if (_optimizer.WithoutWeightDecay() is null || !_optimizer.UpdatesPartialBlocks)
         {
             throw new NotSupportedException($"{Name}: {_optimizer.GetType().Name} has no weight-decay-free twin, so no parameter can be excluded from its weight decay.");
         }
@@ -218,7 +206,6 @@ public abstract class TrainerBase : IDisposable
             _noDecay[i] = exclude(_parameterTable[i]);
         }
 
-        _withoutDecay = withoutDecay;
         ComputeRanges();
     }
 
@@ -239,71 +226,12 @@ public abstract class TrainerBase : IDisposable
             throw new NotSupportedException($"{Name}: {_optimizer.GetType().Name} cannot update part of the parameters (several state slots, no chunked update), so '{member}' cannot be frozen with it.");
         }
 
-        string prefix = MemberNames.StateDictPrefix(member);
-        bool any = false;
-        for (int i = 0; i < _parameterTable.Count; i++)
+        foreach (int i in ParametersOf(member))
         {
-            string name = _parameterTable[i].Name;
-            if (prefix.Length > 0 && (name == prefix || name.StartsWith(prefix + ".", StringComparison.Ordinal)))
-            {
-                _frozen[i] = frozen;
-                any = true;
-            }
-        }
-
-        if (!any)
-        {
-            string members = string.Join(", ", _parameterTable.Select(entry => entry.Name.Split('.')[0]).Distinct(StringComparer.Ordinal));
-            throw new ArgumentException(
-                $"{Name}: '{member}' (state-dict prefix '{prefix}') names no parameters of {_modelName}. The members with parameters are: {members} (their state-dict prefixes; pass nameof(Member) or a prefix).",
-                nameof(member));
+            _frozen[i] = frozen;
         }
 
         ComputeRanges();
-    }
-
-    /// <summary>
-    /// Splits the block into [start, count) runs: frozen (not updated), without weight decay, and updated by the optimizer
-    /// (every other element, gaps between tensors included, as a whole-block step would).
-    /// </summary>
-    private void ComputeRanges()
-    {
-        const byte Decay = 0, NoDecay = 1, Frozen = 2;
-        var group = new byte[_parameters.Length];
-        for (int i = 0; i < _parameterTable.Count; i++)
-        {
-            if (_noDecay[i] && !_frozen[i])
-            {
-                group.AsSpan(_parameterTable[i].Offset, _parameterTable[i].Length).Fill(NoDecay);
-            }
-        }
-
-        for (int i = 0; i < _parameterTable.Count; i++)
-        {
-            if (_frozen[i])
-            {
-                group.AsSpan(_parameterTable[i].Offset, _parameterTable[i].Length).Fill(Frozen);
-            }
-        }
-
-        var runs = new[] { new List<int>(), new List<int>(), new List<int>() };
-        for (int start = 0; start < group.Length;)
-        {
-            int end = start + 1;
-            while (end < group.Length && group[end] == group[start])
-            {
-                end++;
-            }
-
-            runs[group[start]].Add(start);
-            runs[group[start]].Add(end - start);
-            start = end;
-        }
-
-        _activeRanges = [.. runs[Decay]];
-        _noDecayRanges = [.. runs[NoDecay]];
-        _frozenRanges = [.. runs[Frozen]];
-        _partial = _frozenRanges.Length > 0 || _noDecayRanges.Length > 0;
     }
 
     /// <summary>The first index of the largest value (the predicted class of a logits row).</summary>
