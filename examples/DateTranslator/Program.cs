@@ -20,7 +20,7 @@ using Spectre.Console;
 // library's character vocabulary, batch loader and trainer.Fit (progress, curves, a time limit), then exact match on
 // held-out dates (greedy decoding) overall and by source length, character BLEU, greedy next to beam search on a few
 // inputs, and the attention of one translation (PNG heatmap and console rendering; the model without attention has none).
-// Usage: dotnet run -c Release --project examples/DateTranslator -- [--model transformer|gru-bahdanau|gru-luong|gru-plain]
+// Usage: dotnet run -c Release --project examples/DateTranslator -- [--model transformer|gru-bahdanau|gru-luong|gru-plain|transformer-copy]
 //        [--steps N] [--minutes M] [--threads N] [--out DIR]
 Options options;
 try
