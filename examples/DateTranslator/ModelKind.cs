@@ -14,4 +14,7 @@ public enum ModelKind
 
     /// <summary><c>gru-plain</c>: GRU encoder-decoder without attention (the final encoder state only).</summary>
     GruPlain,
+
+    /// <summary><c>transformer-copy</c>: the Transformer with a pointer-generator (copy) head.</summary>
+    TransformerCopy,
 }

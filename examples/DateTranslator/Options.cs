@@ -5,7 +5,7 @@ using System.IO;
 namespace ModelDsl.Examples.DateTranslator;
 
 /// <summary>
-/// Command-line options: <c>--model transformer|gru-bahdanau|gru-luong|gru-plain</c>, <c>--steps N</c>,
+/// Command-line options: <c>--model transformer|gru-bahdanau|gru-luong|gru-plain|transformer-copy</c>, <c>--steps N</c>,
 /// <c>--minutes M</c>, <c>--threads N</c>, <c>--out DIR</c> (also written <c>--name=value</c>).
 /// </summary>
 public sealed record Options
@@ -13,7 +13,7 @@ public sealed record Options
     /// <summary>The usage text printed by <c>--help</c> and after a bad argument.</summary>
     public const string Usage = """
         usage: dotnet run -c Release --project examples/DateTranslator -- [options]
-          --model NAME   transformer (default), gru-bahdanau, gru-luong or gru-plain
+          --model NAME   transformer (default), gru-bahdanau, gru-luong, gru-plain or transformer-copy
           --steps N      training steps (default 3000)
           --minutes M    stop training after M minutes even if steps remain (default 5)
           --threads N    worker threads (default: all processors)
@@ -48,6 +48,7 @@ public sealed record Options
         ModelKind.GruBahdanau => "gru-bahdanau",
         ModelKind.GruLuong => "gru-luong",
         ModelKind.GruPlain => "gru-plain",
+        ModelKind.TransformerCopy => "transformer-copy",
         _ => throw new ArgumentOutOfRangeException(nameof(model), model, "Unknown model kind."),
     };
 
@@ -99,7 +100,7 @@ public sealed record Options
             }
         }
 
-        throw new FormatException($"--model '{value}' is not one of transformer, gru-bahdanau, gru-luong, gru-plain.");
+        throw new FormatException($"--model '{value}' is not one of transformer, gru-bahdanau, gru-luong, gru-plain, transformer-copy.");
     }
 
     private static int PositiveInt(string name, string value) =>

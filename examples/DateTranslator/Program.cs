@@ -20,7 +20,9 @@ using Spectre.Console;
 // library's character vocabulary, batch loader and trainer.Fit (progress, curves, a time limit), then exact match on
 // held-out dates (greedy decoding) overall and by source length, character BLEU, greedy next to beam search on a few
 // inputs, and the attention of one translation (PNG heatmap and console rendering; the model without attention has none).
-// Usage: dotnet run -c Release --project examples/DateTranslator -- [--model transformer|gru-bahdanau|gru-luong|gru-plain]
+// --model transformer-copy adds a pointer-generator head (DateCopyModel.cs) and also trains the plain Transformer with the
+// same seeds and steps, printing both models' exact match by source length.
+// Usage: dotnet run -c Release --project examples/DateTranslator -- [--model transformer|gru-bahdanau|gru-luong|gru-plain|transformer-copy]
 //        [--steps N] [--minutes M] [--threads N] [--out DIR]
 Options options;
 try
@@ -130,6 +132,40 @@ AnsiConsole.Write(byLength);
 // One line with the run's figures, for comparing models across runs.
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"summary {name}: {history.StepCount} steps, {trainingTime.TotalSeconds:F0} s, {msPerStep:F1} ms/step, exact {exact:P2}; by source length {string.Join(", ", Enumerable.Range(0, tally.BucketCount).Select(bucket => string.Create(CultureInfo.InvariantCulture, $"{tally.Label(bucket)}: {Percent(tally.BucketAccuracy(bucket))} ({tally.Correct(bucket)}/{tally.Pairs(bucket)})")))}"));
+
+// transformer-copy: the same Transformer without the copy head, trained with the same seeds and steps, for the comparison
+// the copy head is for (exact match by source length, the shortest all-digit sources first).
+if (options.Model == ModelKind.TransformerCopy)
+{
+    using Translator baseline = Translator.Create(ModelKind.Transformer, options.Steps, options.Threads, BeamWidth);
+    using var baselineProgress = new FitProgress("training transformer (no copy, baseline)");
+    var baselineCallbacks = new List<IFitCallback> { baselineProgress };
+    if (options.TimeLimit is { } baselineBudget)
+    {
+        baselineCallbacks.Add(new TimeLimit(baselineBudget));
+    }
+
+    History baselineHistory = baseline.Fit(train.Examples, validation.Examples.Take(EvaluatedDuringTraining).ToArray(), new FitOptions
+    {
+        Steps = options.Steps,
+        EvaluateEvery = 250,
+        Metrics = [new TokenAccuracy(), new ExactMatch()],
+        Callbacks = baselineCallbacks,
+    }, new LoaderOptions { BatchSize = BatchSize, Seed = 2 });
+    var baselineTally = new ExactMatchByLength(10, 15, 20, 25);
+    baseline.ExactMatch(validation, validation.Count, greedy, baselineTally, new CorpusBleu());
+    var comparison = new Table().AddColumns("source characters", "dates", "transformer (no copy)", "transformer-copy");
+    for (int bucket = 0; bucket < tally.BucketCount; bucket++)
+    {
+        comparison.AddRow(Markup.Escape(tally.Label(bucket)), tally.Pairs(bucket).ToString("N0", CultureInfo.InvariantCulture),
+            Percent(baselineTally.BucketAccuracy(bucket)), Percent(tally.BucketAccuracy(bucket)));
+    }
+
+    comparison.AddRow("all", tally.TotalPairs.ToString("N0", CultureInfo.InvariantCulture), Percent(baselineTally.Accuracy), Percent(tally.Accuracy));
+    AnsiConsole.Write(comparison);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"copy vs no copy after {history.StepCount} / {baselineHistory.StepCount} steps (same seeds): shortest sources ({tally.Label(0)}) {Percent(tally.BucketAccuracy(0))} vs {Percent(baselineTally.BucketAccuracy(0))}; all {Percent(tally.Accuracy)} vs {Percent(baselineTally.Accuracy)}"));
+}
 
 // A few translations: greedy next to beam search (width 4), with the model's log-probability of each.
 var beam = new BeamSearch(translator.MaxBatch, BeamWidth, translator.TargetLength, translator.Decoder.Vocabulary);

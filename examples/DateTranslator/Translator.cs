@@ -90,6 +90,7 @@ public abstract class Translator : IDisposable
         ModelKind.GruBahdanau => new GruBahdanauTranslator(steps, threads, maxWidth),
         ModelKind.GruLuong => new GruLuongTranslator(steps, threads, maxWidth),
         ModelKind.GruPlain => new GruPlainTranslator(steps, threads, maxWidth),
+        ModelKind.TransformerCopy => new TransformerCopyTranslator(steps, threads, maxWidth),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown model kind."),
     };
 

@@ -30,6 +30,7 @@ public class OptionsTests
     [InlineData("transformer", ModelKind.Transformer)]
     [InlineData("gru-bahdanau", ModelKind.GruBahdanau)]
     [InlineData("GRU-Plain", ModelKind.GruPlain)]
+    [InlineData("transformer-copy", ModelKind.TransformerCopy)]
     public void Parse_ModelNames(string name, ModelKind expected)
     {
         Assert.Equal(expected, Options.Parse(["--model", name]).Model);

@@ -82,6 +82,7 @@ public class TranslatorTests
     [InlineData(ModelKind.GruBahdanau)]
     [InlineData(ModelKind.GruLuong)]
     [InlineData(ModelKind.GruPlain)]
+    [InlineData(ModelKind.TransformerCopy)]
     public void GeneratedModels_TrainWithFitAndDecodeWithoutAllocating(ModelKind kind)
     {
         using Translator translator = Translator.Create(kind, steps: 100, threads: 2, maxWidth: 2);
@@ -111,6 +112,7 @@ public class TranslatorTests
     [InlineData(ModelKind.GruBahdanau, true)]
     [InlineData(ModelKind.GruLuong, true)]
     [InlineData(ModelKind.GruPlain, false)]
+    [InlineData(ModelKind.TransformerCopy, true)]
     public void CrossAttention_IsADistributionOverTheSource_WhenTheModelHasAttention(ModelKind kind, bool attends)
     {
         using Translator translator = Translator.Create(kind, steps: 10, threads: 1, maxWidth: 1);
