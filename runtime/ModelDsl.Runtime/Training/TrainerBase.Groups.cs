@@ -169,8 +169,15 @@ public abstract partial class TrainerBase
         var key = new int[_parameters.Length]; // group * 2 + (excluded from decay ? 1 : 0); 0 = the optimizer as given
         for (int i = 0; i < _parameterTable.Count; i++)
         {
-            int value = _frozen[i] ? Frozen : (_groupOf[i] * 2) + (_noDecay[i] ? 1 : 0);
-            key.AsSpan(_parameterTable[i].Offset, _parameterTable[i].Length).Fill(value);
+            key.AsSpan(_parameterTable[i].Offset, _parameterTable[i].Length).Fill((_groupOf[i] * 2) + (_noDecay[i] ? 1 : 0));
+        }
+
+        for (int i = 0; i < _parameterTable.Count; i++)
+        {
+            if (_frozen[i])
+            {
+                key.AsSpan(_parameterTable[i].Offset, _parameterTable[i].Length).Fill(Frozen); // frozen wins, whatever else names the elements
+            }
         }
 
         var runs = new SortedDictionary<int, List<int>>();
