@@ -48,12 +48,24 @@ public partial class SmallVit
     [Dense(4)] [CrossEntropyLoss] public partial Dense Head { get; }
 }
 
+/// <summary>SmallConv1d in tests/parity/vision.py: a length-keeping Conv1d, ReLU, a strided, dilated, grouped Conv1d, a mean pool.</summary>
+[Model(MaxBatch = 3)]
+public partial class SmallConv1d
+{
+    [Input(12, Features = 3)] public partial FeatureInput Signal { get; }
+    [Conv1d(6, 3, Padding = 1)] public partial Conv1dLayer Conv1 { get; }
+    [Activation(Activation.Relu)] public partial ActivationLayer Relu { get; }
+    [Conv1d(8, 3, Stride = 2, Padding = 2, Dilation = 2, Groups = 2)] public partial Conv1dLayer Conv2 { get; }
+    [MeanPool] public partial Pool Pool { get; }
+    [Dense(4)] [CrossEntropyLoss] public partial Dense Head { get; }
+}
+
 #pragma warning restore CS1591
 
 /// <summary>
-/// The image layers against PyTorch (tests/parity/vision.py): <c>nn.Conv2d</c> over a sweep of kernel, stride, padding, dilation,
+/// The image layers against PyTorch (tests/parity/vision.py): <c>nn.Conv2d</c> and <c>nn.Conv1d</c> over a sweep of kernel, stride, padding, dilation,
 /// groups and bias; <c>F.max_pool2d</c> and <c>F.avg_pool2d</c> over kernel, stride and padding; global average pooling; and two
-/// whole generated CNNs and a ViT (forward, loss and every parameter gradient), weights loaded under PyTorch's state_dict names. All at
+/// whole generated CNNs, a Conv1d sequence classifier and a ViT (forward, loss and every parameter gradient), weights loaded under PyTorch's state_dict names. All at
 /// <c>assert_close</c>'s float32 defaults.
 /// </summary>
 public sealed class VisionParityTests : IDisposable
@@ -64,6 +76,8 @@ public sealed class VisionParityTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     public static TheoryData<string> Convolutions => Fixture.CaseNames("vision", c => c.GetProperty("op").GetString() == "conv");
+
+    public static TheoryData<string> Convolutions1d => Fixture.CaseNames("vision", c => c.GetProperty("op").GetString() == "conv1d");
 
     public static TheoryData<string> Pools => Fixture.CaseNames("vision", c => c.GetProperty("op").GetString() is "maxpool" or "avgpool");
 
@@ -90,6 +104,33 @@ public sealed class VisionParityTests : IDisposable
         var dw = new float[weight.Length];
         var db = new float[bias.Length];
         Convolution.Backward(dx, dw, db, Vision.Floats(name, "dout"), x, weight, shape, scratch, pool);
+        Tolerance.Close(Vision.Floats(name, "grad.x"), dx, "grad.x");
+        Tolerance.Close(Vision.Floats(name, "grad.weight"), dw, "grad.weight");
+        if (hasBias)
+        {
+            Tolerance.Close(Vision.Floats(name, "grad.bias"), db, "grad.bias");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Convolutions1d))]
+    public void Conv1d_ForwardAndEveryGradient_MatchTorch(string name)
+    {
+        JsonElement c = Vision.Config(name);
+        bool hasBias = c.GetProperty("bias").GetBoolean();
+        var shape = Convolution1dShape.Create(Int(c, "batch"), Int(c, "length"), Int(c, "channels"), Int(c, "outChannels"),
+            Int(c, "kernel"), Int(c, "stride"), Int(c, "padding"), Int(c, "dilation"), Int(c, "groups"));
+        float[] x = Vision.Floats(name, "x"), weight = Vision.Floats(name, "weight"), bias = hasBias ? Vision.Floats(name, "bias") : [];
+        var scratch = new float[shape.ScratchLength];
+        using var pool = new ModelDsl.Threading.WorkerPool(2);
+        var output = new float[shape.OutputLength];
+        Convolution1d.Forward(output, x, weight, bias, shape, scratch, pool);
+        Tolerance.Close(Vision.Floats(name, "out"), output, "out");
+
+        var dx = new float[x.Length];
+        var dw = new float[weight.Length];
+        var db = new float[bias.Length];
+        Convolution1d.Backward(dx, dw, db, Vision.Floats(name, "dout"), x, weight, shape, scratch, pool);
         Tolerance.Close(Vision.Floats(name, "grad.x"), dx, "grad.x");
         Tolerance.Close(Vision.Floats(name, "grad.weight"), dw, "grad.weight");
         if (hasBias)
@@ -202,6 +243,41 @@ public sealed class VisionParityTests : IDisposable
         Tolerance.Close(Vision.Floats("vit", "loss"), [loss], "loss");
         Tolerance.Close(Vision.Floats("vit", "logits"), trainer.Logits, "logits");
         CompareGradients("vit", SmallVit.ParameterTable, trainer.Gradients.Span);
+    }
+
+    [Fact]
+    public void SmallConv1d_LossLogitsAndEveryGradient_MatchTorch()
+    {
+        var model = new SmallConv1d(seed: 1);
+        ParameterFile.Load(StateDict("conv1d_model", SmallConv1d.ParameterTable), Infos(SmallConv1d.ParameterTable), model.Parameters.Span);
+        using var trainer = model.CreateTrainer(new Sgd(0.1f), threads: 2);
+        var batch = new SmallConv1d.Batch();
+        float[] signal = Vision.Floats("conv1d_model", "images");
+        int[] labels = Vision.Ints("conv1d_model", "labels");
+        for (int b = 0; b < labels.Length; b++)
+        {
+            batch.SetSignal(b, signal.AsSpan(b * 36, 36));
+            batch.SetLabel(b, labels[b]);
+        }
+
+        batch.Count = labels.Length;
+        float loss = trainer.ComputeGradients(batch);
+        Tolerance.Close(Vision.Floats("conv1d_model", "loss"), [loss], "loss");
+        Tolerance.Close(Vision.Floats("conv1d_model", "logits"), trainer.Logits, "logits");
+        CompareGradients("conv1d_model", SmallConv1d.ParameterTable, trainer.Gradients.Span);
+    }
+
+    [Fact]
+    public void SmallConv1d_ChangingTheLength_RefusesAShortBatchNamingTheLayer()
+    {
+        var model = new SmallConv1d(seed: 1);
+        using var trainer = model.CreateTrainer(new Sgd(0.1f), threads: 1);
+        var batch = new SmallConv1d.Batch();
+        batch.SetSignal(0, new float[30]); // 10 of the 12 positions
+        batch.SetLabel(0, 1);
+        batch.Count = 1;
+        var error = Assert.Throws<ArgumentException>(() => trainer.ComputeGradients(batch));
+        Assert.Contains("Conv2: a [Conv1d] that changes the length needs full-length sequences", error.Message, StringComparison.Ordinal);
     }
 
     private static ParameterInfo[] Infos(IReadOnlyList<ParameterEntry> table) => [.. table.Select(e => new ParameterInfo(e.Name, e.Offset, [.. e.Shape]))];

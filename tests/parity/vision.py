@@ -7,6 +7,11 @@ Family "vision" (fixtures/vision.safetensors):
   [O, C/groups, k, k], bias [O], out, dout, grad.x, grad.weight, grad.bias (loss = sum(out * dout)).
 - maxpool.*, avgpool.*: F.max_pool2d / F.avg_pool2d (count_include_pad=True, ceil_mode=False) over kernel/stride/padding.
 - globalpool.*: x.mean(dim=(2, 3)).
+- conv1d.*: nn.Conv1d over a sweep of kernel/stride/padding/dilation/groups/bias, stored channels-last as ModelDsl's sequences are:
+  x [B, L, C] (PyTorch's input is x.transpose(1, 2)), weight [O, C/groups, k], bias [O], out [B, L', O], dout, grad.x, grad.weight,
+  grad.bias.
+- conv1d_model: VisionParityTests' SmallConv1d (two Conv1d over a feature sequence, one keeping the length and one strided,
+  dilated and grouped, a mean pool and a Dense head), as the whole models below.
 - cnn, cnn_global, vit: two whole CNNs and a ViT as ModelDsl generates them (VisionParityTests' SmallCnn, SmallGlobalCnn and
   SmallVit: patch embedding, class token, positions, a pre-norm encoder, the class token's row to the head): images,
   labels, "param.<state_dict name>", logits, loss (cross-entropy, mean over the rows) and "grad.<name>".
@@ -46,6 +51,21 @@ class SmallGlobalCnn(nn.Module):
     def forward(self, x):
         h = self.conv2(F.gelu(self.conv1(x)))
         return self.head(h.mean(dim=(2, 3)))
+
+
+class SmallConv1d(nn.Module):
+    """[Input(12, Features = 3)] -> Conv1d(6, 3, Padding = 1) -> ReLU -> Conv1d(8, 3, Stride = 2, Padding = 2, Dilation = 2, Groups = 2)
+    -> MeanPool -> Dense(4); the sequence is channels-last [B, T, 3], transposed for nn.Conv1d."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv1d(3, 6, 3, padding=1)
+        self.conv2 = nn.Conv1d(6, 8, 3, stride=2, padding=2, dilation=2, groups=2)
+        self.head = nn.Linear(8, 4)
+
+    def forward(self, x):
+        h = self.conv2(F.relu(self.conv1(x.transpose(1, 2))))
+        return self.head(h.mean(dim=2))
 
 
 class PatchEmbed(nn.Module):
@@ -133,6 +153,25 @@ def vision_family():
         out = x.mean(dim=(2, 3))
         dout, (dx,) = backward(out, x)
         fam.case(f"globalpool.{i}", dict(op="globalpool", batch=b, channels=c, height=h, width=w), x=x, out=out, dout=dout, grad__x=dx)
+    # (batch, length, channels, out, kernel, stride, padding, dilation, groups, bias)
+    conv1ds = [(1, 5, 1, 1, 1, 1, 0, 1, 1, True), (2, 9, 3, 4, 3, 1, 1, 1, 1, True), (2, 9, 3, 4, 3, 1, 0, 1, 1, False),
+               (3, 11, 2, 5, 4, 2, 1, 1, 1, True), (2, 12, 4, 6, 3, 1, 2, 2, 1, True), (2, 10, 4, 6, 2, 3, 0, 1, 2, True),
+               (1, 8, 6, 6, 3, 1, 1, 1, 6, True), (2, 16, 3, 5, 5, 2, 2, 1, 1, True), (2, 13, 2, 4, 3, 2, 3, 3, 2, False),
+               (4, 16, 1, 8, 4, 4, 0, 1, 1, True)]
+    for i, (b, length, c, o, k, s, p, d, g, bias) in enumerate(conv1ds):
+        torch.manual_seed(2400 + i)
+        conv = nn.Conv1d(c, o, k, stride=s, padding=p, dilation=d, groups=g, bias=bias)
+        x = leaf(b, length, c)
+        out = conv(x.transpose(1, 2)).transpose(1, 2)
+        leaves = [x, conv.weight] + ([conv.bias] if bias else [])
+        dout, grads = backward(out, *leaves)
+        tensors = dict(x=x, weight=conv.weight, out=out, dout=dout, grad__x=grads[0], grad__weight=grads[1])
+        if bias:
+            tensors.update(bias=conv.bias, grad__bias=grads[2])
+        fam.case(f"conv1d.{i}", dict(op="conv1d", batch=b, length=length, channels=c, outChannels=o, kernel=k, stride=s, padding=p,
+                                      dilation=d, groups=g, bias=bias), **tensors)
+    torch.manual_seed(2330)
+    model_case(fam, "conv1d_model", SmallConv1d(), 3, (12, 3), 4, 2331)
     torch.manual_seed(2300)
     model_case(fam, "cnn", SmallCnn(), 4, (1, 8, 8), 5, 2301)
     torch.manual_seed(2310)

@@ -43,6 +43,7 @@ internal static class LayerRegistry
         GlobalAvgPool2dLayer.Instance,
         FlattenLayer.Instance,
         PatchEmbeddingLayer.Instance,
+        Conv1dLayer.Instance,
     ];
 
     private static readonly Dictionary<LayerKind, LayerDescriptor> ByKind = Index(All, descriptor => descriptor.Kind);
