@@ -60,12 +60,33 @@ public partial class SmallConv1d
     [Dense(4)] [CrossEntropyLoss] public partial Dense Head { get; }
 }
 
+/// <summary>SmallMixer in tests/parity/vision.py: one MLP-Mixer block (token mixing, channel mixing, both residual) over a patch embedding.</summary>
+[Model(MaxBatch = 3)]
+public partial class SmallMixer
+{
+    [Input(Channels = 2, Height = 8, Width = 8)] public partial ImageInput Images { get; }
+    [PatchEmbedding(4, 8)] public partial PatchEmbeddingLayer Patches { get; }
+    [LayerNorm] public partial Norm Norm1 { get; }
+    [TokenMixing(6)] public partial TokenMixingLayer Token1 { get; }
+    [Activation(Activation.Gelu)] public partial ActivationLayer Gelu1 { get; }
+    [TokenMixing(5)] public partial TokenMixingLayer Token2 { get; }
+    [Add(nameof(Token2), nameof(Patches))] public partial MergeLayer Mixed { get; }
+    [LayerNorm] public partial Norm Norm2 { get; }
+    [Dense(12)] public partial Dense Channel1 { get; }
+    [Activation(Activation.Gelu)] public partial ActivationLayer Gelu2 { get; }
+    [Dense(8)] public partial Dense Channel2 { get; }
+    [Add(nameof(Channel2), nameof(Mixed))] public partial MergeLayer Block { get; }
+    [LayerNorm] public partial Norm Norm { get; }
+    [MeanPool] public partial Pool Pool { get; }
+    [Dense(3)] [CrossEntropyLoss] public partial Dense Head { get; }
+}
+
 #pragma warning restore CS1591
 
 /// <summary>
 /// The image layers against PyTorch (tests/parity/vision.py): <c>nn.Conv2d</c> and <c>nn.Conv1d</c> over a sweep of kernel, stride, padding, dilation,
 /// groups and bias; <c>F.max_pool2d</c> and <c>F.avg_pool2d</c> over kernel, stride and padding; global average pooling; and two
-/// whole generated CNNs, a Conv1d sequence classifier and a ViT (forward, loss and every parameter gradient), weights loaded under PyTorch's state_dict names. All at
+/// whole generated CNNs, a Conv1d sequence classifier, a ViT and an MLP-Mixer (forward, loss and every parameter gradient), weights loaded under PyTorch's state_dict names. All at
 /// <c>assert_close</c>'s float32 defaults.
 /// </summary>
 public sealed class VisionParityTests : IDisposable
@@ -278,6 +299,28 @@ public sealed class VisionParityTests : IDisposable
         batch.Count = 1;
         var error = Assert.Throws<ArgumentException>(() => trainer.ComputeGradients(batch));
         Assert.Contains("Conv2: a [Conv1d] that changes the length needs full-length sequences", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SmallMixer_LossLogitsAndEveryGradient_MatchTorch()
+    {
+        var model = new SmallMixer(seed: 1);
+        ParameterFile.Load(StateDict("mixer", SmallMixer.ParameterTable), Infos(SmallMixer.ParameterTable), model.Parameters.Span);
+        using var trainer = model.CreateTrainer(new Sgd(0.1f), threads: 2);
+        var batch = new SmallMixer.Batch();
+        float[] images = Vision.Floats("mixer", "images");
+        int[] labels = Vision.Ints("mixer", "labels");
+        for (int b = 0; b < labels.Length; b++)
+        {
+            batch.SetImages(b, images.AsSpan(b * 128, 128));
+            batch.SetLabel(b, labels[b]);
+        }
+
+        batch.Count = labels.Length;
+        float loss = trainer.ComputeGradients(batch);
+        Tolerance.Close(Vision.Floats("mixer", "loss"), [loss], "loss");
+        Tolerance.Close(Vision.Floats("mixer", "logits"), trainer.Logits, "logits");
+        CompareGradients("mixer", SmallMixer.ParameterTable, trainer.Gradients.Span);
     }
 
     private static ParameterInfo[] Infos(IReadOnlyList<ParameterEntry> table) => [.. table.Select(e => new ParameterInfo(e.Name, e.Offset, [.. e.Shape]))];

@@ -12,6 +12,8 @@ Family "vision" (fixtures/vision.safetensors):
   grad.bias.
 - conv1d_model: VisionParityTests' SmallConv1d (two Conv1d over a feature sequence, one keeping the length and one strided,
   dilated and grouped, a mean pool and a Dense head), as the whole models below.
+- mixer: VisionParityTests' SmallMixer (an MLP-Mixer block of [LayerNorm], [TokenMixing], [Dense], [Add] over a patch
+  embedding), as the whole models below.
 - cnn, cnn_global, vit: two whole CNNs and a ViT as ModelDsl generates them (VisionParityTests' SmallCnn, SmallGlobalCnn and
   SmallVit: patch embedding, class token, positions, a pre-norm encoder, the class token's row to the head): images,
   labels, "param.<state_dict name>", logits, loss (cross-entropy, mean over the rows) and "grad.<name>".
@@ -98,6 +100,26 @@ class SmallVit(nn.Module):
         return self.head(self.encoder(self.patches(x))[:, 0])
 
 
+class SmallMixer(nn.Module):
+    """[Input(2, 8, 8)] -> PatchEmbedding(4, 8) (4 patches + the class token) -> one Mixer block (LayerNorm -> TokenMixing(6) ->
+    GELU -> TokenMixing(5) -> + patches; LayerNorm -> Dense(12) -> GELU -> Dense(8) -> + the token-mixed sum) -> LayerNorm ->
+    MeanPool -> Dense(3). Token mixing is nn.Linear over the transposed sequence."""
+
+    def __init__(self):
+        super().__init__()
+        self.patches = PatchEmbed(2, 4, 8, 5)
+        self.norm1, self.token1, self.token2 = nn.LayerNorm(8), nn.Linear(5, 6), nn.Linear(6, 5)
+        self.norm2, self.channel1, self.channel2 = nn.LayerNorm(8), nn.Linear(8, 12), nn.Linear(12, 8)
+        self.norm = nn.LayerNorm(8)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = self.patches(x)
+        h = h + self.token2(F.gelu(self.token1(self.norm1(h).transpose(1, 2)))).transpose(1, 2)
+        h = h + self.channel2(F.gelu(self.channel1(self.norm2(h))))
+        return self.head(self.norm(h).mean(dim=1))
+
+
 def model_case(fam, name, model, batch, shape, classes, seed):
     torch.manual_seed(seed)
     with torch.no_grad():  # biases N(0, 0.1) rather than zeros, so their gradients are tested at a general point
@@ -172,6 +194,13 @@ def vision_family():
                                       dilation=d, groups=g, bias=bias), **tensors)
     torch.manual_seed(2330)
     model_case(fam, "conv1d_model", SmallConv1d(), 3, (12, 3), 4, 2331)
+    torch.manual_seed(2340)
+    mixer = SmallMixer()
+    with torch.no_grad():  # LayerNorm weights away from 1 so their gradients are tested at a general point
+        for n, p in mixer.named_parameters():
+            if n.startswith("norm") and n.endswith("weight"):
+                p.uniform_(0.5, 1.5)
+    model_case(fam, "mixer", mixer, 3, (2, 8, 8), 3, 2341)
     torch.manual_seed(2300)
     model_case(fam, "cnn", SmallCnn(), 4, (1, 8, 8), 5, 2301)
     torch.manual_seed(2310)

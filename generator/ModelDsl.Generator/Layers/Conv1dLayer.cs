@@ -151,8 +151,8 @@ internal sealed class Conv1dLayer : LayerDescriptor
         return new Flow(output, sequence, outChannels);
     }
 
-    /// <summary>The output sequence of a length-changing convolution: every row holds all T' positions (a constant lengths table).</summary>
-    private static Sequence FixedLength(TrainingEmitter e, LayerPlan layer, long outLength, long width)
+    /// <summary>A sequence of fixed length <paramref name="outLength"/> made by <paramref name="layer"/> (a length-changing convolution, token mixing): every row holds all positions (a constant lengths table).</summary>
+    internal static Sequence FixedLength(TrainingEmitter e, LayerPlan layer, long outLength, long width)
     {
         string t = Int(outLength);
         string lengths = "__" + layer.Path.Replace('.', '_') + "_lengths";
@@ -162,7 +162,7 @@ internal sealed class Conv1dLayer : LayerDescriptor
         return new Sequence(input, t, "B * " + t, t, null, TrainingEmitter.Span(lengths, "B"), null, null);
     }
 
-    private static bool IsLiteral(string code) => long.TryParse(code, NumberStyles.None, CultureInfo.InvariantCulture, out _);
+    internal static bool IsLiteral(string? code) => code is not null && long.TryParse(code, NumberStyles.None, CultureInfo.InvariantCulture, out _);
 
     // Export: PyTorch
 

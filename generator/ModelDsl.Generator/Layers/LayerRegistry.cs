@@ -44,6 +44,7 @@ internal static class LayerRegistry
         FlattenLayer.Instance,
         PatchEmbeddingLayer.Instance,
         Conv1dLayer.Instance,
+        TokenMixingLayer.Instance,
     ];
 
     private static readonly Dictionary<LayerKind, LayerDescriptor> ByKind = Index(All, descriptor => descriptor.Kind);
