@@ -12,7 +12,8 @@ using ModelDsl.Training;
 // Trains the generated DigitCnn on the UCI optical digits (scikit-learn's copy, data/digits.csv.gz) with the fixed 80/20
 // split of Digits.Split, with the library's Fit (shuffled epochs, AdamW, warmup + cosine), draws the first test scans with
 // its predictions, then trains the generated DigitVit (a Vision Transformer) on the same split for twice the epochs, and
-// prints both test accuracies and draws the ViT's attention from the class token over the patches.
+// draws the ViT's attention from the class token over the patches, then trains the generated DigitMixer (an MLP-Mixer) on the
+// same split and prints the three test accuracies.
 // Usage: dotnet run -c Release --project examples/Vision [threads = 2] [epochs = 40] [output folder = examples/Vision/output]
 int threads = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2;
 int epochs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 40;
@@ -109,6 +110,29 @@ ClassTokenAttention.WritePng(attentionPng, test[..AttentionShown], maps, vitPred
     string.Create(CultureInfo.InvariantCulture, $"DigitVit: class-token attention over the 4x4 patches (last layer, mean of {DigitVit.Dims.EncoderHeads} heads)"));
 Console.WriteLine($"class-token attention drawn in {Path.GetFullPath(attentionPng)}");
 
+// The generated MLP-Mixer on the same split: the same patch embedding, two blocks of token and channel mixing, mean over the tokens.
+RowWriter<DigitMixer.Batch, LabeledFeatures> mixerRows = RowWriters.FeatureClassification<DigitMixer.Batch>();
+var mixerTrain = new BatchLoader<DigitMixer.Batch, LabeledFeatures>(train.Select(Digits.ToExample).ToArray(), mixerRows, new LoaderOptions { Seed = 1 });
+var mixerTest = new BatchLoader<DigitMixer.Batch, LabeledFeatures>(test.Select(Digits.ToExample).ToArray(), mixerRows, new LoaderOptions { Shuffle = false });
+const int MixerEpochs = 80; // at the default 40 CNN epochs; scaled with the epochs argument
+const float MixerLearningRate = 1e-3f;
+var mixer = new DigitMixer(seed: 1);
+Console.WriteLine(DigitMixer.Summary());
+int mixerEpochs = MixerEpochs * epochs / 40;
+long mixerSteps = (long)mixerEpochs * ((train.Length + DigitMixer.MaxBatch - 1) / DigitMixer.MaxBatch);
+var mixerSchedule = new WarmupCosineSchedule(MixerLearningRate, warmupSteps: 100, totalSteps: mixerSteps, floor: MixerLearningRate / 100);
+using DigitMixer.Trainer mixerTrainer = mixer.CreateTrainer(new AdamW(MixerLearningRate, weightDecay: 0.05f), threads, mixerSchedule);
+var mixerClock = Stopwatch.StartNew();
+History mixerHistory = mixerTrainer.Fit(mixerTrain, mixerTest, new FitOptions
+{
+    Epochs = mixerEpochs,
+    Metrics = [new Accuracy()],
+    Callbacks = [new ConsoleLinesCallback(Console.Out, everySteps: 900)],
+});
+mixerClock.Stop();
+double mixerAccuracy = mixerHistory.Evaluations[^1].Metrics["accuracy"];
+
 Console.WriteLine(FormattableString.Invariant($"CNN (generated) test accuracy: {accuracy:P2} ({Math.Round(accuracy * test.Length)} of {test.Length}), {clock.Elapsed.TotalSeconds:F1} s, {epochs} epochs"));
 Console.WriteLine(FormattableString.Invariant($"ViT (generated) test accuracy: {vitAccuracy:P2} ({Math.Round(vitAccuracy * test.Length)} of {test.Length}), {vitClock.Elapsed.TotalSeconds:F1} s, {vitEpochs} epochs"));
+Console.WriteLine(FormattableString.Invariant($"Mixer (generated) test accuracy: {mixerAccuracy:P2} ({Math.Round(mixerAccuracy * test.Length)} of {test.Length}), {mixerClock.Elapsed.TotalSeconds:F1} s, {mixerEpochs} epochs"));
 Console.WriteLine(FormattableString.Invariant($"on {threads} thread(s)"));

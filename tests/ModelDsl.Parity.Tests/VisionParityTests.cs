@@ -48,12 +48,45 @@ public partial class SmallVit
     [Dense(4)] [CrossEntropyLoss] public partial Dense Head { get; }
 }
 
+/// <summary>SmallConv1d in tests/parity/vision.py: a length-keeping Conv1d, ReLU, a strided, dilated, grouped Conv1d, a mean pool.</summary>
+[Model(MaxBatch = 3)]
+public partial class SmallConv1d
+{
+    [Input(12, Features = 3)] public partial FeatureInput Signal { get; }
+    [Conv1d(6, 3, Padding = 1)] public partial Conv1dLayer Conv1 { get; }
+    [Activation(Activation.Relu)] public partial ActivationLayer Relu { get; }
+    [Conv1d(8, 3, Stride = 2, Padding = 2, Dilation = 2, Groups = 2)] public partial Conv1dLayer Conv2 { get; }
+    [MeanPool] public partial Pool Pool { get; }
+    [Dense(4)] [CrossEntropyLoss] public partial Dense Head { get; }
+}
+
+/// <summary>SmallMixer in tests/parity/vision.py: one MLP-Mixer block (token mixing, channel mixing, both residual) over a patch embedding.</summary>
+[Model(MaxBatch = 3)]
+public partial class SmallMixer
+{
+    [Input(Channels = 2, Height = 8, Width = 8)] public partial ImageInput Images { get; }
+    [PatchEmbedding(4, 8)] public partial PatchEmbeddingLayer Patches { get; }
+    [LayerNorm] public partial Norm Norm1 { get; }
+    [TokenMixing(6)] public partial TokenMixingLayer Token1 { get; }
+    [Activation(Activation.Gelu)] public partial ActivationLayer Gelu1 { get; }
+    [TokenMixing(5)] public partial TokenMixingLayer Token2 { get; }
+    [Add(nameof(Token2), nameof(Patches))] public partial MergeLayer Mixed { get; }
+    [LayerNorm] public partial Norm Norm2 { get; }
+    [Dense(12)] public partial Dense Channel1 { get; }
+    [Activation(Activation.Gelu)] public partial ActivationLayer Gelu2 { get; }
+    [Dense(8)] public partial Dense Channel2 { get; }
+    [Add(nameof(Channel2), nameof(Mixed))] public partial MergeLayer Block { get; }
+    [LayerNorm] public partial Norm Norm { get; }
+    [MeanPool] public partial Pool Pool { get; }
+    [Dense(3)] [CrossEntropyLoss] public partial Dense Head { get; }
+}
+
 #pragma warning restore CS1591
 
 /// <summary>
-/// The image layers against PyTorch (tests/parity/vision.py): <c>nn.Conv2d</c> over a sweep of kernel, stride, padding, dilation,
+/// The image layers against PyTorch (tests/parity/vision.py): <c>nn.Conv2d</c> and <c>nn.Conv1d</c> over a sweep of kernel, stride, padding, dilation,
 /// groups and bias; <c>F.max_pool2d</c> and <c>F.avg_pool2d</c> over kernel, stride and padding; global average pooling; and two
-/// whole generated CNNs and a ViT (forward, loss and every parameter gradient), weights loaded under PyTorch's state_dict names. All at
+/// whole generated CNNs, a Conv1d sequence classifier, a ViT and an MLP-Mixer (forward, loss and every parameter gradient), weights loaded under PyTorch's state_dict names. All at
 /// <c>assert_close</c>'s float32 defaults.
 /// </summary>
 public sealed class VisionParityTests : IDisposable
@@ -64,6 +97,8 @@ public sealed class VisionParityTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     public static TheoryData<string> Convolutions => Fixture.CaseNames("vision", c => c.GetProperty("op").GetString() == "conv");
+
+    public static TheoryData<string> Convolutions1d => Fixture.CaseNames("vision", c => c.GetProperty("op").GetString() == "conv1d");
 
     public static TheoryData<string> Pools => Fixture.CaseNames("vision", c => c.GetProperty("op").GetString() is "maxpool" or "avgpool");
 
@@ -90,6 +125,33 @@ public sealed class VisionParityTests : IDisposable
         var dw = new float[weight.Length];
         var db = new float[bias.Length];
         Convolution.Backward(dx, dw, db, Vision.Floats(name, "dout"), x, weight, shape, scratch, pool);
+        Tolerance.Close(Vision.Floats(name, "grad.x"), dx, "grad.x");
+        Tolerance.Close(Vision.Floats(name, "grad.weight"), dw, "grad.weight");
+        if (hasBias)
+        {
+            Tolerance.Close(Vision.Floats(name, "grad.bias"), db, "grad.bias");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Convolutions1d))]
+    public void Conv1d_ForwardAndEveryGradient_MatchTorch(string name)
+    {
+        JsonElement c = Vision.Config(name);
+        bool hasBias = c.GetProperty("bias").GetBoolean();
+        var shape = Convolution1dShape.Create(Int(c, "batch"), Int(c, "length"), Int(c, "channels"), Int(c, "outChannels"),
+            Int(c, "kernel"), Int(c, "stride"), Int(c, "padding"), Int(c, "dilation"), Int(c, "groups"));
+        float[] x = Vision.Floats(name, "x"), weight = Vision.Floats(name, "weight"), bias = hasBias ? Vision.Floats(name, "bias") : [];
+        var scratch = new float[shape.ScratchLength];
+        using var pool = new ModelDsl.Threading.WorkerPool(2);
+        var output = new float[shape.OutputLength];
+        Convolution1d.Forward(output, x, weight, bias, shape, scratch, pool);
+        Tolerance.Close(Vision.Floats(name, "out"), output, "out");
+
+        var dx = new float[x.Length];
+        var dw = new float[weight.Length];
+        var db = new float[bias.Length];
+        Convolution1d.Backward(dx, dw, db, Vision.Floats(name, "dout"), x, weight, shape, scratch, pool);
         Tolerance.Close(Vision.Floats(name, "grad.x"), dx, "grad.x");
         Tolerance.Close(Vision.Floats(name, "grad.weight"), dw, "grad.weight");
         if (hasBias)
@@ -202,6 +264,63 @@ public sealed class VisionParityTests : IDisposable
         Tolerance.Close(Vision.Floats("vit", "loss"), [loss], "loss");
         Tolerance.Close(Vision.Floats("vit", "logits"), trainer.Logits, "logits");
         CompareGradients("vit", SmallVit.ParameterTable, trainer.Gradients.Span);
+    }
+
+    [Fact]
+    public void SmallConv1d_LossLogitsAndEveryGradient_MatchTorch()
+    {
+        var model = new SmallConv1d(seed: 1);
+        ParameterFile.Load(StateDict("conv1d_model", SmallConv1d.ParameterTable), Infos(SmallConv1d.ParameterTable), model.Parameters.Span);
+        using var trainer = model.CreateTrainer(new Sgd(0.1f), threads: 2);
+        var batch = new SmallConv1d.Batch();
+        float[] signal = Vision.Floats("conv1d_model", "images");
+        int[] labels = Vision.Ints("conv1d_model", "labels");
+        for (int b = 0; b < labels.Length; b++)
+        {
+            batch.SetSignal(b, signal.AsSpan(b * 36, 36));
+            batch.SetLabel(b, labels[b]);
+        }
+
+        batch.Count = labels.Length;
+        float loss = trainer.ComputeGradients(batch);
+        Tolerance.Close(Vision.Floats("conv1d_model", "loss"), [loss], "loss");
+        Tolerance.Close(Vision.Floats("conv1d_model", "logits"), trainer.Logits, "logits");
+        CompareGradients("conv1d_model", SmallConv1d.ParameterTable, trainer.Gradients.Span);
+    }
+
+    [Fact]
+    public void SmallConv1d_ChangingTheLength_RefusesAShortBatchNamingTheLayer()
+    {
+        var model = new SmallConv1d(seed: 1);
+        using var trainer = model.CreateTrainer(new Sgd(0.1f), threads: 1);
+        var batch = new SmallConv1d.Batch();
+        batch.SetSignal(0, new float[30]); // 10 of the 12 positions
+        batch.SetLabel(0, 1);
+        batch.Count = 1;
+        var error = Assert.Throws<ArgumentException>(() => trainer.ComputeGradients(batch));
+        Assert.Contains("Conv2: a [Conv1d] that changes the length needs full-length sequences", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SmallMixer_LossLogitsAndEveryGradient_MatchTorch()
+    {
+        var model = new SmallMixer(seed: 1);
+        ParameterFile.Load(StateDict("mixer", SmallMixer.ParameterTable), Infos(SmallMixer.ParameterTable), model.Parameters.Span);
+        using var trainer = model.CreateTrainer(new Sgd(0.1f), threads: 2);
+        var batch = new SmallMixer.Batch();
+        float[] images = Vision.Floats("mixer", "images");
+        int[] labels = Vision.Ints("mixer", "labels");
+        for (int b = 0; b < labels.Length; b++)
+        {
+            batch.SetImages(b, images.AsSpan(b * 128, 128));
+            batch.SetLabel(b, labels[b]);
+        }
+
+        batch.Count = labels.Length;
+        float loss = trainer.ComputeGradients(batch);
+        Tolerance.Close(Vision.Floats("mixer", "loss"), [loss], "loss");
+        Tolerance.Close(Vision.Floats("mixer", "logits"), trainer.Logits, "logits");
+        CompareGradients("mixer", SmallMixer.ParameterTable, trainer.Gradients.Span);
     }
 
     private static ParameterInfo[] Infos(IReadOnlyList<ParameterEntry> table) => [.. table.Select(e => new ParameterInfo(e.Name, e.Offset, [.. e.Shape]))];

@@ -112,7 +112,7 @@ public sealed class VisionModelTests
     // Central differences with Richardson extrapolation of the generated float32 loss, as the generator tests' harness. Budget:
     // 1e-3 + 2% of the estimate (float32 rounding of a loss near 1 over steps of 1e-2); a missing or misplaced gradient term is
     // off by tens of percent or more.
-    private static void AssertGradients(IReadOnlyList<ParameterEntry> table, ModelDsl.Memory.AlignedBlock parameters, Func<float> gradients, Func<float> loss, Func<float[]> read)
+    internal static void AssertGradients(IReadOnlyList<ParameterEntry> table, ModelDsl.Memory.AlignedBlock parameters, Func<float> gradients, Func<float> loss, Func<float[]> read)
     {
         gradients();
         float[] g = read();

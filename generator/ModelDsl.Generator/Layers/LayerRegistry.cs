@@ -44,6 +44,8 @@ internal static class LayerRegistry
         FlattenLayer.Instance,
         PatchEmbeddingLayer.Instance,
         PointerGeneratorLayer.Instance,
+        Conv1dLayer.Instance,
+        TokenMixingLayer.Instance,
     ];
 
     private static readonly Dictionary<LayerKind, LayerDescriptor> ByKind = Index(All, descriptor => descriptor.Kind);
