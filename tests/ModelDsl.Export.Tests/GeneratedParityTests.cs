@@ -142,6 +142,20 @@ public sealed class GeneratedParityTests(ITestOutputHelper output)
     }
 
     [PyTorchFact]
+    public void LstmConcatTranslator_LuongConcatAndBridge_MatchPyTorch()
+    {
+        var model = new LstmConcatTranslator(seed: 29);
+        var batch = new LstmConcatTranslator.Batch();
+        ExampleParityTests.FillSeq2Seq(batch.SetSource, batch.SetTarget, batch.SetLabels, [2, LstmConcatTranslator.SourceLength, 1], [LstmConcatTranslator.TargetLength, 1, 3], LstmConcatTranslator.Vocab);
+        batch.Count = 3;
+        using var run = new ParityRun(LstmConcatTranslator.WritePyTorch, LstmConcatTranslator.ParameterTable, LstmConcatTranslator.StateTable, model.Parameters.Span.ToArray(), model.State.Span.ToArray());
+        LstmConcatTranslator.WriteBatches(run.Batches, batch);
+        using var trainer = model.CreateTrainer(new Sgd(0.1f));
+        float loss = trainer.ComputeGradients(batch);
+        output.WriteLine(run.Check(loss, trainer.Logits, trainer.Gradients.Span, model.State.Span));
+    }
+
+    [PyTorchFact]
     public void RnnDotTranslator_BidirectionalRnnLuongDot_MatchPyTorch()
     {
         var model = new RnnDotTranslator(seed: 27);

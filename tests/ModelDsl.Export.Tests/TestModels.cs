@@ -103,6 +103,21 @@ public partial class LstmLuongTranslator
     [Dense(Vocab)] [CrossEntropyLoss(LabelSmoothing = 0.1f)] public partial Dense Logits { get; }
 }
 
+/// <summary>A bidirectional GRU encoder (4 + 4) and an LSTM decoder (6: a bridge 8 -> 6) with Luong concat attention of size 5.</summary>
+[Model(MaxBatch = 4)]
+public partial class LstmConcatTranslator
+{
+    public const int Vocab = 11, E = 4, SourceLength = 7, TargetLength = 5;
+    [Input(SourceLength)] public partial TokenInput Source { get; }
+    [Input(TargetLength)] public partial TokenInput Target { get; }
+    [Embedding(Vocab, E, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+    [RecurrentEncoder(4, Bidirectional = true)] public partial RecurrentStack Encoder { get; }
+    [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+    [RecurrentDecoder(6, Cell = RecurrentCell.Lstm, Attention = RecurrentAttention.LuongConcat, AttentionSize = 5, Memory = nameof(Encoder))]
+    public partial RecurrentDecoderLayer Decoder { get; }
+    [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+}
+
 /// <summary>A bidirectional plain-RNN encoder (3 + 3) and an RNN decoder (6) with Luong dot attention.</summary>
 [Model(MaxBatch = 4)]
 public partial class RnnDotTranslator

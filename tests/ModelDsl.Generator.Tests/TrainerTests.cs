@@ -179,7 +179,7 @@ public sealed class TrainerTests
         }
         """;
 
-    /// <summary>RNN encoder-decoders: GRU + Bahdanau; a stacked bidirectional LSTM encoder, bridge, LSTM + Luong general; a bidirectional GRU with Luong dot; the plain GRU encoder-decoder.</summary>
+    /// <summary>RNN encoder-decoders: GRU + Bahdanau; a stacked bidirectional LSTM encoder, bridge, LSTM + Luong general; a bidirectional GRU with Luong dot; the plain GRU encoder-decoder; an LSTM + Luong concat.</summary>
     internal const string Recurrent = """
         using ModelDsl;
 
@@ -252,6 +252,20 @@ public sealed class TrainerTests
             [RecurrentEncoder(6, Cell = RecurrentCell.Rnn)] public partial RecurrentStack Encoder { get; }
             [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
             [RecurrentDecoder(8, Memory = nameof(Encoder), Attention = RecurrentAttention.None)] public partial RecurrentDecoderLayer Decoder { get; }
+            [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+        }
+
+        [Model(MaxBatch = 4)]
+        public partial class LstmConcat
+        {
+            public const int Vocab = 11, E = 6, SourceLength = 7, TargetLength = 5;
+
+            [Input(SourceLength)] public partial TokenInput Source { get; }
+            [Input(TargetLength)] public partial TokenInput Target { get; }
+            [Embedding(Vocab, E, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+            [RecurrentEncoder(5, Bidirectional = true)] public partial RecurrentStack Encoder { get; }
+            [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+            [RecurrentDecoder(7, Cell = RecurrentCell.Lstm, Memory = nameof(Encoder), Attention = RecurrentAttention.LuongConcat, AttentionSize = 6)] public partial RecurrentDecoderLayer Decoder { get; }
             [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
         }
         """;
@@ -524,6 +538,7 @@ public sealed class TrainerTests
             private static void FillPairs(LstmLuong.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
             private static void FillPairs(GruLuongDot.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
             private static void FillPairs(SharedTables.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
+            private static void FillPairs(LstmConcat.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
             private static void FillPairs(GruPlain.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
 
             public static List<(string Name, float Analytic, float Numeric)> CheckRecurrent(int which)
@@ -534,6 +549,7 @@ public sealed class TrainerTests
                     case 1: { var m = new LstmLuong(seed: 3); var b = new LstmLuong.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); return Check(LstmLuong.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
                     case 4: { var m = new SharedTables(seed: 6); var b = new SharedTables.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); if (SharedTables.ParameterTable.Count(e => e.Name.EndsWith("embedding.weight", StringComparison.Ordinal)) != 1) throw new InvalidOperationException("the shared table is listed twice"); return Check(SharedTables.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
                     case 2: { var m = new GruLuongDot(seed: 4); var b = new GruLuongDot.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); return Check(GruLuongDot.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
+                    case 5: { var m = new LstmConcat(seed: 8); var b = new LstmConcat.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f), threads: 2); return Check(LstmConcat.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
                     default: { var m = new GruPlain(seed: 5); var b = new GruPlain.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); return Check(GruPlain.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
                 }
             }
@@ -546,6 +562,7 @@ public sealed class TrainerTests
                     case 1: { var m = new LstmLuong(seed: 3); var b = new LstmLuong.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
                     case 4: { var m = new SharedTables(seed: 6); var b = new SharedTables.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
                     case 2: { var m = new GruLuongDot(seed: 4); var b = new GruLuongDot.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
+                    case 5: { var m = new LstmConcat(seed: 8); var b = new LstmConcat.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f), threads: 2); t.Evaluate(b); using var d = m.CreateDecoder(3, threads: 2); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
                     default: { var m = new GruPlain(seed: 5); var b = new GruPlain.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
                 }
             }
@@ -597,7 +614,25 @@ public sealed class TrainerTests
                         decoder.Reorder(sources, t + 1);
                     }
                 });
-                return [step, decode];
+
+                // The same for the LSTM + Luong concat decoder.
+                var concat = new LstmConcat(seed: 8);
+                var concatBatch = new LstmConcat.Batch();
+                FillPairs(concatBatch);
+                using var concatTrainer = concat.CreateTrainer(new Adam(1e-3f), threads: 2);
+                long concatStep = measure(() => concatTrainer.Step(concatBatch));
+                concatBatch.Count = 2;
+                using var concatDecoder = concat.CreateDecoder(maxRows: 4, threads: 2);
+                concatDecoder.Begin(concatBatch, width: 2);
+                long concatDecode = measure(() =>
+                {
+                    for (int t = 0; t < 5; t++)
+                    {
+                        concatDecoder.Step(tokens, t, output);
+                        concatDecoder.Reorder(sources, t + 1);
+                    }
+                });
+                return [step, decode, concatStep, concatDecode];
             }
 
             /// <summary>Trains the encoder-decoder to reverse random sequences; returns the held-out token accuracy under teacher forcing.</summary>
@@ -972,6 +1007,7 @@ public sealed class TrainerTests
     [InlineData(2)] // bidirectional GRU encoder (2 x 4 = 8), GRU + Luong dot
     [InlineData(3)] // RNN encoder, bridge 6 -> 8, plain GRU decoder without attention
     [InlineData(4)] // Transformer with one embedding table shared by source, target and the tied output head
+    [InlineData(5)] // bidirectional GRU encoder, tanh bridge 10 -> 7, LSTM + Luong concat (attention size 6), two threads
     public void Recurrent_encoder_decoder_backward_matches_finite_differences(int which)
     {
         var results = (List<(string Name, float Analytic, float Numeric)>)Call("CheckRecurrent", which)!;
@@ -991,6 +1027,7 @@ public sealed class TrainerTests
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]
+    [InlineData(5)]
     public void Recurrent_step_decoder_equals_the_teacher_forced_forward(int which)
     {
         double worst = (double)Call("RecurrentDecoderMatchesTeacherForcing", which)!;
@@ -1114,6 +1151,8 @@ public sealed class TrainerAllocationTests
         long[] recurrent = (long[])TrainerTests.Call("RecurrentAllocations", Measure)!;
         Assert.Equal(0L, recurrent[0]); // GRU + Bahdanau Step
         Assert.Equal(0L, recurrent[1]); // its StepDecoder.Step + Reorder
+        Assert.Equal(0L, recurrent[2]); // LSTM + Luong concat Step
+        Assert.Equal(0L, recurrent[3]); // its StepDecoder.Step + Reorder
     }
 
     // The harness is compiled at test time; it calls back into the shared counter.

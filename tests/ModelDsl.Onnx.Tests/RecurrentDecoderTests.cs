@@ -21,6 +21,18 @@ public sealed class RecurrentDecoderTests
     // The longest target (9) is shorter than the declared 11: the graph pads the input to 11 inside and cuts the output back.
     private static readonly int[] Sources = [29, 11, 20, 7], Targets = [9, 9, 6, 3];
 
+    /// <summary>Luong concat attention has no ONNX nodes: the forward, encoder and step graphs refuse it, naming the layer and the option.</summary>
+    [Fact]
+    public void LuongConcatIsRefusedByName()
+    {
+        var model = new GruLuongConcatModel(seed: 1);
+        foreach (Action export in new Action[] { () => model.ToOnnx(), () => model.ToOnnxEncoder(), () => model.ToOnnxStep() })
+        {
+            var error = Assert.Throws<NotSupportedException>(export);
+            Assert.Contains("Decoder ([RecurrentDecoder]): Attention = RecurrentAttention.LuongConcat has no ONNX nodes yet", error.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void GruPlain()
     {

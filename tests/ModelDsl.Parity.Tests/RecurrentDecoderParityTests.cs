@@ -5,21 +5,38 @@ namespace ModelDsl.Parity;
 
 /// <summary>
 /// RNN decoders with attention written out in PyTorch (an nn.GRUCell / nn.LSTMCell loop with masked lengths: GRU with
-/// Bahdanau, LSTM with Luong general, GRU with Luong dot, GRU without attention) against <see cref="RecurrentDecoder"/>:
+/// Bahdanau, LSTM with Luong general, GRU with Luong dot, GRU without attention from the <c>seq2seq</c> family; GRU and
+/// LSTM with Luong concat, whose <c>W_a</c> is one <c>nn.Linear</c> over <c>[s_t; h_j]</c>, from the
+/// <c>recurrent_variants</c> family of <c>tests/parity/recurrent_variants.py</c>) against <see cref="RecurrentDecoder"/>:
 /// the teacher-forced forward, every gradient of <c>sum(out · dout)</c>, and position-by-position decoding with
 /// <see cref="RecurrentDecoder.Step"/>.
 /// </summary>
 public sealed class RecurrentDecoderParityTests
 {
-    private static readonly Fixture Cases = Fixture.Load("seq2seq");
+    /// <summary>Every case of both families, as (family, case).</summary>
+    public static TheoryData<string, string> All
+    {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (string family in new[] { "seq2seq", "recurrent_variants" })
+            {
+                foreach (string name in Fixture.CaseNames(family))
+                {
+                    data.Add(family, name);
+                }
+            }
 
-    public static TheoryData<string> All => Fixture.CaseNames("seq2seq");
+            return data;
+        }
+    }
 
     [Theory]
     [MemberData(nameof(All))]
-    public void TeacherForced_ForwardAndBackward_MatchTorch(string name)
+    public void TeacherForced_ForwardAndBackward_MatchTorch(string family, string name)
     {
-        var c = Case.Load(name);
+        var cases = Fixture.Load(family);
+        var c = Case.Load(cases, name);
         var config = c.Config;
         int batch = c.Batch, steps = c.Steps, source = c.Source;
         var parameters = c.Parameters();
@@ -28,20 +45,20 @@ public sealed class RecurrentDecoderParityTests
         var scratch = new float[RecurrentDecoder.ScratchLength(batch, steps, source, config)];
         RecurrentDecoder.Forward(output, saved, scratch, c.X, c.S0, c.C0, c.Memory, parameters, c.TargetLengths, c.SourceLengths,
             batch, steps, source, config);
-        Tolerance.Close(Cases.Floats(name, "out"), output, "out");
+        Tolerance.Close(cases.Floats(name, "out"), output, "out");
         if (config.Attention != DecoderAttention.None)
         {
-            Tolerance.Close(Cases.Floats(name, "weights"), RecurrentDecoder.AttentionWeights(saved, batch, steps, source, config), "weights");
+            Tolerance.Close(cases.Floats(name, "weights"), RecurrentDecoder.AttentionWeights(saved, batch, steps, source, config), "weights");
         }
 
-        float[] dOutput = Cases.Floats(name, "dout");
+        float[] dOutput = cases.Floats(name, "dout");
         double loss = 0;
         for (int i = 0; i < output.Length; i++)
         {
             loss += (double)output[i] * dOutput[i];
         }
 
-        Tolerance.Close(Cases.Floats(name, "loss"), [(float)loss], "loss");
+        Tolerance.Close(cases.Floats(name, "loss"), [(float)loss], "loss");
 
         var dX = new float[c.X.Length];
         var dS0 = new float[c.S0.Length];
@@ -50,30 +67,31 @@ public sealed class RecurrentDecoderParityTests
         var g = new Gradients(c);
         RecurrentDecoder.Backward(dX, dS0, dC0, dMemory, g.AsSpans(), scratch, dOutput, c.X, c.Memory, parameters, saved,
             c.TargetLengths, c.SourceLengths, batch, steps, source, config);
-        Tolerance.Close(Cases.Floats(name, "grad.x"), dX, "grad.x");
-        Tolerance.Close(Cases.Floats(name, "grad.s0"), dS0, "grad.s0");
+        Tolerance.Close(cases.Floats(name, "grad.x"), dX, "grad.x");
+        Tolerance.Close(cases.Floats(name, "grad.s0"), dS0, "grad.s0");
         if (config.HasCellState)
         {
-            Tolerance.Close(Cases.Floats(name, "grad.c0"), dC0, "grad.c0");
+            Tolerance.Close(cases.Floats(name, "grad.c0"), dC0, "grad.c0");
         }
 
         if (config.Attention != DecoderAttention.None)
         {
-            Tolerance.Close(Cases.Floats(name, "grad.memory"), dMemory, "grad.memory");
+            Tolerance.Close(cases.Floats(name, "grad.memory"), dMemory, "grad.memory");
         }
 
         foreach (var (tensor, gradient) in g.ByTorchName())
         {
-            Tolerance.Close(Cases.Floats(name, "grad." + tensor), gradient, "grad." + tensor);
+            Tolerance.Close(cases.Floats(name, "grad." + tensor), gradient, "grad." + tensor);
         }
     }
 
     /// <summary>Decoding from <c>s_0</c> one position at a time, fed the same inputs, gives PyTorch's outputs and weights.</summary>
     [Theory]
     [MemberData(nameof(All))]
-    public void Step_MatchesTorchPositionByPosition(string name)
+    public void Step_MatchesTorchPositionByPosition(string family, string name)
     {
-        var c = Case.Load(name);
+        var cases = Fixture.Load(family);
+        var c = Case.Load(cases, name);
         var config = c.Config;
         int batch = c.Batch, steps = c.Steps, source = c.Source, o = config.OutputSize, e = config.InputSize;
         var parameters = c.Parameters();
@@ -84,8 +102,8 @@ public sealed class RecurrentDecoderParityTests
         var weights = new float[config.Attention == DecoderAttention.None ? 0 : batch * source];
         var scratch = new float[RecurrentDecoder.StepScratchLength(batch, source, config)];
         var x = new float[batch * e];
-        float[] expectedOut = Cases.Floats(name, "out");
-        float[] expectedWeights = config.Attention == DecoderAttention.None ? [] : Cases.Floats(name, "weights");
+        float[] expectedOut = cases.Floats(name, "out");
+        float[] expectedWeights = config.Attention == DecoderAttention.None ? [] : cases.Floats(name, "weights");
         for (int t = 0; t < steps; t++)
         {
             for (int b = 0; b < batch; b++)
@@ -113,9 +131,12 @@ public sealed class RecurrentDecoderParityTests
     /// <summary>One fixture case's configuration, inputs and parameters.</summary>
     private sealed class Case
     {
-        private Case(string name)
+        private readonly Fixture _cases;
+
+        private Case(Fixture cases, string name)
         {
-            var c = Cases.Config(name);
+            _cases = cases;
+            var c = _cases.Config(name);
             var cell = Enum.Parse<RecurrentDecoderCell>(c.GetProperty("cell").GetString()!, ignoreCase: true);
             var attention = Enum.Parse<DecoderAttention>(c.GetProperty("attention").GetString()!);
             Config = new RecurrentDecoderConfig(cell, attention, c.GetProperty("inputSize").GetInt32(), c.GetProperty("hiddenSize").GetInt32(),
@@ -123,16 +144,16 @@ public sealed class RecurrentDecoderParityTests
             Batch = c.GetProperty("batch").GetInt32();
             Steps = c.GetProperty("steps").GetInt32();
             Source = c.GetProperty("sourceLength").GetInt32();
-            X = Cases.Floats(name, "x");
-            S0 = Cases.Floats(name, "s0");
+            X = _cases.Floats(name, "x");
+            S0 = _cases.Floats(name, "s0");
             C0 = Optional(name, "c0");
             Memory = Optional(name, "memory");
-            TargetLengths = Cases.Ints(name, "target_lengths");
-            SourceLengths = Cases.Ints(name, "source_lengths");
-            WeightIh = Cases.Floats(name, "weight_ih");
-            WeightHh = Cases.Floats(name, "weight_hh");
-            BiasIh = Cases.Floats(name, "bias_ih");
-            BiasHh = Cases.Floats(name, "bias_hh");
+            TargetLengths = _cases.Ints(name, "target_lengths");
+            SourceLengths = _cases.Ints(name, "source_lengths");
+            WeightIh = _cases.Floats(name, "weight_ih");
+            WeightHh = _cases.Floats(name, "weight_hh");
+            BiasIh = _cases.Floats(name, "bias_ih");
+            BiasHh = _cases.Floats(name, "bias_hh");
             W = Optional(name, "W");
             U = Optional(name, "U");
             V = Optional(name, "v");
@@ -178,7 +199,7 @@ public sealed class RecurrentDecoderParityTests
 
         public float[] Wc { get; }
 
-        public static Case Load(string name) => new(name);
+        public static Case Load(Fixture cases, string name) => new(cases, name);
 
         /// <summary>Bahdanau's U and Luong general's W_a are both the decoder's memory projection.</summary>
         public RecurrentDecoderParameters Parameters() => new()
@@ -187,7 +208,7 @@ public sealed class RecurrentDecoderParityTests
             StateWeight = W, MemoryWeight = U.Length > 0 ? U : Wa, ScoreVector = V, CombineWeight = Wc,
         };
 
-        private static float[] Optional(string name, string tensor) => Cases.Has(name, tensor) ? Cases.Floats(name, tensor) : [];
+        private float[] Optional(string name, string tensor) => _cases.Has(name, tensor) ? _cases.Floats(name, tensor) : [];
     }
 
     /// <summary>Zeroed gradients shaped like a case's parameters.</summary>

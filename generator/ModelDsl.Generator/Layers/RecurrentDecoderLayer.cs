@@ -12,13 +12,21 @@ namespace ModelDsl.Generator.Layers;
 
 /// <summary>
 /// [RecurrentDecoder(Hidden, Memory = nameof(encoder))]: a teacher-forced recurrent decoder started from a [RecurrentEncoder]'s
-/// final state (through a tanh bridge when the widths differ), with Bahdanau (default), Luong dot or Luong general attention
-/// over the encoder states, or none. Autoregressive: it feeds its predictions back as its input.
+/// final state (through a tanh bridge when the widths differ), with Bahdanau (default), Luong dot, general or concat
+/// attention over the encoder states, or none. Autoregressive: it feeds its predictions back as its input.
 /// </summary>
 internal sealed class RecurrentDecoderLayer : LayerDescriptor
 {
     /// <summary>RecurrentAttention values.</summary>
-    public const int NoAttention = 0, Bahdanau = 1, LuongDot = 2, LuongGeneral = 3;
+    public const int NoAttention = 0, Bahdanau = 1, LuongDot = 2, LuongGeneral = 3, LuongConcat = 4;
+
+    /// <summary>The RecurrentAttention values' names, for messages and summaries, and the kernel's DecoderAttention names.</summary>
+    internal static readonly string[] AttentionNames = ["none", "Bahdanau", "Luong dot", "Luong general", "Luong concat"];
+
+    internal static readonly string[] KernelAttentionNames = ["None", "Bahdanau", "LuongDot", "LuongGeneral", "LuongConcat"];
+
+    /// <summary>Whether the mode scores with vᵀ tanh(W s + U h) and so has an AttentionSize.</summary>
+    internal static bool HasAttentionSize(long attention) => attention is Bahdanau or LuongConcat;
 
     public static readonly RecurrentDecoderLayer Instance = new();
 
@@ -52,7 +60,7 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
             ok = false;
         }
 
-        if (attention is < 0 or > 3)
+        if (attention is < 0 or > LuongConcat)
         {
             c.Report(DiagnosticDescriptors.ArgumentOutOfRange, c.At("Attention"), layer.Name, "Attention", attention, "a RecurrentAttention value");
             ok = false;
@@ -91,8 +99,8 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
 
         c.SetMemory(encoder.Name);
         long e = input.Last.Size;
-        long a = attention == Bahdanau ? c.Int("AttentionSize", 0) : 0;
-        if (attention == Bahdanau)
+        long a = HasAttentionSize(attention) ? c.Int("AttentionSize", 0) : 0;
+        if (HasAttentionSize(attention))
         {
             if (layer.Argument("AttentionSize") is not null && !c.CheckRange("AttentionSize", a, 0, "at least 1 (or 0 for Hidden)"))
             {
@@ -126,6 +134,12 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
                 parameters.Add(LayerContext.Param(path + ".attention.memory_weight", Init.XavierUniform, hidden, m));
                 parameters.Add(LayerContext.Param(path + ".attention.combine_weight", Init.XavierUniform, hidden, m + hidden));
                 break;
+            case LuongConcat:
+                parameters.Add(LayerContext.Param(path + ".attention.state_weight", Init.XavierUniform, a, hidden));
+                parameters.Add(LayerContext.Param(path + ".attention.memory_weight", Init.XavierUniform, a, m));
+                parameters.Add(LayerContext.Param(path + ".attention.score", Init.XavierUniform, 1, a));
+                parameters.Add(LayerContext.Param(path + ".attention.combine_weight", Init.XavierUniform, hidden, m + hidden));
+                break;
         }
 
         // The encoder's final state [B, F] starts the decoder: directly when F = Hidden, else through tanh(W_b f + b_b).
@@ -147,8 +161,7 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
         long s = memory.Dims[1].Size;
         long flops = Sizes.Multiply(2, t, gates * hidden, cellInput + hidden);
         flops = Sizes.Add(flops, Sizes.Multiply(4, t, s, System.Math.Max(m, a)));
-        string[] names = ["none", "Bahdanau", "Luong dot", "Luong general"];
-        string details = RecurrentCells.Name(cell) + ", attention " + names[attention] + ", memory " + memoryName + (final != hidden ? ", bridge " + final.ToString(CultureInfo.InvariantCulture) + " -> " + hidden.ToString(CultureInfo.InvariantCulture) : string.Empty);
+        string details = RecurrentCells.Name(cell) + ", attention " + AttentionNames[attention] + ", memory " + memoryName + (final != hidden ? ", bridge " + final.ToString(CultureInfo.InvariantCulture) + " -> " + hidden.ToString(CultureInfo.InvariantCulture) : string.Empty);
         c.Complete(output, [LayerContext.Group(layer.Name, input, output, [.. parameters])], [("output", output)], flops, details);
     }
 
@@ -162,10 +175,13 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
             Cell: (int)layer.Int("Cell", RecurrentCells.Gru),
             Hidden: hidden,
             Attention: (int)attention,
-            AttentionSize: attention == Bahdanau ? (layer.Int("AttentionSize", 0) is > 0 and var size ? size : hidden) : 0);
+            AttentionSize: HasAttentionSize(attention) ? (layer.Int("AttentionSize", 0) is > 0 and var size ? size : hidden) : 0);
     }
 
-    public override string? OnnxUnsupported(LayerPlan layer) => null;
+    public override string? OnnxUnsupported(LayerPlan layer) =>
+        layer.OptionsOf<RecurrentDecoderOptions>().Attention == LuongConcat
+            ? "Attention = RecurrentAttention.LuongConcat has no ONNX nodes yet (None, Bahdanau, LuongDot and LuongGeneral export)"
+            : null;
 
     /// <summary>The teacher-forced forward, unrolled over the declared target length (see <see cref="RecurrentDecoderOnnx"/>).</summary>
     public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title) => RecurrentDecoderOnnx.Forward(c, layer, title);
@@ -196,7 +212,7 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
         Buffer encoderFinal = memory.Final!;
         long finalWidth = memory.FinalWidth;
         string cell = options.Cell == 0 ? "Rnn" : options.Cell == 2 ? "Lstm" : "Gru";
-        string[] attentionNames = ["None", "Bahdanau", "LuongDot", "LuongGeneral"];
+        string[] attentionNames = KernelAttentionNames;
         string config = "__recurrentDecoder" + Literals.Int(e.Constants.Count);
         e.Constants.Add(new TrainingEmitter.TrainerConstant(K + "RecurrentDecoderConfig", config, "new " + K + "RecurrentDecoderConfig(" + K + "RecurrentDecoderCell." + cell + ", " + K + "DecoderAttention." + attentionNames[attention] + ", " + Literals.Int(inputWidth) + ", " + Literals.Int(hidden) + ", " + (attention == 0 ? "0" : Literals.Int(m)) + ", " + Literals.Int(options.AttentionSize) + ")"));
         e.LayerFields[layer.Name] = config;
@@ -243,19 +259,19 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
             "BiasIh = " + Slice(".bias_ih"),
             "BiasHh = " + Slice(".bias_hh"),
         };
-        if (attention == 1)
+        if (HasAttentionSize(attention))
         {
             parts.Add("StateWeight = " + Slice(".attention.state_weight"));
             parts.Add("MemoryWeight = " + Slice(".attention.memory_weight"));
             parts.Add("ScoreVector = " + Slice(".attention.score"));
         }
-        else if (attention >= 2)
+        else if (attention == LuongGeneral)
         {
-            if (attention == 3)
-            {
-                parts.Add("MemoryWeight = " + Slice(".attention.memory_weight"));
-            }
+            parts.Add("MemoryWeight = " + Slice(".attention.memory_weight"));
+        }
 
+        if (attention >= LuongDot)
+        {
             parts.Add("CombineWeight = " + Slice(".attention.combine_weight"));
         }
 
@@ -383,7 +399,7 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
     {
         string self = PyTorchContext.Self(layer);
         string[] cells = ["RNNCell", "GRUCell", "LSTMCell"];
-        string[] modes = ["None", "Bahdanau", "LuongDot", "LuongGeneral"];
+        string[] modes = KernelAttentionNames;
         bool first = true;
         foreach (ParameterPlan parameter in layer.Groups[0].Parameters)
         {
@@ -417,6 +433,6 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
 
 /// <summary>[RecurrentDecoder]'s options.</summary>
 /// <param name="Cell">The <c>RecurrentCell</c> value (Rnn 0, Gru 1, Lstm 2).</param>
-/// <param name="Attention">The <c>RecurrentAttention</c> value (None 0, Bahdanau 1, LuongDot 2, LuongGeneral 3).</param>
-/// <param name="AttentionSize">Bahdanau's scoring width (default the hidden size; 0 for other attentions).</param>
+/// <param name="Attention">The <c>RecurrentAttention</c> value (None 0, Bahdanau 1, LuongDot 2, LuongGeneral 3, LuongConcat 4).</param>
+/// <param name="AttentionSize">The scoring width of Bahdanau and Luong concat (default the hidden size; 0 for other attentions).</param>
 internal sealed record RecurrentDecoderOptions(string? Source, string? Memory, int Cell, long Hidden, int Attention, long AttentionSize) : LayerOptions(Source, Memory);

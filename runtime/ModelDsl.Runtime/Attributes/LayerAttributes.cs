@@ -206,6 +206,6 @@ public sealed class RecurrentDecoderAttribute(int hidden) : LayerAttribute
     /// <summary>Name of the <c>[RecurrentEncoder]</c> this decoder reads (its states and its final state). Required.</summary>
     public string? Memory { get; set; }
 
-    /// <summary>Width A of Bahdanau's <c>W s + U h</c>; 0 means <see cref="Hidden"/>.</summary>
+    /// <summary>Width A of <c>W s + U h</c> (Bahdanau and Luong concat attention); 0 means <see cref="Hidden"/>.</summary>
     public int AttentionSize { get; set; }
 }

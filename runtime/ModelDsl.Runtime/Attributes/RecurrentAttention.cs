@@ -14,4 +14,7 @@ public enum RecurrentAttention
 
     /// <summary>Multiplicative (Luong et al. 2015), <c>score = sᵀ W_a h</c>.</summary>
     LuongGeneral,
+
+    /// <summary>Luong et al. (2015) "concat", <c>score = vᵀ tanh(W_a [s; h])</c>, with <c>W_a</c> kept as <c>W</c> (state) and <c>U</c> (memory).</summary>
+    LuongConcat,
 }

@@ -278,6 +278,7 @@ def recurrent_decoder(cell, attention, x, lengths, memory, memory_lengths, final
       Bahdanau:     e_j = v . tanh(W s_t-1 + U h_j); c_t = softmax(e) . h; s_t = cell([x_t; c_t], s_t-1); o_t = [s_t; c_t]
       LuongDot:     s_t = cell(x_t, s_t-1); e_j = s_t . h_j; o_t = tanh(W_c [c_t; s_t])
       LuongGeneral: as LuongDot with e_j = s_t . (W_a h_j)
+      LuongConcat:  as LuongDot with e_j = v . tanh(W s_t + U h_j)
     A padded position keeps the state and outputs zeros; padded memory positions get no weight."""
     lstm = isinstance(cell, nn.LSTMCell)
     state = torch.tanh(cell.bridge(final)) if hasattr(cell, "bridge") else final
@@ -289,6 +290,8 @@ def recurrent_decoder(cell, attention, x, lengths, memory, memory_lengths, final
         keys = memory @ cell.attention.memory_weight.T
     elif attention == "LuongDot":
         keys = memory
+    elif attention == "LuongConcat":
+        projected = memory @ cell.attention.memory_weight.T
 
     def context_of(scores):
         weights = torch.softmax(scores.masked_fill(padded, float("-inf")), dim=-1)
@@ -313,7 +316,11 @@ def recurrent_decoder(cell, attention, x, lengths, memory, memory_lengths, final
         elif attention == "None":
             out = new_state
         else:
-            context = context_of((new_state.unsqueeze(1) * keys).sum(dim=-1))
+            if attention == "LuongConcat":
+                scores = torch.tanh((new_state @ cell.attention.state_weight.T).unsqueeze(1) + projected) @ cell.attention.score.reshape(-1)
+            else:
+                scores = (new_state.unsqueeze(1) * keys).sum(dim=-1)
+            context = context_of(scores)
             out = torch.tanh(torch.cat([context, new_state], dim=-1) @ cell.attention.combine_weight.T)
         outputs.append(torch.where(valid, out, torch.zeros_like(out)))
     return torch.stack(outputs, dim=1)

@@ -58,17 +58,29 @@ public static unsafe partial class RecurrentDecoder
                 break;
             default:
                 {
-                    // Attention from s_t over the keys (h or W_a h), then o_t = tanh(W_c [c_t; s_t]).
-                    int width = m + h;
+                    // Attention from s_t over the keys (h, W_a h or U h), then o_t = tanh(W_c [c_t; s_t]).
+                    int width = m + h, a = d.A;
                     Span<float> combined = Take(scratch, ref offset, rows * width);
                     Span<float> preActivation = Take(scratch, ref offset, rows * h);
-                    ReadOnlySpan<float> keys = d.Attention == DecoderAttention.LuongGeneral ? projectedMemory : memory;
-                    fixed (float* pCombined = combined, pWeights = weights, pMemory = memory)
+                    Span<float> ws = d.Concat ? Take(scratch, ref offset, rows * a) : default;
+                    Span<float> tanh = d.Concat ? Take(scratch, ref offset, a) : default;
+                    ReadOnlySpan<float> keys = d.P > 0 ? projectedMemory : memory;
+                    if (d.Concat)
+                    {
+                        Gemm.Multiply(ws, state, false, p.StateWeight, true, rows, a, h, 1f, 0f, pool);
+                    }
+
+                    fixed (float* pCombined = combined, pWeights = weights, pMemory = memory, pWs = ws, pTanh = tanh, pKeys = keys, pV = p.ScoreVector)
                     {
                         for (int r = 0; r < rows; r++)
                         {
                             int valid = sourceLengths.IsEmpty ? s : sourceLengths[r];
-                            if (valid > 0)
+                            if (d.Concat)
+                            {
+                                weights.Slice(r * s, s).Clear();
+                                ConcatScores(pWeights + ((long)r * s), pTanh, 0, pWs + ((long)r * a), pKeys + ((long)r * s * a), pV, valid, a);
+                            }
+                            else if (valid > 0)
                             {
                                 Gemm.Multiply(weights.Slice(r * s, s), s, state.Slice(r * h, h), h, false, keys.Slice(r * s * h, valid * h), h, true,
                                     1, valid, h);

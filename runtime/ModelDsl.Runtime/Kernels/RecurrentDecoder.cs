@@ -71,7 +71,7 @@ public static unsafe partial class RecurrentDecoder
         {
             DecoderAttention.None => checked(d.RecurrentScratch + d.StateFloats),
             DecoderAttention.Bahdanau => Math.Max(d.BahdanauForwardScratch, d.BahdanauBackwardScratch),
-            _ => Math.Max(checked(d.RecurrentScratch + d.StateFloats), d.LuongBackwardScratch),
+            _ => Math.Max(d.LuongForwardScratch, d.LuongBackwardScratch),
         };
     }
 
@@ -88,6 +88,7 @@ public static unsafe partial class RecurrentDecoder
         {
             DecoderAttention.None => 0,
             DecoderAttention.Bahdanau => r * (d.A + ((long)d.S * d.A) + d.M),
+            DecoderAttention.LuongConcat => r * (d.M + d.H + d.H + d.A + d.A),
             _ => r * (d.M + d.H + d.H),
         };
         return checked((int)(cell + attention));
@@ -517,10 +518,11 @@ public static unsafe partial class RecurrentDecoder
         CheckOptional(p.BiasIh, d.GateWidth, "parameters.BiasIh");
         CheckOptional(p.BiasHh, d.GateWidth, "parameters.BiasHh");
         bool bahdanau = d.Attention == DecoderAttention.Bahdanau;
-        bool luong = d.Attention is DecoderAttention.LuongDot or DecoderAttention.LuongGeneral;
-        Guard.Length(p.StateWeight, bahdanau ? (long)d.A * d.H : 0, "parameters.StateWeight");
+        bool luong = d.Attention is DecoderAttention.LuongDot or DecoderAttention.LuongGeneral or DecoderAttention.LuongConcat;
+        bool additive = bahdanau || d.Attention == DecoderAttention.LuongConcat;
+        Guard.Length(p.StateWeight, additive ? (long)d.A * d.H : 0, "parameters.StateWeight");
         Guard.Length(p.MemoryWeight, (long)d.P * d.M, "parameters.MemoryWeight");
-        Guard.Length(p.ScoreVector, bahdanau ? d.A : 0, "parameters.ScoreVector");
+        Guard.Length(p.ScoreVector, additive ? d.A : 0, "parameters.ScoreVector");
         Guard.Length(p.CombineWeight, luong ? (long)d.H * (d.M + d.H) : 0, "parameters.CombineWeight");
     }
 
@@ -630,17 +632,24 @@ public static unsafe partial class RecurrentDecoder
         /// <summary>One <c>[B, H]</c> state, two with a cell.</summary>
         public int StateFloats { get; }
 
-        // Luong saved: recurrent layer, states [B,T,H], keys [B,S,H] (general), weights [B,T,S], [c; s] rows [B,T,M+H], pre [B,T,H].
+        /// <summary>Luong concat: scores are <c>vᵀ tanh(W s_t + U h_j)</c>.</summary>
+        public bool Concat => Attention == DecoderAttention.LuongConcat;
+
+        // Luong saved: recurrent layer, states [B,T,H], keys [B,S,P] (general: W_a h, concat: U h), weights [B,T,S],
+        // [c; s] rows [B,T,M+H], pre [B,T,H], and for concat the tanh activations [B,T,S,A].
         public int LuongKeysOffset => checked(RecurrentSaved + (B * T * H));
 
-        public int LuongWeightsOffset => checked(LuongKeysOffset + (Attention == DecoderAttention.LuongGeneral ? B * S * H : 0));
+        public int LuongWeightsOffset => checked(LuongKeysOffset + (B * S * P));
 
-        public int LuongSaved => checked(LuongWeightsOffset + (B * T * S) + (B * T * (M + H)) + (B * T * H));
+        public int LuongSaved => checked(LuongWeightsOffset + (B * T * S) + (B * T * (M + H)) + (B * T * H) + (Concat ? B * T * S * A : 0));
+
+        // Luong forward scratch: recurrent layer, final state (and cell), W s_t [B,T,A] (concat).
+        public int LuongForwardScratch => checked(RecurrentScratch + StateFloats + (Concat ? B * T * A : 0));
 
         // Luong backward scratch: recurrent layer, masked dOutput [B,T,H], d[c; s] [B,T,M+H], Linear's dPre [B,T,H],
-        // dStates [B,T,H], dScores [B,T,S], dKeys [B,S,H] (general).
+        // dStates [B,T,H], dScores [B,T,S], dKeys [B,S,P], and for concat dWs [B,T,A] and one dz row [A] per sequence.
         public int LuongBackwardScratch => checked(RecurrentScratch + (3 * B * T * H) + (B * T * (M + H)) + (B * T * S)
-            + (Attention == DecoderAttention.LuongGeneral ? B * S * H : 0));
+            + (B * S * P) + (Concat ? (B * T * A) + (B * A) : 0));
 
         // Bahdanau saved: gates [B,T,SavedGateWidth], states [B,T+1,H] (and cells), contexts [B,T,M], weights [B,T,S],
         // tanh activations [T,B,S,A] (time-major: each step's rows are one contiguous block for AdditiveAttention).

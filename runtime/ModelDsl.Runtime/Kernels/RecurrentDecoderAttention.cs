@@ -28,4 +28,11 @@ public enum DecoderAttention
     /// (<c>W_a [H, M]</c>). Without input feeding.
     /// </summary>
     LuongGeneral,
+
+    /// <summary>
+    /// Luong et al. (2015) "concat" attention: as <see cref="LuongDot"/> with score <c>vᵀ tanh(W_a [s_t; h_j])</c>, where
+    /// <c>W_a [A, H + M]</c> is kept as its two blocks, <c>W [A, H]</c> on the state and <c>U [A, M]</c> on the memory (so
+    /// <c>U h_j</c> is computed once per source), and <c>v [A]</c>. Without input feeding.
+    /// </summary>
+    LuongConcat,
 }

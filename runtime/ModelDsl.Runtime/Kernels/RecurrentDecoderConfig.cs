@@ -8,7 +8,8 @@ namespace ModelDsl.Kernels;
 /// </summary>
 /// <remarks>
 /// Widths: E = <see cref="InputSize"/> (the embedded decoder input), H = <see cref="HiddenSize"/> (the state),
-/// M = <see cref="MemorySize"/> (one encoder state), A = <see cref="AttentionSize"/> (Bahdanau's attention width).
+/// M = <see cref="MemorySize"/> (one encoder state), A = <see cref="AttentionSize"/> (the attention width of Bahdanau and
+/// Luong concat).
 /// A width a mode does not use must be 0, so a mix-up shows at construction.
 /// </remarks>
 public readonly struct RecurrentDecoderConfig : IEquatable<RecurrentDecoderConfig>
@@ -19,7 +20,7 @@ public readonly struct RecurrentDecoderConfig : IEquatable<RecurrentDecoderConfi
     /// <param name="inputSize">E, the width of an embedded decoder input.</param>
     /// <param name="hiddenSize">H, the width of the state.</param>
     /// <param name="memorySize">M, the width of an encoder state; 0 with <see cref="DecoderAttention.None"/>, H with <see cref="DecoderAttention.LuongDot"/>.</param>
-    /// <param name="attentionSize">A, the width of Bahdanau's <c>W s + U h</c>; 0 for the other modes.</param>
+    /// <param name="attentionSize">A, the width of <c>W s + U h</c> (Bahdanau, Luong concat); 0 for the other modes.</param>
     public RecurrentDecoderConfig(RecurrentDecoderCell cell, DecoderAttention attention, int inputSize, int hiddenSize, int memorySize = 0, int attentionSize = 0)
     {
         Cell = cell;
@@ -46,7 +47,7 @@ public readonly struct RecurrentDecoderConfig : IEquatable<RecurrentDecoderConfi
     /// <summary>M, the width of an encoder state (0 without attention).</summary>
     public int MemorySize { get; }
 
-    /// <summary>A, Bahdanau's attention width (0 for the other modes).</summary>
+    /// <summary>A, the attention width of Bahdanau and Luong concat (0 for the other modes).</summary>
     public int AttentionSize { get; }
 
     /// <summary>Gate blocks stacked in <c>W_ih</c> and <c>W_hh</c>: G = 1 (RNN), 3 (GRU), 4 (LSTM).</summary>
@@ -68,14 +69,20 @@ public readonly struct RecurrentDecoderConfig : IEquatable<RecurrentDecoderConfi
 
     /// <summary>
     /// The width of one projected encoder state that <see cref="RecurrentDecoder.ProjectMemory"/> computes once per source:
-    /// A for Bahdanau (<c>U h_j</c>), H for Luong general (<c>W_a h_j</c>), 0 otherwise.
+    /// A for Bahdanau and Luong concat (<c>U h_j</c>), H for Luong general (<c>W_a h_j</c>), 0 otherwise.
     /// </summary>
     public int ProjectedMemorySize => Attention switch
     {
-        DecoderAttention.Bahdanau => AttentionSize,
+        DecoderAttention.Bahdanau or DecoderAttention.LuongConcat => AttentionSize,
         DecoderAttention.LuongGeneral => HiddenSize,
         _ => 0,
     };
+
+    /// <summary>Whether the mode scores with <c>vᵀ tanh(W s + U h_j)</c> (Bahdanau, Luong concat), so it has an attention width A.</summary>
+    public bool HasAttentionSize => Attention is DecoderAttention.Bahdanau or DecoderAttention.LuongConcat;
+
+    /// <summary>Whether the mode is one of Luong's: attention after the recurrence from <c>s_t</c>, output <c>tanh(W_c [c_t; s_t])</c>.</summary>
+    public bool IsLuong => Attention is DecoderAttention.LuongDot or DecoderAttention.LuongGeneral or DecoderAttention.LuongConcat;
 
     /// <summary>Whether two shapes are the same.</summary>
     /// <param name="left">One shape.</param>
@@ -110,7 +117,7 @@ public readonly struct RecurrentDecoderConfig : IEquatable<RecurrentDecoderConfi
             throw new ArgumentOutOfRangeException("cell", Cell, "Unknown recurrent cell.");
         }
 
-        if ((uint)Attention > (uint)DecoderAttention.LuongGeneral)
+        if ((uint)Attention > (uint)DecoderAttention.LuongConcat)
         {
             throw new ArgumentOutOfRangeException("attention", Attention, "Unknown decoder attention.");
         }
@@ -129,13 +136,13 @@ public readonly struct RecurrentDecoderConfig : IEquatable<RecurrentDecoderConfi
             Guard.Positive(MemorySize, "memorySize");
         }
 
-        if (Attention == DecoderAttention.Bahdanau)
+        if (HasAttentionSize)
         {
             Guard.Positive(AttentionSize, "attentionSize");
         }
         else if (AttentionSize != 0)
         {
-            Throw("attentionSize", $"attentionSize is {AttentionSize}; only Bahdanau attention has an attention width, so it must be 0.");
+            Throw("attentionSize", $"attentionSize is {AttentionSize}; only Bahdanau and Luong concat attention have an attention width, so it must be 0.");
         }
 
         if (Attention == DecoderAttention.LuongDot && MemorySize != HiddenSize)

@@ -134,6 +134,22 @@ public partial class LstmLuongTranslator
     [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
 }
 
+/// <summary>A GRU decoder with Luong concat attention, which has no ONNX export: every ONNX method throws naming the option.</summary>
+[Model(MaxBatch = 4)]
+public partial class GruLuongConcatModel
+{
+    public const int Vocab = 14, E = 8, H = 6, SourceLength = 9, TargetLength = 7;
+
+    [Input(SourceLength)] public partial TokenInput Source { get; }
+    [Input(TargetLength)] public partial TokenInput Target { get; }
+    [Embedding(Vocab, E, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+    [RecurrentEncoder(H)] public partial RecurrentStack Encoder { get; }
+    [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+    [RecurrentDecoder(H, Attention = RecurrentAttention.LuongConcat, Memory = nameof(Encoder))]
+    public partial RecurrentDecoderLayer Decoder { get; }
+    [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+}
+
 /// <summary>A tanh RNN decoder with Luong dot attention over a GRU encoder as wide as the decoder (no bridge).</summary>
 [Model(MaxBatch = 5)]
 public partial class RnnLuongDotTranslator

@@ -22,12 +22,13 @@ public sealed class RecurrentDecoderTests
         }
     }
 
-    /// <summary>E = 3, H = 5, M = 6 (5 for dot), A = 7: no width is a multiple of 8.</summary>
+    /// <summary>E = 3, H = 5, M = 6 (5 for dot), A = 7 (Bahdanau, concat): no width is a multiple of 8.</summary>
     private static RecurrentDecoderConfig SmallConfig(RecurrentDecoderCell cell, DecoderAttention attention) => attention switch
     {
         DecoderAttention.None => new(cell, attention, 3, 5),
         DecoderAttention.Bahdanau => new(cell, attention, 3, 5, 6, 7),
         DecoderAttention.LuongDot => new(cell, attention, 3, 5, 5),
+        DecoderAttention.LuongConcat => new(cell, attention, 3, 5, 6, 7),
         _ => new(cell, attention, 3, 5, 6),
     };
 
@@ -103,6 +104,7 @@ public sealed class RecurrentDecoderTests
                     DecoderAttention.None => new RecurrentDecoderConfig(cell, attention, e, h),
                     DecoderAttention.Bahdanau => new RecurrentDecoderConfig(cell, attention, e, h, m, a),
                     DecoderAttention.LuongDot => new RecurrentDecoderConfig(cell, attention, e, h, h),
+                    DecoderAttention.LuongConcat => new RecurrentDecoderConfig(cell, attention, e, h, m, a),
                     _ => new RecurrentDecoderConfig(cell, attention, e, h, m),
                 };
                 int[] targets = i == 0 ? [] : new int[batch];
@@ -167,6 +169,7 @@ public sealed class RecurrentDecoderTests
             DecoderAttention.None => new RecurrentDecoderConfig(cell, attention, 11, 19),
             DecoderAttention.Bahdanau => new RecurrentDecoderConfig(cell, attention, 11, 19, 13, 17),
             DecoderAttention.LuongDot => new RecurrentDecoderConfig(cell, attention, 11, 19, 19),
+            DecoderAttention.LuongConcat => new RecurrentDecoderConfig(cell, attention, 11, 19, 13, 17),
             _ => new RecurrentDecoderConfig(cell, attention, 11, 19, 13),
         };
         int batch = 4, steps = 6, source = 7;
@@ -350,11 +353,12 @@ public sealed class RecurrentDecoderTests
     [InlineData(RecurrentDecoderCell.Gru, DecoderAttention.Bahdanau)]
     [InlineData(RecurrentDecoderCell.Lstm, DecoderAttention.LuongGeneral)]
     [InlineData(RecurrentDecoderCell.Rnn, DecoderAttention.LuongDot)]
+    [InlineData(RecurrentDecoderCell.Gru, DecoderAttention.LuongConcat)]
     public void Results_DoNotDependOnThreadCount(RecurrentDecoderCell cell, DecoderAttention attention)
     {
         var config = attention == DecoderAttention.LuongDot
             ? new RecurrentDecoderConfig(cell, attention, 24, 40, 40)
-            : new RecurrentDecoderConfig(cell, attention, 24, 40, 36, attention == DecoderAttention.Bahdanau ? 33 : 0);
+            : new RecurrentDecoderConfig(cell, attention, 24, 40, 36, attention is DecoderAttention.Bahdanau or DecoderAttention.LuongConcat ? 33 : 0);
         var p = new DecoderProblem<float>(config, 6, 9, 11, [9, 3, 0, 7, 1, 9], [11, 4, 2, 0, 11, 6], seed: 71);
         using var pool = new WorkerPool(2);
         var serial = p.TunedForward();
@@ -377,6 +381,7 @@ public sealed class RecurrentDecoderTests
     [InlineData(DecoderAttention.Bahdanau)]
     [InlineData(DecoderAttention.LuongDot)]
     [InlineData(DecoderAttention.LuongGeneral)]
+    [InlineData(DecoderAttention.LuongConcat)]
     public void SingleValidKey_ContextIsThatKey(DecoderAttention attention)
     {
         var config = SmallConfig(RecurrentDecoderCell.Gru, attention);
@@ -429,6 +434,7 @@ public sealed class RecurrentDecoderTests
         Assert.Equal("memorySize", Assert.Throws<ArgumentException>(() => new RecurrentDecoderConfig(RecurrentDecoderCell.Gru, DecoderAttention.None, 3, 5, 6)).ParamName);
         Assert.Equal("attentionSize", Assert.Throws<ArgumentOutOfRangeException>(() => new RecurrentDecoderConfig(RecurrentDecoderCell.Gru, DecoderAttention.Bahdanau, 3, 5, 6)).ParamName);
         Assert.Equal("attentionSize", Assert.Throws<ArgumentException>(() => new RecurrentDecoderConfig(RecurrentDecoderCell.Gru, DecoderAttention.LuongGeneral, 3, 5, 6, 4)).ParamName);
+        Assert.Equal("attentionSize", Assert.Throws<ArgumentOutOfRangeException>(() => new RecurrentDecoderConfig(RecurrentDecoderCell.Gru, DecoderAttention.LuongConcat, 3, 5, 6)).ParamName);
         Assert.Equal("hiddenSize", Assert.Throws<ArgumentOutOfRangeException>(() => new RecurrentDecoderConfig(RecurrentDecoderCell.Lstm, DecoderAttention.None, 3, 0)).ParamName);
         Assert.Throws<ArgumentOutOfRangeException>(() => RecurrentDecoder.SavedLength(1, 1, 1, default));
     }
@@ -453,6 +459,7 @@ public sealed class RecurrentDecoderAllocationTests
     [InlineData(RecurrentDecoderCell.Lstm, DecoderAttention.Bahdanau)]
     [InlineData(RecurrentDecoderCell.Lstm, DecoderAttention.LuongGeneral)]
     [InlineData(RecurrentDecoderCell.Gru, DecoderAttention.LuongDot)]
+    [InlineData(RecurrentDecoderCell.Lstm, DecoderAttention.LuongConcat)]
     [InlineData(RecurrentDecoderCell.Rnn, DecoderAttention.None)]
     public void ForwardBackwardAndStep_AllocateNothing(RecurrentDecoderCell cell, DecoderAttention attention)
     {
@@ -461,6 +468,7 @@ public sealed class RecurrentDecoderAllocationTests
             DecoderAttention.None => new RecurrentDecoderConfig(cell, attention, 16, 24),
             DecoderAttention.Bahdanau => new RecurrentDecoderConfig(cell, attention, 16, 24, 20, 18),
             DecoderAttention.LuongDot => new RecurrentDecoderConfig(cell, attention, 16, 24, 24),
+            DecoderAttention.LuongConcat => new RecurrentDecoderConfig(cell, attention, 16, 24, 20, 18),
             _ => new RecurrentDecoderConfig(cell, attention, 16, 24, 20),
         };
         int batch = 4, steps = 5, source = 6;
@@ -546,8 +554,8 @@ public sealed class DecoderProblem<T>
         TargetLengths = targetLengths;
         SourceLengths = sourceLengths;
         int e = config.InputSize, h = config.HiddenSize, m = config.MemorySize, a = config.AttentionSize, gates = config.GateCount * h;
-        bool bahdanau = config.Attention == DecoderAttention.Bahdanau;
-        bool luong = config.Attention is DecoderAttention.LuongDot or DecoderAttention.LuongGeneral;
+        bool bahdanau = config.HasAttentionSize;
+        bool luong = config.IsLuong;
         Input = Random(batch * steps * e, seed, 1.0);
         InitialState = Random(batch * h, seed + 1, 0.8);
         InitialCell = config.HasCellState ? Random(batch * h, seed + 2, 1.0) : [];

@@ -123,9 +123,15 @@ public static class RecurrentDecoderReference
                             dCombined.AsSpan(0, m).CopyTo(dContext);
                             dCombined.AsSpan(m, h).CopyTo(dState);
 
-                            // score_j = s · k_j with k_j = h_j (dot) or W_a h_j (general)
+                            // score_j = s · k_j with k_j = h_j (dot) or W_a h_j (general); vᵀ tanh(W s + U h_j) (concat)
                             var dScores = new T[s];
                             AdditiveAttentionReference.SingleQueryBackward<T>(dScores, dValues, dContext, values, run.Alpha[t], 1, s, m, [run.Valid]);
+                            if (shape.Attention == DecoderAttention.LuongConcat)
+                            {
+                                ConcatBackward(shape, dState, dProjected, g, p, run.Tanh[t], dScores, run.After[t], run.Valid);
+                                break;
+                            }
+
                             ReadOnlySpan<T> keys = shape.Attention == DecoderAttention.LuongDot ? values : run.Projected;
                             for (int j = 0; j < run.Valid; j++)
                             {
@@ -294,11 +300,18 @@ public static class RecurrentDecoderReference
                     {
                         ReadOnlySpan<T> keys = shape.Attention == DecoderAttention.LuongDot ? values : run.Projected;
                         var scores = new T[s];
-                        for (int j = 0; j < valid; j++)
+                        if (shape.Attention == DecoderAttention.LuongConcat)
                         {
-                            for (int i = 0; i < h; i++)
+                            run.Tanh[t] = ConcatScores(shape, scores, state, run.Projected, p, valid);
+                        }
+                        else
+                        {
+                            for (int j = 0; j < valid; j++)
                             {
-                                scores[j] += state[i] * keys[(j * h) + i];
+                                for (int i = 0; i < h; i++)
+                                {
+                                    scores[j] += state[i] * keys[(j * h) + i];
+                                }
                             }
                         }
 
@@ -325,6 +338,54 @@ public static class RecurrentDecoderReference
         }
 
         return run;
+    }
+
+    /// <summary>Luong concat: <c>scores[j] = vᵀ tanh(W s + U h_j)</c> for the valid keys; returns the tanh rows <c>[S, A]</c>.</summary>
+    private static T[] ConcatScores<T>(in Shape shape, T[] scores, T[] state, T[] projected, in RecurrentDecoderReferenceWeights<T> p, int valid)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int h = shape.H, a = shape.A;
+        var tanh = new T[shape.S * a];
+        for (int j = 0; j < valid; j++)
+        {
+            for (int i = 0; i < a; i++)
+            {
+                T z = projected[(j * a) + i];
+                for (int k = 0; k < h; k++)
+                {
+                    z += p.StateWeight[(i * h) + k] * state[k];
+                }
+
+                tanh[(j * a) + i] = T.Tanh(z);
+                scores[j] += p.ScoreVector[i] * tanh[(j * a) + i];
+            }
+        }
+
+        return tanh;
+    }
+
+    /// <summary>Luong concat's backward from the score gradients: into <c>ds</c>, <c>d(U h)</c>, <c>dW</c> and <c>dv</c>.</summary>
+    private static void ConcatBackward<T>(
+        in Shape shape, T[] dState, T[] dProjected, in RecurrentDecoderReferenceWeights<T> g, in RecurrentDecoderReferenceWeights<T> p,
+        T[] tanh, T[] dScores, T[] state, int valid)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int h = shape.H, a = shape.A;
+        for (int j = 0; j < valid; j++)
+        {
+            for (int i = 0; i < a; i++)
+            {
+                T activation = tanh[(j * a) + i];
+                g.ScoreVector[i] += dScores[j] * activation;
+                T dz = dScores[j] * p.ScoreVector[i] * (T.One - (activation * activation));
+                dProjected[(j * a) + i] += dz;
+                for (int k = 0; k < h; k++)
+                {
+                    g.StateWeight[(i * h) + k] += dz * state[k];
+                    dState[k] += dz * p.StateWeight[(i * h) + k];
+                }
+            }
+        }
     }
 
     /// <summary>One cell step as a one-position call of the recurrent reference; returns what its backward needs.</summary>
