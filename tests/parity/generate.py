@@ -860,6 +860,7 @@ def main():
     families.append(__import__("param_groups").param_groups_family)  # tests/parity/param_groups.py: optimizer parameter groups (issue 19)
     families.append(__import__("copy_head").copy_family)  # tests/parity/copy_head.py: the pointer-generator head (issue 22)
     families.append(__import__("recurrent_variants").recurrent_variants_family)  # tests/parity/recurrent_variants.py (issue 21)
+    families.append(__import__("multihead").multihead_family)  # tests/parity/multihead.py: several heads and losses (issue 19)
     wanted = set(sys.argv[1:])
     for family in families:
         if not wanted or family.__name__.replace("_family", "") in wanted:

@@ -93,6 +93,8 @@ internal sealed record LayerSpec(
 {
     /// <summary>Where <c>[Freeze]</c> is written on the member, or null without it.</summary>
     public LocationInfo? FreezeLocation { get; init; }
+    /// <summary>Every loss attribute on the member, in declaration order (<see cref="Loss"/> is the first).</summary>
+    public EquatableArray<LossSpec> Losses { get; init; } = EquatableArray<LossSpec>.Empty;
 
     public ArgumentSpec? Argument(string name)
     {
