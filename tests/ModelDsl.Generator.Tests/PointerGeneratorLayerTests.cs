@@ -180,6 +180,26 @@ public sealed class PointerGeneratorLayerTests
                 return (step, decode);
             }
 
+            /// <summary>The messages of the PyTorch export (module source and files), which refuses the head.</summary>
+            public static string[] ExportMessages()
+            {
+                string directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "copy-export-" + Guid.NewGuid().ToString("N"));
+                return [Message(() => _ = CopyTranslator.PyTorchSource), Message(() => CopyTranslator.WritePyTorch(directory)), System.IO.Directory.Exists(directory).ToString()];
+
+                static string Message(Action export)
+                {
+                    try
+                    {
+                        export();
+                        return "no exception";
+                    }
+                    catch (NotSupportedException error)
+                    {
+                        return error.Message;
+                    }
+                }
+            }
+
             private static double Difference(ModelDsl.Memory.AlignedBlock parameters, int i, float h, Func<float> loss)
             {
                 float saved = parameters.Span[i];
@@ -249,6 +269,19 @@ public sealed class PointerGeneratorLayerTests
         (long step, long decode) = ((long, long))Call("Allocated", (Func<Action, long>)(action => Allocations.Measure(action)))!;
         Assert.Equal(0, step);
         Assert.Equal(0, decode);
+    }
+
+    [Fact]
+    public void PyTorch_export_refuses_the_head_by_name_and_writes_nothing()
+    {
+        // The ONNX refusal is tested where ToOnnx is emitted (a compilation referencing ModelDsl.Onnx): Onnx.Tests' ExportTests.
+        string[] messages = (string[])Call("ExportMessages")!;
+        const string Expected = "CopyTranslator cannot be exported to PyTorch yet: layer Logits: the pointer-generator head (Logits) has no nn.Module export;"
+            + " tests/parity/copy_head.py holds a PyTorch reference of its math.";
+        Assert.Equal(3, messages.Length);
+        Assert.Equal(Expected, messages[0]);
+        Assert.Equal(Expected, messages[1]);
+        Assert.Equal("False", messages[2]);
     }
 
     [Theory]

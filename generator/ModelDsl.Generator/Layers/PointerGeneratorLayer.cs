@@ -172,7 +172,7 @@ internal sealed class PointerGeneratorLayer : LayerDescriptor
         "the pointer-generator head (" + layer.Name + ") scatters attention weights onto token ids; no ONNX nodes are written for it";
 
     public override string? PyTorchUnsupported(LayerPlan layer) =>
-        "the pointer-generator head (" + layer.Name + ") has no nn.Module export; tests/parity/copy.py holds a PyTorch reference of its math";
+        "the pointer-generator head (" + layer.Name + ") has no nn.Module export; tests/parity/copy_head.py holds a PyTorch reference of its math";
 
     public override Flow? EmitTraining(TrainingEmitter e, LayerPlan layer, string title)
     {
