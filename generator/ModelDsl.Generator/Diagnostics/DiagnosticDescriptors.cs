@@ -128,6 +128,10 @@ internal static class DiagnosticDescriptors
         "MDSL1020", Shapes, "Convolution or pooling output would be empty",
         "{0}: the output {1} would be {2} = {3}; the window must fit the padded input");
 
+    public static readonly DiagnosticDescriptor CellStateMismatch = Error(
+        "MDSL1021", Shapes, "The encoder's cell state cannot start the decoder",
+        "{0}: CellFromEncoder needs {1}, but {2}");
+
     public static readonly DiagnosticDescriptor UnsupportedFeature = Error(
         "MDSL2001", Unsupported, "Unsupported combination",
         "{0}: {1} is not supported");
