@@ -156,6 +156,20 @@ public sealed class GeneratedParityTests(ITestOutputHelper output)
     }
 
     [PyTorchFact]
+    public void LstmCellHandedTranslator_CellFromEncoder_MatchPyTorch()
+    {
+        var model = new LstmCellHandedTranslator(seed: 31);
+        var batch = new LstmCellHandedTranslator.Batch();
+        ExampleParityTests.FillSeq2Seq(batch.SetSource, batch.SetTarget, batch.SetLabels, [LstmCellHandedTranslator.SourceLength, 2, 1], [3, LstmCellHandedTranslator.TargetLength, 1], LstmCellHandedTranslator.Vocab);
+        batch.Count = 3;
+        using var run = new ParityRun(LstmCellHandedTranslator.WritePyTorch, LstmCellHandedTranslator.ParameterTable, LstmCellHandedTranslator.StateTable, model.Parameters.Span.ToArray(), model.State.Span.ToArray());
+        LstmCellHandedTranslator.WriteBatches(run.Batches, batch);
+        using var trainer = model.CreateTrainer(new Sgd(0.1f));
+        float loss = trainer.ComputeGradients(batch);
+        output.WriteLine(run.Check(loss, trainer.Logits, trainer.Gradients.Span, model.State.Span));
+    }
+
+    [PyTorchFact]
     public void RnnDotTranslator_BidirectionalRnnLuongDot_MatchPyTorch()
     {
         var model = new RnnDotTranslator(seed: 27);

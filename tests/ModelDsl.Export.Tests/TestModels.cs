@@ -118,6 +118,24 @@ public partial class LstmConcatTranslator
     [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
 }
 
+/// <summary>
+/// A bidirectional LSTM encoder (3 + 3) whose joined final state and final cell start an LSTM decoder (6) with Luong dot attention
+/// (CellFromEncoder: the export's recurrent_encoder returns c_n's last layer too).
+/// </summary>
+[Model(MaxBatch = 4)]
+public partial class LstmCellHandedTranslator
+{
+    public const int Vocab = 11, E = 4, SourceLength = 7, TargetLength = 5;
+    [Input(SourceLength)] public partial TokenInput Source { get; }
+    [Input(TargetLength)] public partial TokenInput Target { get; }
+    [Embedding(Vocab, E, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+    [RecurrentEncoder(3, Cell = RecurrentCell.Lstm, Bidirectional = true)] public partial RecurrentStack Encoder { get; }
+    [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+    [RecurrentDecoder(6, Cell = RecurrentCell.Lstm, Attention = RecurrentAttention.LuongDot, Memory = nameof(Encoder), CellFromEncoder = true)]
+    public partial RecurrentDecoderLayer Decoder { get; }
+    [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+}
+
 /// <summary>A bidirectional plain-RNN encoder (3 + 3) and an RNN decoder (6) with Luong dot attention.</summary>
 [Model(MaxBatch = 4)]
 public partial class RnnDotTranslator

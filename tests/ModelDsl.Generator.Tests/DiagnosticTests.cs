@@ -350,6 +350,51 @@ public sealed class DiagnosticTests
             "Head: Weight (0) must be a finite number > 0"
         },
         {
+            "MDSL1021",
+            Model(members:
+            [
+                "public const int SourceLength = 12, TargetLength = 10;",
+                "[Input(SourceLength)] public partial TokenInput Source { get; }",
+                "[Input(TargetLength)] public partial TokenInput Target { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }",
+                "[RecurrentEncoder(16, Cell = RecurrentCell.Lstm, Bidirectional = true)] public partial RecurrentStack Encoder { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }",
+                "[RecurrentDecoder(24, Cell = RecurrentCell.Lstm, Memory = nameof(Encoder), [|CellFromEncoder = true|])] public partial RecurrentDecoderLayer Decoder { get; }",
+                "[Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }",
+            ]),
+            "Decoder: CellFromEncoder needs an LSTM encoder and an LSTM decoder with the encoder's final width equal to Hidden, but the final cell of 'Encoder' is 32 wide (Hidden × directions) and this decoder's Hidden is 24 (the cell has no bridge)"
+        },
+        {
+            "MDSL1021",
+            Model(members:
+            [
+                "public const int SourceLength = 12, TargetLength = 10;",
+                "[Input(SourceLength)] public partial TokenInput Source { get; }",
+                "[Input(TargetLength)] public partial TokenInput Target { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }",
+                "[RecurrentEncoder(32)] public partial RecurrentStack Encoder { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }",
+                "[RecurrentDecoder(32, Cell = RecurrentCell.Lstm, Memory = nameof(Encoder), [|CellFromEncoder = true|])] public partial RecurrentDecoderLayer Decoder { get; }",
+                "[Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }",
+            ]),
+            "Decoder: CellFromEncoder needs an LSTM encoder and an LSTM decoder with the encoder's final width equal to Hidden, but 'Encoder' is a GRU encoder (it has no cell state)"
+        },
+        {
+            "MDSL1021",
+            Model(members:
+            [
+                "public const int SourceLength = 12, TargetLength = 10;",
+                "[Input(SourceLength)] public partial TokenInput Source { get; }",
+                "[Input(TargetLength)] public partial TokenInput Target { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }",
+                "[RecurrentEncoder(32, Cell = RecurrentCell.Lstm)] public partial RecurrentStack Encoder { get; }",
+                "[Embedding(Vocab, 32, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }",
+                "[RecurrentDecoder(32, Memory = nameof(Encoder), [|CellFromEncoder = true|])] public partial RecurrentDecoderLayer Decoder { get; }",
+                "[Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }",
+            ]),
+            "Decoder: CellFromEncoder needs an LSTM encoder and an LSTM decoder with the encoder's final width equal to Hidden, but this decoder's Cell is GRU"
+        },
+        {
             "MDSL1020",
             Model(members: ["[Input(Channels = 1, Height = 8, Width = 8)] public partial ImageInput Image { get; }", "[Conv2d(4, [|9|])] public partial Conv2dLayer Conv { get; }", "[Flatten] public partial FlattenLayer Flat { get; }", Head]),
             "Conv: the output height would be (8 + 2·Padding (0) - (Kernel (9) - 1) - 1) / Stride (1) + 1 = less than 1; the window must fit the padded input"

@@ -268,6 +268,34 @@ public sealed class TrainerTests
             [RecurrentDecoder(7, Cell = RecurrentCell.Lstm, Memory = nameof(Encoder), Attention = RecurrentAttention.LuongConcat, AttentionSize = 6)] public partial RecurrentDecoderLayer Decoder { get; }
             [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
         }
+
+        [Model(MaxBatch = 4)]
+        public partial class LstmCellHanded
+        {
+            public const int Vocab = 11, E = 6, SourceLength = 7, TargetLength = 5;
+
+            [Input(SourceLength)] public partial TokenInput Source { get; }
+            [Input(TargetLength)] public partial TokenInput Target { get; }
+            [Embedding(Vocab, E, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+            [RecurrentEncoder(7, Cell = RecurrentCell.Lstm, Layers = 2)] public partial RecurrentStack Encoder { get; }
+            [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+            [RecurrentDecoder(7, Cell = RecurrentCell.Lstm, Memory = nameof(Encoder), Attention = RecurrentAttention.LuongGeneral, CellFromEncoder = true)] public partial RecurrentDecoderLayer Decoder { get; }
+            [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+        }
+
+        [Model(MaxBatch = 4)]
+        public partial class LstmBiCellHanded
+        {
+            public const int Vocab = 11, E = 6, SourceLength = 7, TargetLength = 5;
+
+            [Input(SourceLength)] public partial TokenInput Source { get; }
+            [Input(TargetLength)] public partial TokenInput Target { get; }
+            [Embedding(Vocab, E, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+            [RecurrentEncoder(4, Cell = RecurrentCell.Lstm, Bidirectional = true)] public partial RecurrentStack Encoder { get; }
+            [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+            [RecurrentDecoder(8, Cell = RecurrentCell.Lstm, Memory = nameof(Encoder), AttentionSize = 5, CellFromEncoder = true)] public partial RecurrentDecoderLayer Decoder { get; }
+            [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+        }
         """;
 
     /// <summary>
@@ -539,7 +567,21 @@ public sealed class TrainerTests
             private static void FillPairs(GruLuongDot.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
             private static void FillPairs(SharedTables.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
             private static void FillPairs(LstmConcat.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
+            private static void FillPairs(LstmCellHanded.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
+            private static void FillPairs(LstmBiCellHanded.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
             private static void FillPairs(GruPlain.Batch b) { FillPairs((r, x) => b.SetSource(r, x), (r, x) => b.SetTarget(r, x), (r, x) => b.SetLabels(r, x)); b.Count = 3; }
+
+            // Every parameter uniform in [-1, 1] (biases too): with the default init the LSTM encoders' gradients are mostly below
+            // the 1e-3 that the check counts as non-zero, and the handed cell's gradient into the encoder would go unchecked.
+            private static void Spread(ModelDsl.Memory.AlignedBlock parameters, int seed)
+            {
+                var random = new Random(seed);
+                Span<float> span = parameters.Span;
+                for (int i = 0; i < span.Length; i++)
+                {
+                    span[i] = (float)((2 * random.NextDouble()) - 1);
+                }
+            }
 
             public static List<(string Name, float Analytic, float Numeric)> CheckRecurrent(int which)
             {
@@ -550,6 +592,8 @@ public sealed class TrainerTests
                     case 4: { var m = new SharedTables(seed: 6); var b = new SharedTables.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); if (SharedTables.ParameterTable.Count(e => e.Name.EndsWith("embedding.weight", StringComparison.Ordinal)) != 1) throw new InvalidOperationException("the shared table is listed twice"); return Check(SharedTables.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
                     case 2: { var m = new GruLuongDot(seed: 4); var b = new GruLuongDot.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); return Check(GruLuongDot.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
                     case 5: { var m = new LstmConcat(seed: 8); var b = new LstmConcat.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f), threads: 2); return Check(LstmConcat.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
+                    case 6: { var m = new LstmCellHanded(seed: 9); var b = new LstmCellHanded.Batch(); FillPairs(b); Spread(m.Parameters, 9); using var t = m.CreateTrainer(new Sgd(0.1f)); return Check(LstmCellHanded.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
+                    case 7: { var m = new LstmBiCellHanded(seed: 10); var b = new LstmBiCellHanded.Batch(); FillPairs(b); Spread(m.Parameters, 10); using var t = m.CreateTrainer(new Sgd(0.1f), threads: 2); return Check(LstmBiCellHanded.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
                     default: { var m = new GruPlain(seed: 5); var b = new GruPlain.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); return Check(GruPlain.ParameterTable, m.Parameters, () => t.ComputeGradients(b), () => t.Evaluate(b), () => t.Gradients.Span.ToArray()); }
                 }
             }
@@ -563,6 +607,8 @@ public sealed class TrainerTests
                     case 4: { var m = new SharedTables(seed: 6); var b = new SharedTables.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
                     case 2: { var m = new GruLuongDot(seed: 4); var b = new GruLuongDot.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
                     case 5: { var m = new LstmConcat(seed: 8); var b = new LstmConcat.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f), threads: 2); t.Evaluate(b); using var d = m.CreateDecoder(3, threads: 2); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
+                    case 6: { var m = new LstmCellHanded(seed: 9); var b = new LstmCellHanded.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
+                    case 7: { var m = new LstmBiCellHanded(seed: 10); var b = new LstmBiCellHanded.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f), threads: 2); t.Evaluate(b); using var d = m.CreateDecoder(3, threads: 2); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
                     default: { var m = new GruPlain(seed: 5); var b = new GruPlain.Batch(); FillPairs(b); using var t = m.CreateTrainer(new Sgd(0.1f)); t.Evaluate(b); using var d = m.CreateDecoder(3); d.Begin(b); return Compare(t.Logits.ToArray(), b.Target, b.TargetLengths, 3, 5, 11, (x, s, o) => d.Step(x, s, o)); }
                 }
             }
@@ -632,7 +678,25 @@ public sealed class TrainerTests
                         concatDecoder.Reorder(sources, t + 1);
                     }
                 });
-                return [step, decode, concatStep, concatDecode];
+
+                // The same for the bidirectional LSTM encoder whose joined final cell starts the decoder's cell (CellFromEncoder).
+                var handed = new LstmBiCellHanded(seed: 10);
+                var handedBatch = new LstmBiCellHanded.Batch();
+                FillPairs(handedBatch);
+                using var handedTrainer = handed.CreateTrainer(new Adam(1e-3f), threads: 2);
+                long handedStep = measure(() => handedTrainer.Step(handedBatch));
+                handedBatch.Count = 2;
+                using var handedDecoder = handed.CreateDecoder(maxRows: 4, threads: 2);
+                handedDecoder.Begin(handedBatch, width: 2);
+                long handedDecode = measure(() =>
+                {
+                    for (int t = 0; t < 5; t++)
+                    {
+                        handedDecoder.Step(tokens, t, output);
+                        handedDecoder.Reorder(sources, t + 1);
+                    }
+                });
+                return [step, decode, concatStep, concatDecode, handedStep, handedDecode];
             }
 
             /// <summary>Trains the encoder-decoder to reverse random sequences; returns the held-out token accuracy under teacher forcing.</summary>
@@ -1008,6 +1072,8 @@ public sealed class TrainerTests
     [InlineData(3)] // RNN encoder, bridge 6 -> 8, plain GRU decoder without attention
     [InlineData(4)] // Transformer with one embedding table shared by source, target and the tied output head
     [InlineData(5)] // bidirectional GRU encoder, tanh bridge 10 -> 7, LSTM + Luong concat (attention size 6), two threads
+    [InlineData(6)] // 2-layer LSTM encoder (7) handing its last layer's final cell to an LSTM + Luong general decoder (CellFromEncoder)
+    [InlineData(7)] // bidirectional LSTM encoder (4 + 4) handing its joined final cell to an LSTM + Bahdanau decoder (8), two threads
     public void Recurrent_encoder_decoder_backward_matches_finite_differences(int which)
     {
         var results = (List<(string Name, float Analytic, float Numeric)>)Call("CheckRecurrent", which)!;
@@ -1028,6 +1094,8 @@ public sealed class TrainerTests
     [InlineData(3)]
     [InlineData(4)]
     [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
     public void Recurrent_step_decoder_equals_the_teacher_forced_forward(int which)
     {
         double worst = (double)Call("RecurrentDecoderMatchesTeacherForcing", which)!;
@@ -1153,6 +1221,8 @@ public sealed class TrainerAllocationTests
         Assert.Equal(0L, recurrent[1]); // its StepDecoder.Step + Reorder
         Assert.Equal(0L, recurrent[2]); // LSTM + Luong concat Step
         Assert.Equal(0L, recurrent[3]); // its StepDecoder.Step + Reorder
+        Assert.Equal(0L, recurrent[4]); // bidirectional LSTM encoder handing its cell (CellFromEncoder) Step
+        Assert.Equal(0L, recurrent[5]); // its StepDecoder.Step + Reorder
     }
 
     // The harness is compiled at test time; it calls back into the shared counter.

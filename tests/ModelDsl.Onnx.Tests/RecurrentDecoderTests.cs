@@ -33,6 +33,18 @@ public sealed class RecurrentDecoderTests
         }
     }
 
+    /// <summary>CellFromEncoder has no ONNX nodes (the exported decoder would start from a zero cell): every ONNX method refuses it by name.</summary>
+    [Fact]
+    public void CellFromEncoderIsRefusedByName()
+    {
+        var model = new LstmCellFromEncoderModel(seed: 1);
+        foreach (Action export in new Action[] { () => model.ToOnnx(), () => model.ToOnnxEncoder(), () => model.ToOnnxStep() })
+        {
+            var error = Assert.Throws<NotSupportedException>(export);
+            Assert.Contains("Decoder ([RecurrentDecoder]): CellFromEncoder = true has no ONNX nodes yet", error.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void GruPlain()
     {

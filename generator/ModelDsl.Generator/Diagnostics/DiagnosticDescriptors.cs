@@ -141,6 +141,7 @@ internal static class DiagnosticDescriptors
         "MDSL1030", "[Freeze] on a member without parameters",
         "{0}: [Freeze] has nothing to freeze: a [{1}] member owns no parameters (a tied weight belongs to the member that owns it)",
         Shapes, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL1030"));
+
     public static readonly DiagnosticDescriptor CopyMemoryMismatch = Error(
         "MDSL1025", Shapes, "Pointer-generator memory does not fit",
         "{0}: [PointerGenerator] copies from Memory {1}: {2}");
@@ -152,6 +153,10 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor CopyVocabularyMismatch = Error(
         "MDSL1027", Shapes, "Copied source tokens are outside the output vocabulary",
         "{0}: [PointerGenerator] copies the tokens of '{1}', whose vocabulary {2} exceeds the output vocabulary Vocab ({3}); source and output must share one vocabulary");
+
+    public static readonly DiagnosticDescriptor CellStateMismatch = Error(
+        "MDSL1021", Shapes, "The encoder's cell state cannot start the decoder",
+        "{0}: CellFromEncoder needs {1}, but {2}");
 
     public static readonly DiagnosticDescriptor UnsupportedFeature = Error(
         "MDSL2001", Unsupported, "Unsupported combination",

@@ -203,6 +203,9 @@ internal sealed partial class TrainingEmitter
     /// <summary>Appends a layer's backward block (the trainer writes the blocks in reverse order).</summary>
     internal void AddBackward(List<string> block) => _backward.Add(block);
 
+    /// <summary>The planned layers, in declaration order.</summary>
+    internal IReadOnlyList<LayerPlan> Layers => _plan.Layers;
+
     /// <summary>What the layer named <paramref name="layer"/> hands on.</summary>
     internal Flow FlowOf(string layer) => _outputs[layer];
 
@@ -254,11 +257,14 @@ internal sealed partial class TrainingEmitter
 
     /// <summary>
     /// What a layer hands to the layers that read it: its output buffer, the sequence it runs along (null after pooling) and its
-    /// width; an encoder also hands its final state <c>[B, FinalWidth]</c> (a [RecurrentEncoder] starts its decoder with it).
+    /// width; an encoder also hands its final state <c>[B, FinalWidth]</c> (a [RecurrentEncoder] starts its decoder with it)
+    /// and, for an LSTM encoder whose decoder asks for it (CellFromEncoder), its final cell <c>[B, FinalWidth]</c>.
     /// </summary>
     internal sealed record Flow(Buffer Buffer, Sequence? Sequence, long Width)
     {
         public Buffer? Final { get; init; }
+
+        public Buffer? FinalCell { get; init; }
 
         public long FinalWidth { get; init; }
     }

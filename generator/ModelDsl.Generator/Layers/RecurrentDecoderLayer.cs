@@ -144,6 +144,11 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
 
         // The encoder's final state [B, F] starts the decoder: directly when F = Hidden, else through tanh(W_b f + b_b).
         long final = RecurrentEncoderLayer.FinalWidth(encoder);
+        if (c.Bool("CellFromEncoder", false) && !CheckCellFromEncoder(c, encoder, cell, hidden, final))
+        {
+            return;
+        }
+
         if (final != hidden)
         {
             parameters.Add(LayerContext.Param(path + ".bridge.weight", Init.XavierUniform, hidden, final));
@@ -161,8 +166,27 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
         long s = memory.Dims[1].Size;
         long flops = Sizes.Multiply(2, t, gates * hidden, cellInput + hidden);
         flops = Sizes.Add(flops, Sizes.Multiply(4, t, s, System.Math.Max(m, a)));
-        string details = RecurrentCells.Name(cell) + ", attention " + AttentionNames[attention] + ", memory " + memoryName + (final != hidden ? ", bridge " + final.ToString(CultureInfo.InvariantCulture) + " -> " + hidden.ToString(CultureInfo.InvariantCulture) : string.Empty);
+        string details = RecurrentCells.Name(cell) + ", attention " + AttentionNames[attention] + ", memory " + memoryName + (final != hidden ? ", bridge " + final.ToString(CultureInfo.InvariantCulture) + " -> " + hidden.ToString(CultureInfo.InvariantCulture) : string.Empty)
+            + (c.Bool("CellFromEncoder", false) ? ", cell from " + memoryName : string.Empty);
         c.Complete(output, [LayerContext.Group(layer.Name, input, output, [.. parameters])], [("output", output)], flops, details);
+    }
+
+    /// <summary>MDSL1021 at CellFromEncoder unless the encoder and decoder are both LSTM and the encoder's final width is Hidden.</summary>
+    private static bool CheckCellFromEncoder(LayerContext c, LayerSpec encoder, long cell, long hidden, long final)
+    {
+        long encoderCell = encoder.Int("Cell", RecurrentCells.Gru);
+        string? problem = cell != RecurrentCells.Lstm ? "this decoder's Cell is " + RecurrentCells.Name(cell)
+            : encoderCell != RecurrentCells.Lstm ? "'" + encoder.Name + "' is a " + RecurrentCells.Name(encoderCell) + " encoder (it has no cell state)"
+            : final != hidden ? "the final cell of '" + encoder.Name + "' is " + final.ToString(CultureInfo.InvariantCulture) + " wide (Hidden × directions) and this decoder's Hidden is "
+                + hidden.ToString(CultureInfo.InvariantCulture) + " (the cell has no bridge)"
+            : null;
+        if (problem is null)
+        {
+            return true;
+        }
+
+        c.Report(DiagnosticDescriptors.CellStateMismatch, c.At("CellFromEncoder"), c.Layer.Name, "an LSTM encoder and an LSTM decoder with the encoder's final width equal to Hidden", problem);
+        return false;
     }
 
     public override LayerOptions Options(LayerSpec layer, Shape input, LayerOptions wiring)
@@ -175,13 +199,16 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
             Cell: (int)layer.Int("Cell", RecurrentCells.Gru),
             Hidden: hidden,
             Attention: (int)attention,
-            AttentionSize: HasAttentionSize(attention) ? (layer.Int("AttentionSize", 0) is > 0 and var size ? size : hidden) : 0);
+            AttentionSize: HasAttentionSize(attention) ? (layer.Int("AttentionSize", 0) is > 0 and var size ? size : hidden) : 0,
+            CellFromEncoder: layer.Bool("CellFromEncoder", false));
     }
 
     public override string? OnnxUnsupported(LayerPlan layer) =>
         layer.OptionsOf<RecurrentDecoderOptions>().Attention == LuongConcat
             ? "Attention = RecurrentAttention.LuongConcat has no ONNX nodes yet (None, Bahdanau, LuongDot and LuongGeneral export)"
-            : null;
+            : layer.OptionsOf<RecurrentDecoderOptions>().CellFromEncoder
+                ? "CellFromEncoder = true has no ONNX nodes yet (the exported decoder starts its LSTM cell from zeros)"
+                : null;
 
     /// <summary>The teacher-forced forward, unrolled over the declared target length (see <see cref="RecurrentDecoderOnnx"/>).</summary>
     public override OnnxFlow EmitOnnx(OnnxContext c, LayerPlan layer, string title) => RecurrentDecoderOnnx.Forward(c, layer, title);
@@ -241,9 +268,11 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
         string memoryD = attention == 0 ? "default" : memory.Buffer.D;
         string lengths = sequence.Lengths + ", " + source.Lengths;
         e.ForwardLines.Add(title + ": " + cell.ToUpperInvariant() + " decoder, attention " + attentionNames[attention] + " over " + options.Memory);
-        e.ForwardLines.Add(K + "RecurrentDecoder.Forward(" + output.A + ", " + saved + ", " + scratch + ", " + input.A + ", " + initial.A + ", default, " + memoryA + ", " + parameters + ", " + lengths + ", " + sizes + ", " + Pool + ");");
+        string cellA = options.CellFromEncoder ? memory.FinalCell!.A : "default";
+        string cellD = options.CellFromEncoder ? memory.FinalCell!.D : "default";
+        e.ForwardLines.Add(K + "RecurrentDecoder.Forward(" + output.A + ", " + saved + ", " + scratch + ", " + input.A + ", " + initial.A + ", " + cellA + ", " + memoryA + ", " + parameters + ", " + lengths + ", " + sizes + ", " + Pool + ");");
         backward.Add(title);
-        backward.Add(K + "RecurrentDecoder.Backward(" + input.D + ", " + initial.D + ", default, " + memoryD + ", " + gradients + ", " + scratch + ", " + output.D + ", " + input.A + ", " + memoryA + ", " + parameters + ", " + saved + ", " + lengths + ", " + sizes + ", " + Pool + ");");
+        backward.Add(K + "RecurrentDecoder.Backward(" + input.D + ", " + initial.D + ", " + cellD + ", " + memoryD + ", " + gradients + ", " + scratch + ", " + output.D + ", " + input.A + ", " + memoryA + ", " + parameters + ", " + saved + ", " + lengths + ", " + sizes + ", " + Pool + ");");
         backward.AddRange(bridgeBackward);
         return output;
     }
@@ -351,7 +380,16 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
             c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(__rnnInitial" + id + ", __rnnState" + id + ", B, width, " + h + ");");
         }
 
-        c.Writer.Line("global::System.Array.Clear(__rnnCell" + id + ");");
+        if (layer.OptionsOf<RecurrentDecoderOptions>().CellFromEncoder)
+        {
+            // The planner checked the encoder's final cell is Hidden wide: it starts each hypothesis's cell.
+            c.Writer.Line("a.Slice(" + Literals.Int(encoderFlow.FinalCell!.Offset) + ", B * " + h + ").CopyTo(" + AsSpan + "__rnnInitial" + id + ", 0, B * " + h + "));");
+            c.Writer.Line("global::ModelDsl.Decoding.HypothesisRows.Repeat(__rnnInitial" + id + ", __rnnCell" + id + ", B, width, " + h + ");");
+        }
+        else
+        {
+            c.Writer.Line("global::System.Array.Clear(__rnnCell" + id + ");");
+        }
         c.Writer.Close();
     }
 
@@ -427,7 +465,7 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
         LayerPlan memory = c.Layer(layer.Options.Memory!);
         c.Forward.Add(PyTorchContext.Out(layer) + " = recurrent_decoder(" + self + ", \"" + modes[layer.OptionsOf<RecurrentDecoderOptions>().Attention] + "\", " + c.In(layer) + ", "
             + PyTorchContext.Lengths(PyTorchContext.SequenceOf(layer)) + ", " + PyTorchContext.Out(memory) + ", " + PyTorchContext.Lengths(PyTorchContext.SequenceOf(memory)) + ", "
-            + PyTorchContext.Final(memory) + ")");
+            + PyTorchContext.Final(memory) + (layer.OptionsOf<RecurrentDecoderOptions>().CellFromEncoder ? ", " + RecurrentEncoderLayer.FinalCell(memory) : string.Empty) + ")");
     }
 }
 
@@ -435,4 +473,5 @@ internal sealed class RecurrentDecoderLayer : LayerDescriptor
 /// <param name="Cell">The <c>RecurrentCell</c> value (Rnn 0, Gru 1, Lstm 2).</param>
 /// <param name="Attention">The <c>RecurrentAttention</c> value (None 0, Bahdanau 1, LuongDot 2, LuongGeneral 3, LuongConcat 4).</param>
 /// <param name="AttentionSize">The scoring width of Bahdanau and Luong concat (default the hidden size; 0 for other attentions).</param>
-internal sealed record RecurrentDecoderOptions(string? Source, string? Memory, int Cell, long Hidden, int Attention, long AttentionSize) : LayerOptions(Source, Memory);
+/// <param name="CellFromEncoder">The LSTM cell starts from the encoder's final cell (the planner checked both are LSTM of one width).</param>
+internal sealed record RecurrentDecoderOptions(string? Source, string? Memory, int Cell, long Hidden, int Attention, long AttentionSize, bool CellFromEncoder) : LayerOptions(Source, Memory);

@@ -132,17 +132,34 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
     {
         Flow from = e.SourceOf(layer);
         var backward = new List<string>();
-        Buffer output = RecurrentEncoder(e, layer, title, from.Buffer, from.Sequence!, from.Width, backward, out Buffer final);
+        Buffer output = RecurrentEncoder(e, layer, title, from.Buffer, from.Sequence!, from.Width, backward, CellWanted(e.Layers, layer.Name), out Buffer final, out Buffer? finalCell);
         e.AddBackward(backward);
         RecurrentEncoderOptions options = layer.OptionsOf<RecurrentEncoderOptions>();
         long width = options.Hidden * (options.Bidirectional ? 2 : 1);
-        return new Flow(output, from.Sequence, width) { Final = final, FinalWidth = width };
+        return new Flow(output, from.Sequence, width) { Final = final, FinalCell = finalCell, FinalWidth = width };
+    }
+
+    /// <summary>Whether a [RecurrentDecoder] reading the encoder <paramref name="encoder"/> starts its cell from the encoder's final cell.</summary>
+    internal static bool CellWanted(IEnumerable<LayerPlan> layers, string encoder)
+    {
+        foreach (LayerPlan other in layers)
+        {
+            if (other.Options is RecurrentDecoderOptions { CellFromEncoder: true } decoder && decoder.Memory == encoder)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static string CellKernel(int cell) => K + (cell == 0 ? "Rnn" : cell == 2 ? "Lstm" : "Gru");
 
-    /// <summary>Stacked, optionally bidirectional RNN/GRU/LSTM layers; returns the last layer's final state (forward then backward) in <paramref name="lastFinal"/>.</summary>
-    private static Buffer RecurrentEncoder(TrainingEmitter e, LayerPlan layer, string title, Buffer input, Sequence sequence, long inputWidth, List<string> backward, out Buffer lastFinal)
+    /// <summary>
+    /// Stacked, optionally bidirectional RNN/GRU/LSTM layers; returns the last layer's final state (forward then backward) in
+    /// <paramref name="lastFinal"/> and, when <paramref name="cellWanted"/> (LSTM), its final cell the same way in <paramref name="lastFinalCell"/>.
+    /// </summary>
+    private static Buffer RecurrentEncoder(TrainingEmitter e, LayerPlan layer, string title, Buffer input, Sequence sequence, long inputWidth, List<string> backward, bool cellWanted, out Buffer lastFinal, out Buffer? lastFinalCell)
     {
         RecurrentEncoderOptions options = layer.OptionsOf<RecurrentEncoderOptions>();
         string kernel = CellKernel(options.Cell);
@@ -159,11 +176,13 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
         Buffer x = input;
         long width = inputWidth;
         Buffer? final = null;
+        Buffer? finalCellOut = null;
         var blocks = new List<List<string>>();
         for (long k = 0; k < options.Layers; k++)
         {
             var outputs = new Buffer[directions];
             var finals = new Buffer[directions];
+            var finalCells = new Buffer?[directions];
             for (long direction = 0; direction < directions; direction++)
             {
                 string suffix = "_l" + Literals.Int(k) + (direction == 1 ? "_reverse" : string.Empty);
@@ -189,6 +208,7 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
                 ]);
                 outputs[direction] = output;
                 finals[direction] = finalState;
+                finalCells[direction] = finalCell;
             }
 
             if (directions == 2)
@@ -206,11 +226,25 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
                 ]);
                 x = joined;
                 final = joinedFinal;
+                if (lstm && cellWanted && k == options.Layers - 1)
+                {
+                    // The decoder starts its cell from [forward final cell; backward final cell], as its state from the final states.
+                    Buffer joinedCell = e.Alloc(layer.Path + "_l" + Literals.Int(k) + ".final_cell", null, 2 * hidden);
+                    e.ForwardLines.Add("// " + layer.Name + " layer " + Literals.Int(k) + ": [forward; backward] final cells (the decoder's initial cell)");
+                    e.ForwardLines.Add(K + "Concat.Forward(" + joinedCell.A + ", " + finalCells[0]!.A + ", " + finalCells[1]!.A + ", B, " + H + ", " + H + ");");
+                    blocks.Add(
+                    [
+                        "// " + layer.Name + " layer " + Literals.Int(k) + ": split the final cells' concatenation",
+                        K + "Concat.Backward(" + finalCells[0]!.D + ", " + finalCells[1]!.D + ", " + joinedCell.D + ", B, " + H + ", " + H + ");",
+                    ]);
+                    finalCellOut = joinedCell;
+                }
             }
             else
             {
                 x = outputs[0];
                 final = finals[0];
+                finalCellOut = lstm && cellWanted ? finalCells[0] : null;
             }
 
             width = hidden * directions;
@@ -222,6 +256,7 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
         }
 
         lastFinal = final!;
+        lastFinalCell = finalCellOut;
         return x;
     }
 
@@ -235,9 +270,13 @@ internal sealed class RecurrentEncoderLayer : LayerDescriptor
         RecurrentEncoderOptions o = layer.OptionsOf<RecurrentEncoderOptions>();
         c.Init.Add(PyTorchContext.Self(layer) + " = nn." + (o.Cell == RecurrentCells.Gru ? "GRU" : RecurrentCells.Name(o.Cell)) + "(" + PyTorchContext.Int(layer.Input.Last.Size) + ", "
             + PyTorchContext.Int(o.Hidden) + ", num_layers=" + PyTorchContext.Int(o.Layers) + ", bidirectional=" + PyTorchContext.Bool(o.Bidirectional) + ", batch_first=True)");
-        c.Forward.Add(PyTorchContext.Out(layer) + ", " + PyTorchContext.Final(layer) + " = recurrent_encoder(" + PyTorchContext.Self(layer) + ", " + c.In(layer) + ", "
-            + PyTorchContext.Lengths(PyTorchContext.SequenceOf(layer)) + ")");
+        bool cell = CellWanted(c.Plan.Layers, layer.Name);
+        c.Forward.Add(PyTorchContext.Out(layer) + ", " + PyTorchContext.Final(layer) + (cell ? ", " + FinalCell(layer) : string.Empty) + " = recurrent_encoder(" + PyTorchContext.Self(layer) + ", " + c.In(layer) + ", "
+            + PyTorchContext.Lengths(PyTorchContext.SequenceOf(layer)) + (cell ? ", cell=True" : string.Empty) + ")");
     }
+
+    /// <summary>The exported module's variable holding the encoder's final cell (CellFromEncoder).</summary>
+    internal static string FinalCell(LayerPlan encoder) => "final_cell_" + encoder.Path;
 }
 
 /// <summary>[RecurrentEncoder]'s options.</summary>

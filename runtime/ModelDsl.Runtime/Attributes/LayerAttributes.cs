@@ -208,4 +208,12 @@ public sealed class RecurrentDecoderAttribute(int hidden) : LayerAttribute
 
     /// <summary>Width A of <c>W s + U h</c> (Bahdanau and Luong concat attention); 0 means <see cref="Hidden"/>.</summary>
     public int AttentionSize { get; set; }
+
+    /// <summary>
+    /// Start the LSTM cell state from the encoder's final cell (PyTorch's <c>(h_n, c_n)</c> handed on) instead of zeros:
+    /// both the encoder and this decoder must be <see cref="RecurrentCell.Lstm"/> and the encoder's final width
+    /// (<c>Hidden × directions</c>, the two directions' cells joined when bidirectional) must equal <see cref="Hidden"/>,
+    /// as there is no bridge for the cell (MDSL1021 otherwise).
+    /// </summary>
+    public bool CellFromEncoder { get; set; }
 }

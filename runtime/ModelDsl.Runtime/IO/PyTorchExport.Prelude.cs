@@ -262,18 +262,24 @@ def prelu(weight, x):
     return torch.where(x > 0, x, weight * x)
 
 
-def recurrent_encoder(rnn, x, lengths):
+def recurrent_encoder(rnn, x, lengths, cell=False):
     """nn.RNN / nn.GRU / nn.LSTM over the packed valid positions: the padded outputs [B, T, H * directions] (zero at padding)
-    and the last layer's final state [B, H * directions] (torch.cat([h_n[-2], h_n[-1]], -1) when bidirectional)."""
+    and the last layer's final state [B, H * directions] (torch.cat([h_n[-2], h_n[-1]], -1) when bidirectional); with
+    cell=True (nn.LSTM, a decoder with CellFromEncoder) also the last layer's final cell from c_n the same way."""
     packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
     out, state = rnn(packed)
     out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
     h_n = state[0] if isinstance(rnn, nn.LSTM) else state
-    return out, (torch.cat([h_n[-2], h_n[-1]], dim=-1) if rnn.bidirectional else h_n[-1])
+
+    def last(n):
+        return torch.cat([n[-2], n[-1]], dim=-1) if rnn.bidirectional else n[-1]
+
+    return (out, last(h_n), last(state[1])) if cell else (out, last(h_n))
 
 
-def recurrent_decoder(cell, attention, x, lengths, memory, memory_lengths, final):
-    """ModelDsl's [RecurrentDecoder], teacher-forced: from s0 = final (or tanh(bridge(final))) and c0 = 0 (LSTM), per position t
+def recurrent_decoder(cell, attention, x, lengths, memory, memory_lengths, final, final_cell=None):
+    """ModelDsl's [RecurrentDecoder], teacher-forced: from s0 = final (or tanh(bridge(final))) and c0 = final_cell (the
+    encoder's final cell, CellFromEncoder) or 0 (LSTM), per position t
       None:         s_t = cell(x_t, s_t-1); o_t = s_t
       Bahdanau:     e_j = v . tanh(W s_t-1 + U h_j); c_t = softmax(e) . h; s_t = cell([x_t; c_t], s_t-1); o_t = [s_t; c_t]
       LuongDot:     s_t = cell(x_t, s_t-1); e_j = s_t . h_j; o_t = tanh(W_c [c_t; s_t])
@@ -282,7 +288,7 @@ def recurrent_decoder(cell, attention, x, lengths, memory, memory_lengths, final
     A padded position keeps the state and outputs zeros; padded memory positions get no weight."""
     lstm = isinstance(cell, nn.LSTMCell)
     state = torch.tanh(cell.bridge(final)) if hasattr(cell, "bridge") else final
-    cell_state = torch.zeros_like(state) if lstm else None
+    cell_state = (final_cell if final_cell is not None else torch.zeros_like(state)) if lstm else None
     padded = ~valid_positions(memory_lengths, memory.shape[1])
     if attention == "Bahdanau":
         projected = memory @ cell.attention.memory_weight.T

@@ -150,6 +150,22 @@ public partial class GruLuongConcatModel
     [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
 }
 
+/// <summary>An LSTM decoder started from its LSTM encoder's final cell (CellFromEncoder), which has no ONNX export: every ONNX method throws naming the option.</summary>
+[Model(MaxBatch = 4)]
+public partial class LstmCellFromEncoderModel
+{
+    public const int Vocab = 14, E = 8, H = 6, SourceLength = 9, TargetLength = 7;
+
+    [Input(SourceLength)] public partial TokenInput Source { get; }
+    [Input(TargetLength)] public partial TokenInput Target { get; }
+    [Embedding(Vocab, E, From = nameof(Source))] public partial TokenEmbedding SourceEmbedding { get; }
+    [RecurrentEncoder(H, Cell = RecurrentCell.Lstm)] public partial RecurrentStack Encoder { get; }
+    [Embedding(Vocab, E, From = nameof(Target))] public partial TokenEmbedding TargetEmbedding { get; }
+    [RecurrentDecoder(H, Cell = RecurrentCell.Lstm, Attention = RecurrentAttention.LuongGeneral, Memory = nameof(Encoder), CellFromEncoder = true)]
+    public partial RecurrentDecoderLayer Decoder { get; }
+    [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
+}
+
 /// <summary>A tanh RNN decoder with Luong dot attention over a GRU encoder as wide as the decoder (no bridge).</summary>
 [Model(MaxBatch = 5)]
 public partial class RnnLuongDotTranslator
