@@ -13,11 +13,27 @@ using ModelDsl.Training;
 // split of Digits.Split, with the library's Fit (shuffled epochs, AdamW, warmup + cosine), draws the first test scans with
 // its predictions, then trains the generated DigitVit (a Vision Transformer) on the same split for twice the epochs, and
 // draws the ViT's attention from the class token over the patches, then trains the generated DigitMixer (an MLP-Mixer) on the
-// same split and prints the three test accuracies.
+// same split, then trains ShapeCnn, ShapeVit and ShapeMixer on 32x32 shapes the example draws (Shapes, ShapesRun), and prints the
+// six test accuracies.
 // Usage: dotnet run -c Release --project examples/Vision [threads = 2] [epochs = 40] [output folder = examples/Vision/output]
+//        [part = all | digits | shapes]
 int threads = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2;
 int epochs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 40;
 string output = args.Length > 2 ? args[2] : Path.Combine("examples", "Vision", "output");
+string part = args.Length > 3 ? args[3] : "all";
+if (part is not ("all" or "digits" or "shapes"))
+{
+    Console.Error.WriteLine($"part '{part}': expected all, digits or shapes.");
+    return 2;
+}
+
+if (part == "shapes")
+{
+    PrintShapes(RunShapes(threads, epochs));
+    Console.WriteLine(FormattableString.Invariant($"on {threads} thread(s)"));
+    return 0;
+}
+
 
 Scan[] all = Digits.Load(Digits.DefaultPath);
 (Scan[] train, Scan[] test) = Digits.Split(all);
@@ -132,7 +148,26 @@ History mixerHistory = mixerTrainer.Fit(mixerTrain, mixerTest, new FitOptions
 mixerClock.Stop();
 double mixerAccuracy = mixerHistory.Evaluations[^1].Metrics["accuracy"];
 
+ShapesResult[] shapes = part == "all" ? RunShapes(threads, epochs) : [];
 Console.WriteLine(FormattableString.Invariant($"CNN (generated) test accuracy: {accuracy:P2} ({Math.Round(accuracy * test.Length)} of {test.Length}), {clock.Elapsed.TotalSeconds:F1} s, {epochs} epochs"));
 Console.WriteLine(FormattableString.Invariant($"ViT (generated) test accuracy: {vitAccuracy:P2} ({Math.Round(vitAccuracy * test.Length)} of {test.Length}), {vitClock.Elapsed.TotalSeconds:F1} s, {vitEpochs} epochs"));
 Console.WriteLine(FormattableString.Invariant($"Mixer (generated) test accuracy: {mixerAccuracy:P2} ({Math.Round(mixerAccuracy * test.Length)} of {test.Length}), {mixerClock.Elapsed.TotalSeconds:F1} s, {mixerEpochs} epochs"));
+PrintShapes(shapes);
 Console.WriteLine(FormattableString.Invariant($"on {threads} thread(s)"));
+return 0;
+
+static ShapesResult[] RunShapes(int threads, int epochs)
+{
+    (ShapeImage[] train, ShapeImage[] test) = Shapes.Sets();
+    Console.WriteLine($"Drawn shapes (32x32, {string.Join(", ", Enum.GetNames<ShapeKind>())}): {train.Length} for training, {test.Length} for testing");
+    return ShapesRun.Run(train, test, threads, epochs, Console.Out);
+}
+
+static void PrintShapes(ShapesResult[] results)
+{
+    foreach (ShapesResult result in results)
+    {
+        Console.WriteLine(FormattableString.Invariant(
+            $"{result.Model} (generated) on the shapes: {result.Accuracy:P2} ({Math.Round(result.Accuracy * Shapes.TestCount)} of {Shapes.TestCount}), {result.Seconds:F1} s, {result.Epochs} epochs"));
+    }
+}
