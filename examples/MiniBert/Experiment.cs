@@ -1,0 +1,114 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using ModelDsl.Data;
+using ModelDsl.IO;
+using ModelDsl.Metrics;
+using ModelDsl.Optim;
+using ModelDsl.Tokenization;
+using ModelDsl.Training;
+
+namespace ModelDsl.Examples.MiniBert;
+
+/// <summary>How long each phase trains.</summary>
+/// <param name="PretrainSteps">Masked-language-model steps.</param>
+/// <param name="FineTuneSteps">Classifier steps, the same for the pretrained and the scratch encoder.</param>
+/// <param name="Threads">Worker threads of each trainer.</param>
+/// <param name="FineTuneLearningRate">The peak learning rate of fine-tuning (both runs).</param>
+public sealed record Settings(int PretrainSteps = 2000, int FineTuneSteps = 300, int Threads = 2, float FineTuneLearningRate = 1e-3f);
+
+/// <summary>What the pretraining reached.</summary>
+/// <param name="Path">The pretrained parameters (a checkpoint of <see cref="MiniBertPretraining"/>).</param>
+/// <param name="MaskedAccuracy">The share of held-out masked words predicted right.</param>
+/// <param name="Loss">The held-out masked-word loss.</param>
+public sealed record Pretrained(string Path, double MaskedAccuracy, double Loss);
+
+/// <summary>What a fine-tuning run reached.</summary>
+/// <param name="Accuracy">The test accuracy after the last step.</param>
+/// <param name="Report">What the non-strict load took from the pretrained file; null from scratch.</param>
+public sealed record FineTuned(double Accuracy, LoadReport? Report);
+
+/// <summary>The two phases of the example, callable with short settings from the tests.</summary>
+public static class Experiment
+{
+    /// <summary>Every this many fortunes of the pretraining corpus, one is held out to measure the masked-word accuracy.</summary>
+    public const int MlmValidationEvery = 20;
+
+    /// <summary>The seed of the classifier's initialization, its data order and its dropout, the same for both runs.</summary>
+    public const int FineTuneSeed = 2;
+
+    /// <summary>
+    /// Pretrains <see cref="MiniBertPretraining"/> on the unlabelled corpus with BERT's masking (a new draw every time a
+    /// fortune is read) and writes its parameters to <paramref name="path"/>.
+    /// </summary>
+    public static Pretrained Pretrain(FortuneSplit split, WordVocabulary vocabulary, Settings settings, string path, TextWriter log)
+    {
+        int[][] corpus = [.. split.Pretraining.Select(f => Fortunes.Encode(vocabulary, f)).Where(ids => ids.Length > 2)];
+        int[][] validation = [.. corpus.Where((_, i) => i % MlmValidationEvery == 0)];
+        int[][] train = [.. corpus.Where((_, i) => i % MlmValidationEvery != 0)];
+        var masking = new MaskedLanguageModeling(vocabulary, seed: 7);
+        var trainBatches = new BatchLoader<MiniBertPretraining.Batch, int[]>(train,
+            masking.RowWriter<MiniBertPretraining.Batch>(Sizes.Length), new LoaderOptions { Seed = 1 });
+        var validationBatches = new BatchLoader<MiniBertPretraining.Batch, int[]>(validation,
+            masking.RowWriter<MiniBertPretraining.Batch>(Sizes.Length, sameEveryTime: true), new LoaderOptions { Shuffle = false });
+
+        const float LearningRate = 3e-3f;
+        var schedule = new WarmupCosineSchedule(LearningRate, warmupSteps: Math.Min(100, settings.PretrainSteps / 10), totalSteps: settings.PretrainSteps, floor: LearningRate / 20);
+        var model = new MiniBertPretraining(seed: 1);
+        using MiniBertPretraining.Trainer trainer = model.CreateTrainer(new AdamW(LearningRate, weightDecay: 0.01f), settings.Threads, schedule, clipNorm: 1f);
+        trainer.ExcludeFromWeightDecay(TrainerBase.BiasesAndNorms);
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"pretraining (masked words, 15 % of positions: 80 % <mask>, 10 % random, 10 % kept) on {train.Length} fortunes, {validation.Length} held out"));
+        History history = trainer.Fit(trainBatches, validationBatches, new FitOptions
+        {
+            Steps = settings.PretrainSteps,
+            EvaluateEvery = Math.Max(1, settings.PretrainSteps / 3),
+            Metrics = [new Accuracy()],
+            Callbacks = [new ConsoleLinesCallback(log, everySteps: 250)],
+        });
+        trainer.SaveCheckpoint(path);
+        var last = history.Evaluations[^1].Metrics;
+        return new Pretrained(path, last["accuracy"], last["loss"]);
+    }
+
+    /// <summary>
+    /// Fine-tunes <see cref="MiniBertClassifier"/> on the labelled fortunes (the odd-word task, <see cref="Fortunes.OddWord"/>) for <see cref="Settings.FineTuneSteps"/> steps,
+    /// from the pretrained encoder when <paramref name="pretrained"/> is given (loaded non-strictly: the MLM head is
+    /// skipped, the new head keeps its initialization) or from scratch, and returns the test accuracy after the last step.
+    /// </summary>
+    public static FineTuned FineTune(FortuneSplit split, WordVocabulary vocabulary, Settings settings, string? pretrained, TextWriter log)
+    {
+        // The replacements are drawn from the pretraining corpus (the test fortunes are not in it).
+        int[][] corpus = [.. split.Pretraining.Select(f => Fortunes.Encode(vocabulary, f)).Where(ids => ids.Length > 2)];
+        LabeledTokens[] train = [.. split.Train.Select((f, i) => Fortunes.OddWord(vocabulary, f, i, corpus))];
+        LabeledTokens[] test = [.. split.Test.Select((f, i) => Fortunes.OddWord(vocabulary, f, Fortunes.TrainCount + i, corpus))];
+        RowWriter<MiniBertClassifier.Batch, LabeledTokens> rows = RowWriters.Classification<MiniBertClassifier.Batch>();
+        var trainBatches = new BatchLoader<MiniBertClassifier.Batch, LabeledTokens>(train, rows, new LoaderOptions { Seed = FineTuneSeed });
+        var testBatches = new BatchLoader<MiniBertClassifier.Batch, LabeledTokens>(test, rows, new LoaderOptions { Shuffle = false });
+
+        float LearningRate = settings.FineTuneLearningRate;
+        var schedule = new WarmupCosineSchedule(LearningRate, warmupSteps: Math.Min(30, settings.FineTuneSteps / 10), totalSteps: settings.FineTuneSteps, floor: LearningRate / 20);
+        var model = new MiniBertClassifier(seed: FineTuneSeed);
+        using MiniBertClassifier.Trainer trainer = model.CreateTrainer(new AdamW(LearningRate, weightDecay: 0.01f), settings.Threads, schedule,
+            clipNorm: 1f, dropoutSeed: FineTuneSeed);
+        trainer.ExcludeFromWeightDecay(TrainerBase.BiasesAndNorms);
+        string name = pretrained is null ? "from scratch" : "pretrained";
+        LoadReport? report = pretrained is null ? null : trainer.LoadMatchingParameters(pretrained);
+        if (report is not null)
+        {
+            log.WriteLine(report);
+        }
+
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"fine-tuning ({name}) on {train.Length} labelled fortunes for {settings.FineTuneSteps} steps, testing on {test.Length}"));
+        History history = trainer.Fit(trainBatches, testBatches, new FitOptions
+        {
+            Steps = settings.FineTuneSteps,
+            EvaluateEvery = Math.Max(1, settings.FineTuneSteps / 3),
+            Metrics = [new Accuracy()],
+            Callbacks = [new ConsoleLinesCallback(log, everySteps: 100)],
+        });
+        return new FineTuned(history.Evaluations[^1].Metrics["accuracy"], report);
+    }
+}

@@ -1,0 +1,75 @@
+using System;
+using System.IO;
+using System.Linq;
+using ModelDsl.Data;
+using ModelDsl.IO;
+using ModelDsl.Tokenization;
+
+namespace ModelDsl.Examples.MiniBert.Tests;
+
+/// <summary>A short run of both phases: the masking reaches the generated batch, pretraining learns, the encoder transfers.</summary>
+public sealed class ExperimentTests : IDisposable
+{
+    private static readonly Lazy<(FortuneSplit Split, WordVocabulary Vocabulary)> Data = new(() =>
+    {
+        FortuneSplit split = Fortunes.Split(Fortunes.Load(Fortunes.DefaultPath));
+        return (split, Fortunes.Vocabulary(split.Pretraining));
+    });
+
+    private readonly string _folder = Directory.CreateTempSubdirectory("minibert-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void The_masking_row_writer_fills_the_generated_batch_with_masked_words_and_their_labels()
+    {
+        WordVocabulary vocabulary = Data.Value.Vocabulary;
+        var masking = new MaskedLanguageModeling(vocabulary, seed: 7, rate: 1f, maskFraction: 1f, randomFraction: 0f);
+        int[] ids = Fortunes.Encode(vocabulary, new Fortune("science", "The laws of physics are the same everywhere."));
+        var batch = new MiniBertPretraining.Batch();
+        masking.RowWriter<MiniBertPretraining.Batch>(Sizes.Length)(batch, 0, ids);
+        batch.Count = 1;
+
+        // rate 1: every word is masked and labelled; <cls> and <unk> (special tokens) are kept and unlabelled.
+        ReadOnlySpan<int> labels = ((ModelDsl.Training.IBatchRows)batch).LabelsOf(0);
+        Assert.Equal(ids.Length, labels.Length);
+        Assert.Contains(vocabulary.Special.Unknown, ids);                  // "physics" is not among the 1000 words
+        for (int t = 0; t < ids.Length; t++)
+        {
+            bool special = ids[t] < vocabulary.SpecialCount;
+            Assert.Equal(special ? ids[t] : vocabulary.Special.Mask, batch.Text[t]);
+            Assert.Equal(special ? -100 : ids[t], labels[t]);
+        }
+    }
+
+    [Fact]
+    public void A_short_pretraining_learns_and_its_encoder_is_what_fine_tuning_loads()
+    {
+        (FortuneSplit split, WordVocabulary vocabulary) = Data.Value;
+        var settings = new Settings(PretrainSteps: 60, FineTuneSteps: 6, Threads: 1);
+        var log = new StringWriter();
+        string path = Path.Combine(_folder, $"{Guid.NewGuid():N}.safetensors");
+
+        Pretrained pretrained = Experiment.Pretrain(split, vocabulary, settings, path, log);
+
+        // A uniform guess over the 1000 ids costs ln 1000 = 6.91 nats per masked word; after 60 steps the model must have
+        // learned part of the word frequencies (their entropy, the unigram model's loss, is 4.60 nats: <unk> is 21 % of the words), so below 6.
+        Assert.InRange(pretrained.Loss, 0, 6.0);
+        Assert.InRange(pretrained.MaskedAccuracy, 0.02, 1);     // frequent words ("the", ",") are guessed from the start
+        Assert.Contains("fit: Completed after 60 steps", log.ToString(), StringComparison.Ordinal);
+
+        FineTuned fineTuned = Experiment.FineTune(split, vocabulary, settings, path, log);
+        LoadReport report = fineTuned.Report!;
+        // Everything up to the encoder comes from the file; the MLM head is left there, the new head keeps its initialization.
+        Assert.Equal(MiniBertClassifier.ParameterTable.Count - 2, report.Loaded.Count);               // all but head.*
+        Assert.Contains("tokens.weight", report.Loaded);
+        Assert.Contains("positions.weight", report.Loaded);
+        Assert.Contains("embedding_norm.weight", report.Loaded);
+        Assert.Contains(report.Loaded, name => name.StartsWith("encoder.layers.1.", StringComparison.Ordinal));
+        Assert.Equal(["mlm.bias", "mlm.weight"], report.UnexpectedKeys.Order());
+        Assert.Equal(["head.bias", "head.weight"], report.MissingKeys.Order());
+        Assert.Empty(report.ShapeMismatches);
+        Assert.InRange(fineTuned.Accuracy, 0, 1);
+        Assert.Null(Experiment.FineTune(split, vocabulary, settings, pretrained: null, log).Report);
+    }
+}
