@@ -24,6 +24,7 @@ namespace ModelDsl.Reports;
 /// <code>
 /// sentiment step 300/1000 (30%)  epoch 2  loss 0.4127 (avg 0.4410)  val accuracy 0.8125  1,920 ex/s  elapsed 0:05  remaining 0:11
 /// </code>
+/// With several losses the loss is followed by each one's value of the step, <c>[Mlm 2.4110, Nsp 0.6452]</c>.
 /// </summary>
 /// <remarks>
 /// <see cref="OnStepEnd"/> allocates nothing unless it prints a line, so the step loop stays at 0 bytes between lines.
@@ -56,6 +57,8 @@ public sealed class FitProgress : IFitCallback, IDisposable
     private long _examples;
     private string _shownMetric = "loss";
     private double _metricValue = double.NaN;
+    private string[] _lossNames = [];
+    private float[] _lossValues = [];
 
     // Plain lines: the tenths of the run already announced, when the last line was printed and for which step.
     private int _tenthsShown;
@@ -126,6 +129,8 @@ public sealed class FitProgress : IFitCallback, IDisposable
         _lastPrint = TimeSpan.Zero;
         _lastPrintedStep = start.StartStep;
         _shownMetric = _metric ?? FirstMetric(start.MetricNames);
+        _lossNames = [.. start.LossNames];
+        _lossValues = new float[_lossNames.Length];
         string resumed = start.StartStep > 0 ? string.Create(CultureInfo.InvariantCulture, $", resuming after step {start.StartStep}") : string.Empty;
         string begin = string.Create(CultureInfo.InvariantCulture,
             $"{_description}: {_total - _startStep} steps ({start.StepsPerEpoch} per epoch{resumed}); metrics {string.Join(", ", start.MetricNames)}");
@@ -154,6 +159,11 @@ public sealed class FitProgress : IFitCallback, IDisposable
         Volatile.Write(ref _epoch, step.Epoch);
         Volatile.Write(ref _examples, step.Examples);
         Volatile.Write(ref _loss, step.Loss);
+        if (step.Losses.Length == _lossValues.Length)
+        {
+            step.Losses.Span.CopyTo(_lossValues); // several losses: each one's value of this step, shown after the total
+        }
+
         Volatile.Write(ref _smoothed, double.IsNaN(_smoothed) ? step.Loss : _smoothed + (SmoothingWeight * (step.Loss - _smoothed)));
         Volatile.Write(ref _step, step.Step);
         if (Interactive)
@@ -232,7 +242,7 @@ public sealed class FitProgress : IFitCallback, IDisposable
         double fraction = Fraction(step);
         string remaining = fraction > 0 && fraction < 1 ? FormatTime(elapsed * ((1 - fraction) / fraction)) : "0:00";
         return string.Create(CultureInfo.InvariantCulture,
-            $"{_description} step {step}/{_total} ({100 * fraction,3:F0}%)  epoch {Volatile.Read(ref _epoch)}  loss {Volatile.Read(ref _loss):F4} (avg {Volatile.Read(ref _smoothed):F4})"
+            $"{_description} step {step}/{_total} ({100 * fraction,3:F0}%)  epoch {Volatile.Read(ref _epoch)}  loss {Volatile.Read(ref _loss):F4} (avg {Volatile.Read(ref _smoothed):F4}){LossText()}"
             + $"{MetricText()}  {ExamplesPerSecond(_time.GetTimestamp()):N0} ex/s  elapsed {FormatTime(elapsed)}  remaining {remaining}");
     }
 
@@ -247,6 +257,23 @@ public sealed class FitProgress : IFitCallback, IDisposable
         }
 
         return "loss";
+    }
+
+    /// <summary>With several losses, each one's value of the last step: <c>  [Mlm 2.4110, Nsp 0.6452]</c>; empty otherwise.</summary>
+    private string LossText()
+    {
+        if (_lossNames.Length == 0)
+        {
+            return string.Empty;
+        }
+
+        var text = new StringBuilder("  [");
+        for (int i = 0; i < _lossNames.Length; i++)
+        {
+            text.Append(i == 0 ? string.Empty : ", ").Append(_lossNames[i]).Append(' ').Append(_lossValues[i].ToString("F4", CultureInfo.InvariantCulture));
+        }
+
+        return text.Append(']').ToString();
     }
 
     private double Fraction(long step) => _total > _startStep ? Math.Clamp((step - _startStep) / (double)(_total - _startStep), 0, 1) : 1;

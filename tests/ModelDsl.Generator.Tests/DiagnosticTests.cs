@@ -108,11 +108,6 @@ public sealed class DiagnosticTests
             "Model 'M' declares no loss; add [CrossEntropyLoss] or [MseLoss] to its last layer 'Head' to train it"
         },
         {
-            "MDSL0014",
-            Model(members: [Input, Embedding, "[MeanPool] [[|MseLoss|]] public partial Pool Pool { get; }", Head]),
-            "Pool: a loss belongs on the last layer ('Head')"
-        },
-        {
             "MDSL0015",
             Model(members: ["[[|Input|]] public partial TokenInput Text { get; }", Embedding, Pool, Head]),
             "Text: [Input] needs a maximum length (token ids, [Input(Length)]) or Features (a dense vector, [Input(Features = N)])"
@@ -321,6 +316,33 @@ public sealed class DiagnosticTests
             "MDSL1011",
             Model(members: [Input, Embedding, "[LearnedPositions([|8|])] public partial Positions Positions { get; }", Pool, Head]),
             "Positions: MaxLength (8) is shorter than the sequence of 'Tokens' [B, T, D (64)] with T up to 16"
+        },
+        {
+            "MDSL1013",
+            Model(members: [Input, Embedding, Pool, "[Dense(Classes)] [CrossEntropyLoss(Name = \"Main\")] public partial Dense Head { get; }",
+                "[Dense(2, From = nameof(Pool))] [MseLoss([|Name = \"Main\"|])] public partial Dense Other { get; }"]),
+            "Other: another loss is already named 'Main'; give one of them Name = \"...\""
+        },
+        {
+            "MDSL1013",
+            Model(members: [Input, Embedding, Pool, "[Dense(Classes)] [CrossEntropyLoss([|Name = \"2nd\"|])] public partial Dense Head { get; }"]),
+            "Head: '2nd' is not a C# identifier the Batch can use (letters, digits, '_', not starting with '__')"
+        },
+        {
+            "MDSL1014",
+            Model(members: [Input, Embedding, Pool, Head, "[[|Dense(2)|]] public partial Dense Extra { get; }"]),
+            "Extra: declared after the last loss head 'Head', its output reaches no loss and would never train; put a loss on it or remove it"
+        },
+        {
+            "MDSL1015",
+            Model(members: [Input, Embedding, Pool, "[Dense(Classes)] [CrossEntropyLoss(Primary = true)] public partial Dense Head { get; }",
+                "[Dense(Classes, From = nameof(Pool))] [CrossEntropyLoss([|Primary = true|])] public partial Dense Other { get; }"]),
+            "Other: Primary = true, but loss 'Head' is already primary; one loss drives Logits, Predict and accuracy"
+        },
+        {
+            "MDSL1008",
+            Model(members: [Input, Embedding, Pool, "[Dense(Classes)] [CrossEntropyLoss([|Weight = 0f|])] public partial Dense Head { get; }"]),
+            "Head: Weight (0) must be a finite number > 0"
         },
         {
             "MDSL1020",

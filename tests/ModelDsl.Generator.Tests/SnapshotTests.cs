@@ -51,6 +51,9 @@ public sealed class SnapshotTests
     [Fact]
     public void SequenceDistillation() => Check(TestModels.SequenceDistillation); // [KLDivergenceLoss] over the valid positions (issue 19)
 
+    [Fact]
+    public void TwoHeadModel() => Check(TestModels.TwoHeadBert, "MDSL0021"); // two heads, two weighted losses: per-loss Batch members and values (issue 19)
+
     /// <summary>A model with errors: the diagnostics snapshot (.verified.txt) and the throwing property stubs.</summary>
     [Fact]
     public void ModelWithErrors()

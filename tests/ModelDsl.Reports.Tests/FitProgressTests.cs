@@ -54,6 +54,30 @@ public sealed class FitProgressTests
     }
 
     [Fact]
+    public void Several_losses_are_shown_after_the_total()
+    {
+        var clock = new ManualClock();
+        var output = new StringWriter { NewLine = "\n" };
+        var progress = new FitProgress("bert", output, time: clock);
+        progress.OnFitBegin(new FitStart(10, 10, 0, ["loss", "loss_Mlm", "loss_Nsp"]) { LossNames = ["Mlm", "Nsp"] });
+        float[] parts = new float[2];
+        for (long step = 1; step <= 10; step++)
+        {
+            clock.Advance(StepTime);
+            parts[0] = 3f - (0.1f * step);
+            parts[1] = 0.75f;
+            // The fit loop hands a view of its own buffer: the callback must copy the values, not keep the view.
+            progress.OnStepEnd(new FitStep(step, 0, parts[0] + (0.5f * parts[1]), 1e-3f, 8 * step) { Losses = parts });
+        }
+
+        string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        // Step 1: Mlm 2.9, Nsp 0.75, total 2.9 + 0.375 = 3.275; no examples per second yet.
+        Assert.StartsWith("bert step 1/10 ( 10%)  epoch 0  loss 3.2750 (avg 3.2750)  [Mlm 2.9000, Nsp 0.7500]  0 ex/s", lines[1], StringComparison.Ordinal);
+        Assert.Contains("[Mlm 2.0000, Nsp 0.7500]", lines[10], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_slow_run_gets_a_line_at_least_every_interval_and_its_last_step_at_the_end()
     {
         var clock = new ManualClock();

@@ -857,6 +857,7 @@ def main():
     families.append(__import__("embeddings").embeddings_family)  # tests/parity/embeddings.py (issue 21)
     families.append(__import__("losses").losses_family)  # tests/parity/losses.py (issue 19)
     families.append(__import__("vision").vision_family)  # tests/parity/vision.py: the image layers (issue 20)
+    families.append(__import__("multihead").multihead_family)  # tests/parity/multihead.py: several heads and losses (issue 19)
     wanted = set(sys.argv[1:])
     for family in families:
         if not wanted or family.__name__.replace("_family", "") in wanted:

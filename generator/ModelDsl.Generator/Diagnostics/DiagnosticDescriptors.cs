@@ -69,10 +69,6 @@ internal static class DiagnosticDescriptors
         "Model '{0}' declares no loss; add [CrossEntropyLoss] or [MseLoss] to its last layer '{1}' to train it",
         Declaration, DiagnosticSeverity.Warning, isEnabledByDefault: true, helpLinkUri: HelpLink("MDSL0013"));
 
-    public static readonly DiagnosticDescriptor MisplacedLoss = Error(
-        "MDSL0014", Declaration, "Loss on a layer other than the last",
-        "{0}: {1}");
-
     public static readonly DiagnosticDescriptor InputKindUnspecified = Error(
         "MDSL0015", Declaration, "Input declares neither a length nor features",
         "{0}: [Input] needs a maximum length (token ids, [Input(Length)]) or Features (a dense vector, [Input(Features = N)])");
@@ -124,6 +120,19 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor MergeMismatch = Error(
         "MDSL1012", Shapes, "Merged members do not fit together",
         "{0}: [{1}] cannot merge '{2}' {3} with '{4}' {5}: {6}");
+
+    public static readonly DiagnosticDescriptor LossNameConflict = Error(
+        "MDSL1013", Shapes, "Loss name unusable or taken",
+        "{0}: {1}");
+
+    public static readonly DiagnosticDescriptor LayerAfterLastLoss = Error(
+        "MDSL1014", Shapes, "Layer after the last loss head",
+        "{0}: declared after the last loss head '{1}', its output reaches no loss and would never train; put a loss on it or remove it");
+
+    public static readonly DiagnosticDescriptor SeveralPrimaryLosses = Error(
+        "MDSL1015", Shapes, "More than one primary loss",
+        "{0}: Primary = true, but loss '{1}' is already primary; one loss drives Logits, Predict and accuracy");
+
     public static readonly DiagnosticDescriptor EmptyImageOutput = Error(
         "MDSL1020", Shapes, "Convolution or pooling output would be empty",
         "{0}: the output {1} would be {2} = {3}; the window must fit the padded input");

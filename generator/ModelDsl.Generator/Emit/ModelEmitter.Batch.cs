@@ -25,15 +25,24 @@ internal sealed partial class ModelEmitter
             WriteInput(writer, input);
         }
 
-        if (_plan.Target is { } target)
+        foreach (TargetPlan target in _plan.Losses)
         {
             writer.Line();
             WriteTarget(writer, target);
             if (target.PerPosition)
             {
                 writer.Line();
-                writer.Line("private readonly int[] __labelLengths = new int[" + maxBatch + "];");
+                writer.Line("private readonly int[] " + LabelLengths(target) + " = new int[" + maxBatch + "];");
             }
+        }
+
+        if (_plan.Target is { BatchPrefix.Length: > 0 } primary)
+        {
+            // Several losses: the primary loss's buffer under the single-loss name too, so accuracy, IBatchRows and data helpers read it.
+            string plain = primary.HasLabels ? "Labels" : "Targets";
+            writer.Line();
+            writer.Line("/// <summary>The primary loss's " + (primary.HasLabels ? "labels" : "targets") + ": the same array as <see cref=\"" + primary.BatchMember + "\"/>.</summary>");
+            writer.Line("public " + (primary.HasLabels ? "int" : "float") + "[] " + plain + " => " + primary.BatchMember + ";");
         }
 
         writer.Line();
@@ -211,6 +220,7 @@ internal sealed partial class ModelEmitter
     private void WriteTarget(SourceWriter writer, TargetPlan target)
     {
         string prefix = _plan.ClassName + ".Batch.";
+        string labels = target.BatchPrefix + "Labels", targets = target.BatchPrefix + "Targets", set = "Set" + target.BatchPrefix, lengths = LabelLengths(target);
         string width = Literals.Int(target.Width);
         if (target.HasLabels)
         {
@@ -220,45 +230,45 @@ internal sealed partial class ModelEmitter
             {
                 string max = Literals.Int(target.MaxLength);
                 writer.Line("/// <summary>Class label per position, <c>[MaxBatch, " + max + "]</c>, in [0, " + width + ") or IgnoreIndex " + ignore + ".</summary>");
-                writer.Line("public int[] Labels { get; } = new int[" + Literals.Int(_plan.MaxBatch * target.MaxLength) + "];");
+                writer.Line("public int[] " + labels + " { get; } = new int[" + Literals.Int(_plan.MaxBatch * target.MaxLength) + "];");
                 writer.Line();
                 writer.Line("/// <summary>Sets the labels of row <paramref name=\"row\"/> (1 to " + max + "); the remaining positions get IgnoreIndex " + ignore + ".</summary>");
                 writer.Line("/// <param name=\"row\">Row in [0, MaxBatch).</param>");
                 writer.Line("/// <param name=\"labels\">One label per position.</param>");
-                writer.Open("public void SetLabels(int row, global::System.ReadOnlySpan<int> labels)");
-                writer.Line("__CheckRow(row, \"Labels\");");
+                writer.Open("public void " + set + "Labels(int row, global::System.ReadOnlySpan<int> labels)");
+                writer.Line("__CheckRow(row, \"" + labels + "\");");
                 writer.Open("if (labels.Length < 1 || labels.Length > " + max + ")");
-                writer.Line("throw new global::System.ArgumentException($\"" + prefix + "Labels: {labels.Length} labels must be between 1 and " + max + ".\", nameof(labels));");
+                writer.Line("throw new global::System.ArgumentException($\"" + prefix + labels + ": {labels.Length} labels must be between 1 and " + max + ".\", nameof(labels));");
                 writer.Close();
                 writer.Line();
                 writer.Open("for (int i = 0; i < labels.Length; i++)");
                 writer.Line("int label = labels[i];");
                 writer.Open("if (" + check + ")");
-                writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(labels), label, $\"" + prefix + "Labels: label {label} at row {row}, position {i} must be in [0, " + target.WidthDisplay + ") or IgnoreIndex (" + ignore + ").\");");
+                writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(labels), label, $\"" + prefix + labels + ": label {label} at row {row}, position {i} must be in [0, " + target.WidthDisplay + ") or IgnoreIndex (" + ignore + ").\");");
                 writer.Close();
                 writer.Close();
                 writer.Line();
-                writer.Line("global::System.Span<int> destination = global::System.MemoryExtensions.AsSpan(Labels, row * " + max + ", " + max + ");");
+                writer.Line("global::System.Span<int> destination = global::System.MemoryExtensions.AsSpan(" + labels + ", row * " + max + ", " + max + ");");
                 writer.Line("labels.CopyTo(destination);");
                 writer.Line("destination.Slice(labels.Length).Fill(" + ignore + ");");
-                writer.Line("__labelLengths[row] = labels.Length;");
+                writer.Line(lengths + "[row] = labels.Length;");
                 writer.Close();
             }
             else
             {
                 writer.Line("/// <summary>Class label per row, <c>[MaxBatch]</c>, in [0, " + width + ") or IgnoreIndex " + ignore + ".</summary>");
-                writer.Line("public int[] Labels { get; } = new int[" + Literals.Int(_plan.MaxBatch) + "];");
+                writer.Line("public int[] " + labels + " { get; } = new int[" + Literals.Int(_plan.MaxBatch) + "];");
                 writer.Line();
                 writer.Line("/// <summary>Sets the label of row <paramref name=\"row\"/>.</summary>");
                 writer.Line("/// <param name=\"row\">Row in [0, MaxBatch).</param>");
                 writer.Line("/// <param name=\"label\">Class in [0, " + width + ") or IgnoreIndex.</param>");
-                writer.Open("public void SetLabel(int row, int label)");
-                writer.Line("__CheckRow(row, \"Labels\");");
+                writer.Open("public void " + set + "Label(int row, int label)");
+                writer.Line("__CheckRow(row, \"" + labels + "\");");
                 writer.Open("if (" + check + ")");
-                writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(label), label, $\"" + prefix + "Labels: label {label} at row {row} must be in [0, " + target.WidthDisplay + ") or IgnoreIndex (" + ignore + ").\");");
+                writer.Line("throw new global::System.ArgumentOutOfRangeException(nameof(label), label, $\"" + prefix + labels + ": label {label} at row {row} must be in [0, " + target.WidthDisplay + ") or IgnoreIndex (" + ignore + ").\");");
                 writer.Close();
                 writer.Line();
-                writer.Line("Labels[row] = label;");
+                writer.Line(labels + "[row] = label;");
                 writer.Close();
             }
 
@@ -267,34 +277,34 @@ internal sealed partial class ModelEmitter
 
         long rowLength = target.PerPosition ? target.MaxLength * target.Width : target.Width;
         writer.Line("/// <summary>Regression targets, <c>[MaxBatch, " + (target.PerPosition ? Literals.Int(target.MaxLength) + ", " : string.Empty) + width + "]</c> row-major, shaped like <c>" + target.Layer + "</c>'s output.</summary>");
-        writer.Line("public float[] Targets { get; } = new float[" + Literals.Int(_plan.MaxBatch * rowLength) + "];");
+        writer.Line("public float[] " + targets + " { get; } = new float[" + Literals.Int(_plan.MaxBatch * rowLength) + "];");
         writer.Line();
         writer.Line("/// <summary>Sets the targets of row <paramref name=\"row\"/>" + (target.PerPosition ? " (positions × " + width + " values; the rest is zeroed)" : " (exactly " + width + " values)") + ".</summary>");
         writer.Line("/// <param name=\"row\">Row in [0, MaxBatch).</param>");
         writer.Line("/// <param name=\"values\">The row's targets.</param>");
-        writer.Open("public void SetTarget(int row, global::System.ReadOnlySpan<float> values)");
-        writer.Line("__CheckRow(row, \"Targets\");");
+        writer.Open("public void " + set + "Target(int row, global::System.ReadOnlySpan<float> values)");
+        writer.Line("__CheckRow(row, \"" + targets + "\");");
         if (target.PerPosition)
         {
             writer.Open("if (values.Length == 0 || values.Length % " + width + " != 0 || values.Length > " + Literals.Int(rowLength) + ")");
-            writer.Line("throw new global::System.ArgumentException($\"" + prefix + "Targets: {values.Length} values must be a whole number of " + width + "-wide positions, at most " + Literals.Int(target.MaxLength) + ".\", nameof(values));");
+            writer.Line("throw new global::System.ArgumentException($\"" + prefix + targets + ": {values.Length} values must be a whole number of " + width + "-wide positions, at most " + Literals.Int(target.MaxLength) + ".\", nameof(values));");
         }
         else
         {
             writer.Open("if (values.Length != " + width + ")");
-            writer.Line("throw new global::System.ArgumentException($\"" + prefix + "Targets: expected " + target.WidthDisplay + " values, got {values.Length}.\", nameof(values));");
+            writer.Line("throw new global::System.ArgumentException($\"" + prefix + targets + ": expected " + target.WidthDisplay + " values, got {values.Length}.\", nameof(values));");
         }
 
         writer.Close();
         writer.Line();
-        WriteFiniteCheck(writer, prefix + "Targets", target.PerPosition ? target.Width : 0);
+        WriteFiniteCheck(writer, prefix + targets, target.PerPosition ? target.Width : 0);
         writer.Line();
-        writer.Line("global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(Targets, row * " + Literals.Int(rowLength) + ", " + Literals.Int(rowLength) + ");");
+        writer.Line("global::System.Span<float> destination = global::System.MemoryExtensions.AsSpan(" + targets + ", row * " + Literals.Int(rowLength) + ", " + Literals.Int(rowLength) + ");");
         writer.Line("values.CopyTo(destination);");
         writer.Line("destination.Slice(values.Length).Clear();");
         if (target.PerPosition)
         {
-            writer.Line("__labelLengths[row] = values.Length / " + width + ";");
+            writer.Line(lengths + "[row] = values.Length / " + width + ";");
         }
 
         writer.Close();
@@ -334,14 +344,14 @@ internal sealed partial class ModelEmitter
             }
         }
 
-        if (_plan.Target is { } target)
+        foreach (TargetPlan target in _plan.Losses)
         {
             writer.Line(target.HasLabels
-                ? "global::System.Array.Fill(Labels, " + Literals.Int(target.IgnoreIndex) + ");"
-                : "global::System.Array.Clear(Targets);");
+                ? "global::System.Array.Fill(" + target.BatchMember + ", " + Literals.Int(target.IgnoreIndex) + ");"
+                : "global::System.Array.Clear(" + target.BatchMember + ");");
             if (target.PerPosition)
             {
-                writer.Line("global::System.Array.Clear(__labelLengths);");
+                writer.Line("global::System.Array.Clear(" + LabelLengths(target) + ");");
             }
         }
 
@@ -355,13 +365,19 @@ internal sealed partial class ModelEmitter
     {
         writer.Line("/// <summary>Checks that each of the <see cref=\"Count\"/> rows is complete and consistent; the trainer calls it before every pass.</summary>");
         writer.Open("internal void __Validate()");
-        if (_plan.Target is { PerPosition: true, Source: { } source } target)
+        foreach (TargetPlan target in _plan.Losses)
         {
+            if (target is not { PerPosition: true, Source: { } source })
+            {
+                continue;
+            }
+
             bool labels = target.HasLabels;
+            string lengths = LabelLengths(target);
             writer.Open("for (int row = 0; row < __count; row++)");
-            writer.Open("if (__labelLengths[row] != " + source + "Lengths[row])");
+            writer.Open("if (" + lengths + "[row] != " + source + "Lengths[row])");
             writer.Line("throw global::ModelDsl.Training.BatchErrors.LengthMismatch(" + Literals.String(_plan.ClassName) + ", row, " + Literals.String(source)
-                + ", " + source + "Lengths[row], __labelLengths[row], labels: " + (labels ? "true" : "false") + ");");
+                + ", " + source + "Lengths[row], " + lengths + "[row], labels: " + (labels ? "true" : "false") + ");");
             writer.Close();
             writer.Close();
         }
@@ -410,14 +426,18 @@ internal sealed partial class ModelEmitter
         TargetPlan? plan = _plan.Target;
         bool labels = plan is { HasLabels: true };
         string wrong = "throw " + Errors + ".WrongTarget(__layout, ";
-        Arrow(writer, "void " + Rows + ".SetLabel(int row, int label)", labels && !plan!.PerPosition ? "SetLabel(row, label);" : wrong + "\"SetLabel\");");
+        string set = "Set" + (plan?.BatchPrefix ?? string.Empty);
+        Arrow(writer, "void " + Rows + ".SetLabel(int row, int label)", labels && !plan!.PerPosition ? set + "Label(row, label);" : wrong + "\"SetLabel\");");
         Arrow(writer, "void " + Rows + ".SetLabels(int row, global::System.ReadOnlySpan<int> labels)",
-            labels && plan!.PerPosition ? "SetLabels(row, labels);" : wrong + "\"SetLabels\");");
+            labels && plan!.PerPosition ? set + "Labels(row, labels);" : wrong + "\"SetLabels\");");
         Arrow(writer, "void " + Rows + ".SetTargets(int row, global::System.ReadOnlySpan<float> values)",
-            plan is not null && !labels ? "SetTarget(row, values);" : wrong + "\"SetTargets\");");
+            plan is not null && !labels ? set + "Target(row, values);" : wrong + "\"SetTargets\");");
         Arrow(writer, "global::System.ReadOnlySpan<int> " + Rows + ".LabelsOf(int row)",
-            !labels ? wrong + "\"LabelsOf\");" : plan!.PerPosition ? "new(Labels, row * " + Literals.Int(plan.MaxLength) + ", __labelLengths[row]);" : "new(Labels, row, 1);");
+            !labels ? wrong + "\"LabelsOf\");" : plan!.PerPosition ? "new(Labels, row * " + Literals.Int(plan.MaxLength) + ", " + LabelLengths(plan) + "[row]);" : "new(Labels, row, 1);");
     }
+
+    /// <summary>The Batch's per-row label (or target) count of a per-position loss: <c>__labelLengths</c>, or <c>__{Name}LabelLengths</c>.</summary>
+    private static string LabelLengths(TargetPlan target) => "__" + (target.BatchPrefix.Length == 0 ? "l" : target.BatchPrefix + "L") + "abelLengths";
 
     private static void Arrow(SourceWriter writer, string signature, string body)
     {

@@ -110,18 +110,21 @@ internal sealed partial class ModelEmitter
             }
         }
 
-        TargetPlan target = _plan.Target!;
-        string rows = target.PerPosition ? "[B, " + Literals.Int(target.MaxLength) + "]" : "[B]";
-        string perRow = target.PerPosition ? "B * " + Literals.Int(target.MaxLength) : "B";
-        if (target.HasLabels)
+        foreach (TargetPlan target in _plan.Losses)
         {
-            writer.Line("file.AddInts(\"Labels\", " + rows + ", " + TrainingEmitter.Span("batch.Labels", perRow) + ");");
-        }
-        else
-        {
-            string w = Literals.Int(target.Width);
-            string shape = target.PerPosition ? "[B, " + Literals.Int(target.MaxLength) + ", " + w + "]" : "[B, " + w + "]";
-            writer.Line("file.AddFloats(\"Targets\", " + shape + ", " + TrainingEmitter.Span("batch.Targets", perRow + " * " + w) + ");");
+            string rows = target.PerPosition ? "[B, " + Literals.Int(target.MaxLength) + "]" : "[B]";
+            string perRow = target.PerPosition ? "B * " + Literals.Int(target.MaxLength) : "B";
+            string member = target.BatchMember;
+            if (target.HasLabels)
+            {
+                writer.Line("file.AddInts(" + Literals.String(member) + ", " + rows + ", " + TrainingEmitter.Span("batch." + member, perRow) + ");");
+            }
+            else
+            {
+                string w = Literals.Int(target.Width);
+                string shape = target.PerPosition ? "[B, " + Literals.Int(target.MaxLength) + ", " + w + "]" : "[B, " + w + "]";
+                writer.Line("file.AddFloats(" + Literals.String(member) + ", " + shape + ", " + TrainingEmitter.Span("batch." + member, perRow + " * " + w) + ");");
+            }
         }
 
         writer.Close();

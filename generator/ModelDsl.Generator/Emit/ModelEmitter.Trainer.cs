@@ -87,9 +87,17 @@ internal sealed partial class ModelEmitter
             }
         }
 
-        if (!regression && training.LabelSequence is { } labelSequence)
+        foreach (TargetPlan loss in _plan.Losses)
         {
-            writer.Line("private readonly int[] __labels = new int[" + Literals.Int(_plan.MaxBatch * labelSequence.MaxLength) + "];");
+            if (loss.HasLabels && loss.PerPosition)
+            {
+                writer.Line("private readonly int[] " + TrainingEmitter.PackedLabelsOf(loss) + " = new int[" + Literals.Int(_plan.MaxBatch * loss.MaxLength) + "];");
+            }
+        }
+
+        if (_plan.WeighsLosses)
+        {
+            writer.Line("private readonly float[] " + TrainingEmitter.LossValues + " = new float[" + Literals.Int(_plan.Losses.Count) + "];");
         }
 
         foreach (TrainingEmitter.TrainerTable table in training.Tables)
@@ -196,6 +204,7 @@ internal sealed partial class ModelEmitter
         }
 
         writer.Line();
+        WriteLossValues(writer);
         writer.Line("/// <summary>One training step: zero the gradients, forward, backward, optional clipping, optimizer update.</summary>");
         writer.Line("/// <param name=\"batch\">The batch (its <c>Count</c> rows are used).</param>");
         writer.Line("/// <returns>The mean loss of the batch before the update.</returns>");

@@ -127,7 +127,6 @@ internal sealed partial class ModelEmitter
     private void WritePrepare(SourceWriter writer, TrainingEmitter training, TrainingEmitter.Sequence sequence)
     {
         string model = _plan.ClassName;
-        TargetPlan target = training.Target;
         string name = sequence.Input.Name;
         string max = Literals.Int(sequence.MaxLength);
         string T = sequence.T;
@@ -154,9 +153,13 @@ internal sealed partial class ModelEmitter
             writer.Line(AsSpan + "batch." + Identifiers.Escape(name) + ", b * " + max + ", " + T + ").CopyTo(" + AsSpan + sequence.IdsArray + ", b * " + T + ", " + T + "));");
         }
 
-        if (training.LabelSequence == sequence && target.HasLabels)
+        foreach (TargetPlan loss in _plan.Losses)
         {
-            writer.Line(AsSpan + "batch.Labels, b * " + Literals.Int(target.MaxLength) + ", " + T + ").CopyTo(" + AsSpan + "__labels, b * " + T + ", " + T + "));");
+            if (loss.HasLabels && loss.PerPosition && loss.Source == sequence.Input.Name)
+            {
+                writer.Line(AsSpan + "batch." + loss.BatchMember + ", b * " + Literals.Int(loss.MaxLength) + ", " + T + ").CopyTo(" + AsSpan + TrainingEmitter.PackedLabelsOf(loss)
+                    + ", b * " + T + ", " + T + "));");
+            }
         }
 
         if (sequence.AdjacencyArray is { } adjacency)

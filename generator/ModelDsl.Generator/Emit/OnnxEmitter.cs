@@ -53,6 +53,22 @@ internal static partial class OnnxEmitter
             }
         }
 
+        var heads = new List<string>();
+        foreach (TargetPlan loss in plan.Losses)
+        {
+            if (!heads.Contains(loss.Layer))
+            {
+                heads.Add(loss.Layer);
+            }
+        }
+
+        if (heads.Count > 1)
+        {
+            // The ONNX graph has one output, the last layer's; several heads would need one output each (not done yet).
+            reasons.Add("the model has " + heads.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) + " heads (" + string.Join(", ", heads)
+                + ") and the ONNX export writes one output; export a model that declares only the head you deploy (load the trained weights with LoadMatchingParameters)");
+        }
+
         return reasons.Count == 0 ? null : string.Join("; ", reasons);
     }
 

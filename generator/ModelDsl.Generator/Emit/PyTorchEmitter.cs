@@ -55,7 +55,10 @@ internal static class PyTorchEmitter
         s.Append("\n\nclass ").Append(name).Append("(nn.Module):\n");
         s.Append("    \"\"\"").Append(plan.FullName.Replace("@", string.Empty)).Append(", exported by ModelDsl: its state_dict names and shapes are the model's\n");
         s.Append("    ParameterTable (and StateTable); forward(batch) takes a batch of read_batches() and returns the ");
-        s.Append(plan.Target!.Descriptor.IsClassifier ? "logits" : "predictions").Append(" of ").Append(plan.Target.Layer).Append(".\"\"\"\n\n");
+        List<string> heads = Heads(plan);
+        s.Append(heads.Count > 1
+            ? "dict of the heads' outputs by name (" + string.Join(", ", heads) + ")"
+            : (plan.Target!.Descriptor.IsClassifier ? "logits" : "predictions") + " of " + plan.Target!.Layer).Append(".\"\"\"\n\n");
         s.Append("    def __init__(self):\n        super().__init__()\n");
         foreach (string line in c.Init)
         {
@@ -92,7 +95,7 @@ internal static class PyTorchEmitter
             }
         }
 
-        s.Append("        return ").Append(PyTorchContext.Out(plan.Layers[plan.Layers.Count - 1])).Append("\n\n\n");
+        s.Append("        return ").Append(HeadOutputs(plan, heads)).Append("\n\n\n");
         WriteLoss(s, plan);
         s.Append("\n\ndef create_model():\n    return ").Append(name).Append("()\n");
         return s.ToString();
@@ -146,10 +149,68 @@ internal static class PyTorchEmitter
         return lines;
     }
 
+    /// <summary>
+    /// <c>compute_loss(output, batch)</c>: the loss's body; with several (or weighed) losses one <c>loss_{name}</c> function each, called
+    /// with its head's output and the batch whose <c>Labels</c>/<c>Targets</c> are the loss's own, and their weighted sum.
+    /// </summary>
     private static void WriteLoss(StringBuilder s, ModelPlan plan)
     {
-        TargetPlan target = plan.Target!;
+        if (!plan.WeighsLosses)
+        {
+            TargetPlan target = plan.Target!;
+            s.Append("def compute_loss(output, batch):\n");
+            target.Descriptor.WritePyTorch(s, target);
+            return;
+        }
+
+        bool several = Heads(plan).Count > 1;
+        var terms = new List<string>();
+        foreach (TargetPlan loss in plan.Losses)
+        {
+            string function = "loss_" + Naming.SnakeCase(loss.Name);
+            s.Append("def ").Append(function).Append("(output, batch):\n");
+            loss.Descriptor.WritePyTorch(s, loss);
+            s.Append("\n\n");
+            string plain = loss.HasLabels ? "Labels" : "Targets";
+            string batch = loss.BatchPrefix.Length == 0 ? "batch" : "{**batch, \"" + plain + "\": batch[\"" + loss.BatchMember + "\"]}";
+            terms.Add(PyTorchContext.Float(loss.Weight) + " * " + function + "(" + (several ? "output[\"" + loss.Layer + "\"]" : "output") + ", " + batch + ")");
+        }
+
         s.Append("def compute_loss(output, batch):\n");
-        target.Descriptor.WritePyTorch(s, target);
+        s.Append("    \"\"\"The objective: the sum of each loss times its weight.\"\"\"\n");
+        s.Append("    return (\n        ").Append(string.Join("\n        + ", terms)).Append("\n    )\n");
+    }
+
+    /// <summary>The members carrying a loss, in declaration order.</summary>
+    private static List<string> Heads(ModelPlan plan)
+    {
+        var heads = new List<string>();
+        foreach (TargetPlan loss in plan.Losses)
+        {
+            if (!heads.Contains(loss.Layer))
+            {
+                heads.Add(loss.Layer);
+            }
+        }
+
+        return heads;
+    }
+
+    /// <summary>What <c>forward</c> returns: the head's output, or a dict of every head's output by member name.</summary>
+    private static string HeadOutputs(ModelPlan plan, List<string> heads)
+    {
+        var outputs = new List<string>();
+        foreach (string head in heads)
+        {
+            foreach (LayerPlan layer in plan.Layers)
+            {
+                if (layer.Name == head)
+                {
+                    outputs.Add(heads.Count > 1 ? "\"" + head + "\": " + PyTorchContext.Out(layer) : PyTorchContext.Out(layer));
+                }
+            }
+        }
+
+        return heads.Count > 1 ? "{" + string.Join(", ", outputs) + "}" : outputs[0];
     }
 }

@@ -376,10 +376,7 @@ internal sealed partial class TrainingEmitter
             _layerLines[layer.Name] = (firstLine, _forward.Count);
         }
 
-        Flow last = outputs[_plan.Layers[_plan.Layers.Count - 1].Name];
-        _layer = _plan.Layers[_plan.Layers.Count - 1].Name; // the loss's buffers belong to the head
-        LogitsOffset = last.Buffer.Offset;
-        Target.Descriptor.EmitTraining(this, Target, last);
+        EmitLosses();
     }
 
     private void WalkLayer(LayerPlan layer, Dictionary<string, Flow> outputs)

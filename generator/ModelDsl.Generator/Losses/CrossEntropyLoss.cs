@@ -55,8 +55,8 @@ internal sealed class CrossEntropyLoss : LossDescriptor
         Buffer logits = head.Buffer;
         string rows = TrainingEmitter.Rows(head.Sequence);
         string classes = Literals.Int(head.Width);
-        Buffer logProbs = e.Alloc("loss.log_probs", head.Sequence, head.Width);
-        string labels = head.Sequence is not null ? TrainingEmitter.Span("__labels", rows) : TrainingEmitter.Span("batch.Labels", "B");
+        Buffer logProbs = e.Alloc(e.LossBuffer("log_probs"), head.Sequence, head.Width);
+        string labels = head.Sequence is not null ? TrainingEmitter.Span(e.PackedLabels, rows) : TrainingEmitter.Span(e.BatchTargets, "B");
         string options = Literals.Float(smoothing) + ", " + Literals.Int(target.IgnoreIndex);
         if (o.ClassWeights)
         {
@@ -71,7 +71,7 @@ internal sealed class CrossEntropyLoss : LossDescriptor
         e.AddBackward(
         [
             "// Loss: d logits = (softmax - smoothed one-hot) / counted rows",
-            K + "CrossEntropy.Backward(" + logits.D + ", 1f, " + logProbs.A + ", " + labels + ", " + rows + ", " + classes + ", " + options + ", " + Pool + ");",
+            K + "CrossEntropy.Backward(" + logits.D + ", " + e.LossScale + ", " + logProbs.A + ", " + labels + ", " + rows + ", " + classes + ", " + options + ", " + Pool + ");",
         ]);
     }
 
@@ -96,7 +96,7 @@ internal sealed class CrossEntropyLoss : LossDescriptor
         e.AddBackward(
         [
             "// Loss: d logits of the weighted mean, w_t (p - smoothed one-hot) / Σ w",
-            K + "CrossEntropy.WeightedBackward(" + head.Buffer.D + ", 1f, " + logProbs.A + ", " + labels + ", " + weights + ", " + rows + ", " + classes + ", " + options + ");",
+            K + "CrossEntropy.WeightedBackward(" + head.Buffer.D + ", " + e.LossScale + ", " + logProbs.A + ", " + labels + ", " + weights + ", " + rows + ", " + classes + ", " + options + ");",
         ]);
     }
 

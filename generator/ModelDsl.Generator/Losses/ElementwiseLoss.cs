@@ -24,25 +24,25 @@ internal static class ElementwiseLoss
         string W = Literals.Int(head.Width);
         if (head.Sequence is not { } sequence)
         {
-            string targets = TrainingEmitter.Span("batch.Targets", "B * " + W);
+            string targets = TrainingEmitter.Span(e.BatchTargets, "B * " + W);
             e.ForwardLines.Add("// Loss: " + what + " over B rows of " + W + " values (mean over every element)");
             e.ForwardLines.Add("__rows = B;");
             e.ForwardLines.Add("return " + K + kernel + ".Forward(" + predictions.A + ", " + targets + ", B * " + W + ");");
             e.AddBackward(
             [
                 "// Loss: d predictions = " + gradient + " / (B * " + W + ")",
-                K + kernel + ".Backward(" + predictions.D + ", 1f, " + predictions.A + ", " + targets + ", B * " + W + ");",
+                K + kernel + ".Backward(" + predictions.D + ", " + e.LossScale + ", " + predictions.A + ", " + targets + ", B * " + W + ");",
             ]);
             return;
         }
 
         e.UsesPacking = true;
         string n = "n * " + W;
-        Buffer packed = e.Alloc("loss.packed_predictions", sequence, head.Width) with { Length = n };
-        Buffer packedTargets = e.Alloc("loss.packed_targets", sequence, head.Width) with { Length = n };
+        Buffer packed = e.Alloc(e.LossBuffer("packed_predictions"), sequence, head.Width) with { Length = n };
+        Buffer packedTargets = e.Alloc(e.LossBuffer("packed_targets"), sequence, head.Width) with { Length = n };
         string positions = "int n = __Positions(" + sequence.Lengths + ", B);";
         string lengths = sequence.Lengths + ", B, " + W;
-        string batchTargets = TrainingEmitter.Span("batch.Targets", "B * " + Literals.Int(target.MaxLength) + " * " + W);
+        string batchTargets = TrainingEmitter.Span(e.BatchTargets, "B * " + Literals.Int(target.MaxLength) + " * " + W);
         e.ForwardLines.Add("// Loss: " + what + " over the n valid positions of " + sequence.Input.Name + ", " + W + " values each (packed: padding is not counted)");
         e.ForwardLines.Add("{");
         e.ForwardLines.Add("    " + positions);
@@ -56,7 +56,7 @@ internal static class ElementwiseLoss
             "// Loss: d predictions = " + gradient + " / (n * " + W + ") at the valid positions",
             "{",
             "    " + positions,
-            "    " + K + kernel + ".Backward(" + packed.D + ", 1f, " + packed.A + ", " + packedTargets.A + ", " + n + ");",
+            "    " + K + kernel + ".Backward(" + packed.D + ", " + e.LossScale + ", " + packed.A + ", " + packedTargets.A + ", " + n + ");",
             "    __UnpackAdd(" + predictions.D + ", " + packed.D + ", " + sequence.T + ", " + lengths + ");",
             "}",
         ]);

@@ -55,7 +55,11 @@ internal abstract class LossDescriptor
 
     /// <summary>
     /// Writes the loss's training code after the head's: forward lines that end by returning the mean loss (<c>__rows</c> set to the
-    /// rows counted) and the backward block that seeds the head's gradient, with buffers from the trainer's arena.
+    /// rows counted) and the backward block that seeds the head's gradient, with buffers from the trainer's arena. A model may carry
+    /// several losses (<c>TrainingEmitter.Losses.cs</c>): a descriptor names its arena buffers <c>e.LossBuffer("...")</c>, reads
+    /// its Batch member <c>e.BatchTargets</c> (packed per-position labels: <c>e.PackedLabels</c>) and passes <c>e.LossScale</c> as
+    /// its backward kernel's d loss, so the same lines serve one loss (<c>batch.Labels</c>, <c>1f</c>) and several; its one
+    /// <c>return x;</c> becomes <c>__losses[i] = x;</c> there.
     /// </summary>
     public abstract void EmitTraining(TrainingEmitter e, TargetPlan target, TrainingEmitter.Flow head);
 

@@ -30,22 +30,22 @@ internal static class RowLoss
         var buffers = new List<string>();
         foreach (string name in saved)
         {
-            Buffer buffer = e.Alloc("loss." + name, sequence, head.Width);
+            Buffer buffer = e.Alloc(e.LossBuffer(name), sequence, head.Width);
             buffers.Add((sequence is null ? buffer : buffer with { Length = "n * " + W }).A);
         }
 
         string logits = head.Buffer.A, dLogits = head.Buffer.D;
-        string targets = TrainingEmitter.Span("batch.Targets", "B * " + W);
+        string targets = TrainingEmitter.Span(e.BatchTargets, "B * " + W);
         var forward = new List<string>();
         var backward = new List<string> { "// Loss: d logits = " + gradient + (sequence is null ? string.Empty : " at the valid positions") };
         if (sequence is not null)
         {
             e.UsesPacking = true;
-            Buffer packed = e.Alloc("loss.packed_logits", sequence, head.Width) with { Length = "n * " + W };
-            Buffer packedTargets = e.Alloc("loss.packed_targets", sequence, head.Width) with { Length = "n * " + W };
+            Buffer packed = e.Alloc(e.LossBuffer("packed_logits"), sequence, head.Width) with { Length = "n * " + W };
+            Buffer packedTargets = e.Alloc(e.LossBuffer("packed_targets"), sequence, head.Width) with { Length = "n * " + W };
             string positions = "int n = __Positions(" + sequence.Lengths + ", B);";
             string lengths = sequence.Lengths + ", B, " + W;
-            string batchTargets = TrainingEmitter.Span("batch.Targets", "B * " + Literals.Int(target.MaxLength) + " * " + W);
+            string batchTargets = TrainingEmitter.Span(e.BatchTargets, "B * " + Literals.Int(target.MaxLength) + " * " + W);
             forward.Add("{");
             forward.Add("    " + positions);
             forward.Add("    __Pack(" + packed.A + ", " + logits + ", " + sequence.T + ", " + lengths + ");");
@@ -61,7 +61,7 @@ internal static class RowLoss
         forward.Insert(0, "// Loss: " + what + " over " + (sequence is null ? "B rows" : "the n valid positions of " + sequence.Input.Name) + " of " + W + " values");
         forward.Add(indent + "__rows = " + (sequence is null ? "B" : sequence.BT) + ";");
         forward.Add(indent + "return " + K + kernel + ".Forward(" + all + ", " + logits + ", " + targets + ", " + rows + ", " + W + extra + ");");
-        backward.Add(indent + K + kernel + ".Backward(" + dLogits + ", 1f, " + all + (backwardReadsTargets ? ", " + targets : string.Empty) + ", " + rows + ", " + W + extra + ");");
+        backward.Add(indent + K + kernel + ".Backward(" + dLogits + ", " + e.LossScale + ", " + all + (backwardReadsTargets ? ", " + targets : string.Empty) + ", " + rows + ", " + W + extra + ");");
         if (sequence is not null)
         {
             forward.Add("}");

@@ -213,8 +213,7 @@ internal static partial class ModelParser
     {
         AttributeData? layerAttribute = null;
         LayerKind kind = LayerKind.Unknown;
-        AttributeData? lossAttribute = null;
-        LossKind lossKind = LossKind.None;
+        var lossAttributes = new List<(AttributeData Attribute, LossKind Kind)>();
         foreach (AttributeData attribute in member.GetAttributes())
         {
             if (attribute.AttributeClass is not { } attributeClass || attributeClass.ContainingNamespace?.ToDisplayString() != KnownNames.Namespace)
@@ -243,25 +242,13 @@ internal static partial class ModelParser
             }
             else if (candidateLoss != LossKind.None)
             {
-                if (lossAttribute is null)
-                {
-                    lossAttribute = attribute;
-                    lossKind = candidateLoss;
-                }
-                else
-                {
-                    diagnostics.Add(DiagnosticInfo.Create(
-                        DiagnosticDescriptors.MisplacedLoss,
-                        LocationInfo.From(attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)),
-                        member.Name,
-                        "a layer can carry only one loss"));
-                }
+                lossAttributes.Add((attribute, candidateLoss)); // several losses on one head are allowed (different kinds)
             }
         }
 
         var property = member as IPropertySymbol;
         bool handleProperty = property is not null && property.IsPartialDefinition && Layers.LayerRegistry.IsHandleType(property.Type.OriginalDefinition.ToDisplayString());
-        if (layerAttribute is null && lossAttribute is null && !handleProperty)
+        if (layerAttribute is null && lossAttributes.Count == 0 && !handleProperty)
         {
             return null;
         }
@@ -276,13 +263,15 @@ internal static partial class ModelParser
             broken |= ReportUndefinedEnums(member.Name, arguments, layerAttribute, diagnostics);
         }
 
-        LossSpec? loss = null;
-        if (lossAttribute is not null)
+        var losses = new List<LossSpec>();
+        foreach ((AttributeData lossAttribute, LossKind lossKind) in lossAttributes)
         {
             EquatableArray<ArgumentSpec> lossArguments = ReadArguments(lossAttribute, ref broken, cancellationToken);
             broken |= ReportUndefinedEnums(member.Name, lossArguments, lossAttribute, diagnostics);
-            loss = new LossSpec(lossKind, LocationInfo.From(lossAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)), lossArguments);
+            losses.Add(new LossSpec(lossKind, LocationInfo.From(lossAttribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken)), lossArguments));
         }
+
+        LossSpec? loss = losses.Count > 0 ? losses[0] : null;
 
         // Can the generator write `partial T Name { get => ...; }` for this member?
         string? problem = null;
@@ -344,7 +333,7 @@ internal static partial class ModelParser
                 DiagnosticDescriptors.UnsupportedMember,
                 memberLocation,
                 member.Name,
-                lossAttribute is null ? "a layer property needs a layer attribute such as [Dense(Units)]" : "a loss needs a layer attribute beside it"));
+                lossAttributes.Count == 0 ? "a layer property needs a layer attribute such as [Dense(Units)]" : "a loss needs a layer attribute beside it"));
         }
         else if (property is not null && propertyType is not null && !broken)
         {
@@ -367,7 +356,10 @@ internal static partial class ModelParser
             attributeLocation,
             arguments,
             loss,
-            broken);
+            broken)
+        {
+            Losses = losses.ToEquatableArray(),
+        };
     }
 
     private static string KindName(ISymbol member) => member switch

@@ -91,6 +91,9 @@ internal sealed record LayerSpec(
     LossSpec? Loss,
     bool Broken)
 {
+    /// <summary>Every loss attribute on the member, in declaration order (<see cref="Loss"/> is the first).</summary>
+    public EquatableArray<LossSpec> Losses { get; init; } = EquatableArray<LossSpec>.Empty;
+
     public ArgumentSpec? Argument(string name)
     {
         foreach (ArgumentSpec argument in Arguments)

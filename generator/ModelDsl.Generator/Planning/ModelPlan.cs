@@ -140,6 +140,24 @@ internal sealed record TargetPlan(LossKind Kind, string Layer, bool PerPosition,
 
     /// <summary>Whether the batch holds class labels (<c>Labels</c>) rather than float targets (<c>Targets</c>).</summary>
     public bool HasLabels => Targets == Losses.LossTargets.Labels;
+
+    /// <summary>
+    /// The loss's name (its <c>Name</c> argument, else the head's name, else head + kind when the head carries several losses): it names
+    /// the loss in <c>Trainer.LossNames</c> and, when the model has several losses, its Batch members (<see cref="BatchPrefix"/>).
+    /// </summary>
+    public string Name { get; init; } = string.Empty;
+
+    /// <summary>The loss's factor in the objective <c>Σ Weight · loss</c>.</summary>
+    public float Weight { get; init; } = 1f;
+
+    /// <summary>
+    /// The prefix of the loss's Batch members: empty for a model with one loss (<c>Labels</c>, <c>SetLabel</c>, as always), the loss's
+    /// <see cref="Name"/> with several (<c>NspLabels</c>, <c>SetNspLabel</c>).
+    /// </summary>
+    public string BatchPrefix { get; init; } = string.Empty;
+
+    /// <summary>The Batch member holding the loss's labels or targets, e.g. <c>Labels</c>, <c>NspLabels</c>, <c>TeacherTargets</c>.</summary>
+    public string BatchMember => BatchPrefix + (HasLabels ? "Labels" : "Targets");
 }
 
 /// <summary>A constant emitted into the model's <c>Dims</c> class.</summary>
@@ -169,5 +187,14 @@ internal sealed record ModelPlan(
     long Flops,
     EquatableArray<DiagnosticInfo> Diagnostics)
 {
+    /// <summary>
+    /// Every loss in declaration order (members, then attributes on a member); <see cref="Target"/> is the primary one (the loss whose
+    /// head drives <c>Logits</c>, <c>Predict</c>, accuracy and the exports' output). One entry for the usual single-loss model.
+    /// </summary>
+    public EquatableArray<TargetPlan> Losses { get; init; } = EquatableArray<TargetPlan>.Empty;
+
+    /// <summary>Whether the objective combines several losses (or weighs its one loss): the trainer then keeps each loss's value.</summary>
+    public bool WeighsLosses => Losses.Count > 1 || (Losses.Count == 1 && Losses[0].Weight != 1f);
+
     public string FullName => Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName;
 }

@@ -15,46 +15,6 @@ internal sealed partial class ModelPlanner
 
     private readonly List<PendingLayer> _pending = [];
 
-    private TargetPlan? PlanLoss()
-    {
-        int last = _spec.Layers.Count - 1;
-        for (int i = 0; i < last; i++)
-        {
-            if (_spec.Layers[i].Loss is { } misplaced)
-            {
-                Report(DiagnosticDescriptors.MisplacedLoss, misplaced.Location, _spec.Layers[i].Name, "a loss belongs on the last layer ('" + _spec.Layers[last].Name + "')");
-            }
-        }
-
-        if (last < 0)
-        {
-            return null;
-        }
-
-        LayerSpec head = _spec.Layers[last];
-        if (head.Loss is not { } loss)
-        {
-            if (LayerRegistry.Find(head.Kind) is not null && _outputs[last] is not null && !HasErrors())
-            {
-                Report(DiagnosticDescriptors.MissingLoss, _spec.ClassLocation, _spec.ClassName, head.Name);
-            }
-
-            return null;
-        }
-
-        if (_outputs[last] is not { } output)
-        {
-            return null; // the head itself failed; that is reported
-        }
-
-        if (Losses.LossRegistry.Find(loss.Kind) is not { } descriptor)
-        {
-            return null; // the parser only records known losses
-        }
-
-        return descriptor.Plan(new Losses.LossContext(this, head, output, loss));
-    }
-
     /// <summary>
     /// An autoregressive decoder (a causal [TransformerDecoder] or a [RecurrentDecoder] over the sequence of input
     /// <paramref name="decoded"/>) feeds its predictions back as that input's next tokens: the head's classes must be
@@ -273,7 +233,10 @@ internal sealed partial class ModelPlanner
             stateBlock,
             activationBlock,
             flops,
-            _diagnostics.ToEquatableArray());
+            _diagnostics.ToEquatableArray())
+        {
+            Losses = _plannedLosses.ToEquatableArray(),
+        };
 
         // A model without a loss already has MDSL0013; any other model the trainer emitter cannot handle gets MDSL2002.
         if (target is not null && TrainingSupport.Unsupported(modelPlan) is { } unsupported)

@@ -24,6 +24,11 @@ internal sealed partial class ModelPlanner
         // Who reads whom: each layer's source (From or the member before it), memories, graph adjacency inputs.
         var read = new bool[count];
         read[count - 1] = true; // the model's output
+        for (int i = 0; i < count; i++)
+        {
+            read[i] |= _spec.Layers[i].Losses.Count > 0; // a loss reads its head
+        }
+
         foreach (KeyValuePair<int, string?> source in _sourceNames)
         {
             if (source.Value is { } name && _indexByName.TryGetValue(name, out int index))

@@ -6,7 +6,7 @@ namespace ModelDsl.Generator.Planning;
 /// Which valid models the forward/backward/trainer emitter handles: token inputs (each read by an embedding) and feature
 /// inputs (dense or sequences), feeding a graph (From, Memory) of positions, Transformer encoder and decoder stacks,
 /// standalone multi-head attention (self or cross, with or without attention dropout), recurrent encoders and decoders,
-/// pools, dense, layer norm, batch norm and dropout layers, ending in a cross-entropy or MSE head on the last layer.
+/// pools, dense, layer norm, batch norm and dropout layers, ending in one or more loss heads (the last declared layer among them).
 /// Anything else gets MDSL2002 and no trainer (the layout, properties and Batch are still emitted). A pure function of the plan,
 /// shared by the planner (to report) and the emitter (to decide).
 /// </summary>
@@ -43,10 +43,15 @@ internal static class TrainingSupport
             }
         }
 
-        LayerPlan last = plan.Layers[plan.Layers.Count - 1];
-        if (plan.Target.Layer != last.Name || (plan.Target.HasLabels && !last.Descriptor.IsClassifierHead))
+        if (plan.Losses.Count > 1)
         {
-            return "training code for a loss that is not on the last declared layer";
+            foreach (TargetPlan loss in plan.Losses)
+            {
+                if (loss.Options is Losses.CrossEntropyOptions { ClassWeights: true })
+                {
+                    return "training code for [CrossEntropyLoss(ClassWeights = true)] in a model with several losses (" + loss.Name + ")";
+                }
+            }
         }
 
         return null;

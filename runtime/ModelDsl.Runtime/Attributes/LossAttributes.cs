@@ -2,10 +2,28 @@ using System;
 
 namespace ModelDsl;
 
-/// <summary>Base of the loss attributes; a loss sits on the model's last layer beside its layer attribute.</summary>
+/// <summary>
+/// Base of the loss attributes; a loss sits on a head member beside its layer attribute. A model may declare several heads, each with
+/// one or more losses (of different kinds); the trainer minimizes <c>Σ Weight · loss</c> (docs/dsl.md, "Several heads and losses").
+/// </summary>
 [AttributeUsage(AttributeTargets.Property, Inherited = false, AllowMultiple = false)]
 public abstract class LossAttribute : Attribute
 {
+    /// <summary>The loss's factor in the objective <c>Σ Weight · loss</c>: a finite number &gt; 0 (default 1).</summary>
+    public float Weight { get; set; } = 1f;
+
+    /// <summary>
+    /// The loss's name when the model has several losses: it names the Batch's targets (<c>{Name}Labels</c> or <c>{Name}Targets</c>)
+    /// and the loss in <c>Trainer.LossNames</c>. Default: the head member's name, or the head's name followed by the kind
+    /// (<c>LogitsKLDivergence</c>) when the head carries several losses.
+    /// </summary>
+    public string? Name { get; set; }
+
+    /// <summary>
+    /// The loss whose head drives <c>Logits</c>/<c>Predictions</c>, <c>Predict</c>, accuracy and the exports' output. Default: the first
+    /// declared classifier loss (cross-entropy), else the first declared loss. At most one loss may say <c>Primary = true</c>.
+    /// </summary>
+    public bool Primary { get; set; }
 }
 
 /// <summary>Softmax cross-entropy on logits <c>[B, C]</c> (one label per row) or <c>[B, T, C]</c> (one label per position).</summary>

@@ -10,7 +10,8 @@ namespace ModelDsl.Training;
 /// or every <c>interval</c> of time, whichever comes first, one line per evaluation, and a closing line. The clock is a
 /// <see cref="TimeProvider"/> so tests control it. Writing a line allocates; steps without a line do not.
 /// </summary>
-/// <example><c>step 200/1000 epoch 1 loss 0.4123 lr 0.0003 ex/s 812.4 eta 0:00:58</c></example>
+/// <example><c>step 200/1000 epoch 1 loss 0.4123 lr 0.0003 ex/s 812.4 eta 0:00:58</c>; with several losses the loss is followed by
+/// each one's value, <c>loss 1.9123 (Mlm 2.4110, Nsp 0.6452)</c>.</example>
 public sealed class ConsoleLinesCallback : IFitCallback
 {
     private readonly TextWriter _writer;
@@ -23,6 +24,7 @@ public sealed class ConsoleLinesCallback : IFitCallback
     private long _startTicks;
     private long _lastLineTicks;
     private long _firstStepTicks;
+    private string[] _lossNames = [];
 
     /// <summary>Writes to <paramref name="writer"/> (e.g. <see cref="Console.Out"/>).</summary>
     /// <param name="writer">Where the lines go.</param>
@@ -51,6 +53,7 @@ public sealed class ConsoleLinesCallback : IFitCallback
         _totalSteps = start.TotalSteps;
         _startStep = start.StartStep;
         _startTicks = _lastLineTicks = _clock.GetTimestamp();
+        _lossNames = [.. start.LossNames];
         _writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"fit: steps {start.StartStep + 1}..{start.TotalSteps}, {start.StepsPerEpoch} per epoch, metrics {string.Join(", ", start.MetricNames)}"));
     }
@@ -80,7 +83,7 @@ public sealed class ConsoleLinesCallback : IFitCallback
         double examplesPerSecond = sinceFirst > 0 ? (step.Examples - _startExamples) / sinceFirst : double.NaN;
         string eta = seconds > 0 && done > 0 ? Format(TimeSpan.FromSeconds(seconds / done * (_totalSteps - step.Step))) : "?";
         _writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"step {step.Step}/{_totalSteps} epoch {step.Epoch} loss {step.Loss:0.0000} lr {step.LearningRate:G4} ex/s {(double.IsNaN(examplesPerSecond) ? "?" : examplesPerSecond.ToString("0.0", CultureInfo.InvariantCulture))} eta {eta}"));
+            $"step {step.Step}/{_totalSteps} epoch {step.Epoch} loss {step.Loss:0.0000}{LossParts(_lossNames, step.Losses.Span)} lr {step.LearningRate:G4} ex/s {(double.IsNaN(examplesPerSecond) ? "?" : examplesPerSecond.ToString("0.0", CultureInfo.InvariantCulture))} eta {eta}"));
     }
 
     /// <inheritdoc/>
@@ -104,6 +107,23 @@ public sealed class ConsoleLinesCallback : IFitCallback
         string best = double.IsNaN(history.BestValue) ? string.Empty : string.Create(CultureInfo.InvariantCulture, $", best {history.BestValue:0.0000} at step {history.BestStep}");
         _writer.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"fit: {history.StopReason} after {history.StepCount} steps in {Format(_clock.GetElapsedTime(_startTicks))}{best}"));
+    }
+
+    /// <summary>The per-loss values of a step, <c> (Mlm 2.3026, Nsp 0.6931)</c>, or empty for a model with one loss.</summary>
+    internal static string LossParts(string[] names, ReadOnlySpan<float> values)
+    {
+        if (names.Length == 0 || values.Length != names.Length)
+        {
+            return string.Empty;
+        }
+
+        var text = new StringBuilder(" (");
+        for (int i = 0; i < names.Length; i++)
+        {
+            text.Append(i == 0 ? string.Empty : ", ").Append(names[i]).Append(' ').Append(values[i].ToString("0.0000", CultureInfo.InvariantCulture));
+        }
+
+        return text.Append(')').ToString();
     }
 
     private static string Format(TimeSpan time) => time.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture);

@@ -25,6 +25,9 @@ internal sealed class FitLoop<TBatch>
     private readonly Metric[] _metrics;
     private readonly Metric? _monitored;
     private readonly bool _higherIsBetter;
+    private readonly string[] _lossNames;
+    private readonly float[] _stepLosses;
+    private readonly double[] _validationLosses;
     private int _badEvaluations;
     private bool _bestSaved;
 
@@ -48,7 +51,15 @@ internal sealed class FitLoop<TBatch>
 
         ArgumentOutOfRangeException.ThrowIfNegative(options.EvaluateEvery);
         ArgumentOutOfRangeException.ThrowIfNegative(options.Patience);
+        _lossNames = _base is null ? [] : [.. _base.LossNames];
+        _stepLosses = new float[_lossNames.Length];
+        _validationLosses = new double[_lossNames.Length];
         var names = new List<string> { "loss" };
+        foreach (string lossName in _lossNames)
+        {
+            names.Add(LossMetric(lossName)); // the validation mean of each loss, beside the total
+        }
+
         foreach (Metric metric in _metrics)
         {
             if (names.Contains(metric.Name))
@@ -90,8 +101,11 @@ internal sealed class FitLoop<TBatch>
         StartStep = trainer.Steps;
         TotalSteps = options.Steps > 0 ? options.Steps : checked(options.Epochs * train.BatchesPerEpoch);
         MetricNames = names;
-        History = new History(names, (int)Math.Clamp(TotalSteps - StartStep, 0, int.MaxValue));
+        History = new History(names, (int)Math.Clamp(TotalSteps - StartStep, 0, int.MaxValue)) { LossNames = _lossNames };
     }
+
+    /// <summary>The evaluated metric holding one loss's validation mean: <c>loss_{name}</c> (CSV column <c>val_loss_{name}</c>).</summary>
+    internal static string LossMetric(string lossName) => "loss_" + lossName;
 
     internal long StartStep { get; }
 
@@ -105,7 +119,7 @@ internal sealed class FitLoop<TBatch>
 
     internal History Run()
     {
-        var start = new FitStart(TotalSteps, _train.BatchesPerEpoch, StartStep, MetricNames);
+        var start = new FitStart(TotalSteps, _train.BatchesPerEpoch, StartStep, MetricNames) { LossNames = _lossNames };
         foreach (IFitCallback callback in _callbacks)
         {
             callback.OnFitBegin(start);
@@ -154,8 +168,16 @@ internal sealed class FitLoop<TBatch>
         _train.Fill(_batch, index);
         float loss = _trainer.Step(_batch);
         long step = _trainer.Steps;
-        History.AddStep(step, loss);
-        var info = new FitStep(step, (step - 1) / _train.BatchesPerEpoch, loss, _base?.LearningRate ?? float.NaN, _train.ExamplesBefore(step));
+        if (_stepLosses.Length > 0)
+        {
+            _base!.LastLosses.CopyTo(_stepLosses);
+        }
+
+        History.AddStep(step, loss, _stepLosses);
+        var info = new FitStep(step, (step - 1) / _train.BatchesPerEpoch, loss, _base?.LearningRate ?? float.NaN, _train.ExamplesBefore(step))
+        {
+            Losses = _stepLosses,
+        };
         bool stop = false;
         for (int i = 0; i < _callbacks.Length; i++)
         {
@@ -181,12 +203,18 @@ internal sealed class FitLoop<TBatch>
 
         double lossSum = 0;
         long rows = 0;
+        Array.Clear(_validationLosses);
         for (long b = 0; b < _validation.BatchesPerEpoch; b++)
         {
             int count = _validation.Fill(_validationBatch!, b);
             float loss = _trainer.Evaluate(_validationBatch!);
             lossSum += (double)loss * count;
             rows += count;
+            for (int i = 0; i < _validationLosses.Length; i++)
+            {
+                _validationLosses[i] += (double)_base!.LastLosses[i] * count;
+            }
+
             foreach (Metric metric in _metrics)
             {
                 metric.Update(_validationBatch!, _trainer, loss);
@@ -194,6 +222,11 @@ internal sealed class FitLoop<TBatch>
         }
 
         var values = new Dictionary<string, double>(StringComparer.Ordinal) { ["loss"] = lossSum / rows };
+        for (int i = 0; i < _lossNames.Length; i++)
+        {
+            values[LossMetric(_lossNames[i])] = _validationLosses[i] / rows;
+        }
+
         foreach (Metric metric in _metrics)
         {
             values[metric.Name] = metric.Result;

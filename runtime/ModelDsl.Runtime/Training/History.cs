@@ -8,7 +8,7 @@ namespace ModelDsl.Training;
 
 /// <summary>
 /// What a <c>Fit</c> run recorded: the training loss of every step, and every evaluation's metrics. Read the series to
-/// plot curves (<see cref="TrainingLoss"/>, <see cref="Metric"/>), or write everything as one CSV file
+/// plot curves (<see cref="TrainingLoss()"/>, per loss <see cref="TrainingLoss(string)"/>, <see cref="Metric"/>), or write everything as one CSV file
 /// (<see cref="WriteCsv"/>).
 /// </summary>
 /// <remarks>
@@ -18,6 +18,8 @@ public sealed class History
 {
     private long[] _steps;
     private float[] _losses;
+    private float[] _parts = [];
+    private readonly string[] _lossNames = [];
     private readonly List<FitEvaluation> _evaluations = [];
 
     /// <summary>Creates an empty history with room for <paramref name="capacity"/> steps (it grows past that).</summary>
@@ -30,6 +32,21 @@ public sealed class History
         MetricNames = [.. metricNames];
         _steps = new long[capacity];
         _losses = new float[capacity];
+    }
+
+    /// <summary>
+    /// The names of the per-loss training values each step records (the trainer's <see cref="TrainerBase.LossNames"/>, when its objective
+    /// weighs several losses); empty otherwise. The CSV has a <c>train_{name}</c> column for each, after <c>train_loss</c>.
+    /// </summary>
+    public IReadOnlyList<string> LossNames
+    {
+        get => _lossNames;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            _lossNames = [.. value];
+            _parts = new float[_steps.Length * _lossNames.Length];
+        }
     }
 
     /// <summary>The evaluated metrics, in column order (<c>loss</c> first).</summary>
@@ -59,18 +76,55 @@ public sealed class History
     /// <summary>Records one step's training loss (allocates only past the capacity given at construction).</summary>
     /// <param name="step">The step's number.</param>
     /// <param name="loss">Its training loss.</param>
-    public void AddStep(long step, float loss)
+    public void AddStep(long step, float loss) => AddStep(step, loss, []);
+
+    /// <summary>Records one step's training loss and its per-loss values (allocates only past the capacity given at construction).</summary>
+    /// <param name="step">The step's number.</param>
+    /// <param name="loss">Its training loss (the weighted total).</param>
+    /// <param name="losses">One value per <see cref="LossNames"/> entry (empty when there are none).</param>
+    /// <exception cref="ArgumentException"><paramref name="losses"/> does not have one value per loss name.</exception>
+    public void AddStep(long step, float loss, ReadOnlySpan<float> losses)
     {
+        if (losses.Length != _lossNames.Length)
+        {
+            throw new ArgumentException($"Step {step} has {losses.Length} per-loss values; this history records {_lossNames.Length} ({string.Join(", ", _lossNames)}).", nameof(losses));
+        }
+
         if (StepCount == _steps.Length)
         {
             int grown = Math.Max(16, _steps.Length * 2);
             Array.Resize(ref _steps, grown);
             Array.Resize(ref _losses, grown);
+            Array.Resize(ref _parts, grown * _lossNames.Length);
         }
 
         _steps[StepCount] = step;
         _losses[StepCount] = loss;
+        losses.CopyTo(_parts.AsSpan(StepCount * _lossNames.Length));
         StepCount++;
+    }
+
+    /// <summary>One loss's training value per step, as a curve named <c>train_{name}</c> (x: step, y: the unweighted loss).</summary>
+    /// <param name="name">One of <see cref="LossNames"/>.</param>
+    /// <exception cref="ArgumentException">No such loss.</exception>
+    public HistorySeries TrainingLoss(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        int index = Array.IndexOf(_lossNames, name);
+        if (index < 0)
+        {
+            throw new ArgumentException($"No loss '{name}' in this history; it records {(_lossNames.Length == 0 ? "none" : string.Join(", ", _lossNames))}.", nameof(name));
+        }
+
+        var x = new double[StepCount];
+        var y = new double[StepCount];
+        for (int i = 0; i < StepCount; i++)
+        {
+            x[i] = _steps[i];
+            y[i] = _parts[(i * _lossNames.Length) + index];
+        }
+
+        return new HistorySeries("train_" + name, x, y);
     }
 
     /// <summary>Records one evaluation.</summary>
@@ -137,6 +191,11 @@ public sealed class History
     {
         var text = new StringBuilder();
         text.Append("step,epoch,train_loss");
+        foreach (string name in _lossNames)
+        {
+            text.Append(",train_").Append(name);
+        }
+
         foreach (string name in MetricNames)
         {
             text.Append(",val_").Append(name);
@@ -157,6 +216,11 @@ public sealed class History
             text.Append(step.ToString(CultureInfo.InvariantCulture)).Append(',');
             text.Append(evaluation is null ? string.Empty : evaluation.Epoch.ToString(CultureInfo.InvariantCulture)).Append(',');
             text.Append(_losses[i].ToString("R", CultureInfo.InvariantCulture));
+            for (int j = 0; j < _lossNames.Length; j++)
+            {
+                text.Append(',').Append(_parts[(i * _lossNames.Length) + j].ToString("R", CultureInfo.InvariantCulture));
+            }
+
             AppendMetrics(text, evaluation);
             text.Append('\n');
             written.Add(step);
@@ -168,7 +232,7 @@ public sealed class History
             if (!written.Contains(evaluation.Step))
             {
                 text.Append(evaluation.Step.ToString(CultureInfo.InvariantCulture)).Append(',')
-                    .Append(evaluation.Epoch.ToString(CultureInfo.InvariantCulture)).Append(',');
+                    .Append(evaluation.Epoch.ToString(CultureInfo.InvariantCulture)).Append(',').Append(',', _lossNames.Length);
                 AppendMetrics(text, evaluation);
                 text.Append('\n');
             }

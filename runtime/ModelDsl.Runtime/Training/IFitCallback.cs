@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 
 namespace ModelDsl.Training;
@@ -46,7 +47,11 @@ public interface IFitCallback
 /// <param name="StepsPerEpoch">Batches in one pass over the training data.</param>
 /// <param name="StartStep">Steps already taken: 0 for a new run, more after a resume.</param>
 /// <param name="MetricNames">The names of the evaluated metrics, <c>loss</c> first.</param>
-public sealed record FitStart(long TotalSteps, long StepsPerEpoch, long StartStep, IReadOnlyList<string> MetricNames);
+public sealed record FitStart(long TotalSteps, long StepsPerEpoch, long StartStep, IReadOnlyList<string> MetricNames)
+{
+    /// <summary>The trainer's <see cref="TrainerBase.LossNames"/> (a model whose objective weighs several losses); empty otherwise.</summary>
+    public IReadOnlyList<string> LossNames { get; init; } = [];
+}
 
 /// <summary>One optimizer step, as <see cref="IFitCallback.OnStepEnd"/> sees it.</summary>
 /// <param name="Step">The step's number, from 1 (the trainer's <c>Steps</c> after it).</param>
@@ -54,7 +59,14 @@ public sealed record FitStart(long TotalSteps, long StepsPerEpoch, long StartSte
 /// <param name="Loss">The training batch's loss.</param>
 /// <param name="LearningRate">The learning rate the step used.</param>
 /// <param name="Examples">Training examples seen so far, this step's included.</param>
-public readonly record struct FitStep(long Step, long Epoch, float Loss, float LearningRate, long Examples);
+public readonly record struct FitStep(long Step, long Epoch, float Loss, float LearningRate, long Examples)
+{
+    /// <summary>
+    /// The step's per-loss values (<see cref="TrainerBase.LastLosses"/>, unweighted, in <see cref="FitStart.LossNames"/> order; empty for a
+    /// model with one unweighted loss). A view of the fit loop's buffer, overwritten by the next step: copy what you keep.
+    /// </summary>
+    public ReadOnlyMemory<float> Losses { get; init; }
+}
 
 /// <summary>One evaluation, as <see cref="IFitCallback.OnEvaluation"/> sees it.</summary>
 /// <param name="Step">The step after which the evaluation ran.</param>

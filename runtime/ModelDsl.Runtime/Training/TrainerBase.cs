@@ -110,6 +110,15 @@ public abstract class TrainerBase : IDisposable
     /// <summary>Optimizer updates done so far (the next step is <c>Steps + 1</c>).</summary>
     public long Steps { get; private set; }
 
+    /// <summary>
+    /// The names of the model's losses when its objective weighs several (<c>Step</c> returns <c>Σ Weight · loss</c>), in declaration
+    /// order; empty for a model with one unweighted loss (its value is what <c>Step</c> returns). See docs/dsl.md, "Several heads and losses".
+    /// </summary>
+    public virtual IReadOnlyList<string> LossNames => [];
+
+    /// <summary>The per-loss means of the last forward pass (<c>Step</c>, <c>ComputeGradients</c> or <c>Evaluate</c>), unweighted, in <see cref="LossNames"/> order.</summary>
+    public virtual ReadOnlySpan<float> LastLosses => default;
+
     /// <summary>The learning rate of the last update (the optimizer's rate before the first).</summary>
     public float LearningRate { get; private set; }
 

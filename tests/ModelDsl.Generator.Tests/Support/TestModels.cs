@@ -137,6 +137,27 @@ internal static class TestModels
         }
         """;
 
+    /// <summary>Two heads off one encoder (issue 19): a per-position masked-LM head and a pooled two-class head weighted 0.5.</summary>
+    public const string TwoHeadBert = """
+        using ModelDsl;
+
+        namespace Demo;
+
+        [Model(MaxBatch = 8)]
+        public partial class TinyBert
+        {
+            public const int Vocab = 50, D = 32, Length = 16;
+
+            [Input(Length)] public partial TokenInput Text { get; }
+            [Embedding(Vocab, D)] public partial TokenEmbedding Tokens { get; }
+            [LearnedPositions(Length)] public partial Positions Positions { get; }
+            [TransformerEncoder(Layers = 1, Heads = 4, FeedForward = 64)] public partial EncoderStack Encoder { get; }
+            [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Mlm { get; }
+            [FirstTokenPool(From = nameof(Encoder))] public partial Pool Cls { get; }
+            [Dense(2)] [CrossEntropyLoss(Weight = 0.5f)] public partial Dense Nsp { get; }
+        }
+        """;
+
     /// <summary>GRU encoder-decoder with Bahdanau attention and a tanh bridge (bidirectional encoder 2 x 48 -> decoder 64).</summary>
     public const string GruBahdanau = """
         using ModelDsl;
