@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -21,8 +22,9 @@ public sealed record Settings(int PretrainSteps = 2000, int FineTuneSteps = 300,
 /// <summary>What the pretraining reached.</summary>
 /// <param name="Path">The pretrained parameters (a checkpoint of <see cref="MiniBertPretraining"/>).</param>
 /// <param name="MaskedAccuracy">The share of held-out masked words predicted right.</param>
-/// <param name="Loss">The held-out masked-word loss.</param>
-public sealed record Pretrained(string Path, double MaskedAccuracy, double Loss);
+/// <param name="MlmLoss">The held-out masked-word loss.</param>
+/// <param name="NspLoss">The held-out next-sentence loss (ln 2 = 0.693 for a coin flip).</param>
+public sealed record Pretrained(string Path, double MaskedAccuracy, double MlmLoss, double NspLoss);
 
 /// <summary>What a fine-tuning run reached.</summary>
 /// <param name="Accuracy">The test accuracy after the last step.</param>
@@ -32,26 +34,26 @@ public sealed record FineTuned(double Accuracy, LoadReport? Report);
 /// <summary>The two phases of the example, callable with short settings from the tests.</summary>
 public static class Experiment
 {
-    /// <summary>Every this many fortunes of the pretraining corpus, one is held out to measure the masked-word accuracy.</summary>
-    public const int MlmValidationEvery = 20;
+    /// <summary>Every this many documents of the pretraining corpus, one is held out to measure the heads.</summary>
+    public const int ValidationEvery = 20;
 
     /// <summary>The seed of the classifier's initialization, its data order and its dropout, the same for both runs.</summary>
     public const int FineTuneSeed = 2;
 
     /// <summary>
-    /// Pretrains <see cref="MiniBertPretraining"/> on the unlabelled corpus with BERT's masking (a new draw every time a
-    /// fortune is read) and writes its parameters to <paramref name="path"/>.
+    /// Pretrains <see cref="MiniBertPretraining"/>'s two heads together on sentence pairs of the unlabelled corpus
+    /// (<see cref="SentencePairs"/>: half the second sentences follow the first, half are random) with BERT's masking over
+    /// the pair (a new draw every time a pair is read), and writes its parameters to <paramref name="path"/>.
     /// </summary>
     public static Pretrained Pretrain(FortuneSplit split, WordVocabulary vocabulary, Settings settings, string path, TextWriter log)
     {
-        int[][] corpus = [.. split.Pretraining.Select(f => Fortunes.Encode(vocabulary, f)).Where(ids => ids.Length > 2)];
-        int[][] validation = [.. corpus.Where((_, i) => i % MlmValidationEvery == 0)];
-        int[][] train = [.. corpus.Where((_, i) => i % MlmValidationEvery != 0)];
+        List<IReadOnlyList<int[]>> documents = Fortunes.Documents(vocabulary, split.Pretraining);
+        SentencePair[] train = SentencePairs.Build([.. documents.Where((_, i) => i % ValidationEvery != 0)], vocabulary.Special, Sizes.Length, seed: 5);
+        SentencePair[] validation = SentencePairs.Build([.. documents.Where((_, i) => i % ValidationEvery == 0)], vocabulary.Special, Sizes.Length, seed: 6);
         var masking = new MaskedLanguageModeling(vocabulary, seed: 7);
-        var trainBatches = new BatchLoader<MiniBertPretraining.Batch, int[]>(train,
-            masking.RowWriter<MiniBertPretraining.Batch>(Sizes.Length), new LoaderOptions { Seed = 1 });
-        var validationBatches = new BatchLoader<MiniBertPretraining.Batch, int[]>(validation,
-            masking.RowWriter<MiniBertPretraining.Batch>(Sizes.Length, sameEveryTime: true), new LoaderOptions { Shuffle = false });
+        var trainBatches = new BatchLoader<MiniBertPretraining.Batch, SentencePair>(train, PairWriter(masking, sameEveryTime: false), new LoaderOptions { Seed = 1 });
+        var validationBatches = new BatchLoader<MiniBertPretraining.Batch, SentencePair>(validation, PairWriter(masking, sameEveryTime: true),
+            new LoaderOptions { Shuffle = false });
 
         const float LearningRate = 3e-3f;
         var schedule = new WarmupCosineSchedule(LearningRate, warmupSteps: Math.Min(100, settings.PretrainSteps / 10), totalSteps: settings.PretrainSteps, floor: LearningRate / 20);
@@ -59,7 +61,7 @@ public static class Experiment
         using MiniBertPretraining.Trainer trainer = model.CreateTrainer(new AdamW(LearningRate, weightDecay: 0.01f), settings.Threads, schedule, clipNorm: 1f);
         trainer.ExcludeFromWeightDecay(TrainerBase.BiasesAndNorms);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"pretraining (masked words, 15 % of positions: 80 % <mask>, 10 % random, 10 % kept) on {train.Length} fortunes, {validation.Length} held out"));
+            $"pretraining MLM (15 % of positions: 80 % <mask>, 10 % random, 10 % kept) + NSP on {train.Length} sentence pairs of {documents.Count} fortunes, {validation.Length} pairs held out"));
         History history = trainer.Fit(trainBatches, validationBatches, new FitOptions
         {
             Steps = settings.PretrainSteps,
@@ -69,7 +71,23 @@ public static class Experiment
         });
         trainer.SaveCheckpoint(path);
         var last = history.Evaluations[^1].Metrics;
-        return new Pretrained(path, last["accuracy"], last["loss"]);
+        return new Pretrained(path, last["accuracy"], last["loss_Mlm"], last["loss_Nsp"]);
+    }
+
+    /// <summary>A pair, corrupted by <paramref name="masking"/>, into the batch: the ids, the MLM labels and the NSP label.</summary>
+    public static RowWriter<MiniBertPretraining.Batch, SentencePair> PairWriter(MaskedLanguageModeling masking, bool sameEveryTime)
+    {
+        ArgumentNullException.ThrowIfNull(masking);
+        int[] inputs = new int[Sizes.Length], labels = new int[Sizes.Length];
+        ulong written = 0;
+        return (batch, row, pair) =>
+        {
+            int n = pair.Tokens.Length;
+            masking.Apply(pair.Tokens, inputs.AsSpan(0, n), labels.AsSpan(0, n), sameEveryTime ? MaskedLanguageModeling.ContentHash(pair.Tokens) : written++);
+            batch.SetText(row, inputs.AsSpan(0, n));
+            batch.SetMlmLabels(row, labels.AsSpan(0, n));
+            batch.SetNspLabel(row, pair.IsRandomNext);
+        };
     }
 
     /// <summary>

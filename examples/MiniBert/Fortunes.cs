@@ -77,6 +77,31 @@ public static partial class Fortunes
     [GeneratedRegex(@"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")]
     private static partial Regex WordPattern();
 
+    [GeneratedRegex(@"(?<=[.!?])\s+")]
+    private static partial Regex SentenceEnd();
+
+    /// <summary>The fortune's sentences: split after <c>.</c>, <c>!</c> or <c>?</c> followed by a space.</summary>
+    public static string[] Sentences(string text) => [.. SentenceEnd().Split(text).Where(s => WordPattern().IsMatch(s.ToLowerInvariant()))];
+
+    /// <summary>
+    /// The documents of next-sentence prediction: each fortune of two sentences or more, as its sentences' word ids (no
+    /// special token; <see cref="SentencePairs"/> adds them).
+    /// </summary>
+    public static List<IReadOnlyList<int[]>> Documents(WordVocabulary vocabulary, IEnumerable<Fortune> fortunes)
+    {
+        var documents = new List<IReadOnlyList<int[]>>();
+        foreach (Fortune fortune in fortunes)
+        {
+            string[] sentences = Sentences(fortune.Text);
+            if (sentences.Length >= 2)
+            {
+                documents.Add([.. sentences.Select(sentence => vocabulary.Encode(Words(sentence)))]);
+            }
+        }
+
+        return documents;
+    }
+
     /// <summary>
     /// The fixed split: the fortunes of at least <see cref="MinimumWords"/> words in a seeded order, the first
     /// <see cref="TestCount"/> held out for testing, the next <see cref="TrainCount"/> labelled for fine-tuning;

@@ -19,9 +19,11 @@ public static class Sizes
 }
 
 /// <summary>
-/// BERT's pretraining network, small: word embeddings plus learned positions, two post-norm Transformer encoder layers
-/// (GELU, as BERT), and the masked-language-model head, a <c>[Dense(Vocab)]</c> over every position whose loss counts
-/// only the positions <see cref="ModelDsl.Data.MaskedLanguageModeling"/> chose (the others are labelled -100).
+/// BERT's pretraining network, small: word embeddings plus learned positions, two pre-norm Transformer encoder layers
+/// (GELU, as BERT), and BERT's two heads trained together: the masked-language-model head, a <c>[Dense(Vocab)]</c> over
+/// every position whose loss counts only the positions <see cref="ModelDsl.Data.MaskedLanguageModeling"/> chose (the
+/// others are labelled -100), and the next-sentence head, a <c>[Dense(2)]</c> on the <c>&lt;cls&gt;</c> position.
+/// No segment embedding yet: adding one needs <c>[Add]</c> over two token inputs (docs/bert.md).
 /// </summary>
 [Model(MaxBatch = Sizes.Batch)]
 public partial class MiniBertPretraining
@@ -42,13 +44,19 @@ public partial class MiniBertPretraining
     [TransformerEncoder(Layers = 2, Heads = 4, FeedForward = 4 * Sizes.D, Activation = Activation.Gelu, NormFirst = true, Mask = Masks.KeyPadding)]
     public partial EncoderStack Encoder { get; }
 
-    /// <summary>[B, T, Vocab]: the masked-language-model logits; labels -100 outside the chosen positions.</summary>
+    /// <summary>[B, T, Vocab]: the masked-language-model logits; labels -100 outside the chosen positions. The primary loss (accuracy).</summary>
     [Dense(Sizes.Vocab)] [CrossEntropyLoss(IgnoreIndex = -100)] public partial Dense Mlm { get; }
+
+    /// <summary>[B, D]: the encoder's output at <c>&lt;cls&gt;</c>.</summary>
+    [FirstTokenPool(From = nameof(Encoder))] public partial Pool Cls { get; }
+
+    /// <summary>[B, 2]: is the second sentence the one that follows the first (0) or a random one (1)?</summary>
+    [Dense(2)] [CrossEntropyLoss] public partial Dense Nsp { get; }
 }
 
 /// <summary>
 /// The fine-tuning network: the same members up to <see cref="Encoder"/> (same names, same shapes, so
-/// <c>LoadMatchingParameters</c> fills them from the pretrained file and skips the MLM head), then the mean over the
+/// <c>LoadMatchingParameters</c> fills them from the pretrained file and skips the MLM and NSP heads), then the mean over the
 /// words and a new two-class head.
 /// </summary>
 [Model(MaxBatch = Sizes.Batch)]

@@ -5,7 +5,7 @@ using System.IO;
 using ModelDsl.Examples.MiniBert;
 using ModelDsl.Tokenization;
 
-// A small BERT on real English: pretrained with masked words on ~7900 fortunes of Debian's fortunes package (data/README.md),
+// A small BERT on real English: pretrained with masked words and next-sentence prediction on the sentence pairs of ~4500 fortunes of Debian's fortunes package (data/README.md),
 // then fine-tuned to tell whether one word of a fortune was replaced by another word of the corpus (the odd-word task,
 // Fortunes.OddWord) on 3000 labelled fortunes, tested on 1000 held-out ones (not in the pretraining corpus either); the same
 // classifier, seed and number of steps from a random encoder is the baseline. Prints both test accuracies.
@@ -29,9 +29,9 @@ Console.WriteLine(MiniBertPretraining.Summary());
 Directory.CreateDirectory(output);
 string path = Path.Combine(output, "pretrained.safetensors");
 // 0 pretraining steps: reuse the parameters the last run wrote (to try fine-tuning settings quickly).
-Pretrained pretrained = pretrainSteps > 0 ? Experiment.Pretrain(split, vocabulary, settings, path, Console.Out) : new Pretrained(path, double.NaN, double.NaN);
+Pretrained pretrained = pretrainSteps > 0 ? Experiment.Pretrain(split, vocabulary, settings, path, Console.Out) : new Pretrained(path, double.NaN, double.NaN, double.NaN);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"pretrained in {clock.Elapsed.TotalSeconds:F0} s: held-out masked words {pretrained.MaskedAccuracy:P1} right (loss {pretrained.Loss:F3})"));
+    $"pretrained in {clock.Elapsed.TotalSeconds:F0} s: held-out masked words {pretrained.MaskedAccuracy:P1} right (MLM loss {pretrained.MlmLoss:F3}), NSP loss {pretrained.NspLoss:F3} (coin flip 0.693)"));
 
 double fromPretrained = Experiment.FineTune(split, vocabulary, settings, pretrained.Path, Console.Out).Accuracy;
 double fromScratch = Experiment.FineTune(split, vocabulary, settings, pretrained: null, Console.Out).Accuracy;

@@ -43,6 +43,23 @@ public sealed class ExperimentTests : IDisposable
     }
 
     [Fact]
+    public void The_pair_writer_fills_the_masked_pair_its_word_labels_and_its_next_sentence_label()
+    {
+        WordVocabulary vocabulary = Data.Value.Vocabulary;
+        var masking = new MaskedLanguageModeling(vocabulary, seed: 7, rate: 1f, maskFraction: 1f, randomFraction: 0f);
+        int the = vocabulary.IdOf("the"), cat = vocabulary.IdOf("cat");
+        SentencePair pair = new([vocabulary.Special.Cls, the, cat, vocabulary.Special.Sep, cat, vocabulary.Special.Sep], [0, 0, 0, 0, 1, 1], 1);
+        var batch = new MiniBertPretraining.Batch();
+        Experiment.PairWriter(masking, sameEveryTime: false)(batch, 0, pair);
+        batch.Count = 1;
+
+        int mask = vocabulary.Special.Mask;
+        Assert.Equal([vocabulary.Special.Cls, mask, mask, vocabulary.Special.Sep, mask, vocabulary.Special.Sep], batch.Text[..6]);
+        Assert.Equal([-100, the, cat, -100, cat, -100], batch.MlmLabels[..6]);
+        Assert.Equal(1, batch.NspLabels[0]);
+    }
+
+    [Fact]
     public void A_short_pretraining_learns_and_its_encoder_is_what_fine_tuning_loads()
     {
         (FortuneSplit split, WordVocabulary vocabulary) = Data.Value;
@@ -54,19 +71,22 @@ public sealed class ExperimentTests : IDisposable
 
         // A uniform guess over the 1000 ids costs ln 1000 = 6.91 nats per masked word; after 60 steps the model must have
         // learned part of the word frequencies (their entropy, the unigram model's loss, is 4.60 nats: <unk> is 21 % of the words), so below 6.
-        Assert.InRange(pretrained.Loss, 0, 6.0);
+        Assert.InRange(pretrained.MlmLoss, 0, 6.0);
+        Assert.InRange(pretrained.NspLoss, 0, 2.0);                  // finite; a coin flip costs ln 2 = 0.693
         Assert.InRange(pretrained.MaskedAccuracy, 0.02, 1);     // frequent words ("the", ",") are guessed from the start
         Assert.Contains("fit: Completed after 60 steps", log.ToString(), StringComparison.Ordinal);
+        Assert.Contains("(Mlm ", log.ToString(), StringComparison.Ordinal);                       // each head's loss in the progress
+        Assert.Contains(", Nsp ", log.ToString(), StringComparison.Ordinal);
 
         FineTuned fineTuned = Experiment.FineTune(split, vocabulary, settings, path, log);
         LoadReport report = fineTuned.Report!;
-        // Everything up to the encoder comes from the file; the MLM head is left there, the new head keeps its initialization.
+        // Everything up to the encoder comes from the file; the MLM and NSP heads are left there, the new head keeps its initialization.
         Assert.Equal(MiniBertClassifier.ParameterTable.Count - 2, report.Loaded.Count);               // all but head.*
         Assert.Contains("tokens.weight", report.Loaded);
         Assert.Contains("positions.weight", report.Loaded);
         Assert.Contains("embedding_norm.weight", report.Loaded);
         Assert.Contains(report.Loaded, name => name.StartsWith("encoder.layers.1.", StringComparison.Ordinal));
-        Assert.Equal(["mlm.bias", "mlm.weight"], report.UnexpectedKeys.Order());
+        Assert.Equal(["mlm.bias", "mlm.weight", "nsp.bias", "nsp.weight"], report.UnexpectedKeys.Order());
         Assert.Equal(["head.bias", "head.weight"], report.MissingKeys.Order());
         Assert.Empty(report.ShapeMismatches);
         Assert.InRange(fineTuned.Accuracy, 0, 1);
