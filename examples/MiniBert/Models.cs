@@ -62,7 +62,7 @@ public partial class MiniBertPretraining
 [Model(MaxBatch = Sizes.Batch)]
 public partial class MiniBertClassifier
 {
-    /// <summary>The classes: the fortune as written (0) or with one word replaced (1).</summary>
+    /// <summary>The classes: the second sentence is the real continuation (0) or a random one (1); for the odd-word task, the fortune as written (0) or with one word replaced (1).</summary>
     public const int Classes = 2;
 
     /// <summary>The words, <c>&lt;cls&gt;</c> first.</summary>

@@ -90,6 +90,18 @@ public sealed class ExperimentTests : IDisposable
         Assert.Equal(["head.bias", "head.weight"], report.MissingKeys.Order());
         Assert.Empty(report.ShapeMismatches);
         Assert.InRange(fineTuned.Accuracy, 0, 1);
-        Assert.Null(Experiment.FineTune(split, vocabulary, settings, pretrained: null, log).Report);
+        Assert.InRange(fineTuned.ValidationAccuracy, 0, 1);
+        // The test set: both items of every consecutive sentence pair of the test fortunes of two sentences or more.
+        Assert.Equal(Fortunes.ContinuationPairs(vocabulary, split.Test, seed: 0).Count, fineTuned.TestItems);
+        Assert.InRange(fineTuned.StandardDeviation, 0, 0.5 / Math.Sqrt(fineTuned.TestItems));          // sqrt(p (1 - p) / n) is at most 0.5 / sqrt(n)
+        Assert.Contains($"validating on {Fortunes.ContinuationPairs(vocabulary, split.Train[..Experiment.ValidationCount], seed: 0).Count} items", log.ToString(), StringComparison.Ordinal);
+
+        // From scratch nothing is loaded; validation only leaves the test fortunes unread.
+        FineTuned scratch = Experiment.FineTune(split, vocabulary, settings with { ValidationOnly = true }, pretrained: null, log);
+        Assert.Null(scratch.Report);
+        Assert.True(double.IsNaN(scratch.Accuracy));
+        Assert.Equal(0, scratch.TestItems);
+        Assert.InRange(scratch.ValidationAccuracy, 0, 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Experiment.FineTune(split, vocabulary, settings with { Labelled = Experiment.MaxLabelled + 1 }, null, log));
     }
 }

@@ -79,6 +79,69 @@ public sealed class FortunesTests
         Assert.Equal(Fortunes.OddWord(vocabulary, split.Test[3], 3, corpus), Fortunes.OddWord(vocabulary, split.Test[3], 3, corpus), LabeledEquality.Instance);
     }
 
+    [Fact]
+    public void Odd_word_pairs_give_each_fortune_as_written_and_with_one_word_replaced()
+    {
+        FortuneSplit split = Fortunes.Split(All.Value);
+        var vocabulary = Fortunes.Vocabulary(split.Pretraining);
+        int[][] corpus = [.. split.Pretraining.Select(f => Fortunes.Encode(vocabulary, f)).Where(ids => ids.Length > 2)];
+        for (int i = 0; i < 200; i++)
+        {
+            ModelDsl.Data.LabeledTokens[] pair = [.. Fortunes.OddWordPair(vocabulary, split.Test[i], i, corpus)];
+            if (pair.Length == 0)
+            {
+                continue;                                                                  // no replacement drawn: no item
+            }
+
+            Assert.Equal([0, 1], pair.Select(item => item.Label));
+            Assert.Equal(Fortunes.Encode(vocabulary, split.Test[i]), pair[0].Tokens);
+            int position = Assert.Single(Enumerable.Range(0, pair[0].Tokens.Length), t => pair[0].Tokens[t] != pair[1].Tokens[t]);
+            Assert.True(position >= 1);
+        }
+    }
+
+    [Fact]
+    public void Continuation_pairs_put_the_real_next_sentence_and_a_sentence_of_another_fortune_after_the_same_first_sentence()
+    {
+        var vocabulary = Fortunes.Vocabulary([new Fortune("x", "a b. c d. e f. g h. a b c d e f g h")]);   // each word twice: minCount 2
+        Fortune[] fortunes = [new("x", "A b. C d. E f."), new("x", "G h. A a."), new("x", "B. B.")];
+        var items = Fortunes.ContinuationPairs(vocabulary, fortunes, seed: 3);
+        var s = vocabulary.Special;
+        int Id(string word) => vocabulary.IdOf(word);
+
+        // 2 + 1 + 1 consecutive pairs, each as written (0) and with a random B (1).
+        Assert.Equal(8, items.Count);
+        Assert.Equal([0, 1, 0, 1, 0, 1, 0, 1], items.Select(item => item.Label));
+        Assert.Equal([s.Cls, Id("a"), Id("b"), Id("."), s.Sep, Id("c"), Id("d"), Id("."), s.Sep], items[0].Tokens);
+        Assert.Equal([s.Cls, Id("c"), Id("d"), Id("."), s.Sep, Id("e"), Id("f"), Id("."), s.Sep], items[2].Tokens);
+        int[][] firstFortune = [[Id("a"), Id("b"), Id(".")], [Id("c"), Id("d"), Id(".")], [Id("e"), Id("f"), Id(".")]];
+        for (int p = 0; p < 8; p += 2)
+        {
+            int sep = Array.IndexOf(items[p].Tokens, s.Sep);
+            Assert.Equal(items[p].Tokens[..(sep + 1)], items[p + 1].Tokens[..(sep + 1)]);                  // the same A
+        }
+
+        // The random Bs of the first fortune's pairs come from another fortune.
+        foreach (int p in new[] { 1, 3 })
+        {
+            int sep = Array.IndexOf(items[p].Tokens, s.Sep);
+            int[] b = items[p].Tokens[(sep + 1)..^1];
+            Assert.DoesNotContain(firstFortune, sentence => sentence.SequenceEqual(b));
+        }
+    }
+
+    [Fact]
+    public void A_long_continuation_pair_is_cut_to_the_length_from_the_longer_sentence()
+    {
+        var vocabulary = Fortunes.Vocabulary([new Fortune("x", "a a b b")]);
+        string longA = string.Join(' ', Enumerable.Repeat("a", 40)) + ".";
+        var items = Fortunes.ContinuationPairs(vocabulary, [new("x", longA + " B b."), new("x", "B. B.")], seed: 1);
+        int[] first = items[0].Tokens;
+        Assert.Equal(Sizes.Length, first.Length);
+        Assert.Equal([vocabulary.Special.Sep, vocabulary.IdOf("b"), vocabulary.IdOf("b"), vocabulary.Special.Unknown, vocabulary.Special.Sep], first[^5..]);
+        Assert.All(items, item => Assert.InRange(item.Tokens.Length, 5, Sizes.Length));
+    }
+
     private sealed class LabeledEquality : IEqualityComparer<ModelDsl.Data.LabeledTokens>
     {
         public static readonly LabeledEquality Instance = new();
