@@ -181,3 +181,17 @@ public partial class RnnLuongDotTranslator
     public partial RecurrentDecoderLayer Decoder { get; }
     [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Logits { get; }
 }
+
+/// <summary>Two heads off one encoder, each with its loss (a masked-LM head over positions and a pooled pair head): refused by the export.</summary>
+[Model(MaxBatch = 4)]
+public partial class TwoHeadEncoder
+{
+    public const int Vocab = 20, D = 16, Length = 8;
+
+    [Input(Length)] public partial TokenInput Text { get; }
+    [Embedding(Vocab, D)] public partial TokenEmbedding Tokens { get; }
+    [TransformerEncoder(Layers = 1, Heads = 2, FeedForward = 32)] public partial EncoderStack Encoder { get; }
+    [Dense(Vocab)] [CrossEntropyLoss] public partial Dense Mlm { get; }
+    [FirstTokenPool(From = nameof(Encoder))] public partial Pool Cls { get; }
+    [Dense(2)] [CrossEntropyLoss(Weight = 0.5f)] public partial Dense Nsp { get; }
+}

@@ -98,20 +98,22 @@ public sealed class ParameterGroupTests
     [Fact]
     public void Pooled_Step_EqualsSerial_Bitwise()
     {
-        // Three tensors of more than two 16,384-float chunks each, so every group's ranges are split over the pool.
-        ParameterEntry[] table = [new("a.weight", 0, 40000, 200, 200), new("b.weight", 40000, 40000, 200, 200), new("c.weight", 80000, 40000, 200, 200)];
-        float[] start = Random(120000, 3);
+        // Three tensors each above the optimizer's split threshold (and an odd number of chunks), so every group's range is split
+        // over the pool when there are two threads.
+        const int n = Optimizer.SplitThreshold + (2 * Optimizer.ChunkLength) + 7, total = 3 * n;
+        ParameterEntry[] table = [new("a.weight", 0, n, 1, n), new("b.weight", n, n, 1, n), new("c.weight", 2 * n, n, 1, n)];
+        float[] start = Random(total, 3);
         float[][] results = new float[2][];
         for (int t = 0; t < 2; t++)
         {
-            using var block = new AlignedBlock(120000);
+            using var block = new AlignedBlock(total);
             start.CopyTo(block.Span);
             using var trainer = new GradientTrainer(block, table, new AdamW(1e-2f, weightDecay: 0.1f), threads: t + 1);
             trainer.SetParameterGroup("a", 0.1f, 0f);
             trainer.SetParameterGroup("c", 3f, 0.5f);
             for (int step = 1; step <= 3; step++)
             {
-                Random(120000, 10 + step).CopyTo(trainer.Gradients.Span);
+                Random(total, 10 + step).CopyTo(trainer.Gradients.Span);
                 trainer.Apply();
             }
 
