@@ -43,28 +43,12 @@ internal sealed class Conv1dLayer : LayerDescriptor
         }
 
         Dim length = input.Dims[1], channels = input.Dims[2];
-        long outChannels = c.Int("OutChannels", 0), kernel = c.Int("Kernel", 0), stride = c.Int("Stride", 1), padding = c.Int("Padding", 0);
-        long dilation = c.Int("Dilation", 1), groups = c.Int("Groups", 1);
-        if (!c.CheckRange("OutChannels", outChannels, 1, "at least 1") || !c.CheckRange("Kernel", kernel, 1, "at least 1")
-            || !c.CheckRange("Stride", stride, 1, "at least 1") || !c.CheckRange("Padding", padding, 0, "0 or more")
-            || !c.CheckRange("Dilation", dilation, 1, "at least 1") || !c.CheckRange("Groups", groups, 1, "at least 1"))
+        if (Images.ReadConvolution(c, channels, declared => "[B, T, InChannels (" + declared + ")]") is not { } a)
         {
             return;
         }
 
-        if (layer.Argument("InChannels") is { } declared && declared.Int != channels.Size)
-        {
-            string expected = "[B, T, InChannels (" + declared.Display + ")]";
-            c.Report(DiagnosticDescriptors.WidthMismatch, c.At("InChannels"), layer.Name, expected, c.From, input.Named);
-            return;
-        }
-
-        if (channels.Size % groups != 0 || outChannels % groups != 0)
-        {
-            string rule = "a divisor of both the input channels " + channels.Named + " and OutChannels (" + Int(outChannels) + ")";
-            c.Report(DiagnosticDescriptors.ArgumentOutOfRange, c.At("Groups"), layer.Name, "Groups", layer.Argument("Groups")!.Display, rule);
-            return;
-        }
+        var (outChannels, kernel, stride, padding, dilation, groups) = a;
 
         // The rule at the declared maximum length, named as the sequence's length variable with its value (e.g. "T (16)").
         var declaredLength = new Dim(length.Name ?? "T", length.Size, DimKind.Static);

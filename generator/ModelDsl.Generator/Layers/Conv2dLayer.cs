@@ -38,28 +38,12 @@ internal sealed class Conv2dLayer : LayerDescriptor
         LayerSpec layer = c.Layer;
         Shape input = c.Input;
         Dim channels = input.Dims[1];
-        long outChannels = c.Int("OutChannels", 0), kernel = c.Int("Kernel", 0), stride = c.Int("Stride", 1), padding = c.Int("Padding", 0);
-        long dilation = c.Int("Dilation", 1), groups = c.Int("Groups", 1);
-        if (!c.CheckRange("OutChannels", outChannels, 1, "at least 1") || !c.CheckRange("Kernel", kernel, 1, "at least 1")
-            || !c.CheckRange("Stride", stride, 1, "at least 1") || !c.CheckRange("Padding", padding, 0, "0 or more")
-            || !c.CheckRange("Dilation", dilation, 1, "at least 1") || !c.CheckRange("Groups", groups, 1, "at least 1"))
+        if (Images.ReadConvolution(c, channels, declared => "[B, InChannels (" + declared + "), H, W]") is not { } a)
         {
             return;
         }
 
-        if (layer.Argument("InChannels") is { } declared && declared.Int != channels.Size)
-        {
-            string expected = "[B, InChannels (" + declared.Display + "), H, W]";
-            c.Report(DiagnosticDescriptors.WidthMismatch, c.At("InChannels"), layer.Name, expected, c.From, input.Named);
-            return;
-        }
-
-        if (channels.Size % groups != 0 || outChannels % groups != 0)
-        {
-            string rule = "a divisor of both the input channels " + channels.Named + " and OutChannels (" + outChannels.ToString(CultureInfo.InvariantCulture) + ")";
-            c.Report(DiagnosticDescriptors.ArgumentOutOfRange, c.At("Groups"), layer.Name, "Groups", layer.Argument("Groups")!.Display, rule);
-            return;
-        }
+        var (outChannels, kernel, stride, padding, dilation, groups) = a;
 
         long height = Images.OutputSize(c, "height", input.Dims[2], kernel, stride, padding, dilation);
         long width = height < 1 ? 0 : Images.OutputSize(c, "width", input.Dims[3], kernel, stride, padding, dilation);
